@@ -1,0 +1,45 @@
+#pragma once
+// Configuration from the environment (optionally a .env file). Every getter validates;
+// errors are collected and reported together at start with a clear message.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace sales::config {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class Env {
+ public:
+  // Reads the process environment; values from `dotenv_path` (if the file exists) fill in
+  // names the environment does not set. SALES_ENV_FILE overrides the path.
+  static Env load(const std::string& dotenv_path = ".env");
+  explicit Env(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+
+  std::string str(const std::string& name, const std::string& def);
+  std::string required(const std::string& name);
+  std::int64_t integer(const std::string& name, std::int64_t def, std::int64_t min, std::int64_t max);
+  std::chrono::milliseconds millis(const std::string& name, std::int64_t def, std::int64_t min, std::int64_t max) {
+    return std::chrono::milliseconds(integer(name, def, min, max));
+  }
+  bool boolean(const std::string& name, bool def);
+  [[nodiscard]] std::optional<std::string> get(const std::string& name) const;
+  // Throws ConfigError naming every bad variable, if any.
+  void finish() const;
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> errors_;
+};
+
+// Parses KEY=VALUE lines (comments, blank lines, optional quotes, `export ` prefix).
+std::map<std::string, std::string> parse_dotenv(const std::string& text);
+
+}  // namespace sales::config

@@ -1,0 +1,46 @@
+#pragma once
+// A blocking HTTP/1.1 client with a bounded pool of keep-alive connections to one base
+// URL, for service-to-service calls made from handler threads. Every call has a deadline.
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "sales/http/message.hpp"
+
+namespace sales::http {
+
+class ClientError : public std::runtime_error {  // connection refused/reset, timeout, bad reply
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ClientOptions {
+  std::string base_url;  // http://host:port
+  std::size_t max_idle = 16;
+  std::chrono::milliseconds timeout{3000};
+  std::size_t body_limit = 8 << 20;
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions opts);
+  ~Client();
+  Response send(Request req);  // fills Host; reuses an idle connection when one is there
+  Response get(std::string target, const Headers& extra = {});
+  Response post(std::string target, std::string json_body, const Headers& extra = {});
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits http://host:port into host and port; throws std::invalid_argument otherwise.
+struct Endpoint {
+  std::string host;
+  std::uint16_t port;
+};
+Endpoint parse_base_url(const std::string& url);
+
+}  // namespace sales::http

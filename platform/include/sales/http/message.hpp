@@ -1,0 +1,61 @@
+#pragma once
+// Plain HTTP request/response values. Handlers see only these; Beast stays inside the
+// platform's server and client translation units.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sales::http {
+
+// Header fields in arrival order; lookups ignore case (RFC 9110 §5.1).
+class Headers {
+ public:
+  void set(std::string name, std::string value);  // replaces every field of that name
+  void add(std::string name, std::string value);  // appends another field
+  void erase(std::string_view name);
+  [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
+  [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+  void clear() { fields_.clear(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+struct Request {
+  std::string method;  // upper case as sent: GET, POST, ...
+  std::string target;  // path and query, unchanged
+  Headers headers;
+  std::string body;
+  std::string remote_ip;
+  bool keep_alive = true;
+
+  [[nodiscard]] std::string_view path() const;   // target without '?query'
+  [[nodiscard]] std::string_view query() const;  // after '?', or empty
+  // First value of a query parameter, percent-decoded; nullopt if absent.
+  [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
+  // The request id the server assigned (from X-Request-Id or generated).
+  [[nodiscard]] std::string_view request_id() const;
+  // Absolute deadline carried by the gateway's X-Request-Deadline-Ms header, if any.
+  [[nodiscard]] std::optional<std::chrono::milliseconds> remaining_budget() const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+  bool keep_alive = true;
+
+  static Response json(int status, std::string body);
+  static Response empty(int status);
+};
+
+// Percent-decoding of a query component ('+' means space); nullopt on a bad escape.
+std::optional<std::string> percent_decode(std::string_view in);
+// Lower-case ASCII compare, for header names.
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace sales::http

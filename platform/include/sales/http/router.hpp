@@ -1,0 +1,60 @@
+#pragma once
+// Routes by method and path pattern ("/products/{id}"). A path that matches no pattern is
+// 404; a known path with another method is 405 with Allow. A non-JSON body on a route
+// that takes JSON is 415.
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sales/http/message.hpp"
+
+namespace sales::http {
+
+class PathParams {
+ public:
+  void push(std::string_view name, std::string_view value) { items_.emplace_back(name, value); }
+  [[nodiscard]] std::string_view get(std::string_view name) const;
+  // A positive integer id; 404 problem otherwise (a non-numeric id names nothing).
+  [[nodiscard]] std::int64_t id(std::string_view name) const;
+
+ private:
+  std::vector<std::pair<std::string_view, std::string_view>> items_;
+};
+
+using RouteHandler = std::function<Response(Request&, const PathParams&)>;
+
+enum class Body { None, Json };
+
+class Router {
+ public:
+  Router& add(std::string method, std::string pattern, RouteHandler h, Body body = Body::None);
+  Router& get(std::string p, RouteHandler h) { return add("GET", std::move(p), std::move(h)); }
+  Router& post(std::string p, RouteHandler h, Body b = Body::Json) { return add("POST", std::move(p), std::move(h), b); }
+  Router& put(std::string p, RouteHandler h, Body b = Body::Json) { return add("PUT", std::move(p), std::move(h), b); }
+  Router& del(std::string p, RouteHandler h) { return add("DELETE", std::move(p), std::move(h)); }
+
+  // Sets req.route to the matched pattern (a bounded metrics label).
+  Response dispatch(Request& req) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    RouteHandler handler;
+    Body body;
+  };
+  std::vector<Route> routes_;
+};
+
+bool is_json_content_type(std::string_view ct);
+
+// Pagination per the contract: limit 1..500 (default 50), offset >= 0; 400 otherwise.
+struct Page {
+  std::int64_t limit = 50;
+  std::int64_t offset = 0;
+};
+Page page_from(const Request& req);
+
+}  // namespace sales::http

@@ -1,0 +1,56 @@
+#pragma once
+// The HTTP/1.1 server: a listener and one coroutine per connection (Beast), keep-alive,
+// explicit header/body limits, a deadline on every read and write. It assigns the request
+// id, renders ProblemError as problem+json, answers 413 over the body limit, and counts
+// every request by route and status.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sales/http/message.hpp"
+
+namespace sales::metrics { class Registry; }
+
+namespace sales::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: any free port (tests)
+  int threads = 4;
+  std::size_t body_limit = 1 << 20;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::milliseconds read_timeout{30000};   // one whole request
+  std::chrono::milliseconds idle_timeout{60000};   // keep-alive between requests
+  std::chrono::milliseconds write_timeout{30000};
+  std::size_t max_connections = 4096;
+  std::string service = "service";  // metrics label
+};
+
+// Runs on a server thread and may block (database calls): the server has `threads`
+// threads sharing the connections.
+using Handler = std::function<Response(Request&)>;
+
+class Server {
+ public:
+  Server(ServerOptions opts, Handler handler, metrics::Registry* metrics = nullptr);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();                          // binds and starts serving; throws if it cannot bind
+  [[nodiscard]] std::uint16_t port() const;  // the bound port
+  void stop();                           // stops accepting, closes connections, joins threads
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Shared by the sync and async servers: id, limits, errors and metrics around a handler.
+void finalize_response(const Request& req, Response& res);
+std::string make_request_id();
+
+}  // namespace sales::http

@@ -1,0 +1,46 @@
+#pragma once
+// Decoding untrusted JSON bodies into checked fields. Every failure is a 400 problem with
+// the field named; a handler collects errors with a FieldReader and calls finish().
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sales/problem/problem.hpp"
+
+namespace sales::json {
+
+// Parses a request body that must be a JSON object (400 otherwise; 415 is the server's job).
+boost::json::object parse_object(std::string_view body);
+
+class FieldReader {
+ public:
+  explicit FieldReader(const boost::json::object& obj) : obj_(obj) {}
+
+  // Each returns nullopt when absent (and records an error when required) or invalid.
+  std::optional<std::string> string(std::string_view name, bool required, std::size_t max_len,
+                                    std::size_t min_len = 0);
+  std::optional<std::int64_t> integer(std::string_view name, bool required, std::int64_t min,
+                                      std::int64_t max);
+  std::optional<std::int64_t> money(std::string_view name, bool required);  // cents
+  std::optional<std::int64_t> id(std::string_view name, bool required) {
+    return integer(name, required, 1, INT64_MAX);
+  }
+  [[nodiscard]] bool has(std::string_view name) const { return obj_.contains(name); }
+  [[nodiscard]] bool is_null(std::string_view name) const;
+  void error(std::string field, std::string message) { errors_.push_back({std::move(field), std::move(message)}); }
+  // Unknown members are rejected so that a typo never silently does nothing.
+  void allow_only(std::initializer_list<std::string_view> names);
+  [[nodiscard]] bool ok() const { return errors_.empty(); }
+  // Throws a 400 ProblemError listing every field error, if any.
+  void finish() const;
+
+ private:
+  const boost::json::object& obj_;
+  std::vector<FieldError> errors_;
+};
+
+}  // namespace sales::json

@@ -1,0 +1,179 @@
+#pragma once
+// PostgreSQL through libpq: a bounded connection pool, named prepared statements and a
+// scoped transaction that must be committed explicitly (it rolls back otherwise).
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
+
+namespace sales::pg {
+
+// A statement is a named constant: `inline constexpr Statement kFindProduct{"find_product", "SELECT ..."};`
+// The name is the server-side prepared statement's name, prepared once per connection.
+struct Statement {
+  std::string_view name;
+  std::string_view sql;
+};
+
+// Errors: Error for anything unexpected; the sqlstate lets callers map known conflicts.
+class Error : public std::runtime_error {
+ public:
+  Error(std::string msg, std::string sqlstate) : std::runtime_error(std::move(msg)), sqlstate_(std::move(sqlstate)) {}
+  [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
+  [[nodiscard]] bool unique_violation() const { return sqlstate_ == "23505"; }
+  [[nodiscard]] bool serialization_failure() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+  [[nodiscard]] bool connection_lost() const { return sqlstate_.empty() || sqlstate_.starts_with("08"); }
+
+ private:
+  std::string sqlstate_;
+};
+class Unavailable : public Error {  // no connection could be had in time
+ public:
+  using Error::Error;
+};
+
+class Result {
+ public:
+  explicit Result(PGresult* r);
+  ~Result();
+  Result(Result&& o) noexcept;
+  Result& operator=(Result&& o) noexcept;
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+
+  [[nodiscard]] int rows() const;
+  [[nodiscard]] bool empty() const { return rows() == 0; }
+  [[nodiscard]] std::int64_t affected() const;  // rows changed by INSERT/UPDATE/DELETE
+  [[nodiscard]] bool is_null(int row, int col) const;
+  [[nodiscard]] std::string_view text(int row, int col) const;
+  [[nodiscard]] std::string str(int row, int col) const { return std::string(text(row, col)); }
+  [[nodiscard]] std::int64_t int64(int row, int col) const;
+  [[nodiscard]] std::optional<std::string> opt_str(int row, int col) const;
+
+ private:
+  PGresult* res_;
+};
+
+// Parameters are passed as text; nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+Param param(std::int64_t v);
+Param param(std::string_view v);
+inline Param param(const std::string& v) { return param(std::string_view(v)); }
+inline Param param(const char* v) { return param(std::string_view(v)); }
+inline Param param(std::nullopt_t) { return std::nullopt; }
+template <class T>
+Param param(const std::optional<T>& v) { return v ? param(*v) : std::nullopt; }
+
+class Connection {
+ public:
+  explicit Connection(std::string conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  Result exec(const Statement& st, const std::vector<Param>& params);
+  Result exec_raw(std::string_view sql);  // for migrations and BEGIN/COMMIT only
+  [[nodiscard]] bool healthy() const;
+  [[nodiscard]] PGconn* native() { return conn_; }
+
+ private:
+  PGconn* conn_ = nullptr;
+  std::vector<std::string> prepared_;  // names prepared on this connection
+  bool broken_ = false;
+};
+
+struct PoolOptions {
+  std::string conninfo;
+  std::size_t size = 8;
+  std::chrono::milliseconds acquire_timeout{2000};
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds statement_timeout{5000};
+};
+
+class Pool;
+
+// A leased connection, returned to the pool on destruction (dropped if it broke).
+class Lease {
+ public:
+  Lease(Pool* pool, std::unique_ptr<Connection> c) : pool_(pool), conn_(std::move(c)) {}
+  ~Lease();
+  Lease(Lease&&) noexcept = default;
+  Lease& operator=(Lease&&) = delete;
+  Connection* operator->() { return conn_.get(); }
+  Connection& operator*() { return *conn_; }
+
+ private:
+  Pool* pool_;
+  std::unique_ptr<Connection> conn_;
+};
+
+class Pool {
+ public:
+  explicit Pool(PoolOptions opts);
+  ~Pool();
+  // Waits up to acquire_timeout; connects lazily; throws Unavailable when it cannot.
+  Lease acquire();
+  [[nodiscard]] std::size_t size() const { return opts_.size; }
+  [[nodiscard]] std::size_t idle() const;
+  [[nodiscard]] std::size_t in_use() const;
+  [[nodiscard]] const PoolOptions& options() const { return opts_; }
+
+ private:
+  friend class Lease;
+  void release(std::unique_ptr<Connection> c);
+  PoolOptions opts_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::size_t open_ = 0;
+};
+
+enum class Isolation { ReadCommitted, RepeatableRead, Serializable };
+
+// BEGIN on construction; commit() must be called, the destructor rolls back otherwise.
+class Transaction {
+ public:
+  explicit Transaction(Pool& pool, Isolation iso = Isolation::ReadCommitted);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  Result exec(const Statement& st, const std::vector<Param>& params = {});
+  void commit();
+  Connection& connection() { return *lease_; }
+
+ private:
+  Lease lease_;
+  bool done_ = false;
+};
+
+// One statement outside an explicit transaction (autocommit).
+Result exec(Pool& pool, const Statement& st, const std::vector<Param>& params = {});
+
+// Runs fn(Transaction&) and retries a bounded number of times on serialization failures
+// and deadlocks; fn must commit.
+template <class Fn>
+auto with_retry(Pool& pool, Isolation iso, Fn&& fn, int attempts = 5) {
+  for (int i = 1;; ++i) {
+    try {
+      Transaction tx(pool, iso);
+      return fn(tx);
+    } catch (const Error& e) {
+      if (!e.serialization_failure() || i >= attempts) throw;
+    }
+  }
+}
+
+std::string conninfo(const std::string& host, int port, const std::string& db, const std::string& user,
+                     const std::string& password, std::chrono::milliseconds connect_timeout);
+
+}  // namespace sales::pg

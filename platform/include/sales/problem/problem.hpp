@@ -1,0 +1,51 @@
+#pragma once
+// RFC 9457 Problem Details: the one way any service reports an error. Handlers throw
+// ProblemError (or return problem()); the server renders it with application/problem+json.
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sales/http/message.hpp"
+
+namespace sales {
+
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
+struct Problem {
+  int status = 500;
+  std::string title;
+  std::string detail;
+  std::vector<FieldError> errors;
+  std::string type;  // defaults to a URN derived from status when empty
+
+  static Problem bad_request(std::string detail, std::vector<FieldError> errors = {});
+  static Problem not_found(std::string detail);
+  static Problem conflict(std::string detail);
+  static Problem unprocessable(std::string detail, std::vector<FieldError> errors = {});
+  static Problem payload_too_large(std::string detail);
+  static Problem unsupported_media_type(std::string detail);
+  static Problem method_not_allowed(std::string detail);
+  static Problem too_many_requests(std::string detail);
+  static Problem bad_gateway(std::string detail);
+  static Problem unavailable(std::string detail);
+  static Problem gateway_timeout(std::string detail);
+  static Problem internal();  // never says why: details go to the log only
+};
+
+class ProblemError : public std::runtime_error {
+ public:
+  explicit ProblemError(Problem p) : std::runtime_error(p.detail), problem_(std::move(p)) {}
+  [[nodiscard]] const Problem& problem() const { return problem_; }
+
+ private:
+  Problem problem_;
+};
+
+// Renders the problem as a response; X-Request-Id is added by the server.
+http::Response to_response(const Problem& p, std::string_view instance = {});
+const char* reason_phrase(int status);
+
+}  // namespace sales
