@@ -1,0 +1,187 @@
+# shellcheck shell=bash disable=SC2034  # settings used by the other scripts
+# Common helpers for ./sales: paths, output, privileges, processes, ports, secrets.
+# Sourced by ./sales after SALES_ROOT is set; defines functions and read-only settings only.
+
+STATE_DIR="$SALES_ROOT/.state"
+LOG_DIR="$STATE_DIR/logs"
+RUN_DIR="$STATE_DIR/run"
+SECRETS_FILE="$STATE_DIR/secrets.env"
+BUILD_DIR="$SALES_ROOT/build"
+
+PG_PORT="${SALES_PG_PORT:-5432}"
+AMQP_PORT="${SALES_AMQP_PORT:-5672}"
+AMQP_UI_PORT="${SALES_AMQP_UI_PORT:-15672}"
+AMQP_USER="sales"
+
+# ---------------------------------------------------------------- output
+
+step() { printf '==> %s\n' "$*"; }
+info() { printf '    %s\n' "$*"; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# show_log_tail FILE [LINES]: the end of a log file, framed, on stderr.
+show_log_tail() {
+  local file=$1 lines=${2:-30}
+  if [ -r "$file" ]; then
+    printf -- '---- last %s lines of %s ----\n' "$lines" "$file" >&2
+    tail -n "$lines" "$file" >&2
+    printf -- '---- end of %s ----\n' "$file" >&2
+  else
+    printf '(no log file at %s)\n' "$file" >&2
+  fi
+}
+
+# ---------------------------------------------------------------- privileges
+
+have() { command -v "$1" >/dev/null 2>&1; }
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# as_root CMD...: run a command as root (directly, or through sudo).
+as_root() {
+  if is_root; then
+    "$@"
+  elif have sudo; then
+    sudo "$@"
+  else
+    die "need root for: $* (run as root or install sudo)"
+  fi
+}
+
+# ---------------------------------------------------------------- processes
+
+# pid_alive PID: the process exists (and we may signal it).
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# read_pid FILE: print the pid stored in FILE (first line), or nothing.
+read_pid() {
+  if [ -r "$1" ]; then head -n 1 "$1" 2>/dev/null | tr -dc '0-9'; fi
+  return 0
+}
+
+# pid_exe PID: the executable of a process, without the " (deleted)" suffix.
+pid_exe() {
+  local exe
+  exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+  printf '%s\n' "${exe% (deleted)}"
+}
+
+# pid_exe_replaced PID: its executable file was replaced on disk (e.g. rebuilt).
+pid_exe_replaced() { [[ "$(readlink "/proc/$1/exe" 2>/dev/null)" == *" (deleted)" ]]; }
+
+# pid_cmdline PID: the command line, arguments separated by spaces.
+pid_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
+
+# wait_pid_exit PID SECONDS: wait until the process is gone; fail on timeout.
+wait_pid_exit() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while pid_alive "$pid"; do
+    [ "$SECONDS" -ge "$deadline" ] && return 1
+    sleep 0.2
+  done
+}
+
+# start_detached PIDFILE LOGFILE CMD...: start CMD in its own session (setsid), stdin from
+# /dev/null, stdout+stderr appended to LOGFILE; the pid of CMD itself goes to PIDFILE.
+start_detached() {
+  local pidfile=$1 logfile=$2
+  shift 2
+  rm -f "$pidfile"
+  # shellcheck disable=SC2016  # $$ and $@ belong to the inner shell
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null &
+  local tries
+  for tries in $(seq 1 50); do
+    [ -s "$pidfile" ] && return 0
+    sleep 0.1
+  done
+  die "could not start $* (no pid file $pidfile)"
+}
+
+# kill_group PID SIGNAL: signal the process group led by PID (we start everything with
+# setsid, so a service and its children share a group), or just PID otherwise.
+kill_group() {
+  local pid=$1 sig=$2 pgid
+  pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')
+  if [ "$pgid" = "$pid" ]; then
+    kill "-$sig" -- "-$pid" 2>/dev/null || true
+  else
+    kill "-$sig" "$pid" 2>/dev/null || true
+  fi
+}
+
+# ---------------------------------------------------------------- ports
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# port_owner PORT: pid of the process listening on PORT (needs ss; may be empty).
+port_owner() {
+  have ss || return 0
+  as_root_quiet ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2
+}
+
+# as_root_quiet CMD...: as root if we can without asking for a password; else as ourselves.
+as_root_quiet() {
+  if is_root; then "$@"
+  elif have sudo && sudo -n true 2>/dev/null; then sudo -n "$@"
+  else "$@"
+  fi
+}
+
+# describe_port PORT: "pid 123 (user alice: /usr/bin/foo --bar)" or "an unknown process".
+describe_port() {
+  local pid
+  pid=$(port_owner "$1")
+  if [ -n "$pid" ]; then
+    printf 'pid %s (user %s: %s)' "$pid" "$(ps -o user= -p "$pid" | tr -d ' ')" \
+      "$(ps -o args= -p "$pid" | cut -c1-100)"
+  else
+    printf 'an unknown process'
+  fi
+}
+
+# http_status URL: the HTTP status code of a GET (000 when there is no answer).
+http_status() {
+  curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 3 "$1" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- state and secrets
+
+ensure_state_dirs() {
+  mkdir -p "$STATE_DIR" "$LOG_DIR" "$RUN_DIR"
+}
+
+# The roles with a generated password: the six service roles and the test role.
+DB_ROLES=(products orders customers payments inventory shipping sales_test)
+
+# secret_var ROLE: name of the variable holding a database role's password.
+secret_var() { printf 'SECRET_PG_%s' "${1^^}"; }
+
+random_secret() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+
+# ensure_secrets: create .state/secrets.env once (mode 600), add any missing entry, load it.
+# The values are hex, so they are safe in shell, SQL literals, conninfo strings and URLs.
+ensure_secrets() {
+  ensure_state_dirs
+  local keys=() key
+  for key in "${DB_ROLES[@]}"; do keys+=("$(secret_var "$key")"); done
+  keys+=(SECRET_AMQP_PASSWORD)
+  (
+    umask 077
+    [ -f "$SECRETS_FILE" ] || printf '# Generated by ./sales; keep private. Delete .state to reset.\n' >"$SECRETS_FILE"
+    for key in "${keys[@]}"; do
+      grep -q "^$key=" "$SECRETS_FILE" || printf '%s=%s\n' "$key" "$(random_secret)" >>"$SECRETS_FILE"
+    done
+  )
+  chmod 600 "$SECRETS_FILE"
+  # shellcheck disable=SC1090
+  . "$SECRETS_FILE"
+}
+
+# db_password ROLE
+db_password() { local v; v=$(secret_var "$1"); printf '%s' "${!v}"; }
+
+# db_conninfo ROLE DB: a libpq conninfo string over TCP to the project's cluster.
+db_conninfo() {
+  printf 'host=127.0.0.1 port=%s dbname=%s user=%s password=%s' "$PG_PORT" "$2" "$1" "$(db_password "$1")"
+}

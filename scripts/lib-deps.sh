@@ -1,0 +1,89 @@
+# shellcheck shell=bash
+# System packages (apt) and the CMake build.
+
+REQUIRED_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config g++
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  postgresql-15 postgresql-client-15 rabbitmq-server curl jq
+)
+
+# Where Debian 12's exact package does not exist (e.g. on Ubuntu), the distribution's
+# default version is used instead.
+declare -A PACKAGE_FALLBACK=(
+  [libboost1.81-dev]=libboost-dev
+  [libboost-json1.81-dev]=libboost-json-dev
+  [libboost-url1.81-dev]=libboost-url-dev
+  [postgresql-15]=postgresql
+  [postgresql-client-15]=postgresql-client
+)
+
+# installed_packages PKG...: print the given packages that are installed.
+installed_packages() {
+  dpkg-query -W -f='${Package} ${db:Status-Status}\n' "$@" 2>/dev/null | awk '$2 == "installed" { print $1 }'
+}
+
+# apt_candidate PKG: apt knows an installable version of PKG.
+apt_candidate() {
+  local cand
+  cand=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+  [ -n "$cand" ] && [ "$cand" != "(none)" ]
+}
+
+# ensure_packages: install whatever is missing (apt-get update only then).
+ensure_packages() {
+  have dpkg-query || die "this script needs a Debian or Ubuntu system (dpkg/apt)"
+  local -A installed=()
+  local pkg missing=()
+  while read -r pkg; do installed[$pkg]=1; done < <(installed_packages \
+    "${REQUIRED_PACKAGES[@]}" "${PACKAGE_FALLBACK[@]}")
+  for pkg in "${REQUIRED_PACKAGES[@]}"; do
+    [ -n "${installed[$pkg]:-}" ] && continue
+    local alt=${PACKAGE_FALLBACK[$pkg]:-}
+    [ -n "$alt" ] && [ -n "${installed[$alt]:-}" ] && continue
+    missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+
+  step "installing missing packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -q
+  local to_install=()
+  for pkg in "${missing[@]}"; do
+    if apt_candidate "$pkg"; then
+      to_install+=("$pkg")
+    elif [ -n "${PACKAGE_FALLBACK[$pkg]:-}" ] && apt_candidate "${PACKAGE_FALLBACK[$pkg]}"; then
+      info "$pkg is not available here; using ${PACKAGE_FALLBACK[$pkg]}"
+      to_install+=("${PACKAGE_FALLBACK[$pkg]}")
+    else
+      die "package $pkg is not available from apt (Debian 12 is the supported target)"
+    fi
+  done
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    "${to_install[@]}" </dev/null
+}
+
+# ---------------------------------------------------------------- build
+
+# build: configure once (Release, Ninja), then let ninja bring everything up to date.
+# SALES_SKIP_BUILD=1 skips it (start whatever is built, e.g. while the tree is broken).
+build() {
+  if [ "${SALES_SKIP_BUILD:-}" = 1 ]; then
+    info "SALES_SKIP_BUILD=1: not building"
+    return 0
+  fi
+  export CCACHE_DIR="${CCACHE_DIR:-$STATE_DIR/ccache}"
+  ensure_state_dirs
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
+      die "$BUILD_DIR was configured with another generator; remove it (rm -rf build) and retry"
+    fi
+    local werror=OFF
+    [ "${CI:-}" = true ] && werror=ON
+    step "configuring the build (Release, SALES_WERROR=$werror)"
+    cmake -S "$SALES_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSALES_WERROR="$werror"
+  fi
+  step "building"
+  cmake --build "$BUILD_DIR"
+}

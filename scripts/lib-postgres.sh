@@ -1,0 +1,224 @@
+# shellcheck shell=bash
+# The project-local PostgreSQL cluster in .state/pg: one cluster, one database and one
+# role per service, each role able to reach its own database only.
+
+PG_DIR="$STATE_DIR/pg"
+PG_DATA="$PG_DIR/data"
+PG_LOG="$PG_DIR/log/postgresql.log"
+PG_SUPERUSER=postgres
+
+# service role -> its database (plus the test role used by platform integration tests)
+declare -A ROLE_DB=(
+  [products]=products_db [orders]=orders_db [customers]=customers_db
+  [payments]=payments_db [inventory]=inventory_db [shipping]=shipping_db
+  [sales_test]=sales_test_db
+)
+
+# pg_bin_dir: PostgreSQL 15's binaries, or the newest installed version's.
+pg_bin_dir() {
+  if [ -x /usr/lib/postgresql/15/bin/postgres ]; then
+    echo /usr/lib/postgresql/15/bin
+  else
+    local dir
+    dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | grep -v '\*' | sort -V | tail -n 1)
+    [ -n "$dir" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql"
+    echo "$dir"
+  fi
+}
+PG_BIN="$(pg_bin_dir 2>/dev/null || echo /usr/lib/postgresql/15/bin)"
+
+# The socket lives in .state/pg/run unless that path is too long for a unix socket
+# (108 bytes), then in a per-checkout directory under /tmp.
+PG_SOCKET_DIR="$PG_DIR/run"
+if [ $((${#PG_SOCKET_DIR} + 20)) -ge 108 ]; then
+  PG_SOCKET_DIR="/tmp/sales-pg-$(printf '%s' "$SALES_ROOT" | cksum | cut -d' ' -f1)"
+fi
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to the Debian
+# "postgres" user; otherwise to the current user.
+pg_os_user() { if is_root; then echo postgres; else id -un; fi; }
+
+# as_pg CMD...: run a command as the cluster's OS user (from /, which it can always enter).
+as_pg() {
+  if is_root; then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    (cd / && "$@")
+  fi
+}
+
+# psql_super [ARGS...]: psql as the superuser over the unix socket (peer authentication).
+psql_super() {
+  as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PG_PORT" \
+    -U "$PG_SUPERUSER" -d postgres "$@"
+}
+
+pg_pid() {
+  local pid
+  pid=$(read_pid "$PG_DATA/postmaster.pid")
+  if pid_alive "$pid" && [ "$(pid_exe "$pid")" = "$PG_BIN/postgres" ]; then
+    echo "$pid"
+  fi
+}
+pg_running() { [ -n "$(pg_pid)" ]; }
+pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 2 >/dev/null 2>&1; }
+
+# pg_grant_traversal: the postgres user must be able to reach .state/pg. A checkout in a
+# `mktemp -d` folder (mode 700) prevents that: grant o+x (traverse only, no listing) on
+# each ancestor that lacks it.
+pg_grant_traversal() {
+  is_root || return 0
+  local dir="$PG_DIR" dirs=()
+  while [ "$dir" != / ]; do dirs=("$dir" "${dirs[@]}"); dir=$(dirname "$dir"); done
+  for dir in "${dirs[@]}"; do
+    [ -d "$dir" ] || break
+    if ! runuser -u postgres -- test -x "$dir" 2>/dev/null; then
+      info "granting o+x (traverse only) on $dir so the postgres user can reach .state/pg"
+      chmod o+x "$dir"
+    fi
+  done
+}
+
+pg_prepare_dirs() {
+  mkdir -p "$PG_DATA" "$PG_DIR/log" "$PG_SOCKET_DIR"
+  if is_root; then
+    chown -R postgres:postgres "$PG_DIR" "$PG_SOCKET_DIR"
+    pg_grant_traversal
+  fi
+  chmod 700 "$PG_DATA" "$PG_SOCKET_DIR"
+}
+
+pg_init() {
+  [ -s "$PG_DATA/PG_VERSION" ] && return 0
+  step "initialising the PostgreSQL cluster in $PG_DATA"
+  as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_SUPERUSER" -E UTF8 --locale=C.UTF-8 \
+    --auth-local=peer --auth-host=reject >"$PG_DIR/log/initdb.log" 2>&1 ||
+    { show_log_tail "$PG_DIR/log/initdb.log"; die "initdb failed"; }
+  printf "\n# Project settings (rewritten by ./sales up)\ninclude = 'sales.conf'\n" |
+    as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null
+}
+
+pg_settings() {
+  cat <<EOF
+# Written by ./sales on every up; edit scripts/lib-postgres.sh instead.
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_SOCKET_DIR'
+unix_socket_permissions = 0700
+password_encryption = scram-sha-256
+max_connections = 300
+shared_buffers = 256MB
+effective_cache_size = 1GB
+work_mem = 4MB
+maintenance_work_mem = 64MB
+wal_buffers = 16MB
+max_wal_size = 1GB
+checkpoint_completion_target = 0.9
+random_page_cost = 1.1
+# durability: never traded for speed
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+log_line_prefix = '%m [%p] %q%u@%d '
+log_min_duration_statement = 1000
+log_connections = off
+EOF
+}
+
+pg_hba() {
+  local role
+  echo "# Written by ./sales on every up. The superuser over the socket only; each role"
+  echo "# to its own database over 127.0.0.1 only; everything else rejected."
+  echo "local all $PG_SUPERUSER peer map=sales"
+  for role in "${!ROLE_DB[@]}"; do
+    echo "host ${ROLE_DB[$role]} $role 127.0.0.1/32 scram-sha-256"
+  done | sort
+  echo "local all all reject"
+  echo "host all all 0.0.0.0/0 reject"
+  echo "host all all ::/0 reject"
+}
+
+# pg_write_config: (re)write our config files; print "changed" when any differs.
+pg_write_config() {
+  local changed=
+  _pg_put() { # FILE CONTENT
+    if [ "$(cat "$1" 2>/dev/null)" != "$2" ]; then
+      printf '%s\n' "$2" | as_pg tee "$1" >/dev/null
+      changed=1
+    fi
+  }
+  _pg_put "$PG_DATA/sales.conf" "$(pg_settings)"
+  _pg_put "$PG_DATA/pg_hba.conf" "$(pg_hba)"
+  _pg_put "$PG_DATA/pg_ident.conf" "sales $(pg_os_user) $PG_SUPERUSER"
+  [ -n "$changed" ] && echo changed
+  return 0
+}
+
+# pg_check_port: fail clearly when another PostgreSQL (e.g. Debian's own cluster) or
+# anything else holds our port; a Debian system cluster is stopped and set to manual.
+pg_check_port() {
+  port_open "$PG_PORT" || return 0
+  local cluster
+  cluster=$(pg_lsclusters -h 2>/dev/null | awk -v p="$PG_PORT" '$3 == p && $4 == "online" { print $1 " " $2 }' | head -n 1)
+  if [ -n "$cluster" ]; then
+    local version=${cluster% *} name=${cluster#* }
+    step "stopping the system PostgreSQL cluster $version/$name (it holds port $PG_PORT) and setting it to manual start"
+    as_root pg_ctlcluster "$version" "$name" stop
+    echo manual | as_root tee "/etc/postgresql/$version/$name/start.conf" >/dev/null
+    port_open "$PG_PORT" || return 0
+  fi
+  die "port $PG_PORT is in use by $(describe_port "$PG_PORT"); stop it or set SALES_PG_PORT"
+}
+
+pg_start() {
+  if pg_running; then
+    [ -n "$(pg_write_config)" ] && as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" reload >/dev/null
+    local running_port
+    running_port=$(sed -n 4p "$PG_DATA/postmaster.pid")
+    [ "$running_port" = "$PG_PORT" ] ||
+      die "postgresql runs on port $running_port, not $PG_PORT; restart it: ./sales down && ./sales up"
+    info "postgresql already running (pid $(pg_pid), port $PG_PORT)"
+    return 0
+  fi
+  step "starting postgresql (port $PG_PORT)"
+  pg_prepare_dirs
+  pg_init
+  pg_write_config >/dev/null
+  pg_check_port
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null ||
+    { show_log_tail "$PG_LOG"; die "postgresql did not start; see $PG_LOG"; }
+}
+
+# pg_provision: create the roles and databases when missing, set each role's password
+# from secrets.env, and lock every database to its own role. Idempotent; cheap.
+pg_provision() {
+  local role db sql=""
+  for role in "${!ROLE_DB[@]}"; do
+    db=${ROLE_DB[$role]}
+    sql+="SELECT 'CREATE ROLE $role' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role')\\gexec
+ALTER ROLE $role WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '$(db_password "$role")';
+SELECT 'CREATE DATABASE $db OWNER $role' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$db')\\gexec
+ALTER DATABASE $db OWNER TO $role;
+REVOKE ALL ON DATABASE $db FROM PUBLIC;
+GRANT ALL ON DATABASE $db TO $role;
+"
+  done
+  sql+="REVOKE ALL ON DATABASE postgres, template1 FROM PUBLIC;
+"
+  printf '%s' "$sql" | psql_super -f - >/dev/null ||
+    die "could not create the databases and roles (see $PG_LOG)"
+}
+
+pg_up() {
+  pg_start
+  pg_provision
+}
+
+pg_down() {
+  if pg_running; then
+    step "stopping postgresql"
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null
+  else
+    info "postgresql is not running"
+  fi
+}

@@ -1,0 +1,183 @@
+# shellcheck shell=bash
+# The project-local RabbitMQ node in .state/rabbitmq.
+#
+# The Debian wrapper /usr/sbin/rabbitmq-server insists on running as the "rabbitmq" user
+# and on /var/lib/rabbitmq; the real scripts in /usr/lib/rabbitmq/bin run fine as root or
+# as any user when every path points into .state, so those are used directly. The node
+# runs in the foreground mode of the script (a small sh wrapper that turns SIGTERM into a
+# clean stop, with beam.smp as its child), started with setsid in the background.
+
+RMQ_DIR="$STATE_DIR/rabbitmq"
+RMQ_BIN=/usr/lib/rabbitmq/bin
+RMQ_NODE=sales@localhost
+RMQ_PIDFILE="$RUN_DIR/rabbitmq.pid"
+RMQ_LOG="$RMQ_DIR/log/rabbit.log"
+RMQ_STARTUP_LOG="$RMQ_DIR/log/startup.log"
+RMQ_EPMD_MARK="$RUN_DIR/epmd.ours"
+RMQ_DIST_PORT=$((AMQP_PORT + 20000))
+
+# rmq_env: the environment every RabbitMQ script gets (call in a subshell).
+rmq_env() {
+  export HOME="$RMQ_DIR" # the Erlang cookie: $HOME/.erlang.cookie
+  export RABBITMQ_NODENAME="$RMQ_NODE"
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+  export RABBITMQ_NODE_PORT="$AMQP_PORT"
+  export RABBITMQ_DIST_PORT="$RMQ_DIST_PORT"
+  export RABBITMQ_MNESIA_BASE="$RMQ_DIR/mnesia"
+  export RABBITMQ_LOG_BASE="$RMQ_DIR/log"
+  export RABBITMQ_LOGS="$RMQ_LOG"
+  export RABBITMQ_ENABLED_PLUGINS_FILE="$RMQ_DIR/enabled_plugins"
+  export RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq.conf"
+  export RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ_DIR/advanced.config"
+  export RABBITMQ_CONF_ENV_FILE="$RMQ_DIR/rabbitmq-env.conf" # not /etc/rabbitmq's
+  export ERL_EPMD_ADDRESS=127.0.0.1
+  # Erlang distribution (node and CLI tools) on loopback only.
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+
+# rmqctl ARGS...: rabbitmqctl against our node.
+rmqctl() {
+  (rmq_env && cd "$RMQ_DIR" && exec "$RMQ_BIN/rabbitmqctl" -q -n "$RMQ_NODE" "$@" </dev/null)
+}
+
+rmq_pid() {
+  local pid
+  pid=$(read_pid "$RMQ_PIDFILE")
+  if pid_alive "$pid" && [[ "$(pid_cmdline "$pid")" == *"$RMQ_BIN/rabbitmq-server"* ]]; then
+    echo "$pid"
+  fi
+}
+rmq_running() { [ -n "$(rmq_pid)" ]; }
+rmq_ready() { rmq_running && port_open "$AMQP_PORT"; }
+
+rmq_write_config() {
+  mkdir -p "$RMQ_DIR/mnesia" "$RMQ_DIR/log"
+  chmod 700 "$RMQ_DIR"
+  echo '[rabbitmq_management].' >"$RMQ_DIR/enabled_plugins"
+  echo '# Intentionally empty: keeps /etc/rabbitmq/rabbitmq-env.conf out.' >"$RMQ_DIR/rabbitmq-env.conf"
+  # The default user is created on the node's first boot instead of "guest".
+  (
+    umask 077
+    cat >"$RMQ_DIR/rabbitmq.conf" <<EOF
+# Written by ./sales on every up; edit scripts/lib-rabbitmq.sh instead.
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $AMQP_UI_PORT
+default_user = $AMQP_USER
+default_pass = $SECRET_AMQP_PASSWORD
+default_user_tags.administrator = true
+default_permissions.configure = .*
+default_permissions.read = .*
+default_permissions.write = .*
+EOF
+  )
+}
+
+# rmq_check_ports: our ports must be free. A system RabbitMQ (the Debian package starts
+# one on systemd machines) holding them is stopped and disabled; anything else is an error.
+rmq_check_ports() {
+  local port busy=()
+  for port in "$AMQP_PORT" "$AMQP_UI_PORT" "$RMQ_DIST_PORT"; do
+    port_open "$port" && busy+=("$port")
+  done
+  [ "${#busy[@]}" -eq 0 ] && return 0
+  if pgrep -u rabbitmq -x beam.smp >/dev/null 2>&1; then
+    step "stopping the system RabbitMQ service (it holds port ${busy[*]}) and disabling it"
+    if [ -d /run/systemd/system ] && have systemctl; then
+      as_root systemctl disable --now rabbitmq-server
+    else
+      as_root service rabbitmq-server stop || as_root /usr/sbin/rabbitmqctl stop || true
+    fi
+    sleep 1
+    busy=()
+    for port in "$AMQP_PORT" "$AMQP_UI_PORT" "$RMQ_DIST_PORT"; do
+      port_open "$port" && busy+=("$port")
+    done
+    [ "${#busy[@]}" -eq 0 ] && return 0
+  fi
+  die "port ${busy[0]} is in use by $(describe_port "${busy[0]}"); stop it or set SALES_AMQP_PORT / SALES_AMQP_UI_PORT"
+}
+
+# rmq_ensure_epmd: the Erlang port mapper. Reuse a running one (e.g. the system's);
+# otherwise start one on loopback and remember that it is ours, so down stops it.
+rmq_ensure_epmd() {
+  epmd -names >/dev/null 2>&1 && return 0
+  ERL_EPMD_ADDRESS=127.0.0.1 epmd -daemon
+  touch "$RMQ_EPMD_MARK"
+}
+
+rmq_start() {
+  if rmq_running; then
+    info "rabbitmq already running (pid $(rmq_pid), port $AMQP_PORT)"
+    return 0
+  fi
+  step "starting rabbitmq (node $RMQ_NODE, port $AMQP_PORT, management $AMQP_UI_PORT)"
+  rmq_write_config
+  rmq_check_ports
+  rmq_ensure_epmd
+  (rmq_env && cd "$RMQ_DIR" && start_detached "$RMQ_PIDFILE" "$RMQ_STARTUP_LOG" "$RMQ_BIN/rabbitmq-server")
+  local pid deadline=$((SECONDS + 90))
+  pid=$(read_pid "$RMQ_PIDFILE")
+  # await_startup fails at once while the node is not registered yet, hence the loop.
+  until rmqctl await_startup --timeout 30 >/dev/null 2>&1; do
+    if ! pid_alive "$pid"; then
+      show_log_tail "$RMQ_STARTUP_LOG"
+      show_log_tail "$RMQ_LOG"
+      die "rabbitmq exited during startup; see $RMQ_LOG and $RMQ_STARTUP_LOG"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      show_log_tail "$RMQ_LOG"
+      die "rabbitmq did not start within 90 s; see $RMQ_LOG"
+    fi
+    sleep 1
+  done
+  rmq_provision
+}
+
+# rmq_provision: user "sales" with the generated password, administrator, full rights on
+# "/", and no "guest". Normally already true from the first boot's config; this repairs
+# a node whose data predates the current secrets.
+rmq_provision() {
+  if ! rmqctl authenticate_user "$AMQP_USER" "$SECRET_AMQP_PASSWORD" >/dev/null 2>&1; then
+    info "setting up RabbitMQ user $AMQP_USER"
+    rmqctl add_user "$AMQP_USER" "$SECRET_AMQP_PASSWORD" >/dev/null 2>&1 ||
+      rmqctl change_password "$AMQP_USER" "$SECRET_AMQP_PASSWORD" >/dev/null
+    rmqctl set_user_tags "$AMQP_USER" administrator >/dev/null
+    rmqctl set_permissions -p / "$AMQP_USER" '.*' '.*' '.*' >/dev/null
+  fi
+  if rmqctl list_users | awk '{ print $1 }' | grep -qx guest; then
+    info "deleting RabbitMQ user guest"
+    rmqctl delete_user guest >/dev/null
+  fi
+}
+
+rmq_up() { rmq_start; }
+
+rmq_stop_epmd() {
+  [ -f "$RMQ_EPMD_MARK" ] || return 0
+  if epmd -names 2>/dev/null | grep -q '^name '; then
+    info "epmd still has nodes registered; leaving it running"
+    return 0
+  fi
+  epmd -kill >/dev/null 2>&1 || true
+  rm -f "$RMQ_EPMD_MARK"
+}
+
+rmq_down() {
+  local pid
+  pid=$(rmq_pid)
+  if [ -n "$pid" ]; then
+    step "stopping rabbitmq"
+    rmqctl stop >/dev/null 2>&1 || true
+    if ! wait_pid_exit "$pid" 30; then
+      warn "rabbitmq did not stop in 30 s; killing it"
+      kill_group "$pid" KILL
+      wait_pid_exit "$pid" 5 || true
+    fi
+    rm -f "$RMQ_PIDFILE"
+  else
+    info "rabbitmq is not running"
+    rm -f "$RMQ_PIDFILE"
+  fi
+  rmq_stop_epmd
+}

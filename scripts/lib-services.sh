@@ -1,0 +1,182 @@
+# shellcheck shell=bash
+# The seven services: their ports, databases, environment, and lifecycle.
+
+SERVICES=(gateway product order customer payment inventory shipping)
+BACKENDS=(product order customer payment inventory shipping)
+declare -A SVC_PORT=(
+  [gateway]=8080 [product]=8001 [order]=8002 [customer]=8003
+  [payment]=8004 [inventory]=8005 [shipping]=8006
+)
+declare -A SVC_ROLE=(
+  [product]=products [order]=orders [customer]=customers
+  [payment]=payments [inventory]=inventory [shipping]=shipping
+)
+# Variables that are necessarily different for each service: when several services are
+# started at once, the caller's environment cannot override these.
+PER_SERVICE_VARS=" PORT DB_USER DB_PASSWORD DB_NAME "
+
+is_service() { [ -n "${SVC_PORT[${1:-}]:-}" ]; }
+svc_bin() { printf '%s/bin/sales-%s' "$BUILD_DIR" "$1"; }
+svc_log() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
+svc_pidfile() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
+svc_url() { printf 'http://127.0.0.1:%s' "${SVC_PORT[$1]}"; }
+
+require_service() {
+  is_service "${1:-}" || die "unknown service '${1:-}' (one of: ${SERVICES[*]})"
+}
+
+# svc_pid NAME: pid of the running service (alive, and running its binary), or nothing.
+svc_pid() {
+  local pid
+  pid=$(read_pid "$(svc_pidfile "$1")")
+  if pid_alive "$pid" && [ "$(pid_exe "$pid")" = "$(svc_bin "$1")" ]; then
+    echo "$pid"
+  fi
+}
+
+# svc_env NAME MODE: fill the array SVC_ENV with the service's KEY=VALUE pairs.
+# MODE "single" (run, env): a variable set in the caller's environment always wins.
+# MODE "all" (up, test): it wins too, except for the per-service variables.
+svc_env() {
+  local name=$1 mode=$2 role=${SVC_ROLE[$1]:-} backend
+  local -a pairs=(PORT "${SVC_PORT[$name]}")
+  if [ -n "$role" ]; then
+    pairs+=(DB_HOST 127.0.0.1 DB_PORT "$PG_PORT" DB_USER "$role"
+      DB_PASSWORD "$(db_password "$role")" DB_NAME "${ROLE_DB[$role]}")
+  fi
+  pairs+=(RABBITMQ_HOST 127.0.0.1 RABBITMQ_PORT "$AMQP_PORT"
+    RABBITMQ_USER "$AMQP_USER" RABBITMQ_PASSWORD "$SECRET_AMQP_PASSWORD")
+  if [ "$name" = gateway ]; then
+    for backend in "${BACKENDS[@]}"; do
+      pairs+=("${backend^^}_SERVICE_URL" "$(svc_url "$backend")")
+    done
+  fi
+  SVC_ENV=()
+  local i key value
+  for ((i = 0; i < ${#pairs[@]}; i += 2)); do
+    key=${pairs[i]} value=${pairs[i + 1]}
+    if [[ -v $key ]] && { [ "$mode" = single ] || [[ "$PER_SERVICE_VARS" != *" $key "* ]]; }; then
+      value=${!key}
+    fi
+    SVC_ENV+=("$key=$value")
+  done
+}
+
+# svc_start NAME: start the service unless it is running (a service whose binary was
+# rebuilt is restarted). Returns 0 when running or started, 1 when skipped (no binary),
+# 2 when it cannot start.
+svc_start() {
+  local name=$1 bin pid port=${SVC_PORT[$1]}
+  bin=$(svc_bin "$name")
+  if [ ! -x "$bin" ]; then
+    warn "$name: $bin is not built (yet); skipping it"
+    return 1
+  fi
+  pid=$(svc_pid "$name")
+  if [ -n "$pid" ]; then
+    if ! pid_exe_replaced "$pid"; then
+      info "$name already running (pid $pid, port $port)"
+      return 0
+    fi
+    info "$name: its binary was rebuilt; restarting it"
+    svc_stop "$name"
+  fi
+  if port_open "$port"; then
+    warn "$name: port $port is in use by $(describe_port "$port")"
+    return 2
+  fi
+  step "starting $name (port $port)"
+  svc_env "$name" all
+  printf '\n===== %s: started by ./sales =====\n' "$(date -u +%FT%TZ)" >>"$(svc_log "$name")"
+  start_detached "$(svc_pidfile "$name")" "$(svc_log "$name")" env "${SVC_ENV[@]}" "$bin"
+}
+
+# svc_wait_ready NAME [SECONDS]: until GET /health/ready answers 200.
+svc_wait_ready() {
+  local name=$1 timeout=${2:-60} url log deadline
+  url="$(svc_url "$name")/health/ready"
+  log=$(svc_log "$name")
+  deadline=$((SECONDS + timeout))
+  while [ "$(http_status "$url")" != 200 ]; do
+    if [ -z "$(svc_pid "$name")" ]; then
+      printf 'error: %s exited during startup; its log is %s\n' "$name" "$log" >&2
+      show_log_tail "$log"
+      return 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      printf 'error: %s did not answer 200 on %s within %s s; its log is %s\n' \
+        "$name" "$url" "$timeout" "$log" >&2
+      show_log_tail "$log"
+      return 1
+    fi
+    sleep 0.5
+  done
+  info "$name ready at $(svc_url "$name")"
+}
+
+# svc_stop NAME...: SIGTERM, up to 10 s to exit, then SIGKILL.
+svc_stop() {
+  local name pid pids=() deadline=$((SECONDS + 10))
+  for name in "$@"; do
+    pid=$(svc_pid "$name")
+    if [ -n "$pid" ]; then
+      step "stopping $name (pid $pid)"
+      kill_group "$pid" TERM
+      pids+=("$pid")
+    fi
+    rm -f "$(svc_pidfile "$name")"
+  done
+  for pid in "${pids[@]}"; do
+    wait_pid_exit "$pid" $((deadline > SECONDS ? deadline - SECONDS : 0)) && continue
+    warn "pid $pid did not exit after SIGTERM within 10 s; sending SIGKILL"
+    kill_group "$pid" KILL
+    wait_pid_exit "$pid" 5 || warn "pid $pid survived SIGKILL"
+  done
+}
+
+# services_up NAME...: start them, then wait for each to be ready. Returns 1 when any
+# service fails; services without a binary are skipped with a warning.
+SKIPPED_SERVICES=()
+services_up() {
+  local name started=() failed=() rc
+  for name in "$@"; do
+    rc=0
+    svc_start "$name" || rc=$?
+    case $rc in
+      0) started+=("$name") ;;
+      1) SKIPPED_SERVICES+=("$name") ;;
+      2) failed+=("$name") ;;
+    esac
+  done
+  if [ "${#started[@]}" -gt 0 ]; then
+    step "waiting for ${started[*]} to be ready"
+    for name in "${started[@]}"; do
+      svc_wait_ready "$name" 60 || failed+=("$name")
+    done
+  fi
+  if [ "${#failed[@]}" -gt 0 ]; then
+    printf 'error: not ready: %s (see ./sales logs <service>)\n' "${failed[*]}" >&2
+    return 1
+  fi
+}
+
+# ---------------------------------------------------------------- status
+
+status_line() { printf '%-11s %-8s %-8s %-6s %s\n' "$@"; }
+
+services_status() {
+  local name pid ready
+  for name in "${SERVICES[@]}"; do
+    pid=$(svc_pid "$name")
+    if [ -n "$pid" ]; then
+      ready="not ready"
+      [ "$(http_status "$(svc_url "$name")/health/ready")" = 200 ] && ready=ready
+      pid_exe_replaced "$pid" && ready+=" (binary rebuilt since start)"
+      status_line "$name" running "$pid" "${SVC_PORT[$name]}" "$ready"
+    elif [ -x "$(svc_bin "$name")" ]; then
+      status_line "$name" stopped - "${SVC_PORT[$name]}" -
+    else
+      status_line "$name" stopped - "${SVC_PORT[$name]}" "(not built)"
+    fi
+  done
+}
