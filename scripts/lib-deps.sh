@@ -76,7 +76,8 @@ build() {
   export CCACHE_DIR="${CCACHE_DIR:-$STATE_DIR/ccache}"
   ensure_state_dirs
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-    if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
+    if [ -f "$BUILD_DIR/CMakeCache.txt" ] &&
+      ! grep -qx 'CMAKE_GENERATOR:INTERNAL=Ninja' "$BUILD_DIR/CMakeCache.txt"; then
       die "$BUILD_DIR was configured with another generator; remove it (rm -rf build) and retry"
     fi
     local werror=OFF

@@ -9,7 +9,9 @@
 
 RMQ_DIR="$STATE_DIR/rabbitmq"
 RMQ_BIN=/usr/lib/rabbitmq/bin
-RMQ_NODE=sales@localhost
+# With a non-default port the node gets its own name, so two checkouts on different
+# ports can share one epmd. ("localhost" keeps the data valid when the hostname changes.)
+if [ "$AMQP_PORT" = 5672 ]; then RMQ_NODE=sales@localhost; else RMQ_NODE="sales-$AMQP_PORT@localhost"; fi
 RMQ_PIDFILE="$RUN_DIR/rabbitmq.pid"
 RMQ_LOG="$RMQ_DIR/log/rabbit.log"
 RMQ_STARTUP_LOG="$RMQ_DIR/log/startup.log"
