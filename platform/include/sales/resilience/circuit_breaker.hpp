@@ -1,0 +1,143 @@
+#pragma once
+// A per-upstream circuit breaker with resilience4j's semantics (DESIGN.md §5): a count-based
+// sliding window of recent results; once it holds at least `minimum_calls` and the failure
+// rate reaches the threshold, the breaker opens and refuses calls for `open_duration`; then
+// it lets `half_open_calls` trial calls through and closes or opens again on their results.
+//
+// Every admitted call gets a Permit that must end in exactly one of on_success, on_failure
+// or release_without_result; the destructor releases a forgotten one, so a client that goes
+// away never leaks a half-open trial slot. A Permit remembers the breaker state it was
+// issued in: a result that arrives after the breaker has moved on (a slow call admitted
+// while CLOSED finishing during HALF_OPEN) is counted but does not decide the new state.
+// The breaker must outlive its permits.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "sales/resilience/clock.hpp"
+
+namespace sales::resilience {
+
+enum class CircuitState { Closed, Open, HalfOpen };
+std::string_view to_string(CircuitState state);
+
+struct CircuitBreakerConfig {
+  std::size_t window_size = 20;        // results kept in the sliding window
+  std::size_t minimum_calls = 10;      // no verdict on fewer results (capped at window_size)
+  double failure_rate_percent = 50.0;  // opens at a rate >= this
+  Duration open_duration = std::chrono::seconds(10);
+  std::size_t half_open_calls = 3;  // trial calls admitted, and results needed to decide
+  // A successful call slower than this counts as a failure; zero disables slow-call counting.
+  Duration slow_call_threshold{0};
+};
+
+// Counters are totals since construction; window_* describe the results that decide the next
+// transition (the sliding window when CLOSED, the trial results when HALF_OPEN).
+struct CircuitBreakerSnapshot {
+  CircuitState state = CircuitState::Closed;
+  std::size_t window_calls = 0;
+  std::size_t window_failures = 0;      // including slow calls
+  std::size_t half_open_in_flight = 0;  // trial calls admitted that have no result yet
+  std::uint64_t successful_calls = 0;   // including slow ones
+  std::uint64_t failed_calls = 0;
+  std::uint64_t slow_calls = 0;
+  std::uint64_t rejected_calls = 0;
+  std::uint64_t released_calls = 0;  // admitted, then abandoned without a result
+  std::uint64_t late_results = 0;    // results of calls admitted before the last transition
+  std::uint64_t transitions_to_closed = 0;
+  std::uint64_t transitions_to_open = 0;
+  std::uint64_t transitions_to_half_open = 0;
+};
+
+// Called after the breaker's lock is released, so it may read the breaker; two transitions
+// racing on different threads may be reported out of order.
+using CircuitTransitionListener = std::function<void(CircuitState from, CircuitState to)>;
+
+class CircuitBreaker {
+ public:
+  class Permit {
+   public:
+    Permit(Permit&& other) noexcept;
+    Permit& operator=(Permit&& other) noexcept;
+    Permit(const Permit&) = delete;
+    Permit& operator=(const Permit&) = delete;
+    ~Permit();
+
+    bool admitted() const { return admitted_; }
+    explicit operator bool() const { return admitted_; }
+    // For a refused call: how long until the breaker admits trial calls. Zero when that is
+    // unknown (HALF_OPEN with every trial slot taken); whole_seconds_at_least_one makes it 1 s.
+    Duration retry_after() const { return retry_after_; }
+
+    // Exactly one of these, once, on an admitted permit; anything else is a caller bug and
+    // throws std::logic_error.
+    void on_success(Duration latency);
+    void on_failure();
+    void release_without_result();
+
+   private:
+    friend class CircuitBreaker;
+    Permit() = default;
+    CircuitBreaker* take_pending(const char* what);  // throws unless admitted and pending
+
+    CircuitBreaker* breaker_ = nullptr;  // set while admitted and still waiting for a result
+    std::uint64_t generation_ = 0;
+    bool admitted_ = false;
+    Duration retry_after_{0};
+  };
+
+  explicit CircuitBreaker(CircuitBreakerConfig config, const Clock& clock = SteadyClock::instance(),
+                          CircuitTransitionListener listener = {});
+  CircuitBreaker(const CircuitBreaker&) = delete;
+  CircuitBreaker& operator=(const CircuitBreaker&) = delete;
+
+  // OPEN moves to HALF_OPEN here, on the first call after open_duration (as resilience4j does
+  // without its background timer), so state() keeps reporting OPEN until traffic arrives.
+  [[nodiscard]] Permit try_acquire();
+
+  CircuitState state() const;
+  Duration retry_after() const;  // remaining open time; zero unless OPEN
+  CircuitBreakerSnapshot snapshot() const;
+  const CircuitBreakerConfig& config() const { return config_; }
+
+ private:
+  enum class Result { Success, Failure, Released };
+  struct Transition {
+    CircuitState from;
+    CircuitState to;
+  };
+
+  void finish(std::uint64_t generation, Result result, bool slow);
+  void record_in_window(bool failed);
+  bool rate_reaches_threshold(std::size_t failures, std::size_t calls) const;
+  Transition move_to(CircuitState next, TimePoint now);
+  void notify(const std::optional<Transition>& transition) const;
+
+  const CircuitBreakerConfig config_;
+  const Clock& clock_;
+  const CircuitTransitionListener listener_;
+
+  mutable std::mutex mutex_;
+  CircuitState state_ = CircuitState::Closed;
+  std::uint64_t generation_ = 0;  // bumped on every transition; permits carry it
+  TimePoint opened_at_{};
+
+  // CLOSED: ring buffer of the last window_size results (true = failed).
+  std::vector<bool> window_;
+  std::size_t window_next_ = 0;
+  std::size_t window_calls_ = 0;
+  std::size_t window_failures_ = 0;
+
+  // HALF_OPEN: slots handed out (a release gives one back) and results collected.
+  std::size_t trials_admitted_ = 0;
+  std::size_t trial_results_ = 0;
+  std::size_t trial_failures_ = 0;
+
+  CircuitBreakerSnapshot totals_;  // only the counter fields are kept up to date
+};
+
+}  // namespace sales::resilience

@@ -1,0 +1,76 @@
+#pragma once
+// Keeps retries a bounded share of traffic, so retries cannot multiply an outage (Envoy's
+// retry budget, DESIGN.md §5). Over a sliding time window, a retry is granted while the
+// retries granted stay within budget_percent of the requests seen, or within a small floor
+// (min_retries_per_second) so that a quiet upstream with one failing request can still retry.
+//
+// The window is a ring of time buckets: memory and work per call are fixed, and old traffic
+// leaves the window a bucket at a time rather than all at once.
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "sales/resilience/clock.hpp"
+
+namespace sales::resilience {
+
+struct RetryBudgetConfig {
+  double budget_percent = 20.0;         // retries may be at most this share of requests
+  double min_retries_per_second = 3.0;  // floor, scaled by the window: 30 per 10 s
+  Duration window = std::chrono::seconds(10);
+  std::size_t buckets = 10;
+};
+
+struct RetryBudgetSnapshot {
+  std::uint64_t requests_in_window = 0;
+  std::uint64_t retries_in_window = 0;
+  std::uint64_t retry_allowance = 0;    // retries the window allows right now
+  std::uint64_t retries_attempted = 0;  // totals since construction
+  std::uint64_t retries_granted = 0;
+  std::uint64_t retries_refused = 0;
+};
+
+class RetryBudget {
+ public:
+  explicit RetryBudget(RetryBudgetConfig config = {}, const Clock& clock = SteadyClock::instance());
+
+  // Once per client request, not per attempt: retries are measured against real demand.
+  void record_request();
+
+  // Asks to make one retry; a granted retry counts against the budget at once.
+  [[nodiscard]] bool try_acquire_retry();
+
+  RetryBudgetSnapshot snapshot() const;
+  const RetryBudgetConfig& config() const { return config_; }
+
+ private:
+  struct Bucket {
+    std::int64_t epoch = -1;  // which bucket-width slice of time it counts
+    std::uint64_t requests = 0;
+    std::uint64_t retries = 0;
+  };
+  struct Totals {
+    std::uint64_t requests = 0;
+    std::uint64_t retries = 0;
+  };
+
+  std::int64_t epoch_at(TimePoint now) const;
+  Bucket& bucket_for(std::int64_t epoch);
+  Totals window_totals(std::int64_t epoch) const;
+  std::uint64_t allowance(std::uint64_t requests) const;
+
+  const RetryBudgetConfig config_;
+  const Clock& clock_;
+  const TimePoint origin_;
+  const Duration bucket_width_;
+  const std::uint64_t floor_retries_;
+
+  mutable std::mutex mutex_;
+  std::vector<Bucket> buckets_;
+  std::uint64_t attempted_ = 0;
+  std::uint64_t granted_ = 0;
+  std::uint64_t refused_ = 0;
+};
+
+}  // namespace sales::resilience

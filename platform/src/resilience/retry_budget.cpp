@@ -1,0 +1,95 @@
+#include "sales/resilience/retry_budget.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace sales::resilience {
+
+namespace {
+
+const RetryBudgetConfig& validated(const RetryBudgetConfig& config) {
+  if (config.buckets == 0 || config.window < Duration{static_cast<Duration::rep>(config.buckets)}) {
+    throw std::invalid_argument(
+        "retry budget: need at least one bucket and a window of at least one tick per bucket");
+  }
+  if (!(config.budget_percent >= 0.0) || !(config.min_retries_per_second >= 0.0)) {
+    throw std::invalid_argument(
+        "retry budget: budget_percent and min_retries_per_second must not be negative");
+  }
+  return config;
+}
+
+}  // namespace
+
+RetryBudget::RetryBudget(RetryBudgetConfig config, const Clock& clock)
+    : config_(validated(config)),
+      clock_(clock),
+      origin_(clock.now()),
+      bucket_width_(config_.window / static_cast<Duration::rep>(config_.buckets)),
+      floor_retries_(static_cast<std::uint64_t>(std::floor(
+          config_.min_retries_per_second * std::chrono::duration<double>(config_.window).count()))),
+      buckets_(config_.buckets) {}
+
+std::int64_t RetryBudget::epoch_at(TimePoint now) const {
+  // A clock set back before construction (only a FakeClock can) counts as the first bucket.
+  return std::max<std::int64_t>(0, (now - origin_) / bucket_width_);
+}
+
+RetryBudget::Bucket& RetryBudget::bucket_for(std::int64_t epoch) {
+  Bucket& bucket = buckets_[static_cast<std::size_t>(epoch) % buckets_.size()];
+  if (bucket.epoch != epoch) bucket = Bucket{epoch, 0, 0};  // its slice of time has left the window
+  return bucket;
+}
+
+RetryBudget::Totals RetryBudget::window_totals(std::int64_t epoch) const {
+  const auto oldest = epoch - static_cast<std::int64_t>(buckets_.size()) + 1;
+  Totals totals;
+  for (const Bucket& bucket : buckets_) {
+    if (bucket.epoch >= oldest && bucket.epoch <= epoch) {
+      totals.requests += bucket.requests;
+      totals.retries += bucket.retries;
+    }
+  }
+  return totals;
+}
+
+std::uint64_t RetryBudget::allowance(std::uint64_t requests) const {
+  const auto share =
+      static_cast<std::uint64_t>(std::floor(static_cast<double>(requests) * config_.budget_percent / 100.0));
+  return std::max(share, floor_retries_);
+}
+
+void RetryBudget::record_request() {
+  std::lock_guard lock(mutex_);
+  ++bucket_for(epoch_at(clock_.now())).requests;
+}
+
+bool RetryBudget::try_acquire_retry() {
+  std::lock_guard lock(mutex_);
+  ++attempted_;
+  const std::int64_t epoch = epoch_at(clock_.now());
+  const Totals totals = window_totals(epoch);
+  if (totals.retries + 1 > allowance(totals.requests)) {
+    ++refused_;
+    return false;
+  }
+  ++bucket_for(epoch).retries;
+  ++granted_;
+  return true;
+}
+
+RetryBudgetSnapshot RetryBudget::snapshot() const {
+  std::lock_guard lock(mutex_);
+  const Totals totals = window_totals(epoch_at(clock_.now()));
+  RetryBudgetSnapshot snapshot;
+  snapshot.requests_in_window = totals.requests;
+  snapshot.retries_in_window = totals.retries;
+  snapshot.retry_allowance = allowance(totals.requests);
+  snapshot.retries_attempted = attempted_;
+  snapshot.retries_granted = granted_;
+  snapshot.retries_refused = refused_;
+  return snapshot;
+}
+
+}  // namespace sales::resilience
