@@ -7,6 +7,7 @@ REQUIRED_PACKAGES=(
   libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 rabbitmq-server curl jq
+  procps # ps, pgrep: used by ./sales itself
 )
 
 # Where Debian 12's exact package does not exist (e.g. on Ubuntu), the distribution's

@@ -185,8 +185,20 @@ pg_start() {
   pg_init
   pg_write_config >/dev/null
   pg_check_port
-  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null ||
-    { show_log_tail "$PG_LOG"; die "postgresql did not start; see $PG_LOG"; }
+  local attempt
+  for attempt in 1 2 3 4 5 6; do
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 120 start >/dev/null && return 0
+    # After a crash (kill -9) the old server's processes need a moment to exit (and be
+    # reaped) before a new one may start.
+    [ "$attempt" -lt 6 ] || break
+    tail -n 5 "$PG_LOG" |
+      grep -qE 'shared memory block is still in use|lock file "postmaster.pid" already exists' ||
+      break
+    info "the previous server's processes are still exiting; retrying"
+    sleep 2
+  done
+  show_log_tail "$PG_LOG"
+  die "postgresql did not start; see $PG_LOG"
 }
 
 # pg_provision: create the roles and databases when missing, set each role's password

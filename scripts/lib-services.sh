@@ -88,7 +88,8 @@ svc_start() {
   step "starting $name (port $port)"
   svc_env "$name" all
   printf '\n===== %s: started by ./sales =====\n' "$(date -u +%FT%TZ)" >>"$(svc_log "$name")"
-  start_detached "$(svc_pidfile "$name")" "$(svc_log "$name")" env "${SVC_ENV[@]}" "$bin"
+  start_detached "$(svc_pidfile "$name")" "$(svc_log "$name")" \
+    env -u SALES_LOCK_HELD "${SVC_ENV[@]}" "$bin"
 }
 
 # svc_wait_ready NAME [SECONDS]: until GET /health/ready answers 200.
