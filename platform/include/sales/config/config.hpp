@@ -30,6 +30,7 @@ class Env {
     return std::chrono::milliseconds(integer(name, def, min, max));
   }
   bool boolean(const std::string& name, bool def);
+  void invalid(std::string message) { errors_.push_back(std::move(message)); }  // a check done by the caller
   [[nodiscard]] std::optional<std::string> get(const std::string& name) const;
   // Throws ConfigError naming every bad variable, if any.
   void finish() const;

@@ -32,6 +32,7 @@ struct Request {
   std::string body;
   std::string remote_ip;
   bool keep_alive = true;
+  std::string route;  // the matched route pattern, set by the router: a bounded metrics label
 
   [[nodiscard]] std::string_view path() const;   // target without '?query'
   [[nodiscard]] std::string_view query() const;  // after '?', or empty
@@ -39,7 +40,7 @@ struct Request {
   [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
   // The request id the server assigned (from X-Request-Id or generated).
   [[nodiscard]] std::string_view request_id() const;
-  // Absolute deadline carried by the gateway's X-Request-Deadline-Ms header, if any.
+  // Absolute deadline carried by the gateway's X-Request-Budget-Ms header (milliseconds left when the gateway sent it), if any.
   [[nodiscard]] std::optional<std::chrono::milliseconds> remaining_budget() const;
 };
 

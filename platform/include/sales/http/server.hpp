@@ -35,6 +35,8 @@ using Handler = std::function<Response(Request&)>;
 class Server {
  public:
   Server(ServerOptions opts, Handler handler, metrics::Registry* metrics = nullptr);
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -42,8 +44,6 @@ class Server {
   void start();                          // binds and starts serving; throws if it cannot bind
   [[nodiscard]] std::uint16_t port() const;  // the bound port
   void stop();                           // stops accepting, closes connections, joins threads
-
-  struct Impl;
 
  private:
   std::unique_ptr<Impl> impl_;

@@ -54,6 +54,8 @@ const std::vector<double>& latency_buckets();
 
 class Registry {
  public:
+  Registry();
+  ~Registry();
   Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
   Histogram& histogram(const std::string& name, const std::string& help, const Labels& labels = {},

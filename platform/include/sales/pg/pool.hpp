@@ -60,6 +60,7 @@ class Result {
   [[nodiscard]] std::optional<std::string> opt_str(int row, int col) const;
 
  private:
+  friend class Connection;
   PGresult* res_;
 };
 

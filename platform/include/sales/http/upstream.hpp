@@ -1,0 +1,49 @@
+#pragma once
+// The gateway's client to one upstream service: keep-alive connections reused across
+// requests, every exchange bounded by the caller's deadline. A pool belongs to one event
+// loop (one thread) and needs no locks.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+
+#include "sales/http/client.hpp"
+#include "sales/http/message.hpp"
+
+namespace sales::http {
+
+enum class UpstreamFailure { Connect, Timeout, Reset };
+
+class UpstreamError : public std::runtime_error {
+ public:
+  UpstreamError(UpstreamFailure kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  [[nodiscard]] UpstreamFailure kind() const { return kind_; }
+
+ private:
+  UpstreamFailure kind_;
+};
+
+class UpstreamPool {
+ public:
+  UpstreamPool(boost::asio::any_io_executor executor, Endpoint endpoint, std::size_t max_idle,
+               std::size_t body_limit = 8 << 20);
+  ~UpstreamPool();
+  UpstreamPool(const UpstreamPool&) = delete;
+  UpstreamPool& operator=(const UpstreamPool&) = delete;
+
+  // Sends the request (target, method, headers, body as given; Host is set) and returns
+  // the upstream's response, or throws UpstreamError.
+  boost::asio::awaitable<Response> send(const Request& req, std::chrono::steady_clock::time_point deadline);
+  [[nodiscard]] std::size_t idle() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Waits without blocking the loop (backoff between retries).
+boost::asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration d);
+
+}  // namespace sales::http

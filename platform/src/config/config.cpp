@@ -1,0 +1,107 @@
+#include "sales/config/config.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace sales::config {
+
+std::map<std::string, std::string> parse_dotenv(const std::string& text) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto first = line.find_first_not_of(" \t");
+    if (first == std::string::npos || line[first] == '#') continue;
+    line = line.substr(first);
+    if (line.rfind("export ", 0) == 0) line = line.substr(7);
+    auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = line.substr(0, eq);
+    while (!key.empty() && (key.back() == ' ' || key.back() == '\t')) key.pop_back();
+    std::string value = line.substr(eq + 1);
+    auto vfirst = value.find_first_not_of(" \t");
+    value = vfirst == std::string::npos ? "" : value.substr(vfirst);
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else {
+      auto hash = value.find(" #");
+      if (hash != std::string::npos) value = value.substr(0, hash);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r')) value.pop_back();
+    }
+    if (!key.empty()) out[key] = value;
+  }
+  return out;
+}
+
+Env Env::load(const std::string& dotenv_path) {
+  std::map<std::string, std::string> values;
+  const char* override_path = std::getenv("SALES_ENV_FILE");
+  std::ifstream f(override_path ? override_path : dotenv_path);
+  if (f) {
+    std::stringstream ss;
+    ss << f.rdbuf();
+    values = parse_dotenv(ss.str());
+  }
+  for (char** e = environ; e && *e; ++e) {  // the process environment wins over the file
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) values[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return Env(std::move(values));
+}
+
+std::optional<std::string> Env::get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Env::str(const std::string& name, const std::string& def) { return get(name).value_or(def); }
+
+std::string Env::required(const std::string& name) {
+  auto v = get(name);
+  if (!v || v->empty()) {
+    errors_.push_back(name + " is required but not set");
+    return {};
+  }
+  return *v;
+}
+
+std::int64_t Env::integer(const std::string& name, std::int64_t def, std::int64_t min, std::int64_t max) {
+  auto v = get(name);
+  if (!v || v->empty()) return def;
+  try {
+    std::size_t used = 0;
+    long long n = std::stoll(*v, &used);
+    if (used != v->size()) throw std::invalid_argument("trailing");
+    if (n < min || n > max) {
+      errors_.push_back(name + "=" + *v + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+      return def;
+    }
+    return n;
+  } catch (const std::exception&) {
+    errors_.push_back(name + "=" + *v + " is not an integer");
+    return def;
+  }
+}
+
+bool Env::boolean(const std::string& name, bool def) {
+  auto v = get(name);
+  if (!v || v->empty()) return def;
+  if (*v == "1" || *v == "true" || *v == "yes" || *v == "on") return true;
+  if (*v == "0" || *v == "false" || *v == "no" || *v == "off") return false;
+  errors_.push_back(name + "=" + *v + " is not a boolean (true/false)");
+  return def;
+}
+
+void Env::finish() const {
+  if (errors_.empty()) return;
+  std::string msg = "invalid configuration:";
+  for (const auto& e : errors_) msg += "\n  - " + e;
+  throw ConfigError(msg);
+}
+
+}  // namespace sales::config

@@ -1,0 +1,161 @@
+// The blocking service-to-service client. Each pooled connection owns a tiny event loop so
+// every call can have a real deadline (Beast's synchronous calls have none).
+#include "sales/http/client.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <vector>
+
+namespace sales::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+Endpoint parse_base_url(const std::string& url) {
+  constexpr std::string_view kScheme = "http://";
+  if (url.rfind(kScheme, 0) != 0) throw std::invalid_argument("URL must start with http://: " + url);
+  std::string rest = url.substr(kScheme.size());
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  if (rest.find('/') != std::string::npos) throw std::invalid_argument("URL must not have a path: " + url);
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw std::invalid_argument("URL must name host and port: " + url);
+  int port = 0;
+  try {
+    port = std::stoi(rest.substr(colon + 1));
+  } catch (const std::exception&) {
+    throw std::invalid_argument("URL has an invalid port: " + url);
+  }
+  if (port < 1 || port > 65535) throw std::invalid_argument("URL has an invalid port: " + url);
+  return {rest.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
+namespace {
+struct Conn {
+  asio::io_context loop{1};
+  beast::tcp_stream stream{loop};
+  beast::flat_buffer buffer;
+};
+}  // namespace
+
+struct Client::Impl {
+  ClientOptions opts;
+  Endpoint endpoint;
+  std::mutex mu;
+  std::vector<std::unique_ptr<Conn>> idle;
+
+  std::unique_ptr<Conn> take() {
+    std::lock_guard lock(mu);
+    if (idle.empty()) return nullptr;
+    auto c = std::move(idle.back());
+    idle.pop_back();
+    return c;
+  }
+  void give_back(std::unique_ptr<Conn> c) {
+    std::lock_guard lock(mu);
+    if (idle.size() < opts.max_idle) idle.push_back(std::move(c));
+  }
+
+  // One attempt on one connection; returns false when a reused connection turned out stale.
+  bool exchange(Conn& c, bool fresh, const bhttp::request<bhttp::string_body>& req, Response& out,
+                beast::error_code& failure) {
+    beast::error_code ec;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(opts.body_limit);
+    c.loop.restart();
+    if (fresh) {
+      tcp::endpoint ep(asio::ip::make_address(endpoint.host == "localhost" ? "127.0.0.1" : endpoint.host, ec),
+                       endpoint.port);
+      if (ec) {
+        failure = ec;
+        return true;
+      }
+      c.stream.expires_after(opts.timeout);
+      c.stream.async_connect(ep, [&](beast::error_code e) { ec = e; });
+      c.loop.run();
+      if (ec) {
+        failure = ec;
+        return true;
+      }
+      c.stream.socket().set_option(tcp::no_delay(true), ec);
+      c.loop.restart();
+    }
+    c.stream.expires_after(opts.timeout);
+    bool wrote = false;
+    bhttp::async_write(c.stream, req, [&](beast::error_code e, std::size_t) {
+      ec = e;
+      if (e) return;
+      wrote = true;
+      bhttp::async_read(c.stream, c.buffer, parser, [&](beast::error_code e2, std::size_t) { ec = e2; });
+    });
+    c.loop.run();
+    if (ec) {
+      // A kept-alive connection the server already closed: safe to retry once on a new one.
+      bool stale = !fresh && (ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
+                              ec == asio::error::broken_pipe || !wrote);
+      failure = ec;
+      return !stale;
+    }
+    auto res = parser.release();
+    out.status = static_cast<int>(res.result_int());
+    for (const auto& f : res) out.headers.add(std::string(f.name_string()), std::string(f.value()));
+    out.body = std::move(res.body());
+    out.keep_alive = res.keep_alive();
+    return true;
+  }
+};
+
+Client::Client(ClientOptions opts) : impl_(std::make_unique<Impl>()) {
+  impl_->endpoint = parse_base_url(opts.base_url);
+  impl_->opts = std::move(opts);
+}
+Client::~Client() = default;
+
+Response Client::send(Request req) {
+  bhttp::request<bhttp::string_body> out{bhttp::string_to_verb(req.method), req.target, 11};
+  for (const auto& [k, v] : req.headers.fields()) out.insert(k, v);
+  out.set(bhttp::field::host, impl_->endpoint.host + ":" + std::to_string(impl_->endpoint.port));
+  out.keep_alive(true);
+  out.body() = std::move(req.body);
+  out.prepare_payload();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto conn = impl_->take();
+    bool fresh = !conn;
+    if (fresh) conn = std::make_unique<Conn>();
+    Response res;
+    beast::error_code failure;
+    bool final = impl_->exchange(*conn, fresh, out, res, failure);
+    if (!failure) {
+      if (res.keep_alive) impl_->give_back(std::move(conn));
+      return res;
+    }
+    if (final) {
+      throw ClientError(impl_->opts.base_url + req.target + ": " +
+                        (failure == beast::error::timeout ? std::string("timed out") : failure.message()));
+    }
+  }
+  throw ClientError(impl_->opts.base_url + req.target + ": connection closed");
+}
+
+Response Client::get(std::string target, const Headers& extra) {
+  Request r;
+  r.method = "GET";
+  r.target = std::move(target);
+  r.headers = extra;
+  return send(std::move(r));
+}
+
+Response Client::post(std::string target, std::string json_body, const Headers& extra) {
+  Request r;
+  r.method = "POST";
+  r.target = std::move(target);
+  r.headers = extra;
+  r.headers.set("Content-Type", "application/json");
+  r.body = std::move(json_body);
+  return send(std::move(r));
+}
+
+}  // namespace sales::http

@@ -1,0 +1,124 @@
+#include "sales/http/router.hpp"
+
+#include <charconv>
+
+#include "sales/problem/problem.hpp"
+
+namespace sales::http {
+
+namespace {
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    auto j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::optional<std::int64_t> parse_positive(std::string_view s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || v < 1) return std::nullopt;
+  return v;
+}
+}  // namespace
+
+std::string_view PathParams::get(std::string_view name) const {
+  for (const auto& [k, v] : items_) {
+    if (k == name) return v;
+  }
+  throw std::logic_error("route has no parameter " + std::string(name));  // a programming error
+}
+
+std::int64_t PathParams::id(std::string_view name) const {
+  auto v = parse_positive(get(name));
+  if (!v) throw ProblemError(Problem::not_found("No resource has the id '" + std::string(get(name)) + "'."));
+  return *v;
+}
+
+Router& Router::add(std::string method, std::string pattern, RouteHandler h, Body body) {
+  Route r{std::move(method), std::move(pattern), {}, std::move(h), body};
+  for (auto seg : split_path(r.pattern)) r.segments.emplace_back(seg);
+  routes_.push_back(std::move(r));
+  return *this;
+}
+
+bool is_json_content_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  std::string_view mime = ct.substr(0, semi);
+  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
+  if (iequals(mime, "application/json")) return true;
+  return mime.size() > 5 && iequals(mime.substr(mime.size() - 5), "+json") && iequals(mime.substr(0, 12), "application/");
+}
+
+Response Router::dispatch(Request& req) const {
+  auto segments = split_path(req.path());
+  std::string allow;
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segments.size()) continue;
+    PathParams params;
+    bool match = true;
+    for (std::size_t i = 0; i < segments.size() && match; ++i) {
+      const auto& pat = r.segments[i];
+      if (pat.size() > 2 && pat.front() == '{' && pat.back() == '}') {
+        params.push(std::string_view(pat).substr(1, pat.size() - 2), segments[i]);
+      } else {
+        match = pat == segments[i];
+      }
+    }
+    if (!match) continue;
+    bool head_as_get = req.method == "HEAD" && r.method == "GET";
+    if (r.method != req.method && !head_as_get) {
+      if (allow.find(r.method) == std::string::npos) allow += allow.empty() ? r.method : ", " + r.method;
+      continue;
+    }
+    req.route = r.pattern;
+    if (r.body == Body::Json) {
+      auto ct = req.headers.get("Content-Type");
+      if (!req.body.empty() && (!ct || !is_json_content_type(*ct))) {
+        throw ProblemError(Problem::unsupported_media_type("The request body must be JSON (Content-Type: application/json)."));
+      }
+    }
+    Response res = r.handler(req, params);
+    if (head_as_get) res.body.clear();
+    return res;
+  }
+  if (!allow.empty()) {
+    req.route = "method_not_allowed";
+    Response res = to_response(Problem::method_not_allowed("This resource does not support " + req.method + "; it supports " + allow + "."));
+    res.headers.set("Allow", allow);
+    return res;
+  }
+  req.route = "not_found";
+  throw ProblemError(Problem::not_found("No resource at " + std::string(req.path()) + "."));
+}
+
+Page page_from(const Request& req) {
+  Page p;
+  std::vector<FieldError> errors;
+  auto read = [&](const char* name, std::int64_t min, std::int64_t max, std::int64_t& out) {
+    auto v = req.query_param(name);
+    if (!v) return;
+    std::int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (v->empty() || ec != std::errc{} || ptr != v->data() + v->size() || n < min || n > max) {
+      errors.push_back({name, "must be an integer between " + std::to_string(min) + " and " + std::to_string(max)});
+      return;
+    }
+    out = n;
+  };
+  read("limit", 1, 500, p.limit);
+  read("offset", 0, 1'000'000'000, p.offset);
+  if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid pagination parameters.", errors));
+  return p;
+}
+
+}  // namespace sales::http

@@ -1,0 +1,304 @@
+// The only translation unit with Beast's server templates.
+#include "sales/http/server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "sales/http/async_server.hpp"
+#include "sales/log/log.hpp"
+#include "sales/metrics/metrics.hpp"
+#include "sales/pg/pool.hpp"
+#include "sales/problem/problem.hpp"
+
+namespace sales::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::string make_request_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  std::uint64_t a = rng(), b = rng();
+  for (int i = 0; i < 16; ++i) {
+    id[i] = kHex[(a >> (i * 4)) & 0xf];
+    id[16 + i] = kHex[(b >> (i * 4)) & 0xf];
+  }
+  return id;
+}
+
+namespace {
+bool acceptable_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// Metric handles per (route, method, status), looked up once.
+class RequestMetrics {
+ public:
+  RequestMetrics(metrics::Registry* r, std::string service) : registry_(r), service_(std::move(service)) {}
+  void record(const Request& req, int status, double seconds) {
+    if (!registry_) return;
+    std::string route = req.route.empty() ? "unmatched" : req.route;
+    std::string key = route + ' ' + req.method + ' ' + std::to_string(status);
+    std::pair<metrics::Counter*, metrics::Histogram*> h;
+    {
+      std::lock_guard lock(mu_);
+      auto it = cache_.find(key);
+      if (it == cache_.end()) {
+        metrics::Labels labels{{"service", service_}, {"route", route}, {"method", req.method}};
+        auto* hist = &registry_->histogram("http_request_duration_seconds", "Time to answer a request", labels);
+        labels.emplace_back("status", std::to_string(status));
+        auto* counter = &registry_->counter("http_requests_total", "Requests answered", labels);
+        it = cache_.emplace(key, std::make_pair(counter, hist)).first;
+      }
+      h = it->second;
+    }
+    h.first->inc();
+    h.second->observe(seconds);
+  }
+
+ private:
+  metrics::Registry* registry_;
+  std::string service_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<metrics::Counter*, metrics::Histogram*>> cache_;
+};
+
+Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& remote_ip) {
+  Request r;
+  r.method = std::string(in.method_string());
+  r.target = std::string(in.target());
+  for (const auto& f : in) r.headers.add(std::string(f.name_string()), std::string(f.value()));
+  r.keep_alive = in.keep_alive();
+  r.body = std::move(in.body());
+  r.remote_ip = remote_ip;
+  auto id = r.headers.get("X-Request-Id");
+  if (!id || !acceptable_request_id(*id)) r.headers.set("X-Request-Id", make_request_id());
+  return r;
+}
+
+bhttp::response<bhttp::string_body> to_beast(Response&& res, bool keep_alive) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
+  for (auto& [k, v] : res.headers.fields()) out.insert(k, v);
+  out.body() = std::move(res.body);
+  out.keep_alive(keep_alive && res.keep_alive);
+  out.prepare_payload();
+  return out;
+}
+}  // namespace
+
+void finalize_response(const Request& req, Response& res) {
+  res.headers.set("X-Request-Id", std::string(req.request_id()));
+}
+
+struct Server::Impl {
+  ServerOptions opts;
+  AsyncHandler handler;
+  RequestMetrics metrics;
+  bool loop_per_thread;
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::thread> threads;
+  std::atomic<std::size_t> connections{0};
+  std::uint16_t bound_port = 0;
+
+  Impl(ServerOptions o, AsyncHandler h, metrics::Registry* m, bool per_thread)
+      : opts(std::move(o)), handler(std::move(h)), metrics(m, opts.service), loop_per_thread(per_thread) {}
+
+  asio::awaitable<Response> invoke(Request& req) {
+    log::RequestScope scope(req.request_id());
+    std::optional<Problem> problem;
+    try {
+      co_return co_await handler(req);
+    } catch (const ProblemError& e) {
+      problem = e.problem();
+    } catch (const pg::Unavailable& e) {
+      log::warn("database unavailable: {}", e.what());
+      problem = Problem::unavailable("The service's database is not reachable right now; try again shortly.");
+    } catch (const std::exception& e) {
+      log::error("unhandled error on {} {}: {}", req.method, req.target, e.what());
+      problem = Problem::internal();
+    }
+    Response res = to_response(*problem);
+    if (problem->status == 503) res.headers.set("Retry-After", "1");
+    co_return res;
+  }
+
+  asio::awaitable<void> write_problem_and_close(beast::tcp_stream& stream, const Problem& p) {
+    Request dummy;
+    dummy.headers.set("X-Request-Id", make_request_id());
+    Response res = to_response(p);
+    finalize_response(dummy, res);
+    auto out = to_beast(std::move(res), false);
+    stream.expires_after(opts.write_timeout);
+    co_await bhttp::async_write(stream, out, kTuple);
+    // Drain what the client is still sending so it reads our answer instead of a reset.
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.expires_after(std::chrono::seconds(1));
+    char sink[16384];
+    for (int i = 0; i < 256; ++i) {
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+      if (rec) break;
+    }
+  }
+
+  asio::awaitable<void> session(tcp::socket socket) {
+    struct Guard {
+      std::atomic<std::size_t>& n;
+      ~Guard() { --n; }
+    } guard{connections};
+    beast::error_code ec;
+    std::string remote = socket.remote_endpoint(ec).address().to_string();
+    socket.set_option(tcp::no_delay(true), ec);
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    bool first = true;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
+      parser.body_limit(opts.body_limit);
+      stream.expires_after(first ? opts.read_timeout : opts.idle_timeout);
+      first = false;
+      auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      if (!hec) {
+        auto expect = parser.get()[bhttp::field::expect];
+        if (beast::iequals(expect, "100-continue")) {
+          static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+          co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
+        }
+        stream.expires_after(opts.read_timeout);
+        std::tie(hec, hn) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      }
+      if (hec == bhttp::error::body_limit) {
+        co_await write_problem_and_close(stream, Problem::payload_too_large(
+            "The request body is larger than the limit of " + std::to_string(opts.body_limit) + " bytes."));
+        co_return;
+      }
+      if (hec == bhttp::error::header_limit) {
+        auto p = Problem::bad_request("The request headers are larger than " + std::to_string(opts.header_limit) + " bytes.");
+        p.status = 431;
+        p.title = "Request Header Fields Too Large";
+        co_await write_problem_and_close(stream, p);
+        co_return;
+      }
+      if (hec) {
+        bool malformed = hec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                         hec != bhttp::error::end_of_stream && hec != bhttp::error::partial_message;
+        if (malformed) {
+          co_await write_problem_and_close(stream, Problem::bad_request("The request is not valid HTTP/1.1."));
+        }
+        co_return;  // closed, reset or timed out: nothing to answer
+      }
+      auto started = std::chrono::steady_clock::now();
+      Request req = to_request(parser.release(), remote);
+      Response res = co_await invoke(req);
+      finalize_response(req, res);
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      metrics.record(req, res.status, seconds);
+      bool keep = req.keep_alive;
+      auto out = to_beast(std::move(res), keep);
+      keep = out.keep_alive();
+      stream.expires_after(opts.write_timeout);
+      auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
+      if (wec || !keep) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  asio::awaitable<void> listen(tcp::acceptor& acceptor) {
+    for (;;) {
+      // A strand when several threads share the loop: a session's timer and socket must
+      // not complete concurrently. (No co_await inside ?: — GCC 12 miscompiles it.)
+      auto exec = loop_per_thread ? asio::any_io_executor(acceptor.get_executor())
+                                  : asio::any_io_executor(asio::make_strand(acceptor.get_executor()));
+      auto [ec, socket] = co_await acceptor.async_accept(exec, kTuple);
+      if (ec == asio::error::operation_aborted) co_return;
+      if (ec) continue;  // EMFILE and friends: keep serving those we have
+      if (connections.load() >= opts.max_connections) continue;  // the socket closes here
+      ++connections;
+      asio::co_spawn(exec, session(std::move(socket)), asio::detached);
+    }
+  }
+
+  void start() {
+    int n_loops = loop_per_thread ? opts.threads : 1;
+    auto address = asio::ip::make_address(opts.host);
+    std::uint16_t port = opts.port;
+    for (int i = 0; i < n_loops; ++i) {
+      loops.push_back(std::make_unique<asio::io_context>(loop_per_thread ? 1 : opts.threads));
+      auto acc = std::make_unique<tcp::acceptor>(*loops.back());
+      tcp::endpoint ep(address, port);
+      acc->open(ep.protocol());
+      acc->set_option(asio::socket_base::reuse_address(true));
+      if (loop_per_thread) {
+        int one = 1;
+        ::setsockopt(acc->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+      }
+      acc->bind(ep);
+      acc->listen(asio::socket_base::max_listen_connections);
+      port = acc->local_endpoint().port();
+      asio::co_spawn(*loops.back(), listen(*acc), asio::detached);
+      acceptors.push_back(std::move(acc));
+    }
+    bound_port = port;
+    for (int i = 0; i < opts.threads; ++i) {
+      auto* loop = loops[loop_per_thread ? i : 0].get();
+      threads.emplace_back([loop] {
+        for (;;) {
+          try {
+            loop->run();
+            return;
+          } catch (const std::exception& e) {
+            log::error("event loop error: {}", e.what());  // keep serving
+          }
+        }
+      });
+    }
+  }
+
+  void stop() {
+    for (auto& l : loops) l->stop();
+    for (auto& t : threads) {
+      if (t.joinable()) t.join();
+    }
+    threads.clear();
+  }
+};
+
+Server::Server(ServerOptions opts, Handler handler, metrics::Registry* metrics) {
+  auto h = std::make_shared<Handler>(std::move(handler));
+  AsyncHandler async = [h](Request& r) -> asio::awaitable<Response> { co_return (*h)(r); };
+  impl_ = std::make_unique<Impl>(std::move(opts), std::move(async), metrics, false);
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  if (impl_) impl_->stop();
+}
+
+void Server::start() { impl_->start(); }
+std::uint16_t Server::port() const { return impl_->bound_port; }
+void Server::stop() { impl_->stop(); }
+
+std::unique_ptr<Server> make_async_server(ServerOptions opts, AsyncHandler handler, metrics::Registry* metrics,
+                                          bool loop_per_thread) {
+  return std::make_unique<Server>(
+      std::make_unique<Server::Impl>(std::move(opts), std::move(handler), metrics, loop_per_thread));
+}
+
+}  // namespace sales::http

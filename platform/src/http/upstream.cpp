@@ -1,0 +1,127 @@
+// The gateway's upstream client: Beast's client templates live only here.
+#include "sales/http/upstream.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <vector>
+
+namespace sales::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+struct Conn {
+  explicit Conn(asio::any_io_executor ex) : stream(ex) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
+};
+
+// Services close keep-alive connections idle for 60 s; we drop ours well before, so a
+// request is never written into a connection the upstream is closing.
+constexpr auto kMaxIdle = std::chrono::seconds(20);
+
+bool hop_by_hop(std::string_view name) {
+  for (auto h : {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection",
+                 "proxy-authenticate", "proxy-authorization", "trailer", "host", "content-length"}) {
+    if (iequals(name, h)) return true;
+  }
+  return false;
+}
+}  // namespace
+
+struct UpstreamPool::Impl {
+  asio::any_io_executor executor;
+  Endpoint endpoint;
+  tcp::endpoint address;
+  std::size_t max_idle;
+  std::size_t body_limit;
+  std::string host_header;
+  std::vector<std::unique_ptr<Conn>> idle;
+};
+
+UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, std::size_t max_idle, std::size_t body_limit)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->executor = executor;
+  impl_->address = tcp::endpoint(asio::ip::make_address(endpoint.host == "localhost" ? "127.0.0.1" : endpoint.host),
+                                 endpoint.port);
+  impl_->host_header = endpoint.host + ":" + std::to_string(endpoint.port);
+  impl_->endpoint = std::move(endpoint);
+  impl_->max_idle = max_idle;
+  impl_->body_limit = body_limit;
+}
+
+UpstreamPool::~UpstreamPool() = default;
+std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
+
+asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline) {
+  bhttp::request<bhttp::string_body> out{bhttp::string_to_verb(req.method), req.target, 11};
+  for (const auto& [k, v] : req.headers.fields()) {
+    if (!hop_by_hop(k)) out.insert(k, v);
+  }
+  out.set(bhttp::field::host, impl_->host_header);
+  out.keep_alive(true);
+  out.body() = req.body;
+  out.prepare_payload();
+
+  // A reused connection may have been closed by the upstream while idle; that failure
+  // happens before the request reached it, so one more try on a fresh connection is safe.
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<Conn> conn;
+    while (!impl_->idle.empty() && std::chrono::steady_clock::now() - impl_->idle.front()->idle_since > kMaxIdle) {
+      impl_->idle.erase(impl_->idle.begin());  // the oldest are at the front
+    }
+    bool fresh = impl_->idle.empty();
+    if (fresh) {
+      conn = std::make_unique<Conn>(impl_->executor);
+    } else {
+      conn = std::move(impl_->idle.back());
+      impl_->idle.pop_back();
+    }
+    auto remaining = deadline - std::chrono::steady_clock::now();
+    if (remaining <= std::chrono::steady_clock::duration::zero()) throw UpstreamError(UpstreamFailure::Timeout, "deadline passed");
+    conn->stream.expires_after(remaining);
+    if (fresh) {
+      auto [ec] = co_await conn->stream.async_connect(impl_->address, kTuple);
+      if (ec == beast::error::timeout) throw UpstreamError(UpstreamFailure::Timeout, "connect timed out");
+      if (ec) throw UpstreamError(UpstreamFailure::Connect, "connect: " + ec.message());
+      conn->stream.socket().set_option(tcp::no_delay(true), ec);
+    }
+    auto [wec, wn] = co_await bhttp::async_write(conn->stream, out, kTuple);
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(impl_->body_limit);
+    beast::error_code rec = wec;
+    if (!wec) std::tie(rec, wn) = co_await bhttp::async_read(conn->stream, conn->buffer, parser, kTuple);
+    if (rec) {
+      bool stale = !fresh && attempt == 0 && parser.got_some() == false && rec != beast::error::timeout;
+      if (stale) continue;
+      if (rec == beast::error::timeout) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
+      throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());
+    }
+    auto res = parser.release();
+    Response r;
+    r.status = static_cast<int>(res.result_int());
+    for (const auto& f : res) {
+      if (!hop_by_hop(f.name_string())) r.headers.add(std::string(f.name_string()), std::string(f.value()));
+    }
+    r.body = std::move(res.body());
+    if (res.keep_alive() && impl_->idle.size() < impl_->max_idle) {
+      conn->stream.expires_never();
+      conn->idle_since = std::chrono::steady_clock::now();
+      impl_->idle.push_back(std::move(conn));
+    }
+    co_return r;
+  }
+}
+
+asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(kTuple);
+}
+
+}  // namespace sales::http

@@ -1,0 +1,52 @@
+#include "sales/log/log.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include "sales/json/writer.hpp"
+
+namespace sales::log {
+
+namespace {
+thread_local std::string t_request_id;
+
+// %Q: the request id of this thread; %J: the message, escaped for a JSON string.
+class RequestIdFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
+    dest.append(t_request_id.data(), t_request_id.data() + t_request_id.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<RequestIdFlag>(); }
+};
+
+class JsonMessageFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string out;
+    sales::json::append_escaped(out, std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(out.data() + 1, out.data() + out.size() - 1);  // without the quotes
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
+};
+}  // namespace
+
+void init(std::string_view service, std::string_view level) {
+  auto logger = spdlog::stderr_logger_mt(std::string(service));
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  formatter->add_flag<RequestIdFlag>('Q').add_flag<JsonMessageFlag>('J');
+  formatter->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","service":")" + std::string(service) +
+                         R"(","request_id":"%Q","msg":"%J"})");
+  logger->set_formatter(std::move(formatter));
+  logger->set_level(spdlog::level::from_str(std::string(level)));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+RequestScope::RequestScope(std::string_view request_id) : previous_(std::move(t_request_id)) {
+  t_request_id.assign(request_id);
+}
+RequestScope::~RequestScope() { t_request_id = std::move(previous_); }
+
+std::string_view current_request_id() { return t_request_id; }
+
+}  // namespace sales::log

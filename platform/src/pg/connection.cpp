@@ -1,0 +1,131 @@
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "sales/pg/pool.hpp"
+
+namespace sales::pg {
+
+Result::Result(PGresult* r) : res_(r) {}
+Result::~Result() {
+  if (res_) PQclear(res_);
+}
+Result::Result(Result&& o) noexcept : res_(o.res_) { o.res_ = nullptr; }
+Result& Result::operator=(Result&& o) noexcept {
+  if (this != &o) {
+    if (res_) PQclear(res_);
+    res_ = o.res_;
+    o.res_ = nullptr;
+  }
+  return *this;
+}
+
+int Result::rows() const { return res_ ? PQntuples(res_) : 0; }
+
+std::int64_t Result::affected() const {
+  const char* n = res_ ? PQcmdTuples(res_) : "";
+  std::int64_t v = 0;
+  std::from_chars(n, n + std::char_traits<char>::length(n), v);
+  return v;
+}
+
+bool Result::is_null(int row, int col) const { return PQgetisnull(res_, row, col) != 0; }
+
+std::string_view Result::text(int row, int col) const {
+  return {PQgetvalue(res_, row, col), static_cast<std::size_t>(PQgetlength(res_, row, col))};
+}
+
+std::int64_t Result::int64(int row, int col) const {
+  auto t = text(row, col);
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc{} || p != t.data() + t.size()) {
+    throw Error("column " + std::to_string(col) + " is not an integer: '" + std::string(t) + "'", "");
+  }
+  return v;
+}
+
+std::optional<std::string> Result::opt_str(int row, int col) const {
+  if (is_null(row, col)) return std::nullopt;
+  return str(row, col);
+}
+
+Param param(std::int64_t v) { return std::to_string(v); }
+Param param(std::string_view v) { return std::string(v); }
+
+std::string conninfo(const std::string& host, int port, const std::string& db, const std::string& user,
+                     const std::string& password, std::chrono::milliseconds connect_timeout) {
+  auto quote = [](const std::string& v) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\'' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    return out + "'";
+  };
+  long secs = std::max<long>(1, static_cast<long>((connect_timeout.count() + 999) / 1000));
+  return "host=" + quote(host) + " port=" + std::to_string(port) + " dbname=" + quote(db) + " user=" + quote(user) +
+         " password=" + quote(password) + " connect_timeout=" + std::to_string(secs) +
+         " application_name=sales keepalives=1 keepalives_idle=30";
+}
+
+namespace {
+std::string sqlstate_of(const PGresult* r) {
+  const char* s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  return s ? s : "";
+}
+}  // namespace
+
+Connection::Connection(std::string conninfo) {
+  conn_ = PQconnectdb(conninfo.c_str());
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn_);
+    PQfinish(conn_);
+    conn_ = nullptr;
+    while (!msg.empty() && (msg.back() == '\n')) msg.pop_back();
+    throw Unavailable("cannot connect to PostgreSQL: " + msg, "08001");
+  }
+}
+
+Connection::~Connection() {
+  if (conn_) PQfinish(conn_);
+}
+
+bool Connection::healthy() const { return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+
+Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
+  std::string name(st.name);
+  if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
+    Result prep(PQprepare(conn_, name.c_str(), std::string(st.sql).c_str(), 0, nullptr));
+    if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) {
+      std::string state = sqlstate_of(prep.res_);
+      if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+      throw Error("prepare " + name + ": " + PQerrorMessage(conn_), state);
+    }
+    prepared_.push_back(name);
+  }
+  std::vector<const char*> values(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
+  Result r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0));
+  auto status = PQresultStatus(r.res_);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    std::string state = sqlstate_of(r.res_);
+    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    throw Error(name + ": " + PQerrorMessage(conn_), state);
+  }
+  return r;
+}
+
+Result Connection::exec_raw(std::string_view sql) {
+  Result r(PQexec(conn_, std::string(sql).c_str()));
+  auto status = PQresultStatus(r.res_);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    std::string state = sqlstate_of(r.res_);
+    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    throw Error(std::string(PQerrorMessage(conn_)), state);
+  }
+  return r;
+}
+
+}  // namespace sales::pg

@@ -1,0 +1,41 @@
+#include "sales/pg/migrations.hpp"
+
+#include <algorithm>
+
+#include "sales/log/log.hpp"
+#include "sales/pg/pool.hpp"
+
+namespace sales::pg {
+
+namespace {
+// A fixed key: every replica of a service takes the same advisory lock before migrating.
+constexpr const char* kLock = "SELECT pg_advisory_xact_lock(7243101)";
+constexpr Statement kCreateTable{"migrations_create",
+                                 "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, "
+                                 "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"};
+constexpr Statement kApplied{"migrations_applied", "SELECT version FROM schema_migrations"};
+constexpr Statement kRecord{"migrations_record", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
+}  // namespace
+
+int migrate(Pool& pool, const std::vector<Migration>& migrations) {
+  auto sorted = migrations;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+  Transaction tx(pool);
+  tx.connection().exec_raw(kLock);
+  tx.exec(kCreateTable);
+  auto applied = tx.exec(kApplied);
+  std::vector<std::int64_t> done;
+  for (int i = 0; i < applied.rows(); ++i) done.push_back(applied.int64(i, 0));
+  int count = 0;
+  for (const auto& m : sorted) {
+    if (std::find(done.begin(), done.end(), m.version) != done.end()) continue;
+    log::info("applying migration {}", m.name);
+    tx.connection().exec_raw(m.sql);
+    tx.exec(kRecord, {param(m.version), param(m.name)});
+    ++count;
+  }
+  tx.commit();  // all pending migrations in one transaction: none or all
+  return count;
+}
+
+}  // namespace sales::pg

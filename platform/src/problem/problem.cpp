@@ -1,0 +1,93 @@
+#include "sales/problem/problem.hpp"
+
+#include "sales/json/writer.hpp"
+
+namespace sales {
+
+namespace {
+Problem make(int status, std::string detail, std::vector<FieldError> errors = {}) {
+  Problem p;
+  p.status = status;
+  p.title = reason_phrase(status);
+  p.detail = std::move(detail);
+  p.errors = std::move(errors);
+  return p;
+}
+
+// Stable, documented problem types: clients may switch on them.
+std::string default_type(int status) {
+  switch (status) {
+    case 400: return "urn:sales:problem:invalid-request";
+    case 404: return "urn:sales:problem:not-found";
+    case 405: return "urn:sales:problem:method-not-allowed";
+    case 409: return "urn:sales:problem:conflict";
+    case 413: return "urn:sales:problem:payload-too-large";
+    case 415: return "urn:sales:problem:unsupported-media-type";
+    case 422: return "urn:sales:problem:unprocessable";
+    case 429: return "urn:sales:problem:rate-limited";
+    case 502: return "urn:sales:problem:bad-gateway";
+    case 503: return "urn:sales:problem:unavailable";
+    case 504: return "urn:sales:problem:timeout";
+    default: return "about:blank";
+  }
+}
+}  // namespace
+
+Problem Problem::bad_request(std::string d, std::vector<FieldError> e) { return make(400, std::move(d), std::move(e)); }
+Problem Problem::not_found(std::string d) { return make(404, std::move(d)); }
+Problem Problem::conflict(std::string d) { return make(409, std::move(d)); }
+Problem Problem::unprocessable(std::string d, std::vector<FieldError> e) { return make(422, std::move(d), std::move(e)); }
+Problem Problem::payload_too_large(std::string d) { return make(413, std::move(d)); }
+Problem Problem::unsupported_media_type(std::string d) { return make(415, std::move(d)); }
+Problem Problem::method_not_allowed(std::string d) { return make(405, std::move(d)); }
+Problem Problem::too_many_requests(std::string d) { return make(429, std::move(d)); }
+Problem Problem::bad_gateway(std::string d) { return make(502, std::move(d)); }
+Problem Problem::unavailable(std::string d) { return make(503, std::move(d)); }
+Problem Problem::gateway_timeout(std::string d) { return make(504, std::move(d)); }
+Problem Problem::internal() { return make(500, "The server could not complete the request; it has been logged."); }
+
+http::Response to_response(const Problem& p, std::string_view instance) {
+  json::Writer w;
+  w.begin_object();
+  w.field("type", p.type.empty() ? default_type(p.status) : p.type);
+  w.field("title", p.title.empty() ? std::string(reason_phrase(p.status)) : p.title);
+  w.field("status", p.status);
+  if (!p.detail.empty()) w.field("detail", p.detail);
+  if (!instance.empty()) w.field("instance", instance);
+  if (!p.errors.empty()) {
+    w.key("errors").begin_array();
+    for (const auto& e : p.errors) {
+      w.begin_object().field("field", e.field).field("message", e.message).end_object();
+    }
+    w.end_array();
+  }
+  w.end_object();
+  http::Response r;
+  r.status = p.status;
+  r.headers.set("Content-Type", "application/problem+json");
+  r.body = w.take();
+  return r;
+}
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+  }
+}
+
+}  // namespace sales

@@ -1,0 +1,163 @@
+#include "sales/service/app.hpp"
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "sales/http/server.hpp"
+#include "sales/json/writer.hpp"
+#include "sales/log/log.hpp"
+
+namespace sales::service {
+
+App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
+  log::init(opts_.name, env_.str("LOG_LEVEL", "info"));
+  server_.service = opts_.name;
+  server_.port = static_cast<std::uint16_t>(env_.integer("PORT", opts_.default_port, 0, 65535));
+  server_.host = env_.str("BIND_HOST", "127.0.0.1");
+  server_.threads = static_cast<int>(env_.integer("HTTP_THREADS", opts_.default_threads, 1, 256));
+  server_.body_limit = static_cast<std::size_t>(env_.integer("MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
+  if (opts_.uses_database) {
+    pg::PoolOptions po;
+    auto host = env_.str("DB_HOST", "127.0.0.1");
+    auto port = env_.integer("DB_PORT", 5432, 1, 65535);
+    auto user = env_.required("DB_USER");
+    auto password = env_.str("DB_PASSWORD", "");
+    auto name = env_.required("DB_NAME");
+    po.size = static_cast<std::size_t>(env_.integer("DB_POOL_SIZE", server_.threads + 4, 1, 1000));
+    po.statement_timeout = env_.millis("DB_STATEMENT_TIMEOUT_MS", 5000, 100, 600000);
+    po.conninfo = pg::conninfo(host, static_cast<int>(port), name, user, password, po.connect_timeout);
+    pool_ = std::make_unique<pg::Pool>(po);
+  }
+  if (opts_.uses_broker) {
+    broker_.host = env_.str("RABBITMQ_HOST", "127.0.0.1");
+    broker_.port = static_cast<int>(env_.integer("RABBITMQ_PORT", 5672, 1, 65535));
+    broker_.user = env_.str("RABBITMQ_USER", "guest");
+    broker_.password = env_.str("RABBITMQ_PASSWORD", "guest");
+    broker_.vhost = env_.str("RABBITMQ_VHOST", "/");
+  }
+}
+
+App::~App() = default;
+
+pg::Pool& App::db() {
+  if (!pool_) throw std::logic_error(opts_.name + " has no database");
+  return *pool_;
+}
+
+void App::add_ready_check(std::string name, std::function<bool()> check) {
+  ready_checks_.emplace_back(std::move(name), std::move(check));
+}
+
+// Retries with capped backoff until the database answers and the schema is current.
+void App::prepare_database() {
+  auto delay = std::chrono::milliseconds(250);
+  while (!stopping_) {
+    try {
+      int applied = pg::migrate(*pool_, migrations_);
+      log::info("database ready ({} migrations applied now)", applied);
+      database_ready_ = true;
+      for (auto& fn : on_ready_) fn();
+      return;
+    } catch (const std::exception& e) {
+      log::warn("database not ready, retrying in {} ms: {}", delay.count(), e.what());
+    }
+    for (auto waited = std::chrono::milliseconds(0); waited < delay && !stopping_; waited += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+  }
+}
+
+http::Response App::ready_response() {
+  json::Writer w;
+  bool ok = true;
+  w.begin_object().key("checks").begin_object();
+  if (pool_) {
+    bool db_ok = false;
+    if (database_ready_) {
+      try {
+        static constexpr pg::Statement kPing{"health_ping", "SELECT 1"};
+        pg::exec(*pool_, kPing);
+        db_ok = true;
+      } catch (const std::exception&) {
+      }
+    }
+    w.field("database", db_ok ? "up" : "down");
+    ok = ok && db_ok;
+  }
+  for (auto& [name, check] : ready_checks_) {
+    bool up = false;
+    try {
+      up = check();
+    } catch (const std::exception&) {
+    }
+    w.field(name, up ? "up" : "down");
+    ok = ok && up;
+  }
+  w.end_object().field("status", ok ? "ready" : "not ready").end_object();
+  return http::Response::json(ok ? 200 : 503, w.take());
+}
+
+int App::run() {
+  if (!validate()) return 2;
+  return serve(std::make_unique<http::Server>(server_, [this](http::Request& r) { return router_.dispatch(r); }, &metrics()));
+}
+
+bool App::validate() {
+  try {
+    env_.finish();
+  } catch (const config::ConfigError& e) {
+    std::cerr << "sales-" << opts_.name << ": " << e.what() << "\n";
+    return false;
+  }
+  return true;
+}
+
+void App::add_health_routes() {
+  router_.get("/health/live", [](http::Request&, const http::PathParams&) {
+    return http::Response::json(200, R"({"status":"live"})");
+  });
+  router_.get("/health/ready", [this](http::Request&, const http::PathParams&) { return ready_response(); });
+  router_.get("/metrics", [this](http::Request&, const http::PathParams&) {
+    http::Response r;
+    r.headers.set("Content-Type", "text/plain; version=0.0.4");
+    r.body = metrics().render();
+    return r;
+  });
+}
+
+int App::serve(std::unique_ptr<http::Server> server) {
+  add_health_routes();
+
+  // Signals are taken synchronously by this thread; every other thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  try {
+    server->start();
+  } catch (const std::exception& e) {
+    std::cerr << "sales-" << opts_.name << ": cannot listen on " << server_.host << ":" << server_.port << ": " << e.what() << "\n";
+    return 1;
+  }
+  log::info("listening on {}:{}", server_.host, server->port());
+  std::thread db_thread;
+  if (pool_) db_thread = std::thread([this] { prepare_database(); });
+  else
+    for (auto& fn : on_ready_) fn();
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::info("stopping on signal {}", sig);
+  stopping_ = true;
+  server->stop();
+  for (auto& fn : on_stop_) fn();
+  if (db_thread.joinable()) db_thread.join();
+  return 0;
+}
+
+}  // namespace sales::service

@@ -1,0 +1,83 @@
+#include "sales/http/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sales/problem/problem.hpp"
+
+namespace sales::http {
+namespace {
+
+Request make(std::string method, std::string target, std::string body = {}, std::string ct = {}) {
+  Request r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.body = std::move(body);
+  if (!ct.empty()) r.headers.set("Content-Type", ct);
+  return r;
+}
+
+int status_of(const Router& router, Request req) {
+  try {
+    return router.dispatch(req).status;
+  } catch (const ProblemError& e) {
+    return e.problem().status;
+  }
+}
+
+Router sample() {
+  Router r;
+  r.get("/items/{id}", [](Request&, const PathParams& p) { return Response::json(200, std::to_string(p.id("id"))); });
+  r.post("/items", [](Request&, const PathParams&) { return Response::json(201, "{}"); });
+  return r;
+}
+
+TEST(Router, MatchesPatternsAndParams) {
+  auto router = sample();
+  auto req = make("GET", "/items/42?x=1");
+  EXPECT_EQ(router.dispatch(req).body, "42");
+  EXPECT_EQ(req.route, "/items/{id}");
+}
+
+TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
+  auto router = sample();
+  EXPECT_EQ(status_of(router, make("GET", "/nothing")), 404);
+  auto req = make("DELETE", "/items");
+  auto res = router.dispatch(req);
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(res.headers.get("Allow"), "POST");
+}
+
+TEST(Router, NonNumericOrNonPositiveIdIs404) {
+  auto router = sample();
+  EXPECT_EQ(status_of(router, make("GET", "/items/abc")), 404);
+  EXPECT_EQ(status_of(router, make("GET", "/items/0")), 404);
+  EXPECT_EQ(status_of(router, make("GET", "/items/-1")), 404);
+  EXPECT_EQ(status_of(router, make("GET", "/items/99999999999999999999")), 404);
+}
+
+TEST(Router, NonJsonBodyIs415) {
+  auto router = sample();
+  EXPECT_EQ(status_of(router, make("POST", "/items", "name=x", "application/x-www-form-urlencoded")), 415);
+  EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "")), 415);
+  EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/json; charset=utf-8")), 201);
+  EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/merge-patch+json")), 201);
+}
+
+TEST(Page, ValidatesBounds) {
+  EXPECT_EQ(page_from(make("GET", "/x")).limit, 50);
+  EXPECT_EQ(page_from(make("GET", "/x?limit=500&offset=3")).offset, 3);
+  for (const char* bad : {"/x?limit=0", "/x?limit=501", "/x?limit=abc", "/x?offset=-1", "/x?limit="}) {
+    EXPECT_THROW(page_from(make("GET", bad)), ProblemError) << bad;
+  }
+}
+
+TEST(Request, DecodesQueryParameters) {
+  auto req = make("GET", "/x?q=a%20b+c&email=x%40y.z&bad=%zz");
+  EXPECT_EQ(req.query_param("q"), "a b c");
+  EXPECT_EQ(req.query_param("email"), "x@y.z");
+  EXPECT_EQ(req.query_param("bad"), std::nullopt);
+  EXPECT_EQ(req.query_param("none"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace sales::http

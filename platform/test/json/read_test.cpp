@@ -1,0 +1,76 @@
+#include "sales/json/read.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sales/json/writer.hpp"
+
+namespace sales::json {
+namespace {
+
+int status_of(std::string_view body) {
+  try {
+    parse_object(body);
+    return 0;
+  } catch (const ProblemError& e) {
+    return e.problem().status;
+  }
+}
+
+TEST(ParseObject, RejectsMalformedAndNonObjects) {
+  EXPECT_EQ(status_of("{"), 400);
+  EXPECT_EQ(status_of(""), 400);
+  EXPECT_EQ(status_of("[1,2]"), 400);
+  EXPECT_EQ(status_of("\"text\""), 400);
+  EXPECT_EQ(status_of("{\"a\":1} trailing"), 400);
+  EXPECT_EQ(status_of(std::string(100, '[') + std::string(100, ']')), 400);
+  EXPECT_EQ(status_of("{\"a\":\"\xff\"}"), 400);  // invalid UTF-8
+  EXPECT_EQ(status_of("{\"a\":1}"), 0);
+}
+
+TEST(FieldReader, CollectsEveryFieldError) {
+  auto obj = parse_object(R"({"name": 5, "price": -1, "qty": 1.5, "extra": true})");
+  FieldReader in(obj);
+  in.allow_only({"name", "price", "qty"});
+  in.string("name", true, 10);
+  in.money("price", true);
+  in.integer("qty", true, 1, 10);
+  in.string("missing", true, 10);
+  try {
+    in.finish();
+    FAIL() << "expected a problem";
+  } catch (const ProblemError& e) {
+    EXPECT_EQ(e.problem().status, 400);
+    ASSERT_EQ(e.problem().errors.size(), 5u);
+    EXPECT_EQ(e.problem().errors[0].field, "extra");
+  }
+}
+
+TEST(FieldReader, ReadsValidValues) {
+  auto obj = parse_object(R"({"name": "Ünïcødé ☃", "price": 12345678.99, "qty": 3, "whole": 5})");
+  FieldReader in(obj);
+  EXPECT_EQ(in.string("name", true, 9), "Ünïcødé ☃");  // nine characters, more bytes
+  EXPECT_EQ(in.money("price", true), 1234567899);
+  EXPECT_EQ(in.money("whole", true), 500);
+  EXPECT_EQ(in.integer("qty", true, 1, 10), 3);
+  EXPECT_TRUE(in.ok());
+}
+
+TEST(FieldReader, RejectsOverPreciseMoneyAndStringsForNumbers) {
+  auto obj = parse_object(R"({"a": 1.001, "b": "19.99", "c": 1e20, "d": ""})");
+  FieldReader in(obj);
+  EXPECT_FALSE(in.money("a", true));
+  EXPECT_FALSE(in.money("b", true));
+  EXPECT_FALSE(in.money("c", true));
+  EXPECT_FALSE(in.string("d", true, 10, 1));
+  EXPECT_FALSE(in.ok());
+}
+
+TEST(Writer, EscapesAndFormats) {
+  Writer w;
+  w.begin_object().field("s", "a\"b\\c\n\x01").money_field("m", 1999).field("n", 42).key("z").null();
+  w.key("arr").begin_array().value(1).value(true).end_array().end_object();
+  EXPECT_EQ(w.str(), R"({"s":"a\"b\\c\n\u0001","m":19.99,"n":42,"z":null,"arr":[1,true]})");
+}
+
+}  // namespace
+}  // namespace sales::json

@@ -1,0 +1,29 @@
+#include "sales_test/env.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+#include <stdexcept>
+
+namespace sales_test {
+
+std::string require_env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) {
+    throw std::runtime_error(std::string(name) + " is not set: run the tests through `./sales test`");
+  }
+  return v;
+}
+
+std::string gateway_url() { return require_env("SALES_GATEWAY_URL"); }
+
+std::string unique_suffix() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string s(10, 'a');
+  for (auto& c : s) c = kChars[rng() % 36];
+  return s;
+}
+
+}  // namespace sales_test

@@ -1,0 +1,122 @@
+#include "api/customer_handlers.hpp"
+
+#include "sales/http/render.hpp"
+#include "sales/json/read.hpp"
+#include "sales/json/writer.hpp"
+
+namespace customer {
+
+namespace http = sales::http;
+using sales::Problem;
+using sales::ProblemError;
+
+namespace {
+void optional_field(sales::json::Writer& w, std::string_view key, const std::optional<std::string>& v) {
+  w.key(key);
+  if (v) w.value(*v);
+  else w.null();
+}
+
+void write(sales::json::Writer& w, const Customer& c) {
+  w.begin_object().field("id", c.id).field("name", c.name);
+  optional_field(w, "address", c.address);
+  optional_field(w, "contact", c.contact);
+  optional_field(w, "email", c.email);
+  w.field("created_at", c.created_at).field("updated_at", c.updated_at).end_object();
+}
+
+Problem not_found(std::int64_t id) { return Problem::not_found("Customer " + std::to_string(id) + " does not exist."); }
+Problem duplicate_email() {
+  return Problem::conflict("Another customer already has this email address.");
+}
+
+std::optional<std::string> read_email(sales::json::FieldReader& in) {
+  auto email = in.string("email", false, kMaxEmailLength);
+  if (email && !valid_email(*email)) {
+    in.error("email", "must be a valid email address such as name@example.com");
+    return std::nullopt;
+  }
+  return email;
+}
+}  // namespace
+
+std::string render(const Customer& c) {
+  sales::json::Writer w;
+  write(w, c);
+  return w.take();
+}
+
+NewCustomer decode_new_customer(std::string_view body) {
+  auto obj = sales::json::parse_object(body);
+  sales::json::FieldReader in(obj);
+  in.allow_only({"name", "address", "contact", "email"});
+  NewCustomer c;
+  auto name = in.string("name", true, kMaxNameLength, 1);
+  c.address = in.string("address", false, kMaxAddressLength);
+  c.contact = in.string("contact", false, kMaxContactLength);
+  c.email = read_email(in);
+  in.finish();
+  c.name = *name;
+  return c;
+}
+
+CustomerPatch decode_patch(std::string_view body) {
+  auto obj = sales::json::parse_object(body);
+  sales::json::FieldReader in(obj);
+  in.allow_only({"name", "address", "contact", "email"});
+  CustomerPatch p;
+  if (in.is_null("name")) in.error("name", "must not be null");
+  p.name = in.string("name", false, kMaxNameLength, 1);
+  p.address = in.string("address", false, kMaxAddressLength);
+  p.contact = in.string("contact", false, kMaxContactLength);
+  p.email = read_email(in);
+  p.clear_address = in.is_null("address");
+  p.clear_contact = in.is_null("contact");
+  p.clear_email = in.is_null("email");
+  if (in.ok() && p.empty()) in.error("body", "must contain at least one of name, address, contact, email");
+  in.finish();
+  return p;
+}
+
+void register_routes(http::Router& router, CustomerStore& store) {
+  router.post("/customers", [&store](http::Request& req, const http::PathParams&) {
+    try {
+      auto c = store.create(decode_new_customer(req.body));
+      return http::created(render(c), "/customers/" + std::to_string(c.id));
+    } catch (const DuplicateEmail&) {
+      throw ProblemError(duplicate_email());
+    }
+  });
+  router.get("/customers", [&store](http::Request& req, const http::PathParams&) {
+    auto page = http::page_from(req);
+    auto email = req.query_param("email");
+    if (email && email->size() > kMaxEmailLength) {
+      throw ProblemError(Problem::bad_request("Invalid filter.", {{"email", "must be at most 254 characters"}}));
+    }
+    auto result = store.list(email, page);
+    return http::ok(http::list_body(result.items, result.total, page, write));
+  });
+  router.get("/customers/{id}", [&store](http::Request&, const http::PathParams& params) {
+    auto id = params.id("id");
+    auto c = store.find(id);
+    if (!c) throw ProblemError(not_found(id));
+    return http::ok(render(*c));
+  });
+  router.put("/customers/{id}", [&store](http::Request& req, const http::PathParams& params) {
+    auto id = params.id("id");
+    try {
+      auto c = store.update(id, decode_patch(req.body));
+      if (!c) throw ProblemError(not_found(id));
+      return http::ok(render(*c));
+    } catch (const DuplicateEmail&) {
+      throw ProblemError(duplicate_email());
+    }
+  });
+  router.del("/customers/{id}", [&store](http::Request&, const http::PathParams& params) {
+    auto id = params.id("id");
+    if (!store.remove(id)) throw ProblemError(not_found(id));
+    return http::Response::empty(204);
+  });
+}
+
+}  // namespace customer

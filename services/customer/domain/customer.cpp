@@ -1,0 +1,22 @@
+#include "domain/customer.hpp"
+
+namespace customer {
+
+bool valid_email(std::string_view email) {
+  if (email.size() < 3 || email.size() > kMaxEmailLength) return false;
+  auto at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) return false;
+  std::string_view local = email.substr(0, at), domain = email.substr(at + 1);
+  if (local.size() > 64 || domain.empty()) return false;
+  for (unsigned char c : email) {
+    if (c <= 0x20 || c == 0x7f || c == '(' || c == ')' || c == ',' || c == ';' || c == ':' || c == '<' || c == '>' ||
+        c == '[' || c == ']' || c == '\\' || c == '"')
+      return false;
+  }
+  auto dot = domain.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot == domain.size() - 1) return false;
+  if (domain.find("..") != std::string_view::npos || local.front() == '.' || local.back() == '.') return false;
+  return domain.front() != '-' && domain.front() != '.';
+}
+
+}  // namespace customer

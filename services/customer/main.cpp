@@ -1,0 +1,12 @@
+// Customer service: who buys. Wiring only.
+#include "api/customer_handlers.hpp"
+#include "sales/service/app.hpp"
+#include "store/customer_store.hpp"
+
+int main() {
+  sales::service::App app({.name = "customer", .default_port = 8003});
+  app.set_migrations(sales::generated::migrations());
+  customer::CustomerStore store(app.db());
+  customer::register_routes(app.router(), store);
+  return app.run();
+}

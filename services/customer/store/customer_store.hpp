@@ -1,0 +1,35 @@
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "domain/customer.hpp"
+#include "sales/http/router.hpp"
+#include "sales/pg/pool.hpp"
+
+namespace customer {
+
+struct CustomerPage {
+  std::vector<Customer> items;
+  std::int64_t total = 0;
+};
+
+class DuplicateEmail : public std::runtime_error {
+ public:
+  DuplicateEmail() : std::runtime_error("duplicate email") {}
+};
+
+class CustomerStore {
+ public:
+  explicit CustomerStore(sales::pg::Pool& pool) : pool_(pool) {}
+
+  Customer create(const NewCustomer& c);  // throws DuplicateEmail
+  std::optional<Customer> find(std::int64_t id);
+  CustomerPage list(const std::optional<std::string>& email, const sales::http::Page& page);
+  std::optional<Customer> update(std::int64_t id, const CustomerPatch& patch);  // throws DuplicateEmail
+  bool remove(std::int64_t id);
+
+ private:
+  sales::pg::Pool& pool_;
+};
+
+}  // namespace customer

@@ -1,0 +1,182 @@
+#include "api/gateway.hpp"
+
+#include <boost/asio/this_coro.hpp>
+#include <random>
+
+#include "sales/http/server.hpp"
+#include "sales/json/writer.hpp"
+#include "sales/problem/problem.hpp"
+#include "sales/resilience/retry.hpp"
+
+namespace gateway {
+
+namespace asio = boost::asio;
+namespace http = sales::http;
+namespace res = sales::resilience;
+using Clock = std::chrono::steady_clock;
+using sales::Problem;
+
+namespace {
+// An attempt that cannot have at least this long is not started: it would only add load.
+constexpr auto kMinAttemptTime = std::chrono::milliseconds(20);
+
+http::Response problem(const Problem& p) { return sales::to_response(p); }
+
+std::string traceparent() {
+  auto id = http::make_request_id();  // 32 hex digits
+  return "00-" + id + "-" + id.substr(0, 16) + "-01";
+}
+
+std::string seconds_text(res::Duration d) { return std::to_string(res::whole_seconds_at_least_one(d)); }
+}  // namespace
+
+Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http::Router& own_routes)
+    : config_(std::move(config)), registry_(registry), own_routes_(own_routes), limiter_(config_.rate_limit) {
+  for (auto id : kAllUpstreams) upstreams_[static_cast<std::size_t>(id)] = std::make_unique<Upstream>(id, config_, registry);
+  rejected_rate_limit_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "rate_limited"}});
+  rejected_deadline_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "deadline"}});
+  own_routes_.get("/gateway/circuit-breakers", [this](http::Request&, const http::PathParams&) { return circuit_breakers(); });
+}
+
+std::optional<http::Response> Gateway::rate_limit(http::Request& req, http::Headers& out) {
+  if (!config_.rate_limit_enabled) return std::nullopt;
+  auto decision = limiter_.check(req.remote_ip);
+  for (auto& h : res::rate_limit_headers(config_.rate_limit, decision)) out.set(std::string(h.name), h.value);
+  if (decision.allowed) return std::nullopt;
+  rejected_rate_limit_->inc();
+  auto r = problem(Problem::too_many_requests("Too many requests from this client; retry after " +
+                                              std::to_string(decision.retry_after_seconds) + " s."));
+  for (const auto& [k, v] : out.fields()) r.headers.set(k, v);
+  return r;
+}
+
+asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
+  auto path = req.path();
+  if (path == "/health") co_return co_await health();
+  auto target = upstream_for(path);
+  if (!target) {
+    // The gateway's own endpoints, or an honest 404 for an unknown prefix.
+    co_return own_routes_.dispatch(req);
+  }
+  http::Headers limit_headers;
+  if (auto refused = rate_limit(req, limit_headers)) co_return std::move(*refused);
+  auto& upstream = *upstreams_[static_cast<std::size_t>(*target)];
+  req.route = "/" + std::string(path.substr(1, path.find('/', 1) == std::string_view::npos ? path.size() : path.find('/', 1) - 1));
+  http::Response r = co_await proxy(req, upstream);
+  for (const auto& [k, v] : limit_headers.fields()) r.headers.set(k, v);
+  co_return r;
+}
+
+asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& upstream) {
+  auto deadline = Clock::now() + config_.timeout;
+  upstream.budget().record_request();
+  auto slot = upstream.bulkhead().try_enter();
+  if (!slot) {
+    upstream.metrics().rejected_bulkhead->inc();
+    auto r = problem(Problem::unavailable("Too many requests in flight to the " + std::string(upstream.name()) + " service."));
+    r.headers.set("Retry-After", "1");
+    co_return r;
+  }
+  if (!req.headers.get("traceparent")) req.headers.set("traceparent", traceparent());
+  req.headers.set("X-Forwarded-For", req.remote_ip);
+  bool may_retry = res::retryable_method(req.method, req.headers.get("Idempotency-Key").has_value());
+  thread_local res::RetryRng rng{std::random_device{}()};
+  auto executor = co_await asio::this_coro::executor;
+  auto& pool = upstream.pool(executor);
+  auto per_attempt = attempt_timeout(config_);
+
+  std::optional<http::Response> last;  // the last upstream answer, returned when retries end
+  Problem failure = Problem::bad_gateway("");
+  for (int retries = 0;; ++retries) {
+    auto permit = upstream.breaker().try_acquire();
+    if (!permit) {
+      upstream.metrics().rejected_circuit_open->inc();
+      if (last) co_return std::move(*last);
+      auto r = problem(Problem::unavailable("The " + std::string(upstream.name()) +
+                                            " service is failing; the gateway is not sending it requests for now."));
+      r.headers.set("Retry-After", seconds_text(permit.retry_after()));
+      co_return r;
+    }
+    auto start = Clock::now();
+    auto attempt_deadline = std::min(deadline, start + per_attempt);
+    req.headers.set("X-Request-Budget-Ms",
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(attempt_deadline - start).count()));
+    bool retryable_failure = false;
+    try {
+      http::Response r = co_await pool.send(req, attempt_deadline);
+      auto latency = Clock::now() - start;
+      upstream.metrics().latency->observe(std::chrono::duration<double>(latency).count());
+      if (r.status >= 500) {
+        permit.on_failure();
+        upstream.metrics().failed->inc();
+      } else {
+        permit.on_success(latency);
+        upstream.metrics().ok->inc();
+      }
+      if (!may_retry || !res::retryable_status(r.status)) co_return r;
+      retryable_failure = true;
+      last = std::move(r);
+    } catch (const http::UpstreamError& e) {
+      permit.on_failure();
+      upstream.metrics().failed->inc();
+      last.reset();
+      bool timed_out = e.kind() == http::UpstreamFailure::Timeout;
+      failure = timed_out ? Problem::gateway_timeout("The " + std::string(upstream.name()) + " service did not answer in time.")
+                          : Problem::bad_gateway("The " + std::string(upstream.name()) + " service could not be reached.");
+      retryable_failure = may_retry;
+    }
+    if (!retryable_failure) break;
+    auto decision = config_.retry.next_attempt(retries, Clock::now(), deadline, rng, kMinAttemptTime);
+    if (!decision) {
+      if (decision.verdict == res::RetryVerdict::PastDeadline && !last) {
+        rejected_deadline_->inc();
+        failure = Problem::gateway_timeout("The request did not complete within " +
+                                           std::to_string(config_.timeout.count()) + " ms.");
+      }
+      break;
+    }
+    if (!upstream.budget().try_acquire_retry()) {
+      upstream.metrics().retries_refused_by_budget->inc();
+      break;
+    }
+    upstream.metrics().retries->inc();
+    co_await http::sleep_for(decision.delay);
+  }
+  if (last) co_return std::move(*last);
+  co_return problem(failure);
+}
+
+http::Response Gateway::circuit_breakers() const {
+  sales::json::Writer w;
+  w.begin_object();
+  for (const auto& u : upstreams_) {
+    w.key(u->name());
+    u->write_state(w);
+  }
+  w.end_object();
+  return http::Response::json(200, w.take());
+}
+
+asio::awaitable<http::Response> Gateway::health() {
+  auto executor = co_await asio::this_coro::executor;
+  sales::json::Writer w;
+  w.begin_object().field("gateway", "ready").key("upstreams").begin_object();
+  bool all_ready = true;
+  for (auto& u : upstreams_) {
+    http::Request probe;
+    probe.method = "GET";
+    probe.target = "/health/ready";
+    bool ready = false;
+    try {
+      auto r = co_await u->pool(executor).send(probe, Clock::now() + std::chrono::seconds(1));
+      ready = r.status == 200;
+    } catch (const http::UpstreamError&) {
+    }
+    all_ready = all_ready && ready;
+    w.field(u->name(), ready ? "ready" : "not ready");
+  }
+  w.end_object().field("status", all_ready ? "ready" : "degraded").end_object();
+  co_return http::Response::json(all_ready ? 200 : 503, w.take());
+}
+
+}  // namespace gateway

@@ -1,0 +1,38 @@
+#pragma once
+// The gateway's request path: rate limit → route → circuit breaker → bulkhead → attempts
+// with retries (bounded by the retry budget and the request's deadline) → response.
+// Its own endpoints (/health, /metrics, /gateway/...) are served here too.
+#include <array>
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+
+#include "domain/gateway_config.hpp"
+#include "filters/upstream.hpp"
+#include "sales/http/message.hpp"
+#include "sales/http/router.hpp"
+#include "sales/resilience/rate_limiter.hpp"
+
+namespace gateway {
+
+class Gateway {
+ public:
+  Gateway(GatewayConfig config, sales::metrics::Registry& registry, sales::http::Router& own_routes);
+
+  boost::asio::awaitable<sales::http::Response> handle(sales::http::Request& req);
+
+ private:
+  boost::asio::awaitable<sales::http::Response> proxy(sales::http::Request& req, Upstream& upstream);
+  boost::asio::awaitable<sales::http::Response> health();
+  sales::http::Response circuit_breakers() const;
+  std::optional<sales::http::Response> rate_limit(sales::http::Request& req, sales::http::Headers& out);
+
+  GatewayConfig config_;
+  sales::metrics::Registry& registry_;
+  sales::http::Router& own_routes_;
+  sales::resilience::RateLimiter limiter_;
+  std::array<std::unique_ptr<Upstream>, kUpstreamCount> upstreams_;
+  sales::metrics::Counter* rejected_rate_limit_;
+  sales::metrics::Counter* rejected_deadline_;
+};
+
+}  // namespace gateway

@@ -1,0 +1,53 @@
+#include "domain/gateway_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "sales/http/client.hpp"
+
+namespace gateway {
+
+GatewayConfig read_gateway_config(sales::config::Env& env) {
+  GatewayConfig c;
+  c.timeout = env.millis("GATEWAY_TIMEOUT_MS", 5000, 10, 600'000);
+  c.retry.max_retries = static_cast<int>(env.integer("GATEWAY_RETRY_MAX", 3, 0, 10));
+  c.retry.base = env.millis("GATEWAY_RETRY_BASE_MS", 100, 1, 60'000);
+  c.retry.max_backoff = std::max(c.retry.base * 8, std::chrono::milliseconds(1000));
+  c.budget.budget_percent = static_cast<double>(env.integer("GATEWAY_RETRY_BUDGET_PERCENT", 20, 0, 100));
+  c.breaker.window_size = static_cast<std::size_t>(env.integer("GATEWAY_CB_WINDOW", 20, 1, 100'000));
+  c.breaker.minimum_calls = static_cast<std::size_t>(env.integer("GATEWAY_CB_MIN_CALLS", 10, 1, 100'000));
+  c.breaker.failure_rate_percent = static_cast<double>(env.integer("GATEWAY_CB_FAILURE_RATE", 50, 1, 100));
+  c.breaker.open_duration = env.millis("GATEWAY_CB_OPEN_MS", 10'000, 10, 86'400'000);
+  c.breaker.half_open_calls = static_cast<std::size_t>(env.integer("GATEWAY_CB_HALF_OPEN_CALLS", 3, 1, 10'000));
+  // Generous by default: 100k requests per second per client never trips the web page or
+  // the benchmarks; the seed's policy is GATEWAY_RATE_LIMIT_MAX=100 GATEWAY_RATE_LIMIT_WINDOW_MS=900000.
+  auto max = env.integer("GATEWAY_RATE_LIMIT_MAX", 100'000, 0, 1'000'000'000);
+  c.rate_limit_enabled = max > 0;
+  c.rate_limit.max = static_cast<std::uint64_t>(std::max<std::int64_t>(max, 1));
+  c.rate_limit.window = env.millis("GATEWAY_RATE_LIMIT_WINDOW_MS", 1000, 1, 86'400'000);
+  c.bulkhead_max = static_cast<std::size_t>(env.integer("GATEWAY_BULKHEAD_MAX", 256, 1, 100'000));
+  env.integer("GATEWAY_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20);  // validated here, applied by the server
+  for (auto id : kAllUpstreams) {
+    std::string name(name_of(id));
+    std::string var = name;
+    std::transform(var.begin(), var.end(), var.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    var += "_SERVICE_URL";
+    constexpr int kFirstPort = 8001;  // upstreams listen on 8001..8006 in kAllUpstreams order
+    auto url = env.str(var, "http://127.0.0.1:" + std::to_string(kFirstPort + static_cast<int>(id)));
+    try {
+      sales::http::parse_base_url(url);
+    } catch (const std::invalid_argument& e) {
+      env.invalid(var + ": " + e.what());
+    }
+    c.upstream_urls[static_cast<std::size_t>(id)] = url;
+  }
+  if (c.breaker.minimum_calls > c.breaker.window_size) c.breaker.minimum_calls = c.breaker.window_size;
+  return c;
+}
+
+std::chrono::milliseconds attempt_timeout(const GatewayConfig& c) {
+  if (c.retry.max_retries == 0) return c.timeout;
+  return std::max(c.timeout / 2, std::chrono::milliseconds(1));
+}
+
+}  // namespace gateway

@@ -1,0 +1,34 @@
+#pragma once
+// The gateway's settings, each from one environment variable (README "Gateway resilience").
+#include <array>
+#include <chrono>
+#include <string>
+
+#include "domain/routes.hpp"
+#include "sales/config/config.hpp"
+#include "sales/resilience/circuit_breaker.hpp"
+#include "sales/resilience/rate_limiter.hpp"
+#include "sales/resilience/retry.hpp"
+#include "sales/resilience/retry_budget.hpp"
+
+namespace gateway {
+
+struct GatewayConfig {
+  std::chrono::milliseconds timeout{5000};         // GATEWAY_TIMEOUT_MS: all attempts of one request
+  sales::resilience::RetryPolicy retry;              // GATEWAY_RETRY_MAX, GATEWAY_RETRY_BASE_MS
+  sales::resilience::RetryBudgetConfig budget;       // GATEWAY_RETRY_BUDGET_PERCENT
+  sales::resilience::CircuitBreakerConfig breaker;   // GATEWAY_CB_*
+  sales::resilience::RateLimiterConfig rate_limit;   // GATEWAY_RATE_LIMIT_MAX, _WINDOW_MS
+  bool rate_limit_enabled = true;                    // GATEWAY_RATE_LIMIT_MAX=0 turns it off
+  std::size_t bulkhead_max = 256;                    // GATEWAY_BULKHEAD_MAX, per upstream
+  std::array<std::string, kUpstreamCount> upstream_urls;  // PRODUCT_SERVICE_URL ...
+};
+
+// Reads and validates; errors are collected in env (env.finish() reports them).
+GatewayConfig read_gateway_config(sales::config::Env& env);
+
+// An attempt gets at most this share of the deadline, so that after one attempt timed out
+// there is still time for a retry (DESIGN §5: retry on "timeouts of one attempt").
+std::chrono::milliseconds attempt_timeout(const GatewayConfig& c);
+
+}  // namespace gateway

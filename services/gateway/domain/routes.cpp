@@ -1,0 +1,38 @@
+#include "domain/routes.hpp"
+
+namespace gateway {
+
+namespace {
+struct Prefix {
+  std::string_view segment;
+  UpstreamId id;
+};
+constexpr Prefix kPrefixes[] = {
+    {"products", UpstreamId::Product},   {"orders", UpstreamId::Order},         {"customers", UpstreamId::Customer},
+    {"payments", UpstreamId::Payment},   {"inventory", UpstreamId::Inventory}, {"shipping", UpstreamId::Shipping},
+};
+}  // namespace
+
+std::string_view name_of(UpstreamId id) {
+  switch (id) {
+    case UpstreamId::Product: return "product";
+    case UpstreamId::Order: return "order";
+    case UpstreamId::Customer: return "customer";
+    case UpstreamId::Payment: return "payment";
+    case UpstreamId::Inventory: return "inventory";
+    case UpstreamId::Shipping: return "shipping";
+  }
+  return "unknown";
+}
+
+std::optional<UpstreamId> upstream_for(std::string_view path) {
+  if (path.empty() || path.front() != '/') return std::nullopt;
+  path.remove_prefix(1);
+  std::string_view segment = path.substr(0, path.find('/'));
+  for (const auto& p : kPrefixes) {
+    if (segment == p.segment) return p.id;
+  }
+  return std::nullopt;
+}
+
+}  // namespace gateway

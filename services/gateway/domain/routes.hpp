@@ -1,0 +1,19 @@
+#pragma once
+// Which upstream serves a path: the first path segment names the resource.
+#include <array>
+#include <optional>
+#include <string_view>
+
+namespace gateway {
+
+enum class UpstreamId { Product, Order, Customer, Payment, Inventory, Shipping };
+inline constexpr std::size_t kUpstreamCount = 6;
+inline constexpr std::array<UpstreamId, kUpstreamCount> kAllUpstreams = {
+    UpstreamId::Product, UpstreamId::Order, UpstreamId::Customer,
+    UpstreamId::Payment, UpstreamId::Inventory, UpstreamId::Shipping};
+
+std::string_view name_of(UpstreamId id);  // "product"
+// /products, /products/7?x=1 → Product; /productsx or / → nullopt.
+std::optional<UpstreamId> upstream_for(std::string_view path);
+
+}  // namespace gateway

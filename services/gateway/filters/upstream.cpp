@@ -1,0 +1,80 @@
+#include "filters/upstream.hpp"
+
+#include <array>
+
+namespace gateway {
+
+namespace res = sales::resilience;
+
+namespace {
+double state_number(res::CircuitState s) {
+  switch (s) {
+    case res::CircuitState::Closed: return 0;
+    case res::CircuitState::Open: return 1;
+    case res::CircuitState::HalfOpen: return 2;
+  }
+  return -1;
+}
+}  // namespace
+
+Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::Registry& registry)
+    : id_(id),
+      name_(name_of(id)),
+      endpoint_(sales::http::parse_base_url(config.upstream_urls[static_cast<std::size_t>(id)])),
+      breaker_(config.breaker, res::SteadyClock::instance(),
+               [&registry, name = name_](res::CircuitState, res::CircuitState to) {
+                 registry
+                     .counter("gateway_circuit_transitions_total", "Circuit breaker transitions",
+                              {{"upstream", name}, {"to", std::string(res::to_string(to))}})
+                     .inc();
+               }),
+      bulkhead_(config.bulkhead_max),
+      budget_(config.budget) {
+  auto counter = [&](const char* metric, const char* help, sales::metrics::Labels extra = {}) {
+    sales::metrics::Labels labels{{"upstream", name_}};
+    labels.insert(labels.end(), extra.begin(), extra.end());
+    return &registry.counter(metric, help, labels);
+  };
+  metrics_.latency = &registry.histogram("gateway_upstream_latency_seconds", "Upstream attempt latency", {{"upstream", name_}});
+  metrics_.ok = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "ok"}});
+  metrics_.failed = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "failed"}});
+  metrics_.retries = counter("gateway_retries_total", "Retries by result", {{"result", "attempted"}});
+  metrics_.retries_refused_by_budget = counter("gateway_retries_total", "Retries by result", {{"result", "refused_by_budget"}});
+  metrics_.rejected_circuit_open = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "circuit_open"}});
+  metrics_.rejected_bulkhead = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "bulkhead_full"}});
+  registry.callback_gauge("gateway_circuit_state", "Breaker state: 0 closed, 1 open, 2 half-open",
+                          [this] { return state_number(breaker_.state()); }, {{"upstream", name_}});
+  registry.callback_gauge("gateway_bulkhead_in_flight", "Requests in flight to the upstream",
+                          [this] { return static_cast<double>(bulkhead_.in_flight()); }, {{"upstream", name_}});
+}
+
+sales::http::UpstreamPool& Upstream::pool(const boost::asio::any_io_executor& executor) {
+  // One pool per (thread, upstream): every event loop has a thread of its own.
+  thread_local std::array<std::unique_ptr<sales::http::UpstreamPool>, kUpstreamCount> pools;
+  auto& p = pools[static_cast<std::size_t>(id_)];
+  if (!p) p = std::make_unique<sales::http::UpstreamPool>(executor, endpoint_, 256);
+  return *p;
+}
+
+void Upstream::write_state(sales::json::Writer& w) const {
+  auto s = breaker_.snapshot();
+  w.begin_object();
+  w.field("state", res::to_string(s.state));
+  w.field("window_calls", static_cast<std::int64_t>(s.window_calls));
+  w.field("window_failures", static_cast<std::int64_t>(s.window_failures));
+  w.field("successful_calls", static_cast<std::int64_t>(s.successful_calls));
+  w.field("failed_calls", static_cast<std::int64_t>(s.failed_calls));
+  w.field("slow_calls", static_cast<std::int64_t>(s.slow_calls));
+  w.field("rejected_calls", static_cast<std::int64_t>(s.rejected_calls));
+  w.field("transitions_to_open", static_cast<std::int64_t>(s.transitions_to_open));
+  w.field("transitions_to_half_open", static_cast<std::int64_t>(s.transitions_to_half_open));
+  w.field("transitions_to_closed", static_cast<std::int64_t>(s.transitions_to_closed));
+  w.field("retry_after_ms", static_cast<std::int64_t>(
+                                std::chrono::duration_cast<std::chrono::milliseconds>(breaker_.retry_after()).count()));
+  w.field("bulkhead_in_flight", static_cast<std::int64_t>(bulkhead_.in_flight()));
+  w.field("bulkhead_max", static_cast<std::int64_t>(bulkhead_.max_concurrent()));
+  w.field("bulkhead_rejected", static_cast<std::int64_t>(bulkhead_.rejected()));
+  w.end_object();
+}
+
+}  // namespace gateway

@@ -1,0 +1,51 @@
+#pragma once
+// Everything the gateway keeps per upstream: its breaker, bulkhead and retry budget (shared
+// by all threads), its metrics, and one keep-alive connection pool per event-loop thread.
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+#include <string>
+
+#include "domain/gateway_config.hpp"
+#include "sales/http/upstream.hpp"
+#include "sales/json/writer.hpp"
+#include "sales/metrics/metrics.hpp"
+#include "sales/resilience/bulkhead.hpp"
+#include "sales/resilience/circuit_breaker.hpp"
+#include "sales/resilience/retry_budget.hpp"
+
+namespace gateway {
+
+struct UpstreamMetrics {
+  sales::metrics::Histogram* latency;
+  sales::metrics::Counter* ok;           // answered with < 500
+  sales::metrics::Counter* failed;       // 5xx, timeout or connection error
+  sales::metrics::Counter* retries;
+  sales::metrics::Counter* retries_refused_by_budget;
+  sales::metrics::Counter* rejected_circuit_open;
+  sales::metrics::Counter* rejected_bulkhead;
+};
+
+class Upstream {
+ public:
+  Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::Registry& registry);
+
+  [[nodiscard]] std::string_view name() const { return name_; }
+  sales::resilience::CircuitBreaker& breaker() { return breaker_; }
+  sales::resilience::Bulkhead& bulkhead() { return bulkhead_; }
+  sales::resilience::RetryBudget& budget() { return budget_; }
+  UpstreamMetrics& metrics() { return metrics_; }
+  // The calling thread's pool (created on first use with that thread's executor).
+  sales::http::UpstreamPool& pool(const boost::asio::any_io_executor& executor);
+  void write_state(sales::json::Writer& w) const;  // for /gateway/circuit-breakers
+
+ private:
+  UpstreamId id_;
+  std::string name_;
+  sales::http::Endpoint endpoint_;
+  sales::resilience::CircuitBreaker breaker_;
+  sales::resilience::Bulkhead bulkhead_;
+  sales::resilience::RetryBudget budget_;
+  UpstreamMetrics metrics_;
+};
+
+}  // namespace gateway

@@ -1,0 +1,16 @@
+// API gateway: the one door clients use. Wiring only.
+#include "api/gateway.hpp"
+#include "sales/http/async_server.hpp"
+#include "sales/service/app.hpp"
+
+int main() {
+  sales::service::App app({.name = "gateway", .default_port = 8080, .uses_database = false, .default_threads = 2});
+  auto config = gateway::read_gateway_config(app.env());
+  if (!app.validate()) return 2;
+  auto options = app.server_options();
+  options.body_limit = static_cast<std::size_t>(app.env().integer("GATEWAY_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
+  gateway::Gateway gw(std::move(config), app.metrics(), app.router());
+  auto server = sales::http::make_async_server(
+      options, [&gw](sales::http::Request& req) { return gw.handle(req); }, &app.metrics(), /*loop_per_thread=*/true);
+  return app.serve(std::move(server));
+}

@@ -1,0 +1,8 @@
+// Order service: owns order data. Its resources arrive with the order saga; until then it
+// serves health and metrics, and every other route answers an honest 404 problem.
+#include "sales/service/app.hpp"
+
+int main() {
+  sales::service::App app({.name = "order", .default_port = 8002});
+  return app.run();
+}

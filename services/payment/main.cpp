@@ -1,0 +1,8 @@
+// Payment service: owns payment data. Its resources arrive with the order saga; until then it
+// serves health and metrics, and every other route answers an honest 404 problem.
+#include "sales/service/app.hpp"
+
+int main() {
+  sales::service::App app({.name = "payment", .default_port = 8004});
+  return app.run();
+}

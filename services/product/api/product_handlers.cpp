@@ -1,0 +1,98 @@
+#include "api/product_handlers.hpp"
+
+#include "sales/http/render.hpp"
+#include "sales/json/read.hpp"
+#include "sales/json/writer.hpp"
+
+namespace product {
+
+namespace http = sales::http;
+using sales::Problem;
+using sales::ProblemError;
+
+namespace {
+void write(sales::json::Writer& w, const Product& p) {
+  w.begin_object().field("id", p.id).field("name", p.name).key("description");
+  if (p.description) w.value(*p.description);
+  else w.null();
+  w.money_field("price", p.price_cents).field("stock", p.stock);
+  w.field("created_at", p.created_at).field("updated_at", p.updated_at).end_object();
+}
+
+Problem not_found(std::int64_t id) { return Problem::not_found("Product " + std::to_string(id) + " does not exist."); }
+}  // namespace
+
+std::string render(const Product& p) {
+  sales::json::Writer w;
+  write(w, p);
+  return w.take();
+}
+
+NewProduct decode_new_product(std::string_view body) {
+  auto obj = sales::json::parse_object(body);
+  sales::json::FieldReader in(obj);
+  in.allow_only({"name", "price", "description", "stock"});
+  NewProduct p;
+  auto name = in.string("name", true, kMaxNameLength, 1);
+  auto price = in.money("price", true);
+  p.description = in.string("description", false, kMaxDescriptionLength);
+  auto stock = in.integer("stock", false, 0, kMaxInitialStock);
+  in.finish();
+  p.name = *name;
+  p.price_cents = *price;
+  p.stock = stock.value_or(0);
+  return p;
+}
+
+ProductPatch decode_patch(std::string_view body) {
+  auto obj = sales::json::parse_object(body);
+  sales::json::FieldReader in(obj);
+  if (in.has("stock")) in.error("stock", "is managed by the inventory service: use POST /inventory/stock/{product_id}/adjust");
+  if (in.has("id") || in.has("created_at") || in.has("updated_at")) in.error("id", "cannot be changed");
+  in.allow_only({"name", "price", "description", "stock", "id", "created_at", "updated_at"});
+  ProductPatch p;
+  if (in.has("name") && in.is_null("name")) in.error("name", "must not be null");
+  if (in.has("price") && in.is_null("price")) in.error("price", "must not be null");
+  p.name = in.string("name", false, kMaxNameLength, 1);
+  p.price_cents = in.money("price", false);
+  p.clear_description = in.is_null("description");
+  p.description = in.string("description", false, kMaxDescriptionLength);
+  if (in.ok() && p.empty()) in.error("body", "must contain at least one of name, description, price");
+  in.finish();
+  return p;
+}
+
+void register_routes(http::Router& router, ProductStore& store) {
+  router.post("/products", [&store](http::Request& req, const http::PathParams&) {
+    auto created = store.create(decode_new_product(req.body));
+    return http::created(render(created), "/products/" + std::to_string(created.id));
+  });
+  router.get("/products", [&store](http::Request& req, const http::PathParams&) {
+    auto page = http::page_from(req);
+    auto q = req.query_param("q");
+    if (q && q->size() > kMaxNameLength) {
+      throw ProblemError(Problem::bad_request("Invalid filter.", {{"q", "must be at most 200 characters"}}));
+    }
+    auto result = store.list(q, page);
+    return http::ok(http::list_body(result.items, result.total, page, write));
+  });
+  router.get("/products/{id}", [&store](http::Request&, const http::PathParams& params) {
+    auto id = params.id("id");
+    auto p = store.find(id);
+    if (!p) throw ProblemError(not_found(id));
+    return http::ok(render(*p));
+  });
+  router.put("/products/{id}", [&store](http::Request& req, const http::PathParams& params) {
+    auto id = params.id("id");
+    auto p = store.update(id, decode_patch(req.body));
+    if (!p) throw ProblemError(not_found(id));
+    return http::ok(render(*p));
+  });
+  router.del("/products/{id}", [&store](http::Request&, const http::PathParams& params) {
+    auto id = params.id("id");
+    if (!store.remove(id)) throw ProblemError(not_found(id));
+    return http::Response::empty(204);
+  });
+}
+
+}  // namespace product

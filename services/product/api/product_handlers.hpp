@@ -1,0 +1,14 @@
+#pragma once
+#include "sales/http/router.hpp"
+#include "store/product_store.hpp"
+
+namespace product {
+
+// Decoding of untrusted bodies into domain values (400 on any invalid field).
+NewProduct decode_new_product(std::string_view body);
+ProductPatch decode_patch(std::string_view body);
+std::string render(const Product& p);
+
+void register_routes(sales::http::Router& router, ProductStore& store);
+
+}  // namespace product

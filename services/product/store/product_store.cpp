@@ -1,0 +1,68 @@
+#include "store/product_store.hpp"
+
+namespace product {
+
+namespace pg = sales::pg;
+
+namespace {
+#define PRODUCT_COLUMNS                                                                         \
+  "id, name, description, price_cents, stock, "                                                 \
+  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "               \
+  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+constexpr pg::Statement kInsert{"product_insert",
+                                "INSERT INTO products (name, description, price_cents, stock) VALUES ($1, $2, $3, $4) "
+                                "RETURNING " PRODUCT_COLUMNS};
+constexpr pg::Statement kFind{"product_find", "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1"};
+// strpos instead of LIKE: user text is matched literally, '%' and '_' included.
+constexpr pg::Statement kList{"product_list",
+                              "SELECT " PRODUCT_COLUMNS " FROM products "
+                              "WHERE $1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0 "
+                              "ORDER BY id LIMIT $2 OFFSET $3"};
+constexpr pg::Statement kCount{"product_count",
+                               "SELECT count(*) FROM products "
+                               "WHERE $1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0"};
+constexpr pg::Statement kUpdate{"product_update",
+                                "UPDATE products SET name = COALESCE($2, name), "
+                                "description = CASE WHEN $5::boolean THEN NULL ELSE COALESCE($3, description) END, "
+                                "price_cents = COALESCE($4::bigint, price_cents), updated_at = now() "
+                                "WHERE id = $1 RETURNING " PRODUCT_COLUMNS};
+constexpr pg::Statement kDelete{"product_delete", "DELETE FROM products WHERE id = $1"};
+#undef PRODUCT_COLUMNS
+
+Product row(const pg::Result& r, int i) {
+  return Product{r.int64(i, 0), r.str(i, 1), r.opt_str(i, 2), r.int64(i, 3), r.int64(i, 4), r.str(i, 5), r.str(i, 6)};
+}
+}  // namespace
+
+Product ProductStore::create(const NewProduct& p) {
+  auto r = pg::exec(pool_, kInsert, {pg::param(p.name), pg::param(p.description), pg::param(p.price_cents), pg::param(p.stock)});
+  return row(r, 0);
+}
+
+std::optional<Product> ProductStore::find(std::int64_t id) {
+  auto r = pg::exec(pool_, kFind, {pg::param(id)});
+  if (r.empty()) return std::nullopt;
+  return row(r, 0);
+}
+
+ProductPage ProductStore::list(const std::optional<std::string>& q, const sales::http::Page& page) {
+  ProductPage out;
+  auto lease = pool_.acquire();
+  auto r = lease->exec(kList, {pg::param(q), pg::param(page.limit), pg::param(page.offset)});
+  for (int i = 0; i < r.rows(); ++i) out.items.push_back(row(r, i));
+  out.total = lease->exec(kCount, {pg::param(q)}).int64(0, 0);
+  return out;
+}
+
+std::optional<Product> ProductStore::update(std::int64_t id, const ProductPatch& p) {
+  auto r = pg::exec(pool_, kUpdate,
+                    {pg::param(id), pg::param(p.name), pg::param(p.description), pg::param(p.price_cents),
+                     pg::param(p.clear_description ? "true" : "false")});
+  if (r.empty()) return std::nullopt;
+  return row(r, 0);
+}
+
+bool ProductStore::remove(std::int64_t id) { return pg::exec(pool_, kDelete, {pg::param(id)}).affected() > 0; }
+
+}  // namespace product

@@ -1,0 +1,30 @@
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "domain/product.hpp"
+#include "sales/http/router.hpp"
+#include "sales/pg/pool.hpp"
+
+namespace product {
+
+struct ProductPage {
+  std::vector<Product> items;
+  std::int64_t total = 0;
+};
+
+class ProductStore {
+ public:
+  explicit ProductStore(sales::pg::Pool& pool) : pool_(pool) {}
+
+  Product create(const NewProduct& p);
+  std::optional<Product> find(std::int64_t id);
+  ProductPage list(const std::optional<std::string>& name_contains, const sales::http::Page& page);
+  std::optional<Product> update(std::int64_t id, const ProductPatch& patch);
+  bool remove(std::int64_t id);
+
+ private:
+  sales::pg::Pool& pool_;
+};
+
+}  // namespace product
