@@ -1,0 +1,79 @@
+#include "sales/service/idempotency.hpp"
+
+#include <atomic>
+
+#include "sales/problem/problem.hpp"
+
+namespace sales::service {
+
+namespace {
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE idempotency_keys (
+  scope        text        NOT NULL,
+  key          text        NOT NULL,
+  request_hash text        NOT NULL,
+  status       integer,
+  body         text,
+  location     text,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (scope, key)
+);
+CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
+)sql";
+
+constexpr pg::Statement kClaim{"idem_claim",
+                               "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, md5($3)) "
+                               "ON CONFLICT DO NOTHING"};
+constexpr pg::Statement kStored{"idem_stored",
+                                "SELECT request_hash = md5($3), status, body, location FROM idempotency_keys "
+                                "WHERE scope = $1 AND key = $2"};
+constexpr pg::Statement kRemember{"idem_remember",
+                                  "UPDATE idempotency_keys SET status = $3, body = $4, location = $5 "
+                                  "WHERE scope = $1 AND key = $2"};
+// Keys are kept at least 24 h (the contract); older than 48 h they go.
+constexpr pg::Statement kPrune{"idem_prune",
+                               "DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours'"};
+constexpr int kPruneEvery = 1000;
+}  // namespace
+
+pg::Migration idempotency_migration() { return {9001, "9001_idempotency_keys", kSchema}; }
+
+std::optional<std::string> idempotency_key(const http::Request& req) {
+  auto key = req.headers.get("Idempotency-Key");
+  if (!key) return std::nullopt;
+  bool printable = !key->empty();
+  for (char c : *key) printable = printable && c >= 0x20 && c < 0x7f;
+  if (!printable || key->size() > kMaxIdempotencyKeyLength) {
+    throw ProblemError(Problem::bad_request("The Idempotency-Key header must be 1 to 255 printable ASCII characters.",
+                                            {{"Idempotency-Key", "must be 1 to 255 printable ASCII characters"}}));
+  }
+  return std::string(*key);
+}
+
+std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope, std::string_view key,
+                                    std::string_view request_body) {
+  static std::atomic<int> claims{0};
+  if (++claims % kPruneEvery == 0) tx.exec(kPrune);
+  if (tx.exec(kClaim, {pg::param(scope), pg::param(key), pg::param(request_body)}).affected() == 1) return std::nullopt;
+  auto r = tx.exec(kStored, {pg::param(scope), pg::param(key), pg::param(request_body)});
+  if (r.empty() || r.is_null(0, 1)) {
+    // The claiming transaction rolled back between our insert and select: a retry works.
+    throw ProblemError(Problem::conflict("A request with this Idempotency-Key is being processed; retry shortly."));
+  }
+  if (r.text(0, 0) != "t") {
+    throw ProblemError(Problem::unprocessable(
+        "This Idempotency-Key was used with a different request body; use a new key for a new request.",
+        {{"Idempotency-Key", "was used with a different request"}}));
+  }
+  http::Response res = http::Response::json(static_cast<int>(r.int64(0, 1)), r.str(0, 2));
+  if (!r.is_null(0, 3)) res.headers.set("Location", r.str(0, 3));
+  res.headers.set("Idempotent-Replayed", "true");
+  return res;
+}
+
+void remember(pg::Transaction& tx, std::string_view scope, std::string_view key, const http::Response& response) {
+  tx.exec(kRemember, {pg::param(scope), pg::param(key), pg::param(static_cast<std::int64_t>(response.status)),
+                      pg::param(response.body), pg::param(response.headers.get("Location").value_or(""))});
+}
+
+}  // namespace sales::service
