@@ -72,8 +72,10 @@ std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope,
 }
 
 void remember(pg::Transaction& tx, std::string_view scope, std::string_view key, const http::Response& response) {
+  std::optional<std::string> location;
+  if (auto l = response.headers.get("Location")) location = std::string(*l);
   tx.exec(kRemember, {pg::param(scope), pg::param(key), pg::param(static_cast<std::int64_t>(response.status)),
-                      pg::param(response.body), pg::param(response.headers.get("Location").value_or(""))});
+                      pg::param(response.body), pg::param(location)});
 }
 
 }  // namespace sales::service
