@@ -1,0 +1,152 @@
+#pragma once
+// RabbitMQ through rabbitmq-c: one Connection per thread (the library is not thread-safe).
+// A connection owns channel 1 (publisher confirms + consuming) and channel 2 (passive
+// declares, whose 404 closes the channel, so it must not take channel 1 down with it).
+// Every failure is an AmqpError; when is_open() turns false the caller reconnects
+// (with backoff) by calling connect() again.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+// rabbitmq-c's opaque handle; the header stays free of <amqp.h>.
+typedef struct amqp_connection_state_t_* amqp_connection_state_t;
+
+namespace sales::amqp {
+
+struct ConnectionParams {
+  std::string host = "localhost";
+  int port = 5672;
+  std::string user = "guest";
+  std::string password = "guest";
+  std::string vhost = "/";
+  std::chrono::seconds heartbeat{10};
+  std::chrono::milliseconds connect_timeout{5000};
+  // Bound on any synchronous broker round trip (declare, consume, qos).
+  std::chrono::milliseconds rpc_timeout{10000};
+};
+
+class AmqpError : public std::runtime_error {
+ public:
+  explicit AmqpError(const std::string& msg, int reply_code = 0)
+      : std::runtime_error(msg), reply_code_(reply_code) {}
+  // The broker's reply code when it closed a channel or the connection (404, 406...), else 0.
+  [[nodiscard]] int reply_code() const { return reply_code_; }
+
+ private:
+  int reply_code_;
+};
+
+// Header values we use: strings (traceparent, x-request-id) and integers (x-attempts).
+using HeaderValue = std::variant<std::string, std::int64_t>;
+using Headers = std::map<std::string, HeaderValue>;
+
+struct OutgoingMessage {
+  std::string exchange;  // "" is the default exchange (routing key = queue name)
+  std::string routing_key;
+  std::string body;
+  std::string message_id;
+  std::string type;
+  std::string correlation_id;
+  std::string content_type = "application/json";
+  Headers headers;
+  bool persistent = true;
+  // Per-message TTL; used to park a retry copy in a delay queue.
+  std::optional<std::chrono::milliseconds> expiration;
+};
+
+struct Delivery {
+  std::uint64_t delivery_tag = 0;
+  bool redelivered = false;
+  std::string exchange;
+  std::string routing_key;
+  std::string body;
+  std::string message_id;
+  std::string type;
+  std::string correlation_id;
+  std::string content_type;
+  Headers headers;
+
+  [[nodiscard]] std::optional<std::string> header_string(const std::string& key) const;
+  [[nodiscard]] std::optional<std::int64_t> header_int(const std::string& key) const;
+};
+
+struct QueueOptions {
+  bool durable = true;
+  std::optional<std::string> dead_letter_exchange;     // x-dead-letter-exchange
+  std::optional<std::string> dead_letter_routing_key;  // x-dead-letter-routing-key
+};
+
+class Connection {
+ public:
+  explicit Connection(ConnectionParams params);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Opens the socket (bounded by connect_timeout), logs in, opens the channels and turns
+  // on publisher confirms. Closes any previous session first.
+  void connect();
+  void close() noexcept;
+  [[nodiscard]] bool is_open() const { return state_ != nullptr; }
+  [[nodiscard]] const ConnectionParams& params() const { return params_; }
+
+  // Topology (idempotent when the arguments match what exists).
+  void declare_exchange(const std::string& name, const std::string& type, bool durable = true);
+  void declare_queue(const std::string& name, const QueueOptions& opts = {});
+  void bind_queue(const std::string& queue, const std::string& exchange, const std::string& routing_key);
+  void delete_queue(const std::string& name);
+  void delete_exchange(const std::string& name);
+  // Messages ready in the queue (passive declare). AmqpError with reply_code 404 if absent.
+  std::uint32_t queue_message_count(const std::string& name);
+
+  // Publishes without waiting and returns the confirm sequence number. Publish a batch,
+  // then wait_for_confirms() once: one round trip for the whole batch.
+  std::uint64_t publish(const OutgoingMessage& msg);
+  // Waits until the broker has confirmed every publish so far. Throws AmqpError on a
+  // nack (the connection stays usable) or when the deadline passes (connection closed,
+  // since the fate of the pending messages is unknown).
+  void wait_for_confirms(std::chrono::milliseconds timeout);
+  [[nodiscard]] std::size_t unconfirmed() const { return unconfirmed_.size(); }
+
+  // Consuming on channel 1, manual acknowledgements.
+  void consume(const std::string& queue, std::uint16_t prefetch, const std::string& consumer_tag = "");
+  // Waits up to `timeout` for a delivery, keeping heartbeats going; nullopt on timeout.
+  std::optional<Delivery> next_delivery(std::chrono::milliseconds timeout);
+  void ack(std::uint64_t delivery_tag);
+  void reject(std::uint64_t delivery_tag, bool requeue);  // requeue=false → dead-letter
+  void nack(std::uint64_t delivery_tag, bool multiple, bool requeue);
+
+  // Reads whatever the broker sent without blocking: lets rabbitmq-c answer heartbeats on
+  // a connection that is otherwise idle (an outbox relay with nothing to publish).
+  void service_io();
+
+ private:
+  // Handles one incoming frame, waiting at most `timeout`; false if none arrived.
+  bool pump(std::chrono::milliseconds timeout);
+  void on_confirm(std::uint64_t tag, bool multiple, bool ack);
+  void read_delivery(const void* deliver_method, std::uint16_t channel);
+  void open_aux_channel();
+  void drop() noexcept;  // forgets the session without talking to the broker
+  void require_open(const char* what) const;
+  // Turns a failed RPC on `channel` into an AmqpError; a closed channel 1 or a closed
+  // connection ends the session (is_open() becomes false).
+  [[noreturn]] void fail_rpc(const char* what, std::uint16_t channel);
+  [[noreturn]] void fail_io(const char* what, int status);
+
+  ConnectionParams params_;
+  amqp_connection_state_t state_ = nullptr;
+  bool aux_channel_open_ = false;
+  std::uint64_t next_publish_seq_ = 1;
+  std::set<std::uint64_t> unconfirmed_;
+  std::size_t nacked_ = 0;
+  std::deque<Delivery> buffered_;  // deliveries read while waiting for confirms
+};
+
+}  // namespace sales::amqp

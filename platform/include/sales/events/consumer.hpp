@@ -1,0 +1,112 @@
+#pragma once
+// An idempotent queue consumer (DESIGN §4): a background thread with its own AMQP
+// connection that, for each delivery,
+//   parses the envelope (invalid → rejected to <queue>.dlq at once),
+//   BEGIN; INSERT INTO inbox (queue, id) ON CONFLICT DO NOTHING;
+//   if new: handler(tx, envelope) applies the effect (and may enqueue() further events);
+//   COMMIT; then acks.
+// A duplicate is acked without effect. A failing handler is rolled back and the message
+// retried later through <queue>.retry (x-attempts + 1, growing delay), then after
+// max_attempts rejected into <queue>.dlq: it never blocks the queue. Serialization
+// failures and deadlocks are first retried in-process. When PostgreSQL or RabbitMQ is
+// unreachable the consumer disconnects, backs off and reconnects; unacked messages come
+// back from the broker and the inbox dedupes them.
+//
+// Metrics, labelled {queue}: sales_events_consumed_total, sales_events_duplicates_total,
+// sales_events_retried_total, sales_events_dead_lettered_total{reason=poison|exhausted},
+// sales_events_ignored_total (no handler for the type), sales_events_handle_seconds,
+// sales_events_consumer_lag (ready messages), sales_events_consumer_connected.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sales/amqp/connection.hpp"
+#include "sales/amqp/topology.hpp"
+#include "sales/events/envelope.hpp"
+#include "sales/metrics/metrics.hpp"
+#include "sales/pg/pool.hpp"
+
+namespace sales::events {
+
+using Handler = std::function<void(pg::Transaction&, const Envelope&)>;
+
+// Thrown by a handler for an event it can never apply (e.g. required data missing):
+// the message goes to the DLQ without further attempts.
+class PoisonEvent : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Handlers by event type: `Dispatcher{}.on("order.created", f).on("order.cancelled", g)`.
+class Dispatcher {
+ public:
+  Dispatcher& on(std::string type, Handler handler);
+  [[nodiscard]] bool handles(const std::string& type) const { return handlers_.contains(type); }
+  [[nodiscard]] std::vector<std::string> types() const;
+  void operator()(pg::Transaction& tx, const Envelope& e) const;  // std::out_of_range if unhandled
+
+ private:
+  std::map<std::string, Handler> handlers_;
+};
+
+struct ConsumerOptions {
+  std::string queue;  // e.g. events::kInventoryQueue; also the inbox's consumer name
+  amqp::Topology topology;
+  // Bound in addition to the dispatcher's types and the queue's row in the system table.
+  std::vector<std::string> extra_routing_keys;
+  std::uint16_t prefetch = 32;
+  int max_attempts = 5;                        // handler failures before the DLQ
+  std::chrono::milliseconds retry_delay{200};  // doubles per attempt, up to retry_delay_max
+  std::chrono::milliseconds retry_delay_max{5000};
+  pg::Isolation isolation = pg::Isolation::ReadCommitted;
+  std::chrono::milliseconds poll_interval{250};  // how often the loop sees stop()
+  std::chrono::milliseconds confirm_timeout{5000};
+  std::chrono::milliseconds backoff_initial{200};
+  std::chrono::milliseconds backoff_max{10000};
+  std::chrono::milliseconds lag_refresh{5000};
+  std::chrono::hours inbox_retention{24 * 7};
+  std::chrono::minutes prune_interval{60};
+};
+
+class Consumer {
+ public:
+  Consumer(pg::Pool& pool, amqp::ConnectionParams broker, ConsumerOptions opts, Dispatcher dispatcher,
+           metrics::Registry& registry = metrics::global());
+  ~Consumer();  // stops
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  void start();
+  void stop();  // finishes the message in hand, closes the connection, joins
+  // Subscribed and consuming: part of the service's /health/ready.
+  [[nodiscard]] bool connected() const { return connected_.load(); }
+  [[nodiscard]] const std::string& queue() const { return opts_.queue; }
+
+ private:
+  struct Counters;
+  void run(std::stop_token st);
+  void connect();
+  void housekeeping();
+  void handle(const amqp::Delivery& d);
+  void retry_or_dead_letter(const amqp::Delivery& d, const std::string& why);
+  void set_connected(bool up);
+
+  pg::Pool& pool_;
+  ConsumerOptions opts_;
+  Dispatcher dispatcher_;
+  amqp::Connection amqp_;  // used by the consumer thread only
+  std::unique_ptr<Counters> metrics_;
+  std::shared_ptr<std::atomic<double>> lag_;  // shared with the scrape callback
+  std::chrono::steady_clock::time_point next_lag_refresh_{};
+  std::chrono::steady_clock::time_point next_prune_{};
+  std::atomic<bool> connected_{false};
+  std::jthread thread_;
+};
+
+}  // namespace sales::events

@@ -1,0 +1,80 @@
+#pragma once
+// The outbox relay: a background thread that moves committed outbox rows to RabbitMQ.
+//   loop { BEGIN; SELECT … FROM outbox ORDER BY seq LIMIT n FOR UPDATE SKIP LOCKED;
+//          publish all; wait for the broker's confirms; DELETE them; COMMIT }
+// It has its own PostgreSQL connection (LISTEN outbox, woken at each enqueue's commit,
+// with a poll as fallback) and its own AMQP connection. Any failure rolls back (the rows
+// stay), backs off and reconnects: nothing is lost; a crash after publishing but before
+// COMMIT republishes, which consumers dedupe. Several replicas are safe (SKIP LOCKED).
+//
+// Metrics: sales_outbox_published_total, sales_outbox_publish_failures_total,
+//          sales_outbox_backlog (rows waiting), sales_outbox_relay_connected (0/1).
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sales/amqp/connection.hpp"
+#include "sales/amqp/topology.hpp"
+#include "sales/events/subscriptions.hpp"
+#include "sales/metrics/metrics.hpp"
+
+namespace sales::pg {
+class Connection;
+}
+
+namespace sales::events {
+
+struct RelayOptions {
+  amqp::Topology topology;
+  // Queues declared (with their DLQs and bindings) before publishing, so no event finds
+  // its consumer's queue missing. Tests pass their own; services keep the system table.
+  std::vector<Subscription> declare = system_subscriptions();
+  int batch_size = 200;
+  std::chrono::milliseconds poll_interval{200};  // fallback when a NOTIFY is missed
+  std::chrono::milliseconds confirm_timeout{5000};
+  std::chrono::milliseconds backoff_initial{200};
+  std::chrono::milliseconds backoff_max{10000};
+  std::chrono::milliseconds backlog_refresh{2000};
+  std::chrono::milliseconds statement_timeout{5000};
+};
+
+class OutboxRelay {
+ public:
+  // `pg_conninfo`: the service's database (e.g. pool.options().conninfo).
+  OutboxRelay(std::string pg_conninfo, amqp::ConnectionParams broker, RelayOptions opts = {},
+              metrics::Registry& registry = metrics::global());
+  ~OutboxRelay();  // stops
+  OutboxRelay(const OutboxRelay&) = delete;
+  OutboxRelay& operator=(const OutboxRelay&) = delete;
+
+  void start();
+  // Asks the thread to finish its current round and joins it (bounded by confirm_timeout).
+  void stop();
+  // Both connections up: the readiness of a service that publishes.
+  [[nodiscard]] bool connected() const { return connected_.load(); }
+
+ private:
+  void run(std::stop_token st);
+  void ensure_connected();
+  std::size_t publish_batch();
+  void wait_for_work(std::stop_token st);
+  void refresh_backlog();
+  void set_connected(bool up);
+
+  std::string conninfo_;
+  RelayOptions opts_;
+  amqp::Connection amqp_;  // used by the relay thread only
+  std::unique_ptr<pg::Connection> pg_;
+  std::chrono::steady_clock::time_point next_backlog_refresh_{};
+  std::atomic<bool> connected_{false};
+  metrics::Counter& published_;
+  metrics::Counter& failures_;
+  metrics::Gauge& backlog_;
+  metrics::Gauge& connected_gauge_;
+  std::jthread thread_;
+};
+
+}  // namespace sales::events

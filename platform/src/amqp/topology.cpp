@@ -1,0 +1,38 @@
+#include "sales/amqp/topology.hpp"
+
+namespace sales::amqp {
+
+void declare_exchanges(Connection& conn, const Topology& topology) {
+  conn.declare_exchange(topology.events_exchange, "topic", true);
+  conn.declare_exchange(topology.dead_letter_exchange, "direct", true);
+}
+
+void declare_consumer_topology(Connection& conn, const std::string& queue,
+                               const std::vector<std::string>& routing_keys, const Topology& topology) {
+  declare_exchanges(conn, topology);
+
+  QueueOptions main;
+  main.dead_letter_exchange = topology.dead_letter_exchange;
+  main.dead_letter_routing_key = queue;
+  conn.declare_queue(queue, main);
+
+  const std::string dlq = dead_letter_queue(queue);
+  conn.declare_queue(dlq, QueueOptions{});
+  conn.bind_queue(dlq, topology.dead_letter_exchange, queue);
+
+  // "" is the default exchange: every queue is reachable there by its own name.
+  QueueOptions retry;
+  retry.dead_letter_exchange = "";
+  retry.dead_letter_routing_key = queue;
+  conn.declare_queue(retry_queue(queue), retry);
+
+  for (const auto& key : routing_keys) conn.bind_queue(queue, topology.events_exchange, key);
+}
+
+void delete_consumer_topology(Connection& conn, const std::string& queue) {
+  conn.delete_queue(queue);
+  conn.delete_queue(dead_letter_queue(queue));
+  conn.delete_queue(retry_queue(queue));
+}
+
+}  // namespace sales::amqp

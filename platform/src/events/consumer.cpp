@@ -1,0 +1,251 @@
+#include "sales/events/consumer.hpp"
+
+#include <algorithm>
+
+#include "backoff.hpp"
+#include "sales/events/outbox.hpp"
+#include "sales/events/subscriptions.hpp"
+#include "sales/log/log.hpp"
+#include "statements.hpp"
+
+namespace sales::events {
+namespace {
+
+// Reachable and migrated: a consumer started before the inbox exists must wait, not
+// burn every message's attempts on "relation does not exist".
+inline constexpr pg::Statement kPing{"events_ping", "SELECT 1 FROM inbox LIMIT 0"};
+
+// PostgreSQL is unreachable: not the message's fault, so no attempt is spent on it.
+class DatabaseDown : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+bool database_reachable(pg::Pool& pool) {
+  try {
+    pg::exec(pool, kPing);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+Dispatcher& Dispatcher::on(std::string type, Handler handler) {
+  handlers_[std::move(type)] = std::move(handler);
+  return *this;
+}
+
+std::vector<std::string> Dispatcher::types() const {
+  std::vector<std::string> out;
+  for (const auto& [type, handler] : handlers_) out.push_back(type);
+  return out;
+}
+
+void Dispatcher::operator()(pg::Transaction& tx, const Envelope& e) const {
+  auto it = handlers_.find(e.type);
+  if (it == handlers_.end()) throw std::out_of_range("no handler for event type " + e.type);
+  it->second(tx, e);
+}
+
+struct Consumer::Counters {
+  Counters(metrics::Registry& r, const std::string& q)
+      : consumed(r.counter("sales_events_consumed_total", "Events applied by a consumer", {{"queue", q}})),
+        duplicates(r.counter("sales_events_duplicates_total", "Redelivered events acknowledged without effect",
+                             {{"queue", q}})),
+        retried(r.counter("sales_events_retried_total", "Failed events scheduled for another attempt", {{"queue", q}})),
+        poison(r.counter("sales_events_dead_lettered_total", "Events sent to the dead-letter queue",
+                         {{"queue", q}, {"reason", "poison"}})),
+        exhausted(r.counter("sales_events_dead_lettered_total", "Events sent to the dead-letter queue",
+                            {{"queue", q}, {"reason", "exhausted"}})),
+        ignored(r.counter("sales_events_ignored_total", "Events of a type this consumer has no handler for",
+                          {{"queue", q}})),
+        handle_seconds(r.histogram("sales_events_handle_seconds", "Time to apply one event", {{"queue", q}})),
+        connected(r.gauge("sales_events_consumer_connected", "1 while the consumer is subscribed", {{"queue", q}})) {}
+  metrics::Counter& consumed;
+  metrics::Counter& duplicates;
+  metrics::Counter& retried;
+  metrics::Counter& poison;
+  metrics::Counter& exhausted;
+  metrics::Counter& ignored;
+  metrics::Histogram& handle_seconds;
+  metrics::Gauge& connected;
+};
+
+Consumer::Consumer(pg::Pool& pool, amqp::ConnectionParams broker, ConsumerOptions opts, Dispatcher dispatcher,
+                   metrics::Registry& registry)
+    : pool_(pool),
+      opts_(std::move(opts)),
+      dispatcher_(std::move(dispatcher)),
+      amqp_(std::move(broker)),
+      metrics_(std::make_unique<Counters>(registry, opts_.queue)),
+      lag_(std::make_shared<std::atomic<double>>(0)) {
+  // The scrape runs on another thread and rabbitmq-c is not thread-safe: the consumer
+  // thread refreshes the value, the callback only reads it.
+  registry.callback_gauge(
+      "sales_events_consumer_lag", "Messages ready in the queue, not yet delivered",
+      [lag = lag_] { return lag->load(); }, {{"queue", opts_.queue}});
+}
+
+Consumer::~Consumer() { stop(); }
+
+void Consumer::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::jthread([this](std::stop_token st) { run(st); });
+}
+
+void Consumer::stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  thread_.join();
+}
+
+void Consumer::set_connected(bool up) {
+  connected_.store(up);
+  metrics_->connected.set(up ? 1 : 0);
+}
+
+void Consumer::run(std::stop_token st) {
+  detail::Backoff backoff(opts_.backoff_initial, opts_.backoff_max);
+  while (!st.stop_requested()) {
+    try {
+      if (!amqp_.is_open()) {
+        connect();
+        backoff.reset();
+      }
+      housekeeping();
+      if (auto delivery = amqp_.next_delivery(opts_.poll_interval)) handle(*delivery);
+    } catch (const std::exception& e) {
+      set_connected(false);
+      amqp_.close();  // the broker requeues what we hold unacked
+      auto pause = backoff.next();
+      log::warn("consumer {}: {}; reconnecting in {} ms", opts_.queue, e.what(), pause.count());
+      detail::sleep_for(st, pause);
+    }
+  }
+  amqp_.close();
+  set_connected(false);
+}
+
+void Consumer::connect() {
+  // Taking messages while PostgreSQL is down would only bounce them back.
+  if (!database_reachable(pool_)) throw DatabaseDown("database unreachable or not migrated (no inbox table)");
+  std::vector<std::string> keys = dispatcher_.types();
+  for (auto& k : subscribed_types(opts_.queue)) keys.push_back(std::move(k));
+  for (const auto& k : opts_.extra_routing_keys) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+
+  amqp_.connect();
+  amqp::declare_consumer_topology(amqp_, opts_.queue, keys, opts_.topology);
+  amqp_.consume(opts_.queue, opts_.prefetch);
+  set_connected(true);
+  log::info("consumer {}: consuming ({} routing keys)", opts_.queue, keys.size());
+}
+
+void Consumer::housekeeping() {
+  auto now = std::chrono::steady_clock::now();
+  if (now >= next_lag_refresh_) {
+    next_lag_refresh_ = now + opts_.lag_refresh;
+    lag_->store(static_cast<double>(amqp_.queue_message_count(opts_.queue)));
+  }
+  if (now >= next_prune_) {
+    next_prune_ = now + opts_.prune_interval;
+    try {
+      auto removed = prune_inbox(pool_, opts_.queue, opts_.inbox_retention);
+      if (removed > 0) log::info("consumer {}: pruned {} inbox rows", opts_.queue, removed);
+    } catch (const std::exception& e) {
+      log::warn("consumer {}: inbox prune failed: {}", opts_.queue, e.what());
+    }
+  }
+}
+
+void Consumer::handle(const amqp::Delivery& d) {
+  const auto started = std::chrono::steady_clock::now();
+  Envelope env;
+  try {
+    env = parse(d.body);
+  } catch (const InvalidEnvelope& e) {
+    log::warn("consumer {}: poison message (id '{}', routing key '{}') sent to the DLQ: {}", opts_.queue,
+              d.message_id, d.routing_key, e.what());
+    amqp_.reject(d.delivery_tag, false);
+    metrics_->poison.inc();
+    return;
+  }
+  env.trace.traceparent = d.header_string(std::string(kTraceparentHeader)).value_or("");
+  env.trace.request_id = d.header_string(std::string(kRequestIdHeader)).value_or("");
+  if (!dispatcher_.handles(env.type)) {
+    log::debug("consumer {}: no handler for {}, acknowledged", opts_.queue, env.type);
+    amqp_.ack(d.delivery_tag);
+    metrics_->ignored.inc();
+    return;
+  }
+
+  log::RequestScope request_scope(env.trace.request_id);
+  TraceScope trace_scope(env.trace);
+  bool applied = false;
+  try {
+    applied = pg::with_retry(pool_, opts_.isolation, [&](pg::Transaction& tx) {
+      auto inserted = tx.exec(stmt::kInsertInbox, {pg::param(opts_.queue), pg::param(env.id)});
+      if (inserted.affected() == 0) return false;  // handled before: roll back, change nothing
+      dispatcher_(tx, env);
+      tx.commit();
+      return true;
+    });
+  } catch (const PoisonEvent& e) {
+    log::warn("consumer {}: event {} ({}) cannot be applied, sent to the DLQ: {}", opts_.queue, env.id, env.type,
+              e.what());
+    amqp_.reject(d.delivery_tag, false);
+    metrics_->poison.inc();
+    return;
+  } catch (const pg::Error& e) {
+    bool infrastructure = e.connection_lost() || dynamic_cast<const pg::Unavailable*>(&e) != nullptr;
+    // An empty sqlstate may also be a handler's own misuse: only a failed probe proves the
+    // database is gone, so a bug cannot stall the queue in a reconnect loop.
+    if (infrastructure && !database_reachable(pool_)) throw DatabaseDown(e.what());
+    retry_or_dead_letter(d, e.what());
+    return;
+  } catch (const std::exception& e) {
+    retry_or_dead_letter(d, e.what());
+    return;
+  }
+  amqp_.ack(d.delivery_tag);  // only after COMMIT: a crash before this means redelivery
+  (applied ? metrics_->consumed : metrics_->duplicates).inc();
+  metrics_->handle_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void Consumer::retry_or_dead_letter(const amqp::Delivery& d, const std::string& why) {
+  const std::int64_t failures = d.header_int(std::string(kAttemptsHeader)).value_or(0) + 1;
+  if (failures >= opts_.max_attempts) {
+    log::error("consumer {}: message {} ({}) failed {} times, sent to the DLQ: {}", opts_.queue, d.message_id, d.type,
+               failures, why);
+    amqp_.reject(d.delivery_tag, false);
+    metrics_->exhausted.inc();
+    return;
+  }
+  amqp::OutgoingMessage copy;
+  copy.exchange = "";  // default exchange: only this queue's retry queue, no other consumer
+  copy.routing_key = amqp::retry_queue(opts_.queue);
+  copy.body = d.body;
+  copy.message_id = d.message_id;
+  copy.type = d.type;
+  copy.correlation_id = d.correlation_id;
+  if (!d.content_type.empty()) copy.content_type = d.content_type;
+  for (const auto& [key, value] : d.headers) {
+    // Broker bookkeeping (x-death, x-first-death-*) stays behind; trace headers travel.
+    if (!key.starts_with("x-") || key == kRequestIdHeader) copy.headers[key] = value;
+  }
+  copy.headers[std::string(kAttemptsHeader)] = failures;
+  auto delay = opts_.retry_delay * (std::int64_t{1} << std::min<std::int64_t>(failures - 1, 20));
+  copy.expiration = std::min(delay, opts_.retry_delay_max);
+
+  amqp_.publish(copy);
+  amqp_.wait_for_confirms(opts_.confirm_timeout);
+  amqp_.ack(d.delivery_tag);  // the copy is safe in the broker; a crash in between only duplicates
+  metrics_->retried.inc();
+  log::warn("consumer {}: message {} ({}) failed (attempt {} of {}), retrying in {} ms: {}", opts_.queue,
+            d.message_id, d.type, failures, opts_.max_attempts, copy.expiration->count(), why);
+}
+
+}  // namespace sales::events

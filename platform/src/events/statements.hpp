@@ -1,0 +1,41 @@
+#pragma once
+// SQL of the outbox, the relay and the inbox, as named constants. Names start with
+// "events_" so they never collide with a service's prepared statements on a shared
+// connection.
+#include "sales/pg/pool.hpp"
+
+namespace sales::events::stmt {
+
+// One round trip: the row, and the wake-up that PostgreSQL delivers only at commit.
+inline constexpr pg::Statement kInsertOutbox{
+    "events_outbox_insert",
+    "WITH ins AS (INSERT INTO outbox (id, type, routing_key, payload, headers) "
+    "VALUES ($1::uuid, $2, $3, $4, $5::jsonb) RETURNING seq) "
+    "SELECT pg_notify('outbox', '') FROM ins"};
+
+// SKIP LOCKED: concurrent relays (replicas) take disjoint batches instead of waiting.
+inline constexpr pg::Statement kLockBatch{
+    "events_outbox_lock_batch",
+    "SELECT seq, id::text, type, routing_key, payload, headers::text FROM outbox "
+    "ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED"};
+
+inline constexpr pg::Statement kDeletePublished{"events_outbox_delete",
+                                                "DELETE FROM outbox WHERE seq = ANY($1::bigint[])"};
+
+inline constexpr pg::Statement kCountAttempt{"events_outbox_attempt",
+                                             "UPDATE outbox SET attempts = attempts + 1 WHERE seq = ANY($1::bigint[])"};
+
+inline constexpr pg::Statement kBacklog{"events_outbox_backlog", "SELECT count(*) FROM outbox"};
+
+// Affected rows = 1 when the message is new for this consumer, 0 for a duplicate.
+inline constexpr pg::Statement kInsertInbox{
+    "events_inbox_insert",
+    "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
+
+inline constexpr std::int64_t kPruneBatch = 5000;
+inline constexpr pg::Statement kPruneInbox{
+    "events_inbox_prune",
+    "DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox WHERE consumer = $1 "
+    "AND handled_at < now() - make_interval(secs => $2::double precision) LIMIT 5000)"};
+
+}  // namespace sales::events::stmt

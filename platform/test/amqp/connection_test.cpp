@@ -1,0 +1,199 @@
+// Integration tests of the rabbitmq-c wrapper against the real broker of `./sales up`.
+#include "sales/amqp/connection.hpp"
+
+#include <gtest/gtest.h>
+
+#include "sales/amqp/topology.hpp"
+#include "test_env.hpp"
+
+namespace sales::amqp {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::drain;
+using testing::eventually;
+
+class AmqpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string missing;
+    auto p = testing::amqp_params_from_env(missing);
+    if (!p) GTEST_FAIL() << missing << testing::kRunViaSalesTest;
+    params_ = *p;
+    suffix_ = testing::random_suffix();
+    topology_ = testing::unique_topology(suffix_);
+    queue_ = "test_q_" + suffix_;
+    cleanup_ = std::make_unique<testing::TopologyCleanup>(params_, topology_);
+    cleanup_->add_queue(queue_);
+  }
+
+  ConnectionParams params_;
+  std::string suffix_;
+  Topology topology_;
+  std::string queue_;
+  std::unique_ptr<testing::TopologyCleanup> cleanup_;
+};
+
+TEST_F(AmqpTest, PublishAndConsumeRoundTripWithConfirmsAndHeaders) {
+  Connection pub(params_);
+  pub.connect();
+  declare_consumer_topology(pub, queue_, {"order.created"}, topology_);
+
+  OutgoingMessage msg;
+  msg.exchange = topology_.events_exchange;
+  msg.routing_key = "order.created";
+  msg.body = R"({"hello":"world"})";
+  msg.message_id = "3f0c1c7e-0000-4000-8000-000000000001";
+  msg.type = "order.created";
+  msg.correlation_id = "order-42";
+  msg.headers["traceparent"] = std::string("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  msg.headers["x-request-id"] = std::string("req-1");
+  msg.headers["x-attempts"] = std::int64_t{3};
+  pub.publish(msg);
+  OutgoingMessage other = msg;
+  other.routing_key = "order.cancelled";  // not bound: the exchange drops it, still acked
+  pub.publish(other);
+  EXPECT_EQ(pub.unconfirmed(), 2u);
+  pub.wait_for_confirms(5s);
+  EXPECT_EQ(pub.unconfirmed(), 0u);
+
+  Connection sub(params_);
+  sub.connect();
+  auto got = drain(sub, queue_, 1);
+  ASSERT_EQ(got.size(), 1u);
+  const Delivery& d = got[0];
+  EXPECT_EQ(d.body, msg.body);
+  EXPECT_EQ(d.message_id, msg.message_id);
+  EXPECT_EQ(d.type, "order.created");
+  EXPECT_EQ(d.correlation_id, "order-42");
+  EXPECT_EQ(d.content_type, "application/json");
+  EXPECT_EQ(d.exchange, topology_.events_exchange);
+  EXPECT_EQ(d.routing_key, "order.created");
+  EXPECT_EQ(d.header_string("traceparent"), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  EXPECT_EQ(d.header_string("x-request-id"), "req-1");
+  EXPECT_EQ(d.header_int("x-attempts"), 3);
+  EXPECT_FALSE(d.header_int("absent").has_value());
+  EXPECT_FALSE(sub.next_delivery(300ms).has_value());  // the unbound one never arrived
+}
+
+TEST_F(AmqpTest, BatchOfPublishesNeedsOneConfirmWait) {
+  Connection conn(params_);
+  conn.connect();
+  declare_consumer_topology(conn, queue_, {"batch.#"}, topology_);
+  for (int i = 0; i < 500; ++i) {
+    OutgoingMessage m;
+    m.exchange = topology_.events_exchange;
+    m.routing_key = "batch.item";
+    m.body = std::to_string(i);
+    conn.publish(m);
+  }
+  conn.wait_for_confirms(10s);
+  EXPECT_EQ(conn.unconfirmed(), 0u);
+  EXPECT_TRUE(eventually([&] { return conn.queue_message_count(queue_) == 500; }));
+}
+
+TEST_F(AmqpTest, RejectWithoutRequeueLandsInDeadLetterQueue) {
+  Connection conn(params_);
+  conn.connect();
+  declare_consumer_topology(conn, queue_, {"order.created"}, topology_);
+  OutgoingMessage m;
+  m.exchange = topology_.events_exchange;
+  m.routing_key = "order.created";
+  m.body = "not even json";
+  conn.publish(m);
+  conn.wait_for_confirms(5s);
+
+  conn.consume(queue_, 10);
+  auto d = conn.next_delivery(5s);
+  ASSERT_TRUE(d.has_value());
+  conn.reject(d->delivery_tag, false);
+  EXPECT_TRUE(eventually([&] { return conn.queue_message_count(dead_letter_queue(queue_)) == 1; }));
+  EXPECT_EQ(conn.queue_message_count(queue_), 0u);
+}
+
+TEST_F(AmqpTest, RetryQueueReturnsMessageToItsQueueAfterTheDelay) {
+  Connection conn(params_);
+  conn.connect();
+  declare_consumer_topology(conn, queue_, {"order.created"}, topology_);
+  OutgoingMessage m;
+  m.exchange = "";  // default exchange, straight to the retry queue
+  m.routing_key = retry_queue(queue_);
+  m.body = "again";
+  m.expiration = 100ms;
+  m.headers["x-attempts"] = std::int64_t{1};
+  conn.publish(m);
+  conn.wait_for_confirms(5s);
+
+  auto got = drain(conn, queue_, 1, 5s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, "again");
+  EXPECT_EQ(got[0].header_int("x-attempts"), 1);
+  EXPECT_EQ(conn.queue_message_count(retry_queue(queue_)), 0u);
+}
+
+TEST_F(AmqpTest, MissingQueueIsA404AndTheConnectionCarriesOn) {
+  Connection conn(params_);
+  conn.connect();
+  try {
+    (void)conn.queue_message_count("no_such_queue_" + suffix_);
+    FAIL() << "expected AmqpError";
+  } catch (const AmqpError& e) {
+    EXPECT_EQ(e.reply_code(), 404);
+  }
+  EXPECT_TRUE(conn.is_open());
+  declare_consumer_topology(conn, queue_, {"x"}, topology_);  // reopens the aux channel
+  EXPECT_EQ(conn.queue_message_count(queue_), 0u);
+}
+
+TEST_F(AmqpTest, RedeclaringWithOtherArgumentsFailsWithoutClosingTheSession) {
+  Connection conn(params_);
+  conn.connect();
+  declare_consumer_topology(conn, queue_, {"x"}, topology_);
+  QueueOptions different;  // no dead-letter arguments
+  try {
+    conn.declare_queue(queue_, different);
+    FAIL() << "expected AmqpError";
+  } catch (const AmqpError& e) {
+    EXPECT_EQ(e.reply_code(), 406);
+  }
+  EXPECT_TRUE(conn.is_open());
+  OutgoingMessage m;
+  m.exchange = topology_.events_exchange;
+  m.routing_key = "x";
+  m.body = "{}";
+  conn.publish(m);
+  conn.wait_for_confirms(5s);  // channel 1 is unaffected
+}
+
+TEST_F(AmqpTest, PublishingToAMissingExchangeIsAnError) {
+  Connection conn(params_);
+  conn.connect();
+  OutgoingMessage m;
+  m.exchange = "no.such.exchange." + suffix_;
+  m.routing_key = "x";
+  m.body = "{}";
+  conn.publish(m);
+  EXPECT_THROW(conn.wait_for_confirms(5s), AmqpError);
+  EXPECT_FALSE(conn.is_open());  // the caller reconnects
+  conn.connect();
+  EXPECT_TRUE(conn.is_open());
+}
+
+TEST_F(AmqpTest, ConnectFailuresAreAmqpErrors) {
+  ConnectionParams wrong = params_;
+  wrong.password = "definitely-not-" + suffix_;
+  Connection bad_login(wrong);
+  EXPECT_THROW(bad_login.connect(), AmqpError);
+  EXPECT_FALSE(bad_login.is_open());
+
+  ConnectionParams closed = params_;
+  closed.host = "127.0.0.1";
+  closed.port = 1;  // nothing listens there
+  closed.connect_timeout = 1000ms;
+  Connection nowhere(closed);
+  EXPECT_THROW(nowhere.connect(), AmqpError);
+  EXPECT_THROW(nowhere.publish(OutgoingMessage{}), AmqpError);
+}
+
+}  // namespace
+}  // namespace sales::amqp

@@ -1,0 +1,109 @@
+// The consumer when the broker or the database goes away under it: each is reached
+// through a TcpProxy the test cuts, so the shared servers and other sessions are untouched.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "fixture.hpp"
+#include "sales/events/consumer.hpp"
+#include "tcp_proxy.hpp"
+
+namespace sales::events {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::eventually;
+
+constexpr pg::Statement kCreateEffects{"test_create_effects",
+                                       "CREATE TABLE effects (message_id text NOT NULL, type text NOT NULL)"};
+constexpr pg::Statement kRecordEffect{"test_record_effect", "INSERT INTO effects (message_id, type) VALUES ($1, $2)"};
+constexpr pg::Statement kCountEffects{"test_count_effects", "SELECT count(*) FROM effects WHERE message_id = $1"};
+
+class ConsumerRecoveryTest : public testing::EventsTest {
+ protected:
+  void SetUp() override {
+    EventsTest::SetUp();
+    if (HasFatalFailure()) return;
+    pg::exec(*pool_, kCreateEffects);
+  }
+
+  ConsumerOptions options() {
+    ConsumerOptions o;
+    o.queue = queue_;
+    o.topology = topology_;
+    o.max_attempts = 3;
+    o.retry_delay = 20ms;
+    o.backoff_initial = 50ms;
+    o.backoff_max = 300ms;
+    return o;
+  }
+
+  static void record(pg::Transaction& tx, const Envelope& e) {
+    tx.exec(kRecordEffect, {pg::param(e.id), pg::param(e.type)});
+  }
+  std::int64_t effects(const std::string& id) { return pg::exec(*pool_, kCountEffects, {pg::param(id)}).int64(0, 0); }
+  std::uint64_t by_queue(const std::string& name) { return counter(name, {{"queue", queue_}}); }
+};
+
+TEST_F(ConsumerRecoveryTest, AMessageCommittedButNotAckedIsRedeliveredAndDeduped) {
+  testing::TcpProxy broker(params_.host, params_.port);
+  amqp::ConnectionParams via_proxy = params_;
+  via_proxy.host = "127.0.0.1";
+  via_proxy.port = broker.port();
+
+  std::atomic<int> calls{0};
+  std::atomic<bool> cut{false};
+  Dispatcher d;
+  d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
+    record(tx, e);
+    if (++calls == 1) {
+      broker.cut();  // the broker connection dies before this message can be acked
+      cut = true;
+    }
+  });
+  Consumer consumer(*pool_, via_proxy, options(), std::move(d), registry_);
+  consumer.start();
+  ASSERT_TRUE(eventually([&] { return consumer.connected(); }));
+
+  std::string id = publish_event("order.created");
+  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_duplicates_total") == 1; }, 15s))
+      << "the unacked message should come back and be recognised";
+  EXPECT_TRUE(cut.load());
+  EXPECT_EQ(effects(id), 1);
+  EXPECT_EQ(by_queue("sales_events_consumed_total"), 1u);
+  EXPECT_TRUE(consumer.connected());
+}
+
+TEST_F(ConsumerRecoveryTest, ADatabaseOutageSpendsNoAttemptsAndEndsWithTheEffectApplied) {
+  auto pg_host = testing::env_var("SALES_PG_HOST").value_or("127.0.0.1");
+  auto pg_port = std::stoi(testing::env_var("SALES_PG_PORT").value_or("5432"));
+  testing::TcpProxy database(pg_host, pg_port);
+  // libpq takes the last value of a repeated keyword: the proxy replaces host and port.
+  pg::PoolOptions via_proxy;
+  via_proxy.conninfo = schema_->conninfo() + " host=127.0.0.1 port=" + std::to_string(database.port());
+  via_proxy.size = 2;
+  via_proxy.acquire_timeout = 500ms;
+  pg::Pool proxied(via_proxy);
+
+  Consumer consumer(proxied, params_, options(), Dispatcher{}.on("order.created", record), registry_);
+  consumer.start();
+  ASSERT_TRUE(eventually([&] { return consumer.connected(); }));
+  std::string first = publish_event("order.created");
+  ASSERT_TRUE(eventually([&] { return effects(first) == 1; }));
+
+  database.cut(/*refuse=*/true);
+  std::string second = publish_event("order.created");
+  ASSERT_TRUE(eventually([&] { return !consumer.connected(); })) << "the consumer should step back while the DB is down";
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(effects(second), 0);
+  EXPECT_EQ(by_queue("sales_events_retried_total"), 0u) << "an outage is not the message's fault";
+  EXPECT_EQ(counter("sales_events_dead_lettered_total", {{"queue", queue_}, {"reason", "exhausted"}}), 0u);
+
+  database.allow();
+  ASSERT_TRUE(eventually([&] { return effects(second) == 1; }, 15s));
+  EXPECT_TRUE(eventually([&] { return consumer.connected(); }));
+}
+
+}  // namespace
+}  // namespace sales::events

@@ -1,0 +1,191 @@
+// The idempotent consumer against the real PostgreSQL and RabbitMQ.
+#include "sales/events/consumer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "fixture.hpp"
+
+namespace sales::events {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::eventually;
+
+constexpr pg::Statement kCreateEffects{"test_create_effects",
+                                       "CREATE TABLE effects (message_id text NOT NULL, type text NOT NULL)"};
+constexpr pg::Statement kRecordEffect{"test_record_effect", "INSERT INTO effects (message_id, type) VALUES ($1, $2)"};
+constexpr pg::Statement kCountEffects{"test_count_effects", "SELECT count(*) FROM effects WHERE message_id = $1"};
+constexpr pg::Statement kFollowUps{"test_follow_ups",
+                                   "SELECT count(*) FROM outbox WHERE type = 'follow.up' AND headers->>'x-request-id' = $1"};
+
+class ConsumerTest : public testing::EventsTest {
+ protected:
+  void SetUp() override {
+    EventsTest::SetUp();
+    if (HasFatalFailure()) return;
+    pg::exec(*pool_, kCreateEffects);
+  }
+
+  ConsumerOptions options() {
+    ConsumerOptions o;
+    o.queue = queue_;
+    o.topology = topology_;
+    o.max_attempts = 3;
+    o.retry_delay = 20ms;
+    o.retry_delay_max = 100ms;
+    o.backoff_initial = 50ms;
+    o.backoff_max = 500ms;
+    o.lag_refresh = 100ms;
+    return o;
+  }
+
+  static void record(pg::Transaction& tx, const Envelope& e) { tx.exec(kRecordEffect, {pg::param(e.id), pg::param(e.type)}); }
+
+  std::int64_t effects(const std::string& id) { return pg::exec(*pool_, kCountEffects, {pg::param(id)}).int64(0, 0); }
+
+  std::uint64_t by_queue(const std::string& name) { return counter(name, {{"queue", queue_}}); }
+  std::uint64_t dead_lettered(const std::string& reason) {
+    return counter("sales_events_dead_lettered_total", {{"queue", queue_}, {"reason", reason}});
+  }
+
+  // Starts a consumer and waits until its queue is declared and bound.
+  std::unique_ptr<Consumer> start(Dispatcher d, ConsumerOptions o) {
+    auto c = std::make_unique<Consumer>(*pool_, params_, std::move(o), std::move(d), registry_);
+    c->start();
+    EXPECT_TRUE(eventually([&] { return c->connected(); })) << "consumer never connected";
+    return c;
+  }
+};
+
+TEST_F(ConsumerTest, AppliesAnEventOnceWhenItIsDeliveredTwice) {
+  auto consumer = start(Dispatcher{}.on("order.created", record), options());
+  std::string id = new_uuid();
+  publish_event("order.created", R"({"order_id":1})", id);
+  publish_event("order.created", R"({"order_id":1})", id);  // the same event again
+
+  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_duplicates_total") == 1; }));
+  EXPECT_EQ(by_queue("sales_events_consumed_total"), 1u);
+  EXPECT_EQ(effects(id), 1);
+  EXPECT_TRUE(eventually([&] { return ready_in(queue_) == 0; }));
+}
+
+TEST_F(ConsumerTest, AFailingMessageEndsInTheDlqAndTheNextOneIsStillHandled) {
+  std::atomic<int> calls{0};
+  Dispatcher d;
+  d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
+    record(tx, e);  // rolled back by the throw below
+    ++calls;
+    throw std::runtime_error("handler always fails");
+  });
+  d.on("order.cancelled", record);
+  auto consumer = start(std::move(d), options());
+
+  std::string bad = publish_event("order.created");
+  std::string good = publish_event("order.cancelled");
+
+  ASSERT_TRUE(eventually([&] { return effects(good) == 1; })) << "the queue was blocked by the failing message";
+  ASSERT_TRUE(eventually([&] { return dead_lettered("exhausted") == 1; }));
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_EQ(by_queue("sales_events_retried_total"), 2u);
+  EXPECT_EQ(effects(bad), 0);
+  EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 1; }));
+
+  consumer->stop();
+  amqp::Connection conn(params_);
+  conn.connect();
+  auto dead = testing::drain(conn, amqp::dead_letter_queue(queue_), 1);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(parse(dead[0].body).id, bad);
+  EXPECT_EQ(dead[0].header_int("x-attempts"), 2);
+  EXPECT_EQ(dead[0].header_string("x-request-id"), "req-" + suffix_) << "trace headers survive retries";
+}
+
+TEST_F(ConsumerTest, ATransientFailureIsRetriedThenApplied) {
+  std::atomic<int> calls{0};
+  Dispatcher d;
+  d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
+    if (++calls < 3) throw std::runtime_error("not yet");
+    record(tx, e);
+  });
+  auto consumer = start(std::move(d), options());
+  std::string id = publish_event("order.created");
+  ASSERT_TRUE(eventually([&] { return effects(id) == 1; }));
+  EXPECT_EQ(by_queue("sales_events_retried_total"), 2u);
+  EXPECT_EQ(by_queue("sales_events_consumed_total"), 1u);
+  EXPECT_EQ(dead_lettered("exhausted"), 0u);
+}
+
+TEST_F(ConsumerTest, PoisonGoesStraightToTheDlq) {
+  std::atomic<int> calls{0};
+  Dispatcher d;
+  d.on("order.created", [&](pg::Transaction&, const Envelope&) {
+    ++calls;
+    throw PoisonEvent("order_id missing");
+  });
+  d.on("order.cancelled", record);
+  auto consumer = start(std::move(d), options());
+
+  publish_raw("order.created", "this is not an envelope");
+  publish_raw("order.created", R"({"id":"not-a-uuid","type":"order.created","occurred_at":"x","data":{}})");
+  publish_event("order.created");  // valid envelope the handler calls poison
+  std::string good = publish_event("order.cancelled");
+
+  ASSERT_TRUE(eventually([&] { return dead_lettered("poison") == 3; }));
+  EXPECT_EQ(calls.load(), 1) << "no retries for poison";
+  EXPECT_TRUE(eventually([&] { return effects(good) == 1; }));
+  EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 3; }));
+}
+
+TEST_F(ConsumerTest, AHandlerEnqueuesFollowUpsInItsOwnTransactionWithTheTrace) {
+  Dispatcher d;
+  d.on("order.created", [](pg::Transaction& tx, const Envelope& e) {
+    enqueue(tx, "follow.up", R"({"ok":true})", e.correlation_id);
+  });
+  d.on("order.cancelled", [](pg::Transaction& tx, const Envelope&) {
+    enqueue(tx, "follow.up", "{}");
+    throw PoisonEvent("the follow-up must roll back with the effect");
+  });
+  auto consumer = start(std::move(d), options());
+  publish_event("order.created");
+  publish_event("order.cancelled");
+
+  ASSERT_TRUE(eventually([&] { return dead_lettered("poison") == 1 && by_queue("sales_events_consumed_total") == 1; }));
+  EXPECT_EQ(pg::exec(*pool_, kFollowUps, {pg::param("req-" + suffix_)}).int64(0, 0), 1);
+  EXPECT_EQ(testing::outbox_rows(*pool_), 1);
+}
+
+TEST_F(ConsumerTest, TypesWithoutAHandlerAreAcknowledgedAndCounted) {
+  ConsumerOptions o = options();
+  o.extra_routing_keys = {"customer.updated"};
+  auto consumer = start(Dispatcher{}.on("order.created", record), o);
+  publish_event("customer.updated");
+  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_ignored_total") == 1; }));
+  EXPECT_TRUE(eventually([&] { return ready_in(queue_) == 0; }));
+}
+
+TEST_F(ConsumerTest, ReportsLagAndConnectionInMetrics) {
+  {
+    // Declare the queue, then fill it while nobody consumes.
+    auto consumer = start(Dispatcher{}.on("order.created", record), options());
+    consumer->stop();
+    EXPECT_FALSE(consumer->connected());
+  }
+  for (int i = 0; i < 5; ++i) publish_event("order.created");
+  ConsumerOptions o = options();
+  o.prefetch = 1;
+  Dispatcher slow;
+  slow.on("order.created", [](pg::Transaction& tx, const Envelope& e) {
+    std::this_thread::sleep_for(200ms);
+    record(tx, e);
+  });
+  auto consumer = start(std::move(slow), o);
+  std::string text = registry_.render();
+  EXPECT_NE(text.find("sales_events_consumer_lag{queue=\"" + queue_ + "\"}"), std::string::npos) << text;
+  EXPECT_NE(text.find("sales_events_consumer_connected{queue=\"" + queue_ + "\"} 1"), std::string::npos) << text;
+  EXPECT_TRUE(eventually([&] { return by_queue("sales_events_consumed_total") == 5; }));
+}
+
+}  // namespace
+}  // namespace sales::events
