@@ -2,6 +2,8 @@
 
 namespace sales::events {
 
+// Mirrors the event table of docs/saga.md; change both together.
+
 const std::vector<Subscription>& system_subscriptions() {
   static const std::vector<Subscription> table = {
       // Reserves stock for new orders, puts it back on cancel; takes over initial stock.
@@ -12,8 +14,8 @@ const std::vector<Subscription>& system_subscriptions() {
       {kOrderQueue,
        {"inventory.reserved", "inventory.rejected", "payment.confirmed", "payment.refunded", "shipment.shipped",
         "shipment.delivered"}},
-      // Knows which orders can be paid, refunds a confirmed payment when its order is cancelled.
-      {kPaymentQueue, {"order.confirmed", "order.cancelled"}},
+      // Refunds a confirmed payment (cancels a pending one) when its order is cancelled.
+      {kPaymentQueue, {"order.cancelled"}},
       // Keeps the catalogue's read copy of stock.
       {kProductQueue, {"inventory.stock_changed"}},
   };
