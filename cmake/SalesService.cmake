@@ -8,6 +8,7 @@ function(sales_embed_migrations target dir)
   foreach(f ${sql_files})
     get_filename_component(name ${f} NAME_WE)
     string(REGEX MATCH "^[0-9]+" version ${name})
+    string(REGEX REPLACE "^0+([0-9])" "\\1" version "${version}")  # 0008 is not an octal literal
     file(READ ${f} sql)
     set(body "${body}    {${version}, \"${name}\", R\"__sql__(${sql})__sql__\"},\n")
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${f})
