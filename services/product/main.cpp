@@ -1,11 +1,15 @@
-// Product service: the catalogue. Wiring only.
+// Product service: the catalogue, with a read copy of stock kept from inventory events.
 #include "api/product_handlers.hpp"
+#include "events/stock_events.hpp"
+#include "sales/events/subscriptions.hpp"
 #include "sales/service/app.hpp"
+#include "sales/service/messaging.hpp"
 #include "store/product_store.hpp"
 
 int main() {
-  sales::service::App app({.name = "product", .default_port = 8001});
-  app.set_migrations(sales::generated::migrations());
+  sales::service::App app({.name = "product", .default_port = 8001, .uses_broker = true});
+  sales::service::Messaging messaging(app, sales::generated::migrations(), {.queue = sales::events::kProductQueue},
+                                      product::stock_dispatcher());
   product::ProductStore store(app.db());
   product::register_routes(app.router(), store);
   return app.run();

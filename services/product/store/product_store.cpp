@@ -1,5 +1,8 @@
 #include "store/product_store.hpp"
 
+#include "sales/events/outbox.hpp"
+#include "sales/json/writer.hpp"
+
 namespace product {
 
 namespace pg = sales::pg;
@@ -28,6 +31,10 @@ constexpr pg::Statement kUpdate{"product_update",
                                 "price_cents = COALESCE($4::bigint, price_cents), updated_at = now() "
                                 "WHERE id = $1 RETURNING " PRODUCT_COLUMNS};
 constexpr pg::Statement kDelete{"product_delete", "DELETE FROM products WHERE id = $1"};
+// Events can arrive out of order: a copy only moves forward to a newer inventory version.
+constexpr pg::Statement kApplyStock{"product_apply_stock",
+                                    "UPDATE products SET stock = $2, stock_version = $3 "
+                                    "WHERE id = $1 AND stock_version < $3"};
 #undef PRODUCT_COLUMNS
 
 Product row(const pg::Result& r, int i) {
@@ -36,8 +43,14 @@ Product row(const pg::Result& r, int i) {
 }  // namespace
 
 Product ProductStore::create(const NewProduct& p) {
-  auto r = pg::exec(pool_, kInsert, {pg::param(p.name), pg::param(p.description), pg::param(p.price_cents), pg::param(p.stock)});
-  return row(r, 0);
+  pg::Transaction tx(pool_);
+  auto created = row(tx.exec(kInsert, {pg::param(p.name), pg::param(p.description), pg::param(p.price_cents), pg::param(p.stock)}), 0);
+  // The inventory service owns stock from here on; it starts from this initial stock.
+  sales::json::Writer data;
+  data.begin_object().field("product_id", created.id).field("stock", created.stock).end_object();
+  sales::events::enqueue(tx, "product.created", data.str(), "product-" + std::to_string(created.id));
+  tx.commit();
+  return created;
 }
 
 std::optional<Product> ProductStore::find(std::int64_t id) {
@@ -63,6 +76,18 @@ std::optional<Product> ProductStore::update(std::int64_t id, const ProductPatch&
   return row(r, 0);
 }
 
-bool ProductStore::remove(std::int64_t id) { return pg::exec(pool_, kDelete, {pg::param(id)}).affected() > 0; }
+bool ProductStore::remove(std::int64_t id) {
+  pg::Transaction tx(pool_);
+  if (tx.exec(kDelete, {pg::param(id)}).affected() == 0) return false;
+  sales::json::Writer data;
+  data.begin_object().field("product_id", id).end_object();
+  sales::events::enqueue(tx, "product.deleted", data.str(), "product-" + std::to_string(id));
+  tx.commit();
+  return true;
+}
+
+void apply_stock_change(pg::Transaction& tx, std::int64_t product_id, std::int64_t stock, std::int64_t version) {
+  tx.exec(kApplyStock, {pg::param(product_id), pg::param(stock), pg::param(version)});
+}
 
 }  // namespace product

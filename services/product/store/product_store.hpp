@@ -27,4 +27,7 @@ class ProductStore {
   sales::pg::Pool& pool_;
 };
 
+// Applies inventory's stock_changed event to the read copy (older versions are ignored).
+void apply_stock_change(sales::pg::Transaction& tx, std::int64_t product_id, std::int64_t stock, std::int64_t version);
+
 }  // namespace product
