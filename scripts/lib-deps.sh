@@ -74,7 +74,10 @@ build() {
     info "SALES_SKIP_BUILD=1: not building"
     return 0
   fi
-  export CCACHE_DIR="${CCACHE_DIR:-$STATE_DIR/ccache}"
+  # One compiler cache per user, shared by every clone (paths made relative to the clone),
+  # so a fresh clone or CI on a machine that built before compiles in seconds.
+  export CCACHE_DIR="${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}"
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$SALES_ROOT}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
   ensure_state_dirs
   if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     if [ -f "$BUILD_DIR/CMakeCache.txt" ] &&
