@@ -1,8 +1,22 @@
-// Payment service: owns payment data. Its resources arrive with the order saga; until then it
-// serves health and metrics, and every other route answers an honest 404 problem.
+// Payment service: takes payments for confirmed orders, confirms and refunds them, and
+// undoes them when their order is cancelled. Wiring only.
+#include "api/order_client.hpp"
+#include "api/payment_handlers.hpp"
+#include "events/payment_events.hpp"
+#include "sales/events/subscriptions.hpp"
 #include "sales/service/app.hpp"
+#include "sales/service/idempotency.hpp"
+#include "sales/service/messaging.hpp"
+#include "store/payment_store.hpp"
 
 int main() {
-  sales::service::App app({.name = "payment", .default_port = 8004});
+  sales::service::App app({.name = "payment", .default_port = 8004, .uses_broker = true});
+  auto migrations = sales::generated::migrations();
+  migrations.push_back(sales::service::idempotency_migration());
+  sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kPaymentQueue},
+                                      payment::order_events_dispatcher());
+  payment::OrderClient orders(payment::order_client_options(app.env()));
+  payment::PaymentStore store(app.db());
+  payment::register_routes(app.router(), store, orders);
   return app.run();
 }

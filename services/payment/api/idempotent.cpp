@@ -1,0 +1,40 @@
+#include "api/idempotent.hpp"
+
+#include "sales/service/idempotency.hpp"
+
+namespace payment {
+
+namespace service = sales::service;
+
+namespace {
+constexpr std::string_view kScope = "payments";
+}  // namespace
+
+IdempotentRequest idempotent_request(const sales::http::Request& req, bool with_body) {
+  IdempotentRequest out{service::idempotency_key(req), {}};
+  if (!out.key) return out;
+  out.fingerprint = req.method + " " + std::string(req.path());
+  if (with_body) out.fingerprint += "\n" + req.body;
+  return out;
+}
+
+std::optional<sales::http::Response> replay(sales::pg::Pool& pool, const IdempotentRequest& req) {
+  if (!req.key) return std::nullopt;
+  // The claim of a new key is rolled back with this transaction (never committed).
+  sales::pg::Transaction peek(pool);
+  return service::claim(peek, kScope, *req.key, req.fingerprint);
+}
+
+sales::http::Response run_once(sales::pg::Pool& pool, const IdempotentRequest& req,
+                               const std::function<sales::http::Response(sales::pg::Transaction&)>& work) {
+  sales::pg::Transaction tx(pool);
+  if (req.key) {
+    if (auto stored = service::claim(tx, kScope, *req.key, req.fingerprint)) return *stored;
+  }
+  auto response = work(tx);
+  if (req.key) service::remember(tx, kScope, *req.key, response);
+  tx.commit();
+  return response;
+}
+
+}  // namespace payment

@@ -1,0 +1,72 @@
+#include "api/order_client.hpp"
+
+#include "sales/json/read.hpp"
+#include "sales/log/log.hpp"
+
+namespace payment {
+
+namespace http = sales::http;
+using sales::Problem;
+using sales::ProblemError;
+
+namespace {
+constexpr std::size_t kMaxStatusLength = 64;
+
+ProblemError unavailable(const std::string& why) {
+  sales::log::warn("order service unavailable: {}", why);
+  return ProblemError(Problem::unavailable("The order service is not available right now, so the order cannot be "
+                                           "checked; try again shortly."));
+}
+
+// The order service's answer, read with the same checks as a client's body.
+OrderSnapshot decode_order(std::int64_t order_id, std::string_view body) {
+  try {
+    auto obj = sales::json::parse_object(body);
+    sales::json::FieldReader in(obj);
+    auto status = in.string("status", true, kMaxStatusLength, 1);
+    auto total = in.money("total", true);
+    in.finish();
+    return OrderSnapshot{order_id, *status, *total};
+  } catch (const ProblemError& e) {
+    sales::log::error("order service answered GET /orders/{} with an unreadable order: {}", order_id, e.what());
+    throw ProblemError(Problem::bad_gateway("The order service's answer about order " + std::to_string(order_id) +
+                                            " could not be understood."));
+  }
+}
+}  // namespace
+
+OrderClientOptions order_client_options(sales::config::Env& env) {
+  OrderClientOptions o;
+  o.base_url = env.str("ORDER_SERVICE_URL", o.base_url);
+  o.timeout = env.millis("ORDER_SERVICE_TIMEOUT_MS", o.timeout.count(), 10, 60'000);
+  try {
+    http::parse_base_url(o.base_url);
+  } catch (const std::invalid_argument& e) {
+    env.invalid(std::string("ORDER_SERVICE_URL: ") + e.what());
+    o.base_url = "http://127.0.0.1:8002";  // keeps the client constructible until start fails
+  }
+  return o;
+}
+
+OrderClient::OrderClient(const OrderClientOptions& opts)
+    : client_({.base_url = opts.base_url, .timeout = opts.timeout}) {}
+
+std::optional<OrderSnapshot> OrderClient::find(std::int64_t order_id, const http::Request& cause) {
+  http::Headers headers;
+  headers.set("Accept", "application/json");
+  headers.set("X-Request-Id", std::string(cause.request_id()));
+  if (auto tp = cause.headers.get("traceparent")) headers.set("traceparent", std::string(*tp));
+  http::Response res;
+  try {
+    res = client_.get("/orders/" + std::to_string(order_id), headers);
+  } catch (const http::ClientError& e) {
+    throw unavailable(e.what());
+  }
+  if (res.status == 404) return std::nullopt;
+  if (res.status != 200) {
+    throw unavailable("GET /orders/" + std::to_string(order_id) + " answered " + std::to_string(res.status));
+  }
+  return decode_order(order_id, res.body);
+}
+
+}  // namespace payment

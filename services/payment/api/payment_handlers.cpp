@@ -1,0 +1,132 @@
+#include "api/payment_handlers.hpp"
+
+#include <charconv>
+
+#include "api/idempotent.hpp"
+#include "sales/http/render.hpp"
+#include "sales/json/read.hpp"
+#include "sales/json/writer.hpp"
+#include "sales/money/money.hpp"
+
+namespace payment {
+
+namespace http = sales::http;
+using sales::Problem;
+using sales::ProblemError;
+
+namespace {
+void write(sales::json::Writer& w, const Payment& p) {
+  w.begin_object().field("id", p.id).field("order_id", p.order_id).money_field("amount", p.amount_cents);
+  w.field("status", to_string(p.status)).field("created_at", p.created_at).field("updated_at", p.updated_at);
+  w.end_object();
+}
+
+Problem not_found(std::int64_t id) { return Problem::not_found("Payment " + std::to_string(id) + " does not exist."); }
+
+std::string location(const Payment& p) { return "/payments/" + std::to_string(p.id); }
+
+// PUT /payments/{id}/confirm and /refund: no body, the same shape, the same key handling.
+http::RouteHandler action_route(PaymentStore& store, PaymentAction action) {
+  return [&store, action](http::Request& req, const http::PathParams& params) {
+    auto id = params.id("id");
+    // The body is ignored (none is expected), so it is no part of the request's identity.
+    return run_once(store.pool(), idempotent_request(req, false), [&](sales::pg::Transaction& tx) {
+      try {
+        auto p = apply_action(tx, id, action);
+        if (!p) throw ProblemError(not_found(id));
+        return http::ok(render(*p));
+      } catch (const PaymentConflict& e) {
+        throw ProblemError(Problem::conflict(e.what()));
+      }
+    });
+  };
+}
+}  // namespace
+
+std::string render(const Payment& p) {
+  sales::json::Writer w;
+  write(w, p);
+  return w.take();
+}
+
+NewPayment decode_new_payment(std::string_view body) {
+  auto obj = sales::json::parse_object(body);
+  sales::json::FieldReader in(obj);
+  in.allow_only({"order_id", "amount"});
+  auto order_id = in.id("order_id", true);
+  auto amount = in.money("amount", true);
+  if (amount && !valid_amount(*amount)) in.error("amount", "must be greater than 0");
+  in.finish();
+  return NewPayment{*order_id, *amount};
+}
+
+PaymentFilter decode_filter(const http::Request& req) {
+  PaymentFilter f;
+  std::vector<sales::FieldError> errors;
+  if (auto order_id = req.query_param("order_id")) {
+    std::int64_t n = 0;
+    auto [end, ec] = std::from_chars(order_id->data(), order_id->data() + order_id->size(), n);
+    if (ec != std::errc() || end != order_id->data() + order_id->size() || n < 1) {
+      errors.push_back({"order_id", "must be a positive integer"});
+    } else {
+      f.order_id = n;
+    }
+  }
+  if (auto status = req.query_param("status")) {
+    f.status = parse_status(*status);
+    if (!f.status) errors.push_back({"status", "must be one of PENDING, CONFIRMED, REFUNDED, CANCELLED"});
+  }
+  if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid filter.", std::move(errors)));
+  return f;
+}
+
+void require_payable(const OrderSnapshot& order, std::int64_t amount_cents) {
+  auto id = std::to_string(order.id);
+  switch (check_payable(order, amount_cents)) {
+    case Payability::Payable: return;
+    case Payability::OrderNotConfirmed:
+      throw ProblemError(Problem::conflict("Order " + id + " is " + order.status +
+                                           "; only a CONFIRMED order can be paid."));
+    case Payability::AmountMismatch:
+      throw ProblemError(Problem::unprocessable(
+          "The amount does not match order " + id + "'s total of " + sales::money::format(order.total_cents) + ".",
+          {{"amount", "must equal the order's total, " + sales::money::format(order.total_cents)}}));
+  }
+}
+
+void register_routes(http::Router& router, PaymentStore& store, OrderClient& orders) {
+  router.post("/payments", [&store, &orders](http::Request& req, const http::PathParams&) {
+    auto idem = idempotent_request(req, true);
+    auto wanted = decode_new_payment(req.body);
+    if (auto stored = replay(store.pool(), idem)) return *stored;
+    auto order = orders.find(wanted.order_id, req);
+    if (!order) {
+      throw ProblemError(Problem::unprocessable("Order " + std::to_string(wanted.order_id) + " does not exist.",
+                                                {{"order_id", "refers to no order"}}));
+    }
+    require_payable(*order, wanted.amount_cents);
+    return run_once(store.pool(), idem, [&](sales::pg::Transaction& tx) {
+      try {
+        auto p = create_payment(tx, wanted);
+        return http::created(render(p), location(p));
+      } catch (const PaymentConflict& e) {
+        throw ProblemError(Problem::conflict(e.what()));
+      }
+    });
+  });
+  router.get("/payments", [&store](http::Request& req, const http::PathParams&) {
+    auto page = http::page_from(req);
+    auto result = store.list(decode_filter(req), page);
+    return http::ok(http::list_body(result.items, result.total, page, write));
+  });
+  router.get("/payments/{id}", [&store](http::Request&, const http::PathParams& params) {
+    auto id = params.id("id");
+    auto p = store.find(id);
+    if (!p) throw ProblemError(not_found(id));
+    return http::ok(render(*p));
+  });
+  router.put("/payments/{id}/confirm", action_route(store, PaymentAction::Confirm), http::Body::None);
+  router.put("/payments/{id}/refund", action_route(store, PaymentAction::Refund), http::Body::None);
+}
+
+}  // namespace payment

@@ -1,0 +1,74 @@
+#pragma once
+// Payments' plain types and rules: no framework types, testable alone.
+//
+// A payment's life:
+//   PENDING   --confirm--------> CONFIRMED --refund----------> REFUNDED
+//   PENDING   --order.cancelled-> CANCELLED   (the order went away before the money moved)
+//   CONFIRMED --order.cancelled-> REFUNDED    (the money goes back)
+// REFUNDED and CANCELLED are final. PENDING and CONFIRMED are "live": an order has at most
+// one live payment, so a second payment is possible only after the first was cancelled
+// or refunded (and then only while the order itself is still CONFIRMED).
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace payment {
+
+enum class PaymentStatus { Pending, Confirmed, Refunded, Cancelled };
+inline constexpr std::array kAllStatuses{PaymentStatus::Pending, PaymentStatus::Confirmed, PaymentStatus::Refunded,
+                                         PaymentStatus::Cancelled};
+
+std::string_view to_string(PaymentStatus s);  // "PENDING", ...
+std::optional<PaymentStatus> parse_status(std::string_view s);
+bool is_live(PaymentStatus s);  // PENDING or CONFIRMED
+
+// What can happen to a payment: two HTTP actions and one event.
+enum class PaymentAction { Confirm, Refund, OrderCancelled };
+inline constexpr std::array kAllActions{PaymentAction::Confirm, PaymentAction::Refund, PaymentAction::OrderCancelled};
+
+// The status machine: where `action` takes a payment in `current`, or nullopt when it does
+// not apply there. The one place these rules live.
+std::optional<PaymentStatus> next_status(PaymentStatus current, PaymentAction action);
+// Whether any action leads from `from` to `to`.
+bool can_transition(PaymentStatus from, PaymentStatus to);
+
+struct Payment {
+  std::int64_t id = 0;
+  std::int64_t order_id = 0;
+  std::int64_t amount_cents = 0;
+  PaymentStatus status = PaymentStatus::Pending;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct NewPayment {
+  std::int64_t order_id = 0;
+  std::int64_t amount_cents = 0;
+};
+
+// A decision on an action for a payment as the store found it (row locked).
+struct Decision {
+  std::optional<PaymentStatus> next;  // nullopt: refused
+  std::string refusal;                // why, for the 409's detail
+};
+// `order_cancelled`: this service has seen order.cancelled for the payment's order; such
+// a payment can no longer be confirmed (the consumer refunds or cancels it).
+Decision decide(const Payment& p, PaymentAction action, bool order_cancelled);
+
+// What the payment service needs to know about an order to take a payment for it.
+struct OrderSnapshot {
+  std::int64_t id = 0;
+  std::string status;  // the order service's status, e.g. "CONFIRMED"
+  std::int64_t total_cents = 0;
+};
+
+enum class Payability { Payable, OrderNotConfirmed, AmountMismatch };
+// An order can be paid only once CONFIRMED (stock reserved) and only for its exact total.
+Payability check_payable(const OrderSnapshot& order, std::int64_t amount_cents);
+
+// Amounts are positive: a payment of nothing is a client error, not a payment.
+bool valid_amount(std::int64_t amount_cents);
+
+}  // namespace payment

@@ -1,0 +1,159 @@
+// The REST call to the order service, against an in-process fake order service.
+#include "api/order_client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "sales/http/server.hpp"
+#include "sales/problem/problem.hpp"
+
+namespace payment {
+namespace {
+
+namespace http = sales::http;
+
+class FakeOrderService {
+ public:
+  FakeOrderService() : server_({.port = 0, .threads = 1}, [this](http::Request& req) { return answer(req); }) {
+    server_.start();
+  }
+  ~FakeOrderService() { server_.stop(); }
+
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
+  void reply(int status, std::string body, std::chrono::milliseconds delay = {}) {
+    std::lock_guard lock(mu_);
+    status_ = status;
+    body_ = std::move(body);
+    delay_ = delay;
+  }
+  http::Request last() {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  http::Response answer(http::Request& req) {
+    std::chrono::milliseconds delay;
+    {
+      std::lock_guard lock(mu_);
+      last_ = req;
+      delay = delay_;
+    }
+    std::this_thread::sleep_for(delay);
+    std::lock_guard lock(mu_);
+    return http::Response::json(status_, body_);
+  }
+
+  std::mutex mu_;
+  int status_ = 200;
+  std::string body_;
+  std::chrono::milliseconds delay_{};
+  http::Request last_;
+  http::Server server_;
+};
+
+http::Request incoming(std::string request_id) {
+  http::Request r;
+  r.headers.set("X-Request-Id", std::move(request_id));
+  r.headers.set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  return r;
+}
+
+int status_of(OrderClient& client, std::int64_t id) {
+  try {
+    client.find(id, incoming("r"));
+  } catch (const sales::ProblemError& e) {
+    return e.problem().status;
+  }
+  return 0;
+}
+
+TEST(OrderClient, ReadsStatusAndTotalAndForwardsTheTrace) {
+  FakeOrderService fake;
+  fake.reply(200, R"({"id":42,"customer_id":1,"status":"CONFIRMED","items":[],"total":19.99})");
+  OrderClient client({.base_url = fake.url()});
+  auto order = client.find(42, incoming("req-abc"));
+  ASSERT_TRUE(order);
+  EXPECT_EQ(order->id, 42);
+  EXPECT_EQ(order->status, "CONFIRMED");
+  EXPECT_EQ(order->total_cents, 1999);
+  auto seen = fake.last();
+  EXPECT_EQ(seen.method, "GET");
+  EXPECT_EQ(seen.target, "/orders/42");
+  EXPECT_EQ(seen.request_id(), "req-abc");
+  EXPECT_EQ(seen.headers.get("traceparent"), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+}
+
+TEST(OrderClient, AWholeNumberTotalIsMoneyToo) {
+  FakeOrderService fake;
+  fake.reply(200, R"({"status":"PENDING","total":20})");
+  OrderClient client({.base_url = fake.url()});
+  EXPECT_EQ(client.find(1, incoming("r"))->total_cents, 2000);
+}
+
+TEST(OrderClient, UnknownOrderIsNoOrder) {
+  FakeOrderService fake;
+  fake.reply(404, R"({"status":404,"title":"Not Found"})");
+  OrderClient client({.base_url = fake.url()});
+  EXPECT_FALSE(client.find(7, incoming("r")));
+}
+
+TEST(OrderClient, FailuresOfTheOrderServiceAre503) {
+  FakeOrderService fake;
+  OrderClient client({.base_url = fake.url()});
+  for (int status : {500, 502, 503, 400, 401}) {
+    fake.reply(status, "{}");
+    EXPECT_EQ(status_of(client, 7), 503) << status;
+  }
+}
+
+TEST(OrderClient, UnreachableOrderServiceIs503) {
+  std::string url;
+  {
+    FakeOrderService gone;
+    url = gone.url();
+  }
+  OrderClient client({.base_url = url, .timeout = std::chrono::milliseconds(500)});
+  EXPECT_EQ(status_of(client, 7), 503);
+}
+
+TEST(OrderClient, ASlowOrderServiceIs503AfterTheTimeout) {
+  FakeOrderService fake;
+  fake.reply(200, R"({"status":"CONFIRMED","total":1})", std::chrono::milliseconds(600));
+  OrderClient client({.base_url = fake.url(), .timeout = std::chrono::milliseconds(150)});
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(status_of(client, 7), 503);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+}
+
+TEST(OrderClient, NonsenseFromTheOrderServiceIs502) {
+  FakeOrderService fake;
+  OrderClient client({.base_url = fake.url()});
+  for (const char* body : {"not json", R"({"status":"CONFIRMED"})", R"({"total":1})", R"({"status":"X","total":-1})",
+                           R"({"status":"X","total":1.234})", "[]"}) {
+    fake.reply(200, body);
+    EXPECT_EQ(status_of(client, 7), 502) << body;
+  }
+}
+
+TEST(OrderClientOptions, ReadsAndValidatesTheEnvironment) {
+  using Vars = std::map<std::string, std::string>;
+  sales::config::Env env(Vars{{"ORDER_SERVICE_URL", "http://10.0.0.5:9002"}, {"ORDER_SERVICE_TIMEOUT_MS", "750"}});
+  auto o = order_client_options(env);
+  EXPECT_EQ(o.base_url, "http://10.0.0.5:9002");
+  EXPECT_EQ(o.timeout, std::chrono::milliseconds(750));
+  EXPECT_NO_THROW(env.finish());
+
+  sales::config::Env defaults(Vars{});
+  EXPECT_EQ(order_client_options(defaults).base_url, "http://127.0.0.1:8002");
+
+  sales::config::Env bad(Vars{{"ORDER_SERVICE_URL", "https://orders"}});
+  order_client_options(bad);
+  EXPECT_THROW(bad.finish(), sales::config::ConfigError);
+}
+
+}  // namespace
+}  // namespace payment

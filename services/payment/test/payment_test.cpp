@@ -1,0 +1,116 @@
+// The status machine and the rules of domain/payment.hpp, exhaustively.
+#include "domain/payment.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+namespace payment {
+namespace {
+
+using S = PaymentStatus;
+using A = PaymentAction;
+
+TEST(Status, RoundTripsThroughItsName) {
+  for (auto s : kAllStatuses) EXPECT_EQ(parse_status(to_string(s)), s);
+  EXPECT_EQ(to_string(S::Pending), "PENDING");
+  EXPECT_EQ(to_string(S::Cancelled), "CANCELLED");
+  for (const char* bad : {"", "pending", "PAID", "CONFIRMED "}) EXPECT_FALSE(parse_status(bad)) << bad;
+}
+
+TEST(Status, OnlyPendingAndConfirmedAreLive) {
+  EXPECT_TRUE(is_live(S::Pending));
+  EXPECT_TRUE(is_live(S::Confirmed));
+  EXPECT_FALSE(is_live(S::Refunded));
+  EXPECT_FALSE(is_live(S::Cancelled));
+}
+
+TEST(StatusMachine, EveryStatusAndActionPair) {
+  const std::map<std::pair<S, A>, S> allowed = {
+      {{S::Pending, A::Confirm}, S::Confirmed},
+      {{S::Confirmed, A::Refund}, S::Refunded},
+      {{S::Pending, A::OrderCancelled}, S::Cancelled},
+      {{S::Confirmed, A::OrderCancelled}, S::Refunded},
+  };
+  for (auto s : kAllStatuses) {
+    for (auto a : kAllActions) {
+      auto it = allowed.find({s, a});
+      auto next = next_status(s, a);
+      if (it == allowed.end()) {
+        EXPECT_FALSE(next) << to_string(s) << " action " << static_cast<int>(a);
+      } else {
+        EXPECT_EQ(next, it->second) << to_string(s) << " action " << static_cast<int>(a);
+      }
+    }
+  }
+}
+
+TEST(StatusMachine, EveryFromToPair) {
+  const std::set<std::pair<S, S>> allowed = {
+      {S::Pending, S::Confirmed}, {S::Confirmed, S::Refunded}, {S::Pending, S::Cancelled}};
+  for (auto from : kAllStatuses) {
+    for (auto to : kAllStatuses) {
+      EXPECT_EQ(can_transition(from, to), allowed.contains({from, to})) << to_string(from) << " -> " << to_string(to);
+    }
+  }
+}
+
+TEST(StatusMachine, FinalStatusesHaveNoWayOut) {
+  for (auto a : kAllActions) {
+    EXPECT_FALSE(next_status(S::Refunded, a));
+    EXPECT_FALSE(next_status(S::Cancelled, a));
+  }
+}
+
+Payment payment_in(S status) { return Payment{5, 9, 1999, status, "t0", "t1"}; }
+
+TEST(Decide, AllowsWhatTheMachineAllows) {
+  for (auto s : kAllStatuses) {
+    for (auto a : kAllActions) {
+      auto d = decide(payment_in(s), a, false);
+      EXPECT_EQ(d.next, next_status(s, a));
+      EXPECT_EQ(d.refusal.empty(), d.next.has_value());
+    }
+  }
+}
+
+TEST(Decide, RefusalSaysTheCurrentStatusAndWhatIsNeeded) {
+  EXPECT_EQ(decide(payment_in(S::Confirmed), A::Confirm, false).refusal,
+            "Payment 5 is CONFIRMED; only a PENDING payment can be confirmed.");
+  EXPECT_EQ(decide(payment_in(S::Pending), A::Refund, false).refusal,
+            "Payment 5 is PENDING; only a CONFIRMED payment can be refunded.");
+  EXPECT_EQ(decide(payment_in(S::Cancelled), A::Refund, false).refusal,
+            "Payment 5 is CANCELLED; only a CONFIRMED payment can be refunded.");
+}
+
+TEST(Decide, ACancelledOrdersPaymentCannotBeConfirmedButCanBeRefunded) {
+  auto d = decide(payment_in(S::Pending), A::Confirm, true);
+  EXPECT_FALSE(d.next);
+  EXPECT_EQ(d.refusal, "Order 9 was cancelled; payment 5 can no longer be confirmed (it is PENDING).");
+  EXPECT_EQ(decide(payment_in(S::Confirmed), A::Refund, true).next, S::Refunded);
+  EXPECT_EQ(decide(payment_in(S::Confirmed), A::OrderCancelled, true).next, S::Refunded);
+  EXPECT_EQ(decide(payment_in(S::Pending), A::OrderCancelled, true).next, S::Cancelled);
+}
+
+TEST(Payable, OnlyAConfirmedOrderForItsExactTotal) {
+  OrderSnapshot o{9, "CONFIRMED", 1999};
+  EXPECT_EQ(check_payable(o, 1999), Payability::Payable);
+  EXPECT_EQ(check_payable(o, 1998), Payability::AmountMismatch);
+  EXPECT_EQ(check_payable(o, 2000), Payability::AmountMismatch);
+  for (const char* status : {"PENDING", "REJECTED", "CANCELLED", "PAID", "SHIPPED", "DELIVERED", "REFUNDED"}) {
+    o.status = status;
+    EXPECT_EQ(check_payable(o, 1999), Payability::OrderNotConfirmed) << status;
+  }
+}
+
+TEST(Amount, MustBePositiveAndWithinTheMoneyLimit) {
+  EXPECT_TRUE(valid_amount(1));
+  EXPECT_TRUE(valid_amount(100'000'000'000));
+  EXPECT_FALSE(valid_amount(0));
+  EXPECT_FALSE(valid_amount(-1));
+  EXPECT_FALSE(valid_amount(100'000'000'001));
+}
+
+}  // namespace
+}  // namespace payment
