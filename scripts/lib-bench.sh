@@ -1,0 +1,306 @@
+# shellcheck shell=bash
+# ./sales bench: the benchmark harness's ground work (packages, build, nginx, pgbench's
+# database, start-up and cold-build timings); bench/harness.py runs the scenarios and
+# writes the report. See bench/README.md. Sourced by ./sales; entry point: bench_main.
+
+BENCH_STATE="$STATE_DIR/bench"
+BENCH_RESULTS="$SALES_ROOT/bench/results"
+BENCH_PGBENCH_SCALE="${BENCH_PGBENCH_SCALE:-10}"
+# What the harness needs beyond REQUIRED_PACKAGES (pgbench ships with postgresql-15).
+BENCH_PACKAGES=(wrk nginx-light python3)
+
+bench_usage() {
+  cat <<EOF
+Usage: ./sales bench [--quick | --smoke] [OPTIONS]
+
+Benchmarks the running system (./sales up first) and writes bench/results/<time>-<mode>.json
+and .md, and bench/results/latest.md.
+
+  (default)          full run: 5 alternating rounds of 10 s per variant; also times
+                     ./sales down + up (restarts the system!) and a cold build (-j2)
+  --quick            3 rounds of 3 s; no restart, no cold build
+  --smoke            1 round of about 1 s per scenario into a temporary directory, results
+                     not judged; fails only if a scenario produced no numbers (ctest: bench_smoke)
+  --only LIST        only these scenarios: get,post,mixed,saga,micro,pgbench (comma-separated)
+  --no-restart       do not time ./sales down + up (idle RSS is then taken as found)
+  --no-cold-build    do not time a cold build
+  --out DIR          write the results there instead of bench/results
+  --connections N    HTTP connections and pgbench clients (default 16)
+  --duration S       seconds per run; --rounds N: alternating rounds
+  --rate R           the open-loop rate for GET (default: half the slowest variant's throughput)
+EOF
+}
+
+# bench_install: the extra packages, the way ./sales installs its own (lib-deps.sh).
+bench_install() {
+  local -a REQUIRED_PACKAGES=("${BENCH_PACKAGES[@]}")
+  [ -x "$PG_BIN/pgbench" ] || REQUIRED_PACKAGES+=(postgresql-contrib)
+  # shellcheck disable=SC2034  # read by ensure_packages
+  PACKAGE_FALLBACK["nginx-light"]=nginx
+  local had_nginx=''
+  have nginx && had_nginx=1
+  ensure_packages
+  # Debian starts its nginx service on installation; the bench runs its own, project-local.
+  if [ -z "$had_nginx" ] && have nginx && [ -s /run/nginx.pid ] && pid_alive "$(read_pid /run/nginx.pid)"; then
+    info "stopping the system nginx service the package started (the bench runs its own nginx)"
+    as_root nginx -s quit 2>/dev/null || true
+    if have systemctl && [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now nginx >/dev/null 2>&1 || true
+    elif have update-rc.d; then
+      as_root update-rc.d nginx disable >/dev/null 2>&1 || true
+    fi
+  fi
+}
+
+# ---------------------------------------------------------------- nginx, project-local
+
+BENCH_NGINX_DIR="$BENCH_STATE/nginx"
+BENCH_NGINX_PID=''
+
+bench_nginx_conf() { # PORT
+  cat <<EOF
+# Written by ./sales bench: a keep-alive reverse proxy in front of the product service,
+# the yardstick for the gateway. Project-local; stopped when the bench ends.
+daemon off;
+worker_processes $(nproc);
+pid $BENCH_NGINX_DIR/nginx.pid;
+error_log $BENCH_NGINX_DIR/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $BENCH_NGINX_DIR/tmp/body;
+  proxy_temp_path $BENCH_NGINX_DIR/tmp/proxy;
+  fastcgi_temp_path $BENCH_NGINX_DIR/tmp/fastcgi;
+  uwsgi_temp_path $BENCH_NGINX_DIR/tmp/uwsgi;
+  scgi_temp_path $BENCH_NGINX_DIR/tmp/scgi;
+  keepalive_requests 1000000;
+  upstream product {
+    server 127.0.0.1:8001;
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:$1;
+    location / {
+      proxy_pass http://product;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+    }
+  }
+}
+EOF
+}
+
+bench_nginx_start() {
+  local bin port
+  bin=$(command -v nginx || true)
+  [ -z "$bin" ] && [ -x /usr/sbin/nginx ] && bin=/usr/sbin/nginx
+  if [ -z "$bin" ]; then
+    BENCH_NGINX_NOTE="nginx is not installed (apt-get install nginx-light)"
+    return 0
+  fi
+  port=${BENCH_NGINX_PORT:-18081}
+  while port_open "$port"; do
+    port=$((port + 1))
+    [ "$port" -le 18120 ] || { BENCH_NGINX_NOTE="no free port for nginx"; return 0; }
+  done
+  mkdir -p "$BENCH_NGINX_DIR/tmp"
+  bench_nginx_conf "$port" >"$BENCH_NGINX_DIR/nginx.conf"
+  start_detached "$BENCH_NGINX_DIR/master.pid" "$BENCH_NGINX_DIR/nginx.out" \
+    "$bin" -p "$BENCH_NGINX_DIR" -c "$BENCH_NGINX_DIR/nginx.conf" -e "$BENCH_NGINX_DIR/error.log"
+  BENCH_NGINX_PID=$(read_pid "$BENCH_NGINX_DIR/master.pid")
+  local _
+  for _ in $(seq 1 50); do
+    port_open "$port" && break
+    pid_alive "$BENCH_NGINX_PID" || break
+    sleep 0.1
+  done
+  if ! port_open "$port"; then
+    show_log_tail "$BENCH_NGINX_DIR/error.log" 10
+    bench_nginx_stop
+    BENCH_NGINX_NOTE="nginx did not start (see $BENCH_NGINX_DIR/error.log)"
+    return 0
+  fi
+  BENCH_NGINX_PORT_USED=$port
+  info "nginx (pid $BENCH_NGINX_PID) proxies 127.0.0.1:$port → product 127.0.0.1:8001"
+}
+
+bench_nginx_stop() {
+  local pid=$BENCH_NGINX_PID
+  [ -n "$pid" ] || return 0
+  BENCH_NGINX_PID=''
+  if pid_alive "$pid"; then
+    kill -QUIT "$pid" 2>/dev/null || true
+    wait_pid_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$BENCH_NGINX_DIR/master.pid"
+}
+
+# ---------------------------------------------------------------- pgbench's own database
+
+# bench_pgbench_prepare: bench_db (superuser-owned, not a service's), initialised once at
+# BENCH_PGBENCH_SCALE and reused. Fills BENCH_PGBENCH_CMD (JSON) for the harness.
+bench_pgbench_prepare() {
+  BENCH_PGBENCH_CMD='[]'
+  if [ ! -x "$PG_BIN/pgbench" ]; then
+    BENCH_PGBENCH_NOTE="pgbench is not installed"
+    return 0
+  fi
+  local exists branches
+  exists=$(psql_super -tA -c "SELECT 1 FROM pg_database WHERE datname = 'bench_db'")
+  [ "$exists" = 1 ] || psql_super -c "CREATE DATABASE bench_db" >/dev/null
+  branches=$(as_pg "$PG_BIN/psql" -X -qtA -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -d bench_db \
+    -c "SELECT count(*) FROM pgbench_branches" 2>/dev/null || true)
+  if [ "$branches" != "$BENCH_PGBENCH_SCALE" ]; then
+    step "initialising pgbench in bench_db (scale $BENCH_PGBENCH_SCALE; once)"
+    as_pg "$PG_BIN/pgbench" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -i -q \
+      -s "$BENCH_PGBENCH_SCALE" bench_db >"$BENCH_STATE/pgbench-init.log" 2>&1 ||
+      { show_log_tail "$BENCH_STATE/pgbench-init.log"; BENCH_PGBENCH_NOTE="pgbench -i failed"; return 0; }
+  fi
+  local -a cmd=()
+  is_root && cmd=(runuser -u postgres --)
+  cmd+=("$PG_BIN/pgbench" -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER")
+  BENCH_PGBENCH_CMD=$(printf '%s\n' "${cmd[@]}" | jq -R . | jq -sc .)
+}
+
+# ---------------------------------------------------------------- (g) start-up and cold build
+
+# bench_time_cold_build FILE: configure and build a fresh tree without ccache, 2 jobs.
+bench_time_cold_build() {
+  local dir="$BENCH_STATE/cold-build" t0 t1 jobs=2
+  rm -rf "$dir"
+  step "(g) cold build: fresh build directory, no ccache, -j$jobs (takes minutes)"
+  t0=$(date +%s.%N)
+  if CCACHE_DISABLE=1 cmake -S "$SALES_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$BENCH_STATE/cold-build.log" 2>&1 &&
+    CCACHE_DISABLE=1 cmake --build "$dir" -j "$jobs" >>"$BENCH_STATE/cold-build.log" 2>&1; then
+    t1=$(date +%s.%N)
+    BENCH_STARTUP[cold_build_s]=$(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")
+    BENCH_STARTUP[cold_build_jobs]=$jobs
+    info "cold build: ${BENCH_STARTUP[cold_build_s]} s"
+  else
+    show_log_tail "$BENCH_STATE/cold-build.log" 20
+    BENCH_STARTUP[cold_build_note]="\"the cold build failed (see .state/bench/cold-build.log)\""
+  fi
+  rm -rf "$dir"
+}
+
+# bench_time_up: ./sales down, then ./sales up from the built binaries, timed.
+bench_time_up() {
+  step "(g) ./sales down, then timing ./sales up from the built binaries"
+  "$SALES_ROOT/sales" down >"$BENCH_STATE/down.log" 2>&1 || { cat "$BENCH_STATE/down.log"; die "./sales down failed"; }
+  local t0 t1
+  t0=$(date +%s.%N)
+  SALES_SKIP_BUILD=1 "$SALES_ROOT/sales" up >"$BENCH_STATE/up.log" 2>&1 || { cat "$BENCH_STATE/up.log"; die "./sales up failed"; }
+  t1=$(date +%s.%N)
+  BENCH_STARTUP[up_s]=$(awk "BEGIN{printf \"%.2f\", $t1 - $t0}")
+  info "./sales up: ${BENCH_STARTUP[up_s]} s"
+}
+
+bench_write_startup() { # FILE
+  local k first=1
+  {
+    printf '{'
+    for k in "${!BENCH_STARTUP[@]}"; do
+      [ -n "$first" ] || printf ','
+      first=''
+      printf '"%s":%s' "$k" "${BENCH_STARTUP[$k]}"
+    done
+    printf '}\n'
+  } >"$1"
+}
+
+# ---------------------------------------------------------------- entry
+
+bench_cleanup() {
+  bench_nginx_stop
+  if [ -n "${BENCH_TMP_OUT:-}" ] && [ -d "$BENCH_TMP_OUT" ] && [ "${BENCH_KEEP_TMP:-}" != 1 ]; then
+    rm -rf "$BENCH_TMP_OUT"
+  fi
+}
+
+bench_main() {
+  local mode=full out='' restart='' cold='' only='' python
+  local -a harness_env=()
+  while [ "$#" -gt 0 ]; do
+    case $1 in
+      --quick) mode=quick ;;
+      --smoke) mode=smoke ;;
+      --only) only=${2:?--only needs a list}; shift ;;
+      --no-restart) restart=no ;;
+      --no-cold-build) cold=no ;;
+      --out) out=${2:?--out needs a directory}; shift ;;
+      --connections) harness_env+=("BENCH_CONNECTIONS=${2:?}"); shift ;;
+      --duration) harness_env+=("BENCH_DURATION=${2:?}"); shift ;;
+      --rounds) harness_env+=("BENCH_ROUNDS=${2:?}"); shift ;;
+      --rate) harness_env+=("BENCH_RATE=${2:?}"); shift ;;
+      -h | --help) bench_usage; return 0 ;;
+      *) bench_usage >&2; die "unknown option $1" ;;
+    esac
+    shift
+  done
+  [ "$mode" = full ] || { restart=${restart:-no}; cold=${cold:-no}; }
+  [ -n "$only" ] && { restart=${restart:-no}; cold=${cold:-no}; }
+
+  ensure_state_dirs
+  mkdir -p "$BENCH_STATE"
+  if [ "$mode" = smoke ]; then
+    # Under ctest: install what is missing if we can, else the scenarios that need it skip.
+    (bench_install) || warn "could not install ${BENCH_PACKAGES[*]}; scenarios that need them are skipped"
+  else
+    bench_install
+    with_lock build # the load tools and micro_bench are part of the build (bench/CMakeLists.txt)
+  fi
+  local tool
+  for tool in bench_rate_load bench_saga_load; do
+    [ -x "$BUILD_DIR/bin/$tool" ] || die "$BUILD_DIR/bin/$tool is not built (./sales build)"
+  done
+  python=/usr/bin/python3
+  [ -x "$python" ] || python=$(command -v python3) || die "python3 is needed (apt-get install python3)"
+
+  ensure_secrets
+  declare -gA BENCH_STARTUP=()
+  [ "$cold" = no ] || bench_time_cold_build
+  if [ "$restart" = no ]; then
+    local why="--$mode"
+    [ "$mode" != full ] || why="--no-restart"
+    [ -z "$only" ] || why="--only"
+    BENCH_STARTUP[up_note]="\"not measured in this run ($why)\""
+  else
+    bench_time_up
+  fi
+  [ "$cold" = no ] && BENCH_STARTUP[cold_build_note]="\"not measured in this run\""
+
+  pg_running || die "postgresql is not running: ./sales up first"
+  local name bad=()
+  for name in gateway product customer; do
+    [ "$(http_status "$(svc_url "$name")/health/ready")" = 200 ] || bad+=("$name")
+  done
+  [ "${#bad[@]}" -eq 0 ] || die "not ready: ${bad[*]} (./sales up first; ./sales status)"
+
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+  if [ "$mode" = smoke ]; then
+    BENCH_TMP_OUT=$(mktemp -d "${TMPDIR:-/tmp}/sales-bench-smoke.XXXXXX")
+    out=${out:-$BENCH_TMP_OUT}
+  fi
+  out=${out:-$BENCH_RESULTS}
+  mkdir -p "$out"
+
+  BENCH_NGINX_NOTE='' BENCH_NGINX_PORT_USED='' BENCH_PGBENCH_NOTE=''
+  [[ -z "$only" || ",$only," == *,get,* ]] && bench_nginx_start
+  [[ -z "$only" || ",$only," == *,get,* || ",$only," == *,pgbench,* ]] && bench_pgbench_prepare
+  bench_write_startup "$BENCH_STATE/startup.json"
+
+  step "benchmarking ($mode) → $out"
+  local rc=0
+  env "${harness_env[@]}" BENCH_ROOT="$SALES_ROOT" BENCH_STATE_DIR="$STATE_DIR" BENCH_BIN_DIR="$BUILD_DIR/bin" \
+    BENCH_OUT_DIR="$out" BENCH_MODE="$mode" BENCH_ONLY="$only" BENCH_PG_DATA="$PG_DATA" \
+    BENCH_NGINX_PORT="$BENCH_NGINX_PORT_USED" BENCH_NGINX_PIDFILE="$BENCH_NGINX_DIR/master.pid" \
+    BENCH_NGINX_NOTE="$BENCH_NGINX_NOTE" BENCH_PGBENCH_CMD="${BENCH_PGBENCH_CMD:-[]}" \
+    BENCH_PGBENCH_NOTE="$BENCH_PGBENCH_NOTE" BENCH_PGBENCH_SCALE="$BENCH_PGBENCH_SCALE" \
+    BENCH_STARTUP_FILE="$BENCH_STATE/startup.json" \
+    "$python" "$SALES_ROOT/bench/harness.py" || rc=$?
+  [ "$rc" -eq 0 ] || BENCH_KEEP_TMP=1
+  return "$rc"
+}
