@@ -1,0 +1,203 @@
+// The gateway's settings: the documented defaults, every invalid value refused with the
+// variable named, the seed's rate-limit policy expressible.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "domain/gateway_config.hpp"
+
+namespace gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using Vars = std::map<std::string, std::string>;
+
+GatewayConfig read(const Vars& vars) {
+  sales::config::Env env(vars);
+  auto c = read_gateway_config(env);
+  env.finish();
+  return c;
+}
+
+// The message env.finish() throws, or "" when the configuration is valid.
+std::string error_for(const Vars& vars) {
+  sales::config::Env env(vars);
+  read_gateway_config(env);
+  try {
+    env.finish();
+  } catch (const sales::config::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(GatewayConfig, DefaultsAreTheDocumentedOnes) {
+  auto c = read({});
+  EXPECT_EQ(c.timeout, 5000ms);
+  EXPECT_EQ(c.retry.max_retries, 3);
+  EXPECT_EQ(c.retry.base, 100ms);
+  EXPECT_DOUBLE_EQ(c.budget.budget_percent, 20.0);
+  EXPECT_EQ(c.breaker.window_size, 20u);
+  EXPECT_EQ(c.breaker.minimum_calls, 10u);
+  EXPECT_DOUBLE_EQ(c.breaker.failure_rate_percent, 50.0);
+  EXPECT_EQ(c.breaker.open_duration, std::chrono::duration_cast<sales::resilience::Duration>(10000ms));
+  EXPECT_EQ(c.breaker.half_open_calls, 3u);
+  EXPECT_TRUE(c.rate_limit_enabled);
+  // "Generous enough for the web page and the benchmarks": far above the seed's 100 / 15 min.
+  EXPECT_GE(static_cast<double>(c.rate_limit.max) /
+                std::chrono::duration<double>(c.rate_limit.window).count(),
+            1000.0);
+  EXPECT_GE(c.bulkhead_max, 64u);
+}
+
+TEST(GatewayConfig, UpstreamsDefaultToTheLocalPortsOfSalesScript) {
+  auto c = read({});
+  const std::map<UpstreamId, std::string> expected = {
+      {UpstreamId::Product, "http://127.0.0.1:8001"},  {UpstreamId::Order, "http://127.0.0.1:8002"},
+      {UpstreamId::Customer, "http://127.0.0.1:8003"}, {UpstreamId::Payment, "http://127.0.0.1:8004"},
+      {UpstreamId::Inventory, "http://127.0.0.1:8005"}, {UpstreamId::Shipping, "http://127.0.0.1:8006"},
+  };
+  for (auto id : kAllUpstreams) EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(id)], expected.at(id)) << name_of(id);
+}
+
+TEST(GatewayConfig, EveryVariableIsRead) {
+  auto c = read({{"GATEWAY_TIMEOUT_MS", "750"},
+                 {"GATEWAY_RETRY_MAX", "5"},
+                 {"GATEWAY_RETRY_BASE_MS", "25"},
+                 {"GATEWAY_RETRY_BUDGET_PERCENT", "35"},
+                 {"GATEWAY_CB_WINDOW", "40"},
+                 {"GATEWAY_CB_MIN_CALLS", "8"},
+                 {"GATEWAY_CB_FAILURE_RATE", "75"},
+                 {"GATEWAY_CB_OPEN_MS", "1500"},
+                 {"GATEWAY_CB_HALF_OPEN_CALLS", "4"},
+                 {"GATEWAY_RATE_LIMIT_MAX", "7"},
+                 {"GATEWAY_RATE_LIMIT_WINDOW_MS", "60000"},
+                 {"GATEWAY_BULKHEAD_MAX", "9"},
+                 {"GATEWAY_MAX_BODY_BYTES", "2048"},
+                 {"PRODUCT_SERVICE_URL", "http://127.0.0.1:9101"},
+                 {"ORDER_SERVICE_URL", "http://localhost:9102"},
+                 {"CUSTOMER_SERVICE_URL", "http://127.0.0.1:9103/"},
+                 {"PAYMENT_SERVICE_URL", "http://127.0.0.1:9104"},
+                 {"INVENTORY_SERVICE_URL", "http://127.0.0.1:9105"},
+                 {"SHIPPING_SERVICE_URL", "http://127.0.0.1:9106"}});
+  EXPECT_EQ(c.timeout, 750ms);
+  EXPECT_EQ(c.retry.max_retries, 5);
+  EXPECT_EQ(c.retry.base, 25ms);
+  EXPECT_DOUBLE_EQ(c.budget.budget_percent, 35.0);
+  EXPECT_EQ(c.breaker.window_size, 40u);
+  EXPECT_EQ(c.breaker.minimum_calls, 8u);
+  EXPECT_DOUBLE_EQ(c.breaker.failure_rate_percent, 75.0);
+  EXPECT_EQ(c.breaker.open_duration, std::chrono::duration_cast<sales::resilience::Duration>(1500ms));
+  EXPECT_EQ(c.breaker.half_open_calls, 4u);
+  EXPECT_TRUE(c.rate_limit_enabled);
+  EXPECT_EQ(c.rate_limit.max, 7u);
+  EXPECT_EQ(c.rate_limit.window, std::chrono::duration_cast<sales::resilience::Duration>(60000ms));
+  EXPECT_EQ(c.bulkhead_max, 9u);
+  EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Product)], "http://127.0.0.1:9101");
+  EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Order)], "http://localhost:9102");
+  EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Shipping)], "http://127.0.0.1:9106");
+}
+
+TEST(GatewayConfig, TheSeedsRateLimitPolicyIsExpressible) {
+  auto c = read({{"GATEWAY_RATE_LIMIT_MAX", "100"}, {"GATEWAY_RATE_LIMIT_WINDOW_MS", "900000"}});
+  EXPECT_TRUE(c.rate_limit_enabled);
+  EXPECT_EQ(c.rate_limit.max, 100u);
+  EXPECT_EQ(c.rate_limit.window, std::chrono::duration_cast<sales::resilience::Duration>(15min));
+  EXPECT_EQ(sales::resilience::rate_limit_policy_value(c.rate_limit), "\"default\";q=100;w=900");
+}
+
+TEST(GatewayConfig, ARateLimitOfZeroTurnsTheLimiterOff) {
+  auto c = read({{"GATEWAY_RATE_LIMIT_MAX", "0"}});
+  EXPECT_FALSE(c.rate_limit_enabled);
+}
+
+TEST(GatewayConfig, AMinimumAboveTheWindowMeansAFullWindow) {
+  auto c = read({{"GATEWAY_CB_WINDOW", "5"}, {"GATEWAY_CB_MIN_CALLS", "50"}});
+  EXPECT_EQ(c.breaker.window_size, 5u);
+  EXPECT_EQ(c.breaker.minimum_calls, 5u);
+}
+
+TEST(GatewayConfig, EachAttemptLeavesTimeForARetry) {
+  EXPECT_EQ(attempt_timeout(read({{"GATEWAY_TIMEOUT_MS", "1000"}})), 500ms);
+  EXPECT_EQ(attempt_timeout(read({{"GATEWAY_TIMEOUT_MS", "1000"}, {"GATEWAY_RETRY_MAX", "0"}})), 1000ms);
+}
+
+struct BadValue {
+  const char* var;
+  const char* value;
+};
+
+// Not an integer, or outside the accepted range: refused, naming the variable and the value.
+TEST(GatewayConfig, EveryInvalidNumberIsRefusedWithTheVariableNamed) {
+  const BadValue cases[] = {
+      {"GATEWAY_TIMEOUT_MS", "abc"},         {"GATEWAY_TIMEOUT_MS", "0"},
+      {"GATEWAY_TIMEOUT_MS", "-5"},          {"GATEWAY_TIMEOUT_MS", "5s"},
+      {"GATEWAY_TIMEOUT_MS", "1.5"},         {"GATEWAY_TIMEOUT_MS", "99999999999999999999"},
+      {"GATEWAY_RETRY_MAX", "-1"},           {"GATEWAY_RETRY_MAX", "11"},
+      {"GATEWAY_RETRY_MAX", "three"},        {"GATEWAY_RETRY_BASE_MS", "0"},
+      {"GATEWAY_RETRY_BASE_MS", "x"},        {"GATEWAY_RETRY_BUDGET_PERCENT", "101"},
+      {"GATEWAY_RETRY_BUDGET_PERCENT", "-1"}, {"GATEWAY_RETRY_BUDGET_PERCENT", "20%"},
+      {"GATEWAY_CB_WINDOW", "0"},            {"GATEWAY_CB_WINDOW", "ten"},
+      {"GATEWAY_CB_MIN_CALLS", "0"},         {"GATEWAY_CB_MIN_CALLS", "1e3"},
+      {"GATEWAY_CB_FAILURE_RATE", "abc"},    {"GATEWAY_CB_FAILURE_RATE", "0"},
+      {"GATEWAY_CB_FAILURE_RATE", "101"},    {"GATEWAY_CB_OPEN_MS", "0"},
+      {"GATEWAY_CB_OPEN_MS", "soon"},        {"GATEWAY_CB_HALF_OPEN_CALLS", "0"},
+      {"GATEWAY_CB_HALF_OPEN_CALLS", "-3"},  {"GATEWAY_RATE_LIMIT_MAX", "-1"},
+      {"GATEWAY_RATE_LIMIT_MAX", "many"},    {"GATEWAY_RATE_LIMIT_WINDOW_MS", "0"},
+      {"GATEWAY_RATE_LIMIT_WINDOW_MS", "15m"}, {"GATEWAY_BULKHEAD_MAX", "0"},
+      {"GATEWAY_BULKHEAD_MAX", "2.5"},       {"GATEWAY_MAX_BODY_BYTES", "1023"},
+      {"GATEWAY_MAX_BODY_BYTES", "1MB"},     {"GATEWAY_MAX_BODY_BYTES", "999999999999"},
+  };
+  for (const auto& c : cases) {
+    auto message = error_for({{c.var, c.value}});
+    EXPECT_NE(message.find(std::string(c.var) + "=" + c.value), std::string::npos)
+        << c.var << "=" << c.value << " gave: '" << message << "'";
+  }
+}
+
+TEST(GatewayConfig, EveryInvalidUpstreamUrlIsRefusedWithTheVariableNamed) {
+  const char* vars[] = {"PRODUCT_SERVICE_URL", "ORDER_SERVICE_URL",     "CUSTOMER_SERVICE_URL",
+                        "PAYMENT_SERVICE_URL", "INVENTORY_SERVICE_URL", "SHIPPING_SERVICE_URL"};
+  const char* bad[] = {"",
+                       "127.0.0.1:8001",
+                       "ftp://127.0.0.1:8001",
+                       "https://127.0.0.1:8001",
+                       "http://127.0.0.1",
+                       "http://:8001",
+                       "http://127.0.0.1:0",
+                       "http://127.0.0.1:65536",
+                       "http://127.0.0.1:port",
+                       "http://127.0.0.1:8001/api"};
+  for (const char* var : vars) {
+    for (const char* url : bad) {
+      auto message = error_for({{var, url}});
+      EXPECT_NE(message.find(var), std::string::npos) << var << "=" << url << " gave: '" << message << "'";
+    }
+  }
+}
+
+// Every error is reported at once, so one start tells the operator everything to fix.
+TEST(GatewayConfig, AllErrorsAreReportedTogether) {
+  auto message = error_for({{"GATEWAY_TIMEOUT_MS", "0"},
+                            {"GATEWAY_CB_FAILURE_RATE", "abc"},
+                            {"CUSTOMER_SERVICE_URL", "customer:8003"}});
+  EXPECT_NE(message.find("GATEWAY_TIMEOUT_MS"), std::string::npos) << message;
+  EXPECT_NE(message.find("GATEWAY_CB_FAILURE_RATE"), std::string::npos) << message;
+  EXPECT_NE(message.find("CUSTOMER_SERVICE_URL"), std::string::npos) << message;
+}
+
+// The upstream client connects to an IP address (localhost is mapped to 127.0.0.1) and
+// resolves no names: a URL naming a host must be refused at start, not accepted and then
+// turned into a 500 on every request (and on GET /health).
+TEST(GatewayConfig, AnUpstreamHostTheGatewayCannotConnectToIsRefusedAtStart) {
+  for (const char* url : {"http://product-service:8001", "http://no-such-host.invalid:8001"}) {
+    auto message = error_for({{"PRODUCT_SERVICE_URL", url}});
+    EXPECT_NE(message.find("PRODUCT_SERVICE_URL"), std::string::npos) << url << " gave: '" << message << "'";
+  }
+  EXPECT_EQ(error_for({{"PRODUCT_SERVICE_URL", "http://localhost:8001"}}), "");
+  EXPECT_EQ(error_for({{"PRODUCT_SERVICE_URL", "http://10.1.2.3:8001"}}), "");
+}
+
+}  // namespace
+}  // namespace gateway

@@ -1,0 +1,536 @@
+// The gateway's resilience over real HTTP (DESIGN.md §5): the real sales-gateway binary,
+// started per test with small settings, in front of fault-injecting upstreams on 127.0.0.1.
+// Timing assertions use generous margins; waits are bounded polls, never bare sleeps that
+// must be "long enough".
+#include <gtest/gtest.h>
+
+#include <latch>
+#include <regex>
+
+#include "support/harness.hpp"
+
+namespace gateway_test {
+namespace {
+
+class GatewayResilience : public ::testing::Test {
+ protected:
+  FakeUpstream product{"product"};
+  FakeUpstream customer{"customer"};
+  ReservedPort dead;        // order, payment, inventory, shipping: connection refused
+  GatewayProcess gateway;   // declared last: stopped before the upstreams go away
+  std::string gw;           // its base URL
+
+  EnvMap base_env() const {
+    return {{"PRODUCT_SERVICE_URL", product.url()},   {"CUSTOMER_SERVICE_URL", customer.url()},
+            {"ORDER_SERVICE_URL", dead.url()},        {"PAYMENT_SERVICE_URL", dead.url()},
+            {"INVENTORY_SERVICE_URL", dead.url()},    {"SHIPPING_SERVICE_URL", dead.url()},
+            {"GATEWAY_RETRY_BASE_MS", "5"}};
+  }
+
+  void start(const EnvMap& settings = {}) {
+    auto env = base_env();
+    for (const auto& [k, v] : settings) env[k] = v;
+    gateway.start(env);
+    gw = gateway.url();
+  }
+
+  void TearDown() override {
+    gateway.stop();
+    if (HasFailure()) {
+      auto out = gateway.output();
+      if (out.size() > 6000) out = "..." + out.substr(out.size() - 6000);
+      std::cerr << "---- sales-gateway output ----\n" << out << "------------------------------\n";
+    }
+  }
+
+  double metric_of(const std::vector<std::pair<std::string, std::string>>& labels, const std::string& name) {
+    return metric(metrics_text(gw), name, labels).value_or(-1);
+  }
+};
+
+// --------------------------------------------------------------------------- retries
+
+TEST_F(GatewayResilience, IdempotentRequestsAreRetriedOn502_503_504UntilTheyAreAnswered) {
+  start({{"GATEWAY_RETRY_MAX", "3"}, {"GATEWAY_CB_WINDOW", "100"}, {"GATEWAY_CB_MIN_CALLS", "100"}});
+  struct Case {
+    const char* method;
+    int status;
+  };
+  for (auto c : {Case{"GET", 502}, Case{"GET", 503}, Case{"GET", 504}, Case{"HEAD", 503}, Case{"PUT", 503},
+                 Case{"DELETE", 502}}) {
+    SCOPED_TRACE(std::string(c.method) + " after two " + std::to_string(c.status));
+    product.reset();
+    product.fail(c.status, 2);
+    auto r = send(gw, c.method, "/products/7?view=full", {}, std::string(c.method) == "PUT" ? R"({"a":1})" : "");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(header(r, "X-Fake-Upstream"), "product");
+    auto seen = product.received();
+    ASSERT_EQ(seen.size(), 3u) << "two failures, then the answer";
+    for (const auto& s : seen) {
+      EXPECT_EQ(s.method, c.method);
+      EXPECT_EQ(s.target, "/products/7?view=full");
+    }
+    if (std::string(c.method) == "PUT") {
+      EXPECT_EQ(seen[2].body, R"({"a":1})");
+    }
+  }
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 12);
+}
+
+TEST_F(GatewayResilience, APostWithoutIdempotencyKeyIsNotRetried) {
+  start({{"GATEWAY_RETRY_MAX", "3"}});
+  product.fail(503);
+  auto r = send(gw, "POST", "/products", {}, R"({"name":"x"})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(header(r, "X-Fake-Upstream"), "product") << "the upstream's answer, passed through";
+  EXPECT_EQ(product.count(), 1);
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 0);
+}
+
+TEST_F(GatewayResilience, APostWithIdempotencyKeyIsRetriedWithTheSameKeyAndBody) {
+  start({{"GATEWAY_RETRY_MAX", "3"}});
+  product.fail(503, 2);
+  Headers h;
+  h.set("Idempotency-Key", "key-" + sales_test::unique_suffix());
+  auto r = send(gw, "POST", "/products", h, R"({"name":"x"})");
+  EXPECT_EQ(r.status, 200);
+  auto seen = product.received();
+  ASSERT_EQ(seen.size(), 3u);
+  for (const auto& s : seen) {
+    EXPECT_EQ(s.method, "POST");
+    EXPECT_EQ(s.headers.get("Idempotency-Key").value_or(""), *h.get("Idempotency-Key"));
+    EXPECT_EQ(s.body, R"({"name":"x"})");
+  }
+}
+
+TEST_F(GatewayResilience, ClientErrorsAndOther5xxAreNeverRetried) {
+  start({{"GATEWAY_RETRY_MAX", "3"}});
+  for (int status : {400, 404, 409, 422, 429, 500, 501}) {
+    SCOPED_TRACE(status);
+    product.reset();
+    product.fail(status);
+    auto r = get(gw, "/products/1");
+    EXPECT_EQ(r.status, status);
+    EXPECT_EQ(product.count(), 1);
+  }
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 0);
+  // 4xx are the client's errors: they count as successes for the breaker; 5xx as failures.
+  auto b = breaker(gw, "product");
+  EXPECT_EQ(b.at("successful_calls").to_number<int>(), 5);
+  EXPECT_EQ(b.at("failed_calls").to_number<int>(), 2);
+}
+
+TEST_F(GatewayResilience, RetriesStopAtRetryMax) {
+  start({{"GATEWAY_RETRY_MAX", "2"}});
+  product.fail(503);
+  auto r = get(gw, "/products/1");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(header(r, "X-Fake-Upstream"), "product") << "the last upstream answer";
+  EXPECT_EQ(product.count(), 3) << "one attempt and two retries";
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 2);
+}
+
+TEST_F(GatewayResilience, RetryMaxZeroMeansASingleAttempt) {
+  start({{"GATEWAY_RETRY_MAX", "0"}});
+  product.fail(502);
+  EXPECT_EQ(get(gw, "/products/1").status, 502);
+  EXPECT_EQ(product.count(), 1);
+}
+
+TEST_F(GatewayResilience, TheRetryBudgetRefusesRetriesBeyondItsShare) {
+  // 0 % of traffic: only the budget's floor (3 retries per second over its 10 s window) is
+  // granted. The breaker is kept out of the way (it would need 1000 calls to decide).
+  start({{"GATEWAY_RETRY_MAX", "1"},
+         {"GATEWAY_RETRY_BASE_MS", "1"},
+         {"GATEWAY_RETRY_BUDGET_PERCENT", "0"},
+         {"GATEWAY_CB_WINDOW", "1000"},
+         {"GATEWAY_CB_MIN_CALLS", "1000"}});
+  product.fail(503);
+  constexpr int kRequests = 45;
+  for (int i = 0; i < kRequests; ++i) ASSERT_EQ(get(gw, "/products/1").status, 503);
+  auto text = metrics_text(gw);
+  double attempted = metric(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "attempted"}}).value_or(-1);
+  double refused =
+      metric(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "refused_by_budget"}}).value_or(-1);
+  EXPECT_GE(refused, 1) << "retries must stop multiplying a failing upstream's load";
+  EXPECT_LE(attempted, 35) << "the floor is 30 per 10 s";
+  EXPECT_EQ(attempted + refused, kRequests) << "each request wanted exactly one retry";
+  EXPECT_EQ(product.count(), kRequests + static_cast<int>(attempted));
+}
+
+// ----------------------------------------------------------------------- connection faults
+
+TEST_F(GatewayResilience, AnUpstreamWhereNothingListensGives502Problem) {
+  start({{"PRODUCT_SERVICE_URL", dead.url()}});
+  auto t0 = Clock::now();
+  auto r = get(gw, "/products/1");
+  EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
+  EXPECT_LT(since(t0), 3000ms);
+  EXPECT_NE(problem_detail(r).find("product"), std::string::npos) << r.body;
+  EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 4) << "a connection error is retried (3 retries)";
+}
+
+TEST_F(GatewayResilience, AConnectionResetIsRetriedForIdempotentRequestsOnly) {
+  ResetServer resets;
+  start({{"PRODUCT_SERVICE_URL", resets.url()}, {"GATEWAY_RETRY_MAX", "3"}});
+  auto r = get(gw, "/products/1");
+  EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
+  EXPECT_EQ(resets.connections(), 4) << "one attempt and three retries, each on a new connection";
+
+  auto before = resets.connections();
+  auto p = send(gw, "POST", "/products", {}, R"({"name":"x"})");
+  EXPECT_TRUE(is_problem(p, 502)) << p.status << " " << p.body;
+  EXPECT_EQ(resets.connections() - before, 1) << "a POST without Idempotency-Key is sent once";
+}
+
+// ---------------------------------------------------------------------------- deadline
+
+TEST_F(GatewayResilience, ASlowUpstreamGives504AtTheDeadlineAndGetsNothingAfterIt) {
+  start({{"GATEWAY_TIMEOUT_MS", "1000"}, {"GATEWAY_RETRY_MAX", "5"}});
+  product.delay_ms = 5000;
+  auto t0 = Clock::now();
+  auto r = get(gw, "/products/1");
+  auto took = since(t0);
+  EXPECT_TRUE(is_problem(r, 504)) << r.status << " " << r.body;
+  EXPECT_GE(took, 900ms);
+  EXPECT_LE(took, 1700ms) << "the deadline (1000 ms) bounds all attempts";
+  // Each attempt gets half the deadline, so the first one timed out and was retried once;
+  // the retry used the rest of the deadline, and no third attempt was started.
+  auto seen = product.received();
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& s : seen) {
+    EXPECT_LT(s.at - t0, 1000ms) << "a request reached the upstream after the deadline";
+    auto budget = int_header(s.headers, "X-Request-Budget-Ms");
+    ASSERT_TRUE(budget.has_value());
+    EXPECT_GT(*budget, 0);
+    EXPECT_LE(*budget, 500);
+  }
+  // Nothing else arrives later either.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(product.count(), 2);
+  auto text = metrics_text(gw);
+  EXPECT_EQ(metric(text, "gateway_rejections_total", {{"reason", "deadline"}}).value_or(-1), 1);
+}
+
+TEST_F(GatewayResilience, ABackoffThatWouldEndPastTheDeadlineIsNotWaitedFor) {
+  // Backoff drawn from [0, 60 s] against a 400 ms deadline: the gateway must give up (with
+  // the upstream's last answer) instead of sleeping past the deadline or retrying after it.
+  start({{"GATEWAY_TIMEOUT_MS", "400"}, {"GATEWAY_RETRY_MAX", "3"}, {"GATEWAY_RETRY_BASE_MS", "60000"}});
+  product.fail(503);
+  auto t0 = Clock::now();
+  auto r = get(gw, "/products/1");
+  EXPECT_LT(since(t0), 1000ms);
+  EXPECT_EQ(r.status, 503);
+  auto seen = product.received();
+  ASSERT_GE(seen.size(), 1u);
+  for (const auto& s : seen) EXPECT_LT(s.at - t0, 400ms);
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(product.count(), static_cast<int>(seen.size())) << "nothing is sent after the deadline";
+}
+
+TEST_F(GatewayResilience, TheRequestBudgetTravelsToTheUpstream) {
+  start({{"GATEWAY_TIMEOUT_MS", "2000"}, {"GATEWAY_RETRY_MAX", "0"}});
+  ASSERT_EQ(get(gw, "/products/1").status, 200);
+  auto seen = product.received();
+  ASSERT_EQ(seen.size(), 1u);
+  auto budget = int_header(seen[0].headers, "X-Request-Budget-Ms");
+  ASSERT_TRUE(budget.has_value()) << "X-Request-Budget-Ms missing or not an integer";
+  EXPECT_LE(*budget, 2000);
+  EXPECT_GE(*budget, 1500) << "with no retries the one attempt has (almost) the whole deadline";
+}
+
+// A request that will not be retried has no use for half a deadline: its single attempt must
+// have the whole of it, or slow but successful POSTs (orders) are cut off at 2.5 s of 5.
+TEST_F(GatewayResilience, ARequestThatCannotBeRetriedGetsTheWholeDeadline) {
+  start({{"GATEWAY_TIMEOUT_MS", "1500"}, {"GATEWAY_RETRY_MAX", "3"}});
+  product.delay_ms = 1000;
+  auto r = send(gw, "POST", "/products", {}, R"({"name":"slow"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  auto seen = product.received();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_GT(int_header(seen[0].headers, "X-Request-Budget-Ms").value_or(0), 1000);
+}
+
+// ------------------------------------------------------------------------ circuit breaker
+
+TEST_F(GatewayResilience, TheBreakerOpensRefusesAtOnceAndClosesAfterSuccessfulTrials) {
+  start({{"GATEWAY_RETRY_MAX", "0"},
+         {"GATEWAY_CB_WINDOW", "10"},
+         {"GATEWAY_CB_MIN_CALLS", "5"},
+         {"GATEWAY_CB_FAILURE_RATE", "50"},
+         {"GATEWAY_CB_OPEN_MS", "2000"},
+         {"GATEWAY_CB_HALF_OPEN_CALLS", "2"}});
+  product.fail(500);
+  product.delay_ms = 600;  // so "at once" is visibly different from "asked the upstream"
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(get(gw, "/products/1").status, 500);
+  auto b = breaker(gw, "product");
+  EXPECT_EQ(b.at("state").as_string(), "closed") << "4 results are fewer than the minimum of 5";
+  EXPECT_EQ(b.at("window_calls").to_number<int>(), 4);
+  EXPECT_EQ(b.at("window_failures").to_number<int>(), 4);
+
+  ASSERT_EQ(get(gw, "/products/1").status, 500);
+  auto opened = Clock::now();
+  EXPECT_EQ(breaker_state(gw, "product"), "open");
+  EXPECT_EQ(breaker_state(gw, "customer"), "closed");
+
+  for (int i = 0; i < 3; ++i) {
+    auto t0 = Clock::now();
+    auto r = get(gw, "/products/1");
+    EXPECT_LT(since(t0), 450ms) << "refused at once, without asking the upstream (which takes 600 ms)";
+    EXPECT_TRUE(is_problem(r, 503)) << r.status << " " << r.body;
+    auto retry_after = int_header(r, "Retry-After");
+    ASSERT_TRUE(retry_after.has_value()) << "Retry-After missing";
+    EXPECT_GE(*retry_after, 1);
+    EXPECT_LE(*retry_after, 2);
+  }
+  EXPECT_EQ(product.count(), 5) << "nothing is sent upstream while the breaker is open";
+  auto text = metrics_text(gw);
+  EXPECT_EQ(metric(text, "gateway_circuit_state", {{"upstream", "product"}}).value_or(-1), 1);
+  EXPECT_EQ(metric(text, "gateway_circuit_state", {{"upstream", "customer"}}).value_or(-1), 0);
+  EXPECT_EQ(metric(text, "gateway_circuit_transitions_total", {{"upstream", "product"}, {"to", "open"}}).value_or(-1), 1);
+  EXPECT_EQ(metric(text, "gateway_rejections_total", {{"upstream", "product"}, {"reason", "circuit_open"}}).value_or(-1), 3);
+
+  // The upstream recovers; after the open time, trial calls go through and close the breaker.
+  product.reset();
+  Clock::time_point first_ok{};
+  ASSERT_TRUE(eventually(
+      [&] {
+        if (get(gw, "/products/1").status != 200) return false;
+        first_ok = Clock::now();
+        return true;
+      },
+      10s, 100ms))
+      << "no request was let through within 10 s of a 2 s open time";
+  EXPECT_GE(first_ok - opened, 1800ms) << "a trial call went through before the open time was over";
+  ASSERT_TRUE(eventually([&] { return get(gw, "/products/1").status == 200 && breaker_state(gw, "product") == "closed"; },
+                         5s, 10ms));
+  b = breaker(gw, "product");
+  EXPECT_EQ(b.at("transitions_to_open").to_number<int>(), 1);
+  EXPECT_EQ(b.at("transitions_to_half_open").to_number<int>(), 1);
+  EXPECT_EQ(b.at("transitions_to_closed").to_number<int>(), 1);
+  EXPECT_EQ(metric(metrics_text(gw), "gateway_circuit_state", {{"upstream", "product"}}).value_or(-1), 0);
+}
+
+TEST_F(GatewayResilience, AFailedTrialCallOpensTheBreakerAgain) {
+  start({{"GATEWAY_RETRY_MAX", "0"},
+         {"GATEWAY_CB_WINDOW", "2"},
+         {"GATEWAY_CB_MIN_CALLS", "2"},
+         {"GATEWAY_CB_OPEN_MS", "500"},
+         {"GATEWAY_CB_HALF_OPEN_CALLS", "1"}});
+  product.fail(503);
+  ASSERT_EQ(get(gw, "/products/1").status, 503);
+  ASSERT_EQ(get(gw, "/products/1").status, 503);
+  ASSERT_EQ(breaker_state(gw, "product"), "open");
+  // After the open time the one trial call reaches the (still failing) upstream...
+  ASSERT_TRUE(eventually(
+      [&] {
+        get(gw, "/products/1");
+        return product.count() == 3;
+      },
+      5s, 100ms));
+  // ...and its failure opens the breaker again at once.
+  EXPECT_EQ(breaker_state(gw, "product"), "open");
+  auto r = get(gw, "/products/1");
+  EXPECT_TRUE(is_problem(r, 503)) << r.body;
+  EXPECT_TRUE(int_header(r, "Retry-After").has_value());
+  EXPECT_EQ(product.count(), 3);
+  EXPECT_EQ(breaker_field(gw, "product", "transitions_to_open"), 2);
+}
+
+TEST_F(GatewayResilience, BreakersArePerUpstream) {
+  start({{"GATEWAY_RETRY_MAX", "0"},
+         {"GATEWAY_CB_WINDOW", "4"},
+         {"GATEWAY_CB_MIN_CALLS", "4"},
+         {"GATEWAY_CB_OPEN_MS", "60000"}});
+  product.fail(500);
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(get(gw, "/products/1").status, 500);
+  ASSERT_EQ(breaker_state(gw, "product"), "open");
+  EXPECT_TRUE(is_problem(get(gw, "/products/1"), 503));
+
+  auto r = get(gw, "/customers/1?expand=orders");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(header(r, "X-Fake-Upstream"), "customer");
+  ASSERT_EQ(customer.count(), 1);
+  EXPECT_EQ(customer.received()[0].target, "/customers/1?expand=orders");
+  EXPECT_EQ(breaker_state(gw, "customer"), "closed");
+  EXPECT_EQ(product.count(), 4);
+  for (const char* name : {"order", "payment", "inventory", "shipping"}) EXPECT_EQ(breaker_state(gw, name), "closed");
+}
+
+// ----------------------------------------------------------------------- rate limiting
+
+TEST_F(GatewayResilience, OverTheRateLimitA429ProblemSaysWhenToComeBack) {
+  start({{"GATEWAY_RATE_LIMIT_MAX", "5"}, {"GATEWAY_RATE_LIMIT_WINDOW_MS", "60000"}});
+  for (int i = 0; i < 5; ++i) {
+    auto r = get(gw, "/products/" + std::to_string(i + 1));
+    ASSERT_EQ(r.status, 200) << "request " << i + 1;
+    EXPECT_EQ(header(r, "RateLimit-Policy"), "\"default\";q=5;w=60");
+    EXPECT_EQ(header(r, "RateLimit").rfind("\"default\";r=" + std::to_string(4 - i) + ";t=", 0), 0u)
+        << header(r, "RateLimit");
+  }
+  auto r = get(gw, "/products/6");
+  EXPECT_TRUE(is_problem(r, 429)) << r.status << " " << r.body;
+  auto retry_after = int_header(r, "Retry-After");
+  ASSERT_TRUE(retry_after.has_value()) << "Retry-After missing";
+  EXPECT_GE(*retry_after, 1);
+  EXPECT_LE(*retry_after, 12) << "one token comes back every 60 s / 5";
+  EXPECT_EQ(header(r, "RateLimit-Policy"), "\"default\";q=5;w=60");
+  EXPECT_EQ(header(r, "RateLimit").rfind("\"default\";r=0;t=", 0), 0u) << header(r, "RateLimit");
+  EXPECT_EQ(product.count(), 5) << "a limited request is not sent upstream";
+  EXPECT_EQ(metric(metrics_text(gw), "gateway_rejections_total", {{"reason", "rate_limited"}}).value_or(-1), 1);
+  // The gateway's own endpoints stay reachable for probes and operators.
+  EXPECT_EQ(get(gw, "/health/live").status, 200);
+  EXPECT_EQ(get(gw, "/gateway/circuit-breakers").status, 200);
+}
+
+TEST_F(GatewayResilience, TheSeedsPolicyOf100Per15MinutesIsAccepted) {
+  start({{"GATEWAY_RATE_LIMIT_MAX", "100"}, {"GATEWAY_RATE_LIMIT_WINDOW_MS", "900000"}});
+  auto r = get(gw, "/products/1");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(header(r, "RateLimit-Policy"), "\"default\";q=100;w=900");
+  EXPECT_EQ(header(r, "RateLimit").rfind("\"default\";r=99;t=", 0), 0u) << header(r, "RateLimit");
+}
+
+// ---------------------------------------------------------------------------- bulkhead
+
+TEST_F(GatewayResilience, AFullBulkheadAnswers503AtOnce) {
+  start({{"GATEWAY_BULKHEAD_MAX", "2"}});
+  product.delay_ms = 2000;
+  constexpr int kClients = 4;
+  std::vector<Response> results(kClients);
+  std::vector<Ms> took(kClients);
+  std::latch go(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      go.arrive_and_wait();
+      auto t0 = Clock::now();
+      try {
+        results[i] = get(gw, "/products/" + std::to_string(i + 1));
+      } catch (const std::exception& e) {
+        results[i].status = -1;
+        results[i].body = e.what();
+      }
+      took[i] = since(t0);
+    });
+  }
+  for (auto& t : clients) t.join();
+  int ok = 0, full = 0;
+  for (int i = 0; i < kClients; ++i) {
+    if (results[i].status == 200) {
+      ++ok;
+    } else {
+      EXPECT_TRUE(is_problem(results[i], 503)) << results[i].status << " " << results[i].body;
+      EXPECT_TRUE(int_header(results[i], "Retry-After").has_value());
+      EXPECT_NE(problem_detail(results[i]).find("in flight"), std::string::npos) << results[i].body;
+      EXPECT_LT(took[i], 1000ms) << "refused at once, not queued";
+      ++full;
+    }
+  }
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(full, 1) << "4 concurrent requests through a bulkhead of 2";
+  EXPECT_EQ(ok + full, kClients);
+  EXPECT_LE(product.max_in_flight(), 2);
+  EXPECT_EQ(product.count(), ok);
+  EXPECT_EQ(metric(metrics_text(gw), "gateway_rejections_total", {{"upstream", "product"}, {"reason", "bulkhead_full"}})
+                .value_or(-1),
+            full);
+  EXPECT_EQ(breaker_field(gw, "product", "bulkhead_rejected"), full);
+  EXPECT_EQ(breaker_field(gw, "product", "bulkhead_max"), 2);
+}
+
+// -------------------------------------------------------------------- configuration, misc
+
+TEST_F(GatewayResilience, AnInvalidConfigurationStopsTheGatewayAtStartNamingTheVariable) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"GATEWAY_CB_FAILURE_RATE", "abc"}, {"GATEWAY_TIMEOUT_MS", "0"},
+      {"GATEWAY_RETRY_MAX", "11"},        {"GATEWAY_RATE_LIMIT_WINDOW_MS", "-5"},
+      {"GATEWAY_BULKHEAD_MAX", "1.5"},    {"GATEWAY_MAX_BODY_BYTES", "10"},
+      {"PRODUCT_SERVICE_URL", "ftp://127.0.0.1:1"},
+  };
+  for (const auto& [var, value] : cases) {
+    SCOPED_TRACE(std::string(var) + "=" + value);
+    auto env = base_env();
+    env[var] = value;
+    auto t0 = Clock::now();
+    auto e = gateway.run_to_exit(env, 5s);
+    ASSERT_TRUE(e.exited) << "still running after 5 s; output: " << e.output;
+    EXPECT_LT(since(t0), 3s);
+    EXPECT_NE(e.code, 0);
+    EXPECT_NE(e.output.find(var), std::string::npos) << e.output;
+    EXPECT_NE(e.output.find("invalid configuration"), std::string::npos) << e.output;
+  }
+}
+
+TEST_F(GatewayResilience, MetricsExposeBreakersRetriesRejectionsAndLatency) {
+  start();
+  ASSERT_EQ(get(gw, "/products/1").status, 200);
+  auto text = metrics_text(gw);
+  for (const char* family : {"gateway_circuit_state", "gateway_retries_total", "gateway_rejections_total",
+                             "gateway_upstream_latency_seconds", "gateway_upstream_attempts_total"}) {
+    EXPECT_NE(text.find("# TYPE " + std::string(family) + " "), std::string::npos) << family;
+  }
+  for (const char* upstream : {"product", "order", "customer", "payment", "inventory", "shipping"}) {
+    EXPECT_EQ(metric(text, "gateway_circuit_state", {{"upstream", upstream}}).value_or(-1), 0) << upstream;
+  }
+  EXPECT_EQ(metric(text, "gateway_upstream_latency_seconds_count", {{"upstream", "product"}}).value_or(-1), 1);
+  for (const char* reason : {"rate_limited", "deadline", "circuit_open", "bulkhead_full"}) {
+    EXPECT_TRUE(metric(text, "gateway_rejections_total", {{"reason", reason}}).has_value()) << reason;
+  }
+  EXPECT_TRUE(metric(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "refused_by_budget"}}).has_value());
+}
+
+TEST_F(GatewayResilience, AnUnknownPrefixIsA404ProblemAndReachesNoUpstream) {
+  start();
+  for (const char* target : {"/productsx", "/productsx/1", "/nothing", "/order/1", "/", "/gateway/nope"}) {
+    auto r = get(gw, target);
+    EXPECT_TRUE(is_problem(r, 404)) << target << ": " << r.status << " " << r.body;
+  }
+  EXPECT_EQ(product.count(), 0);
+  EXPECT_EQ(customer.count(), 0);
+}
+
+TEST_F(GatewayResilience, RequestIdAndTraceContextGoToTheUpstreamAndTheIdComesBack) {
+  start();
+  Headers h;
+  const std::string id = "gw-test-" + sales_test::unique_suffix();
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  h.set("X-Request-Id", id);
+  h.set("traceparent", trace);
+  auto r = get(gw, "/products/1", h);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(header(r, "X-Request-Id"), id);
+  auto seen = product.received();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].headers.get("X-Request-Id").value_or(""), id);
+  EXPECT_EQ(seen[0].headers.get("traceparent").value_or(""), trace);
+  EXPECT_EQ(seen[0].headers.get("X-Forwarded-For").value_or(""), "127.0.0.1");
+
+  // Without them, the gateway makes both; the upstream gets the id the client gets back.
+  product.reset();
+  auto r2 = get(gw, "/products/2");
+  ASSERT_EQ(r2.status, 200);
+  seen = product.received();
+  ASSERT_EQ(seen.size(), 1u);
+  auto made = std::string(seen[0].headers.get("X-Request-Id").value_or(""));
+  EXPECT_FALSE(made.empty());
+  EXPECT_EQ(header(r2, "X-Request-Id"), made);
+  auto tp = std::string(seen[0].headers.get("traceparent").value_or(""));
+  EXPECT_TRUE(std::regex_match(tp, std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-01"))) << tp;
+}
+
+TEST_F(GatewayResilience, BodiesOverTheLimitAreRefusedWith413) {
+  start({{"GATEWAY_MAX_BODY_BYTES", "2048"}});
+  auto small = std::string(R"({"name":")") + std::string(1000, 'a') + "\"}";
+  auto r = send(gw, "POST", "/products", {}, small);
+  EXPECT_EQ(r.status, 200);
+  ASSERT_EQ(product.count(), 1);
+  EXPECT_EQ(product.received()[0].body, small);
+  auto big = std::string(R"({"name":")") + std::string(4096, 'a') + "\"}";
+  auto refused = send(gw, "POST", "/products", {}, big);
+  EXPECT_TRUE(is_problem(refused, 413)) << refused.status << " " << refused.body;
+  EXPECT_EQ(product.count(), 1);
+}
+
+}  // namespace
+}  // namespace gateway_test
