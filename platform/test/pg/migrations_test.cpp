@@ -1,0 +1,131 @@
+// Integration tests of sales::pg::migrate() against the real PostgreSQL of ./sales up,
+// each in a schema of its own.
+#include <gtest/gtest.h>
+
+#include <barrier>
+#include <thread>
+
+#include "pg_fixture.hpp"
+#include "sales/pg/migrations.hpp"
+
+namespace sales_test::pg {
+namespace {
+
+using spg::Migration;
+
+class PgMigrate : public PgFixture {
+ protected:
+  std::vector<std::string> applied_versions() {
+    auto r = sql("SELECT version || ':' || name FROM schema_migrations ORDER BY version");
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.str(i, 0));
+    return out;
+  }
+  std::vector<std::string> log() {
+    auto r = sql("SELECT what FROM log ORDER BY seq");
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.str(i, 0));
+    return out;
+  }
+};
+
+// Given out of order on purpose: migrate() sorts by version.
+const std::vector<Migration> kThree = {
+    {3, "0003_three", "INSERT INTO log (what) VALUES ('three')"},
+    {1, "0001_log", "CREATE TABLE log (seq bigserial PRIMARY KEY, what text NOT NULL)"},
+    {2, "0002_two", "ALTER TABLE log ADD COLUMN extra text; INSERT INTO log (what) VALUES ('two')"},
+};
+
+TEST_F(PgMigrate, AppliesPendingMigrationsInVersionOrderOnce) {
+  auto pool = make_pool(2);
+  EXPECT_EQ(spg::migrate(*pool, kThree), 3);
+  EXPECT_EQ(applied_versions(), (std::vector<std::string>{"1:0001_log", "2:0002_two", "3:0003_three"}));
+  EXPECT_EQ(log(), (std::vector<std::string>{"two", "three"}));
+  // Idempotent: a second run (and a third, from another pool) applies nothing.
+  EXPECT_EQ(spg::migrate(*pool, kThree), 0);
+  EXPECT_EQ(spg::migrate(*make_pool(1), kThree), 0);
+  EXPECT_EQ(log(), (std::vector<std::string>{"two", "three"}));
+  EXPECT_EQ(applied_versions().size(), 3u);
+  EXPECT_EQ(pool->in_use(), 0u);
+}
+
+TEST_F(PgMigrate, AppliesOnlyTheNewOnes) {
+  auto pool = make_pool(1);
+  std::vector<Migration> first(kThree.begin() + 1, kThree.end());  // 1 and 2
+  EXPECT_EQ(spg::migrate(*pool, first), 2);
+  EXPECT_EQ(log(), (std::vector<std::string>{"two"}));
+  auto all = kThree;
+  all.push_back({4, "0004_four", "INSERT INTO log (what) VALUES ('four')"});
+  EXPECT_EQ(spg::migrate(*pool, all), 2);
+  EXPECT_EQ(log(), (std::vector<std::string>{"two", "three", "four"}));
+  EXPECT_EQ(applied_versions().back(), "4:0004_four");
+}
+
+TEST_F(PgMigrate, EmptyListCreatesTheBookkeepingOnly) {
+  auto pool = make_pool(1);
+  EXPECT_EQ(spg::migrate(*pool, {}), 0);
+  EXPECT_EQ(count("schema_migrations"), 0);
+}
+
+TEST_F(PgMigrate, AFailingMigrationThrowsAndIsNotRecorded) {
+  auto pool = make_pool(1);
+  std::vector<Migration> broken = {
+      {1, "0001_log", "CREATE TABLE log (seq bigserial PRIMARY KEY, what text NOT NULL)"},
+      {2, "0002_broken", "INSERT INTO no_such_table VALUES (1)"},
+      {3, "0003_after", "INSERT INTO log (what) VALUES ('after')"},
+  };
+  EXPECT_THROW(spg::migrate(*pool, broken), spg::Error);
+  // Nothing of the failed migration, nor of those after it, is recorded as applied.
+  auto has_table = sql("SELECT to_regclass('schema_migrations') IS NOT NULL").str(0, 0) == "t";
+  if (has_table) {
+    auto versions = applied_versions();
+    for (const auto& v : versions) {
+      EXPECT_NE(v, "2:0002_broken");
+      EXPECT_NE(v, "3:0003_after");
+    }
+  }
+  EXPECT_EQ(pool->in_use(), 0u);
+  // Once fixed, the next run applies what is missing, and only that.
+  broken[1].sql = "INSERT INTO log (what) VALUES ('fixed')";
+  EXPECT_GE(spg::migrate(*pool, broken), 2);
+  EXPECT_EQ(applied_versions(), (std::vector<std::string>{"1:0001_log", "2:0002_broken", "3:0003_after"}));
+  EXPECT_EQ(log(), (std::vector<std::string>{"fixed", "after"}));
+}
+
+TEST_F(PgMigrate, ConcurrentMigrateFromTwoThreadsAppliesEachMigrationOnce) {
+  // A slow first migration widens the window in which both runners see nothing applied.
+  std::vector<Migration> list = {
+      {1, "0001_log", "CREATE TABLE log (seq bigserial PRIMARY KEY, what text NOT NULL); SELECT pg_sleep(0.3)"},
+      {2, "0002_a", "INSERT INTO log (what) VALUES ('a')"},
+      {3, "0003_b", "INSERT INTO log (what) VALUES ('b')"},
+  };
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    if (round > 0) sql("DROP TABLE log; DROP TABLE schema_migrations");
+    auto pool_a = make_pool(1);
+    auto pool_b = make_pool(1);
+    std::barrier start(2);
+    int applied_a = -1, applied_b = -1;
+    std::string error_a, error_b;
+    auto run = [&](spg::Pool& pool, int& applied, std::string& error) {
+      start.arrive_and_wait();
+      try {
+        applied = spg::migrate(pool, list);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    };
+    std::thread a([&] { run(*pool_a, applied_a, error_a); });
+    std::thread b([&] { run(*pool_b, applied_b, error_b); });
+    a.join();
+    b.join();
+    EXPECT_EQ(error_a, "");
+    EXPECT_EQ(error_b, "");
+    EXPECT_EQ(applied_a + applied_b, 3) << "a=" << applied_a << " b=" << applied_b;
+    EXPECT_EQ(log(), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(applied_versions().size(), 3u);
+  }
+}
+
+}  // namespace
+}  // namespace sales_test::pg

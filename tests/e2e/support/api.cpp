@@ -1,0 +1,228 @@
+#include "support/api.hpp"
+
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <regex>
+
+#include "sales/http/client.hpp"
+#include "sales_test/env.hpp"
+
+namespace e2e {
+
+namespace http = sales::http;
+
+namespace {
+http::Client& client() {
+  static std::once_flag once;
+  static std::unique_ptr<http::Client> c;
+  std::call_once(once, [] {
+    http::ClientOptions o;
+    o.base_url = sales_test::gateway_url();
+    o.timeout = std::chrono::milliseconds(15000);
+    o.body_limit = 32 << 20;
+    c = std::make_unique<http::Client>(o);
+  });
+  return *c;
+}
+
+const boost::json::value& null_value() {
+  static const boost::json::value v;
+  return v;
+}
+}  // namespace
+
+std::string Res::header(std::string_view name) const {
+  auto v = headers.get(name);
+  return v ? std::string(*v) : std::string();
+}
+
+const boost::json::value& Res::at(std::string_view key) const {
+  if (!json.is_object()) return null_value();
+  auto* v = json.as_object().if_contains(key);
+  return v ? *v : null_value();
+}
+
+std::string Res::str(std::string_view key) const {
+  const auto& v = at(key);
+  return v.is_string() ? std::string(v.as_string()) : std::string();
+}
+
+std::int64_t Res::id() const {
+  const auto& v = at("id");
+  return v.is_int64() ? v.as_int64() : 0;
+}
+
+std::ostream& operator<<(std::ostream& os, const Res& r) {
+  os << "HTTP " << r.status;
+  for (const auto& [k, v] : r.headers.fields()) os << "\n  " << k << ": " << v;
+  std::string_view body = r.body;
+  if (body.size() > 600) body = body.substr(0, 600);
+  os << "\n  " << body << (r.body.size() > 600 ? "..." : "");
+  return os;
+}
+
+void PrintTo(const Res& r, std::ostream* os) { *os << r; }
+
+Res request(std::string method, std::string target, std::string body, std::string content_type, const Headers& extra) {
+  http::Request req;
+  req.method = std::move(method);
+  req.target = std::move(target);
+  for (const auto& [k, v] : extra) req.headers.add(k, v);
+  if (!content_type.empty()) req.headers.set("Content-Type", content_type);
+  req.body = std::move(body);
+  http::Response res = client().send(std::move(req));
+  Res out;
+  out.status = res.status;
+  out.headers = std::move(res.headers);
+  out.body = std::move(res.body);
+  if (!out.body.empty()) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(out.body, ec);
+    if (!ec) {
+      out.json = std::move(v);
+      out.is_json = true;
+    }
+  }
+  return out;
+}
+
+Res get(std::string target, const Headers& extra) { return request("GET", std::move(target), {}, {}, extra); }
+
+Res post_json(std::string target, std::string body, const Headers& extra) {
+  return request("POST", std::move(target), std::move(body), "application/json", extra);
+}
+Res post_json(std::string target, const boost::json::value& body, const Headers& extra) {
+  return post_json(std::move(target), boost::json::serialize(body), extra);
+}
+Res put_json(std::string target, std::string body, const Headers& extra) {
+  return request("PUT", std::move(target), std::move(body), "application/json", extra);
+}
+Res put_json(std::string target, const boost::json::value& body, const Headers& extra) {
+  return put_json(std::move(target), boost::json::serialize(body), extra);
+}
+Res del(std::string target, const Headers& extra) { return request("DELETE", std::move(target), {}, {}, extra); }
+
+std::string url_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+        c == '_' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+::testing::AssertionResult is_problem(const Res& r, int status) {
+  auto fail = [&](const std::string& why) { return ::testing::AssertionFailure() << why << "\n" << r; };
+  if (r.status != status) return fail("expected HTTP " + std::to_string(status));
+  auto ct = r.header("Content-Type");
+  if (ct.rfind("application/problem+json", 0) != 0) return fail("Content-Type is not application/problem+json");
+  if (!r.json.is_object()) return fail("the body is not a JSON object");
+  if (!r.at("type").is_string() || r.str("type").empty()) return fail("no string member 'type'");
+  if (!r.at("title").is_string() || r.str("title").empty()) return fail("no string member 'title'");
+  const auto& s = r.at("status");
+  if (!s.is_int64() || s.as_int64() != status) return fail("member 'status' is not " + std::to_string(status));
+  if (!r.at("detail").is_string() || r.str("detail").empty()) return fail("no string member 'detail'");
+  if (!r.has_header("X-Request-Id")) return fail("no X-Request-Id header");
+  // A problem never leaks internals: no SQL state, stack or exception text.
+  for (const char* leak : {"SQLSTATE", "ERROR:", "std::", "terminate called", "libpq", "pg_"}) {
+    if (r.body.find(leak) != std::string::npos) return fail(std::string("the problem leaks internals: ") + leak);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult has_field_error(const Res& r, std::string_view field) {
+  auto base = is_problem(r, 400);
+  if (!base) return base;
+  const auto& errors = r.at("errors");
+  if (!errors.is_array() || errors.as_array().empty()) {
+    return ::testing::AssertionFailure() << "no errors[] array\n" << r;
+  }
+  bool found = false;
+  for (const auto& e : errors.as_array()) {
+    if (!e.is_object()) return ::testing::AssertionFailure() << "an errors[] entry is not an object\n" << r;
+    const auto* f = e.as_object().if_contains("field");
+    const auto* m = e.as_object().if_contains("message");
+    if (!f || !f->is_string() || !m || !m->is_string() || m->as_string().empty()) {
+      return ::testing::AssertionFailure() << "an errors[] entry lacks field or message\n" << r;
+    }
+    found = found || f->as_string() == field;
+  }
+  if (!found) return ::testing::AssertionFailure() << "errors[] does not name field '" << field << "'\n" << r;
+  return ::testing::AssertionSuccess();
+}
+
+bool is_rfc3339_utc(std::string_view s) {
+  static const std::regex re(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$)");
+  return std::regex_match(s.begin(), s.end(), re) && rfc3339_micros(s).has_value();
+}
+
+std::optional<std::int64_t> rfc3339_micros(std::string_view s) {
+  static const std::regex re(R"(^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$)");
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_match(s.begin(), s.end(), m, re)) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = std::stoi(m[1].str()) - 1900;
+  tm.tm_mon = std::stoi(m[2].str()) - 1;
+  tm.tm_mday = std::stoi(m[3].str());
+  tm.tm_hour = std::stoi(m[4].str());
+  tm.tm_min = std::stoi(m[5].str());
+  tm.tm_sec = std::stoi(m[6].str());
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60) {
+    return std::nullopt;
+  }
+  std::int64_t secs = ::timegm(&tm);
+  std::int64_t micros = 0;
+  if (m[7].matched) {
+    std::string frac = m[7].str();
+    frac.resize(6, '0');
+    micros = std::stoll(frac);
+  }
+  return secs * 1'000'000 + micros;
+}
+
+bool is_hex32(std::string_view s) {
+  if (s.size() != 32) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Res create_product(std::string_view name, std::string_view price_literal, const Headers& extra) {
+  std::string body = "{\"name\":" + boost::json::serialize(boost::json::value(boost::json::string_view(name.data(), name.size()))) +
+                     ",\"price\":" + std::string(price_literal) + "}";
+  auto r = post_json("/products", body, extra);
+  EXPECT_EQ(r.status, 201) << "creating product " << name << "\n" << r;
+  return r;
+}
+
+Res create_customer(const boost::json::object& body) {
+  auto r = post_json("/customers", boost::json::value(body));
+  EXPECT_EQ(r.status, 201) << "creating customer " << boost::json::serialize(body) << "\n" << r;
+  return r;
+}
+
+std::int64_t product_total(std::string_view q) {
+  auto r = get("/products?q=" + url_encode(q));
+  EXPECT_EQ(r.status, 200) << r;
+  const auto& t = r.at("total");
+  return t.is_int64() ? t.as_int64() : -1;
+}
+
+std::int64_t customer_total(std::string_view email) {
+  auto r = get("/customers?email=" + url_encode(email));
+  EXPECT_EQ(r.status, 200) << r;
+  const auto& t = r.at("total");
+  return t.is_int64() ? t.as_int64() : -1;
+}
+
+}  // namespace e2e
