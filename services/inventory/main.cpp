@@ -1,8 +1,28 @@
-// Inventory service: owns inventory data. Its resources arrive with the order saga; until then it
-// serves health and metrics, and every other route answers an honest 404 problem.
+// Inventory service: the single source of truth for stock; reserves and releases orders'
+// stock from the saga's events. Wiring only.
+#include "api/stock_handlers.hpp"
+#include "events/consumed.hpp"
+#include "sales/events/subscriptions.hpp"
 #include "sales/service/app.hpp"
+#include "sales/service/idempotency.hpp"
+#include "sales/service/messaging.hpp"
+#include "store/inventory_metrics.hpp"
 
 int main() {
-  sales::service::App app({.name = "inventory", .default_port = 8005});
+  sales::service::App app({.name = "inventory", .default_port = 8005, .uses_broker = true});
+  auto migrations = sales::generated::migrations();
+  migrations.push_back(sales::service::idempotency_migration());
+  // max_attempts 20 (delays 0.2 s doubling to 5 s: about 75 s in all): an order.created for a
+  // product whose product.created is still in flight is retried through the 60 s window.
+  sales::service::Messaging messaging(
+      app, migrations,
+      {.queue = sales::events::kInventoryQueue, .max_attempts = 20, .retry_delay_max = std::chrono::seconds(5)},
+      inventory::inventory_dispatcher());
+  inventory::StockStore stock(app.db());
+  inventory::ReservationStore reservations(app.db());
+  inventory::register_routes(app.router(), app.db(), stock, reservations);
+  inventory::InventoryMetrics metrics(app.db(), app.metrics());
+  app.on_database_ready([&metrics] { metrics.start(); });
+  app.on_stop([&metrics] { metrics.stop(); });
   return app.run();
 }

@@ -1,0 +1,122 @@
+#include "api/stock_handlers.hpp"
+
+#include "sales/http/render.hpp"
+#include "sales/json/read.hpp"
+#include "sales/json/writer.hpp"
+#include "sales/service/idempotency.hpp"
+
+namespace inventory {
+
+namespace http = sales::http;
+namespace pg = sales::pg;
+namespace service = sales::service;
+using sales::Problem;
+using sales::ProblemError;
+
+namespace {
+void write(sales::json::Writer& w, const StockLevel& s) {
+  w.begin_object().field("product_id", s.product_id).field("stock", s.stock).field("updated_at", s.updated_at);
+  w.end_object();
+}
+
+Problem no_stock(std::int64_t product_id) {
+  return Problem::not_found("Product " + std::to_string(product_id) + " has no stock: it is unknown or deleted.");
+}
+
+// A change of stock in one transaction: with an Idempotency-Key, a repeat of the same
+// request returns the first response and changes nothing again (the gateway retries PUTs).
+template <class Change>
+http::Response change(pg::Pool& pool, const http::Request& req, Change&& apply) {
+  auto key = service::idempotency_key(req);
+  const std::string scope = req.method + " " + std::string(req.path());
+  try {
+    pg::Transaction tx(pool);
+    if (key) {
+      if (auto replay = service::claim(tx, scope, *key, req.body)) return *replay;
+    }
+    auto response = http::ok(render(apply(tx)));
+    if (key) service::remember(tx, scope, *key, response);
+    tx.commit();
+    return response;
+  } catch (const UnknownProduct& e) {
+    throw ProblemError(no_stock(e.product_id));
+  } catch (const StockRefused& e) {
+    throw ProblemError(Problem::conflict(e.what()));
+  }
+}
+}  // namespace
+
+std::string render(const StockLevel& s) {
+  sales::json::Writer w;
+  write(w, s);
+  return w.take();
+}
+
+std::string render(const Reservation& r) {
+  sales::json::Writer w;
+  w.begin_object().field("order_id", r.order_id).field("status", to_string(r.status)).key("reason");
+  if (r.reason) w.value(*r.reason);
+  else w.null();
+  w.key("items").begin_array();
+  for (const auto& item : r.items) {
+    w.begin_object().field("product_id", item.product_id).field("quantity", item.quantity).end_object();
+  }
+  w.end_array().field("created_at", r.created_at).field("updated_at", r.updated_at).end_object();
+  return w.take();
+}
+
+Take decode_take(std::string_view body) {
+  auto obj = sales::json::parse_object(body);
+  sales::json::FieldReader in(obj);
+  in.allow_only({"product_id", "quantity"});
+  auto product_id = in.id("product_id", true);
+  auto quantity = in.integer("quantity", true, 1, kMaxTakeQuantity);
+  in.finish();
+  return {*product_id, *quantity};
+}
+
+std::int64_t decode_adjust(std::string_view body) {
+  auto obj = sales::json::parse_object(body);
+  sales::json::FieldReader in(obj);
+  in.allow_only({"delta"});
+  auto delta = in.integer("delta", true, -kMaxAdjustDelta, kMaxAdjustDelta);
+  if (delta == 0) in.error("delta", "must not be zero: a positive delta adds stock, a negative one removes it");
+  in.finish();
+  return *delta;
+}
+
+void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, ReservationStore& reservations) {
+  router.get("/inventory/stock", [&stock](http::Request& req, const http::PathParams&) {
+    auto page = http::page_from(req);
+    auto result = stock.list(page);
+    return http::ok(http::list_body(result.items, result.total, page, write));
+  });
+  router.get("/inventory/stock/{product_id}", [&stock](http::Request&, const http::PathParams& params) {
+    auto product_id = params.id("product_id");
+    auto level = stock.find(product_id);
+    if (!level) throw ProblemError(no_stock(product_id));
+    return http::ok(render(*level));
+  });
+  // The seed's call: takes quantity out of stock.
+  router.put("/inventory/stock", [&pool](http::Request& req, const http::PathParams&) {
+    auto take = decode_take(req.body);
+    return change(pool, req, [&](pg::Transaction& tx) {
+      return change_stock(tx, take.product_id, -take.quantity, MovementKind::Take);
+    });
+  });
+  router.post("/inventory/stock/{product_id}/adjust", [&pool](http::Request& req, const http::PathParams& params) {
+    auto product_id = params.id("product_id");
+    auto delta = decode_adjust(req.body);
+    return change(pool, req, [&](pg::Transaction& tx) {
+      return change_stock(tx, product_id, delta, MovementKind::Adjust);
+    });
+  });
+  router.get("/inventory/reservations/{order_id}", [&reservations](http::Request&, const http::PathParams& params) {
+    auto order_id = params.id("order_id");
+    auto r = reservations.find(order_id);
+    if (!r) throw ProblemError(Problem::not_found("Order " + std::to_string(order_id) + " has no reservation."));
+    return http::ok(render(*r));
+  });
+}
+
+}  // namespace inventory

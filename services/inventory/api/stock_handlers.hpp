@@ -1,0 +1,26 @@
+#pragma once
+// /inventory/stock and /inventory/reservations: decode → store (under a row lock) → render.
+#include <string>
+#include <string_view>
+
+#include "sales/http/router.hpp"
+#include "store/reservation_store.hpp"
+#include "store/stock_store.hpp"
+
+namespace inventory {
+
+// Decoding of untrusted bodies (400 on any invalid field).
+struct Take {
+  std::int64_t product_id = 0;
+  std::int64_t quantity = 0;
+};
+Take decode_take(std::string_view body);            // PUT /inventory/stock {product_id, quantity}
+std::int64_t decode_adjust(std::string_view body);  // POST /inventory/stock/{id}/adjust {delta}
+std::string render(const StockLevel& s);
+std::string render(const Reservation& r);
+
+// `pool` runs the changes (with Idempotency-Key, as the payment service); the stores read.
+void register_routes(sales::http::Router& router, sales::pg::Pool& pool, StockStore& stock,
+                     ReservationStore& reservations);
+
+}  // namespace inventory

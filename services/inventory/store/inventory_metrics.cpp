@@ -1,0 +1,77 @@
+#include "store/inventory_metrics.hpp"
+
+#include <atomic>
+#include <map>
+#include <string>
+
+#include "domain/reservation.hpp"
+#include "sales/log/log.hpp"
+
+namespace inventory {
+
+namespace pg = sales::pg;
+
+namespace {
+constexpr pg::Statement kCounts{
+    "metrics_counts",
+    "SELECT 'stock', count(*) FROM stock WHERE NOT deleted "
+    "UNION ALL SELECT status, count(*) FROM reservations GROUP BY status"};
+constexpr const char* kStockRows = "stock";
+}  // namespace
+
+// One atomic per series, created up front so the callbacks never touch the map's shape.
+struct InventoryMetrics::Counts {
+  std::map<std::string, std::atomic<double>> by_name;
+};
+
+InventoryMetrics::InventoryMetrics(pg::Pool& pool, sales::metrics::Registry& registry,
+                                   std::chrono::milliseconds refresh)
+    : pool_(pool), refresh_(refresh), counts_(std::make_shared<Counts>()) {
+  counts_->by_name[kStockRows];
+  registry.callback_gauge("sales_inventory_stock_rows", "Products with a live stock row",
+                          [counts = counts_] { return counts->by_name.at(kStockRows).load(); });
+  for (auto status : {ReservationStatus::Reserved, ReservationStatus::Rejected, ReservationStatus::Released,
+                      ReservationStatus::Cancelled}) {
+    std::string name(to_string(status));
+    counts_->by_name[name];
+    registry.callback_gauge(
+        "sales_inventory_reservations", "Reservations (orders seen) by status",
+        [counts = counts_, name] { return counts->by_name.at(name).load(); }, {{"status", name}});
+  }
+}
+
+InventoryMetrics::~InventoryMetrics() { stop(); }
+
+void InventoryMetrics::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::jthread([this](std::stop_token st) { run(st); });
+}
+
+void InventoryMetrics::stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  thread_.join();
+}
+
+void InventoryMetrics::run(std::stop_token st) {
+  while (!st.stop_requested()) {
+    count();
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, st, refresh_, [] { return false; });
+  }
+}
+
+void InventoryMetrics::count() {
+  try {
+    auto r = pg::exec(pool_, kCounts);
+    std::map<std::string, double> fresh;  // a status with no rows left counts 0
+    for (int i = 0; i < r.rows(); ++i) fresh[r.str(i, 0)] = static_cast<double>(r.int64(i, 1));
+    for (auto& [name, value] : counts_->by_name) value.store(fresh[name]);
+    failing_ = false;
+  } catch (const std::exception& e) {
+    if (!failing_) sales::log::warn("inventory metrics: counting failed, keeping the last counts: {}", e.what());
+    failing_ = true;
+  }
+}
+
+}  // namespace inventory

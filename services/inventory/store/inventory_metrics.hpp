@@ -1,0 +1,39 @@
+#pragma once
+// What inventory knows about itself, for /metrics: live stock rows and reservations by
+// status. A background thread counts them every `refresh`; the scrape only reads the last
+// counts, because the registry calls gauges under its lock and a query there would hold
+// every other metric up (for seconds, when the database is down).
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <thread>
+
+#include "sales/metrics/metrics.hpp"
+#include "sales/pg/pool.hpp"
+
+namespace inventory {
+
+class InventoryMetrics {
+ public:
+  InventoryMetrics(sales::pg::Pool& pool, sales::metrics::Registry& registry,
+                   std::chrono::milliseconds refresh = std::chrono::seconds(5));
+  ~InventoryMetrics();  // stops
+
+  void start();  // once the database is migrated
+  void stop();
+
+ private:
+  struct Counts;
+  void run(std::stop_token st);
+  void count();
+
+  sales::pg::Pool& pool_;
+  std::chrono::milliseconds refresh_;
+  std::shared_ptr<Counts> counts_;  // shared with the registry's callbacks
+  bool failing_ = false;            // log a failure once, not every round
+  std::mutex mu_;
+  std::condition_variable_any wake_;
+  std::jthread thread_;
+};
+
+}  // namespace inventory

@@ -1,0 +1,82 @@
+#pragma once
+// Stock rows and their ledger. Every change goes through apply_changes (one statement: the
+// UPDATE, its stock_movements rows) and publishes inventory.stock_changed in the same
+// transaction; callers lock the rows first with lock_stock, in product id order.
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "domain/reservation.hpp"
+#include "domain/stock.hpp"
+#include "sales/http/router.hpp"
+#include "sales/pg/pool.hpp"
+
+namespace inventory {
+
+struct StockPage {
+  std::vector<StockLevel> items;
+  std::int64_t total = 0;
+};
+
+// The product has no stock row, or it was deleted: 404 for the API.
+class UnknownProduct : public std::runtime_error {
+ public:
+  explicit UnknownProduct(std::int64_t product_id)
+      : std::runtime_error("unknown product " + std::to_string(product_id)), product_id(product_id) {}
+  std::int64_t product_id;
+};
+
+// The change would take stock below zero (or above the maximum): 409 for the API.
+class StockRefused : public std::runtime_error {
+ public:
+  StockRefused(std::int64_t product_id, StockRefusal refusal)
+      : std::runtime_error(refusal.describe(product_id)), refusal(refusal) {}
+  StockRefusal refusal;
+};
+
+class StockStore {
+ public:
+  explicit StockStore(sales::pg::Pool& pool) : pool_(pool) {}
+
+  StockPage list(const sales::http::Page& page);  // live products, by product id
+  std::optional<StockLevel> find(std::int64_t product_id);
+
+ private:
+  sales::pg::Pool& pool_;
+};
+
+struct LockedStock {
+  std::int64_t stock = 0;
+  bool deleted = false;
+};
+// SELECT … FOR UPDATE of the lines' products' rows, locked in product id order so that
+// concurrent multi-product changes can never deadlock. Unknown products are simply absent.
+std::map<std::int64_t, LockedStock> lock_stock(sales::pg::Transaction& tx, const std::vector<Line>& lines);
+
+// Applies each line's quantity as a delta (one line per product), records the movements of
+// `kind` (with `order_id` for reserve/release), bumps versions and publishes one
+// stock_changed per product. Returns the new levels by product id.
+std::vector<StockLevel> apply_changes(sales::pg::Transaction& tx, const std::vector<Line>& deltas, MovementKind kind,
+                                      std::optional<std::int64_t> order_id, const std::string& correlation_id);
+
+// The API's checked change of one product: lock, check, apply. Throws UnknownProduct,
+// StockRefused.
+StockLevel change_stock(sales::pg::Transaction& tx, std::int64_t product_id, std::int64_t delta, MovementKind kind);
+
+// product.created: the row with its initial stock (an initial movement, stock_changed);
+// false when the product already has a row (a redelivery, or deleted before it was created).
+bool create_stock(sales::pg::Transaction& tx, std::int64_t product_id, std::int64_t initial_stock);
+// product.deleted: marks the row deleted, or leaves a deleted row behind when the delete
+// overtook the create, so that a late product.created does not bring it back.
+void mark_deleted(sales::pg::Transaction& tx, std::int64_t product_id);
+
+// Lines as two bigint[] parameters ('{1,2,3}'), for unnest($1::bigint[], $2::bigint[]).
+struct LineArrays {
+  std::string product_ids;
+  std::string quantities;
+};
+LineArrays line_arrays(const std::vector<Line>& lines);
+
+}  // namespace inventory

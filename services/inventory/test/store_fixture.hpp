@@ -1,0 +1,131 @@
+#pragma once
+// Integration tests of the stores against a real PostgreSQL: a fresh schema per test in
+// sales_test_db (SALES_TEST_DB_CONNINFO, exported by `./sales test`) with the service's
+// migrations, and SQL probes of stock, ledger, reservations and outbox.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sales/events/outbox.hpp"
+#include "sales/pg/migrations.hpp"
+#include "sales/service/idempotency.hpp"
+#include "sales_test/env.hpp"
+#include "store/reservation_store.hpp"
+#include "store/stock_store.hpp"
+
+namespace inventory::testing {
+
+namespace pg = sales::pg;
+
+inline constexpr pg::Statement kStockOf{"test_stock_of", "SELECT stock FROM stock WHERE product_id = $1"};
+inline constexpr pg::Statement kEventsOf{"test_events_of", "SELECT count(*) FROM outbox WHERE type = $1"};
+inline constexpr pg::Statement kLastPayload{"test_last_payload",
+                                            "SELECT payload FROM outbox WHERE type = $1 ORDER BY seq DESC LIMIT 1"};
+inline constexpr pg::Statement kStatusOf{"test_status_of", "SELECT status FROM reservations WHERE order_id = $1"};
+inline constexpr pg::Statement kCountStatus{"test_count_status", "SELECT count(*) FROM reservations WHERE status = $1"};
+// The invariant of DESIGN §4, per product, from the ledger and from the reservations:
+// stock = SUM(movements) = initial + adjustments and takes − units held by RESERVED orders.
+inline constexpr pg::Statement kInvariantViolations{
+    "test_invariant_violations",
+    "SELECT count(*) FROM stock s WHERE s.stock <> (SELECT COALESCE(sum(delta), 0) FROM stock_movements m "
+    "  WHERE m.product_id = s.product_id) "
+    "OR s.stock <> s.initial_stock "
+    "  + (SELECT COALESCE(sum(delta), 0) FROM stock_movements m WHERE m.product_id = s.product_id "
+    "     AND m.kind IN ('adjust', 'take')) "
+    "  - (SELECT COALESCE(sum(i.quantity), 0) FROM reservation_items i JOIN reservations r USING (order_id) "
+    "     WHERE i.product_id = s.product_id AND r.status = 'RESERVED') "
+    "OR s.stock < 0"};
+
+// A schema of its own in sales_test_db, dropped at the end (the platform's TestSchema is
+// not exported to services' tests).
+class TestSchema {
+ public:
+  TestSchema()
+      : base_(sales_test::require_env("SALES_TEST_DB_CONNINFO")), name_("inventory_" + sales_test::unique_suffix()) {
+    pg::Connection(base_).exec_raw("CREATE SCHEMA " + name_);
+  }
+  ~TestSchema() {
+    try {
+      pg::Connection admin(base_);
+      admin.exec_raw("SET client_min_messages = warning");
+      admin.exec_raw("DROP SCHEMA " + name_ + " CASCADE");
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "dropping schema " << name_ << " failed: " << e.what();
+    }
+  }
+  TestSchema(const TestSchema&) = delete;
+  TestSchema& operator=(const TestSchema&) = delete;
+
+  [[nodiscard]] std::unique_ptr<pg::Pool> pool(std::size_t size) const {
+    pg::PoolOptions opts;
+    opts.conninfo = base_ + " options='-csearch_path=" + name_ + "'";  // every session works inside it
+    opts.size = size;
+    return std::make_unique<pg::Pool>(opts);
+  }
+
+ private:
+  std::string base_;
+  std::string name_;
+};
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    schema_ = std::make_unique<TestSchema>();  // throws, failing the test, outside `./sales test`
+    pool_ = schema_->pool(20);
+    auto migrations = sales::generated::migrations();
+    migrations.push_back(sales::events::migration());
+    migrations.push_back(sales::service::idempotency_migration());
+    pg::migrate(*pool_, migrations);
+  }
+  void TearDown() override {
+    pool_.reset();
+    schema_.reset();
+  }
+
+  // Runs fn in a transaction that commits when fn returns (as the consumer does).
+  template <class Fn>
+  auto committed(Fn&& fn) {
+    pg::Transaction tx(*pool_);
+    if constexpr (std::is_void_v<decltype(fn(tx))>) {
+      fn(tx);
+      tx.commit();
+    } else {
+      auto result = fn(tx);
+      tx.commit();
+      return result;
+    }
+  }
+
+  void create_product(std::int64_t id, std::int64_t stock) {
+    committed([&](pg::Transaction& tx) { return create_stock(tx, id, stock); });
+  }
+  ReserveOutcome reserve_order(std::int64_t order_id, std::vector<Line> lines,
+                               std::string occurred_at = sales::events::now_rfc3339()) {
+    return committed([&](pg::Transaction& tx) { return reserve(tx, {order_id, std::move(lines), occurred_at}); });
+  }
+  CancelAction cancel_order(std::int64_t order_id) {
+    return committed([&](pg::Transaction& tx) { return cancel(tx, order_id); });
+  }
+
+  std::int64_t stock_of(std::int64_t product_id) {
+    return pg::exec(*pool_, kStockOf, {pg::param(product_id)}).int64(0, 0);
+  }
+  std::int64_t events_of(const char* type) { return pg::exec(*pool_, kEventsOf, {pg::param(type)}).int64(0, 0); }
+  std::string last_payload(const char* type) { return pg::exec(*pool_, kLastPayload, {pg::param(type)}).str(0, 0); }
+  std::string status_of(std::int64_t order_id) {
+    auto r = pg::exec(*pool_, kStatusOf, {pg::param(order_id)});
+    return r.empty() ? "none" : r.str(0, 0);
+  }
+  std::int64_t count_status(const char* status) {
+    return pg::exec(*pool_, kCountStatus, {pg::param(status)}).int64(0, 0);
+  }
+  std::int64_t invariant_violations() { return pg::exec(*pool_, kInvariantViolations).int64(0, 0); }
+
+  std::unique_ptr<TestSchema> schema_;
+  std::unique_ptr<pg::Pool> pool_;
+};
+
+}  // namespace inventory::testing

@@ -1,0 +1,128 @@
+// The stores against a real database: the saga rules for inventory (docs/saga.md).
+#include "store_fixture.hpp"
+
+namespace inventory::testing {
+namespace {
+
+constexpr const char* kLongAgo = "2000-01-01T00:00:00.000Z";
+
+TEST_F(StoreTest, ProductCreatedMakesTheRowOnceWithItsLedgerAndEvent) {
+  EXPECT_TRUE(committed([](pg::Transaction& tx) { return create_stock(tx, 1, 5); }));
+  EXPECT_FALSE(committed([](pg::Transaction& tx) { return create_stock(tx, 1, 99); }));  // a redelivery
+  EXPECT_EQ(stock_of(1), 5);
+  EXPECT_EQ(events_of("inventory.stock_changed"), 1);
+  EXPECT_NE(last_payload("inventory.stock_changed").find(R"("data":{"product_id":1,"stock":5,"version":1})"),
+            std::string::npos);
+  EXPECT_EQ(invariant_violations(), 0);
+}
+
+TEST_F(StoreTest, DeleteBeforeCreateKeepsTheProductDeleted) {
+  committed([](pg::Transaction& tx) { mark_deleted(tx, 3); });
+  EXPECT_FALSE(committed([](pg::Transaction& tx) { return create_stock(tx, 3, 5); }));
+  StockStore store(*pool_);
+  EXPECT_FALSE(store.find(3));
+  EXPECT_EQ(store.list({}).total, 0);
+  EXPECT_EQ(invariant_violations(), 0);
+}
+
+TEST_F(StoreTest, ChangeStockIsCheckedAndLedgered) {
+  create_product(1, 5);
+  auto after = committed([](pg::Transaction& tx) { return change_stock(tx, 1, -5, MovementKind::Take); });
+  EXPECT_EQ(after.stock, 0);
+  EXPECT_EQ(after.version, 2);
+  EXPECT_THROW(committed([](pg::Transaction& tx) { return change_stock(tx, 1, -1, MovementKind::Take); }), StockRefused);
+  EXPECT_THROW(committed([](pg::Transaction& tx) { return change_stock(tx, 2, 1, MovementKind::Adjust); }),
+               UnknownProduct);
+  EXPECT_EQ(committed([](pg::Transaction& tx) { return change_stock(tx, 1, 7, MovementKind::Adjust); }).stock, 7);
+  committed([](pg::Transaction& tx) { mark_deleted(tx, 1); });
+  EXPECT_THROW(committed([](pg::Transaction& tx) { return change_stock(tx, 1, 1, MovementKind::Adjust); }),
+               UnknownProduct);
+  EXPECT_EQ(events_of("inventory.stock_changed"), 3);  // created, take, adjust: refusals publish nothing
+  EXPECT_EQ(invariant_violations(), 0);
+}
+
+TEST_F(StoreTest, ReservationIsAllOrNothing) {
+  create_product(1, 5);
+  create_product(2, 1);
+  EXPECT_EQ(reserve_order(10, {{1, 3}, {2, 2}}), ReserveOutcome::Rejected);
+  EXPECT_EQ(stock_of(1), 5);
+  EXPECT_EQ(stock_of(2), 1);
+  EXPECT_EQ(status_of(10), "REJECTED");
+  EXPECT_NE(last_payload("inventory.rejected")
+                .find(R"({"order_id":10,"reason":"insufficient stock for product 2: requested 2, available 1",)"
+                      R"("product_id":2,"requested":2,"available":1})"),
+            std::string::npos);
+
+  EXPECT_EQ(reserve_order(11, {{2, 1}, {1, 3}, {1, 2}}), ReserveOutcome::Reserved);
+  EXPECT_EQ(stock_of(1), 0);
+  EXPECT_EQ(stock_of(2), 0);
+  EXPECT_EQ(status_of(11), "RESERVED");
+  EXPECT_NE(last_payload("inventory.reserved")
+                .find(R"({"order_id":11,"items":[{"product_id":2,"quantity":1},{"product_id":1,"quantity":5}]})"),
+            std::string::npos);
+  EXPECT_EQ(events_of("inventory.stock_changed"), 4);  // 2 created + one per reserved product
+  EXPECT_EQ(invariant_violations(), 0);
+  auto found = ReservationStore(*pool_).find(11);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->items, (std::vector<Line>{{1, 5}, {2, 1}}));
+}
+
+TEST_F(StoreTest, ASecondOrderCreatedChangesNothing) {
+  create_product(1, 5);
+  EXPECT_EQ(reserve_order(10, {{1, 2}}), ReserveOutcome::Reserved);
+  EXPECT_EQ(reserve_order(10, {{1, 2}}), ReserveOutcome::AlreadyHandled);
+  EXPECT_EQ(stock_of(1), 3);
+  EXPECT_EQ(events_of("inventory.reserved"), 1);
+}
+
+TEST_F(StoreTest, CancelReleasesOnceAndOnlyAReservation) {
+  create_product(1, 5);
+  reserve_order(10, {{1, 2}});
+  EXPECT_EQ(cancel_order(10), CancelAction::Release);
+  EXPECT_EQ(stock_of(1), 5);
+  EXPECT_EQ(status_of(10), "RELEASED");
+  EXPECT_EQ(cancel_order(10), CancelAction::Nothing);
+  EXPECT_EQ(stock_of(1), 5);
+
+  reserve_order(11, {{1, 9}});  // rejected: a cancel gives nothing back
+  EXPECT_EQ(cancel_order(11), CancelAction::Nothing);
+  EXPECT_EQ(stock_of(1), 5);
+  EXPECT_EQ(status_of(11), "REJECTED");
+  EXPECT_EQ(invariant_violations(), 0);
+}
+
+TEST_F(StoreTest, CancelBeforeCreateLeavesATombstoneThatReservesNothing) {
+  create_product(1, 5);
+  EXPECT_EQ(cancel_order(10), CancelAction::Tombstone);
+  EXPECT_EQ(reserve_order(10, {{1, 2}}), ReserveOutcome::AlreadyHandled);
+  EXPECT_EQ(stock_of(1), 5);
+  EXPECT_EQ(status_of(10), "CANCELLED");
+  EXPECT_EQ(cancel_order(10), CancelAction::Nothing);
+  EXPECT_EQ(events_of("inventory.reserved") + events_of("inventory.rejected"), 0);
+}
+
+TEST_F(StoreTest, UnknownProductIsWaitedForThenRejected) {
+  create_product(1, 5);
+  EXPECT_THROW(reserve_order(10, {{1, 1}, {9, 1}}), ProductNotYetKnown);
+  EXPECT_EQ(status_of(10), "none");  // rolled back: the retry starts afresh
+  EXPECT_EQ(stock_of(1), 5);
+
+  create_product(9, 1);  // its product.created arrived meanwhile
+  EXPECT_EQ(reserve_order(10, {{1, 1}, {9, 1}}), ReserveOutcome::Reserved);
+
+  EXPECT_EQ(reserve_order(11, {{8, 1}}, kLongAgo), ReserveOutcome::Rejected);
+  EXPECT_NE(last_payload("inventory.rejected").find(R"("reason":"unknown product 8")"), std::string::npos);
+}
+
+TEST_F(StoreTest, DeletedProductIsRejectedAtOnceButReleasedStockComesBack) {
+  create_product(1, 5);
+  reserve_order(10, {{1, 2}});
+  committed([](pg::Transaction& tx) { mark_deleted(tx, 1); });
+  EXPECT_EQ(reserve_order(11, {{1, 1}}), ReserveOutcome::Rejected);
+  EXPECT_EQ(cancel_order(10), CancelAction::Release);
+  EXPECT_EQ(stock_of(1), 5);
+  EXPECT_EQ(invariant_violations(), 0);
+}
+
+}  // namespace
+}  // namespace inventory::testing
