@@ -1,0 +1,77 @@
+#include "api/order_client.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include "sales/log/log.hpp"
+#include "sales/problem/problem.hpp"
+
+namespace shipping {
+
+namespace http = sales::http;
+using sales::Problem;
+using sales::ProblemError;
+
+namespace {
+constexpr const char* kDefaultOrderServiceUrl = "http://127.0.0.1:8002";
+// Well inside the gateway's 5 s deadline, so a slow order service is our 503, not its 504.
+constexpr std::chrono::milliseconds kOrderServiceTimeout{2000};
+
+ProblemError order_service_unavailable() {
+  return ProblemError(Problem::unavailable("The order service cannot be reached right now; try again shortly."));
+}
+}  // namespace
+
+std::optional<OrderSnapshot> parse_order(std::string_view body) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto& o = v.as_object();
+  const auto* status = o.if_contains("status");
+  if (!status || !status->is_string()) return std::nullopt;
+  OrderSnapshot out{std::string(status->as_string()), std::nullopt};
+  if (const auto* address = o.if_contains("shipping_address"); address && !address->is_null()) {
+    if (!address->is_string()) return std::nullopt;
+    out.shipping_address = std::string(address->as_string());
+  }
+  return out;
+}
+
+std::string order_service_url(sales::config::Env& env) {
+  auto url = env.str("ORDER_SERVICE_URL", kDefaultOrderServiceUrl);
+  try {
+    http::parse_base_url(url);
+    return url;
+  } catch (const std::invalid_argument& e) {
+    env.invalid(std::string("ORDER_SERVICE_URL: ") + e.what());
+    return kDefaultOrderServiceUrl;
+  }
+}
+
+OrderClient::OrderClient(const std::string& base_url)
+    : client_(http::ClientOptions{.base_url = base_url, .timeout = kOrderServiceTimeout}) {}
+
+std::optional<OrderSnapshot> OrderClient::fetch(std::int64_t order_id, const http::Request& incoming) {
+  http::Headers headers;
+  headers.set("X-Request-Id", std::string(incoming.request_id()));
+  if (auto tp = incoming.headers.get("traceparent")) headers.set("traceparent", std::string(*tp));
+  http::Response res;
+  try {
+    res = client_.get("/orders/" + std::to_string(order_id), headers);
+  } catch (const http::ClientError& e) {
+    sales::log::warn("GET /orders/{} failed: {}", order_id, e.what());
+    throw order_service_unavailable();
+  }
+  if (res.status == 404) return std::nullopt;
+  if (res.status != 200) {
+    sales::log::warn("GET /orders/{} answered {}", order_id, res.status);
+    throw order_service_unavailable();
+  }
+  auto order = parse_order(res.body);
+  if (!order) {
+    sales::log::error("GET /orders/{} answered 200 with a body that is not an order", order_id);
+    throw order_service_unavailable();
+  }
+  return order;
+}
+
+}  // namespace shipping

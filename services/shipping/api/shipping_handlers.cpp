@@ -1,0 +1,164 @@
+#include "api/shipping_handlers.hpp"
+
+#include <charconv>
+
+#include "sales/events/envelope.hpp"
+#include "sales/http/render.hpp"
+#include "sales/json/read.hpp"
+#include "sales/json/writer.hpp"
+
+namespace shipping {
+
+namespace http = sales::http;
+using sales::Problem;
+using sales::ProblemError;
+
+namespace {
+constexpr std::size_t kMaxStatusLength = 32;
+const std::string kStatusMessage = "must be one of " + std::string(kStatusNames);
+
+void optional_field(sales::json::Writer& w, std::string_view key, const std::optional<std::string>& v) {
+  w.key(key);
+  if (v) w.value(*v);
+  else w.null();
+}
+
+void write_fields(sales::json::Writer& w, const Shipment& s) {
+  w.field("id", s.id).field("order_id", s.order_id).field("status", to_string(s.status));
+  optional_field(w, "address", s.address);
+  w.field("order_paid", s.order_paid).field("created_at", s.created_at).field("updated_at", s.updated_at);
+  optional_field(w, "shipped_at", s.shipped_at);
+  optional_field(w, "delivered_at", s.delivered_at);
+}
+
+void write(sales::json::Writer& w, const Shipment& s) {
+  w.begin_object();
+  write_fields(w, s);
+  w.end_object();
+}
+
+std::string shipment_name(std::int64_t id) { return "Shipment " + std::to_string(id); }
+Problem not_found(std::int64_t id) { return Problem::not_found(shipment_name(id) + " does not exist."); }
+
+std::optional<std::int64_t> positive_integer(std::string_view s) {
+  std::int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size() || n < 1) return std::nullopt;
+  return n;
+}
+
+// The trace of the request, for the events its transaction enqueues.
+sales::events::TraceContext trace_of(const http::Request& req) {
+  return {std::string(req.headers.get("traceparent").value_or("")), std::string(req.request_id())};
+}
+}  // namespace
+
+std::int64_t decode_new_shipment(std::string_view body) {
+  auto obj = sales::json::parse_object(body);
+  sales::json::FieldReader in(obj);
+  in.allow_only({"order_id"});
+  auto order_id = in.id("order_id", true);
+  in.finish();
+  return *order_id;
+}
+
+ShipmentStatus decode_status_update(std::string_view body) {
+  auto obj = sales::json::parse_object(body);
+  sales::json::FieldReader in(obj);
+  in.allow_only({"status"});
+  auto text = in.string("status", true, kMaxStatusLength, 1);
+  std::optional<ShipmentStatus> status;
+  if (text) {
+    status = parse_status(*text);
+    if (!status) in.error("status", kStatusMessage);
+  }
+  in.finish();
+  return *status;
+}
+
+ShipmentFilter decode_filter(const http::Request& req) {
+  ShipmentFilter f;
+  std::vector<sales::FieldError> errors;
+  if (auto v = req.query_param("order_id")) {
+    f.order_id = positive_integer(*v);
+    if (!f.order_id) errors.push_back({"order_id", "must be a positive integer"});
+  }
+  if (auto v = req.query_param("status")) {
+    f.status = parse_status(*v);
+    if (!f.status) errors.push_back({"status", kStatusMessage});
+  }
+  if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid filter.", std::move(errors)));
+  return f;
+}
+
+std::string render(const Shipment& s) {
+  sales::json::Writer w;
+  write(w, s);
+  return w.take();
+}
+
+std::string render(const Shipment& s, const std::vector<HistoryEntry>& history) {
+  sales::json::Writer w;
+  w.begin_object();
+  write_fields(w, s);
+  w.key("history").begin_array();
+  for (const auto& h : history) {
+    w.begin_object().field("status", to_string(h.status)).field("reason", h.reason).field("at", h.at).end_object();
+  }
+  w.end_array().end_object();
+  return w.take();
+}
+
+std::optional<Problem> update_problem(const UpdateResult& result, ShipmentStatus to) {
+  const auto& s = result.shipment;
+  switch (result.verdict) {
+    case UpdateVerdict::Apply: return std::nullopt;
+    case UpdateVerdict::NotPaid:
+      return Problem::conflict(shipment_name(s.id) + " cannot be shipped yet: order " + std::to_string(s.order_id) +
+                               " is not paid yet.");
+    case UpdateVerdict::NotAllowed: break;
+  }
+  return Problem::conflict(shipment_name(s.id) + " is " + std::string(to_string(result.from)) + ": " +
+                           std::string(to_string(result.from)) + " → " + std::string(to_string(to)) +
+                           " is not allowed (only PENDING → SHIPPED once the order is paid, and SHIPPED → DELIVERED).");
+}
+
+void register_routes(http::Router& router, ShipmentStore& store, OrderClient& orders) {
+  // The seed's call: the order's one shipment, made now only when it has none.
+  router.post("/shipping", [&store, &orders](http::Request& req, const http::PathParams&) {
+    auto order_id = decode_new_shipment(req.body);
+    if (auto existing = store.find_by_order(order_id)) return http::ok(render(*existing));
+    auto order = orders.fetch(order_id, req);
+    if (!order) {
+      throw ProblemError(Problem::unprocessable("Order " + std::to_string(order_id) + " does not exist.",
+                                                {{"order_id", "refers to no order"}}));
+    }
+    auto initial = initial_state(order->status);
+    auto made = store.create_for_order(
+        {order_id, initial.status, order->shipping_address, initial.order_paid, "POST /shipping"});
+    if (!made.created) return http::ok(render(made.shipment));
+    return http::created(render(made.shipment), "/shipping/" + std::to_string(made.shipment.id));
+  });
+  router.get("/shipping", [&store](http::Request& req, const http::PathParams&) {
+    auto page = http::page_from(req);
+    auto result = store.list(decode_filter(req), page);
+    return http::ok(http::list_body(result.items, result.total, page, write));
+  });
+  router.get("/shipping/{id}", [&store](http::Request&, const http::PathParams& params) {
+    auto id = params.id("id");
+    auto s = store.find(id);
+    if (!s) throw ProblemError(not_found(id));
+    return http::ok(render(*s, store.history(id)));
+  });
+  router.put("/shipping/{id}", [&store](http::Request& req, const http::PathParams& params) {
+    auto id = params.id("id");
+    auto to = decode_status_update(req.body);
+    sales::events::TraceScope trace(trace_of(req));  // the event carries this request's trace
+    auto result = store.update_status(id, to);
+    if (!result) throw ProblemError(not_found(id));
+    if (auto problem = update_problem(*result, to)) throw ProblemError(*problem);
+    return http::ok(render(result->shipment));
+  });
+}
+
+}  // namespace shipping

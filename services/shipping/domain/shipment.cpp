@@ -1,0 +1,57 @@
+#include "domain/shipment.hpp"
+
+namespace shipping {
+
+std::string_view to_string(ShipmentStatus s) {
+  switch (s) {
+    case ShipmentStatus::Pending: return "PENDING";
+    case ShipmentStatus::Shipped: return "SHIPPED";
+    case ShipmentStatus::Delivered: return "DELIVERED";
+    case ShipmentStatus::Cancelled: return "CANCELLED";
+  }
+  return "UNKNOWN";
+}
+
+std::optional<ShipmentStatus> parse_status(std::string_view s) {
+  for (auto status : kAllStatuses) {
+    if (to_string(status) == s) return status;
+  }
+  return std::nullopt;
+}
+
+UpdateVerdict decide_update(ShipmentStatus from, ShipmentStatus to, bool order_paid) {
+  using enum ShipmentStatus;
+  if (from == Pending && to == Shipped) return order_paid ? UpdateVerdict::Apply : UpdateVerdict::NotPaid;
+  if (from == Shipped && to == Delivered) return UpdateVerdict::Apply;
+  return UpdateVerdict::NotAllowed;
+}
+
+std::optional<std::string_view> event_for(ShipmentStatus to) {
+  switch (to) {
+    case ShipmentStatus::Shipped: return "shipment.shipped";
+    case ShipmentStatus::Delivered: return "shipment.delivered";
+    default: return std::nullopt;
+  }
+}
+
+CancelVerdict decide_cancel(ShipmentStatus current) {
+  switch (current) {
+    case ShipmentStatus::Pending: return CancelVerdict::Cancel;
+    case ShipmentStatus::Cancelled: return CancelVerdict::AlreadyCancelled;
+    case ShipmentStatus::Shipped:
+    case ShipmentStatus::Delivered: return CancelVerdict::TooLate;
+  }
+  return CancelVerdict::TooLate;
+}
+
+InitialState initial_state(std::string_view order_status) {
+  // Final orders never ship (a REFUNDED order has given its money back).
+  if (order_status == "CANCELLED" || order_status == "REJECTED" || order_status == "REFUNDED") {
+    return {ShipmentStatus::Cancelled, false};
+  }
+  // SHIPPED/DELIVERED cannot happen without a shipment; if they do, the order was paid.
+  bool paid = order_status == "PAID" || order_status == "SHIPPED" || order_status == "DELIVERED";
+  return {ShipmentStatus::Pending, paid};
+}
+
+}  // namespace shipping

@@ -1,0 +1,68 @@
+#include "events/order_events.hpp"
+
+#include <stdexcept>
+
+#include "sales/log/log.hpp"
+#include "sales/metrics/metrics.hpp"
+#include "store/shipment_store.hpp"
+
+namespace shipping {
+
+namespace events = sales::events;
+using sales::pg::Transaction;
+
+std::int64_t order_id_of(const boost::json::object& data) {
+  const auto* v = data.if_contains("order_id");
+  if (v && v->is_int64() && v->as_int64() > 0) return v->as_int64();
+  throw events::PoisonEvent("data.order_id must be a positive integer");
+}
+
+std::optional<std::string> optional_string(const boost::json::object& data, const char* name) {
+  const auto* v = data.if_contains(name);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!v->is_string()) throw events::PoisonEvent(std::string("data.") + name + " must be a string or null");
+  return std::string(v->as_string());
+}
+
+namespace {
+void on_created(Transaction& tx, const events::Envelope& e) {
+  auto order_id = order_id_of(e.data);
+  NewShipment s{order_id, ShipmentStatus::Pending, optional_string(e.data, "shipping_address"), false, e.type};
+  if (!insert_if_absent(tx, s)) {
+    // Made by POST /shipping, or a cancel's tombstone that must stay cancelled.
+    sales::log::info("order {} already has a shipment; {} changes nothing", order_id, e.type);
+  }
+}
+
+void on_ended(Transaction& tx, const events::Envelope& e) {
+  auto order_id = order_id_of(e.data);
+  auto reason = optional_string(e.data, "reason");
+  auto result = cancel_for_order(tx, order_id, reason ? e.type + ": " + *reason : e.type);
+  if (result.effect != CancelEffect::TooLate) return;
+  // The goods are on their way: the order service refunds instead (DESIGN §4.7).
+  std::string status(to_string(result.status));
+  sales::log::warn("{} for order {} left shipment {} {}", e.type, order_id, result.shipment_id, status);
+  sales::metrics::global()
+      .counter("sales_shipping_late_cancels_total", "Order cancels or rejections that found the shipment shipped",
+               {{"event", e.type}, {"status", status}})
+      .inc();
+}
+
+void on_paid(Transaction& tx, const events::Envelope& e) {
+  auto order_id = order_id_of(e.data);
+  if (!mark_paid(tx, order_id)) {
+    // order.created overtaken (a retry, or competing consumers): the consumer retries later.
+    throw std::runtime_error("order " + std::to_string(order_id) + " has no shipment yet; order.created is in flight");
+  }
+}
+}  // namespace
+
+events::Dispatcher order_dispatcher() {
+  return events::Dispatcher{}
+      .on("order.created", on_created)
+      .on("order.rejected", on_ended)
+      .on("order.cancelled", on_ended)
+      .on("order.paid", on_paid);
+}
+
+}  // namespace shipping
