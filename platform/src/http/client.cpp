@@ -65,16 +65,17 @@ struct Client::Impl {
     beast::error_code ec;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(opts.body_limit);
+    parser.skip(req.method() == bhttp::verb::head);
     c.loop.restart();
     if (fresh) {
-      tcp::endpoint ep(asio::ip::make_address(endpoint.host == "localhost" ? "127.0.0.1" : endpoint.host, ec),
-                       endpoint.port);
+      tcp::resolver resolver(c.loop);
+      auto results = resolver.resolve(endpoint.host, std::to_string(endpoint.port), ec);
       if (ec) {
         failure = ec;
         return true;
       }
       c.stream.expires_after(opts.timeout);
-      c.stream.async_connect(ep, [&](beast::error_code e) { ec = e; });
+      c.stream.async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
       c.loop.run();
       if (ec) {
         failure = ec;

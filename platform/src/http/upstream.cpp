@@ -38,7 +38,8 @@ bool hop_by_hop(std::string_view name) {
 struct UpstreamPool::Impl {
   asio::any_io_executor executor;
   Endpoint endpoint;
-  tcp::endpoint address;
+  // Resolved on first use and again after a failed connect (containers move).
+  std::vector<tcp::endpoint> addresses;
   std::size_t max_idle;
   std::size_t body_limit;
   std::string host_header;
@@ -48,8 +49,6 @@ struct UpstreamPool::Impl {
 UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, std::size_t max_idle, std::size_t body_limit)
     : impl_(std::make_unique<Impl>()) {
   impl_->executor = executor;
-  impl_->address = tcp::endpoint(asio::ip::make_address(endpoint.host == "localhost" ? "127.0.0.1" : endpoint.host),
-                                 endpoint.port);
   impl_->host_header = endpoint.host + ":" + std::to_string(endpoint.port);
   impl_->endpoint = std::move(endpoint);
   impl_->max_idle = max_idle;
@@ -87,7 +86,14 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     if (remaining <= std::chrono::steady_clock::duration::zero()) throw UpstreamError(UpstreamFailure::Timeout, "deadline passed");
     conn->stream.expires_after(remaining);
     if (fresh) {
-      auto [ec] = co_await conn->stream.async_connect(impl_->address, kTuple);
+      if (impl_->addresses.empty()) {
+        tcp::resolver resolver(impl_->executor);
+        auto [rec0, results] = co_await resolver.async_resolve(impl_->endpoint.host, std::to_string(impl_->endpoint.port), kTuple);
+        if (rec0) throw UpstreamError(UpstreamFailure::Connect, "resolve " + impl_->endpoint.host + ": " + rec0.message());
+        for (const auto& r : results) impl_->addresses.push_back(r.endpoint());
+      }
+      auto [ec, ep] = co_await conn->stream.async_connect(impl_->addresses, kTuple);
+      if (ec) impl_->addresses.clear();
       if (ec == beast::error::timeout) throw UpstreamError(UpstreamFailure::Timeout, "connect timed out");
       if (ec) throw UpstreamError(UpstreamFailure::Connect, "connect: " + ec.message());
       conn->stream.socket().set_option(tcp::no_delay(true), ec);
@@ -95,6 +101,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     auto [wec, wn] = co_await bhttp::async_write(conn->stream, out, kTuple);
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(impl_->body_limit);
+    parser.skip(req.method == "HEAD");  // a HEAD answer has headers only
     beast::error_code rec = wec;
     if (!wec) std::tie(rec, wn) = co_await bhttp::async_read(conn->stream, conn->buffer, parser, kTuple);
     if (rec) {

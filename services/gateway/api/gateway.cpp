@@ -61,7 +61,7 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   http::Headers limit_headers;
   if (auto refused = rate_limit(req, limit_headers)) co_return std::move(*refused);
   auto& upstream = *upstreams_[static_cast<std::size_t>(*target)];
-  req.route = "/" + std::string(path.substr(1, path.find('/', 1) == std::string_view::npos ? path.size() : path.find('/', 1) - 1));
+  req.route = "/" + std::string(name_of(*target));  // a bounded metrics label
   http::Response r = co_await proxy(req, upstream);
   for (const auto& [k, v] : limit_headers.fields()) r.headers.set(k, v);
   co_return r;
@@ -83,7 +83,9 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   thread_local res::RetryRng rng{std::random_device{}()};
   auto executor = co_await asio::this_coro::executor;
   auto& pool = upstream.pool(executor);
-  auto per_attempt = attempt_timeout(config_);
+  // A request that will not be retried has no use for a share of the deadline: its one
+  // attempt gets all of it (DESIGN §5: the deadline covers all attempts).
+  auto per_attempt = may_retry ? attempt_timeout(config_) : config_.timeout;
 
   std::optional<http::Response> last;  // the last upstream answer, returned when retries end
   Problem failure = Problem::bad_gateway("");
@@ -129,7 +131,6 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     auto decision = config_.retry.next_attempt(retries, Clock::now(), deadline, rng, kMinAttemptTime);
     if (!decision) {
       if (decision.verdict == res::RetryVerdict::PastDeadline && !last) {
-        rejected_deadline_->inc();
         failure = Problem::gateway_timeout("The request did not complete within " +
                                            std::to_string(config_.timeout.count()) + " ms.");
       }
@@ -143,6 +144,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     co_await http::sleep_for(decision.delay);
   }
   if (last) co_return std::move(*last);
+  if (failure.status == 504) rejected_deadline_->inc();
   co_return problem(failure);
 }
 

@@ -28,7 +28,7 @@ std::string_view name_of(UpstreamId id) {
 std::optional<UpstreamId> upstream_for(std::string_view path) {
   if (path.empty() || path.front() != '/') return std::nullopt;
   path.remove_prefix(1);
-  std::string_view segment = path.substr(0, path.find('/'));
+  std::string_view segment = path.substr(0, path.find_first_of("/?"));
   for (const auto& p : kPrefixes) {
     if (segment == p.segment) return p.id;
   }

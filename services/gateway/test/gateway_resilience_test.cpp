@@ -170,6 +170,14 @@ TEST_F(GatewayResilience, AnUpstreamWhereNothingListensGives502Problem) {
   EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 4) << "a connection error is retried (3 retries)";
 }
 
+TEST_F(GatewayResilience, UpstreamHostNamesAreResolvedAndAnUnknownNameGives502) {
+  auto port = product.url().substr(product.url().rfind(':'));
+  start({{"PRODUCT_SERVICE_URL", "http://localhost" + port}, {"CUSTOMER_SERVICE_URL", "http://no-such-host.invalid:8003"}});
+  EXPECT_EQ(get(gw, "/products/1").status, 200);
+  auto r = get(gw, "/customers/1");
+  EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
+}
+
 TEST_F(GatewayResilience, AConnectionResetIsRetriedForIdempotentRequestsOnly) {
   ResetServer resets;
   start({{"PRODUCT_SERVICE_URL", resets.url()}, {"GATEWAY_RETRY_MAX", "3"}});
