@@ -149,28 +149,52 @@ std::string number(double v) {
 }  // namespace
 
 std::string Registry::render() const {
-  std::lock_guard lock(mu_);
+  // Callback gauges run outside the lock: one may be slow (a query) without blocking every
+  // metric update, and may itself use the registry.
+  std::vector<std::pair<std::string, std::function<double()>>> pending;
   std::string out;
   out.reserve(8192);
-  for (const auto& [name, f] : families_) {
-    out += "# HELP " + name + " " + f->help + "\n# TYPE " + name + " " + f->type + "\n";
-    for (const auto& s : f->series) {
-      if (s.counter) out += name + label_text(s.labels) + " " + std::to_string(s.counter->value()) + "\n";
-      if (s.gauge) out += name + label_text(s.labels) + " " + number(s.gauge->value()) + "\n";
-      if (s.callback) out += name + label_text(s.labels) + " " + number(s.callback()) + "\n";
-      if (s.histogram) {
-        auto counts = s.histogram->counts();
-        const auto& bounds = s.histogram->bounds();
-        for (std::size_t i = 0; i < bounds.size(); ++i) {
-          out += name + "_bucket" + label_text(s.labels, "le", number(bounds[i])) + " " + std::to_string(counts[i]) + "\n";
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [name, f] : families_) {
+      out += "# HELP " + name + " " + f->help + "\n# TYPE " + name + " " + f->type + "\n";
+      for (const auto& s : f->series) {
+        if (s.counter) out += name + label_text(s.labels) + " " + std::to_string(s.counter->value()) + "\n";
+        if (s.gauge) out += name + label_text(s.labels) + " " + number(s.gauge->value()) + "\n";
+        if (s.callback) {
+          // A marker keeps the family's order; the value is filled in below.
+          out += "\x01" + std::to_string(pending.size()) + "\n";
+          pending.emplace_back(name + label_text(s.labels), s.callback);
         }
-        out += name + "_bucket" + label_text(s.labels, "le", "+Inf") + " " + std::to_string(counts.back()) + "\n";
-        out += name + "_sum" + label_text(s.labels) + " " + number(s.histogram->sum()) + "\n";
-        out += name + "_count" + label_text(s.labels) + " " + std::to_string(counts.back()) + "\n";
+        if (s.histogram) {
+          auto counts = s.histogram->counts();
+          const auto& bounds = s.histogram->bounds();
+          for (std::size_t i = 0; i < bounds.size(); ++i) {
+            out += name + "_bucket" + label_text(s.labels, "le", number(bounds[i])) + " " + std::to_string(counts[i]) + "\n";
+          }
+          out += name + "_bucket" + label_text(s.labels, "le", "+Inf") + " " + std::to_string(counts.back()) + "\n";
+          out += name + "_sum" + label_text(s.labels) + " " + number(s.histogram->sum()) + "\n";
+          out += name + "_count" + label_text(s.labels) + " " + std::to_string(counts.back()) + "\n";
+        }
       }
     }
   }
-  return out;
+  if (pending.empty()) return out;
+  std::string final_text;
+  final_text.reserve(out.size() + pending.size() * 32);
+  std::size_t pos = 0;
+  while (pos < out.size()) {
+    auto end = out.find('\n', pos);
+    std::string_view line(out.data() + pos, end - pos);
+    if (!line.empty() && line.front() == '\x01') {
+      auto& [series, fn] = pending[std::stoul(std::string(line.substr(1)))];
+      final_text += series + " " + number(fn()) + "\n";
+    } else {
+      final_text.append(line).push_back('\n');
+    }
+    pos = end + 1;
+  }
+  return final_text;
 }
 
 Registry& global() {

@@ -60,7 +60,8 @@ class Registry {
   Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
   Histogram& histogram(const std::string& name, const std::string& help, const Labels& labels = {},
                        const std::vector<double>& bounds = latency_buckets());
-  // A gauge computed when scraped (pool sizes, outbox backlog, breaker state).
+  // A gauge computed when scraped (pool sizes, outbox backlog, breaker state); called
+  // without the registry lock held.
   void callback_gauge(const std::string& name, const std::string& help, std::function<double()> fn,
                       const Labels& labels = {});
   [[nodiscard]] std::string render() const;
