@@ -220,8 +220,9 @@ TEST_P(Conventions, WrongMethodIs405WithAllow) {
     auto allow = r.header("Allow");
     for (const auto& m : c.allowed) EXPECT_NE(allow.find(m), std::string::npos) << c.method << " " << c.target << ": Allow: " << allow;
   }
-  // The wrong method changed nothing.
-  EXPECT_EQ(get(item).json, created.json);
+  // The wrong method changed nothing (stock, a read copy for products, is left out).
+  auto now = get(item).json.as_object(), then = created.json.as_object();
+  for (const char* k : {"id", "name", "price", "email", "created_at"}) EXPECT_EQ(now[k], then[k]) << k;
   EXPECT_EQ(res.count(key), 1);
 }
 
