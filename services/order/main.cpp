@@ -1,8 +1,28 @@
-// Order service: owns order data. Its resources arrive with the order saga; until then it
-// serves health and metrics, and every other route answers an honest 404 problem.
+// Order service: orders, their lines and their status; the saga's authority. Wiring only.
+#include "api/order_handlers.hpp"
+#include "api/rest_directory.hpp"
+#include "events/saga_consumer.hpp"
+#include "sales/events/subscriptions.hpp"
 #include "sales/service/app.hpp"
+#include "sales/service/idempotency.hpp"
+#include "sales/service/messaging.hpp"
+#include "store/order_store.hpp"
+#include "store/status_gauges.hpp"
 
 int main() {
-  sales::service::App app({.name = "order", .default_port = 8002});
+  sales::service::App app({.name = "order", .default_port = 8002, .uses_broker = true});
+  sales::http::Client customers(order::upstream_options(app.env(), "CUSTOMER_SERVICE_URL", "http://127.0.0.1:8003"));
+  sales::http::Client products(order::upstream_options(app.env(), "PRODUCT_SERVICE_URL", "http://127.0.0.1:8001"));
+  order::RestDirectory directory(customers, products);
+
+  order::OrderStore store(app.db());
+  auto migrations = sales::generated::migrations();
+  migrations.push_back(sales::service::idempotency_migration());
+  sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kOrderQueue},
+                                      order::saga_dispatcher(store, app.metrics()));
+  order::StatusGauges gauges(store, app.metrics());
+  app.on_database_ready([&gauges] { gauges.start(); });
+
+  order::register_routes(app.router(), {store, directory, app.db()});
   return app.run();
 }

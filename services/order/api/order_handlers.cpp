@@ -1,0 +1,125 @@
+#include "api/order_handlers.hpp"
+
+#include "api/order_json.hpp"
+#include "events/order_events.hpp"
+#include "events/transitions.hpp"
+#include "sales/http/render.hpp"
+#include "sales/log/log.hpp"
+#include "sales/money/money.hpp"
+#include "sales/problem/problem.hpp"
+#include "sales/service/idempotency.hpp"
+
+namespace order {
+
+namespace http = sales::http;
+namespace pg = sales::pg;
+namespace service = sales::service;
+using sales::Problem;
+using sales::ProblemError;
+
+namespace {
+constexpr std::string_view kIdempotencyScope = "orders";
+
+Problem not_found(std::int64_t id) { return Problem::not_found("Order " + std::to_string(id) + " does not exist."); }
+
+std::string location(std::int64_t id) { return "/orders/" + std::to_string(id); }
+
+// A request that fails before its transaction may still repeat one that succeeded (its
+// product deleted since, an owner down now): a repeat gets the first response, as the
+// contract promises. The claim taken here to look is rolled back with the transaction.
+std::optional<http::Response> replay_of(pg::Pool& db, const std::optional<std::string>& key, const http::Request& req) {
+  if (!key) return std::nullopt;
+  pg::Transaction tx(db);
+  return service::claim(tx, kIdempotencyScope, *key, req.body);
+}
+
+PricedOrder checked_references(const NewOrder& wanted, Directory& directory, const http::Request& req) {
+  CallContext context{std::string(req.request_id()), std::string(req.headers.get("traceparent").value_or(""))};
+  Pricing pricing = price_order(wanted, directory, context);
+  if (pricing.order) return std::move(*pricing.order);
+  std::vector<sales::FieldError> errors;
+  std::string detail = "The order refers to what does not exist: ";
+  for (std::size_t i = 0; i < pricing.unknown.size(); ++i) {
+    detail += (i ? "; " : "") + pricing.unknown[i].message;
+    errors.push_back({pricing.unknown[i].field, pricing.unknown[i].message});
+  }
+  throw ProblemError(Problem::unprocessable(detail + ".", std::move(errors)));
+}
+
+http::Response place(const OrderRoutes& d, http::Request& req) {
+  auto key = service::idempotency_key(req);
+  NewOrder wanted = decode_new_order(req.body);
+  PricedOrder priced;
+  std::optional<Problem> failure;
+  try {
+    // The owners are asked before any transaction opens: no row lock waits on the network.
+    priced = checked_references(wanted, d.directory, req);
+  } catch (const ProblemError& e) {
+    failure = e.problem();
+  } catch (const DirectoryUnavailable& e) {
+    failure = Problem::unavailable("The order cannot be checked right now (" + std::string(e.what()) +
+                                   "); nothing was saved. Try again shortly.");
+  }
+  if (failure) {
+    if (auto replay = replay_of(d.db, key, req)) return *replay;
+    throw ProblemError(std::move(*failure));
+  }
+  auto total = order_total(priced.lines);
+  if (!total) {
+    throw ProblemError(Problem::bad_request(
+        "The order's total is too large.",
+        {{"items", "the total must not exceed " + sales::money::format(sales::money::kMaxCents)}}));
+  }
+
+  pg::Transaction tx(d.db);
+  if (key) {
+    if (auto replay = service::claim(tx, kIdempotencyScope, *key, req.body)) return *replay;
+  }
+  Order placed = d.store.insert(tx, priced, *total);
+  publish(tx, placed.id, created_event(placed));
+  auto res = http::created(render(placed, false), location(placed.id));
+  if (key) service::remember(tx, kIdempotencyScope, *key, res);
+  tx.commit();
+  sales::log::info("order {} placed: customer {}, {} lines, total {}", placed.id, placed.customer_id,
+                   placed.items.size(), sales::money::format(placed.total_cents));
+  return res;
+}
+
+http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request& req) {
+  std::string reason = decode_cancel_reason(req.body);
+  pg::Transaction tx(d.db);
+  auto locked = d.store.lock(tx, id);  // until commit: no event handler moves it meanwhile
+  if (!locked) throw ProblemError(not_found(id));
+  if (!can_cancel(locked->status)) {
+    throw ProblemError(Problem::conflict("Order " + std::to_string(id) + " is " + std::string(name(locked->status)) +
+                                         " and can no longer be cancelled; only PENDING, CONFIRMED or PAID orders can."));
+  }
+  Status previous = locked->status;
+  transition(d.store, tx, *locked, Status::Cancelled, reason);
+  auto cancelled = d.store.find(tx, id);
+  tx.commit();
+  sales::log::info("order {} cancelled from {}: {}", id, name(previous), reason);
+  return http::ok(render(*cancelled, true));
+}
+}  // namespace
+
+void register_routes(http::Router& router, OrderRoutes deps) {
+  router.post("/orders", [deps](http::Request& req, const http::PathParams&) { return place(deps, req); });
+  router.get("/orders", [deps](http::Request& req, const http::PathParams&) {
+    auto page = http::page_from(req);
+    auto result = deps.store.list(decode_filter(req), page);
+    return http::ok(http::list_body(result.items, result.total, page,
+                                    [](sales::json::Writer& w, const Order& o) { write(w, o, false); }));
+  });
+  router.get("/orders/{id}", [deps](http::Request&, const http::PathParams& params) {
+    auto id = params.id("id");
+    auto o = deps.store.find(id);
+    if (!o) throw ProblemError(not_found(id));
+    return http::ok(render(*o, true));
+  });
+  router.post("/orders/{id}/cancel", [deps](http::Request& req, const http::PathParams& params) {
+    return cancel(deps, params.id("id"), req);
+  });
+}
+
+}  // namespace order

@@ -1,0 +1,63 @@
+#pragma once
+// Placing an order: the customer and every product are checked with their owners, the
+// products' current prices and the customer's address are snapshotted. The owners are
+// reached through `Directory` (REST in production, a fake in tests).
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/order.hpp"
+
+namespace order {
+
+struct CustomerSnapshot {
+  std::optional<std::string> address;
+};
+
+struct ProductSnapshot {
+  std::int64_t price_cents = 0;
+};
+
+// The owner could not answer (unreachable, timed out, 5xx, a reply we cannot read).
+class DirectoryUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What the calls made for one client request carry along, so they share its trace.
+struct CallContext {
+  std::string request_id;
+  std::string traceparent;  // W3C trace context; empty when the request had none
+};
+
+class Directory {
+ public:
+  virtual ~Directory() = default;
+  // nullopt: no such customer/product. Throws DirectoryUnavailable.
+  virtual std::optional<CustomerSnapshot> customer(std::int64_t id, const CallContext& context) = 0;
+  virtual std::optional<ProductSnapshot> product(std::int64_t id, const CallContext& context) = 0;
+};
+
+struct PricedOrder {
+  std::int64_t customer_id = 0;
+  std::vector<PricedLine> lines;
+  std::optional<std::string> shipping_address;
+};
+
+struct UnknownReference {
+  std::string field;  // "customer_id", "items[2].product_id"
+  std::string message;
+};
+
+struct Pricing {
+  std::optional<PricedOrder> order;        // set when everything referred to exists
+  std::vector<UnknownReference> unknown;  // otherwise: every reference that does not
+};
+
+// Asks the directory about the customer and each product (all of them, so the client
+// learns every bad reference at once). Throws DirectoryUnavailable.
+Pricing price_order(const NewOrder& order, Directory& directory, const CallContext& context);
+
+}  // namespace order

@@ -1,0 +1,139 @@
+#include "events/saga_consumer.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "domain/saga.hpp"
+#include "events/order_events.hpp"
+#include "events/transitions.hpp"
+#include "sales/log/log.hpp"
+
+namespace order {
+
+namespace ev = sales::events;
+namespace pg = sales::pg;
+
+namespace {
+struct Binding {
+  const char* type;
+  SagaEvent event;
+};
+constexpr Binding kBindings[] = {
+    {"inventory.reserved", SagaEvent::StockReserved},   {"inventory.rejected", SagaEvent::StockRejected},
+    {"payment.confirmed", SagaEvent::PaymentConfirmed}, {"payment.refunded", SagaEvent::PaymentRefunded},
+    {"shipment.shipped", SagaEvent::ShipmentShipped},   {"shipment.delivered", SagaEvent::ShipmentDelivered},
+};
+
+std::optional<std::int64_t> optional_id(const boost::json::object& data, std::string_view key) {
+  auto it = data.find(key);
+  if (it == data.end() || it->value().is_null()) return std::nullopt;
+  const auto& v = it->value();
+  if (v.is_int64() && v.as_int64() > 0) return v.as_int64();
+  if (v.is_uint64() && v.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(v.as_uint64());
+  }
+  throw ev::PoisonEvent(std::string(key) + " must be a positive integer");
+}
+
+std::int64_t required_id(const boost::json::object& data, std::string_view key) {
+  auto id = optional_id(data, key);
+  if (!id) throw ev::PoisonEvent(std::string(key) + " is missing");
+  return *id;
+}
+
+std::string numbered(std::string_view what, const std::optional<std::int64_t>& id, std::string_view verb) {
+  std::string out(what);
+  if (id) out += " " + std::to_string(*id);
+  return out + " " + std::string(verb);
+}
+
+// Why the order moved to `to` because of `e`: the text of its history row.
+std::string reason_for(SagaEvent event, Status to, const ev::Envelope& e) {
+  switch (event) {
+    case SagaEvent::StockReserved: return "stock reserved";
+    case SagaEvent::StockRejected: return rejection_reason(e.data);
+    case SagaEvent::PaymentConfirmed: return numbered("payment", optional_id(e.data, "payment_id"), "confirmed");
+    case SagaEvent::PaymentRefunded: return "payment refunded";
+    case SagaEvent::ShipmentShipped:
+    case SagaEvent::ShipmentDelivered: {
+      auto shipment = optional_id(e.data, "shipment_id");
+      if (to == Status::Delivered) return numbered("shipment", shipment, "delivered");
+      bool implied = event == SagaEvent::ShipmentDelivered;
+      return numbered("shipment", shipment, implied ? "shipped (known from its delivery)" : "shipped");
+    }
+  }
+  return e.type;
+}
+
+class SagaHandler {
+ public:
+  SagaHandler(OrderStore& store, sales::metrics::Registry& registry) : store_(store), registry_(registry) {}
+
+  void operator()(pg::Transaction& tx, const ev::Envelope& e, SagaEvent event) const {
+    const std::int64_t order_id = required_id(e.data, "order_id");
+    auto order = store_.lock(tx, order_id);
+    // Order events are published only after the order committed: an unknown id is
+    // nobody's order and never will be.
+    if (!order) throw ev::PoisonEvent("order " + std::to_string(order_id) + " does not exist");
+    auto reaction = react(event, order->status);
+    switch (reaction.kind) {
+      case Reaction::Kind::Ignore:
+        sales::log::info("order {}: {} ({}) does not fit status {}; ignored", order_id, e.type, e.id,
+                         name(order->status));
+        registry_
+            .counter("sales_order_saga_events_ignored_total", "Saga events that did not fit the order's status",
+                     {{"event", e.type}, {"status", std::string(name(order->status))}})
+            .inc();
+        return;
+      case Reaction::Kind::RepublishCancel:
+        sales::log::warn("order {}: {} while {}; announcing the cancel again so the payment is refunded", order_id,
+                         e.type, name(order->status));
+        publish(tx, order_id,
+                cancelled_again_event(order_id, order->status, "payment confirmed after the order was " +
+                                                                   std::string(name(order->status))));
+        return;
+      case Reaction::Kind::Advance:
+        for (Status to : reaction.path) advance(tx, *order, to, reason_for(event, to, e), e);
+        return;
+    }
+  }
+
+ private:
+  void advance(pg::Transaction& tx, LockedOrder& order, Status to, const std::string& reason,
+               const ev::Envelope& e) const {
+    Status from = order.status;
+    transition(store_, tx, order, to, reason, optional_id(e.data, "payment_id"));
+    sales::log::info("order {}: {} -> {} ({}, event {})", order.id, name(from), name(to), reason, e.id);
+  }
+
+  OrderStore& store_;
+  sales::metrics::Registry& registry_;
+};
+}  // namespace
+
+std::string rejection_reason(const boost::json::object& data) {
+  auto it = data.find("reason");
+  if (it != data.end() && it->value().is_string() && !it->value().as_string().empty()) {
+    return std::string(it->value().as_string());
+  }
+  auto number = [&](std::string_view key) -> std::string {
+    auto f = data.find(key);
+    return f != data.end() && f->value().is_number() ? boost::json::serialize(f->value()) : "?";
+  };
+  if (data.contains("product_id")) {
+    return "insufficient stock for product " + number("product_id") + ": requested " + number("requested") +
+           ", available " + number("available");
+  }
+  return "rejected by inventory";
+}
+
+ev::Dispatcher saga_dispatcher(OrderStore& store, sales::metrics::Registry& registry) {
+  ev::Dispatcher d;
+  SagaHandler handler(store, registry);
+  for (const auto& b : kBindings) {
+    SagaEvent event = b.event;
+    d.on(b.type, [handler, event](pg::Transaction& tx, const ev::Envelope& e) { handler(tx, e, event); });
+  }
+  return d;
+}
+
+}  // namespace order

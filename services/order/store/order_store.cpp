@@ -1,0 +1,156 @@
+#include "store/order_store.hpp"
+
+#include <stdexcept>
+
+namespace order {
+
+namespace pg = sales::pg;
+
+namespace {
+#define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define ORDER_COLUMNS \
+  "id, customer_id, status, total_cents, shipping_address, " RFC3339("created_at") ", " RFC3339("updated_at")
+#define ORDER_FILTER "($1::bigint IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)"
+
+constexpr pg::Statement kInsertOrder{"order_insert",
+                                     "INSERT INTO orders (customer_id, status, total_cents, shipping_address) "
+                                     "VALUES ($1, 'PENDING', $2, $3) RETURNING " ORDER_COLUMNS};
+// All lines in one round trip, whatever their number.
+constexpr pg::Statement kInsertItems{
+    "order_items_insert",
+    "INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents) "
+    "SELECT $1, t.ord - 1, t.product_id, t.quantity, t.unit_price "
+    "FROM unnest($2::bigint[], $3::integer[], $4::bigint[]) "
+    "WITH ORDINALITY AS t(product_id, quantity, unit_price, ord)"};
+constexpr pg::Statement kInsertHistory{"order_history_insert",
+                                       "INSERT INTO order_history (order_id, status, reason) VALUES ($1, $2, $3)"};
+constexpr pg::Statement kLock{"order_lock", "SELECT status, total_cents FROM orders WHERE id = $1 FOR UPDATE"};
+// Conditional on the status read under the lock: a lost update cannot happen silently.
+constexpr pg::Statement kMove{"order_move",
+                              "UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2"};
+constexpr pg::Statement kFind{"order_find", "SELECT " ORDER_COLUMNS " FROM orders WHERE id = $1"};
+constexpr pg::Statement kItemsOf{"order_items_of",
+                                 "SELECT order_id, product_id, quantity, unit_price_cents FROM order_items "
+                                 "WHERE order_id = ANY($1::bigint[]) ORDER BY order_id, line_no"};
+constexpr pg::Statement kHistoryOf{"order_history_of",
+                                   "SELECT status, reason, " RFC3339("at") " FROM order_history "
+                                   "WHERE order_id = $1 ORDER BY id"};
+constexpr pg::Statement kList{"order_list",
+                              "SELECT " ORDER_COLUMNS " FROM orders WHERE " ORDER_FILTER
+                              " ORDER BY id LIMIT $3 OFFSET $4"};
+constexpr pg::Statement kCount{"order_count", "SELECT count(*) FROM orders WHERE " ORDER_FILTER};
+constexpr pg::Statement kCountByStatus{"order_count_by_status", "SELECT status, count(*) FROM orders GROUP BY status"};
+#undef ORDER_FILTER
+#undef ORDER_COLUMNS
+#undef RFC3339
+
+Status status_of(const pg::Result& r, int row, int col) {
+  auto s = parse_status(r.text(row, col));
+  if (!s) throw std::logic_error("orders_db holds an unknown status: " + r.str(row, col));  // the CHECK forbids it
+  return *s;
+}
+
+Order order_row(const pg::Result& r, int i) {
+  Order o;
+  o.id = r.int64(i, 0);
+  o.customer_id = r.int64(i, 1);
+  o.status = status_of(r, i, 2);
+  o.total_cents = r.int64(i, 3);
+  o.shipping_address = r.opt_str(i, 4);
+  o.created_at = r.str(i, 5);
+  o.updated_at = r.str(i, 6);
+  return o;
+}
+
+// A PostgreSQL array literal of integers: {1,2,3}.
+template <class Range, class Project>
+std::string int_array(const Range& items, Project project) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(project(item));
+  }
+  return out + "}";
+}
+
+// Fills the lines of `orders` (ordered by id as the list query returns them) in one query.
+void attach_items(pg::Connection& c, std::vector<Order>& orders) {
+  if (orders.empty()) return;
+  auto r = c.exec(kItemsOf, {pg::param(int_array(orders, [](const Order& o) { return o.id; }))});
+  std::size_t at = 0;
+  for (int i = 0; i < r.rows(); ++i) {
+    std::int64_t order_id = r.int64(i, 0);
+    while (at < orders.size() && orders[at].id != order_id) ++at;
+    if (at == orders.size()) break;
+    orders[at].items.push_back({r.int64(i, 1), r.int64(i, 2), r.int64(i, 3)});
+  }
+}
+
+std::optional<Order> load(pg::Connection& c, std::int64_t id) {
+  auto r = c.exec(kFind, {pg::param(id)});
+  if (r.empty()) return std::nullopt;
+  std::vector<Order> one{order_row(r, 0)};
+  attach_items(c, one);
+  auto h = c.exec(kHistoryOf, {pg::param(id)});
+  for (int i = 0; i < h.rows(); ++i) one[0].history.push_back({status_of(h, i, 0), h.str(i, 1), h.str(i, 2)});
+  return std::move(one[0]);
+}
+}  // namespace
+
+Order OrderStore::insert(pg::Transaction& tx, const PricedOrder& o, std::int64_t total_cents) {
+  auto r = tx.exec(kInsertOrder, {pg::param(o.customer_id), pg::param(total_cents), pg::param(o.shipping_address)});
+  Order out = order_row(r, 0);
+  tx.exec(kInsertItems, {pg::param(out.id),
+                         pg::param(int_array(o.lines, [](const PricedLine& l) { return l.product_id; })),
+                         pg::param(int_array(o.lines, [](const PricedLine& l) { return l.quantity; })),
+                         pg::param(int_array(o.lines, [](const PricedLine& l) { return l.unit_price_cents; }))});
+  tx.exec(kInsertHistory, {pg::param(out.id), pg::param(name(Status::Pending)), pg::param("order placed")});
+  out.items = o.lines;
+  return out;
+}
+
+std::optional<LockedOrder> OrderStore::lock(pg::Transaction& tx, std::int64_t id) {
+  auto r = tx.exec(kLock, {pg::param(id)});
+  if (r.empty()) return std::nullopt;
+  return LockedOrder{id, status_of(r, 0, 0), r.int64(0, 1)};
+}
+
+void OrderStore::move(pg::Transaction& tx, LockedOrder& o, Status to, std::string_view reason) {
+  if (!can_transition(o.status, to)) {
+    throw std::logic_error("order " + std::to_string(o.id) + ": " + std::string(name(o.status)) + " -> " +
+                           std::string(name(to)) + " is not in the status graph");
+  }
+  auto r = tx.exec(kMove, {pg::param(o.id), pg::param(name(o.status)), pg::param(name(to))});
+  if (r.affected() != 1) throw std::logic_error("order " + std::to_string(o.id) + " changed under its row lock");
+  tx.exec(kInsertHistory, {pg::param(o.id), pg::param(name(to)), pg::param(reason)});
+  o.status = to;
+}
+
+std::optional<Order> OrderStore::find(std::int64_t id) {
+  auto lease = pool_.acquire();
+  return load(*lease, id);
+}
+
+std::optional<Order> OrderStore::find(pg::Transaction& tx, std::int64_t id) { return load(tx.connection(), id); }
+
+OrderPage OrderStore::list(const OrderFilter& f, const sales::http::Page& page) {
+  std::optional<std::string> status;
+  if (f.status) status = std::string(name(*f.status));
+  OrderPage out;
+  auto lease = pool_.acquire();
+  auto r = lease->exec(kList,
+                       {pg::param(f.customer_id), pg::param(status), pg::param(page.limit), pg::param(page.offset)});
+  for (int i = 0; i < r.rows(); ++i) out.items.push_back(order_row(r, i));
+  attach_items(*lease, out.items);
+  out.total = lease->exec(kCount, {pg::param(f.customer_id), pg::param(status)}).int64(0, 0);
+  return out;
+}
+
+std::map<Status, std::int64_t> OrderStore::count_by_status() {
+  std::map<Status, std::int64_t> out;
+  auto r = pg::exec(pool_, kCountByStatus);
+  for (int i = 0; i < r.rows(); ++i) out[status_of(r, i, 0)] = r.int64(i, 1);
+  return out;
+}
+
+}  // namespace order

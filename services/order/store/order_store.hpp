@@ -1,0 +1,55 @@
+#pragma once
+// Orders, their lines and their history in orders_db. Writes take the caller's
+// transaction, so an order's change, its history row, its outbox event and its
+// Idempotency-Key commit together.
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "domain/order.hpp"
+#include "domain/placement.hpp"
+#include "sales/http/router.hpp"
+#include "sales/pg/pool.hpp"
+
+namespace order {
+
+struct OrderFilter {
+  std::optional<std::int64_t> customer_id;
+  std::optional<Status> status;
+};
+
+struct OrderPage {
+  std::vector<Order> items;  // without history
+  std::int64_t total = 0;
+};
+
+// An order's row, locked (FOR UPDATE) until the transaction ends.
+struct LockedOrder {
+  std::int64_t id = 0;
+  Status status = Status::Pending;
+  std::int64_t total_cents = 0;
+};
+
+class OrderStore {
+ public:
+  explicit OrderStore(sales::pg::Pool& pool) : pool_(pool) {}
+
+  // The order PENDING with its lines and its first history row ("order placed").
+  Order insert(sales::pg::Transaction& tx, const PricedOrder& o, std::int64_t total_cents);
+  std::optional<LockedOrder> lock(sales::pg::Transaction& tx, std::int64_t id);
+  // Moves a locked order along the graph and writes the history row. Throws
+  // std::logic_error for a move the graph forbids or a status that changed under the
+  // lock: both are bugs, never input.
+  // `o.status` becomes `to`.
+  void move(sales::pg::Transaction& tx, LockedOrder& o, Status to, std::string_view reason);
+
+  std::optional<Order> find(std::int64_t id);  // with items and history
+  std::optional<Order> find(sales::pg::Transaction& tx, std::int64_t id);
+  OrderPage list(const OrderFilter& filter, const sales::http::Page& page);
+  std::map<Status, std::int64_t> count_by_status();
+
+ private:
+  sales::pg::Pool& pool_;
+};
+
+}  // namespace order

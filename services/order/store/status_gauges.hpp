@@ -1,0 +1,34 @@
+#pragma once
+// sales_orders{status="..."}: how many orders are in each status. Counted by a background
+// thread every few seconds, so a scrape never waits on the database (the registry calls
+// gauges under its lock) and a busy scraper never adds a COUNT per scrape.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "sales/metrics/metrics.hpp"
+#include "store/order_store.hpp"
+
+namespace order {
+
+class StatusGauges {
+ public:
+  StatusGauges(OrderStore& store, sales::metrics::Registry& registry,
+               std::chrono::milliseconds refresh = std::chrono::seconds(5));
+  ~StatusGauges();  // stops the thread
+  StatusGauges(const StatusGauges&) = delete;
+  StatusGauges& operator=(const StatusGauges&) = delete;
+
+  void start();  // once the schema exists
+  void refresh();  // one count now (the thread's step; public for tests)
+  [[nodiscard]] double value(Status s) const;
+
+ private:
+  OrderStore& store_;
+  std::chrono::milliseconds every_;
+  std::array<std::atomic<double>, kAllStatuses.size()> counts_{};
+  std::jthread thread_;
+};
+
+}  // namespace order

@@ -1,0 +1,126 @@
+#pragma once
+// Tests against the real PostgreSQL: a throwaway schema in sales_test_db with the
+// service's migrations (SALES_TEST_DB_CONNINFO; run through `./sales test`).
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "sales/events/outbox.hpp"
+#include "sales/pg/migrations.hpp"
+#include "sales/service/idempotency.hpp"
+#include "store/order_store.hpp"
+
+namespace order {
+
+namespace pg = sales::pg;
+
+struct PublishedEvent {
+  std::string type;
+  std::string correlation_id;
+  boost::json::object data;
+  std::string payload;  // the envelope as published, for checks of exact number formatting
+};
+
+inline constexpr pg::Statement kTestOutbox{"test_order_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
+inline constexpr pg::Statement kTestClearOutbox{"test_order_clear_outbox", "DELETE FROM outbox"};
+inline constexpr pg::Statement kTestOrderCount{"test_order_count", "SELECT count(*) FROM orders"};
+
+// A schema of its own per test, dropped after it: tests never see each other's rows.
+class TestSchema {
+ public:
+  TestSchema() {
+    const char* base = std::getenv("SALES_TEST_DB_CONNINFO");
+    if (base == nullptr || *base == '\0') return;
+    base_ = base;
+    name_ = "order_test_" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
+    pg::Connection(base_).exec_raw("CREATE SCHEMA " + name_);
+  }
+  ~TestSchema() {
+    if (name_.empty()) return;
+    try {
+      pg::Connection admin(base_);
+      admin.exec_raw("SET client_min_messages = warning");
+      admin.exec_raw("DROP SCHEMA " + name_ + " CASCADE");
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "dropping schema " << name_ << " failed: " << e.what();
+    }
+  }
+  TestSchema(const TestSchema&) = delete;
+  TestSchema& operator=(const TestSchema&) = delete;
+
+  [[nodiscard]] bool ok() const { return !name_.empty(); }
+  [[nodiscard]] std::unique_ptr<pg::Pool> pool(std::size_t size) const {
+    pg::PoolOptions opts;
+    opts.conninfo = base_ + " options='-csearch_path=" + name_ + "'";
+    opts.size = size;
+    return std::make_unique<pg::Pool>(opts);
+  }
+
+ private:
+  std::string base_;
+  std::string name_;
+};
+
+class OrderDbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    schema_ = std::make_unique<TestSchema>();
+    if (!schema_->ok()) GTEST_FAIL() << "SALES_TEST_DB_CONNINFO is not set: run the tests via `./sales test`";
+    pool_ = schema_->pool(8);
+    auto migrations = sales::generated::migrations();
+    migrations.push_back(sales::events::migration());
+    migrations.push_back(sales::service::idempotency_migration());
+    pg::migrate(*pool_, migrations);
+    store_ = std::make_unique<OrderStore>(*pool_);
+  }
+  void TearDown() override {
+    store_.reset();
+    pool_.reset();
+    schema_.reset();
+  }
+
+  // A PENDING order of customer `customer_id` with lines {product, quantity, unit price}.
+  Order place(std::int64_t customer_id = 1, std::vector<PricedLine> lines = {{7, 2, 1999}},
+              std::optional<std::string> address = "1 Main St") {
+    PricedOrder o{customer_id, std::move(lines), std::move(address)};
+    pg::Transaction tx(*pool_);
+    auto placed = store_->insert(tx, o, *order_total(o.lines));
+    tx.commit();
+    return placed;
+  }
+
+  // Every event in the outbox, oldest first; the outbox is emptied.
+  std::vector<PublishedEvent> take_outbox() {
+    auto r = pg::exec(*pool_, kTestOutbox);
+    std::vector<PublishedEvent> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      auto envelope = boost::json::parse(r.text(i, 1)).as_object();
+      out.push_back({r.str(i, 0), std::string(envelope.at("correlation_id").as_string()),
+                     envelope.at("data").as_object(), r.str(i, 1)});
+    }
+    pg::exec(*pool_, kTestClearOutbox);
+    return out;
+  }
+
+  // The one event the outbox holds, of `type` (the test fails otherwise); the outbox is emptied.
+  PublishedEvent sole_event(const std::string& type) {
+    auto out = take_outbox();
+    EXPECT_EQ(out.size(), 1u) << "expected only " << type;
+    if (out.empty()) return {};
+    EXPECT_EQ(out[0].type, type);
+    return out[0];
+  }
+
+  std::int64_t order_count() { return pg::exec(*pool_, kTestOrderCount).int64(0, 0); }
+  Status status_of(std::int64_t id) { return store_->find(id)->status; }
+
+  std::unique_ptr<TestSchema> schema_;
+  std::unique_ptr<pg::Pool> pool_;
+  std::unique_ptr<OrderStore> store_;
+};
+
+}  // namespace order

@@ -1,0 +1,87 @@
+// The store against PostgreSQL: what is written, read back, filtered and moved.
+#include <gtest/gtest.h>
+
+#include "order_db.hpp"
+
+namespace order {
+namespace {
+
+TEST_F(OrderDbTest, InsertKeepsLinesInOrderWithTheFirstHistoryRow) {
+  auto placed = place(3, {{9, 1, 500}, {2, 3, 10}, {5, 1000, 1}}, std::nullopt);
+  EXPECT_GT(placed.id, 0);
+  EXPECT_EQ(placed.status, Status::Pending);
+  EXPECT_EQ(placed.total_cents, 1530);
+  auto found = store_->find(placed.id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->customer_id, 3);
+  EXPECT_FALSE(found->shipping_address);
+  ASSERT_EQ(found->items.size(), 3u);
+  EXPECT_EQ(found->items[0].product_id, 9);
+  EXPECT_EQ(found->items[1].unit_price_cents, 10);
+  EXPECT_EQ(found->items[2].quantity, 1000);
+  ASSERT_EQ(found->history.size(), 1u);
+  EXPECT_EQ(found->history[0].status, Status::Pending);
+  EXPECT_EQ(found->history[0].reason, "order placed");
+  EXPECT_EQ(found->created_at.size(), 27u);  // 2024-05-01T12:00:00.123456Z
+  EXPECT_EQ(found->created_at.back(), 'Z');
+  EXPECT_FALSE(store_->find(placed.id + 1000));
+}
+
+TEST_F(OrderDbTest, MoveWritesHistoryAndRefusesWhatTheGraphForbids) {
+  auto placed = place();
+  pg::Transaction tx(*pool_);
+  auto locked = store_->lock(tx, placed.id);
+  ASSERT_TRUE(locked);
+  EXPECT_EQ(locked->total_cents, 3998);
+  store_->move(tx, *locked, Status::Confirmed, "stock reserved");
+  store_->move(tx, *locked, Status::Paid, "payment 4 confirmed");
+  EXPECT_THROW(store_->move(tx, *locked, Status::Pending, "back"), std::logic_error);
+  tx.commit();
+  auto found = store_->find(placed.id);
+  EXPECT_EQ(found->status, Status::Paid);
+  ASSERT_EQ(found->history.size(), 3u);
+  EXPECT_EQ(found->history[1].reason, "stock reserved");
+  EXPECT_EQ(found->history[2].status, Status::Paid);
+  EXPECT_GE(found->updated_at, found->created_at);
+}
+
+TEST_F(OrderDbTest, ListFiltersPagesAndCarriesItems) {
+  auto a = place(1, {{7, 1, 100}});
+  auto b = place(2, {{8, 2, 200}, {9, 1, 300}});
+  auto c = place(1, {{7, 3, 100}});
+  {
+    pg::Transaction tx(*pool_);
+    auto locked = store_->lock(tx, c.id);
+    store_->move(tx, *locked, Status::Rejected, "insufficient stock");
+    tx.commit();
+  }
+  auto all = store_->list({}, {50, 0});
+  EXPECT_EQ(all.total, 3);
+  ASSERT_EQ(all.items.size(), 3u);
+  EXPECT_EQ(all.items[1].id, b.id);
+  EXPECT_EQ(all.items[1].items.size(), 2u);
+  EXPECT_TRUE(all.items[1].history.empty());
+
+  auto mine = store_->list({.customer_id = 1}, {50, 0});
+  EXPECT_EQ(mine.total, 2);
+  auto pending_of_1 = store_->list({.customer_id = 1, .status = Status::Pending}, {50, 0});
+  ASSERT_EQ(pending_of_1.items.size(), 1u);
+  EXPECT_EQ(pending_of_1.items[0].id, a.id);
+  auto rejected = store_->list({.status = Status::Rejected}, {50, 0});
+  ASSERT_EQ(rejected.items.size(), 1u);
+  EXPECT_EQ(rejected.items[0].items[0].quantity, 3);
+
+  auto second_page = store_->list({}, {1, 1});
+  EXPECT_EQ(second_page.total, 3);
+  ASSERT_EQ(second_page.items.size(), 1u);
+  EXPECT_EQ(second_page.items[0].id, b.id);
+  EXPECT_TRUE(store_->list({}, {50, 10}).items.empty());
+
+  auto counts = store_->count_by_status();
+  EXPECT_EQ(counts[Status::Pending], 2);
+  EXPECT_EQ(counts[Status::Rejected], 1);
+  EXPECT_FALSE(counts.contains(Status::Paid));
+}
+
+}  // namespace
+}  // namespace order

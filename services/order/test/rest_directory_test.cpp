@@ -1,0 +1,117 @@
+// The REST directory against an in-process fake of the customer and product services.
+#include "api/rest_directory.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "sales/http/server.hpp"
+
+namespace order {
+namespace {
+
+namespace http = sales::http;
+
+class FakeOwner {
+ public:
+  FakeOwner() : server_({.port = 0, .threads = 1}, [this](http::Request& req) { return answer(req); }) { server_.start(); }
+  ~FakeOwner() { server_.stop(); }
+
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
+  void reply(int status, std::string body) {
+    std::lock_guard lock(mu_);
+    status_ = status;
+    body_ = std::move(body);
+  }
+  http::Request last() {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+
+ private:
+  http::Response answer(http::Request& req) {
+    std::lock_guard lock(mu_);
+    last_ = req;
+    return http::Response::json(status_, body_);
+  }
+
+  std::mutex mu_;
+  int status_ = 200;
+  std::string body_;
+  http::Request last_;
+  http::Server server_;
+};
+
+struct Fixture {
+  FakeOwner customers_service, products_service;
+  http::Client customers{{.base_url = customers_service.url()}};
+  http::Client products{{.base_url = products_service.url()}};
+  RestDirectory directory{customers, products};
+};
+
+const CallContext kContext{"req-42", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
+
+TEST(RestDirectory, ReadsAddressAndPriceAndForwardsTheTrace) {
+  Fixture f;
+  f.customers_service.reply(200, R"({"id":3,"name":"Ann","address":"1 Main St","contact":null})");
+  f.products_service.reply(200, R"({"id":7,"name":"Lamp","price":19.99,"stock":4})");
+  EXPECT_EQ(f.directory.customer(3, kContext)->address, "1 Main St");
+  EXPECT_EQ(f.directory.product(7, kContext)->price_cents, 1999);
+  auto sent = f.products_service.last();
+  EXPECT_EQ(sent.target, "/products/7");
+  EXPECT_EQ(sent.request_id(), "req-42");
+  EXPECT_EQ(sent.headers.get("traceparent"), kContext.traceparent);
+  EXPECT_EQ(f.customers_service.last().target, "/customers/3");
+}
+
+TEST(RestDirectory, NotFoundMeansUnknown) {
+  Fixture f;
+  f.customers_service.reply(404, R"({"status":404})");
+  f.products_service.reply(404, R"({"status":404})");
+  EXPECT_FALSE(f.directory.customer(3, kContext));
+  EXPECT_FALSE(f.directory.product(7, kContext));
+}
+
+TEST(RestDirectory, ServerErrorsAndGarbageMeanUnavailable) {
+  Fixture f;
+  for (auto [status, body] : std::vector<std::pair<int, std::string>>{
+           {500, "{}"}, {503, "{}"}, {429, "{}"}, {200, "not json"}, {200, R"({"price":"19.99"})"}, {200, "[]"}}) {
+    f.products_service.reply(status, body);
+    EXPECT_THROW(f.directory.product(7, kContext), DirectoryUnavailable) << status << " " << body;
+  }
+  f.customers_service.reply(200, R"({"address":5})");
+  EXPECT_THROW(f.directory.customer(3, kContext), DirectoryUnavailable);
+}
+
+TEST(RestDirectory, UnreachableMeansUnavailable) {
+  std::string url;
+  {
+    FakeOwner gone;
+    url = gone.url();
+  }  // stopped: nothing listens there any more
+  http::Client dead({.base_url = url, .timeout = std::chrono::milliseconds(500)});
+  RestDirectory directory(dead, dead);
+  EXPECT_THROW(directory.customer(1, kContext), DirectoryUnavailable);
+}
+
+TEST(RestDirectory, CustomerWithoutAddress) {
+  EXPECT_FALSE(parse_customer(R"({"id":1,"address":null})").address);
+  EXPECT_FALSE(parse_customer(R"({"id":1})").address);
+}
+
+TEST(UpstreamOptions, InvalidUrlStopsTheServiceFromStarting) {
+  sales::config::Env env(std::map<std::string, std::string>{{"CUSTOMER_SERVICE_URL", "ftp://x"}});
+  auto opts = upstream_options(env, "CUSTOMER_SERVICE_URL", "http://127.0.0.1:8003");
+  EXPECT_EQ(opts.base_url, "http://127.0.0.1:8003");
+  EXPECT_THROW(env.finish(), sales::config::ConfigError);
+  sales::config::Env good(
+      std::map<std::string, std::string>{{"PRODUCT_SERVICE_URL", "http://10.0.0.5:9001"}, {"UPSTREAM_TIMEOUT_MS", "750"}});
+  auto p = upstream_options(good, "PRODUCT_SERVICE_URL", "http://127.0.0.1:8001");
+  EXPECT_EQ(p.base_url, "http://10.0.0.5:9001");
+  EXPECT_EQ(p.timeout, std::chrono::milliseconds(750));
+  EXPECT_NO_THROW(good.finish());
+}
+
+}  // namespace
+}  // namespace order
