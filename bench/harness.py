@@ -32,8 +32,8 @@ ONLY = {s for s in E.get("BENCH_ONLY", "").split(",") if s}
 
 PROFILES = {
     # seconds per run, alternating rounds, micro-benchmark min time, settle timeout
-    "full": {"duration": 10, "rounds": 5, "saga_duration": 10, "saga_rounds": 3, "micro_min": 0.5, "settle": 10},
-    "quick": {"duration": 3, "rounds": 3, "saga_duration": 4, "saga_rounds": 2, "micro_min": 0.1, "settle": 5},
+    "full": {"duration": 10, "rounds": 5, "saga_duration": 10, "saga_rounds": 3, "micro_min": 0.5, "settle": 5},
+    "quick": {"duration": 3, "rounds": 3, "saga_duration": 4, "saga_rounds": 2, "micro_min": 0.1, "settle": 3},
     "smoke": {"duration": 1, "rounds": 1, "saga_duration": 1.5, "saga_rounds": 1, "micro_min": 0.01, "settle": 2},
 }
 P = dict(PROFILES[MODE])
@@ -258,7 +258,7 @@ def parse_wrk(out):
     return None
 
 
-def wrk_run(url, script, args=(), duration=None, connections=None):
+def wrk_run(url, script, args=(), duration=None, connections=None, tail=True):
     duration = duration or P["duration"]
     connections = connections or CONNECTIONS
     cmd = [WRK, f"-t{THREADS}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s",
@@ -267,7 +267,7 @@ def wrk_run(url, script, args=(), duration=None, connections=None):
         cmd += ["--"] + list(args)
     rts = roots()
     env = dict(E, BENCH_LUA_DIR=LUA)
-    proc, cpu = measured(cmd, rts, timeout=duration + 30, env=env)
+    proc, cpu = measured(cmd, rts, timeout=duration + 30, env=env, tail=tail)
     w = parse_wrk(proc.stdout)
     if not w:
         raise RuntimeError(f"wrk gave no result (exit {proc.returncode}): {proc.stderr.strip()[:300]}")
@@ -285,7 +285,7 @@ def rate_run(url, path, rate, duration=None):
     cmd = [os.path.join(BIN, "bench_rate_load"), "--url", url, "--path", path, "--rate", str(round(rate, 1)),
            "--duration", str(duration), "--connections", str(max(CONNECTIONS, 32))]
     rts = roots()
-    proc, cpu = measured(cmd, rts, timeout=duration + 30)
+    proc, cpu = measured(cmd, rts, timeout=duration + 30, tail=False)
     if proc.returncode != 0 or not proc.stdout.strip():
         raise RuntimeError(f"bench_rate_load failed ({proc.returncode}): {proc.stderr.strip()[:300]}")
     r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -433,10 +433,10 @@ def scenario_get_and_pgbench():
     path = f"/products/{pid}"
     variants = []
     if WRK:
-        variants.append(("gateway", lambda: wrk_run(GATEWAY + path, "get.lua")))
-        variants.append(("direct", lambda: wrk_run("http://127.0.0.1:8001" + path, "get.lua")))
+        variants.append(("gateway", lambda: wrk_run(GATEWAY + path, "get.lua", tail=False)))
+        variants.append(("direct", lambda: wrk_run("http://127.0.0.1:8001" + path, "get.lua", tail=False)))
         if NGINX_PORT:
-            variants.append(("nginx", lambda: wrk_run(f"http://127.0.0.1:{NGINX_PORT}" + path, "get.lua")))
+            variants.append(("nginx", lambda: wrk_run(f"http://127.0.0.1:{NGINX_PORT}" + path, "get.lua", tail=False)))
     if PGBENCH and wanted("pgbench"):
         variants.append(("pgbench_select", lambda: pgbench_run("select")))
         variants.append(("pgbench_tpcb", lambda: pgbench_run("tpcb")))
@@ -540,8 +540,20 @@ def scenario_saga():
                                    "errors": {**err1, **err2}}
 
 
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def rss_table(rts, field="VmRSS"):
-    return {n: round(rss_kb(rts[n], field) / 1024, 1) for n in SERVICES if n in rts and rss_kb(rts[n], field)}
+    read = pss_kb if field == "Pss" else (lambda pid: rss_kb(pid, field))
+    return {n: round(read(rts[n]) / 1024, 1) for n in SERVICES if n in rts and read(rts[n])}
 
 
 def uptime_s(pid):
@@ -819,7 +831,10 @@ def markdown():
         out += ["## (f) RSS per service (MB)", "",
                 f"Idle: {rss.get('idle_note', '')}", "",
                 "| | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
-        for k, label in (("idle", "idle"), ("under_load_max", "under load (max sampled)"),
+        for k, label in (("idle", "idle"), ("idle_anon", "idle: anonymous (heap, stacks)"),
+                         ("idle_file", "idle: file-backed (binary, shared libraries)"),
+                         ("idle_pss", "idle PSS (shared pages divided among sharers)"),
+                         ("under_load_max", "under load (max sampled)"),
                          ("after_load", "after load"), ("peak_hwm", "peak (VmHWM)")):
             if k in rss:
                 out.append(f"| {label} | " + " | ".join(fmt(rss[k].get(n)) for n in names) + " |")
@@ -864,7 +879,8 @@ def main():
     except (OSError, ValueError):
         RESULT["startup"] = {}
     up_since = {n: uptime_s(p) for n, p in rts.items() if n in SERVICES}
-    RESULT["rss_mb"] = {"idle": rss_table(rts),
+    RESULT["rss_mb"] = {"idle": rss_table(rts), "idle_anon": rss_table(rts, "RssAnon"),
+                        "idle_file": rss_table(rts, "RssFile"), "idle_pss": rss_table(rts, "Pss"),
                         "idle_note": "at the start of the run, before any load of this run; services up for "
                                      + ", ".join(f"{n} {v:.0f} s" for n, v in up_since.items() if v is not None)}
     if not WRK:

@@ -143,6 +143,10 @@ class Connection {
       if (n <= 0) return false;
       got_bytes = true;
       buf_.append(tmp, static_cast<std::size_t>(n));
+      // Acknowledge at once: a server that writes head and body separately (Nagle on its
+      // side) would otherwise wait for our delayed ACK, adding ~40 ms to the measurement.
+      int one = 1;
+      ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
       return true;
     }
   }
