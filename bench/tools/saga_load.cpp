@@ -10,18 +10,35 @@
 //       --poll-url http://127.0.0.1:8002 --customer 7 --products 1,2,3
 //       [--workers 16] [--duration 10] [--rate 100] [--poll-ms 2] [--timeout-ms 10000]
 //
+// How the tool learns that an order left PENDING (--watch):
+//   amqp (default when BENCH_AMQP_PASSWORD is set): a private, exclusive queue bound to
+//     order.confirmed and order.rejected on the sales.events exchange (DESIGN §4); the
+//     latency ends when the event arrives, after which one GET reads the order's history.
+//     No polling: at saturation the measurement adds almost no load.
+//     Environment: BENCH_AMQP_HOST (127.0.0.1), BENCH_AMQP_PORT (5672), BENCH_AMQP_USER,
+//     BENCH_AMQP_PASSWORD.
+//   poll: as below.
 // Orders are posted through the gateway (as a client would); their status is polled with
 // GET /orders/{id} every poll-ms straight at the order service, so the measurement's own
-// traffic does not pass through (and compete in) the gateway. When the order's history
+// traffic does not pass through (and compete in) the gateway; the interval grows to a tenth
+// of the order's age (at most 20 ms), so a slow saga is not buried under polls. When the order's history
 // carries the CONFIRMED transition's time (RFC 3339 with microseconds), the latency uses it
 // (the server's clock is this machine's clock); the poll-observed latency is reported too
 // and is the conservative number (it adds up to one poll interval plus one GET).
 // Bounded: duration, plus at most timeout-ms for the last orders. One JSON object on stdout.
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -45,13 +62,14 @@ struct Options {
   double rate = 100;
   int poll_ms = 2;
   int timeout_ms = 10000;
+  std::string watch;  // amqp | poll; default: amqp when BENCH_AMQP_PASSWORD is set
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "error: %s\nusage: bench_saga_load --mode closed|open --customer ID --products ID,ID "
                "[--post-url URL] [--poll-url URL] [--workers N] [--duration S] [--rate R] [--poll-ms MS] "
-               "[--timeout-ms MS]\n",
+               "[--timeout-ms MS] [--watch amqp|poll]\n",
                msg);
   std::exit(2);
 }
@@ -82,9 +100,12 @@ Options parse(int argc, char** argv) {
     else if (a == "--rate") o.rate = std::stod(next());
     else if (a == "--poll-ms") o.poll_ms = std::stoi(next());
     else if (a == "--timeout-ms") o.timeout_ms = std::stoi(next());
+    else if (a == "--watch") o.watch = next();
     else usage(("unknown argument " + a).c_str());
   }
   if (o.mode != "closed" && o.mode != "open") usage("--mode is closed or open");
+  if (o.watch.empty()) o.watch = std::getenv("BENCH_AMQP_PASSWORD") ? "amqp" : "poll";
+  if (o.watch != "amqp" && o.watch != "poll") usage("--watch is amqp or poll");
   if (o.customer <= 0 || o.products.empty()) usage("--customer and --products are required");
   if (o.workers < 1 || o.workers > 512) usage("--workers must be in [1, 512]");
   if (o.duration <= 0 || o.duration > 3600) usage("--duration must be in (0, 3600]");
@@ -125,6 +146,16 @@ std::int64_t parse_rfc3339_us(std::string_view s) {
   return us;
 }
 
+// The time of the CONFIRMED entry in an order's history, µs since the epoch, or -1.
+std::int64_t confirmed_at(const boost::json::value& order) {
+  if (!order.is_object()) return -1;
+  if (auto* h = order.as_object().if_contains("history"); h && h->is_array())
+    for (auto& e : h->as_array())
+      if (e.is_object() && e.as_object().contains("status") && e.at("status") == "CONFIRMED")
+        if (auto* at = e.as_object().if_contains("at"); at && at->is_string()) return parse_rfc3339_us(at->as_string());
+  return -1;
+}
+
 enum class Outcome { PostFailed, PostNon2xx, Confirmed, Rejected, OtherStatus, TimedOut };
 
 struct OrderResult {
@@ -134,6 +165,122 @@ struct OrderResult {
   std::int64_t server_confirmed_us = -1;  // the history's CONFIRMED time, if given
   int polls = 0;
 };
+
+// Orders that left PENDING, as told by order.confirmed / order.rejected events.
+class EventWatch {
+ public:
+  struct Seen {
+    bool confirmed;
+    std::int64_t at_us;
+  };
+
+  // Connects, declares an exclusive auto-delete queue and binds it; throws on failure.
+  void start() {
+    auto env = [](const char* k, const char* d) {
+      const char* v = std::getenv(k);
+      return std::string(v && *v ? v : d);
+    };
+    const std::string host = env("BENCH_AMQP_HOST", "127.0.0.1");
+    if (host.rfind("127.", 0) != 0) throw std::runtime_error("BENCH_AMQP_HOST must be loopback");
+    conn_ = amqp_new_connection();
+    amqp_socket_t* sock = amqp_tcp_socket_new(conn_);
+    if (!sock || amqp_socket_open(sock, host.c_str(), std::stoi(env("BENCH_AMQP_PORT", "5672"))) != AMQP_STATUS_OK)
+      throw std::runtime_error("cannot connect to RabbitMQ");
+    check(amqp_login(conn_, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, env("BENCH_AMQP_USER", "sales").c_str(),
+                     env("BENCH_AMQP_PASSWORD", "").c_str()),
+          "login");
+    amqp_channel_open(conn_, 1);
+    check(amqp_get_rpc_reply(conn_), "channel.open");
+    amqp_queue_declare_ok_t* q = amqp_queue_declare(conn_, 1, amqp_empty_bytes, 0, 0, /*exclusive=*/1,
+                                                    /*auto_delete=*/1, amqp_empty_table);
+    check(amqp_get_rpc_reply(conn_), "queue.declare");
+    amqp_bytes_t queue = amqp_bytes_malloc_dup(q->queue);
+    for (const char* key : {"order.confirmed", "order.rejected"}) {
+      amqp_queue_bind(conn_, 1, queue, amqp_cstring_bytes("sales.events"), amqp_cstring_bytes(key), amqp_empty_table);
+      check(amqp_get_rpc_reply(conn_), "queue.bind (does the sales.events exchange exist?)");
+    }
+    amqp_basic_consume(conn_, 1, queue, amqp_empty_bytes, 0, /*no_ack=*/1, 1, amqp_empty_table);
+    check(amqp_get_rpc_reply(conn_), "basic.consume");
+    amqp_bytes_free(queue);
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (conn_) {
+      amqp_channel_close(conn_, 1, AMQP_REPLY_SUCCESS);
+      amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
+      amqp_destroy_connection(conn_);
+      conn_ = nullptr;
+    }
+  }
+
+  // Waits until the order's event arrived (or the deadline, wall µs, passed).
+  std::optional<Seen> wait(std::int64_t id, std::int64_t deadline_us) {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (auto it = seen_.find(id); it != seen_.end()) {
+        Seen s = it->second;
+        seen_.erase(it);
+        return s;
+      }
+      const std::int64_t left = deadline_us - bench::wall_us();
+      if (left <= 0 || failed_) return std::nullopt;
+      cv_.wait_for(lock, std::chrono::microseconds(std::min<std::int64_t>(left, 100'000)));
+    }
+  }
+
+  std::uint64_t events() const { return events_; }
+
+ private:
+  static void check(amqp_rpc_reply_t r, const char* what) {
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) throw std::runtime_error(std::string("RabbitMQ: ") + what + " failed");
+  }
+
+  void run() {
+    while (!stop_) {
+      amqp_envelope_t env;
+      amqp_maybe_release_buffers(conn_);
+      timeval tv{0, 100'000};
+      amqp_rpc_reply_t r = amqp_consume_message(conn_, &env, &tv, 0);
+      if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT) continue;
+        std::fprintf(stderr, "RabbitMQ consumer stopped (reply type %d)\n", static_cast<int>(r.reply_type));
+        std::lock_guard lock(mu_);
+        failed_ = true;
+        cv_.notify_all();
+        return;
+      }
+      const std::int64_t now = bench::wall_us();
+      const std::string key(static_cast<const char*>(env.routing_key.bytes), env.routing_key.len);
+      const std::string_view body(static_cast<const char*>(env.message.body.bytes), env.message.body.len);
+      std::int64_t id = 0;
+      try {
+        auto v = boost::json::parse(body);
+        id = v.at("data").at("order_id").to_number<std::int64_t>();
+      } catch (const std::exception&) {
+      }
+      amqp_destroy_envelope(&env);
+      if (id <= 0) continue;
+      ++events_;
+      std::lock_guard lock(mu_);
+      seen_.emplace(id, Seen{key == "order.confirmed", now});
+      cv_.notify_all();
+    }
+  }
+
+  amqp_connection_state_t conn_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> events_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<std::int64_t, Seen> seen_;
+  bool failed_ = false;
+};
+
+EventWatch* g_watch = nullptr;  // set in --watch amqp
 
 struct Worker {
   Worker(const Options& o, const bench::Url& post, const bench::Url& poll)
@@ -168,25 +315,43 @@ struct Worker {
     }
     const std::string get = bench::make_request("GET", "/orders/" + std::to_string(id), poll_url);
     const std::int64_t deadline = bench::wall_us() + std::int64_t{opts.timeout_ms} * 1000;
+    if (g_watch) {
+      auto seen = g_watch->wait(id, deadline);
+      if (!seen) {
+        r.outcome = Outcome::TimedOut;
+        return r;
+      }
+      r.observed_us = seen->at_us;
+      r.outcome = seen->confirmed ? Outcome::Confirmed : Outcome::Rejected;
+      ++r.polls;  // one GET for the server's CONFIRMED time
+      if (seen->confirmed && poll_conn.exchange(get, resp) && resp.status == 200) {
+        try {
+          r.server_confirmed_us = confirmed_at(boost::json::parse(resp.body));
+        } catch (const std::exception&) {
+        }
+      }
+      return r;
+    }
     for (;;) {
       if (status != "PENDING") break;
       if (bench::wall_us() > deadline) {
         r.outcome = Outcome::TimedOut;
         return r;
       }
-      if (opts.poll_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(opts.poll_ms));
+      // Poll every poll_ms while the order is young, then every tenth of its age (at most
+      // 20 ms): the overshoot stays under ~10 %, and at saturation, where orders wait long,
+      // the polls do not become the load being measured.
+      const std::int64_t age_us = bench::wall_us() - r.start_us;
+      const std::int64_t sleep_us = std::max<std::int64_t>(std::int64_t{opts.poll_ms} * 1000,
+                                                           std::min<std::int64_t>(age_us / 10, 20'000));
+      if (sleep_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
       ++r.polls;
       if (!poll_conn.exchange(get, resp) || resp.status != 200) continue;
       try {
         auto v = boost::json::parse(resp.body);
         status = std::string(v.at("status").as_string());
-        if (status == "CONFIRMED" || status == "PAID" || status == "SHIPPED" || status == "DELIVERED") {
-          if (auto* h = v.as_object().if_contains("history"); h && h->is_array())
-            for (auto& e : h->as_array())
-              if (e.is_object() && e.as_object().contains("status") && e.at("status") == "CONFIRMED")
-                if (auto* at = e.as_object().if_contains("at"); at && at->is_string())
-                  r.server_confirmed_us = parse_rfc3339_us(at->as_string());
-        }
+        if (status == "CONFIRMED" || status == "PAID" || status == "SHIPPED" || status == "DELIVERED")
+          r.server_confirmed_us = confirmed_at(v);
       } catch (const std::exception&) {
         continue;
       }
@@ -225,6 +390,17 @@ int main(int argc, char** argv) {
   const std::uint64_t total = o.mode == "open" ? static_cast<std::uint64_t>(o.rate * o.duration) : UINT64_MAX;
   const std::chrono::nanoseconds interval(static_cast<std::int64_t>(1e9 / o.rate));
 
+  EventWatch watch;
+  if (o.watch == "amqp") {
+    try {
+      watch.start();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+    g_watch = &watch;
+  }
+
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < o.workers; ++i) workers.push_back(std::make_unique<Worker>(o, post, poll));
   std::atomic<std::uint64_t> next{0};
@@ -255,6 +431,7 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
+  watch.stop();
   const double elapsed = static_cast<double>(bench::wall_us() - t0_wall) / 1e6;
 
   std::uint64_t posted = 0, post_failed = 0, post_non2xx = 0, confirmed = 0, rejected = 0, other = 0, timed_out = 0,
@@ -291,14 +468,14 @@ int main(int argc, char** argv) {
                 "\"mode\":\"%s\",\"workers\":%d,\"duration_s\":%.3f,\"elapsed_s\":%.3f,\"target_rate\":%.1f,"
                 "\"posted\":%llu,\"post_errors\":%llu,\"post_non2xx\":%llu,\"confirmed\":%llu,\"rejected\":%llu,"
                 "\"other_status\":%llu,\"timed_out\":%llu,\"confirmed_in_window\":%llu,\"orders_per_s\":%.2f,"
-                "\"polls\":%llu,\"poll_ms\":%d,\"server_timestamps\":%llu,",
+                "\"polls\":%llu,\"poll_ms\":%d,\"server_timestamps\":%llu,\"watch\":\"%s\",",
                 o.mode.c_str(), o.workers, window, elapsed, o.mode == "open" ? o.rate : 0.0,
                 static_cast<unsigned long long>(posted), static_cast<unsigned long long>(post_failed),
                 static_cast<unsigned long long>(post_non2xx), static_cast<unsigned long long>(confirmed),
                 static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(other),
                 static_cast<unsigned long long>(timed_out), static_cast<unsigned long long>(confirmed_in_window),
                 static_cast<double>(confirmed_in_window) / window, static_cast<unsigned long long>(polls), o.poll_ms,
-                static_cast<unsigned long long>(server_times));
+                static_cast<unsigned long long>(server_times), o.watch.c_str());
   out += buf;
   bench::append_latency(out, "observed", std::move(observed_ms));
   out += ",";
