@@ -11,6 +11,12 @@ using sales::ProblemError;
 
 namespace {
 constexpr std::size_t kMaxStatusLength = 64;
+// sales::http::Client retries a dead kept-alive connection once, but on another pooled one:
+// after the order service restarts, one send() can fail on two dead idle connections. So
+// few are kept, and a quick failure is tried again until a fresh connection must be used;
+// a slow one (a timeout) is not, so a hanging order service costs one timeout.
+constexpr std::size_t kMaxIdle = 4;
+constexpr int kAttempts = kMaxIdle / 2 + 1;
 
 ProblemError unavailable(const std::string& why) {
   sales::log::warn("order service unavailable: {}", why);
@@ -49,18 +55,23 @@ OrderClientOptions order_client_options(sales::config::Env& env) {
 }
 
 OrderClient::OrderClient(const OrderClientOptions& opts)
-    : client_({.base_url = opts.base_url, .timeout = opts.timeout}) {}
+    : client_({.base_url = opts.base_url, .max_idle = kMaxIdle, .timeout = opts.timeout}), timeout_(opts.timeout) {}
 
 std::optional<OrderSnapshot> OrderClient::find(std::int64_t order_id, const http::Request& cause) {
   http::Headers headers;
   headers.set("Accept", "application/json");
   headers.set("X-Request-Id", std::string(cause.request_id()));
   if (auto tp = cause.headers.get("traceparent")) headers.set("traceparent", std::string(*tp));
+  auto started = std::chrono::steady_clock::now();
   http::Response res;
-  try {
-    res = client_.get("/orders/" + std::to_string(order_id), headers);
-  } catch (const http::ClientError& e) {
-    throw unavailable(e.what());
+  for (int attempt = 1;; ++attempt) {
+    try {
+      res = client_.get("/orders/" + std::to_string(order_id), headers);
+      break;
+    } catch (const http::ClientError& e) {
+      bool quick = std::chrono::steady_clock::now() - started < timeout_ / 2;
+      if (attempt >= kAttempts || !quick) throw unavailable(e.what());
+    }
   }
   if (res.status == 404) return std::nullopt;
   if (res.status != 200) {

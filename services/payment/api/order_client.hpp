@@ -30,6 +30,7 @@ class OrderClient {
 
  private:
   sales::http::Client client_;
+  std::chrono::milliseconds timeout_;
 };
 
 }  // namespace payment

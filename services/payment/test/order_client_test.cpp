@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "sales/http/server.hpp"
 #include "sales/problem/problem.hpp"
@@ -17,11 +19,13 @@ namespace http = sales::http;
 
 class FakeOrderService {
  public:
-  FakeOrderService() : server_({.port = 0, .threads = 1}, [this](http::Request& req) { return answer(req); }) {
+  explicit FakeOrderService(std::uint16_t port = 0)
+      : server_({.port = port, .threads = 1}, [this](http::Request& req) { return answer(req); }) {
     server_.start();
   }
   ~FakeOrderService() { server_.stop(); }
 
+  [[nodiscard]] std::uint16_t port() const { return server_.port(); }
   [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
   void reply(int status, std::string body, std::chrono::milliseconds delay = {}) {
     std::lock_guard lock(mu_);
@@ -127,6 +131,24 @@ TEST(OrderClient, ASlowOrderServiceIs503AfterTheTimeout) {
   auto started = std::chrono::steady_clock::now();
   EXPECT_EQ(status_of(client, 7), 503);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+}
+
+// After the order service restarts, every kept-alive connection is dead; a lookup must
+// still succeed (on a new connection) rather than answer 503 until the pool has drained.
+TEST(OrderClient, SurvivesARestartOfTheOrderService) {
+  constexpr const char* kOrder = R"({"status":"CONFIRMED","total":1})";
+  auto fake = std::make_unique<FakeOrderService>();
+  auto port = fake->port();
+  fake->reply(200, kOrder, std::chrono::milliseconds(50));
+  OrderClient client({.base_url = fake->url()});
+  {
+    std::vector<std::jthread> callers;  // concurrent calls leave several idle connections
+    for (int i = 0; i < 6; ++i) callers.emplace_back([&] { EXPECT_TRUE(client.find(1, incoming("r"))); });
+  }
+  fake.reset();
+  FakeOrderService restarted(port);
+  restarted.reply(200, kOrder);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(status_of(client, 1), 0) << "call " << i << " after the restart";
 }
 
 TEST(OrderClient, NonsenseFromTheOrderServiceIs502) {
