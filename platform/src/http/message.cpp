@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "sales/problem/problem.hpp"
+
 namespace sales::http {
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -72,6 +74,31 @@ std::optional<std::string> percent_decode(std::string_view in) {
   return out;
 }
 
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    std::uint32_t cp = len == 1 ? c : c & (0xFF >> (len + 1));
+    for (std::size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    static constexpr std::uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;  // overlong, surrogate
+    i += len;
+  }
+  return true;
+}
+
+std::size_t utf8_length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 std::optional<std::string> Request::query_param(std::string_view name) const {
   std::string_view q = query();
   while (!q.empty()) {
@@ -82,7 +109,13 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
     std::string_view key = pair.substr(0, eq);
     if (key == name) {
       std::string_view value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-      return percent_decode(value);  // a bad escape reads as absent-but-invalid below
+      auto decoded = percent_decode(value);
+      if (!decoded || !valid_utf8(*decoded) || decoded->find('\0') != std::string::npos) {
+        std::string field(name);
+        throw ProblemError(Problem::bad_request("The query parameter '" + field + "' is not valid percent-encoded UTF-8 text.",
+                                                {{field, "must be percent-encoded UTF-8 text without NUL"}}));
+      }
+      return decoded;
     }
   }
   return std::nullopt;

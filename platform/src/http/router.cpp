@@ -101,6 +101,15 @@ Response Router::dispatch(Request& req) const {
   throw ProblemError(Problem::not_found("No resource at " + std::string(req.path()) + "."));
 }
 
+std::optional<std::string> text_param(const Request& req, std::string_view name, std::size_t max_chars) {
+  auto v = req.query_param(name);
+  if (v && utf8_length(*v) > max_chars) {
+    std::string field(name);
+    throw ProblemError(Problem::bad_request("Invalid filter.", {{field, "must be at most " + std::to_string(max_chars) + " characters"}}));
+  }
+  return v;
+}
+
 Page page_from(const Request& req) {
   Page p;
   std::vector<FieldError> errors;

@@ -128,6 +128,14 @@ struct Server::Impl {
     } catch (const pg::Unavailable& e) {
       log::warn("database unavailable: {}", e.what());
       problem = Problem::unavailable("The service's database is not reachable right now; try again shortly.");
+    } catch (const pg::Error& e) {
+      if (!e.connection_lost()) {
+        log::error("unhandled database error on {} {}: {}", req.method, req.target, e.what());
+        problem = Problem::internal();
+      } else {
+        log::warn("database connection lost: {}", e.what());
+        problem = Problem::unavailable("The service lost its database connection; try again shortly.");
+      }
     } catch (const std::exception& e) {
       log::error("unhandled error on {} {}: {}", req.method, req.target, e.what());
       problem = Problem::internal();
@@ -137,9 +145,10 @@ struct Server::Impl {
     co_return res;
   }
 
-  asio::awaitable<void> write_problem_and_close(beast::tcp_stream& stream, const Problem& p) {
+  asio::awaitable<void> write_problem_and_close(beast::tcp_stream& stream, const Problem& p,
+                                               std::string_view request_id = {}) {
     Request dummy;
-    dummy.headers.set("X-Request-Id", make_request_id());
+    dummy.headers.set("X-Request-Id", acceptable_request_id(request_id) ? std::string(request_id) : make_request_id());
     Response res = to_response(p);
     finalize_response(dummy, res);
     auto out = to_beast(std::move(res), false);
@@ -184,8 +193,10 @@ struct Server::Impl {
         std::tie(hec, hn) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       }
       if (hec == bhttp::error::body_limit) {
+        // The header was read: answer with the client's request id.
+        std::string id(parser.get()["X-Request-Id"]);
         co_await write_problem_and_close(stream, Problem::payload_too_large(
-            "The request body is larger than the limit of " + std::to_string(opts.body_limit) + " bytes."));
+            "The request body is larger than the limit of " + std::to_string(opts.body_limit) + " bytes."), id);
         co_return;
       }
       if (hec == bhttp::error::header_limit) {

@@ -1,29 +1,83 @@
 #include "sales/json/read.hpp"
 
-#include <boost/json/parse.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse_options.hpp>
+#include <boost/json/value_stack.hpp>
+#include <cmath>
 
+#include "sales/http/message.hpp"
 #include "sales/money/money.hpp"
 
 namespace sales::json {
+
+namespace {
+// Decimal places a number literal really has ("19.990" has 2, "1e-3" has 3), from its text:
+// a double cannot tell 19.999999999999999 from 20.
+int decimals_of(std::string_view literal) {
+  auto e = literal.find_first_of("eE");
+  std::string_view mantissa = literal.substr(0, e);
+  long exponent = e == std::string_view::npos ? 0 : std::strtol(std::string(literal.substr(e + 1)).c_str(), nullptr, 10);
+  auto dot = mantissa.find('.');
+  std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : mantissa.substr(dot + 1);
+  while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
+  long places = static_cast<long>(fraction.size()) - exponent;
+  return places < 0 ? 0 : static_cast<int>(std::min(places, 1000L));
+}
+
+// Boost.JSON's own handler, but a number with more than two decimals becomes NaN. No field
+// of this API takes such a number: money has two decimals and counts are integers, so NaN
+// reaches a field reader as "not a valid amount" instead of a silently rounded one.
+struct MoneyAwareHandler {
+  static constexpr std::size_t max_object_size = boost::json::object::max_size();
+  static constexpr std::size_t max_array_size = boost::json::array::max_size();
+  static constexpr std::size_t max_key_size = boost::json::string::max_size();
+  static constexpr std::size_t max_string_size = boost::json::string::max_size();
+  boost::json::value_stack st;
+  std::string number;  // the parts of a number split across buffers
+
+  MoneyAwareHandler() { st.reset(); }
+  bool on_document_begin(boost::json::error_code&) { return true; }
+  bool on_document_end(boost::json::error_code&) { return true; }
+  bool on_object_begin(boost::json::error_code&) { return true; }
+  bool on_object_end(std::size_t n, boost::json::error_code&) { st.push_object(n); return true; }
+  bool on_array_begin(boost::json::error_code&) { return true; }
+  bool on_array_end(std::size_t n, boost::json::error_code&) { st.push_array(n); return true; }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::json::error_code&) { st.push_chars(s); return true; }
+  bool on_key(boost::json::string_view s, std::size_t, boost::json::error_code&) { st.push_key(s); return true; }
+  bool on_string_part(boost::json::string_view s, std::size_t, boost::json::error_code&) { st.push_chars(s); return true; }
+  bool on_string(boost::json::string_view s, std::size_t, boost::json::error_code&) { st.push_string(s); return true; }
+  bool on_number_part(boost::json::string_view s, boost::json::error_code&) { number.append(s.data(), s.size()); return true; }
+  bool on_int64(std::int64_t i, boost::json::string_view, boost::json::error_code&) { number.clear(); st.push_int64(i); return true; }
+  bool on_uint64(std::uint64_t u, boost::json::string_view, boost::json::error_code&) { number.clear(); st.push_uint64(u); return true; }
+  bool on_double(double d, boost::json::string_view s, boost::json::error_code&) {
+    number.append(s.data(), s.size());
+    st.push_double(decimals_of(number) > 2 ? std::nan("") : d);
+    number.clear();
+    return true;
+  }
+  bool on_bool(bool b, boost::json::error_code&) { st.push_bool(b); return true; }
+  bool on_null(boost::json::error_code&) { st.push_null(); return true; }
+  bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
+};
+}  // namespace
 
 boost::json::object parse_object(std::string_view body) {
   if (body.empty()) throw ProblemError(Problem::bad_request("The request body is empty; a JSON object is required."));
   boost::json::parse_options opts;
   opts.max_depth = 16;  // our documents are shallow; deep nesting is an attack, not data
+  boost::json::basic_parser<MoneyAwareHandler> parser(opts);
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(body, ec, {}, opts);
+  std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
+  if (!ec && used < body.size()) ec = boost::json::error::extra_data;
   if (ec) throw ProblemError(Problem::bad_request("The request body is not valid JSON: " + ec.message() + "."));
+  boost::json::value v = parser.handler().st.release();
   if (!v.is_object()) throw ProblemError(Problem::bad_request("The request body must be a JSON object."));
   return std::move(v.as_object());
 }
 
 namespace {
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
+using sales::http::utf8_length;
 
 const char* type_name(const boost::json::value& v) {
   switch (v.kind()) {
@@ -86,7 +140,8 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
   if (v.is_int64()) {
     n = v.as_int64();
   } else if (v.is_uint64()) {
-    n = INT64_MAX;  // beyond any bound we accept
+    error(std::string(name), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return std::nullopt;  // above int64: beyond any bound we accept
   } else {
     error(std::string(name), v.is_double() ? "must be a whole number" : std::string("must be an integer, not ") + type_name(v));
     return std::nullopt;

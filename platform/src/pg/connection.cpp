@@ -67,7 +67,7 @@ std::string conninfo(const std::string& host, int port, const std::string& db, c
   long secs = std::max<long>(1, static_cast<long>((connect_timeout.count() + 999) / 1000));
   return "host=" + quote(host) + " port=" + std::to_string(port) + " dbname=" + quote(db) + " user=" + quote(user) +
          " password=" + quote(password) + " connect_timeout=" + std::to_string(secs) +
-         " application_name=sales keepalives=1 keepalives_idle=30";
+         " application_name=sales keepalives=1 keepalives_idle=30 options='-c client_min_messages=warning'";
 }
 
 namespace {

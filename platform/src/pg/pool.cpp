@@ -2,10 +2,24 @@
 
 #include <libpq-fe.h>
 
+#include <random>
+#include <thread>
+
 namespace sales::pg {
 
-Lease::~Lease() {
+Lease::~Lease() { reset(); }
+
+void Lease::reset() {
   if (pool_ && conn_) pool_->release(std::move(conn_));
+}
+
+Lease& Lease::operator=(Lease&& other) noexcept {
+  if (this != &other) {
+    reset();
+    pool_ = other.pool_;
+    conn_ = std::move(other.conn_);
+  }
+  return *this;
 }
 
 Pool::Pool(PoolOptions opts) : opts_(std::move(opts)) {}
@@ -49,8 +63,19 @@ void Pool::release(std::unique_ptr<Connection> c) {
     idle_.push_back(std::move(c));
   } else {
     --open_;
+    if (!c->healthy()) {
+      // The server went away (restart, failover): the idle ones are as dead as this one.
+      open_ -= idle_.size();
+      idle_.clear();
+    }
   }
-  cv_.notify_one();
+  cv_.notify_all();
+}
+
+void retry_pause(int attempt) {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  int cap_ms = 5 << std::min(attempt - 1, 6);
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(1, cap_ms)(rng)));
 }
 
 std::size_t Pool::idle() const {
@@ -73,7 +98,17 @@ const char* begin_sql(Isolation iso) {
 }
 }  // namespace
 
-Transaction::Transaction(Pool& pool, Isolation iso) : lease_(pool.acquire()) { lease_->exec_raw(begin_sql(iso)); }
+Transaction::Transaction(Pool& pool, Isolation iso) : lease_(pool.acquire()) {
+  try {
+    lease_->exec_raw(begin_sql(iso));
+  } catch (const Error& e) {
+    if (!e.connection_lost()) throw;
+    // An idle connection that died (server restart): nothing ran yet, so a fresh one is safe.
+    lease_.reset();  // first, so the pool drops its other dead idle connections
+    lease_ = pool.acquire();
+    lease_->exec_raw(begin_sql(iso));
+  }
+}
 
 Transaction::~Transaction() {
   if (!done_) {

@@ -71,11 +71,18 @@ TEST(Page, ValidatesBounds) {
   }
 }
 
+TEST(Request, RefusesInvalidUtf8AndNulInParameters) {
+  for (const char* bad : {"/x?q=%FF", "/x?q=%C3%28", "/x?q=%ED%A0%80", "/x?q=%C0%AF", "/x?q=%00", "/x?q=%"}) {
+    EXPECT_THROW(make("GET", bad).query_param("q"), ProblemError) << bad;
+  }
+  EXPECT_EQ(make("GET", "/x?q=%E2%98%83").query_param("q"), "\xE2\x98\x83");
+}
+
 TEST(Request, DecodesQueryParameters) {
   auto req = make("GET", "/x?q=a%20b+c&email=x%40y.z&bad=%zz");
   EXPECT_EQ(req.query_param("q"), "a b c");
   EXPECT_EQ(req.query_param("email"), "x@y.z");
-  EXPECT_EQ(req.query_param("bad"), std::nullopt);
+  EXPECT_THROW(req.query_param("bad"), ProblemError);  // a bad escape is a 400, not "absent"
   EXPECT_EQ(req.query_param("none"), std::nullopt);
 }
 

@@ -65,6 +65,27 @@ TEST(FieldReader, RejectsOverPreciseMoneyAndStringsForNumbers) {
   EXPECT_FALSE(in.ok());
 }
 
+TEST(FieldReader, RefusesMoneyMorePreciseThanADoubleCanTell) {
+  for (const char* body : {R"({"p": 19.999999999999999})", R"({"p": 12345678.999999999})", R"({"p": 1.10000000000000000001})",
+                           R"({"p": 1e-3})", R"({"p": 0.001})"}) {
+    auto obj = parse_object(body);
+    FieldReader in(obj);
+    EXPECT_FALSE(in.money("p", true)) << body;
+  }
+  for (auto [body, cents] : {std::pair{R"({"p": 19.990})", 1999}, {R"({"p": 1.5e1})", 1500}, {R"({"p": 0.10})", 10}}) {
+    auto obj = parse_object(body);
+    FieldReader in(obj);
+    EXPECT_EQ(in.money("p", true), cents) << body;
+  }
+}
+
+TEST(FieldReader, RefusesIntegersBeyondInt64) {
+  auto obj = parse_object(R"({"id": 18446744073709551615})");
+  FieldReader in(obj);
+  EXPECT_FALSE(in.id("id", true));
+  EXPECT_FALSE(in.ok());
+}
+
 TEST(Writer, EscapesAndFormats) {
   Writer w;
   w.begin_object().field("s", "a\"b\\c\n\x01").money_field("m", 1999).field("n", 42).key("z").null();

@@ -89,10 +89,7 @@ void register_routes(http::Router& router, CustomerStore& store) {
   });
   router.get("/customers", [&store](http::Request& req, const http::PathParams&) {
     auto page = http::page_from(req);
-    auto email = req.query_param("email");
-    if (email && email->size() > kMaxEmailLength) {
-      throw ProblemError(Problem::bad_request("Invalid filter.", {{"email", "must be at most 254 characters"}}));
-    }
+    auto email = http::text_param(req, "email", kMaxEmailLength);
     auto result = store.list(email, page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });

@@ -35,6 +35,10 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
   for (auto id : kAllUpstreams) upstreams_[static_cast<std::size_t>(id)] = std::make_unique<Upstream>(id, config_, registry);
   rejected_rate_limit_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "rate_limited"}});
   rejected_deadline_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "deadline"}});
+  // Registered so that other methods get 405 with Allow; GET is answered by handle().
+  own_routes_.get("/health", [](http::Request&, const http::PathParams&) -> http::Response {
+    throw std::logic_error("GET /health is answered by Gateway::handle");
+  });
   own_routes_.get("/gateway/circuit-breakers", [this](http::Request&, const http::PathParams&) { return circuit_breakers(); });
 }
 
@@ -52,7 +56,7 @@ std::optional<http::Response> Gateway::rate_limit(http::Request& req, http::Head
 
 asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   auto path = req.path();
-  if (path == "/health") co_return co_await health();
+  if (path == "/health" && (req.method == "GET" || req.method == "HEAD")) co_return co_await health();
   auto target = upstream_for(path);
   if (!target) {
     // The gateway's own endpoints, or an honest 404 for an unknown prefix.

@@ -69,10 +69,7 @@ void register_routes(http::Router& router, ProductStore& store) {
   });
   router.get("/products", [&store](http::Request& req, const http::PathParams&) {
     auto page = http::page_from(req);
-    auto q = req.query_param("q");
-    if (q && q->size() > kMaxNameLength) {
-      throw ProblemError(Problem::bad_request("Invalid filter.", {{"q", "must be at most 200 characters"}}));
-    }
+    auto q = http::text_param(req, "q", kMaxNameLength);
     auto result = store.list(q, page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });

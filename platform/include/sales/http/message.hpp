@@ -36,7 +36,8 @@ struct Request {
 
   [[nodiscard]] std::string_view path() const;   // target without '?query'
   [[nodiscard]] std::string_view query() const;  // after '?', or empty
-  // First value of a query parameter, percent-decoded; nullopt if absent.
+  // First value of a query parameter, percent-decoded; nullopt if absent; a 400 problem
+  // when it is not valid percent-encoded UTF-8 or holds a NUL.
   [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
   // The request id the server assigned (from X-Request-Id or generated).
   [[nodiscard]] std::string_view request_id() const;
@@ -56,6 +57,8 @@ struct Response {
 
 // Percent-decoding of a query component ('+' means space); nullopt on a bad escape.
 std::optional<std::string> percent_decode(std::string_view in);
+bool valid_utf8(std::string_view s);  // well-formed, no overlongs or surrogates
+std::size_t utf8_length(std::string_view s);  // in code points
 // Lower-case ASCII compare, for header names.
 bool iequals(std::string_view a, std::string_view b);
 

@@ -50,6 +50,9 @@ class Router {
 
 bool is_json_content_type(std::string_view ct);
 
+// A text filter: nullopt when absent; 400 naming the parameter when longer than max_chars.
+std::optional<std::string> text_param(const Request& req, std::string_view name, std::size_t max_chars);
+
 // Pagination per the contract: limit 1..500 (default 50), offset >= 0; 400 otherwise.
 struct Page {
   std::int64_t limit = 50;

@@ -1,7 +1,7 @@
 #pragma once
 // Versioned migrations: each service embeds store/migrations/NNNN_name.sql at build time
 // (cmake/SalesService.cmake) and applies the ones its database has not seen, in order,
-// each in its own transaction, under an advisory lock so replicas never race.
+// all in one transaction (none or all), under an advisory lock so replicas never race.
 #include <cstdint>
 #include <string_view>
 #include <vector>

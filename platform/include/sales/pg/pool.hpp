@@ -108,7 +108,8 @@ class Lease {
   Lease(Pool* pool, std::unique_ptr<Connection> c) : pool_(pool), conn_(std::move(c)) {}
   ~Lease();
   Lease(Lease&&) noexcept = default;
-  Lease& operator=(Lease&&) = delete;
+  Lease& operator=(Lease&& other) noexcept;
+  void reset();  // gives the connection back now
   Connection* operator->() { return conn_.get(); }
   Connection& operator*() { return *conn_; }
 
@@ -162,8 +163,12 @@ Result exec(Pool& pool, const Statement& st, const std::vector<Param>& params = 
 
 // Runs fn(Transaction&) and retries a bounded number of times on serialization failures
 // and deadlocks; fn must commit.
+// Sleeps before retry `attempt` (1, 2, ...): exponential from 5 ms with full jitter, so
+// the loser of a conflict does not collide again with a winner that is still committing.
+void retry_pause(int attempt);
+
 template <class Fn>
-auto with_retry(Pool& pool, Isolation iso, Fn&& fn, int attempts = 5) {
+auto with_retry(Pool& pool, Isolation iso, Fn&& fn, int attempts = 8) {
   for (int i = 1;; ++i) {
     try {
       Transaction tx(pool, iso);
@@ -171,6 +176,7 @@ auto with_retry(Pool& pool, Isolation iso, Fn&& fn, int attempts = 5) {
     } catch (const Error& e) {
       if (!e.serialization_failure() || i >= attempts) throw;
     }
+    retry_pause(i);
   }
 }
 
