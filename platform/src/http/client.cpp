@@ -54,6 +54,10 @@ struct Client::Impl {
     idle.pop_back();
     return c;
   }
+  void drop_idle() {
+    std::lock_guard lock(mu);
+    idle.clear();
+  }
   void give_back(std::unique_ptr<Conn> c) {
     std::lock_guard lock(mu);
     if (idle.size() < opts.max_idle) idle.push_back(std::move(c));
@@ -123,6 +127,9 @@ Response Client::send(Request req) {
   out.body() = std::move(req.body);
   out.prepare_payload();
   for (int attempt = 0; attempt < 2; ++attempt) {
+    // The second attempt follows a stale kept-alive connection: the peer restarted, so
+    // every idle connection is as stale; drop them and open a fresh one.
+    if (attempt == 1) impl_->drop_idle();
     auto conn = impl_->take();
     bool fresh = !conn;
     if (fresh) conn = std::make_unique<Conn>();

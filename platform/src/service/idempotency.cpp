@@ -62,7 +62,7 @@ std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope,
   }
   if (r.text(0, 0) != "t") {
     throw ProblemError(Problem::unprocessable(
-        "This Idempotency-Key was used with a different request body; use a new key for a new request.",
+        "This Idempotency-Key was used with a different request; use a new key for a new request.",
         {{"Idempotency-Key", "was used with a different request"}}));
   }
   http::Response res = http::Response::json(static_cast<int>(r.int64(0, 1)), r.str(0, 2));
@@ -76,6 +76,25 @@ void remember(pg::Transaction& tx, std::string_view scope, std::string_view key,
   if (auto l = response.headers.get("Location")) location = std::string(*l);
   tx.exec(kRemember, {pg::param(scope), pg::param(key), pg::param(static_cast<std::int64_t>(response.status)),
                       pg::param(response.body), pg::param(location)});
+}
+
+http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optional<std::string>& key,
+                        std::string_view fingerprint, const std::function<http::Response(pg::Transaction&)>& work) {
+  pg::Transaction tx(pool);
+  if (key) {
+    if (auto stored = claim(tx, scope, *key, fingerprint)) return *stored;
+  }
+  auto response = work(tx);
+  if (key) remember(tx, scope, *key, response);
+  tx.commit();
+  return response;
+}
+
+std::optional<http::Response> stored_response(pg::Pool& pool, std::string_view scope,
+                                              const std::optional<std::string>& key, std::string_view fingerprint) {
+  if (!key) return std::nullopt;
+  pg::Transaction peek(pool);  // never committed: a new key's claim goes with it
+  return claim(peek, scope, *key, fingerprint);
 }
 
 }  // namespace sales::service

@@ -27,17 +27,10 @@ Problem no_stock(std::int64_t product_id) {
 // request returns the first response and changes nothing again (the gateway retries PUTs).
 template <class Change>
 http::Response change(pg::Pool& pool, const http::Request& req, Change&& apply) {
-  auto key = service::idempotency_key(req);
   const std::string scope = req.method + " " + std::string(req.path());
   try {
-    pg::Transaction tx(pool);
-    if (key) {
-      if (auto replay = service::claim(tx, scope, *key, req.body)) return *replay;
-    }
-    auto response = http::ok(render(apply(tx)));
-    if (key) service::remember(tx, scope, *key, response);
-    tx.commit();
-    return response;
+    return service::run_once(pool, scope, service::idempotency_key(req), req.body,
+                             [&](pg::Transaction& tx) { return http::ok(render(apply(tx))); });
   } catch (const UnknownProduct& e) {
     throw ProblemError(no_stock(e.product_id));
   } catch (const StockRefused& e) {

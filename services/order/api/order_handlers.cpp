@@ -24,15 +24,6 @@ Problem not_found(std::int64_t id) { return Problem::not_found("Order " + std::t
 
 std::string location(std::int64_t id) { return "/orders/" + std::to_string(id); }
 
-// A request that fails before its transaction may still repeat one that succeeded (its
-// product deleted since, an owner down now): a repeat gets the first response, as the
-// contract promises. The claim taken here to look is rolled back with the transaction.
-std::optional<http::Response> replay_of(pg::Pool& db, const std::optional<std::string>& key, const http::Request& req) {
-  if (!key) return std::nullopt;
-  pg::Transaction tx(db);
-  return service::claim(tx, kIdempotencyScope, *key, req.body);
-}
-
 PricedOrder checked_references(const NewOrder& wanted, Directory& directory, const http::Request& req) {
   CallContext context{std::string(req.request_id()), std::string(req.headers.get("traceparent").value_or(""))};
   Pricing pricing = price_order(wanted, directory, context);
@@ -61,7 +52,7 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
                                    "); nothing was saved. Try again shortly.");
   }
   if (failure) {
-    if (auto replay = replay_of(d.db, key, req)) return *replay;
+    if (auto replay = service::stored_response(d.db, kIdempotencyScope, key, req.body)) return *replay;
     throw ProblemError(std::move(*failure));
   }
   auto total = order_total(priced.lines);
@@ -71,18 +62,13 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
         {{"items", "the total must not exceed " + sales::money::format(sales::money::kMaxCents)}}));
   }
 
-  pg::Transaction tx(d.db);
-  if (key) {
-    if (auto replay = service::claim(tx, kIdempotencyScope, *key, req.body)) return *replay;
-  }
-  Order placed = d.store.insert(tx, priced, *total);
-  publish(tx, placed.id, created_event(placed));
-  auto res = http::created(render(placed, false), location(placed.id));
-  if (key) service::remember(tx, kIdempotencyScope, *key, res);
-  tx.commit();
-  sales::log::info("order {} placed: customer {}, {} lines, total {}", placed.id, placed.customer_id,
-                   placed.items.size(), sales::money::format(placed.total_cents));
-  return res;
+  return service::run_once(d.db, kIdempotencyScope, key, req.body, [&](pg::Transaction& tx) {
+    Order placed = d.store.insert(tx, priced, *total);
+    publish(tx, placed.id, created_event(placed));
+    sales::log::info("order {} placed: customer {}, {} lines, total {}", placed.id, placed.customer_id,
+                     placed.items.size(), sales::money::format(placed.total_cents));
+    return http::created(render(placed, false), location(placed.id));
+  });
 }
 
 http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request& req) {

@@ -19,22 +19,12 @@ IdempotentRequest idempotent_request(const sales::http::Request& req, bool with_
 }
 
 std::optional<sales::http::Response> replay(sales::pg::Pool& pool, const IdempotentRequest& req) {
-  if (!req.key) return std::nullopt;
-  // The claim of a new key is rolled back with this transaction (never committed).
-  sales::pg::Transaction peek(pool);
-  return service::claim(peek, kScope, *req.key, req.fingerprint);
+  return service::stored_response(pool, kScope, req.key, req.fingerprint);
 }
 
 sales::http::Response run_once(sales::pg::Pool& pool, const IdempotentRequest& req,
                                const std::function<sales::http::Response(sales::pg::Transaction&)>& work) {
-  sales::pg::Transaction tx(pool);
-  if (req.key) {
-    if (auto stored = service::claim(tx, kScope, *req.key, req.fingerprint)) return *stored;
-  }
-  auto response = work(tx);
-  if (req.key) service::remember(tx, kScope, *req.key, response);
-  tx.commit();
-  return response;
+  return service::run_once(pool, kScope, req.key, req.fingerprint, work);
 }
 
 }  // namespace payment

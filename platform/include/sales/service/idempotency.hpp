@@ -3,6 +3,7 @@
 // key and the same body gets the first response again; the same key with another body is
 // 422. The key is claimed inside the transaction that does the work, so a concurrent
 // repeat waits on the key's row lock and then reads the stored response: one effect.
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,5 +27,15 @@ std::optional<std::string> idempotency_key(const http::Request& req);
 std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope, std::string_view key,
                                     std::string_view request_body);
 void remember(pg::Transaction& tx, std::string_view scope, std::string_view key, const http::Response& response);
+
+// The whole pattern: in one transaction, claim the key (a repeat returns the stored
+// response), run `work`, remember its response, commit. Without a key it just runs `work`.
+http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optional<std::string>& key,
+                        std::string_view fingerprint, const std::function<http::Response(pg::Transaction&)>& work);
+
+// The stored response for a repeated key, looked up without keeping a claim: for a request
+// that fails before its transaction yet may repeat one that succeeded.
+std::optional<http::Response> stored_response(pg::Pool& pool, std::string_view scope,
+                                              const std::optional<std::string>& key, std::string_view fingerprint);
 
 }  // namespace sales::service
