@@ -239,6 +239,11 @@ def measured(cmd, rts, timeout, env=None, tail=True):
     loadgen_us = (after.loadgen - before.loadgen) * 1e6
     ours_load = sum(max(0, end_load.groups.get(k, 0) - before.groups.get(k, 0)) for k in before.groups) / CLK
     foreign = max(0.0, (end_load.busy - before.busy) / CLK - ours_load - (end_load.loadgen - before.loadgen))
+    now = roots()
+    restarted = sorted(k for k in set(rts) | set(now) if rts.get(k) != now.get(k))
+    if restarted:
+        log(f"warning: {', '.join(restarted)} started or stopped during this run: its numbers are disturbed")
+        DISTURBED.append(restarted)
     cpu = {"wall_s": round(wall, 3), "machine_busy_pct": round(busy, 1),
            "foreign_cpu_pct": round(foreign / max(wall, 1e-9) / NCPU * 100, 1),
            "groups_us": groups_us, "loadgen_us": loadgen_us}
@@ -259,9 +264,15 @@ def parse_wrk(out):
     return None
 
 
+WRK_RUNS = [0]
+
+
 def wrk_run(url, script, args=(), duration=None, connections=None, tail=True):
     duration = duration or P["duration"]
     connections = connections or CONNECTIONS
+    # The scripts' first argument makes names and e-mails unique: unique per invocation too.
+    WRK_RUNS[0] += 1
+    args = [f"{args[0]}-{WRK_RUNS[0]}"] + list(args[1:]) if args else args
     cmd = [WRK, f"-t{THREADS}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s",
            "-s", os.path.join(LUA, script), url]
     if args:
@@ -347,6 +358,7 @@ def saga_run(mode, customer, products, rate=None, duration=None):
 
 
 RSS_MAX = {}
+DISTURBED = []  # runs during which one of our processes was restarted (by someone else)
 
 
 def rss_sample(rts):
@@ -912,6 +924,10 @@ def main():
     RESULT["rss_mb"]["after_load"] = rss_table(rts)
     RESULT["rss_mb"]["under_load_max"] = {n: round(kb / 1024, 1) for n, kb in RSS_MAX.items()}
     RESULT["rss_mb"]["peak_hwm"] = rss_table(rts, "VmHWM")
+    if DISTURBED:
+        RESULT["failed"]["disturbed"] = (f"{len(DISTURBED)} run(s) saw a process start or stop mid-run "
+                                         f"({', '.join(sorted({n for d in DISTURBED for n in d}))}): "
+                                         "someone restarted the system; rerun on a quiet machine")
     targets()
 
     base = os.path.join(OUT, f"{RUN_ID}-{MODE}")

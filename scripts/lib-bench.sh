@@ -21,7 +21,8 @@ and .md, and bench/results/latest.md.
   --quick            3 rounds of 3 s; no restart, no cold build
   --smoke            1 round of about 1 s per scenario into a temporary directory, results
                      not judged; fails only if a scenario produced no numbers (ctest: bench_smoke)
-  --only LIST        only these scenarios: get,post,mixed,saga,micro,pgbench (comma-separated)
+  --only LIST        only these scenarios: get,post,mixed,saga,micro,pgbench, and up (times
+                     ./sales down + up: restarts the system), build (a cold build)
   --no-restart       do not time ./sales down + up (idle RSS is then taken as found)
   --no-cold-build    do not time a cold build
   --out DIR          write the results there instead of bench/results
@@ -239,8 +240,11 @@ bench_main() {
     esac
     shift
   done
-  [ "$mode" = full ] || { restart=${restart:-no}; cold=${cold:-no}; }
-  [ -n "$only" ] && { restart=${restart:-no}; cold=${cold:-no}; }
+  if [ -n "$only" ]; then # --only up,build: just the start-up / cold-build timings
+    [[ ",$only," == *,up,* ]] || restart=no
+    [[ ",$only," == *,build,* ]] || cold=no
+  fi
+  [ "$mode" = full ] || [ -n "$only" ] || { restart=${restart:-no}; cold=${cold:-no}; }
 
   ensure_state_dirs
   mkdir -p "$BENCH_STATE"
@@ -249,7 +253,8 @@ bench_main() {
     (bench_install) || warn "could not install ${BENCH_PACKAGES[*]}; scenarios that need them are skipped"
   else
     bench_install
-    with_lock build # the load tools and micro_bench are part of the build (bench/CMakeLists.txt)
+    # The load tools and micro_bench are part of the build (bench/CMakeLists.txt).
+    [ "${SALES_SKIP_BUILD:-}" = 1 ] || with_lock build
   fi
   local tool
   for tool in bench_rate_load bench_saga_load; do
@@ -264,7 +269,7 @@ bench_main() {
   if [ "$restart" = no ]; then
     local why="--$mode"
     [ "$mode" != full ] || why="--no-restart"
-    [ -z "$only" ] || why="--only"
+    [ -z "$only" ] || why="--only $only"
     BENCH_STARTUP[up_note]="\"not measured in this run ($why)\""
   else
     bench_time_up
