@@ -862,7 +862,9 @@ def markdown():
             f"- `./sales up` from built binaries (after `./sales down`): "
             f"{fmt(st.get('up_s'), 2) + ' s' if st.get('up_s') is not None else st.get('up_note', 'not measured')}",
             f"- cold build (fresh build dir, no ccache, `cmake --build -j{st.get('cold_build_jobs', 2)}`): "
-            f"{fmt(st.get('cold_build_s'), 1) + ' s' if st.get('cold_build_s') is not None else st.get('cold_build_note', 'not measured')}",
+            f"{fmt(st.get('cold_build_s'), 1) + ' s' if st.get('cold_build_s') is not None else st.get('cold_build_note', 'not measured')}"
+            + (f" (load average before {st['cold_build_loadavg_before']}, after {st['cold_build_loadavg_after']})"
+               if st.get("cold_build_loadavg_after") else ""),
             ""]
     if "micro" in sc:
         out += ["## Micro-benchmarks (Google Benchmark, ns per operation)", "", "| benchmark | real ns | CPU ns |",

@@ -171,6 +171,7 @@ bench_pgbench_prepare() {
 bench_time_cold_build() {
   local dir="$BENCH_STATE/cold-build" t0 t1 jobs=2
   rm -rf "$dir"
+  BENCH_STARTUP[cold_build_loadavg_before]="\"$(cut -d' ' -f1-3 /proc/loadavg)\""
   step "(g) cold build: fresh build directory, no ccache, -j$jobs (takes minutes)"
   t0=$(date +%s.%N)
   if CCACHE_DISABLE=1 cmake -S "$SALES_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$BENCH_STATE/cold-build.log" 2>&1 &&
@@ -178,6 +179,7 @@ bench_time_cold_build() {
     t1=$(date +%s.%N)
     BENCH_STARTUP[cold_build_s]=$(awk "BEGIN{printf \"%.1f\", $t1 - $t0}")
     BENCH_STARTUP[cold_build_jobs]=$jobs
+    BENCH_STARTUP[cold_build_loadavg_after]="\"$(cut -d' ' -f1-3 /proc/loadavg)\""
     info "cold build: ${BENCH_STARTUP[cold_build_s]} s"
   else
     show_log_tail "$BENCH_STATE/cold-build.log" 20
