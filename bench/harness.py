@@ -731,6 +731,12 @@ def targets():
                          limits_text(pgv.get("pgbench_tpcb"), "pgbench TPC-B")],
         "saga_p99": [limits_text(saga.get("half_rate"), "saga at half rate")],
     }
+    if idle:
+        w = max(idle, key=idle.get)
+        why["rss_idle"] = [f"{w}: {idle[w]} MB = anonymous (heap, thread stacks) {rss.get('idle_anon', {}).get(w)} MB"
+                           f" + file-backed (its binary and shared libraries, counted in full by every process that "
+                           f"maps them) {rss.get('idle_file', {}).get(w)} MB; PSS {rss.get('idle_pss', {}).get(w)} MB",
+                           "idle RSS of each service: " + ", ".join(f"{n} {v}" for n, v in idle.items())]
     for k, v in t.items():
         if v.get("met") is False and k in why:
             v["limits"] = [x for x in why[k] if x]
@@ -804,7 +810,7 @@ def markdown():
            "## Targets", "", summary_table(), ""]
     lim = [(v["label"], v["limits"]) for v in R["targets"].values() if v.get("limits")]
     if lim:
-        out += ["What limits the missed targets (CPU per request, from /proc):", ""]
+        out += ["What limits the missed targets (from /proc):", ""]
         for label, ls in lim:
             out.append(f"- {label}:")
             out += [f"  - {x}" for x in ls]
