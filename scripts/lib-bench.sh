@@ -55,7 +55,7 @@ bench_install() {
 
 # ---------------------------------------------------------------- nginx, project-local
 
-BENCH_NGINX_DIR="$BENCH_STATE/nginx"
+BENCH_NGINX_DIR="$BENCH_STATE/nginx.$$" # per run: two benches (e.g. two ./sales test) do not collide
 BENCH_NGINX_PID=''
 
 bench_nginx_conf() { # PORT
@@ -135,7 +135,7 @@ bench_nginx_stop() {
     kill -QUIT "$pid" 2>/dev/null || true
     wait_pid_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$BENCH_NGINX_DIR/master.pid"
+  rm -rf "$BENCH_NGINX_DIR"
 }
 
 # ---------------------------------------------------------------- pgbench's own database
@@ -150,7 +150,7 @@ bench_pgbench_prepare() {
   fi
   local exists branches
   exists=$(psql_super -tA -c "SELECT 1 FROM pg_database WHERE datname = 'bench_db'")
-  [ "$exists" = 1 ] || psql_super -c "CREATE DATABASE bench_db" >/dev/null
+  [ "$exists" = 1 ] || psql_super -c "CREATE DATABASE bench_db" >/dev/null 2>&1 || true # a parallel bench may win
   branches=$(as_pg "$PG_BIN/psql" -X -qtA -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -d bench_db \
     -c "SELECT count(*) FROM pgbench_branches" 2>/dev/null || true)
   if [ "$branches" != "$BENCH_PGBENCH_SCALE" ]; then
@@ -217,6 +217,7 @@ bench_write_startup() { # FILE
 
 bench_cleanup() {
   bench_nginx_stop
+  rm -f "$BENCH_STATE/startup.$$.json"
   if [ -n "${BENCH_TMP_OUT:-}" ] && [ -d "$BENCH_TMP_OUT" ] && [ "${BENCH_KEEP_TMP:-}" != 1 ]; then
     rm -rf "$BENCH_TMP_OUT"
   fi
@@ -297,7 +298,7 @@ bench_main() {
   BENCH_NGINX_NOTE='' BENCH_NGINX_PORT_USED='' BENCH_PGBENCH_NOTE=''
   [[ -z "$only" || ",$only," == *,get,* ]] && bench_nginx_start
   [[ -z "$only" || ",$only," == *,get,* || ",$only," == *,pgbench,* ]] && bench_pgbench_prepare
-  bench_write_startup "$BENCH_STATE/startup.json"
+  bench_write_startup "$BENCH_STATE/startup.$$.json"
 
   step "benchmarking ($mode) → $out"
   local rc=0
@@ -306,7 +307,7 @@ bench_main() {
     BENCH_NGINX_PORT="$BENCH_NGINX_PORT_USED" BENCH_NGINX_PIDFILE="$BENCH_NGINX_DIR/master.pid" \
     BENCH_NGINX_NOTE="$BENCH_NGINX_NOTE" BENCH_PGBENCH_CMD="${BENCH_PGBENCH_CMD:-[]}" \
     BENCH_PGBENCH_NOTE="$BENCH_PGBENCH_NOTE" BENCH_PGBENCH_SCALE="$BENCH_PGBENCH_SCALE" \
-    BENCH_STARTUP_FILE="$BENCH_STATE/startup.json" BENCH_AMQP_PORT="$AMQP_PORT" BENCH_AMQP_USER="$AMQP_USER" \
+    BENCH_STARTUP_FILE="$BENCH_STATE/startup.$$.json" BENCH_AMQP_PORT="$AMQP_PORT" BENCH_AMQP_USER="$AMQP_USER" \
     BENCH_AMQP_PASSWORD="$SECRET_AMQP_PASSWORD" \
     "$python" "$SALES_ROOT/bench/harness.py" || rc=$?
   [ "$rc" -eq 0 ] || BENCH_KEEP_TMP=1
