@@ -720,7 +720,10 @@ def targets():
     st = RESULT.get("startup", {})
     t["up"] = dict(verdict(st.get("up_s"), 10, higher_is_better=False), label="./sales up from built binaries ≤ 10 s")
     t["cold_build"] = dict(verdict(st.get("cold_build_s"), 300, higher_is_better=False),
-                           label="cold build ≤ 5 min on 2 cores")
+                           label="cold build ≤ 5 min on 2 cores (wall time in this run)")
+    if st.get("cold_build_cpu_s"):
+        t["cold_build_idle"] = dict(verdict(round(st["cold_build_cpu_s"] / 2, 1), 300, higher_is_better=False),
+                                    label="cold build ≤ 5 min on 2 idle cores (CPU time ÷ 2)")
     # What limits each missed target.
     why = {
         "gateway_throughput_vs_nginx": [limits_text(gv.get("gateway"), "gateway"), limits_text(gv.get("nginx"), "nginx")],
@@ -784,7 +787,8 @@ def summary_table():
         if val is None:
             meas, verd = "not measured", "–"
         else:
-            unit = {"saga_p99": " ms", "rss_idle": " MB", "rss_load": " MB", "up": " s", "cold_build": " s"}.get(k, "")
+            unit = {"saga_p99": " ms", "rss_idle": " MB", "rss_load": " MB", "up": " s", "cold_build": " s",
+                    "cold_build_idle": " s"}.get(k, "")
             meas = f"{fmt(val, 2 if isinstance(val, float) else 0)}{unit}"
             if v.get("worst"):
                 meas += f" ({v['worst']})"
@@ -869,6 +873,8 @@ def markdown():
             f"{fmt(st.get('up_s'), 2) + ' s' if st.get('up_s') is not None else st.get('up_note', 'not measured')}",
             f"- cold build (fresh build dir, no ccache, `cmake --build -j{st.get('cold_build_jobs', 2)}`): "
             f"{fmt(st.get('cold_build_s'), 1) + ' s' if st.get('cold_build_s') is not None else st.get('cold_build_note', 'not measured')}"
+            + (f"; CPU time {fmt(st['cold_build_cpu_s'], 1)} s, so {fmt(st['cold_build_cpu_s'] / 2, 1)} s on two idle "
+               "cores" if st.get("cold_build_cpu_s") else "")
             + (f" (load average before {st['cold_build_loadavg_before']}, after {st['cold_build_loadavg_after']})"
                if st.get("cold_build_loadavg_after") else ""),
             ""]
