@@ -1,0 +1,161 @@
+// Idempotency-Key on POST /payments and POST /orders (DESIGN §3, as Stripe's): a replay
+// returns the first response (same id) without a second effect; the same key with another
+// body is 422; concurrent repeats produce one resource.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/fixture.hpp"
+
+namespace saga {
+namespace {
+
+class Idempotency : public SagaTest {};
+
+std::string payment_body(std::int64_t order_id, std::int64_t cents) {
+  return R"({"order_id":)" + std::to_string(order_id) + R"(,"amount":)" + money(cents) + "}";
+}
+
+TEST_F(Idempotency, PaymentReplayReturnsTheFirstPayment) {
+  std::int64_t product = create_product(4200, 5);
+  Res order = confirmed_order(customer_, {{product, 1}});
+  ASSERT_TRUE(has_status(order, "CONFIRMED"));
+  std::string key = new_key();
+  Res first = post("/payments", payment_body(order.id(), 4200), {{"Idempotency-Key", key}});
+  ASSERT_EQ(first.status, 201) << first;
+  Res replay = post("/payments", payment_body(order.id(), 4200), {{"Idempotency-Key", key}});
+  EXPECT_EQ(replay.status, 201) << replay;
+  EXPECT_EQ(replay.id(), first.id()) << replay;
+  EXPECT_EQ(replay.str("status"), "PENDING") << replay;
+  EXPECT_EQ(payments_of(order.id()).size(), 1u);
+  // Same key, another body: 422, nothing created.
+  Res other = post("/payments", payment_body(order.id(), 4199), {{"Idempotency-Key", key}});
+  EXPECT_TRUE(is_problem(other, 422)) << "same key with a different body";
+  // The replay still answers the first response after the payment moved on.
+  ASSERT_EQ(put("/payments/" + std::to_string(first.id()) + "/confirm", "").status, 200);
+  Res late = post("/payments", payment_body(order.id(), 4200), {{"Idempotency-Key", key}});
+  EXPECT_EQ(late.status, 201) << late;
+  EXPECT_EQ(late.id(), first.id());
+  // A new key for the same order: a second live payment, 409.
+  EXPECT_TRUE(is_problem(post("/payments", payment_body(order.id(), 4200), {{"Idempotency-Key", new_key()}}), 409));
+  EXPECT_EQ(payments_of(order.id()).size(), 1u);
+  EXPECT_TRUE(has_status(wait_order(order.id(), {"PAID"}), "PAID"));
+}
+
+TEST_F(Idempotency, TenConcurrentPaymentRepeatsMakeOnePayment) {
+  std::int64_t product = create_product(1500, 5);
+  Res order = confirmed_order(customer_, {{product, 2}});
+  ASSERT_TRUE(has_status(order, "CONFIRMED"));
+  std::string key = new_key();
+  std::vector<Res> results(10);
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      results[i] = post("/payments", payment_body(order.id(), 3000), {{"Idempotency-Key", key}});
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  std::set<std::int64_t> ids;
+  int created = 0;
+  for (const auto& r : results) {
+    if (r.status == 201) {
+      ++created;
+      ids.insert(r.id());
+    } else {
+      // A repeat that arrives while the first is in flight may be told so (409), never more.
+      EXPECT_EQ(r.status, 409) << r;
+    }
+  }
+  EXPECT_GE(created, 1);
+  EXPECT_EQ(ids.size(), 1u) << "concurrent repeats answered with different payments";
+  auto ps = payments_of(order.id());
+  EXPECT_EQ(ps.size(), 1u) << "concurrent repeats with one key must make exactly one payment";
+  // And after the dust settles a repeat gets the same payment.
+  Res again = post("/payments", payment_body(order.id(), 3000), {{"Idempotency-Key", key}});
+  EXPECT_EQ(again.status, 201) << again;
+  if (!ids.empty()) {
+    EXPECT_EQ(again.id(), *ids.begin());
+  }
+}
+
+TEST_F(Idempotency, TenConcurrentPaymentsWithDifferentKeysMakeOneLivePayment) {
+  std::int64_t product = create_product(700, 5);
+  Res order = confirmed_order(customer_, {{product, 1}});
+  ASSERT_TRUE(has_status(order, "CONFIRMED"));
+  std::vector<Res> results(10);
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      results[i] = post("/payments", payment_body(order.id(), 700), {{"Idempotency-Key", new_key()}});
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  int created = 0;
+  for (const auto& r : results) {
+    if (r.status == 201) ++created;
+    else EXPECT_TRUE(is_problem(r, 409));
+  }
+  EXPECT_EQ(created, 1) << "exactly one live payment per order, whatever the concurrency";
+  EXPECT_EQ(payments_of(order.id()).size(), 1u);
+}
+
+TEST_F(Idempotency, OrderReplayReturnsTheFirstOrder) {
+  std::int64_t product = create_product(250, 10);
+  std::string key = new_key();
+  Res first = place_order(customer_, {{product, 2}}, key);
+  ASSERT_EQ(first.status, 201) << first;
+  Res replay = place_order(customer_, {{product, 2}}, key);
+  EXPECT_EQ(replay.status, 201) << replay;
+  EXPECT_EQ(replay.id(), first.id());
+  EXPECT_EQ(replay.str("status"), first.str("status")) << "the replay is the first response";
+  Res other = place_order(customer_, {{product, 3}}, key);
+  EXPECT_TRUE(is_problem(other, 422)) << "same key, different body";
+  ASSERT_TRUE(has_status(wait_order(first.id(), {"CONFIRMED"}), "CONFIRMED"));
+  Res late = place_order(customer_, {{product, 2}}, key);
+  EXPECT_EQ(late.id(), first.id());
+  Res list = get("/orders?customer_id=" + std::to_string(customer_));
+  EXPECT_EQ(int_of(list.at("total")), 1) << list;
+  EXPECT_EQ(inventory_stock(product), 8) << "one order, one reservation";
+}
+
+TEST_F(Idempotency, TenConcurrentOrderRepeatsMakeOneOrder) {
+  std::int64_t product = create_product(100, 50);
+  std::string key = new_key();
+  std::vector<Res> results(10);
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 10; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      results[i] = place_order(customer_, {{product, 3}}, key);
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  std::set<std::int64_t> ids;
+  for (const auto& r : results) {
+    if (r.status == 201) ids.insert(r.id());
+    else EXPECT_EQ(r.status, 409) << r;
+  }
+  EXPECT_EQ(ids.size(), 1u);
+  Res list = get("/orders?customer_id=" + std::to_string(customer_));
+  EXPECT_EQ(int_of(list.at("total")), 1) << "concurrent repeats with one key must make exactly one order: " << list;
+  if (!ids.empty()) {
+    ASSERT_TRUE(has_status(wait_order(*ids.begin(), {"CONFIRMED"}), "CONFIRMED"));
+  }
+  EXPECT_EQ(inventory_stock(product), 47);
+}
+
+}  // namespace
+}  // namespace saga

@@ -1,0 +1,384 @@
+#include "support/api.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <ostream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "sales/http/client.hpp"
+#include "sales_test/env.hpp"
+
+namespace saga {
+
+namespace http = sales::http;
+
+namespace {
+
+http::Client& client_for(const std::string& base_url) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<http::Client>> clients;
+  std::lock_guard lock(mu);
+  auto& c = clients[base_url];
+  if (!c) {
+    http::ClientOptions o;
+    o.base_url = base_url;
+    o.max_idle = 64;
+    o.timeout = std::chrono::milliseconds(15000);
+    o.body_limit = 64 << 20;
+    c = std::make_unique<http::Client>(o);
+  }
+  return *c;
+}
+
+const boost::json::value& null_value() {
+  static const boost::json::value v;
+  return v;
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Res send_to(const std::string& base_url, const std::string& method, const std::string& target,
+            const std::string& body, const Headers& extra) {
+  http::Request req;
+  req.method = method;
+  req.target = target;
+  for (const auto& [k, v] : extra) req.headers.add(k, v);
+  if (!body.empty()) req.headers.set("Content-Type", "application/json");
+  req.body = body;
+  Res out;
+  try {
+    http::Response res = client_for(base_url).send(std::move(req));
+    out.status = res.status;
+    out.headers = std::move(res.headers);
+    out.body = std::move(res.body);
+  } catch (const std::exception& e) {
+    out.status = 0;
+    out.error = e.what();
+    return out;
+  }
+  if (!out.body.empty()) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(out.body, ec);
+    if (!ec) out.json = std::move(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Res::header(std::string_view name) const {
+  auto v = headers.get(name);
+  return v ? std::string(*v) : std::string();
+}
+
+const boost::json::value& Res::at(std::string_view key) const { return member(json, key); }
+std::string Res::str(std::string_view key) const { return str_of(at(key)); }
+std::int64_t Res::id() const { return int_of(at("id")); }
+
+std::ostream& operator<<(std::ostream& os, const Res& r) {
+  if (r.status == 0) return os << "no HTTP answer: " << r.error;
+  os << "HTTP " << r.status;
+  std::string_view body = r.body;
+  if (body.size() > 3000) body = body.substr(0, 3000);
+  return os << " " << body << (r.body.size() > 3000 ? "..." : "");
+}
+void PrintTo(const Res& r, std::ostream* os) { *os << r; }
+
+Res request(const std::string& method, const std::string& target, const std::string& body, const Headers& extra) {
+  return send_to(sales_test::gateway_url(), method, target, body, extra);
+}
+Res get(const std::string& target) { return request("GET", target); }
+Res post(const std::string& target, const std::string& json_body, const Headers& extra) {
+  return request("POST", target, json_body, extra);
+}
+Res put(const std::string& target, const std::string& json_body, const Headers& extra) {
+  return request("PUT", target, json_body, extra);
+}
+Res service_get(const std::string& service, const std::string& target) {
+  std::string var = "SALES_" + upper(service) + "_URL";
+  return send_to(sales_test::require_env(var.c_str()), "GET", target, {}, {});
+}
+
+std::int64_t int_of(const boost::json::value& v) {
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64()) return static_cast<std::int64_t>(v.as_uint64());
+  return 0;
+}
+std::int64_t cents_of(const boost::json::value& v) {
+  if (v.is_int64()) return v.as_int64() * 100;
+  if (v.is_uint64()) return static_cast<std::int64_t>(v.as_uint64()) * 100;
+  if (v.is_double()) return static_cast<std::int64_t>(std::llround(v.as_double() * 100.0));
+  return -1;
+}
+std::string str_of(const boost::json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
+const boost::json::value& member(const boost::json::value& v, std::string_view key) {
+  if (!v.is_object()) return null_value();
+  const auto* m = v.as_object().if_contains(key);
+  return m ? *m : null_value();
+}
+
+std::string money(std::int64_t cents) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld.%02lld", static_cast<long long>(cents / 100), static_cast<long long>(cents % 100));
+  return buf;
+}
+std::string unique(std::string_view prefix) { return std::string(prefix) + "-" + sales_test::unique_suffix(); }
+std::string new_key() { return "saga-" + sales_test::unique_suffix() + sales_test::unique_suffix(); }
+
+// ---------------------------------------------------------------- fixtures
+
+namespace {
+// Fixtures ride out a short outage of a service they do not test (another test or an
+// operator may be restarting it): a fresh attempt on no answer, 502, 503 or 504, for up to 20 s.
+Res post_fixture(const std::string& target, const std::function<std::string()>& make_body) {
+  auto deadline = Clock::now() + 20s;
+  for (;;) {
+    Res r = post(target, make_body());
+    bool outage = r.status == 0 || r.status == 502 || r.status == 503 || r.status == 504;
+    if (!outage || Clock::now() >= deadline) return r;
+    std::this_thread::sleep_for(500ms);
+  }
+}
+}  // namespace
+
+std::int64_t create_product(std::int64_t price_cents, std::int64_t stock, bool wait_inventory) {
+  std::string body;
+  Res r = post_fixture("/products", [&] {
+    body = R"({"name":")" + unique("saga product") + R"(","price":)" + money(price_cents) +
+           R"(,"description":"saga test","stock":)" + std::to_string(stock) + "}";
+    return body;
+  });
+  EXPECT_EQ(r.status, 201) << "POST /products " << body << " -> " << r;
+  std::int64_t id = r.id();
+  if (id > 0 && wait_inventory) {
+    auto s = wait_stock(id, stock, 15s);
+    EXPECT_EQ(s, std::optional<std::int64_t>(stock))
+        << "the inventory did not take over product " << id << " (initial stock " << stock << ") within 15 s";
+  }
+  return id;
+}
+
+std::int64_t create_customer(const std::string& address) {
+  Res r = post_fixture("/customers", [&] {
+    boost::json::object o{{"name", "Saga Customer"},
+                          {"address", address},
+                          {"contact", "+1 555 0199"},
+                          {"email", unique("saga") + "@example.com"}};
+    return boost::json::serialize(o);
+  });
+  EXPECT_EQ(r.status, 201) << "POST /customers -> " << r;
+  return r.id();
+}
+
+Res place_order(std::int64_t customer_id, const std::vector<Line>& lines, const std::string& idempotency_key) {
+  boost::json::array items;
+  for (const auto& l : lines) items.push_back(boost::json::object{{"product_id", l.product_id}, {"quantity", l.quantity}});
+  boost::json::object o{{"customer_id", customer_id}, {"items", std::move(items)}};
+  Headers h;
+  if (!idempotency_key.empty()) h.emplace_back("Idempotency-Key", idempotency_key);
+  return post("/orders", boost::json::serialize(o), h);
+}
+
+Res place_single(std::int64_t customer_id, std::int64_t product_id, std::int64_t quantity) {
+  boost::json::object o{{"customer_id", customer_id}, {"product_id", product_id}, {"quantity", quantity}};
+  return post("/orders", boost::json::serialize(o));
+}
+
+// ---------------------------------------------------------------- observing
+
+Res poll(const std::string& target, const std::function<bool(const Res&)>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  auto pause = 20ms;
+  for (;;) {
+    Res r = get(target);
+    if (pred(r) || Clock::now() >= deadline) return r;
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::milliseconds>(pause * 2, 250ms);
+  }
+}
+
+Res wait_order(std::int64_t order_id, std::initializer_list<std::string_view> statuses, std::chrono::milliseconds timeout) {
+  std::vector<std::string> want(statuses.begin(), statuses.end());
+  return poll(
+      "/orders/" + std::to_string(order_id),
+      [&](const Res& r) {
+        return r.status == 200 && std::find(want.begin(), want.end(), r.str("status")) != want.end();
+      },
+      timeout);
+}
+
+std::string order_status(std::int64_t order_id) {
+  Res r = get("/orders/" + std::to_string(order_id));
+  return r.status == 200 ? r.str("status") : std::string();
+}
+
+std::optional<std::int64_t> inventory_stock(std::int64_t product_id) {
+  Res r = get("/inventory/stock/" + std::to_string(product_id));
+  if (r.status != 200 || !r.at("stock").is_number()) return std::nullopt;
+  return int_of(r.at("stock"));
+}
+
+std::optional<std::int64_t> wait_stock(std::int64_t product_id, std::int64_t expected, std::chrono::milliseconds timeout) {
+  Res r = poll(
+      "/inventory/stock/" + std::to_string(product_id),
+      [&](const Res& x) { return x.status == 200 && int_of(x.at("stock")) == expected && x.at("stock").is_number(); },
+      timeout);
+  if (r.status != 200 || !r.at("stock").is_number()) return std::nullopt;
+  return int_of(r.at("stock"));
+}
+
+boost::json::value shipment_of(std::int64_t order_id, std::size_t* count) {
+  Res r = get("/shipping?order_id=" + std::to_string(order_id));
+  if (count) *count = 0;
+  const auto& items = r.at("items");
+  if (r.status != 200 || !items.is_array()) return nullptr;
+  std::size_t n = 0;
+  boost::json::value found;
+  for (const auto& s : items.as_array()) {
+    if (int_of(member(s, "order_id")) == order_id) {
+      ++n;
+      if (found.is_null()) found = s;
+    }
+  }
+  if (count) *count = n;
+  return found;
+}
+
+boost::json::value wait_shipment(std::int64_t order_id, std::string_view status, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    auto s = shipment_of(order_id);
+    if ((!s.is_null() && str_of(member(s, "status")) == status) || Clock::now() >= deadline) return s;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+std::vector<boost::json::value> payments_of(std::int64_t order_id) {
+  Res r = get("/payments?order_id=" + std::to_string(order_id));
+  std::vector<boost::json::value> out;
+  const auto& items = r.at("items");
+  if (r.status != 200 || !items.is_array()) return out;
+  for (const auto& p : items.as_array()) out.push_back(p);
+  return out;
+}
+
+Res wait_payment(std::int64_t payment_id, std::initializer_list<std::string_view> statuses, std::chrono::milliseconds timeout) {
+  std::vector<std::string> want(statuses.begin(), statuses.end());
+  return poll(
+      "/payments/" + std::to_string(payment_id),
+      [&](const Res& r) {
+        return r.status == 200 && std::find(want.begin(), want.end(), r.str("status")) != want.end();
+      },
+      timeout);
+}
+
+std::vector<std::string> history_statuses(const Res& order) {
+  std::vector<std::string> out;
+  const auto& h = order.at("history");
+  if (!h.is_array()) return out;
+  for (const auto& e : h.as_array()) out.push_back(str_of(member(e, "status")));
+  return out;
+}
+
+std::optional<std::string> history_reason(const Res& order, std::string_view status) {
+  const auto& h = order.at("history");
+  if (!h.is_array()) return std::nullopt;
+  std::optional<std::string> out;
+  for (const auto& e : h.as_array()) {
+    if (str_of(member(e, "status")) == status) out = str_of(member(e, "reason"));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- composite steps
+
+Res confirmed_order(std::int64_t customer_id, const std::vector<Line>& lines) {
+  Res placed = place_order(customer_id, lines);
+  EXPECT_EQ(placed.status, 201) << placed;
+  if (placed.status != 201) return placed;
+  Res r = wait_order(placed.id(), {"CONFIRMED", "REJECTED", "CANCELLED"});
+  EXPECT_TRUE(has_status(r, "CONFIRMED"));
+  return r;
+}
+
+std::int64_t pay(std::int64_t order_id, std::int64_t total_cents) {
+  std::string body = R"({"order_id":)" + std::to_string(order_id) + R"(,"amount":)" + money(total_cents) + "}";
+  Res created = post("/payments", body, {{"Idempotency-Key", new_key()}});
+  EXPECT_EQ(created.status, 201) << "POST /payments " << body << " -> " << created;
+  if (created.status != 201) return 0;
+  EXPECT_EQ(created.str("status"), "PENDING") << created;
+  std::int64_t id = created.id();
+  Res confirmed = put("/payments/" + std::to_string(id) + "/confirm", "");
+  EXPECT_EQ(confirmed.status, 200) << "PUT /payments/" << id << "/confirm -> " << confirmed;
+  EXPECT_EQ(confirmed.str("status"), "CONFIRMED") << confirmed;
+  Res order = wait_order(order_id, {"PAID", "CANCELLED"});
+  EXPECT_TRUE(has_status(order, "PAID"));
+  return id;
+}
+
+Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::milliseconds retry_409_for) {
+  auto deadline = Clock::now() + retry_409_for;
+  std::string body = R"({"status":")" + std::string(status) + R"("})";
+  for (;;) {
+    Res r = put("/shipping/" + std::to_string(shipment_id), body);
+    if (r.status != 409 || Clock::now() >= deadline) return r;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+::testing::AssertionResult is_problem(const Res& r, int status) {
+  if (r.status != status) return ::testing::AssertionFailure() << "expected HTTP " << status << ", got " << r;
+  if (r.header("Content-Type").rfind("application/problem+json", 0) != 0) {
+    return ::testing::AssertionFailure() << "expected an application/problem+json body, got Content-Type '"
+                                         << r.header("Content-Type") << "': " << r;
+  }
+  if (int_of(r.at("status")) != status || r.str("title").empty()) {
+    return ::testing::AssertionFailure() << "not a problem document with status " << status << ": " << r;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult has_status(const Res& order, std::string_view status) {
+  if (order.status == 200 || order.status == 201) {
+    if (order.str("status") == status) return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << "expected status " << status << ", got " << order;
+}
+
+double metric_value(const std::string& service, const std::string& name,
+                    const std::vector<std::pair<std::string, std::string>>& labels) {
+  Res r = service_get(service, "/metrics");
+  if (r.status != 200) return -1;
+  double sum = 0;
+  std::istringstream in(r.body);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.rfind(name, 0) != 0) continue;
+    std::size_t after = name.size();
+    if (after < line.size() && line[after] != '{' && line[after] != ' ') continue;  // a longer name
+    bool match = true;
+    for (const auto& [k, v] : labels) {
+      if (line.find(k + "=\"" + v + "\"") == std::string::npos) match = false;
+    }
+    if (!match) continue;
+    auto sp = line.rfind(' ');
+    if (sp == std::string::npos) continue;
+    try {
+      sum += std::stod(line.substr(sp + 1));
+    } catch (...) {
+    }
+  }
+  return sum;
+}
+
+}  // namespace saga
