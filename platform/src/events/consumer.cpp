@@ -200,6 +200,15 @@ void Consumer::handle(const amqp::Delivery& d) {
     metrics_->poison.inc();
     return;
   } catch (const pg::Error& e) {
+    if (e.data_exception()) {
+      // The event's data is bad for the database (an impossible date, a number out of
+      // range): no retry can change that.
+      log::warn("consumer {}: event {} ({}) has data the database refuses, sent to the DLQ: {}", opts_.queue, env.id,
+                env.type, e.what());
+      amqp_.reject(d.delivery_tag, false);
+      metrics_->poison.inc();
+      return;
+    }
     bool infrastructure = e.connection_lost() || dynamic_cast<const pg::Unavailable*>(&e) != nullptr;
     // An empty sqlstate may also be a handler's own misuse: only a failed probe proves the
     // database is gone, so a bug cannot stall the queue in a reconnect loop.

@@ -113,6 +113,7 @@ struct Server::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> in_flight{0};  // requests read and not yet answered
   std::uint16_t bound_port = 0;
 
   Impl(ServerOptions o, AsyncHandler h, metrics::Registry* m, bool per_thread)
@@ -129,12 +130,14 @@ struct Server::Impl {
       log::warn("database unavailable: {}", e.what());
       problem = Problem::unavailable("The service's database is not reachable right now; try again shortly.");
     } catch (const pg::Error& e) {
-      if (!e.connection_lost()) {
+      if (e.transient()) {
+        // Lost connection, statement timeout, lock timeout, serialization failure or
+        // deadlock: nothing was committed, and the same request can succeed shortly.
+        log::warn("transient database error on {} {}: {}", req.method, req.target, e.what());
+        problem = Problem::unavailable("The service's database could not complete the request right now; try again shortly.");
+      } else {
         log::error("unhandled database error on {} {}: {}", req.method, req.target, e.what());
         problem = Problem::internal();
-      } else {
-        log::warn("database connection lost: {}", e.what());
-        problem = Problem::unavailable("The service lost its database connection; try again shortly.");
       }
     } catch (const std::exception& e) {
       log::error("unhandled error on {} {}: {}", req.method, req.target, e.what());
@@ -185,7 +188,9 @@ struct Server::Impl {
       auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
       if (!hec) {
         auto expect = parser.get()[bhttp::field::expect];
-        if (beast::iequals(expect, "100-continue")) {
+        auto declared = parser.content_length();
+        bool fits = !declared || *declared <= opts.body_limit;  // else the read below answers 413
+        if (fits && beast::iequals(expect, "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
         }
@@ -215,6 +220,11 @@ struct Server::Impl {
         co_return;  // closed, reset or timed out: nothing to answer
       }
       auto started = std::chrono::steady_clock::now();
+      ++in_flight;
+      struct InFlight {
+        std::atomic<std::size_t>& n;
+        ~InFlight() { --n; }
+      } answering{in_flight};
       Request req = to_request(parser.release(), remote);
       Response res = co_await invoke(req);
       finalize_response(req, res);
@@ -282,6 +292,18 @@ struct Server::Impl {
   }
 
   void stop() {
+    // Stop accepting, then let the requests in hand finish and be answered (bounded): a
+    // write that committed must reach its client, or the client may send it again.
+    for (std::size_t i = 0; i < acceptors.size(); ++i) {
+      asio::post(*loops[i], [acc = acceptors[i].get()] {
+        beast::error_code ec;
+        acc->close(ec);
+      });
+    }
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (in_flight.load() > 0 && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     for (auto& l : loops) l->stop();
     for (auto& t : threads) {
       if (t.joinable()) t.join();

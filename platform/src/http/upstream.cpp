@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <optional>
 #include <vector>
 
 namespace sales::http {
@@ -28,7 +29,7 @@ constexpr auto kMaxIdle = std::chrono::seconds(20);
 
 bool hop_by_hop(std::string_view name) {
   for (auto h : {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection",
-                 "proxy-authenticate", "proxy-authorization", "trailer", "host", "content-length"}) {
+                 "proxy-authenticate", "proxy-authorization", "trailer", "host", "content-length", "expect"}) {
     if (iequals(name, h)) return true;
   }
   return false;
@@ -99,25 +100,37 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       conn->stream.socket().set_option(tcp::no_delay(true), ec);
     }
     auto [wec, wn] = co_await bhttp::async_write(conn->stream, out, kTuple);
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(impl_->body_limit);
-    parser.skip(req.method == "HEAD");  // a HEAD answer has headers only
+    std::optional<bhttp::response_parser<bhttp::string_body>> parser;
     beast::error_code rec = wec;
-    if (!wec) std::tie(rec, wn) = co_await bhttp::async_read(conn->stream, conn->buffer, parser, kTuple);
+    // Interim answers (1xx but 101) precede the real one: read past them, never return one.
+    for (bool interim = true; interim && !rec;) {
+      parser.emplace();
+      parser->body_limit(impl_->body_limit);
+      parser->skip(req.method == "HEAD");  // a HEAD answer has headers only
+      std::tie(rec, wn) = co_await bhttp::async_read(conn->stream, conn->buffer, *parser, kTuple);
+      auto status = parser->get().result_int();
+      interim = !rec && status >= 100 && status < 200 && status != 101;
+    }
     if (rec) {
-      bool stale = !fresh && attempt == 0 && parser.got_some() == false && rec != beast::error::timeout;
+      // Only a request that never reached a live upstream is sent again: the write failed,
+      // or the reused connection was closed before answering a request that is safe to
+      // repeat. A POST may have been processed by an upstream that then went away.
+      bool repeatable = wec || req.method == "GET" || req.method == "HEAD" || req.method == "PUT" ||
+                        req.method == "DELETE" || req.method == "OPTIONS" || req.headers.get("Idempotency-Key");
+      bool stale = !fresh && attempt == 0 && !parser->got_some() && rec != beast::error::timeout && repeatable;
       if (stale) continue;
       if (rec == beast::error::timeout) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
       throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());
     }
-    auto res = parser.release();
+    auto res = parser->release();
     Response r;
     r.status = static_cast<int>(res.result_int());
     for (const auto& f : res) {
       if (!hop_by_hop(f.name_string())) r.headers.add(std::string(f.name_string()), std::string(f.value()));
     }
     r.body = std::move(res.body());
-    if (res.keep_alive() && impl_->idle.size() < impl_->max_idle) {
+    // Bytes left over after the answer mean the stream is out of step: never reuse it.
+    if (res.keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle) {
       conn->stream.expires_never();
       conn->idle_since = std::chrono::steady_clock::now();
       impl_->idle.push_back(std::move(conn));

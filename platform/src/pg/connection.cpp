@@ -92,6 +92,12 @@ Connection::~Connection() {
   if (conn_) PQfinish(conn_);
 }
 
+void Connection::mark_if_broken(std::string& sqlstate) {
+  if (PQstatus(conn_) == CONNECTION_OK) return;
+  broken_ = true;
+  if (sqlstate.empty()) sqlstate = Error::kNoServer;  // no answer at all: the connection is gone
+}
+
 bool Connection::healthy() const { return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK; }
 
 Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
@@ -100,7 +106,7 @@ Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
     Result prep(PQprepare(conn_, name.c_str(), std::string(st.sql).c_str(), 0, nullptr));
     if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) {
       std::string state = sqlstate_of(prep.res_);
-      if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+      mark_if_broken(state);
       throw Error("prepare " + name + ": " + PQerrorMessage(conn_), state);
     }
     prepared_.push_back(name);
@@ -111,7 +117,7 @@ Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
   auto status = PQresultStatus(r.res_);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     std::string state = sqlstate_of(r.res_);
-    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    mark_if_broken(state);
     throw Error(name + ": " + PQerrorMessage(conn_), state);
   }
   return r;
@@ -122,7 +128,7 @@ Result Connection::exec_raw(std::string_view sql) {
   auto status = PQresultStatus(r.res_);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     std::string state = sqlstate_of(r.res_);
-    if (PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+    mark_if_broken(state);
     throw Error(std::string(PQerrorMessage(conn_)), state);
   }
   return r;

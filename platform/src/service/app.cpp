@@ -7,6 +7,7 @@
 #include "sales/http/server.hpp"
 #include "sales/json/writer.hpp"
 #include "sales/log/log.hpp"
+#include "sales/problem/problem.hpp"
 
 namespace sales::service {
 
@@ -101,7 +102,13 @@ http::Response App::ready_response() {
 
 int App::run() {
   if (!validate()) return 2;
-  return serve(std::make_unique<http::Server>(server_, [this](http::Request& r) { return router_.dispatch(r); }, &metrics()));
+  return serve(std::make_unique<http::Server>(server_, [this](http::Request& r) {
+    // Until the schema is current, resource routes would hit missing tables: say "not yet".
+    if (pool_ && !database_ready_ && !r.path().starts_with("/health") && r.path() != "/metrics") {
+      throw ProblemError(Problem::unavailable("The service is starting; try again shortly."));
+    }
+    return router_.dispatch(r);
+  }, &metrics()));
 }
 
 bool App::validate() {

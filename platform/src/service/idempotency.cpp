@@ -30,9 +30,11 @@ constexpr pg::Statement kStored{"idem_stored",
 constexpr pg::Statement kRemember{"idem_remember",
                                   "UPDATE idempotency_keys SET status = $3, body = $4, location = $5 "
                                   "WHERE scope = $1 AND key = $2"};
-// Keys are kept at least 24 h (the contract); older than 48 h they go.
+// Keys are kept at least 24 h (the contract); older than 48 h they go, a bounded batch at a
+// time, in a statement of its own so a slow prune never fails a request.
 constexpr pg::Statement kPrune{"idem_prune",
-                               "DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours'"};
+                               "DELETE FROM idempotency_keys WHERE ctid IN (SELECT ctid FROM idempotency_keys "
+                               "WHERE created_at < now() - interval '48 hours' LIMIT 1000)"};
 constexpr int kPruneEvery = 1000;
 }  // namespace
 
@@ -52,8 +54,6 @@ std::optional<std::string> idempotency_key(const http::Request& req) {
 
 std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope, std::string_view key,
                                     std::string_view request_body) {
-  static std::atomic<int> claims{0};
-  if (++claims % kPruneEvery == 0) tx.exec(kPrune);
   if (tx.exec(kClaim, {pg::param(scope), pg::param(key), pg::param(request_body)}).affected() == 1) return std::nullopt;
   auto r = tx.exec(kStored, {pg::param(scope), pg::param(key), pg::param(request_body)});
   if (r.empty() || r.is_null(0, 1)) {
@@ -87,6 +87,14 @@ http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optio
   auto response = work(tx);
   if (key) remember(tx, scope, *key, response);
   tx.commit();
+  static std::atomic<int> runs{0};
+  if (key && ++runs % kPruneEvery == 0) {
+    try {
+      pg::exec(pool, kPrune);
+    } catch (const pg::Error&) {
+      // Another replica pruning, or a busy moment: the next turn prunes.
+    }
+  }
   return response;
 }
 

@@ -11,7 +11,8 @@
 #include "sales/events/envelope.hpp"
 #include "sales/events/outbox.hpp"
 #include "sales/metrics/metrics.hpp"
-#include "test_db.hpp"
+#include "sales/pg/pool.hpp"
+#include "sales_test/test_db.hpp"
 
 namespace sales::testing {
 
@@ -22,10 +23,8 @@ class EventsTest : public ::testing::Test {
     auto p = amqp_params_from_env(missing);
     if (!p) GTEST_FAIL() << missing << kRunViaSalesTest;
     params_ = *p;
-    schema_ = std::make_unique<TestSchema>();
-    if (!schema_->ok()) GTEST_FAIL() << "SALES_TEST_DB_CONNINFO" << kRunViaSalesTest;
-    pool_ = schema_->pool();
-    pg::migrate(*pool_, {events::migration()});
+    schema_ = std::make_unique<sales_test::TestSchema>();  // throws, failing the test, outside `./sales test`
+    pool_ = schema_->migrated_pool(4, {events::migration()});
 
     suffix_ = random_suffix();
     topology_ = unique_topology(suffix_);
@@ -78,7 +77,7 @@ class EventsTest : public ::testing::Test {
   }
 
   amqp::ConnectionParams params_;
-  std::unique_ptr<TestSchema> schema_;
+  std::unique_ptr<sales_test::TestSchema> schema_;
   std::unique_ptr<pg::Pool> pool_;
   std::string suffix_;
   amqp::Topology topology_;
@@ -90,5 +89,9 @@ class EventsTest : public ::testing::Test {
   metrics::Registry& registry_ = metrics::global();
   std::map<std::string, std::uint64_t> baseline_;
 };
+
+inline constexpr pg::Statement kCountOutbox{"test_count_outbox", "SELECT count(*) FROM outbox"};
+
+inline std::int64_t outbox_rows(pg::Pool& pool) { return pg::exec(pool, kCountOutbox).int64(0, 0); }
 
 }  // namespace sales::testing

@@ -315,7 +315,7 @@ TEST_F(PgPool, NeverOpensMoreConnectionsThanItsSize) {
     spg::Connection c(conninfo());
     while (!stop) {
       // The watcher itself carries the application_name too, hence "pid <> own".
-      auto n = c.exec(kOurSessions, {spg::param(schema_)}).int64(0, 0) - 1;  // minus the fixture's admin
+      auto n = c.exec(kOurSessions, {spg::param(schema_->name())}).int64(0, 0) - 1;  // minus the fixture's admin
       worst = std::max<std::int64_t>(worst, n);
       std::this_thread::sleep_for(5ms);
     }
@@ -388,7 +388,7 @@ TEST_F(PgPool, LostConnectionIsReportedAsConnectionLost) {
 
 TEST_F(PgPool, FailedConnectsDoNotUseUpThePool) {
   spg::PoolOptions o;
-  o.conninfo = base_ + " password=wrong-password connect_timeout=2";
+  o.conninfo = schema_->database_conninfo() + " password=wrong-password connect_timeout=2";
   o.size = 1;
   o.acquire_timeout = 5000ms;
   spg::Pool pool(o);

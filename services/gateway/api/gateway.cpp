@@ -83,7 +83,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   }
   if (!req.headers.get("traceparent")) req.headers.set("traceparent", traceparent());
   req.headers.set("X-Forwarded-For", req.remote_ip);
-  bool may_retry = res::retryable_method(req.method, req.headers.get("Idempotency-Key").has_value());
+  bool may_retry = safe_to_repeat(req.method, req.path(), req.headers.get("Idempotency-Key").has_value());
   thread_local res::RetryRng rng{std::random_device{}()};
   auto executor = co_await asio::this_coro::executor;
   auto& pool = upstream.pool(executor);

@@ -1,5 +1,7 @@
 #include "domain/routes.hpp"
 
+#include "sales/resilience/retry.hpp"
+
 namespace gateway {
 
 namespace {
@@ -33,6 +35,11 @@ std::optional<UpstreamId> upstream_for(std::string_view path) {
     if (segment == p.segment) return p.id;
   }
   return std::nullopt;
+}
+
+bool safe_to_repeat(std::string_view method, std::string_view path, bool has_idempotency_key) {
+  if (method == "PUT" && (path == "/inventory/stock" || path == "/inventory/stock/")) return has_idempotency_key;
+  return sales::resilience::retryable_method(method, has_idempotency_key);
 }
 
 }  // namespace gateway

@@ -69,5 +69,14 @@ TEST(Routes, AQueryRightAfterThePrefixStillRoutes) {
   EXPECT_FALSE(upstream_for("/productsx?page=2").has_value());
 }
 
+TEST(Routes, TheSeedsStockTakeOutIsRepeatedOnlyWithAnIdempotencyKey) {
+  EXPECT_FALSE(safe_to_repeat("PUT", "/inventory/stock", false));
+  EXPECT_TRUE(safe_to_repeat("PUT", "/inventory/stock", true));
+  EXPECT_TRUE(safe_to_repeat("PUT", "/products/7", false));
+  EXPECT_TRUE(safe_to_repeat("GET", "/inventory/stock", false));
+  EXPECT_FALSE(safe_to_repeat("POST", "/orders", false));
+  EXPECT_TRUE(safe_to_repeat("POST", "/orders", true));
+}
+
 }  // namespace
 }  // namespace gateway

@@ -31,7 +31,17 @@ class Error : public std::runtime_error {
   [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
   [[nodiscard]] bool unique_violation() const { return sqlstate_ == "23505"; }
   [[nodiscard]] bool serialization_failure() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
-  [[nodiscard]] bool connection_lost() const { return sqlstate_.empty() || sqlstate_.starts_with("08"); }
+  [[nodiscard]] bool connection_lost() const { return sqlstate_.starts_with("08") || sqlstate_ == kNoServer; }
+  // Worth trying again: connection lost, query/lock timeout, serialization failure, deadlock,
+  // too many connections, server shutting down.
+  [[nodiscard]] bool transient() const {
+    return connection_lost() || serialization_failure() || sqlstate_ == "57014" || sqlstate_ == "55P03" ||
+           sqlstate_ == "53300" || sqlstate_.starts_with("57P");
+  }
+  // Bad data the application passed (invalid datetime, out of range, ...): class 22.
+  [[nodiscard]] bool data_exception() const { return sqlstate_.starts_with("22"); }
+  // libpq reports a failure with no server answer (the connection broke mid-call) this way.
+  static constexpr const char* kNoServer = "08000";
 
  private:
   std::string sqlstate_;
@@ -87,6 +97,7 @@ class Connection {
   [[nodiscard]] PGconn* native() { return conn_; }
 
  private:
+  void mark_if_broken(std::string& sqlstate);
   PGconn* conn_ = nullptr;
   std::vector<std::string> prepared_;  // names prepared on this connection
   bool broken_ = false;

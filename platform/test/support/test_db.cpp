@@ -1,0 +1,48 @@
+#include "sales_test/test_db.hpp"
+
+#include <gtest/gtest.h>
+
+#include <exception>
+#include <utility>
+
+#include "sales_test/env.hpp"
+
+namespace sales_test {
+
+namespace pg = sales::pg;
+
+TestSchema::TestSchema()
+    : database_(require_env("SALES_TEST_DB_CONNINFO")), name_("t_" + unique_suffix()) {
+  pg::Connection(database_).exec_raw("CREATE SCHEMA " + name_);
+}
+
+TestSchema::~TestSchema() {
+  try {
+    pg::Connection admin(database_);
+    admin.exec_raw("SET client_min_messages = warning");  // no NOTICE per dropped table
+    admin.exec_raw("DROP SCHEMA " + name_ + " CASCADE");
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "dropping schema " << name_ << " failed: " << e.what();
+  }
+}
+
+std::string TestSchema::conninfo() const {
+  return database_ + " connect_timeout=5 application_name=" + name_ + " options='-csearch_path=" + name_ + "'";
+}
+
+std::unique_ptr<pg::Pool> TestSchema::pool(std::size_t size, std::chrono::milliseconds acquire_timeout) const {
+  pg::PoolOptions opts;
+  opts.conninfo = conninfo();
+  opts.size = size;
+  opts.acquire_timeout = acquire_timeout;
+  return std::make_unique<pg::Pool>(std::move(opts));
+}
+
+std::unique_ptr<pg::Pool> TestSchema::migrated_pool(std::size_t size,
+                                                    const std::vector<pg::Migration>& migrations) const {
+  auto p = pool(size);
+  pg::migrate(*p, migrations);
+  return p;
+}
+
+}  // namespace sales_test
