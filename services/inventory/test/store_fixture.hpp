@@ -11,7 +11,7 @@
 #include "sales/events/outbox.hpp"
 #include "sales/pg/migrations.hpp"
 #include "sales/service/idempotency.hpp"
-#include "sales_test/env.hpp"
+#include "sales_test/test_db.hpp"
 #include "store/reservation_store.hpp"
 #include "store/stock_store.hpp"
 
@@ -38,47 +38,14 @@ inline constexpr pg::Statement kInvariantViolations{
     "     WHERE i.product_id = s.product_id AND r.status = 'RESERVED') "
     "OR s.stock < 0"};
 
-// A schema of its own in sales_test_db, dropped at the end (the platform's TestSchema is
-// not exported to services' tests).
-class TestSchema {
- public:
-  TestSchema()
-      : base_(sales_test::require_env("SALES_TEST_DB_CONNINFO")), name_("inventory_" + sales_test::unique_suffix()) {
-    pg::Connection(base_).exec_raw("CREATE SCHEMA " + name_);
-  }
-  ~TestSchema() {
-    try {
-      pg::Connection admin(base_);
-      admin.exec_raw("SET client_min_messages = warning");
-      admin.exec_raw("DROP SCHEMA " + name_ + " CASCADE");
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "dropping schema " << name_ << " failed: " << e.what();
-    }
-  }
-  TestSchema(const TestSchema&) = delete;
-  TestSchema& operator=(const TestSchema&) = delete;
-
-  [[nodiscard]] std::unique_ptr<pg::Pool> pool(std::size_t size) const {
-    pg::PoolOptions opts;
-    opts.conninfo = base_ + " options='-csearch_path=" + name_ + "'";  // every session works inside it
-    opts.size = size;
-    return std::make_unique<pg::Pool>(opts);
-  }
-
- private:
-  std::string base_;
-  std::string name_;
-};
-
 class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    schema_ = std::make_unique<TestSchema>();  // throws, failing the test, outside `./sales test`
-    pool_ = schema_->pool(20);
+    schema_ = std::make_unique<sales_test::TestSchema>();  // throws, failing the test, outside `./sales test`
     auto migrations = sales::generated::migrations();
     migrations.push_back(sales::events::migration());
     migrations.push_back(sales::service::idempotency_migration());
-    pg::migrate(*pool_, migrations);
+    pool_ = schema_->migrated_pool(20, migrations);
   }
   void TearDown() override {
     pool_.reset();
@@ -124,7 +91,7 @@ class StoreTest : public ::testing::Test {
   }
   std::int64_t invariant_violations() { return pg::exec(*pool_, kInvariantViolations).int64(0, 0); }
 
-  std::unique_ptr<TestSchema> schema_;
+  std::unique_ptr<sales_test::TestSchema> schema_;
   std::unique_ptr<pg::Pool> pool_;
 };
 

@@ -4,14 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
-#include <cstdlib>
 #include <memory>
-#include <random>
 #include <vector>
 
 #include "sales/events/outbox.hpp"
 #include "sales/pg/migrations.hpp"
 #include "sales/service/idempotency.hpp"
+#include "sales_test/test_db.hpp"
 #include "store/order_store.hpp"
 
 namespace order {
@@ -29,52 +28,14 @@ inline constexpr pg::Statement kTestOutbox{"test_order_outbox", "SELECT type, pa
 inline constexpr pg::Statement kTestClearOutbox{"test_order_clear_outbox", "DELETE FROM outbox"};
 inline constexpr pg::Statement kTestOrderCount{"test_order_count", "SELECT count(*) FROM orders"};
 
-// A schema of its own per test, dropped after it: tests never see each other's rows.
-class TestSchema {
- public:
-  TestSchema() {
-    const char* base = std::getenv("SALES_TEST_DB_CONNINFO");
-    if (base == nullptr || *base == '\0') return;
-    base_ = base;
-    name_ = "order_test_" + std::to_string(std::random_device{}()) + std::to_string(std::random_device{}());
-    pg::Connection(base_).exec_raw("CREATE SCHEMA " + name_);
-  }
-  ~TestSchema() {
-    if (name_.empty()) return;
-    try {
-      pg::Connection admin(base_);
-      admin.exec_raw("SET client_min_messages = warning");
-      admin.exec_raw("DROP SCHEMA " + name_ + " CASCADE");
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "dropping schema " << name_ << " failed: " << e.what();
-    }
-  }
-  TestSchema(const TestSchema&) = delete;
-  TestSchema& operator=(const TestSchema&) = delete;
-
-  [[nodiscard]] bool ok() const { return !name_.empty(); }
-  [[nodiscard]] std::unique_ptr<pg::Pool> pool(std::size_t size) const {
-    pg::PoolOptions opts;
-    opts.conninfo = base_ + " options='-csearch_path=" + name_ + "'";
-    opts.size = size;
-    return std::make_unique<pg::Pool>(opts);
-  }
-
- private:
-  std::string base_;
-  std::string name_;
-};
-
 class OrderDbTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    schema_ = std::make_unique<TestSchema>();
-    if (!schema_->ok()) GTEST_FAIL() << "SALES_TEST_DB_CONNINFO is not set: run the tests via `./sales test`";
-    pool_ = schema_->pool(8);
+    schema_ = std::make_unique<sales_test::TestSchema>();  // throws, failing the test, outside `./sales test`
     auto migrations = sales::generated::migrations();
     migrations.push_back(sales::events::migration());
     migrations.push_back(sales::service::idempotency_migration());
-    pg::migrate(*pool_, migrations);
+    pool_ = schema_->migrated_pool(8, migrations);
     store_ = std::make_unique<OrderStore>(*pool_);
   }
   void TearDown() override {
@@ -118,7 +79,7 @@ class OrderDbTest : public ::testing::Test {
   std::int64_t order_count() { return pg::exec(*pool_, kTestOrderCount).int64(0, 0); }
   Status status_of(std::int64_t id) { return store_->find(id)->status; }
 
-  std::unique_ptr<TestSchema> schema_;
+  std::unique_ptr<sales_test::TestSchema> schema_;
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<OrderStore> store_;
 };

@@ -10,57 +10,23 @@
 #include "sales/events/outbox.hpp"
 #include "sales/pg/migrations.hpp"
 #include "sales/service/idempotency.hpp"
-#include "sales_test/env.hpp"
+#include "sales_test/test_db.hpp"
 #include "store/payment_store.hpp"
 
 namespace payment {
 
 namespace pg = sales::pg;
 
-// A fresh schema in sales_test_db per test, dropped afterwards, so runs never share rows.
-// (The platform keeps its own such helper private to platform/test.)
-class TestSchema {
- public:
-  TestSchema()
-      : base_(sales_test::require_env("SALES_TEST_DB_CONNINFO")),
-        name_("test_payment_" + sales_test::unique_suffix()) {
-    pg::Connection(base_).exec_raw("CREATE SCHEMA " + name_);
-  }
-  ~TestSchema() {
-    try {
-      pg::Connection admin(base_);
-      admin.exec_raw("SET client_min_messages = warning");
-      admin.exec_raw("DROP SCHEMA " + name_ + " CASCADE");
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "dropping schema " << name_ << " failed: " << e.what();
-    }
-  }
-  TestSchema(const TestSchema&) = delete;
-  TestSchema& operator=(const TestSchema&) = delete;
-
-  [[nodiscard]] std::unique_ptr<pg::Pool> pool(std::size_t size) const {
-    pg::PoolOptions opts;
-    opts.conninfo = base_ + " options='-csearch_path=" + name_ + "'";
-    opts.size = size;
-    return std::make_unique<pg::Pool>(opts);
-  }
-
- private:
-  std::string base_;
-  std::string name_;
-};
-
 inline constexpr pg::Statement kOutbox{"test_payment_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
 
 class PaymentDbTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    schema_ = std::make_unique<TestSchema>();  // throws, failing the test, outside `./sales test`
-    pool_ = schema_->pool(8);
+    schema_ = std::make_unique<sales_test::TestSchema>();  // throws, failing the test, outside `./sales test`
     auto migrations = sales::generated::migrations();
     migrations.push_back(sales::events::migration());
     migrations.push_back(sales::service::idempotency_migration());
-    pg::migrate(*pool_, migrations);
+    pool_ = schema_->migrated_pool(8, migrations);
     store_ = std::make_unique<PaymentStore>(*pool_);
   }
   void TearDown() override {
@@ -95,7 +61,7 @@ class PaymentDbTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<TestSchema> schema_;
+  std::unique_ptr<sales_test::TestSchema> schema_;
   std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<PaymentStore> store_;
 };
