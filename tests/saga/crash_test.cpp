@@ -209,6 +209,12 @@ void restocker(std::uint64_t seed, const std::vector<std::int64_t>& scarce, cons
 
 TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
   const auto t0 = Clock::now();
+  // The whole test stays under 4 minutes: the waits after the chaos share what is left.
+  const auto hard_deadline = t0 + std::chrono::seconds(env_long("SAGA_CRASH_BUDGET_SECONDS", 225));
+  auto left = [&](std::chrono::milliseconds reserve, std::chrono::milliseconds cap) {
+    auto l = std::chrono::duration_cast<std::chrono::milliseconds>(hard_deadline - Clock::now()) - reserve;
+    return std::clamp(l, std::chrono::milliseconds(5000), cap);
+  };
   const auto before = current_violations();
   std::uint64_t seed = static_cast<std::uint64_t>(env_long("SAGA_CRASH_SEED", 0));
   if (seed == 0) seed = std::random_device{}() | 1u;
@@ -283,7 +289,7 @@ TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
   for (auto& t : workers) t.join();
   log_line(t0, "workers stopped");
 
-  std::string problems = ensure_system_up(std::chrono::seconds(60));
+  std::string problems = ensure_system_up(left(60s, 60s));
   EXPECT_TRUE(problems.empty()) << problems;
   log_line(t0, "system ready");
 
@@ -309,7 +315,7 @@ TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
   }
 
   // Every order placed leaves PENDING, then every invariant holds.
-  auto deadline = Clock::now() + 90s;
+  auto deadline = Clock::now() + left(20s, 90s);
   std::vector<std::int64_t> stuck;
   for (auto id : stats.orders) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -317,7 +323,7 @@ TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
                        std::max(left, std::chrono::milliseconds(100)));
     if (r.status != 200 || r.str("status") == "PENDING") stuck.push_back(id);
   }
-  EXPECT_TRUE(stuck.empty()) << stuck.size() << " order(s) still PENDING 90 s after the chaos, e.g. order "
+  EXPECT_TRUE(stuck.empty()) << stuck.size() << " order(s) still PENDING long after the chaos, e.g. order "
                              << (stuck.empty() ? 0 : stuck.front());
   // What was acknowledged survived the crashes.
   for (auto id : stats.cancelled_ok) {
@@ -336,7 +342,7 @@ TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
     EXPECT_TRUE(s.str("status") == "SHIPPED" || s.str("status") == "DELIVERED") << "shipment " << id << ": " << s;
   }
   log_line(t0, "orders settled; checking invariants");
-  EXPECT_TRUE(invariants_hold(std::chrono::seconds(60), &before)) << "seed " << seed;
+  EXPECT_TRUE(invariants_hold(left(0s, 60s), &before)) << "seed " << seed;
   log_line(t0, "done");
 }
 

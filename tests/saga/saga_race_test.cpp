@@ -75,6 +75,51 @@ TEST_F(SagaRace, CancelAgainstPaymentConfirmationNeverKeepsTheMoney) {
   EXPECT_EQ(wait_stock(product, 20), 20);
 }
 
+TEST_F(SagaRace, CancelAgainstPaymentCreationLeavesNoLivePayment) {
+  // POST /payments checks the order (CONFIRMED) and then stores the payment; a cancel in
+  // between must still end with no live payment for the cancelled order.
+  std::int64_t product = create_product(700, 20);
+  for (int i = 0; i < 8; ++i) {
+    Res order = confirmed_order(customer_, {{product, 1}});
+    ASSERT_TRUE(has_status(order, "CONFIRMED"));
+    auto [created, cancel] = together(
+        [&] { return post("/payments", R"({"order_id":)" + std::to_string(order.id()) + R"(,"amount":7.00})"); },
+        [&] { return post("/orders/" + std::to_string(order.id()) + "/cancel", ""); });
+    ASSERT_EQ(cancel.status, 200) << cancel;
+    EXPECT_TRUE(created.status == 201 || created.status == 409) << created;
+    if (created.status == 201) {
+      Res end = wait_payment(created.id(), {"CANCELLED", "REFUNDED"});
+      EXPECT_EQ(end.str("status"), "CANCELLED") << "round " << i << ": a payment created while its order was being "
+                                                << "cancelled stayed " << end;
+      EXPECT_TRUE(is_problem(put("/payments/" + std::to_string(created.id()) + "/confirm", ""), 409))
+          << "confirming a payment of a cancelled order";
+    }
+    EXPECT_EQ(order_status(order.id()), "CANCELLED");
+  }
+  EXPECT_EQ(wait_stock(product, 20), 20);
+}
+
+TEST_F(SagaRace, CancelAgainstRefundRefundsOnce) {
+  std::int64_t product = create_product(800, 20);
+  for (int i = 0; i < 5; ++i) {
+    Res order = confirmed_order(customer_, {{product, 2}});
+    std::int64_t payment = pay(order.id(), 1600);
+    ASSERT_GT(payment, 0);
+    auto [refund, cancel] = together([&] { return put("/payments/" + std::to_string(payment) + "/refund", ""); },
+                                     [&] { return post("/orders/" + std::to_string(order.id()) + "/cancel", ""); });
+    EXPECT_TRUE(refund.status == 200 || refund.status == 409) << refund;
+    EXPECT_TRUE(cancel.status == 200 || cancel.status == 409) << cancel;
+    EXPECT_TRUE(refund.status == 200 || cancel.status == 200) << "neither the refund nor the cancel went through";
+    Res end = wait_order(order.id(), {"CANCELLED"});
+    EXPECT_TRUE(has_status(end, "CANCELLED"));
+    EXPECT_EQ(history_statuses(end), (std::vector<std::string>{"PENDING", "CONFIRMED", "PAID", "CANCELLED"})) << end;
+    EXPECT_EQ(wait_payment(payment, {"REFUNDED"}).str("status"), "REFUNDED");
+    auto ps = payments_of(order.id());
+    EXPECT_EQ(ps.size(), 1u);
+  }
+  EXPECT_EQ(wait_stock(product, 20), 20);
+}
+
 TEST_F(SagaRace, CancelAgainstShippingEndsConsistent) {
   // Either the cancel wins (order CANCELLED, shipment CANCELLED, stock back, money back and
   // the PUT SHIPPED refused) or shipping wins (shipment SHIPPED, order SHIPPED, cancel 409).

@@ -1,0 +1,148 @@
+// The messaging rules of DESIGN §4 as seen on the broker: a private queue bound to the
+// sales.events exchange watches one order's events go by. Each is an envelope {id (uuid),
+// type = routing key, occurred_at (RFC 3339 UTC), correlation_id "order-<id>", data}, money
+// is written with two decimals, and the request's X-Request-Id and W3C trace id travel from
+// the gateway into the events, and from event to event across services.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <regex>
+#include <string>
+
+#include "sales/amqp/connection.hpp"
+#include "sales/events/envelope.hpp"
+#include "sales_test/env.hpp"
+#include "support/fixture.hpp"
+
+namespace saga {
+namespace {
+
+sales::amqp::ConnectionParams broker() {
+  sales::amqp::ConnectionParams p;
+  p.host = sales_test::require_env("SALES_AMQP_HOST");
+  p.port = std::stoi(sales_test::require_env("SALES_AMQP_PORT"));
+  p.user = sales_test::require_env("SALES_AMQP_USER");
+  p.password = sales_test::require_env("SALES_AMQP_PASSWORD");
+  return p;
+}
+
+class Messaging : public SagaTest {};
+
+TEST_F(Messaging, EventsAreEnvelopesCarryingTheCorrelationAndTrace) {
+  std::int64_t product = create_product(1010, 5);
+  const std::string queue = "saga-test-watch-" + sales_test::unique_suffix();
+  sales::amqp::Connection c(broker());
+  c.connect();
+  // Not durable: gone with the broker if this test dies before deleting it.
+  c.declare_queue(queue, sales::amqp::QueueOptions{.durable = false});
+  struct Deleter {
+    sales::amqp::Connection& c;
+    std::string q;
+    ~Deleter() {
+      try {
+        c.delete_queue(q);
+      } catch (...) {
+      }
+    }
+  } deleter{c, queue};
+  for (const char* key : {"order.*", "inventory.*"}) c.bind_queue(queue, "sales.events", key);
+  c.consume(queue, 200);
+
+  const std::string request_id = "saga-" + sales_test::unique_suffix();
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e" + std::string("4736");
+  const std::string traceparent = "00-" + trace_id + "-00f067aa0ba902b7-01";
+  boost::json::object body{{"customer_id", customer_},
+                           {"items", boost::json::array{boost::json::object{{"product_id", product}, {"quantity", 3}}}}};
+  Res placed = post("/orders", boost::json::serialize(body), {{"X-Request-Id", request_id}, {"traceparent", traceparent}});
+  ASSERT_EQ(placed.status, 201) << placed;
+  EXPECT_EQ(placed.header("X-Request-Id"), request_id);
+  ASSERT_TRUE(has_status(wait_order(placed.id(), {"CONFIRMED"}), "CONFIRMED"));
+  const std::string correlation = "order-" + std::to_string(placed.id());
+
+  // Collect this order's events (others' events on the exchange are skipped).
+  std::map<std::string, sales::amqp::Delivery> seen;
+  auto deadline = Clock::now() + 10s;
+  while (Clock::now() < deadline && !(seen.contains("order.created") && seen.contains("inventory.reserved") &&
+                                      seen.contains("order.confirmed"))) {
+    auto d = c.next_delivery(500ms);
+    if (!d) continue;
+    c.ack(d->delivery_tag);
+    if (d->body.find(correlation + "\"") == std::string::npos) continue;
+    if (d->routing_key == "order.created" || d->routing_key == "inventory.reserved" || d->routing_key == "order.confirmed") {
+      seen[d->routing_key] = *d;
+    }
+  }
+  for (const char* type : {"order.created", "inventory.reserved", "order.confirmed"}) {
+    ASSERT_TRUE(seen.contains(type)) << "no " << type << " with correlation_id " << correlation << " within 10 s";
+  }
+
+  static const std::regex rfc3339(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$)");
+  for (const auto& [type, d] : seen) {
+    SCOPED_TRACE(type + ": " + d.body);
+    sales::events::Envelope e;
+    try {
+      e = sales::events::parse(d.body);
+    } catch (const std::exception& ex) {
+      ADD_FAILURE() << type << " is not a valid envelope: " << ex.what();
+      continue;
+    }
+    EXPECT_TRUE(sales::events::is_uuid(e.id)) << e.id;
+    EXPECT_EQ(e.type, type) << "the routing key is the event type";
+    EXPECT_EQ(d.message_id, e.id) << "the AMQP message id is the event id";
+    EXPECT_TRUE(std::regex_match(e.occurred_at, rfc3339)) << e.occurred_at;
+    EXPECT_EQ(e.correlation_id, correlation);
+    EXPECT_EQ(int_of(member(boost::json::value(e.data), "order_id")), placed.id());
+    // The trace of the client's request travels into every event of the saga.
+    auto tp = d.header_string("traceparent").value_or("");
+    EXPECT_NE(tp.find(trace_id), std::string::npos)
+        << type << " carries traceparent '" << tp << "', not one of the request's trace " << trace_id;
+    EXPECT_EQ(d.header_string("x-request-id").value_or(""), request_id) << type << " lost the request id";
+  }
+  // Each later request starts its own trace; its events carry that one.
+  auto trace_of_step = [&](const std::string& tid, const std::vector<std::string>& types,
+                           const std::function<Res(const Headers&)>& step) {
+    std::string tp = "00-" + tid + "-00f067aa0ba902b7-01";
+    Res r = step({{"traceparent", tp}});
+    ASSERT_TRUE(r.ok()) << r;
+    std::map<std::string, std::string> got;  // type -> traceparent
+    auto until = Clock::now() + 10s;
+    while (Clock::now() < until && got.size() < types.size()) {
+      auto d = c.next_delivery(500ms);
+      if (!d) continue;
+      c.ack(d->delivery_tag);
+      if (d->body.find(correlation + "\"") == std::string::npos) continue;
+      if (std::find(types.begin(), types.end(), d->routing_key) == types.end()) continue;
+      got[d->routing_key] = d->header_string("traceparent").value_or("");
+    }
+    for (const auto& t : types) {
+      ASSERT_TRUE(got.contains(t)) << "no " << t << " for " << correlation << " within 10 s";
+      EXPECT_NE(got[t].find(tid), std::string::npos)
+          << t << " carries traceparent '" << got[t] << "', not one of its request's trace " << tid;
+    }
+  };
+  for (const char* key : {"payment.*", "shipment.*"}) c.bind_queue(queue, "sales.events", key);
+  Res p = post("/payments", R"({"order_id":)" + std::to_string(placed.id()) + R"(,"amount":30.30})");
+  ASSERT_EQ(p.status, 201) << p;
+  trace_of_step("0af7651916cd43dd8448eb211c80319c", {"payment.confirmed", "order.paid"}, [&](const Headers& h) {
+    return put("/payments/" + std::to_string(p.id()) + "/confirm", "", h);
+  });
+  auto shipment = wait_shipment(placed.id(), "PENDING");
+  Res payable = poll("/shipping/" + std::to_string(int_of(member(shipment, "id"))),
+                     [](const Res& r) { return r.at("order_paid").is_bool() && r.at("order_paid").as_bool(); }, 10s);
+  trace_of_step("b7ad6b7169203331b7ad6b7169203331", {"shipment.shipped"}, [&](const Headers& h) {
+    return put("/shipping/" + std::to_string(int_of(member(shipment, "id"))), R"({"status":"SHIPPED"})", h);
+  });
+
+  const auto& created = seen["order.created"].body;
+  EXPECT_NE(created.find("\"total\":30.30"), std::string::npos) << "money with two decimals: " << created;
+  EXPECT_NE(created.find("\"unit_price\":10.10"), std::string::npos) << created;
+  EXPECT_NE(created.find("\"customer_id\":" + std::to_string(customer_)), std::string::npos) << created;
+  EXPECT_NE(created.find("\"shipping_address\""), std::string::npos) << created;
+  const auto& reserved = seen["inventory.reserved"].body;
+  EXPECT_NE(reserved.find("\"product_id\":" + std::to_string(product)), std::string::npos) << reserved;
+}
+
+}  // namespace
+}  // namespace saga
