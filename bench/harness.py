@@ -871,7 +871,8 @@ def markdown():
     out += ["## (g) Start-up and build", "",
             f"- `./sales up` from built binaries (after `./sales down`): "
             f"{fmt(st.get('up_s'), 2) + ' s' if st.get('up_s') is not None else st.get('up_note', 'not measured')}",
-            f"- cold build (fresh build dir, no ccache, `cmake --build -j{st.get('cold_build_jobs', 2)}`): "
+            f"- cold build of {st.get('cold_build_of', 'the tree')} (fresh build dir, no ccache, "
+            f"`cmake --build -j{st.get('cold_build_jobs', 2)}`): "
             f"{fmt(st.get('cold_build_s'), 1) + ' s' if st.get('cold_build_s') is not None else st.get('cold_build_note', 'not measured')}"
             + (f"; CPU time {fmt(st['cold_build_cpu_s'], 1)} s, so {fmt(st['cold_build_cpu_s'] / 2, 1)} s on two idle "
                "cores" if st.get("cold_build_cpu_s") else "")
@@ -950,10 +951,11 @@ def main():
     md = markdown()
     with open(base + ".md", "w") as f:
         f.write(md + "\n")
-    if MODE != "smoke":
+    whole = MODE != "smoke" and not ONLY  # latest.md is the latest complete report
+    if whole:
         with open(os.path.join(OUT, "latest.md"), "w") as f:
             f.write(md + "\n")
-    step(f"wrote {base}.json and {base}.md" + ("" if MODE == "smoke" else f" (and {OUT}/latest.md)"))
+    step(f"wrote {base}.json and {base}.md" + (f" (and {OUT}/latest.md)" if whole else ""))
     print()
     print(summary_table())
 

@@ -172,10 +172,18 @@ bench_pgbench_prepare() {
 # `times`); half of that is what the build takes on two otherwise idle cores, the number
 # that survives a busy machine.
 bench_time_cold_build() {
-  local dir="$BENCH_STATE/cold-build" jobs=2 out
+  local dir="$BENCH_STATE/cold-build" jobs=2 out src="$SALES_ROOT" what="the working tree"
   rm -rf "$dir"
+  mkdir -p "$dir"
+  # The committed tree (HEAD), so edits in progress in the checkout neither break nor skew it.
+  if git -C "$SALES_ROOT" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+    mkdir -p "$dir/src"
+    git -C "$SALES_ROOT" archive HEAD | tar -x -C "$dir/src"
+    src="$dir/src" what="HEAD $(git -C "$SALES_ROOT" rev-parse --short HEAD)"
+  fi
+  BENCH_STARTUP[cold_build_of]="\"$what\""
   BENCH_STARTUP[cold_build_loadavg_before]="\"$(cut -d' ' -f1-3 /proc/loadavg)\""
-  step "(g) cold build: fresh build directory, no ccache, -j$jobs (takes minutes)"
+  step "(g) cold build of $what: fresh build directory, no ccache, -j$jobs (takes minutes)"
   # Prints: start end children-user children-sys (seconds).
   # shellcheck disable=SC2016  # expanded by the inner shell
   out=$(CCACHE_DISABLE=1 bash -c '
@@ -184,7 +192,7 @@ bench_time_cold_build() {
       cmake --build "$3" -j "$4" >>"$1" 2>&1 || exit 1
     t1=$(date +%s.%N)
     echo "$t0 $t1"
-    times' _ "$BENCH_STATE/cold-build.log" "$SALES_ROOT" "$dir" "$jobs") || out=''
+    times' _ "$BENCH_STATE/cold-build.log" "$src" "$dir/build" "$jobs") || out=''
   if [ -n "$out" ]; then
     local t0 t1 cu cs
     read -r t0 t1 <<<"$(head -n 1 <<<"$out")"
