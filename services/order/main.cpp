@@ -1,6 +1,7 @@
 // Order service: orders, their lines and their status; the saga's authority. Wiring only.
 #include "api/order_handlers.hpp"
 #include "api/rest_directory.hpp"
+#include "events/pending_sweeper.hpp"
 #include "events/saga_consumer.hpp"
 #include "sales/events/subscriptions.hpp"
 #include "sales/service/app.hpp"
@@ -21,7 +22,11 @@ int main() {
   sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kOrderQueue},
                                       order::saga_dispatcher(store, app.metrics()));
   order::StatusGauges gauges(store, app.metrics());
-  app.on_database_ready([&gauges] { gauges.start(); });
+  order::PendingSweeper sweeper(app.db(), store, app.metrics());
+  app.on_database_ready([&gauges, &sweeper] {
+    gauges.start();
+    sweeper.start();
+  });
 
   order::register_routes(app.router(), {store, directory, app.db()});
   return app.run();

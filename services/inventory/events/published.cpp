@@ -32,4 +32,10 @@ void publish_rejected(sales::pg::Transaction& tx, std::int64_t order_id, const R
   sales::events::enqueue(tx, "inventory.rejected", data.str(), order_correlation(order_id));
 }
 
+void publish_rejected_again(sales::pg::Transaction& tx, std::int64_t order_id, const std::string& reason) {
+  sales::json::Writer data;
+  data.begin_object().field("order_id", order_id).field("reason", reason).end_object();
+  sales::events::enqueue(tx, "inventory.rejected", data.str(), order_correlation(order_id));
+}
+
 }  // namespace inventory

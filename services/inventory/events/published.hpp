@@ -20,5 +20,7 @@ void publish_stock_changed(sales::pg::Transaction& tx, const StockLevel& level, 
 void publish_reserved(sales::pg::Transaction& tx, std::int64_t order_id, const std::vector<Line>& items);
 // inventory.rejected {order_id, reason, product_id, requested, available}
 void publish_rejected(sales::pg::Transaction& tx, std::int64_t order_id, const ReservationDecision& decision);
+// The recorded rejection, answered again to a repeated order.created: the reason only.
+void publish_rejected_again(sales::pg::Transaction& tx, std::int64_t order_id, const std::string& reason);
 
 }  // namespace inventory

@@ -2,6 +2,7 @@
 
 #include "events/published.hpp"
 #include "sales/log/log.hpp"
+#include "sales/pg/sql.hpp"
 #include "store/stock_store.hpp"
 
 namespace inventory {
@@ -16,6 +17,7 @@ namespace {
 constexpr pg::Statement kLockOrder{"reservation_lock_order",
                                    "SELECT pg_advisory_xact_lock(5005, hashint8($1::bigint))"};
 constexpr pg::Statement kStatus{"reservation_status", "SELECT status FROM reservations WHERE order_id = $1"};
+constexpr pg::Statement kReason{"reservation_reason", "SELECT coalesce(reason, '') FROM reservations WHERE order_id = $1"};
 constexpr pg::Statement kInsert{"reservation_insert",
                                 "INSERT INTO reservations (order_id, status, reason) VALUES ($1, $2, $3)"};
 constexpr pg::Statement kInsertItems{
@@ -31,10 +33,9 @@ constexpr pg::Statement kItems{"reservation_items",
 // Measured by the database's clock, like every other time in this service.
 constexpr pg::Statement kAgeMs{"reservation_event_age",
                                "SELECT (extract(epoch FROM clock_timestamp() - $1::timestamptz) * 1000)::bigint"};
-#define AT(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-constexpr pg::Statement kFind{"reservation_find", "SELECT order_id, status, reason, " AT("created_at") ", " AT(
-                                                      "updated_at") " FROM reservations WHERE order_id = $1"};
-#undef AT
+constexpr pg::Statement kFind{"reservation_find",
+                              "SELECT order_id, status, reason, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339(
+                                  "updated_at") " FROM reservations WHERE order_id = $1"};
 
 ReservationStatus status_of(std::string_view text) {
   auto status = parse_status(text);
@@ -79,7 +80,16 @@ ReserveOutcome reject(pg::Transaction& tx, std::int64_t order_id, const Reservat
 }  // namespace
 
 ReserveOutcome reserve(pg::Transaction& tx, const OrderLines& order) {
-  if (!reserves_on_order_created(current_status(tx, order.order_id))) return ReserveOutcome::AlreadyHandled;
+  auto status = current_status(tx, order.order_id);
+  if (!reserves_on_order_created(status)) {
+    // A repeat (the order service re-sends order.created for an order still PENDING): the
+    // same answer again, so a lost answer cannot leave the order PENDING. Reserves nothing.
+    if (status == ReservationStatus::Reserved) publish_reserved(tx, order.order_id, read_items(tx, order.order_id));
+    if (status == ReservationStatus::Rejected) {
+      publish_rejected_again(tx, order.order_id, tx.exec(kReason, {pg::param(order.order_id)}).str(0, 0));
+    }
+    return ReserveOutcome::AlreadyHandled;
+  }
 
   auto merged = merge_lines(order.lines);
   std::map<std::int64_t, std::int64_t> available;

@@ -67,12 +67,20 @@ TEST_F(StoreTest, ReservationIsAllOrNothing) {
   EXPECT_EQ(found->items, (std::vector<Line>{{1, 5}, {2, 1}}));
 }
 
-TEST_F(StoreTest, ASecondOrderCreatedChangesNothing) {
+TEST_F(StoreTest, ASecondOrderCreatedReservesNothingAndAnswersAgain) {
   create_product(1, 5);
   EXPECT_EQ(reserve_order(10, {{1, 2}}), ReserveOutcome::Reserved);
   EXPECT_EQ(reserve_order(10, {{1, 2}}), ReserveOutcome::AlreadyHandled);
   EXPECT_EQ(stock_of(1), 3);
-  EXPECT_EQ(events_of("inventory.reserved"), 1);
+  // The order service re-sends order.created for an order still PENDING: it gets the
+  // recorded answer again (reserved or rejected), and stock moves once only.
+  EXPECT_EQ(events_of("inventory.reserved"), 2);
+  EXPECT_EQ(reserve_order(11, {{1, 9}}), ReserveOutcome::Rejected);
+  EXPECT_EQ(reserve_order(11, {{1, 9}}), ReserveOutcome::AlreadyHandled);
+  EXPECT_EQ(events_of("inventory.rejected"), 2);
+  EXPECT_NE(last_payload("inventory.rejected").find("insufficient stock"), std::string::npos) << last_payload("inventory.rejected");
+  EXPECT_EQ(stock_of(1), 3);
+  EXPECT_EQ(invariant_violations(), 0);
 }
 
 TEST_F(StoreTest, CancelReleasesOnceAndOnlyAReservation) {

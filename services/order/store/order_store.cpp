@@ -2,14 +2,16 @@
 
 #include <stdexcept>
 
+#include "sales/pg/sql.hpp"
+
 namespace order {
 
 namespace pg = sales::pg;
 
 namespace {
-#define RFC3339(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#define ORDER_COLUMNS \
-  "id, customer_id, status, total_cents, shipping_address, " RFC3339("created_at") ", " RFC3339("updated_at")
+#define ORDER_COLUMNS                                                                          \
+  "id, customer_id, status, total_cents, shipping_address, " SALES_PG_RFC3339("created_at") ", " \
+      SALES_PG_RFC3339("updated_at")
 #define ORDER_FILTER "($1::bigint IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)"
 
 constexpr pg::Statement kInsertOrder{"order_insert",
@@ -33,16 +35,21 @@ constexpr pg::Statement kItemsOf{"order_items_of",
                                  "SELECT order_id, product_id, quantity, unit_price_cents FROM order_items "
                                  "WHERE order_id = ANY($1::bigint[]) ORDER BY order_id, line_no"};
 constexpr pg::Statement kHistoryOf{"order_history_of",
-                                   "SELECT status, reason, " RFC3339("at") " FROM order_history "
+                                   "SELECT status, reason, " SALES_PG_RFC3339("at") " FROM order_history "
                                    "WHERE order_id = $1 ORDER BY id"};
 constexpr pg::Statement kList{"order_list",
                               "SELECT " ORDER_COLUMNS " FROM orders WHERE " ORDER_FILTER
                               " ORDER BY id LIMIT $3 OFFSET $4"};
 constexpr pg::Statement kCount{"order_count", "SELECT count(*) FROM orders WHERE " ORDER_FILTER};
 constexpr pg::Statement kCountByStatus{"order_count_by_status", "SELECT status, count(*) FROM orders GROUP BY status"};
+// Orders PENDING for longer than $1 ms, claimed for re-sending (SKIP LOCKED: replicas share
+// the work); updated_at moves so the same order is re-sent at most once per interval.
+constexpr pg::Statement kStalePending{
+    "order_stale_pending",
+    "UPDATE orders SET updated_at = now() WHERE id IN (SELECT id FROM orders WHERE status = 'PENDING' "
+    "AND updated_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id"};
 #undef ORDER_FILTER
 #undef ORDER_COLUMNS
-#undef RFC3339
 
 Status status_of(const pg::Result& r, int row, int col) {
   auto s = parse_status(r.text(row, col));
@@ -144,6 +151,14 @@ OrderPage OrderStore::list(const OrderFilter& f, const sales::http::Page& page) 
   attach_items(*lease, out.items);
   out.total = lease->exec(kCount, {pg::param(f.customer_id), pg::param(status)}).int64(0, 0);
   return out;
+}
+
+std::vector<std::int64_t> OrderStore::claim_stale_pending(pg::Transaction& tx, std::chrono::milliseconds age,
+                                                          int limit) {
+  auto r = tx.exec(kStalePending, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit})});
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < r.rows(); ++i) ids.push_back(r.int64(i, 0));
+  return ids;
 }
 
 std::map<Status, std::int64_t> OrderStore::count_by_status() {

@@ -1,4 +1,5 @@
 #pragma once
+#include <chrono>
 // Orders, their lines and their history in orders_db. Writes take the caller's
 // transaction, so an order's change, its history row, its outbox event and its
 // Idempotency-Key commit together.
@@ -47,6 +48,8 @@ class OrderStore {
   std::optional<Order> find(sales::pg::Transaction& tx, std::int64_t id);
   OrderPage list(const OrderFilter& filter, const sales::http::Page& page);
   std::map<Status, std::int64_t> count_by_status();
+  // Ids of orders PENDING for longer than `age`, claimed (and touched) in `tx`.
+  std::vector<std::int64_t> claim_stale_pending(sales::pg::Transaction& tx, std::chrono::milliseconds age, int limit);
 
  private:
   sales::pg::Pool& pool_;
