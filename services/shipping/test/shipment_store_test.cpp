@@ -23,6 +23,12 @@ constexpr pg::Statement kCountShipments{"test_count_shipments", "SELECT count(*)
 
 class ShipmentStoreTest : public testing::SchemaTest {
  protected:
+  // Made before the test body: tests call store() from several threads at once.
+  void SetUp() override {
+    SchemaTest::SetUp();
+    store_ = std::make_unique<ShipmentStore>(*pool_);
+  }
+
   // Applies an event the way the consumer does: the dispatcher inside a transaction.
   void deliver(const std::string& type, const std::string& data_json) {
     sales::events::Envelope e;
@@ -51,10 +57,7 @@ class ShipmentStoreTest : public testing::SchemaTest {
     return *store().find_by_order(order_id);
   }
 
-  ShipmentStore& store() {
-    if (!store_) store_ = std::make_unique<ShipmentStore>(*pool_);
-    return *store_;
-  }
+  ShipmentStore& store() { return *store_; }
 
   std::unique_ptr<ShipmentStore> store_;
 };
