@@ -1,14 +1,14 @@
 #include "store/customer_store.hpp"
 
+#include "sales/pg/sql.hpp"
+
 namespace customer {
 
 namespace pg = sales::pg;
 
 namespace {
-#define CUSTOMER_COLUMNS                                                          \
-  "id, name, address, contact, email, "                                           \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define CUSTOMER_COLUMNS \
+  "id, name, address, contact, email, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339("updated_at")
 
 constexpr pg::Statement kInsert{"customer_insert",
                                 "INSERT INTO customers (name, address, contact, email) VALUES ($1, $2, $3, $4) "

@@ -1,14 +1,14 @@
 #include "store/stock_store.hpp"
 
 #include "events/published.hpp"
+#include "sales/pg/sql.hpp"
 
 namespace inventory {
 
 namespace pg = sales::pg;
 
 namespace {
-#define UPDATED_AT "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#define STOCK_COLUMNS "product_id, stock, version, " UPDATED_AT
+#define STOCK_COLUMNS "product_id, stock, version, " SALES_PG_RFC3339("updated_at")
 
 constexpr pg::Statement kFind{"stock_find",
                               "SELECT " STOCK_COLUMNS " FROM stock WHERE product_id = $1 AND NOT deleted"};
@@ -42,7 +42,6 @@ constexpr pg::Statement kMarkDeleted{
     "INSERT INTO stock (product_id, initial_stock, stock, deleted) VALUES ($1, 0, 0, true) "
     "ON CONFLICT (product_id) DO UPDATE SET deleted = true, updated_at = now()"};
 #undef STOCK_COLUMNS
-#undef UPDATED_AT
 
 StockLevel level(const pg::Result& r, int i) {
   return StockLevel{r.int64(i, 0), r.int64(i, 1), r.int64(i, 2), r.str(i, 3)};

@@ -1,16 +1,15 @@
 #include "store/payment_store.hpp"
 
 #include "events/payment_events.hpp"
+#include "sales/pg/sql.hpp"
 
 namespace payment {
 
 namespace pg = sales::pg;
 
 namespace {
-#define PAYMENT_COLUMNS                                                           \
-  "id, order_id, amount_cents, status, "                                          \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), " \
-  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define PAYMENT_COLUMNS \
+  "id, order_id, amount_cents, status, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339("updated_at")
 #define LIVE "status IN ('PENDING', 'CONFIRMED')"  // as the partial unique index says
 
 constexpr pg::Statement kFind{"payment_find", "SELECT " PAYMENT_COLUMNS " FROM payments WHERE id = $1"};

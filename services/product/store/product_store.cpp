@@ -2,16 +2,15 @@
 
 #include "sales/events/outbox.hpp"
 #include "sales/json/writer.hpp"
+#include "sales/pg/sql.hpp"
 
 namespace product {
 
 namespace pg = sales::pg;
 
 namespace {
-#define PRODUCT_COLUMNS                                                                         \
-  "id, name, description, price_cents, stock, "                                                 \
-  "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "               \
-  "to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define PRODUCT_COLUMNS \
+  "id, name, description, price_cents, stock, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339("updated_at")
 
 constexpr pg::Statement kInsert{"product_insert",
                                 "INSERT INTO products (name, description, price_cents, stock) VALUES ($1, $2, $3, $4) "

@@ -3,16 +3,16 @@
 #include <stdexcept>
 
 #include "events/shipment_events.hpp"
+#include "sales/pg/sql.hpp"
 
 namespace shipping {
 
 namespace pg = sales::pg;
 
 namespace {
-#define RFC3339(col) "to_char(" #col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#define SHIPMENT_COLUMNS                                                                \
-  "id, order_id, status, address, order_paid, " RFC3339(created_at) ", " RFC3339(updated_at) ", " \
-      RFC3339(shipped_at) ", " RFC3339(delivered_at)
+#define SHIPMENT_COLUMNS                                                                              \
+  "id, order_id, status, address, order_paid, " SALES_PG_RFC3339("created_at") ", "                    \
+      SALES_PG_RFC3339("updated_at") ", " SALES_PG_RFC3339("shipped_at") ", " SALES_PG_RFC3339("delivered_at")
 
 constexpr pg::Statement kFind{"shipment_find", "SELECT " SHIPMENT_COLUMNS " FROM shipments WHERE id = $1"};
 constexpr pg::Statement kFindByOrder{"shipment_find_by_order",
@@ -28,7 +28,7 @@ constexpr pg::Statement kCount{"shipment_count",
                                "SELECT count(*) FROM shipments "
                                "WHERE ($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)"};
 constexpr pg::Statement kHistory{"shipment_history",
-                                 "SELECT status, reason, " RFC3339(at) " FROM shipment_history "
+                                 "SELECT status, reason, " SALES_PG_RFC3339("at") " FROM shipment_history "
                                  "WHERE shipment_id = $1 ORDER BY id"};
 // One statement inserts the shipment and its first history row, or nothing at all when
 // the order has a shipment: ON CONFLICT waits for a concurrent insert and then yields.
@@ -60,7 +60,6 @@ constexpr pg::Statement kMarkPaid{"shipment_mark_paid",
                                   "updated_at = CASE WHEN order_paid THEN updated_at ELSE now() END "
                                   "WHERE order_id = $1 RETURNING id"};
 #undef SHIPMENT_COLUMNS
-#undef RFC3339
 
 ShipmentStatus status_at(const pg::Result& r, int row, int col) {
   auto s = parse_status(r.text(row, col));
