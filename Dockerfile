@@ -34,7 +34,7 @@ RUN --mount=type=cache,id=sales-ccache,target=/ccache \
     cmake -S /src -B /tmp/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSALES_TESTS=OFF \
  && cmake --build /tmp/build --parallel "${BUILD_JOBS}" --target \
       sales-gateway sales-product sales-order sales-customer sales-payment sales-inventory sales-shipping \
- && ccache --show-stats --verbose | grep -E 'Hits|Misses|Cache size' || true \
+ && { ccache --show-stats --verbose | grep -E 'Hits|Misses|Cache size' || true; } \
  && mkdir -p /out \
  && for b in /tmp/build/bin/sales-*; do strip --strip-unneeded -o "/out/${b##*/}" "$b"; done \
  && rm -rf /tmp/build
@@ -50,7 +50,10 @@ RUN groupadd --system --gid 10001 sales \
  && useradd --system --uid 10001 --gid sales --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin sales
 COPY --from=build /out/ /usr/local/bin/
-RUN if ldd /usr/local/bin/sales-* | grep 'not found'; then echo 'missing runtime libraries' >&2; exit 1; fi \
+RUN for s in gateway product order customer payment inventory shipping; do \
+      test -x "/usr/local/bin/sales-$s" || { echo "sales-$s was not built" >&2; exit 1; }; \
+    done \
+ && if ldd /usr/local/bin/sales-* | grep 'not found'; then echo 'missing runtime libraries' >&2; exit 1; fi \
  && mkdir -p /srv/sales
 COPY deploy/image/sales-service deploy/image/sales-healthcheck /usr/local/bin/
 # A service reads an optional .env from its working directory (mount one at /srv/sales/.env,

@@ -74,6 +74,7 @@ configure_podman() {
   cat >"$CACHE/conf/containers.conf" <<EOF
 # Written by deploy/test/compose-test.sh at every run.
 [containers]
+log_driver = "k8s-file"
 default_ulimits = ["nofile=$nofile:$nofile", "nproc=$nproc:$nproc"]
 [engine]
 cgroup_manager = "cgroupfs"
@@ -205,7 +206,10 @@ wait_healthy() {
     pending=()
     for c in $(pm ps -a --format '{{.Names}}' --filter "label=io.podman.compose.project=$PROJECT"); do
       state=$(pm inspect -f '{{.State.Status}}' "$c")
-      [ "$state" = running ] || fail "$c is $state (exit $(pm inspect -f '{{.State.ExitCode}}' "$c"))"
+      if [ "$state" != running ]; then
+        grep -iE 'error|refused|denied' "$WORK/up.log" | tail -n 5 >&2 || true
+        fail "$c is $state (exit $(pm inspect -f '{{.State.ExitCode}}' "$c"))"
+      fi
       pm healthcheck run "$c" >/dev/null 2>&1 || pending+=("$c")
     done
     [ "${#pending[@]}" -eq 0 ] && return 0
