@@ -286,7 +286,8 @@ def wrk_run(url, script, args=(), duration=None, connections=None, tail=True):
     n = w["requests"]
     secs = w["duration_us"] / 1e6
     rss_sample(rts)
-    return {"requests": n, "throughput": round(n / secs, 1), "non2xx": w["non2xx"],
+    # Throughput counts successful responses only: a proxy answering 502 fast must not look fast.
+    return {"requests": n, "throughput": round((n - w["non2xx"]) / secs, 1), "non2xx": w["non2xx"],
             "errors": w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"],
             "latency_ms": w["latency_ms"], "cpu_us_per_req": per_request(cpu, n),
             "machine_busy_pct": cpu["machine_busy_pct"], "foreign_cpu_pct": cpu["foreign_cpu_pct"]}
@@ -302,7 +303,8 @@ def rate_run(url, path, rate, duration=None):
         raise RuntimeError(f"bench_rate_load failed ({proc.returncode}): {proc.stderr.strip()[:300]}")
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     n = r["completed"]
-    return {"requests": n, "target_rate": r["target_rate"], "throughput": r["achieved_rate"],
+    return {"requests": n, "target_rate": r["target_rate"],
+            "throughput": round(r["achieved_rate"] * (n - r["non2xx"]) / max(1, n), 1),
             "non2xx": r["non2xx"], "errors": r["errors"], "sent_late": r["sent_late"],
             "latency_ms": r["latency_ms"], "cpu_us_per_req": per_request(cpu, n),
             "machine_busy_pct": cpu["machine_busy_pct"], "foreign_cpu_pct": cpu["foreign_cpu_pct"]}
@@ -807,7 +809,7 @@ def markdown():
            f"{m['memory_mb']} MB RAM; load average at start {', '.join(f'{x:.2f}' for x in m['load_avg_at_start'])}.",
            "", f"Configuration: {R['config']['connections']} connections, {R['config']['threads']} wrk threads, "
            f"{R['config']['duration_s']} s per run, {R['config']['rounds']} alternating rounds (medians shown), "
-           "resilience on (gateway defaults). CPU µs/req: utime+stime from /proc of each process tree over the run "
+           "resilience on (gateway defaults). Throughput counts 2xx responses only. CPU µs/req: utime+stime from /proc of each process tree over the run "
            "(plus the asynchronous tail until the system is quiet), divided by completed requests; `loadgen` is the "
            "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes) is in the JSON.",
            "", "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v), "",
