@@ -26,7 +26,7 @@ struct InventoryMetrics::Counts {
 
 InventoryMetrics::InventoryMetrics(pg::Pool& pool, sales::metrics::Registry& registry,
                                    std::chrono::milliseconds refresh)
-    : pool_(pool), refresh_(refresh), counts_(std::make_shared<Counts>()) {
+    : pool_(pool), counts_(std::make_shared<Counts>()), counter_(refresh, [this] { count(); }) {
   counts_->by_name[kStockRows];
   registry.callback_gauge("sales_inventory_stock_rows", "Products with a live stock row",
                           [counts = counts_] { return counts->by_name.at(kStockRows).load(); });
@@ -40,26 +40,11 @@ InventoryMetrics::InventoryMetrics(pg::Pool& pool, sales::metrics::Registry& reg
   }
 }
 
-InventoryMetrics::~InventoryMetrics() { stop(); }
+InventoryMetrics::~InventoryMetrics() = default;
 
-void InventoryMetrics::start() {
-  if (thread_.joinable()) return;
-  thread_ = std::jthread([this](std::stop_token st) { run(st); });
-}
+void InventoryMetrics::start() { counter_.start(); }
 
-void InventoryMetrics::stop() {
-  if (!thread_.joinable()) return;
-  thread_.request_stop();
-  thread_.join();
-}
-
-void InventoryMetrics::run(std::stop_token st) {
-  while (!st.stop_requested()) {
-    count();
-    std::unique_lock lock(mu_);
-    wake_.wait_for(lock, st, refresh_, [] { return false; });
-  }
-}
+void InventoryMetrics::stop() { counter_.stop(); }
 
 void InventoryMetrics::count() {
   try {

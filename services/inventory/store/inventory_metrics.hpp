@@ -4,12 +4,11 @@
 // counts, because the registry calls gauges under its lock and a query there would hold
 // every other metric up (for seconds, when the database is down).
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <thread>
 
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/service/periodic.hpp"
 
 namespace inventory {
 
@@ -24,16 +23,12 @@ class InventoryMetrics {
 
  private:
   struct Counts;
-  void run(std::stop_token st);
   void count();
 
   sales::pg::Pool& pool_;
-  std::chrono::milliseconds refresh_;
   std::shared_ptr<Counts> counts_;  // shared with the registry's callbacks
   bool failing_ = false;            // log a failure once, not every round
-  std::mutex mu_;
-  std::condition_variable_any wake_;
-  std::jthread thread_;
+  sales::service::Periodic counter_;  // last: stops before the rest goes
 };
 
 }  // namespace inventory

@@ -1,8 +1,5 @@
 #include "events/pending_sweeper.hpp"
 
-#include <condition_variable>
-#include <mutex>
-
 #include "events/order_events.hpp"
 #include "sales/log/log.hpp"
 
@@ -17,32 +14,22 @@ PendingSweeper::PendingSweeper(sales::pg::Pool& pool, OrderStore& store, sales::
     : pool_(pool),
       store_(store),
       age_(age),
-      every_(every),
       resent_(registry.counter("sales_order_created_resent_total",
-                               "order.created sent again for orders still PENDING")) {}
+                               "order.created sent again for orders still PENDING")),
+      sweeper_(
+          every,
+          [this] {
+            try {
+              sweep();
+            } catch (const std::exception& e) {
+              sales::log::warn("pending sweep failed, next round retries: {}", e.what());
+            }
+          },
+          sales::service::Periodic::First::AfterInterval) {}
 
-PendingSweeper::~PendingSweeper() {
-  if (thread_.joinable()) {
-    thread_.request_stop();
-    thread_.join();
-  }
-}
+PendingSweeper::~PendingSweeper() = default;
 
-void PendingSweeper::start() {
-  thread_ = std::jthread([this](std::stop_token st) {
-    std::mutex mu;
-    std::condition_variable_any cv;
-    while (!st.stop_requested()) {
-      std::unique_lock lock(mu);
-      if (cv.wait_for(lock, st, every_, [] { return false; })) break;
-      try {
-        sweep();
-      } catch (const std::exception& e) {
-        sales::log::warn("pending sweep failed, next round retries: {}", e.what());
-      }
-    }
-  });
-}
+void PendingSweeper::start() { sweeper_.start(); }
 
 int PendingSweeper::sweep() {
   sales::pg::Transaction tx(pool_);

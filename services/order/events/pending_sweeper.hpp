@@ -4,10 +4,10 @@
 // recorded, shipping ignores it, so a reservation answer lost to a dead-lettered message
 // or an operator's purge cannot leave an order PENDING forever.
 #include <chrono>
-#include <thread>
 
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/service/periodic.hpp"
 #include "store/order_store.hpp"
 
 namespace order {
@@ -28,9 +28,8 @@ class PendingSweeper {
   sales::pg::Pool& pool_;
   OrderStore& store_;
   std::chrono::milliseconds age_;
-  std::chrono::milliseconds every_;
   sales::metrics::Counter& resent_;
-  std::jthread thread_;
+  sales::service::Periodic sweeper_;  // last: stops before the rest goes
 };
 
 }  // namespace order

@@ -1,8 +1,5 @@
 #include "store/status_gauges.hpp"
 
-#include <condition_variable>
-#include <mutex>
-
 #include "sales/log/log.hpp"
 
 namespace order {
@@ -12,31 +9,16 @@ std::size_t index_of(Status s) { return static_cast<std::size_t>(s); }
 }  // namespace
 
 StatusGauges::StatusGauges(OrderStore& store, sales::metrics::Registry& registry, std::chrono::milliseconds refresh)
-    : store_(store), every_(refresh) {
+    : store_(store), counter_(refresh, [this] { this->refresh(); }) {
   for (Status s : kAllStatuses) {
     registry.callback_gauge("sales_orders", "Orders by status (counted every few seconds)",
                             [this, s] { return value(s); }, {{"status", std::string(name(s))}});
   }
 }
 
-StatusGauges::~StatusGauges() {
-  if (thread_.joinable()) {
-    thread_.request_stop();
-    thread_.join();
-  }
-}
+StatusGauges::~StatusGauges() = default;
 
-void StatusGauges::start() {
-  thread_ = std::jthread([this](std::stop_token st) {
-    std::mutex mu;
-    std::condition_variable_any cv;
-    while (!st.stop_requested()) {
-      refresh();
-      std::unique_lock lock(mu);
-      cv.wait_for(lock, st, every_, [] { return false; });
-    }
-  });
-}
+void StatusGauges::start() { counter_.start(); }
 
 void StatusGauges::refresh() {
   try {

@@ -5,9 +5,9 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <thread>
 
 #include "sales/metrics/metrics.hpp"
+#include "sales/service/periodic.hpp"
 #include "store/order_store.hpp"
 
 namespace order {
@@ -26,9 +26,8 @@ class StatusGauges {
 
  private:
   OrderStore& store_;
-  std::chrono::milliseconds every_;
   std::array<std::atomic<double>, kAllStatuses.size()> counts_{};
-  std::jthread thread_;
+  sales::service::Periodic counter_;  // last: stops before the rest goes
 };
 
 }  // namespace order
