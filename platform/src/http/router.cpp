@@ -110,6 +110,14 @@ std::optional<std::string> text_param(const Request& req, std::string_view name,
   return v;
 }
 
+std::optional<std::int64_t> id_param(const Request& req, std::string_view name, std::vector<FieldError>& errors) {
+  auto v = req.query_param(name);
+  if (!v) return std::nullopt;
+  auto id = parse_positive(*v);
+  if (!id) errors.push_back({std::string(name), "must be a positive integer"});
+  return id;
+}
+
 Page page_from(const Request& req) {
   Page p;
   std::vector<FieldError> errors;

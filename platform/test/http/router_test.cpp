@@ -71,6 +71,21 @@ TEST(Page, ValidatesBounds) {
   }
 }
 
+TEST(IdParam, IsAbsentValidOrOneFieldError) {
+  std::vector<FieldError> errors;
+  EXPECT_EQ(id_param(make("GET", "/x"), "order_id", errors), std::nullopt);
+  EXPECT_EQ(id_param(make("GET", "/x?order_id=7"), "order_id", errors), 7);
+  EXPECT_TRUE(errors.empty());
+  for (const char* bad : {"/x?order_id=0", "/x?order_id=-3", "/x?order_id=7a", "/x?order_id=", "/x?order_id=+7",
+                          "/x?order_id=99999999999999999999"}) {
+    errors.clear();
+    EXPECT_EQ(id_param(make("GET", bad), "order_id", errors), std::nullopt) << bad;
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].field, "order_id");
+    EXPECT_EQ(errors[0].message, "must be a positive integer");
+  }
+}
+
 TEST(Request, RefusesInvalidUtf8AndNulInParameters) {
   for (const char* bad : {"/x?q=%FF", "/x?q=%C3%28", "/x?q=%ED%A0%80", "/x?q=%C0%AF", "/x?q=%00", "/x?q=%"}) {
     EXPECT_THROW(make("GET", bad).query_param("q"), ProblemError) << bad;

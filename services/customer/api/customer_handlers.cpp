@@ -11,21 +11,13 @@ using sales::Problem;
 using sales::ProblemError;
 
 namespace {
-void optional_field(sales::json::Writer& w, std::string_view key, const std::optional<std::string>& v) {
-  w.key(key);
-  if (v) w.value(*v);
-  else w.null();
-}
-
 void write(sales::json::Writer& w, const Customer& c) {
   w.begin_object().field("id", c.id).field("name", c.name);
-  optional_field(w, "address", c.address);
-  optional_field(w, "contact", c.contact);
-  optional_field(w, "email", c.email);
+  w.field("address", c.address).field("contact", c.contact).field("email", c.email);
   w.field("created_at", c.created_at).field("updated_at", c.updated_at).end_object();
 }
 
-Problem not_found(std::int64_t id) { return Problem::not_found("Customer " + std::to_string(id) + " does not exist."); }
+Problem not_found(std::int64_t id) { return Problem::not_found("Customer", id); }
 Problem duplicate_email() {
   return Problem::conflict("Another customer already has this email address.");
 }

@@ -47,9 +47,7 @@ std::string render(const StockLevel& s) {
 
 std::string render(const Reservation& r) {
   sales::json::Writer w;
-  w.begin_object().field("order_id", r.order_id).field("status", to_string(r.status)).key("reason");
-  if (r.reason) w.value(*r.reason);
-  else w.null();
+  w.begin_object().field("order_id", r.order_id).field("status", to_string(r.status)).field("reason", r.reason);
   w.key("items").begin_array();
   for (const auto& item : r.items) {
     w.begin_object().field("product_id", item.product_id).field("quantity", item.quantity).end_object();

@@ -20,7 +20,7 @@ using sales::ProblemError;
 namespace {
 constexpr std::string_view kIdempotencyScope = "orders";
 
-Problem not_found(std::int64_t id) { return Problem::not_found("Order " + std::to_string(id) + " does not exist."); }
+Problem not_found(std::int64_t id) { return Problem::not_found("Order", id); }
 
 std::string location(std::int64_t id) { return "/orders/" + std::to_string(id); }
 

@@ -1,7 +1,5 @@
 #include "api/order_json.hpp"
 
-#include <charconv>
-
 #include "sales/json/read.hpp"
 
 namespace order {
@@ -90,15 +88,7 @@ std::string decode_cancel_reason(std::string_view body) {
 OrderFilter decode_filter(const sales::http::Request& req) {
   OrderFilter f;
   std::vector<sales::FieldError> errors;
-  if (auto c = req.query_param("customer_id")) {
-    std::int64_t id = 0;
-    auto [end, ec] = std::from_chars(c->data(), c->data() + c->size(), id);
-    if (c->empty() || ec != std::errc{} || end != c->data() + c->size() || id < 1) {
-      errors.push_back({"customer_id", "must be a positive integer"});
-    } else {
-      f.customer_id = id;
-    }
-  }
+  f.customer_id = sales::http::id_param(req, "customer_id", errors);
   if (auto s = req.query_param("status")) {
     f.status = parse_status(*s);
     if (!f.status) errors.push_back({"status", "must be one of " + status_names()});
@@ -116,17 +106,11 @@ void write_items(json::Writer& w, const std::vector<PricedLine>& items) {
   w.end_array();
 }
 
-void write_nullable(json::Writer& w, std::string_view key, const std::optional<std::string>& v) {
-  w.key(key);
-  if (v) w.value(*v);
-  else w.null();
-}
-
 void write(json::Writer& w, const Order& o, bool with_history) {
   w.begin_object().field("id", o.id).field("customer_id", o.customer_id).field("status", name(o.status));
   write_items(w, o.items);
   w.money_field("total", o.total_cents);
-  write_nullable(w, "shipping_address", o.shipping_address);
+  w.field("shipping_address", o.shipping_address);
   w.field("created_at", o.created_at).field("updated_at", o.updated_at);
   if (with_history) {
     w.key("history").begin_array();

@@ -21,9 +21,8 @@ std::string decode_cancel_reason(std::string_view body);
 OrderFilter decode_filter(const sales::http::Request& req);
 
 void write(sales::json::Writer& w, const Order& o, bool with_history);
-// Shared with the order.created event, whose items and address have the same shape.
+// Shared with the order.created event, whose items have the same shape.
 void write_items(sales::json::Writer& w, const std::vector<PricedLine>& items);
-void write_nullable(sales::json::Writer& w, std::string_view key, const std::optional<std::string>& v);
 std::string render(const Order& o, bool with_history);
 
 }  // namespace order

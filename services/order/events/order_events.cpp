@@ -21,7 +21,7 @@ OutgoingEvent created_event(const Order& o) {
   w.begin_object().field("order_id", o.id).field("customer_id", o.customer_id);
   write_items(w, o.items);
   w.money_field("total", o.total_cents);
-  write_nullable(w, "shipping_address", o.shipping_address);
+  w.field("shipping_address", o.shipping_address);
   return {"order.created", w.end_object().take()};
 }
 
@@ -34,10 +34,7 @@ std::optional<OutgoingEvent> transition_event(const Transition& t) {
     case Status::Rejected:
       return OutgoingEvent{"order.rejected", w.field("reason", t.reason).end_object().take()};
     case Status::Paid:
-      w.key("payment_id");
-      if (t.payment_id) w.value(*t.payment_id);
-      else w.null();
-      return OutgoingEvent{"order.paid", w.end_object().take()};
+      return OutgoingEvent{"order.paid", w.field("payment_id", t.payment_id).end_object().take()};
     case Status::Cancelled:
       return OutgoingEvent{"order.cancelled", cancelled_data(t.order_id, t.reason, t.from)};
     case Status::Refunded:

@@ -1,7 +1,5 @@
 #include "api/payment_handlers.hpp"
 
-#include <charconv>
-
 #include "api/idempotent.hpp"
 #include "sales/http/render.hpp"
 #include "sales/json/read.hpp"
@@ -21,7 +19,7 @@ void write(sales::json::Writer& w, const Payment& p) {
   w.end_object();
 }
 
-Problem not_found(std::int64_t id) { return Problem::not_found("Payment " + std::to_string(id) + " does not exist."); }
+Problem not_found(std::int64_t id) { return Problem::not_found("Payment", id); }
 
 std::string location(const Payment& p) { return "/payments/" + std::to_string(p.id); }
 
@@ -63,15 +61,7 @@ NewPayment decode_new_payment(std::string_view body) {
 PaymentFilter decode_filter(const http::Request& req) {
   PaymentFilter f;
   std::vector<sales::FieldError> errors;
-  if (auto order_id = req.query_param("order_id")) {
-    std::int64_t n = 0;
-    auto [end, ec] = std::from_chars(order_id->data(), order_id->data() + order_id->size(), n);
-    if (ec != std::errc() || end != order_id->data() + order_id->size() || n < 1) {
-      errors.push_back({"order_id", "must be a positive integer"});
-    } else {
-      f.order_id = n;
-    }
-  }
+  f.order_id = http::id_param(req, "order_id", errors);
   if (auto status = req.query_param("status")) {
     f.status = parse_status(*status);
     if (!f.status) errors.push_back({"status", "must be one of PENDING, CONFIRMED, REFUNDED, CANCELLED"});

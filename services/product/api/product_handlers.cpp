@@ -12,14 +12,12 @@ using sales::ProblemError;
 
 namespace {
 void write(sales::json::Writer& w, const Product& p) {
-  w.begin_object().field("id", p.id).field("name", p.name).key("description");
-  if (p.description) w.value(*p.description);
-  else w.null();
+  w.begin_object().field("id", p.id).field("name", p.name).field("description", p.description);
   w.money_field("price", p.price_cents).field("stock", p.stock);
   w.field("created_at", p.created_at).field("updated_at", p.updated_at).end_object();
 }
 
-Problem not_found(std::int64_t id) { return Problem::not_found("Product " + std::to_string(id) + " does not exist."); }
+Problem not_found(std::int64_t id) { return Problem::not_found("Product", id); }
 }  // namespace
 
 std::string render(const Product& p) {

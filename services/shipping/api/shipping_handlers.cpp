@@ -1,7 +1,5 @@
 #include "api/shipping_handlers.hpp"
 
-#include <charconv>
-
 #include "sales/events/envelope.hpp"
 #include "sales/http/render.hpp"
 #include "sales/json/read.hpp"
@@ -17,18 +15,10 @@ namespace {
 constexpr std::size_t kMaxStatusLength = 32;
 const std::string kStatusMessage = "must be one of " + std::string(kStatusNames);
 
-void optional_field(sales::json::Writer& w, std::string_view key, const std::optional<std::string>& v) {
-  w.key(key);
-  if (v) w.value(*v);
-  else w.null();
-}
-
 void write_fields(sales::json::Writer& w, const Shipment& s) {
-  w.field("id", s.id).field("order_id", s.order_id).field("status", to_string(s.status));
-  optional_field(w, "address", s.address);
+  w.field("id", s.id).field("order_id", s.order_id).field("status", to_string(s.status)).field("address", s.address);
   w.field("order_paid", s.order_paid).field("created_at", s.created_at).field("updated_at", s.updated_at);
-  optional_field(w, "shipped_at", s.shipped_at);
-  optional_field(w, "delivered_at", s.delivered_at);
+  w.field("shipped_at", s.shipped_at).field("delivered_at", s.delivered_at);
 }
 
 void write(sales::json::Writer& w, const Shipment& s) {
@@ -38,14 +28,7 @@ void write(sales::json::Writer& w, const Shipment& s) {
 }
 
 std::string shipment_name(std::int64_t id) { return "Shipment " + std::to_string(id); }
-Problem not_found(std::int64_t id) { return Problem::not_found(shipment_name(id) + " does not exist."); }
-
-std::optional<std::int64_t> positive_integer(std::string_view s) {
-  std::int64_t n = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size() || n < 1) return std::nullopt;
-  return n;
-}
+Problem not_found(std::int64_t id) { return Problem::not_found("Shipment", id); }
 
 // The trace of the request, for the events its transaction enqueues.
 sales::events::TraceContext trace_of(const http::Request& req) {
@@ -79,10 +62,7 @@ ShipmentStatus decode_status_update(std::string_view body) {
 ShipmentFilter decode_filter(const http::Request& req) {
   ShipmentFilter f;
   std::vector<sales::FieldError> errors;
-  if (auto v = req.query_param("order_id")) {
-    f.order_id = positive_integer(*v);
-    if (!f.order_id) errors.push_back({"order_id", "must be a positive integer"});
-  }
+  f.order_id = http::id_param(req, "order_id", errors);
   if (auto v = req.query_param("status")) {
     f.status = parse_status(*v);
     if (!f.status) errors.push_back({"status", kStatusMessage});

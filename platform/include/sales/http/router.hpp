@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sales/http/message.hpp"
+#include "sales/problem/problem.hpp"
 
 namespace sales::http {
 
@@ -52,6 +53,11 @@ bool is_json_content_type(std::string_view ct);
 
 // A text filter: nullopt when absent; 400 naming the parameter when longer than max_chars.
 std::optional<std::string> text_param(const Request& req, std::string_view name, std::size_t max_chars);
+
+// An id filter (?order_id=7): nullopt when absent; when it is not a positive integer, also
+// nullopt and "must be a positive integer" in `errors`, so a handler reports every bad
+// filter at once.
+std::optional<std::int64_t> id_param(const Request& req, std::string_view name, std::vector<FieldError>& errors);
 
 // Pagination per the contract: limit 1..500 (default 50), offset >= 0; 400 otherwise.
 struct Page {

@@ -2,6 +2,7 @@
 // A small streaming JSON writer for responses and events. Boost.JSON would print money
 // as 1.999E1; this prints 19.99, and it is cheaper than building a DOM per response.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,8 @@ class Writer {
   Writer& value(int n) { return value(static_cast<std::int64_t>(n)); }
   Writer& value(bool b);
   Writer& null();
+  template <class T>
+  Writer& value(const std::optional<T>& v) { return v ? value(*v) : null(); }  // null when empty
   Writer& money(std::int64_t cents);  // 1999 -> 19.99
   Writer& raw(std::string_view json);  // an already-serialised value
   template <class T>

@@ -1,8 +1,10 @@
 #pragma once
 // RFC 9457 Problem Details: the one way any service reports an error. Handlers throw
 // ProblemError (or return problem()); the server renders it with application/problem+json.
+#include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sales/http/message.hpp"
@@ -23,6 +25,8 @@ struct Problem {
 
   static Problem bad_request(std::string detail, std::vector<FieldError> errors = {});
   static Problem not_found(std::string detail);
+  // A resource a request names by id: not_found("Product", 7) says "Product 7 does not exist."
+  static Problem not_found(std::string_view what, std::int64_t id);
   static Problem conflict(std::string detail);
   static Problem unprocessable(std::string detail, std::vector<FieldError> errors = {});
   static Problem payload_too_large(std::string detail);
