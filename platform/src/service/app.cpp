@@ -6,6 +6,7 @@
 
 #include "sales/http/server.hpp"
 #include "sales/json/writer.hpp"
+#include "sales/events/envelope.hpp"
 #include "sales/log/log.hpp"
 #include "sales/problem/problem.hpp"
 
@@ -103,6 +104,8 @@ http::Response App::ready_response() {
 int App::run() {
   if (!validate()) return 2;
   return serve(std::make_unique<http::Server>(server_, [this](http::Request& r) {
+    // Events a handler enqueues carry the request's trace (DESIGN §2: into events too).
+    events::TraceScope trace({std::string(r.headers.get("traceparent").value_or("")), std::string(r.request_id())});
     // Until the schema is current, resource routes would hit missing tables: say "not yet".
     if (pool_ && !database_ready_ && !r.path().starts_with("/health") && r.path() != "/metrics") {
       throw ProblemError(Problem::unavailable("The service is starting; try again shortly."));

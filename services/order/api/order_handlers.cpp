@@ -89,6 +89,25 @@ http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request
 }
 }  // namespace
 
+// Shipping asks before it ships: the order's row lock orders a shipment against a cancel
+// or a refund, so exactly one of them wins (the loser gets 409). Internal: the gateway
+// routes no /internal path. Repeating it for a SHIPPED order answers 200 (a retry).
+http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& req) {
+  std::string shipment = req.body.empty() ? std::string("shipment shipped") : decode_cancel_reason(req.body);
+  pg::Transaction tx(d.db);
+  auto locked = d.store.lock(tx, id);
+  if (!locked) throw ProblemError(not_found(id));
+  if (locked->status == Status::Shipped) return http::ok(render(*d.store.find(tx, id), true));
+  if (locked->status != Status::Paid) {
+    throw ProblemError(Problem::conflict("Order " + std::to_string(id) + " is " + std::string(name(locked->status)) +
+                                         "; only a PAID order can be shipped."));
+  }
+  transition(d.store, tx, *locked, Status::Shipped, shipment);
+  auto shipped = d.store.find(tx, id);
+  tx.commit();
+  return http::ok(render(*shipped, true));
+}
+
 void register_routes(http::Router& router, OrderRoutes deps) {
   router.post("/orders", [deps](http::Request& req, const http::PathParams&) { return place(deps, req); });
   router.get("/orders", [deps](http::Request& req, const http::PathParams&) {
@@ -105,6 +124,9 @@ void register_routes(http::Router& router, OrderRoutes deps) {
   });
   router.post("/orders/{id}/cancel", [deps](http::Request& req, const http::PathParams& params) {
     return cancel(deps, params.id("id"), req);
+  });
+  router.post("/internal/orders/{id}/ship", [deps](http::Request& req, const http::PathParams& params) {
+    return ship(deps, params.id("id"), req);
   });
 }
 

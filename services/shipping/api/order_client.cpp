@@ -50,10 +50,36 @@ std::string order_service_url(sales::config::Env& env) {
 OrderClient::OrderClient(const std::string& base_url)
     : client_(http::ClientOptions{.base_url = base_url, .timeout = kOrderServiceTimeout}) {}
 
-std::optional<OrderSnapshot> OrderClient::fetch(std::int64_t order_id, const http::Request& incoming) {
+namespace {
+http::Headers forwarded(const http::Request& incoming) {
   http::Headers headers;
   headers.set("X-Request-Id", std::string(incoming.request_id()));
   if (auto tp = incoming.headers.get("traceparent")) headers.set("traceparent", std::string(*tp));
+  return headers;
+}
+}  // namespace
+
+void OrderClient::ship(std::int64_t order_id, std::int64_t shipment_id, const http::Request& incoming) {
+  std::string target = "/internal/orders/" + std::to_string(order_id) + "/ship";
+  http::Response res;
+  try {
+    res = client_.post(target, R"({"reason":"shipment )" + std::to_string(shipment_id) + R"( shipped"})",
+                       forwarded(incoming));
+  } catch (const http::ClientError& e) {
+    sales::log::warn("POST {} failed: {}", target, e.what());
+    throw order_service_unavailable();
+  }
+  if (res.status == 200) return;
+  if (res.status == 409 || res.status == 404) {
+    throw ProblemError(Problem::conflict("Shipment " + std::to_string(shipment_id) + " cannot ship: order " +
+                                         std::to_string(order_id) + " is no longer PAID (cancelled or refunded)."));
+  }
+  sales::log::warn("POST {} answered {}", target, res.status);
+  throw order_service_unavailable();
+}
+
+std::optional<OrderSnapshot> OrderClient::fetch(std::int64_t order_id, const http::Request& incoming) {
+  auto headers = forwarded(incoming);
   http::Response res;
   try {
     res = client_.get("/orders/" + std::to_string(order_id), headers);

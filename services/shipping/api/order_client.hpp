@@ -1,6 +1,6 @@
 #pragma once
-// The one synchronous call shipping makes (docs/saga.md): GET ORDER_SERVICE_URL/orders/{id}
-// for POST /shipping when the order has no shipment yet.
+// Shipping's synchronous calls to the order service (docs/saga.md): GET /orders/{id} for
+// POST /shipping when the order has no shipment yet, and the ship handshake.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +30,10 @@ class OrderClient {
   // (unreachable, timed out, failing, or answering nonsense). Forwards X-Request-Id and
   // traceparent of `incoming`.
   std::optional<OrderSnapshot> fetch(std::int64_t order_id, const sales::http::Request& incoming);
+  // Asks the order service to move the order PAID → SHIPPED before the shipment ships, so
+  // a cancel or refund racing the shipment cannot both win: 409 ProblemError when the
+  // order is no longer PAID; 503 when the order service cannot answer.
+  void ship(std::int64_t order_id, std::int64_t shipment_id, const sales::http::Request& incoming);
 
  private:
   sales::http::Client client_;

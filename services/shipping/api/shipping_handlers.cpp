@@ -130,11 +130,15 @@ void register_routes(http::Router& router, ShipmentStore& store, OrderClient& or
     if (!s) throw ProblemError(not_found(id));
     return http::ok(render(*s, store.history(id)));
   });
-  router.put("/shipping/{id}", [&store](http::Request& req, const http::PathParams& params) {
+  router.put("/shipping/{id}", [&store, &orders](http::Request& req, const http::PathParams& params) {
     auto id = params.id("id");
     auto to = decode_status_update(req.body);
     sales::events::TraceScope trace(trace_of(req));  // the event carries this request's trace
-    auto result = store.update_status(id, to);
+    // Shipping asks the order (the saga's authority) first: a cancel or refund racing this
+    // shipment is ordered by the order's row lock, so exactly one of them wins.
+    auto result = store.update_status(id, to, [&](const Shipment& s) {
+      if (to == ShipmentStatus::Shipped) orders.ship(s.order_id, s.id, req);
+    });
     if (!result) throw ProblemError(not_found(id));
     if (auto problem = update_problem(*result, to)) throw ProblemError(*problem);
     return http::ok(render(result->shipment));

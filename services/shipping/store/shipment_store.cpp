@@ -118,7 +118,8 @@ OrderShipment ShipmentStore::create_for_order(const NewShipment& s) {
   return {*existing, false};
 }
 
-std::optional<UpdateResult> ShipmentStore::update_status(std::int64_t id, ShipmentStatus to) {
+std::optional<UpdateResult> ShipmentStore::update_status(std::int64_t id, ShipmentStatus to,
+                                                        const std::function<void(const Shipment&)>& before_apply) {
   pg::Transaction tx(pool_);
   auto current = tx.exec(kLock, {pg::param(id)});
   if (current.empty()) return std::nullopt;
@@ -126,6 +127,7 @@ std::optional<UpdateResult> ShipmentStore::update_status(std::int64_t id, Shipme
   result.from = result.shipment.status;
   result.verdict = decide_update(result.from, to, result.shipment.order_paid);
   if (result.verdict != UpdateVerdict::Apply) return result;  // rolls back: nothing changed
+  if (before_apply) before_apply(result.shipment);
 
   std::string reason = "PUT /shipping/" + std::to_string(id);
   auto r = tx.exec(kTransition, {pg::param(id), pg::param(to_string(result.from)), pg::param(to_string(to)),

@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 // Shipments in PostgreSQL. Every change of status writes a history row in the same
 // statement, and a client transition its event in the same transaction (the outbox).
 #include <optional>
@@ -51,7 +52,10 @@ class ShipmentStore {
   // Inserts `s` unless its order has a shipment already; concurrent calls make one.
   OrderShipment create_for_order(const NewShipment& s);
   // PUT {status}: decides under the row lock; nullopt when the id is unknown.
-  std::optional<UpdateResult> update_status(std::int64_t id, ShipmentStatus to);
+  // `before_apply` runs under the shipment's row lock once the change is allowed, before it
+  // is written; it may throw to refuse (the transaction rolls back).
+  std::optional<UpdateResult> update_status(std::int64_t id, ShipmentStatus to,
+                                            const std::function<void(const Shipment&)>& before_apply = {});
 
  private:
   sales::pg::Pool& pool_;
