@@ -16,15 +16,16 @@
 
 namespace sales::testing {
 
-class EventsTest : public ::testing::Test {
+class EventsTest : public sales_test::DbTest {
  protected:
+  EventsTest() : DbTest(4, {events::migration()}) {}
+
   void SetUp() override {
     std::string missing;
     auto p = amqp_params_from_env(missing);
     if (!p) GTEST_FAIL() << missing << kRunViaSalesTest;
     params_ = *p;
-    schema_ = std::make_unique<sales_test::TestSchema>();  // throws, failing the test, outside `./sales test`
-    pool_ = schema_->migrated_pool(4, {events::migration()});
+    DbTest::SetUp();
 
     suffix_ = random_suffix();
     topology_ = unique_topology(suffix_);
@@ -38,8 +39,7 @@ class EventsTest : public ::testing::Test {
 
   void TearDown() override {
     cleanup_.reset();
-    pool_.reset();
-    schema_.reset();
+    DbTest::TearDown();
   }
 
   // Publishes a ready-made body to the test exchange with routing key `type`.
@@ -77,8 +77,6 @@ class EventsTest : public ::testing::Test {
   }
 
   amqp::ConnectionParams params_;
-  std::unique_ptr<sales_test::TestSchema> schema_;
-  std::unique_ptr<pg::Pool> pool_;
   std::string suffix_;
   amqp::Topology topology_;
   std::string queue_;

@@ -45,4 +45,19 @@ std::unique_ptr<pg::Pool> TestSchema::migrated_pool(std::size_t size,
   return p;
 }
 
+DbTest::DbTest(std::size_t pool_size, std::vector<pg::Migration> own, std::vector<pg::Migration> platform)
+    : pool_size_(pool_size), migrations_(std::move(own)) {
+  migrations_.insert(migrations_.end(), platform.begin(), platform.end());
+}
+
+void DbTest::SetUp() {
+  schema_ = std::make_unique<TestSchema>();
+  pool_ = schema_->migrated_pool(pool_size_, migrations_);
+}
+
+void DbTest::TearDown() {
+  pool_.reset();
+  schema_.reset();
+}
+
 }  // namespace sales_test

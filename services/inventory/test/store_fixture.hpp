@@ -38,19 +38,11 @@ inline constexpr pg::Statement kInvariantViolations{
     "     WHERE i.product_id = s.product_id AND r.status = 'RESERVED') "
     "OR s.stock < 0"};
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public sales_test::DbTest {
  protected:
-  void SetUp() override {
-    schema_ = std::make_unique<sales_test::TestSchema>();  // throws, failing the test, outside `./sales test`
-    auto migrations = sales::generated::migrations();
-    migrations.push_back(sales::events::migration());
-    migrations.push_back(sales::service::idempotency_migration());
-    pool_ = schema_->migrated_pool(20, migrations);
-  }
-  void TearDown() override {
-    pool_.reset();
-    schema_.reset();
-  }
+  StoreTest()
+      : DbTest(20, sales::generated::migrations(),
+               {sales::events::migration(), sales::service::idempotency_migration()}) {}
 
   // Runs fn in a transaction that commits when fn returns (as the consumer does).
   template <class Fn>
@@ -90,9 +82,6 @@ class StoreTest : public ::testing::Test {
     return pg::exec(*pool_, kCountStatus, {pg::param(status)}).int64(0, 0);
   }
   std::int64_t invariant_violations() { return pg::exec(*pool_, kInvariantViolations).int64(0, 0); }
-
-  std::unique_ptr<sales_test::TestSchema> schema_;
-  std::unique_ptr<pg::Pool> pool_;
 };
 
 }  // namespace inventory::testing

@@ -28,20 +28,18 @@ inline constexpr pg::Statement kTestOutbox{"test_order_outbox", "SELECT type, pa
 inline constexpr pg::Statement kTestClearOutbox{"test_order_clear_outbox", "DELETE FROM outbox"};
 inline constexpr pg::Statement kTestOrderCount{"test_order_count", "SELECT count(*) FROM orders"};
 
-class OrderDbTest : public ::testing::Test {
+class OrderDbTest : public sales_test::DbTest {
  protected:
+  OrderDbTest()
+      : DbTest(8, sales::generated::migrations(),
+               {sales::events::migration(), sales::service::idempotency_migration()}) {}
   void SetUp() override {
-    schema_ = std::make_unique<sales_test::TestSchema>();  // throws, failing the test, outside `./sales test`
-    auto migrations = sales::generated::migrations();
-    migrations.push_back(sales::events::migration());
-    migrations.push_back(sales::service::idempotency_migration());
-    pool_ = schema_->migrated_pool(8, migrations);
+    DbTest::SetUp();
     store_ = std::make_unique<OrderStore>(*pool_);
   }
   void TearDown() override {
     store_.reset();
-    pool_.reset();
-    schema_.reset();
+    DbTest::TearDown();
   }
 
   // A PENDING order of customer `customer_id` with lines {product, quantity, unit price}.
@@ -79,8 +77,6 @@ class OrderDbTest : public ::testing::Test {
   std::int64_t order_count() { return pg::exec(*pool_, kTestOrderCount).int64(0, 0); }
   Status status_of(std::int64_t id) { return store_->find(id)->status; }
 
-  std::unique_ptr<sales_test::TestSchema> schema_;
-  std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<OrderStore> store_;
 };
 

@@ -19,20 +19,18 @@ namespace pg = sales::pg;
 
 inline constexpr pg::Statement kOutbox{"test_payment_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
 
-class PaymentDbTest : public ::testing::Test {
+class PaymentDbTest : public sales_test::DbTest {
  protected:
+  PaymentDbTest()
+      : DbTest(8, sales::generated::migrations(),
+               {sales::events::migration(), sales::service::idempotency_migration()}) {}
   void SetUp() override {
-    schema_ = std::make_unique<sales_test::TestSchema>();  // throws, failing the test, outside `./sales test`
-    auto migrations = sales::generated::migrations();
-    migrations.push_back(sales::events::migration());
-    migrations.push_back(sales::service::idempotency_migration());
-    pool_ = schema_->migrated_pool(8, migrations);
+    DbTest::SetUp();
     store_ = std::make_unique<PaymentStore>(*pool_);
   }
   void TearDown() override {
     store_.reset();
-    pool_.reset();
-    schema_.reset();
+    DbTest::TearDown();
   }
 
   Payment create(std::int64_t order_id, std::int64_t cents = 1999) {
@@ -61,8 +59,6 @@ class PaymentDbTest : public ::testing::Test {
     return out;
   }
 
-  std::unique_ptr<sales_test::TestSchema> schema_;
-  std::unique_ptr<pg::Pool> pool_;
   std::unique_ptr<PaymentStore> store_;
 };
 

@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "events/order_events.hpp"
+#include "sales/events/outbox.hpp"
 #include "sales/metrics/metrics.hpp"
+#include "sales/pg/migrations.hpp"
+#include "sales_test/test_db.hpp"
 #include "store/shipment_store.hpp"
-#include "test_schema.hpp"
 
 namespace shipping {
 namespace {
@@ -21,11 +23,14 @@ using enum ShipmentStatus;
 constexpr pg::Statement kOutbox{"test_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
 constexpr pg::Statement kCountShipments{"test_count_shipments", "SELECT count(*) FROM shipments WHERE order_id = $1"};
 
-class ShipmentStoreTest : public testing::SchemaTest {
+// A schema per test, migrated like the service's own database.
+class ShipmentStoreTest : public sales_test::DbTest {
  protected:
+  ShipmentStoreTest() : DbTest(10, sales::generated::migrations(), {sales::events::migration()}) {}
+
   // Made before the test body: tests call store() from several threads at once.
   void SetUp() override {
-    SchemaTest::SetUp();
+    DbTest::SetUp();
     store_ = std::make_unique<ShipmentStore>(*pool_);
   }
 

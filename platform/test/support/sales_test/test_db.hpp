@@ -6,6 +6,10 @@
 //
 //   schema_ = std::make_unique<sales_test::TestSchema>();
 //   pool_ = schema_->migrated_pool(8, migrations);   // or pool(), or conninfo()
+//
+// DbTest is the gtest fixture over it for tests that want one migrated pool.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -43,6 +47,28 @@ class TestSchema {
  private:
   std::string database_;
   std::string name_;
+};
+
+// Each test gets schema_ and a pool_ of `pool_size` sessions in it, migrated with `own` (a
+// service's sales::generated::migrations()) and then `platform` (the platform tables it also
+// uses, e.g. events::migration()); both go after the test. A fixture that adds to SetUp or
+// TearDown calls these first (SetUp) or last (TearDown):
+//
+//   class OrderDbTest : public sales_test::DbTest {
+//    protected:
+//     OrderDbTest() : DbTest(8, sales::generated::migrations(), {sales::events::migration()}) {}
+class DbTest : public ::testing::Test {
+ protected:
+  DbTest(std::size_t pool_size, std::vector<sales::pg::Migration> own, std::vector<sales::pg::Migration> platform = {});
+  void SetUp() override;  // throws, failing the test, outside `./sales test`
+  void TearDown() override;
+
+  std::unique_ptr<TestSchema> schema_;
+  std::unique_ptr<sales::pg::Pool> pool_;
+
+ private:
+  std::size_t pool_size_;
+  std::vector<sales::pg::Migration> migrations_;
 };
 
 }  // namespace sales_test
