@@ -15,19 +15,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::eventually;
 
-constexpr pg::Statement kCreateEffects{"test_create_effects",
-                                       "CREATE TABLE effects (message_id text NOT NULL, type text NOT NULL)"};
-constexpr pg::Statement kRecordEffect{"test_record_effect", "INSERT INTO effects (message_id, type) VALUES ($1, $2)"};
-constexpr pg::Statement kCountEffects{"test_count_effects", "SELECT count(*) FROM effects WHERE message_id = $1"};
-
-class ConsumerRecoveryTest : public testing::EventsTest {
+class ConsumerRecoveryTest : public testing::EffectsTest {
  protected:
-  void SetUp() override {
-    EventsTest::SetUp();
-    if (HasFatalFailure()) return;
-    pg::exec(*pool_, kCreateEffects);
-  }
-
   ConsumerOptions options() {
     ConsumerOptions o;
     o.queue = queue_;
@@ -38,12 +27,6 @@ class ConsumerRecoveryTest : public testing::EventsTest {
     o.backoff_max = 300ms;
     return o;
   }
-
-  static void record(pg::Transaction& tx, const Envelope& e) {
-    tx.exec(kRecordEffect, {pg::param(e.id), pg::param(e.type)});
-  }
-  std::int64_t effects(const std::string& id) { return pg::exec(*pool_, kCountEffects, {pg::param(id)}).int64(0, 0); }
-  std::uint64_t by_queue(const std::string& name) { return counter(name, {{"queue", queue_}}); }
 };
 
 TEST_F(ConsumerRecoveryTest, AMessageCommittedButNotAckedIsRedeliveredAndDeduped) {

@@ -13,21 +13,11 @@ namespace {
 using namespace std::chrono_literals;
 using testing::eventually;
 
-constexpr pg::Statement kCreateEffects{"test_create_effects",
-                                       "CREATE TABLE effects (message_id text NOT NULL, type text NOT NULL)"};
-constexpr pg::Statement kRecordEffect{"test_record_effect", "INSERT INTO effects (message_id, type) VALUES ($1, $2)"};
-constexpr pg::Statement kCountEffects{"test_count_effects", "SELECT count(*) FROM effects WHERE message_id = $1"};
 constexpr pg::Statement kFollowUps{"test_follow_ups",
                                    "SELECT count(*) FROM outbox WHERE type = 'follow.up' AND headers->>'x-request-id' = $1"};
 
-class ConsumerTest : public testing::EventsTest {
+class ConsumerTest : public testing::EffectsTest {
  protected:
-  void SetUp() override {
-    EventsTest::SetUp();
-    if (HasFatalFailure()) return;
-    pg::exec(*pool_, kCreateEffects);
-  }
-
   ConsumerOptions options() {
     ConsumerOptions o;
     o.queue = queue_;
@@ -41,11 +31,6 @@ class ConsumerTest : public testing::EventsTest {
     return o;
   }
 
-  static void record(pg::Transaction& tx, const Envelope& e) { tx.exec(kRecordEffect, {pg::param(e.id), pg::param(e.type)}); }
-
-  std::int64_t effects(const std::string& id) { return pg::exec(*pool_, kCountEffects, {pg::param(id)}).int64(0, 0); }
-
-  std::uint64_t by_queue(const std::string& name) { return counter(name, {{"queue", queue_}}); }
   std::uint64_t dead_lettered(const std::string& reason) {
     return counter("sales_events_dead_lettered_total", {{"queue", queue_}, {"reason", reason}});
   }

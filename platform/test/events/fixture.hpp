@@ -88,6 +88,31 @@ class EventsTest : public sales_test::DbTest {
   std::map<std::string, std::uint64_t> baseline_;
 };
 
+// The consumer tests' ground: EventsTest and a table of the effects their handlers apply,
+// one row per message, written in the consumer's transaction.
+inline constexpr pg::Statement kCreateEffects{"test_create_effects",
+                                              "CREATE TABLE effects (message_id text NOT NULL, type text NOT NULL)"};
+inline constexpr pg::Statement kRecordEffect{"test_record_effect",
+                                             "INSERT INTO effects (message_id, type) VALUES ($1, $2)"};
+inline constexpr pg::Statement kCountEffects{"test_count_effects",
+                                             "SELECT count(*) FROM effects WHERE message_id = $1"};
+
+class EffectsTest : public EventsTest {
+ protected:
+  void SetUp() override {
+    EventsTest::SetUp();
+    if (HasFatalFailure()) return;
+    pg::exec(*pool_, kCreateEffects);
+  }
+
+  // A handler: records the message as applied.
+  static void record(pg::Transaction& tx, const events::Envelope& e) {
+    tx.exec(kRecordEffect, {pg::param(e.id), pg::param(e.type)});
+  }
+  std::int64_t effects(const std::string& id) { return pg::exec(*pool_, kCountEffects, {pg::param(id)}).int64(0, 0); }
+  std::uint64_t by_queue(const std::string& name) { return counter(name, {{"queue", queue_}}); }
+};
+
 inline constexpr pg::Statement kCountOutbox{"test_count_outbox", "SELECT count(*) FROM outbox"};
 
 inline std::int64_t outbox_rows(pg::Pool& pool) { return pg::exec(pool, kCountOutbox).int64(0, 0); }
