@@ -75,14 +75,8 @@ std::optional<ProductSnapshot> RestDirectory::product(std::int64_t id, const Cal
 http::ClientOptions upstream_options(sales::config::Env& env, const std::string& variable,
                                      const std::string& default_url) {
   http::ClientOptions opts;
-  opts.base_url = env.str(variable, default_url);
+  opts.base_url = http::base_url_from_env(env, variable, default_url);
   opts.timeout = env.millis("UPSTREAM_TIMEOUT_MS", 2000, 10, 60'000);
-  try {
-    http::parse_base_url(opts.base_url);
-  } catch (const std::invalid_argument& e) {
-    env.invalid(variable + ": " + e.what());
-    opts.base_url = default_url;
-  }
   return opts;
 }
 

@@ -43,14 +43,8 @@ OrderSnapshot decode_order(std::int64_t order_id, std::string_view body) {
 
 OrderClientOptions order_client_options(sales::config::Env& env) {
   OrderClientOptions o;
-  o.base_url = env.str("ORDER_SERVICE_URL", o.base_url);
+  o.base_url = http::base_url_from_env(env, "ORDER_SERVICE_URL", o.base_url);
   o.timeout = env.millis("ORDER_SERVICE_TIMEOUT_MS", o.timeout.count(), 10, 60'000);
-  try {
-    http::parse_base_url(o.base_url);
-  } catch (const std::invalid_argument& e) {
-    env.invalid(std::string("ORDER_SERVICE_URL: ") + e.what());
-    o.base_url = "http://127.0.0.1:8002";  // keeps the client constructible until start fails
-  }
   return o;
 }
 
@@ -60,8 +54,7 @@ OrderClient::OrderClient(const OrderClientOptions& opts)
 std::optional<OrderSnapshot> OrderClient::find(std::int64_t order_id, const http::Request& cause) {
   http::Headers headers;
   headers.set("Accept", "application/json");
-  headers.set("X-Request-Id", std::string(cause.request_id()));
-  if (auto tp = cause.headers.get("traceparent")) headers.set("traceparent", std::string(*tp));
+  http::forward_trace(cause, headers);
   auto started = std::chrono::steady_clock::now();
   http::Response res;
   for (int attempt = 1;; ++attempt) {

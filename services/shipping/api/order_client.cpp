@@ -37,14 +37,7 @@ std::optional<OrderSnapshot> parse_order(std::string_view body) {
 }
 
 std::string order_service_url(sales::config::Env& env) {
-  auto url = env.str("ORDER_SERVICE_URL", kDefaultOrderServiceUrl);
-  try {
-    http::parse_base_url(url);
-    return url;
-  } catch (const std::invalid_argument& e) {
-    env.invalid(std::string("ORDER_SERVICE_URL: ") + e.what());
-    return kDefaultOrderServiceUrl;
-  }
+  return http::base_url_from_env(env, "ORDER_SERVICE_URL", kDefaultOrderServiceUrl);
 }
 
 OrderClient::OrderClient(const std::string& base_url)
@@ -53,8 +46,7 @@ OrderClient::OrderClient(const std::string& base_url)
 namespace {
 http::Headers forwarded(const http::Request& incoming) {
   http::Headers headers;
-  headers.set("X-Request-Id", std::string(incoming.request_id()));
-  if (auto tp = incoming.headers.get("traceparent")) headers.set("traceparent", std::string(*tp));
+  http::forward_trace(incoming, headers);
   return headers;
 }
 }  // namespace

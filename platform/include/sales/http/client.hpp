@@ -8,6 +8,10 @@
 
 #include "sales/http/message.hpp"
 
+namespace sales::config {
+class Env;
+}
+
 namespace sales::http {
 
 class ClientError : public std::runtime_error {  // connection refused/reset, timeout, bad reply
@@ -42,5 +46,14 @@ struct Endpoint {
   std::uint16_t port;
 };
 Endpoint parse_base_url(const std::string& url);
+
+// The base URL another service is called at, from environment variable `variable`
+// (default `fallback`). An invalid URL is reported through env.invalid, so the service
+// refuses to start naming it, and `fallback` is returned to keep clients constructible.
+std::string base_url_from_env(config::Env& env, const std::string& variable, const std::string& fallback);
+
+// Adds what a call made on behalf of `cause` carries on: its X-Request-Id and, when it has
+// one, its traceparent, so one request's calls share a trace.
+void forward_trace(const Request& cause, Headers& headers);
 
 }  // namespace sales::http
