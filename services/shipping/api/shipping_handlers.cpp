@@ -1,6 +1,5 @@
 #include "api/shipping_handlers.hpp"
 
-#include "sales/events/envelope.hpp"
 #include "sales/http/render.hpp"
 #include "sales/json/read.hpp"
 #include "sales/json/writer.hpp"
@@ -29,11 +28,6 @@ void write(sales::json::Writer& w, const Shipment& s) {
 
 std::string shipment_name(std::int64_t id) { return "Shipment " + std::to_string(id); }
 Problem not_found(std::int64_t id) { return Problem::not_found("Shipment", id); }
-
-// The trace of the request, for the events its transaction enqueues.
-sales::events::TraceContext trace_of(const http::Request& req) {
-  return {std::string(req.headers.get("traceparent").value_or("")), std::string(req.request_id())};
-}
 }  // namespace
 
 std::int64_t decode_new_shipment(std::string_view body) {
@@ -133,7 +127,6 @@ void register_routes(http::Router& router, ShipmentStore& store, OrderClient& or
   router.put("/shipping/{id}", [&store, &orders](http::Request& req, const http::PathParams& params) {
     auto id = params.id("id");
     auto to = decode_status_update(req.body);
-    sales::events::TraceScope trace(trace_of(req));  // the event carries this request's trace
     // Shipping asks the order (the saga's authority) first: a cancel or refund racing this
     // shipment is ordered by the order's row lock, so exactly one of them wins.
     auto result = store.update_status(id, to, [&](const Shipment& s) {
