@@ -32,11 +32,7 @@ std::optional<std::string> read_email(sales::json::FieldReader& in) {
 }
 }  // namespace
 
-std::string render(const Customer& c) {
-  sales::json::Writer w;
-  write(w, c);
-  return w.take();
-}
+std::string render(const Customer& c) { return http::item_body(c, write); }
 
 NewCustomer decode_new_customer(std::string_view body) {
   auto obj = sales::json::parse_object(body);

@@ -39,11 +39,7 @@ http::Response change(pg::Pool& pool, const http::Request& req, Change&& apply) 
 }
 }  // namespace
 
-std::string render(const StockLevel& s) {
-  sales::json::Writer w;
-  write(w, s);
-  return w.take();
-}
+std::string render(const StockLevel& s) { return http::item_body(s, write); }
 
 std::string render(const Reservation& r) {
   sales::json::Writer w;

@@ -41,11 +41,7 @@ http::RouteHandler action_route(PaymentStore& store, PaymentAction action) {
 }
 }  // namespace
 
-std::string render(const Payment& p) {
-  sales::json::Writer w;
-  write(w, p);
-  return w.take();
-}
+std::string render(const Payment& p) { return http::item_body(p, write); }
 
 NewPayment decode_new_payment(std::string_view body) {
   auto obj = sales::json::parse_object(body);

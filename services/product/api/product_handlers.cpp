@@ -20,11 +20,7 @@ void write(sales::json::Writer& w, const Product& p) {
 Problem not_found(std::int64_t id) { return Problem::not_found("Product", id); }
 }  // namespace
 
-std::string render(const Product& p) {
-  sales::json::Writer w;
-  write(w, p);
-  return w.take();
-}
+std::string render(const Product& p) { return http::item_body(p, write); }
 
 NewProduct decode_new_product(std::string_view body) {
   auto obj = sales::json::parse_object(body);

@@ -65,11 +65,7 @@ ShipmentFilter decode_filter(const http::Request& req) {
   return f;
 }
 
-std::string render(const Shipment& s) {
-  sales::json::Writer w;
-  write(w, s);
-  return w.take();
-}
+std::string render(const Shipment& s) { return http::item_body(s, write); }
 
 std::string render(const Shipment& s, const std::vector<HistoryEntry>& history) {
   sales::json::Writer w;

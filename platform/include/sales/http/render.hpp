@@ -1,6 +1,6 @@
 #pragma once
-// The response shapes every resource shares: a created resource with Location, and the
-// paginated list envelope {"items": [...], "total": N, "limit": L, "offset": O}.
+// The response shapes every resource shares: a created resource with Location, one item,
+// and the paginated list envelope {"items": [...], "total": N, "limit": L, "offset": O}.
 #include <string>
 
 #include "sales/http/message.hpp"
@@ -16,6 +16,14 @@ inline Response created(std::string body, const std::string& location) {
 }
 
 inline Response ok(std::string body) { return Response::json(200, std::move(body)); }
+
+// One item, written by the same render(writer, item) the list envelope uses for each.
+template <class Item, class Render>
+std::string item_body(const Item& item, Render&& render) {
+  json::Writer w;
+  render(w, item);
+  return w.take();
+}
 
 // Writes each item with render(writer, item) inside the list envelope.
 template <class Items, class Render>
