@@ -18,12 +18,7 @@ using testing::eventually;
 class ConsumerRecoveryTest : public testing::EffectsTest {
  protected:
   ConsumerOptions options() {
-    ConsumerOptions o;
-    o.queue = queue_;
-    o.topology = topology_;
-    o.max_attempts = 3;
-    o.retry_delay = 20ms;
-    o.backoff_initial = 50ms;
+    auto o = EffectsTest::options();
     o.backoff_max = 300ms;
     return o;
   }

@@ -19,13 +19,8 @@ constexpr pg::Statement kFollowUps{"test_follow_ups",
 class ConsumerTest : public testing::EffectsTest {
  protected:
   ConsumerOptions options() {
-    ConsumerOptions o;
-    o.queue = queue_;
-    o.topology = topology_;
-    o.max_attempts = 3;
-    o.retry_delay = 20ms;
+    auto o = EffectsTest::options();
     o.retry_delay_max = 100ms;
-    o.backoff_initial = 50ms;
     o.backoff_max = 500ms;
     o.lag_refresh = 100ms;
     return o;

@@ -3,11 +3,13 @@
 // throwaway exchanges and queue, and a fresh schema with the events tables.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "../amqp/test_env.hpp"
+#include "sales/events/consumer.hpp"
 #include "sales/events/envelope.hpp"
 #include "sales/events/outbox.hpp"
 #include "sales/metrics/metrics.hpp"
@@ -103,6 +105,17 @@ class EffectsTest : public EventsTest {
     EventsTest::SetUp();
     if (HasFatalFailure()) return;
     pg::exec(*pool_, kCreateEffects);
+  }
+
+  // Quick retries and reconnects on the test's queue and exchanges.
+  events::ConsumerOptions options() {
+    events::ConsumerOptions o;
+    o.queue = queue_;
+    o.topology = topology_;
+    o.max_attempts = 3;
+    o.retry_delay = std::chrono::milliseconds(20);
+    o.backoff_initial = std::chrono::milliseconds(50);
+    return o;
   }
 
   // A handler: records the message as applied.
