@@ -3,17 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "sales/json/writer.hpp"
+#include "sales_test/http.hpp"
 
 namespace sales::json {
 namespace {
 
 int status_of(std::string_view body) {
-  try {
-    parse_object(body);
-    return 0;
-  } catch (const ProblemError& e) {
-    return e.problem().status;
-  }
+  return sales_test::problem_of([&] { parse_object(body); }).status;
 }
 
 TEST(ParseObject, RejectsMalformedAndNonObjects) {

@@ -4,6 +4,7 @@
 
 #include "api/stock_handlers.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales_test/http.hpp"
 
 namespace inventory {
 namespace {
@@ -45,12 +46,7 @@ TEST(MovementKind, NamesMatchTheLedgerCheck) {
 
 template <class Decode>
 int status_of(Decode decode, std::string_view body) {
-  try {
-    decode(body);
-    return 0;
-  } catch (const sales::ProblemError& e) {
-    return e.problem().status;
-  }
+  return sales_test::problem_of([&] { decode(body); }).status;
 }
 
 TEST(DecodeTake, AcceptsTheSeedsCall) {

@@ -3,6 +3,7 @@
 
 #include "api/order_json.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales_test/http.hpp"
 
 namespace order {
 namespace {
@@ -15,14 +16,10 @@ struct Failure {
 
 template <class Fn>
 Failure failure_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const sales::ProblemError& e) {
-    Failure f{e.problem().status, {}};
-    for (const auto& fe : e.problem().errors) f.fields.push_back(fe.field);
-    return f;
-  }
-  return {};
+  auto p = sales_test::problem_of(std::forward<Fn>(fn));
+  Failure f{p.status, {}};
+  for (const auto& fe : p.errors) f.fields.push_back(fe.field);
+  return f;
 }
 
 Failure new_order_failure(std::string_view body) {
@@ -104,12 +101,7 @@ TEST(DecodeCancel, ReasonIsOptional) {
   EXPECT_EQ(failure_of([&] { decode_cancel_reason(R"({"reason":")" + std::string(501, 'x') + "\"}"); }).status, 400);
 }
 
-sales::http::Request get(std::string target) {
-  sales::http::Request r;
-  r.method = "GET";
-  r.target = std::move(target);
-  return r;
-}
+using sales_test::get;
 
 TEST(DecodeFilter, ValidatesCustomerAndStatus) {
   auto f = decode_filter(get("/orders?customer_id=4&status=paid"));

@@ -4,18 +4,15 @@
 #include <gtest/gtest.h>
 
 #include "sales/problem/problem.hpp"
+#include "sales_test/http.hpp"
 
 namespace payment {
 namespace {
 
 sales::Problem problem_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const sales::ProblemError& e) {
-    return e.problem();
-  }
-  ADD_FAILURE() << "no problem thrown";
-  return {};
+  auto p = sales_test::problem_of(f);
+  if (p.status == 0) ADD_FAILURE() << "no problem thrown";
+  return p;
 }
 
 TEST(DecodePayment, AcceptsOrderIdAndAmount) {
@@ -43,12 +40,7 @@ TEST(DecodePayment, NamesEveryBadField) {
   EXPECT_EQ(p.errors[1].message, "must be greater than 0");
 }
 
-sales::http::Request get(std::string target) {
-  sales::http::Request r;
-  r.method = "GET";
-  r.target = std::move(target);
-  return r;
-}
+using sales_test::get;
 
 TEST(DecodeFilter, TakesOrderIdAndStatus) {
   auto f = decode_filter(get("/payments?order_id=12&status=REFUNDED"));

@@ -2,18 +2,16 @@
 
 #include "api/product_handlers.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales_test/http.hpp"
 
 namespace product {
 namespace {
 
 int status_of(std::string_view body, bool patch = false) {
-  try {
-    if (patch) decode_patch(body);
-    else decode_new_product(body);
-    return 0;
-  } catch (const sales::ProblemError& e) {
-    return e.problem().status;
-  }
+  return sales_test::problem_of([&] {
+           if (patch) decode_patch(body);
+           else decode_new_product(body);
+         }).status;
 }
 
 TEST(DecodeProduct, AcceptsAValidProduct) {

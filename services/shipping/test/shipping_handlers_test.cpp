@@ -4,27 +4,16 @@
 
 #include "api/order_client.hpp"
 #include "api/shipping_handlers.hpp"
+#include "sales_test/http.hpp"
 
 namespace shipping {
 namespace {
 
 using enum ShipmentStatus;
 
-int status_of(const std::function<void()>& f) {
-  try {
-    f();
-    return 0;
-  } catch (const sales::ProblemError& e) {
-    return e.problem().status;
-  }
-}
+int status_of(const std::function<void()>& f) { return sales_test::problem_of(f).status; }
 
-sales::http::Request get(std::string target) {
-  sales::http::Request r;
-  r.method = "GET";
-  r.target = std::move(target);
-  return r;
-}
+using sales_test::get;
 
 TEST(DecodeNewShipment, TakesAPositiveOrderId) {
   EXPECT_EQ(decode_new_shipment(R"({"order_id":42})"), 42);
