@@ -918,12 +918,12 @@ def main():
                         "idle_file": rss_table(rts, "RssFile"), "idle_pss": rss_table(rts, "Pss"),
                         "idle_note": "at the start of the run, before any load of this run; services up for "
                                      + ", ".join(f"{n} {v:.0f} s" for n, v in up_since.items() if v is not None)}
-    if not WRK:
+    if not WRK and (wanted("get") or wanted("post") or wanted("mixed")):
         RESULT["skipped"]["wrk"] = "wrk is not installed: the wrk scenarios (a, b, c) did not run"
-    if not NGINX_PORT:
-        RESULT["skipped"]["nginx"] = E.get("BENCH_NGINX_NOTE", "nginx is not available")
-    if not PGBENCH:
-        RESULT["skipped"]["pgbench"] = E.get("BENCH_PGBENCH_NOTE", "pgbench is not available")
+    if not NGINX_PORT and wanted("get"):
+        RESULT["skipped"]["nginx"] = E.get("BENCH_NGINX_NOTE") or "nginx is not available"
+    if not PGBENCH and (wanted("get") or wanted("pgbench")):
+        RESULT["skipped"]["pgbench"] = E.get("BENCH_PGBENCH_NOTE") or "pgbench is not available"
 
     plan = [("get", scenario_get_and_pgbench), ("post", scenario_posts), ("mixed", scenario_mixed),
             ("saga", scenario_saga), ("micro", micro)]
