@@ -46,9 +46,15 @@ THREADS = int(E.get("BENCH_THREADS", "2"))
 SAGA_WORKERS = int(E.get("BENCH_SAGA_WORKERS", "16"))
 FIXED_RATE = float(E.get("BENCH_RATE", "0") or 0)
 
-GATEWAY = "http://127.0.0.1:8080"
-SERVICE_PORTS = {"gateway": 8080, "product": 8001, "order": 8002, "customer": 8003,
-                 "payment": 8004, "inventory": 8005, "shipping": 8006}
+PORT_OFFSET = int(E.get("SALES_PORT_OFFSET", "0") or 0)  # as ./sales: a second system beside the first
+SERVICE_PORTS = {name: port + PORT_OFFSET for name, port in {
+    "gateway": 8080, "product": 8001, "order": 8002, "customer": 8003,
+    "payment": 8004, "inventory": 8005, "shipping": 8006}.items()}
+GATEWAY = f"http://127.0.0.1:{SERVICE_PORTS['gateway']}"
+
+
+def service_url(name):
+    return f"http://127.0.0.1:{SERVICE_PORTS[name]}"
 SERVICES = list(SERVICE_PORTS)
 NGINX_PORT = E.get("BENCH_NGINX_PORT", "")
 NGINX_PIDFILE = E.get("BENCH_NGINX_PIDFILE", "")
@@ -335,7 +341,7 @@ def pgbench_run(kind, duration=None):
 def saga_run(mode, customer, products, rate=None, duration=None):
     duration = duration or P["saga_duration"]
     cmd = [os.path.join(BIN, "bench_saga_load"), "--mode", mode, "--post-url", GATEWAY,
-           "--poll-url", "http://127.0.0.1:8002", "--customer", str(customer),
+           "--poll-url", service_url("order"), "--customer", str(customer),
            "--products", ",".join(str(p) for p in products), "--duration", str(duration),
            "--workers", str(SAGA_WORKERS if mode == "closed" else max(32, SAGA_WORKERS)),
            "--poll-ms", "2", "--timeout-ms", "10000"]
@@ -449,7 +455,7 @@ def scenario_get_and_pgbench():
     variants = []
     if WRK:
         variants.append(("gateway", lambda: wrk_run(GATEWAY + path, "get.lua", tail=False)))
-        variants.append(("direct", lambda: wrk_run("http://127.0.0.1:8001" + path, "get.lua", tail=False)))
+        variants.append(("direct", lambda: wrk_run(service_url("product") + path, "get.lua", tail=False)))
         if NGINX_PORT:
             variants.append(("nginx", lambda: wrk_run(f"http://127.0.0.1:{NGINX_PORT}" + path, "get.lua", tail=False)))
     if PGBENCH and wanted("pgbench"):
@@ -488,7 +494,7 @@ def scenario_get_and_pgbench():
     if MODE == "smoke" and not FIXED_RATE:
         rate = min(rate, 300)
     lv = [("gateway", lambda: rate_run(GATEWAY, path, rate)),
-          ("direct", lambda: rate_run("http://127.0.0.1:8001", path, rate))]
+          ("direct", lambda: rate_run(service_url("product"), path, rate))]
     if NGINX_PORT:
         lv.append(("nginx", lambda: rate_run(f"http://127.0.0.1:{NGINX_PORT}", path, rate)))
     rounds = min(P["rounds"], 3)
@@ -533,10 +539,10 @@ def scenario_saga():
     deadline = time.monotonic() + 20
     for p in products:
         while True:
-            st, b = http("GET", f"http://127.0.0.1:8005/inventory/stock/{p}")
+            st, b = http("GET", f"{service_url('inventory')}/inventory/stock/{p}")
             if st == 200:
                 if isinstance(b, dict) and b.get("stock", 0) < 500_000:
-                    http("POST", f"http://127.0.0.1:8005/inventory/stock/{p}/adjust", {"delta": 1_000_000})
+                    http("POST", f"{service_url('inventory')}/inventory/stock/{p}/adjust", {"delta": 1_000_000})
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"inventory does not know product {p} after 20 s (GET → {st})")

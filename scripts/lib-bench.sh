@@ -76,7 +76,7 @@ http {
   scgi_temp_path $BENCH_NGINX_DIR/tmp/scgi;
   keepalive_requests 1000000;
   upstream product {
-    server 127.0.0.1:8001;
+    server 127.0.0.1:${SVC_PORT[product]};
     keepalive 64;
     keepalive_requests 1000000;
   }
@@ -124,7 +124,7 @@ bench_nginx_start() {
     return 0
   fi
   BENCH_NGINX_PORT_USED=$port
-  info "nginx (pid $BENCH_NGINX_PID) proxies 127.0.0.1:$port → product 127.0.0.1:8001"
+  info "nginx (pid $BENCH_NGINX_PID) proxies 127.0.0.1:$port → product 127.0.0.1:${SVC_PORT[product]}"
 }
 
 bench_nginx_stop() {

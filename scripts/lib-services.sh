@@ -3,9 +3,15 @@
 
 SERVICES=(gateway product order customer payment inventory shipping)
 BACKENDS=(product order customer payment inventory shipping)
+# SALES_PORT_OFFSET shifts every service port (a second system beside the first, e.g. in
+# another worktree, with SALES_PG_PORT / SALES_AMQP_PORT / SALES_AMQP_UI_PORT set too).
+SVC_PORT_OFFSET=${SALES_PORT_OFFSET:-0}
+[[ "$SVC_PORT_OFFSET" =~ ^[0-9]{1,5}$ ]] || { echo "error: SALES_PORT_OFFSET must be a number" >&2; exit 1; }
 declare -A SVC_PORT=(
-  [gateway]=8080 [product]=8001 [order]=8002 [customer]=8003
-  [payment]=8004 [inventory]=8005 [shipping]=8006
+  [gateway]=$((8080 + SVC_PORT_OFFSET)) [product]=$((8001 + SVC_PORT_OFFSET))
+  [order]=$((8002 + SVC_PORT_OFFSET)) [customer]=$((8003 + SVC_PORT_OFFSET))
+  [payment]=$((8004 + SVC_PORT_OFFSET)) [inventory]=$((8005 + SVC_PORT_OFFSET))
+  [shipping]=$((8006 + SVC_PORT_OFFSET))
 )
 declare -A SVC_ROLE=(
   [product]=products [order]=orders [customer]=customers
@@ -46,11 +52,11 @@ svc_env() {
   fi
   pairs+=(RABBITMQ_HOST 127.0.0.1 RABBITMQ_PORT "$AMQP_PORT"
     RABBITMQ_USER "$AMQP_USER" RABBITMQ_PASSWORD "$SECRET_AMQP_PASSWORD")
-  if [ "$name" = gateway ]; then
-    for backend in "${BACKENDS[@]}"; do
-      pairs+=("${backend^^}_SERVICE_URL" "$(svc_url "$backend")")
-    done
-  fi
+  # Every service is told where its peers are (the gateway all of them; order, payment
+  # and shipping call a few), so shifted ports need no further setting.
+  for backend in "${BACKENDS[@]}"; do
+    [ "$backend" = "$name" ] || pairs+=("${backend^^}_SERVICE_URL" "$(svc_url "$backend")")
+  done
   SVC_ENV=()
   local i key value
   for ((i = 0; i < ${#pairs[@]}; i += 2)); do
