@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <random>
@@ -11,6 +12,8 @@
 #include <unordered_map>
 
 #include "sales/http/async_server.hpp"
+#include "sales/http/wire.hpp"
+#include "sales/http/watchdog.hpp"
 #include "sales/log/log.hpp"
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
@@ -51,14 +54,16 @@ class RequestMetrics {
   RequestMetrics(metrics::Registry* r, std::string service) : registry_(r), service_(std::move(service)) {}
   void record(const Request& req, int status, double seconds) {
     if (!registry_) return;
-    std::string route = req.route.empty() ? "unmatched" : req.route;
-    std::string key = route + ' ' + req.method + ' ' + std::to_string(status);
+    std::string_view route = req.route.empty() ? std::string_view("unmatched") : std::string_view(req.route);
+    thread_local std::string key;  // reused: no allocation per request once warm
+    key.clear();
+    key.append(route).append(1, ' ').append(req.method).append(1, ' ').append(std::to_string(status));
     std::pair<metrics::Counter*, metrics::Histogram*> h;
     {
       std::lock_guard lock(mu_);
       auto it = cache_.find(key);
       if (it == cache_.end()) {
-        metrics::Labels labels{{"service", service_}, {"route", route}, {"method", req.method}};
+        metrics::Labels labels{{"service", service_}, {"route", std::string(route)}, {"method", req.method}};
         auto* hist = &registry_->histogram("http_request_duration_seconds", "Time to answer a request", labels);
         labels.emplace_back("status", std::to_string(status));
         auto* counter = &registry_->counter("http_requests_total", "Requests answered", labels);
@@ -90,13 +95,15 @@ Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& r
   return r;
 }
 
-bhttp::response<bhttp::string_body> to_beast(Response&& res, bool keep_alive) {
-  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), 11};
-  for (auto& [k, v] : res.headers.fields()) out.insert(k, v);
-  out.body() = std::move(res.body);
-  out.keep_alive(keep_alive && res.keep_alive);
-  out.prepare_payload();
-  return out;
+// The head is written into the connection's own buffer (reused across its requests); head
+// and body leave in one write.
+asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::string& head, const Response& res,
+                                                  bool keep_alive) {
+  bool bodiless = wire::bodiless_status(res.status);
+  wire::response_head(head, res.status, res.headers, bodiless ? 0 : res.body.size(), keep_alive);
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body.data(), bodiless ? 0 : res.body.size())};
+  auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
+  co_return ec;
 }
 }  // namespace
 
@@ -148,19 +155,19 @@ struct Server::Impl {
     co_return res;
   }
 
-  asio::awaitable<void> write_problem_and_close(beast::tcp_stream& stream, const Problem& p,
+  asio::awaitable<void> write_problem_and_close(tcp::socket& stream, Watchdog& watchdog, const Problem& p,
                                                std::string_view request_id = {}) {
     Request dummy;
     dummy.headers.set("X-Request-Id", acceptable_request_id(request_id) ? std::string(request_id) : make_request_id());
     Response res = to_response(p);
     finalize_response(dummy, res);
-    auto out = to_beast(std::move(res), false);
-    stream.expires_after(opts.write_timeout);
-    co_await bhttp::async_write(stream, out, kTuple);
+    std::string head;
+    watchdog.expires_after(opts.write_timeout);
+    co_await write_response(stream, head, res, false);
     // Drain what the client is still sending so it reads our answer instead of a reset.
     beast::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream.expires_after(std::chrono::seconds(1));
+    stream.shutdown(tcp::socket::shutdown_send, ec);
+    watchdog.expires_after(std::chrono::seconds(1));
     char sink[16384];
     for (int i = 0; i < 256; ++i) {
       auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
@@ -176,14 +183,16 @@ struct Server::Impl {
     beast::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
-    beast::tcp_stream stream(std::move(socket));
+    tcp::socket& stream = socket;
+    Watchdog watchdog(stream, std::min(opts.read_timeout, opts.write_timeout));  // stops before the socket closes
     beast::flat_buffer buffer;
+    std::string head;  // the response head, reused
     bool first = true;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
       parser.body_limit(opts.body_limit);
-      stream.expires_after(first ? opts.read_timeout : opts.idle_timeout);
+      watchdog.expires_after(first ? opts.read_timeout : opts.idle_timeout);
       first = false;
       auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
       if (!hec) {
@@ -194,13 +203,13 @@ struct Server::Impl {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
         }
-        stream.expires_after(opts.read_timeout);
+        watchdog.expires_after(opts.read_timeout);
         std::tie(hec, hn) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       }
       if (hec == bhttp::error::body_limit) {
         // The header was read: answer with the client's request id.
         std::string id(parser.get()["X-Request-Id"]);
-        co_await write_problem_and_close(stream, Problem::payload_too_large(
+        co_await write_problem_and_close(stream, watchdog, Problem::payload_too_large(
             "The request body is larger than the limit of " + std::to_string(opts.body_limit) + " bytes."), id);
         co_return;
       }
@@ -208,14 +217,14 @@ struct Server::Impl {
         auto p = Problem::bad_request("The request headers are larger than " + std::to_string(opts.header_limit) + " bytes.");
         p.status = 431;
         p.title = "Request Header Fields Too Large";
-        co_await write_problem_and_close(stream, p);
+        co_await write_problem_and_close(stream, watchdog, p);
         co_return;
       }
       if (hec) {
         bool malformed = hec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                          hec != bhttp::error::end_of_stream && hec != bhttp::error::partial_message;
         if (malformed) {
-          co_await write_problem_and_close(stream, Problem::bad_request("The request is not valid HTTP/1.1."));
+          co_await write_problem_and_close(stream, watchdog, Problem::bad_request("The request is not valid HTTP/1.1."));
         }
         co_return;  // closed, reset or timed out: nothing to answer
       }
@@ -225,19 +234,18 @@ struct Server::Impl {
         std::atomic<std::size_t>& n;
         ~InFlight() { --n; }
       } answering{in_flight};
+      watchdog.expires_never();  // the handler's time is its own (database deadlines bound it)
       Request req = to_request(parser.release(), remote);
       Response res = co_await invoke(req);
       finalize_response(req, res);
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       metrics.record(req, res.status, seconds);
-      bool keep = req.keep_alive;
-      auto out = to_beast(std::move(res), keep);
-      keep = out.keep_alive();
-      stream.expires_after(opts.write_timeout);
-      auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
+      bool keep = req.keep_alive && res.keep_alive;
+      watchdog.expires_after(opts.write_timeout);
+      auto wec = co_await write_response(stream, head, res, keep);
       if (wec || !keep) break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream.shutdown(tcp::socket::shutdown_send, ec);
   }
 
   asio::awaitable<void> listen(tcp::acceptor& acceptor) {

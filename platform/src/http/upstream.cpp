@@ -4,8 +4,12 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <optional>
 #include <vector>
+
+#include "sales/http/wire.hpp"
+#include "sales/http/watchdog.hpp"
 
 namespace sales::http {
 
@@ -17,8 +21,9 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 struct Conn {
-  explicit Conn(asio::any_io_executor ex) : stream(ex) {}
-  beast::tcp_stream stream;
+  explicit Conn(asio::any_io_executor ex) : stream(ex), watchdog(stream) {}
+  tcp::socket stream;
+  Watchdog watchdog;  // after the socket: stops before it closes
   beast::flat_buffer buffer;
   std::chrono::steady_clock::time_point idle_since;
 };
@@ -27,13 +32,6 @@ struct Conn {
 // request is never written into a connection the upstream is closing.
 constexpr auto kMaxIdle = std::chrono::seconds(20);
 
-bool hop_by_hop(std::string_view name) {
-  for (auto h : {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection",
-                 "proxy-authenticate", "proxy-authorization", "trailer", "host", "content-length", "expect"}) {
-    if (iequals(name, h)) return true;
-  }
-  return false;
-}
 }  // namespace
 
 struct UpstreamPool::Impl {
@@ -60,14 +58,9 @@ UpstreamPool::~UpstreamPool() = default;
 std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
 
 asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline) {
-  bhttp::request<bhttp::string_body> out{bhttp::string_to_verb(req.method), req.target, 11};
-  for (const auto& [k, v] : req.headers.fields()) {
-    if (!hop_by_hop(k)) out.insert(k, v);
-  }
-  out.set(bhttp::field::host, impl_->host_header);
-  out.keep_alive(true);
-  out.body() = req.body;
-  out.prepare_payload();
+  std::string head;
+  wire::request_head(head, req.method, req.target, impl_->host_header, req.headers, req.body.size());
+  std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(req.body)};
 
   // A reused connection may have been closed by the upstream while idle; that failure
   // happens before the request reached it, so one more try on a fresh connection is safe.
@@ -85,7 +78,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     }
     auto remaining = deadline - std::chrono::steady_clock::now();
     if (remaining <= std::chrono::steady_clock::duration::zero()) throw UpstreamError(UpstreamFailure::Timeout, "deadline passed");
-    conn->stream.expires_after(remaining);
+    conn->watchdog.expires_at(deadline);
     if (fresh) {
       if (impl_->addresses.empty()) {
         tcp::resolver resolver(impl_->executor);
@@ -93,13 +86,13 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
         if (rec0) throw UpstreamError(UpstreamFailure::Connect, "resolve " + impl_->endpoint.host + ": " + rec0.message());
         for (const auto& r : results) impl_->addresses.push_back(r.endpoint());
       }
-      auto [ec, ep] = co_await conn->stream.async_connect(impl_->addresses, kTuple);
+      auto [ec, ep] = co_await asio::async_connect(conn->stream, impl_->addresses, kTuple);
       if (ec) impl_->addresses.clear();
-      if (ec == beast::error::timeout) throw UpstreamError(UpstreamFailure::Timeout, "connect timed out");
+      if (ec && conn->watchdog.timed_out()) throw UpstreamError(UpstreamFailure::Timeout, "connect timed out");
       if (ec) throw UpstreamError(UpstreamFailure::Connect, "connect: " + ec.message());
-      conn->stream.socket().set_option(tcp::no_delay(true), ec);
+      conn->stream.set_option(tcp::no_delay(true), ec);
     }
-    auto [wec, wn] = co_await bhttp::async_write(conn->stream, out, kTuple);
+    auto [wec, wn] = co_await asio::async_write(conn->stream, out, kTuple);
     std::optional<bhttp::response_parser<bhttp::string_body>> parser;
     beast::error_code rec = wec;
     // Interim answers (1xx but 101) precede the real one: read past them, never return one.
@@ -117,21 +110,22 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       // repeat. A POST may have been processed by an upstream that then went away.
       bool repeatable = wec || req.method == "GET" || req.method == "HEAD" || req.method == "PUT" ||
                         req.method == "DELETE" || req.method == "OPTIONS" || req.headers.get("Idempotency-Key");
-      bool stale = !fresh && attempt == 0 && !parser->got_some() && rec != beast::error::timeout && repeatable;
+      bool timed_out = conn->watchdog.timed_out();
+      bool stale = !fresh && attempt == 0 && !parser->got_some() && !timed_out && repeatable;
       if (stale) continue;
-      if (rec == beast::error::timeout) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
+      if (timed_out) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
       throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());
     }
     auto res = parser->release();
     Response r;
     r.status = static_cast<int>(res.result_int());
     for (const auto& f : res) {
-      if (!hop_by_hop(f.name_string())) r.headers.add(std::string(f.name_string()), std::string(f.value()));
+      if (!wire::hop_by_hop(f.name_string())) r.headers.add(std::string(f.name_string()), std::string(f.value()));
     }
     r.body = std::move(res.body());
     // Bytes left over after the answer mean the stream is out of step: never reuse it.
     if (res.keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle) {
-      conn->stream.expires_never();
+      conn->watchdog.expires_never();
       conn->idle_since = std::chrono::steady_clock::now();
       impl_->idle.push_back(std::move(conn));
     }

@@ -22,16 +22,28 @@ constexpr auto kMinAttemptTime = std::chrono::milliseconds(20);
 
 http::Response problem(const Problem& p) { return sales::to_response(p); }
 
-std::string traceparent() {
-  auto id = http::make_request_id();  // 32 hex digits
-  return "00-" + id + "-" + id.substr(0, 16) + "-01";
+// W3C trace context for a request that arrives without one. The request id is already 32
+// random hex digits when the server generated it; a client's id of another shape gets a
+// fresh trace id.
+std::string traceparent(std::string_view request_id) {
+  bool hex32 = request_id.size() == 32 &&
+               request_id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  std::string id = hex32 ? std::string(request_id) : http::make_request_id();
+  std::string out;
+  out.reserve(55);
+  out.append("00-").append(id).append("-").append(id, 16, 16).append("-01");
+  return out;
 }
 
 std::string seconds_text(res::Duration d) { return std::to_string(res::whole_seconds_at_least_one(d)); }
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http::Router& own_routes)
-    : config_(std::move(config)), registry_(registry), own_routes_(own_routes), limiter_(config_.rate_limit) {
+    : config_(std::move(config)),
+      registry_(registry),
+      own_routes_(own_routes),
+      limiter_(config_.rate_limit),
+      rate_limit_policy_(res::rate_limit_policy_value(config_.rate_limit)) {
   for (auto id : kAllUpstreams) upstreams_[static_cast<std::size_t>(id)] = std::make_unique<Upstream>(id, config_, registry);
   rejected_rate_limit_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "rate_limited"}});
   rejected_deadline_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "deadline"}});
@@ -45,8 +57,10 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
 std::optional<http::Response> Gateway::rate_limit(http::Request& req, http::Headers& out) {
   if (!config_.rate_limit_enabled) return std::nullopt;
   auto decision = limiter_.check(req.remote_ip);
-  for (auto& h : res::rate_limit_headers(config_.rate_limit, decision)) out.set(std::string(h.name), h.value);
+  out.add(std::string(res::kRateLimitPolicyHeader), rate_limit_policy_);  // the same for every request
+  out.add(std::string(res::kRateLimitHeader), res::rate_limit_value(decision));
   if (decision.allowed) return std::nullopt;
+  out.add(std::string(res::kRetryAfterHeader), std::to_string(decision.retry_after_seconds));
   rejected_rate_limit_->inc();
   auto r = problem(Problem::too_many_requests("Too many requests from this client; retry after " +
                                               std::to_string(decision.retry_after_seconds) + " s."));
@@ -81,7 +95,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     r.headers.set("Retry-After", "1");
     co_return r;
   }
-  if (!req.headers.get("traceparent")) req.headers.set("traceparent", traceparent());
+  if (!req.headers.get("traceparent")) req.headers.add("traceparent", traceparent(req.request_id()));
   req.headers.set("X-Forwarded-For", req.remote_ip);
   bool may_retry = safe_to_repeat(req.method, req.path(), req.headers.get("Idempotency-Key").has_value());
   thread_local res::RetryRng rng{std::random_device{}()};

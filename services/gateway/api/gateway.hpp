@@ -30,6 +30,7 @@ class Gateway {
   sales::metrics::Registry& registry_;
   sales::http::Router& own_routes_;
   sales::resilience::RateLimiter limiter_;
+  std::string rate_limit_policy_;  // RateLimit-Policy: fixed by the configuration
   std::array<std::unique_ptr<Upstream>, kUpstreamCount> upstreams_;
   sales::metrics::Counter* rejected_rate_limit_;
   sales::metrics::Counter* rejected_deadline_;

@@ -1,0 +1,131 @@
+#include "sales/http/wire.hpp"
+
+#include <charconv>
+#include <cstring>
+
+namespace sales::http::wire {
+
+namespace {
+// A field whose name or value could split the message (CR, LF, NUL) never gets here from
+// a parsed message; from code it would be a bug, so it is dropped rather than sent.
+bool safe_field(std::string_view name, std::string_view value) {
+  auto clean = [](std::string_view s) {
+    for (char c : s) {
+      if (c == '\r' || c == '\n' || c == '\0') return false;
+    }
+    return true;
+  };
+  return !name.empty() && clean(name) && clean(value);
+}
+
+void append_number(std::string& out, std::size_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
+void append_fields(std::string& out, const Headers& headers) {
+  for (const auto& [k, v] : headers.fields()) {
+    if (hop_by_hop(k) || !safe_field(k, v)) continue;
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+}
+}  // namespace
+
+bool hop_by_hop(std::string_view name) {
+  // Sorted by length so most names are rejected by one comparison.
+  switch (name.size()) {
+    case 2: return iequals(name, "te");
+    case 4: return iequals(name, "host");
+    case 6: return iequals(name, "expect");
+    case 7: return iequals(name, "upgrade") || iequals(name, "trailer");
+    case 10: return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 14: return iequals(name, "content-length");
+    case 16: return iequals(name, "proxy-connection");
+    case 17: return iequals(name, "transfer-encoding");
+    case 18: return iequals(name, "proxy-authenticate");
+    case 19: return iequals(name, "proxy-authorization");
+    default: return false;
+  }
+}
+
+bool bodiless_status(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";  // the reason phrase is optional (RFC 9112 §4)
+  }
+}
+
+void response_head(std::string& out, int status, const Headers& headers, std::size_t body_size, bool keep_alive) {
+  out.clear();
+  out += "HTTP/1.1 ";
+  append_number(out, static_cast<std::size_t>(status));
+  out += ' ';
+  out += reason_phrase(status);
+  out += "\r\n";
+  append_fields(out, headers);
+  if (!keep_alive) out += "Connection: close\r\n";
+  if (!bodiless_status(status)) {
+    out += "Content-Length: ";
+    append_number(out, body_size);
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+void request_head(std::string& out, std::string_view method, std::string_view target, std::string_view host,
+                  const Headers& headers, std::size_t body_size) {
+  out.clear();
+  out += method;
+  out += ' ';
+  out += target;
+  out += " HTTP/1.1\r\nHost: ";
+  out += host;
+  out += "\r\n";
+  append_fields(out, headers);
+  // RFC 9110 §8.6: a request without content needs no Content-Length, except for the
+  // methods whose requests normally carry one.
+  if (body_size > 0 || method == "POST" || method == "PUT" || method == "PATCH") {
+    out += "Content-Length: ";
+    append_number(out, body_size);
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+}  // namespace sales::http::wire

@@ -1,0 +1,145 @@
+// The server over a real socket: the hand-written response head, and the per-connection
+// deadline (Watchdog) — a slow client is cut off, an idle keep-alive connection closed, and
+// a handler slower than the read deadline still gets its answer out.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "sales/http/server.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace http = sales::http;
+
+// A raw blocking TCP client: the test controls every byte and sees the close.
+class RawClient {
+ public:
+  explicit RawClient(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  }
+  ~RawClient() { ::close(fd_); }
+  void send(std::string_view s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size())); }
+  // Everything until the peer closes or `wait` passes without a byte; `closed` tells which.
+  std::string read_for(std::chrono::milliseconds wait, bool* closed = nullptr) {
+    std::string out;
+    for (;;) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) break;
+      char buf[4096];
+      auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        if (closed) *closed = true;
+        return out;
+      }
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    if (closed) *closed = false;
+    return out;
+  }
+
+ private:
+  int fd_;
+};
+
+http::ServerOptions quick_deadlines() {
+  http::ServerOptions o;
+  o.threads = 2;
+  o.read_timeout = 300ms;
+  o.write_timeout = 300ms;
+  o.idle_timeout = 600ms;
+  return o;
+}
+
+TEST(Server, TheResponseHeadCarriesStatusFieldsAndLength) {
+  http::Server server(quick_deadlines(), [](http::Request&) {
+    auto r = http::Response::json(201, R"({"ok":true})");
+    r.headers.set("Location", "/things/1");
+    return r;
+  });
+  server.start();
+  RawClient c(server.port());
+  c.send("POST /things HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+  auto got = c.read_for(200ms);
+  EXPECT_EQ(got.rfind("HTTP/1.1 201 Created\r\n", 0), 0u) << got;
+  EXPECT_NE(got.find("\r\nLocation: /things/1\r\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\nContent-Length: 11\r\n\r\n{\"ok\":true}"), std::string::npos) << got;
+  EXPECT_EQ(got.find("Connection: close"), std::string::npos) << got;
+}
+
+TEST(Server, ANoContentAnswerHasNoBodyAndNoLength) {
+  http::Server server(quick_deadlines(), [](http::Request&) {
+    auto r = http::Response::empty(204);
+    r.body = "ignored";
+    return r;
+  });
+  server.start();
+  RawClient c(server.port());
+  c.send("DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto got = c.read_for(200ms);
+  EXPECT_EQ(got.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u) << got;
+  EXPECT_EQ(got.find("Content-Length"), std::string::npos) << got;
+  EXPECT_EQ(got.substr(got.size() - 4), "\r\n\r\n") << got;
+}
+
+TEST(Server, AClientThatStopsMidHeaderIsCutOffAfterTheReadDeadline) {
+  http::Server server(quick_deadlines(), [](http::Request&) { return http::Response::json(200, "{}"); });
+  server.start();
+  RawClient c(server.port());
+  auto started = std::chrono::steady_clock::now();
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n");  // never finishes the head
+  bool closed = false;
+  auto got = c.read_for(3000ms, &closed);
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(closed);
+  EXPECT_TRUE(got.empty()) << got;
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 2000ms);
+}
+
+TEST(Server, AnIdleKeepAliveConnectionIsClosedAfterTheIdleDeadline) {
+  http::Server server(quick_deadlines(), [](http::Request&) { return http::Response::json(200, "{}"); });
+  server.start();
+  RawClient c(server.port());
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto first = c.read_for(100ms);
+  ASSERT_EQ(first.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << first;
+  // Still open after the read deadline (300 ms): between requests the idle one (600 ms) applies.
+  std::this_thread::sleep_for(400ms);
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto second = c.read_for(100ms);
+  ASSERT_EQ(second.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << second;
+  auto idle_from = std::chrono::steady_clock::now();
+  bool closed = false;
+  c.read_for(3000ms, &closed);
+  auto idle = std::chrono::steady_clock::now() - idle_from;
+  EXPECT_TRUE(closed);
+  EXPECT_GE(idle, 400ms);  // 600 ms from the answer, which arrived up to 100 ms before idle_from
+  EXPECT_LT(idle, 2000ms);
+}
+
+TEST(Server, AHandlerSlowerThanTheReadDeadlineStillAnswers) {
+  http::Server server(quick_deadlines(), [](http::Request&) {
+    std::this_thread::sleep_for(700ms);  // > read (300 ms) and idle (600 ms) deadlines
+    return http::Response::json(200, R"({"slow":true})");
+  });
+  server.start();
+  RawClient c(server.port());
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto got = c.read_for(2000ms);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
+  EXPECT_NE(got.find(R"({"slow":true})"), std::string::npos) << got;
+}
+
+}  // namespace
