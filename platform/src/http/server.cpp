@@ -14,6 +14,7 @@
 #include "sales/http/async_server.hpp"
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
+#include "read_message.hpp"
 #include "sales/log/log.hpp"
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
@@ -194,7 +195,7 @@ struct Server::Impl {
       parser.body_limit(opts.body_limit);
       watchdog.expires_after(first ? opts.read_timeout : opts.idle_timeout);
       first = false;
-      auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+      auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header);
       if (!hec) {
         auto expect = parser.get()[bhttp::field::expect];
         auto declared = parser.content_length();
@@ -204,7 +205,7 @@ struct Server::Impl {
           co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
         }
         watchdog.expires_after(opts.read_timeout);
-        std::tie(hec, hn) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+        hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Message);
       }
       if (hec == bhttp::error::body_limit) {
         // The header was read: answer with the client's request id.

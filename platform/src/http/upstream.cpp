@@ -10,6 +10,7 @@
 
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
+#include "read_message.hpp"
 
 namespace sales::http {
 
@@ -100,7 +101,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       parser.emplace();
       parser->body_limit(impl_->body_limit);
       parser->skip(req.method == "HEAD");  // a HEAD answer has headers only
-      std::tie(rec, wn) = co_await bhttp::async_read(conn->stream, conn->buffer, *parser, kTuple);
+      rec = co_await detail::read_message(conn->stream, conn->buffer, *parser, detail::ReadUntil::Message);
       auto status = parser->get().result_int();
       interim = !rec && status >= 100 && status < 200 && status != 101;
     }

@@ -79,7 +79,7 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   http::Headers limit_headers;
   if (auto refused = rate_limit(req, limit_headers)) co_return std::move(*refused);
   auto& upstream = *upstreams_[static_cast<std::size_t>(*target)];
-  req.route = "/" + std::string(name_of(*target));  // a bounded metrics label
+  req.route = upstream.route_label();
   http::Response r = co_await proxy(req, upstream);
   for (const auto& [k, v] : limit_headers.fields()) r.headers.set(k, v);
   co_return r;

@@ -20,6 +20,7 @@ double state_number(res::CircuitState s) {
 Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::Registry& registry)
     : id_(id),
       name_(name_of(id)),
+      route_label_("/" + name_),
       endpoint_(sales::http::parse_base_url(config.upstream_urls[static_cast<std::size_t>(id)])),
       breaker_(config.breaker, res::SteadyClock::instance(),
                [&registry, name = name_](res::CircuitState, res::CircuitState to) {

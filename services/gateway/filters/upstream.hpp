@@ -30,6 +30,7 @@ class Upstream {
   Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::Registry& registry);
 
   [[nodiscard]] std::string_view name() const { return name_; }
+  [[nodiscard]] const std::string& route_label() const { return route_label_; }  // "/<name>", a bounded metrics label
   sales::resilience::CircuitBreaker& breaker() { return breaker_; }
   sales::resilience::Bulkhead& bulkhead() { return bulkhead_; }
   sales::resilience::RetryBudget& budget() { return budget_; }
@@ -41,6 +42,7 @@ class Upstream {
  private:
   UpstreamId id_;
   std::string name_;
+  std::string route_label_;
   sales::http::Endpoint endpoint_;
   sales::resilience::CircuitBreaker breaker_;
   sales::resilience::Bulkhead bulkhead_;

@@ -1,0 +1,50 @@
+#pragma once
+// Reads an HTTP message with Beast's parser but without Beast's composed read operations:
+// every step of those copies a type-erased executor and counts outstanding work, which
+// showed in the gateway's profile. A plain loop of read_some + parser.put on the
+// coroutine does the same work. Included only by the two translation units that already
+// hold Beast's templates (server.cpp, upstream.cpp).
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace sales::http::detail {
+
+enum class ReadUntil { Header, Message };
+
+// Errors as beast::http::async_read gives them: end_of_stream when the peer closed before
+// a byte of the message, partial_message when it closed in the middle, the parser's own
+// (header_limit, body_limit, bad_*), or the socket's.
+template <class Parser>
+boost::asio::awaitable<boost::beast::error_code> read_message(boost::asio::ip::tcp::socket& socket,
+                                                             boost::beast::flat_buffer& buffer, Parser& parser,
+                                                             ReadUntil until) {
+  namespace bhttp = boost::beast::http;
+  auto done = [&] { return until == ReadUntil::Header ? parser.is_header_done() : parser.is_done(); };
+  if (until == ReadUntil::Message) parser.eager(true);
+  boost::beast::error_code ec;
+  for (;;) {
+    while (!done() && buffer.size() > 0) {
+      auto used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec) co_return ec;
+      if (used == 0) break;
+    }
+    if (done()) co_return ec;
+    auto [rec, n] = co_await socket.async_read_some(buffer.prepare(boost::beast::read_size(buffer, 65536)),
+                                                    boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (rec == boost::asio::error::eof) {
+      if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+      parser.put_eof(ec);  // completes a message delimited by the close, else partial_message
+      co_return ec;
+    }
+    if (rec) co_return rec;
+    buffer.commit(n);
+  }
+}
+
+}  // namespace sales::http::detail
