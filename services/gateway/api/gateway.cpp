@@ -1,6 +1,10 @@
 #include "api/gateway.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <random>
 
 #include "sales/http/server.hpp"
@@ -47,10 +51,6 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
   for (auto id : kAllUpstreams) upstreams_[static_cast<std::size_t>(id)] = std::make_unique<Upstream>(id, config_, registry);
   rejected_rate_limit_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "rate_limited"}});
   rejected_deadline_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "deadline"}});
-  // Registered so that other methods get 405 with Allow; GET is answered by handle().
-  own_routes_.get("/health", [](http::Request&, const http::PathParams&) -> http::Response {
-    throw std::logic_error("GET /health is answered by Gateway::handle");
-  });
   own_routes_.get("/gateway/circuit-breakers", [this](http::Request&, const http::PathParams&) { return circuit_breakers(); });
 }
 
@@ -70,7 +70,13 @@ std::optional<http::Response> Gateway::rate_limit(http::Request& req, http::Head
 
 asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   auto path = req.path();
-  if (path == "/health" && (req.method == "GET" || req.method == "HEAD")) co_return co_await health();
+  if (path == "/health") {
+    if (req.method == "GET" || req.method == "HEAD") co_return co_await health();
+    req.route = "method_not_allowed";
+    auto r = problem(Problem::method_not_allowed("This resource does not support " + req.method + "; it supports GET, HEAD."));
+    r.headers.set("Allow", "GET, HEAD");
+    co_return r;
+  }
   auto target = upstream_for(path);
   if (!target) {
     // The gateway's own endpoints, or an honest 404 for an unknown prefix.
@@ -177,26 +183,39 @@ http::Response Gateway::circuit_breakers() const {
   return http::Response::json(200, w.take());
 }
 
+// The upstreams are probed at once: the answer takes the slowest probe's time (at most
+// its 1 s deadline), not the sum. The gateway's loop is one thread, so the shared state
+// needs no lock.
 asio::awaitable<http::Response> Gateway::health() {
   auto executor = co_await asio::this_coro::executor;
+  auto probes = std::make_shared<HealthProbes>(executor);
+  probes->all_done.expires_after(std::chrono::seconds(5));  // a bound in case a probe never ends
+  for (std::size_t i = 0; i < upstreams_.size(); ++i) {
+    asio::co_spawn(executor, probe(*upstreams_[i], probes, i), asio::detached);
+  }
+  co_await probes->all_done.async_wait(asio::as_tuple(asio::use_awaitable));  // cancelled by the last probe
   sales::json::Writer w;
   w.begin_object().field("gateway", "ready").key("upstreams").begin_object();
   bool all_ready = true;
-  for (auto& u : upstreams_) {
-    http::Request probe;
-    probe.method = "GET";
-    probe.target = "/health/ready";
-    bool ready = false;
-    try {
-      auto r = co_await u->pool(executor).send(probe, Clock::now() + std::chrono::seconds(1));
-      ready = r.status == 200;
-    } catch (const http::UpstreamError&) {
-    }
-    all_ready = all_ready && ready;
-    w.field(u->name(), ready ? "ready" : "not ready");
+  for (std::size_t i = 0; i < upstreams_.size(); ++i) {
+    all_ready = all_ready && probes->ready[i];
+    w.field(upstreams_[i]->name(), probes->ready[i] ? "ready" : "not ready");
   }
   w.end_object().field("status", all_ready ? "ready" : "degraded").end_object();
   co_return http::Response::json(all_ready ? 200 : 503, w.take());
+}
+
+asio::awaitable<void> Gateway::probe(Upstream& upstream, std::shared_ptr<HealthProbes> probes, std::size_t index) {
+  http::Request req;
+  req.method = "GET";
+  req.target = "/health/ready";
+  try {
+    auto executor = co_await asio::this_coro::executor;
+    auto r = co_await upstream.pool(executor).send(req, Clock::now() + std::chrono::seconds(1));
+    probes->ready[index] = r.status == 200;
+  } catch (const http::UpstreamError&) {
+  }
+  if (--probes->pending == 0) probes->all_done.cancel();
 }
 
 }  // namespace gateway

@@ -4,6 +4,7 @@
 // Its own endpoints (/health, /metrics, /gateway/...) are served here too.
 #include <array>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "domain/gateway_config.hpp"
@@ -22,7 +23,14 @@ class Gateway {
 
  private:
   boost::asio::awaitable<sales::http::Response> proxy(sales::http::Request& req, Upstream& upstream);
+  struct HealthProbes {
+    explicit HealthProbes(const boost::asio::any_io_executor& ex) : all_done(ex) {}
+    std::array<bool, kUpstreamCount> ready{};
+    std::size_t pending = kUpstreamCount;
+    boost::asio::steady_timer all_done;
+  };
   boost::asio::awaitable<sales::http::Response> health();
+  boost::asio::awaitable<void> probe(Upstream& upstream, std::shared_ptr<HealthProbes> probes, std::size_t index);
   sales::http::Response circuit_breakers() const;
   std::optional<sales::http::Response> rate_limit(sales::http::Request& req, sales::http::Headers& out);
 

@@ -1,0 +1,55 @@
+// GET /health: every upstream's readiness, probed at once (the answer takes the slowest
+// probe's time, not the sum); other methods get 405 with Allow.
+#include <gtest/gtest.h>
+
+#include "support/harness.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace gateway_test;
+
+class GatewayHealth : public ::testing::Test {
+ protected:
+  FakeUpstream slow{"slow"};
+  GatewayProcess gateway;  // declared last: stopped before the upstream goes away
+
+  void start_all_on_slow() {
+    EnvMap env;
+    for (auto name : {"PRODUCT", "ORDER", "CUSTOMER", "PAYMENT", "INVENTORY", "SHIPPING"}) {
+      env[std::string(name) + "_SERVICE_URL"] = slow.url();
+    }
+    gateway.start(env);
+  }
+};
+
+TEST_F(GatewayHealth, TheUpstreamsAreProbedAtOnce) {
+  start_all_on_slow();
+  slow.delay_ms = 600;  // six probes one after another would take 3.6 s
+  auto t0 = Clock::now();
+  auto r = get(gateway.url(), "/health");
+  auto took = since(t0);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("status":"ready")"), std::string::npos) << r.body;
+  EXPECT_GE(took, 550ms);
+  EXPECT_LT(took, 2000ms);
+}
+
+TEST_F(GatewayHealth, AnUpstreamSlowerThanTheProbeDeadlineIsNotReady) {
+  start_all_on_slow();
+  slow.delay_ms = 3000;
+  auto t0 = Clock::now();
+  auto r = get(gateway.url(), "/health");
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find(R"("product":"not ready")"), std::string::npos) << r.body;
+  EXPECT_LT(since(t0), 2500ms) << "each probe has a 1 s deadline, all run at once";
+}
+
+TEST_F(GatewayHealth, OtherMethodsGet405WithAllow) {
+  start_all_on_slow();
+  auto r = send(gateway.url(), "POST", "/health", {}, "{}");
+  EXPECT_TRUE(is_problem(r, 405)) << r.status << " " << r.body;
+  EXPECT_EQ(header(r, "Allow"), "GET, HEAD");
+}
+
+}  // namespace
