@@ -22,4 +22,18 @@ function M.setup(thread)
   next_tid = next_tid + 1
 end
 
+-- A script that POSTs a distinct JSON body per request: `body(run, tid, n)` makes the n-th
+-- body of this thread; the script's argument is the run id. Sets wrk's globals.
+function M.post_script(path, body)
+  local run, n = "r", 0
+  local headers = { ["Content-Type"] = "application/json" }
+  setup = M.setup
+  done = M.done
+  init = function(args) run = args[1] or "r" end
+  request = function()
+    n = n + 1
+    return wrk.format("POST", path, headers, body(run, tid or 0, n))
+  end
+end
+
 return M

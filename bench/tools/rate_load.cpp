@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "flags.hpp"
 #include "http_lite.hpp"
 #include "stats.hpp"
 
@@ -45,20 +46,16 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
-      return argv[++i];
-    };
-    if (a == "--url") o.url = next();
-    else if (a == "--path") o.path = next();
-    else if (a == "--rate") o.rate = std::stod(next());
-    else if (a == "--duration") o.duration = std::stod(next());
-    else if (a == "--connections") o.connections = std::stoi(next());
-    else if (a == "--timeout-ms") o.timeout_ms = std::stoi(next());
-    else usage(("unknown argument " + a).c_str());
-  }
+  bench::parse_flags(argc, argv, usage, [&](const std::string& a, const std::string& v) {
+    if (a == "--url") o.url = v;
+    else if (a == "--path") o.path = v;
+    else if (a == "--rate") o.rate = std::stod(v);
+    else if (a == "--duration") o.duration = std::stod(v);
+    else if (a == "--connections") o.connections = std::stoi(v);
+    else if (a == "--timeout-ms") o.timeout_ms = std::stoi(v);
+    else return false;
+    return true;
+  });
   if (o.rate <= 0 || o.rate > 1e6) usage("--rate must be in (0, 1e6]");
   if (o.duration <= 0 || o.duration > 3600) usage("--duration must be in (0, 3600]");
   if (o.connections < 1 || o.connections > 1024) usage("--connections must be in [1, 1024]");

@@ -46,6 +46,7 @@
 #include <thread>
 #include <vector>
 
+#include "flags.hpp"
 #include "http_lite.hpp"
 #include "stats.hpp"
 
@@ -76,33 +77,28 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
-      return argv[++i];
-    };
-    if (a == "--mode") o.mode = next();
-    else if (a == "--post-url") o.post_url = next();
-    else if (a == "--poll-url") o.poll_url = next();
-    else if (a == "--customer") o.customer = std::stoll(next());
+  bench::parse_flags(argc, argv, usage, [&](const std::string& a, const std::string& v) {
+    if (a == "--mode") o.mode = v;
+    else if (a == "--post-url") o.post_url = v;
+    else if (a == "--poll-url") o.poll_url = v;
+    else if (a == "--customer") o.customer = std::stoll(v);
     else if (a == "--products") {
-      std::string list = next();
       std::size_t p = 0;
-      while (p < list.size()) {
-        auto c = list.find(',', p);
-        o.products.push_back(std::stoll(list.substr(p, c - p)));
+      while (p < v.size()) {
+        auto c = v.find(',', p);
+        o.products.push_back(std::stoll(v.substr(p, c - p)));
         if (c == std::string::npos) break;
         p = c + 1;
       }
-    } else if (a == "--workers") o.workers = std::stoi(next());
-    else if (a == "--duration") o.duration = std::stod(next());
-    else if (a == "--rate") o.rate = std::stod(next());
-    else if (a == "--poll-ms") o.poll_ms = std::stoi(next());
-    else if (a == "--timeout-ms") o.timeout_ms = std::stoi(next());
-    else if (a == "--watch") o.watch = next();
-    else usage(("unknown argument " + a).c_str());
-  }
+    } else if (a == "--workers") o.workers = std::stoi(v);
+    else if (a == "--duration") o.duration = std::stod(v);
+    else if (a == "--rate") o.rate = std::stod(v);
+    else if (a == "--poll-ms") o.poll_ms = std::stoi(v);
+    else if (a == "--timeout-ms") o.timeout_ms = std::stoi(v);
+    else if (a == "--watch") o.watch = v;
+    else return false;
+    return true;
+  });
   if (o.mode != "closed" && o.mode != "open") usage("--mode is closed or open");
   if (o.watch.empty()) o.watch = std::getenv("BENCH_AMQP_PASSWORD") ? "amqp" : "poll";
   if (o.watch != "amqp" && o.watch != "poll") usage("--watch is amqp or poll");
