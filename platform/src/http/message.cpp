@@ -19,10 +19,14 @@ bool iequals(std::string_view a, std::string_view b) {
 
 void Headers::set(std::string name, std::string value) {
   erase(name);
-  fields_.emplace_back(std::move(name), std::move(value));
+  add(std::move(name), std::move(value));
 }
 
-void Headers::add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+void Headers::add(std::string name, std::string value) {
+  // Room for a typical message's fields at once, instead of growing 1, 2, 4, 8.
+  if (fields_.capacity() == 0) fields_.reserve(12);
+  fields_.emplace_back(std::move(name), std::move(value));
+}
 
 void Headers::erase(std::string_view name) {
   std::erase_if(fields_, [&](const auto& f) { return iequals(f.first, name); });

@@ -26,6 +26,7 @@ struct Conn {
   tcp::socket stream;
   Watchdog watchdog;  // after the socket: stops before it closes
   beast::flat_buffer buffer;
+  std::string head;  // the request head being written
   std::chrono::steady_clock::time_point idle_since;
 };
 
@@ -59,10 +60,6 @@ UpstreamPool::~UpstreamPool() = default;
 std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
 
 asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline) {
-  std::string head;
-  wire::request_head(head, req.method, req.target, impl_->host_header, req.headers, req.body.size());
-  std::array<asio::const_buffer, 2> out{asio::buffer(head), asio::buffer(req.body)};
-
   // A reused connection may have been closed by the upstream while idle; that failure
   // happens before the request reached it, so one more try on a fresh connection is safe.
   for (int attempt = 0;; ++attempt) {
@@ -93,6 +90,9 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       if (ec) throw UpstreamError(UpstreamFailure::Connect, "connect: " + ec.message());
       conn->stream.set_option(tcp::no_delay(true), ec);
     }
+    // The head goes into the connection's own buffer, reused by its next requests.
+    wire::request_head(conn->head, req.method, req.target, impl_->host_header, req.headers, req.body.size());
+    std::array<asio::const_buffer, 2> out{asio::buffer(conn->head), asio::buffer(req.body)};
     auto [wec, wn] = co_await asio::async_write(conn->stream, out, kTuple);
     std::optional<bhttp::response_parser<bhttp::string_body>> parser;
     beast::error_code rec = wec;

@@ -54,18 +54,12 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
   own_routes_.get("/gateway/circuit-breakers", [this](http::Request&, const http::PathParams&) { return circuit_breakers(); });
 }
 
-std::optional<http::Response> Gateway::rate_limit(http::Request& req, http::Headers& out) {
-  if (!config_.rate_limit_enabled) return std::nullopt;
-  auto decision = limiter_.check(req.remote_ip);
-  out.add(std::string(res::kRateLimitPolicyHeader), rate_limit_policy_);  // the same for every request
-  out.add(std::string(res::kRateLimitHeader), res::rate_limit_value(decision));
-  if (decision.allowed) return std::nullopt;
-  out.add(std::string(res::kRetryAfterHeader), std::to_string(decision.retry_after_seconds));
-  rejected_rate_limit_->inc();
-  auto r = problem(Problem::too_many_requests("Too many requests from this client; retry after " +
-                                              std::to_string(decision.retry_after_seconds) + " s."));
-  for (const auto& [k, v] : out.fields()) r.headers.set(k, v);
-  return r;
+// RateLimit-Policy is fixed by the configuration; RateLimit (and Retry-After when refused)
+// tell this client where it stands. Set on every answer, the upstream's or the gateway's.
+void Gateway::add_rate_limit_headers(const res::RateLimitDecision& decision, http::Headers& out) const {
+  out.set(std::string(res::kRateLimitPolicyHeader), rate_limit_policy_);
+  out.set(std::string(res::kRateLimitHeader), res::rate_limit_value(decision));
+  if (!decision.allowed) out.set(std::string(res::kRetryAfterHeader), std::to_string(decision.retry_after_seconds));
 }
 
 asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
@@ -82,12 +76,19 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     // The gateway's own endpoints, or an honest 404 for an unknown prefix.
     co_return own_routes_.dispatch(req);
   }
-  http::Headers limit_headers;
-  if (auto refused = rate_limit(req, limit_headers)) co_return std::move(*refused);
+  std::optional<res::RateLimitDecision> limit;
+  if (config_.rate_limit_enabled) limit = limiter_.check(req.remote_ip);
+  if (limit && !limit->allowed) {
+    rejected_rate_limit_->inc();
+    auto r = problem(Problem::too_many_requests("Too many requests from this client; retry after " +
+                                                std::to_string(limit->retry_after_seconds) + " s."));
+    add_rate_limit_headers(*limit, r.headers);
+    co_return r;
+  }
   auto& upstream = *upstreams_[static_cast<std::size_t>(*target)];
   req.route = upstream.route_label();
   http::Response r = co_await proxy(req, upstream);
-  for (const auto& [k, v] : limit_headers.fields()) r.headers.set(k, v);
+  if (limit) add_rate_limit_headers(*limit, r.headers);
   co_return r;
 }
 

@@ -32,7 +32,7 @@ class Gateway {
   boost::asio::awaitable<sales::http::Response> health();
   boost::asio::awaitable<void> probe(Upstream& upstream, std::shared_ptr<HealthProbes> probes, std::size_t index);
   sales::http::Response circuit_breakers() const;
-  std::optional<sales::http::Response> rate_limit(sales::http::Request& req, sales::http::Headers& out);
+  void add_rate_limit_headers(const sales::resilience::RateLimitDecision& decision, sales::http::Headers& out) const;
 
   GatewayConfig config_;
   sales::metrics::Registry& registry_;
