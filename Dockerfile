@@ -60,7 +60,9 @@ COPY deploy/image/sales-service deploy/image/sales-healthcheck /usr/local/bin/
 # or point SALES_ENV_FILE elsewhere); nothing is written to the file system: logs go to
 # stderr, state to PostgreSQL. Run it with a read-only root file system.
 WORKDIR /srv/sales
-ENV BIND_HOST=0.0.0.0
+# GnuTLS comes in only through libpq → libldap and is never used; without this its
+# constructor initialises it in every service (~0.8 MB of RSS each).
+ENV BIND_HOST=0.0.0.0 GNUTLS_NO_IMPLICIT_INIT=1
 USER 10001:10001
 EXPOSE 8080 8001 8002 8003 8004 8005 8006
 STOPSIGNAL SIGTERM

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -70,6 +71,14 @@ void Pool::release(std::unique_ptr<Connection> c) {
     }
   }
   cv_.notify_all();
+}
+
+std::string transport_options(std::string_view host) {
+  bool loopback = host == "localhost" || host == "::1" || host.starts_with("127.") || host.starts_with("/");
+  std::string out;
+  if (!std::getenv("PGGSSENCMODE")) out += " gssencmode=disable";
+  if (loopback && !std::getenv("PGSSLMODE")) out += " sslmode=disable";
+  return out;
 }
 
 void retry_pause(int attempt) {

@@ -10,6 +10,10 @@
 #include "sales/log/log.hpp"
 #include "sales/problem/problem.hpp"
 
+// Weak: linked only into binaries that use the database (see database.hpp).
+#define SALES_DATABASE_HOOK [[gnu::weak]]
+#include "database.hpp"
+
 namespace sales::service {
 
 App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
@@ -21,15 +25,19 @@ App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
   server_.body_limit = static_cast<std::size_t>(env_.integer("MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
   if (opts_.uses_database) {
     pg::PoolOptions po;
-    auto host = env_.str("DB_HOST", "127.0.0.1");
-    auto port = env_.integer("DB_PORT", 5432, 1, 65535);
-    auto user = env_.required("DB_USER");
-    auto password = env_.str("DB_PASSWORD", "");
-    auto name = env_.required("DB_NAME");
+    database::Settings db;
+    db.host = env_.str("DB_HOST", "127.0.0.1");
+    db.port = static_cast<int>(env_.integer("DB_PORT", 5432, 1, 65535));
+    db.user = env_.required("DB_USER");
+    db.password = env_.str("DB_PASSWORD", "");
+    db.name = env_.required("DB_NAME");
     po.size = static_cast<std::size_t>(env_.integer("DB_POOL_SIZE", server_.threads + 4, 1, 1000));
     po.statement_timeout = env_.millis("DB_STATEMENT_TIMEOUT_MS", 5000, 100, 600000);
-    po.conninfo = pg::conninfo(host, static_cast<int>(port), name, user, password, po.connect_timeout);
-    pool_ = std::make_unique<pg::Pool>(po);
+    if (!database::open) {
+      throw std::logic_error("sales-" + opts_.name + " uses a database but never calls App::db(), so the "
+                             "platform's database code is not linked into it");
+    }
+    pool_ = database::open(db, po);
   }
   if (opts_.uses_broker) {
     broker_.host = env_.str("RABBITMQ_HOST", "127.0.0.1");
@@ -42,11 +50,6 @@ App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
 
 App::~App() = default;
 
-pg::Pool& App::db() {
-  if (!pool_) throw std::logic_error(opts_.name + " has no database");
-  return *pool_;
-}
-
 void App::add_ready_check(std::string name, std::function<bool()> check) {
   ready_checks_.emplace_back(std::move(name), std::move(check));
 }
@@ -56,7 +59,7 @@ void App::prepare_database() {
   auto delay = std::chrono::milliseconds(250);
   while (!stopping_) {
     try {
-      int applied = pg::migrate(*pool_, migrations_);
+      int applied = database::migrate(*pool_, migrations_);
       log::info("database ready ({} migrations applied now)", applied);
       database_ready_ = true;
       for (auto& fn : on_ready_) fn();
@@ -79,8 +82,7 @@ http::Response App::ready_response() {
     bool db_ok = false;
     if (database_ready_) {
       try {
-        static constexpr pg::Statement kPing{"health_ping", "SELECT 1"};
-        pg::exec(*pool_, kPing);
+        database::ping(*pool_);
         db_ok = true;
       } catch (const std::exception&) {
       }

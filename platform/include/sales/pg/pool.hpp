@@ -194,4 +194,11 @@ auto with_retry(Pool& pool, Isolation iso, Fn&& fn, int attempts = 8) {
 std::string conninfo(const std::string& host, int port, const std::string& db, const std::string& user,
                      const std::string& password, std::chrono::milliseconds connect_timeout);
 
+// Conninfo options that keep libpq from negotiating what we never use: no GSSAPI encryption
+// (we authenticate with SCRAM; probing for Kerberos credentials loads and initialises
+// krb5 on every connect), and no TLS to a loopback host (nothing to protect, and the
+// handshake costs a round trip). PGGSSENCMODE / PGSSLMODE, when set, still decide.
+// Returns "" or " key=value ..." to append to a conninfo.
+std::string transport_options(std::string_view host);
+
 }  // namespace sales::pg

@@ -42,7 +42,7 @@ class App {
   config::Env& env() { return env_; }  // read service-specific variables before run()
   http::Router& router() { return router_; }
   metrics::Registry& metrics() { return metrics::global(); }
-  pg::Pool& db();
+  pg::Pool& db();  // in database.cpp: a binary that never calls it links no libpq
   [[nodiscard]] const BrokerSettings& broker() const { return broker_; }
   [[nodiscard]] const std::string& name() const { return opts_.name; }
 
@@ -70,7 +70,8 @@ class App {
   http::Router router_;
   http::ServerOptions server_;
   BrokerSettings broker_;
-  std::unique_ptr<pg::Pool> pool_;
+  // shared_ptr: its deleter comes from database.cpp, so App itself refers to no pg code.
+  std::shared_ptr<pg::Pool> pool_;
   std::vector<pg::Migration> migrations_;
   std::vector<std::pair<std::string, std::function<bool()>>> ready_checks_;
   std::vector<std::function<void()>> on_ready_;

@@ -1,0 +1,39 @@
+# Lean linking: every service must stay under 12 MB RSS when idle (issue 5). Most of a
+# service's RSS is file-backed pages of the shared libraries it loads, and every loaded
+# library costs pages for its relocations and constructors however little of it we call;
+# the kernel also maps 64 KB around each touched page of a file. So the C++ dependencies
+# (libstdc++, Boost.JSON/URL, spdlog, fmt) and rabbitmq-c are linked statically: only the
+# code we use comes along, packed into our binary, and no shared libstdc++ is loaded.
+# libpq stays shared (Debian ships no static libpgcommon/libpgport).
+
+# Sections per function and data object, so --gc-sections drops what nothing calls.
+add_compile_options(-ffunction-sections -fdata-sections)
+
+# sales_lean_executable(<target>): the service binaries. Tests and tools keep the shared
+# libstdc++ (they may link other shared C++ libraries, e.g. Google Benchmark).
+# --as-needed drops a shared library nothing in the binary refers to (the gateway: libpq).
+function(sales_lean_executable target)
+  target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc LINKER:--gc-sections LINKER:--as-needed
+    LINKER:-O1)
+endfunction()
+
+set(Boost_USE_STATIC_LIBS ON)
+
+# rabbitmq-c from its static archive; its TLS socket (OpenSSL) is only pulled in if used.
+find_library(SALES_RABBITMQ_STATIC NAMES librabbitmq.a REQUIRED)
+add_library(sales_rabbitmq STATIC IMPORTED)
+set_target_properties(sales_rabbitmq PROPERTIES IMPORTED_LOCATION ${SALES_RABBITMQ_STATIC})
+target_include_directories(sales_rabbitmq INTERFACE ${RABBITMQ_INCLUDE_DIRS})
+target_link_libraries(sales_rabbitmq INTERFACE Threads::Threads)
+
+# spdlog and fmt as compiled libraries whose implementation is built here
+# (platform/src/log/spdlog_lib.cpp, fmt_lib.cpp) instead of Debian's shared objects, which
+# would bring the shared libstdc++ back. Same headers, same "compiled library" mode.
+add_library(sales_spdlog INTERFACE)
+target_compile_definitions(sales_spdlog INTERFACE SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL)
+foreach(dep spdlog::spdlog fmt::fmt)
+  get_target_property(_inc ${dep} INTERFACE_INCLUDE_DIRECTORIES)
+  if(_inc)
+    target_include_directories(sales_spdlog SYSTEM INTERFACE ${_inc})
+  endif()
+endforeach()
