@@ -469,6 +469,13 @@ def scenario_get_and_pgbench():
         "path": path, "tool": "wrk", "variants": {k: summarize(v) for k, v in get.items()}, "runs": get,
         "errors": {k: v for k, v in errors.items() if k in get}}
     sc = RESULT["scenarios"]["get_product"]
+    if get.get("nginx") and any(r["non2xx"] for r in get["nginx"]) and NGINX_PIDFILE:
+        # Why the yardstick answered errors (a 502 from a closed upstream connection, …).
+        try:
+            with open(os.path.join(os.path.dirname(NGINX_PIDFILE), "error.log"), errors="replace") as f:
+                sc["nginx_error_log_tail"] = f.read().splitlines()[-20:]
+        except OSError:
+            pass
     if "gateway" in get and "nginx" in get:
         sc["ratio_gateway_vs_nginx_throughput"] = paired_ratio(get["gateway"], get["nginx"], lambda r: r["throughput"])
         sc["ratio_gateway_vs_nginx_cpu"] = paired_ratio(
@@ -833,6 +840,9 @@ def markdown():
         ratios = [(k, g.get(k)) for k in ("ratio_gateway_vs_nginx_throughput", "ratio_gateway_vs_nginx_cpu",
                                           "ratio_gateway_vs_direct_throughput", "ratio_gateway_vs_pgbench_select")]
         out += ["Paired ratios (median over rounds): " + ", ".join(f"{k[6:]} {fmt(v, 3)}" for k, v in ratios), ""]
+        if g.get("nginx_error_log_tail"):
+            out += ["nginx answered non-2xx; the end of its error log:", "", "```",
+                    *g["nginx_error_log_tail"], "```", ""]
     if "get_product_fixed_rate" in sc:
         g = sc["get_product_fixed_rate"]
         out += [f"## (a) GET {g['path']} — open loop at {g['rate']} req/s (bench_rate_load, latency from the "
