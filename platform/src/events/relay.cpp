@@ -89,6 +89,10 @@ void OutboxRelay::ensure_connected() {
     pg_.reset();
     auto conn = std::make_unique<pg::Connection>(conninfo_);
     conn->exec_raw("SET statement_timeout = " + std::to_string(opts_.statement_timeout.count()));
+    // This session only deletes published rows (and counts failed attempts). A delete lost
+    // to a crash before the WAL writer flushed it re-sends events the consumers dedupe, so
+    // its COMMIT need not wait for the flush; business transactions keep waiting.
+    conn->exec_raw("SET synchronous_commit = off");
     conn->exec_raw("LISTEN outbox");
     pg_ = std::move(conn);
   }
