@@ -32,6 +32,13 @@ inline constexpr pg::Statement kInsertInbox{
     "events_inbox_insert",
     "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
 
+// A batch's ids as a JSON array of strings (any bytes an id may hold survive); returns the
+// ids that are new for this consumer. A repeated id within the batch comes back once.
+inline constexpr pg::Statement kInsertInboxBatch{
+    "events_inbox_insert_batch",
+    "INSERT INTO inbox (consumer, message_id) SELECT $1, m FROM jsonb_array_elements_text($2::jsonb) AS t(m) "
+    "ON CONFLICT DO NOTHING RETURNING message_id"};
+
 inline constexpr std::int64_t kPruneBatch = 5000;
 inline constexpr pg::Statement kPruneInbox{
     "events_inbox_prune",
