@@ -6,12 +6,11 @@
 
 namespace sales::events::stmt {
 
-// One round trip: the row, and the wake-up that PostgreSQL delivers only at commit.
+// No pg_notify here: a notifying transaction takes a cluster-wide lock through its commit
+// (wakeup.hpp says what wakes the relay instead).
 inline constexpr pg::Statement kInsertOutbox{
     "events_outbox_insert",
-    "WITH ins AS (INSERT INTO outbox (id, type, routing_key, payload, headers) "
-    "VALUES ($1::uuid, $2, $3, $4, $5::jsonb) RETURNING seq) "
-    "SELECT pg_notify('outbox', '') FROM ins"};
+    "INSERT INTO outbox (id, type, routing_key, payload, headers) VALUES ($1::uuid, $2, $3, $4, $5::jsonb)"};
 
 // SKIP LOCKED: concurrent relays (replicas) take disjoint batches instead of waiting.
 inline constexpr pg::Statement kLockBatch{
