@@ -33,8 +33,11 @@ rmq_env() {
   export RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ_DIR/advanced.config"
   export RABBITMQ_CONF_ENV_FILE="$RMQ_DIR/rabbitmq-env.conf" # not /etc/rabbitmq's
   export ERL_EPMD_ADDRESS=127.0.0.1
-  # Erlang distribution (node and CLI tools) on loopback only.
-  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  # Erlang distribution (node and CLI tools) on loopback only. +sbwt none (and its dirty
+  # scheduler twins): schedulers sleep instead of busy-waiting for work, which on a small
+  # machine shared with PostgreSQL and the services burned CPU they need (RabbitMQ's
+  # documented advice for shared hosts; throughput per broker CPU goes up, not down).
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
   export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
 

@@ -2,6 +2,7 @@
 // deliveries share one socket, so whichever call is reading (a confirm wait or a delivery
 // wait) handles every frame: acks update the unconfirmed set and deliveries are buffered
 // for next_delivery().
+#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -138,16 +139,18 @@ std::optional<Delivery> Connection::next_delivery(std::chrono::milliseconds time
   while (buffered_.empty()) {
     require_open("next_delivery");
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || !pump(left)) return std::nullopt;
+    // Past the deadline, still one look without waiting: frames already on the socket are
+    // taken, so a zero timeout gathers what the broker sent (bounded by the prefetch).
+    if (!pump(std::max(left, std::chrono::milliseconds(0)))) return std::nullopt;
   }
   Delivery d = std::move(buffered_.front());
   buffered_.pop_front();
   return d;
 }
 
-void Connection::ack(std::uint64_t delivery_tag) {
+void Connection::ack(std::uint64_t delivery_tag, bool multiple) {
   require_open("basic.ack");
-  int status = amqp_basic_ack(state_, kMainChannel, delivery_tag, 0);
+  int status = amqp_basic_ack(state_, kMainChannel, delivery_tag, multiple ? 1 : 0);
   if (status != AMQP_STATUS_OK) fail_io("basic.ack", status);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backoff.hpp"
+#include "consumer_counters.hpp"
 #include "sales/events/outbox.hpp"
 #include "sales/events/subscriptions.hpp"
 #include "sales/log/log.hpp"
@@ -49,29 +50,6 @@ void Dispatcher::operator()(pg::Transaction& tx, const Envelope& e) const {
   it->second(tx, e);
 }
 
-struct Consumer::Counters {
-  Counters(metrics::Registry& r, const std::string& q)
-      : consumed(r.counter("sales_events_consumed_total", "Events applied by a consumer", {{"queue", q}})),
-        duplicates(r.counter("sales_events_duplicates_total", "Redelivered events acknowledged without effect",
-                             {{"queue", q}})),
-        retried(r.counter("sales_events_retried_total", "Failed events scheduled for another attempt", {{"queue", q}})),
-        poison(r.counter("sales_events_dead_lettered_total", "Events sent to the dead-letter queue",
-                         {{"queue", q}, {"reason", "poison"}})),
-        exhausted(r.counter("sales_events_dead_lettered_total", "Events sent to the dead-letter queue",
-                            {{"queue", q}, {"reason", "exhausted"}})),
-        ignored(r.counter("sales_events_ignored_total", "Events of a type this consumer has no handler for",
-                          {{"queue", q}})),
-        handle_seconds(r.histogram("sales_events_handle_seconds", "Time to apply one event", {{"queue", q}})),
-        connected(r.gauge("sales_events_consumer_connected", "1 while the consumer is subscribed", {{"queue", q}})) {}
-  metrics::Counter& consumed;
-  metrics::Counter& duplicates;
-  metrics::Counter& retried;
-  metrics::Counter& poison;
-  metrics::Counter& exhausted;
-  metrics::Counter& ignored;
-  metrics::Histogram& handle_seconds;
-  metrics::Gauge& connected;
-};
 
 Consumer::Consumer(pg::Pool& pool, amqp::ConnectionParams broker, ConsumerOptions opts, Dispatcher dispatcher,
                    metrics::Registry& registry)
@@ -115,7 +93,18 @@ void Consumer::run(std::stop_token st) {
         backoff.reset();
       }
       housekeeping();
-      if (auto delivery = amqp_.next_delivery(opts_.poll_interval)) handle(*delivery);
+      if (auto delivery = amqp_.next_delivery(opts_.poll_interval)) {
+        // Whatever else the broker already sent (up to the prefetch) joins it: under load
+        // one transaction and one ack carry many events; when idle a batch is one event.
+        std::vector<amqp::Delivery> batch;
+        batch.push_back(std::move(*delivery));
+        while (batch.size() < opts_.batch_max) {
+          auto more = amqp_.next_delivery(std::chrono::milliseconds(0));
+          if (!more) break;
+          batch.push_back(std::move(*more));
+        }
+        handle_batch(batch);
+      }
     } catch (const std::exception& e) {
       set_connected(false);
       amqp_.close();  // the broker requeues what we hold unacked
@@ -193,6 +182,17 @@ void Consumer::handle(const amqp::Delivery& d) {
       tx.commit();
       return true;
     });
+  } catch (...) {
+    return settle_failure(d, env, std::current_exception());
+  }
+  amqp_.ack(d.delivery_tag);  // only after COMMIT: a crash before this means redelivery
+  (applied ? metrics_->consumed : metrics_->duplicates).inc();
+  metrics_->handle_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void Consumer::settle_failure(const amqp::Delivery& d, const Envelope& env, std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
   } catch (const PoisonEvent& e) {
     log::warn("consumer {}: event {} ({}) cannot be applied, sent to the DLQ: {}", opts_.queue, env.id, env.type,
               e.what());
@@ -219,9 +219,6 @@ void Consumer::handle(const amqp::Delivery& d) {
     retry_or_dead_letter(d, e.what());
     return;
   }
-  amqp_.ack(d.delivery_tag);  // only after COMMIT: a crash before this means redelivery
-  (applied ? metrics_->consumed : metrics_->duplicates).inc();
-  metrics_->handle_seconds.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 void Consumer::retry_or_dead_letter(const amqp::Delivery& d, const std::string& why) {

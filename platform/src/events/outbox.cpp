@@ -8,6 +8,7 @@
 #include "sales/log/log.hpp"
 #include "sales/pg/pool.hpp"
 #include "statements.hpp"
+#include "wakeup.hpp"
 
 namespace sales::events {
 namespace {
@@ -66,6 +67,7 @@ std::string enqueue(pg::Transaction& tx, std::string_view type, std::string_view
   std::string body = serialize(id, type, now_rfc3339(), correlation, data_json);
   tx.exec(stmt::kInsertOutbox, {pg::param(id), pg::param(type), pg::param(type), pg::param(body),
                                 pg::param(headers_json(effective))});
+  tx.after_commit(detail::wake_relays);
   return id;
 }
 

@@ -9,6 +9,7 @@
 #include "sales/log/log.hpp"
 #include "sales/pg/pool.hpp"
 #include "statements.hpp"
+#include "wakeup.hpp"
 
 namespace sales::events {
 namespace {
@@ -37,7 +38,9 @@ OutboxRelay::OutboxRelay(std::string pg_conninfo, amqp::ConnectionParams broker,
       failures_(registry.counter("sales_outbox_publish_failures_total",
                                  "Relay rounds that failed (broker or database); rows are retried")),
       backlog_(registry.gauge("sales_outbox_backlog", "Outbox rows waiting to be published")),
-      connected_gauge_(registry.gauge("sales_outbox_relay_connected", "1 when the relay has database and broker")) {}
+      connected_gauge_(registry.gauge("sales_outbox_relay_connected", "1 when the relay has database and broker")) {
+  wakeup_ = std::make_unique<detail::RelayWakeup>();  // before start(): no commit's wake-up is missed
+}
 
 OutboxRelay::~OutboxRelay() { stop(); }
 
@@ -89,6 +92,10 @@ void OutboxRelay::ensure_connected() {
     pg_.reset();
     auto conn = std::make_unique<pg::Connection>(conninfo_);
     conn->exec_raw("SET statement_timeout = " + std::to_string(opts_.statement_timeout.count()));
+    // This session only deletes published rows (and counts failed attempts). A delete lost
+    // to a crash before the WAL writer flushed it re-sends events the consumers dedupe, so
+    // its COMMIT need not wait for the flush; business transactions keep waiting.
+    conn->exec_raw("SET synchronous_commit = off");
     conn->exec_raw("LISTEN outbox");
     pg_ = std::move(conn);
   }
@@ -160,9 +167,13 @@ void OutboxRelay::wait_for_work(std::stop_token st) {
     woken = true;
   }
   if (woken || st.stop_requested()) return;
-  pollfd pfd{PQsocket(native), POLLIN, 0};
-  int rc = ::poll(&pfd, 1, static_cast<int>(opts_.poll_interval.count()));
-  if (rc > 0) {
+  // A wake-up that came during the round just published is consumed here: at worst one
+  // extra round finds nothing.
+  pollfd pfd[2] = {{wakeup_->fd(), POLLIN, 0}, {PQsocket(native), POLLIN, 0}};
+  int rc = ::poll(pfd, 2, static_cast<int>(opts_.poll_interval.count()));
+  if (rc <= 0) return;
+  if ((pfd[0].revents & POLLIN) != 0) wakeup_->drain();
+  if (pfd[1].revents != 0) {
     if (PQconsumeInput(native) == 0) {
       throw pg::Error(std::string("outbox relay: LISTEN connection lost: ") + PQerrorMessage(native), "08006");
     }

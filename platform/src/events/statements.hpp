@@ -6,12 +6,11 @@
 
 namespace sales::events::stmt {
 
-// One round trip: the row, and the wake-up that PostgreSQL delivers only at commit.
+// No pg_notify here: a notifying transaction takes a cluster-wide lock through its commit
+// (wakeup.hpp says what wakes the relay instead).
 inline constexpr pg::Statement kInsertOutbox{
     "events_outbox_insert",
-    "WITH ins AS (INSERT INTO outbox (id, type, routing_key, payload, headers) "
-    "VALUES ($1::uuid, $2, $3, $4, $5::jsonb) RETURNING seq) "
-    "SELECT pg_notify('outbox', '') FROM ins"};
+    "INSERT INTO outbox (id, type, routing_key, payload, headers) VALUES ($1::uuid, $2, $3, $4, $5::jsonb)"};
 
 // SKIP LOCKED: concurrent relays (replicas) take disjoint batches instead of waiting.
 inline constexpr pg::Statement kLockBatch{
@@ -31,6 +30,13 @@ inline constexpr pg::Statement kBacklog{"events_outbox_backlog", "SELECT count(*
 inline constexpr pg::Statement kInsertInbox{
     "events_inbox_insert",
     "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
+
+// A batch's ids as a JSON array of strings (any bytes an id may hold survive); returns the
+// ids that are new for this consumer. A repeated id within the batch comes back once.
+inline constexpr pg::Statement kInsertInboxBatch{
+    "events_inbox_insert_batch",
+    "INSERT INTO inbox (consumer, message_id) SELECT $1, m FROM jsonb_array_elements_text($2::jsonb) AS t(m) "
+    "ON CONFLICT DO NOTHING RETURNING message_id"};
 
 inline constexpr std::int64_t kPruneBatch = 5000;
 inline constexpr pg::Statement kPruneInbox{

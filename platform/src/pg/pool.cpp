@@ -134,6 +134,7 @@ Result Transaction::exec(const Statement& st, const std::vector<Param>& params) 
 void Transaction::commit() {
   done_ = true;
   lease_->exec_raw("COMMIT");
+  for (auto& fn : after_commit_) fn();
 }
 
 Result exec(Pool& pool, const Statement& st, const std::vector<Param>& params) {

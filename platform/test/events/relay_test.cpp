@@ -86,7 +86,7 @@ TEST_F(RelayTest, PublishesExactlyTheCommittedEvents) {
 
 TEST_F(RelayTest, ACommitWakesTheRelayWithoutWaitingForThePoll) {
   RelayOptions o = options();
-  o.poll_interval = 10s;  // only LISTEN/NOTIFY can make this quick
+  o.poll_interval = 10s;  // only the commit's wake-up can make this quick
   OutboxRelay relay(schema_->conninfo(), params_, o, registry_);
   relay.start();
   ASSERT_TRUE(eventually([&] { return relay.connected(); }));

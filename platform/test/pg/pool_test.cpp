@@ -182,6 +182,25 @@ TEST_F(PgPool, CommittedTransactionIsVisibleToOthersOnlyAfterCommit) {
   EXPECT_EQ(pool->in_use(), 0u);
 }
 
+TEST_F(PgPool, AfterCommitRunsOnceTheCommitLandedAndNeverAfterARollback) {
+  auto pool = make_pool(2);
+  int seen = -1;  // rows another connection sees when the callback runs
+  {
+    spg::Transaction tx(*pool);
+    tx.exec(kInsertItem, {spg::param(std::int64_t{1}), spg::param("a"), spg::param(std::nullopt)});
+    tx.after_commit([&] { seen = static_cast<int>(count("items")); });
+    EXPECT_EQ(seen, -1);
+    tx.commit();
+  }
+  EXPECT_EQ(seen, 1) << "the callback ran after COMMIT, with the row visible to others";
+  bool ran = false;
+  {
+    spg::Transaction tx(*pool);
+    tx.after_commit([&] { ran = true; });
+  }
+  EXPECT_FALSE(ran) << "a rolled-back transaction runs no callback";
+}
+
 TEST_F(PgPool, TransactionRollsBackWhenDestroyedWithoutCommit) {
   auto pool = make_pool(1);
   {

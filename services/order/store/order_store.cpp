@@ -14,22 +14,24 @@ namespace {
       SALES_PG_RFC3339("updated_at")
 #define ORDER_FILTER "($1::bigint IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)"
 
-constexpr pg::Statement kInsertOrder{"order_insert",
-                                     "INSERT INTO orders (customer_id, status, total_cents, shipping_address) "
-                                     "VALUES ($1, 'PENDING', $2, $3) RETURNING " ORDER_COLUMNS};
-// All lines in one round trip, whatever their number.
-constexpr pg::Statement kInsertItems{
-    "order_items_insert",
-    "INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents) "
-    "SELECT $1, t.ord - 1, t.product_id, t.quantity, t.unit_price "
-    "FROM unnest($2::bigint[], $3::integer[], $4::bigint[]) "
-    "WITH ORDINALITY AS t(product_id, quantity, unit_price, ord)"};
-constexpr pg::Statement kInsertHistory{"order_history_insert",
-                                       "INSERT INTO order_history (order_id, status, reason) VALUES ($1, $2, $3)"};
+// The order, all its lines and its first history row in one round trip (the foreign keys
+// are checked at the statement's end, when the order row exists).
+constexpr pg::Statement kInsertOrder{
+    "order_insert",
+    "WITH o AS (INSERT INTO orders (customer_id, status, total_cents, shipping_address) "
+    "VALUES ($1, 'PENDING', $2, $3) RETURNING *), "
+    "items AS (INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents) "
+    "SELECT o.id, t.ord - 1, t.product_id, t.quantity, t.unit_price FROM o, "
+    "unnest($4::bigint[], $5::integer[], $6::bigint[]) WITH ORDINALITY AS t(product_id, quantity, unit_price, ord)), "
+    "history AS (INSERT INTO order_history (order_id, status, reason) SELECT o.id, o.status, $7 FROM o) "
+    "SELECT " ORDER_COLUMNS " FROM o"};
 constexpr pg::Statement kLock{"order_lock", "SELECT status, total_cents FROM orders WHERE id = $1 FOR UPDATE"};
-// Conditional on the status read under the lock: a lost update cannot happen silently.
-constexpr pg::Statement kMove{"order_move",
-                              "UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2"};
+// Conditional on the status read under the lock: a lost update cannot happen silently. The
+// history row goes in with it (one round trip); no row moved, no history row.
+constexpr pg::Statement kMove{
+    "order_move",
+    "WITH moved AS (UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 RETURNING id) "
+    "INSERT INTO order_history (order_id, status, reason) SELECT id, $3, $4 FROM moved"};
 constexpr pg::Statement kFind{"order_find", "SELECT " ORDER_COLUMNS " FROM orders WHERE id = $1"};
 constexpr pg::Statement kItemsOf{"order_items_of",
                                  "SELECT order_id, product_id, quantity, unit_price_cents FROM order_items "
@@ -105,13 +107,12 @@ std::optional<Order> load(pg::Connection& c, std::int64_t id) {
 }  // namespace
 
 Order OrderStore::insert(pg::Transaction& tx, const PricedOrder& o, std::int64_t total_cents) {
-  auto r = tx.exec(kInsertOrder, {pg::param(o.customer_id), pg::param(total_cents), pg::param(o.shipping_address)});
+  auto r = tx.exec(kInsertOrder, {pg::param(o.customer_id), pg::param(total_cents), pg::param(o.shipping_address),
+                                  pg::param(int_array(o.lines, [](const PricedLine& l) { return l.product_id; })),
+                                  pg::param(int_array(o.lines, [](const PricedLine& l) { return l.quantity; })),
+                                  pg::param(int_array(o.lines, [](const PricedLine& l) { return l.unit_price_cents; })),
+                                  pg::param("order placed")});
   Order out = order_row(r, 0);
-  tx.exec(kInsertItems, {pg::param(out.id),
-                         pg::param(int_array(o.lines, [](const PricedLine& l) { return l.product_id; })),
-                         pg::param(int_array(o.lines, [](const PricedLine& l) { return l.quantity; })),
-                         pg::param(int_array(o.lines, [](const PricedLine& l) { return l.unit_price_cents; }))});
-  tx.exec(kInsertHistory, {pg::param(out.id), pg::param(name(Status::Pending)), pg::param("order placed")});
   out.items = o.lines;
   return out;
 }
@@ -127,9 +128,8 @@ void OrderStore::move(pg::Transaction& tx, LockedOrder& o, Status to, std::strin
     throw std::logic_error("order " + std::to_string(o.id) + ": " + std::string(name(o.status)) + " -> " +
                            std::string(name(to)) + " is not in the status graph");
   }
-  auto r = tx.exec(kMove, {pg::param(o.id), pg::param(name(o.status)), pg::param(name(to))});
+  auto r = tx.exec(kMove, {pg::param(o.id), pg::param(name(o.status)), pg::param(name(to)), pg::param(reason)});
   if (r.affected() != 1) throw std::logic_error("order " + std::to_string(o.id) + " changed under its row lock");
-  tx.exec(kInsertHistory, {pg::param(o.id), pg::param(name(to)), pg::param(reason)});
   o.status = to;
 }
 

@@ -118,8 +118,11 @@ class Connection {
   // Consuming on channel 1, manual acknowledgements.
   void consume(const std::string& queue, std::uint16_t prefetch, const std::string& consumer_tag = "");
   // Waits up to `timeout` for a delivery, keeping heartbeats going; nullopt on timeout.
+  // A zero timeout takes what already arrived without waiting (to gather a batch).
   std::optional<Delivery> next_delivery(std::chrono::milliseconds timeout);
-  void ack(std::uint64_t delivery_tag);
+  // multiple=true settles every unsettled delivery up to and including `delivery_tag`
+  // in one frame: a batch committed together is acknowledged together.
+  void ack(std::uint64_t delivery_tag, bool multiple = false);
   void reject(std::uint64_t delivery_tag, bool requeue);  // requeue=false → dead-letter
   void nack(std::uint64_t delivery_tag, bool multiple, bool requeue);
 

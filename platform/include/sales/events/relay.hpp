@@ -2,8 +2,9 @@
 // The outbox relay: a background thread that moves committed outbox rows to RabbitMQ.
 //   loop { BEGIN; SELECT … FROM outbox ORDER BY seq LIMIT n FOR UPDATE SKIP LOCKED;
 //          publish all; wait for the broker's confirms; DELETE them; COMMIT }
-// It has its own PostgreSQL connection (LISTEN outbox, woken at each enqueue's commit,
-// with a poll as fallback) and its own AMQP connection. Any failure rolls back (the rows
+// It has its own PostgreSQL connection and its own AMQP connection. A commit that enqueued
+// wakes the relays of its process (no NOTIFY: see src/events/wakeup.hpp); a poll finds
+// rows of other processes, and a NOTIFY on channel "outbox" still wakes it. Any failure rolls back (the rows
 // stay), backs off and reconnects: nothing is lost; a crash after publishing but before
 // COMMIT republishes, which consumers dedupe. Several replicas are safe (SKIP LOCKED).
 //
@@ -26,6 +27,9 @@ class Connection;
 }
 
 namespace sales::events {
+namespace detail {
+class RelayWakeup;
+}
 
 struct RelayOptions {
   amqp::Topology topology;
@@ -33,7 +37,7 @@ struct RelayOptions {
   // its consumer's queue missing. Tests pass their own; services keep the system table.
   std::vector<Subscription> declare = system_subscriptions();
   int batch_size = 200;
-  std::chrono::milliseconds poll_interval{200};  // fallback when a NOTIFY is missed
+  std::chrono::milliseconds poll_interval{200};  // fallback for rows no wake-up announced
   std::chrono::milliseconds confirm_timeout{5000};
   std::chrono::milliseconds backoff_initial{200};
   std::chrono::milliseconds backoff_max{10000};
@@ -68,6 +72,7 @@ class OutboxRelay {
   RelayOptions opts_;
   amqp::Connection amqp_;  // used by the relay thread only
   std::unique_ptr<pg::Connection> pg_;
+  std::unique_ptr<detail::RelayWakeup> wakeup_;
   std::chrono::steady_clock::time_point next_backlog_refresh_{};
   std::atomic<bool> connected_{false};
   metrics::Counter& published_;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -161,12 +162,16 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   Result exec(const Statement& st, const std::vector<Param>& params = {});
+  // Runs fn right after a successful COMMIT, never after a rollback: a wake-up for whoever
+  // waits on what this transaction makes visible. fn must not throw.
+  void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
   void commit();
   Connection& connection() { return *lease_; }
 
  private:
   Lease lease_;
   bool done_ = false;
+  std::vector<std::function<void()>> after_commit_;
 };
 
 // One statement outside an explicit transaction (autocommit).

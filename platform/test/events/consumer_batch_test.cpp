@@ -1,0 +1,68 @@
+// A backlog is applied in batches (one transaction for many events) with the same
+// outcome, event by event, as one by one: each applied once, a duplicate without effect,
+// and a failing event settled alone — its handler called once per delivery.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+
+#include "fixture.hpp"
+#include "sales/events/consumer.hpp"
+
+namespace sales::events {
+namespace {
+
+using testing::eventually;
+
+constexpr pg::Statement kTxid{"test_txid", "SELECT txid_current()::text"};
+
+class ConsumerBatchTest : public testing::EffectsTest {};
+
+TEST_F(ConsumerBatchTest, ABacklogIsAppliedInBatchesWithTheOutcomeOfOneByOne) {
+  {
+    // Declare the queue, then fill it while nobody consumes: the deliveries arrive together.
+    Dispatcher both = Dispatcher{}.on("order.created", record).on("order.cancelled", record);
+    Consumer declare(*pool_, params_, options(), std::move(both), registry_);
+    declare.start();
+    ASSERT_TRUE(eventually([&] { return declare.connected(); }));
+  }
+  std::vector<std::string> good;
+  for (int i = 0; i < 5; ++i) good.push_back(publish_event("order.created"));
+  const std::string twice = new_uuid();
+  publish_event("order.created", "{}", twice);
+  publish_event("order.created", "{}", twice);  // the same event again, in the same batch
+  const std::string bad = publish_event("order.cancelled");
+  for (int i = 0; i < 5; ++i) good.push_back(publish_event("order.created"));
+
+  std::mutex mu;
+  std::set<std::string> transactions;  // of the events applied
+  std::atomic<int> bad_calls{0};
+  Dispatcher d;
+  d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
+    record(tx, e);
+    std::lock_guard lock(mu);
+    transactions.insert(tx.exec(kTxid).str(0, 0));
+  });
+  d.on("order.cancelled", [&](pg::Transaction& tx, const Envelope& e) {
+    record(tx, e);  // rolled back with the throw
+    ++bad_calls;
+    throw std::runtime_error("handler always fails");
+  });
+  Consumer consumer(*pool_, params_, options(), std::move(d), registry_);
+  consumer.start();
+
+  ASSERT_TRUE(eventually([&] { return counter("sales_events_dead_lettered_total",
+                                              {{"queue", queue_}, {"reason", "exhausted"}}) == 1; }));
+  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_consumed_total") == 11; }));
+  for (const auto& id : good) EXPECT_EQ(effects(id), 1) << id;
+  EXPECT_EQ(effects(twice), 1);
+  EXPECT_EQ(effects(bad), 0);
+  EXPECT_EQ(bad_calls.load(), 3) << "one call per delivery: the first, then two retries";
+  EXPECT_EQ(by_queue("sales_events_duplicates_total"), 1u);
+  std::lock_guard lock(mu);
+  EXPECT_LT(transactions.size(), 11u) << "every event had a transaction of its own: no batch formed";
+}
+
+}  // namespace
+}  // namespace sales::events
