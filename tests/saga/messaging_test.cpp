@@ -15,25 +15,17 @@
 #include "sales/events/envelope.hpp"
 #include "sales_test/env.hpp"
 #include "support/fixture.hpp"
+#include "support/system.hpp"
 
 namespace saga {
 namespace {
-
-sales::amqp::ConnectionParams broker() {
-  sales::amqp::ConnectionParams p;
-  p.host = sales_test::require_env("SALES_AMQP_HOST");
-  p.port = std::stoi(sales_test::require_env("SALES_AMQP_PORT"));
-  p.user = sales_test::require_env("SALES_AMQP_USER");
-  p.password = sales_test::require_env("SALES_AMQP_PASSWORD");
-  return p;
-}
 
 class Messaging : public SagaTest {};
 
 TEST_F(Messaging, EventsAreEnvelopesCarryingTheCorrelationAndTrace) {
   std::int64_t product = create_product(1010, 5);
   const std::string queue = "saga-test-watch-" + sales_test::unique_suffix();
-  sales::amqp::Connection c(broker());
+  sales::amqp::Connection c(broker_params());
   c.connect();
   // Not durable: gone with the broker if this test dies before deleting it.
   c.declare_queue(queue, sales::amqp::QueueOptions{.durable = false});

@@ -22,21 +22,12 @@
 namespace saga {
 namespace {
 
-sales::amqp::ConnectionParams broker() {
-  sales::amqp::ConnectionParams p;
-  p.host = sales_test::require_env("SALES_AMQP_HOST");
-  p.port = std::stoi(sales_test::require_env("SALES_AMQP_PORT"));
-  p.user = sales_test::require_env("SALES_AMQP_USER");
-  p.password = sales_test::require_env("SALES_AMQP_PASSWORD");
-  return p;
-}
-
 // Takes our own messages (body contains `marker`) out of `queue`; every other message goes
 // back (it is never acknowledged, and closing the channel requeues it). Returns how many were removed.
 int remove_marked(const std::string& queue, const std::string& marker, int expected) {
   int removed = 0;
   try {
-    sales::amqp::Connection c(broker());
+    sales::amqp::Connection c(broker_params());
     c.connect();
     c.consume(queue, 2000);
     auto deadline = Clock::now() + 10s;
@@ -79,7 +70,7 @@ TEST_F(Poison, MalformedOrderCreatedGoesToTheDlqsAndTheQueueKeepsFlowing) {
                                R"({"marker":")" + marker + R"("})"),
   };
   {
-    sales::amqp::Connection c(broker());
+    sales::amqp::Connection c(broker_params());
     c.connect();
     for (const auto& body : bodies) {
       sales::amqp::OutgoingMessage m;

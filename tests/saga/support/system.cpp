@@ -147,14 +147,18 @@ std::string ensure_system_up(std::chrono::milliseconds timeout) {
   return problems + "not ready:" + bad;
 }
 
+sales::amqp::ConnectionParams broker_params() {
+  sales::amqp::ConnectionParams p;
+  p.host = sales_test::require_env("SALES_AMQP_HOST");
+  p.port = std::stoi(sales_test::require_env("SALES_AMQP_PORT"));
+  p.user = sales_test::require_env("SALES_AMQP_USER");
+  p.password = sales_test::require_env("SALES_AMQP_PASSWORD");
+  return p;
+}
+
 long queue_depth(const std::string& queue) {
   try {
-    sales::amqp::ConnectionParams p;
-    p.host = sales_test::require_env("SALES_AMQP_HOST");
-    p.port = std::stoi(sales_test::require_env("SALES_AMQP_PORT"));
-    p.user = sales_test::require_env("SALES_AMQP_USER");
-    p.password = sales_test::require_env("SALES_AMQP_PASSWORD");
-    sales::amqp::Connection c(p);
+    sales::amqp::Connection c(broker_params());
     c.connect();
     return static_cast<long>(c.queue_message_count(queue));
   } catch (const std::exception&) {

@@ -7,6 +7,8 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "sales/amqp/connection.hpp"
+
 namespace saga {
 
 // The saga's four services, the ones the crash test kills.
@@ -47,6 +49,8 @@ bool wait_ready(std::chrono::milliseconds timeout, const std::vector<std::string
 // so a failing crash test still leaves the system up). Returns a description of problems ("" if fine).
 std::string ensure_system_up(std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
+// The broker the system uses (SALES_AMQP_* as ./sales test exports them).
+sales::amqp::ConnectionParams broker_params();
 // The broker: messages ready in a queue (passive declare), or -1 on error.
 long queue_depth(const std::string& queue);
 
