@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "sales/problem/problem.hpp"
+
 namespace sales::http::wire {
 
 namespace {
@@ -54,49 +56,12 @@ bool hop_by_hop(std::string_view name) {
 
 bool bodiless_status(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
 
-std::string_view reason_phrase(int status) {
-  switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 428: return "Precondition Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";  // the reason phrase is optional (RFC 9112 §4)
-  }
-}
-
 void response_head(std::string& out, int status, const Headers& headers, std::size_t body_size, bool keep_alive) {
   out.clear();
   out += "HTTP/1.1 ";
   append_number(out, static_cast<std::size_t>(status));
   out += ' ';
-  out += reason_phrase(status);
+  out += sales::reason_phrase(status);
   out += "\r\n";
   append_fields(out, headers);
   if (!keep_alive) out += "Connection: close\r\n";

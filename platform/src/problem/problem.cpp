@@ -5,10 +5,16 @@
 namespace sales {
 
 namespace {
+// A problem always has a title: the reason phrase, or "Error" for a status without one.
+std::string_view title_of(int status) {
+  std::string_view r = reason_phrase(status);
+  return r.empty() ? "Error" : r;
+}
+
 Problem make(int status, std::string detail, std::vector<FieldError> errors = {}) {
   Problem p;
   p.status = status;
-  p.title = reason_phrase(status);
+  p.title = title_of(status);
   p.detail = std::move(detail);
   p.errors = std::move(errors);
   return p;
@@ -53,7 +59,7 @@ http::Response to_response(const Problem& p, std::string_view instance) {
   json::Writer w;
   w.begin_object();
   w.field("type", p.type.empty() ? default_type(p.status) : p.type);
-  w.field("title", p.title.empty() ? std::string(reason_phrase(p.status)) : p.title);
+  w.field("title", p.title.empty() ? std::string(title_of(p.status)) : p.title);
   w.field("status", p.status);
   if (!p.detail.empty()) w.field("detail", p.detail);
   if (!instance.empty()) w.field("instance", instance);
@@ -74,22 +80,38 @@ http::Response to_response(const Problem& p, std::string_view instance) {
 
 const char* reason_phrase(int status) {
   switch (status) {
+    case 100: return "Continue";
     case 200: return "OK";
     case 201: return "Created";
+    case 202: return "Accepted";
     case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 428: return "Precondition Required";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
-    default: return "Error";
+    default: return "";
   }
 }
 

@@ -17,15 +17,14 @@ bool hop_by_hop(std::string_view name);
 // Whether a response with this status carries no body and no Content-Length (1xx, 204, 304).
 bool bodiless_status(int status);
 
-// "HTTP/1.1 <status> <reason>", the handler's fields (minus hop-by-hop ones), Connection:
-// close when the connection ends, Content-Length unless bodiless_status. Replaces `out`.
+// "HTTP/1.1 <status> <reason>" (sales::reason_phrase), the handler's fields (minus
+// hop-by-hop ones), Connection: close when the connection ends, Content-Length unless
+// bodiless_status. Replaces `out`.
 void response_head(std::string& out, int status, const Headers& headers, std::size_t body_size, bool keep_alive);
 
 // "<method> <target> HTTP/1.1", Host, the fields that are not hop-by-hop, and
 // Content-Length when there is a body or the method carries one. Replaces `out`.
 void request_head(std::string& out, std::string_view method, std::string_view target, std::string_view host,
                   const Headers& headers, std::size_t body_size);
-
-std::string_view reason_phrase(int status);
 
 }  // namespace sales::http::wire

@@ -50,6 +50,7 @@ class ProblemError : public std::runtime_error {
 
 // Renders the problem as a response; X-Request-Id is added by the server.
 http::Response to_response(const Problem& p, std::string_view instance = {});
+// RFC 9110's reason phrase for the status line and problem titles; "" when it has none.
 const char* reason_phrase(int status);
 
 }  // namespace sales
