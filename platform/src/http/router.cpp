@@ -91,14 +91,16 @@ Response Router::dispatch(Request& req) const {
     if (head_as_get) res.body.clear();
     return res;
   }
-  if (!allow.empty()) {
-    req.route = "method_not_allowed";
-    Response res = to_response(Problem::method_not_allowed("This resource does not support " + req.method + "; it supports " + allow + "."));
-    res.headers.set("Allow", allow);
-    return res;
-  }
+  if (!allow.empty()) return method_not_allowed(req, allow);
   req.route = "not_found";
   throw ProblemError(Problem::not_found("No resource at " + std::string(req.path()) + "."));
+}
+
+Response method_not_allowed(Request& req, const std::string& allow) {
+  req.route = "method_not_allowed";
+  Response res = to_response(Problem::method_not_allowed("This resource does not support " + req.method + "; it supports " + allow + "."));
+  res.headers.set("Allow", allow);
+  return res;
 }
 
 std::optional<std::string> text_param(const Request& req, std::string_view name, std::size_t max_chars) {

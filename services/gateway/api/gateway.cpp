@@ -66,10 +66,7 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   auto path = req.path();
   if (path == "/health") {
     if (req.method == "GET" || req.method == "HEAD") co_return co_await health();
-    req.route = "method_not_allowed";
-    auto r = problem(Problem::method_not_allowed("This resource does not support " + req.method + "; it supports GET, HEAD."));
-    r.headers.set("Allow", "GET, HEAD");
-    co_return r;
+    co_return http::method_not_allowed(req, "GET, HEAD");
   }
   auto target = upstream_for(path);
   if (!target) {

@@ -49,6 +49,11 @@ class Router {
   std::vector<Route> routes_;
 };
 
+// The 405 for a method the resource does not support: problem+json naming `allow`, the
+// Allow header, and req.route = "method_not_allowed". What dispatch answers, for callers
+// that route a path themselves (the gateway's /health).
+Response method_not_allowed(Request& req, const std::string& allow);
+
 bool is_json_content_type(std::string_view ct);
 
 // A text filter: nullopt when absent; 400 naming the parameter when longer than max_chars.
