@@ -62,16 +62,23 @@ http::ServerOptions quick_deadlines() {
   return o;
 }
 
-TEST(Server, TheResponseHeadCarriesStatusFieldsAndLength) {
-  http::Server server(quick_deadlines(), [](http::Request&) {
-    auto r = http::Response::json(201, R"({"ok":true})");
-    r.headers.set("Location", "/things/1");
-    return r;
-  });
+// The bytes a server with `handler` answers to `request` on a fresh connection.
+std::string raw_exchange(http::Handler handler, std::string_view request) {
+  http::Server server(quick_deadlines(), std::move(handler));
   server.start();
   RawClient c(server.port());
-  c.send("POST /things HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
-  auto got = c.read_for(200ms);
+  c.send(request);
+  return c.read_for(200ms);
+}
+
+TEST(Server, TheResponseHeadCarriesStatusFieldsAndLength) {
+  auto got = raw_exchange(
+      [](http::Request&) {
+        auto r = http::Response::json(201, R"({"ok":true})");
+        r.headers.set("Location", "/things/1");
+        return r;
+      },
+      "POST /things HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
   EXPECT_EQ(got.rfind("HTTP/1.1 201 Created\r\n", 0), 0u) << got;
   EXPECT_NE(got.find("\r\nLocation: /things/1\r\n"), std::string::npos) << got;
   EXPECT_NE(got.find("\r\nContent-Length: 11\r\n\r\n{\"ok\":true}"), std::string::npos) << got;
@@ -79,15 +86,13 @@ TEST(Server, TheResponseHeadCarriesStatusFieldsAndLength) {
 }
 
 TEST(Server, ANoContentAnswerHasNoBodyAndNoLength) {
-  http::Server server(quick_deadlines(), [](http::Request&) {
-    auto r = http::Response::empty(204);
-    r.body = "ignored";
-    return r;
-  });
-  server.start();
-  RawClient c(server.port());
-  c.send("DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n");
-  auto got = c.read_for(200ms);
+  auto got = raw_exchange(
+      [](http::Request&) {
+        auto r = http::Response::empty(204);
+        r.body = "ignored";
+        return r;
+      },
+      "DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(got.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u) << got;
   EXPECT_EQ(got.find("Content-Length"), std::string::npos) << got;
   EXPECT_EQ(got.substr(got.size() - 4), "\r\n\r\n") << got;
