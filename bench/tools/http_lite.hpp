@@ -58,11 +58,13 @@ inline bool iequal_prefix(std::string_view line, std::string_view name) {
   return true;
 }
 
+// `extra_headers`: complete header lines, each ending in CRLF.
 inline std::string make_request(std::string_view method, std::string_view target, const Url& url,
-                                std::string_view json_body = {}) {
+                                std::string_view json_body = {}, std::string_view extra_headers = {}) {
   std::string r;
-  r.reserve(128 + json_body.size());
+  r.reserve(128 + json_body.size() + extra_headers.size());
   r.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ").append(url.authority).append("\r\n");
+  r.append(extra_headers);
   if (!json_body.empty() || method == "POST" || method == "PUT") {
     r.append("Content-Type: application/json\r\nContent-Length: ")
         .append(std::to_string(json_body.size()))

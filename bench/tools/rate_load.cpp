@@ -5,6 +5,7 @@
 //
 //   bench_rate_load --url http://127.0.0.1:8080 --path /products/1 --rate 2000
 //                     --duration 10 --connections 32 [--timeout-ms 5000]
+//                     [--header "Cache-Control: no-cache" ...]
 //
 // N threads, each with one keep-alive connection, take the next scheduled request; at most
 // N requests are in flight. Bounded in time (duration + timeout) and in count (rate ×
@@ -34,12 +35,13 @@ struct Options {
   double duration = 10;
   int connections = 32;
   int timeout_ms = 5000;
+  std::string headers;  // extra header lines, CRLF-terminated
 };
 
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "error: %s\nusage: bench_rate_load --url URL --path PATH --rate N --duration S "
-               "[--connections N] [--timeout-ms MS]\n",
+               "[--connections N] [--timeout-ms MS] [--header 'Name: value' ...]\n",
                msg);
   std::exit(2);
 }
@@ -53,6 +55,10 @@ Options parse(int argc, char** argv) {
     else if (a == "--duration") o.duration = std::stod(v);
     else if (a == "--connections") o.connections = std::stoi(v);
     else if (a == "--timeout-ms") o.timeout_ms = std::stoi(v);
+    else if (a == "--header") {
+      if (v.find(':') == std::string::npos || v.find_first_of("\r\n") != std::string::npos) usage("--header wants 'Name: value'");
+      o.headers += v + "\r\n";
+    }
     else return false;
     return true;
   });
@@ -85,7 +91,7 @@ int main(int argc, char** argv) {
   using clock = std::chrono::steady_clock;
   const auto total = static_cast<std::uint64_t>(o.rate * o.duration);
   const std::chrono::nanoseconds interval(static_cast<std::int64_t>(1e9 / o.rate));
-  const std::string raw = bench::make_request("GET", o.path, url);
+  const std::string raw = bench::make_request("GET", o.path, url, {}, o.headers);
 
   std::atomic<std::uint64_t> next{0};
   std::atomic<int> ready{0};

@@ -547,6 +547,28 @@ TEST(Products, DeleteIs204ThenEverythingIs404) {
   EXPECT_TRUE(is_problem(del("/products/0"), 404));
 }
 
+// The gateway reuses a product for at most a second (GATEWAY_CACHE_MAX_TTL_MS caps it), and
+// forgets it on a write through the gateway: a client never reads its own write stale.
+TEST(Products, AProductReadIsReusedBrieflyAndAWriteShowsAtOnce) {
+  auto sfx = unique_suffix();
+  auto id = create_product("e2e-cache-" + sfx, "3").id();
+  auto first = get(path_of(id));
+  ASSERT_EQ(first.status, 200) << first;
+  EXPECT_EQ(first.header("Cache-Control"), "max-age=1");
+  auto second = get(path_of(id));
+  EXPECT_TRUE(same_product(second, first));
+  EXPECT_NE(second.header("X-Request-Id"), first.header("X-Request-Id"));
+  auto list = get("/products?limit=1");
+  EXPECT_FALSE(list.has_header("Cache-Control")) << "lists and searches are not reusable";
+
+  auto changed = put_json(path_of(id), std::string(R"({"price":4.50})"));
+  ASSERT_EQ(changed.status, 200) << changed;
+  auto after_put = get(path_of(id));
+  EXPECT_TRUE(same_money_text(price_literal(after_put.body), "4.50")) << after_put;
+  ASSERT_EQ(del(path_of(id)).status, 204);
+  EXPECT_TRUE(is_problem(get(path_of(id)), 404)) << "gone at once, not a second later";
+}
+
 // --- request shape -------------------------------------------------------------------------
 
 TEST(Products, MalformedJsonIs400AndCreatesNothing) {

@@ -47,6 +47,7 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
       registry_(registry),
       own_routes_(own_routes),
       limiter_(config_.rate_limit),
+      cache_(config_.cache, registry),
       rate_limit_policy_(res::rate_limit_policy_value(config_.rate_limit)) {
   for (auto id : kAllUpstreams) upstreams_[static_cast<std::size_t>(id)] = std::make_unique<Upstream>(id, config_, registry);
   rejected_rate_limit_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "rate_limited"}});
@@ -84,7 +85,22 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   }
   auto& upstream = *upstreams_[static_cast<std::size_t>(*target)];
   req.route = upstream.route_label();
+  bool cacheable = cache_.serves(req);
+  ResponseCache::Ticket ticket;
+  if (cacheable) {
+    auto found = cache_.lookup(req);
+    if (found.hit) {
+      if (limit) add_rate_limit_headers(*limit, found.hit->headers);
+      co_return std::move(*found.hit);
+    }
+    ticket = found.ticket;
+  }
   http::Response r = co_await proxy(req, upstream);
+  if (cacheable) {
+    cache_.store(req, ticket, r);
+  } else {
+    cache_.invalidate_after(req, r);
+  }
   if (limit) add_rate_limit_headers(*limit, r.headers);
   co_return r;
 }

@@ -1,6 +1,7 @@
 #pragma once
-// The gateway's request path: rate limit → route → circuit breaker → bulkhead → attempts
-// with retries (bounded by the retry budget and the request's deadline) → response.
+// The gateway's request path: rate limit → route → response cache → circuit breaker →
+// bulkhead → attempts with retries (bounded by the retry budget and the request's
+// deadline) → response.
 // Its own endpoints (/health, /metrics, /gateway/...) are served here too.
 #include <array>
 #include <boost/asio/awaitable.hpp>
@@ -8,6 +9,7 @@
 #include <memory>
 
 #include "domain/gateway_config.hpp"
+#include "filters/response_cache.hpp"
 #include "filters/upstream.hpp"
 #include "sales/http/message.hpp"
 #include "sales/http/router.hpp"
@@ -38,6 +40,7 @@ class Gateway {
   sales::metrics::Registry& registry_;
   sales::http::Router& own_routes_;
   sales::resilience::RateLimiter limiter_;
+  ResponseCache cache_;
   std::string rate_limit_policy_;  // RateLimit-Policy: fixed by the configuration
   std::array<std::unique_ptr<Upstream>, kUpstreamCount> upstreams_;
   sales::metrics::Counter* rejected_rate_limit_;

@@ -12,41 +12,7 @@
 namespace gateway_test {
 namespace {
 
-class GatewayResilience : public ::testing::Test {
- protected:
-  FakeUpstream product{"product"};
-  FakeUpstream customer{"customer"};
-  ReservedPort dead;        // order, payment, inventory, shipping: connection refused
-  GatewayProcess gateway;   // declared last: stopped before the upstreams go away
-  std::string gw;           // its base URL
-
-  EnvMap base_env() const {
-    return {{"PRODUCT_SERVICE_URL", product.url()},   {"CUSTOMER_SERVICE_URL", customer.url()},
-            {"ORDER_SERVICE_URL", dead.url()},        {"PAYMENT_SERVICE_URL", dead.url()},
-            {"INVENTORY_SERVICE_URL", dead.url()},    {"SHIPPING_SERVICE_URL", dead.url()},
-            {"GATEWAY_RETRY_BASE_MS", "5"}};
-  }
-
-  void start(const EnvMap& settings = {}) {
-    auto env = base_env();
-    for (const auto& [k, v] : settings) env[k] = v;
-    gateway.start(env);
-    gw = gateway.url();
-  }
-
-  void TearDown() override {
-    gateway.stop();
-    if (HasFailure()) {
-      auto out = gateway.output();
-      if (out.size() > 6000) out = "..." + out.substr(out.size() - 6000);
-      std::cerr << "---- sales-gateway output ----\n" << out << "------------------------------\n";
-    }
-  }
-
-  double metric_of(const std::vector<std::pair<std::string, std::string>>& labels, const std::string& name) {
-    return metric(metrics_text(gw), name, labels).value_or(-1);
-  }
-};
+class GatewayResilience : public GatewayFixture {};
 
 // --------------------------------------------------------------------------- retries
 

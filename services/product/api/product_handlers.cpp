@@ -18,6 +18,12 @@ void write(sales::json::Writer& w, const Product& p) {
 }
 
 Problem not_found(std::int64_t id) { return Problem::not_found("Product", id); }
+
+// A product may be reused for a second by the gateway's cache (which drops it on a write
+// through that gateway) and by browsers. Its stock is a read copy, eventually consistent
+// anyway (DESIGN §3); name and price changed through another gateway replica show within
+// the gateway's cap (GATEWAY_CACHE_MAX_TTL_MS). Lists and searches are not cacheable.
+constexpr std::string_view kItemCacheControl = "max-age=1";
 }  // namespace
 
 std::string render(const Product& p) { return http::item_body(p, write); }
@@ -71,7 +77,9 @@ void register_routes(http::Router& router, ProductStore& store) {
     auto id = params.id("id");
     auto p = store.find(id);
     if (!p) throw ProblemError(not_found(id));
-    return http::ok(render(*p));
+    auto r = http::ok(render(*p));
+    r.headers.set("Cache-Control", std::string(kItemCacheControl));
+    return r;
   });
   router.put("/products/{id}", [&store](http::Request& req, const http::PathParams& params) {
     auto id = params.id("id");

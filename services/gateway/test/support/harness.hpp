@@ -7,7 +7,10 @@
 //   ResetServer     a TCP listener that accepts and resets every connection at once;
 //   ReservedPort    a loopback port bound but not listening: connections are refused;
 //   GatewayProcess  the real sales-gateway binary as a child process with a given env;
-//   helpers         HTTP through a fresh client, JSON, Prometheus text, bounded polling.
+//   helpers         HTTP through a fresh client, JSON, Prometheus text, bounded polling;
+//   GatewayFixture  a gateway in front of fake product and customer services.
+#include <gtest/gtest.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -201,6 +204,12 @@ class FakeUpstream {
     std::lock_guard lock(mu_);
     log_.clear();
     max_in_flight_ = 0;
+    cache_control_.clear();
+  }
+  // Answers carry this Cache-Control (none when empty).
+  void cache_control(std::string value) {
+    std::lock_guard lock(mu_);
+    cache_control_ = std::move(value);
   }
   // Fails every request with `s` (n < 0) or the next n requests only.
   void fail(int s, int n = -1) {
@@ -255,6 +264,7 @@ class FakeUpstream {
     {
       std::lock_guard lock(mu_);
       --in_flight_;
+      if (!cache_control_.empty()) r.headers.set("Cache-Control", cache_control_);
     }
     return r;
   }
@@ -265,6 +275,7 @@ class FakeUpstream {
   std::vector<Received> log_;
   int in_flight_ = 0;
   int max_in_flight_ = 0;
+  std::string cache_control_;
   sales::http::Server server_;  // last: its threads call handle(), which uses the above
 };
 
@@ -523,6 +534,46 @@ class GatewayProcess {
   int exit_code_ = -1;
   std::uint16_t port_ = 0;
   std::string log_path_;
+};
+
+// ------------------------------------------------------------------------- fixture
+
+// A real gateway in front of fake product and customer services; the other four upstreams
+// refuse connections. Tests start it with the settings they need.
+class GatewayFixture : public ::testing::Test {
+ protected:
+  FakeUpstream product{"product"};
+  FakeUpstream customer{"customer"};
+  ReservedPort dead;        // order, payment, inventory, shipping: connection refused
+  GatewayProcess gateway;   // declared last: stopped before the upstreams go away
+  std::string gw;           // its base URL
+
+  EnvMap base_env() const {
+    return {{"PRODUCT_SERVICE_URL", product.url()},   {"CUSTOMER_SERVICE_URL", customer.url()},
+            {"ORDER_SERVICE_URL", dead.url()},        {"PAYMENT_SERVICE_URL", dead.url()},
+            {"INVENTORY_SERVICE_URL", dead.url()},    {"SHIPPING_SERVICE_URL", dead.url()},
+            {"GATEWAY_RETRY_BASE_MS", "5"}};
+  }
+
+  void start(const EnvMap& settings = {}) {
+    auto env = base_env();
+    for (const auto& [k, v] : settings) env[k] = v;
+    gateway.start(env);
+    gw = gateway.url();
+  }
+
+  void TearDown() override {
+    gateway.stop();
+    if (HasFailure()) {
+      auto out = gateway.output();
+      if (out.size() > 6000) out = "..." + out.substr(out.size() - 6000);
+      std::cerr << "---- sales-gateway output ----\n" << out << "------------------------------\n";
+    }
+  }
+
+  double metric_of(const std::vector<std::pair<std::string, std::string>>& labels, const std::string& name) {
+    return metric(metrics_text(gw), name, labels).value_or(-1);
+  }
 };
 
 }  // namespace gateway_test

@@ -1,0 +1,71 @@
+#include "domain/cache_control.hpp"
+
+#include <charconv>
+#include <string_view>
+
+namespace gateway {
+
+namespace {
+using sales::http::iequals;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// delta-seconds (§1.2.2): digits only; a value past 2^31 counts as 2^31.
+std::optional<std::chrono::seconds> delta_seconds(std::string_view v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);  // tolerated, §5.2
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  constexpr std::int64_t kMax = std::int64_t{1} << 31;
+  std::int64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec == std::errc::result_out_of_range || n > kMax) n = kMax;
+  return std::chrono::seconds(n);
+}
+
+void apply(CacheControl& cc, std::string_view directive) {
+  auto eq = directive.find('=');
+  auto name = trim(directive.substr(0, eq));
+  auto value = eq == std::string_view::npos ? std::string_view{} : trim(directive.substr(eq + 1));
+  if (iequals(name, "no-store")) {
+    cc.no_store = true;
+  } else if (iequals(name, "no-cache")) {
+    cc.no_cache = true;  // with or without a field list: either way the gateway does not reuse it
+  } else if (iequals(name, "private")) {
+    cc.is_private = true;
+  } else if (iequals(name, "max-age") || iequals(name, "s-maxage")) {
+    auto seconds = delta_seconds(value);
+    if (!seconds) {
+      cc.malformed = true;
+      return;
+    }
+    (iequals(name, "max-age") ? cc.max_age : cc.s_maxage) = seconds;
+  }
+}
+}  // namespace
+
+std::optional<std::chrono::seconds> CacheControl::shared_lifetime() const {
+  if (no_store || no_cache || is_private || malformed) return std::nullopt;
+  auto lifetime = s_maxage ? s_maxage : max_age;
+  if (!lifetime || lifetime->count() <= 0) return std::nullopt;
+  return lifetime;
+}
+
+CacheControl parse_cache_control(const sales::http::Headers& headers) {
+  CacheControl cc;
+  for (const auto& [name, value] : headers.fields()) {
+    if (!iequals(name, "Cache-Control")) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      if (auto d = trim(rest.substr(0, comma)); !d.empty()) apply(cc, d);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return cc;
+}
+
+}  // namespace gateway
