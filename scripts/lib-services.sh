@@ -47,7 +47,8 @@ svc_env() {
   local name=$1 mode=$2 role=${SVC_ROLE[$1]:-} backend
   local -a pairs=(PORT "${SVC_PORT[$name]}")
   if [ -n "$role" ]; then
-    pairs+=(DB_HOST 127.0.0.1 DB_PORT "$PG_PORT" DB_USER "$role"
+    # The cluster is on this machine: its unix socket (libpq takes a folder as the host).
+    pairs+=(DB_HOST "$PG_SOCKET_DIR" DB_PORT "$PG_PORT" DB_USER "$role"
       DB_PASSWORD "$(db_password "$role")" DB_NAME "${ROLE_DB[$role]}")
   fi
   # GnuTLS is loaded only through libpq → libldap and never used: skip its initialisation
