@@ -96,6 +96,17 @@ CircuitBreaker::CircuitBreaker(CircuitBreakerConfig config, const Clock& clock,
       window_(config_.window_size, false) {}
 
 CircuitBreaker::Permit CircuitBreaker::try_acquire() {
+  if (const std::uint64_t closed = closed_generation_.load(std::memory_order_acquire); closed != kNotClosed) {
+    Permit permit;
+    permit.breaker_ = this;
+    permit.generation_ = closed;
+    permit.admitted_ = true;
+    return permit;
+  }
+  return acquire_locked();
+}
+
+CircuitBreaker::Permit CircuitBreaker::acquire_locked() {
   Permit permit;
   std::optional<Transition> transition;
   {
@@ -186,6 +197,7 @@ CircuitBreaker::Transition CircuitBreaker::move_to(CircuitState next, TimePoint 
   const Transition transition{state_, next};
   state_ = next;
   ++generation_;
+  closed_generation_.store(next == CircuitState::Closed ? generation_ : kNotClosed, std::memory_order_release);
   switch (next) {
     case CircuitState::Closed:
       std::fill(window_.begin(), window_.end(), false);

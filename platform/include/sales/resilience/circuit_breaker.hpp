@@ -10,6 +10,12 @@
 // issued in: a result that arrives after the breaker has moved on (a slow call admitted
 // while CLOSED finishing during HALF_OPEN) is counted but does not decide the new state.
 // The breaker must outlive its permits.
+//
+// CLOSED admits without the lock: the state and generation are mirrored in one atomic that
+// every transition writes under the lock, so a call admitted from it is the same as one
+// admitted just before a racing transition (its result then arrives late). Results and the
+// other states take the lock.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -116,6 +122,10 @@ class CircuitBreaker {
   bool rate_reaches_threshold(std::size_t failures, std::size_t calls) const;
   Transition move_to(CircuitState next, TimePoint now);
   void notify(const std::optional<Transition>& transition) const;
+  Permit acquire_locked();
+
+  // The generation while CLOSED, kNotClosed otherwise: try_acquire's lock-free fast path.
+  static constexpr std::uint64_t kNotClosed = ~std::uint64_t{0};
 
   const CircuitBreakerConfig config_;
   const Clock& clock_;
@@ -124,6 +134,7 @@ class CircuitBreaker {
   mutable std::mutex mutex_;
   CircuitState state_ = CircuitState::Closed;
   std::uint64_t generation_ = 0;  // bumped on every transition; permits carry it
+  std::atomic<std::uint64_t> closed_generation_{0};
   TimePoint opened_at_{};
 
   // CLOSED: ring buffer of the last window_size results (true = failed).
