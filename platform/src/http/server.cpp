@@ -14,6 +14,7 @@
 #include "sales/http/async_server.hpp"
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
+#include "message_parser.hpp"
 #include "read_message.hpp"
 #include "sales/log/log.hpp"
 #include "sales/metrics/metrics.hpp"
@@ -83,17 +84,12 @@ class RequestMetrics {
   std::unordered_map<std::string, std::pair<metrics::Counter*, metrics::Histogram*>> cache_;
 };
 
-Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& remote_ip) {
-  Request r;
-  r.method = std::string(in.method_string());
-  r.target = std::string(in.target());
-  for (const auto& f : in) r.headers.add(std::string(f.name_string()), std::string(f.value()));
-  r.keep_alive = in.keep_alive();
-  r.body = std::move(in.body());
+// The parser filled in method, target, headers and body; what remains is the connection's.
+void complete_request(Request& r, bool keep_alive, const std::string& remote_ip) {
+  r.keep_alive = keep_alive;
   r.remote_ip = remote_ip;
   auto id = r.headers.get("X-Request-Id");
   if (!id || !acceptable_request_id(*id)) r.headers.set("X-Request-Id", make_request_id());
-  return r;
 }
 
 // The head is written into the connection's own buffer (reused across its requests); head
@@ -190,17 +186,17 @@ struct Server::Impl {
     std::string head;  // the response head, reused
     bool first = true;
     for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
+      detail::MessageParser<true> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
       parser.body_limit(opts.body_limit);
       watchdog.expires_after(first ? opts.read_timeout : opts.idle_timeout);
       first = false;
       auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header);
       if (!hec) {
-        auto expect = parser.get()[bhttp::field::expect];
+        auto expect = parser.get().headers.get("Expect").value_or("");
         auto declared = parser.content_length();
         bool fits = !declared || *declared <= opts.body_limit;  // else the read below answers 413
-        if (fits && beast::iequals(expect, "100-continue")) {
+        if (fits && iequals(expect, "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
         }
@@ -209,7 +205,7 @@ struct Server::Impl {
       }
       if (hec == bhttp::error::body_limit) {
         // The header was read: answer with the client's request id.
-        std::string id(parser.get()["X-Request-Id"]);
+        std::string id(parser.get().headers.get("X-Request-Id").value_or(""));
         co_await write_problem_and_close(stream, watchdog, Problem::payload_too_large(
             "The request body is larger than the limit of " + std::to_string(opts.body_limit) + " bytes."), id);
         co_return;
@@ -236,7 +232,8 @@ struct Server::Impl {
         ~InFlight() { --n; }
       } answering{in_flight};
       watchdog.expires_never();  // the handler's time is its own (database deadlines bound it)
-      Request req = to_request(parser.release(), remote);
+      Request req = std::move(parser.get());
+      complete_request(req, parser.keep_alive(), remote);
       Response res = co_await invoke(req);
       finalize_response(req, res);
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
