@@ -6,16 +6,23 @@
 
 namespace sales::http {
 
-bool iequals(std::string_view a, std::string_view b) {
+namespace {
+// Every header lookup compares each field's name: most comparisons end at the length, or
+// find equal bytes, so those are tested before folding case. Inlined into the lookups below.
+inline bool names_equal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     char x = a[i], y = b[i];
+    if (x == y) continue;
     if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
     if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
     if (x != y) return false;
   }
   return true;
 }
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) { return names_equal(a, b); }
 
 void Headers::set(std::string name, std::string value) {
   erase(name);
@@ -29,12 +36,12 @@ void Headers::add(std::string name, std::string value) {
 }
 
 void Headers::erase(std::string_view name) {
-  std::erase_if(fields_, [&](const auto& f) { return iequals(f.first, name); });
+  std::erase_if(fields_, [&](const auto& f) { return names_equal(f.first, name); });
 }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {
   for (const auto& [k, v] : fields_) {
-    if (iequals(k, name)) return std::string_view(v);
+    if (names_equal(k, name)) return std::string_view(v);
   }
   return std::nullopt;
 }

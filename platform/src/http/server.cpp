@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <array>
+#include <charconv>
 #include <atomic>
 #include <mutex>
 #include <random>
@@ -14,6 +15,7 @@
 #include "sales/http/async_server.hpp"
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
+#include "message_parser.hpp"
 #include "read_message.hpp"
 #include "sales/log/log.hpp"
 #include "sales/metrics/metrics.hpp"
@@ -49,51 +51,62 @@ bool acceptable_request_id(std::string_view id) {
   return true;
 }
 
-// Metric handles per (route, method, status), looked up once.
+// Metric handles per (route, method, status), looked up once. A connection remembers the
+// handles of its last request, so a keep-alive client repeating its request takes no lock.
 class RequestMetrics {
  public:
+  struct Handles {
+    metrics::Counter* requests = nullptr;
+    metrics::Histogram* duration = nullptr;
+  };
+  struct ConnectionCache {
+    std::string key;
+    Handles handles;
+  };
+
   RequestMetrics(metrics::Registry* r, std::string service) : registry_(r), service_(std::move(service)) {}
-  void record(const Request& req, int status, double seconds) {
+  void record(const Request& req, int status, double seconds, ConnectionCache& last) {
     if (!registry_) return;
     std::string_view route = req.route.empty() ? std::string_view("unmatched") : std::string_view(req.route);
     thread_local std::string key;  // reused: no allocation per request once warm
     key.clear();
-    key.append(route).append(1, ' ').append(req.method).append(1, ' ').append(std::to_string(status));
-    std::pair<metrics::Counter*, metrics::Histogram*> h;
-    {
-      std::lock_guard lock(mu_);
-      auto it = cache_.find(key);
-      if (it == cache_.end()) {
-        metrics::Labels labels{{"service", service_}, {"route", std::string(route)}, {"method", req.method}};
-        auto* hist = &registry_->histogram("http_request_duration_seconds", "Time to answer a request", labels);
-        labels.emplace_back("status", std::to_string(status));
-        auto* counter = &registry_->counter("http_requests_total", "Requests answered", labels);
-        it = cache_.emplace(key, std::make_pair(counter, hist)).first;
-      }
-      h = it->second;
+    char digits[12];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, status);
+    key.append(route).append(1, ' ').append(req.method).append(1, ' ').append(digits, end);
+    if (last.handles.requests == nullptr || key != last.key) {
+      last.handles = lookup(key, route, req.method, status);
+      last.key = key;
     }
-    h.first->inc();
-    h.second->observe(seconds);
+    last.handles.requests->inc();
+    last.handles.duration->observe(seconds);
   }
 
  private:
+  Handles lookup(const std::string& key, std::string_view route, const std::string& method, int status) {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(key);
+    if (it == cache_.end()) {
+      metrics::Labels labels{{"service", service_}, {"route", std::string(route)}, {"method", method}};
+      auto* hist = &registry_->histogram("http_request_duration_seconds", "Time to answer a request", labels);
+      labels.emplace_back("status", std::to_string(status));
+      auto* counter = &registry_->counter("http_requests_total", "Requests answered", labels);
+      it = cache_.emplace(key, Handles{counter, hist}).first;
+    }
+    return it->second;
+  }
+
   metrics::Registry* registry_;
   std::string service_;
   std::mutex mu_;
-  std::unordered_map<std::string, std::pair<metrics::Counter*, metrics::Histogram*>> cache_;
+  std::unordered_map<std::string, Handles> cache_;
 };
 
-Request to_request(bhttp::request<bhttp::string_body>&& in, const std::string& remote_ip) {
-  Request r;
-  r.method = std::string(in.method_string());
-  r.target = std::string(in.target());
-  for (const auto& f : in) r.headers.add(std::string(f.name_string()), std::string(f.value()));
-  r.keep_alive = in.keep_alive();
-  r.body = std::move(in.body());
+// The parser filled in method, target, headers and body; what remains is the connection's.
+void complete_request(Request& r, bool keep_alive, const std::string& remote_ip) {
+  r.keep_alive = keep_alive;
   r.remote_ip = remote_ip;
   auto id = r.headers.get("X-Request-Id");
   if (!id || !acceptable_request_id(*id)) r.headers.set("X-Request-Id", make_request_id());
-  return r;
 }
 
 // The head is written into the connection's own buffer (reused across its requests); head
@@ -109,7 +122,17 @@ asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::stri
 }  // namespace
 
 void finalize_response(const Request& req, Response& res) {
-  res.headers.set("X-Request-Id", std::string(req.request_id()));
+  // A proxied answer usually carries our id already (the service echoes it): keep it as it is.
+  const std::string_view id = req.request_id();
+  int ids = 0;
+  bool same = true;
+  for (const auto& [name, value] : res.headers.fields()) {
+    if (iequals(name, "X-Request-Id")) {
+      ++ids;
+      same = same && value == id;
+    }
+  }
+  if (ids != 1 || !same) res.headers.set("X-Request-Id", std::string(id));
 }
 
 struct Server::Impl {
@@ -188,19 +211,20 @@ struct Server::Impl {
     Watchdog watchdog(stream, std::min(opts.read_timeout, opts.write_timeout));  // stops before the socket closes
     beast::flat_buffer buffer;
     std::string head;  // the response head, reused
+    RequestMetrics::ConnectionCache metrics_cache;
     bool first = true;
     for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
+      detail::MessageParser<true> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
       parser.body_limit(opts.body_limit);
       watchdog.expires_after(first ? opts.read_timeout : opts.idle_timeout);
       first = false;
       auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header);
       if (!hec) {
-        auto expect = parser.get()[bhttp::field::expect];
+        auto expect = parser.get().headers.get("Expect").value_or("");
         auto declared = parser.content_length();
         bool fits = !declared || *declared <= opts.body_limit;  // else the read below answers 413
-        if (fits && beast::iequals(expect, "100-continue")) {
+        if (fits && iequals(expect, "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
         }
@@ -209,7 +233,7 @@ struct Server::Impl {
       }
       if (hec == bhttp::error::body_limit) {
         // The header was read: answer with the client's request id.
-        std::string id(parser.get()["X-Request-Id"]);
+        std::string id(parser.get().headers.get("X-Request-Id").value_or(""));
         co_await write_problem_and_close(stream, watchdog, Problem::payload_too_large(
             "The request body is larger than the limit of " + std::to_string(opts.body_limit) + " bytes."), id);
         co_return;
@@ -236,11 +260,12 @@ struct Server::Impl {
         ~InFlight() { --n; }
       } answering{in_flight};
       watchdog.expires_never();  // the handler's time is its own (database deadlines bound it)
-      Request req = to_request(parser.release(), remote);
+      Request req = std::move(parser.get());
+      complete_request(req, parser.keep_alive(), remote);
       Response res = co_await invoke(req);
       finalize_response(req, res);
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      metrics.record(req, res.status, seconds);
+      metrics.record(req, res.status, seconds, metrics_cache);
       bool keep = req.keep_alive && res.keep_alive;
       watchdog.expires_after(opts.write_timeout);
       auto wec = co_await write_response(stream, head, res, keep);

@@ -10,6 +10,7 @@
 
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
+#include "message_parser.hpp"
 #include "read_message.hpp"
 
 namespace sales::http {
@@ -94,15 +95,15 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     wire::request_head(conn->head, req.method, req.target, impl_->host_header, req.headers, req.body.size());
     std::array<asio::const_buffer, 2> out{asio::buffer(conn->head), asio::buffer(req.body)};
     auto [wec, wn] = co_await asio::async_write(conn->stream, out, kTuple);
-    std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+    std::optional<detail::MessageParser<false>> parser;
     beast::error_code rec = wec;
     // Interim answers (1xx but 101) precede the real one: read past them, never return one.
     for (bool interim = true; interim && !rec;) {
-      parser.emplace();
+      parser.emplace(true);  // the upstream's connection-level fields stay with its connection
       parser->body_limit(impl_->body_limit);
       parser->skip(req.method == "HEAD");  // a HEAD answer has headers only
       rec = co_await detail::read_message(conn->stream, conn->buffer, *parser, detail::ReadUntil::Message);
-      auto status = parser->get().result_int();
+      auto status = parser->get().status;
       interim = !rec && status >= 100 && status < 200 && status != 101;
     }
     if (rec) {
@@ -117,15 +118,9 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       if (timed_out) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
       throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());
     }
-    auto res = parser->release();
-    Response r;
-    r.status = static_cast<int>(res.result_int());
-    for (const auto& f : res) {
-      if (!wire::hop_by_hop(f.name_string())) r.headers.add(std::string(f.name_string()), std::string(f.value()));
-    }
-    r.body = std::move(res.body());
+    Response r = std::move(parser->get());
     // Bytes left over after the answer mean the stream is out of step: never reuse it.
-    if (res.keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle) {
+    if (parser->keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle) {
       conn->watchdog.expires_never();
       conn->idle_since = std::chrono::steady_clock::now();
       impl_->idle.push_back(std::move(conn));

@@ -1,6 +1,7 @@
 #include "sales/resilience/circuit_breaker.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -36,6 +37,25 @@ CircuitBreakerConfig validated(CircuitBreakerConfig config) {
   // resilience4j: a minimum larger than the window means "a full window".
   config.minimum_calls = std::min(config.minimum_calls, config.window_size);
   return config;
+}
+
+// The packed CLOSED window (see window_word_).
+constexpr std::size_t kPackedWindowMax = 32;
+constexpr int kCallsShift = 32;
+constexpr int kTagShift = 38;
+constexpr std::uint64_t kTagMask = (std::uint64_t{1} << 25) - 1;
+
+std::uint64_t tag_of(std::uint64_t generation) { return generation & kTagMask; }
+std::uint64_t window_tag(std::uint64_t word) { return word >> kTagShift; }  // never a tag for kNotClosed
+std::uint64_t fresh_window(std::uint64_t generation) { return tag_of(generation) << kTagShift; }
+std::size_t window_calls(std::uint64_t word) { return (word >> kCallsShift) & 0x3F; }
+std::size_t window_failures(std::uint64_t word) { return static_cast<std::size_t>(std::popcount(word & 0xFFFF'FFFFu)); }
+
+// The word with one more result; the oldest slides out once window_size results are held.
+std::uint64_t with_result(std::uint64_t word, bool failed, std::size_t window_size) {
+  const std::uint64_t results = ((word << 1) | (failed ? 1U : 0U)) & ((std::uint64_t{1} << window_size) - 1);
+  const std::uint64_t calls = std::min(window_calls(word) + 1, window_size);
+  return (tag_of(window_tag(word)) << kTagShift) | (calls << kCallsShift) | results;
 }
 
 }  // namespace
@@ -93,9 +113,28 @@ CircuitBreaker::CircuitBreaker(CircuitBreakerConfig config, const Clock& clock,
     : config_(validated(config)),
       clock_(clock),
       listener_(std::move(listener)),
-      window_(config_.window_size, false) {}
+      window_word_(fresh_window(0)),
+      window_(packed_window() ? 0 : config_.window_size, false) {}
+
+bool CircuitBreaker::packed_window() const { return config_.window_size <= kPackedWindowMax; }
+
+bool CircuitBreaker::reaches_threshold(std::uint64_t packed) const {
+  return window_calls(packed) >= config_.minimum_calls &&
+         rate_reaches_threshold(window_failures(packed), window_calls(packed));
+}
 
 CircuitBreaker::Permit CircuitBreaker::try_acquire() {
+  if (const std::uint64_t closed = closed_generation_.load(std::memory_order_acquire); closed != kNotClosed) {
+    Permit permit;
+    permit.breaker_ = this;
+    permit.generation_ = closed;
+    permit.admitted_ = true;
+    return permit;
+  }
+  return acquire_locked();
+}
+
+CircuitBreaker::Permit CircuitBreaker::acquire_locked() {
   Permit permit;
   std::optional<Transition> transition;
   {
@@ -112,7 +151,7 @@ CircuitBreaker::Permit CircuitBreaker::try_acquire() {
       permit.generation_ = generation_;
       permit.admitted_ = true;
     } else {
-      ++totals_.rejected_calls;
+      ++totals_.rejected;
       if (state_ == CircuitState::Open) permit.retry_after_ = opened_at_ + config_.open_duration - now;
     }
   }
@@ -120,34 +159,52 @@ CircuitBreaker::Permit CircuitBreaker::try_acquire() {
   return permit;
 }
 
+void CircuitBreaker::count(Result result, bool slow) {
+  switch (result) {
+    case Result::Success:
+      ++totals_.successful;
+      if (slow) ++totals_.slow;
+      break;
+    case Result::Failure:
+      ++totals_.failed;
+      break;
+    case Result::Released:
+      ++totals_.released;
+      break;
+  }
+}
+
+// CLOSED without the lock: a release changes nothing there (nor for a permit of an earlier
+// state), and a result goes into the packed window unless it belongs to an earlier state or
+// would open the breaker; those, like every other case, are decided under the lock.
+bool CircuitBreaker::finish_closed_without_lock(std::uint64_t generation, Result result, bool slow) {
+  std::uint64_t word = window_word_.load(std::memory_order_acquire);
+  if (word == kNotClosed) return false;
+  if (result == Result::Released) return true;
+  const bool failed = result == Result::Failure || slow;
+  while (packed_window() && word != kNotClosed && window_tag(word) == tag_of(generation)) {
+    const std::uint64_t next = with_result(word, failed, config_.window_size);
+    if (reaches_threshold(next)) return false;
+    if (window_word_.compare_exchange_weak(word, next, std::memory_order_acq_rel, std::memory_order_acquire)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void CircuitBreaker::finish(std::uint64_t generation, Result result, bool slow) {
+  count(result, slow);
+  if (finish_closed_without_lock(generation, result, slow)) return;
   std::optional<Transition> transition;
   {
     std::lock_guard lock(mutex_);
-    switch (result) {
-      case Result::Success:
-        ++totals_.successful_calls;
-        if (slow) ++totals_.slow_calls;
-        break;
-      case Result::Failure:
-        ++totals_.failed_calls;
-        break;
-      case Result::Released:
-        ++totals_.released_calls;
-        break;
-    }
     const bool failed = result == Result::Failure || slow;
-
     if (generation != generation_) {
       // Admitted under an earlier state: its slot and window belong to a state that is gone.
-      if (result != Result::Released) ++totals_.late_results;
+      if (result != Result::Released) ++totals_.late;
     } else if (state_ == CircuitState::Closed) {
-      if (result != Result::Released) {
-        record_in_window(failed);
-        if (window_calls_ >= config_.minimum_calls &&
-            rate_reaches_threshold(window_failures_, window_calls_)) {
-          transition = move_to(CircuitState::Open, clock_.now());
-        }
+      if (result != Result::Released && record_in_window(failed)) {
+        transition = move_to(CircuitState::Open, clock_.now());
       }
     } else if (state_ == CircuitState::HalfOpen) {
       if (result == Result::Released) {
@@ -166,7 +223,20 @@ void CircuitBreaker::finish(std::uint64_t generation, Result result, bool slow) 
   notify(transition);
 }
 
-void CircuitBreaker::record_in_window(bool failed) {
+bool CircuitBreaker::record_in_window(bool failed) {
+  if (packed_window()) {
+    // Results recorded without the lock may move the word meanwhile; only a lock holder closes
+    // it, and a result that opens the breaker closes it in the same step, so none slips in.
+    std::uint64_t word = window_word_.load(std::memory_order_acquire);
+    for (;;) {
+      const std::uint64_t next = with_result(word, failed, config_.window_size);
+      const bool opens = reaches_threshold(next);
+      if (window_word_.compare_exchange_weak(word, opens ? kNotClosed : next, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+        return opens;
+      }
+    }
+  }
   if (window_calls_ == window_.size()) {
     if (window_[window_next_]) --window_failures_;  // the oldest result slides out
   } else {
@@ -175,6 +245,7 @@ void CircuitBreaker::record_in_window(bool failed) {
   window_[window_next_] = failed;
   if (failed) ++window_failures_;
   window_next_ = (window_next_ + 1) % window_.size();
+  return window_calls_ >= config_.minimum_calls && rate_reaches_threshold(window_failures_, window_calls_);
 }
 
 bool CircuitBreaker::rate_reaches_threshold(std::size_t failures, std::size_t calls) const {
@@ -186,21 +257,23 @@ CircuitBreaker::Transition CircuitBreaker::move_to(CircuitState next, TimePoint 
   const Transition transition{state_, next};
   state_ = next;
   ++generation_;
+  closed_generation_.store(next == CircuitState::Closed ? generation_ : kNotClosed, std::memory_order_release);
   switch (next) {
     case CircuitState::Closed:
       std::fill(window_.begin(), window_.end(), false);
       window_next_ = window_calls_ = window_failures_ = 0;
-      ++totals_.transitions_to_closed;
+      ++totals_.to_closed;
       break;
     case CircuitState::Open:
       opened_at_ = now;
-      ++totals_.transitions_to_open;
+      ++totals_.to_open;
       break;
     case CircuitState::HalfOpen:
       trials_admitted_ = trial_results_ = trial_failures_ = 0;
-      ++totals_.transitions_to_half_open;
+      ++totals_.to_half_open;
       break;
   }
+  window_word_.store(next == CircuitState::Closed ? fresh_window(generation_) : kNotClosed, std::memory_order_release);
   return transition;
 }
 
@@ -221,9 +294,22 @@ Duration CircuitBreaker::retry_after() const {
 
 CircuitBreakerSnapshot CircuitBreaker::snapshot() const {
   std::lock_guard lock(mutex_);
-  CircuitBreakerSnapshot snapshot = totals_;
+  CircuitBreakerSnapshot snapshot;
+  snapshot.successful_calls = totals_.successful;
+  snapshot.failed_calls = totals_.failed;
+  snapshot.slow_calls = totals_.slow;
+  snapshot.rejected_calls = totals_.rejected;
+  snapshot.released_calls = totals_.released;
+  snapshot.late_results = totals_.late;
+  snapshot.transitions_to_closed = totals_.to_closed;
+  snapshot.transitions_to_open = totals_.to_open;
+  snapshot.transitions_to_half_open = totals_.to_half_open;
   snapshot.state = state_;
-  if (state_ == CircuitState::Closed) {
+  if (state_ == CircuitState::Closed && packed_window()) {
+    const std::uint64_t word = window_word_.load(std::memory_order_acquire);
+    snapshot.window_calls = window_calls(word);
+    snapshot.window_failures = window_failures(word);
+  } else if (state_ == CircuitState::Closed) {
     snapshot.window_calls = window_calls_;
     snapshot.window_failures = window_failures_;
   } else if (state_ == CircuitState::HalfOpen) {

@@ -29,6 +29,7 @@ RetryBudget::RetryBudget(RetryBudgetConfig config, const Clock& clock)
       bucket_width_(config_.window / static_cast<Duration::rep>(config_.buckets)),
       floor_retries_(static_cast<std::uint64_t>(std::floor(
           config_.min_retries_per_second * std::chrono::duration<double>(config_.window).count()))),
+      requests_(config_.buckets),
       buckets_(config_.buckets) {}
 
 std::int64_t RetryBudget::epoch_at(TimePoint now) const {
@@ -38,18 +39,26 @@ std::int64_t RetryBudget::epoch_at(TimePoint now) const {
 
 RetryBudget::Bucket& RetryBudget::bucket_for(std::int64_t epoch) {
   Bucket& bucket = buckets_[static_cast<std::size_t>(epoch) % buckets_.size()];
-  if (bucket.epoch != epoch) bucket = Bucket{epoch, 0, 0};  // its slice of time has left the window
+  if (bucket.epoch != epoch) bucket = Bucket{epoch, 0};  // its slice of time has left the window
   return bucket;
+}
+
+std::uint32_t RetryBudget::lap_tag(std::int64_t epoch) const {
+  // + 1: a word never written (0) belongs to no lap. A tag repeats after 2^32 laps of the
+  // ring (about 1,360 years with the default 1 s buckets).
+  return static_cast<std::uint32_t>(epoch / static_cast<std::int64_t>(buckets_.size()) + 1);
 }
 
 RetryBudget::Totals RetryBudget::window_totals(std::int64_t epoch) const {
   const auto oldest = epoch - static_cast<std::int64_t>(buckets_.size()) + 1;
   Totals totals;
   for (const Bucket& bucket : buckets_) {
-    if (bucket.epoch >= oldest && bucket.epoch <= epoch) {
-      totals.requests += bucket.requests;
-      totals.retries += bucket.retries;
-    }
+    if (bucket.epoch >= oldest && bucket.epoch <= epoch) totals.retries += bucket.retries;
+  }
+  // Bucket i holds the one epoch of the window that is i modulo the ring's size, if any.
+  for (std::int64_t e = std::max<std::int64_t>(0, oldest); e <= epoch; ++e) {
+    const std::uint64_t word = requests_[static_cast<std::size_t>(e) % requests_.size()].load(std::memory_order_relaxed);
+    if (word >> 32 == lap_tag(e)) totals.requests += word & 0xFFFF'FFFFu;
   }
   return totals;
 }
@@ -61,8 +70,23 @@ std::uint64_t RetryBudget::allowance(std::uint64_t requests) const {
 }
 
 void RetryBudget::record_request() {
-  std::lock_guard lock(mutex_);
-  ++bucket_for(epoch_at(clock_.now())).requests;
+  const std::int64_t epoch = epoch_at(clock_.now());
+  const std::uint64_t tag = lap_tag(epoch);
+  std::atomic<std::uint64_t>& slot = requests_[static_cast<std::size_t>(epoch) % requests_.size()];
+  std::uint64_t word = slot.load(std::memory_order_relaxed);
+  for (;;) {
+    const auto held = static_cast<std::uint32_t>(word >> 32);
+    std::uint64_t next = 0;
+    if (held == tag) {
+      if ((word & 0xFFFF'FFFFu) == 0xFFFF'FFFFu) return;  // 4 billion in one bucket: saturated
+      next = word + 1;
+    } else if (held == 0 || static_cast<std::int32_t>(static_cast<std::uint32_t>(tag) - held) > 0) {
+      next = tag << 32 | 1;  // its slice of time has left the window: start it afresh
+    } else {
+      return;  // a lap behind (a clock read before another thread moved on): already outside the window
+    }
+    if (slot.compare_exchange_weak(word, next, std::memory_order_relaxed)) return;
+  }
 }
 
 bool RetryBudget::try_acquire_retry() {

@@ -148,3 +148,40 @@ TEST(Server, AHandlerSlowerThanTheReadDeadlineStillAnswers) {
 }
 
 }  // namespace
+
+namespace {
+
+int request_id_fields(const http::Response& res) {
+  int n = 0;
+  for (const auto& [name, value] : res.headers.fields()) n += http::iequals(name, "X-Request-Id") ? 1 : 0;
+  return n;
+}
+
+TEST(Server, EveryAnswerCarriesExactlyTheRequestsId) {
+  http::Request req;
+  req.headers.set("X-Request-Id", "req-1");
+
+  http::Response bare;
+  http::finalize_response(req, bare);
+  EXPECT_EQ(bare.headers.get("X-Request-Id"), "req-1");
+
+  http::Response echoed;  // a proxied answer that already carries it
+  echoed.headers.add("x-request-id", "req-1");
+  http::finalize_response(req, echoed);
+  EXPECT_EQ(echoed.headers.get("X-Request-Id"), "req-1");
+  EXPECT_EQ(request_id_fields(echoed), 1);
+
+  http::Response other;
+  other.headers.add("X-Request-Id", "someone-else");
+  http::finalize_response(req, other);
+  EXPECT_EQ(other.headers.get("X-Request-Id"), "req-1");
+  EXPECT_EQ(request_id_fields(other), 1);
+
+  http::Response twice;
+  twice.headers.add("X-Request-Id", "req-1");
+  twice.headers.add("X-Request-Id", "req-1");
+  http::finalize_response(req, twice);
+  EXPECT_EQ(request_id_fields(twice), 1);
+}
+
+}  // namespace

@@ -43,6 +43,8 @@ class CircuitBreakerTest : public ::testing::Test {
     fail(breaker, 10);
     ASSERT_EQ(breaker.state(), CircuitState::Open);
   }
+
+  void racing_failures_open_once();
 };
 
 TEST_F(CircuitBreakerTest, StartsClosedAndAdmits) {
@@ -297,6 +299,98 @@ TEST_F(CircuitBreakerTest, ConcurrentCallersKeepCountsConsistent) {
   EXPECT_EQ(snapshot.successful_calls + snapshot.failed_calls + snapshot.released_calls,
             static_cast<std::uint64_t>(admitted.load()));
   EXPECT_EQ(snapshot.rejected_calls + static_cast<std::uint64_t>(admitted.load()), 8000U);
+}
+
+// Closed admits and records without the lock (a window of up to 32 calls; a larger one under
+// it); racing failures must still open it exactly once, and once open no caller may be
+// admitted through the lock-free path.
+TEST_F(CircuitBreakerTest, RacingFailuresOpenOnceAndThenAdmitNobody) {
+  for (std::size_t window : {20, 32, 100}) {
+    config.window_size = window;
+    SCOPED_TRACE(window);
+    racing_failures_open_once();
+  }
+}
+
+// Results recorded concurrently land in the window exactly: after 20,000 successes from four
+// threads the window holds 20 successes, so the 10th failure after them opens, not the 9th.
+TEST_F(CircuitBreakerTest, ConcurrentResultsKeepTheWindowExact) {
+  for (std::size_t window : {20, 100}) {
+    config.window_size = window;
+    config.minimum_calls = 10;
+    SCOPED_TRACE(window);
+    CircuitBreaker breaker(config, clock);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) threads.emplace_back([&] { succeed(breaker, 5000); });
+    for (auto& thread : threads) thread.join();
+    auto snapshot = breaker.snapshot();
+    EXPECT_EQ(snapshot.window_calls, window);
+    EXPECT_EQ(snapshot.window_failures, 0U);
+    EXPECT_EQ(snapshot.successful_calls, 20000U);
+    const int to_open = static_cast<int>(window / 2);  // 50 % of a full window
+    fail(breaker, to_open - 1);
+    EXPECT_EQ(breaker.state(), CircuitState::Closed);
+    EXPECT_EQ(breaker.snapshot().window_failures, static_cast<std::size_t>(to_open - 1));
+    fail(breaker, 1);
+    EXPECT_EQ(breaker.state(), CircuitState::Open);
+  }
+}
+
+void CircuitBreakerTest::racing_failures_open_once() {
+  config.open_duration = std::chrono::hours(1);
+  std::atomic<int> opened{0};
+  CircuitBreaker breaker(config, clock, [&](CircuitState, CircuitState to) {
+    if (to == CircuitState::Open) ++opened;
+  });
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      while (!go) std::this_thread::yield();
+      for (int i = 0; i < 5000; ++i) {
+        if (auto permit = breaker.try_acquire()) permit.on_failure();
+      }
+    });
+  }
+  go = true;
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(opened.load(), 1);
+  EXPECT_EQ(breaker.state(), CircuitState::Open);
+  EXPECT_FALSE(breaker.try_acquire().admitted());
+  const auto snapshot = breaker.snapshot();
+  EXPECT_EQ(snapshot.transitions_to_open, 1U);
+  EXPECT_EQ(snapshot.failed_calls + snapshot.rejected_calls, 20001U);
+}
+
+TEST_F(CircuitBreakerTest, HalfOpenAdmitsExactlyItsTrialsUnderContention) {
+  CircuitBreaker breaker(config, clock);
+  open(breaker);
+  clock.advance(config.open_duration);
+  std::atomic<bool> go{false};
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  std::vector<std::vector<CircuitBreaker::Permit>> held(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go) std::this_thread::yield();
+      for (int i = 0; i < 1000; ++i) {
+        auto permit = breaker.try_acquire();
+        if (!permit) continue;
+        ++admitted;
+        held[static_cast<std::size_t>(t)].push_back(std::move(permit));  // keep the trial slot
+      }
+    });
+  }
+  go = true;
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(admitted.load(), static_cast<int>(config.half_open_calls));
+  EXPECT_EQ(breaker.state(), CircuitState::HalfOpen);
+  EXPECT_EQ(breaker.snapshot().half_open_in_flight, config.half_open_calls);
+  for (auto& permits : held) {
+    for (auto& permit : permits) permit.on_success(milliseconds(1));
+  }
+  EXPECT_EQ(breaker.state(), CircuitState::Closed);
+  EXPECT_TRUE(breaker.try_acquire().admitted());
 }
 
 }  // namespace

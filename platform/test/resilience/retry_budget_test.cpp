@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace sales::resilience {
 namespace {
@@ -120,6 +123,52 @@ TEST_F(RetryBudgetTest, RejectsNonsenseConfig) {
   RetryBudgetConfig negative = config;
   negative.budget_percent = -1;
   EXPECT_THROW(RetryBudget(negative, clock), std::invalid_argument);
+}
+
+// Runs `work` on four threads started together.
+template <class Work>
+void on_four_threads(Work work) {
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      while (!go) std::this_thread::yield();
+      work();
+    });
+  }
+  go = true;
+  for (auto& thread : threads) thread.join();
+}
+
+// record_request takes no lock: every request must still be counted, in its own bucket.
+TEST_F(RetryBudgetTest, ConcurrentRequestsAreCountedExactly) {
+  RetryBudget budget(config, clock);
+  on_four_threads([&] { record_requests(budget, 25'000); });
+  EXPECT_EQ(budget.snapshot().requests_in_window, 100'000U);
+  clock.advance(seconds(5));
+  on_four_threads([&] { record_requests(budget, 1'000); });
+  EXPECT_EQ(budget.snapshot().requests_in_window, 104'000U);
+  clock.advance(seconds(5));  // the first 100,000 leave the window
+  EXPECT_EQ(budget.snapshot().requests_in_window, 4'000U);
+  clock.advance(seconds(5));
+  EXPECT_EQ(budget.snapshot().requests_in_window, 0U);
+}
+
+TEST_F(RetryBudgetTest, ConcurrentRetriesNeverExceedTheAllowance) {
+  RetryBudget budget(config, clock);
+  record_requests(budget, 1000);  // 20 % of 1000: 200 retries
+  std::atomic<int> granted{0};
+  on_four_threads([&] {
+    for (int i = 0; i < 1000; ++i) {
+      if (budget.try_acquire_retry()) ++granted;
+      budget.record_request();  // traffic keeps arriving meanwhile
+    }
+  });
+  const auto snapshot = budget.snapshot();
+  EXPECT_EQ(snapshot.requests_in_window, 5000U);
+  EXPECT_EQ(snapshot.retries_granted, static_cast<std::uint64_t>(granted.load()));
+  EXPECT_LE(snapshot.retries_in_window, snapshot.retry_allowance);
+  EXPECT_GE(granted.load(), 200);
 }
 
 }  // namespace

@@ -10,6 +10,14 @@
 // issued in: a result that arrives after the breaker has moved on (a slow call admitted
 // while CLOSED finishing during HALF_OPEN) is counted but does not decide the new state.
 // The breaker must outlive its permits.
+//
+// CLOSED takes no lock: the state and generation are mirrored in one atomic that every
+// transition writes under the lock, so a call admitted from it is the same as one admitted
+// just before a racing transition (its result then arrives late). A window of up to 32 calls
+// lives in one atomic word with the generation it belongs to, so a result is recorded with a
+// compare-and-swap; only a result that opens the breaker, a late one, a larger window and the
+// other states take the lock.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -112,10 +120,18 @@ class CircuitBreaker {
   };
 
   void finish(std::uint64_t generation, Result result, bool slow);
-  void record_in_window(bool failed);
+  void count(Result result, bool slow);
+  bool finish_closed_without_lock(std::uint64_t generation, Result result, bool slow);
+  bool record_in_window(bool failed);  // under the lock; true when the result opens the breaker
+  bool packed_window() const;
+  bool reaches_threshold(std::uint64_t packed) const;
   bool rate_reaches_threshold(std::size_t failures, std::size_t calls) const;
   Transition move_to(CircuitState next, TimePoint now);
   void notify(const std::optional<Transition>& transition) const;
+  Permit acquire_locked();
+
+  // The generation while CLOSED, kNotClosed otherwise: try_acquire's lock-free fast path.
+  static constexpr std::uint64_t kNotClosed = ~std::uint64_t{0};
 
   const CircuitBreakerConfig config_;
   const Clock& clock_;
@@ -124,9 +140,15 @@ class CircuitBreaker {
   mutable std::mutex mutex_;
   CircuitState state_ = CircuitState::Closed;
   std::uint64_t generation_ = 0;  // bumped on every transition; permits carry it
+  std::atomic<std::uint64_t> closed_generation_{0};
   TimePoint opened_at_{};
 
-  // CLOSED: ring buffer of the last window_size results (true = failed).
+  // CLOSED, a window of up to 32 calls: bits 0-31 the results (bit 0 the newest, 1 = failed),
+  // bits 32-37 how many, bits 38-62 the generation modulo 2^25. kNotClosed unless CLOSED, for
+  // any window size. Set by transitions under the lock; results CAS it with or without it.
+  std::atomic<std::uint64_t> window_word_;
+
+  // CLOSED, a larger window: ring buffer of the last window_size results (true = failed).
   std::vector<bool> window_;
   std::size_t window_next_ = 0;
   std::size_t window_calls_ = 0;
@@ -137,7 +159,11 @@ class CircuitBreaker {
   std::size_t trial_results_ = 0;
   std::size_t trial_failures_ = 0;
 
-  CircuitBreakerSnapshot totals_;  // only the counter fields are kept up to date
+  struct Counters {  // totals since construction (results are counted without the lock)
+    std::atomic<std::uint64_t> successful{0}, failed{0}, slow{0}, rejected{0}, released{0}, late{0};
+    std::atomic<std::uint64_t> to_closed{0}, to_open{0}, to_half_open{0};
+  };
+  Counters totals_;
 };
 
 }  // namespace sales::resilience

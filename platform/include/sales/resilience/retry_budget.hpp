@@ -6,6 +6,12 @@
 //
 // The window is a ring of time buckets: memory and work per call are fixed, and old traffic
 // leaves the window a bucket at a time rather than all at once.
+//
+// record_request, once per proxied request, takes no lock: each bucket's request count shares
+// one atomic word with the lap of the ring it counts, so moving a bucket to a new slice of
+// time and counting in it is one compare-and-swap. Retries are rare and granted under a lock,
+// so two threads never both take the last retry of the allowance.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -45,9 +51,8 @@ class RetryBudget {
   const RetryBudgetConfig& config() const { return config_; }
 
  private:
-  struct Bucket {
+  struct Bucket {  // retries, under mutex_
     std::int64_t epoch = -1;  // which bucket-width slice of time it counts
-    std::uint64_t requests = 0;
     std::uint64_t retries = 0;
   };
   struct Totals {
@@ -57,6 +62,8 @@ class RetryBudget {
 
   std::int64_t epoch_at(TimePoint now) const;
   Bucket& bucket_for(std::int64_t epoch);
+  // A request word: the ring's lap (epoch / buckets + 1, modulo 2^32) above, the count below.
+  std::uint32_t lap_tag(std::int64_t epoch) const;
   Totals window_totals(std::int64_t epoch) const;
   std::uint64_t allowance(std::uint64_t requests) const;
 
@@ -65,6 +72,8 @@ class RetryBudget {
   const TimePoint origin_;
   const Duration bucket_width_;
   const std::uint64_t floor_retries_;
+
+  std::vector<std::atomic<std::uint64_t>> requests_;  // per bucket: lap tag << 32 | count
 
   mutable std::mutex mutex_;
   std::vector<Bucket> buckets_;

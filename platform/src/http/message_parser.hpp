@@ -1,0 +1,74 @@
+#pragma once
+// Beast's HTTP/1 parser writing straight into sales::http::Request / Response. Beast's own
+// parser<> first builds a basic_fields (an allocation and a red-black-tree insert per field,
+// plus one for the start line), which the server and the gateway then copied field by field
+// into Headers; this one skips that container. The grammar, the limits (header_limit,
+// body_limit), chunked decoding, keep_alive() and content_length() are basic_parser's, as
+// before. Included only by the translation units that already hold Beast's templates.
+#include <boost/beast/http/basic_parser.hpp>
+#include <string>
+#include <type_traits>
+
+#include "sales/http/message.hpp"
+#include "sales/http/wire.hpp"
+
+namespace sales::http::detail {
+
+template <bool isRequest>
+class MessageParser : public boost::beast::http::basic_parser<isRequest> {
+ public:
+  using Message = std::conditional_t<isRequest, Request, Response>;
+
+  MessageParser() = default;
+  // A proxy's parser: connection-level fields (wire::hop_by_hop) are not kept.
+  explicit MessageParser(bool drop_hop_by_hop) : drop_hop_by_hop_(drop_hop_by_hop) {}
+
+  // The message read so far: the start line and the fields once the header is done.
+  [[nodiscard]] Message& get() { return message_; }
+
+ private:
+  using string_view = boost::beast::string_view;
+  using error_code = boost::beast::error_code;
+
+  void on_request_impl(boost::beast::http::verb, string_view method, string_view target, int,
+                       error_code&) override {
+    if constexpr (isRequest) {
+      message_.method.assign(method.data(), method.size());
+      message_.target.assign(target.data(), target.size());
+    }
+  }
+
+  void on_response_impl(int status, string_view, int, error_code&) override {
+    if constexpr (!isRequest) message_.status = status;  // the reason phrase is ours to write
+  }
+
+  void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
+    if (drop_hop_by_hop_ && wire::hop_by_hop(std::string_view(name.data(), name.size()))) return;
+    message_.headers.add(std::string(name.data(), name.size()), std::string(value.data(), value.size()));
+  }
+
+  void on_header_impl(error_code&) override {}
+
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code&) override {
+    // basic_parser has already refused a length above body_limit.
+    if (content_length) message_.body.reserve(static_cast<std::size_t>(*content_length));
+  }
+
+  std::size_t on_body_impl(string_view body, error_code&) override {
+    message_.body.append(body.data(), body.size());
+    return body.size();
+  }
+
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view body, error_code& ec) override {
+    return on_body_impl(body, ec);
+  }
+
+  void on_finish_impl(error_code&) override {}
+
+  bool drop_hop_by_hop_ = false;
+  Message message_;
+};
+
+}  // namespace sales::http::detail
