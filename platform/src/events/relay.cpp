@@ -96,6 +96,10 @@ void OutboxRelay::ensure_connected() {
     // to a crash before the WAL writer flushed it re-sends events the consumers dedupe, so
     // its COMMIT need not wait for the flush; business transactions keep waiting.
     conn->exec_raw("SET synchronous_commit = off");
+    // The outbox is small but churns: between two autovacuums its heap is mostly dead rows,
+    // and the planner, seeing a handful of live ones, scans all of them for every batch. The
+    // seq index finds the oldest rows and the published ones without reading the rest.
+    conn->exec_raw("SET enable_seqscan = off");
     conn->exec_raw("LISTEN outbox");
     pg_ = std::move(conn);
   }
