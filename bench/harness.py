@@ -455,14 +455,15 @@ def wanted(name):
 
 
 def scenario_get_and_pgbench():
-    pid = create_product(f"bench get {RUN_ID}", stock=1000)
-    path = f"/products/{pid}"
+    # `--only pgbench` (e.g. `--only saga,pgbench` for the saga's ratio) runs pgbench alone.
+    get_wanted = wanted("get")
+    path = f"/products/{create_product(f'bench get {RUN_ID}', stock=1000)}" if get_wanted else None
     # `gateway` is what a client gets (the product is cacheable for a second, so the gateway's
     # response cache answers). The proxy comparison sends `Cache-Control: no-cache`, which
     # makes the gateway forward every request: `gateway_proxy`, `nginx` (a plain keep-alive
     # proxy, no cache) and `direct` all send exactly the same request to the service.
     variants = []
-    if WRK:
+    if WRK and get_wanted:
         variants.append(("gateway", lambda: wrk_run(GATEWAY + path, "get.lua", tail=False)))
         variants.append(("gateway_proxy", lambda: wrk_run(GATEWAY + path, "get.lua", tail=False, headers=NO_CACHE)))
         variants.append(("direct", lambda: wrk_run(service_url("product") + path, "get.lua", tail=False,
@@ -473,10 +474,14 @@ def scenario_get_and_pgbench():
     if PGBENCH and wanted("pgbench"):
         variants.append(("pgbench_select", lambda: pgbench_run("select")))
         variants.append(("pgbench_tpcb", lambda: pgbench_run("tpcb")))
-    step(f"(a)+(e) GET {path}: {', '.join(n for n, _ in variants)}, alternating, {P['rounds']} rounds "
+    step(f"{f'(a)+(e) GET {path}' if get_wanted else '(e)'}: {', '.join(n for n, _ in variants)}, alternating, "
+         f"{P['rounds']} rounds "
          f"of {P['duration']} s")
     runs, errors = alternate(variants, P["rounds"])
     get = {k: runs[k] for k in ("gateway", "gateway_proxy", "direct", "nginx") if k in runs}
+    if not get_wanted:
+        record_pgbench(runs, errors, get)
+        return
     RESULT["scenarios"]["get_product"] = {
         "path": path, "tool": "wrk", "variants": {k: summarize(v) for k, v in get.items()}, "runs": get,
         "errors": {k: v for k, v in errors.items() if k in get}}
@@ -497,19 +502,7 @@ def scenario_get_and_pgbench():
     if "gateway_proxy" in get and "direct" in get:
         sc["ratio_gateway_vs_direct_throughput"] = paired_ratio(get["gateway_proxy"], get["direct"],
                                                                 lambda r: r["throughput"])
-    if "pgbench_select" in runs:
-        pg = {k: runs[k] for k in ("pgbench_select", "pgbench_tpcb") if k in runs}
-        RESULT["scenarios"]["pgbench"] = {
-            "scale": int(E.get("BENCH_PGBENCH_SCALE", "10")), "clients": CONNECTIONS, "threads": THREADS,
-            "protocol": "prepared", "connection": "unix socket, superuser, database bench_db",
-            "variants": {k: summarize(v) for k, v in pg.items()}, "runs": pg,
-            "errors": {k: v for k, v in errors.items() if k in pg}}
-        if "gateway" in get:
-            sc["ratio_gateway_vs_pgbench_select"] = paired_ratio(get["gateway"], runs["pgbench_select"],
-                                                                 lambda r: r["throughput"])
-        if "gateway_proxy" in get:
-            sc["ratio_gateway_proxy_vs_pgbench_select"] = paired_ratio(get["gateway_proxy"], runs["pgbench_select"],
-                                                                       lambda r: r["throughput"])
+    record_pgbench(runs, errors, get)
 
     # Open loop at a fixed rate: half of the slowest variant's closed-loop throughput.
     tputs = [s["throughput"] for s in sc["variants"].values() if s]
@@ -527,6 +520,21 @@ def scenario_get_and_pgbench():
     RESULT["scenarios"]["get_product_fixed_rate"] = {
         "path": path, "tool": "bench_rate_load", "rate": rate,
         "variants": {k: summarize(v) for k, v in lruns.items()}, "runs": lruns, "errors": lerr}
+
+
+def record_pgbench(runs, errors, get):
+    if "pgbench_select" not in runs:
+        return
+    pg = {k: runs[k] for k in ("pgbench_select", "pgbench_tpcb") if k in runs}
+    RESULT["scenarios"]["pgbench"] = {
+        "scale": int(E.get("BENCH_PGBENCH_SCALE", "10")), "clients": CONNECTIONS, "threads": THREADS,
+        "protocol": "prepared", "connection": "unix socket, superuser, database bench_db",
+        "variants": {k: summarize(v) for k, v in pg.items()}, "runs": pg,
+        "errors": {k: v for k, v in errors.items() if k in pg}}
+    for variant in ("gateway", "gateway_proxy"):
+        if variant in get:
+            RESULT["scenarios"]["get_product"][f"ratio_{variant}_vs_pgbench_select"] = paired_ratio(
+                get[variant], runs["pgbench_select"], lambda r: r["throughput"])
 
 
 def scenario_posts():
@@ -965,7 +973,7 @@ def main():
     plan = [("get", scenario_get_and_pgbench), ("post", scenario_posts), ("mixed", scenario_mixed),
             ("saga", scenario_saga), ("micro", micro)]
     for name, fn in plan:
-        if not wanted(name) or (name in ("post", "mixed") and not WRK):
+        if not (wanted(name) or (name == "get" and wanted("pgbench"))) or (name in ("post", "mixed") and not WRK):
             continue
         try:
             fn()

@@ -65,7 +65,14 @@ void Consumer::apply_batch(const std::vector<amqp::Delivery>& batch, const std::
         log::RequestScope request_scope(events[i].trace.request_id);
         TraceScope trace_scope(events[i].trace);
         failed = i;
-        dispatcher_(tx, events[i]);
+        try {
+          dispatcher_(tx, events[i]);
+        } catch (...) {
+          // What failed was queued (exec_later) before this handler's statement, maybe by an
+          // earlier event: one by one finds the event to blame.
+          if (tx.earlier_statement_failed()) failed = kNone;
+          throw;
+        }
         failed = kNone;
         ++applied;
       }
@@ -73,8 +80,8 @@ void Consumer::apply_batch(const std::vector<amqp::Delivery>& batch, const std::
     });
   } catch (...) {
     if (failed == kNone) {
-      // The inbox insert or the COMMIT failed, no single event: one by one decides (a
-      // COMMIT that did land makes them duplicates there).
+      // The inbox insert, the COMMIT or a statement that travels with it failed, no known
+      // single event: one by one decides (a COMMIT that did land makes them duplicates there).
       for (std::size_t i = first; i < last; ++i) handle(batch[i]);
       return;
     }

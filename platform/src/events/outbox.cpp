@@ -65,8 +65,9 @@ std::string enqueue(pg::Transaction& tx, std::string_view type, std::string_view
   std::string id = new_uuid();
   std::string correlation = correlation_id.empty() ? id : std::string(correlation_id);
   std::string body = serialize(id, type, now_rfc3339(), correlation, data_json);
-  tx.exec(stmt::kInsertOutbox, {pg::param(id), pg::param(type), pg::param(type), pg::param(body),
-                                pg::param(headers_json(effective))});
+  // Nothing reads its result: it travels with the transaction's next statement or COMMIT.
+  tx.exec_later(stmt::kInsertOutbox, {pg::param(id), pg::param(type), pg::param(type), pg::param(body),
+                                      pg::param(headers_json(effective))});
   tx.after_commit(detail::wake_relays);
   return id;
 }

@@ -100,26 +100,29 @@ void Connection::mark_if_broken(std::string& sqlstate) {
 
 bool Connection::healthy() const { return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK; }
 
+bool Connection::is_prepared(const std::string& name) const {
+  return std::find(prepared_.begin(), prepared_.end(), name) != prepared_.end();
+}
+
+void Connection::fail(const std::string& what, const PGresult* r) {
+  std::string state = sqlstate_of(r);
+  mark_if_broken(state);
+  const char* msg = r ? PQresultErrorMessage(r) : "";
+  throw Error(what + ": " + (*msg ? msg : PQerrorMessage(conn_)), state);
+}
+
 Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
   std::string name(st.name);
-  if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
+  if (!is_prepared(name)) {
     Result prep(PQprepare(conn_, name.c_str(), std::string(st.sql).c_str(), 0, nullptr));
-    if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) {
-      std::string state = sqlstate_of(prep.res_);
-      mark_if_broken(state);
-      throw Error("prepare " + name + ": " + PQerrorMessage(conn_), state);
-    }
+    if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) fail("prepare " + name, prep.res_);
     prepared_.push_back(name);
   }
   std::vector<const char*> values(params.size());
   for (std::size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
   Result r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0));
   auto status = PQresultStatus(r.res_);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    std::string state = sqlstate_of(r.res_);
-    mark_if_broken(state);
-    throw Error(name + ": " + PQerrorMessage(conn_), state);
-  }
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(name, r.res_);
   return r;
 }
 

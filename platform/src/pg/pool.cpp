@@ -107,20 +107,10 @@ const char* begin_sql(Isolation iso) {
 }
 }  // namespace
 
-Transaction::Transaction(Pool& pool, Isolation iso) : lease_(pool.acquire()) {
-  try {
-    lease_->exec_raw(begin_sql(iso));
-  } catch (const Error& e) {
-    if (!e.connection_lost()) throw;
-    // An idle connection that died (server restart): nothing ran yet, so a fresh one is safe.
-    lease_.reset();  // first, so the pool drops its other dead idle connections
-    lease_ = pool.acquire();
-    lease_->exec_raw(begin_sql(iso));
-  }
-}
+Transaction::Transaction(Pool& pool, Isolation iso) : pool_(pool), iso_(iso), lease_(pool.acquire()) {}
 
 Transaction::~Transaction() {
-  if (!done_) {
+  if (begun_ && !done_) {
     try {
       lease_->exec_raw("ROLLBACK");
     } catch (...) {
@@ -129,11 +119,61 @@ Transaction::~Transaction() {
   }
 }
 
-Result Transaction::exec(const Statement& st, const std::vector<Param>& params) { return lease_->exec(st, params); }
+// BEGIN (on the first trip), what was queued, then `tail`, in one round trip.
+Result Transaction::send(std::vector<Step> tail, bool commits) {
+  std::vector<Step> steps;
+  const bool first_trip = !begun_;
+  if (first_trip) steps.push_back({nullptr, begin_sql(iso_), {}});
+  for (auto& q : queued_) steps.push_back(std::move(q));
+  for (auto& t : tail) steps.push_back(std::move(t));
+  if (commits) steps.push_back({nullptr, "COMMIT", {}});
+  const std::size_t own = steps.size() - tail.size() - (commits ? 1 : 0);  // the first of `tail`
+  queued_.clear();
+  begun_ = true;
+  earlier_failed_ = false;
+  auto run = [&]() -> Result {
+    if (steps.size() == 1) {
+      if (steps[0].st) return lease_->exec(*steps[0].st, steps[0].params);
+      return lease_->exec_raw(steps[0].command);
+    }
+    try {
+      return std::move(lease_->exec_pipeline(steps).back());
+    } catch (const Error&) {
+      earlier_failed_ = lease_->failed_step() < own;
+      throw;
+    }
+  };
+  try {
+    return run();
+  } catch (const Error& e) {
+    // An idle connection that died (server restart) fails the first trip; nothing ran, so a
+    // fresh connection is safe — unless the trip held a COMMIT that may have landed.
+    if (!first_trip || commits || !e.connection_lost()) throw;
+    begun_ = false;  // if no connection comes, there is nothing to roll back
+    lease_.reset();  // first, so the pool drops its other dead idle connections
+    lease_ = pool_.acquire();
+    begun_ = true;
+    return run();
+  }
+}
+
+Result Transaction::exec(const Statement& st, const std::vector<Param>& params) {
+  earlier_failed_ = false;
+  if (begun_ && queued_.empty()) return lease_->exec(st, params);
+  return send({{&st, {}, params}}, false);
+}
+
+void Transaction::exec_later(const Statement& st, std::vector<Param> params) {
+  queued_.push_back({&st, {}, std::move(params)});
+}
+
+void Transaction::flush() {
+  if (!begun_ || !queued_.empty()) send({}, false);
+}
 
 void Transaction::commit() {
+  if (begun_ || !queued_.empty()) send({}, true);
   done_ = true;
-  lease_->exec_raw("COMMIT");
   for (auto& fn : after_commit_) fn();
 }
 

@@ -74,8 +74,8 @@ std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope,
 void remember(pg::Transaction& tx, std::string_view scope, std::string_view key, const http::Response& response) {
   std::optional<std::string> location;
   if (auto l = response.headers.get("Location")) location = std::string(*l);
-  tx.exec(kRemember, {pg::param(scope), pg::param(key), pg::param(static_cast<std::int64_t>(response.status)),
-                      pg::param(response.body), pg::param(location)});
+  tx.exec_later(kRemember, {pg::param(scope), pg::param(key), pg::param(static_cast<std::int64_t>(response.status)),
+                            pg::param(response.body), pg::param(location)});
 }
 
 http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optional<std::string>& key,

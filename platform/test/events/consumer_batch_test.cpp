@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -62,6 +63,51 @@ TEST_F(ConsumerBatchTest, ABacklogIsAppliedInBatchesWithTheOutcomeOfOneByOne) {
   EXPECT_EQ(by_queue("sales_events_duplicates_total"), 1u);
   std::lock_guard lock(mu);
   EXPECT_LT(transactions.size(), 11u) << "every event had a transaction of its own: no batch formed";
+}
+
+// A handler's statement queued with exec_later() fails only when the next statement goes out,
+// which may be the next event's: the batch must still blame the event that queued it.
+TEST_F(ConsumerBatchTest, AFailingQueuedStatementIsBlamedOnTheEventThatQueuedIt) {
+  {
+    Dispatcher both = Dispatcher{}.on("order.created", record).on("order.paid", record);
+    Consumer declare(*pool_, params_, options(), std::move(both), registry_);
+    declare.start();
+    ASSERT_TRUE(eventually([&] { return declare.connected(); }));
+  }
+  const std::string before = publish_event("order.created");
+  const std::string bad = publish_event("order.paid");
+  const std::string after = publish_event("order.created");
+
+  std::mutex mu;
+  std::map<std::string, int> calls;
+  Dispatcher d;
+  d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
+    {
+      std::lock_guard lock(mu);
+      ++calls[e.id];
+    }
+    record(tx, e);
+  });
+  d.on("order.paid", [&](pg::Transaction& tx, const Envelope& e) {
+    {
+      std::lock_guard lock(mu);
+      ++calls[e.id];
+    }
+    tx.exec_later(testing::kRecordEffect, {pg::param(e.id), pg::param(std::nullopt)});  // NOT NULL: fails
+  });
+  Consumer consumer(*pool_, params_, options(), std::move(d), registry_);
+  consumer.start();
+
+  ASSERT_TRUE(eventually([&] { return counter("sales_events_dead_lettered_total",
+                                              {{"queue", queue_}, {"reason", "exhausted"}}) == 1; }));
+  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_consumed_total") == 2; }));
+  EXPECT_EQ(effects(before), 1);
+  EXPECT_EQ(effects(after), 1);
+  EXPECT_EQ(effects(bad), 0);
+  EXPECT_EQ(by_queue("sales_events_retried_total"), 2u) << "only the failing event's two retries";
+  std::lock_guard lock(mu);
+  EXPECT_GE(calls[bad], 3) << "three deliveries";
+  EXPECT_LE(calls[bad], 4) << "and at most one more call, when a batch fell back to one by one";
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ ReservationStatus status_of(std::string_view text) {
 }
 
 std::optional<ReservationStatus> current_status(pg::Transaction& tx, std::int64_t order_id) {
-  tx.exec(kLockOrder, {pg::param(order_id)});
+  tx.exec_later(kLockOrder, {pg::param(order_id)});  // goes with the SELECT, before it
   auto r = tx.exec(kStatus, {pg::param(order_id)});
   if (r.empty()) return std::nullopt;
   return status_of(r.text(0, 0));
@@ -52,7 +52,7 @@ std::optional<ReservationStatus> current_status(pg::Transaction& tx, std::int64_
 
 void insert_reservation(pg::Transaction& tx, std::int64_t order_id, ReservationStatus status,
                         const std::optional<std::string>& reason) {
-  tx.exec(kInsert, {pg::param(order_id), pg::param(to_string(status)), pg::param(reason)});
+  tx.exec_later(kInsert, {pg::param(order_id), pg::param(to_string(status)), pg::param(reason)});
 }
 
 std::vector<Line> read_items(pg::Transaction& tx, std::int64_t order_id) {
@@ -69,7 +69,7 @@ std::vector<Line> negated(std::vector<Line> lines) {
 
 void record_items(pg::Transaction& tx, std::int64_t order_id, const std::vector<Line>& lines) {
   auto arrays = line_arrays(lines);
-  tx.exec(kInsertItems, {pg::param(order_id), pg::param(arrays.product_ids), pg::param(arrays.quantities)});
+  tx.exec_later(kInsertItems, {pg::param(order_id), pg::param(arrays.product_ids), pg::param(arrays.quantities)});
 }
 
 ReserveOutcome reject(pg::Transaction& tx, std::int64_t order_id, const ReservationDecision& decision) {
@@ -131,7 +131,7 @@ CancelAction cancel(pg::Transaction& tx, std::int64_t order_id) {
       auto items = read_items(tx, order_id);
       lock_stock(tx, items);  // the same lock order as reservations take
       apply_changes(tx, items, MovementKind::Release, order_id, order_correlation(order_id));
-      tx.exec(kRelease, {pg::param(order_id)});
+      tx.exec_later(kRelease, {pg::param(order_id)});
       break;
     }
   }

@@ -82,10 +82,8 @@ std::string int_array(const Range& items, Project project) {
   return out + "}";
 }
 
-// Fills the lines of `orders` (ordered by id as the list query returns them) in one query.
-void attach_items(pg::Connection& c, std::vector<Order>& orders) {
-  if (orders.empty()) return;
-  auto r = c.exec(kItemsOf, {pg::param(int_array(orders, [](const Order& o) { return o.id; }))});
+// Fills the lines of `orders` (ordered by id as the list query returns them) from kItemsOf's rows.
+void fill_items(const pg::Result& r, std::vector<Order>& orders) {
   std::size_t at = 0;
   for (int i = 0; i < r.rows(); ++i) {
     std::int64_t order_id = r.int64(i, 0);
@@ -95,12 +93,21 @@ void attach_items(pg::Connection& c, std::vector<Order>& orders) {
   }
 }
 
+void attach_items(pg::Connection& c, std::vector<Order>& orders) {
+  if (orders.empty()) return;
+  fill_items(c.exec(kItemsOf, {pg::param(int_array(orders, [](const Order& o) { return o.id; }))}), orders);
+}
+
+// The order, its lines and its history in one round trip (and, outside a transaction, one
+// implicit transaction: one snapshot).
 std::optional<Order> load(pg::Connection& c, std::int64_t id) {
-  auto r = c.exec(kFind, {pg::param(id)});
-  if (r.empty()) return std::nullopt;
-  std::vector<Order> one{order_row(r, 0)};
-  attach_items(c, one);
-  auto h = c.exec(kHistoryOf, {pg::param(id)});
+  auto r = c.exec_pipeline({{&kFind, {}, {pg::param(id)}},
+                            {&kItemsOf, {}, {pg::param("{" + std::to_string(id) + "}")}},
+                            {&kHistoryOf, {}, {pg::param(id)}}});
+  if (r[0].empty()) return std::nullopt;
+  std::vector<Order> one{order_row(r[0], 0)};
+  fill_items(r[1], one);
+  const auto& h = r[2];
   for (int i = 0; i < h.rows(); ++i) one[0].history.push_back({status_of(h, i, 0), h.str(i, 1), h.str(i, 2)});
   return std::move(one[0]);
 }

@@ -85,6 +85,14 @@ inline Param param(std::nullopt_t) { return std::nullopt; }
 template <class T>
 Param param(const std::optional<T>& v) { return v ? param(*v) : std::nullopt; }
 
+// One statement of a pipeline: a named statement with its parameters, or, without one, a
+// parameterless command such as BEGIN or COMMIT.
+struct Step {
+  const Statement* st = nullptr;  // a named constant (it outlives the step)
+  std::string_view command;
+  std::vector<Param> params;
+};
+
 class Connection {
  public:
   explicit Connection(std::string conninfo);
@@ -94,13 +102,21 @@ class Connection {
 
   Result exec(const Statement& st, const std::vector<Param>& params);
   Result exec_raw(std::string_view sql);  // for migrations and BEGIN/COMMIT only
+  // All steps in one round trip (libpq's pipeline mode); a result per step. Throws the first
+  // failing step's error (failed_step() says which); the server skips the steps after it.
+  std::vector<Result> exec_pipeline(const std::vector<Step>& steps);
+  [[nodiscard]] std::size_t failed_step() const { return failed_step_; }
   [[nodiscard]] bool healthy() const;
   [[nodiscard]] PGconn* native() { return conn_; }
 
  private:
   void mark_if_broken(std::string& sqlstate);
+  [[nodiscard]] bool is_prepared(const std::string& name) const;
+  [[noreturn]] void fail(const std::string& what, const PGresult* r);
+  [[noreturn]] void lost(const std::string& what);
   PGconn* conn_ = nullptr;
   std::vector<std::string> prepared_;  // names prepared on this connection
+  std::size_t failed_step_ = 0;
   bool broken_ = false;
 };
 
@@ -153,7 +169,9 @@ class Pool {
 
 enum class Isolation { ReadCommitted, RepeatableRead, Serializable };
 
-// BEGIN on construction; commit() must be called, the destructor rolls back otherwise.
+// A transaction that must be committed explicitly (the destructor rolls back otherwise).
+// BEGIN travels with the first statement, and statements queued with exec_later() with the
+// next one or with the COMMIT: a transaction costs no round trip of its own.
 class Transaction {
  public:
   explicit Transaction(Pool& pool, Isolation iso = Isolation::ReadCommitted);
@@ -162,15 +180,32 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   Result exec(const Statement& st, const std::vector<Param>& params = {});
+  // A statement whose result nobody reads (an INSERT that must simply happen): it goes to the
+  // server with the next exec() or the COMMIT, and its error is thrown there.
+  void exec_later(const Statement& st, std::vector<Param> params = {});
+  // Sends BEGIN and what exec_later() queued now (a caller that must know they succeeded).
+  void flush();
   // Runs fn right after a successful COMMIT, never after a rollback: a wake-up for whoever
   // waits on what this transaction makes visible. fn must not throw.
   void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
   void commit();
-  Connection& connection() { return *lease_; }
+  // After a failed exec(): the error came from a statement exec_later() queued before it
+  // (or from BEGIN), not from the exec's own statement.
+  [[nodiscard]] bool earlier_statement_failed() const { return earlier_failed_; }
+  Connection& connection() {  // raw access: everything queued is sent first
+    flush();
+    return *lease_;
+  }
 
  private:
+  Result send(std::vector<Step> tail, bool commits);
+  Pool& pool_;
+  Isolation iso_;
   Lease lease_;
+  bool begun_ = false;
   bool done_ = false;
+  bool earlier_failed_ = false;
+  std::vector<Step> queued_;
   std::vector<std::function<void()>> after_commit_;
 };
 

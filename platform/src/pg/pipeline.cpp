@@ -1,0 +1,79 @@
+// Several statements in one round trip: libpq's pipeline mode, entered and left around each
+// call so the connection is an ordinary one in between.
+#include <libpq-fe.h>
+
+#include <algorithm>
+
+#include "sales/pg/pool.hpp"
+
+namespace sales::pg {
+namespace {
+
+// What was sent, in order: each answers with one result.
+struct Sent {
+  std::string name;  // the statement (or command) it belongs to
+  bool prepare = false;
+  std::size_t step = 0;
+};
+
+}  // namespace
+
+// Half a pipeline on the wire or in the buffers: this connection is not used again.
+void Connection::lost(const std::string& what) {
+  broken_ = true;
+  throw Error(what + ": " + PQerrorMessage(conn_), Error::kNoServer);
+}
+
+std::vector<Result> Connection::exec_pipeline(const std::vector<Step>& steps) {
+  if (steps.empty()) throw std::invalid_argument("exec_pipeline: no steps");
+  failed_step_ = steps.size();
+  if (PQenterPipelineMode(conn_) != 1) fail("pipeline", nullptr);
+  std::vector<Sent> sent;
+  bool ok = true;
+  for (std::size_t i = 0; ok && i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    if (!s.st) {
+      ok = PQsendQueryParams(conn_, std::string(s.command).c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+      sent.push_back({std::string(s.command), false, i});
+      continue;
+    }
+    std::string name(s.st->name);
+    bool preparing = std::any_of(sent.begin(), sent.end(), [&](const Sent& x) { return x.prepare && x.name == name; });
+    if (!is_prepared(name) && !preparing) {
+      ok = PQsendPrepare(conn_, name.c_str(), std::string(s.st->sql).c_str(), 0, nullptr) == 1;
+      sent.push_back({name, true, i});
+    }
+    std::vector<const char*> values(s.params.size());
+    for (std::size_t p = 0; p < s.params.size(); ++p) values[p] = s.params[p] ? s.params[p]->c_str() : nullptr;
+    ok = ok && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                   nullptr, 0) == 1;
+    sent.push_back({name, false, i});
+  }
+  if (!ok || PQpipelineSync(conn_) != 1) lost("pipeline send");
+
+  std::vector<Result> results;
+  results.reserve(steps.size());
+  std::string error_what;
+  Result error(nullptr);
+  for (const Sent& s : sent) {
+    Result r(PQgetResult(conn_));
+    if (!r.res_) lost(s.name);  // no more answers
+    while (PGresult* extra = PQgetResult(conn_)) PQclear(extra);  // up to the end of this one
+    auto status = PQresultStatus(r.res_);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      if (s.prepare) prepared_.push_back(s.name);
+    } else if (status != PGRES_PIPELINE_ABORTED && !error.res_) {
+      error_what = s.prepare ? "prepare " + s.name : s.name;
+      failed_step_ = s.step;
+      error = std::move(r);
+      continue;
+    }
+    if (!s.prepare) results.push_back(std::move(r));
+  }
+  Result sync(PQgetResult(conn_));
+  if (PQresultStatus(sync.res_) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(conn_) != 1) lost("pipeline sync");
+  if (error.res_) fail(error_what, error.res_);
+  return results;
+}
+
+}  // namespace sales::pg
