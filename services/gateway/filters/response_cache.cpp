@@ -57,7 +57,7 @@ ResponseCache::Lookup ResponseCache::lookup(const http::Request& req) {
         stored = it->second.stored;
         stored_at = it->second.at;
       } else {
-        erase_locked(it->first, expired_);
+        remove_locked(it, expired_);
       }
     }
   }
@@ -96,15 +96,14 @@ void ResponseCache::store(const http::Request& req, Ticket ticket, http::Respons
     for (std::size_t i = 0; i < kExpiredSweep && !oldest_first_.empty(); ++i) {
       auto it = map_.find(std::string_view(oldest_first_.front()));
       if (it->second.expires > now) break;
-      erase_locked(it->first, expired_);
+      remove_locked(it, expired_);
     }
-    if (map_.contains(std::string_view(req.target))) erase_locked(req.target, nullptr);
+    remove_locked(req.target, nullptr);  // a replaced entry
     evict_locked(size);
     oldest_first_.push_back(req.target);
     map_.emplace(req.target, Entry{std::move(stored), now, now + ttl, size, std::prev(oldest_first_.end())});
     bytes_ += size;
-    entries_gauge_->set(static_cast<double>(map_.size()));
-    bytes_gauge_->set(static_cast<double>(bytes_));
+    publish_size_locked();
   }
   stores_->inc();
   res.headers.add("Cache-Status", std::string(kCacheName) + "; fwd=miss; stored");
@@ -117,10 +116,10 @@ void ResponseCache::invalidate_after(const http::Request& req, const http::Respo
   std::lock_guard lock(mutex_);
   ++invalidations_;
   if (map_.empty()) return;
-  erase_locked(req.path(), invalidated_);
-  erase_locked(req.target, invalidated_);
+  remove_locked(req.path(), invalidated_);
+  remove_locked(req.target, invalidated_);
   if (auto location = res.headers.get("Location"); location && location->starts_with('/')) {
-    erase_locked(*location, invalidated_);
+    remove_locked(*location, invalidated_);
   }
 }
 
@@ -134,23 +133,28 @@ std::size_t ResponseCache::bytes() const {
   return bytes_;
 }
 
-void ResponseCache::erase_locked(std::string_view key, sales::metrics::Counter* reason) {
-  auto it = map_.find(key);
-  if (it == map_.end()) return;
+void ResponseCache::remove_locked(Map::iterator it, sales::metrics::Counter* reason) {
   bytes_ -= it->second.size;
   oldest_first_.erase(it->second.age_order);
   map_.erase(it);
   if (reason) reason->inc();
-  entries_gauge_->set(static_cast<double>(map_.size()));
-  bytes_gauge_->set(static_cast<double>(bytes_));
+  publish_size_locked();
+}
+
+void ResponseCache::remove_locked(std::string_view key, sales::metrics::Counter* reason) {
+  if (auto it = map_.find(key); it != map_.end()) remove_locked(it, reason);
 }
 
 void ResponseCache::evict_locked(std::size_t incoming) {
   while (!oldest_first_.empty() &&
          (map_.size() + 1 > config_.max_entries || bytes_ + incoming > config_.max_bytes)) {
-    std::string key = oldest_first_.front();  // a copy: erasing frees the list's string
-    erase_locked(key, evicted_);
+    remove_locked(map_.find(std::string_view(oldest_first_.front())), evicted_);
   }
+}
+
+void ResponseCache::publish_size_locked() {
+  entries_gauge_->set(static_cast<double>(map_.size()));
+  bytes_gauge_->set(static_cast<double>(bytes_));
 }
 
 }  // namespace gateway

@@ -73,13 +73,17 @@ class ResponseCache {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
-  void erase_locked(std::string_view key, sales::metrics::Counter* reason);
+  using Map = std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>>;
+
+  void remove_locked(Map::iterator it, sales::metrics::Counter* reason);  // `reason` may be null
+  void remove_locked(std::string_view key, sales::metrics::Counter* reason);  // if present
   void evict_locked(std::size_t incoming);
+  void publish_size_locked();
 
   ResponseCacheConfig config_;
   const sales::resilience::Clock& clock_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map_;
+  Map map_;
   std::list<std::string> oldest_first_;  // keys in the order they were stored
   std::size_t bytes_ = 0;
   std::uint64_t invalidations_ = 0;
