@@ -123,17 +123,13 @@ rmq_start() {
   (rmq_env && cd "$RMQ_DIR" && start_detached "$RMQ_PIDFILE" "$RMQ_STARTUP_LOG" "$RMQ_BIN/rabbitmq-server")
   local pid deadline=$((SECONDS + 90))
   pid=$(read_pid "$RMQ_PIDFILE")
-  # Fast path: the management API says when the AMQP listener is open. A curl costs
-  # milliseconds; every rabbitmqctl call boots an Erlang VM (about a second of CPU).
+  # Ready when the management API (always enabled: rmq_write_config) sees the AMQP listener
+  # open. A curl costs milliseconds; every rabbitmqctl call boots an Erlang VM (about a
+  # second of CPU), so rabbitmqctl decides only when the API refuses our password (data
+  # older than the secrets; rmq_provision repairs the user).
   local status
-  until status=$(rmq_api_status "health/checks/port-listener/$AMQP_PORT"); [ "$status" = 200 ]; do
-    [ "$status" = 401 ] && break # our user does not match the secrets (yet): the slow path repairs it
-    pid_alive "$pid" || break
-    [ "$SECONDS" -ge "$deadline" ] && break
-    sleep 0.1
-  done
-  # await_startup fails at once while the node is not registered yet, hence the loop.
-  until [ "$status" = 200 ] || rmqctl await_startup --timeout 30 >/dev/null 2>&1; do
+  until status=$(rmq_api_status "health/checks/port-listener/$AMQP_PORT"); [ "$status" = 200 ] ||
+    { [ "$status" = 401 ] && rmqctl await_startup --timeout 30 >/dev/null 2>&1; }; do
     if ! pid_alive "$pid"; then
       show_log_tail "$RMQ_STARTUP_LOG"
       show_log_tail "$RMQ_LOG"
@@ -143,7 +139,7 @@ rmq_start() {
       show_log_tail "$RMQ_LOG"
       die "rabbitmq did not start within 90 s; see $RMQ_LOG"
     fi
-    sleep 1
+    sleep 0.1
   done
   rmq_provision
 }
