@@ -6,10 +6,9 @@
 
 namespace sales::http {
 
-namespace {
 // Every header lookup compares each field's name: most comparisons end at the length, or
-// find equal bytes, so those are tested before folding case. Inlined into the lookups below.
-inline bool names_equal(std::string_view a, std::string_view b) {
+// find equal bytes, so those are tested before folding case.
+bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
     char x = a[i], y = b[i];
@@ -20,9 +19,6 @@ inline bool names_equal(std::string_view a, std::string_view b) {
   }
   return true;
 }
-}  // namespace
-
-bool iequals(std::string_view a, std::string_view b) { return names_equal(a, b); }
 
 void Headers::set(std::string name, std::string value) {
   erase(name);
@@ -36,12 +32,12 @@ void Headers::add(std::string name, std::string value) {
 }
 
 void Headers::erase(std::string_view name) {
-  std::erase_if(fields_, [&](const auto& f) { return names_equal(f.first, name); });
+  std::erase_if(fields_, [&](const auto& f) { return iequals(f.first, name); });
 }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {
   for (const auto& [k, v] : fields_) {
-    if (names_equal(k, name)) return std::string_view(v);
+    if (iequals(k, name)) return std::string_view(v);
   }
   return std::nullopt;
 }
