@@ -114,7 +114,7 @@ void complete_request(Request& r, bool keep_alive, const std::string& remote_ip)
 asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::string& head, const Response& res,
                                                   bool keep_alive) {
   bool bodiless = wire::bodiless_status(res.status);
-  wire::response_head(head, res.status, res.headers, bodiless ? 0 : res.body.size(), keep_alive);
+  wire::response_head(head, res.status, res.headers, res.body.size(), keep_alive);  // ignores the size when bodiless
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body.data(), bodiless ? 0 : res.body.size())};
   auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
   co_return ec;
@@ -241,7 +241,7 @@ struct Server::Impl {
       if (hec == bhttp::error::header_limit) {
         auto p = Problem::bad_request("The request headers are larger than " + std::to_string(opts.header_limit) + " bytes.");
         p.status = 431;
-        p.title = "Request Header Fields Too Large";
+        p.title = std::string(reason_phrase(431));
         co_await write_problem_and_close(stream, watchdog, p);
         co_return;
       }
