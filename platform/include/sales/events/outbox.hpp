@@ -21,8 +21,9 @@ namespace sales::events {
 //   auto m = sales::generated::migrations(); m.insert(m.begin(), sales::events::migration());
 pg::Migration migration();
 
-// Inserts the event into the outbox inside `tx` and wakes the relay (pg_notify, delivered
-// at commit; a rolled-back transaction publishes nothing). `data_json` must be a JSON
+// Inserts the event into the outbox inside `tx` and wakes this process's relays after the
+// commit (an after-commit hook; a rolled-back transaction publishes nothing; rows written by
+// other processes are found by the relay's poll, or by a NOTIFY outbox). `data_json` must be a JSON
 // object (std::invalid_argument otherwise: a programming error). An empty correlation id
 // becomes the event's own id; trace fields left empty are taken from the event being
 // handled on this thread (TraceScope) or the request id of the log scope.
