@@ -150,11 +150,18 @@ void Consumer::housekeeping() {
   }
 }
 
+Envelope Consumer::envelope_of(const amqp::Delivery& d) {
+  Envelope env = parse(d.body);
+  env.trace.traceparent = d.header_string(std::string(kTraceparentHeader)).value_or("");
+  env.trace.request_id = d.header_string(std::string(kRequestIdHeader)).value_or("");
+  return env;
+}
+
 void Consumer::handle(const amqp::Delivery& d) {
   const auto started = std::chrono::steady_clock::now();
   Envelope env;
   try {
-    env = parse(d.body);
+    env = envelope_of(d);
   } catch (const InvalidEnvelope& e) {
     log::warn("consumer {}: poison message (id '{}', routing key '{}') sent to the DLQ: {}", opts_.queue,
               d.message_id, d.routing_key, e.what());
@@ -162,8 +169,6 @@ void Consumer::handle(const amqp::Delivery& d) {
     metrics_->poison.inc();
     return;
   }
-  env.trace.traceparent = d.header_string(std::string(kTraceparentHeader)).value_or("");
-  env.trace.request_id = d.header_string(std::string(kRequestIdHeader)).value_or("");
   if (!dispatcher_.handles(env.type)) {
     log::debug("consumer {}: no handler for {}, acknowledged", opts_.queue, env.type);
     amqp_.ack(d.delivery_tag);

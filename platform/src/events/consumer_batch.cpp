@@ -24,13 +24,11 @@ void Consumer::handle_batch(const std::vector<amqp::Delivery>& batch) {
   for (const auto& d : batch) {
     Envelope env;
     try {
-      env = parse(d.body);
+      env = envelope_of(d);
     } catch (const InvalidEnvelope&) {
       return one_by_one();  // rare: the one-by-one path owns the rules for poison
     }
     if (!dispatcher_.handles(env.type)) return one_by_one();
-    env.trace.traceparent = d.header_string(std::string(kTraceparentHeader)).value_or("");
-    env.trace.request_id = d.header_string(std::string(kRequestIdHeader)).value_or("");
     events.push_back(std::move(env));
   }
   apply_batch(batch, events, 0, events.size());

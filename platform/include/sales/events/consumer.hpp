@@ -103,6 +103,8 @@ class Consumer {
   void connect();
   void housekeeping();
   void handle(const amqp::Delivery& d);
+  // The delivery's envelope with the trace its headers carry; InvalidEnvelope as parse().
+  static Envelope envelope_of(const amqp::Delivery& d);
   void handle_batch(const std::vector<amqp::Delivery>& batch);
   void apply_batch(const std::vector<amqp::Delivery>& batch, const std::vector<Envelope>& events, std::size_t first,
                    std::size_t last);
