@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "param_values.hpp"
 #include "sales/pg/pool.hpp"
 
 namespace sales::pg {
@@ -118,8 +119,7 @@ Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
     if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) fail("prepare " + name, prep.res_);
     prepared_.push_back(name);
   }
-  std::vector<const char*> values(params.size());
-  for (std::size_t i = 0; i < params.size(); ++i) values[i] = params[i] ? params[i]->c_str() : nullptr;
+  auto values = param_values(params);
   Result r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0));
   auto status = PQresultStatus(r.res_);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(name, r.res_);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "param_values.hpp"
 #include "sales/pg/pool.hpp"
 
 namespace sales::pg {
@@ -43,8 +44,7 @@ std::vector<Result> Connection::exec_pipeline(const std::vector<Step>& steps) {
       ok = PQsendPrepare(conn_, name.c_str(), std::string(s.st->sql).c_str(), 0, nullptr) == 1;
       sent.push_back({name, true, i});
     }
-    std::vector<const char*> values(s.params.size());
-    for (std::size_t p = 0; p < s.params.size(); ++p) values[p] = s.params[p] ? s.params[p]->c_str() : nullptr;
+    auto values = param_values(s.params);
     ok = ok && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
                                    nullptr, 0) == 1;
     sent.push_back({name, false, i});
