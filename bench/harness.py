@@ -894,11 +894,12 @@ def markdown():
                 f"Saturation: {s['workers']} closed-loop workers; then open loop at half that rate "
                 f"({s['half_rate']} orders/s). " + (
                     "Latency ends when the order.confirmed event reaches the tool's own queue on sales.events "
-                    "(no polling; one GET per order afterwards reads the history)"
+                    "(no polling, no read of the order); `server` uses the event's occurred_at, written when "
+                    "the order was confirmed (this machine's clock). "
                     if s.get("watch") == "amqp" else
-                    f"Latency is as observed by polling GET /orders/{{id}} from every {s['poll_ms']} ms")
-                + "; `server` uses the CONFIRMED time in the order's history (this machine's clock). "
-                "Non-2xx: POST /orders answers other than 201. CPU is per confirmed order.", "",
+                    f"Latency is as observed by polling GET /orders/{{id}} from every {s['poll_ms']} ms; "
+                    "`server` uses the CONFIRMED time in the order's history (this machine's clock). ")
+                + "Non-2xx: POST /orders answers other than 201. CPU is per confirmed order.", "",
                 variant_table(s["variants"], rate_label="orders/s", server=True), ""]
     elif "saga" in R["skipped"]:
         out += ["## (d) Order saga", "", f"Skipped: {R['skipped']['saga']}.", ""]

@@ -13,8 +13,9 @@
 // How the tool learns that an order left PENDING (--watch):
 //   amqp (default when BENCH_AMQP_PASSWORD is set): a private, exclusive queue bound to
 //     order.confirmed and order.rejected on the sales.events exchange (DESIGN §4); the
-//     latency ends when the event arrives, after which one GET reads the order's history.
-//     No polling: at saturation the measurement adds almost no load.
+//     latency ends when the event arrives, and the event's occurred_at (written in the
+//     transaction that confirmed the order) gives the server-side time. No polling and no
+//     read of the order: the measurement adds nothing to the saga but one delivery.
 //     Environment: BENCH_AMQP_HOST (127.0.0.1), BENCH_AMQP_PORT (5672), BENCH_AMQP_USER,
 //     BENCH_AMQP_PASSWORD.
 //   poll: as below.
@@ -167,7 +168,8 @@ class EventWatch {
  public:
   struct Seen {
     bool confirmed;
-    std::int64_t at_us;
+    std::int64_t at_us;        // arrival here
+    std::int64_t occurred_us;  // the envelope's occurred_at, or -1
   };
 
   // Connects, declares an exclusive auto-delete queue and binds it; throws on failure.
@@ -251,17 +253,19 @@ class EventWatch {
       const std::int64_t now = bench::wall_us();
       const std::string key(static_cast<const char*>(env.routing_key.bytes), env.routing_key.len);
       const std::string_view body(static_cast<const char*>(env.message.body.bytes), env.message.body.len);
-      std::int64_t id = 0;
+      std::int64_t id = 0, occurred_us = -1;
       try {
         auto v = boost::json::parse(body);
         id = v.at("data").at("order_id").to_number<std::int64_t>();
+        if (auto* at = v.as_object().if_contains("occurred_at"); at && at->is_string())
+          occurred_us = parse_rfc3339_us(at->as_string());
       } catch (const std::exception&) {
       }
       amqp_destroy_envelope(&env);
       if (id <= 0) continue;
       ++events_;
       std::lock_guard lock(mu_);
-      seen_.emplace(id, Seen{key == "order.confirmed", now});
+      seen_.emplace(id, Seen{key == "order.confirmed", now, occurred_us});
       cv_.notify_all();
     }
   }
@@ -319,13 +323,7 @@ struct Worker {
       }
       r.observed_us = seen->at_us;
       r.outcome = seen->confirmed ? Outcome::Confirmed : Outcome::Rejected;
-      ++r.polls;  // one GET for the server's CONFIRMED time
-      if (seen->confirmed && poll_conn.exchange(get, resp) && resp.status == 200) {
-        try {
-          r.server_confirmed_us = confirmed_at(boost::json::parse(resp.body));
-        } catch (const std::exception&) {
-        }
-      }
+      if (seen->confirmed) r.server_confirmed_us = seen->occurred_us;
       return r;
     }
     for (;;) {

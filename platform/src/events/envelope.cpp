@@ -110,13 +110,14 @@ bool is_uuid(std::string_view s) {
 
 std::string now_rfc3339() {
   auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  // Microseconds, as the services' own timestamps (history entries) carry them.
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1'000'000;
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[40];
   std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
+  std::snprintf(buf + n, sizeof buf - n, ".%06dZ", static_cast<int>(us));
   return buf;
 }
 

@@ -50,7 +50,7 @@ std::string serialize(std::string_view id, std::string_view type, std::string_vi
 // A fresh random (version 4) uuid, lowercase, 36 characters.
 std::string new_uuid();
 bool is_uuid(std::string_view s);
-// Now, as RFC 3339 UTC with milliseconds.
+// Now, as RFC 3339 UTC with microseconds.
 std::string now_rfc3339();
 
 // The trace context of the event being handled on this thread (set by the Consumer), so
