@@ -37,7 +37,14 @@ rmq_env() {
   # scheduler twins): schedulers sleep instead of busy-waiting for work, which on a small
   # machine shared with PostgreSQL and the services burned CPU they need (RabbitMQ's
   # documented advice for shared hosts; throughput per broker CPU goes up, not down).
-  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
+  # +S 1:1 (SALES_RABBITMQ_SCHEDULERS): one scheduler thread. The broker needs well under a
+  # core here, and a second scheduler only migrated its processes between threads and woke
+  # them across cores: per confirmed order it cost ~28 % more broker CPU (~1,085 against
+  # ~775 µs) and the saga ran ~10 % slower (alternating quick runs, ./sales bench --only saga).
+  # A broker on a host of its own wants one scheduler per core (Erlang's default).
+  local schedulers=${SALES_RABBITMQ_SCHEDULERS:-1}
+  [[ "$schedulers" =~ ^[1-9][0-9]{0,2}$ ]] || die "SALES_RABBITMQ_SCHEDULERS must be a number from 1 to 999 (got '$schedulers')"
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none +S $schedulers:$schedulers"
   export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
 
