@@ -17,6 +17,17 @@ namespace {
 constexpr pg::Statement kLockOrder{"reservation_lock_order",
                                    "SELECT pg_advisory_xact_lock(5005, hashint8($1::bigint))"};
 constexpr pg::Statement kStatus{"reservation_status", "SELECT status FROM reservations WHERE order_id = $1"};
+// The order's reservation status and its lines' stock rows, locked in product id order (as
+// lock_stock does), in one round trip. Sent after the order's advisory lock, so the status
+// cannot change before COMMIT; a repeat locks the rows for nothing, which is rare and harmless.
+// The one-row left side keeps the status when no stock row matches.
+constexpr pg::Statement kStatusAndLock{
+    "reservation_status_and_lock",
+    "SELECT (SELECT status FROM reservations WHERE order_id = $1), s.product_id, s.stock, s.deleted "
+    "FROM (VALUES (1)) AS one (x) LEFT JOIN LATERAL ("
+    "  SELECT product_id, stock, deleted FROM stock WHERE product_id = ANY($2::bigint[]) "
+    "  ORDER BY product_id FOR UPDATE) AS s ON true "
+    "ORDER BY s.product_id"};
 constexpr pg::Statement kReason{"reservation_reason", "SELECT coalesce(reason, '') FROM reservations WHERE order_id = $1"};
 constexpr pg::Statement kInsert{"reservation_insert",
                                 "INSERT INTO reservations (order_id, status, reason) VALUES ($1, $2, $3)"};
@@ -50,6 +61,23 @@ std::optional<ReservationStatus> current_status(pg::Transaction& tx, std::int64_
   return status_of(r.text(0, 0));
 }
 
+struct StatusAndStock {
+  std::optional<ReservationStatus> status;
+  std::map<std::int64_t, LockedStock> stock;
+};
+
+// current_status and lock_stock of `lines` in one round trip.
+StatusAndStock status_and_locked_stock(pg::Transaction& tx, std::int64_t order_id, const std::vector<Line>& lines) {
+  tx.exec_later(kLockOrder, {pg::param(order_id)});
+  auto r = tx.exec(kStatusAndLock, {pg::param(order_id), pg::param(line_arrays(lines).product_ids)});
+  StatusAndStock out;
+  if (!r.is_null(0, 0)) out.status = status_of(r.text(0, 0));
+  for (int i = 0; i < r.rows(); ++i) {
+    if (!r.is_null(i, 1)) out.stock[r.int64(i, 1)] = LockedStock{r.int64(i, 2), r.text(i, 3) == "t"};
+  }
+  return out;
+}
+
 void insert_reservation(pg::Transaction& tx, std::int64_t order_id, ReservationStatus status,
                         const std::optional<std::string>& reason) {
   tx.exec_later(kInsert, {pg::param(order_id), pg::param(to_string(status)), pg::param(reason)});
@@ -80,7 +108,8 @@ ReserveOutcome reject(pg::Transaction& tx, std::int64_t order_id, const Reservat
 }  // namespace
 
 ReserveOutcome reserve(pg::Transaction& tx, const OrderLines& order) {
-  auto status = current_status(tx, order.order_id);
+  auto merged = merge_lines(order.lines);
+  auto [status, locked] = status_and_locked_stock(tx, order.order_id, merged);
   if (!reserves_on_order_created(status)) {
     // A repeat (the order service re-sends order.created for an order still PENDING): the
     // same answer again, so a lost answer cannot leave the order PENDING. Reserves nothing.
@@ -91,10 +120,9 @@ ReserveOutcome reserve(pg::Transaction& tx, const OrderLines& order) {
     return ReserveOutcome::AlreadyHandled;
   }
 
-  auto merged = merge_lines(order.lines);
   std::map<std::int64_t, std::int64_t> available;
   std::set<std::int64_t> deleted;
-  for (const auto& [id, row] : lock_stock(tx, merged)) {
+  for (const auto& [id, row] : locked) {
     if (row.deleted) deleted.insert(id);
     else available[id] = row.stock;
   }
