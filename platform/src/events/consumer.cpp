@@ -33,6 +33,7 @@ bool database_reachable(pg::Pool& pool) {
 
 }  // namespace
 
+
 Dispatcher& Dispatcher::on(std::string type, Handler handler) {
   handlers_[std::move(type)] = std::move(handler);
   return *this;
@@ -178,15 +179,26 @@ void Consumer::handle(const amqp::Delivery& d) {
 
   log::RequestScope request_scope(env.trace.request_id);
   TraceScope trace_scope(env.trace);
-  bool applied = false;
-  try {
-    applied = pg::with_retry(pool_, opts_.isolation, [&](pg::Transaction& tx) {
-      auto inserted = tx.exec(stmt::kInsertInbox, {pg::param(opts_.queue), pg::param(env.id)});
-      if (inserted.affected() == 0) return false;  // handled before: roll back, change nothing
+  auto apply = [&](bool fast) {
+    return pg::with_retry(pool_, opts_.isolation, [&](pg::Transaction& tx) {
+      if (fast) {
+        tx.exec_later(stmt::kInsertInboxNew, {pg::param(opts_.queue), pg::param(env.id)});
+      } else if (tx.exec(stmt::kInsertInbox, {pg::param(opts_.queue), pg::param(env.id)}).affected() == 0) {
+        return false;  // handled before: roll back, change nothing
+      }
       dispatcher_(tx, env);
       tx.commit();
       return true;
     });
+  };
+  bool applied = false;
+  try {
+    try {
+      applied = apply(true);
+    } catch (const pg::Error& e) {
+      if (!stmt::needs_careful_path(e)) throw;  // the handler's own failure: settled below, not run again
+      applied = apply(false);
+    }
   } catch (...) {
     return settle_failure(d, env, std::current_exception());
   }

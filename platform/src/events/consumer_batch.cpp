@@ -12,6 +12,17 @@
 #include "statements.hpp"
 
 namespace sales::events {
+namespace {
+bool is_repeat(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pg::Error& e) {
+    return e.unique_violation() && e.constraint() == stmt::kInboxKey;
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace
 
 void Consumer::handle_batch(const std::vector<amqp::Delivery>& batch) {
   auto one_by_one = [&] {
@@ -31,13 +42,13 @@ void Consumer::handle_batch(const std::vector<amqp::Delivery>& batch) {
     if (!dispatcher_.handles(env.type)) return one_by_one();
     events.push_back(std::move(env));
   }
-  apply_batch(batch, events, 0, events.size());
+  apply_batch(batch, events, 0, events.size(), true);
 }
 
 // Applies events [first, last) in one transaction and acknowledges them with one frame.
 // Every delivery before `first` is already settled, so the multiple-ack covers only these.
 void Consumer::apply_batch(const std::vector<amqp::Delivery>& batch, const std::vector<Envelope>& events,
-                           std::size_t first, std::size_t last) {
+                           std::size_t first, std::size_t last, bool fast) {
   if (first >= last) return;
   if (last - first == 1) return handle(batch[first]);
   const auto started = std::chrono::steady_clock::now();
@@ -53,13 +64,19 @@ void Consumer::apply_batch(const std::vector<amqp::Delivery>& batch, const std::
     pg::with_retry(pool_, opts_.isolation, [&](pg::Transaction& tx) {
       failed = kNone;
       applied = 0;
-      auto fresh = tx.exec(stmt::kInsertInboxBatch, {pg::param(opts_.queue), pg::param(ids_json)});
       std::set<std::string, std::less<>> todo;
-      for (int r = 0; r < fresh.rows(); ++r) todo.insert(fresh.str(r, 0));
+      if (fast) {
+        tx.exec_later(stmt::kInsertInboxBatchNew, {pg::param(opts_.queue), pg::param(ids_json)});
+      } else {
+        auto fresh = tx.exec(stmt::kInsertInboxBatch, {pg::param(opts_.queue), pg::param(ids_json)});
+        for (int r = 0; r < fresh.rows(); ++r) todo.insert(fresh.str(r, 0));
+      }
       for (std::size_t i = first; i < last; ++i) {
-        auto it = todo.find(events[i].id);
-        if (it == todo.end()) continue;  // handled before, or earlier in this batch
-        todo.erase(it);
+        if (!fast) {
+          auto it = todo.find(events[i].id);
+          if (it == todo.end()) continue;  // handled before, or earlier in this batch
+          todo.erase(it);
+        }
         log::RequestScope request_scope(events[i].trace.request_id);
         TraceScope trace_scope(events[i].trace);
         failed = i;
@@ -79,19 +96,21 @@ void Consumer::apply_batch(const std::vector<amqp::Delivery>& batch, const std::
   } catch (...) {
     if (failed == kNone) {
       // The inbox insert, the COMMIT or a statement that travels with it failed, no known
-      // single event: one by one decides (a COMMIT that did land makes them duplicates there).
+      // single event. A repeat among them: the careful inbox insert filters it out.
+      // Otherwise one by one decides (a COMMIT that did land makes them duplicates there).
+      if (fast && is_repeat(std::current_exception())) return apply_batch(batch, events, first, last, false);
       for (std::size_t i = first; i < last; ++i) handle(batch[i]);
       return;
     }
     auto error = std::current_exception();
     log::debug("consumer {}: event {} failed inside a batch; settling it alone", opts_.queue, events[failed].id);
-    apply_batch(batch, events, first, failed);
+    apply_batch(batch, events, first, failed, fast);
     {
       log::RequestScope request_scope(events[failed].trace.request_id);
       TraceScope trace_scope(events[failed].trace);
       settle_failure(batch[failed], events[failed], error);
     }
-    apply_batch(batch, events, failed + 1, last);
+    apply_batch(batch, events, failed + 1, last, fast);
     return;
   }
   amqp_.ack(batch[last - 1].delivery_tag, true);

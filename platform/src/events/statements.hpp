@@ -38,6 +38,21 @@ inline constexpr pg::Statement kInsertInboxBatch{
     "INSERT INTO inbox (consumer, message_id) SELECT $1, m FROM jsonb_array_elements_text($2::jsonb) AS t(m) "
     "ON CONFLICT DO NOTHING RETURNING message_id"};
 
+// The optimistic forms: no ON CONFLICT, so an id handled before fails the transaction on
+// the inbox's key (kInboxKey). They travel with the handler's first statement (exec_later):
+// a new event, nearly every one, costs no round trip of its own for its inbox row.
+inline constexpr std::string_view kInboxKey = "inbox_pkey";
+// The fast path failed for a reason that is not a handler's: an event was handled before
+// (the inbox's key), or the connection went, maybe after the COMMIT landed.
+inline bool needs_careful_path(const pg::Error& e) {
+  return (e.unique_violation() && e.constraint() == kInboxKey) || e.connection_lost();
+}
+inline constexpr pg::Statement kInsertInboxNew{"events_inbox_insert_new",
+                                               "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2)"};
+inline constexpr pg::Statement kInsertInboxBatchNew{
+    "events_inbox_insert_batch_new",
+    "INSERT INTO inbox (consumer, message_id) SELECT $1, m FROM jsonb_array_elements_text($2::jsonb) AS t(m)"};
+
 inline constexpr std::int64_t kPruneBatch = 5000;
 inline constexpr pg::Statement kPruneInbox{
     "events_inbox_prune",

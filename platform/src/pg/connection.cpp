@@ -109,7 +109,8 @@ void Connection::fail(const std::string& what, const PGresult* r) {
   std::string state = sqlstate_of(r);
   mark_if_broken(state);
   const char* msg = r ? PQresultErrorMessage(r) : "";
-  throw Error(what + ": " + (*msg ? msg : PQerrorMessage(conn_)), state);
+  const char* constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : nullptr;
+  throw Error(what + ": " + (*msg ? msg : PQerrorMessage(conn_)), state, constraint ? constraint : "");
 }
 
 Result Connection::exec(const Statement& st, const std::vector<Param>& params) {

@@ -51,6 +51,7 @@ TEST_F(PgPipeline, ThrowsTheFirstErrorSkipsTheRestAndStaysUsable) {
     FAIL() << "a duplicate key passed";
   } catch (const spg::Error& e) {
     EXPECT_TRUE(e.unique_violation()) << e.sqlstate() << ": " << e.what();
+    EXPECT_EQ(e.constraint(), "notes_pkey") << "the server names the key: a caller can tell whose it is";
     EXPECT_EQ(c.failed_step(), 1u);
   }
   c.exec_raw("ROLLBACK");

@@ -2,10 +2,13 @@
 // An idempotent queue consumer (DESIGN §4): a background thread with its own AMQP
 // connection that, for each delivery,
 //   parses the envelope (invalid → rejected to <queue>.dlq at once),
-//   BEGIN; INSERT INTO inbox (queue, id) ON CONFLICT DO NOTHING;
-//   if new: handler(tx, envelope) applies the effect (and may enqueue() further events);
-//   COMMIT; then acks.
-// A duplicate is acked without effect. A failing handler is rolled back and the message
+//   BEGIN; INSERT INTO inbox (queue, id); handler(tx, envelope) applies the effect (and
+//   may enqueue() further events); COMMIT; then acks.
+// The inbox INSERT travels with the handler's first statement (no round trip of its own).
+// A repeat fails it on the inbox's key (or a connection is lost, maybe after the COMMIT):
+// then the careful path runs, BEGIN; INSERT … ON CONFLICT DO NOTHING; if new: handler;
+// COMMIT; and a duplicate is acked without effect. Handlers let pg::Error through, so the
+// inbox's key violation reaches the consumer. A failing handler is rolled back and the message
 // retried later through <queue>.retry (x-attempts + 1, growing delay), then after
 // max_attempts rejected into <queue>.dlq: it never blocks the queue. Serialization
 // failures and deadlocks are first retried in-process. When PostgreSQL or RabbitMQ is
@@ -106,8 +109,11 @@ class Consumer {
   // The delivery's envelope with the trace its headers carry; InvalidEnvelope as parse().
   static Envelope envelope_of(const amqp::Delivery& d);
   void handle_batch(const std::vector<amqp::Delivery>& batch);
+  // fast: the inbox rows travel with the first handler's statement, and a failure no event
+  // can be blamed for (a repeat among them, a lost COMMIT answer) runs the batch again with
+  // the careful inbox insert, which filters out repeats before any handler runs.
   void apply_batch(const std::vector<amqp::Delivery>& batch, const std::vector<Envelope>& events, std::size_t first,
-                   std::size_t last);
+                   std::size_t last, bool fast);
   // A handler's (or its transaction's) failure: DLQ, retry copy or reconnect, as DESIGN §4 says.
   void settle_failure(const amqp::Delivery& d, const Envelope& env, std::exception_ptr error);
   void retry_or_dead_letter(const amqp::Delivery& d, const std::string& why);

@@ -28,8 +28,11 @@ struct Statement {
 // Errors: Error for anything unexpected; the sqlstate lets callers map known conflicts.
 class Error : public std::runtime_error {
  public:
-  Error(std::string msg, std::string sqlstate) : std::runtime_error(std::move(msg)), sqlstate_(std::move(sqlstate)) {}
+  Error(std::string msg, std::string sqlstate, std::string constraint = {})
+      : std::runtime_error(std::move(msg)), sqlstate_(std::move(sqlstate)), constraint_(std::move(constraint)) {}
   [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
+  // The constraint a violation names (the server's report), or empty.
+  [[nodiscard]] const std::string& constraint() const { return constraint_; }
   [[nodiscard]] bool unique_violation() const { return sqlstate_ == "23505"; }
   [[nodiscard]] bool serialization_failure() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
   [[nodiscard]] bool connection_lost() const { return sqlstate_.starts_with("08") || sqlstate_ == kNoServer; }
@@ -46,6 +49,7 @@ class Error : public std::runtime_error {
 
  private:
   std::string sqlstate_;
+  std::string constraint_;
 };
 class Unavailable : public Error {  // no connection could be had in time
  public:
