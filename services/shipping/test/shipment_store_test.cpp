@@ -63,11 +63,19 @@ TEST_F(ShipmentStoreTest, ShipsOnlyOncePaidThenDelivers) {
   EXPECT_EQ(shipped->from, Pending);
   EXPECT_EQ(shipped->shipment.status, Shipped);
   EXPECT_TRUE(shipped->shipment.shipped_at);
-  EXPECT_EQ(store().update_status(s.id, Shipped)->verdict, UpdateVerdict::NotAllowed);  // a repeat
+  auto again = store().update_status(s.id, Shipped);  // a repeat: the shipment as it is
+  EXPECT_EQ(again->verdict, UpdateVerdict::AlreadyApplied);
+  EXPECT_EQ(again->shipment.status, Shipped);
+  EXPECT_EQ(again->shipment.updated_at, shipped->shipment.updated_at);
+  EXPECT_EQ(again->shipment.shipped_at, shipped->shipment.shipped_at);
   EXPECT_EQ(store().update_status(s.id, Pending)->verdict, UpdateVerdict::NotAllowed);
   auto delivered = store().update_status(s.id, Delivered);
   EXPECT_EQ(delivered->verdict, UpdateVerdict::Apply);
   EXPECT_TRUE(delivered->shipment.delivered_at);
+  auto delivered_again = store().update_status(s.id, Delivered);
+  EXPECT_EQ(delivered_again->verdict, UpdateVerdict::AlreadyApplied);
+  EXPECT_EQ(delivered_again->shipment.updated_at, delivered->shipment.updated_at);
+  EXPECT_EQ(delivered_again->shipment.delivered_at, delivered->shipment.delivered_at);
   EXPECT_EQ(store().update_status(s.id, Shipped)->verdict, UpdateVerdict::NotAllowed);
   EXPECT_FALSE(store().update_status(s.id + 1000, Shipped));
 
@@ -85,21 +93,23 @@ TEST_F(ShipmentStoreTest, ShipsOnlyOncePaidThenDelivers) {
   EXPECT_EQ(statuses, (std::vector{Pending, Shipped, Delivered}));
 }
 
-TEST_F(ShipmentStoreTest, ConcurrentShipRequestsPublishOneEvent) {
+TEST_F(ShipmentStoreTest, ConcurrentShipRequestsShipOnceAndPublishOneEvent) {
   auto s = made_by_event(11, true);
-  std::atomic<int> applied{0}, refused{0};
+  std::atomic<int> applied{0}, already{0}, before_apply{0};
   std::vector<std::jthread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
-      auto r = store().update_status(s.id, Shipped);
+      auto r = store().update_status(s.id, Shipped, [&](const Shipment&) { ++before_apply; });
       if (r->verdict == UpdateVerdict::Apply) ++applied;
-      if (r->verdict == UpdateVerdict::NotAllowed) ++refused;
+      if (r->verdict == UpdateVerdict::AlreadyApplied && r->shipment.status == Shipped) ++already;
     });
   }
   threads.clear();
   EXPECT_EQ(applied.load(), 1);
-  EXPECT_EQ(refused.load(), 7);
+  EXPECT_EQ(already.load(), 7);
+  EXPECT_EQ(before_apply.load(), 1) << "the order service is asked once";
   EXPECT_EQ(outbox().size(), 1u);
+  EXPECT_EQ(store().history(s.id).size(), 2u);  // PENDING, SHIPPED
 }
 
 TEST_F(ShipmentStoreTest, OrderCreatedIsIdempotent) {
