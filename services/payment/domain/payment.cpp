@@ -73,14 +73,25 @@ bool can_transition(PaymentStatus from, PaymentStatus to) {
   return false;
 }
 
+std::optional<PaymentStatus> requested_status(PaymentAction action) {
+  std::optional<PaymentStatus> out;
+  for (const auto& t : kTransitions) {
+    if (t.action != action) continue;
+    if (out && *out != t.to) return std::nullopt;
+    out = t.to;
+  }
+  return out;
+}
+
 Decision decide(const Payment& p, PaymentAction action, bool order_cancelled) {
+  if (requested_status(action) == p.status) return {std::nullopt, true, {}};
   auto id = std::to_string(p.id);
   if (action == PaymentAction::Confirm && order_cancelled) {
-    return {std::nullopt, "Order " + std::to_string(p.order_id) + " was cancelled; payment " + id +
+    return {std::nullopt, false, "Order " + std::to_string(p.order_id) + " was cancelled; payment " + id +
                               " can no longer be confirmed (it is " + std::string(to_string(p.status)) + ")."};
   }
-  if (auto next = next_status(p.status, action)) return {next, {}};
-  return {std::nullopt, "Payment " + id + " is " + std::string(to_string(p.status)) + "; only a " +
+  if (auto next = next_status(p.status, action)) return {next, false, {}};
+  return {std::nullopt, false, "Payment " + id + " is " + std::string(to_string(p.status)) + "; only a " +
                             sources_of(action) + " payment can be " + std::string(verb(action)) + "."};
 }
 

@@ -48,13 +48,23 @@ struct NewPayment {
   std::int64_t amount_cents = 0;
 };
 
+// The status a client's action asks for (CONFIRMED for Confirm, REFUNDED for Refund): the
+// one status all of its transitions lead to; nullopt for OrderCancelled, which leads to two.
+std::optional<PaymentStatus> requested_status(PaymentAction action);
+
 // A decision on an action for a payment as the store found it (row locked).
 struct Decision {
-  std::optional<PaymentStatus> next;  // nullopt: refused
-  std::string refusal;                // why, for the 409's detail
+  std::optional<PaymentStatus> next;  // move there; nullopt: nothing to move
+  bool already_applied = false;       // the payment is where the action asks: success, no change
+  std::string refusal;                // why it is refused (neither of the above), for the 409's detail
+
+  [[nodiscard]] bool refused() const { return !next && !already_applied; }
 };
-// `order_cancelled`: this service has seen order.cancelled for the payment's order; such
-// a payment can no longer be confirmed (the consumer refunds or cancels it).
+// A repeat of an action whose change has happened (the payment is in its requested status,
+// e.g. a retry after a lost answer) is already_applied: the caller changes nothing and
+// publishes nothing. `order_cancelled`: this service has seen order.cancelled for the
+// payment's order; such a payment can no longer be confirmed (the consumer refunds or
+// cancels it).
 Decision decide(const Payment& p, PaymentAction action, bool order_cancelled);
 
 // What the payment service needs to know about an order to take a payment for it.

@@ -109,7 +109,9 @@ std::optional<Payment> apply_action(pg::Transaction& tx, std::int64_t id, Paymen
   if (r.empty()) return std::nullopt;
   auto current = row(r, 0);
   auto decision = decide(current, action, r.text(0, 6) == "t");
-  if (!decision.next) throw PaymentConflict(decision.refusal);
+  // Decided under the row lock: of concurrent repeats one moves, the others find it done.
+  if (decision.already_applied) return current;
+  if (decision.refused()) throw PaymentConflict(decision.refusal);
   return move(tx, current, *decision.next);
 }
 

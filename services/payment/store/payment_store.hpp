@@ -48,8 +48,10 @@ class PaymentStore {
 // the order already has a live (PENDING or CONFIRMED) payment.
 Payment create_payment(sales::pg::Transaction& tx, const NewPayment& p);
 
-// Confirm or refund, with its event in the outbox. nullopt for an unknown id;
-// PaymentConflict (detail from domain::decide) when the status does not allow it.
+// Confirm or refund, with its event in the outbox. A payment already in the status the
+// action asks for (a repeat) is returned as it is: nothing written, nothing published.
+// nullopt for an unknown id; PaymentConflict (detail from domain::decide) when the status
+// does not allow it.
 std::optional<Payment> apply_action(sales::pg::Transaction& tx, std::int64_t id, PaymentAction action);
 
 // order.cancelled: records the order as cancelled and undoes its live payment (a CONFIRMED

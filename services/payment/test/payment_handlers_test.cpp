@@ -1,10 +1,16 @@
-// Decoding and rendering at the HTTP edge: bad input is a 400 naming the field.
+// Decoding and rendering at the HTTP edge: bad input is a 400 naming the field. And the
+// confirm and refund routes against PostgreSQL: a repeat is answered as done.
 #include "api/payment_handlers.hpp"
 
 #include <gtest/gtest.h>
 
+#include <string_view>
+#include <thread>
+#include <vector>
+
 #include "sales/problem/problem.hpp"
 #include "sales_test/http.hpp"
+#include "test/payment_db.hpp"
 
 namespace payment {
 namespace {
@@ -75,6 +81,94 @@ TEST(Render, PrintsTheContractsShape) {
   Payment p{7, 42, 1999, PaymentStatus::Pending, "t0", "t1"};
   EXPECT_EQ(render(p),
             R"({"id":7,"order_id":42,"amount":19.99,"status":"PENDING","created_at":"t0","updated_at":"t1"})");
+}
+
+class PaymentApiTest : public PaymentDbTest {
+ protected:
+  void SetUp() override {
+    PaymentDbTest::SetUp();
+    if (HasFatalFailure()) return;
+    register_routes(router_, *store_, orders_);
+  }
+
+  // PUT /payments/{id}/{name}, and the router's answer to it.
+  static sales::http::Request action(std::int64_t id, std::string_view name) {
+    return sales_test::request("PUT", "/payments/" + std::to_string(id) + "/" + std::string(name));
+  }
+  sales::http::Response put(std::int64_t id, std::string_view name) {
+    return sales_test::answer(router_, action(id, name));
+  }
+  std::vector<std::string> event_types() {
+    std::vector<std::string> out;
+    for (const auto& [type, payload] : outbox()) out.push_back(type);
+    return out;
+  }
+
+  OrderClient orders_{{.base_url = "http://127.0.0.1:1"}};  // confirm and refund never ask it
+  sales::http::Router router_;
+};
+
+// The repeat's body equals the first's, updated_at included: nothing was written.
+TEST_F(PaymentApiTest, ARepeatedConfirmAnswers200WithThePaymentAndChangesNothing) {
+  auto p = create(70);
+  sales::http::Response first;
+  EXPECT_TRUE(sales_test::answers_twice_alike(router_, action(p.id, "confirm"), &first));
+  EXPECT_NE(first.body.find(R"("status":"CONFIRMED")"), std::string::npos) << first.body;
+  EXPECT_EQ(render(*store_->find(p.id)), first.body);
+  EXPECT_EQ(event_types(), std::vector<std::string>{"payment.confirmed"});
+}
+
+TEST_F(PaymentApiTest, ARepeatedRefundAnswers200WithThePaymentAndChangesNothing) {
+  auto p = create(71);
+  ASSERT_EQ(put(p.id, "confirm").status, 200);
+  sales::http::Response first;
+  EXPECT_TRUE(sales_test::answers_twice_alike(router_, action(p.id, "refund"), &first));
+  EXPECT_NE(first.body.find(R"("status":"REFUNDED")"), std::string::npos) << first.body;
+  EXPECT_EQ(event_types(), (std::vector<std::string>{"payment.confirmed", "payment.refunded"}));
+}
+
+TEST_F(PaymentApiTest, ARefundOfAPaymentTheOrdersCancellationRefundedIsDone) {
+  auto p = create(72);
+  ASSERT_EQ(put(p.id, "confirm").status, 200);
+  ASSERT_EQ(cancel_order(72).size(), 1u);  // refunds it, publishing payment.refunded
+  auto refund = put(p.id, "refund");
+  EXPECT_EQ(refund.status, 200) << refund.body;
+  EXPECT_EQ(refund.body, render(*store_->find(p.id)));
+  EXPECT_EQ(event_types(), (std::vector<std::string>{"payment.confirmed", "payment.refunded"}));
+}
+
+TEST_F(PaymentApiTest, EveryOtherWrongStatusIsStill409) {
+  auto p = create(73);
+  EXPECT_EQ(put(p.id, "refund").status, 409);  // PENDING
+  ASSERT_EQ(put(p.id, "confirm").status, 200);
+  ASSERT_EQ(put(p.id, "refund").status, 200);
+  auto confirm = put(p.id, "confirm");  // REFUNDED
+  EXPECT_EQ(confirm.status, 409);
+  EXPECT_NE(confirm.body.find("is REFUNDED; only a PENDING payment can be confirmed."), std::string::npos)
+      << confirm.body;
+
+  auto cancelled = create(74);
+  ASSERT_EQ(cancel_order(74).size(), 1u);  // PENDING -> CANCELLED
+  EXPECT_EQ(put(cancelled.id, "confirm").status, 409);
+  EXPECT_EQ(put(cancelled.id, "refund").status, 409);
+  EXPECT_EQ(put(999'999, "confirm").status, 404);
+  EXPECT_EQ(store_->find(cancelled.id)->status, PaymentStatus::Cancelled);
+  EXPECT_EQ(event_types(), (std::vector<std::string>{"payment.confirmed", "payment.refunded"}));
+}
+
+TEST_F(PaymentApiTest, ConcurrentConfirmsConfirmOnceAndPublishOneEvent) {
+  auto p = create(75);
+  std::vector<sales::http::Response> answers(8);
+  {
+    std::vector<std::jthread> threads;
+    for (auto& a : answers) threads.emplace_back([&] { a = put(p.id, "confirm"); });
+  }
+  for (const auto& a : answers) {
+    EXPECT_EQ(a.status, 200) << a.body;
+    EXPECT_EQ(a.body, answers[0].body);  // the one confirmation, as each found it
+  }
+  EXPECT_EQ(store_->find(p.id)->status, PaymentStatus::Confirmed);
+  EXPECT_EQ(event_types(), std::vector<std::string>{"payment.confirmed"});
 }
 
 }  // namespace

@@ -37,16 +37,37 @@ TEST_F(PaymentStoreTest, WrongTransitionsAreConflictsAndChangeNothing) {
   auto p = create(43);
   EXPECT_THROW(apply(p.id, PaymentAction::Refund), PaymentConflict);
   apply(p.id, PaymentAction::Confirm);
+  apply(p.id, PaymentAction::Refund);
   try {
     apply(p.id, PaymentAction::Confirm);
-    ADD_FAILURE() << "a second confirm was accepted";
+    ADD_FAILURE() << "a refunded payment was confirmed";
   } catch (const PaymentConflict& e) {
     EXPECT_STREQ(e.what(), ("Payment " + std::to_string(p.id) +
-                            " is CONFIRMED; only a PENDING payment can be confirmed.").c_str());
+                            " is REFUNDED; only a PENDING payment can be confirmed.").c_str());
   }
-  EXPECT_EQ(store_->find(p.id)->status, PaymentStatus::Confirmed);
-  EXPECT_EQ(outbox().size(), 1u);
+  EXPECT_EQ(store_->find(p.id)->status, PaymentStatus::Refunded);
+  EXPECT_EQ(outbox().size(), 2u);
   EXPECT_FALSE(apply(999'999, PaymentAction::Confirm));
+}
+
+TEST_F(PaymentStoreTest, ARepeatedConfirmOrRefundReturnsThePaymentAndChangesNothing) {
+  auto p = create(48);
+  auto confirmed = apply(p.id, PaymentAction::Confirm);
+  auto again = apply(p.id, PaymentAction::Confirm);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, PaymentStatus::Confirmed);
+  EXPECT_EQ(again->updated_at, confirmed->updated_at);
+  EXPECT_EQ(outbox().size(), 1u);
+
+  auto refunded = apply(p.id, PaymentAction::Refund);
+  auto refunded_again = apply(p.id, PaymentAction::Refund);
+  ASSERT_TRUE(refunded_again);
+  EXPECT_EQ(refunded_again->status, PaymentStatus::Refunded);
+  EXPECT_EQ(refunded_again->updated_at, refunded->updated_at);
+  auto events = outbox();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].first, "payment.confirmed");
+  EXPECT_EQ(events[1].first, "payment.refunded");
 }
 
 TEST_F(PaymentStoreTest, OneLivePaymentPerOrder) {

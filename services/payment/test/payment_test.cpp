@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <initializer_list>
 #include <map>
 #include <set>
+#include <string>
+#include <utility>
 
 namespace payment {
 namespace {
@@ -65,19 +68,56 @@ TEST(StatusMachine, FinalStatusesHaveNoWayOut) {
 
 Payment payment_in(S status) { return Payment{5, 9, 1999, status, "t0", "t1"}; }
 
-TEST(Decide, AllowsWhatTheMachineAllows) {
+TEST(RequestedStatus, IsWhereAClientActionLeads) {
+  EXPECT_EQ(requested_status(A::Confirm), S::Confirmed);
+  EXPECT_EQ(requested_status(A::Refund), S::Refunded);
+  EXPECT_FALSE(requested_status(A::OrderCancelled));  // CANCELLED or REFUNDED, by the payment's status
+}
+
+// Every (status, action) pair: a move, a repeat of a move already made, or a refusal.
+TEST(Decide, MovesRepeatsOrRefusesEveryPair) {
+  const std::set<std::pair<S, A>> repeats = {{S::Confirmed, A::Confirm}, {S::Refunded, A::Refund}};
   for (auto s : kAllStatuses) {
     for (auto a : kAllActions) {
       auto d = decide(payment_in(s), a, false);
-      EXPECT_EQ(d.next, next_status(s, a));
-      EXPECT_EQ(d.refusal.empty(), d.next.has_value());
+      bool repeat = repeats.contains({s, a});
+      std::string pair = std::string(to_string(s)) + " action " + std::to_string(static_cast<int>(a));
+      EXPECT_EQ(d.already_applied, repeat) << pair;
+      EXPECT_EQ(d.next, repeat ? std::nullopt : next_status(s, a)) << pair;
+      EXPECT_EQ(d.refused(), !repeat && !next_status(s, a)) << pair;
+      EXPECT_EQ(d.refusal.empty(), !d.refused()) << pair;
     }
   }
 }
 
+TEST(Decide, ARepeatIsAnAppliedNoOpEvenOnceTheOrderIsCancelled) {
+  for (bool order_cancelled : {false, true}) {
+    auto confirmed = decide(payment_in(S::Confirmed), A::Confirm, order_cancelled);
+    EXPECT_TRUE(confirmed.already_applied);
+    EXPECT_FALSE(confirmed.next);
+    EXPECT_FALSE(confirmed.refused());
+    auto refunded = decide(payment_in(S::Refunded), A::Refund, order_cancelled);
+    EXPECT_TRUE(refunded.already_applied);
+    EXPECT_FALSE(refunded.next);
+  }
+}
+
+TEST(Decide, OnlyTheRequestedStatusIsARepeat) {
+  // Confirm of a payment that went on (REFUNDED) or away (CANCELLED), refund of one that
+  // never got there: still 409s.
+  for (auto [s, a] : std::initializer_list<std::pair<S, A>>{
+           {S::Refunded, A::Confirm}, {S::Cancelled, A::Confirm}, {S::Pending, A::Refund}, {S::Cancelled, A::Refund}}) {
+    auto d = decide(payment_in(s), a, false);
+    EXPECT_TRUE(d.refused()) << to_string(s);
+    EXPECT_FALSE(d.already_applied) << to_string(s);
+  }
+}
+
 TEST(Decide, RefusalSaysTheCurrentStatusAndWhatIsNeeded) {
-  EXPECT_EQ(decide(payment_in(S::Confirmed), A::Confirm, false).refusal,
-            "Payment 5 is CONFIRMED; only a PENDING payment can be confirmed.");
+  EXPECT_EQ(decide(payment_in(S::Refunded), A::Confirm, false).refusal,
+            "Payment 5 is REFUNDED; only a PENDING payment can be confirmed.");
+  EXPECT_EQ(decide(payment_in(S::Cancelled), A::Confirm, false).refusal,
+            "Payment 5 is CANCELLED; only a PENDING payment can be confirmed.");
   EXPECT_EQ(decide(payment_in(S::Pending), A::Refund, false).refusal,
             "Payment 5 is PENDING; only a CONFIRMED payment can be refunded.");
   EXPECT_EQ(decide(payment_in(S::Cancelled), A::Refund, false).refusal,

@@ -82,7 +82,8 @@ std::string render(const Shipment& s, const std::vector<HistoryEntry>& history) 
 std::optional<Problem> update_problem(const UpdateResult& result, ShipmentStatus to) {
   const auto& s = result.shipment;
   switch (result.verdict) {
-    case UpdateVerdict::Apply: return std::nullopt;
+    case UpdateVerdict::Apply:
+    case UpdateVerdict::AlreadyApplied: return std::nullopt;
     case UpdateVerdict::NotPaid:
       return Problem::conflict(shipment_name(s.id) + " cannot be shipped yet: order " + std::to_string(s.order_id) +
                                " is not paid yet.");

@@ -18,7 +18,7 @@ ShipmentFilter decode_filter(const sales::http::Request& req);  // ?order_id=&st
 std::string render(const Shipment& s);
 std::string render(const Shipment& s, const std::vector<HistoryEntry>& history);
 
-// The 409 a refused PUT answers; nullopt when the update went through.
+// The 409 a refused PUT answers; nullopt when the update went through or had already.
 std::optional<sales::Problem> update_problem(const UpdateResult& result, ShipmentStatus to);
 
 void register_routes(sales::http::Router& router, ShipmentStore& store, OrderClient& orders);

@@ -47,9 +47,10 @@ struct NewShipment {
 
 // What a client's PUT {status: to} does to a shipment in `from`.
 enum class UpdateVerdict {
-  Apply,       // change the status and publish its event
-  NotPaid,     // PENDING -> SHIPPED before order.paid: 409
-  NotAllowed,  // any other pair, a repeat of the current status included (DESIGN §3): 409
+  Apply,           // change the status and publish its event
+  AlreadyApplied,  // SHIPPED or DELIVERED asked again (a retry after a lost answer): 200, no change
+  NotPaid,         // PENDING -> SHIPPED before order.paid: 409
+  NotAllowed,      // any other pair, PENDING or CANCELLED asked on itself included: 409
 };
 UpdateVerdict decide_update(ShipmentStatus from, ShipmentStatus to, bool order_paid);
 

@@ -126,7 +126,9 @@ std::optional<UpdateResult> ShipmentStore::update_status(std::int64_t id, Shipme
   UpdateResult result{UpdateVerdict::NotAllowed, ShipmentStatus::Pending, row(current, 0)};
   result.from = result.shipment.status;
   result.verdict = decide_update(result.from, to, result.shipment.order_paid);
-  if (result.verdict != UpdateVerdict::Apply) return result;  // rolls back: nothing changed
+  // Refused, or already applied (decided under the lock, so of concurrent repeats one
+  // applies and the others find it done): rolls back, nothing changed.
+  if (result.verdict != UpdateVerdict::Apply) return result;
   if (before_apply) before_apply(result.shipment);
 
   std::string reason = "PUT /shipping/" + std::to_string(id);

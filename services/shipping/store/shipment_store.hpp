@@ -51,7 +51,8 @@ class ShipmentStore {
   ShipmentPage list(const ShipmentFilter& filter, const sales::http::Page& page);
   // Inserts `s` unless its order has a shipment already; concurrent calls make one.
   OrderShipment create_for_order(const NewShipment& s);
-  // PUT {status}: decides under the row lock; nullopt when the id is unknown.
+  // PUT {status}: decides under the row lock; nullopt when the id is unknown. Only an
+  // Apply verdict writes (status, history row, event); any other leaves the shipment as found.
   // `before_apply` runs under the shipment's row lock once the change is allowed, before it
   // is written; it may throw to refuse (the transaction rolls back).
   std::optional<UpdateResult> update_status(std::int64_t id, ShipmentStatus to,

@@ -7,65 +7,14 @@
 #include <thread>
 #include <vector>
 
-#include "events/order_events.hpp"
-#include "sales/events/outbox.hpp"
 #include "sales/metrics/metrics.hpp"
-#include "sales/pg/migrations.hpp"
-#include "sales_test/test_db.hpp"
-#include "store/shipment_store.hpp"
+#include "test/shipment_db.hpp"
 
 namespace shipping {
 namespace {
 
-namespace pg = sales::pg;
 using enum ShipmentStatus;
-
-constexpr pg::Statement kOutbox{"test_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
-constexpr pg::Statement kCountShipments{"test_count_shipments", "SELECT count(*) FROM shipments WHERE order_id = $1"};
-
-// A schema per test, migrated like the service's own database.
-class ShipmentStoreTest : public sales_test::DbTest {
- protected:
-  ShipmentStoreTest() : DbTest(10, sales::generated::migrations(), {sales::events::migration()}) {}
-
-  // Made before the test body: tests call store() from several threads at once.
-  void SetUp() override {
-    DbTest::SetUp();
-    store_ = std::make_unique<ShipmentStore>(*pool_);
-  }
-
-  // Applies an event the way the consumer does: the dispatcher inside a transaction.
-  void deliver(const std::string& type, const std::string& data_json) {
-    sales::events::Envelope e;
-    e.id = sales::events::new_uuid();
-    e.type = type;
-    e.data = boost::json::parse(data_json).as_object();
-    pg::Transaction tx(*pool_);
-    order_dispatcher()(tx, e);
-    tx.commit();
-  }
-
-  std::vector<std::pair<std::string, std::string>> outbox() {
-    auto r = pg::exec(*pool_, kOutbox);
-    std::vector<std::pair<std::string, std::string>> out;
-    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.str(i, 0), r.str(i, 1));
-    return out;
-  }
-
-  std::int64_t shipments_of(std::int64_t order_id) {
-    return pg::exec(*pool_, kCountShipments, {pg::param(order_id)}).int64(0, 0);
-  }
-
-  Shipment made_by_event(std::int64_t order_id, bool paid) {
-    deliver("order.created", R"({"order_id":)" + std::to_string(order_id) + R"(,"shipping_address":"1 Main St"})");
-    if (paid) deliver("order.paid", R"({"order_id":)" + std::to_string(order_id) + R"(,"payment_id":9})");
-    return *store().find_by_order(order_id);
-  }
-
-  ShipmentStore& store() { return *store_; }
-
-  std::unique_ptr<ShipmentStore> store_;
-};
+using ShipmentStoreTest = ShipmentDbTest;
 
 TEST_F(ShipmentStoreTest, CreateForOrderMakesOneAndThenReturnsIt) {
   auto first = store().create_for_order({42, Pending, "1 Main St", false, "POST /shipping"});
@@ -114,11 +63,19 @@ TEST_F(ShipmentStoreTest, ShipsOnlyOncePaidThenDelivers) {
   EXPECT_EQ(shipped->from, Pending);
   EXPECT_EQ(shipped->shipment.status, Shipped);
   EXPECT_TRUE(shipped->shipment.shipped_at);
-  EXPECT_EQ(store().update_status(s.id, Shipped)->verdict, UpdateVerdict::NotAllowed);  // a repeat
+  auto again = store().update_status(s.id, Shipped);  // a repeat: the shipment as it is
+  EXPECT_EQ(again->verdict, UpdateVerdict::AlreadyApplied);
+  EXPECT_EQ(again->shipment.status, Shipped);
+  EXPECT_EQ(again->shipment.updated_at, shipped->shipment.updated_at);
+  EXPECT_EQ(again->shipment.shipped_at, shipped->shipment.shipped_at);
   EXPECT_EQ(store().update_status(s.id, Pending)->verdict, UpdateVerdict::NotAllowed);
   auto delivered = store().update_status(s.id, Delivered);
   EXPECT_EQ(delivered->verdict, UpdateVerdict::Apply);
   EXPECT_TRUE(delivered->shipment.delivered_at);
+  auto delivered_again = store().update_status(s.id, Delivered);
+  EXPECT_EQ(delivered_again->verdict, UpdateVerdict::AlreadyApplied);
+  EXPECT_EQ(delivered_again->shipment.updated_at, delivered->shipment.updated_at);
+  EXPECT_EQ(delivered_again->shipment.delivered_at, delivered->shipment.delivered_at);
   EXPECT_EQ(store().update_status(s.id, Shipped)->verdict, UpdateVerdict::NotAllowed);
   EXPECT_FALSE(store().update_status(s.id + 1000, Shipped));
 
@@ -136,21 +93,23 @@ TEST_F(ShipmentStoreTest, ShipsOnlyOncePaidThenDelivers) {
   EXPECT_EQ(statuses, (std::vector{Pending, Shipped, Delivered}));
 }
 
-TEST_F(ShipmentStoreTest, ConcurrentShipRequestsPublishOneEvent) {
+TEST_F(ShipmentStoreTest, ConcurrentShipRequestsShipOnceAndPublishOneEvent) {
   auto s = made_by_event(11, true);
-  std::atomic<int> applied{0}, refused{0};
+  std::atomic<int> applied{0}, already{0}, before_apply{0};
   std::vector<std::jthread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&] {
-      auto r = store().update_status(s.id, Shipped);
+      auto r = store().update_status(s.id, Shipped, [&](const Shipment&) { ++before_apply; });
       if (r->verdict == UpdateVerdict::Apply) ++applied;
-      if (r->verdict == UpdateVerdict::NotAllowed) ++refused;
+      if (r->verdict == UpdateVerdict::AlreadyApplied && r->shipment.status == Shipped) ++already;
     });
   }
   threads.clear();
   EXPECT_EQ(applied.load(), 1);
-  EXPECT_EQ(refused.load(), 7);
+  EXPECT_EQ(already.load(), 7);
+  EXPECT_EQ(before_apply.load(), 1) << "the order service is asked once";
   EXPECT_EQ(outbox().size(), 1u);
+  EXPECT_EQ(store().history(s.id).size(), 2u);  // PENDING, SHIPPED
 }
 
 TEST_F(ShipmentStoreTest, OrderCreatedIsIdempotent) {

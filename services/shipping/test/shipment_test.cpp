@@ -25,10 +25,10 @@ TEST(DecideUpdate, CoversEveryPair) {
   const Case cases[] = {
       {Pending, Pending, V::NotAllowed, V::NotAllowed},     {Pending, Shipped, V::NotPaid, V::Apply},
       {Pending, Delivered, V::NotAllowed, V::NotAllowed},   {Pending, Cancelled, V::NotAllowed, V::NotAllowed},
-      {Shipped, Pending, V::NotAllowed, V::NotAllowed},     {Shipped, Shipped, V::NotAllowed, V::NotAllowed},
+      {Shipped, Pending, V::NotAllowed, V::NotAllowed},     {Shipped, Shipped, V::AlreadyApplied, V::AlreadyApplied},
       {Shipped, Delivered, V::Apply, V::Apply},             {Shipped, Cancelled, V::NotAllowed, V::NotAllowed},
       {Delivered, Pending, V::NotAllowed, V::NotAllowed},   {Delivered, Shipped, V::NotAllowed, V::NotAllowed},
-      {Delivered, Delivered, V::NotAllowed, V::NotAllowed},   {Delivered, Cancelled, V::NotAllowed, V::NotAllowed},
+      {Delivered, Delivered, V::AlreadyApplied, V::AlreadyApplied}, {Delivered, Cancelled, V::NotAllowed, V::NotAllowed},
       {Cancelled, Pending, V::NotAllowed, V::NotAllowed},   {Cancelled, Shipped, V::NotAllowed, V::NotAllowed},
       {Cancelled, Delivered, V::NotAllowed, V::NotAllowed}, {Cancelled, Cancelled, V::NotAllowed, V::NotAllowed},
   };
@@ -37,6 +37,20 @@ TEST(DecideUpdate, CoversEveryPair) {
     std::string pair = std::string(to_string(c.from)) + " -> " + std::string(to_string(c.to));
     EXPECT_EQ(decide_update(c.from, c.to, false), c.unpaid) << pair << " unpaid";
     EXPECT_EQ(decide_update(c.from, c.to, true), c.paid) << pair << " paid";
+  }
+}
+
+// A PUT asking for the status a client transition already led to is answered as done;
+// every other refusal stays.
+TEST(DecideUpdate, ARepeatOfShippedOrDeliveredIsAlreadyApplied) {
+  for (bool paid : {false, true}) {
+    EXPECT_EQ(decide_update(Shipped, Shipped, paid), UpdateVerdict::AlreadyApplied);
+    EXPECT_EQ(decide_update(Delivered, Delivered, paid), UpdateVerdict::AlreadyApplied);
+    EXPECT_EQ(decide_update(Delivered, Shipped, paid), UpdateVerdict::NotAllowed);   // went on
+    EXPECT_EQ(decide_update(Cancelled, Shipped, paid), UpdateVerdict::NotAllowed);   // never will
+    EXPECT_EQ(decide_update(Pending, Delivered, paid), UpdateVerdict::NotAllowed);   // not yet
+    EXPECT_EQ(decide_update(Pending, Pending, paid), UpdateVerdict::NotAllowed);     // no client transition
+    EXPECT_EQ(decide_update(Cancelled, Cancelled, paid), UpdateVerdict::NotAllowed);
   }
 }
 

@@ -1,10 +1,20 @@
+// Decoding, rendering and refusals at the HTTP edge; and PUT /shipping/{id} against
+// PostgreSQL, with a stand-in for the order service: a repeat is answered as done.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "api/order_client.hpp"
 #include "api/shipping_handlers.hpp"
+#include "sales/http/server.hpp"
 #include "sales_test/http.hpp"
+#include "test/shipment_db.hpp"
 
 namespace shipping {
 namespace {
@@ -72,6 +82,7 @@ TEST(Render, WritesEveryField) {
 TEST(UpdateProblem, ExplainsTheConflict) {
   auto s = sample();
   EXPECT_FALSE(update_problem({UpdateVerdict::Apply, Pending, s}, Shipped));
+  EXPECT_FALSE(update_problem({UpdateVerdict::AlreadyApplied, Shipped, s}, Shipped));
   s.status = Pending;
   auto not_paid = update_problem({UpdateVerdict::NotPaid, Pending, s}, Shipped);
   ASSERT_TRUE(not_paid);
@@ -109,6 +120,94 @@ TEST(OrderServiceUrl, DefaultsAndValidates) {
 TEST(OrderClient, UnreachableOrderServiceIs503) {
   OrderClient client("http://127.0.0.1:1");  // nothing listens on port 1
   EXPECT_EQ(status_of([&] { client.fetch(1, get("/shipping")); }), 503);
+}
+
+class ShippingApiTest : public ShipmentDbTest {
+ protected:
+  void SetUp() override {
+    ShipmentDbTest::SetUp();
+    if (HasFatalFailure()) return;
+    order_service_.start();
+    orders_ = std::make_unique<OrderClient>("http://127.0.0.1:" + std::to_string(order_service_.port()));
+    register_routes(router_, store(), *orders_);
+  }
+  void TearDown() override {
+    order_service_.stop();
+    ShipmentDbTest::TearDown();
+  }
+
+  // PUT /shipping/{id} {"status": status}, and the router's answer to it.
+  static sales::http::Request status_update(std::int64_t id, std::string_view status) {
+    std::string body = R"({"status":")" + std::string(status) + R"("})";
+    return sales_test::request("PUT", "/shipping/" + std::to_string(id), std::move(body));
+  }
+  sales::http::Response put_status(std::int64_t id, std::string_view status) {
+    return sales_test::answer(router_, status_update(id, status));
+  }
+  std::vector<ShipmentStatus> history_of(std::int64_t id) {
+    std::vector<ShipmentStatus> out;
+    for (const auto& h : store().history(id)) out.push_back(h.status);
+    return out;
+  }
+
+  // The order service's side of the ship handshake: the order is always PAID → SHIPPED.
+  std::atomic<int> ship_calls_{0};
+  sales::http::Server order_service_{{.port = 0, .threads = 1}, [this](sales::http::Request& req) {
+                                       if (req.path().ends_with("/ship")) ++ship_calls_;
+                                       return sales::http::Response::json(200, "{}");
+                                     }};
+  std::unique_ptr<OrderClient> orders_;
+  sales::http::Router router_;
+};
+
+// The repeat's body equals the first's, updated_at and shipped_at included: nothing was written.
+TEST_F(ShippingApiTest, ARepeatedShipAnswers200WithTheShipmentAndChangesNothing) {
+  auto s = made_by_event(80, true);
+  sales::http::Response first;
+  EXPECT_TRUE(sales_test::answers_twice_alike(router_, status_update(s.id, "SHIPPED"), &first));
+  EXPECT_NE(first.body.find(R"("status":"SHIPPED")"), std::string::npos) << first.body;
+  EXPECT_EQ(ship_calls_.load(), 1) << "a repeat asks the order service nothing";
+  EXPECT_EQ(outbox().size(), 1u);
+  EXPECT_EQ(history_of(s.id), (std::vector{Pending, Shipped}));
+}
+
+TEST_F(ShippingApiTest, ARepeatedDeliverAnswers200WithTheShipmentAndChangesNothing) {
+  auto s = made_by_event(81, true);
+  ASSERT_EQ(put_status(s.id, "SHIPPED").status, 200);
+  sales::http::Response first;
+  EXPECT_TRUE(sales_test::answers_twice_alike(router_, status_update(s.id, "DELIVERED"), &first));
+  EXPECT_NE(first.body.find(R"("status":"DELIVERED")"), std::string::npos) << first.body;
+  auto events = outbox();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].first, "shipment.delivered");
+  EXPECT_EQ(history_of(s.id), (std::vector{Pending, Shipped, Delivered}));
+}
+
+TEST_F(ShippingApiTest, EveryOtherRefusalIsStill409) {
+  auto unpaid = made_by_event(82, false);
+  EXPECT_EQ(put_status(unpaid.id, "DELIVERED").status, 409);  // not shipped yet
+  auto not_paid = put_status(unpaid.id, "SHIPPED");
+  EXPECT_EQ(not_paid.status, 409);
+  EXPECT_NE(not_paid.body.find("not paid yet"), std::string::npos) << not_paid.body;
+  EXPECT_EQ(put_status(unpaid.id, "PENDING").status, 409);
+
+  auto delivered = made_by_event(83, true);
+  ASSERT_EQ(put_status(delivered.id, "SHIPPED").status, 200);
+  ASSERT_EQ(put_status(delivered.id, "DELIVERED").status, 200);
+  auto shipped_again = put_status(delivered.id, "SHIPPED");
+  EXPECT_EQ(shipped_again.status, 409);
+  EXPECT_NE(shipped_again.body.find("DELIVERED → SHIPPED is not allowed"), std::string::npos) << shipped_again.body;
+
+  auto cancelled = made_by_event(84, true);
+  deliver("order.cancelled", R"({"order_id":84,"reason":"customer asked","previous_status":"PAID"})");
+  EXPECT_EQ(put_status(cancelled.id, "SHIPPED").status, 409);
+  EXPECT_EQ(put_status(cancelled.id, "CANCELLED").status, 409);
+  EXPECT_EQ(put_status(999'999, "SHIPPED").status, 404);
+
+  EXPECT_EQ(ship_calls_.load(), 1);
+  EXPECT_EQ(outbox().size(), 2u);  // order 83's shipped and delivered
+  EXPECT_EQ(history_of(unpaid.id), std::vector{Pending});
+  EXPECT_EQ(history_of(cancelled.id), (std::vector{Pending, Cancelled}));
 }
 
 }  // namespace
