@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <random>
 
+#include "domain/client_address.hpp"
 #include "sales/http/server.hpp"
 #include "sales/json/writer.hpp"
 #include "sales/problem/problem.hpp"
@@ -52,6 +53,9 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
   for (auto id : kAllUpstreams) upstreams_[static_cast<std::size_t>(id)] = std::make_unique<Upstream>(id, config_, registry);
   rejected_rate_limit_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "rate_limited"}});
   rejected_deadline_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "deadline"}});
+  forwarded_for_malformed_ = &registry.counter(
+      "gateway_forwarded_for_malformed_total",
+      "Requests from a trusted proxy whose X-Forwarded-For held an entry that is not an address");
   own_routes_.get("/gateway/circuit-breakers", [this](http::Request&, const http::PathParams&) { return circuit_breakers(); });
 }
 
@@ -74,8 +78,10 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     // The gateway's own endpoints, or an honest 404 for an unknown prefix.
     co_return own_routes_.dispatch(req);
   }
+  auto client = client_address(req.remote_ip, req.headers, config_.trusted_proxies);
+  if (client.malformed_entry()) forwarded_for_malformed_->inc();
   std::optional<res::RateLimitDecision> limit;
-  if (config_.rate_limit_enabled) limit = limiter_.check(req.remote_ip);
+  if (config_.rate_limit_enabled) limit = limiter_.check(client.key());
   if (limit && !limit->allowed) {
     rejected_rate_limit_->inc();
     auto r = problem(Problem::too_many_requests("Too many requests from this client; retry after " +
@@ -95,7 +101,7 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
     }
     ticket = found.ticket;
   }
-  http::Response r = co_await proxy(req, upstream);
+  http::Response r = co_await proxy(req, upstream, client.peer_trusted());
   if (cacheable) {
     cache_.store(req, ticket, r);
   } else {
@@ -105,7 +111,7 @@ asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
   co_return r;
 }
 
-asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& upstream) {
+asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& upstream, bool peer_trusted) {
   auto deadline = Clock::now() + config_.timeout;
   upstream.budget().record_request();
   auto slot = upstream.bulkhead().try_enter();
@@ -116,7 +122,8 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     co_return r;
   }
   if (!req.headers.get("traceparent")) req.headers.add("traceparent", traceparent(req.request_id()));
-  req.headers.set("X-Forwarded-For", req.remote_ip);
+  // A trusted proxy's chain is kept and the proxy appended; anyone else's is dropped.
+  req.headers.set("X-Forwarded-For", peer_trusted ? forwarded_for(req.headers, req.remote_ip) : req.remote_ip);
   bool may_retry = safe_to_repeat(req.method, req.path(), req.headers.get("Idempotency-Key").has_value());
   thread_local res::RetryRng rng{std::random_device{}()};
   auto executor = co_await asio::this_coro::executor;

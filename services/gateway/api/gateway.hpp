@@ -1,7 +1,7 @@
 #pragma once
-// The gateway's request path: rate limit → route → response cache → circuit breaker →
-// bulkhead → attempts with retries (bounded by the retry budget and the request's
-// deadline) → response.
+// The gateway's request path: route → client address → rate limit → response cache →
+// circuit breaker → bulkhead → attempts with retries (bounded by the retry budget and the
+// request's deadline) → response.
 // Its own endpoints (/health, /metrics, /gateway/...) are served here too.
 #include <array>
 #include <boost/asio/awaitable.hpp>
@@ -24,7 +24,8 @@ class Gateway {
   boost::asio::awaitable<sales::http::Response> handle(sales::http::Request& req);
 
  private:
-  boost::asio::awaitable<sales::http::Response> proxy(sales::http::Request& req, Upstream& upstream);
+  // peer_trusted: the peer is a trusted proxy, whose X-Forwarded-For is appended to.
+  boost::asio::awaitable<sales::http::Response> proxy(sales::http::Request& req, Upstream& upstream, bool peer_trusted);
   struct HealthProbes {
     explicit HealthProbes(const boost::asio::any_io_executor& ex) : all_done(ex) {}
     std::array<bool, kUpstreamCount> ready{};
@@ -45,6 +46,7 @@ class Gateway {
   std::array<std::unique_ptr<Upstream>, kUpstreamCount> upstreams_;
   sales::metrics::Counter* rejected_rate_limit_;
   sales::metrics::Counter* rejected_deadline_;
+  sales::metrics::Counter* forwarded_for_malformed_;
 };
 
 }  // namespace gateway

@@ -3,16 +3,12 @@
 #include <charconv>
 #include <string_view>
 
+#include "domain/header_lists.hpp"
+
 namespace gateway {
 
 namespace {
 using sales::http::iequals;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // delta-seconds (§1.2.2): digits only; a value past 2^31 counts as 2^31.
 std::optional<std::chrono::seconds> delta_seconds(std::string_view v) {
@@ -27,8 +23,8 @@ std::optional<std::chrono::seconds> delta_seconds(std::string_view v) {
 
 void apply(CacheControl& cc, std::string_view directive) {
   auto eq = directive.find('=');
-  auto name = trim(directive.substr(0, eq));
-  auto value = eq == std::string_view::npos ? std::string_view{} : trim(directive.substr(eq + 1));
+  auto name = trim_ows(directive.substr(0, eq));
+  auto value = eq == std::string_view::npos ? std::string_view{} : trim_ows(directive.substr(eq + 1));
   if (iequals(name, "no-store")) {
     cc.no_store = true;
   } else if (iequals(name, "no-cache")) {
@@ -60,7 +56,7 @@ CacheControl parse_cache_control(const sales::http::Headers& headers) {
     std::string_view rest = value;
     while (!rest.empty()) {
       auto comma = rest.find(',');
-      if (auto d = trim(rest.substr(0, comma)); !d.empty()) apply(cc, d);
+      if (auto d = trim_ows(rest.substr(0, comma)); !d.empty()) apply(cc, d);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }

@@ -27,6 +27,12 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
   c.rate_limit_enabled = max > 0;
   c.rate_limit.max = static_cast<std::uint64_t>(std::max<std::int64_t>(max, 1));
   c.rate_limit.window = env.millis("GATEWAY_RATE_LIMIT_WINDOW_MS", 1000, 1, 86'400'000);
+  auto proxies = env.str("GATEWAY_TRUSTED_PROXIES", "");
+  try {
+    c.trusted_proxies = TrustedProxies::parse(proxies);
+  } catch (const std::invalid_argument& e) {
+    env.invalid("GATEWAY_TRUSTED_PROXIES=" + proxies + ": " + e.what());
+  }
   c.bulkhead_max = static_cast<std::size_t>(env.integer("GATEWAY_BULKHEAD_MAX", 256, 1, 100'000));
   c.cache.max_entries = static_cast<std::size_t>(env.integer("GATEWAY_CACHE_MAX_ENTRIES", 10'000, 0, 10'000'000));
   c.cache.max_bytes = static_cast<std::size_t>(env.integer("GATEWAY_CACHE_MAX_BYTES", 8 << 20, 0, std::int64_t{16} << 30));

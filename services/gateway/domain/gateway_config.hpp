@@ -5,6 +5,7 @@
 #include <string>
 
 #include "domain/cache_control.hpp"
+#include "domain/ip_range.hpp"
 #include "domain/routes.hpp"
 #include "sales/config/config.hpp"
 #include "sales/resilience/circuit_breaker.hpp"
@@ -21,6 +22,7 @@ struct GatewayConfig {
   sales::resilience::CircuitBreakerConfig breaker;   // GATEWAY_CB_*
   sales::resilience::RateLimiterConfig rate_limit;   // GATEWAY_RATE_LIMIT_MAX, _WINDOW_MS
   bool rate_limit_enabled = true;                    // GATEWAY_RATE_LIMIT_MAX=0 turns it off
+  TrustedProxies trusted_proxies;                    // GATEWAY_TRUSTED_PROXIES: empty trusts nobody
   std::size_t bulkhead_max = 256;                    // GATEWAY_BULKHEAD_MAX, per upstream
   ResponseCacheConfig cache;                         // GATEWAY_CACHE_*
   std::array<std::string, kUpstreamCount> upstream_urls;  // PRODUCT_SERVICE_URL ...

@@ -51,6 +51,7 @@ TEST(GatewayConfig, DefaultsAreTheDocumentedOnes) {
   // ... and above what one benchmark client reaches through the response cache (~130k/s).
   EXPECT_GE(c.rate_limit.max, 500'000u);
   EXPECT_GE(c.bulkhead_max, 64u);
+  EXPECT_TRUE(c.trusted_proxies.empty()) << "trust nobody: the peer is the client";
 }
 
 TEST(GatewayConfig, UpstreamsDefaultToTheLocalPortsOfSalesScript) {
@@ -76,6 +77,7 @@ TEST(GatewayConfig, EveryVariableIsRead) {
                  {"GATEWAY_RATE_LIMIT_MAX", "7"},
                  {"GATEWAY_RATE_LIMIT_WINDOW_MS", "60000"},
                  {"GATEWAY_BULKHEAD_MAX", "9"},
+                 {"GATEWAY_TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
                  {"GATEWAY_MAX_BODY_BYTES", "2048"},
                  {"PRODUCT_SERVICE_URL", "http://127.0.0.1:9101"},
                  {"ORDER_SERVICE_URL", "http://localhost:9102"},
@@ -96,6 +98,10 @@ TEST(GatewayConfig, EveryVariableIsRead) {
   EXPECT_EQ(c.rate_limit.max, 7u);
   EXPECT_EQ(c.rate_limit.window, std::chrono::duration_cast<sales::resilience::Duration>(60000ms));
   EXPECT_EQ(c.bulkhead_max, 9u);
+  EXPECT_EQ(c.trusted_proxies.ranges().size(), 2u);
+  EXPECT_TRUE(c.trusted_proxies.contains(*parse_ip("10.20.30.40")));
+  EXPECT_TRUE(c.trusted_proxies.contains(*parse_ip("::1")));
+  EXPECT_FALSE(c.trusted_proxies.contains(*parse_ip("127.0.0.1")));
   EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Product)], "http://127.0.0.1:9101");
   EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Order)], "http://localhost:9102");
   EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Shipping)], "http://127.0.0.1:9106");
@@ -155,6 +161,26 @@ TEST(GatewayConfig, EveryInvalidNumberIsRefusedWithTheVariableNamed) {
     auto message = error_for({{c.var, c.value}});
     EXPECT_NE(message.find(std::string(c.var) + "=" + c.value), std::string::npos)
         << c.var << "=" << c.value << " gave: '" << message << "'";
+  }
+}
+
+TEST(GatewayConfig, AnEmptyTrustedProxiesListTrustsNobody) {
+  EXPECT_TRUE(read({{"GATEWAY_TRUSTED_PROXIES", ""}}).trusted_proxies.empty());
+  EXPECT_TRUE(read({{"GATEWAY_TRUSTED_PROXIES", " , "}}).trusted_proxies.empty());
+}
+
+TEST(GatewayConfig, EveryInvalidTrustedProxyIsRefusedWithTheVariableAndEntryNamed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"10.0.0.0/33", "10.0.0.0/33"},          {"127.0.0.1,ingress-nginx", "ingress-nginx"},
+      {"10.0.0.0/8;::1", "10.0.0.0/8;::1"},    {"::1/129", "::1/129"},
+      {"10.1.0.0/8", "10.1.0.0/8"},            {"10.0.0.0/8, 192.168.1", "192.168.1"},
+      {"localhost", "localhost"},              {"*", "*"},
+  };
+  for (const auto& [value, entry] : cases) {
+    auto message = error_for({{"GATEWAY_TRUSTED_PROXIES", value}});
+    EXPECT_NE(message.find(std::string("GATEWAY_TRUSTED_PROXIES=") + value), std::string::npos)
+        << value << " gave: '" << message << "'";
+    EXPECT_NE(message.find(std::string("'") + entry + "'"), std::string::npos) << value << " gave: '" << message << "'";
   }
 }
 

@@ -1,0 +1,15 @@
+#pragma once
+// Header fields that hold comma-separated lists (RFC 9110 §5.6.1): Cache-Control,
+// X-Forwarded-For. Elements are separated by commas with optional white space around them.
+#include <string_view>
+
+namespace gateway {
+
+// An element without the optional white space (OWS: spaces and tabs) around it.
+inline std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace gateway
