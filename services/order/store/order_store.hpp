@@ -38,9 +38,10 @@ class OrderStore {
   // The order PENDING with its lines and its first history row ("order placed").
   Order insert(sales::pg::Transaction& tx, const PricedOrder& o, std::int64_t total_cents);
   std::optional<LockedOrder> lock(sales::pg::Transaction& tx, std::int64_t id);
-  // Moves a locked order along the graph and writes the history row. Throws
-  // std::logic_error for a move the graph forbids or a status that changed under the
-  // lock: both are bugs, never input.
+  // Moves a locked order along the graph and writes the history row, with the next
+  // statement or the COMMIT. A move the graph forbids throws std::logic_error here; a
+  // status that changed under the lock fails that statement or the COMMIT (pg::Error, NOT
+  // NULL of the history row): both are bugs, never input.
   // `o.status` becomes `to`.
   void move(sales::pg::Transaction& tx, LockedOrder& o, Status to, std::string_view reason);
 

@@ -45,6 +45,24 @@ TEST_F(OrderDbTest, MoveWritesHistoryAndRefusesWhatTheGraphForbids) {
   EXPECT_GE(found->updated_at, found->created_at);
 }
 
+TEST_F(OrderDbTest, AMoveFromAStatusTheOrderDoesNotHaveFailsLoudlyAndChangesNothing) {
+  auto placed = place();
+  try {
+    pg::Transaction tx(*pool_);
+    auto locked = store_->lock(tx, placed.id);
+    ASSERT_TRUE(locked);
+    locked->status = Status::Confirmed;  // a bug's view: the row is PENDING
+    store_->move(tx, *locked, Status::Paid, "payment 4 confirmed");
+    tx.commit();
+    FAIL() << "a move that matched no row committed";
+  } catch (const pg::Error& e) {
+    EXPECT_EQ(e.sqlstate(), "23502") << e.what();  // the history row's order_id is NULL
+  }
+  auto found = store_->find(placed.id);
+  EXPECT_EQ(found->status, Status::Pending);
+  EXPECT_EQ(found->history.size(), 1u);
+}
+
 TEST_F(OrderDbTest, ListFiltersPagesAndCarriesItems) {
   auto a = place(1, {{7, 1, 100}});
   auto b = place(2, {{8, 2, 200}, {9, 1, 300}});
