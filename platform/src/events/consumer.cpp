@@ -33,7 +33,6 @@ bool database_reachable(pg::Pool& pool) {
 
 }  // namespace
 
-
 Dispatcher& Dispatcher::on(std::string type, Handler handler) {
   handlers_[std::move(type)] = std::move(handler);
   return *this;

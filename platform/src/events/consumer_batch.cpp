@@ -17,7 +17,7 @@ bool is_repeat(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const pg::Error& e) {
-    return e.unique_violation() && e.constraint() == stmt::kInboxKey;
+    return stmt::is_inbox_repeat(e);
   } catch (...) {
     return false;
   }

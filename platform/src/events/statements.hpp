@@ -42,11 +42,11 @@ inline constexpr pg::Statement kInsertInboxBatch{
 // the inbox's key (kInboxKey). They travel with the handler's first statement (exec_later):
 // a new event, nearly every one, costs no round trip of its own for its inbox row.
 inline constexpr std::string_view kInboxKey = "inbox_pkey";
-// The fast path failed for a reason that is not a handler's: an event was handled before
-// (the inbox's key), or the connection went, maybe after the COMMIT landed.
-inline bool needs_careful_path(const pg::Error& e) {
-  return (e.unique_violation() && e.constraint() == kInboxKey) || e.connection_lost();
-}
+// An event was handled before: the optimistic insert hit the inbox's key.
+inline bool is_inbox_repeat(const pg::Error& e) { return e.unique_violation() && e.constraint() == kInboxKey; }
+// The fast path failed for a reason that is not a handler's: a repeat, or the connection
+// went, maybe after the COMMIT landed.
+inline bool needs_careful_path(const pg::Error& e) { return is_inbox_repeat(e) || e.connection_lost(); }
 inline constexpr pg::Statement kInsertInboxNew{"events_inbox_insert_new",
                                                "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2)"};
 inline constexpr pg::Statement kInsertInboxBatchNew{
