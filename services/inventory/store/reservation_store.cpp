@@ -54,8 +54,11 @@ ReservationStatus status_of(std::string_view text) {
   return *status;
 }
 
+// Queued: the order's advisory lock goes with the next statement, before it.
+void lock_order(pg::Transaction& tx, std::int64_t order_id) { tx.exec_later(kLockOrder, {pg::param(order_id)}); }
+
 std::optional<ReservationStatus> current_status(pg::Transaction& tx, std::int64_t order_id) {
-  tx.exec_later(kLockOrder, {pg::param(order_id)});  // goes with the SELECT, before it
+  lock_order(tx, order_id);
   auto r = tx.exec(kStatus, {pg::param(order_id)});
   if (r.empty()) return std::nullopt;
   return status_of(r.text(0, 0));
@@ -68,13 +71,10 @@ struct StatusAndStock {
 
 // current_status and lock_stock of `lines` in one round trip.
 StatusAndStock status_and_locked_stock(pg::Transaction& tx, std::int64_t order_id, const std::vector<Line>& lines) {
-  tx.exec_later(kLockOrder, {pg::param(order_id)});
+  lock_order(tx, order_id);
   auto r = tx.exec(kStatusAndLock, {pg::param(order_id), pg::param(line_arrays(lines).product_ids)});
-  StatusAndStock out;
+  StatusAndStock out{std::nullopt, locked_stock_rows(r, 1)};
   if (!r.is_null(0, 0)) out.status = status_of(r.text(0, 0));
-  for (int i = 0; i < r.rows(); ++i) {
-    if (!r.is_null(i, 1)) out.stock[r.int64(i, 1)] = LockedStock{r.int64(i, 2), r.text(i, 3) == "t"};
-  }
   return out;
 }
 

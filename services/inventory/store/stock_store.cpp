@@ -78,9 +78,15 @@ std::optional<StockLevel> StockStore::find(std::int64_t product_id) {
 }
 
 std::map<std::int64_t, LockedStock> lock_stock(pg::Transaction& tx, const std::vector<Line>& lines) {
-  auto r = tx.exec(kLock, {pg::param(line_arrays(lines).product_ids)});
+  return locked_stock_rows(tx.exec(kLock, {pg::param(line_arrays(lines).product_ids)}), 0);
+}
+
+std::map<std::int64_t, LockedStock> locked_stock_rows(const pg::Result& r, int first_col) {
   std::map<std::int64_t, LockedStock> out;
-  for (int i = 0; i < r.rows(); ++i) out[r.int64(i, 0)] = LockedStock{r.int64(i, 1), r.text(i, 2) == "t"};
+  for (int i = 0; i < r.rows(); ++i) {
+    if (r.is_null(i, first_col)) continue;
+    out[r.int64(i, first_col)] = LockedStock{r.int64(i, first_col + 1), r.text(i, first_col + 2) == "t"};
+  }
   return out;
 }
 

@@ -54,6 +54,10 @@ struct LockedStock {
 // SELECT … FOR UPDATE of the lines' products' rows, locked in product id order so that
 // concurrent multi-product changes can never deadlock. Unknown products are simply absent.
 std::map<std::int64_t, LockedStock> lock_stock(sales::pg::Transaction& tx, const std::vector<Line>& lines);
+// The locked rows of a result whose columns from `first_col` on are product_id, stock,
+// deleted (as lock_stock selects them); a row with a NULL product_id (an outer join's
+// empty side) is skipped.
+std::map<std::int64_t, LockedStock> locked_stock_rows(const sales::pg::Result& r, int first_col);
 
 // Applies each line's quantity as a delta (one line per product), records the movements of
 // `kind` (with `order_id` for reserve/release), bumps versions and publishes one
