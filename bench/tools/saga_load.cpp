@@ -313,7 +313,6 @@ struct Worker {
       r.outcome = Outcome::PostNon2xx;
       return r;
     }
-    const std::string get = bench::make_request("GET", "/orders/" + std::to_string(id), poll_url);
     const std::int64_t deadline = bench::wall_us() + std::int64_t{opts.timeout_ms} * 1000;
     if (g_watch) {
       auto seen = g_watch->wait(id, deadline);
@@ -326,6 +325,7 @@ struct Worker {
       if (seen->confirmed) r.server_confirmed_us = seen->occurred_us;
       return r;
     }
+    const std::string get = bench::make_request("GET", "/orders/" + std::to_string(id), poll_url);
     for (;;) {
       if (status != "PENDING") break;
       if (bench::wall_us() > deadline) {
