@@ -53,13 +53,7 @@ CacheControl parse_cache_control(const sales::http::Headers& headers) {
   CacheControl cc;
   for (const auto& [name, value] : headers.fields()) {
     if (!iequals(name, "Cache-Control")) continue;
-    std::string_view rest = value;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      if (auto d = trim_ows(rest.substr(0, comma)); !d.empty()) apply(cc, d);
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
+    for_each_list_element(value, [&](std::string_view d) { apply(cc, d); });
   }
   return cc;
 }

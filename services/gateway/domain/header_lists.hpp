@@ -12,4 +12,15 @@ inline std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
+// Calls fn(element) for each non-empty element of the list, left to right, trimmed.
+template <class Fn>
+void for_each_list_element(std::string_view list, Fn&& fn) {
+  for (;;) {
+    auto comma = list.find(',');
+    if (auto element = trim_ows(list.substr(0, comma)); !element.empty()) fn(element);
+    if (comma == std::string_view::npos) return;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace gateway

@@ -89,20 +89,15 @@ std::optional<IpRange> parse_ip_range(std::string_view text) {
 
 TrustedProxies TrustedProxies::parse(std::string_view list) {
   TrustedProxies out;
-  for (;;) {
-    auto comma = list.find(',');
-    if (auto entry = trim_ows(list.substr(0, comma)); !entry.empty()) {
-      auto range = parse_ip_range(entry);
-      if (!range) {
-        throw std::invalid_argument("'" + std::string(entry) +
-                                    "' is not an IP address or a range address/prefix such as 10.0.0.0/8 "
-                                    "(with no bit set past the prefix)");
-      }
-      out.ranges_.push_back(*range);
+  for_each_list_element(list, [&](std::string_view entry) {
+    auto range = parse_ip_range(entry);
+    if (!range) {
+      throw std::invalid_argument("'" + std::string(entry) +
+                                  "' is not an IP address or a range address/prefix such as 10.0.0.0/8 "
+                                  "(with no bit set past the prefix)");
     }
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
+    out.ranges_.push_back(*range);
+  });
   return out;
 }
 
