@@ -23,8 +23,8 @@ UpdateVerdict decide_update(ShipmentStatus from, ShipmentStatus to, bool order_p
   using enum ShipmentStatus;
   if (from == Pending && to == Shipped) return order_paid ? UpdateVerdict::Apply : UpdateVerdict::NotPaid;
   if (from == Shipped && to == Delivered) return UpdateVerdict::Apply;
-  // Where one of the two transitions above leads: the one asked for has happened.
-  if (from == to && (to == Shipped || to == Delivered)) return UpdateVerdict::AlreadyApplied;
+  // Where one of the two transitions above leads (those that publish): it has happened.
+  if (from == to && event_for(to)) return UpdateVerdict::AlreadyApplied;
   return UpdateVerdict::NotAllowed;
 }
 
