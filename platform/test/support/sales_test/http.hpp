@@ -12,14 +12,6 @@
 
 namespace sales_test {
 
-// A GET of `target` (path and query).
-inline sales::http::Request get(std::string target) {
-  sales::http::Request r;
-  r.method = "GET";
-  r.target = std::move(target);
-  return r;
-}
-
 // A `method` of `target` with a JSON `body` (none when empty).
 inline sales::http::Request request(std::string method, std::string target, std::string body = {}) {
   sales::http::Request r;
@@ -29,6 +21,9 @@ inline sales::http::Request request(std::string method, std::string target, std:
   r.body = std::move(body);
   return r;
 }
+
+// A GET of `target` (path and query).
+inline sales::http::Request get(std::string target) { return request("GET", std::move(target)); }
 
 // What `router` answers to `req`, a refusal as its problem response (as the server sends it).
 inline sales::http::Response answer(const sales::http::Router& router, sales::http::Request req) {
