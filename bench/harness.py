@@ -855,7 +855,8 @@ def markdown():
            f"{m['memory_mb']} MB RAM; load average at start {', '.join(f'{x:.2f}' for x in m['load_avg_at_start'])}.",
            "", f"Configuration: {R['config']['connections']} connections, {R['config']['threads']} wrk threads, "
            f"{R['config']['duration_s']} s per run, {R['config']['rounds']} alternating rounds (medians shown), "
-           "resilience on (gateway defaults). Throughput counts 2xx responses only. CPU µs/req: utime+stime from /proc of each process tree over the run "
+           "resilience on (gateway defaults); nginx runs as many worker processes as the gateway has event loops "
+           f"({R['config'].get('nginx_workers') or '?'}). Throughput counts 2xx responses only. CPU µs/req: utime+stime from /proc of each process tree over the run "
            "(plus the asynchronous tail until the system is quiet), divided by completed requests; `loadgen` is the "
            "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes) is in the JSON.",
            "", "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v), "",
@@ -960,7 +961,8 @@ def main():
     RESULT["config"] = {"connections": CONNECTIONS, "threads": THREADS, "duration_s": P["duration"],
                         "rounds": P["rounds"], "saga_duration_s": P["saga_duration"],
                         "saga_rounds": P["saga_rounds"], "saga_workers": SAGA_WORKERS,
-                        "nginx_port": NGINX_PORT or None, "services": service_config(rts)}
+                        "nginx_port": NGINX_PORT or None, "nginx_workers": E.get("BENCH_NGINX_WORKERS") or None,
+                        "services": service_config(rts)}
     try:
         with open(E.get("BENCH_STARTUP_FILE", "/nonexistent")) as f:
             RESULT["startup"] = json.load(f)

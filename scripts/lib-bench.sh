@@ -58,12 +58,21 @@ bench_install() {
 BENCH_NGINX_DIR="$BENCH_STATE/nginx.$$" # per run: two benches (e.g. two ./sales test) do not collide
 BENCH_NGINX_PID=''
 
+# The gateway's event loops (its HTTP_THREADS, 1 by default): nginx gets as many workers,
+# so the two proxies are compared like for like.
+bench_gateway_loops() {
+  local pid n=''
+  pid=$(svc_pid gateway)
+  [ -n "$pid" ] && n=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^HTTP_THREADS=\([0-9]*\)$/\1/p')
+  echo "${n:-1}"
+}
+
 bench_nginx_conf() { # PORT
   cat <<EOF
 # Written by ./sales bench: a keep-alive reverse proxy in front of the product service,
 # the yardstick for the gateway. Project-local; stopped when the bench ends.
 daemon off;
-worker_processes $(nproc);
+worker_processes $(bench_gateway_loops);
 pid $BENCH_NGINX_DIR/nginx.pid;
 error_log $BENCH_NGINX_DIR/error.log warn;
 events { worker_connections 4096; }
@@ -331,6 +340,7 @@ bench_main() {
   env "${harness_env[@]}" BENCH_ROOT="$SALES_ROOT" BENCH_STATE_DIR="$STATE_DIR" BENCH_BIN_DIR="$BUILD_DIR/bin" \
     BENCH_OUT_DIR="$out" BENCH_MODE="$mode" BENCH_ONLY="$only" BENCH_PG_DATA="$PG_DATA" \
     BENCH_NGINX_PORT="$BENCH_NGINX_PORT_USED" BENCH_NGINX_PIDFILE="$BENCH_NGINX_DIR/master.pid" \
+    BENCH_NGINX_WORKERS="$(bench_gateway_loops)" \
     BENCH_NGINX_NOTE="$BENCH_NGINX_NOTE" BENCH_PGBENCH_CMD="${BENCH_PGBENCH_CMD:-[]}" \
     BENCH_PGBENCH_NOTE="$BENCH_PGBENCH_NOTE" BENCH_PGBENCH_SCALE="$BENCH_PGBENCH_SCALE" \
     BENCH_STARTUP_FILE="$BENCH_STATE/startup.$$.json" BENCH_AMQP_PORT="$AMQP_PORT" BENCH_AMQP_USER="$AMQP_USER" \

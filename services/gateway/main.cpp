@@ -4,7 +4,11 @@
 #include "sales/service/app.hpp"
 
 int main() {
-  sales::service::App app({.name = "gateway", .default_port = 8080, .uses_database = false, .default_threads = 2});
+  // One event loop by default: on a machine whose cores the gateway shares with the services
+  // and PostgreSQL, a second loop cost more in wake-ups and migrations than it gave (2 cores:
+  // ~22 against ~25 µs of gateway CPU per proxied request, and more requests/s). Give it
+  // HTTP_THREADS = the cores it has to itself; Kubernetes scales it out by replicas.
+  sales::service::App app({.name = "gateway", .default_port = 8080, .uses_database = false, .default_threads = 1});
   auto config = gateway::read_gateway_config(app.env());
   if (!app.validate()) return 2;
   auto options = app.server_options();
