@@ -6,7 +6,7 @@
 int main() {
   sales::service::App app({.name = "customer", .default_port = 8003});
   app.set_migrations(sales::generated::migrations());
-  customer::CustomerStore store(app.db());
+  customer::CustomerStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
   customer::register_routes(app.router(), store);
   return app.run();
 }

@@ -10,7 +10,7 @@ int main() {
   sales::service::App app({.name = "product", .default_port = 8001, .uses_broker = true});
   sales::service::Messaging messaging(app, sales::generated::migrations(), {.queue = sales::events::kProductQueue},
                                       product::stock_dispatcher());
-  product::ProductStore store(app.db());
+  product::ProductStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
   product::register_routes(app.router(), store);
   return app.run();
 }

@@ -71,6 +71,22 @@ TEST(Page, ValidatesBounds) {
   }
 }
 
+TEST(Page, AsksForAFreshTotalOnlyWithNoCache) {
+  EXPECT_FALSE(page_from(make("GET", "/x")).fresh_total);
+  auto with = [](std::string name, std::string value) {
+    auto req = make("GET", "/x");
+    req.headers.add(std::move(name), std::move(value));
+    return page_from(req).fresh_total;
+  };
+  EXPECT_TRUE(with("Cache-Control", "no-cache"));
+  EXPECT_TRUE(with("cache-control", "max-age=5, No-Cache"));
+  EXPECT_TRUE(with("Cache-Control", "no-cache=\"Set-Cookie\""));
+  EXPECT_TRUE(with("Pragma", "no-cache"));
+  EXPECT_FALSE(with("Cache-Control", "max-age=60"));
+  EXPECT_FALSE(with("Cache-Control", "no-cached, xno-cache"));
+  EXPECT_FALSE(with("X-Cache-Control", "no-cache"));
+}
+
 TEST(IdParam, IsAbsentValidOrOneFieldError) {
   std::vector<FieldError> errors;
   EXPECT_EQ(id_param(make("GET", "/x"), "order_id", errors), std::nullopt);

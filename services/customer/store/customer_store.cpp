@@ -58,7 +58,9 @@ CustomerPage CustomerStore::list(const std::optional<std::string>& email, const 
   auto lease = pool_.acquire();
   auto r = lease->exec(kList, {pg::param(email), pg::param(page.limit), pg::param(page.offset)});
   for (int i = 0; i < r.rows(); ++i) out.items.push_back(row(r, i));
-  out.total = lease->exec(kCount, {pg::param(email)}).int64(0, 0);
+  auto key = email ? "email=" + *email : std::string();
+  out.total = totals_.total(key, {page.offset, page.limit, out.items.size(), page.fresh_total},
+                            [&] { return lease->exec(kCount, {pg::param(email)}).int64(0, 0); });
   return out;
 }
 

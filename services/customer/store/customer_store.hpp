@@ -5,6 +5,7 @@
 #include "domain/customer.hpp"
 #include "sales/http/router.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/pg/total_cache.hpp"
 
 namespace customer {
 
@@ -20,7 +21,7 @@ class DuplicateEmail : public std::runtime_error {
 
 class CustomerStore {
  public:
-  explicit CustomerStore(sales::pg::Pool& pool) : pool_(pool) {}
+  explicit CustomerStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
   Customer create(const NewCustomer& c);  // throws DuplicateEmail
   std::optional<Customer> find(std::int64_t id);
@@ -30,6 +31,7 @@ class CustomerStore {
 
  private:
   sales::pg::Pool& pool_;
+  sales::pg::TotalCache totals_;  // list totals: a count(*) over the whole table
 };
 
 }  // namespace customer

@@ -3,12 +3,14 @@
 #include <charconv>
 #include <string_view>
 
-#include "domain/header_lists.hpp"
+#include "sales/http/header_lists.hpp"
 
 namespace gateway {
 
 namespace {
 using sales::http::iequals;
+using sales::http::for_each_list_element;
+using sales::http::trim_ows;
 
 // delta-seconds (§1.2.2): digits only; a value past 2^31 counts as 2^31.
 std::optional<std::chrono::seconds> delta_seconds(std::string_view v) {

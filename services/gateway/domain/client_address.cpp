@@ -1,11 +1,12 @@
 #include "domain/client_address.hpp"
 
-#include "domain/header_lists.hpp"
+#include "sales/http/header_lists.hpp"
 
 namespace gateway {
 
 namespace {
 using sales::http::iequals;
+using sales::http::trim_ows;
 constexpr std::string_view kForwardedFor = "X-Forwarded-For";
 constexpr auto npos = std::string_view::npos;
 

@@ -8,11 +8,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "domain/header_lists.hpp"
+#include "sales/http/header_lists.hpp"
 
 namespace gateway {
 
 namespace {
+using sales::http::for_each_list_element;
 constexpr std::size_t kV4Offset = 12;  // where IPv4's four bytes sit in the mapped form
 constexpr int kV4PrefixBase = 96;      // an IPv4 /n is a /96+n of the mapped form
 constexpr std::size_t kMaxText = 45;   // the longest IPv6 text: INET6_ADDRSTRLEN - 1

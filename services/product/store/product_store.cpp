@@ -63,7 +63,9 @@ ProductPage ProductStore::list(const std::optional<std::string>& q, const sales:
   auto lease = pool_.acquire();
   auto r = lease->exec(kList, {pg::param(q), pg::param(page.limit), pg::param(page.offset)});
   for (int i = 0; i < r.rows(); ++i) out.items.push_back(row(r, i));
-  out.total = lease->exec(kCount, {pg::param(q)}).int64(0, 0);
+  auto key = q ? "q=" + *q : std::string();
+  out.total = totals_.total(key, {page.offset, page.limit, out.items.size(), page.fresh_total},
+                            [&] { return lease->exec(kCount, {pg::param(q)}).int64(0, 0); });
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "domain/product.hpp"
 #include "sales/http/router.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/pg/total_cache.hpp"
 
 namespace product {
 
@@ -15,7 +16,7 @@ struct ProductPage {
 
 class ProductStore {
  public:
-  explicit ProductStore(sales::pg::Pool& pool) : pool_(pool) {}
+  explicit ProductStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
   Product create(const NewProduct& p);
   std::optional<Product> find(std::int64_t id);
@@ -25,6 +26,7 @@ class ProductStore {
 
  private:
   sales::pg::Pool& pool_;
+  sales::pg::TotalCache totals_;  // list totals: a count(*) over the whole table
 };
 
 // Applies inventory's stock_changed event to the read copy (older versions are ignored).

@@ -1,9 +1,9 @@
 #pragma once
 // Header fields that hold comma-separated lists (RFC 9110 §5.6.1): Cache-Control,
-// X-Forwarded-For. Elements are separated by commas with optional white space around them.
+// X-Forwarded-For, Pragma. Elements are separated by commas with optional white space around them.
 #include <string_view>
 
-namespace gateway {
+namespace sales::http {
 
 // An element without the optional white space (OWS: spaces and tabs) around it.
 inline std::string_view trim_ows(std::string_view s) {
@@ -23,4 +23,4 @@ void for_each_list_element(std::string_view list, Fn&& fn) {
   }
 }
 
-}  // namespace gateway
+}  // namespace sales::http

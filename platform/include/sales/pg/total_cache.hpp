@@ -1,0 +1,67 @@
+#pragma once
+// Recently counted list totals. A list's `total` is a count(*), and over a large, busy
+// table (the catalogue, the customers) that count is a scan costing far more than the page
+// itself, while a storefront asks for the same few totals over and over.
+//
+// So a page's total is, in this order:
+//  - exact from the page itself when the page is the last one (fewer items than the limit):
+//    offset + items, no count at all;
+//  - a fresh count when the client sent `Cache-Control: no-cache`;
+//  - else a count made at most LIST_TOTAL_CACHE_MS ago (1 s by default; 0 counts every
+//    time), never less than what this page shows.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "sales/config/config.hpp"
+#include "sales/resilience/clock.hpp"
+
+namespace sales::pg {
+
+struct TotalCacheConfig {
+  std::chrono::milliseconds ttl{1000};
+  std::size_t max_entries = 1024;  // distinct filters kept; beyond that the oldest go first
+};
+
+// LIST_TOTAL_CACHE_MS (0..60000, default 1000).
+TotalCacheConfig read_total_cache_config(config::Env& env);
+
+struct PageShown {
+  std::int64_t offset;
+  std::int64_t limit;
+  std::size_t items;  // on this page
+  bool fresh;         // the client asked for a fresh count (Cache-Control: no-cache)
+};
+
+class TotalCache {
+ public:
+  // Keys longer than this (a long search text) are counted every time, never kept.
+  static constexpr std::size_t kMaxKeyBytes = 256;
+
+  explicit TotalCache(TotalCacheConfig config = {},
+                      const resilience::Clock& clock = resilience::SteadyClock::instance());
+
+  // The total of the list `key` (its filter) that `page` was read from; count() runs
+  // without the lock held, when a count is needed.
+  std::int64_t total(const std::string& key, const PageShown& page, const std::function<std::int64_t()>& count);
+
+  [[nodiscard]] std::size_t size() const;
+
+ private:
+  struct Entry {
+    std::int64_t total;
+    resilience::TimePoint counted_at;
+  };
+  std::int64_t count_and_keep(const std::string& key, const std::function<std::int64_t()>& count);
+  void evict_for_one_more(resilience::TimePoint now);  // with mu_ held
+
+  TotalCacheConfig config_;
+  const resilience::Clock& clock_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+}  // namespace sales::pg

@@ -1,0 +1,56 @@
+#include "sales/pg/total_cache.hpp"
+
+#include <algorithm>
+
+namespace sales::pg {
+
+TotalCacheConfig read_total_cache_config(config::Env& env) {
+  return {.ttl = env.millis("LIST_TOTAL_CACHE_MS", 1000, 0, 60000)};
+}
+
+TotalCache::TotalCache(TotalCacheConfig config, const resilience::Clock& clock) : config_(config), clock_(clock) {}
+
+std::int64_t TotalCache::total(const std::string& key, const PageShown& page, const std::function<std::int64_t()>& count) {
+  const auto shown = page.offset + static_cast<std::int64_t>(page.items);
+  // A short page ends the list: its total needs no count. (An empty page past the end
+  // says nothing about where the list ended.)
+  if (static_cast<std::int64_t>(page.items) < page.limit && (page.items > 0 || page.offset == 0)) return shown;
+  bool keep = config_.ttl > std::chrono::milliseconds::zero() && config_.max_entries > 0 && key.size() <= kMaxKeyBytes;
+  if (!keep) return count();
+  if (!page.fresh) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    // A kept total below what this page shows is certainly stale: count again.
+    if (it != entries_.end() && clock_.now() - it->second.counted_at < config_.ttl && it->second.total >= shown) {
+      return it->second.total;
+    }
+  }
+  return count_and_keep(key, count);
+}
+
+std::int64_t TotalCache::count_and_keep(const std::string& key, const std::function<std::int64_t()>& count) {
+  // Stamped with the time the count began: it saw the table as of then, not as of its end.
+  auto began = clock_.now();
+  std::int64_t counted = count();
+  std::lock_guard lock(mu_);
+  if (!entries_.contains(key)) evict_for_one_more(clock_.now());
+  entries_.insert_or_assign(key, Entry{counted, began});
+  return counted;
+}
+
+std::size_t TotalCache::size() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+void TotalCache::evict_for_one_more(resilience::TimePoint now) {
+  if (entries_.size() < config_.max_entries) return;
+  std::erase_if(entries_, [&](const auto& kv) { return now - kv.second.counted_at >= config_.ttl; });
+  if (entries_.size() < config_.max_entries) return;
+  auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+    return a.second.counted_at < b.second.counted_at;
+  });
+  entries_.erase(oldest);
+}
+
+}  // namespace sales::pg

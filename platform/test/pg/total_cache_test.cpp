@@ -1,0 +1,137 @@
+// TotalCache: a last page needs no count, fresh totals are reused, stale ones are not.
+#include "sales/pg/total_cache.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sales::pg {
+namespace {
+
+using namespace std::chrono_literals;
+
+class TotalCacheTest : public ::testing::Test {
+ protected:
+  resilience::FakeClock clock;
+  int counts = 0;
+  std::int64_t table_rows = 100;
+
+  std::function<std::int64_t()> counter() {
+    return [this] {
+      ++counts;
+      return table_rows;
+    };
+  }
+  static PageShown full_page() { return {.offset = 0, .limit = 20, .items = 20, .fresh = false}; }
+};
+
+TEST_F(TotalCacheTest, AShortPageIsTheLastOneAndNeedsNoCount) {
+  TotalCache cache({}, clock);
+  EXPECT_EQ(cache.total("q=a", {.offset = 40, .limit = 20, .items = 7, .fresh = false}, counter()), 47);
+  EXPECT_EQ(cache.total("q=b", {.offset = 0, .limit = 20, .items = 0, .fresh = true}, counter()), 0);
+  EXPECT_EQ(counts, 0);
+}
+
+TEST_F(TotalCacheTest, AnEmptyPagePastTheEndIsCounted) {
+  TotalCache cache({}, clock);
+  table_rows = 5;
+  EXPECT_EQ(cache.total("q=", {.offset = 50, .limit = 20, .items = 0, .fresh = false}, counter()), 5);
+  EXPECT_EQ(counts, 1);
+}
+
+TEST_F(TotalCacheTest, AFullPageReusesATotalCountedWithinTheTtl) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 100);
+  table_rows = 101;
+  clock.advance(999ms);
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 100);
+  EXPECT_EQ(counts, 1);
+}
+
+TEST_F(TotalCacheTest, ATotalAsOldAsTheTtlIsCountedAgain) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  cache.total("q=", full_page(), counter());
+  table_rows = 101;
+  clock.advance(1000ms);
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 101);
+  EXPECT_EQ(counts, 2);
+}
+
+TEST_F(TotalCacheTest, NoCacheAsksForAFreshCountAndKeepsIt) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  cache.total("q=", full_page(), counter());
+  table_rows = 101;
+  auto fresh = full_page();
+  fresh.fresh = true;
+  EXPECT_EQ(cache.total("q=", fresh, counter()), 101);
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 101);
+  EXPECT_EQ(counts, 2);
+}
+
+TEST_F(TotalCacheTest, AKeptTotalBelowWhatThePageShowsIsCountedAgain) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  table_rows = 20;
+  cache.total("q=", full_page(), counter());
+  table_rows = 45;
+  EXPECT_EQ(cache.total("q=", {.offset = 20, .limit = 20, .items = 20, .fresh = false}, counter()), 45);
+  EXPECT_EQ(counts, 2);
+}
+
+TEST_F(TotalCacheTest, EachFilterHasItsOwnTotal) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  EXPECT_EQ(cache.total("q=a", full_page(), [] { return std::int64_t{21}; }), 21);
+  EXPECT_EQ(cache.total("q=b", full_page(), [] { return std::int64_t{22}; }), 22);
+  EXPECT_EQ(cache.total("q=a", full_page(), counter()), 21);
+  EXPECT_EQ(counts, 0);
+}
+
+TEST_F(TotalCacheTest, AZeroTtlCountsEveryTime) {
+  TotalCache cache({.ttl = 0ms}, clock);
+  cache.total("q=", full_page(), counter());
+  cache.total("q=", full_page(), counter());
+  EXPECT_EQ(counts, 2);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST_F(TotalCacheTest, ALongFilterIsCountedEveryTime) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  std::string long_search(TotalCache::kMaxKeyBytes + 1, 'x');
+  cache.total(long_search, full_page(), counter());
+  cache.total(long_search, full_page(), counter());
+  EXPECT_EQ(counts, 2);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST_F(TotalCacheTest, ItKeepsAtMostMaxEntriesDroppingTheOldest) {
+  TotalCache cache({.ttl = 1000ms, .max_entries = 2}, clock);
+  cache.total("a", full_page(), counter());
+  clock.advance(10ms);
+  cache.total("b", full_page(), counter());
+  clock.advance(10ms);
+  cache.total("c", full_page(), counter());
+  EXPECT_EQ(cache.size(), 2u);
+  cache.total("b", full_page(), counter());
+  cache.total("c", full_page(), counter());
+  EXPECT_EQ(counts, 3);  // b and c kept
+  cache.total("a", full_page(), counter());
+  EXPECT_EQ(counts, 4);  // a was the oldest, dropped
+}
+
+TEST_F(TotalCacheTest, AFailedCountKeepsNothing) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  EXPECT_THROW(cache.total("q=", full_page(), []() -> std::int64_t { throw std::runtime_error("db down"); }),
+               std::runtime_error);
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 100);
+  EXPECT_EQ(counts, 1);
+}
+
+TEST(TotalCacheConfigTest, ReadsTheTtlAndRejectsOneOutOfRange) {
+  config::Env ok(std::map<std::string, std::string>{{"LIST_TOTAL_CACHE_MS", "250"}});
+  EXPECT_EQ(read_total_cache_config(ok).ttl, std::chrono::milliseconds(250));
+  config::Env unset(std::map<std::string, std::string>{});
+  EXPECT_EQ(read_total_cache_config(unset).ttl, std::chrono::milliseconds(1000));
+  config::Env bad(std::map<std::string, std::string>{{"LIST_TOTAL_CACHE_MS", "-1"}});
+  read_total_cache_config(bad);
+  EXPECT_THROW(bad.finish(), config::ConfigError);
+}
+
+}  // namespace
+}  // namespace sales::pg
