@@ -8,6 +8,8 @@
 #include <mutex>
 #include <vector>
 
+#include "idle_connection.hpp"
+
 namespace sales::http {
 
 namespace asio = boost::asio;
@@ -38,6 +40,7 @@ struct Conn {
   asio::io_context loop{1};
   beast::tcp_stream stream{loop};
   beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
 };
 }  // namespace
 
@@ -49,16 +52,20 @@ struct Client::Impl {
 
   std::unique_ptr<Conn> take() {
     std::lock_guard lock(mu);
-    if (idle.empty()) return nullptr;
-    auto c = std::move(idle.back());
-    idle.pop_back();
-    return c;
+    auto now = std::chrono::steady_clock::now();
+    while (!idle.empty()) {
+      auto c = std::move(idle.back());
+      idle.pop_back();
+      if (detail::fit_for_reuse(c->stream.socket().native_handle(), c->idle_since, now)) return c;
+    }
+    return nullptr;
   }
   void drop_idle() {
     std::lock_guard lock(mu);
     idle.clear();
   }
   void give_back(std::unique_ptr<Conn> c) {
+    c->idle_since = std::chrono::steady_clock::now();
     std::lock_guard lock(mu);
     if (idle.size() < opts.max_idle) idle.push_back(std::move(c));
   }

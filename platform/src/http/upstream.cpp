@@ -10,6 +10,7 @@
 
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
+#include "idle_connection.hpp"
 #include "message_parser.hpp"
 #include "read_message.hpp"
 
@@ -45,7 +46,19 @@ struct UpstreamPool::Impl {
   std::size_t max_idle;
   std::size_t body_limit;
   std::string host_header;
-  std::vector<std::unique_ptr<Conn>> idle;
+  std::vector<std::unique_ptr<Conn>> idle;  // the most recently used at the back
+
+  // An idle connection fit to carry a request, or null.
+  std::unique_ptr<Conn> take_idle() {
+    auto now = std::chrono::steady_clock::now();
+    while (!idle.empty() && now - idle.front()->idle_since > kMaxIdle) idle.erase(idle.begin());
+    while (!idle.empty()) {
+      auto conn = std::move(idle.back());
+      idle.pop_back();
+      if (detail::fit_for_reuse(conn->stream.native_handle(), conn->idle_since, now)) return conn;
+    }
+    return nullptr;
+  }
 };
 
 UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, std::size_t max_idle, std::size_t body_limit)
@@ -64,17 +77,9 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
   // A reused connection may have been closed by the upstream while idle; that failure
   // happens before the request reached it, so one more try on a fresh connection is safe.
   for (int attempt = 0;; ++attempt) {
-    std::unique_ptr<Conn> conn;
-    while (!impl_->idle.empty() && std::chrono::steady_clock::now() - impl_->idle.front()->idle_since > kMaxIdle) {
-      impl_->idle.erase(impl_->idle.begin());  // the oldest are at the front
-    }
-    bool fresh = impl_->idle.empty();
-    if (fresh) {
-      conn = std::make_unique<Conn>(impl_->executor);
-    } else {
-      conn = std::move(impl_->idle.back());
-      impl_->idle.pop_back();
-    }
+    std::unique_ptr<Conn> conn = impl_->take_idle();
+    bool fresh = !conn;
+    if (fresh) conn = std::make_unique<Conn>(impl_->executor);
     auto remaining = deadline - std::chrono::steady_clock::now();
     if (remaining <= std::chrono::steady_clock::duration::zero()) throw UpstreamError(UpstreamFailure::Timeout, "deadline passed");
     conn->watchdog.expires_at(deadline);

@@ -69,6 +69,22 @@ TEST_F(GatewayResilience, APostWithIdempotencyKeyIsRetriedWithTheSameKeyAndBody)
   }
 }
 
+TEST_F(GatewayResilience, APostIsNotSentIntoAPooledConnectionTheUpstreamClosed) {
+  // A service that restarts closes its keep-alive connections. A POST written into one of
+  // them can only fail (and is not retried): the gateway must notice the close first.
+  auto upstream = std::make_unique<FakeUpstream>("product-1");
+  auto port = upstream->port();
+  start({{"PRODUCT_SERVICE_URL", upstream->url()}});
+  ASSERT_EQ(send(gw, "POST", "/products", {}, R"({"a":1})").status, 200);  // leaves a pooled connection
+  upstream.reset();
+  upstream = std::make_unique<FakeUpstream>("product-2", port);
+  std::this_thread::sleep_for(20ms);  // the close has reached the gateway's idle connection
+  auto r = send(gw, "POST", "/products", {}, R"({"a":2})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(header(r, "X-Fake-Upstream"), "product-2");
+  EXPECT_EQ(upstream->count(), 1);
+}
+
 TEST_F(GatewayResilience, ClientErrorsAndOther5xxAreNeverRetried) {
   start({{"GATEWAY_RETRY_MAX", "3"}});
   for (int status : {400, 404, 409, 422, 429, 500, 501}) {

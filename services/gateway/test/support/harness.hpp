@@ -182,8 +182,9 @@ class FakeUpstream {
   std::atomic<int> fail_first{-1};
   std::atomic<int> delay_ms{0};
 
-  explicit FakeUpstream(std::string name = "fake")
-      : name_(std::move(name)), server_(options(), [this](Request& r) { return handle(r); }) {
+  // port 0: any free port; another: that one (a service restarting where it was).
+  explicit FakeUpstream(std::string name = "fake", std::uint16_t port = 0)
+      : name_(std::move(name)), server_(options(port), [this](Request& r) { return handle(r); }) {
     server_.start();
   }
   ~FakeUpstream() {
@@ -194,6 +195,7 @@ class FakeUpstream {
   FakeUpstream& operator=(const FakeUpstream&) = delete;
 
   [[nodiscard]] std::string url() const { return local_url(server_.port()); }
+  [[nodiscard]] std::uint16_t port() const { return server_.port(); }
 
   // Healthy again, with an empty record.
   void reset() {
@@ -231,10 +233,10 @@ class FakeUpstream {
   }
 
  private:
-  static sales::http::ServerOptions options() {
+  static sales::http::ServerOptions options(std::uint16_t port) {
     sales::http::ServerOptions o;
     o.host = "127.0.0.1";
-    o.port = 0;
+    o.port = port;
     o.threads = 16;  // delayed handlers block a thread each
     o.service = "fake-upstream";
     return o;
