@@ -21,8 +21,12 @@ std::int64_t TotalCache::total(const std::string& key, const PageShown& page, co
     std::lock_guard lock(mu_);
     auto it = entries_.find(key);
     // A kept total below what this page shows is certainly stale: count again.
-    if (it != entries_.end() && clock_.now() - it->second.counted_at < config_.ttl && it->second.total >= shown) {
-      return it->second.total;
+    if (it != entries_.end() && it->second.total >= shown) {
+      if (clock_.now() - it->second.counted_at < config_.ttl) return it->second.total;
+      // Expired while another request counts it again: this one makes do with the last
+      // count instead of running the same scan beside it.
+      if (it->second.recounting) return it->second.total;
+      it->second.recounting = true;
     }
   }
   return count_and_keep(key, count);
@@ -31,10 +35,17 @@ std::int64_t TotalCache::total(const std::string& key, const PageShown& page, co
 std::int64_t TotalCache::count_and_keep(const std::string& key, const std::function<std::int64_t()>& count) {
   // Stamped with the time the count began: it saw the table as of then, not as of its end.
   auto began = clock_.now();
-  std::int64_t counted = count();
+  std::int64_t counted = 0;
+  try {
+    counted = count();
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    if (auto it = entries_.find(key); it != entries_.end()) it->second.recounting = false;
+    throw;
+  }
   std::lock_guard lock(mu_);
   if (!entries_.contains(key)) evict_for_one_more(clock_.now());
-  entries_.insert_or_assign(key, Entry{counted, began});
+  entries_.insert_or_assign(key, Entry{counted, began, false});
   return counted;
 }
 

@@ -55,6 +55,34 @@ TEST_F(TotalCacheTest, ATotalAsOldAsTheTtlIsCountedAgain) {
   EXPECT_EQ(counts, 2);
 }
 
+TEST_F(TotalCacheTest, WhileOneRequestRecountsAnExpiredTotalTheOthersGetTheLastCount) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  cache.total("q=", full_page(), counter());
+  clock.advance(1500ms);
+  table_rows = 101;
+  std::int64_t seen_meanwhile = -1;
+  auto recount = [&] {
+    seen_meanwhile = cache.total("q=", full_page(), counter());  // a second request, mid-count
+    ++counts;
+    return table_rows;
+  };
+  EXPECT_EQ(cache.total("q=", full_page(), recount), 101);
+  EXPECT_EQ(seen_meanwhile, 100);
+  EXPECT_EQ(counts, 2) << "the first count and the one recount, not a third beside it";
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 101);
+}
+
+TEST_F(TotalCacheTest, AFailedRecountLetsTheNextRequestCount) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  cache.total("q=", full_page(), counter());
+  clock.advance(1500ms);
+  EXPECT_THROW(cache.total("q=", full_page(), []() -> std::int64_t { throw std::runtime_error("db down"); }),
+               std::runtime_error);
+  table_rows = 102;
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 102);
+  EXPECT_EQ(counts, 2);
+}
+
 TEST_F(TotalCacheTest, NoCacheAsksForAFreshCountAndKeepsIt) {
   TotalCache cache({.ttl = 1000ms}, clock);
   cache.total("q=", full_page(), counter());

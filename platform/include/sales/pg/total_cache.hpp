@@ -8,7 +8,8 @@
 //    offset + items, no count at all;
 //  - a fresh count when the client sent `Cache-Control: no-cache`;
 //  - else a count made at most LIST_TOTAL_CACHE_MS ago (1 s by default; 0 counts every
-//    time), never less than what this page shows.
+//    time), never less than what this page shows. When it expires, one request counts it
+//    again while the others keep getting the last count: one scan at a time per filter.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -54,6 +55,7 @@ class TotalCache {
   struct Entry {
     std::int64_t total;
     resilience::TimePoint counted_at;
+    bool recounting = false;  // expired, and one request is counting it again
   };
   std::int64_t count_and_keep(const std::string& key, const std::function<std::int64_t()>& count);
   void evict_for_one_more(resilience::TimePoint now);  // with mu_ held
