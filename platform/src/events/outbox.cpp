@@ -68,7 +68,7 @@ std::string enqueue(pg::Transaction& tx, std::string_view type, std::string_view
   // Nothing reads its result: it travels with the transaction's next statement or COMMIT.
   tx.exec_later(stmt::kInsertOutbox, {pg::param(id), pg::param(type), pg::param(type), pg::param(body),
                                       pg::param(headers_json(effective))});
-  tx.after_commit(detail::wake_relays);
+  tx.after_commit_once(detail::wake_relays);
   return id;
 }
 

@@ -175,6 +175,7 @@ void Transaction::commit() {
   if (begun_ || !queued_.empty()) send({}, true);
   done_ = true;
   for (auto& fn : after_commit_) fn();
+  for (auto* fn : after_commit_once_) fn();
 }
 
 Result exec(Pool& pool, const Statement& st, const std::vector<Param>& params) {

@@ -201,6 +201,28 @@ TEST_F(PgPool, AfterCommitRunsOnceTheCommitLandedAndNeverAfterARollback) {
   EXPECT_FALSE(ran) << "a rolled-back transaction runs no callback";
 }
 
+namespace {
+int once_runs = 0;
+void count_once_run() { ++once_runs; }
+}  // namespace
+
+TEST_F(PgPool, AfterCommitOnceRunsAFunctionOnceHoweverOftenRegistered) {
+  auto pool = make_pool(1);
+  once_runs = 0;
+  {
+    spg::Transaction tx(*pool);
+    tx.exec(kInsertItem, {spg::param(std::int64_t{2}), spg::param("b"), spg::param(std::nullopt)});
+    for (int i = 0; i < 3; ++i) tx.after_commit_once(count_once_run);
+    tx.commit();
+  }
+  EXPECT_EQ(once_runs, 1);
+  {
+    spg::Transaction tx(*pool);
+    tx.after_commit_once(count_once_run);
+  }
+  EXPECT_EQ(once_runs, 1) << "a rolled-back transaction runs no callback";
+}
+
 TEST_F(PgPool, TransactionRollsBackWhenDestroyedWithoutCommit) {
   auto pool = make_pool(1);
   {

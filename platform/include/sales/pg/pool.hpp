@@ -1,6 +1,7 @@
 #pragma once
 // PostgreSQL through libpq: a bounded connection pool, named prepared statements and a
 // scoped transaction that must be committed explicitly (it rolls back otherwise).
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -192,6 +193,13 @@ class Transaction {
   // Runs fn right after a successful COMMIT, never after a rollback: a wake-up for whoever
   // waits on what this transaction makes visible. fn must not throw.
   void after_commit(std::function<void()> fn) { after_commit_.push_back(std::move(fn)); }
+  // As after_commit(), for a plain function that runs once however often it is registered:
+  // a transaction that enqueues ten events wakes the relays once.
+  void after_commit_once(void (*fn)()) {
+    if (std::find(after_commit_once_.begin(), after_commit_once_.end(), fn) == after_commit_once_.end()) {
+      after_commit_once_.push_back(fn);
+    }
+  }
   void commit();
   // After a failed exec(): the error came from a statement exec_later() queued before it
   // (or from BEGIN), not from the exec's own statement.
@@ -211,6 +219,7 @@ class Transaction {
   bool earlier_failed_ = false;
   std::vector<Step> queued_;
   std::vector<std::function<void()>> after_commit_;
+  std::vector<void (*)()> after_commit_once_;
 };
 
 // One statement outside an explicit transaction (autocommit).
