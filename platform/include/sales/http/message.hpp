@@ -20,6 +20,7 @@ class Headers {
   [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
   void clear() { fields_.clear(); }
+  void reserve(std::size_t n) { fields_.reserve(n); }
 
  private:
   std::vector<std::pair<std::string, std::string>> fields_;
