@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "pg_fixture.hpp"
+#include "sales/http/client.hpp"
+#include "sales/http/server.hpp"
 #include "sales/resilience/deadline.hpp"
 
 namespace sales_test::pg {
@@ -13,6 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace res = sales::resilience;
+namespace http = sales::http;
 
 class PgPoolDeadline : public PgFixture {};
 
@@ -66,6 +69,36 @@ TEST_F(PgPoolDeadline, ALiveDeadlineWithAFreeConnectionRunsAsBefore) {
   res::DeadlineScope scope(Clock::now() + 5s);
   auto lease = pool->acquire();
   EXPECT_EQ(lease->exec_raw("SELECT 1").int64(0, 0), 1);
+}
+
+// Through a real server: the client gets a 504 problem when the pool wait is cut by the
+// budget, and the 503 of a pool timeout when there is no budget; never a 500.
+TEST_F(PgPoolDeadline, AServerAnswers504WhenTheBudgetEndsThePoolWait) {
+  auto pool = make_pool(1, 1000ms);
+  auto held = pool->acquire();
+  http::ServerOptions opts;
+  opts.threads = 2;
+  http::Server server(opts, [&](http::Request&) {
+    auto lease = pool->acquire();
+    return http::Response::json(200, "{}");
+  });
+  server.start();
+  http::Client client({.base_url = "http://127.0.0.1:" + std::to_string(server.port())});
+
+  auto start = Clock::now();
+  auto cut = client.get("/", [] {
+    http::Headers h;
+    h.set("X-Request-Budget-Ms", "200");
+    return h;
+  }());
+  auto waited = Clock::now() - start;
+  EXPECT_EQ(cut.status, 504) << cut.body;
+  EXPECT_EQ(cut.headers.get("Content-Type").value_or(""), "application/problem+json");
+  EXPECT_LT(waited, 800ms) << "the handler waited for the pool's own timeout";
+
+  auto plain = client.get("/");
+  EXPECT_EQ(plain.status, 503) << plain.body;
+  server.stop();
 }
 
 }  // namespace
