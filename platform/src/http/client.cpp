@@ -5,10 +5,12 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <charconv>
 #include <mutex>
 #include <vector>
 
 #include "idle_connection.hpp"
+#include "sales/resilience/deadline.hpp"
 
 namespace sales::http {
 
@@ -71,8 +73,11 @@ struct Client::Impl {
   }
 
   // One attempt on one connection; returns false when a reused connection turned out stale.
+  // Each step (connect, then write and read) gets the client's timeout, cut short by the
+  // current request's deadline; `cut` tells whether that deadline is what ended a step.
   bool exchange(Conn& c, bool fresh, const bhttp::request<bhttp::string_body>& req, Response& out,
-                beast::error_code& failure) {
+                beast::error_code& failure, bool& cut) {
+    auto expire = [&] { c.stream.expires_at(resilience::give_up_at(std::chrono::steady_clock::now(), opts.timeout, &cut)); };
     beast::error_code ec;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(opts.body_limit);
@@ -85,7 +90,7 @@ struct Client::Impl {
         failure = ec;
         return true;
       }
-      c.stream.expires_after(opts.timeout);
+      expire();
       c.stream.async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
       c.loop.run();
       if (ec) {
@@ -95,7 +100,7 @@ struct Client::Impl {
       c.stream.socket().set_option(tcp::no_delay(true), ec);
       c.loop.restart();
     }
-    c.stream.expires_after(opts.timeout);
+    expire();
     bool wrote = false;
     bhttp::async_write(c.stream, req, [&](beast::error_code e, std::size_t) {
       ec = e;
@@ -120,6 +125,20 @@ struct Client::Impl {
   }
 };
 
+namespace {
+// The callee gets what is left of our caller's budget, or the call's own timeout if that is
+// shorter: work it does after we stop waiting helps nobody. False when nothing is left.
+bool forward_budget(bhttp::request<bhttp::string_body>& out, resilience::TimePoint deadline,
+                    std::chrono::milliseconds timeout) {
+  auto left = std::min(resilience::budget_left(std::chrono::steady_clock::now(), deadline), timeout);
+  if (left.count() <= 0) return false;
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, left.count());
+  out.set("X-Request-Budget-Ms", beast::string_view(digits, static_cast<std::size_t>(end - digits)));
+  return true;
+}
+}  // namespace
+
 Client::Client(ClientOptions opts) : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = parse_base_url(opts.base_url);
   impl_->opts = std::move(opts);
@@ -133,7 +152,11 @@ Response Client::send(Request req) {
   out.keep_alive(true);
   out.body() = std::move(req.body);
   out.prepare_payload();
+  const auto request_deadline = resilience::current_deadline();
   for (int attempt = 0; attempt < 2; ++attempt) {
+    if (request_deadline != resilience::kNoDeadline && !forward_budget(out, request_deadline, impl_->opts.timeout)) {
+      throw resilience::DeadlineExceeded(impl_->opts.base_url + req.target + ": the request's deadline passed before the call");
+    }
     // The second attempt follows a stale kept-alive connection: the peer restarted, so
     // every idle connection is as stale; drop them and open a fresh one.
     if (attempt == 1) impl_->drop_idle();
@@ -142,10 +165,14 @@ Response Client::send(Request req) {
     if (fresh) conn = std::make_unique<Conn>();
     Response res;
     beast::error_code failure;
-    bool final = impl_->exchange(*conn, fresh, out, res, failure);
+    bool cut = false;
+    bool final = impl_->exchange(*conn, fresh, out, res, failure, cut);
     if (!failure) {
       if (res.keep_alive) impl_->give_back(std::move(conn));
       return res;
+    }
+    if (cut && failure == beast::error::timeout) {
+      throw resilience::DeadlineExceeded(impl_->opts.base_url + req.target + ": no answer before the request's deadline");
     }
     if (final) {
       throw ClientError(impl_->opts.base_url + req.target + ": " +

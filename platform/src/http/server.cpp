@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "sales/http/async_server.hpp"
+#include "sales/http/request_budget.hpp"
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
 #include "message_parser.hpp"
@@ -221,6 +222,7 @@ struct Server::Impl {
       first = false;
       auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header);
       if (!hec) {
+        parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start (request_budget.hpp)
         auto expect = parser.get().headers.get("Expect").value_or("");
         auto declared = parser.content_length();
         bool fits = !declared || *declared <= opts.body_limit;  // else the read below answers 413
@@ -346,8 +348,10 @@ struct Server::Impl {
   }
 };
 
+// Blocking handlers run start to finish on one thread, so they can carry the request's
+// deadline in a thread-local scope; the gateway's coroutines cannot, and set their own.
 Server::Server(ServerOptions opts, Handler handler, metrics::Registry* metrics) {
-  auto h = std::make_shared<Handler>(std::move(handler));
+  auto h = std::make_shared<Handler>(BudgetedHandler(std::move(handler), metrics, opts.service));
   AsyncHandler async = [h](Request& r) -> asio::awaitable<Response> { co_return (*h)(r); };
   impl_ = std::make_unique<Impl>(std::move(opts), std::move(async), metrics, false);
 }

@@ -6,7 +6,14 @@
 #include <random>
 #include <thread>
 
+#include "sales/resilience/deadline.hpp"
+
 namespace sales::pg {
+
+namespace {
+// query_canceled, as for a statement timeout: the work stopped because time ran out.
+constexpr const char* kDeadlineState = "57014";
+}  // namespace
 
 Lease::~Lease() { reset(); }
 
@@ -28,7 +35,12 @@ Pool::~Pool() = default;
 
 Lease Pool::acquire() {
   std::unique_lock lock(mu_);
-  auto deadline = std::chrono::steady_clock::now() + opts_.acquire_timeout;
+  const auto now = std::chrono::steady_clock::now();
+  bool cut = false;
+  const auto deadline = resilience::give_up_at(now, opts_.acquire_timeout, &cut);
+  if (cut && deadline <= now) {
+    throw DeadlineExceeded("the request's deadline passed before it asked for a database connection", kDeadlineState);
+  }
   while (true) {
     if (!idle_.empty()) {
       auto c = std::move(idle_.back());
@@ -51,6 +63,7 @@ Lease Pool::acquire() {
       }
     }
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= opts_.size) {
+      if (cut) throw DeadlineExceeded("no database connection free before the request's deadline", kDeadlineState);
       throw Unavailable("no database connection free within " + std::to_string(opts_.acquire_timeout.count()) + " ms",
                         "53300");
     }

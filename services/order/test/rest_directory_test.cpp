@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "sales/http/server.hpp"
+#include "sales/resilience/deadline.hpp"
 
 namespace order {
 namespace {
@@ -93,6 +94,27 @@ TEST(RestDirectory, UnreachableMeansUnavailable) {
   http::Client dead({.base_url = url, .timeout = std::chrono::milliseconds(500)});
   RestDirectory directory(dead, dead);
   EXPECT_THROW(directory.customer(1, kContext), DirectoryUnavailable);
+}
+
+// Within a request's budget the owners get what is left of it; once it is spent the order
+// service asks nobody, and says so as a deadline (504), not as an owner outage (503).
+TEST(RestDirectory, TheRequestsBudgetTravelsToTheOwners) {
+  Fixture f;
+  f.products_service.reply(200, R"({"id":7,"name":"Lamp","price":19.99,"stock":4})");
+  {
+    sales::resilience::DeadlineScope scope(std::chrono::steady_clock::now() + std::chrono::milliseconds(800));
+    f.directory.product(7, kContext);
+  }
+  auto budget = std::stoll(std::string(f.products_service.last().headers.get("X-Request-Budget-Ms").value_or("-1")));
+  EXPECT_GT(budget, 0);
+  EXPECT_LE(budget, 800);
+}
+
+TEST(RestDirectory, ASpentBudgetAsksNobody) {
+  Fixture f;
+  sales::resilience::DeadlineScope scope(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
+  EXPECT_THROW(f.directory.customer(3, kContext), sales::resilience::DeadlineExceeded);
+  EXPECT_TRUE(f.customers_service.last().target.empty()) << "the customer service was called";
 }
 
 TEST(RestDirectory, CustomerWithoutAddress) {

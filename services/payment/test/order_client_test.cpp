@@ -11,6 +11,7 @@
 
 #include "sales/http/server.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales/resilience/deadline.hpp"
 
 namespace payment {
 namespace {
@@ -159,6 +160,22 @@ TEST(OrderClient, NonsenseFromTheOrderServiceIs502) {
     fake.reply(200, body);
     EXPECT_EQ(status_of(client, 7), 502) << body;
   }
+}
+
+// The payment request's budget (X-Request-Budget-Ms) bounds the call: the order service
+// gets what is left, and a slow one is given up at the deadline, without a retry and as a
+// deadline (the server's 504), not as an unavailable order service (503).
+TEST(OrderClient, TheRequestsDeadlineBoundsTheCallAndTravelsWithIt) {
+  FakeOrderService fake;
+  fake.reply(200, R"({"id":42,"status":"CONFIRMED","total":19.99})", std::chrono::milliseconds(1000));
+  OrderClient client({.base_url = fake.url(), .timeout = std::chrono::milliseconds(3000)});
+  auto start = std::chrono::steady_clock::now();
+  sales::resilience::DeadlineScope scope(start + std::chrono::milliseconds(150));
+  EXPECT_THROW(client.find(42, incoming("r")), sales::resilience::DeadlineExceeded);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(800));
+  auto budget = std::stoll(std::string(fake.last().headers.get("X-Request-Budget-Ms").value_or("-1")));
+  EXPECT_GT(budget, 0);
+  EXPECT_LE(budget, 150);
 }
 
 TEST(OrderClientOptions, ReadsAndValidatesTheEnvironment) {

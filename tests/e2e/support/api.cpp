@@ -1,6 +1,8 @@
 #include "support/api.hpp"
 
+#include <cctype>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
@@ -65,14 +67,16 @@ std::ostream& operator<<(std::ostream& os, const Res& r) {
 
 void PrintTo(const Res& r, std::ostream* os) { *os << r; }
 
-Res request(std::string method, std::string target, std::string body, std::string content_type, const Headers& extra) {
+namespace {
+Res send_via(http::Client& via, std::string method, std::string target, std::string body, std::string content_type,
+             const Headers& extra) {
   http::Request req;
   req.method = std::move(method);
   req.target = std::move(target);
   for (const auto& [k, v] : extra) req.headers.add(k, v);
   if (!content_type.empty()) req.headers.set("Content-Type", content_type);
   req.body = std::move(body);
-  http::Response res = client().send(std::move(req));
+  http::Response res = via.send(std::move(req));
   Res out;
   out.status = res.status;
   out.headers = std::move(res.headers);
@@ -86,6 +90,30 @@ Res request(std::string method, std::string target, std::string body, std::strin
     }
   }
   return out;
+}
+}  // namespace
+
+Res request(std::string method, std::string target, std::string body, std::string content_type, const Headers& extra) {
+  return send_via(client(), std::move(method), std::move(target), std::move(body), std::move(content_type), extra);
+}
+
+Res service_request(const std::string& service, std::string method, std::string target, std::string body,
+                    std::string content_type, const Headers& extra) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<http::Client>> clients;
+  http::Client* via = nullptr;
+  {
+    std::lock_guard lock(mu);
+    auto& c = clients[service];
+    if (!c) {
+      std::string var = "SALES_" + service + "_URL";
+      for (auto& ch : var) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      c = std::make_unique<http::Client>(http::ClientOptions{.base_url = sales_test::require_env(var.c_str()),
+                                                              .timeout = std::chrono::milliseconds(15000)});
+    }
+    via = c.get();
+  }
+  return send_via(*via, std::move(method), std::move(target), std::move(body), std::move(content_type), extra);
 }
 
 Res get(std::string target, const Headers& extra) { return request("GET", std::move(target), {}, {}, extra); }

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers for the end-to-end tests: every call goes to the gateway (SALES_GATEWAY_URL)
-// over one keep-alive client, and comes back as status + headers + raw body + parsed JSON.
+// over one keep-alive client (service_request() aside), and comes back as status + headers +
+// raw body + parsed JSON.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -44,6 +45,10 @@ Res post_json(std::string target, const boost::json::value& body, const Headers&
 Res put_json(std::string target, std::string body, const Headers& extra = {});
 Res put_json(std::string target, const boost::json::value& body, const Headers& extra = {});
 Res del(std::string target, const Headers& extra = {});
+// The same, straight to one service ("product": SALES_PRODUCT_URL), not through the gateway:
+// for what only a direct caller controls, such as the X-Request-Budget-Ms the gateway sets.
+Res service_request(const std::string& service, std::string method, std::string target, std::string body = {},
+                    std::string content_type = {}, const Headers& extra = {});
 
 // Percent-encodes a query component (RFC 3986 unreserved characters stay).
 std::string url_encode(std::string_view s);

@@ -34,6 +34,8 @@ struct Request {
   std::string remote_ip;
   bool keep_alive = true;
   std::string route;  // the matched route pattern, set by the router: a bounded metrics label
+  // When the server had read the request's header: where its X-Request-Budget-Ms starts.
+  std::chrono::steady_clock::time_point received_at{};
 
   [[nodiscard]] std::string_view path() const;   // target without '?query'
   [[nodiscard]] std::string_view query() const;  // after '?', or empty
@@ -42,7 +44,8 @@ struct Request {
   [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
   // The request id the server assigned (from X-Request-Id or generated).
   [[nodiscard]] std::string_view request_id() const;
-  // Absolute deadline carried by the gateway's X-Request-Budget-Ms header (milliseconds left when the gateway sent it), if any.
+  // The gateway's X-Request-Budget-Ms: milliseconds its attempt had left when it sent the
+  // request; nullopt when absent or not a non-negative integer (then it is ignored).
   [[nodiscard]] std::optional<std::chrono::milliseconds> remaining_budget() const;
 };
 

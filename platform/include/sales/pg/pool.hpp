@@ -56,6 +56,13 @@ class Unavailable : public Error {  // no connection could be had in time
  public:
   using Error::Error;
 };
+// No connection could be had before the current request's deadline (resilience/deadline.hpp):
+// an Unavailable, so code that copes with a pool timeout copes with it alike; the server
+// answers it 504 rather than 503, since the caller has stopped waiting.
+class DeadlineExceeded : public Unavailable {
+ public:
+  using Unavailable::Unavailable;
+};
 
 class Result {
  public:
@@ -155,7 +162,9 @@ class Pool {
  public:
   explicit Pool(PoolOptions opts);
   ~Pool();
-  // Waits up to acquire_timeout; connects lazily; throws Unavailable when it cannot.
+  // Waits up to acquire_timeout, and never past the current request's deadline; connects
+  // lazily. Throws Unavailable when no connection comes in time, DeadlineExceeded when the
+  // deadline came first (or had passed already: a request nobody waits for takes none).
   Lease acquire();
   [[nodiscard]] std::size_t size() const { return opts_.size; }
   [[nodiscard]] std::size_t idle() const;

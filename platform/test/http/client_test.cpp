@@ -1,0 +1,98 @@
+// The service-to-service client under a request deadline: it forwards the time left as
+// X-Request-Budget-Ms (never more than the call itself waits), stops waiting at the deadline (resilience::DeadlineExceeded, not a
+// ClientError), sends nothing once the deadline has passed, and without a deadline sends
+// and waits exactly as before.
+#include "sales/http/client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "sales/http/server.hpp"
+#include "sales/resilience/deadline.hpp"
+
+namespace sales::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace res = sales::resilience;
+
+// A server that remembers the budget header of the last request and answers after `delay`.
+class BudgetEcho {
+ public:
+  explicit BudgetEcho(std::chrono::milliseconds delay = 0ms)
+      : server_(ServerOptions{.threads = 2}, [this, delay](Request& r) {
+          ++requests_;
+          {
+            std::lock_guard lock(mu_);
+            budget_ = r.headers.get("X-Request-Budget-Ms").value_or("(none)");
+          }
+          std::this_thread::sleep_for(delay);
+          return Response::json(200, "{}");
+        }) {
+    server_.start();
+  }
+  ~BudgetEcho() { server_.stop(); }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
+  std::string budget() {
+    std::lock_guard lock(mu_);
+    return budget_;
+  }
+  int requests() const { return requests_; }
+
+ private:
+  std::mutex mu_;
+  std::string budget_;
+  std::atomic<int> requests_{0};
+  Server server_;
+};
+
+TEST(ClientDeadline, WithoutADeadlineNoBudgetIsSent) {
+  BudgetEcho echo;
+  Client client({.base_url = echo.url()});
+  EXPECT_EQ(client.get("/").status, 200);
+  EXPECT_EQ(echo.budget(), "(none)");
+}
+
+TEST(ClientDeadline, TheTimeLeftIsForwarded) {
+  BudgetEcho echo;
+  Client client({.base_url = echo.url()});
+  res::DeadlineScope scope(Clock::now() + 1500ms);
+  EXPECT_EQ(client.get("/").status, 200);
+  auto sent = std::stoll(echo.budget());
+  EXPECT_GT(sent, 1000);
+  EXPECT_LE(sent, 1500);
+}
+
+TEST(ClientDeadline, ASlowCalleeIsGivenUpAtTheDeadlineNotTheClientsTimeout) {
+  BudgetEcho echo(1000ms);
+  Client client({.base_url = echo.url(), .timeout = 5000ms});
+  auto start = Clock::now();
+  res::DeadlineScope scope(start + 200ms);
+  EXPECT_THROW(client.get("/"), res::DeadlineExceeded);
+  auto waited = Clock::now() - start;
+  EXPECT_GE(waited, 190ms);
+  EXPECT_LT(waited, 900ms);
+}
+
+TEST(ClientDeadline, TheClientsOwnTimeoutStillAppliesWhenItComesFirst) {
+  BudgetEcho echo(1000ms);
+  Client client({.base_url = echo.url(), .timeout = 200ms});
+  res::DeadlineScope scope(Clock::now() + 10s);
+  EXPECT_THROW(client.get("/"), ClientError);
+  EXPECT_LE(std::stoll(echo.budget()), 200) << "the callee may take no longer than this call waits";
+}
+
+TEST(ClientDeadline, NothingIsSentOnceTheDeadlineHasPassed) {
+  BudgetEcho echo;
+  Client client({.base_url = echo.url()});
+  res::DeadlineScope scope(Clock::now() - 1ms);
+  EXPECT_THROW(client.get("/"), res::DeadlineExceeded);
+  EXPECT_EQ(echo.requests(), 0);
+}
+
+}  // namespace
+}  // namespace sales::http
