@@ -3,6 +3,7 @@
 // with one statement, the COMMIT (a WAL flush) is paid once, and one multiple-ack settles
 // the batch — only after that COMMIT, so a crash in between redelivers and the inbox
 // dedupes.
+#include <optional>
 #include <set>
 
 #include "consumer_counters.hpp"
@@ -64,18 +65,20 @@ void Consumer::apply_batch(const std::vector<amqp::Delivery>& batch, const std::
     pg::with_retry(pool_, opts_.isolation, [&](pg::Transaction& tx) {
       failed = kNone;
       applied = 0;
-      std::set<std::string, std::less<>> todo;
+      // The ids the careful inbox insert found new; the fast path handles every event.
+      std::optional<std::set<std::string, std::less<>>> todo;
       if (fast) {
         tx.exec_later(stmt::kInsertInboxBatchNew, {pg::param(opts_.queue), pg::param(ids_json)});
       } else {
         auto fresh = tx.exec(stmt::kInsertInboxBatch, {pg::param(opts_.queue), pg::param(ids_json)});
-        for (int r = 0; r < fresh.rows(); ++r) todo.insert(fresh.str(r, 0));
+        todo.emplace();
+        for (int r = 0; r < fresh.rows(); ++r) todo->insert(fresh.str(r, 0));
       }
       for (std::size_t i = first; i < last; ++i) {
-        if (!fast) {
-          auto it = todo.find(events[i].id);
-          if (it == todo.end()) continue;  // handled before, or earlier in this batch
-          todo.erase(it);
+        if (todo) {
+          auto it = todo->find(events[i].id);
+          if (it == todo->end()) continue;  // handled before, or earlier in this batch
+          todo->erase(it);
         }
         log::RequestScope request_scope(events[i].trace.request_id);
         TraceScope trace_scope(events[i].trace);

@@ -11,6 +11,10 @@ namespace sales_test {
 
 namespace pg = sales::pg;
 
+namespace {
+constexpr pg::Statement kOutbox{"test_db_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
+}  // namespace
+
 TestSchema::TestSchema()
     : database_(require_env("SALES_TEST_DB_CONNINFO")), name_("t_" + unique_suffix()) {
   pg::Connection(database_).exec_raw("CREATE SCHEMA " + name_);
@@ -58,6 +62,14 @@ void DbTest::SetUp() {
 void DbTest::TearDown() {
   pool_.reset();
   schema_.reset();
+}
+
+std::vector<DbTest::OutboxRow> DbTest::outbox() const {
+  auto r = pg::exec(*pool_, kOutbox);
+  std::vector<OutboxRow> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) out.push_back({r.str(i, 0), r.str(i, 1)});
+  return out;
 }
 
 }  // namespace sales_test

@@ -24,7 +24,6 @@ struct PublishedEvent {
   std::string payload;  // the envelope as published, for checks of exact number formatting
 };
 
-inline constexpr pg::Statement kTestOutbox{"test_order_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
 inline constexpr pg::Statement kTestClearOutbox{"test_order_clear_outbox", "DELETE FROM outbox"};
 inline constexpr pg::Statement kTestOrderCount{"test_order_count", "SELECT count(*) FROM orders"};
 
@@ -54,12 +53,11 @@ class OrderDbTest : public sales_test::DbTest {
 
   // Every event in the outbox, oldest first; the outbox is emptied.
   std::vector<PublishedEvent> take_outbox() {
-    auto r = pg::exec(*pool_, kTestOutbox);
     std::vector<PublishedEvent> out;
-    for (int i = 0; i < r.rows(); ++i) {
-      auto envelope = boost::json::parse(r.text(i, 1)).as_object();
-      out.push_back({r.str(i, 0), std::string(envelope.at("correlation_id").as_string()),
-                     envelope.at("data").as_object(), r.str(i, 1)});
+    for (auto& row : outbox()) {
+      auto envelope = boost::json::parse(row.payload).as_object();
+      out.push_back({std::move(row.type), std::string(envelope.at("correlation_id").as_string()),
+                     envelope.at("data").as_object(), std::move(row.payload)});
     }
     pg::exec(*pool_, kTestClearOutbox);
     return out;

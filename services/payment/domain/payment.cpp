@@ -84,15 +84,17 @@ std::optional<PaymentStatus> requested_status(PaymentAction action) {
 }
 
 Decision decide(const Payment& p, PaymentAction action, bool order_cancelled) {
-  if (requested_status(action) == p.status) return {std::nullopt, true, {}};
+  if (requested_status(action) == p.status) return {.verdict = Verdict::AlreadyApplied};
   auto id = std::to_string(p.id);
   if (action == PaymentAction::Confirm && order_cancelled) {
-    return {std::nullopt, false, "Order " + std::to_string(p.order_id) + " was cancelled; payment " + id +
-                              " can no longer be confirmed (it is " + std::string(to_string(p.status)) + ")."};
+    return {.verdict = Verdict::Refused,
+            .refusal = "Order " + std::to_string(p.order_id) + " was cancelled; payment " + id +
+                       " can no longer be confirmed (it is " + std::string(to_string(p.status)) + ")."};
   }
-  if (auto next = next_status(p.status, action)) return {next, false, {}};
-  return {std::nullopt, false, "Payment " + id + " is " + std::string(to_string(p.status)) + "; only a " +
-                            sources_of(action) + " payment can be " + std::string(verb(action)) + "."};
+  if (auto next = next_status(p.status, action)) return {.verdict = Verdict::Apply, .next = *next};
+  return {.verdict = Verdict::Refused,
+          .refusal = "Payment " + id + " is " + std::string(to_string(p.status)) + "; only a " + sources_of(action) +
+                     " payment can be " + std::string(verb(action)) + "."};
 }
 
 Payability check_payable(const OrderSnapshot& order, std::int64_t amount_cents) {

@@ -52,19 +52,21 @@ struct NewPayment {
 // one status all of its transitions lead to; nullopt for OrderCancelled, which leads to two.
 std::optional<PaymentStatus> requested_status(PaymentAction action);
 
-// A decision on an action for a payment as the store found it (row locked).
-struct Decision {
-  std::optional<PaymentStatus> next;  // move there; nullopt: nothing to move
-  bool already_applied = false;       // the payment is where the action asks: success, no change
-  std::string refusal;                // why it is refused (neither of the above), for the 409's detail
-
-  [[nodiscard]] bool refused() const { return !next && !already_applied; }
+// What an action does to a payment as the store found it (row locked).
+enum class Verdict {
+  Apply,           // move to Decision::next and publish its event
+  AlreadyApplied,  // the payment is where the action asks (e.g. a retry after a lost answer): no change
+  Refused,         // 409, with Decision::refusal as its detail
 };
-// A repeat of an action whose change has happened (the payment is in its requested status,
-// e.g. a retry after a lost answer) is already_applied: the caller changes nothing and
-// publishes nothing. `order_cancelled`: this service has seen order.cancelled for the
-// payment's order; such a payment can no longer be confirmed (the consumer refunds or
-// cancels it).
+struct Decision {
+  Verdict verdict = Verdict::Refused;
+  PaymentStatus next = PaymentStatus::Pending;  // with Apply: where the payment moves
+  std::string refusal;                          // with Refused: why, for the 409's detail
+};
+// A repeat of an action whose change has happened (the payment is in its requested status)
+// is AlreadyApplied: the caller changes nothing and publishes nothing. `order_cancelled`:
+// this service has seen order.cancelled for the payment's order; such a payment can no
+// longer be confirmed (the consumer refunds or cancels it).
 Decision decide(const Payment& p, PaymentAction action, bool order_cancelled);
 
 // What the payment service needs to know about an order to take a payment for it.

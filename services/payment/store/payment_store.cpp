@@ -109,10 +109,13 @@ std::optional<Payment> apply_action(pg::Transaction& tx, std::int64_t id, Paymen
   if (r.empty()) return std::nullopt;
   auto current = row(r, 0);
   auto decision = decide(current, action, r.text(0, 6) == "t");
-  // Decided under the row lock: of concurrent repeats one moves, the others find it done.
-  if (decision.already_applied) return current;
-  if (decision.refused()) throw PaymentConflict(decision.refusal);
-  return move(tx, current, *decision.next);
+  switch (decision.verdict) {
+    // Decided under the row lock: of concurrent repeats one moves, the others find it done.
+    case Verdict::AlreadyApplied: return current;
+    case Verdict::Refused: throw PaymentConflict(decision.refusal);
+    case Verdict::Apply: break;
+  }
+  return move(tx, current, decision.next);
 }
 
 std::vector<Payment> cancel_order_payments(pg::Transaction& tx, std::int64_t order_id,
@@ -125,7 +128,7 @@ std::vector<Payment> cancel_order_payments(pg::Transaction& tx, std::int64_t ord
   for (int i = 0; i < live.rows(); ++i) {
     auto p = row(live, i);
     auto decision = decide(p, PaymentAction::OrderCancelled, true);
-    if (decision.next) changed.push_back(move(tx, p, *decision.next));
+    if (decision.verdict == Verdict::Apply) changed.push_back(move(tx, p, decision.next));
   }
   return changed;
 }

@@ -39,7 +39,7 @@ TEST_F(OrderEventsTest, RefundsTheConfirmedPaymentOnce) {
   EXPECT_EQ(store_->find(p.id)->status, PaymentStatus::Refunded);
   auto events = outbox();
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[1].first, "payment.refunded");
+  EXPECT_EQ(events[1].type, "payment.refunded");
 }
 
 TEST_F(OrderEventsTest, CancelsAPendingPaymentAndRemembersTheOrder) {

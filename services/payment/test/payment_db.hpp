@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <memory>
-#include <utility>
 #include <vector>
 
 #include "sales/events/outbox.hpp"
@@ -16,8 +15,6 @@
 namespace payment {
 
 namespace pg = sales::pg;
-
-inline constexpr pg::Statement kOutbox{"test_payment_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
 
 class PaymentDbTest : public sales_test::DbTest {
  protected:
@@ -51,14 +48,6 @@ class PaymentDbTest : public sales_test::DbTest {
     tx.commit();
     return changed;
   }
-  // (type, payload) of every event in the outbox, oldest first.
-  std::vector<std::pair<std::string, std::string>> outbox() {
-    auto r = pg::exec(*pool_, kOutbox);
-    std::vector<std::pair<std::string, std::string>> out;
-    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.str(i, 0), r.str(i, 1));
-    return out;
-  }
-
   std::unique_ptr<PaymentStore> store_;
 };
 

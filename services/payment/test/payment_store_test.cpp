@@ -26,11 +26,11 @@ TEST_F(PaymentStoreTest, CreateConfirmRefundPublishesConfirmedAndRefunded) {
 
   auto events = outbox();
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[0].first, "payment.confirmed");
-  EXPECT_EQ(events[1].first, "payment.refunded");
+  EXPECT_EQ(events[0].type, "payment.confirmed");
+  EXPECT_EQ(events[1].type, "payment.refunded");
   std::string data = R"("data":{"payment_id":)" + std::to_string(p.id) + R"(,"order_id":42,"amount":19.99})";
-  EXPECT_NE(events[0].second.find(data), std::string::npos) << events[0].second;
-  EXPECT_NE(events[0].second.find(R"("correlation_id":"order-42")"), std::string::npos);
+  EXPECT_NE(events[0].payload.find(data), std::string::npos) << events[0].payload;
+  EXPECT_NE(events[0].payload.find(R"("correlation_id":"order-42")"), std::string::npos);
 }
 
 TEST_F(PaymentStoreTest, WrongTransitionsAreConflictsAndChangeNothing) {
@@ -66,8 +66,8 @@ TEST_F(PaymentStoreTest, ARepeatedConfirmOrRefundReturnsThePaymentAndChangesNoth
   EXPECT_EQ(refunded_again->updated_at, refunded->updated_at);
   auto events = outbox();
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[0].first, "payment.confirmed");
-  EXPECT_EQ(events[1].first, "payment.refunded");
+  EXPECT_EQ(events[0].type, "payment.confirmed");
+  EXPECT_EQ(events[1].type, "payment.refunded");
 }
 
 TEST_F(PaymentStoreTest, OneLivePaymentPerOrder) {
@@ -110,7 +110,7 @@ TEST_F(PaymentStoreTest, OrderCancelledRefundsConfirmedCancelsPendingAndBlocksNe
 
   auto events = outbox();
   ASSERT_EQ(events.size(), 2u);  // confirmed, refunded; a cancelled PENDING publishes nothing
-  EXPECT_EQ(events[1].first, "payment.refunded");
+  EXPECT_EQ(events[1].type, "payment.refunded");
 
   EXPECT_TRUE(cancel_order(46).empty());  // again: nothing left to undo
   EXPECT_EQ(outbox().size(), 2u);

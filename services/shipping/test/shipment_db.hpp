@@ -7,7 +7,6 @@
 #include <boost/json/parse.hpp>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "events/order_events.hpp"
@@ -20,7 +19,6 @@ namespace shipping {
 
 namespace pg = sales::pg;
 
-inline constexpr pg::Statement kOutbox{"test_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
 inline constexpr pg::Statement kCountShipments{"test_count_shipments",
                                                "SELECT count(*) FROM shipments WHERE order_id = $1"};
 
@@ -44,14 +42,6 @@ class ShipmentDbTest : public sales_test::DbTest {
     pg::Transaction tx(*pool_);
     order_dispatcher()(tx, e);
     tx.commit();
-  }
-
-  // (type, payload) of every event in the outbox, oldest first.
-  std::vector<std::pair<std::string, std::string>> outbox() {
-    auto r = pg::exec(*pool_, kOutbox);
-    std::vector<std::pair<std::string, std::string>> out;
-    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.str(i, 0), r.str(i, 1));
-    return out;
   }
 
   std::int64_t shipments_of(std::int64_t order_id) {

@@ -81,9 +81,9 @@ TEST_F(ShipmentStoreTest, ShipsOnlyOncePaidThenDelivers) {
 
   auto events = outbox();
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[0].first, "shipment.shipped");
-  EXPECT_EQ(events[1].first, "shipment.delivered");
-  auto envelope = boost::json::parse(events[0].second).as_object();
+  EXPECT_EQ(events[0].type, "shipment.shipped");
+  EXPECT_EQ(events[1].type, "shipment.delivered");
+  auto envelope = boost::json::parse(events[0].payload).as_object();
   EXPECT_EQ(envelope.at("correlation_id").as_string(), "order-5");
   EXPECT_EQ(envelope.at("data").as_object().at("shipment_id").as_int64(), s.id);
   EXPECT_EQ(envelope.at("data").as_object().at("order_id").as_int64(), 5);

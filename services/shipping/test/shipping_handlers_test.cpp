@@ -179,7 +179,7 @@ TEST_F(ShippingApiTest, ARepeatedDeliverAnswers200WithTheShipmentAndChangesNothi
   EXPECT_NE(first.body.find(R"("status":"DELIVERED")"), std::string::npos) << first.body;
   auto events = outbox();
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[1].first, "shipment.delivered");
+  EXPECT_EQ(events[1].type, "shipment.delivered");
   EXPECT_EQ(history_of(s.id), (std::vector{Pending, Shipped, Delivered}));
 }
 

@@ -63,6 +63,14 @@ class DbTest : public ::testing::Test {
   void SetUp() override;  // throws, failing the test, outside `./sales test`
   void TearDown() override;
 
+  // An event as enqueued: its type and the envelope (JSON text) the relay will publish.
+  struct OutboxRow {
+    std::string type;
+    std::string payload;
+  };
+  // Every event in the outbox, oldest first (the schema needs events::migration()).
+  [[nodiscard]] std::vector<OutboxRow> outbox() const;
+
   std::unique_ptr<TestSchema> schema_;
   std::unique_ptr<sales::pg::Pool> pool_;
 
