@@ -222,5 +222,25 @@ TEST_F(SagaRules, ShipmentTransitionsFollowTheGraph) {
   EXPECT_TRUE(is_problem(ship_status(int_of(member(cs, "id")), "DELIVERED"), 409));
 }
 
+TEST_F(SagaRules, AShipmentFollowsItsOrderToShippedWhenShippingDiedMidway) {
+  // PUT /shipping/{id} SHIPPED asks the order to move, then records its own SHIPPED. Here the
+  // order is moved exactly as that call does, and shipping never records it, as when it is
+  // killed in between: the order's order.shipped must bring the shipment along.
+  std::int64_t product = create_product(100, 5);
+  Res order = confirmed_order(customer_, {{product, 1}});
+  ASSERT_GT(pay(order.id(), 100), 0);
+  ASSERT_TRUE(has_status(wait_order(order.id(), {"PAID"}), "PAID"));
+  Res moved = service_request("order", "POST", "/internal/orders/" + std::to_string(order.id()) + "/ship");
+  ASSERT_EQ(moved.status, 200) << moved;
+  EXPECT_EQ(moved.str("status"), "SHIPPED") << moved;
+  auto s = wait_shipment(order.id(), "SHIPPED");
+  ASSERT_FALSE(s.is_null()) << shipment_of(order.id());
+  EXPECT_EQ(history_statuses(get("/shipping/" + std::to_string(int_of(member(s, "id"))))),
+            (std::vector<std::string>{"PENDING", "SHIPPED"}));
+  // From here on the shipment goes on as any other.
+  EXPECT_EQ(ship_status(int_of(member(s, "id")), "DELIVERED").status, 200);
+  EXPECT_TRUE(has_status(wait_order(order.id(), {"DELIVERED"}), "DELIVERED"));
+}
+
 }  // namespace
 }  // namespace saga

@@ -9,7 +9,7 @@ const std::vector<Subscription>& system_subscriptions() {
       // Reserves stock for new orders, puts it back on cancel; takes over initial stock.
       {kInventoryQueue, {"order.created", "order.cancelled", "product.created", "product.deleted"}},
       // Creates the shipment, cancels it on rejection or cancel, may ship once paid.
-      {kShippingQueue, {"order.created", "order.rejected", "order.paid", "order.cancelled"}},
+      {kShippingQueue, {"order.created", "order.rejected", "order.paid", "order.shipped", "order.cancelled"}},
       // The saga's authority: reservation outcome, payment, shipment progress.
       {kOrderQueue,
        {"inventory.reserved", "inventory.rejected", "payment.confirmed", "payment.refunded", "shipment.shipped",

@@ -103,6 +103,9 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
                                          "; only a PAID order can be shipped."));
   }
   transition(d.store, tx, *locked, Status::Shipped, shipment);
+  // Shipping records its own SHIPPED after this answer; should it die in between, this
+  // event brings its shipment in line (docs/saga.md).
+  publish(tx, id, shipped_event(id));
   auto shipped = d.store.find(tx, id);
   tx.commit();
   return http::ok(render(*shipped, true));

@@ -40,11 +40,17 @@ std::optional<OutgoingEvent> transition_event(const Transition& t) {
     case Status::Refunded:
       return OutgoingEvent{"order.refunded", w.end_object().take()};
     case Status::Pending:
-    case Status::Shipped:
+    case Status::Shipped:  // shipping's doing: the internal ship call, or its shipment.shipped
     case Status::Delivered:
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+OutgoingEvent shipped_event(std::int64_t order_id) {
+  sales::json::Writer w;
+  w.begin_object().field("order_id", order_id);
+  return {"order.shipped", w.end_object().take()};
 }
 
 OutgoingEvent cancelled_again_event(std::int64_t order_id, Status current, std::string_view reason) {

@@ -34,6 +34,9 @@ OutgoingEvent created_event(const Order& o);
 // The event announcing a transition: order.confirmed, .rejected, .paid, .cancelled or
 // .refunded; nothing for SHIPPED and DELIVERED, which the shipping service announced itself.
 std::optional<OutgoingEvent> transition_event(const Transition& t);
+// order.shipped, when shipping's request moved the order to SHIPPED (POST
+// /internal/orders/{id}/ship): shipping's own record follows our answer, or this event.
+OutgoingEvent shipped_event(std::int64_t order_id);
 // order.cancelled once more for an order already CANCELLED or REJECTED, so that a payment
 // confirmed meanwhile is refunded (previous_status is the order's status now).
 OutgoingEvent cancelled_again_event(std::int64_t order_id, Status current, std::string_view reason);

@@ -44,6 +44,8 @@ TEST(OrderEvents, EachTransitionAnnouncesItselfAsTheTableSays) {
             R"(order.cancelled {"order_id":42,"reason":"changed my mind","previous_status":"PAID"})");
   EXPECT_EQ(data_of(step(Shipped, Refunded)), R"(order.refunded {"order_id":42})");
   EXPECT_EQ(data_of(step(Paid, Shipped)), "none");
+  auto shipped = shipped_event(42);
+  EXPECT_EQ(shipped.type + " " + shipped.data_json, R"(order.shipped {"order_id":42})");
   EXPECT_EQ(data_of(step(Shipped, Delivered)), "none");
 }
 

@@ -48,6 +48,15 @@ void on_ended(Transaction& tx, const events::Envelope& e) {
       .inc();
 }
 
+// Normally the shipment is SHIPPED already: PUT /shipping/{id} asked the order to move and
+// then committed its own move. This mends the case where shipping died in between.
+void on_shipped(Transaction& tx, const events::Envelope& e) {
+  auto order_id = order_id_of(e.data);
+  if (!ship_for_order(tx, order_id, e.type)) {
+    throw std::runtime_error("order " + std::to_string(order_id) + " has no shipment yet; order.created is in flight");
+  }
+}
+
 void on_paid(Transaction& tx, const events::Envelope& e) {
   auto order_id = order_id_of(e.data);
   if (!mark_paid(tx, order_id)) {
@@ -62,7 +71,8 @@ events::Dispatcher order_dispatcher() {
       .on("order.created", on_created)
       .on("order.rejected", on_ended)
       .on("order.cancelled", on_ended)
-      .on("order.paid", on_paid);
+      .on("order.paid", on_paid)
+      .on("order.shipped", on_shipped);
 }
 
 }  // namespace shipping

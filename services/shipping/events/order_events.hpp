@@ -5,6 +5,8 @@
 //   order.cancelled -> a PENDING shipment is CANCELLED; none yet: a CANCELLED tombstone,
 //                      so a late order.created makes nothing; SHIPPED/DELIVERED stay
 //   order.paid      -> the shipment may ship (no shipment yet: retried until order.created lands)
+//   order.shipped   -> a shipment still PENDING becomes SHIPPED (shipping died between the
+//                      order's move and its own), else nothing
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>

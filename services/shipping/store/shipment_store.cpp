@@ -167,4 +167,18 @@ bool mark_paid(pg::Transaction& tx, std::int64_t order_id) {
   return !tx.exec(kMarkPaid, {pg::param(order_id)}).empty();
 }
 
+bool ship_for_order(pg::Transaction& tx, std::int64_t order_id, const std::string& reason) {
+  auto locked = tx.exec(kLockByOrder, {pg::param(order_id)});
+  if (locked.empty()) return false;
+  auto id = locked.int64(0, 0);
+  if (status_at(locked, 0, 1) != ShipmentStatus::Pending) return true;
+  // A SHIPPED order was paid, whether or not order.paid has arrived here yet.
+  tx.exec_later(kMarkPaid, {pg::param(order_id)});
+  auto r = tx.exec(kTransition, {pg::param(id), pg::param(to_string(ShipmentStatus::Pending)),
+                                 pg::param(to_string(ShipmentStatus::Shipped)), pg::param(reason)});
+  if (r.empty()) throw std::logic_error("shipment " + std::to_string(id) + " changed under its row lock");
+  publish_transition(tx, row(r, 0));
+  return true;
+}
+
 }  // namespace shipping

@@ -69,5 +69,8 @@ bool insert_if_absent(sales::pg::Transaction& tx, const NewShipment& s);
 CancelResult cancel_for_order(sales::pg::Transaction& tx, std::int64_t order_id, const std::string& reason);
 // Records that the order is paid; false when the order has no shipment yet.
 bool mark_paid(sales::pg::Transaction& tx, std::int64_t order_id);
+// The order is SHIPPED: its PENDING shipment becomes SHIPPED (and announces it); one
+// already SHIPPED or further stays as it is. False when the order has no shipment yet.
+bool ship_for_order(sales::pg::Transaction& tx, std::int64_t order_id, const std::string& reason);
 
 }  // namespace shipping

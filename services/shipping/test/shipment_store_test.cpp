@@ -175,12 +175,46 @@ TEST_F(ShipmentStoreTest, PaidBeforeCreatedIsRetriedNotLost) {
   EXPECT_TRUE(store().find_by_order(50)->order_paid);
 }
 
+TEST_F(ShipmentStoreTest, OrderShippedShipsAShipmentShippingDidNotRecord) {
+  // The order moved to SHIPPED at shipping's request, and shipping died before its own
+  // commit: the order's event brings the shipment in line, once.
+  auto s = made_by_event(60, false);  // order.paid still in flight: the SHIPPED order says it was paid
+  deliver("order.shipped", R"({"order_id":60})");
+  auto shipped = store().find(s.id);
+  EXPECT_EQ(shipped->status, Shipped);
+  EXPECT_TRUE(shipped->order_paid);
+  EXPECT_TRUE(shipped->shipped_at);
+  deliver("order.shipped", R"({"order_id":60})");
+  auto events = outbox();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "shipment.shipped");
+  std::vector<ShipmentStatus> statuses;
+  for (const auto& h : store().history(s.id)) statuses.push_back(h.status);
+  EXPECT_EQ(statuses, (std::vector{Pending, Shipped}));
+}
+
+TEST_F(ShipmentStoreTest, OrderShippedChangesNothingOnceShippedOrDelivered) {
+  auto s = made_by_event(61, true);
+  ASSERT_EQ(store().update_status(s.id, Shipped)->verdict, UpdateVerdict::Apply);
+  deliver("order.shipped", R"({"order_id":61})");
+  ASSERT_EQ(store().update_status(s.id, Delivered)->verdict, UpdateVerdict::Apply);
+  deliver("order.shipped", R"({"order_id":61})");
+  EXPECT_EQ(store().find(s.id)->status, Delivered);
+  EXPECT_EQ(outbox().size(), 2u);  // shipped and delivered, by the PUTs only
+}
+
+TEST_F(ShipmentStoreTest, OrderShippedBeforeCreatedIsRetriedNotLost) {
+  EXPECT_THROW(deliver("order.shipped", R"({"order_id":62})"), std::runtime_error);
+  EXPECT_FALSE(store().find_by_order(62));
+}
+
 TEST_F(ShipmentStoreTest, MalformedEventsArePoison) {
   for (const char* bad : {R"({})", R"({"order_id":"5"})", R"({"order_id":0})", R"({"order_id":-3})",
                           R"({"order_id":1.5})", R"({"order_id":18446744073709551615})"}) {
     EXPECT_THROW(deliver("order.created", bad), sales::events::PoisonEvent) << bad;
     EXPECT_THROW(deliver("order.cancelled", bad), sales::events::PoisonEvent) << bad;
     EXPECT_THROW(deliver("order.paid", bad), sales::events::PoisonEvent) << bad;
+    EXPECT_THROW(deliver("order.shipped", bad), sales::events::PoisonEvent) << bad;
   }
   EXPECT_THROW(deliver("order.created", R"({"order_id":5,"shipping_address":17})"), sales::events::PoisonEvent);
   EXPECT_THROW(deliver("order.rejected", R"({"order_id":5,"reason":{}})"), sales::events::PoisonEvent);

@@ -103,10 +103,12 @@ Res post(const std::string& target, const std::string& json_body, const Headers&
 Res put(const std::string& target, const std::string& json_body, const Headers& extra) {
   return request("PUT", target, json_body, extra);
 }
-Res service_get(const std::string& service, const std::string& target) {
+Res service_request(const std::string& service, const std::string& method, const std::string& target,
+                    const std::string& body) {
   std::string var = "SALES_" + upper(service) + "_URL";
-  return send_to(sales_test::require_env(var.c_str()), "GET", target, {}, {});
+  return send_to(sales_test::require_env(var.c_str()), method, target, body, {});
 }
+Res service_get(const std::string& service, const std::string& target) { return service_request(service, "GET", target); }
 
 std::int64_t int_of(const boost::json::value& v) {
   if (v.is_int64()) return v.as_int64();

@@ -48,6 +48,8 @@ Res get(const std::string& target);
 Res post(const std::string& target, const std::string& json_body, const Headers& extra = {});
 Res put(const std::string& target, const std::string& json_body, const Headers& extra = {});
 // Directly to a service: name is product, order, customer, payment, inventory, shipping.
+Res service_request(const std::string& service, const std::string& method, const std::string& target,
+                    const std::string& body = {});
 Res service_get(const std::string& service, const std::string& target);
 
 // JSON helpers.
