@@ -52,6 +52,7 @@ void OutboxRelay::start() {
 void OutboxRelay::stop() {
   if (!thread_.joinable()) return;
   thread_.request_stop();
+  wakeup_->wake();  // not after a whole poll interval
   thread_.join();
 }
 

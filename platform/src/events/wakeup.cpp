@@ -44,12 +44,18 @@ void RelayWakeup::drain() const {
   [[maybe_unused]] auto n = ::read(fd_, &count, sizeof count);  // EAGAIN when not woken: fine
 }
 
-void wake_relays() noexcept {
+namespace {
+void wake_fd(int fd) noexcept {
   const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);  // a full counter is still readable
+}
+}  // namespace
+
+void RelayWakeup::wake() const noexcept { wake_fd(fd_); }
+
+void wake_relays() noexcept {
   std::lock_guard lock(registry().mu);
-  for (int fd : registry().fds) {
-    [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);  // a full counter is still readable
-  }
+  for (int fd : registry().fds) wake_fd(fd);
 }
 
 }  // namespace sales::events::detail

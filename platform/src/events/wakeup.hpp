@@ -19,6 +19,7 @@ class RelayWakeup {
 
   [[nodiscard]] int fd() const { return fd_; }  // readable when woken
   void drain() const;                           // resets it after a wake
+  void wake() const noexcept;                   // this relay only (its stop() does)
 
  private:
   int fd_;
