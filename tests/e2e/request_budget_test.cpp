@@ -64,8 +64,9 @@ TEST(RequestBudget, AnUnreadableBudgetIsIgnored) {
   }
 }
 
-TEST(RequestBudget, AnOrderWithABudgetReachesItsCustomerAndProducts) {
-  // The order service asks the customer and product services with what is left of it.
+TEST(RequestBudget, AnOrderWithALiveBudgetIsPlacedAndOneSpentIsRefused) {
+  // (That the calls to customer and product forward what is left is tested on the order
+  // service's own RestDirectory: services/order/test/rest_directory_test.cpp.)
   auto c = service_request("customer", "POST", "/customers", R"({"name":"Budget Buyer","address":"1 Main St"})",
                            "application/json");
   auto p = service_request("product", "POST", "/products", R"({"name":"e2e-budget-order","price":2.00,"stock":5})",

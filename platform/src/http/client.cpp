@@ -52,13 +52,13 @@ struct Client::Impl {
   std::mutex mu;
   std::vector<std::unique_ptr<Conn>> idle;
 
-  std::unique_ptr<Conn> take() {
+  std::unique_ptr<Conn> take(bool repeatable) {
     std::lock_guard lock(mu);
     auto now = std::chrono::steady_clock::now();
     while (!idle.empty()) {
       auto c = std::move(idle.back());
       idle.pop_back();
-      if (detail::fit_for_reuse(c->stream.socket().native_handle(), c->idle_since, now)) return c;
+      if (detail::fit_for_reuse(c->stream.socket().native_handle(), c->idle_since, repeatable, now)) return c;
     }
     return nullptr;
   }
@@ -146,6 +146,8 @@ Client::Client(ClientOptions opts) : impl_(std::make_unique<Impl>()) {
 Client::~Client() = default;
 
 Response Client::send(Request req) {
+  // A POST is never written into a connection that may have been closed while idle.
+  const bool repeatable = req.method != "POST" && req.method != "PATCH";
   bhttp::request<bhttp::string_body> out{bhttp::string_to_verb(req.method), req.target, 11};
   for (const auto& [k, v] : req.headers.fields()) out.insert(k, v);
   out.set(bhttp::field::host, impl_->endpoint.host + ":" + std::to_string(impl_->endpoint.port));
@@ -160,7 +162,7 @@ Response Client::send(Request req) {
     // The second attempt follows a stale kept-alive connection: the peer restarted, so
     // every idle connection is as stale; drop them and open a fresh one.
     if (attempt == 1) impl_->drop_idle();
-    auto conn = impl_->take();
+    auto conn = impl_->take(repeatable);
     bool fresh = !conn;
     if (fresh) conn = std::make_unique<Conn>();
     Response res;

@@ -48,14 +48,14 @@ struct UpstreamPool::Impl {
   std::string host_header;
   std::vector<std::unique_ptr<Conn>> idle;  // the most recently used at the back
 
-  // An idle connection fit to carry a request, or null.
-  std::unique_ptr<Conn> take_idle() {
+  // An idle connection fit to carry a request (that may be sent again: `repeatable`), or null.
+  std::unique_ptr<Conn> take_idle(bool repeatable) {
     auto now = std::chrono::steady_clock::now();
     while (!idle.empty() && now - idle.front()->idle_since > kMaxIdle) idle.erase(idle.begin());
     while (!idle.empty()) {
       auto conn = std::move(idle.back());
       idle.pop_back();
-      if (detail::fit_for_reuse(conn->stream.native_handle(), conn->idle_since, now)) return conn;
+      if (detail::fit_for_reuse(conn->stream.native_handle(), conn->idle_since, repeatable, now)) return conn;
     }
     return nullptr;
   }
@@ -76,8 +76,11 @@ std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
 asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline) {
   // A reused connection may have been closed by the upstream while idle; that failure
   // happens before the request reached it, so one more try on a fresh connection is safe.
+  // A POST may have been processed by an upstream that then went away: it is not repeated.
+  const bool may_repeat = req.method == "GET" || req.method == "HEAD" || req.method == "PUT" ||
+                          req.method == "DELETE" || req.method == "OPTIONS" || req.headers.get("Idempotency-Key");
   for (int attempt = 0;; ++attempt) {
-    std::unique_ptr<Conn> conn = impl_->take_idle();
+    std::unique_ptr<Conn> conn = impl_->take_idle(may_repeat);
     bool fresh = !conn;
     if (fresh) conn = std::make_unique<Conn>(impl_->executor);
     auto remaining = deadline - std::chrono::steady_clock::now();
@@ -113,10 +116,8 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     }
     if (rec) {
       // Only a request that never reached a live upstream is sent again: the write failed,
-      // or the reused connection was closed before answering a request that is safe to
-      // repeat. A POST may have been processed by an upstream that then went away.
-      bool repeatable = wec || req.method == "GET" || req.method == "HEAD" || req.method == "PUT" ||
-                        req.method == "DELETE" || req.method == "OPTIONS" || req.headers.get("Idempotency-Key");
+      // or the reused connection was closed before answering a request that is safe to repeat.
+      bool repeatable = wec || may_repeat;
       bool timed_out = conn->watchdog.timed_out();
       bool stale = !fresh && attempt == 0 && !parser->got_some() && !timed_out && repeatable;
       if (stale) continue;

@@ -17,22 +17,26 @@ std::int64_t TotalCache::total(const std::string& key, const PageShown& page, co
   if (static_cast<std::int64_t>(page.items) < page.limit && (page.items > 0 || page.offset == 0)) return shown;
   bool keep = config_.ttl > std::chrono::milliseconds::zero() && config_.max_entries > 0 && key.size() <= kMaxKeyBytes;
   if (!keep) return count();
+  bool recounter = false;  // this request's count is the one the others wait on
   if (!page.fresh) {
     std::lock_guard lock(mu_);
-    auto it = entries_.find(key);
-    // A kept total below what this page shows is certainly stale: count again.
-    if (it != entries_.end() && it->second.total >= shown) {
-      if (clock_.now() - it->second.counted_at < config_.ttl) return it->second.total;
-      // Expired while another request counts it again: this one makes do with the last
-      // count instead of running the same scan beside it.
-      if (it->second.recounting) return it->second.total;
+    if (auto it = entries_.find(key); it != entries_.end()) {
+      // A kept total below what this page shows is certainly stale: it is counted again.
+      if (it->second.total >= shown) {
+        if (clock_.now() - it->second.counted_at < config_.ttl) return it->second.total;
+        // Expired while another request counts it again: this one makes do with the last
+        // count instead of running the same scan beside it.
+        if (it->second.recounting) return it->second.total;
+      }
+      recounter = !it->second.recounting;
       it->second.recounting = true;
     }
   }
-  return count_and_keep(key, count);
+  return count_and_keep(key, count, recounter);
 }
 
-std::int64_t TotalCache::count_and_keep(const std::string& key, const std::function<std::int64_t()>& count) {
+std::int64_t TotalCache::count_and_keep(const std::string& key, const std::function<std::int64_t()>& count,
+                                        bool recounter) {
   // Stamped with the time the count began: it saw the table as of then, not as of its end.
   auto began = clock_.now();
   std::int64_t counted = 0;
@@ -40,12 +44,21 @@ std::int64_t TotalCache::count_and_keep(const std::string& key, const std::funct
     counted = count();
   } catch (...) {
     std::lock_guard lock(mu_);
-    if (auto it = entries_.find(key); it != entries_.end()) it->second.recounting = false;
+    if (auto it = entries_.find(key); recounter && it != entries_.end()) it->second.recounting = false;
     throw;
   }
   std::lock_guard lock(mu_);
-  if (!entries_.contains(key)) evict_for_one_more(clock_.now());
-  entries_.insert_or_assign(key, Entry{counted, began, false});
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    evict_for_one_more(clock_.now());
+    entries_.emplace(key, Entry{counted, began, false});
+    return counted;
+  }
+  if (began >= it->second.counted_at) {  // a later count kept meanwhile stays
+    it->second.total = counted;
+    it->second.counted_at = began;
+  }
+  if (recounter) it->second.recounting = false;
   return counted;
 }
 
@@ -56,12 +69,16 @@ std::size_t TotalCache::size() const {
 
 void TotalCache::evict_for_one_more(resilience::TimePoint now) {
   if (entries_.size() < config_.max_entries) return;
-  std::erase_if(entries_, [&](const auto& kv) { return now - kv.second.counted_at >= config_.ttl; });
+  // An expired total being counted again stays: the requests served from it meanwhile need it.
+  std::erase_if(entries_, [&](const auto& kv) { return now - kv.second.counted_at >= config_.ttl && !kv.second.recounting; });
   if (entries_.size() < config_.max_entries) return;
-  auto oldest = std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-    return a.second.counted_at < b.second.counted_at;
-  });
-  entries_.erase(oldest);
+  // The oldest that no request is counting again; when all are, the map holds a few more
+  // for a moment (at most one per request in flight).
+  auto oldest = entries_.end();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (!it->second.recounting && (oldest == entries_.end() || it->second.counted_at < oldest->second.counted_at)) oldest = it;
+  }
+  if (oldest != entries_.end()) entries_.erase(oldest);
 }
 
 }  // namespace sales::pg

@@ -72,6 +72,57 @@ TEST_F(TotalCacheTest, WhileOneRequestRecountsAnExpiredTotalTheOthersGetTheLastC
   EXPECT_EQ(cache.total("q=", full_page(), counter()), 101);
 }
 
+TEST_F(TotalCacheTest, AnotherRequestsFailedCountLeavesTheRecountInCharge) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  cache.total("q=", full_page(), counter());
+  clock.advance(1500ms);
+  std::int64_t seen_after_failure = -1;
+  auto recount = [&] {
+    auto fresh = full_page();
+    fresh.fresh = true;  // a no-cache request counts beside the recount, and fails
+    EXPECT_THROW(cache.total("q=", fresh, []() -> std::int64_t { throw std::runtime_error("db down"); }),
+                 std::runtime_error);
+    seen_after_failure = cache.total("q=", full_page(), counter());
+    return std::int64_t{101};
+  };
+  EXPECT_EQ(cache.total("q=", full_page(), recount), 101);
+  EXPECT_EQ(seen_after_failure, 100) << "the recount still runs: the last count, not a second scan";
+  EXPECT_EQ(counts, 1);
+}
+
+TEST_F(TotalCacheTest, AContradictedTotalIsCountedOnceWhileOthersUseIt) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  table_rows = 30;
+  cache.total("q=", full_page(), counter());  // 30 kept
+  clock.advance(1500ms);
+  table_rows = 60;
+  std::int64_t first_page_meanwhile = -1;
+  auto recount = [&] {
+    first_page_meanwhile = cache.total("q=", full_page(), counter());  // expired, but 30 fits page 1
+    ++counts;
+    return table_rows;
+  };
+  EXPECT_EQ(cache.total("q=", {.offset = 40, .limit = 20, .items = 20, .fresh = false}, recount), 60);
+  EXPECT_EQ(first_page_meanwhile, 30);
+  EXPECT_EQ(counts, 2);
+}
+
+TEST_F(TotalCacheTest, EvictionKeepsATotalBeingCountedAgain) {
+  TotalCache cache({.ttl = 1000ms, .max_entries = 1}, clock);
+  cache.total("a", full_page(), counter());
+  clock.advance(1500ms);
+  std::int64_t a_meanwhile = -1;
+  auto recount_a = [&] {
+    cache.total("b", full_page(), counter());  // would evict a, which is being counted
+    a_meanwhile = cache.total("a", full_page(), counter());
+    ++counts;
+    return table_rows;
+  };
+  cache.total("a", full_page(), recount_a);
+  EXPECT_EQ(a_meanwhile, 100);
+  EXPECT_EQ(counts, 3) << "a, b, and a's recount: no second scan of a";
+}
+
 TEST_F(TotalCacheTest, AFailedRecountLetsTheNextRequestCount) {
   TotalCache cache({.ttl = 1000ms}, clock);
   cache.total("q=", full_page(), counter());

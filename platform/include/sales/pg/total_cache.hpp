@@ -57,7 +57,7 @@ class TotalCache {
     resilience::TimePoint counted_at;
     bool recounting = false;  // expired, and one request is counting it again
   };
-  std::int64_t count_and_keep(const std::string& key, const std::function<std::int64_t()>& count);
+  std::int64_t count_and_keep(const std::string& key, const std::function<std::int64_t()>& count, bool recounter);
   void evict_for_one_more(resilience::TimePoint now);  // with mu_ held
 
   TotalCacheConfig config_;
