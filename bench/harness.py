@@ -886,8 +886,10 @@ def markdown():
         out += ["## (b) POST through the gateway (wrk)", "", variant_table(sc["post"]["variants"]), ""]
     if "mixed" in sc:
         out += [f"## (c) Mixed catalogue workload (wrk): {sc['mixed']['mix']}", "",
-                f"The catalogue held {sc['mixed'].get('catalogue_products')} products at the start; every list "
-                "and search counts its matches (the exact `total`), so their cost grows with it.", "",
+                f"The catalogue held {sc['mixed'].get('catalogue_products')} products at the start. A list's "
+                "or search's `total` is exact on its last page, else a count at most LIST_TOTAL_CACHE_MS (1 s) "
+                "old, counted again by one request at a time (README, \"The API\"); each such count scans "
+                "what matches, so its cost grows with the catalogue.", "",
                 variant_table(sc["mixed"]["variants"]), ""]
     if "saga" in sc:
         s = sc["saga"]
