@@ -11,6 +11,7 @@
 
 #include "idle_connection.hpp"
 #include "sales/resilience/deadline.hpp"
+#include "sales/resilience/retry.hpp"
 
 namespace sales::http {
 
@@ -54,13 +55,7 @@ struct Client::Impl {
 
   std::unique_ptr<Conn> take(bool repeatable) {
     std::lock_guard lock(mu);
-    auto now = std::chrono::steady_clock::now();
-    while (!idle.empty()) {
-      auto c = std::move(idle.back());
-      idle.pop_back();
-      if (detail::fit_for_reuse(c->stream.socket().native_handle(), c->idle_since, repeatable, now)) return c;
-    }
-    return nullptr;
+    return detail::take_fit(idle, repeatable, [](Conn& c) { return c.stream.socket().native_handle(); });
   }
   void drop_idle() {
     std::lock_guard lock(mu);
@@ -146,8 +141,9 @@ Client::Client(ClientOptions opts) : impl_(std::make_unique<Impl>()) {
 Client::~Client() = default;
 
 Response Client::send(Request req) {
-  // A POST is never written into a connection that may have been closed while idle.
-  const bool repeatable = req.method != "POST" && req.method != "PATCH";
+  // A request that may not be sent again is never written into a connection that may have
+  // been closed while idle.
+  const bool repeatable = resilience::retryable_method(req.method, req.headers.get("Idempotency-Key").has_value());
   bhttp::request<bhttp::string_body> out{bhttp::string_to_verb(req.method), req.target, 11};
   for (const auto& [k, v] : req.headers.fields()) out.insert(k, v);
   out.set(bhttp::field::host, impl_->endpoint.host + ":" + std::to_string(impl_->endpoint.port));

@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <chrono>
+#include <memory>
+#include <vector>
 
 namespace sales::http::detail {
 
@@ -23,10 +25,18 @@ inline bool open_and_quiet(int fd) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-// Whether a connection idle since `idle_since` may carry the next request.
-inline bool fit_for_reuse(int fd, std::chrono::steady_clock::time_point idle_since, bool repeatable,
-                          std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now()) {
-  return (repeatable && now - idle_since < kAskAfterIdle) || open_and_quiet(fd);
+// The most recently used connection of `idle` (kept with the newest at the back) that is
+// fit to carry a request that may (`repeatable`) or may not be sent again; the unfit ones
+// it passes are dropped, which closes them. Null when none is left.
+template <class Conn, class FdOf>
+std::unique_ptr<Conn> take_fit(std::vector<std::unique_ptr<Conn>>& idle, bool repeatable, FdOf fd_of) {
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle.empty()) {
+    auto conn = std::move(idle.back());
+    idle.pop_back();
+    if ((repeatable && now - conn->idle_since < kAskAfterIdle) || open_and_quiet(fd_of(*conn))) return conn;
+  }
+  return nullptr;
 }
 
 }  // namespace sales::http::detail

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sales/http/wire.hpp"
+#include "sales/resilience/retry.hpp"
 #include "sales/http/watchdog.hpp"
 #include "idle_connection.hpp"
 #include "message_parser.hpp"
@@ -52,12 +53,7 @@ struct UpstreamPool::Impl {
   std::unique_ptr<Conn> take_idle(bool repeatable) {
     auto now = std::chrono::steady_clock::now();
     while (!idle.empty() && now - idle.front()->idle_since > kMaxIdle) idle.erase(idle.begin());
-    while (!idle.empty()) {
-      auto conn = std::move(idle.back());
-      idle.pop_back();
-      if (detail::fit_for_reuse(conn->stream.native_handle(), conn->idle_since, repeatable, now)) return conn;
-    }
-    return nullptr;
+    return detail::take_fit(idle, repeatable, [](Conn& c) { return c.stream.native_handle(); });
   }
 };
 
@@ -77,8 +73,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
   // A reused connection may have been closed by the upstream while idle; that failure
   // happens before the request reached it, so one more try on a fresh connection is safe.
   // A POST may have been processed by an upstream that then went away: it is not repeated.
-  const bool may_repeat = req.method == "GET" || req.method == "HEAD" || req.method == "PUT" ||
-                          req.method == "DELETE" || req.method == "OPTIONS" || req.headers.get("Idempotency-Key");
+  const bool may_repeat = resilience::retryable_method(req.method, req.headers.get("Idempotency-Key").has_value());
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Conn> conn = impl_->take_idle(may_repeat);
     bool fresh = !conn;
