@@ -19,7 +19,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
  public:
   using Message = std::conditional_t<isRequest, Request, Response>;
 
-  MessageParser() { message_.headers.reserve(kFieldsReserved); }
+  MessageParser() : MessageParser(false) {}
   // A proxy's parser: connection-level fields (wire::hop_by_hop) are not kept.
   explicit MessageParser(bool drop_hop_by_hop) : drop_hop_by_hop_(drop_hop_by_hop) {
     message_.headers.reserve(kFieldsReserved);
