@@ -141,6 +141,7 @@ struct Server::Impl {
   AsyncHandler handler;
   RequestMetrics metrics;
   bool loop_per_thread;
+  bool stamps_arrival = false;  // Request::received_at: only blocking handlers read it (request_budget.hpp)
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
@@ -222,7 +223,7 @@ struct Server::Impl {
       first = false;
       auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header);
       if (!hec) {
-        parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start (request_budget.hpp)
+        if (stamps_arrival) parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start
         auto expect = parser.get().headers.get("Expect").value_or("");
         auto declared = parser.content_length();
         bool fits = !declared || *declared <= opts.body_limit;  // else the read below answers 413
@@ -354,6 +355,7 @@ Server::Server(ServerOptions opts, Handler handler, metrics::Registry* metrics) 
   auto h = std::make_shared<Handler>(BudgetedHandler(std::move(handler), metrics, opts.service));
   AsyncHandler async = [h](Request& r) -> asio::awaitable<Response> { co_return (*h)(r); };
   impl_ = std::make_unique<Impl>(std::move(opts), std::move(async), metrics, false);
+  impl_->stamps_arrival = true;
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -35,6 +35,7 @@ struct Request {
   bool keep_alive = true;
   std::string route;  // the matched route pattern, set by the router: a bounded metrics label
   // When the server had read the request's header: where its X-Request-Budget-Ms starts.
+  // Set by the blocking server only (its handlers honour the budget); the async one leaves it.
   std::chrono::steady_clock::time_point received_at{};
 
   [[nodiscard]] std::string_view path() const;   // target without '?query'
