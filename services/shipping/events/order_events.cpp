@@ -25,6 +25,12 @@ std::optional<std::string> optional_string(const boost::json::object& data, cons
 }
 
 namespace {
+// order.paid or order.shipped overtook order.created (a retry, or competing consumers): the
+// consumer tries the event again later.
+[[noreturn]] void no_shipment_yet(std::int64_t order_id) {
+  throw std::runtime_error("order " + std::to_string(order_id) + " has no shipment yet; order.created is in flight");
+}
+
 void on_created(Transaction& tx, const events::Envelope& e) {
   auto order_id = order_id_of(e.data);
   NewShipment s{order_id, ShipmentStatus::Pending, optional_string(e.data, "shipping_address"), false, e.type};
@@ -52,17 +58,12 @@ void on_ended(Transaction& tx, const events::Envelope& e) {
 // then committed its own move. This mends the case where shipping died in between.
 void on_shipped(Transaction& tx, const events::Envelope& e) {
   auto order_id = order_id_of(e.data);
-  if (!ship_for_order(tx, order_id, e.type)) {
-    throw std::runtime_error("order " + std::to_string(order_id) + " has no shipment yet; order.created is in flight");
-  }
+  if (!ship_for_order(tx, order_id, e.type)) no_shipment_yet(order_id);
 }
 
 void on_paid(Transaction& tx, const events::Envelope& e) {
   auto order_id = order_id_of(e.data);
-  if (!mark_paid(tx, order_id)) {
-    // order.created overtaken (a retry, or competing consumers): the consumer retries later.
-    throw std::runtime_error("order " + std::to_string(order_id) + " has no shipment yet; order.created is in flight");
-  }
+  if (!mark_paid(tx, order_id)) no_shipment_yet(order_id);
 }
 }  // namespace
 

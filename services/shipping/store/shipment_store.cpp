@@ -78,6 +78,15 @@ std::vector<pg::Param> insert_params(const NewShipment& s) {
 }
 
 pg::Param status_param(const std::optional<ShipmentStatus>& s) { return s ? pg::param(to_string(*s)) : pg::Param{}; }
+
+// Moves a shipment locked by this transaction, with its history row and its event.
+Shipment move_locked(pg::Transaction& tx, std::int64_t id, ShipmentStatus from, ShipmentStatus to, const std::string& reason) {
+  auto r = tx.exec(kTransition, {pg::param(id), pg::param(to_string(from)), pg::param(to_string(to)), pg::param(reason)});
+  if (r.empty()) throw std::logic_error("shipment " + std::to_string(id) + " changed under its row lock");
+  auto moved = row(r, 0);
+  publish_transition(tx, moved);
+  return moved;
+}
 }  // namespace
 
 std::optional<Shipment> ShipmentStore::find(std::int64_t id) {
@@ -131,12 +140,7 @@ std::optional<UpdateResult> ShipmentStore::update_status(std::int64_t id, Shipme
   if (result.verdict != UpdateVerdict::Apply) return result;
   if (before_apply) before_apply(result.shipment);
 
-  std::string reason = "PUT /shipping/" + std::to_string(id);
-  auto r = tx.exec(kTransition, {pg::param(id), pg::param(to_string(result.from)), pg::param(to_string(to)),
-                                 pg::param(reason)});
-  if (r.empty()) throw std::logic_error("shipment " + std::to_string(id) + " changed under its row lock");
-  result.shipment = row(r, 0);
-  publish_transition(tx, result.shipment);
+  result.shipment = move_locked(tx, id, result.from, to, "PUT /shipping/" + std::to_string(id));
   tx.commit();
   return result;
 }
@@ -174,10 +178,7 @@ bool ship_for_order(pg::Transaction& tx, std::int64_t order_id, const std::strin
   if (status_at(locked, 0, 1) != ShipmentStatus::Pending) return true;
   // A SHIPPED order was paid, whether or not order.paid has arrived here yet.
   tx.exec_later(kMarkPaid, {pg::param(order_id)});
-  auto r = tx.exec(kTransition, {pg::param(id), pg::param(to_string(ShipmentStatus::Pending)),
-                                 pg::param(to_string(ShipmentStatus::Shipped)), pg::param(reason)});
-  if (r.empty()) throw std::logic_error("shipment " + std::to_string(id) + " changed under its row lock");
-  publish_transition(tx, row(r, 0));
+  move_locked(tx, id, ShipmentStatus::Pending, ShipmentStatus::Shipped, reason);
   return true;
 }
 
