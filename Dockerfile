@@ -19,7 +19,7 @@ RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
       g++ cmake ninja-build ccache pkg-config binutils \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev \
+      libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev libmimalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the services' build reads: a change to docs, tests or deploy files reuses the
@@ -44,7 +44,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # Runtime libraries only (what `ldd` shows the binaries need); checked below.
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
-      libboost-json1.81.0 libpq5 librabbitmq4 libspdlog1.10 libfmt9 \
+      libboost-json1.81.0 libpq5 librabbitmq4 libspdlog1.10 libfmt9 libmimalloc2.0 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
 RUN groupadd --system --gid 10001 sales \
  && useradd --system --uid 10001 --gid sales --home-dir /nonexistent --no-create-home \

@@ -4,7 +4,7 @@
 REQUIRED_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config g++
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev
+  libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev libmimalloc-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 rabbitmq-server curl jq
   procps # ps, pgrep: used by ./sales itself
