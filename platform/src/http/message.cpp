@@ -1,15 +1,15 @@
 #include "sales/http/message.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 #include "sales/problem/problem.hpp"
 
 namespace sales::http {
 
-// Every header lookup compares each field's name: most comparisons end at the length, or
-// find equal bytes, so those are tested before folding case.
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
+// Equal bytes are tested before folding case: most names are spelt as expected.
+bool iequals_same_length(std::string_view a, std::string_view b) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     char x = a[i], y = b[i];
     if (x == y) continue;
@@ -20,12 +20,40 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+namespace {
+// True when s holds no CR, LF or NUL, eight bytes at a time. A byte of w equals c exactly
+// when that byte of (w ^ c·0x01…) is zero, and (v - 0x01…) & ~v & 0x80… is non-zero
+// exactly when some byte of v is zero.
+bool no_line_breaks(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  auto has_zero_byte = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (has_zero_byte(w) || has_zero_byte(w ^ (kOnes * '\r')) || has_zero_byte(w ^ (kOnes * '\n'))) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return false;
+  }
+  return true;
+}
+
+bool safe_field(std::string_view name, std::string_view value) {
+  return !name.empty() && no_line_breaks(name) && no_line_breaks(value);
+}
+}  // namespace
+
 void Headers::set(std::string name, std::string value) {
   erase(name);
   add(std::move(name), std::move(value));
 }
 
 void Headers::add(std::string name, std::string value) {
+  if (safe_field(name, value)) add_parsed(std::move(name), std::move(value));
+}
+
+void Headers::add_parsed(std::string name, std::string value) {
   // Room for a typical message's fields at once, instead of growing 1, 2, 4, 8.
   if (fields_.capacity() == 0) fields_.reserve(12);
   fields_.emplace_back(std::move(name), std::move(value));

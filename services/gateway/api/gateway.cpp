@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <random>
 
 #include "domain/client_address.hpp"
@@ -31,8 +32,9 @@ http::Response problem(const Problem& p) { return sales::to_response(p); }
 // random hex digits when the server generated it; a client's id of another shape gets a
 // fresh trace id.
 std::string traceparent(std::string_view request_id) {
-  bool hex32 = request_id.size() == 32 &&
-               request_id.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  bool hex32 = request_id.size() == 32 && std::all_of(request_id.begin(), request_id.end(), [](char c) {
+                 return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+               });
   std::string id = hex32 ? std::string(request_id) : http::make_request_id();
   std::string out;
   out.reserve(55);

@@ -14,8 +14,14 @@ namespace sales::http {
 // Header fields in arrival order; lookups ignore case (RFC 9110 §5.1).
 class Headers {
  public:
+  // A field set from code whose name or value holds CR, LF or NUL (it could split the
+  // message) is a bug: it is dropped here, so it is never sent. Checked once, when stored,
+  // not each time the message is written.
   void set(std::string name, std::string value);  // replaces every field of that name
   void add(std::string name, std::string value);  // appends another field
+  // A field from a parser that already refused control characters in names and values
+  // (Beast's does): stored unchecked.
+  void add_parsed(std::string name, std::string value);
   void erase(std::string_view name);
   [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
@@ -64,7 +70,11 @@ struct Response {
 std::optional<std::string> percent_decode(std::string_view in);
 bool valid_utf8(std::string_view s);  // well-formed, no overlongs or surrogates
 std::size_t utf8_length(std::string_view s);  // in code points
-// Lower-case ASCII compare, for header names.
-bool iequals(std::string_view a, std::string_view b);
+// Lower-case ASCII compare, for header names. A header lookup compares every field's name
+// and most differ in length, so that test is inline and only equal lengths make a call.
+bool iequals_same_length(std::string_view a, std::string_view b);
+inline bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && iequals_same_length(a, b);
+}
 
 }  // namespace sales::http

@@ -1,0 +1,63 @@
+// Message heads as the server and the gateway write them, and the fields that may reach them.
+#include "sales/http/wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace sales::http {
+namespace {
+
+TEST(HeadersTest, AFieldFromCodeThatCouldSplitTheMessageIsNeverStored) {
+  Headers h;
+  h.add("X-Fine", "a value long enough to be read eight bytes at a time");
+  h.add("X-Injected", "a\r\nSet-Cookie: evil=1");
+  h.add("X-Late-Break", "twenty-four bytes, then\n");
+  h.add("X-Nul", std::string("a\0b", 3));
+  h.set("X-Bad\r\nName", "v");
+  h.add("", "an empty name");
+  h.set("X-Fine", "replaced\r");
+  ASSERT_EQ(h.fields().size(), 0u) << "set() still removes the fields of that name, then refuses the new one";
+
+  h.add("X-Kept", "0123456789abcdef0123456789abcdef");
+  h.set("X-Also-Kept", "tab\tand spaces are fine");
+  ASSERT_EQ(h.fields().size(), 2u);
+  EXPECT_EQ(h.get("x-kept"), "0123456789abcdef0123456789abcdef");
+}
+
+TEST(HeadersTest, ParsedFieldsAreStoredAsGiven) {
+  Headers h;
+  for (const char* value : {"*/*", "text/plain"}) h.add_parsed("Accept", value);
+  EXPECT_EQ(h.get("ACCEPT"), "*/*");
+  EXPECT_EQ(h.fields().back().second, "text/plain");
+}
+
+TEST(WireTest, ARequestHeadCarriesItsFieldsButNoHopByHopOnes) {
+  Headers h;
+  h.add_parsed("Accept", "*/*");
+  h.add_parsed("Connection", "keep-alive");
+  h.add_parsed("Host", "client.example");
+  h.add_parsed("Transfer-Encoding", "chunked");
+  h.add("X-Request-Id", "abc");
+  std::string out = "left over from the last request";
+  wire::request_head(out, "GET", "/products/1?x=1", "127.0.0.1:8001", h, 0);
+  EXPECT_EQ(out, "GET /products/1?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8001\r\nAccept: */*\r\nX-Request-Id: abc\r\n\r\n");
+
+  wire::request_head(out, "POST", "/orders", "order", Headers{}, 0);
+  EXPECT_EQ(out, "POST /orders HTTP/1.1\r\nHost: order\r\nContent-Length: 0\r\n\r\n") << "POST always says its length";
+}
+
+TEST(WireTest, AResponseHeadSaysItsLengthUnlessItHasNoBody) {
+  Headers h;
+  h.add("Content-Type", "application/json");
+  h.add_parsed("Content-Length", "999");  // computed here, never copied
+  std::string out;
+  wire::response_head(out, 201, h, 17, true);
+  EXPECT_EQ(out, "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n");
+
+  wire::response_head(out, 204, Headers{}, 0, false);
+  EXPECT_EQ(out, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+}
+
+}  // namespace
+}  // namespace sales::http
