@@ -231,8 +231,11 @@ struct Server::Impl {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
         }
-        watchdog.expires_after(opts.read_timeout);
-        hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Message);
+        // A request without a body is complete with its header: no second coroutine.
+        if (!parser.is_done()) {
+          watchdog.expires_after(opts.read_timeout);
+          hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Message);
+        }
       }
       if (hec == bhttp::error::body_limit) {
         // The header was read: answer with the client's request id.

@@ -1,6 +1,7 @@
 #include "sales/resilience/rate_limiter.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 #include <stdexcept>
 
@@ -112,18 +113,30 @@ RateLimiterSnapshot RateLimiter::snapshot() const {
   return snapshot;
 }
 
-std::string rate_limit_policy_value(const RateLimiterConfig& config, std::string_view policy) {
+namespace {
+// `"<policy>";<k1>=<v1>;<k2>=<v2>` in one buffer: the gateway writes one on every answer.
+std::string policy_fields(std::string_view policy, std::string_view k1, std::uint64_t v1, std::string_view k2,
+                          std::uint64_t v2) {
   std::string value;
-  value.append("\"").append(policy).append("\";q=").append(std::to_string(config.max));
-  value.append(";w=").append(std::to_string(ceil_seconds(config.window)));
+  value.reserve(policy.size() + 48);
+  value += '"';
+  value += policy;
+  value += '"';
+  for (auto [k, v] : {std::pair{k1, v1}, std::pair{k2, v2}}) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
+    value.append(k).append(digits, end);
+  }
   return value;
+}
+}  // namespace
+
+std::string rate_limit_policy_value(const RateLimiterConfig& config, std::string_view policy) {
+  return policy_fields(policy, ";q=", config.max, ";w=", static_cast<std::uint64_t>(ceil_seconds(config.window)));
 }
 
 std::string rate_limit_value(const RateLimitDecision& decision, std::string_view policy) {
-  std::string value;
-  value.append("\"").append(policy).append("\";r=").append(std::to_string(decision.remaining));
-  value.append(";t=").append(std::to_string(decision.reset_seconds));
-  return value;
+  return policy_fields(policy, ";r=", decision.remaining, ";t=", static_cast<std::uint64_t>(decision.reset_seconds));
 }
 
 std::vector<HeaderField> rate_limit_headers(const RateLimiterConfig& config,
