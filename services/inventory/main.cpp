@@ -7,6 +7,7 @@
 #include "sales/service/idempotency.hpp"
 #include "sales/service/messaging.hpp"
 #include "store/inventory_metrics.hpp"
+#include "store/stock_feed_flusher.hpp"
 
 int main() {
   sales::service::App app({.name = "inventory", .default_port = 8005, .uses_broker = true});
@@ -22,7 +23,17 @@ int main() {
   inventory::ReservationStore reservations(app.db());
   inventory::register_routes(app.router(), app.db(), stock, reservations);
   inventory::InventoryMetrics metrics(app.db(), app.metrics());
-  app.on_database_ready([&metrics] { metrics.start(); });
-  app.on_stop([&metrics] { metrics.stop(); });
+  // 50 ms: a hot product's changes within it cost one stock_changed; far below the second a
+  // product answer may be cached anyway (the gateway's max-age=1).
+  inventory::StockFeedFlusher feed(app.db(), {.interval = app.env().millis("STOCK_FEED_INTERVAL_MS", 50, 0, 60000)},
+                                   app.metrics());
+  app.on_database_ready([&metrics, &feed] {
+    metrics.start();
+    feed.start();
+  });
+  app.on_stop([&metrics, &feed] {
+    metrics.stop();
+    feed.stop();
+  });
   return app.run();
 }

@@ -1,7 +1,8 @@
 #include "store/stock_store.hpp"
 
-#include "events/published.hpp"
 #include "sales/pg/sql.hpp"
+#include "store/stock_feed.hpp"
+#include "store/stock_feed_flusher.hpp"
 
 namespace inventory {
 
@@ -19,8 +20,8 @@ constexpr pg::Statement kCount{"stock_count", "SELECT count(*) FROM stock WHERE 
 constexpr pg::Statement kLock{"stock_lock",
                               "SELECT product_id, stock, deleted FROM stock WHERE product_id = ANY($1::bigint[]) "
                               "ORDER BY product_id FOR UPDATE"};
-// The change and its ledger rows in one statement; the CHECK (stock >= 0) is the backstop
-// of the callers' checks.
+// The change, its ledger rows and its stock feed rows in one statement; the CHECK (stock >= 0)
+// is the backstop of the callers' checks.
 constexpr pg::Statement kApply{
     "stock_apply",
     "WITH changes AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS c (product_id, delta)), "
@@ -28,13 +29,15 @@ constexpr pg::Statement kApply{
     "  FROM changes c WHERE s.product_id = c.product_id "
     "  RETURNING s.product_id, s.stock, s.version, s.updated_at, c.delta), "
     "moved AS (INSERT INTO stock_movements (product_id, delta, kind, order_id) "
-    "  SELECT product_id, delta, $3, $4::bigint FROM changed) "
+    "  SELECT product_id, delta, $3, $4::bigint FROM changed), "
+    "fed AS (" INVENTORY_STOCK_FEED_UPSERT("changed", "$5::text") ") "
     "SELECT " STOCK_COLUMNS " FROM changed ORDER BY product_id"};
 constexpr pg::Statement kCreate{
     "stock_create",
     "WITH created AS (INSERT INTO stock (product_id, initial_stock, stock) VALUES ($1, $2, $2) "
     "  ON CONFLICT (product_id) DO NOTHING RETURNING product_id, stock, version, updated_at), "
-    "moved AS (INSERT INTO stock_movements (product_id, delta, kind) SELECT product_id, stock, 'initial' FROM created) "
+    "moved AS (INSERT INTO stock_movements (product_id, delta, kind) SELECT product_id, stock, 'initial' FROM created), "
+    "fed AS (" INVENTORY_STOCK_FEED_UPSERT("created", "$3::text") ") "
     "SELECT " STOCK_COLUMNS " FROM created"};
 // A row created here by a delete has no stock and no movements: its ledger sums to 0 too.
 constexpr pg::Statement kMarkDeleted{
@@ -94,17 +97,15 @@ std::vector<StockLevel> apply_changes(pg::Transaction& tx, const std::vector<Lin
                                       std::optional<std::int64_t> order_id, const std::string& correlation_id) {
   auto arrays = line_arrays(deltas);
   auto r = tx.exec(kApply, {pg::param(arrays.product_ids), pg::param(arrays.quantities), pg::param(to_string(kind)),
-                            pg::param(order_id)});
+                            pg::param(order_id), pg::param(correlation_id)});
   if (static_cast<std::size_t>(r.rows()) != deltas.size()) {
     // The callers locked these rows: a missing one is a bug, and the transaction must not commit.
     throw std::logic_error("stock change matched " + std::to_string(r.rows()) + " of " +
                            std::to_string(deltas.size()) + " products");
   }
   std::vector<StockLevel> levels;
-  for (int i = 0; i < r.rows(); ++i) {
-    levels.push_back(level(r, i));
-    publish_stock_changed(tx, levels.back(), correlation_id);
-  }
+  for (int i = 0; i < r.rows(); ++i) levels.push_back(level(r, i));
+  tx.after_commit_once(wake_stock_feed);
   return levels;
 }
 
@@ -117,9 +118,10 @@ StockLevel change_stock(pg::Transaction& tx, std::int64_t product_id, std::int64
 }
 
 bool create_stock(pg::Transaction& tx, std::int64_t product_id, std::int64_t initial_stock) {
-  auto r = tx.exec(kCreate, {pg::param(product_id), pg::param(initial_stock)});
+  auto r = tx.exec(kCreate,
+                   {pg::param(product_id), pg::param(initial_stock), pg::param(product_correlation(product_id))});
   if (r.empty()) return false;
-  publish_stock_changed(tx, level(r, 0), product_correlation(product_id));
+  tx.after_commit_once(wake_stock_feed);
   return true;
 }
 

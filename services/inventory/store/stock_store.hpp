@@ -1,7 +1,8 @@
 #pragma once
 // Stock rows and their ledger. Every change goes through apply_changes (one statement: the
-// UPDATE, its stock_movements rows) and publishes inventory.stock_changed in the same
-// transaction; callers lock the rows first with lock_stock, in product id order.
+// UPDATE, its stock_movements rows and its stock_feed rows, from which the flusher publishes
+// inventory.stock_changed: store/stock_feed.hpp); callers lock the rows first with
+// lock_stock, in product id order.
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -60,8 +61,9 @@ std::map<std::int64_t, LockedStock> lock_stock(sales::pg::Transaction& tx, const
 std::map<std::int64_t, LockedStock> locked_stock_rows(const sales::pg::Result& r, int first_col);
 
 // Applies each line's quantity as a delta (one line per product), records the movements of
-// `kind` (with `order_id` for reserve/release), bumps versions and publishes one
-// stock_changed per product. Returns the new levels by product id.
+// `kind` (with `order_id` for reserve/release), bumps versions and records each product's new
+// level in the stock feed (its stock_changed, with `correlation_id`, follows within the
+// flush interval). Returns the new levels by product id.
 std::vector<StockLevel> apply_changes(sales::pg::Transaction& tx, const std::vector<Line>& deltas, MovementKind kind,
                                       std::optional<std::int64_t> order_id, const std::string& correlation_id);
 
@@ -69,7 +71,7 @@ std::vector<StockLevel> apply_changes(sales::pg::Transaction& tx, const std::vec
 // StockRefused.
 StockLevel change_stock(sales::pg::Transaction& tx, std::int64_t product_id, std::int64_t delta, MovementKind kind);
 
-// product.created: the row with its initial stock (an initial movement, stock_changed);
+// product.created: the row with its initial stock (an initial movement, a stock feed row);
 // false when the product already has a row (a redelivery, or deleted before it was created).
 bool create_stock(sales::pg::Transaction& tx, std::int64_t product_id, std::int64_t initial_stock);
 // product.deleted: marks the row deleted, or leaves a deleted row behind when the delete

@@ -1,36 +1,11 @@
 // No oversell and no deadlock under concurrency, against a real database: many threads
 // reserve, cancel and adjust at once, each in its own transaction as the consumers do.
 #include <atomic>
-#include <thread>
 
 #include "store_fixture.hpp"
 
 namespace inventory::testing {
 namespace {
-
-constexpr int kThreads = 16;
-
-// Runs body(i) for i in [0, count) on kThreads threads; returns the exceptions' messages.
-std::vector<std::string> run_concurrently(int count, const std::function<void(int)>& body) {
-  std::atomic<int> next{0};
-  std::mutex mu;
-  std::vector<std::string> failures;
-  std::vector<std::jthread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (int i = next++; i < count; i = next++) {
-        try {
-          body(i);
-        } catch (const std::exception& e) {
-          std::lock_guard lock(mu);
-          failures.emplace_back(e.what());
-        }
-      }
-    });
-  }
-  threads.clear();  // joins
-  return failures;
-}
 
 TEST_F(StoreTest, ManyOrdersForSmallStockReserveExactlyTheStock) {
   create_product(1, 7);

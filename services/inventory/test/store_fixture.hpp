@@ -4,15 +4,20 @@
 // migrations, and SQL probes of stock, ledger, reservations and outbox.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "sales/events/outbox.hpp"
 #include "sales/pg/migrations.hpp"
 #include "sales/service/idempotency.hpp"
 #include "sales_test/test_db.hpp"
 #include "store/reservation_store.hpp"
+#include "store/stock_feed.hpp"
 #include "store/stock_store.hpp"
 
 namespace inventory::testing {
@@ -37,6 +42,30 @@ inline constexpr pg::Statement kInvariantViolations{
     "  - (SELECT COALESCE(sum(i.quantity), 0) FROM reservation_items i JOIN reservations r USING (order_id) "
     "     WHERE i.product_id = s.product_id AND r.status = 'RESERVED') "
     "OR s.stock < 0"};
+
+// Runs body(i) for i in [0, count) on 16 threads, each call in its own transactions as the
+// consumers' are; returns the exceptions' messages.
+inline std::vector<std::string> run_concurrently(int count, const std::function<void(int)>& body) {
+  constexpr int kThreads = 16;
+  std::atomic<int> next{0};
+  std::mutex mu;
+  std::vector<std::string> failures;
+  std::vector<std::jthread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < count; i = next++) {
+        try {
+          body(i);
+        } catch (const std::exception& e) {
+          std::lock_guard lock(mu);
+          failures.emplace_back(e.what());
+        }
+      }
+    });
+  }
+  threads.clear();  // joins
+  return failures;
+}
 
 class StoreTest : public sales_test::DbTest {
  protected:
@@ -82,6 +111,8 @@ class StoreTest : public sales_test::DbTest {
     return pg::exec(*pool_, kCountStatus, {pg::param(status)}).int64(0, 0);
   }
   std::int64_t invariant_violations() { return pg::exec(*pool_, kInvariantViolations).int64(0, 0); }
+  // Moves the stock feed to the outbox now, as the flusher does at the end of its interval.
+  FlushCount flush_feed() { return flush_stock_feed(*pool_, 500); }
 };
 
 }  // namespace inventory::testing

@@ -1,0 +1,61 @@
+#include "store/stock_feed.hpp"
+
+#include "events/published.hpp"
+#include "store/stock_store.hpp"
+
+namespace inventory {
+
+namespace pg = sales::pg;
+
+namespace {
+// A flush lost to a crash before its commit reached the disk loses nothing: its deletes go
+// with it, so the rows are flushed again (and an event the relay had already published from
+// it comes again with the same version, which the product service ignores).
+constexpr pg::Statement kAsyncCommit{"stock_feed_async_commit",
+                                     "SELECT set_config('synchronous_commit', 'off', true)"};
+constexpr pg::Statement kPending{"stock_feed_pending",
+                                 "SELECT product_id, stock, version, correlation_id, changes FROM stock_feed "
+                                 "ORDER BY product_id LIMIT $1 FOR UPDATE SKIP LOCKED"};
+constexpr pg::Statement kFlushed{"stock_feed_flushed",
+                                 "DELETE FROM stock_feed f USING unnest($1::bigint[], $2::bigint[]) AS d (product_id, version) "
+                                 "WHERE f.product_id = d.product_id AND f.version = d.version"};
+constexpr pg::Statement kAny{"stock_feed_any", "SELECT EXISTS (SELECT FROM stock_feed)"};
+}  // namespace
+
+std::vector<PendingLevel> read_pending(pg::Transaction& tx, int limit) {
+  auto r = tx.exec(kPending, {pg::param(std::int64_t{limit})});
+  std::vector<PendingLevel> rows;
+  rows.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    rows.push_back({StockLevel{r.int64(i, 0), r.int64(i, 1), r.int64(i, 2), {}}, r.str(i, 3), r.int64(i, 4)});
+  }
+  return rows;
+}
+
+void move_to_outbox(pg::Transaction& tx, const std::vector<PendingLevel>& rows) {
+  if (rows.empty()) return;
+  std::vector<Line> versions;  // (product id, version) pairs, as two bigint[] parameters
+  versions.reserve(rows.size());
+  for (const auto& row : rows) {
+    publish_stock_changed(tx, row.level, row.correlation_id);
+    versions.push_back({row.level.product_id, row.level.version});
+  }
+  auto arrays = line_arrays(versions);
+  tx.exec_later(kFlushed, {pg::param(arrays.product_ids), pg::param(arrays.quantities)});
+}
+
+FlushCount flush_stock_feed(pg::Pool& pool, int limit) {
+  pg::Transaction tx(pool);
+  tx.exec_later(kAsyncCommit);
+  auto rows = read_pending(tx, limit);
+  if (rows.empty()) return {};  // rolled back: it wrote nothing
+  move_to_outbox(tx, rows);
+  tx.commit();
+  FlushCount count{static_cast<std::int64_t>(rows.size()), 0};
+  for (const auto& row : rows) count.changes += row.changes;
+  return count;
+}
+
+bool stock_feed_pending(pg::Pool& pool) { return pg::exec(pool, kAny).text(0, 0) == "t"; }
+
+}  // namespace inventory

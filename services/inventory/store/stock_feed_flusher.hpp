@@ -1,0 +1,70 @@
+#pragma once
+// The thread that moves the stock feed to the outbox (stock_feed.hpp), so that a product
+// whose stock changes many times within `interval` costs one inventory.stock_changed, one
+// publish and one product-service transaction.
+//
+// It runs only when there is work: a commit that changed stock wakes it (an after-commit
+// hook, wake_stock_feed), it waits out the interval, gathering whatever else commits
+// meanwhile, then flushes everything pending in one transaction per batch. A slow poll (one
+// read-only statement) finds rows no commit of this process announced: left by a replica, or
+// by a crash before the flush. Several replicas are safe: each flush locks the rows it takes.
+//
+// Metrics: sales_inventory_stock_feed_changes_total (changes of stock flushed),
+// sales_inventory_stock_feed_events_total (inventory.stock_changed enqueued: changes / events
+// is the coalescing), sales_inventory_stock_feed_flushes_total (flush transactions),
+// sales_inventory_stock_feed_failures_total.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "sales/metrics/metrics.hpp"
+#include "sales/pg/pool.hpp"
+
+namespace inventory {
+
+struct StockFeedOptions {
+  // STOCK_FEED_INTERVAL_MS: how long a woken flusher gathers changes; 0 flushes at once.
+  std::chrono::milliseconds interval{50};
+  std::chrono::milliseconds poll{1000};  // for rows no wake-up announced; also the retry delay
+  int batch_size = 500;                  // rows (products) per flush transaction
+};
+
+class StockFeedFlusher {
+ public:
+  explicit StockFeedFlusher(sales::pg::Pool& pool, StockFeedOptions opts = {},
+                            sales::metrics::Registry& registry = sales::metrics::global());
+  ~StockFeedFlusher();  // stops
+  StockFeedFlusher(const StockFeedFlusher&) = delete;
+  StockFeedFlusher& operator=(const StockFeedFlusher&) = delete;
+
+  // Once the database is migrated. The first poll is at once (rows a crash left behind).
+  void start();
+  // Finishes a running flush, flushes once more (best effort), joins.
+  void stop();
+  // Stock changed in a committed transaction: flush within the interval. Never throws.
+  void announce() noexcept;
+
+ private:
+  void run(std::stop_token st);
+  void flush_all();
+
+  sales::pg::Pool& pool_;
+  StockFeedOptions opts_;
+  std::atomic<bool> announced_{false};  // a commit since the last flush began
+  std::mutex mu_;
+  std::condition_variable_any wake_;
+  bool failing_ = false;  // log a failure once, not every round
+  sales::metrics::Counter& changes_;
+  sales::metrics::Counter& events_;
+  sales::metrics::Counter& flushes_;
+  sales::metrics::Counter& failures_;
+  std::jthread thread_;
+};
+
+// The after-commit hook of a transaction that changed stock (Transaction::after_commit_once):
+// announces the change to every started flusher of this process.
+void wake_stock_feed() noexcept;
+
+}  // namespace inventory
