@@ -113,7 +113,7 @@ struct Client::Impl {
     }
     auto res = parser.release();
     out.status = static_cast<int>(res.result_int());
-    for (const auto& f : res) out.headers.add_parsed(std::string(f.name_string()), std::string(f.value()));
+    for (const auto& f : res) out.headers.add_unchecked(std::string(f.name_string()), std::string(f.value()));
     out.body = std::move(res.body());
     out.keep_alive = res.keep_alive();
     return true;

@@ -50,10 +50,15 @@ void Headers::set(std::string name, std::string value) {
 }
 
 void Headers::add(std::string name, std::string value) {
-  if (safe_field(name, value)) add_parsed(std::move(name), std::move(value));
+  if (safe_field(name, value)) add_unchecked(std::move(name), std::move(value));
 }
 
-void Headers::add_parsed(std::string name, std::string value) {
+void Headers::set_unchecked(std::string name, std::string value) {
+  erase(name);
+  add_unchecked(std::move(name), std::move(value));
+}
+
+void Headers::add_unchecked(std::string name, std::string value) {
   // Room for a typical message's fields at once, instead of growing 1, 2, 4, 8.
   if (fields_.capacity() == 0) fields_.reserve(12);
   fields_.emplace_back(std::move(name), std::move(value));

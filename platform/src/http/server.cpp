@@ -107,7 +107,11 @@ void complete_request(Request& r, bool keep_alive, const std::string& remote_ip)
   r.keep_alive = keep_alive;
   r.remote_ip = remote_ip;
   auto id = r.headers.get("X-Request-Id");
-  if (!id || !acceptable_request_id(*id)) r.headers.set("X-Request-Id", make_request_id());
+  if (!id) {
+    r.headers.add_unchecked("X-Request-Id", make_request_id());  // hex digits: nothing to check
+  } else if (!acceptable_request_id(*id)) {
+    r.headers.set("X-Request-Id", make_request_id());
+  }
 }
 
 // The head is written into the connection's own buffer (reused across its requests); head
@@ -141,7 +145,9 @@ struct Server::Impl {
   AsyncHandler handler;
   RequestMetrics metrics;
   bool loop_per_thread;
-  bool stamps_arrival = false;  // Request::received_at: only blocking handlers read it (request_budget.hpp)
+  // Handlers that block run start to finish inside invoke(): they read Request::received_at
+  // (request_budget.hpp) and log under a thread-local request id. The gateway's suspend.
+  bool blocking_handlers = false;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
@@ -153,16 +159,25 @@ struct Server::Impl {
       : opts(std::move(o)), handler(std::move(h)), metrics(m, opts.service), loop_per_thread(per_thread) {}
 
   asio::awaitable<Response> invoke(Request& req) {
-    log::RequestScope scope(req.request_id());
+    // A log line takes its request id from a thread-local scope. A handler that suspends
+    // shares its thread with other requests meanwhile, so its scope is opened only for the
+    // lines written here, after it resumed; a blocking one has it for its whole run.
+    std::optional<log::RequestScope> scope;
+    auto in_scope = [&] {
+      if (!scope) scope.emplace(req.request_id());
+    };
+    if (blocking_handlers) in_scope();
     std::optional<Problem> problem;
     try {
       co_return co_await handler(req);
     } catch (const ProblemError& e) {
       problem = e.problem();
     } catch (const pg::Unavailable& e) {
+      in_scope();
       log::warn("database unavailable: {}", e.what());
       problem = Problem::unavailable("The service's database is not reachable right now; try again shortly.");
     } catch (const pg::Error& e) {
+      in_scope();
       if (e.transient()) {
         // Lost connection, statement timeout, lock timeout, serialization failure or
         // deadlock: nothing was committed, and the same request can succeed shortly.
@@ -173,6 +188,7 @@ struct Server::Impl {
         problem = Problem::internal();
       }
     } catch (const std::exception& e) {
+      in_scope();
       log::error("unhandled error on {} {}: {}", req.method, req.target, e.what());
       problem = Problem::internal();
     }
@@ -223,7 +239,7 @@ struct Server::Impl {
       first = false;
       auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header);
       if (!hec) {
-        if (stamps_arrival) parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start
+        if (blocking_handlers) parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start
         auto expect = parser.get().headers.get("Expect").value_or("");
         auto declared = parser.content_length();
         bool fits = !declared || *declared <= opts.body_limit;  // else the read below answers 413
@@ -362,7 +378,7 @@ Server::Server(ServerOptions opts, Handler handler, metrics::Registry* metrics) 
   auto h = std::make_shared<Handler>(BudgetedHandler(std::move(handler), metrics, opts.service));
   AsyncHandler async = [h](Request& r) -> asio::awaitable<Response> { co_return (*h)(r); };
   impl_ = std::make_unique<Impl>(std::move(opts), std::move(async), metrics, false);
-  impl_->stamps_arrival = true;
+  impl_->blocking_handlers = true;
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -64,9 +64,10 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
 // RateLimit-Policy is fixed by the configuration; RateLimit (and Retry-After when refused)
 // tell this client where it stands. Set on every answer, the upstream's or the gateway's.
 void Gateway::add_rate_limit_headers(const res::RateLimitDecision& decision, http::Headers& out) const {
-  out.set(std::string(res::kRateLimitPolicyHeader), rate_limit_policy_);
-  out.set(std::string(res::kRateLimitHeader), res::rate_limit_value(decision));
-  if (!decision.allowed) out.set(std::string(res::kRetryAfterHeader), std::to_string(decision.retry_after_seconds));
+  // The policy is validated at start; the rest are digits.
+  out.set_unchecked(std::string(res::kRateLimitPolicyHeader), rate_limit_policy_);
+  out.set_unchecked(std::string(res::kRateLimitHeader), res::rate_limit_value(decision));
+  if (!decision.allowed) out.set_unchecked(std::string(res::kRetryAfterHeader), std::to_string(decision.retry_after_seconds));
 }
 
 asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
@@ -123,9 +124,10 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     r.headers.set("Retry-After", "1");
     co_return r;
   }
-  if (!req.headers.get("traceparent")) req.headers.add("traceparent", traceparent(req.request_id()));
+  if (!req.headers.get("traceparent")) req.headers.add_unchecked("traceparent", traceparent(req.request_id()));  // hex
   // A trusted proxy's chain is kept and the proxy appended; anyone else's is dropped.
-  req.headers.set("X-Forwarded-For", peer_trusted ? forwarded_for(req.headers, req.remote_ip) : req.remote_ip);
+  // Parsed fields and an address: nothing to check.
+  req.headers.set_unchecked("X-Forwarded-For", peer_trusted ? forwarded_for(req.headers, req.remote_ip) : req.remote_ip);
   bool may_retry = safe_to_repeat(req.method, req.path(), req.headers.get("Idempotency-Key").has_value());
   thread_local res::RetryRng rng{std::random_device{}()};
   auto executor = co_await asio::this_coro::executor;
@@ -135,7 +137,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   auto per_attempt = may_retry ? attempt_timeout(config_) : config_.timeout;
 
   std::optional<http::Response> last;  // the last upstream answer, returned when retries end
-  Problem failure = Problem::bad_gateway("");
+  std::optional<Problem> failure;       // why the last attempt failed, when it had no answer
   for (int retries = 0;; ++retries) {
     auto permit = upstream.breaker().try_acquire();
     if (!permit) {
@@ -148,7 +150,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     }
     auto start = Clock::now();
     auto attempt_deadline = std::min(deadline, start + per_attempt);
-    req.headers.set("X-Request-Budget-Ms",
+    req.headers.set_unchecked("X-Request-Budget-Ms",
                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(attempt_deadline - start).count()));
     bool retryable_failure = false;
     try {
@@ -191,8 +193,9 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     co_await http::sleep_for(decision.delay);
   }
   if (last) co_return std::move(*last);
-  if (failure.status == 504) rejected_deadline_->inc();
-  co_return problem(failure);
+  if (!failure) failure = Problem::bad_gateway("The " + std::string(upstream.name()) + " service could not be reached.");
+  if (failure->status == 504) rejected_deadline_->inc();
+  co_return problem(*failure);
 }
 
 http::Response Gateway::circuit_breakers() const {

@@ -19,9 +19,11 @@ class Headers {
   // not each time the message is written.
   void set(std::string name, std::string value);  // replaces every field of that name
   void add(std::string name, std::string value);  // appends another field
-  // A field from a parser that already refused control characters in names and values
-  // (Beast's does): stored unchecked.
-  void add_parsed(std::string name, std::string value);
+  // For a field from a parser that already refused control characters in names and values
+  // (Beast's does), or one the code built from safe characters (digits, hex ids, an
+  // address): stored unchecked.
+  void add_unchecked(std::string name, std::string value);
+  void set_unchecked(std::string name, std::string value);
   void erase(std::string_view name);
   [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
