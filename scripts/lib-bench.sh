@@ -58,12 +58,13 @@ bench_install() {
 BENCH_NGINX_DIR="$BENCH_STATE/nginx.$$" # per run: two benches (e.g. two ./sales test) do not collide
 BENCH_NGINX_PID=''
 
-# The gateway's event loops (its HTTP_THREADS, 1 by default): nginx gets as many workers,
-# so the two proxies are compared like for like.
+# The gateway's event loops (its HTTP_THREADS, from the environment, .env or the default of
+# 1, as its /metrics reports them): nginx gets as many workers, so the two proxies are
+# compared like for like.
 bench_gateway_loops() {
-  local pid n=''
-  pid=$(svc_pid gateway)
-  [ -n "$pid" ] && n=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^HTTP_THREADS=\([0-9]*\)$/\1/p')
+  local n
+  n=$(curl -fsS --max-time 2 "http://127.0.0.1:${SVC_PORT[gateway]}/metrics" 2>/dev/null |
+    sed -n 's/^http_server_threads \([0-9]*\)$/\1/p')
   echo "${n:-1}"
 }
 

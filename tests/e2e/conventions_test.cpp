@@ -2,7 +2,9 @@
 // rules from §3: the same checks run against /products and /customers.
 #include <gtest/gtest.h>
 
+
 #include <functional>
+#include <regex>
 #include <set>
 
 #include "sales_test/env.hpp"
@@ -275,6 +277,21 @@ TEST(Gateway, WrongMethodOnTheGatewaysOwnRoutesIs405) {
       EXPECT_TRUE(is_problem(r, 405)) << method << " " << target;
       EXPECT_NE(r.header("Allow").find("GET"), std::string::npos) << method << " " << target << "\n" << r;
     }
+  }
+}
+
+// How many threads serve HTTP, as the gateway (its event loops) and every service export it:
+// operators and the benchmark's nginx read it, whatever set HTTP_THREADS.
+TEST(Gateway, TheGatewayAndEveryServiceReportTheirHttpThreads) {
+  static const std::regex line(R"re(\nhttp_server_threads (\d+)\n)re");
+  std::smatch m;
+  auto gateway = get("/metrics");
+  ASSERT_TRUE(std::regex_search(gateway.body, m, line)) << gateway.body.substr(0, 400);
+  EXPECT_GE(std::stoi(m[1]), 1);
+  for (const char* service : {"product", "order", "customer", "payment", "inventory", "shipping"}) {
+    auto r = service_request(service, "GET", "/metrics");
+    ASSERT_TRUE(std::regex_search(r.body, m, line)) << service;
+    EXPECT_GE(std::stoi(m[1]), 1) << service;
   }
 }
 

@@ -22,6 +22,9 @@ App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
   server_.port = static_cast<std::uint16_t>(env_.integer("PORT", opts_.default_port, 0, 65535));
   server_.host = env_.str("BIND_HOST", "127.0.0.1");
   server_.threads = static_cast<int>(env_.integer("HTTP_THREADS", opts_.default_threads, 1, 256));
+  // Whatever set it (environment, .env or the default): operators, and the benchmark's
+  // nginx, which gets as many workers as the gateway has event loops, read it here.
+  metrics().gauge("http_server_threads", "Threads serving HTTP (the gateway: event loops)").set(server_.threads);
   server_.body_limit = static_cast<std::size_t>(env_.integer("MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
   if (opts_.uses_database) {
     pg::PoolOptions po;
