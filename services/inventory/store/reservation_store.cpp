@@ -143,7 +143,7 @@ ReserveOutcome reserve(pg::Transaction& tx, const OrderLines& order) {
 
   insert_reservation(tx, order.order_id, ReservationStatus::Reserved, std::nullopt);
   record_items(tx, order.order_id, merged);
-  apply_changes(tx, negated(merged), MovementKind::Reserve, order.order_id, order_correlation(order.order_id));
+  apply_changes_later(tx, negated(merged), MovementKind::Reserve, order.order_id, order_correlation(order.order_id));
   publish_reserved(tx, order.order_id, merged);
   return ReserveOutcome::Reserved;
 }
@@ -158,7 +158,7 @@ CancelAction cancel(pg::Transaction& tx, std::int64_t order_id) {
     case CancelAction::Release: {
       auto items = read_items(tx, order_id);
       lock_stock(tx, items);  // the same lock order as reservations take
-      apply_changes(tx, items, MovementKind::Release, order_id, order_correlation(order_id));
+      apply_changes_later(tx, items, MovementKind::Release, order_id, order_correlation(order_id));
       tx.exec_later(kRelease, {pg::param(order_id)});
       break;
     }
