@@ -31,10 +31,12 @@ constexpr pg::Statement kStatusAndLock{
 constexpr pg::Statement kReason{"reservation_reason", "SELECT coalesce(reason, '') FROM reservations WHERE order_id = $1"};
 constexpr pg::Statement kInsert{"reservation_insert",
                                 "INSERT INTO reservations (order_id, status, reason) VALUES ($1, $2, $3)"};
-constexpr pg::Statement kInsertItems{
-    "reservation_insert_items",
+// A RESERVED reservation and what it holds, in one statement.
+constexpr pg::Statement kInsertReserved{
+    "reservation_insert_reserved",
+    "WITH r AS (INSERT INTO reservations (order_id, status) VALUES ($1, 'RESERVED') RETURNING order_id) "
     "INSERT INTO reservation_items (order_id, product_id, quantity) "
-    "SELECT $1, product_id, quantity FROM unnest($2::bigint[], $3::bigint[]) AS i (product_id, quantity)"};
+    "SELECT r.order_id, i.product_id, i.quantity FROM r, unnest($2::bigint[], $3::bigint[]) AS i (product_id, quantity)"};
 constexpr pg::Statement kRelease{"reservation_release",
                                  "UPDATE reservations SET status = 'RELEASED', updated_at = now() "
                                  "WHERE order_id = $1 AND status = 'RESERVED'"};
@@ -95,9 +97,9 @@ std::vector<Line> negated(std::vector<Line> lines) {
   return lines;
 }
 
-void record_items(pg::Transaction& tx, std::int64_t order_id, const std::vector<Line>& lines) {
+void insert_reserved(pg::Transaction& tx, std::int64_t order_id, const std::vector<Line>& lines) {
   auto arrays = line_arrays(lines);
-  tx.exec_later(kInsertItems, {pg::param(order_id), pg::param(arrays.product_ids), pg::param(arrays.quantities)});
+  tx.exec_later(kInsertReserved, {pg::param(order_id), pg::param(arrays.product_ids), pg::param(arrays.quantities)});
 }
 
 ReserveOutcome reject(pg::Transaction& tx, std::int64_t order_id, const ReservationDecision& decision) {
@@ -141,9 +143,8 @@ ReserveOutcome reserve(pg::Transaction& tx, const OrderLines& order) {
     }
   }
 
-  insert_reservation(tx, order.order_id, ReservationStatus::Reserved, std::nullopt);
-  record_items(tx, order.order_id, merged);
-  apply_changes(tx, negated(merged), MovementKind::Reserve, order.order_id, order_correlation(order.order_id));
+  insert_reserved(tx, order.order_id, merged);
+  apply_changes_later(tx, negated(merged), MovementKind::Reserve, order.order_id, order_correlation(order.order_id));
   publish_reserved(tx, order.order_id, merged);
   return ReserveOutcome::Reserved;
 }
@@ -158,7 +159,7 @@ CancelAction cancel(pg::Transaction& tx, std::int64_t order_id) {
     case CancelAction::Release: {
       auto items = read_items(tx, order_id);
       lock_stock(tx, items);  // the same lock order as reservations take
-      apply_changes(tx, items, MovementKind::Release, order_id, order_correlation(order_id));
+      apply_changes_later(tx, items, MovementKind::Release, order_id, order_correlation(order_id));
       tx.exec_later(kRelease, {pg::param(order_id)});
       break;
     }

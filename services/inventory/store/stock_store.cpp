@@ -21,7 +21,10 @@ constexpr pg::Statement kLock{"stock_lock",
                               "SELECT product_id, stock, deleted FROM stock WHERE product_id = ANY($1::bigint[]) "
                               "ORDER BY product_id FOR UPDATE"};
 // The change, its ledger rows and its stock feed rows in one statement; the CHECK (stock >= 0)
-// is the backstop of the callers' checks.
+// is the backstop of the callers' checks. One ledger row per line, whether its stock row was
+// changed or not: a line without a stock row (the callers locked them all, so a bug) gets a
+// NULL delta, which NOT NULL refuses, so the statement fails loudly even when nobody reads
+// its result (apply_changes_later).
 constexpr pg::Statement kApply{
     "stock_apply",
     "WITH changes AS (SELECT * FROM unnest($1::bigint[], $2::bigint[]) AS c (product_id, delta)), "
@@ -29,7 +32,7 @@ constexpr pg::Statement kApply{
     "  FROM changes c WHERE s.product_id = c.product_id "
     "  RETURNING s.product_id, s.stock, s.version, s.updated_at, c.delta), "
     "moved AS (INSERT INTO stock_movements (product_id, delta, kind, order_id) "
-    "  SELECT product_id, delta, $3, $4::bigint FROM changed), "
+    "  SELECT c.product_id, changed.delta, $3, $4::bigint FROM changes c LEFT JOIN changed USING (product_id)), "
     "fed AS (" INVENTORY_STOCK_FEED_UPSERT("changed", "$5::text") ") "
     "SELECT " STOCK_COLUMNS " FROM changed ORDER BY product_id"};
 constexpr pg::Statement kCreate{
@@ -93,11 +96,18 @@ std::map<std::int64_t, LockedStock> locked_stock_rows(const pg::Result& r, int f
   return out;
 }
 
+namespace {
+std::vector<pg::Param> apply_params(const std::vector<Line>& deltas, MovementKind kind,
+                                    std::optional<std::int64_t> order_id, const std::string& correlation_id) {
+  auto arrays = line_arrays(deltas);
+  return {pg::param(arrays.product_ids), pg::param(arrays.quantities), pg::param(to_string(kind)),
+          pg::param(order_id), pg::param(correlation_id)};
+}
+}  // namespace
+
 std::vector<StockLevel> apply_changes(pg::Transaction& tx, const std::vector<Line>& deltas, MovementKind kind,
                                       std::optional<std::int64_t> order_id, const std::string& correlation_id) {
-  auto arrays = line_arrays(deltas);
-  auto r = tx.exec(kApply, {pg::param(arrays.product_ids), pg::param(arrays.quantities), pg::param(to_string(kind)),
-                            pg::param(order_id), pg::param(correlation_id)});
+  auto r = tx.exec(kApply, apply_params(deltas, kind, order_id, correlation_id));
   if (static_cast<std::size_t>(r.rows()) != deltas.size()) {
     // The callers locked these rows: a missing one is a bug, and the transaction must not commit.
     throw std::logic_error("stock change matched " + std::to_string(r.rows()) + " of " +
@@ -107,6 +117,12 @@ std::vector<StockLevel> apply_changes(pg::Transaction& tx, const std::vector<Lin
   for (int i = 0; i < r.rows(); ++i) levels.push_back(level(r, i));
   tx.after_commit_once(wake_stock_feed);
   return levels;
+}
+
+void apply_changes_later(pg::Transaction& tx, const std::vector<Line>& deltas, MovementKind kind,
+                         std::optional<std::int64_t> order_id, const std::string& correlation_id) {
+  tx.exec_later(kApply, apply_params(deltas, kind, order_id, correlation_id));
+  tx.after_commit_once(wake_stock_feed);
 }
 
 StockLevel change_stock(pg::Transaction& tx, std::int64_t product_id, std::int64_t delta, MovementKind kind) {

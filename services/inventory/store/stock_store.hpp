@@ -1,8 +1,8 @@
 #pragma once
-// Stock rows and their ledger. Every change goes through apply_changes (one statement: the
-// UPDATE, its stock_movements rows and its stock_feed rows, from which the flusher publishes
-// inventory.stock_changed: store/stock_feed.hpp); callers lock the rows first with
-// lock_stock, in product id order.
+// Stock rows and their ledger. Every change goes through apply_changes or apply_changes_later
+// (one statement: the UPDATE, its stock_movements rows and its stock_feed rows, from which the
+// flusher publishes inventory.stock_changed: store/stock_feed.hpp); callers lock the rows
+// first with lock_stock, in product id order.
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -66,6 +66,12 @@ std::map<std::int64_t, LockedStock> locked_stock_rows(const sales::pg::Result& r
 // flush interval). Returns the new levels by product id.
 std::vector<StockLevel> apply_changes(sales::pg::Transaction& tx, const std::vector<Line>& deltas, MovementKind kind,
                                       std::optional<std::int64_t> order_id, const std::string& correlation_id);
+// The same change for a caller that needs no levels back: queued (exec_later), it travels
+// with the transaction's next statement or its COMMIT, one round trip less. A line without a
+// stock row fails that statement or the COMMIT (its ledger row's NOT NULL delta) instead of
+// throwing here.
+void apply_changes_later(sales::pg::Transaction& tx, const std::vector<Line>& deltas, MovementKind kind,
+                         std::optional<std::int64_t> order_id, const std::string& correlation_id);
 
 // The API's checked change of one product: lock, check, apply. Throws UnknownProduct,
 // StockRefused.

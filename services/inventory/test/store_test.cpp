@@ -47,6 +47,48 @@ TEST_F(StoreTest, ChangeStockIsCheckedAndLedgered) {
   EXPECT_EQ(invariant_violations(), 0);
 }
 
+TEST_F(StoreTest, AQueuedChangeLandsWithTheCommitAndAMissingStockRowFailsIt) {
+  create_product(1, 5);
+  committed([](pg::Transaction& tx) { apply_changes_later(tx, {{1, 2}}, MovementKind::Adjust, std::nullopt, "x"); });
+  EXPECT_EQ(stock_of(1), 7);
+
+  pg::Transaction tx(*pool_);
+  // Product 2 has no stock row (callers lock the rows first, so this is a bug): the queued
+  // statement fails when it reaches the server, here with the COMMIT, on the ledger's NOT NULL.
+  apply_changes_later(tx, {{1, 1}, {2, 1}}, MovementKind::Adjust, std::nullopt, "x");
+  try {
+    tx.commit();
+    ADD_FAILURE() << "the commit succeeded";
+  } catch (const pg::Error& e) {
+    EXPECT_EQ(e.sqlstate(), "23502") << e.what();
+  }
+  EXPECT_EQ(stock_of(1), 7);  // nothing of it landed
+  EXPECT_EQ(flush_feed().changes, 2);  // created, the first change
+  EXPECT_EQ(invariant_violations(), 0);
+}
+
+constexpr pg::Statement kTestMovement{"test_movement",
+                                      "INSERT INTO stock_movements (product_id, delta, kind, order_id) "
+                                      "VALUES (1, 1, $1, $2::bigint)"};
+
+// The ledger's CHECKs, array constants since migration 0004: a known kind, and an order id
+// exactly for reserve and release.
+TEST_F(StoreTest, TheLedgerChecksRefuseAnUnknownKindAndAMissingOrMisplacedOrderId) {
+  auto refused_by = [&](const char* kind, pg::Param order_id) -> std::string {
+    try {
+      pg::exec(*pool_, kTestMovement, {pg::param(kind), std::move(order_id)});
+      return "nothing";
+    } catch (const pg::Error& e) {
+      return e.constraint();
+    }
+  };
+  EXPECT_EQ(refused_by("reserve", pg::param(std::int64_t{10})), "nothing");
+  EXPECT_EQ(refused_by("adjust", pg::Param{}), "nothing");
+  EXPECT_EQ(refused_by("steal", pg::Param{}), "stock_movements_kind_check");
+  EXPECT_EQ(refused_by("release", pg::Param{}), "stock_movements_check");
+  EXPECT_EQ(refused_by("take", pg::param(std::int64_t{10})), "stock_movements_check");
+}
+
 TEST_F(StoreTest, ReservationIsAllOrNothing) {
   create_product(1, 5);
   create_product(2, 1);

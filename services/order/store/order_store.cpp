@@ -14,8 +14,8 @@ namespace {
       SALES_PG_RFC3339("updated_at")
 #define ORDER_FILTER "($1::bigint IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)"
 
-// The order, all its lines and its first history row in one round trip (the foreign keys
-// are checked at the statement's end, when the order row exists).
+// The order, all its lines and its first history row in one round trip; the lines and the
+// history row take the order's id from its RETURNING (no foreign key: migration 0002).
 constexpr pg::Statement kInsertOrder{
     "order_insert",
     "WITH o AS (INSERT INTO orders (customer_id, status, total_cents, shipping_address) "

@@ -27,6 +27,23 @@ TEST_F(OrderDbTest, InsertKeepsLinesInOrderWithTheFirstHistoryRow) {
   EXPECT_FALSE(store_->find(placed.id + 1000));
 }
 
+constexpr pg::Statement kTestSetStatus{"test_order_set_status", "UPDATE orders SET status = $2 WHERE id = $1"};
+
+// The status CHECK, an array constant since migration 0003, allows every status and no other.
+TEST_F(OrderDbTest, TheStatusCheckAllowsEveryStatusAndNothingElse) {
+  auto placed = place();
+  for (const char* status : {"PENDING", "CONFIRMED", "PAID", "SHIPPED", "DELIVERED", "REJECTED", "CANCELLED", "REFUNDED"}) {
+    EXPECT_NO_THROW(pg::exec(*pool_, kTestSetStatus, {pg::param(placed.id), pg::param(status)})) << status;
+  }
+  try {
+    pg::exec(*pool_, kTestSetStatus, {pg::param(placed.id), pg::param("pending")});
+    ADD_FAILURE() << "an unknown status was stored";
+  } catch (const pg::Error& e) {
+    EXPECT_EQ(e.sqlstate(), "23514") << e.what();
+    EXPECT_EQ(e.constraint(), "orders_status_check");
+  }
+}
+
 TEST_F(OrderDbTest, MoveWritesHistoryAndRefusesWhatTheGraphForbids) {
   auto placed = place();
   pg::Transaction tx(*pool_);

@@ -34,10 +34,9 @@ namespace {
 void on_created(Transaction& tx, const events::Envelope& e) {
   auto order_id = order_id_of(e.data);
   NewShipment s{order_id, ShipmentStatus::Pending, optional_string(e.data, "shipping_address"), false, e.type};
-  if (!insert_if_absent(tx, s)) {
-    // Made by POST /shipping, or a cancel's tombstone that must stay cancelled.
-    sales::log::info("order {} already has a shipment; {} changes nothing", order_id, e.type);
-  }
+  // Nothing happens when the order has one already (made by POST /shipping, a repeat, or a
+  // cancel's tombstone that must stay cancelled).
+  insert_if_absent_later(tx, s);
 }
 
 void on_ended(Transaction& tx, const events::Envelope& e) {

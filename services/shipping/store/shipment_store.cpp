@@ -38,6 +38,13 @@ constexpr pg::Statement kInsert{
     "           ON CONFLICT (order_id) DO NOTHING RETURNING *), "
     "h AS (INSERT INTO shipment_history (shipment_id, status, reason) SELECT id, status, $5 FROM s) "
     "SELECT " SHIPMENT_COLUMNS " FROM s"};
+// The same insert for the consumer, which reads nothing back: it travels with the next
+// statement or the COMMIT (exec_later).
+constexpr pg::Statement kInsertQueued{
+    "shipment_insert_queued",
+    "WITH s AS (INSERT INTO shipments (order_id, status, address, order_paid) VALUES ($1, $2, $3, $4::boolean) "
+    "           ON CONFLICT (order_id) DO NOTHING RETURNING id, status) "
+    "INSERT INTO shipment_history (shipment_id, status, reason) SELECT id, status, $5 FROM s"};
 // Conditional on the status the decision was made in, and on payment for SHIPPED, so it
 // can never apply a transition the domain did not allow, lock or no lock.
 constexpr pg::Statement kTransition{
@@ -145,7 +152,9 @@ std::optional<UpdateResult> ShipmentStore::update_status(std::int64_t id, Shipme
   return result;
 }
 
-bool insert_if_absent(pg::Transaction& tx, const NewShipment& s) { return !tx.exec(kInsert, insert_params(s)).empty(); }
+void insert_if_absent_later(pg::Transaction& tx, const NewShipment& s) {
+  tx.exec_later(kInsertQueued, insert_params(s));
+}
 
 CancelResult cancel_for_order(pg::Transaction& tx, std::int64_t order_id, const std::string& reason) {
   NewShipment tombstone{order_id, ShipmentStatus::Cancelled, std::nullopt, false, reason + " (before order.created)"};

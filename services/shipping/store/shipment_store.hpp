@@ -63,8 +63,10 @@ class ShipmentStore {
 };
 
 // The consumer's side, inside the transaction that records the event in the inbox.
-// Inserts unless the order has a shipment (or its tombstone); true when inserted.
-bool insert_if_absent(sales::pg::Transaction& tx, const NewShipment& s);
+// Inserts unless the order has a shipment (or its tombstone). Queued (exec_later): it goes to
+// the server with the transaction's next statement or its COMMIT, so a consumer's batch of
+// order.created costs no round trip of its own.
+void insert_if_absent_later(sales::pg::Transaction& tx, const NewShipment& s);
 // Cancels the order's PENDING shipment, or leaves a CANCELLED tombstone when there is none.
 CancelResult cancel_for_order(sales::pg::Transaction& tx, std::int64_t order_id, const std::string& reason);
 // Records that the order is paid; false when the order has no shipment yet.

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "events/order_events.hpp"
@@ -34,13 +35,17 @@ class ShipmentDbTest : public sales_test::DbTest {
   }
 
   // Applies an event the way the consumer does: the dispatcher inside a transaction.
-  void deliver(const std::string& type, const std::string& data_json) {
-    sales::events::Envelope e;
-    e.id = sales::events::new_uuid();
-    e.type = type;
-    e.data = boost::json::parse(data_json).as_object();
+  void deliver(const std::string& type, const std::string& data_json) { deliver_together({{type, data_json}}); }
+  // Several events handled in one transaction, in order, as a consumer's batch is.
+  void deliver_together(const std::vector<std::pair<std::string, std::string>>& events) {
     pg::Transaction tx(*pool_);
-    order_dispatcher()(tx, e);
+    for (const auto& [type, data_json] : events) {
+      sales::events::Envelope e;
+      e.id = sales::events::new_uuid();
+      e.type = type;
+      e.data = boost::json::parse(data_json).as_object();
+      order_dispatcher()(tx, e);
+    }
     tx.commit();
   }
 

@@ -117,8 +117,23 @@ TEST_F(ShipmentStoreTest, OrderCreatedIsIdempotent) {
   deliver("order.created", R"({"order_id":3,"shipping_address":"somewhere else"})");
   EXPECT_EQ(shipments_of(3), 1);
   EXPECT_EQ(store().find_by_order(3)->address, "1 Main St");
+  EXPECT_EQ(store().history(store().find_by_order(3)->id).size(), 1u) << "a repeat writes no history";
   deliver("order.created", R"({"order_id":4,"shipping_address":null,"items":[],"total":0})");
   EXPECT_FALSE(store().find_by_order(4)->address);
+}
+
+// The insert is queued (it travels with the next statement or the COMMIT): a later event of
+// the same batch still finds the shipment, and a repeat within the batch changes nothing.
+TEST_F(ShipmentStoreTest, OrderCreatedIsSeenByTheRestOfItsBatch) {
+  deliver_together({{"order.created", R"({"order_id":5,"shipping_address":"1 Main St"})"},
+                    {"order.created", R"({"order_id":5,"shipping_address":"elsewhere"})"},
+                    {"order.paid", R"({"order_id":5,"payment_id":9})"}});
+  auto s = store().find_by_order(5);
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->order_paid);
+  EXPECT_EQ(s->address, "1 Main St");
+  EXPECT_EQ(shipments_of(5), 1);
+  EXPECT_EQ(store().history(s->id).size(), 1u);
 }
 
 TEST_F(ShipmentStoreTest, CancelOrRejectCancelsAPendingShipment) {
