@@ -237,6 +237,26 @@ api() { # METHOD PATH [JSON] -> body on stdout, status in $STATUS
 expect() { # STATUS WHAT
   [ "$STATUS" = "$1" ] || fail "$2: HTTP $STATUS (expected $1): $BODY"
 }
+# place_order JSON WHAT: POST /orders as a careful client does it, with an Idempotency-Key,
+# sent again (at most twice, 2 s apart) after a 503 or 504: a repeat with the same key
+# never makes a second order. Once, right after start, the order service's first calls to
+# product and customer waited on the container network's DNS (other containers logged
+# "hostname lookup failed" for rabbitmq at the same time) past the gateway's deadline.
+place_order() {
+  local key="compose-order-$RANDOM$RANDOM-$SECONDS" tries=0 out
+  while :; do
+    out=$(curl -sS -o - -w '\n%{http_code}' --max-time 15 -X POST "$GW/orders" -H 'Content-Type: application/json' \
+      -H "Idempotency-Key: $key" --data "$1") || fail "POST /orders: no answer"
+    STATUS=${out##*$'\n'}
+    BODY=${out%$'\n'*}
+    case "$STATUS" in 503 | 504) ;; *) break ;; esac
+    tries=$((tries + 1))
+    [ "$tries" -lt 3 ] || break
+    info "POST /orders: HTTP $STATUS; sent again with the same Idempotency-Key"
+    sleep 2
+  done
+  expect 201 "$2"
+}
 # until_jq PATH FILTER SECONDS WHAT: GET PATH until the jq FILTER is true.
 until_jq() {
   local deadline=$((SECONDS + $3))
@@ -363,8 +383,7 @@ api POST /customers '{"name":"Ann Container","address":"1 Compose St, Springfiel
 expect 201 "POST /customers"
 customer=$(jq -r .id <<<"$BODY")
 until_jq "/inventory/stock/$product" '.stock == 10' 30 "inventory took over the product's stock"
-api POST /orders "{\"customer_id\":$customer,\"items\":[{\"product_id\":$product,\"quantity\":2}]}"
-expect 201 "POST /orders"
+place_order "{\"customer_id\":$customer,\"items\":[{\"product_id\":$product,\"quantity\":2}]}" "POST /orders"
 order=$(jq -r .id <<<"$BODY")
 info "product $product, customer $customer, order $order ($(jq -r .status <<<"$BODY"))"
 until_jq "/orders/$order" '.status == "CONFIRMED"' 60 "order $order CONFIRMED"
@@ -389,8 +408,7 @@ product2=$(jq -r .id <<<"$BODY")
 until_jq "/inventory/stock/$product2" '.stock == 100' 30 "stock of product $product2"
 orders=()
 for i in $(seq 1 12); do
-  api POST /orders "{\"customer_id\":$customer,\"items\":[{\"product_id\":$product2,\"quantity\":1}]}"
-  expect 201 "POST /orders ($i)"
+  place_order "{\"customer_id\":$customer,\"items\":[{\"product_id\":$product2,\"quantity\":1}]}" "POST /orders ($i)"
   orders+=("$(jq -r .id <<<"$BODY")")
 done
 for o in "${orders[@]}"; do
