@@ -227,10 +227,12 @@ wait_healthy() {
 # ------------------------------------------------------------------ HTTP through the gateway
 
 GW=''
-api() { # METHOD PATH [JSON] -> body on stdout, status in $STATUS
-  local out
-  out=$(curl -sS -o - -w '\n%{http_code}' --max-time 10 -X "$1" "$GW$2" \
-    ${3:+-H 'Content-Type: application/json' --data "$3"}) || fail "$1 $2: no answer"
+api() { # METHOD PATH [JSON [HEADER...]] -> body in $BODY, status in $STATUS
+  local out method=$1 path=$2 json=${3:-} header headers=()
+  shift $(($# < 3 ? $# : 3))
+  for header in "$@"; do headers+=(-H "$header"); done
+  out=$(curl -sS -o - -w '\n%{http_code}' --max-time 10 -X "$method" "$GW$path" "${headers[@]}" \
+    ${json:+-H 'Content-Type: application/json' --data "$json"}) || fail "$method $path: no answer"
   STATUS=${out##*$'\n'}
   BODY=${out%$'\n'*}
 }
@@ -243,12 +245,9 @@ expect() { # STATUS WHAT
 # product and customer waited on the container network's DNS (other containers logged
 # "hostname lookup failed" for rabbitmq at the same time) past the gateway's deadline.
 place_order() {
-  local key="compose-order-$RANDOM$RANDOM-$SECONDS" tries=0 out
+  local key="compose-order-$RANDOM$RANDOM-$SECONDS" tries=0
   while :; do
-    out=$(curl -sS -o - -w '\n%{http_code}' --max-time 15 -X POST "$GW/orders" -H 'Content-Type: application/json' \
-      -H "Idempotency-Key: $key" --data "$1") || fail "POST /orders: no answer"
-    STATUS=${out##*$'\n'}
-    BODY=${out%$'\n'*}
+    api POST /orders "$1" "Idempotency-Key: $key"
     case "$STATUS" in 503 | 504) ;; *) break ;; esac
     tries=$((tries + 1))
     [ "$tries" -lt 3 ] || break
