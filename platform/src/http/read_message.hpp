@@ -12,6 +12,13 @@ namespace sales::http::detail {
 
 enum class ReadUntil { Header, Message };
 
+// A connection's read buffer is reserved at this size when the connection is made. Beast
+// reads max(512, free capacity) at a time, and a flat_buffer starts with exactly what its
+// first read asked for, so without this every read stayed at 512 bytes: a product answer
+// (~520 bytes with its header) took two reads and a page of 20 products eight, each a
+// system call. Only the pages a read fills are touched, so a small message costs no more.
+constexpr std::size_t kReadBufferBytes = 16 * 1024;
+
 // Errors as beast::http::async_read gives them: end_of_stream when the peer closed before
 // a byte of the message, partial_message when it closed in the middle, the parser's own
 // (header_limit, body_limit, bad_*), or the socket's.

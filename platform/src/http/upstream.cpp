@@ -25,7 +25,7 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 struct Conn {
-  explicit Conn(asio::any_io_executor ex) : stream(ex), watchdog(stream) {}
+  explicit Conn(asio::any_io_executor ex) : stream(ex), watchdog(stream) { buffer.reserve(detail::kReadBufferBytes); }
   tcp::socket stream;
   Watchdog watchdog;  // after the socket: stops before it closes
   beast::flat_buffer buffer;
