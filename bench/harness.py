@@ -926,7 +926,8 @@ def markdown():
         out += [f"## (c) Mixed catalogue workload (wrk): {sc['mixed']['mix']}", "",
                 f"The catalogue held {sc['mixed'].get('catalogue_products')} products at the start. A list's "
                 "or search's `total` is exact on its last page, else a count at most LIST_TOTAL_CACHE_MS (1 s) "
-                "old, counted again by one request at a time (README, \"The API\"); each such count scans "
+                "old, or 20 times as long as the count took if that is longer (LIST_TOTAL_COUNT_SHARE_PCT), "
+                "counted again by one request at a time (README, \"The API\"); each such count scans "
                 "what matches, so its cost grows with the catalogue.", "",
                 variant_table(sc["mixed"]["variants"]), ""]
     if "saga" in sc:

@@ -5,7 +5,13 @@
 namespace sales::pg {
 
 TotalCacheConfig read_total_cache_config(config::Env& env) {
-  return {.ttl = env.millis("LIST_TOTAL_CACHE_MS", 1000, 0, 60000)};
+  return {.ttl = env.millis("LIST_TOTAL_CACHE_MS", 1000, 0, 60000),
+          .count_share_pct = static_cast<int>(env.integer("LIST_TOTAL_COUNT_SHARE_PCT", 5, 1, 100))};
+}
+
+bool TotalCache::fresh(const Entry& e, resilience::TimePoint now) const {
+  const auto by_cost = e.took * 100 / std::max(1, config_.count_share_pct);
+  return now - e.counted_at < std::max<resilience::Duration>(config_.ttl, by_cost);
 }
 
 TotalCache::TotalCache(TotalCacheConfig config, const resilience::Clock& clock) : config_(config), clock_(clock) {}
@@ -19,17 +25,33 @@ std::int64_t TotalCache::total(const std::string& key, const PageShown& page, co
   if (!keep) return count();
   bool recounter = false;  // this request's count is the one the others wait on
   if (!page.fresh) {
-    std::lock_guard lock(mu_);
-    if (auto it = entries_.find(key); it != entries_.end()) {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      auto it = entries_.find(key);
+      if (it == entries_.end()) {
+        // The filter's first count (at start, or after eviction): the requests behind this
+        // one wait for it instead of each running the same scan at once.
+        evict_for_one_more(clock_.now());
+        entries_.emplace(key, Entry{.total = 0, .counted_at = clock_.now(), .took = {}, .recounting = true,
+                                    .counted = false});
+        recounter = true;
+        break;
+      }
+      Entry& e = it->second;
+      if (!e.counted) {
+        first_count_.wait(lock);
+        continue;
+      }
       // A kept total below what this page shows is certainly stale: it is counted again.
-      if (it->second.total >= shown) {
-        if (clock_.now() - it->second.counted_at < config_.ttl) return it->second.total;
+      if (e.total >= shown) {
+        if (fresh(e, clock_.now())) return e.total;
         // Expired while another request counts it again: this one makes do with the last
         // count instead of running the same scan beside it.
-        if (it->second.recounting) return it->second.total;
+        if (e.recounting) return e.total;
       }
-      recounter = !it->second.recounting;
-      it->second.recounting = true;
+      recounter = !e.recounting;
+      e.recounting = true;
+      break;
     }
   }
   return count_and_keep(key, count, recounter);
@@ -43,22 +65,36 @@ std::int64_t TotalCache::count_and_keep(const std::string& key, const std::funct
   try {
     counted = count();
   } catch (...) {
-    std::lock_guard lock(mu_);
-    if (auto it = entries_.find(key); recounter && it != entries_.end()) it->second.recounting = false;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = entries_.find(key); recounter && it != entries_.end()) {
+        if (it->second.counted) it->second.recounting = false;
+        else entries_.erase(it);  // a first count that failed: a waiting request counts next
+      }
+    }
+    first_count_.notify_all();
     throw;
   }
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) {
-    evict_for_one_more(clock_.now());
-    entries_.emplace(key, Entry{counted, began, false});
-    return counted;
+  const auto took = clock_.now() - began;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+      evict_for_one_more(clock_.now());
+      entries_.emplace(key, Entry{.total = counted, .counted_at = began, .took = took, .recounting = false,
+                                  .counted = true});
+    } else {
+      Entry& e = it->second;
+      if (!e.counted || began >= e.counted_at) {  // a later count kept meanwhile stays
+        e.total = counted;
+        e.counted_at = began;
+        e.took = took;
+        e.counted = true;
+      }
+      if (recounter) e.recounting = false;
+    }
   }
-  if (began >= it->second.counted_at) {  // a later count kept meanwhile stays
-    it->second.total = counted;
-    it->second.counted_at = began;
-  }
-  if (recounter) it->second.recounting = false;
+  first_count_.notify_all();  // a count is rare (at most one per filter and lifetime): cheap
   return counted;
 }
 
@@ -70,7 +106,7 @@ std::size_t TotalCache::size() const {
 void TotalCache::evict_for_one_more(resilience::TimePoint now) {
   if (entries_.size() < config_.max_entries) return;
   // An expired total being counted again stays: the requests served from it meanwhile need it.
-  std::erase_if(entries_, [&](const auto& kv) { return now - kv.second.counted_at >= config_.ttl && !kv.second.recounting; });
+  std::erase_if(entries_, [&](const auto& kv) { return !fresh(kv.second, now) && !kv.second.recounting; });
   if (entries_.size() < config_.max_entries) return;
   // The oldest that no request is counting again; when all are, the map holds a few more
   // for a moment (at most one per request in flight).

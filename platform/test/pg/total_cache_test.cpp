@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
 namespace sales::pg {
 namespace {
 
@@ -52,6 +55,61 @@ TEST_F(TotalCacheTest, ATotalAsOldAsTheTtlIsCountedAgain) {
   table_rows = 101;
   clock.advance(1000ms);
   EXPECT_EQ(cache.total("q=", full_page(), counter()), 101);
+  EXPECT_EQ(counts, 2);
+}
+
+TEST_F(TotalCacheTest, ACountThatTookLongIsKeptTwentyTimesItsDuration) {
+  TotalCache cache({.ttl = 1000ms, .count_share_pct = 5}, clock);
+  auto slow = [this] {
+    clock.advance(200ms);  // the scan
+    ++counts;
+    return table_rows;
+  };
+  cache.total("q=", full_page(), slow);
+  table_rows = 101;
+  clock.advance(3700ms);  // 3.9 s after the count began: within 20 × 200 ms
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 100);
+  clock.advance(100ms);  // 4 s
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 101);
+  EXPECT_EQ(counts, 2);
+}
+
+TEST_F(TotalCacheTest, AQuickCountIsKeptForTheTtl) {
+  TotalCache cache({.ttl = 1000ms, .count_share_pct = 5}, clock);
+  cache.total("q=", full_page(), [this] {
+    clock.advance(20ms);  // 20 × 20 ms is less than the ttl
+    ++counts;
+    return table_rows;
+  });
+  table_rows = 101;
+  clock.advance(980ms);
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 101);
+  EXPECT_EQ(counts, 2);
+}
+
+TEST_F(TotalCacheTest, AFullShareKeepsEvenASlowCountForTheTtlOnly) {
+  TotalCache cache({.ttl = 1000ms, .count_share_pct = 100}, clock);
+  cache.total("q=", full_page(), [this] {
+    clock.advance(200ms);
+    ++counts;
+    return table_rows;
+  });
+  clock.advance(800ms);
+  cache.total("q=", full_page(), counter());
+  EXPECT_EQ(counts, 2);
+}
+
+TEST_F(TotalCacheTest, NoCacheCountsASlowFilterNowAllTheSame) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  cache.total("q=", full_page(), [this] {
+    clock.advance(500ms);
+    ++counts;
+    return table_rows;
+  });
+  table_rows = 101;
+  auto fresh_page = full_page();
+  fresh_page.fresh = true;
+  EXPECT_EQ(cache.total("q=", fresh_page, counter()), 101);
   EXPECT_EQ(counts, 2);
 }
 
@@ -194,6 +252,46 @@ TEST_F(TotalCacheTest, ItKeepsAtMostMaxEntriesDroppingTheOldest) {
   EXPECT_EQ(counts, 4);  // a was the oldest, dropped
 }
 
+// A count that runs until the test lets it finish.
+struct HeldCount {
+  std::promise<void> started, go;
+  std::shared_future<void> go_signal = go.get_future().share();
+  std::function<std::int64_t()> returning(std::int64_t rows, bool fail = false) {
+    return [this, rows, fail]() -> std::int64_t {
+      started.set_value();
+      go_signal.wait();
+      if (fail) throw std::runtime_error("statement timeout");
+      return rows;
+    };
+  }
+};
+
+TEST_F(TotalCacheTest, RequestsArrivingDuringAFiltersFirstCountWaitForItInsteadOfCounting) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  HeldCount first;
+  auto counting = std::async(std::launch::async, [&] { return cache.total("q=", full_page(), first.returning(70)); });
+  first.started.get_future().wait();
+  auto waiting = std::async(std::launch::async, [&] { return cache.total("q=", full_page(), counter()); });
+  // Not a timing assertion: had it not reached the wait yet, it would find the kept total.
+  EXPECT_EQ(waiting.wait_for(50ms), std::future_status::timeout);
+  first.go.set_value();
+  EXPECT_EQ(counting.get(), 70);
+  EXPECT_EQ(waiting.get(), 70);
+  EXPECT_EQ(counts, 0);
+}
+
+TEST_F(TotalCacheTest, WhenAFirstCountFailsAWaitingRequestCountsInstead) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  HeldCount first;
+  auto failing = std::async(std::launch::async, [&] { return cache.total("q=", full_page(), first.returning(7, true)); });
+  first.started.get_future().wait();
+  auto waiting = std::async(std::launch::async, [&] { return cache.total("q=", full_page(), counter()); });
+  first.go.set_value();
+  EXPECT_THROW(failing.get(), std::runtime_error);
+  EXPECT_EQ(waiting.get(), 100);
+  EXPECT_EQ(counts, 1);
+}
+
 TEST_F(TotalCacheTest, AFailedCountKeepsNothing) {
   TotalCache cache({.ttl = 1000ms}, clock);
   EXPECT_THROW(cache.total("q=", full_page(), []() -> std::int64_t { throw std::runtime_error("db down"); }),
@@ -207,7 +305,16 @@ TEST(TotalCacheConfigTest, ReadsTheTtlAndRejectsOneOutOfRange) {
   EXPECT_EQ(read_total_cache_config(ok).ttl, std::chrono::milliseconds(250));
   config::Env unset(std::map<std::string, std::string>{});
   EXPECT_EQ(read_total_cache_config(unset).ttl, std::chrono::milliseconds(1000));
+  EXPECT_EQ(read_total_cache_config(unset).count_share_pct, 5);
   config::Env bad(std::map<std::string, std::string>{{"LIST_TOTAL_CACHE_MS", "-1"}});
+  read_total_cache_config(bad);
+  EXPECT_THROW(bad.finish(), config::ConfigError);
+}
+
+TEST(TotalCacheConfigTest, ReadsTheCountShareAndRejectsZero) {
+  config::Env ok(std::map<std::string, std::string>{{"LIST_TOTAL_COUNT_SHARE_PCT", "50"}});
+  EXPECT_EQ(read_total_cache_config(ok).count_share_pct, 50);
+  config::Env bad(std::map<std::string, std::string>{{"LIST_TOTAL_COUNT_SHARE_PCT", "0"}});
   read_total_cache_config(bad);
   EXPECT_THROW(bad.finish(), config::ConfigError);
 }
