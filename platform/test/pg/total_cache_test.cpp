@@ -23,6 +23,14 @@ class TotalCacheTest : public ::testing::Test {
       return table_rows;
     };
   }
+  // A count whose scan takes `scan` on the fake clock.
+  std::function<std::int64_t()> counter_taking(resilience::Duration scan) {
+    return [this, scan] {
+      clock.advance(scan);
+      ++counts;
+      return table_rows;
+    };
+  }
   static PageShown full_page() { return {.offset = 0, .limit = 20, .items = 20, .fresh = false}; }
 };
 
@@ -60,12 +68,7 @@ TEST_F(TotalCacheTest, ATotalAsOldAsTheTtlIsCountedAgain) {
 
 TEST_F(TotalCacheTest, ACountThatTookLongIsKeptTwentyTimesItsDuration) {
   TotalCache cache({.ttl = 1000ms, .count_share_pct = 5}, clock);
-  auto slow = [this] {
-    clock.advance(200ms);  // the scan
-    ++counts;
-    return table_rows;
-  };
-  cache.total("q=", full_page(), slow);
+  cache.total("q=", full_page(), counter_taking(200ms));
   table_rows = 101;
   clock.advance(3700ms);  // 3.9 s after the count began: within 20 × 200 ms
   EXPECT_EQ(cache.total("q=", full_page(), counter()), 100);
@@ -76,11 +79,7 @@ TEST_F(TotalCacheTest, ACountThatTookLongIsKeptTwentyTimesItsDuration) {
 
 TEST_F(TotalCacheTest, AQuickCountIsKeptForTheTtl) {
   TotalCache cache({.ttl = 1000ms, .count_share_pct = 5}, clock);
-  cache.total("q=", full_page(), [this] {
-    clock.advance(20ms);  // 20 × 20 ms is less than the ttl
-    ++counts;
-    return table_rows;
-  });
+  cache.total("q=", full_page(), counter_taking(20ms));  // 20 × 20 ms is less than the ttl
   table_rows = 101;
   clock.advance(980ms);
   EXPECT_EQ(cache.total("q=", full_page(), counter()), 101);
@@ -89,11 +88,7 @@ TEST_F(TotalCacheTest, AQuickCountIsKeptForTheTtl) {
 
 TEST_F(TotalCacheTest, AFullShareKeepsEvenASlowCountForTheTtlOnly) {
   TotalCache cache({.ttl = 1000ms, .count_share_pct = 100}, clock);
-  cache.total("q=", full_page(), [this] {
-    clock.advance(200ms);
-    ++counts;
-    return table_rows;
-  });
+  cache.total("q=", full_page(), counter_taking(200ms));
   clock.advance(800ms);
   cache.total("q=", full_page(), counter());
   EXPECT_EQ(counts, 2);
@@ -101,11 +96,7 @@ TEST_F(TotalCacheTest, AFullShareKeepsEvenASlowCountForTheTtlOnly) {
 
 TEST_F(TotalCacheTest, NoCacheCountsASlowFilterNowAllTheSame) {
   TotalCache cache({.ttl = 1000ms}, clock);
-  cache.total("q=", full_page(), [this] {
-    clock.advance(500ms);
-    ++counts;
-    return table_rows;
-  });
+  cache.total("q=", full_page(), counter_taking(500ms));
   table_rows = 101;
   auto fresh_page = full_page();
   fresh_page.fresh = true;
