@@ -26,7 +26,7 @@ class RelayWakeup {
 
  private:
   int fd_;
-  service::WakeRegistry::Registration registration_;  // after fd_: unregisters before the close
+  service::WakeRegistry::Registration registration_;  // its waker writes to fd_
 };
 
 // Wakes every relay of this process: the after-commit hook of enqueue. Never throws.

@@ -3,7 +3,8 @@
 // paths: counting rows for gauges, re-sending what is stuck, moving inventory's stock feed to
 // the outbox. One step at a time; stop() (and the destructor) cuts the wait short and returns
 // once a running step has finished. Declare it after everything its step uses, so it stops
-// before they go.
+// before they go. The interval is counted from the end of a step, so a slow step is never
+// followed at once by the next.
 //
 // wake() asks for a step before the interval is out: someone committed work for it (usually
 // through a WakeRegistry). With `gather`, a woken thread first waits that long so that what
@@ -36,8 +37,6 @@ class Periodic {
 
   // `step` handles its own errors: an exception escaping it ends the process.
   Periodic(std::chrono::milliseconds every, std::function<void()> step, First first = First::Now);
-  // The wait between steps is measured from the end of a step, so a slow step never runs
-  // back to back with the next.
   Periodic(std::chrono::milliseconds every, std::function<void(Cause)> step, Options opts);
   ~Periodic();  // stops
   Periodic(const Periodic&) = delete;
@@ -45,9 +44,9 @@ class Periodic {
 
   void start();  // a second call does nothing
   void stop();
-  // A step soon (after `gather`), even one already running asks for the next. Cheap while a
-  // wake is pending: a busy interval costs one atomic exchange per call. Never throws; a wake
-  // before start() or after stop() waits for the next start().
+  // Asks for a step after `gather` instead of at the end of the interval; during a step, for
+  // one more after it. Many wakes before that step make one: each costs an atomic exchange,
+  // only the first a notify. Never throws; a wake before start() counts from the start.
   void wake() noexcept;
 
  private:
