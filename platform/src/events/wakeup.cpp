@@ -3,39 +3,29 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdint>
-#include <mutex>
 #include <system_error>
-#include <vector>
 
 namespace sales::events::detail {
 namespace {
 
-struct Registry {
-  std::mutex mu;
-  std::vector<int> fds;
-};
+service::WakeRegistry& relays() {
+  static service::WakeRegistry registry;  // outlives the relays: they unregister when destroyed
+  return registry;
+}
 
-Registry& registry() {
-  static Registry r;  // never destroyed before a relay: relays unregister in their destructor
-  return r;
+int open_eventfd() {
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  return fd;
 }
 
 }  // namespace
 
-RelayWakeup::RelayWakeup() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-  std::lock_guard lock(registry().mu);
-  registry().fds.push_back(fd_);
-}
+RelayWakeup::RelayWakeup() : fd_(open_eventfd()), registration_(relays().add([this] { wake(); })) {}
 
 RelayWakeup::~RelayWakeup() {
-  {
-    std::lock_guard lock(registry().mu);
-    auto& fds = registry().fds;
-    fds.erase(std::remove(fds.begin(), fds.end(), fd_), fds.end());
-  }
+  registration_.reset();  // no commit writes to the fd once it is closed (and maybe reused)
   ::close(fd_);
 }
 
@@ -44,18 +34,11 @@ void RelayWakeup::drain() const {
   [[maybe_unused]] auto n = ::read(fd_, &count, sizeof count);  // EAGAIN when not woken: fine
 }
 
-namespace {
-void wake_fd(int fd) noexcept {
+void RelayWakeup::wake() const noexcept {
   const std::uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);  // a full counter is still readable
+  [[maybe_unused]] auto n = ::write(fd_, &one, sizeof one);  // a full counter is still readable
 }
-}  // namespace
 
-void RelayWakeup::wake() const noexcept { wake_fd(fd_); }
-
-void wake_relays() noexcept {
-  std::lock_guard lock(registry().mu);
-  for (int fd : registry().fds) wake_fd(fd);
-}
+void wake_relays() noexcept { relays().wake_all(); }
 
 }  // namespace sales::events::detail

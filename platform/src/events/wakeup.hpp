@@ -6,8 +6,11 @@
 // load) instead of sharing flushes. Rows written by another process (a replica that died
 // before its relay ran) are found by the relay's poll.
 //
-// Each relay owns an eventfd registered here; a commit writes to all of them, so several
-// relays in one process (tests) each wake.
+// The relay waits in poll() on its LISTEN socket and this wake-up at once, so its wake-up is
+// an eventfd rather than a service::Periodic; only the registry of who to wake after a
+// commit is shared (service::WakeRegistry). Several relays in one process (tests) each wake.
+#include "sales/service/wake_registry.hpp"
+
 namespace sales::events::detail {
 
 class RelayWakeup {
@@ -23,9 +26,10 @@ class RelayWakeup {
 
  private:
   int fd_;
+  service::WakeRegistry::Registration registration_;  // its waker writes to fd_
 };
 
-// Wakes every relay of this process. Cheap (a write per relay); never throws.
+// Wakes every relay of this process: the after-commit hook of enqueue. Never throws.
 void wake_relays() noexcept;
 
 }  // namespace sales::events::detail

@@ -8,19 +8,19 @@
 // meanwhile, then flushes everything pending in one transaction per batch. A slow poll (one
 // read-only statement) finds rows no commit of this process announced: left by a replica, or
 // by a crash before the flush. Several replicas are safe: each flush locks the rows it takes.
+// The thread is a service::Periodic (poll = its interval, interval = its gather) and the
+// started flushers are a service::WakeRegistry, as the outbox relays are.
 //
 // Metrics: sales_inventory_stock_feed_changes_total (changes of stock flushed),
 // sales_inventory_stock_feed_events_total (inventory.stock_changed enqueued: changes / events
 // is the coalescing), sales_inventory_stock_feed_flushes_total (flush transactions),
 // sales_inventory_stock_feed_failures_total.
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/service/periodic.hpp"
+#include "sales/service/wake_registry.hpp"
 
 namespace inventory {
 
@@ -47,20 +47,18 @@ class StockFeedFlusher {
   void announce() noexcept;
 
  private:
-  void run(std::stop_token st);
+  void round(sales::service::Periodic::Cause cause);
   void flush_all();
 
   sales::pg::Pool& pool_;
   StockFeedOptions opts_;
-  std::atomic<bool> announced_{false};  // a commit since the last flush began
-  std::mutex mu_;
-  std::condition_variable_any wake_;
   bool failing_ = false;  // log a failure once, not every round
   sales::metrics::Counter& changes_;
   sales::metrics::Counter& events_;
   sales::metrics::Counter& flushes_;
   sales::metrics::Counter& failures_;
-  std::jthread thread_;
+  sales::service::Periodic thread_;  // after what its rounds use: stops before they go
+  sales::service::WakeRegistry::Registration started_;  // while started: commits announce to it
 };
 
 // The after-commit hook of a transaction that changed stock (Transaction::after_commit_once):

@@ -17,6 +17,11 @@ using namespace std::chrono_literals;
 inline constexpr pg::Statement kFeedRow{"test_feed_row",
                                         "SELECT stock, version, changes FROM stock_feed WHERE product_id = $1"};
 inline constexpr pg::Statement kFeedRows{"test_feed_rows", "SELECT count(*) FROM stock_feed"};
+// A feed row as another replica's commit leaves it: nothing in this process announces it.
+inline constexpr pg::Statement kFeedRowOfAnotherReplica{
+    "test_feed_row_of_another_replica",
+    "INSERT INTO stock_feed (product_id, stock, version, correlation_id) VALUES ($1::bigint, $2, $3, 'product-' || $1::bigint) "
+    "ON CONFLICT (product_id) DO UPDATE SET stock = excluded.stock, version = excluded.version"};
 // Sessions of this test's schema waiting for a lock (the test schema names them).
 inline constexpr pg::Statement kLockWaiters{
     "test_lock_waiters", "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'"};
@@ -153,6 +158,21 @@ TEST_F(StockFeedTest, AnIdleFlusherRunsNoTransactionAndAWokenOneGathersItsInterv
   EXPECT_EQ(counted(registry, "sales_inventory_stock_feed_flushes_total"), 1U);
   EXPECT_EQ(counted(registry, "sales_inventory_stock_feed_events_total"), 1U);
   EXPECT_EQ(counted(registry, "sales_inventory_stock_feed_changes_total"), 5U);
+}
+
+TEST_F(StockFeedTest, AtStartAndThenEveryPollItFlushesRowsNoCommitAnnounced) {
+  create_product(1, 10);  // before start: no flusher hears of it, as after a crash
+  sales::metrics::Registry registry;
+  StockFeedFlusher flusher(*pool_, {.interval = 1h, .poll = 100ms}, registry);
+  flusher.start();
+  ASSERT_TRUE(eventually([&] { return levels_sent().size() == 1; })) << "the first poll comes at start";
+
+  pg::exec(*pool_, kFeedRowOfAnotherReplica, {pg::param(std::int64_t{1}), pg::param(std::int64_t{7}),
+                                              pg::param(std::int64_t{2})});
+  ASSERT_TRUE(eventually([&] { return levels_sent().size() == 2; })) << "the slow poll never found the row";
+  EXPECT_EQ(levels_sent().back().stock, 7);
+  EXPECT_EQ(feed_rows(), 0);
+  EXPECT_EQ(counted(registry, "sales_inventory_stock_feed_failures_total"), 0U);
 }
 
 TEST_F(StockFeedTest, StoppingFlushesWhatTheIntervalGathered) {
