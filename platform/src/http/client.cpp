@@ -7,8 +7,10 @@
 #include <boost/beast/http.hpp>
 #include <charconv>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "address_endpoints.hpp"
 #include "idle_connection.hpp"
 #include "sales/resilience/deadline.hpp"
 #include "sales/resilience/retry.hpp"
@@ -50,6 +52,7 @@ struct Conn {
 struct Client::Impl {
   ClientOptions opts;
   Endpoint endpoint;
+  std::unique_ptr<AddressBook> book;
   std::mutex mu;
   std::vector<std::unique_ptr<Conn>> idle;
 
@@ -67,28 +70,38 @@ struct Client::Impl {
     if (idle.size() < opts.max_idle) idle.push_back(std::move(c));
   }
 
+  // Where a new connection goes. The resolver gets no more time than the call may wait;
+  // when it fails or is slow, the addresses that resolved last are used.
+  std::vector<tcp::endpoint> addresses(const std::string& target) {
+    bool cut = false;
+    auto give_up = resilience::give_up_at(std::chrono::steady_clock::now(), opts.timeout, &cut);
+    try {
+      return detail::endpoints_of(book->lookup(give_up), endpoint.port);
+    } catch (const ResolveError& e) {
+      if (e.timed_out() && cut) throw resilience::DeadlineExceeded(opts.base_url + target + ": " + e.what());
+      throw ClientError(opts.base_url + target + ": " + e.what());
+    }
+  }
+
   // One attempt on one connection; returns false when a reused connection turned out stale.
-  // Each step (connect, then write and read) gets the client's timeout, cut short by the
-  // current request's deadline; `cut` tells whether that deadline is what ended a step.
-  bool exchange(Conn& c, bool fresh, const bhttp::request<bhttp::string_body>& req, Response& out,
-                beast::error_code& failure, bool& cut) {
+  // A fresh connection connects to `targets` first. Each step (connect, then write and
+  // read) gets the client's timeout, cut short by the current request's deadline; `cut`
+  // tells whether that deadline is what ended a step.
+  bool exchange(Conn& c, const std::vector<tcp::endpoint>* targets, const bhttp::request<bhttp::string_body>& req,
+                Response& out, beast::error_code& failure, bool& cut) {
     auto expire = [&] { c.stream.expires_at(resilience::give_up_at(std::chrono::steady_clock::now(), opts.timeout, &cut)); };
+    const bool fresh = targets != nullptr;
     beast::error_code ec;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(opts.body_limit);
     parser.skip(req.method() == bhttp::verb::head);
     c.loop.restart();
     if (fresh) {
-      tcp::resolver resolver(c.loop);
-      auto results = resolver.resolve(endpoint.host, std::to_string(endpoint.port), ec);
-      if (ec) {
-        failure = ec;
-        return true;
-      }
       expire();
-      c.stream.async_connect(results, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+      c.stream.async_connect(*targets, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
       c.loop.run();
       if (ec) {
+        book->connect_failed();  // the service may have moved: resolve again next time
         failure = ec;
         return true;
       }
@@ -136,6 +149,7 @@ bool forward_budget(bhttp::request<bhttp::string_body>& out, resilience::TimePoi
 
 Client::Client(ClientOptions opts) : impl_(std::make_unique<Impl>()) {
   impl_->endpoint = parse_base_url(opts.base_url);
+  impl_->book = std::make_unique<AddressBook>(impl_->endpoint.host, std::move(opts.resolver));
   impl_->opts = std::move(opts);
 }
 Client::~Client() = default;
@@ -159,12 +173,15 @@ Response Client::send(Request req) {
     // every idle connection is as stale; drop them and open a fresh one.
     if (attempt == 1) impl_->drop_idle();
     auto conn = impl_->take(repeatable);
-    bool fresh = !conn;
-    if (fresh) conn = std::make_unique<Conn>();
+    std::optional<std::vector<tcp::endpoint>> targets;
+    if (!conn) {
+      targets = impl_->addresses(req.target);
+      conn = std::make_unique<Conn>();
+    }
     Response res;
     beast::error_code failure;
     bool cut = false;
-    bool final = impl_->exchange(*conn, fresh, out, res, failure, cut);
+    bool final = impl_->exchange(*conn, targets ? &*targets : nullptr, out, res, failure, cut);
     if (!failure) {
       if (res.keep_alive) impl_->give_back(std::move(conn));
       return res;

@@ -2,24 +2,13 @@
 
 #include <charconv>
 
+#include "sales/http/cache_control.hpp"
 #include "sales/http/header_lists.hpp"
 #include "sales/problem/problem.hpp"
 
 namespace sales::http {
 
 namespace {
-// Cache-Control: no-cache (RFC 9111 §5.2.1.4) in any of its fields, or HTTP/1.0's Pragma.
-bool asks_no_cache(const Headers& headers) {
-  bool no_cache = false;
-  for (const auto& [name, value] : headers.fields()) {
-    if (!iequals(name, "Cache-Control") && !iequals(name, "Pragma")) continue;
-    for_each_list_element(value, [&](std::string_view directive) {
-      no_cache = no_cache || iequals(trim_ows(directive.substr(0, directive.find('='))), "no-cache");
-    });
-  }
-  return no_cache;
-}
-
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> out;
   std::size_t i = 0;
@@ -150,7 +139,7 @@ Page page_from(const Request& req) {
   read("limit", 1, 500, p.limit);
   read("offset", 0, 1'000'000'000, p.offset);
   if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid pagination parameters.", errors));
-  p.fresh_total = asks_no_cache(req.headers);
+  p.fresh_total = parse_request_cache_control(req.headers).no_cache;
   return p;
 }
 

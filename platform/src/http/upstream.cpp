@@ -11,6 +11,7 @@
 #include "sales/http/wire.hpp"
 #include "sales/resilience/retry.hpp"
 #include "sales/http/watchdog.hpp"
+#include "address_endpoints.hpp"
 #include "idle_connection.hpp"
 #include "message_parser.hpp"
 #include "read_message.hpp"
@@ -37,13 +38,30 @@ struct Conn {
 // request is never written into a connection the upstream is closing.
 constexpr auto kMaxIdle = std::chrono::seconds(20);
 
+// The host's addresses without blocking the loop: a resolution still running when the
+// deadline (or the book's fallback wait) comes is left to finish on its own thread.
+asio::awaitable<Addresses> addresses_by(AddressBook& book, std::chrono::steady_clock::time_point deadline) {
+  auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
+  auto until = book.begin(deadline, [timer] { asio::post(timer->get_executor(), [timer] { timer->cancel(); }); });
+  if (until) {
+    timer->expires_at(*until);
+    co_await timer->async_wait(kTuple);
+  }
+  try {
+    co_return book.answer();
+  } catch (const ResolveError& e) {
+    throw UpstreamError(e.timed_out() ? UpstreamFailure::Timeout : UpstreamFailure::Connect, e.what());
+  }
+}
+
 }  // namespace
 
 struct UpstreamPool::Impl {
   asio::any_io_executor executor;
   Endpoint endpoint;
-  // Resolved on first use and again after a failed connect (containers move).
-  std::vector<tcp::endpoint> addresses;
+  // Resolved on first use, again after a failed connect (containers move) and now and
+  // then; the last good addresses stand in while the resolver fails or is slow.
+  std::unique_ptr<AddressBook> addresses;
   std::size_t max_idle;
   std::size_t body_limit;
   std::string host_header;
@@ -57,10 +75,12 @@ struct UpstreamPool::Impl {
   }
 };
 
-UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, std::size_t max_idle, std::size_t body_limit)
+UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, std::size_t max_idle, std::size_t body_limit,
+                           Resolver resolver)
     : impl_(std::make_unique<Impl>()) {
   impl_->executor = executor;
   impl_->host_header = endpoint.host + ":" + std::to_string(endpoint.port);
+  impl_->addresses = std::make_unique<AddressBook>(endpoint.host, std::move(resolver));
   impl_->endpoint = std::move(endpoint);
   impl_->max_idle = max_idle;
   impl_->body_limit = body_limit;
@@ -82,14 +102,9 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     if (remaining <= std::chrono::steady_clock::duration::zero()) throw UpstreamError(UpstreamFailure::Timeout, "deadline passed");
     conn->watchdog.expires_at(deadline);
     if (fresh) {
-      if (impl_->addresses.empty()) {
-        tcp::resolver resolver(impl_->executor);
-        auto [rec0, results] = co_await resolver.async_resolve(impl_->endpoint.host, std::to_string(impl_->endpoint.port), kTuple);
-        if (rec0) throw UpstreamError(UpstreamFailure::Connect, "resolve " + impl_->endpoint.host + ": " + rec0.message());
-        for (const auto& r : results) impl_->addresses.push_back(r.endpoint());
-      }
-      auto [ec, ep] = co_await asio::async_connect(conn->stream, impl_->addresses, kTuple);
-      if (ec) impl_->addresses.clear();
+      auto targets = detail::endpoints_of(co_await addresses_by(*impl_->addresses, deadline), impl_->endpoint.port);
+      auto [ec, ep] = co_await asio::async_connect(conn->stream, targets, kTuple);
+      if (ec) impl_->addresses->connect_failed();
       if (ec && conn->watchdog.timed_out()) throw UpstreamError(UpstreamFailure::Timeout, "connect timed out");
       if (ec) throw UpstreamError(UpstreamFailure::Connect, "connect: " + ec.message());
       conn->stream.set_option(tcp::no_delay(true), ec);

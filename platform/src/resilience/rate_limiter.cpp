@@ -139,14 +139,4 @@ std::string rate_limit_value(const RateLimitDecision& decision, std::string_view
   return policy_fields(policy, ";r=", decision.remaining, ";t=", static_cast<std::uint64_t>(decision.reset_seconds));
 }
 
-std::vector<HeaderField> rate_limit_headers(const RateLimiterConfig& config,
-                                            const RateLimitDecision& decision, std::string_view policy) {
-  std::vector<HeaderField> fields;
-  fields.reserve(3);
-  fields.push_back({kRateLimitPolicyHeader, rate_limit_policy_value(config, policy)});
-  fields.push_back({kRateLimitHeader, rate_limit_value(decision, policy)});
-  if (!decision.allowed) fields.push_back({kRetryAfterHeader, std::to_string(decision.retry_after_seconds)});
-  return fields;
-}
-
 }  // namespace sales::resilience

@@ -12,6 +12,7 @@
 
 #include "sales/http/server.hpp"
 #include "sales/resilience/deadline.hpp"
+#include "sales_test/fake_resolver.hpp"
 
 namespace sales::http {
 namespace {
@@ -92,6 +93,72 @@ TEST(ClientDeadline, NothingIsSentOnceTheDeadlineHasPassed) {
   res::DeadlineScope scope(Clock::now() - 1ms);
   EXPECT_THROW(client.get("/"), res::DeadlineExceeded);
   EXPECT_EQ(echo.requests(), 0);
+}
+
+// Name resolution, with a fake resolver in place of the system's: "service.test" is
+// whatever the test makes it.
+std::string fake_url(const BudgetEcho& echo) { return "http://service.test:" + echo.url().substr(echo.url().rfind(':') + 1); }
+
+TEST(ClientResolve, AHostThatResolvedOnceKeepsWorkingWhenTheResolverFails) {
+  BudgetEcho echo;
+  sales_test::FakeResolver dns;
+  dns.answer({"127.0.0.1"});
+  Client client({.base_url = fake_url(echo), .max_idle = 0, .resolver = dns.resolver()});  // a new connection per call
+  EXPECT_EQ(client.get("/").status, 200);
+  dns.fail();
+  EXPECT_EQ(client.get("/").status, 200);
+  EXPECT_EQ(echo.requests(), 2);
+}
+
+TEST(ClientResolve, AServiceThatMovedIsResolvedAgainAfterAFailedConnect) {
+  BudgetEcho echo;  // listens on 127.0.0.1 only: 127.0.0.2 refuses
+  sales_test::FakeResolver dns;
+  dns.answer({"127.0.0.2"});
+  Client client({.base_url = fake_url(echo), .resolver = dns.resolver()});
+  EXPECT_THROW(client.get("/"), ClientError);
+  dns.answer({"127.0.0.1"});
+  EXPECT_EQ(client.get("/").status, 200);
+  EXPECT_EQ(dns.calls(), 2);
+}
+
+TEST(ClientResolve, AnUnresolvableHostIsAClientErrorNamingIt) {
+  sales_test::FakeResolver dns;  // answers nothing: fails
+  Client client({.base_url = "http://service.test:1", .resolver = dns.resolver()});
+  try {
+    client.get("/x");
+    FAIL() << "nothing to connect to";
+  } catch (const ClientError& e) {
+    EXPECT_NE(std::string(e.what()).find("http://service.test:1/x: resolve service.test: Temporary failure"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ClientResolve, AResolverThatDoesNotAnswerEndsTheCallAtTheRequestsDeadline) {
+  sales_test::FakeResolver dns;
+  dns.answer({"127.0.0.1"});
+  dns.hold();
+  Client client({.base_url = "http://service.test:1", .timeout = 10s, .resolver = dns.resolver()});
+  res::DeadlineScope scope(Clock::now() + 50ms);
+  EXPECT_THROW(client.get("/"), res::DeadlineExceeded);
+  EXPECT_EQ(dns.running(), 1) << "the call ended while the resolver still blocked";
+  dns.release();
+  EXPECT_TRUE(dns.wait_idle());
+}
+
+TEST(ClientResolve, AResolverThatDoesNotAnswerEndsTheCallAtItsTimeout) {
+  sales_test::FakeResolver dns;
+  dns.answer({"127.0.0.1"});
+  dns.hold();
+  Client client({.base_url = "http://service.test:1", .timeout = 50ms, .resolver = dns.resolver()});
+  try {
+    client.get("/");
+    FAIL() << "nothing resolved in time";
+  } catch (const ClientError& e) {
+    EXPECT_NE(std::string(e.what()).find("resolve service.test: no answer"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(dns.running(), 1);
+  dns.release();
+  EXPECT_TRUE(dns.wait_idle());
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include "domain/cache_control.hpp"
+#include "domain/response_cache_config.hpp"
 #include "domain/ip_range.hpp"
 #include "domain/routes.hpp"
 #include "sales/config/config.hpp"

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "domain/cache_control.hpp"
+#include "sales/http/cache_control.hpp"
 
 namespace gateway {
 
@@ -39,8 +39,7 @@ ResponseCache::ResponseCache(ResponseCacheConfig config, sales::metrics::Registr
 bool ResponseCache::serves(const http::Request& req) const {
   if (!enabled() || req.method != "GET" || req.target.find('?') != std::string::npos) return false;
   if (req.headers.get("Authorization")) return false;
-  if (auto pragma = req.headers.get("Pragma"); pragma && http::iequals(*pragma, "no-cache")) return false;
-  auto cc = parse_cache_control(req.headers);
+  auto cc = http::parse_request_cache_control(req.headers);
   return !cc.no_cache && !cc.no_store && !(cc.max_age && cc.max_age->count() == 0);
 }
 
@@ -77,7 +76,7 @@ ResponseCache::Lookup ResponseCache::lookup(const http::Request& req) {
 
 void ResponseCache::store(const http::Request& req, Ticket ticket, http::Response& res) {
   if (res.status != 200 || res.headers.get("Set-Cookie") || res.body.size() > config_.max_entry_bytes) return;
-  auto lifetime = parse_cache_control(res.headers).shared_lifetime();
+  auto lifetime = http::parse_cache_control(res.headers).shared_lifetime();
   if (!lifetime) return;
   auto stored = std::make_shared<Stored>();
   std::size_t size = kEntryOverhead + 2 * req.target.size() + res.body.size();

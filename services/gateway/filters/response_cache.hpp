@@ -22,7 +22,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "domain/cache_control.hpp"
+#include "domain/response_cache_config.hpp"
 #include "sales/http/message.hpp"
 #include "sales/metrics/metrics.hpp"
 #include "sales/resilience/clock.hpp"

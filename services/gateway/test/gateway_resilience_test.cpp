@@ -357,6 +357,7 @@ TEST_F(GatewayResilience, OverTheRateLimitA429ProblemSaysWhenToComeBack) {
     EXPECT_EQ(header(r, "RateLimit-Policy"), "\"default\";q=5;w=60");
     EXPECT_EQ(header(r, "RateLimit").rfind("\"default\";r=" + std::to_string(4 - i) + ";t=", 0), 0u)
         << header(r, "RateLimit");
+    EXPECT_FALSE(int_header(r, "Retry-After").has_value()) << "only a refused request is told when to come back";
   }
   auto r = get(gw, "/products/6");
   EXPECT_TRUE(is_problem(r, 429)) << r.status << " " << r.body;

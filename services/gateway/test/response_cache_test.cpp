@@ -115,6 +115,9 @@ TEST_F(ResponseCacheTest, RequestsThatOptOutOrCannotShareAnEntryAreNotServed) {
   EXPECT_FALSE(cache->serves(request("GET", "/products/1", {{"Cache-Control", "no-store"}})));
   EXPECT_FALSE(cache->serves(request("GET", "/products/1", {{"Cache-Control", "max-age=0"}})));
   EXPECT_FALSE(cache->serves(request("GET", "/products/1", {{"Pragma", "no-cache"}})));
+  EXPECT_FALSE(cache->serves(request("GET", "/products/1", {{"Pragma", "x-token, no-cache"}})));
+  EXPECT_TRUE(cache->serves(request("GET", "/products/1", {{"Cache-Control", "max-age=60"}, {"Pragma", "no-cache"}})))
+      << "Pragma counts only without Cache-Control (RFC 9111 §5.4)";
   EXPECT_FALSE(cache->serves(request("GET", "/products/1", {{"Authorization", "Bearer x"}})));
   EXPECT_FALSE(cache->serves(request("GET", "/products?q=lamp")));
   for (auto* m : {"HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) EXPECT_FALSE(cache->serves(request(m, "/products/1"))) << m;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sales/http/address_book.hpp"
 #include "sales/http/message.hpp"
 
 namespace sales::config {
@@ -14,7 +15,7 @@ class Env;
 
 namespace sales::http {
 
-class ClientError : public std::runtime_error {  // connection refused/reset, timeout, bad reply
+class ClientError : public std::runtime_error {  // unresolvable host, connection refused/reset, timeout, bad reply
  public:
   using std::runtime_error::runtime_error;
 };
@@ -24,6 +25,7 @@ struct ClientOptions {
   std::size_t max_idle = 16;
   std::chrono::milliseconds timeout{3000};
   std::size_t body_limit = 8 << 20;
+  Resolver resolver;  // empty: the system's (tests pass a fake one)
 };
 
 class Client {

@@ -68,8 +68,9 @@ std::optional<std::int64_t> id_param(const Request& req, std::string_view name, 
 struct Page {
   std::int64_t limit = 50;
   std::int64_t offset = 0;
-  // The client sent Cache-Control: no-cache (or Pragma: no-cache): the list's total is
-  // counted now, not taken from a recent count (sales/pg/total_cache.hpp).
+  // The client sent Cache-Control: no-cache (or, without Cache-Control, Pragma: no-cache;
+  // parse_request_cache_control): the list's total is counted now, not taken from a recent
+  // count (sales/pg/total_cache.hpp).
   bool fresh_total = false;
 };
 Page page_from(const Request& req);

@@ -27,7 +27,7 @@ class UpstreamError : public std::runtime_error {
 class UpstreamPool {
  public:
   UpstreamPool(boost::asio::any_io_executor executor, Endpoint endpoint, std::size_t max_idle,
-               std::size_t body_limit = 8 << 20);
+               std::size_t body_limit = 8 << 20, Resolver resolver = {});  // {}: the system's
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;

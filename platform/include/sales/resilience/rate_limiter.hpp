@@ -19,7 +19,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
 
 #include "sales/resilience/clock.hpp"
 
@@ -86,7 +85,9 @@ class RateLimiter {
   RateLimiterSnapshot counters_;  // keys is filled in by snapshot()
 };
 
-// IETF RateLimit header fields, draft-ietf-httpapi-ratelimit-headers-08 style.
+// IETF RateLimit header fields, draft-ietf-httpapi-ratelimit-headers-08 style. The gateway
+// writes them on every answer (Gateway::add_rate_limit_headers): RateLimit-Policy and
+// RateLimit, and Retry-After when the request was refused.
 inline constexpr std::string_view kRateLimitPolicyHeader = "RateLimit-Policy";
 inline constexpr std::string_view kRateLimitHeader = "RateLimit";
 inline constexpr std::string_view kRetryAfterHeader = "Retry-After";
@@ -95,14 +96,5 @@ inline constexpr std::string_view kRetryAfterHeader = "Retry-After";
 std::string rate_limit_policy_value(const RateLimiterConfig& config, std::string_view policy = "default");
 // `"default";r=99;t=9`: remaining tokens and seconds until the bucket is full.
 std::string rate_limit_value(const RateLimitDecision& decision, std::string_view policy = "default");
-
-struct HeaderField {
-  std::string_view name;
-  std::string value;
-};
-// RateLimit-Policy and RateLimit, plus Retry-After when the request was refused.
-std::vector<HeaderField> rate_limit_headers(const RateLimiterConfig& config,
-                                            const RateLimitDecision& decision,
-                                            std::string_view policy = "default");
 
 }  // namespace sales::resilience

@@ -1,16 +1,13 @@
-#include "domain/cache_control.hpp"
+#include "sales/http/cache_control.hpp"
 
 #include <charconv>
 #include <string_view>
 
 #include "sales/http/header_lists.hpp"
 
-namespace gateway {
+namespace sales::http {
 
 namespace {
-using sales::http::iequals;
-using sales::http::for_each_list_element;
-using sales::http::trim_ows;
 
 // delta-seconds (§1.2.2): digits only; a value past 2^31 counts as 2^31.
 std::optional<std::chrono::seconds> delta_seconds(std::string_view v) {
@@ -51,7 +48,7 @@ std::optional<std::chrono::seconds> CacheControl::shared_lifetime() const {
   return lifetime;
 }
 
-CacheControl parse_cache_control(const sales::http::Headers& headers) {
+CacheControl parse_cache_control(const Headers& headers) {
   CacheControl cc;
   for (const auto& [name, value] : headers.fields()) {
     if (!iequals(name, "Cache-Control")) continue;
@@ -60,4 +57,22 @@ CacheControl parse_cache_control(const sales::http::Headers& headers) {
   return cc;
 }
 
-}  // namespace gateway
+CacheControl parse_request_cache_control(const Headers& headers) {
+  CacheControl cc;
+  bool has_cache_control = false;
+  bool pragma_no_cache = false;
+  for (const auto& [name, value] : headers.fields()) {
+    if (iequals(name, "Cache-Control")) {
+      has_cache_control = true;
+      for_each_list_element(value, [&](std::string_view d) { apply(cc, d); });
+    } else if (iequals(name, "Pragma")) {
+      for_each_list_element(value, [&](std::string_view d) {
+        pragma_no_cache = pragma_no_cache || iequals(trim_ows(d.substr(0, d.find('='))), "no-cache");
+      });
+    }
+  }
+  if (!has_cache_control && pragma_no_cache) cc.no_cache = true;
+  return cc;
+}
+
+}  // namespace sales::http

@@ -1,0 +1,170 @@
+#include "sales/http/address_book.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+namespace sales::http {
+
+Resolver system_resolver() {
+  return [](const std::string& host) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG;
+    addrinfo* found = nullptr;
+    if (int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &found); rc != 0) {
+      throw std::runtime_error(rc == EAI_SYSTEM ? std::string("system error") : std::string(::gai_strerror(rc)));
+    }
+    Addresses out;
+    char text[INET6_ADDRSTRLEN];
+    for (auto* a = found; a; a = a->ai_next) {
+      const void* raw = a->ai_family == AF_INET6
+                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
+                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
+      if ((a->ai_family == AF_INET || a->ai_family == AF_INET6) && ::inet_ntop(a->ai_family, raw, text, sizeof text)) {
+        if (std::find(out.begin(), out.end(), text) == out.end()) out.emplace_back(text);
+      }
+    }
+    ::freeaddrinfo(found);
+    return out;
+  };
+}
+
+struct AddressBook::State {
+  State(std::string h, Resolver r, Options o) : host(std::move(h)), resolver(std::move(r)), options(o) {}
+  const std::string host;
+  const Resolver resolver;
+  const Options options;
+
+  std::mutex mu;
+  std::condition_variable resolution_ended;
+  Addresses last_good;
+  Clock::time_point resolved_at;
+  bool suspect = false;  // a connect to last_good failed since they resolved
+  bool resolving = false;
+  Clock::time_point resolving_since;
+  std::uint64_t resolutions_ended = 0;
+  std::string last_error;
+  std::vector<std::function<void()>> wakers;  // of event-loop calls waiting for the resolution
+  bool book_gone = false;
+
+  // One resolution at a time: a slow resolver holds one thread per book, not one per call.
+  static void start_resolving(const std::shared_ptr<State>& self, Clock::time_point now) {
+    if (self->resolving) return;
+    self->resolving = true;
+    self->resolving_since = now;
+    try {
+      std::thread([self] { self->resolve(); }).detach();
+    } catch (const std::system_error& e) {
+      self->ended(std::string("cannot start a resolver thread: ") + e.what());
+    }
+  }
+
+  void resolve() {
+    Addresses found;
+    std::string error;
+    try {
+      found = resolver(host);
+      if (found.empty()) error = "no addresses";
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    std::lock_guard lock(mu);
+    if (error.empty()) {
+      last_good = std::move(found);
+      resolved_at = Clock::now();
+      suspect = false;
+    }
+    ended(error);
+  }
+
+  // With mu held. Wakers run under the lock so that none runs after the book (and the event
+  // loop they post to) is gone.
+  void ended(std::string error) {
+    resolving = false;
+    ++resolutions_ended;
+    last_error = std::move(error);
+    resolution_ended.notify_all();
+    if (!book_gone) {
+      for (auto& wake : wakers) wake();
+    }
+    wakers.clear();
+  }
+
+  // With mu held: when a call may stop waiting for the resolver (`now` when it need not
+  // wait).
+  static Clock::time_point plan(const std::shared_ptr<State>& self, Clock::time_point now, Clock::time_point deadline) {
+    auto& s = *self;
+    if (!s.last_good.empty() && !s.suspect) {
+      if (now - s.resolved_at >= s.options.refresh_after) start_resolving(self, now);
+      return now;
+    }
+    start_resolving(self, now);
+    if (!s.resolving || s.last_good.empty()) return deadline;  // nothing to fall back to
+    // Counted from when the resolution began, so calls arriving while a slow one runs do
+    // not each wait the full time again.
+    auto fallback_at = s.resolving_since + s.options.fallback_wait;
+    return std::max(now, std::min(deadline, fallback_at));
+  }
+
+  // With mu held: the newest addresses, else the last good ones, else why there are none.
+  Addresses answer() const {
+    if (!last_good.empty()) return last_good;
+    if (resolving) throw ResolveError("resolve " + host + ": no answer from the resolver before the deadline", true);
+    throw ResolveError("resolve " + host + ": " + last_error, false);
+  }
+};
+
+AddressBook::AddressBook(std::string host, Resolver resolver, Options options)
+    : state_(std::make_shared<State>(std::move(host), resolver ? std::move(resolver) : system_resolver(), options)) {}
+
+AddressBook::~AddressBook() {
+  std::lock_guard lock(state_->mu);
+  state_->book_gone = true;
+  state_->wakers.clear();
+}
+
+const std::string& AddressBook::host() const { return state_->host; }
+
+Addresses AddressBook::lookup(Clock::time_point deadline) {
+  std::unique_lock lock(state_->mu);
+  auto until = State::plan(state_, Clock::now(), deadline);
+  const auto ended_before = state_->resolutions_ended;
+  auto ended = [&] { return !state_->resolving || state_->resolutions_ended != ended_before; };
+  if (until == Clock::time_point::max()) {
+    state_->resolution_ended.wait(lock, ended);
+  } else if (until > Clock::now()) {
+    state_->resolution_ended.wait_until(lock, until, ended);
+  }
+  return state_->answer();
+}
+
+std::optional<AddressBook::Clock::time_point> AddressBook::begin(Clock::time_point deadline,
+                                                                 std::function<void()> wake) {
+  std::lock_guard lock(state_->mu);
+  const auto now = Clock::now();
+  auto until = State::plan(state_, now, deadline);
+  if (until <= now || !state_->resolving) return std::nullopt;
+  state_->wakers.push_back(std::move(wake));
+  return until;
+}
+
+Addresses AddressBook::answer() {
+  std::lock_guard lock(state_->mu);
+  return state_->answer();
+}
+
+void AddressBook::connect_failed() {
+  std::lock_guard lock(state_->mu);
+  state_->suspect = true;
+}
+
+}  // namespace sales::http

@@ -1,0 +1,157 @@
+// A host's addresses: resolved once and kept, never waited for past the caller's deadline,
+// and the last good ones used while the resolver fails or is slow.
+#include "sales/http/address_book.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "sales_test/fake_resolver.hpp"
+
+namespace sales::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using sales_test::FakeResolver;
+
+// A resolution's answer reaches the book just after the resolver returns: poll (10 s at
+// most).
+template <class Pred>
+bool eventually(Pred pred) {
+  for (auto give_up = Clock::now() + 10s; Clock::now() < give_up; std::this_thread::sleep_for(1ms)) {
+    if (pred()) return true;
+  }
+  return false;
+}
+
+TEST(AddressBook, ResolvesOnceAndKeepsTheAnswer) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  AddressBook book("order", dns.resolver());
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  EXPECT_EQ(dns.calls(), 1);
+}
+
+TEST(AddressBook, AHostThatResolvedOnceKeepsItsAddressesWhenTheResolverFails) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  AddressBook book("order", dns.resolver());
+  ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  dns.fail();
+  book.connect_failed();  // asks for a new resolution, which fails
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  EXPECT_EQ(dns.calls(), 2);
+}
+
+TEST(AddressBook, ANewAnswerReplacesTheOldAfterAFailedConnect) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  AddressBook book("order", dns.resolver());
+  ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  dns.answer({"10.0.0.9"});
+  book.connect_failed();
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.9"});
+}
+
+TEST(AddressBook, AFailingResolverWithNothingToFallBackOnSaysWhy) {
+  FakeResolver dns;
+  AddressBook book("order", dns.resolver());
+  try {
+    book.lookup(Clock::now() + 5s);
+    FAIL() << "nothing resolved";
+  } catch (const ResolveError& e) {
+    EXPECT_FALSE(e.timed_out());
+    EXPECT_NE(std::string(e.what()).find("resolve order: Temporary failure"), std::string::npos) << e.what();
+  }
+}
+
+TEST(AddressBook, AResolverThatDoesNotAnswerIsNotWaitedForPastTheDeadline) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  dns.hold();
+  AddressBook book("order", dns.resolver());
+  try {
+    book.lookup(Clock::now() + 50ms);
+    FAIL() << "nothing resolved in time";
+  } catch (const ResolveError& e) {
+    EXPECT_TRUE(e.timed_out());
+    EXPECT_NE(std::string(e.what()).find("before the deadline"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(dns.running(), 1) << "the lookup returned while the resolver still blocked";
+  dns.release();
+  ASSERT_TRUE(dns.wait_idle());
+}
+
+TEST(AddressBook, ASlowResolverFallsBackToTheLastGoodAddresses) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  AddressBook book("order", dns.resolver(), {.fallback_wait = 20ms});
+  ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  dns.hold();
+  dns.answer({"10.0.0.9"});
+  book.connect_failed();
+  EXPECT_EQ(book.lookup(Clock::now() + 30s), Addresses{"10.0.0.7"});
+  EXPECT_EQ(dns.running(), 1) << "used the old addresses while the resolver still blocked";
+  dns.release();
+  EXPECT_TRUE(eventually([&] { return book.lookup(Clock::now() + 5s) == Addresses{"10.0.0.9"}; }))
+      << "the late answer is kept";
+}
+
+TEST(AddressBook, CallsWaitingTogetherShareOneResolution) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  dns.hold();
+  AddressBook book("order", dns.resolver());
+  std::atomic<int> answered{0};
+  std::vector<std::thread> calls;
+  for (int i = 0; i < 4; ++i) {
+    calls.emplace_back([&] {
+      if (book.lookup(Clock::now() + 10s) == Addresses{"10.0.0.7"}) ++answered;
+    });
+  }
+  ASSERT_TRUE(eventually([&] { return dns.calls() == 1; }));
+  dns.release();
+  for (auto& t : calls) t.join();
+  EXPECT_EQ(answered.load(), 4);
+  EXPECT_EQ(dns.calls(), 1);
+}
+
+TEST(AddressBook, OldAddressesAreRefreshedWithoutMakingACallWait) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  AddressBook book("order", dns.resolver(), {.refresh_after = 0s});
+  ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  dns.hold();
+  dns.answer({"10.0.0.9"});
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"}) << "answered at once, refreshed behind";
+  ASSERT_TRUE(eventually([&] { return dns.calls() == 2; }));
+  dns.release();
+  EXPECT_TRUE(eventually([&] { return book.lookup(Clock::now() + 5s) == Addresses{"10.0.0.9"}; }));
+}
+
+TEST(AddressBook, AnEventLoopIsWokenWhenTheResolutionEnds) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  dns.hold();
+  AddressBook book("order", dns.resolver());
+  std::atomic<bool> woken{false};
+  auto until = book.begin(Clock::now() + 10s, [&] { woken = true; });
+  ASSERT_TRUE(until.has_value()) << "nothing resolved yet: the caller has to wait";
+  EXPECT_FALSE(woken.load());
+  dns.release();
+  ASSERT_TRUE(eventually([&] { return woken.load(); }));
+  EXPECT_EQ(book.answer(), Addresses{"10.0.0.7"});
+  EXPECT_FALSE(book.begin(Clock::now() + 10s, [] {}).has_value()) << "resolved: nothing to wait for";
+}
+
+TEST(SystemResolver, ANumericHostIsItsOwnAddress) {
+  EXPECT_EQ(system_resolver()("127.0.0.1"), Addresses{"127.0.0.1"});
+  EXPECT_THROW(system_resolver()("no-such-host.invalid"), std::exception);
+}
+
+}  // namespace
+}  // namespace sales::http

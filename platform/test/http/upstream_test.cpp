@@ -1,0 +1,97 @@
+// The gateway's upstream pool and name resolution: the event loop never waits for a
+// resolver past the exchange's deadline, and a host keeps its last good addresses.
+#include "sales/http/upstream.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio.hpp>
+#include <optional>
+
+#include "sales/http/server.hpp"
+#include "sales_test/fake_resolver.hpp"
+
+namespace sales::http {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace asio = boost::asio;
+
+// One exchange on a fresh loop: the answer's status, or the failure's kind.
+struct Outcome {
+  int status = 0;
+  std::optional<UpstreamFailure> failure;
+  std::string what;
+};
+Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration within) {
+  Outcome out;
+  bool done = false;
+  Request req;
+  req.method = "GET";
+  req.target = "/";
+  asio::co_spawn(
+      loop,
+      [&]() -> asio::awaitable<void> {
+        try {
+          out.status = (co_await pool.send(req, Clock::now() + within)).status;
+        } catch (const UpstreamError& e) {
+          out.failure = e.kind();
+          out.what = e.what();
+        }
+        done = true;
+      },
+      asio::detached);
+  // Until the exchange ends: a kept connection's deadline timer may stay armed after it.
+  loop.restart();
+  while (!done && loop.run_one() > 0) {
+  }
+  return out;
+}
+
+class UpstreamResolve : public ::testing::Test {
+ protected:
+  UpstreamResolve() : server_(ServerOptions{.threads = 1}, [](Request&) { return Response::json(200, "{}"); }) {
+    server_.start();
+  }
+  ~UpstreamResolve() override { server_.stop(); }
+  Endpoint endpoint() const { return {"service.test", server_.port()}; }
+
+  asio::io_context loop_;
+  sales_test::FakeResolver dns_;
+  Server server_;
+};
+
+TEST_F(UpstreamResolve, AHostThatResolvedOnceKeepsWorkingWhenTheResolverFails) {
+  dns_.answer({"127.0.0.1"});
+  UpstreamPool pool(loop_.get_executor(), endpoint(), 0, 8 << 20,
+                    dns_.resolver());  // a new connection per exchange
+  EXPECT_EQ(exchange(loop_, pool, 5s).status, 200);
+  dns_.fail();
+  EXPECT_EQ(exchange(loop_, pool, 5s).status, 200);
+}
+
+TEST_F(UpstreamResolve, AResolverThatDoesNotAnswerEndsTheExchangeAtItsDeadline) {
+  dns_.answer({"127.0.0.1"});
+  dns_.hold();
+  UpstreamPool pool(loop_.get_executor(), endpoint(), 4, 8 << 20, dns_.resolver());
+  auto out = exchange(loop_, pool, 50ms);
+  EXPECT_EQ(out.failure, UpstreamFailure::Timeout) << out.what;
+  EXPECT_EQ(dns_.running(), 1) << "the loop went on while the resolver still blocked";
+  dns_.release();
+  EXPECT_TRUE(dns_.wait_idle());
+}
+
+TEST_F(UpstreamResolve, TheLoopIsWokenAsSoonAsTheResolverAnswers) {
+  dns_.answer({"127.0.0.1"});
+  dns_.hold();
+  UpstreamPool pool(loop_.get_executor(), endpoint(), 4, 8 << 20, dns_.resolver());
+  std::thread releaser([&] {
+    while (dns_.calls() == 0) std::this_thread::sleep_for(1ms);
+    dns_.release();
+  });
+  EXPECT_EQ(exchange(loop_, pool, 10s).status, 200);
+  releaser.join();
+}
+
+}  // namespace
+}  // namespace sales::http
