@@ -30,7 +30,9 @@ svc_rotate_log customer  # no log yet: nothing to do
 [ ! -e "$scratch/product.log.1" ] || fail "a log under the limit was rotated"
 [ ! -e "$scratch/customer.log" ] && [ ! -e "$scratch/customer.log.1" ] || fail "a missing log was created"
 
-if (SALES_LOG_MAX_MB=0 . "$SALES_ROOT/scripts/lib-services.sh") 2>/dev/null; then
-  fail "SALES_LOG_MAX_MB=0 was accepted"
-fi
+refusal=$( (SALES_LOG_MAX_MB=0 . "$SALES_ROOT/scripts/lib-services.sh") 2>&1 ) && fail "SALES_LOG_MAX_MB=0 was accepted"
+case "$refusal" in
+  *"SALES_LOG_MAX_MB must be a number"*) ;;
+  *) fail "SALES_LOG_MAX_MB=0 was refused for another reason: $refusal" ;;
+esac
 echo "log rotation: ok"

@@ -22,7 +22,14 @@ int open_eventfd() {
 
 }  // namespace
 
-RelayWakeup::RelayWakeup() : fd_(open_eventfd()), registration_(relays().add([this] { wake(); })) {}
+RelayWakeup::RelayWakeup() : fd_(open_eventfd()) {
+  try {
+    registration_ = relays().add([this] { wake(); });
+  } catch (...) {
+    ::close(fd_);  // the destructor does not run for a constructor that throws
+    throw;
+  }
+}
 
 RelayWakeup::~RelayWakeup() {
   registration_.reset();  // no commit writes to the fd once it is closed (and maybe reused)

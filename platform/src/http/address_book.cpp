@@ -38,6 +38,10 @@ Resolver system_resolver() {
   };
 }
 
+namespace {
+constexpr std::size_t kMaxWakers = 1024;  // event-loop calls woken early by one resolution
+}  // namespace
+
 struct AddressBook::State {
   State(std::string h, Resolver r, Options o) : host(std::move(h)), resolver(std::move(r)), options(o) {}
   const std::string host;
@@ -153,7 +157,9 @@ std::optional<AddressBook::Clock::time_point> AddressBook::begin(Clock::time_poi
   const auto now = Clock::now();
   auto until = State::plan(state_, now, deadline);
   if (until <= now || !state_->resolving) return std::nullopt;
-  state_->wakers.push_back(std::move(wake));
+  // While a resolver hangs, every call that has to wait would add one; past the cap a call
+  // just sleeps until `until` (its fallback time or deadline), as it would without a wake.
+  if (state_->wakers.size() < kMaxWakers) state_->wakers.push_back(std::move(wake));
   return until;
 }
 

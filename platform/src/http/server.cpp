@@ -228,7 +228,7 @@ struct Server::Impl {
     tcp::socket& stream = socket;
     Watchdog watchdog(stream, std::min(opts.read_timeout, opts.write_timeout));  // stops before the socket closes
     beast::flat_buffer buffer;
-    buffer.reserve(detail::kReadBufferBytes);
+    buffer.reserve(detail::kRequestBufferBytes);
     std::string head;  // the response head, reused
     RequestMetrics::ConnectionCache metrics_cache;
     bool first = true;

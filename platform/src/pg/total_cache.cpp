@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sales/resilience/deadline.hpp"
+
 namespace sales::pg {
 
 TotalCacheConfig read_total_cache_config(config::Env& env) {
@@ -9,8 +11,13 @@ TotalCacheConfig read_total_cache_config(config::Env& env) {
           .count_share_pct = static_cast<int>(env.integer("LIST_TOTAL_COUNT_SHARE_PCT", 5, 1, 100))};
 }
 
+namespace {
+// However slow a count was (a load spike, a lock), its total is not kept longer than this.
+constexpr resilience::Duration kMaxKeptForCost = std::chrono::minutes(1);
+}  // namespace
+
 bool TotalCache::fresh(const Entry& e, resilience::TimePoint now) const {
-  const auto by_cost = e.took * 100 / std::max(1, config_.count_share_pct);
+  const auto by_cost = std::min<resilience::Duration>(e.took * 100 / std::max(1, config_.count_share_pct), kMaxKeptForCost);
   return now - e.counted_at < std::max<resilience::Duration>(config_.ttl, by_cost);
 }
 
@@ -33,13 +40,13 @@ std::int64_t TotalCache::total(const std::string& key, const PageShown& page, co
         // one wait for it instead of each running the same scan at once.
         evict_for_one_more(clock_.now());
         entries_.emplace(key, Entry{.total = 0, .counted_at = clock_.now(), .took = {}, .recounting = true,
-                                    .counted = false});
+                                    .counted = false, .first = std::make_shared<FirstCount>()});
         recounter = true;
         break;
       }
       Entry& e = it->second;
       if (!e.counted) {
-        first_count_.wait(lock);
+        wait_for_first_count(lock, e.first);
         continue;
       }
       // A kept total below what this page shows is certainly stale: it is counted again.
@@ -68,8 +75,15 @@ std::int64_t TotalCache::count_and_keep(const std::string& key, const std::funct
     {
       std::lock_guard lock(mu_);
       if (auto it = entries_.find(key); recounter && it != entries_.end()) {
-        if (it->second.counted) it->second.recounting = false;
-        else entries_.erase(it);  // a first count that failed: a waiting request counts next
+        if (it->second.counted) {
+          it->second.recounting = false;
+        } else {
+          // A first count that failed: its waiters fail alike (a statement timeout would end
+          // theirs too); the next request counts again.
+          it->second.first->done = true;
+          it->second.first->error = std::current_exception();
+          entries_.erase(it);
+        }
       }
     }
     first_count_.notify_all();
@@ -85,6 +99,10 @@ std::int64_t TotalCache::count_and_keep(const std::string& key, const std::funct
                                   .counted = true});
     } else {
       Entry& e = it->second;
+      if (e.first) {
+        e.first->done = true;
+        e.first.reset();
+      }
       if (!e.counted || began >= e.counted_at) {  // a later count kept meanwhile stays
         e.total = counted;
         e.counted_at = began;
@@ -96,6 +114,17 @@ std::int64_t TotalCache::count_and_keep(const std::string& key, const std::funct
   }
   first_count_.notify_all();  // a count is rare (at most one per filter and lifetime): cheap
   return counted;
+}
+
+void TotalCache::wait_for_first_count(std::unique_lock<std::mutex>& lock, std::shared_ptr<FirstCount> first) {
+  const auto deadline = resilience::current_deadline();
+  auto done = [&] { return first->done; };
+  if (deadline == resilience::kNoDeadline) {
+    first_count_.wait(lock, done);
+  } else if (!first_count_.wait_until(lock, deadline, done)) {
+    throw resilience::DeadlineExceeded("the list's total was still being counted at the request's deadline");
+  }
+  if (first->error) std::rethrow_exception(first->error);
 }
 
 std::size_t TotalCache::size() const {

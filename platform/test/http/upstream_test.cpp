@@ -89,7 +89,11 @@ TEST_F(UpstreamResolve, TheLoopIsWokenAsSoonAsTheResolverAnswers) {
     while (dns_.calls() == 0) std::this_thread::sleep_for(1ms);
     dns_.release();
   });
+  const auto began = std::chrono::steady_clock::now();
   EXPECT_EQ(exchange(loop_, pool, 10s).status, 200);
+  // Not a speed assertion: a lost wake-up leaves the call asleep until its 10 s deadline,
+  // after which answer() would still find the addresses and the status would be 200 all the same.
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 5s) << "the resolver's answer did not wake the loop";
   releaser.join();
 }
 

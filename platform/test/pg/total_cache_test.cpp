@@ -1,6 +1,8 @@
 // TotalCache: a last page needs no count, fresh totals are reused, stale ones are not.
 #include "sales/pg/total_cache.hpp"
 
+#include "sales/resilience/deadline.hpp"
+
 #include <gtest/gtest.h>
 
 #include <future>
@@ -271,16 +273,44 @@ TEST_F(TotalCacheTest, RequestsArrivingDuringAFiltersFirstCountWaitForItInsteadO
   EXPECT_EQ(counts, 0);
 }
 
-TEST_F(TotalCacheTest, WhenAFirstCountFailsAWaitingRequestCountsInstead) {
+TEST_F(TotalCacheTest, WhenAFirstCountFailsItsWaitersFailAlikeAndTheNextRequestCounts) {
   TotalCache cache({.ttl = 1000ms}, clock);
   HeldCount first;
-  auto failing = std::async(std::launch::async, [&] { return cache.total("q=", full_page(), first.returning(7, true)); });
+  auto failing = std::async(std::launch::async, [&] { return cache.total("q=", full_page(), first.returning(70, true)); });
   first.started.get_future().wait();
   auto waiting = std::async(std::launch::async, [&] { return cache.total("q=", full_page(), counter()); });
+  EXPECT_EQ(waiting.wait_for(50ms), std::future_status::timeout);
   first.go.set_value();
   EXPECT_THROW(failing.get(), std::runtime_error);
-  EXPECT_EQ(waiting.get(), 100);
+  EXPECT_THROW(waiting.get(), std::runtime_error);
+  EXPECT_EQ(counts, 0);
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 100);
   EXPECT_EQ(counts, 1);
+}
+
+TEST_F(TotalCacheTest, AWaiterGivesUpAtItsRequestsDeadline) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  HeldCount first;
+  auto counting = std::async(std::launch::async, [&] { return cache.total("q=", full_page(), first.returning(70)); });
+  first.started.get_future().wait();
+  auto waiting = std::async(std::launch::async, [&] {
+    resilience::DeadlineScope deadline(std::chrono::steady_clock::now() + 20ms);
+    return cache.total("q=", full_page(), counter());
+  });
+  EXPECT_THROW(waiting.get(), resilience::DeadlineExceeded);  // while the count is still held
+  first.go.set_value();
+  EXPECT_EQ(counting.get(), 70);
+  EXPECT_EQ(counts, 0);
+}
+
+TEST_F(TotalCacheTest, ASlowCountIsKeptAMinuteAtMost) {
+  TotalCache cache({.ttl = 1000ms, .count_share_pct = 5}, clock);
+  cache.total("q=", full_page(), counter_taking(10s));  // 20 × 10 s would be 200 s
+  table_rows = 101;
+  clock.advance(49s);  // 59 s after it began
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 100);
+  clock.advance(1s);
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 101);
 }
 
 TEST_F(TotalCacheTest, AFailedCountKeepsNothing) {

@@ -11,9 +11,10 @@
 //    time), never less than what this page shows. When it expires, one request counts it
 //    again while the others keep getting the last count: one scan at a time per filter.
 //    A filter's first count (at start, or after eviction) is waited for by the requests
-//    that come meanwhile, instead of each running it.
+//    that come meanwhile (until their own deadline), instead of each running it; if it
+//    fails, they fail with its error rather than queue up to run it one after another.
 //  - A count that took long is kept longer: at least its own duration × 100 /
-//    LIST_TOTAL_COUNT_SHARE_PCT (5: twenty times as long), so counting a filter again
+//    LIST_TOTAL_COUNT_SHARE_PCT (5: twenty times as long; never over a minute), so counting a filter again
 //    takes at most that share of one core however large the table grows. Measured at
 //    600k products: a search's count took 130-400 ms of CPU; recounted every second for
 //    two filters on two cores, the scans pushed the mixed workload's p99 from 39 ms to
@@ -21,7 +22,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -62,14 +65,22 @@ class TotalCache {
   [[nodiscard]] std::size_t size() const;
 
  private:
+  struct FirstCount {  // a filter's first count, as its waiters see it
+    bool done = false;
+    std::exception_ptr error;  // why it failed
+  };
   struct Entry {
     std::int64_t total;
     resilience::TimePoint counted_at;
     resilience::Duration took;  // how long the count ran
     bool recounting = false;    // expired, and one request is counting it again
     bool counted = true;        // false while the filter's first count runs (total unknown)
+    std::shared_ptr<FirstCount> first;  // while it runs
   };
   [[nodiscard]] bool fresh(const Entry& e, resilience::TimePoint now) const;
+  // With mu_ held by `lock`: until `first` ended, or the request's deadline (DeadlineExceeded);
+  // rethrows its error.
+  void wait_for_first_count(std::unique_lock<std::mutex>& lock, std::shared_ptr<FirstCount> first);
   std::int64_t count_and_keep(const std::string& key, const std::function<std::int64_t()>& count, bool recounter);
   void evict_for_one_more(resilience::TimePoint now);  // with mu_ held
 
