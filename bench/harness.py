@@ -643,6 +643,213 @@ def saga_saturating_workers(customer, products):
     return (best or {"workers": steps[0]})["workers"], probes
 
 
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def rss_table(rts, field="VmRSS"):
+    read = pss_kb if field == "Pss" else (lambda pid: rss_kb(pid, field))
+    return {n: round(read(rts[n]) / 1024, 1) for n in SERVICES if n in rts and read(rts[n])}
+
+
+def uptime_s(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            start = int(f.read().rsplit(")", 1)[1].split()[19]) / CLK
+        with open("/proc/uptime") as f:
+            return round(float(f.read().split()[0]) - start, 1)
+    except OSError:
+        return None
+
+
+def micro():
+    exe = os.path.join(BIN, "micro_bench")
+    if not os.access(exe, os.X_OK):
+        RESULT["skipped"]["micro"] = "micro_bench was not built (Google Benchmark missing?)"
+        return
+    step("micro-benchmarks (Google Benchmark)")
+    p = subprocess.run([exe, "--benchmark_format=json", f"--benchmark_min_time={P['micro_min']}"],
+                       capture_output=True, text=True, timeout=300)
+    if p.returncode != 0:
+        RESULT["failed"]["micro"] = p.stderr.strip()[:300]
+        return
+    data = json.loads(p.stdout)
+    RESULT["scenarios"]["micro"] = {"benchmarks": [
+        {"name": b["name"], "real_ns": round(b["real_time"], 1), "cpu_ns": round(b["cpu_time"], 1),
+         "iterations": b["iterations"]} for b in data["benchmarks"]]}
+
+
+# ------------------------------------------------------------------ machine and versions
+
+def cmd_out(cmd):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
+        return (p.stdout + p.stderr).strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) // 1024
+    except OSError:
+        mem = None
+    osr = {}
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    osr[k] = v.strip('"')
+    except OSError:
+        pass
+
+    def pkg(name):
+        return cmd_out(["dpkg-query", "-W", "-f=${Version}", name]) or None
+
+    versions = {
+        "gcc": cmd_out(["gcc", "-dumpfullversion"]), "cmake": cmd_out(["cmake", "--version"]).split("\n")[0],
+        "wrk": pkg("wrk"), "nginx": pkg("nginx-light") or pkg("nginx-core") or pkg("nginx"),
+        "postgresql": cmd_out([os.path.join(os.path.dirname(PGBENCH[-1]) if PGBENCH else "", "postgres"),
+                               "--version"]) if PGBENCH else pkg("postgresql-15"),
+        "rabbitmq": pkg("rabbitmq-server"), "erlang": pkg("erlang-base"), "boost": pkg("libboost1.81-dev"),
+        "google_benchmark": pkg("libbenchmark-dev"), "python": platform.python_version()}
+    commit = cmd_out(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    dirty = bool(cmd_out(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]))
+    return {"cpu": cpu, "cores": NCPU, "memory_mb": mem, "kernel": platform.release(),
+            "os": osr.get("PRETTY_NAME", ""), "load_avg_at_start": list(os.getloadavg()),
+            "versions": versions, "commit": commit + ("-dirty" if dirty else "")}
+
+
+def service_config(rts):
+    keep = re.compile(r"^(HTTP_THREADS|DB_POOL_SIZE|LOG_LEVEL|GATEWAY_[A-Z_]+)=")
+    out = {}
+    for n in SERVICES:
+        if n not in rts:
+            continue
+        try:
+            with open(f"/proc/{rts[n]}/environ", "rb") as f:
+                env = [x.decode(errors="replace") for x in f.read().split(b"\0")]
+            out[n] = dict(x.split("=", 1) for x in env if keep.match(x))
+        except OSError:
+            pass
+    return out
+
+
+# ------------------------------------------------------------------ targets and report
+
+def verdict(value, target, higher_is_better=True):
+    if value is None:
+        return {"value": None, "target": target, "met": None}
+    met = value >= target if higher_is_better else value <= target
+    margin = (value / target - 1) * 100 if target else None
+    return {"value": value, "target": target, "met": met, "margin_pct": round(margin, 1) if margin is not None else None}
+
+
+def limits_text(summary, label):
+    """What the CPU went to, per request: the usual limit on a 2-core box."""
+    if not summary:
+        return ""
+    c = summary["cpu_us_per_req"]
+    top = sorted(((k, v) for k, v in c.items() if v and v >= 0.5), key=lambda kv: -kv[1])
+    total = sum(v for _, v in top)
+    ceiling = NCPU * 1e6 / total if total else None
+    parts = ", ".join(f"{k} {v:.0f}" for k, v in top[:6])
+    s = f"{label}: CPU per request {total:.0f} µs ({parts})"
+    if ceiling:
+        s += f"; {NCPU} cores / {total:.0f} µs = {ceiling:.0f}/s ceiling"
+    s += f"; machine {summary['machine_busy_pct']}% busy (foreign load {summary['foreign_cpu_pct']}%)"
+    return s
+
+
+def targets():
+    sc = RESULT["scenarios"]
+    t = {}
+    g = sc.get("get_product", {})
+    gv = g.get("variants", {})
+    t["gateway_throughput_vs_nginx"] = dict(verdict(g.get("ratio_gateway_vs_nginx_throughput"), 1.0),
+                                            label="GET via gateway ≥ 1.0× nginx (req/s, paired rounds; "
+                                                  "both proxying, no cache)")
+    ratio_cpu = g.get("ratio_gateway_vs_nginx_cpu")
+    t["gateway_cpu_vs_nginx"] = dict(verdict(ratio_cpu, 1.0, higher_is_better=False),
+                                     label="gateway CPU per proxied request ≤ nginx's (ratio)")
+    t["gateway_vs_pgbench_select"] = dict(verdict(g.get("ratio_gateway_vs_pgbench_select"), 0.5),
+                                          label="GET via gateway ≥ 50 % of pgbench select-only TPS "
+                                                f"(as clients get it: cached; proxied every time "
+                                                f"{fmt(g.get('ratio_gateway_proxy_vs_pgbench_select'), 3)})")
+    saga = sc.get("saga", {}).get("variants", {})
+    pgv = sc.get("pgbench", {}).get("variants", {})
+    tpcb = (pgv.get("pgbench_tpcb") or {}).get("throughput")
+    sat = (saga.get("saturation") or {}).get("throughput")
+    t["saga_vs_tpcb"] = dict(verdict(round(sat / tpcb, 3) if sat is not None and tpcb else None, 0.25),
+                             label="saga orders/s ≥ 25 % of pgbench TPC-B TPS")
+    half = saga.get("half_rate") or {}
+    t["saga_p99"] = dict(verdict((half.get("latency_ms") or {}).get("p99"), 50, higher_is_better=False),
+                         label="p99 POST→CONFIRMED ≤ 50 ms at half the saturation rate")
+    rss = RESULT.get("rss_mb", {})
+    idle = rss.get("idle", {})
+    load = rss.get("under_load_max", {})
+    t["rss_idle"] = dict(verdict(max(idle.values()) if idle else None, 12, higher_is_better=False),
+                         label="every service ≤ 12 MB RSS idle (largest shown)",
+                         worst=max(idle, key=idle.get) if idle else None)
+    t["rss_load"] = dict(verdict(max(load.values()) if load else None, 64, higher_is_better=False),
+                         label="every service ≤ 64 MB RSS under load (largest shown)",
+                         worst=max(load, key=load.get) if load else None)
+    st = RESULT.get("startup", {})
+    t["up"] = dict(verdict(st.get("up_s"), 10, higher_is_better=False), label="./sales up from built binaries ≤ 10 s")
+    t["cold_build"] = dict(verdict(st.get("cold_build_s"), 300, higher_is_better=False),
+                           label="cold build ≤ 5 min on 2 cores (wall time in this run)")
+    if st.get("cold_build_cpu_s"):
+        t["cold_build_idle"] = dict(verdict(round(st["cold_build_cpu_s"] / 2, 1), 300, higher_is_better=False),
+                                    label="cold build ≤ 5 min on 2 idle cores (CPU time ÷ 2)")
+    # What limits each missed target.
+    why = {
+        "gateway_throughput_vs_nginx": [limits_text(gv.get("gateway_proxy"), "gateway"), limits_text(gv.get("nginx"), "nginx")],
+        "gateway_cpu_vs_nginx": [limits_text(gv.get("gateway_proxy"), "gateway"), limits_text(gv.get("nginx"), "nginx")],
+        "gateway_vs_pgbench_select": [limits_text(gv.get("gateway"), "GET via gateway"),
+                                      limits_text(pgv.get("pgbench_select"), "pgbench -S")],
+        "saga_vs_tpcb": [limits_text(saga.get("saturation"), "saga (per confirmed order)"),
+                         limits_text(pgv.get("pgbench_tpcb"), "pgbench TPC-B")],
+        "saga_p99": [limits_text(saga.get("half_rate"), "saga at half rate")],
+    }
+    if idle:
+        w = max(idle, key=idle.get)
+        why["rss_idle"] = [f"{w}: {idle[w]} MB = anonymous (heap, thread stacks) {rss.get('idle_anon', {}).get(w)} MB"
+                           f" + file-backed (its binary and shared libraries, counted in full by every process that "
+                           f"maps them) {rss.get('idle_file', {}).get(w)} MB; PSS {rss.get('idle_pss', {}).get(w)} MB",
+                           "idle RSS of each service: " + ", ".join(f"{n} {v}" for n, v in idle.items())]
+    for k, v in t.items():
+        if v.get("met") is False and k in why:
+            v["limits"] = [x for x in why[k] if x]
+    RESULT["targets"] = t
+
+
+def fmt(v, nd=1):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.{nd}f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+CPU_COLS = ["gateway", "product", "customer", "order", "inventory", "payment", "shipping", "postgres",
+            "rabbitmq", "nginx", "loadgen"]
+
+
 def probes_text(probes):
     if not probes:
         return ""
