@@ -56,7 +56,8 @@ struct AddressBook::State {
   bool resolving = false;
   Clock::time_point resolving_since;
   std::uint64_t resolutions_ended = 0;
-  std::string last_error;
+  std::string last_error;       // of the last resolution; empty when it succeeded
+  Clock::time_point failed_at;  // when a resolution last failed
   std::vector<std::function<void()>> wakers;  // of event-loop calls waiting for the resolution
   bool book_gone = false;
 
@@ -86,6 +87,8 @@ struct AddressBook::State {
       last_good = std::move(found);
       resolved_at = Clock::now();
       suspect = false;
+    } else {
+      failed_at = Clock::now();
     }
     ended(error);
   }
@@ -111,6 +114,7 @@ struct AddressBook::State {
       if (now - s.resolved_at >= s.options.refresh_after) start_resolving(self, now);
       return now;
     }
+    if (!s.resolving && !s.last_error.empty() && now - s.failed_at < s.options.retry_failed_after) return now;
     start_resolving(self, now);
     if (!s.resolving || s.last_good.empty()) return deadline;  // nothing to fall back to
     // Counted from when the resolution began, so calls arriving while a slow one runs do

@@ -103,7 +103,9 @@ struct Client::Impl {
       c.stream.async_connect(*targets, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
       c.loop.run();
       if (ec) {
-        book->connect_failed();  // the service may have moved: resolve again next time
+        // The service may have moved: resolve again next time. Not when the request's
+        // deadline cut the connect short: that says nothing about the addresses.
+        if (!(cut && ec == beast::error::timeout)) book->connect_failed();
         failure = ec;
         return true;
       }

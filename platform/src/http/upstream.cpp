@@ -104,7 +104,8 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     if (fresh) {
       auto targets = detail::endpoints_of(co_await addresses_by(*impl_->addresses, deadline), impl_->endpoint.port);
       auto [ec, ep] = co_await asio::async_connect(conn->stream, targets, kTuple);
-      if (ec) impl_->addresses->connect_failed();
+      // A connect cut short by the request's deadline says nothing about the addresses.
+      if (ec && !conn->watchdog.timed_out()) impl_->addresses->connect_failed();
       if (ec && conn->watchdog.timed_out()) throw UpstreamError(UpstreamFailure::Timeout, "connect timed out");
       if (ec) throw UpstreamError(UpstreamFailure::Connect, "connect: " + ec.message());
       conn->stream.set_option(tcp::no_delay(true), ec);

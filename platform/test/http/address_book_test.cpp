@@ -69,6 +69,18 @@ TEST(AddressBook, AFailingResolverWithNothingToFallBackOnSaysWhy) {
   }
 }
 
+TEST(AddressBook, AFailureIsTheAnswerForASecondInsteadOfAResolutionPerCall) {
+  FakeResolver dns;
+  AddressBook book("order", dns.resolver());
+  EXPECT_THROW(book.lookup(Clock::now() + 5s), ResolveError);
+  EXPECT_THROW(book.lookup(Clock::now() + 5s), ResolveError);
+  EXPECT_EQ(dns.calls(), 1);
+  AddressBook eager("order", dns.resolver(), {.retry_failed_after = Clock::duration::zero()});
+  EXPECT_THROW(eager.lookup(Clock::now() + 5s), ResolveError);
+  EXPECT_THROW(eager.lookup(Clock::now() + 5s), ResolveError);
+  EXPECT_EQ(dns.calls(), 3);
+}
+
 TEST(AddressBook, AResolverThatDoesNotAnswerIsNotWaitedForPastTheDeadline) {
   FakeResolver dns;
   dns.answer({"10.0.0.7"});

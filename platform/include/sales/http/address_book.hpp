@@ -44,6 +44,10 @@ struct AddressBookOptions {
   // healthy resolver answers in about a millisecond, and a call should keep its time for
   // the exchange itself.
   std::chrono::steady_clock::duration fallback_wait = std::chrono::milliseconds(200);
+  // After a failed resolution, calls within this time get its answer (the last good
+  // addresses, or the failure) without asking the resolver again: a name that does not
+  // resolve would otherwise start a resolution for every call, one after another.
+  std::chrono::steady_clock::duration retry_failed_after = std::chrono::seconds(1);
 };
 
 class AddressBook {
