@@ -40,12 +40,12 @@ std::int64_t TotalCache::total(const std::string& key, const PageShown& page, co
         // one wait for it instead of each running the same scan at once.
         evict_for_one_more(clock_.now());
         entries_.emplace(key, Entry{.total = 0, .counted_at = clock_.now(), .took = {}, .recounting = true,
-                                    .counted = false, .first = std::make_shared<FirstCount>()});
+                                    .first = std::make_shared<FirstCount>()});
         recounter = true;
         break;
       }
       Entry& e = it->second;
-      if (!e.counted) {
+      if (e.first) {
         wait_for_first_count(lock, e.first);
         continue;
       }
@@ -75,7 +75,7 @@ std::int64_t TotalCache::count_and_keep(const std::string& key, const std::funct
     {
       std::lock_guard lock(mu_);
       if (auto it = entries_.find(key); recounter && it != entries_.end()) {
-        if (it->second.counted) {
+        if (!it->second.first) {
           it->second.recounting = false;
         } else {
           // A first count that failed: its waiters fail alike (a statement timeout would end
@@ -95,19 +95,18 @@ std::int64_t TotalCache::count_and_keep(const std::string& key, const std::funct
     auto it = entries_.find(key);
     if (it == entries_.end()) {
       evict_for_one_more(clock_.now());
-      entries_.emplace(key, Entry{.total = counted, .counted_at = began, .took = took, .recounting = false,
-                                  .counted = true});
+      entries_.emplace(key, Entry{.total = counted, .counted_at = began, .took = took, .recounting = false});
     } else {
       Entry& e = it->second;
-      if (e.first) {
+      const bool was_first = e.first != nullptr;  // no total was known until now
+      if (was_first) {
         e.first->done = true;
         e.first.reset();
       }
-      if (!e.counted || began >= e.counted_at) {  // a later count kept meanwhile stays
+      if (was_first || began >= e.counted_at) {  // a later count kept meanwhile stays
         e.total = counted;
         e.counted_at = began;
         e.took = took;
-        e.counted = true;
       }
       if (recounter) e.recounting = false;
     }

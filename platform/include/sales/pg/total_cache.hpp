@@ -74,8 +74,8 @@ class TotalCache {
     resilience::TimePoint counted_at;
     resilience::Duration took;  // how long the count ran
     bool recounting = false;    // expired, and one request is counting it again
-    bool counted = true;        // false while the filter's first count runs (total unknown)
-    std::shared_ptr<FirstCount> first;  // while it runs
+    // Set while the filter's first count runs: no total is known yet (`total` means nothing).
+    std::shared_ptr<FirstCount> first;
   };
   [[nodiscard]] bool fresh(const Entry& e, resilience::TimePoint now) const;
   // With mu_ held by `lock`: until `first` ended, or the request's deadline (DeadlineExceeded);
