@@ -134,14 +134,14 @@ void Connection::consume(const std::string& queue, std::uint16_t prefetch, const
   }
 }
 
-std::optional<Delivery> Connection::next_delivery(std::chrono::milliseconds timeout) {
+std::optional<Delivery> Connection::next_delivery(std::chrono::microseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (buffered_.empty()) {
     require_open("next_delivery");
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::steady_clock::now());
     // Past the deadline, still one look without waiting: frames already on the socket are
     // taken, so a zero timeout gathers what the broker sent (bounded by the prefetch).
-    if (!pump(std::max(left, std::chrono::milliseconds(0)))) return std::nullopt;
+    if (!pump(std::max(left, std::chrono::microseconds(0)))) return std::nullopt;
   }
   Delivery d = std::move(buffered_.front());
   buffered_.pop_front();
@@ -173,7 +173,7 @@ void Connection::service_io() {
   }
 }
 
-bool Connection::pump(std::chrono::milliseconds timeout) {
+bool Connection::pump(std::chrono::microseconds timeout) {
   // Frees frame memory of earlier calls; a no-op while rabbitmq-c still holds queued frames.
   amqp_maybe_release_buffers(state_);
   amqp_frame_t frame;

@@ -31,11 +31,11 @@ inline std::string to_string(amqp_bytes_t b) {
   return b.bytes == nullptr ? std::string() : std::string(static_cast<const char*>(b.bytes), b.len);
 }
 
-inline timeval to_timeval(std::chrono::milliseconds d) {
-  if (d.count() < 0) d = std::chrono::milliseconds(0);
+inline timeval to_timeval(std::chrono::microseconds d) {
+  if (d.count() < 0) d = std::chrono::microseconds(0);
   timeval tv;
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
+  tv.tv_sec = static_cast<time_t>(d.count() / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(d.count() % 1000000);
   return tv;
 }
 

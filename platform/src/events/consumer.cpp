@@ -58,6 +58,7 @@ Consumer::Consumer(pg::Pool& pool, amqp::ConnectionParams broker, ConsumerOption
       dispatcher_(std::move(dispatcher)),
       amqp_(std::move(broker)),
       metrics_(std::make_unique<Counters>(registry, opts_.queue)),
+      gather_(opts_.gather_window),
       lag_(std::make_shared<std::atomic<double>>(0)) {
   // The scrape runs on another thread and rabbitmq-c is not thread-safe: the consumer
   // thread refreshes the value, the callback only reads it.
@@ -94,13 +95,17 @@ void Consumer::run(std::stop_token st) {
       }
       housekeeping();
       if (auto delivery = amqp_.next_delivery(opts_.poll_interval)) {
-        // Whatever else the broker already sent (up to the prefetch) joins it: under load
-        // one transaction and one ack carry many events; when idle a batch is one event.
+        // Whatever else the broker already sent (up to the prefetch) joins it, and under
+        // steady traffic what arrives within the gather window too: one transaction and one
+        // ack carry many events. After a quiet spell a batch starts at once.
+        using Clock = GatherWindow::Clock;
+        const auto gather_until = Clock::now() + gather_.arrived(Clock::now());
         std::vector<amqp::Delivery> batch;
         batch.push_back(std::move(*delivery));
         while (batch.size() < opts_.batch_max) {
-          auto more = amqp_.next_delivery(std::chrono::milliseconds(0));
+          auto more = amqp_.next_delivery(std::chrono::duration_cast<std::chrono::microseconds>(gather_until - Clock::now()));
           if (!more) break;
+          gather_.also_arrived(Clock::now());
           batch.push_back(std::move(*more));
         }
         handle_batch(batch);

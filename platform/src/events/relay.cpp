@@ -38,7 +38,8 @@ OutboxRelay::OutboxRelay(std::string pg_conninfo, amqp::ConnectionParams broker,
       failures_(registry.counter("sales_outbox_publish_failures_total",
                                  "Relay rounds that failed (broker or database); rows are retried")),
       backlog_(registry.gauge("sales_outbox_backlog", "Outbox rows waiting to be published")),
-      connected_gauge_(registry.gauge("sales_outbox_relay_connected", "1 when the relay has database and broker")) {
+      connected_gauge_(registry.gauge("sales_outbox_relay_connected", "1 when the relay has database and broker")),
+      gather_(opts_.gather_window) {
   wakeup_ = std::make_unique<detail::RelayWakeup>();  // before start(): no commit's wake-up is missed
 }
 
@@ -72,7 +73,7 @@ void OutboxRelay::run(std::stop_token st) {
       if (published >= static_cast<std::size_t>(opts_.batch_size)) continue;  // more are waiting
       if (std::chrono::steady_clock::now() >= next_backlog_refresh_) refresh_backlog();
       amqp_.service_io();  // heartbeats while idle
-      wait_for_work(st);
+      if (wait_for_work(st)) gather(st);
     } catch (const std::exception& e) {
       failures_.inc();
       set_connected(false);
@@ -164,7 +165,7 @@ std::size_t OutboxRelay::publish_batch() {
   }
 }
 
-void OutboxRelay::wait_for_work(std::stop_token st) {
+bool OutboxRelay::wait_for_work(std::stop_token st) {
   PGconn* native = pg_->native();
   // Notifications that arrived while we were busy mean there is work now.
   bool woken = false;
@@ -172,12 +173,12 @@ void OutboxRelay::wait_for_work(std::stop_token st) {
     PQfreemem(n);
     woken = true;
   }
-  if (woken || st.stop_requested()) return;
+  if (woken || st.stop_requested()) return woken;
   // A wake-up that came during the round just published is consumed here: at worst one
   // extra round finds nothing.
   pollfd pfd[2] = {{wakeup_->fd(), POLLIN, 0}, {PQsocket(native), POLLIN, 0}};
   int rc = ::poll(pfd, 2, static_cast<int>(opts_.poll_interval.count()));
-  if (rc <= 0) return;
+  if (rc <= 0) return false;
   if ((pfd[0].revents & POLLIN) != 0) wakeup_->drain();
   if (pfd[1].revents != 0) {
     if (PQconsumeInput(native) == 0) {
@@ -185,6 +186,13 @@ void OutboxRelay::wait_for_work(std::stop_token st) {
     }
     while (PGnotify* n = PQnotifies(native)) PQfreemem(n);
   }
+  return true;
+}
+
+void OutboxRelay::gather(std::stop_token st) {
+  auto wait = gather_.arrived(GatherWindow::Clock::now());
+  // A stop request waits out at most one window (a millisecond or two).
+  if (wait > GatherWindow::Clock::duration::zero() && !st.stop_requested()) std::this_thread::sleep_for(wait);
 }
 
 void OutboxRelay::refresh_backlog() {

@@ -19,7 +19,13 @@ Messaging::Messaging(App& app, std::vector<pg::Migration> migrations, events::Co
   migrations.push_back(events::migration());
   app.set_migrations(std::move(migrations));
   auto broker = broker_params(app.broker());
-  relay_ = std::make_unique<events::OutboxRelay>(app.db().options().conninfo, broker);
+  // EVENTS_GATHER_US: under steady traffic, how long a relay or consumer round waits for more
+  // work (events::GatherWindow); a quiet system never waits.
+  const std::chrono::microseconds gather{app.env().integer("EVENTS_GATHER_US", 2000, 0, 100000)};
+  events::RelayOptions relay_opts;
+  relay_opts.gather_window = gather;
+  relay_ = std::make_unique<events::OutboxRelay>(app.db().options().conninfo, broker, std::move(relay_opts));
+  consumer.gather_window = gather;
   if (!consumer.queue.empty()) {
     consumer_ = std::make_unique<events::Consumer>(app.db(), broker, std::move(consumer), std::move(dispatcher));
   }

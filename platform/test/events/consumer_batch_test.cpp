@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "fixture.hpp"
 #include "sales/events/consumer.hpp"
@@ -108,6 +109,35 @@ TEST_F(ConsumerBatchTest, AFailingQueuedStatementIsBlamedOnTheEventThatQueuedIt)
   std::lock_guard lock(mu);
   EXPECT_GE(calls[bad], 3) << "three deliveries";
   EXPECT_LE(calls[bad], 4) << "and at most one more call, when a batch fell back to one by one";
+}
+
+// Under steady traffic a delivery that arrives while the batch before it is still recent
+// waits out the gather window, and what arrives meanwhile joins its transaction.
+TEST_F(ConsumerBatchTest, UnderSteadyTrafficDeliveriesWithinTheGatherWindowShareATransaction) {
+  std::mutex mu;
+  std::map<std::string, std::string> txid_of;
+  Dispatcher d;
+  d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
+    record(tx, e);
+    std::lock_guard lock(mu);
+    txid_of[e.id] = tx.exec(kTxid).str(0, 0);
+  });
+  ConsumerOptions o = options();
+  o.gather_window = std::chrono::seconds(2);  // wide: the test's own pauses are far shorter
+  Consumer consumer(*pool_, params_, o, std::move(d), registry_);
+  consumer.start();
+  ASSERT_TRUE(eventually([&] { return consumer.connected(); }));
+
+  const std::string first = publish_event("order.created");  // after a quiet spell: at once
+  ASSERT_TRUE(eventually([&] { return effects(first) == 1; }));
+  const std::string second = publish_event("order.created");  // soon after: gathers
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const std::string third = publish_event("order.created");  // joins the second's batch
+  ASSERT_TRUE(eventually([&] { return effects(second) == 1 && effects(third) == 1; }));
+
+  std::lock_guard lock(mu);
+  EXPECT_EQ(txid_of[second], txid_of[third]) << "the third arrived within the window: one transaction";
+  EXPECT_NE(txid_of[first], txid_of[second]);
 }
 
 }  // namespace

@@ -119,7 +119,7 @@ class Connection {
   void consume(const std::string& queue, std::uint16_t prefetch, const std::string& consumer_tag = "");
   // Waits up to `timeout` for a delivery, keeping heartbeats going; nullopt on timeout.
   // A zero timeout takes what already arrived without waiting (to gather a batch).
-  std::optional<Delivery> next_delivery(std::chrono::milliseconds timeout);
+  std::optional<Delivery> next_delivery(std::chrono::microseconds timeout);
   // multiple=true settles every unsettled delivery up to and including `delivery_tag`
   // in one frame: a batch committed together is acknowledged together.
   void ack(std::uint64_t delivery_tag, bool multiple = false);
@@ -132,7 +132,7 @@ class Connection {
 
  private:
   // Handles one incoming frame, waiting at most `timeout`; false if none arrived.
-  bool pump(std::chrono::milliseconds timeout);
+  bool pump(std::chrono::microseconds timeout);
   void on_confirm(std::uint64_t tag, bool multiple, bool ack);
   void read_delivery(const void* deliver_method, std::uint16_t channel);
   void open_aux_channel();

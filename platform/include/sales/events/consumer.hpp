@@ -15,7 +15,8 @@
 // unreachable the consumer disconnects, backs off and reconnects; unacked messages come
 // back from the broker and the inbox dedupes them.
 //
-// Under load the deliveries that have already arrived (up to batch_max) are applied in one
+// Under load the deliveries that have already arrived (up to batch_max; under steady traffic
+// also those arriving within gather_window, see gather_window.hpp) are applied in one
 // transaction — one inbox INSERT for all, each handler in delivery order, one COMMIT — and
 // acknowledged by one multiple-ack after that commit. A handler that throws rolls the batch
 // back: the events before it are applied again as a batch, the failing one is settled as
@@ -39,6 +40,7 @@
 #include "sales/amqp/connection.hpp"
 #include "sales/amqp/topology.hpp"
 #include "sales/events/envelope.hpp"
+#include "sales/events/gather_window.hpp"
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
 
@@ -73,6 +75,8 @@ struct ConsumerOptions {
   std::uint16_t prefetch = 32;
   // Events applied in one transaction at most (bounded by the prefetch too); 1 = one by one.
   std::size_t batch_max = 16;
+  // Under steady traffic a batch waits this long for more deliveries (GatherWindow); 0 = never.
+  std::chrono::microseconds gather_window{0};
   int max_attempts = 5;                        // handler failures before the DLQ
   std::chrono::milliseconds retry_delay{200};  // doubles per attempt, up to retry_delay_max
   std::chrono::milliseconds retry_delay_max{5000};
@@ -124,6 +128,7 @@ class Consumer {
   Dispatcher dispatcher_;
   amqp::Connection amqp_;  // used by the consumer thread only
   std::unique_ptr<Counters> metrics_;
+  GatherWindow gather_;  // consumer thread only
   std::shared_ptr<std::atomic<double>> lag_;  // shared with the scrape callback
   std::chrono::steady_clock::time_point next_lag_refresh_{};
   std::chrono::steady_clock::time_point next_prune_{};
