@@ -1,0 +1,91 @@
+"""The harness's main: runs the plan of scenarios, then writes the JSON result and the
+Markdown report.
+"""
+
+import json
+import os
+import sys
+
+from .machine import machine, service_config
+from .proc import roots, rss_sample, rss_table, uptime_s
+from .report import markdown, summary_table
+from .scenarios import micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga
+from .state import (CONNECTIONS, DISTURBED, E, MODE, NGINX_PORT, ONLY, OUT, P, PGBENCH, RESULT, RSS_MAX, RUN_ID,
+                    SAGA_WORKER_STEPS, SERVICES, THREADS, WRK, log, step, wanted)
+from .targets import targets
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rts = roots()
+    missing = [n for n in SERVICES if n not in rts]
+    if missing:
+        log(f"not running: {', '.join(missing)} (their numbers are missing)")
+    RESULT["machine"] = machine()
+    RESULT["config"] = {"connections": CONNECTIONS, "threads": THREADS, "duration_s": P["duration"],
+                        "rounds": P["rounds"], "saga_duration_s": P["saga_duration"],
+                        "saga_rounds": P["saga_rounds"], "saga_worker_steps": SAGA_WORKER_STEPS,
+                        "nginx_port": NGINX_PORT or None, "nginx_workers": E.get("BENCH_NGINX_WORKERS") or None,
+                        "services": service_config(rts)}
+    try:
+        with open(E.get("BENCH_STARTUP_FILE", "/nonexistent")) as f:
+            RESULT["startup"] = json.load(f)
+    except (OSError, ValueError):
+        RESULT["startup"] = {}
+    up_since = {n: uptime_s(p) for n, p in rts.items() if n in SERVICES}
+    RESULT["rss_mb"] = {"idle": rss_table(rts), "idle_anon": rss_table(rts, "RssAnon"),
+                        "idle_file": rss_table(rts, "RssFile"), "idle_pss": rss_table(rts, "Pss"),
+                        "idle_note": "at the start of the run, before any load of this run; services up for "
+                                     + ", ".join(f"{n} {v:.0f} s" for n, v in up_since.items() if v is not None)}
+    if not WRK and (wanted("get") or wanted("post") or wanted("mixed")):
+        RESULT["skipped"]["wrk"] = "wrk is not installed: the wrk scenarios (a, b, c) did not run"
+    if not NGINX_PORT and wanted("get"):
+        RESULT["skipped"]["nginx"] = E.get("BENCH_NGINX_NOTE") or "nginx is not available"
+    if not PGBENCH and (wanted("get") or wanted("pgbench")):
+        RESULT["skipped"]["pgbench"] = E.get("BENCH_PGBENCH_NOTE") or "pgbench is not available"
+
+    plan = [("get", scenario_get_and_pgbench), ("post", scenario_posts), ("mixed", scenario_mixed),
+            ("saga", scenario_saga), ("micro", micro)]
+    for name, fn in plan:
+        if not (wanted(name) or (name == "get" and wanted("pgbench"))) or (name in ("post", "mixed") and not WRK):
+            continue
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - report and go on with the next scenario
+            RESULT["failed"][name] = str(e)
+            log(f"{name}: FAILED: {e}")
+
+    rts = roots()
+    rss_sample(rts)
+    RESULT["rss_mb"]["after_load"] = rss_table(rts)
+    RESULT["rss_mb"]["under_load_max"] = {n: round(kb / 1024, 1) for n, kb in RSS_MAX.items()}
+    RESULT["rss_mb"]["peak_hwm"] = rss_table(rts, "VmHWM")
+    if DISTURBED:
+        RESULT["failed"]["disturbed"] = (f"{len(DISTURBED)} run(s) saw a process start or stop mid-run "
+                                         f"({', '.join(sorted({n for d in DISTURBED for n in d}))}): "
+                                         "someone restarted the system; rerun on a quiet machine")
+    targets()
+
+    base = os.path.join(OUT, f"{RUN_ID}-{MODE}")
+    with open(base + ".json", "w") as f:
+        json.dump(RESULT, f, indent=1, ensure_ascii=False)
+    md = markdown()
+    with open(base + ".md", "w") as f:
+        f.write(md + "\n")
+    whole = MODE != "smoke" and not ONLY  # latest.md is the latest complete report
+    if whole:
+        with open(os.path.join(OUT, "latest.md"), "w") as f:
+            f.write(md + "\n")
+    step(f"wrote {base}.json and {base}.md" + (f" (and {OUT}/latest.md)" if whole else ""))
+    print()
+    print(summary_table())
+
+    # Every scenario that ran must have produced numbers (what the smoke test checks).
+    empty = [f"{name}/{k}" for name, s in RESULT["scenarios"].items() if name != "micro"
+             for k, v in s.get("variants", {}).items() if not v or not v.get("requests")]
+    problems = list(RESULT["failed"]) + empty + [f"{n}/{k}" for n, s in RESULT["scenarios"].items()
+                                                 for k in (s.get("errors") or {})]
+    if problems:
+        print(f"error: no numbers from: {', '.join(problems)}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,152 @@
+"""One measured run of each load tool (wrk, bench_rate_load, pgbench, bench_saga_load): CPU
+per request of each process tree around it, and the tool's numbers in one shape.
+"""
+
+import json
+import os
+import re
+import subprocess
+
+from .proc import Snapshot, roots, rss_sample, settle
+from .state import (BIN, CLK, CONNECTIONS, DISTURBED, E, GATEWAY, LUA, NCPU, P, PGBENCH, THREADS, WRK, WRK_RUNS, log,
+                    service_url)
+
+
+def measured(cmd, rts, timeout, env=None, tail=True):
+    """Runs one load command; returns (completed process, cpu dict)."""
+    settle(rts, P["settle"])
+    before = Snapshot(rts)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd="/")
+    except subprocess.TimeoutExpired as e:
+        proc = subprocess.CompletedProcess(cmd, 124, e.stdout or "", e.stderr or "")
+    end_load = Snapshot(rts)
+    if tail:  # asynchronous work the load caused (events, outbox) is charged to it
+        settle(rts, P["settle"])
+    after = Snapshot(rts)
+    wall = end_load.t - before.t
+    busy = (end_load.busy - before.busy) / max(1, end_load.total - before.total) * 100
+    # A process that went away (restarted by someone) during the run counts as zero, not negative.
+    groups_us = {k: max(0, after.groups.get(k, 0) - before.groups.get(k, 0)) * 1e6 / CLK for k in before.groups}
+    loadgen_us = (after.loadgen - before.loadgen) * 1e6
+    ours_load = sum(max(0, end_load.groups.get(k, 0) - before.groups.get(k, 0)) for k in before.groups) / CLK
+    foreign = max(0.0, (end_load.busy - before.busy) / CLK - ours_load - (end_load.loadgen - before.loadgen))
+    now = roots()
+    restarted = sorted(k for k in set(rts) | set(now) if rts.get(k) != now.get(k))
+    if restarted:
+        log(f"warning: {', '.join(restarted)} started or stopped during this run: its numbers are disturbed")
+        DISTURBED.append(restarted)
+    cpu = {"wall_s": round(wall, 3), "machine_busy_pct": round(busy, 1),
+           "foreign_cpu_pct": round(foreign / max(wall, 1e-9) / NCPU * 100, 1),
+           "groups_us": groups_us, "loadgen_us": loadgen_us}
+    return proc, cpu
+
+
+def per_request(cpu, n):
+    n = max(1, n)
+    d = {k: round(v / n, 1) for k, v in cpu["groups_us"].items() if v > 0}
+    d["loadgen"] = round(cpu["loadgen_us"] / n, 1)
+    return d
+
+
+def parse_wrk(out):
+    for line in out.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line[len("BENCH_JSON "):])
+    return None
+
+
+def wrk_run(url, script, args=(), duration=None, connections=None, tail=True, headers=()):
+    duration = duration or P["duration"]
+    connections = connections or CONNECTIONS
+    # The scripts' first argument makes names and e-mails unique: unique per invocation too.
+    WRK_RUNS[0] += 1
+    args = [f"{args[0]}-{WRK_RUNS[0]}"] + list(args[1:]) if args else args
+    cmd = [WRK, f"-t{THREADS}", f"-c{connections}", f"-d{duration}s", "--timeout", "5s",
+           "-s", os.path.join(LUA, script), url]
+    for h in headers:
+        cmd[1:1] = ["-H", h]
+    if args:
+        cmd += ["--"] + list(args)
+    rts = roots()
+    env = dict(E, BENCH_LUA_DIR=LUA)
+    proc, cpu = measured(cmd, rts, timeout=duration + 30, env=env, tail=tail)
+    w = parse_wrk(proc.stdout)
+    if not w:
+        raise RuntimeError(f"wrk gave no result (exit {proc.returncode}): {proc.stderr.strip()[:300]}")
+    n = w["requests"]
+    secs = w["duration_us"] / 1e6
+    rss_sample(rts)
+    # Throughput counts successful responses only: a proxy answering 502 fast must not look fast.
+    return {"requests": n, "throughput": round((n - w["non2xx"]) / secs, 1), "non2xx": w["non2xx"],
+            "errors": w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"],
+            "latency_ms": w["latency_ms"], "cpu_us_per_req": per_request(cpu, n),
+            "machine_busy_pct": cpu["machine_busy_pct"], "foreign_cpu_pct": cpu["foreign_cpu_pct"]}
+
+
+def rate_run(url, path, rate, duration=None, headers=()):
+    duration = duration or P["duration"]
+    cmd = [os.path.join(BIN, "bench_rate_load"), "--url", url, "--path", path, "--rate", str(round(rate, 1)),
+           "--duration", str(duration), "--connections", str(max(CONNECTIONS, 32))]
+    for h in headers:
+        cmd += ["--header", h]
+    rts = roots()
+    proc, cpu = measured(cmd, rts, timeout=duration + 30, tail=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(f"bench_rate_load failed ({proc.returncode}): {proc.stderr.strip()[:300]}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    n = r["completed"]
+    return {"requests": n, "target_rate": r["target_rate"],
+            "throughput": round(r["achieved_rate"] * (n - r["non2xx"]) / max(1, n), 1),
+            "non2xx": r["non2xx"], "errors": r["errors"], "sent_late": r["sent_late"],
+            "latency_ms": r["latency_ms"], "cpu_us_per_req": per_request(cpu, n),
+            "machine_busy_pct": cpu["machine_busy_pct"], "foreign_cpu_pct": cpu["foreign_cpu_pct"]}
+
+
+def pgbench_run(kind, duration=None):
+    duration = duration or P["duration"]
+    cmd = list(PGBENCH) + ["-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", str(THREADS),
+                           "-T", str(max(1, int(round(duration))))]
+    if kind == "select":
+        cmd.append("-S")
+    cmd.append("bench_db")
+    rts = roots()
+    proc, cpu = measured(cmd, rts, timeout=duration + 60, tail=False)
+    m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", proc.stdout)
+    n = re.search(r"number of transactions actually processed: (\d+)", proc.stdout)
+    lat = re.search(r"latency average = ([0-9.]+) ms", proc.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", proc.stdout)
+    if not m or not n:
+        raise RuntimeError(f"pgbench failed ({proc.returncode}): {(proc.stderr or proc.stdout).strip()[:300]}")
+    count = int(n.group(1))
+    return {"requests": count, "throughput": float(m.group(1)), "non2xx": int(failed.group(1)) if failed else 0,
+            "errors": 0, "latency_ms": {"mean": float(lat.group(1)) if lat else None},
+            "cpu_us_per_req": per_request(cpu, count), "machine_busy_pct": cpu["machine_busy_pct"],
+            "foreign_cpu_pct": cpu["foreign_cpu_pct"]}
+
+
+def saga_run(mode, customer, products, workers, rate=None, duration=None):
+    duration = duration or P["saga_duration"]
+    cmd = [os.path.join(BIN, "bench_saga_load"), "--mode", mode, "--post-url", GATEWAY,
+           "--poll-url", service_url("order"), "--customer", str(customer),
+           "--products", ",".join(str(p) for p in products), "--duration", str(duration),
+           "--workers", str(workers if mode == "closed" else max(32, workers)),
+           "--poll-ms", "2", "--timeout-ms", "10000"]
+    if rate:
+        cmd += ["--rate", str(round(rate, 2))]
+    rts = roots()
+    proc, cpu = measured(cmd, rts, timeout=duration + 60)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise RuntimeError(f"bench_saga_load failed ({proc.returncode}): {proc.stderr.strip()[:300]}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    if proc.stderr.strip():
+        log("saga_load: " + proc.stderr.strip().splitlines()[0][:200])
+    rss_sample(rts)
+    n = r["confirmed"]
+    # The conservative latency is the poll-observed one; the server's own timestamps are shown too.
+    return {"requests": n, "throughput": r["orders_per_s"], "posted": r["posted"],
+            "non2xx": r["post_non2xx"], "errors": r["post_errors"] + r["timed_out"],
+            "rejected": r["rejected"], "timed_out": r["timed_out"], "polls": r["polls"], "watch": r.get("watch"),
+            "latency_ms": r["observed_ms"], "server_latency_ms": r["server_ms"],
+            "cpu_us_per_req": per_request(cpu, n), "machine_busy_pct": cpu["machine_busy_pct"],
+            "foreign_cpu_pct": cpu["foreign_cpu_pct"], "target_rate": r["target_rate"]}

@@ -1,0 +1,152 @@
+"""Processes and /proc: which process trees we account for, their CPU ticks, the machine's,
+the load generator's (getrusage), RSS and PSS, and waiting until the system is quiet.
+"""
+
+import os
+import resource
+import time
+
+from .state import CLK, NGINX_PIDFILE, PG_DATA, RSS_MAX, SERVICES, STATE
+
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            s = f.readline().strip()
+        return int(s) if s.isdigit() else None
+    except OSError:
+        return None
+
+
+def alive(pid):
+    return pid is not None and os.path.exists(f"/proc/{pid}")
+
+
+def roots():
+    """The process groups we account for: name -> pid of the group's root."""
+    r = {}
+    for name in SERVICES:
+        pid = read_pid(os.path.join(STATE, "run", f"{name}.pid"))
+        if alive(pid):
+            r[name] = pid
+    pg = read_pid(os.path.join(PG_DATA, "postmaster.pid")) if PG_DATA else None
+    if alive(pg):
+        r["postgres"] = pg
+    rmq = read_pid(os.path.join(STATE, "run", "rabbitmq.pid"))
+    if alive(rmq):
+        r["rabbitmq"] = rmq
+    ng = read_pid(NGINX_PIDFILE) if NGINX_PIDFILE else None
+    if alive(ng):
+        r["nginx"] = ng
+    return r
+
+
+def proc_table():
+    """pid -> (ppid, utime+stime+cutime+cstime in ticks)."""
+    t = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                s = f.read()
+        except OSError:
+            continue
+        rest = s[s.rfind(")") + 2:].split()
+        t[int(d)] = (int(rest[1]), sum(int(x) for x in rest[11:15]))
+    return t
+
+
+def group_ticks(rts):
+    """CPU ticks of each process tree, exited-and-reaped descendants included (cutime)."""
+    table = proc_table()
+    children = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    out = {}
+    for name, root in rts.items():
+        total, stack = 0, [root]
+        while stack:
+            p = stack.pop()
+            if p in table:
+                total += table[p][1]
+                stack.extend(children.get(p, []))
+        out[name] = total
+    return out
+
+
+def machine_ticks():
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v[:8]) - idle, sum(v[:8])
+
+
+def children_cpu_s():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class Snapshot:
+    def __init__(self, rts):
+        self.t = time.monotonic()
+        self.groups = group_ticks(rts)
+        self.busy, self.total = machine_ticks()
+        self.loadgen = children_cpu_s()
+
+
+def rss_kb(pid, field="VmRSS"):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def rss_table(rts, field="VmRSS"):
+    read = pss_kb if field == "Pss" else (lambda pid: rss_kb(pid, field))
+    return {n: round(read(rts[n]) / 1024, 1) for n in SERVICES if n in rts and read(rts[n])}
+
+
+def rss_sample(rts):
+    for name in SERVICES:
+        if name in rts:
+            kb = rss_kb(rts[name])
+            if kb:
+                RSS_MAX[name] = max(RSS_MAX.get(name, 0), kb)
+
+
+def uptime_s(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            start = int(f.read().rsplit(")", 1)[1].split()[19]) / CLK
+        with open("/proc/uptime") as f:
+            return round(float(f.read().split()[0]) - start, 1)
+    except OSError:
+        return None
+
+
+def settle(rts, timeout):
+    """Waits until our processes are quiet (asynchronous work of the last run drained)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        a = sum(group_ticks(rts).values())
+        time.sleep(0.3)
+        b = sum(group_ticks(rts).values())
+        if (b - a) / CLK / 0.3 < 0.10:  # under a tenth of a core
+            return True
+    return False

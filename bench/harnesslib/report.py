@@ -1,0 +1,172 @@
+"""The Markdown report: the targets table and one table per scenario."""
+
+from .state import P, RESULT, SERVICES
+
+
+def fmt(v, nd=1):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.{nd}f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+CPU_COLS = ["gateway", "product", "customer", "order", "inventory", "payment", "shipping", "postgres",
+            "rabbitmq", "nginx", "loadgen"]
+
+
+def probes_text(probes):
+    if not probes:
+        return ""
+    shown = [f"{p['workers']} → failed" if "failed" in p or p.get("failures") else
+             f"{p['workers']} → {p['orders_per_s']:,.0f}" for p in probes]
+    return (" (the count with the most orders/s, without failed orders, in " + ", ".join(shown)
+            + f"; {P['saga_probe']} s each, after a warm-up)")
+
+
+def variant_table(variants, label_col="variant", rate_label="req/s", server=False):
+    present = [c for c in CPU_COLS if any(((s or {}).get("cpu_us_per_req") or {}).get(c, 0) >= 0.5
+                                          for s in variants.values())]
+    head = [label_col, rate_label, "p50 ms", "p99 ms", "p99.9 ms", "non-2xx", "errors"]
+    if server:
+        head += ["server p50", "server p99"]
+    head += [f"{c} µs/req" for c in present] + ["busy %"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, s in variants.items():
+        if not s:
+            continue
+        lat = s["latency_ms"]
+        row = [name, fmt(s["throughput"]), fmt(lat.get("p50"), 2), fmt(lat.get("p99"), 2), fmt(lat.get("p999"), 2),
+               fmt(s["non2xx"]), fmt(s["errors"])]
+        if server:
+            sl = s.get("server_latency_ms") or {}
+            row += [fmt(sl.get("p50"), 2), fmt(sl.get("p99"), 2)]
+        row += [fmt(s["cpu_us_per_req"].get(c), 0) for c in present] + [fmt(s["machine_busy_pct"])]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def summary_table():
+    lines = ["| target | measured | verdict |", "|---|---|---|"]
+    for k, v in RESULT["targets"].items():
+        val = v["value"]
+        if val is None:
+            meas, verd = "not measured", "–"
+        else:
+            unit = {"saga_p99": " ms", "rss_idle": " MB", "rss_load": " MB", "up": " s", "cold_build": " s",
+                    "cold_build_idle": " s"}.get(k, "")
+            meas = f"{fmt(val, 2 if isinstance(val, float) else 0)}{unit}"
+            if v.get("worst"):
+                meas += f" ({v['worst']})"
+            m = v.get("margin_pct")
+            verd = ("met" if v["met"] else "**missed**") + (f" ({m:+.1f} %)" if m is not None else "")
+        lines.append(f"| {v['label']} | {meas} | {verd} |")
+    return "\n".join(lines)
+
+
+def markdown():
+    R = RESULT
+    m = R["machine"]
+    sc = R["scenarios"]
+    out = [f"# Benchmark {R['run_id']} ({R['mode']})", "",
+           f"Commit `{m['commit']}`, {m['os']}, kernel {m['kernel']}, {m['cpu']} × {m['cores']} cores, "
+           f"{m['memory_mb']} MB RAM; load average at start {', '.join(f'{x:.2f}' for x in m['load_avg_at_start'])}.",
+           "", f"Configuration: {R['config']['connections']} connections, {R['config']['threads']} wrk threads, "
+           f"{R['config']['duration_s']} s per run, {R['config']['rounds']} alternating rounds (medians shown), "
+           "resilience on (gateway defaults); nginx runs as many worker processes as the gateway has event loops "
+           f"({R['config'].get('nginx_workers') or '?'}). Throughput counts 2xx responses only. CPU µs/req: utime+stime from /proc of each process tree over the run "
+           "(plus the asynchronous tail until the system is quiet), divided by completed requests; `loadgen` is the "
+           "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes) is in the JSON.",
+           "", "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v), "",
+           "## Targets", "", summary_table(), ""]
+    lim = [(v["label"], v["limits"]) for v in R["targets"].values() if v.get("limits")]
+    if lim:
+        out += ["What limits the missed targets (from /proc):", ""]
+        for label, ls in lim:
+            out.append(f"- {label}:")
+            out += [f"  - {x}" for x in ls]
+        out.append("")
+    if "get_product" in sc:
+        g = sc["get_product"]
+        out += [f"## (a) GET {g['path']} — closed loop (wrk)", "", variant_table(g["variants"]), ""]
+        ratios = [(k, g.get(k)) for k in ("ratio_gateway_vs_nginx_throughput", "ratio_gateway_vs_nginx_cpu",
+                                          "ratio_gateway_vs_direct_throughput", "ratio_gateway_vs_pgbench_select",
+                                          "ratio_gateway_proxy_vs_pgbench_select")]
+        out += ["Paired ratios (median over rounds): " + ", ".join(f"{k[6:]} {fmt(v, 3)}" for k, v in ratios), ""]
+        if g.get("nginx_error_log_tail"):
+            out += ["nginx answered non-2xx; the end of its error log:", "", "```",
+                    *g["nginx_error_log_tail"], "```", ""]
+    if "get_product_fixed_rate" in sc:
+        g = sc["get_product_fixed_rate"]
+        out += [f"## (a) GET {g['path']} — open loop at {g['rate']} req/s (bench_rate_load, latency from the "
+                "scheduled send time)", "", variant_table(g["variants"]), ""]
+    if "post" in sc:
+        out += ["## (b) POST through the gateway (wrk)", "", variant_table(sc["post"]["variants"]), ""]
+    if "mixed" in sc:
+        out += [f"## (c) Mixed catalogue workload (wrk): {sc['mixed']['mix']}", "",
+                f"The catalogue held {sc['mixed'].get('catalogue_products')} products at the start. A list's "
+                "or search's `total` is exact on its last page, else a count at most LIST_TOTAL_CACHE_MS (1 s) "
+                "old, or 20 times as long as the count took if that is longer (LIST_TOTAL_COUNT_SHARE_PCT), "
+                "counted again by one request at a time (README, \"The API\"); each such count scans "
+                "what matches, so its cost grows with the catalogue.", "",
+                variant_table(sc["mixed"]["variants"]), ""]
+    if "saga" in sc:
+        s = sc["saga"]
+        out += ["## (d) Order saga: POST /orders → CONFIRMED", "",
+                f"Saturation: {s['workers']} closed-loop workers{probes_text(s.get('probes'))}; then open loop "
+                f"at half that rate ({s['half_rate']} orders/s). " + (
+                    "Latency ends when the order.confirmed event reaches the tool's own queue on sales.events "
+                    "(no polling, no read of the order); `server` uses the event's occurred_at, written when "
+                    "the order was confirmed (this machine's clock). "
+                    if s.get("watch") == "amqp" else
+                    f"Latency is as observed by polling GET /orders/{{id}} from every {s['poll_ms']} ms; "
+                    "`server` uses the CONFIRMED time in the order's history (this machine's clock). ")
+                + "Non-2xx: POST /orders answers other than 201. CPU is per confirmed order.", "",
+                variant_table(s["variants"], rate_label="orders/s", server=True), ""]
+    elif "saga" in R["skipped"]:
+        out += ["## (d) Order saga", "", f"Skipped: {R['skipped']['saga']}.", ""]
+    if "pgbench" in sc:
+        p = sc["pgbench"]
+        out += [f"## (e) pgbench on the same PostgreSQL (scale {p['scale']}, {p['clients']} clients, "
+                f"{p['threads']} threads, {p['protocol']}, {p['connection']})", "",
+                variant_table(p["variants"], rate_label="TPS"), ""]
+    rss = R.get("rss_mb", {})
+    if rss:
+        names = [n for n in SERVICES if n in rss.get("idle", {})]
+        out += ["## (f) RSS per service (MB)", "",
+                f"Idle: {rss.get('idle_note', '')}", "",
+                "| | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
+        for k, label in (("idle", "idle"), ("idle_anon", "idle: anonymous (heap, stacks)"),
+                         ("idle_file", "idle: file-backed (binary, shared libraries)"),
+                         ("idle_pss", "idle PSS (shared pages divided among sharers)"),
+                         ("under_load_max", "under load (max sampled)"),
+                         ("after_load", "after load"), ("peak_hwm", "peak (VmHWM)")):
+            if k in rss:
+                out.append(f"| {label} | " + " | ".join(fmt(rss[k].get(n)) for n in names) + " |")
+        out.append("")
+    st = R.get("startup", {})
+    out += ["## (g) Start-up and build", "",
+            f"- `./sales up` from built binaries (after `./sales down`): "
+            f"{fmt(st.get('up_s'), 2) + ' s' if st.get('up_s') is not None else st.get('up_note', 'not measured')}",
+            f"- cold build of {st.get('cold_build_of', 'the tree')} (fresh build dir, no ccache, "
+            f"`cmake --build -j{st.get('cold_build_jobs', 2)}`): "
+            f"{fmt(st.get('cold_build_s'), 1) + ' s' if st.get('cold_build_s') is not None else st.get('cold_build_note', 'not measured')}"
+            + (f"; CPU time {fmt(st['cold_build_cpu_s'], 1)} s, so {fmt(st['cold_build_cpu_s'] / 2, 1)} s on two idle "
+               "cores" if st.get("cold_build_cpu_s") else "")
+            + (f" (load average before {st['cold_build_loadavg_before']}, after {st['cold_build_loadavg_after']})"
+               if st.get("cold_build_loadavg_after") else ""),
+            ""]
+    if "micro" in sc:
+        out += ["## Micro-benchmarks (Google Benchmark, ns per operation)", "", "| benchmark | real ns | CPU ns |",
+                "|---|---|---|"]
+        out += [f"| {b['name']} | {b['real_ns']} | {b['cpu_ns']} |" for b in sc["micro"]["benchmarks"]]
+        out.append("")
+    if R["skipped"] or R["failed"]:
+        out += ["## Skipped or failed", ""]
+        out += [f"- skipped {k}: {v}" for k, v in R["skipped"].items()]
+        out += [f"- FAILED {k}: {v}" for k, v in R["failed"].items()]
+        for name, s in sc.items():
+            for k, v in (s.get("errors") or {}).items():
+                out.append(f"- FAILED {name}/{k}: {v}")
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,86 @@
+"""The harness's settings and the state of one run, shared by every module.
+
+Settings come from the environment that scripts/lib-bench.sh sets (BENCH_*), read once at
+import. RESULT, RSS_MAX, DISTURBED and WRK_RUNS are what a run gathers: the other modules
+import them by name and change them in place, so none of them is ever rebound.
+"""
+
+import datetime
+import json
+import os
+import shutil
+
+E = os.environ
+ROOT = E["BENCH_ROOT"]
+STATE = E["BENCH_STATE_DIR"]
+BIN = E["BENCH_BIN_DIR"]
+OUT = E["BENCH_OUT_DIR"]
+MODE = E.get("BENCH_MODE", "full")
+LUA = os.path.join(ROOT, "bench", "lua")
+ONLY = {s for s in E.get("BENCH_ONLY", "").split(",") if s}
+
+PROFILES = {
+    # seconds per run, alternating rounds, micro-benchmark min time, settle timeout
+    # saga_probe: seconds per closed-loop run while looking for the saturating worker count
+    "full": {"duration": 10, "rounds": 5, "saga_duration": 10, "saga_rounds": 3, "saga_probe": 4, "micro_min": 0.5,
+             "settle": 5},
+    "quick": {"duration": 3, "rounds": 3, "saga_duration": 4, "saga_rounds": 2, "saga_probe": 2, "micro_min": 0.1,
+              "settle": 3},
+    "smoke": {"duration": 1, "rounds": 1, "saga_duration": 1.5, "saga_rounds": 1, "saga_probe": 0, "micro_min": 0.01,
+              "settle": 2},
+}
+P = dict(PROFILES[MODE])
+if E.get("BENCH_DURATION"):
+    P["duration"] = float(E["BENCH_DURATION"])
+if E.get("BENCH_ROUNDS"):
+    P["rounds"] = int(E["BENCH_ROUNDS"])
+CONNECTIONS = int(E.get("BENCH_CONNECTIONS", "16"))
+THREADS = int(E.get("BENCH_THREADS", "2"))
+# The saga's saturation: closed-loop worker counts tried in turn (each doubling while it still
+# brings ≥ 5 % more orders/s); BENCH_SAGA_WORKERS fixes one count instead.
+SAGA_WORKER_STEPS = [int(E["BENCH_SAGA_WORKERS"])] if E.get("BENCH_SAGA_WORKERS") else [16, 32, 64, 128, 256]
+FIXED_RATE = float(E.get("BENCH_RATE", "0") or 0)
+
+PORT_OFFSET = int(E.get("SALES_PORT_OFFSET", "0") or 0)  # as ./sales: a second system beside the first
+SERVICE_PORTS = {name: port + PORT_OFFSET for name, port in {
+    "gateway": 8080, "product": 8001, "order": 8002, "customer": 8003,
+    "payment": 8004, "inventory": 8005, "shipping": 8006}.items()}
+GATEWAY = f"http://127.0.0.1:{SERVICE_PORTS['gateway']}"
+NO_CACHE = ("Cache-Control: no-cache",)  # a client asking for a fresh answer: the gateway forwards it
+
+SERVICES = list(SERVICE_PORTS)
+NGINX_PORT = E.get("BENCH_NGINX_PORT", "")
+NGINX_PIDFILE = E.get("BENCH_NGINX_PIDFILE", "")
+PGBENCH = json.loads(E.get("BENCH_PGBENCH_CMD", "[]"))
+PG_DATA = E.get("BENCH_PG_DATA", "")
+WRK = shutil.which("wrk")
+CLK = os.sysconf("SC_CLK_TCK")
+NCPU = os.cpu_count() or 1
+RUN_ID = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+TARGETS = {"rss_idle_mb": 12, "rss_load_mb": 64, "up_s": 10, "cold_build_s": 300,
+           "gw_vs_nginx": 1.0, "gw_vs_pgbench_select": 0.5, "saga_vs_tpcb": 0.25, "saga_p99_ms": 50}
+
+
+def service_url(name):
+    return f"http://127.0.0.1:{SERVICE_PORTS[name]}"
+
+
+def wanted(name):
+    return not ONLY or name in ONLY
+
+
+def log(msg):
+    print(f"    {msg}", flush=True)
+
+
+def step(msg):
+    print(f"==> {msg}", flush=True)
+
+
+# What a run gathers: mutated in place by the modules that import it, never rebound.
+RESULT = {"run_id": RUN_ID, "mode": MODE, "scenarios": {}, "skipped": {}, "failed": {}}
+
+RSS_MAX = {}
+DISTURBED = []  # runs during which one of our processes was restarted (by someone else)
+
+WRK_RUNS = [0]
