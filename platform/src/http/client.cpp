@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "address_endpoints.hpp"
+#include "buffer_sizes.hpp"
 #include "idle_connection.hpp"
-#include "read_message.hpp"
 #include "sales/resilience/deadline.hpp"
 #include "sales/resilience/retry.hpp"
 
@@ -43,7 +43,7 @@ Endpoint parse_base_url(const std::string& url) {
 
 namespace {
 struct Conn {
-  Conn() { buffer.reserve(detail::kReadBufferBytes); }  // why: read_message.hpp
+  Conn() { buffer.reserve(detail::kReadBufferBytes); }  // why: buffer_sizes.hpp
   asio::io_context loop{1};
   beast::tcp_stream stream{loop};
   beast::flat_buffer buffer;

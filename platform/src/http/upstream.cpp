@@ -12,6 +12,7 @@
 #include "sales/resilience/retry.hpp"
 #include "sales/http/watchdog.hpp"
 #include "address_endpoints.hpp"
+#include "buffer_sizes.hpp"
 #include "idle_connection.hpp"
 #include "message_parser.hpp"
 #include "read_message.hpp"
