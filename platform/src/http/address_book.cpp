@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
@@ -40,11 +41,28 @@ Resolver system_resolver() {
 
 namespace {
 constexpr std::size_t kMaxWakers = 1024;  // event-loop calls woken early by one resolution
+
+// A host that is an IP address ("127.0.0.1", "::1", or "[::1]" as a URL writes it) as its
+// one address, in the form the resolver gives; empty for a name.
+Addresses numeric_address(std::string_view host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string text(host);
+  unsigned char raw[sizeof(in6_addr)];
+  char out[INET6_ADDRSTRLEN];
+  for (int family : {AF_INET, AF_INET6}) {
+    if (::inet_pton(family, text.c_str(), raw) == 1 && ::inet_ntop(family, raw, out, sizeof out)) return {out};
+  }
+  return {};
+}
 }  // namespace
 
 struct AddressBook::State {
-  State(std::string h, Resolver r, Options o) : host(std::move(h)), resolver(std::move(r)), options(o) {}
+  State(std::string h, Resolver r, Options o)
+      : host(std::move(h)), numeric(numeric_address(host)), resolver(std::move(r)), options(o) {}
   const std::string host;
+  // The host's own address when it is one: nothing to resolve, now or later, so calls get
+  // it without the lock and no resolver thread ever starts for it.
+  const Addresses numeric;
   const Resolver resolver;
   const Options options;
 
@@ -143,6 +161,7 @@ AddressBook::~AddressBook() {
 const std::string& AddressBook::host() const { return state_->host; }
 
 Addresses AddressBook::lookup(Clock::time_point deadline) {
+  if (!state_->numeric.empty()) return state_->numeric;
   std::unique_lock lock(state_->mu);
   auto until = State::plan(state_, Clock::now(), deadline);
   const auto ended_before = state_->resolutions_ended;
@@ -157,6 +176,7 @@ Addresses AddressBook::lookup(Clock::time_point deadline) {
 
 std::optional<AddressBook::Clock::time_point> AddressBook::begin(Clock::time_point deadline,
                                                                  std::function<void()> wake) {
+  if (!state_->numeric.empty()) return std::nullopt;
   std::lock_guard lock(state_->mu);
   const auto now = Clock::now();
   auto until = State::plan(state_, now, deadline);
@@ -168,11 +188,13 @@ std::optional<AddressBook::Clock::time_point> AddressBook::begin(Clock::time_poi
 }
 
 Addresses AddressBook::answer() {
+  if (!state_->numeric.empty()) return state_->numeric;
   std::lock_guard lock(state_->mu);
   return state_->answer();
 }
 
 void AddressBook::connect_failed() {
+  if (!state_->numeric.empty()) return;  // an address stays itself: resolving again finds nothing new
   std::lock_guard lock(state_->mu);
   state_->suspect = true;
 }

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "address_endpoints.hpp"
+#include "buffer_sizes.hpp"
 #include "idle_connection.hpp"
-#include "read_message.hpp"
 #include "sales/resilience/deadline.hpp"
 #include "sales/resilience/retry.hpp"
 
@@ -42,8 +42,16 @@ Endpoint parse_base_url(const std::string& url) {
 }
 
 namespace {
+// When one attempt (resolve, connect, write and read) must be over: the client's timeout
+// from its start, or the request's deadline if sooner (`cut`). One time for all its steps,
+// so an attempt never outlasts the timeout however its time is split among them.
+struct AttemptEnd {
+  std::chrono::steady_clock::time_point at;
+  bool cut = false;
+};
+
 struct Conn {
-  Conn() { buffer.reserve(detail::kReadBufferBytes); }  // why: read_message.hpp
+  Conn() { buffer.reserve(detail::kReadBufferBytes); }  // why: buffer_sizes.hpp
   asio::io_context loop{1};
   beast::tcp_stream stream{loop};
   beast::flat_buffer buffer;
@@ -72,47 +80,42 @@ struct Client::Impl {
     if (idle.size() < opts.max_idle) idle.push_back(std::move(c));
   }
 
-  // Where a new connection goes. The resolver gets no more time than the call may wait;
+  // Where a new connection goes. The resolver gets no more time than the attempt has;
   // when it fails or is slow, the addresses that resolved last are used.
-  std::vector<tcp::endpoint> addresses(const std::string& target) {
-    bool cut = false;
-    auto give_up = resilience::give_up_at(std::chrono::steady_clock::now(), opts.timeout, &cut);
+  std::vector<tcp::endpoint> addresses(const std::string& target, const AttemptEnd& end) {
     try {
-      return detail::endpoints_of(book->lookup(give_up), endpoint.port);
+      return detail::endpoints_of(book->lookup(end.at), endpoint.port);
     } catch (const ResolveError& e) {
-      if (e.timed_out() && cut) throw resilience::DeadlineExceeded(opts.base_url + target + ": " + e.what());
+      if (e.timed_out() && end.cut) throw resilience::DeadlineExceeded(opts.base_url + target + ": " + e.what());
       throw ClientError(opts.base_url + target + ": " + e.what());
     }
   }
 
   // One attempt on one connection; returns false when a reused connection turned out stale.
-  // A fresh connection connects to `targets` first. Each step (connect, then write and
-  // read) gets the client's timeout, cut short by the current request's deadline; `cut`
-  // tells whether that deadline is what ended a step.
+  // A fresh connection connects to `targets` first. Connect, write and read all end by
+  // `end`, whatever the lookup before them took.
   bool exchange(Conn& c, const std::vector<tcp::endpoint>* targets, const bhttp::request<bhttp::string_body>& req,
-                Response& out, beast::error_code& failure, bool& cut) {
-    auto expire = [&] { c.stream.expires_at(resilience::give_up_at(std::chrono::steady_clock::now(), opts.timeout, &cut)); };
+                const AttemptEnd& end, Response& out, beast::error_code& failure) {
     const bool fresh = targets != nullptr;
     beast::error_code ec;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(opts.body_limit);
     parser.skip(req.method() == bhttp::verb::head);
     c.loop.restart();
+    c.stream.expires_at(end.at);  // for every operation until it is set again
     if (fresh) {
-      expire();
       c.stream.async_connect(*targets, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
       c.loop.run();
       if (ec) {
         // The service may have moved: resolve again next time. Not when the request's
         // deadline cut the connect short: that says nothing about the addresses.
-        if (!(cut && ec == beast::error::timeout)) book->connect_failed();
+        if (!(end.cut && ec == beast::error::timeout)) book->connect_failed();
         failure = ec;
         return true;
       }
       c.stream.socket().set_option(tcp::no_delay(true), ec);
       c.loop.restart();
     }
-    expire();
     bool wrote = false;
     bhttp::async_write(c.stream, req, [&](beast::error_code e, std::size_t) {
       ec = e;
@@ -138,15 +141,15 @@ struct Client::Impl {
 };
 
 namespace {
-// The callee gets what is left of our caller's budget, or the call's own timeout if that is
-// shorter: work it does after we stop waiting helps nobody. False when nothing is left.
-bool forward_budget(bhttp::request<bhttp::string_body>& out, resilience::TimePoint deadline,
-                    std::chrono::milliseconds timeout) {
-  auto left = std::min(resilience::budget_left(std::chrono::steady_clock::now(), deadline), timeout);
+// The callee gets what is left of the attempt (our caller's budget, or the call's own
+// timeout if that is shorter): work it does after we stop waiting helps nobody. False when
+// nothing is left.
+bool forward_budget(bhttp::request<bhttp::string_body>& out, resilience::TimePoint now, const AttemptEnd& end) {
+  auto left = resilience::budget_left(now, end.at);
   if (left.count() <= 0) return false;
   char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, left.count());
-  out.set("X-Request-Budget-Ms", beast::string_view(digits, static_cast<std::size_t>(end - digits)));
+  auto [last, ec] = std::to_chars(digits, digits + sizeof digits, left.count());
+  out.set("X-Request-Budget-Ms", beast::string_view(digits, static_cast<std::size_t>(last - digits)));
   return true;
 }
 }  // namespace
@@ -170,7 +173,10 @@ Response Client::send(Request req) {
   out.prepare_payload();
   const auto request_deadline = resilience::current_deadline();
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (request_deadline != resilience::kNoDeadline && !forward_budget(out, request_deadline, impl_->opts.timeout)) {
+    const auto now = std::chrono::steady_clock::now();
+    AttemptEnd end;
+    end.at = resilience::give_up_at(now, impl_->opts.timeout, &end.cut);
+    if (request_deadline != resilience::kNoDeadline && !forward_budget(out, now, end)) {
       throw resilience::DeadlineExceeded(impl_->opts.base_url + req.target + ": the request's deadline passed before the call");
     }
     // The second attempt follows a stale kept-alive connection: the peer restarted, so
@@ -179,18 +185,17 @@ Response Client::send(Request req) {
     auto conn = impl_->take(repeatable);
     std::optional<std::vector<tcp::endpoint>> targets;
     if (!conn) {
-      targets = impl_->addresses(req.target);
+      targets = impl_->addresses(req.target, end);
       conn = std::make_unique<Conn>();
     }
     Response res;
     beast::error_code failure;
-    bool cut = false;
-    bool final = impl_->exchange(*conn, targets ? &*targets : nullptr, out, res, failure, cut);
+    bool final = impl_->exchange(*conn, targets ? &*targets : nullptr, out, end, res, failure);
     if (!failure) {
       if (res.keep_alive) impl_->give_back(std::move(conn));
       return res;
     }
-    if (cut && failure == beast::error::timeout) {
+    if (end.cut && failure == beast::error::timeout) {
       throw resilience::DeadlineExceeded(impl_->opts.base_url + req.target + ": no answer before the request's deadline");
     }
     if (final) {

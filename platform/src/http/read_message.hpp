@@ -3,7 +3,7 @@
 // every step of those copies a type-erased executor and counts outstanding work, which
 // showed in the gateway's profile. A plain loop of read_some + parser.put on the
 // coroutine does the same work. Included only by translation units that already hold
-// Beast's templates (server.cpp, upstream.cpp; client.cpp for the buffer size).
+// Beast's templates (server.cpp, upstream.cpp); the buffers' sizes are in buffer_sizes.hpp.
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -11,15 +11,6 @@
 namespace sales::http::detail {
 
 enum class ReadUntil { Header, Message };
-
-// A connection's read buffer is reserved at these sizes when the connection is made. Beast
-// reads max(512, free capacity) at a time, and a flat_buffer starts with exactly what its
-// first read asked for, so without this every read stayed at 512 bytes: a page of 20
-// products (3.9 kB) took eight system calls to read. Answers (clients, the gateway's
-// upstream pool) get 16 kB; requests, small but for a body, 4 kB, since a server may hold
-// thousands of connections.
-constexpr std::size_t kReadBufferBytes = 16 * 1024;
-constexpr std::size_t kRequestBufferBytes = 4 * 1024;
 
 // Errors as beast::http::async_read gives them: end_of_stream when the peer closed before
 // a byte of the message, partial_message when it closed in the middle, the parser's own

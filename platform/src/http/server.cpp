@@ -16,6 +16,7 @@
 #include "sales/http/request_budget.hpp"
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
+#include "buffer_sizes.hpp"
 #include "message_parser.hpp"
 #include "read_message.hpp"
 #include "sales/log/log.hpp"

@@ -12,6 +12,7 @@
 #include "sales/resilience/retry.hpp"
 #include "sales/http/watchdog.hpp"
 #include "address_endpoints.hpp"
+#include "buffer_sizes.hpp"
 #include "idle_connection.hpp"
 #include "message_parser.hpp"
 #include "read_message.hpp"
@@ -89,11 +90,12 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, st
 UpstreamPool::~UpstreamPool() = default;
 std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
 
-asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline) {
+asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline,
+                                             bool has_idempotency_key) {
   // A reused connection may have been closed by the upstream while idle; that failure
   // happens before the request reached it, so one more try on a fresh connection is safe.
   // A POST may have been processed by an upstream that then went away: it is not repeated.
-  const bool may_repeat = resilience::retryable_method(req.method, req.headers.get("Idempotency-Key").has_value());
+  const bool may_repeat = resilience::retryable_method(req.method, has_idempotency_key);
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Conn> conn = impl_->take_idle(may_repeat);
     bool fresh = !conn;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "sales_test/fake_resolver.hpp"
@@ -158,6 +159,32 @@ TEST(AddressBook, AnEventLoopIsWokenWhenTheResolutionEnds) {
   ASSERT_TRUE(eventually([&] { return woken.load(); }));
   EXPECT_EQ(book.answer(), Addresses{"10.0.0.7"});
   EXPECT_FALSE(book.begin(Clock::now() + 10s, [] {}).has_value()) << "resolved: nothing to wait for";
+}
+
+TEST(AddressBook, AnIpAddressIsItsOwnAnswerWithoutEverAskingTheResolver) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.9"});
+  dns.hold();  // a resolution, were one started, would block: the answers below are at once
+  for (const auto& [host, address] : {std::pair{"127.0.0.1", "127.0.0.1"}, {"::1", "::1"}, {"[::1]", "::1"}}) {
+    SCOPED_TRACE(host);
+    AddressBook book(host, dns.resolver(), {.refresh_after = 0s});  // addresses would always be due
+    EXPECT_EQ(book.lookup(Clock::now() + 1s), Addresses{address});
+    EXPECT_FALSE(book.begin(Clock::now() + 1s, [] {}).has_value()) << "an event loop need not wait";
+    EXPECT_EQ(book.answer(), Addresses{address});
+    book.connect_failed();
+    EXPECT_EQ(book.lookup(Clock::now() + 1s), Addresses{address}) << "a failed connect does not resolve it again";
+  }
+  std::this_thread::sleep_for(20ms);  // time for a wrongly started resolver thread to call
+  EXPECT_EQ(dns.calls(), 0);
+  dns.release();
+}
+
+TEST(AddressBook, AHostThatOnlyLooksNumericIsResolved) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  AddressBook book("10.0.0", dns.resolver());  // not an address inet_pton takes
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  EXPECT_EQ(dns.calls(), 1);
 }
 
 TEST(SystemResolver, ANumericHostIsItsOwnAddress) {

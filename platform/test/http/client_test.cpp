@@ -1,7 +1,7 @@
 // The service-to-service client under a request deadline: it forwards the time left as
 // X-Request-Budget-Ms (never more than the call itself waits), stops waiting at the deadline (resilience::DeadlineExceeded, not a
 // ClientError), sends nothing once the deadline has passed, and without a deadline sends
-// and waits exactly as before.
+// no budget and waits its own timeout: one for an attempt's lookup, connect and exchange together.
 #include "sales/http/client.hpp"
 
 #include <gtest/gtest.h>
@@ -143,6 +143,25 @@ TEST(ClientResolve, AResolverThatDoesNotAnswerEndsTheCallAtTheRequestsDeadline) 
   EXPECT_EQ(dns.running(), 1) << "the call ended while the resolver still blocked";
   dns.release();
   EXPECT_TRUE(dns.wait_idle());
+}
+
+TEST(ClientResolve, ASlowLookupLeavesTheExchangeOnlyTheRestOfTheTimeout) {
+  BudgetEcho echo(1000ms);  // answers after the call has given up
+  sales_test::FakeResolver dns;
+  dns.answer({"127.0.0.1"});
+  dns.hold();
+  Client client({.base_url = fake_url(echo), .timeout = 600ms, .resolver = dns.resolver()});
+  const auto start = Clock::now();
+  std::thread releaser([&] {
+    std::this_thread::sleep_until(start + 300ms);
+    dns.release();
+  });
+  EXPECT_THROW(client.get("/"), ClientError);  // no request deadline: the timeout decides
+  const auto waited = Clock::now() - start;
+  releaser.join();
+  EXPECT_EQ(echo.requests(), 1) << "the lookup answered in time and the request went out";
+  EXPECT_GE(waited, 590ms);
+  EXPECT_LT(waited, 800ms) << "the exchange had a timeout of its own after the lookup's (300 ms + 600 ms)";
 }
 
 TEST(ClientResolve, AResolverThatDoesNotAnswerEndsTheCallAtItsTimeout) {

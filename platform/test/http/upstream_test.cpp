@@ -1,11 +1,15 @@
 // The gateway's upstream pool and name resolution: the event loop never waits for a
-// resolver past the exchange's deadline, and a host keeps its last good addresses.
+// resolver past the exchange's deadline, and a host keeps its last good addresses. A
+// request met by a kept-alive connection the upstream closed is sent again only when the
+// caller's answer on its Idempotency-Key allows.
 #include "sales/http/upstream.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "sales/http/server.hpp"
 #include "sales_test/fake_resolver.hpp"
@@ -23,17 +27,18 @@ struct Outcome {
   std::optional<UpstreamFailure> failure;
   std::string what;
 };
-Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration within) {
+Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration within, std::string method = "GET",
+                 bool has_idempotency_key = false) {
   Outcome out;
   bool done = false;
   Request req;
-  req.method = "GET";
+  req.method = std::move(method);
   req.target = "/";
   asio::co_spawn(
       loop,
       [&]() -> asio::awaitable<void> {
         try {
-          out.status = (co_await pool.send(req, Clock::now() + within)).status;
+          out.status = (co_await pool.send(req, Clock::now() + within, has_idempotency_key)).status;
         } catch (const UpstreamError& e) {
           out.failure = e.kind();
           out.what = e.what();
@@ -95,6 +100,54 @@ TEST_F(UpstreamResolve, TheLoopIsWokenAsSoonAsTheResolverAnswers) {
   // after which answer() would still find the addresses and the status would be 200 all the same.
   EXPECT_LT(std::chrono::steady_clock::now() - began, 5s) << "the resolver's answer did not wake the loop";
   releaser.join();
+}
+
+// On the test's loop: answers the first request on each connection and closes it at the
+// second without an answer, as a service that restarted while the connection sat idle.
+class ClosesReusedConnections {
+ public:
+  explicit ClosesReusedConnections(asio::io_context& loop) : acceptor_(loop, {asio::ip::make_address("127.0.0.1"), 0}) {
+    asio::co_spawn(loop, accept(), asio::detached);
+  }
+  [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  [[nodiscard]] int connections() const { return connections_; }
+
+ private:
+  asio::awaitable<void> accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) co_return;
+      ++connections_;
+      asio::co_spawn(acceptor_.get_executor(), serve(std::move(socket)), asio::detached);
+    }
+  }
+  static asio::awaitable<void> serve(asio::ip::tcp::socket socket) {
+    constexpr std::string_view kAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+    std::string in;
+    auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(in), "\r\n\r\n", kTuple);
+    if (ec) co_return;
+    in.erase(0, n);
+    co_await asio::async_write(socket, asio::buffer(kAnswer), kTuple);
+    co_await asio::async_read_until(socket, asio::dynamic_buffer(in), "\r\n\r\n", kTuple);
+  }  // the socket closes here, the second request unanswered
+
+  asio::ip::tcp::acceptor acceptor_;
+  int connections_ = 0;
+};
+
+TEST(UpstreamResend, APostOnAClosedKeptAliveConnectionIsSentAgainAsTheCallersKeyLookupSays) {
+  asio::io_context loop;
+  ClosesReusedConnections upstream(loop);
+  UpstreamPool pool(loop.get_executor(), {"127.0.0.1", upstream.port()}, 4);
+  ASSERT_EQ(exchange(loop, pool, 5s).status, 200);  // leaves its connection idle in the pool
+  auto once = exchange(loop, pool, 5s, "POST", /*has_idempotency_key=*/false);
+  EXPECT_EQ(once.failure, UpstreamFailure::Reset) << "it may have been processed: not sent again";
+  ASSERT_EQ(exchange(loop, pool, 5s).status, 200);
+  // The request carries no Idempotency-Key header: the pool goes by what the caller found.
+  EXPECT_EQ(exchange(loop, pool, 5s, "POST", /*has_idempotency_key=*/true).status, 200)
+      << "sent again on a fresh connection";
+  EXPECT_EQ(upstream.connections(), 3);
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 // start), and nothing can cancel it. So a resolution runs on a thread of its own and a call
 // waits for it only until its deadline; the addresses that last resolved are kept and used
 // when the resolver fails or is slow, since a service that answered there a moment ago most
-// likely still does.
+// likely still does. A host that is an IP address (127.0.0.1, ::1) is its own answer: it is
+// never resolved, so it costs no thread and is never refreshed.
 #include <chrono>
 #include <functional>
 #include <memory>

@@ -23,7 +23,7 @@ class ClientError : public std::runtime_error {  // unresolvable host, connectio
 struct ClientOptions {
   std::string base_url;  // http://host:port
   std::size_t max_idle = 16;
-  std::chrono::milliseconds timeout{3000};
+  std::chrono::milliseconds timeout{3000};  // an attempt's lookup, connect and exchange together
   std::size_t body_limit = 8 << 20;
   Resolver resolver;  // empty: the system's (tests pass a fake one)
 };
