@@ -1,6 +1,7 @@
 #pragma once
 // What inventory knows about itself, for /metrics: live stock rows and reservations by
-// status. A background thread counts them every `refresh`; the scrape only reads the last
+// status. A background thread reads them every `refresh` from counts that triggers keep
+// (migration 0005); the scrape only reads the last
 // counts, because the registry calls gauges under its lock and a query there would hold
 // every other metric up (for seconds, when the database is down).
 #include <chrono>

@@ -1,6 +1,8 @@
 // The store against PostgreSQL: what is written, read back, filtered and moved.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "order_db.hpp"
 
 namespace order {
@@ -116,6 +118,47 @@ TEST_F(OrderDbTest, ListFiltersPagesAndCarriesItems) {
   EXPECT_EQ(counts[Status::Pending], 2);
   EXPECT_EQ(counts[Status::Rejected], 1);
   EXPECT_FALSE(counts.contains(Status::Paid));
+}
+
+inline constexpr pg::Statement kTestDeleteOrder{"test_order_delete", "DELETE FROM orders WHERE id = $1"};
+inline constexpr pg::Statement kTestTruncateOrders{"test_order_truncate", "TRUNCATE orders"};
+inline constexpr pg::Statement kTestTrueCounts{"test_order_true_counts",
+                                               "SELECT status, count(*) FROM orders GROUP BY status ORDER BY status"};
+
+// The counts are kept by triggers, not counted: after inserts, moves, a rolled-back move, a
+// direct UPDATE and a delete, they still equal a count of the rows.
+TEST_F(OrderDbTest, StatusCountsFollowEveryChangeOfTheRows) {
+  auto true_counts = [&] {
+    std::map<Status, std::int64_t> out;
+    auto r = pg::exec(*pool_, kTestTrueCounts);
+    for (int i = 0; i < r.rows(); ++i) out[*parse_status(r.str(i, 0))] = r.int64(i, 1);
+    return out;
+  };
+  auto a = place(), b = place(), c = place();
+  {
+    pg::Transaction tx(*pool_);
+    auto locked = store_->lock(tx, a.id);
+    store_->move(tx, *locked, Status::Confirmed, "stock reserved");
+    store_->move(tx, *locked, Status::Paid, "paid");
+    tx.commit();
+  }
+  {
+    pg::Transaction tx(*pool_);
+    auto locked = store_->lock(tx, b.id);
+    store_->move(tx, *locked, Status::Rejected, "no stock");
+  }  // rolled back: b stays PENDING
+  pg::exec(*pool_, kTestSetStatus, {pg::param(c.id), pg::param("CANCELLED")});
+  pg::exec(*pool_, kTestSetStatus, {pg::param(c.id), pg::param("CANCELLED")});  // not a move
+  auto counts = store_->count_by_status();
+  EXPECT_EQ(counts, true_counts());
+  EXPECT_EQ(counts[Status::Paid], 1);
+  EXPECT_EQ(counts[Status::Pending], 1);
+  EXPECT_FALSE(counts.contains(Status::Confirmed)) << "a status whose orders all moved on is not listed";
+
+  pg::exec(*pool_, kTestDeleteOrder, {pg::param(c.id)});
+  EXPECT_EQ(store_->count_by_status(), true_counts());
+  pg::exec(*pool_, kTestTruncateOrders);
+  EXPECT_TRUE(store_->count_by_status().empty());
 }
 
 }  // namespace
