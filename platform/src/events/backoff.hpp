@@ -31,7 +31,7 @@ class Backoff {
 };
 
 // Sleeps for `d` or until stop is requested; returns false when stopped.
-inline bool sleep_for(std::stop_token st, std::chrono::milliseconds d) {
+inline bool sleep_for(std::stop_token st, std::chrono::steady_clock::duration d) {
   std::mutex mu;
   std::condition_variable_any cv;
   std::unique_lock lock(mu);

@@ -99,11 +99,13 @@ void Consumer::run(std::stop_token st) {
         // steady traffic what arrives within the gather window too: one transaction and one
         // ack carry many events. After a quiet spell a batch starts at once.
         using Clock = GatherWindow::Clock;
-        const auto gather_until = Clock::now() + gather_.arrived(Clock::now());
+        const auto arrived_at = Clock::now();
+        const auto gather_until = arrived_at + gather_.arrived(arrived_at);
         std::vector<amqp::Delivery> batch;
         batch.push_back(std::move(*delivery));
         while (batch.size() < opts_.batch_max) {
-          auto more = amqp_.next_delivery(std::chrono::duration_cast<std::chrono::microseconds>(gather_until - Clock::now()));
+          const auto left = std::chrono::duration_cast<std::chrono::microseconds>(gather_until - Clock::now());
+          auto more = amqp_.next_delivery(left);  // past the window: only what already arrived
           if (!more) break;
           gather_.also_arrived(Clock::now());
           batch.push_back(std::move(*more));

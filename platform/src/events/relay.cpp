@@ -191,8 +191,7 @@ bool OutboxRelay::wait_for_work(std::stop_token st) {
 
 void OutboxRelay::gather(std::stop_token st) {
   auto wait = gather_.arrived(GatherWindow::Clock::now());
-  // A stop request waits out at most one window (a millisecond or two).
-  if (wait > GatherWindow::Clock::duration::zero() && !st.stop_requested()) std::this_thread::sleep_for(wait);
+  if (wait > GatherWindow::Clock::duration::zero()) detail::sleep_for(st, wait);
 }
 
 void OutboxRelay::refresh_backlog() {

@@ -8,6 +8,7 @@
 // before it arrived less than one window earlier (traffic is steady); after a quiet spell
 // the first arrival is handled at once. What a wait adds is at most one window per hop.
 #include <chrono>
+#include <optional>
 
 namespace sales::events {
 
@@ -21,24 +22,17 @@ class GatherWindow {
   // Work arrived at `now`: how long its round should gather before it starts (the window,
   // or zero when the previous arrival is a window ago or longer). Remembers the arrival.
   [[nodiscard]] Clock::duration arrived(Clock::time_point now) {
-    const bool steady = seen_ && now - last_ < window_;
+    const bool steady = last_ && now - *last_ < window_;
     last_ = now;
-    seen_ = true;
     return steady ? window_ : Clock::duration::zero();
   }
 
   // Later work of a round already gathering: only remembered.
-  void also_arrived(Clock::time_point now) {
-    last_ = now;
-    seen_ = true;
-  }
-
-  [[nodiscard]] Clock::duration window() const { return window_; }
+  void also_arrived(Clock::time_point now) { last_ = now; }
 
  private:
   Clock::duration window_;
-  Clock::time_point last_{};
-  bool seen_ = false;
+  std::optional<Clock::time_point> last_;  // none before the first arrival
 };
 
 }  // namespace sales::events
