@@ -47,8 +47,9 @@ constexpr pg::Statement kList{"order_list",
                               " ORDER BY id LIMIT $3 OFFSET $4"};
 constexpr pg::Statement kCount{"order_count", "SELECT count(*) FROM orders WHERE " ORDER_FILTER};
 // Kept by triggers (migration 0004): costs the same however many orders there are.
-constexpr pg::Statement kCountByStatus{"order_count_by_status",
-                                       "SELECT key, sum(n)::bigint FROM kept_counts WHERE tbl = 'orders' GROUP BY key HAVING sum(n) <> 0"};
+constexpr pg::Statement kCountByStatus{
+    "order_count_by_status",
+    "SELECT key, sum(n)::bigint FROM kept_counts WHERE tbl = 'orders' GROUP BY key HAVING sum(n) <> 0"};
 // Orders PENDING for longer than $1 ms, claimed for re-sending (SKIP LOCKED: replicas share
 // the work); updated_at moves so the same order is re-sent at most once per interval.
 constexpr pg::Statement kStalePending{
