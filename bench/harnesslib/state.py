@@ -57,8 +57,6 @@ WRK = shutil.which("wrk")
 CLK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
 RUN_ID = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-TARGETS = {"rss_idle_mb": 12, "rss_load_mb": 64, "up_s": 10, "cold_build_s": 300,
-           "gw_vs_nginx": 1.0, "gw_vs_pgbench_select": 0.5, "saga_vs_tpcb": 0.25, "saga_p99_ms": 50}
 
 
 def service_url(name):
