@@ -90,9 +90,9 @@ start_detached() {
   # shellcheck disable=SC2016  # $$ and $@ belong to the inner shell
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null &
   local tries
-  for tries in $(seq 1 50); do
+  for tries in $(seq 1 500); do
     [ -s "$pidfile" ] && return 0
-    sleep 0.1
+    sleep 0.01
   done
   die "could not start $* (no pid file $pidfile)"
 }

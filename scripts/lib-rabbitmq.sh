@@ -118,7 +118,11 @@ rmq_ensure_epmd() {
   touch "$RMQ_EPMD_MARK"
 }
 
-rmq_start() {
+# rmq_launch: start the node unless it runs, without waiting for it (rmq_await does). The
+# node takes seconds to boot (Erlang start-up, mostly CPU), so up launches it first and
+# brings up PostgreSQL and the services meanwhile.
+RMQ_LAUNCHED=''
+rmq_launch() {
   if rmq_running; then
     info "rabbitmq already running (pid $(rmq_pid), port $AMQP_PORT)"
     return 0
@@ -128,6 +132,13 @@ rmq_start() {
   rmq_check_ports
   rmq_ensure_epmd
   (rmq_env && cd "$RMQ_DIR" && start_detached "$RMQ_PIDFILE" "$RMQ_STARTUP_LOG" "$RMQ_BIN/rabbitmq-server")
+  RMQ_LAUNCHED=1
+}
+
+# rmq_await: after rmq_launch, until the node accepts AMQP connections; then its users.
+rmq_await() {
+  [ -n "$RMQ_LAUNCHED" ] || return 0
+  RMQ_LAUNCHED=''
   local pid deadline=$((SECONDS + 90))
   pid=$(read_pid "$RMQ_PIDFILE")
   # Ready when the management API (always enabled: rmq_write_config) sees the AMQP listener
@@ -179,7 +190,6 @@ rmq_provision() {
   fi
 }
 
-rmq_up() { rmq_start; }
 
 rmq_stop_epmd() {
   [ -f "$RMQ_EPMD_MARK" ] || return 0

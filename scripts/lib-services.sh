@@ -135,7 +135,7 @@ svc_wait_ready() {
       show_log_tail "$log"
       return 1
     fi
-    sleep 0.5
+    sleep 0.1
   done
   info "$name ready at $(svc_url "$name")"
 }
@@ -160,28 +160,32 @@ svc_stop() {
   done
 }
 
-# services_up NAME...: start them, then wait for each to be ready. Returns 1 when any
-# service fails; services without a binary are skipped with a warning.
-SKIPPED_SERVICES=()
-services_up() {
-  local name started=() failed=() rc
+# services_start NAME...: start them (services without a binary are skipped with a
+# warning); services_await_ready then waits for each started one to be ready and returns 1
+# when any service failed.
+SKIPPED_SERVICES=() STARTED_SERVICES=() FAILED_SERVICES=()
+services_start() {
+  local name rc
   for name in "$@"; do
     rc=0
     svc_start "$name" || rc=$?
     case $rc in
-      0) started+=("$name") ;;
+      0) STARTED_SERVICES+=("$name") ;;
       1) SKIPPED_SERVICES+=("$name") ;;
-      2) failed+=("$name") ;;
+      2) FAILED_SERVICES+=("$name") ;;
     esac
   done
-  if [ "${#started[@]}" -gt 0 ]; then
-    step "waiting for ${started[*]} to be ready"
-    for name in "${started[@]}"; do
-      svc_wait_ready "$name" 60 || failed+=("$name")
+}
+services_await_ready() {
+  local name
+  if [ "${#STARTED_SERVICES[@]}" -gt 0 ]; then
+    step "waiting for ${STARTED_SERVICES[*]} to be ready"
+    for name in "${STARTED_SERVICES[@]}"; do
+      svc_wait_ready "$name" 60 || FAILED_SERVICES+=("$name")
     done
   fi
-  if [ "${#failed[@]}" -gt 0 ]; then
-    printf 'error: not ready: %s (see ./sales logs <service>)\n' "${failed[*]}" >&2
+  if [ "${#FAILED_SERVICES[@]}" -gt 0 ]; then
+    printf 'error: not ready: %s (see ./sales logs <service>)\n' "${FAILED_SERVICES[*]}" >&2
     return 1
   fi
 }

@@ -2,6 +2,12 @@
 // Reconnect pacing for the relay and consumers: exponential with a cap and jitter (so a
 // fleet of replicas does not reconnect in lockstep after a broker restart), and a sleep
 // that a stop request cuts short.
+//
+// Until the first success the cap is kFirstConnectMax instead: at start-up the broker is
+// usually still booting beside the service (./sales up, a compose or k8s rollout start them
+// together), and the service should be connected within half a second of the broker's
+// listener opening, not up to `max` later. Once connected, a lost connection backs off to
+// `max` as before.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -13,20 +19,28 @@ namespace sales::events::detail {
 
 class Backoff {
  public:
+  static constexpr std::chrono::milliseconds kFirstConnectMax{500};
+
   Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) : initial_(initial), max_(max) {}
 
   std::chrono::milliseconds next() {
-    auto base = std::min(max_, initial_ * (std::int64_t{1} << std::min(failures_, 20)));
+    const auto cap = succeeded_ ? max_ : std::min(max_, kFirstConnectMax);
+    auto base = std::min(cap, initial_ * (std::int64_t{1} << std::min(failures_, 20)));
     ++failures_;
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     return std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(rng_)));
   }
-  void reset() { failures_ = 0; }
+  // After a success: the next failure starts again from `initial`, capped by `max`.
+  void reset() {
+    failures_ = 0;
+    succeeded_ = true;
+  }
 
  private:
   std::chrono::milliseconds initial_;
   std::chrono::milliseconds max_;
   int failures_ = 0;
+  bool succeeded_ = false;
   std::minstd_rand rng_{std::random_device{}()};
 };
 
