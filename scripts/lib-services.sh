@@ -24,20 +24,12 @@ PER_SERVICE_VARS=" PORT DB_USER DB_PASSWORD DB_NAME "
 is_service() { [ -n "${SVC_PORT[${1:-}]:-}" ]; }
 svc_bin() { printf '%s/bin/sales-%s' "$BUILD_DIR" "$1"; }
 svc_log() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
-# SALES_LOG_MAX_MB (default 64): a service's log that has grown past this when the service
-# starts is kept as <name>.log.1 (replacing the one before) and a new log begins. A service
-# logs a line per order placed and per status change, so under load its log grows by
-# hundreds of MB a day; without this, .state/logs grew until the disk was full.
+# SALES_LOG_MAX_MB (default 64): each service rotates its log past this size while it runs
+# (LOG_MAX_MB; the log becomes <name>.log.1, replacing the one before). A service logs a line
+# per order placed and per status change, so under load its log grows by hundreds of MB a
+# day; without rotation .state/logs grew until the disk was full.
 SVC_LOG_MAX_MB=${SALES_LOG_MAX_MB:-64}
 [[ "$SVC_LOG_MAX_MB" =~ ^[1-9][0-9]{0,5}$ ]] || { echo "error: SALES_LOG_MAX_MB must be a number from 1 to 999999" >&2; exit 1; }
-svc_rotate_log() { # NAME
-  local log size
-  log=$(svc_log "$1")
-  size=$(stat -c %s "$log" 2>/dev/null || echo 0)
-  if [ "$size" -gt $((SVC_LOG_MAX_MB * 1024 * 1024)) ]; then
-    mv -f "$log" "$log.1"
-  fi
-}
 svc_pidfile() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 svc_url() { printf 'http://127.0.0.1:%s' "${SVC_PORT[$1]}"; }
 
@@ -67,7 +59,7 @@ svc_env() {
   fi
   # GnuTLS is loaded only through libpq → libldap and never used: skip its initialisation
   # (~0.8 MB of RSS per service).
-  pairs+=(GNUTLS_NO_IMPLICIT_INIT 1)
+  pairs+=(GNUTLS_NO_IMPLICIT_INIT 1 LOG_MAX_MB "$SVC_LOG_MAX_MB")
   pairs+=(RABBITMQ_HOST 127.0.0.1 RABBITMQ_PORT "$AMQP_PORT"
     RABBITMQ_USER "$AMQP_USER" RABBITMQ_PASSWORD "$SECRET_AMQP_PASSWORD")
   # Every service is told where its peers are (the gateway all of them; order, payment
@@ -111,7 +103,6 @@ svc_start() {
   fi
   step "starting $name (port $port)"
   svc_env "$name" all
-  svc_rotate_log "$name"
   printf '\n===== %s: started by ./sales =====\n' "$(date -u +%FT%TZ)" >>"$(svc_log "$name")"
   start_detached "$(svc_pidfile "$name")" "$(svc_log "$name")" \
     env -u SALES_LOCK_HELD "${SVC_ENV[@]}" "$bin"

@@ -1,5 +1,7 @@
 #include "sales/service/app.hpp"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -8,7 +10,9 @@
 #include "sales/json/writer.hpp"
 #include "sales/events/envelope.hpp"
 #include "sales/log/log.hpp"
+#include "sales/log/rotation.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales/service/periodic.hpp"
 
 // Weak: linked only into binaries that use the database (see database.hpp).
 #define SALES_DATABASE_HOOK [[gnu::weak]]
@@ -18,6 +22,9 @@ namespace sales::service {
 
 App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
   log::init(opts_.name, env_.str("LOG_LEVEL", "info"));
+  // LOG_MAX_MB: a log written to a file (stderr, as ./sales starts services) is rotated
+  // past this size while the service runs (log/rotation.hpp).
+  log_max_bytes_ = static_cast<std::uint64_t>(env_.integer("LOG_MAX_MB", 64, 1, 999999)) << 20;
   server_.service = opts_.name;
   server_.port = static_cast<std::uint16_t>(env_.integer("PORT", opts_.default_port, 0, 65535));
   server_.host = env_.str("BIND_HOST", "127.0.0.1");
@@ -160,6 +167,11 @@ int App::serve(std::unique_ptr<http::Server> server) {
     return 1;
   }
   log::info("listening on {}:{}", server_.host, server->port());
+  Periodic log_rotation(std::chrono::seconds(10), [this] {
+    const std::string rotated = log::rotate_if_over(STDERR_FILENO, log_max_bytes_);
+    if (!rotated.empty()) log::info("log rotated: earlier lines are in {}.1", rotated);
+  });
+  log_rotation.start();
   std::thread db_thread;
   if (pool_) db_thread = std::thread([this] { prepare_database(); });
   else

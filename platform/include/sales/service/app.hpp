@@ -4,6 +4,7 @@
 // background (the service starts, and reports not-ready, while PostgreSQL is down), then
 // the HTTP server until SIGTERM/SIGINT.
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -70,6 +71,7 @@ class App {
   http::Router router_;
   http::ServerOptions server_;
   BrokerSettings broker_;
+  std::uint64_t log_max_bytes_ = 0;
   // shared_ptr: its deleter comes from database.cpp, so App itself refers to no pg code.
   std::shared_ptr<pg::Pool> pool_;
   std::vector<pg::Migration> migrations_;
