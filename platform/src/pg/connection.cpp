@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "cancel_at_deadline.hpp"
 #include "param_values.hpp"
 #include "sales/pg/pool.hpp"
 
@@ -72,6 +73,8 @@ std::string conninfo(const std::string& host, int port, const std::string& db, c
 }
 
 namespace {
+constexpr const char* kQueryCanceled = "57014";
+
 std::string sqlstate_of(const PGresult* r) {
   const char* s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   return s ? s : "";
@@ -87,9 +90,11 @@ Connection::Connection(std::string conninfo) {
     while (!msg.empty() && (msg.back() == '\n')) msg.pop_back();
     throw Unavailable("cannot connect to PostgreSQL: " + msg, "08001");
   }
+  cancel_ = PQgetCancel(conn_);
 }
 
 Connection::~Connection() {
+  if (cancel_) PQfreeCancel(cancel_);
   if (conn_) PQfinish(conn_);
 }
 
@@ -105,25 +110,29 @@ bool Connection::is_prepared(const std::string& name) const {
   return std::find(prepared_.begin(), prepared_.end(), name) != prepared_.end();
 }
 
-void Connection::fail(const std::string& what, const PGresult* r) {
+void Connection::fail(const std::string& what, const PGresult* r, bool cancelled) {
   std::string state = sqlstate_of(r);
   mark_if_broken(state);
   const char* msg = r ? PQresultErrorMessage(r) : "";
+  if (cancelled && state == kQueryCanceled) {
+    throw DeadlineExceeded("the request's deadline passed while its SQL ran (" + what + "); cancelled", state);
+  }
   const char* constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : nullptr;
   throw Error(what + ": " + (*msg ? msg : PQerrorMessage(conn_)), state, constraint ? constraint : "");
 }
 
 Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
   std::string name(st.name);
+  detail::CancelAtDeadline cancel(cancel_);
   if (!is_prepared(name)) {
     Result prep(PQprepare(conn_, name.c_str(), std::string(st.sql).c_str(), 0, nullptr));
-    if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) fail("prepare " + name, prep.res_);
+    if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) fail("prepare " + name, prep.res_, cancel.fired());
     prepared_.push_back(name);
   }
   auto values = param_values(params);
   Result r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0));
   auto status = PQresultStatus(r.res_);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(name, r.res_);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(name, r.res_, cancel.fired());
   return r;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "cancel_at_deadline.hpp"
 #include "param_values.hpp"
 #include "sales/pg/pool.hpp"
 
@@ -28,6 +29,7 @@ void Connection::lost(const std::string& what) {
 std::vector<Result> Connection::exec_pipeline(const std::vector<Step>& steps) {
   if (steps.empty()) throw std::invalid_argument("exec_pipeline: no steps");
   failed_step_ = steps.size();
+  detail::CancelAtDeadline cancel(cancel_);
   if (PQenterPipelineMode(conn_) != 1) fail("pipeline", nullptr);
   std::vector<Sent> sent;
   bool ok = true;
@@ -72,7 +74,7 @@ std::vector<Result> Connection::exec_pipeline(const std::vector<Step>& steps) {
   }
   Result sync(PQgetResult(conn_));
   if (PQresultStatus(sync.res_) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(conn_) != 1) lost("pipeline sync");
-  if (error.res_) fail(error_what, error.res_);
+  if (error.res_) fail(error_what, error.res_, cancel.fired());
   return results;
 }
 

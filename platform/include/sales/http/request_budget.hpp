@@ -4,7 +4,8 @@
 // moment the server read its header) plus that budget. A request whose deadline has passed
 // when its handler would start is answered 504 and its handler is not run, so nothing
 // changes; otherwise the handler runs inside a resilience::DeadlineScope, which the
-// database pool and the service-to-service client obey. Without the header (or with one
+// database pool (its wait for a connection, and statements still running, which are
+// cancelled) and the service-to-service client obey. Without the header (or with one
 // that is not a non-negative integer) the handler runs exactly as before.
 #include <string>
 

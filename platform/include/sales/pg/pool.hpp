@@ -16,6 +16,7 @@
 
 typedef struct pg_conn PGconn;
 typedef struct pg_result PGresult;
+typedef struct pg_cancel PGcancel;
 
 namespace sales::pg {
 
@@ -56,8 +57,9 @@ class Unavailable : public Error {  // no connection could be had in time
  public:
   using Error::Error;
 };
-// No connection could be had before the current request's deadline (resilience/deadline.hpp):
-// an Unavailable, so code that copes with a pool timeout copes with it alike; the server
+// No connection could be had before the current request's deadline (resilience/deadline.hpp),
+// or a statement still running at it was cancelled (its transaction rolls back): an
+// Unavailable, so code that copes with a pool timeout copes with it alike; the server
 // answers it 504 rather than 503, since the caller has stopped waiting.
 class DeadlineExceeded : public Unavailable {
  public:
@@ -124,9 +126,11 @@ class Connection {
  private:
   void mark_if_broken(std::string& sqlstate);
   [[nodiscard]] bool is_prepared(const std::string& name) const;
-  [[noreturn]] void fail(const std::string& what, const PGresult* r);
+  // `cancelled`: the statement was cancelled at the request's deadline (DeadlineExceeded).
+  [[noreturn]] void fail(const std::string& what, const PGresult* r, bool cancelled = false);
   [[noreturn]] void lost(const std::string& what);
   PGconn* conn_ = nullptr;
+  PGcancel* cancel_ = nullptr;  // for a statement still running at its deadline
   std::vector<std::string> prepared_;  // names prepared on this connection
   std::size_t failed_step_ = 0;
   bool broken_ = false;

@@ -1,0 +1,40 @@
+#pragma once
+// A statement still running when the request it serves runs out of time is cancelled.
+// The gateway has answered 504 by then; without this the statement would hold its
+// connection, its locks and a PostgreSQL backend until it ended or hit statement_timeout.
+// One watchdog thread per process sleeps until the earliest armed deadline and sends that
+// connection's cancel request (PQcancel). The statement then fails with SQLSTATE 57014, and
+// Connection turns that into pg::DeadlineExceeded (the server answers 504). Its
+// transaction rolls back: a COMMIT either completes or, cancelled, commits nothing.
+#include <libpq-fe.h>
+
+#include <map>
+
+#include "sales/resilience/clock.hpp"
+
+namespace sales::pg::detail {
+
+class CancelAtDeadline {
+ public:
+  // Armed while it lives if the current thread serves a request whose deadline is still
+  // ahead (resilience::current_deadline); otherwise it does nothing.
+  explicit CancelAtDeadline(PGcancel* cancel);
+  // Disarms. When the cancel is being sent just then, waits until it was: so it can never
+  // reach a later statement on the same connection (a cancel that reaches an idle backend
+  // is ignored by PostgreSQL).
+  ~CancelAtDeadline();
+  CancelAtDeadline(const CancelAtDeadline&) = delete;
+  CancelAtDeadline& operator=(const CancelAtDeadline&) = delete;
+
+  // Whether the deadline passed and the cancel request was sent.
+  [[nodiscard]] bool fired() const;
+
+ private:
+  PGcancel* cancel_;
+  bool armed_ = false;
+  bool fired_ = false;  // written by the watchdog under its mutex
+  std::multimap<resilience::TimePoint, CancelAtDeadline*>::iterator at_;
+  friend class Watchdog;
+};
+
+}  // namespace sales::pg::detail

@@ -1,0 +1,104 @@
+// A statement still running at the request's deadline (resilience::DeadlineScope) is
+// cancelled, against the real PostgreSQL of ./sales up: it fails as pg::DeadlineExceeded,
+// its transaction commits nothing, and the connection serves the next statement. Without a
+// deadline, or once a statement has ended, nothing is cancelled.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "pg_fixture.hpp"
+#include "sales/resilience/deadline.hpp"
+
+namespace sales_test::pg {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace res = sales::resilience;
+
+constexpr spg::Statement kSleep{"test_sleep", "SELECT pg_sleep($1::float8)"};
+constexpr spg::Statement kInsert{"test_insert", "INSERT INTO marks(x) VALUES ($1::int)"};
+
+class PgStatementDeadline : public PgFixture {};
+
+TEST_F(PgStatementDeadline, AStatementStillRunningAtTheDeadlineIsCancelled) {
+  auto pool = make_pool(1);
+  auto lease = pool->acquire();
+  const auto start = Clock::now();
+  {
+    res::DeadlineScope scope(start + 300ms);
+    EXPECT_THROW(lease->exec(kSleep, {spg::param("5")}), spg::DeadlineExceeded);
+  }
+  const auto took = Clock::now() - start;
+  EXPECT_GE(took, 280ms) << "cancelled before the deadline";
+  EXPECT_LT(took, 3s) << "the statement ran on past the deadline";
+  EXPECT_TRUE(lease->healthy());
+  EXPECT_EQ(lease->exec_raw("SELECT 1").int64(0, 0), 1) << "the connection serves the next statement";
+}
+
+TEST_F(PgStatementDeadline, ACancelledPipelineCommitsNothing) {
+  sql("CREATE TABLE marks (x int)");
+  auto pool = make_pool(1);
+  auto lease = pool->acquire();
+  {
+    res::DeadlineScope scope(Clock::now() + 300ms);
+    std::vector<spg::Step> steps;
+    steps.push_back({nullptr, "BEGIN", {}});
+    steps.push_back({&kInsert, {}, {spg::param(std::int64_t{1})}});
+    steps.push_back({&kSleep, {}, {spg::param("5")}});
+    steps.push_back({nullptr, "COMMIT", {}});
+    EXPECT_THROW(lease->exec_pipeline(steps), spg::DeadlineExceeded);
+  }
+  lease->exec_raw("ROLLBACK");  // what a transaction does after a failed statement
+  EXPECT_EQ(count("marks"), 0);
+  EXPECT_EQ(lease->exec_raw("SELECT 2").int64(0, 0), 2);
+}
+
+TEST_F(PgStatementDeadline, WithoutADeadlineAStatementRunsToItsEnd) {
+  auto pool = make_pool(1);
+  auto lease = pool->acquire();
+  EXPECT_NO_THROW(lease->exec(kSleep, {spg::param("0.3")}));
+}
+
+TEST_F(PgStatementDeadline, AStatementThatEndedInTimeLeavesNoCancelBehind) {
+  auto pool = make_pool(1);
+  auto lease = pool->acquire();
+  {
+    res::DeadlineScope scope(Clock::now() + 150ms);
+    EXPECT_NO_THROW(lease->exec(kSleep, {spg::param("0")}));
+  }
+  std::this_thread::sleep_for(250ms);  // the deadline passes while nothing runs
+  EXPECT_NO_THROW(lease->exec(kSleep, {spg::param("0.3")})) << "a later statement was cancelled";
+}
+
+TEST_F(PgStatementDeadline, AStatementStartedAfterTheDeadlineIsNotCancelled) {
+  // What a handler sends once its time is up (its ROLLBACK) must run.
+  auto pool = make_pool(1);
+  auto lease = pool->acquire();
+  res::DeadlineScope scope(Clock::now() - 1ms);
+  EXPECT_NO_THROW(lease->exec(kSleep, {spg::param("0.2")}));
+}
+
+TEST_F(PgStatementDeadline, ManyStatementsWithDeadlinesCancelOnlyTheSlowOnes) {
+  auto pool = make_pool(8);
+  std::atomic<int> cancelled{0}, finished{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto lease = pool->acquire();
+      res::DeadlineScope scope(Clock::now() + (i % 2 ? 200ms : 5s));
+      try {
+        lease->exec(kSleep, {spg::param(i % 2 ? "5" : "0.4")});
+        ++finished;
+      } catch (const spg::DeadlineExceeded&) {
+        ++cancelled;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(cancelled.load(), 4);
+  EXPECT_EQ(finished.load(), 4);
+}
+
+}  // namespace
+}  // namespace sales_test::pg
