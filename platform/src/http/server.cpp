@@ -19,6 +19,7 @@
 #include "buffer_sizes.hpp"
 #include "message_parser.hpp"
 #include "read_message.hpp"
+#include "write_now.hpp"
 #include "sales/log/log.hpp"
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
@@ -122,8 +123,10 @@ asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::stri
   bool bodiless = wire::bodiless_status(res.status);
   wire::response_head(head, res.status, res.headers, res.body.size(), keep_alive);  // ignores the size when bodiless
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body.data(), bodiless ? 0 : res.body.size())};
-  auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
-  co_return ec;
+  beast::error_code ec;
+  if (detail::write_now(stream, buffers, ec) || ec) co_return ec;
+  auto [wec, n] = co_await asio::async_write(stream, buffers, kTuple);
+  co_return wec;
 }
 }  // namespace
 
@@ -226,6 +229,7 @@ struct Server::Impl {
     beast::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec);  // answers are written at once when they fit (write_now.hpp)
     tcp::socket& stream = socket;
     Watchdog watchdog(stream, std::min(opts.read_timeout, opts.write_timeout));  // stops before the socket closes
     beast::flat_buffer buffer;
