@@ -59,5 +59,21 @@ TEST(WireTest, AResponseHeadSaysItsLengthUnlessItHasNoBody) {
   EXPECT_EQ(out, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
 }
 
+TEST(WireTest, AHeadOfManyFieldsDropsHopByHopOnesWhereverTheyAre) {
+  // The first 64 fields' verdicts are remembered between sizing and writing; the rest are asked again.
+  Headers h;
+  std::string expected = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; i < 70; ++i) {
+    std::string name = "X-Field-" + std::to_string(i), value = std::string(static_cast<std::size_t>(i), 'v');
+    h.add_unchecked(name, value);
+    expected += name + ": " + value + "\r\n";
+    if (i == 3 || i == 66) h.add_unchecked("Connection", "keep-alive");
+  }
+  expected += "Connection: close\r\nContent-Length: 2\r\n\r\n";
+  std::string out(5000, 'x');
+  wire::response_head(out, 200, h, 2, false);
+  EXPECT_EQ(out, expected);
+}
+
 }  // namespace
 }  // namespace sales::http
