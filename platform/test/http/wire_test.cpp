@@ -32,6 +32,21 @@ TEST(HeadersTest, ParsedFieldsAreStoredAsGiven) {
   EXPECT_EQ(h.fields().back().second, "text/plain");
 }
 
+TEST(HeadersTest, FieldsCopiedFromViewsAreStoredAndReplacedLikeOthers) {
+  Headers h;
+  std::string buffer = "X-Long-Field-Name: a value longer than a short string";
+  h.add_unchecked_copy(std::string_view(buffer).substr(0, 17), std::string_view(buffer).substr(19));
+  h.add_unchecked_copy("Accept", "*/*");
+  buffer.assign(buffer.size(), '?');  // the copies do not share the buffer
+  EXPECT_EQ(h.get("x-long-field-name"), "a value longer than a short string");
+
+  h.add_unchecked("accept", "text/plain");
+  h.set_unchecked_copy("ACCEPT", "application/json");  // every field of that name goes
+  ASSERT_EQ(h.fields().size(), 2u);
+  EXPECT_EQ(h.fields().back().first, "ACCEPT");
+  EXPECT_EQ(h.fields().back().second, "application/json");
+}
+
 TEST(WireTest, ARequestHeadCarriesItsFieldsButNoHopByHopOnes) {
   Headers h;
   h.add_unchecked("Accept", "*/*");
