@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <tuple>
 
 #include "sales/problem/problem.hpp"
 
@@ -62,6 +63,16 @@ void Headers::add_unchecked(std::string name, std::string value) {
   // Room for a typical message's fields at once, instead of growing 1, 2, 4, 8.
   if (fields_.capacity() == 0) fields_.reserve(12);
   fields_.emplace_back(std::move(name), std::move(value));
+}
+
+void Headers::add_unchecked_copy(std::string_view name, std::string_view value) {
+  if (fields_.capacity() == 0) fields_.reserve(12);
+  fields_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple(value));
+}
+
+void Headers::set_unchecked_copy(std::string_view name, std::string_view value) {
+  erase(name);
+  add_unchecked_copy(name, value);
 }
 
 void Headers::erase(std::string_view name) {

@@ -46,7 +46,8 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
 
   void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
     if (drop_hop_by_hop_ && wire::hop_by_hop(std::string_view(name.data(), name.size()))) return;
-    message_.headers.add_unchecked(std::string(name.data(), name.size()), std::string(value.data(), value.size()));
+    message_.headers.add_unchecked_copy(std::string_view(name.data(), name.size()),
+                                        std::string_view(value.data(), value.size()));
   }
 
   void on_header_impl(error_code&) override {}

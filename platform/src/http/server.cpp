@@ -7,6 +7,7 @@
 #include <array>
 #include <charconv>
 #include <atomic>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "buffer_sizes.hpp"
 #include "message_parser.hpp"
 #include "read_message.hpp"
+#include "write_now.hpp"
 #include "sales/log/log.hpp"
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
@@ -35,13 +37,19 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 std::string make_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(32, '0');
+  // Two digits per byte from one table: a generated id is on every request's way.
+  static constexpr auto kByteDigits = [] {
+    std::array<std::array<char, 2>, 256> digits{};
+    for (std::size_t b = 0; b < 256; ++b) digits[b] = {kHex[b & 0xf], kHex[b >> 4]};
+    return digits;
+  }();
+  char id[32];
   std::uint64_t a = rng(), b = rng();
-  for (int i = 0; i < 16; ++i) {
-    id[i] = kHex[(a >> (i * 4)) & 0xf];
-    id[16 + i] = kHex[(b >> (i * 4)) & 0xf];
+  for (int i = 0; i < 8; ++i) {
+    std::memcpy(id + 2 * i, kByteDigits[(a >> (i * 8)) & 0xff].data(), 2);
+    std::memcpy(id + 16 + 2 * i, kByteDigits[(b >> (i * 8)) & 0xff].data(), 2);
   }
-  return id;
+  return std::string(id, sizeof id);
 }
 
 namespace {
@@ -61,8 +69,11 @@ class RequestMetrics {
     metrics::Counter* requests = nullptr;
     metrics::Histogram* duration = nullptr;
   };
+  // The last request's labels, compared as they are: no key is built for a repeated request.
   struct ConnectionCache {
-    std::string key;
+    std::string route;
+    std::string method;
+    int status = 0;
     Handles handles;
   };
 
@@ -70,14 +81,16 @@ class RequestMetrics {
   void record(const Request& req, int status, double seconds, ConnectionCache& last) {
     if (!registry_) return;
     std::string_view route = req.route.empty() ? std::string_view("unmatched") : std::string_view(req.route);
-    thread_local std::string key;  // reused: no allocation per request once warm
-    key.clear();
-    char digits[12];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, status);
-    key.append(route).append(1, ' ').append(req.method).append(1, ' ').append(digits, end);
-    if (last.handles.requests == nullptr || key != last.key) {
+    if (last.handles.requests == nullptr || last.status != status || last.route != route || last.method != req.method) {
+      thread_local std::string key;  // reused: no allocation per lookup once warm
+      key.clear();
+      char digits[12];
+      auto [end, ec] = std::to_chars(digits, digits + sizeof digits, status);
+      key.append(route).append(1, ' ').append(req.method).append(1, ' ').append(digits, end);
       last.handles = lookup(key, route, req.method, status);
-      last.key = key;
+      last.route = route;
+      last.method = req.method;
+      last.status = status;
     }
     last.handles.requests->inc();
     last.handles.duration->observe(seconds);
@@ -122,8 +135,10 @@ asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::stri
   bool bodiless = wire::bodiless_status(res.status);
   wire::response_head(head, res.status, res.headers, res.body.size(), keep_alive);  // ignores the size when bodiless
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body.data(), bodiless ? 0 : res.body.size())};
-  auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
-  co_return ec;
+  beast::error_code ec;
+  if (detail::write_now(stream, buffers, ec) || ec) co_return ec;
+  auto [wec, n] = co_await asio::async_write(stream, buffers, kTuple);
+  co_return wec;
 }
 }  // namespace
 
@@ -226,6 +241,7 @@ struct Server::Impl {
     beast::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec);  // answers are written at once when they fit (write_now.hpp)
     tcp::socket& stream = socket;
     Watchdog watchdog(stream, std::min(opts.read_timeout, opts.write_timeout));  // stops before the socket closes
     beast::flat_buffer buffer;
@@ -284,7 +300,7 @@ struct Server::Impl {
         ~InFlight() { --n; }
       } answering{in_flight};
       watchdog.expires_never();  // the handler's time is its own (database deadlines bound it)
-      Request req = std::move(parser.get());
+      Request& req = parser.get();  // the parser lives until the answer is written: no move
       complete_request(req, parser.keep_alive(), remote);
       Response res = co_await invoke(req);
       finalize_response(req, res);

@@ -16,6 +16,7 @@
 #include "idle_connection.hpp"
 #include "message_parser.hpp"
 #include "read_message.hpp"
+#include "write_now.hpp"
 
 namespace sales::http {
 
@@ -111,11 +112,16 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       if (ec && conn->watchdog.timed_out()) throw UpstreamError(UpstreamFailure::Timeout, "connect timed out");
       if (ec) throw UpstreamError(UpstreamFailure::Connect, "connect: " + ec.message());
       conn->stream.set_option(tcp::no_delay(true), ec);
+      conn->stream.non_blocking(true, ec);  // requests are written at once when they fit (write_now.hpp)
     }
     // The head goes into the connection's own buffer, reused by its next requests.
     wire::request_head(conn->head, req.method, req.target, impl_->host_header, req.headers, req.body.size());
     std::array<asio::const_buffer, 2> out{asio::buffer(conn->head), asio::buffer(req.body)};
-    auto [wec, wn] = co_await asio::async_write(conn->stream, out, kTuple);
+    beast::error_code wec;
+    if (!detail::write_now(conn->stream, out, wec) && !wec) {
+      auto [ec, wn] = co_await asio::async_write(conn->stream, out, kTuple);
+      wec = ec;
+    }
     std::optional<detail::MessageParser<false>> parser;
     beast::error_code rec = wec;
     // Interim answers (1xx but 101) precede the real one: read past them, never return one.

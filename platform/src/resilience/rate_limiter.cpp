@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <iterator>
 #include <stdexcept>
 
@@ -114,18 +115,19 @@ RateLimiterSnapshot RateLimiter::snapshot() const {
 }
 
 namespace {
-// `"<policy>";<k1>=<v1>;<k2>=<v2>` in one buffer: the gateway writes one on every answer.
+// `"<policy>";<k1>=<v1>;<k2>=<v2>`, sized first and then copied into place: the gateway
+// writes one on every answer.
 std::string policy_fields(std::string_view policy, std::string_view k1, std::uint64_t v1, std::string_view k2,
                           std::uint64_t v2) {
-  std::string value;
-  value.reserve(policy.size() + 48);
-  value += '"';
-  value += policy;
-  value += '"';
-  for (auto [k, v] : {std::pair{k1, v1}, std::pair{k2, v2}}) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, v);
-    value.append(k).append(digits, end);
+  char d1[24], d2[24];
+  const std::string_view digits1(d1, static_cast<std::size_t>(std::to_chars(d1, d1 + sizeof d1, v1).ptr - d1));
+  const std::string_view digits2(d2, static_cast<std::size_t>(std::to_chars(d2, d2 + sizeof d2, v2).ptr - d2));
+  std::string value(policy.size() + 2 + k1.size() + digits1.size() + k2.size() + digits2.size(), '"');
+  char* at = value.data() + 1;  // after the opening quote
+  for (std::string_view part : {policy, std::string_view("\""), k1, digits1, k2, digits2}) {
+    if (part.empty()) continue;  // a default-constructed view's data may be null
+    std::memcpy(at, part.data(), part.size());
+    at += part.size();
   }
   return value;
 }

@@ -8,8 +8,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "sales/http/server.hpp"
@@ -182,6 +185,24 @@ TEST(Server, EveryAnswerCarriesExactlyTheRequestsId) {
   twice.headers.add("X-Request-Id", "req-1");
   http::finalize_response(req, twice);
   EXPECT_EQ(request_id_fields(twice), 1);
+}
+
+TEST(Server, AGeneratedRequestIdIs32RandomLowerCaseHexDigits) {
+  std::set<std::string> seen;
+  std::array<int, 16> digit_count{};
+  for (int i = 0; i < 1000; ++i) {
+    auto id = http::make_request_id();
+    ASSERT_EQ(id.size(), 32u);
+    for (char c : id) {
+      auto at = std::string_view("0123456789abcdef").find(c);
+      ASSERT_NE(at, std::string_view::npos) << id;
+      ++digit_count[at];
+    }
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  // 32,000 digits: every one of the sixteen turns up about 2,000 times.
+  for (int n : digit_count) EXPECT_GT(n, 1500);
 }
 
 }  // namespace

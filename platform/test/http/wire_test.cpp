@@ -32,6 +32,21 @@ TEST(HeadersTest, ParsedFieldsAreStoredAsGiven) {
   EXPECT_EQ(h.fields().back().second, "text/plain");
 }
 
+TEST(HeadersTest, FieldsCopiedFromViewsAreStoredAndReplacedLikeOthers) {
+  Headers h;
+  std::string buffer = "X-Long-Field-Name: a value longer than a short string";
+  h.add_unchecked_copy(std::string_view(buffer).substr(0, 17), std::string_view(buffer).substr(19));
+  h.add_unchecked_copy("Accept", "*/*");
+  buffer.assign(buffer.size(), '?');  // the copies do not share the buffer
+  EXPECT_EQ(h.get("x-long-field-name"), "a value longer than a short string");
+
+  h.add_unchecked("accept", "text/plain");
+  h.set_unchecked_copy("ACCEPT", "application/json");  // every field of that name goes
+  ASSERT_EQ(h.fields().size(), 2u);
+  EXPECT_EQ(h.fields().back().first, "ACCEPT");
+  EXPECT_EQ(h.fields().back().second, "application/json");
+}
+
 TEST(WireTest, ARequestHeadCarriesItsFieldsButNoHopByHopOnes) {
   Headers h;
   h.add_unchecked("Accept", "*/*");
@@ -57,6 +72,22 @@ TEST(WireTest, AResponseHeadSaysItsLengthUnlessItHasNoBody) {
 
   wire::response_head(out, 204, Headers{}, 0, false);
   EXPECT_EQ(out, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+}
+
+TEST(WireTest, AHeadOfManyFieldsDropsHopByHopOnesWhereverTheyAre) {
+  // The first 64 fields' verdicts are remembered between sizing and writing; the rest are asked again.
+  Headers h;
+  std::string expected = "HTTP/1.1 200 OK\r\n";
+  for (int i = 0; i < 70; ++i) {
+    std::string name = "X-Field-" + std::to_string(i), value = std::string(static_cast<std::size_t>(i), 'v');
+    h.add_unchecked(name, value);
+    expected += name + ": " + value + "\r\n";
+    if (i == 3 || i == 66) h.add_unchecked("Connection", "keep-alive");
+  }
+  expected += "Connection: close\r\nContent-Length: 2\r\n\r\n";
+  std::string out(5000, 'x');
+  wire::response_head(out, 200, h, 2, false);
+  EXPECT_EQ(out, expected);
 }
 
 }  // namespace

@@ -175,6 +175,10 @@ TEST(RateLimitHeadersTest, FormatsTheDraftFields) {
 
   const RateLimitDecision refused{.limit = 100, .reset_seconds = 900, .retry_after_seconds = 9};
   EXPECT_EQ(rate_limit_value(refused), "\"default\";r=0;t=900");
+  EXPECT_EQ(rate_limit_value(refused, {}), "\"\";r=0;t=900") << "an empty policy name is still quoted";
+  const RateLimiterConfig large{.max = 1'000'000'000, .window = milliseconds(86'400'000)};
+  EXPECT_EQ(rate_limit_policy_value(large, "a-much-longer-policy-name"),
+            "\"a-much-longer-policy-name\";q=1000000000;w=86400");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "domain/client_address.hpp"
@@ -35,11 +36,17 @@ std::string traceparent(std::string_view request_id) {
   bool hex32 = request_id.size() == 32 && std::all_of(request_id.begin(), request_id.end(), [](char c) {
                  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
                });
-  std::string id = hex32 ? std::string(request_id) : http::make_request_id();
-  std::string out;
-  out.reserve(55);
-  out.append("00-").append(id).append("-").append(id, 16, 16).append("-01");
-  return out;
+  std::string fresh_id;
+  std::string_view id = request_id;
+  if (!hex32) id = fresh_id = http::make_request_id();
+  // "00-" trace id (32) "-" parent id (16) "-01", written in place: one allocation.
+  char out[55];
+  std::memcpy(out, "00-", 3);
+  std::memcpy(out + 3, id.data(), 32);
+  out[35] = '-';
+  std::memcpy(out + 36, id.data() + 16, 16);
+  std::memcpy(out + 52, "-01", 3);
+  return std::string(out, sizeof out);
 }
 
 std::string seconds_text(res::Duration d) { return std::to_string(res::whole_seconds_at_least_one(d)); }
@@ -65,7 +72,7 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
 // tell this client where it stands. Set on every answer, the upstream's or the gateway's.
 void Gateway::add_rate_limit_headers(const res::RateLimitDecision& decision, http::Headers& out) const {
   // The policy is validated at start; the rest are digits.
-  out.set_unchecked(std::string(res::kRateLimitPolicyHeader), rate_limit_policy_);
+  out.set_unchecked_copy(res::kRateLimitPolicyHeader, rate_limit_policy_);
   out.set_unchecked(std::string(res::kRateLimitHeader), res::rate_limit_value(decision));
   if (!decision.allowed) out.set_unchecked(std::string(res::kRetryAfterHeader), std::to_string(decision.retry_after_seconds));
 }
@@ -127,7 +134,11 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   if (!req.headers.get("traceparent")) req.headers.add_unchecked("traceparent", traceparent(req.request_id()));  // hex
   // A trusted proxy's chain is kept and the proxy appended; anyone else's is dropped.
   // Parsed fields and an address: nothing to check.
-  req.headers.set_unchecked("X-Forwarded-For", peer_trusted ? forwarded_for(req.headers, req.remote_ip) : req.remote_ip);
+  if (peer_trusted) {
+    req.headers.set_unchecked("X-Forwarded-For", forwarded_for(req.headers, req.remote_ip));
+  } else {
+    req.headers.set_unchecked_copy("X-Forwarded-For", req.remote_ip);
+  }
   // Looked up once: the retries here and the pool's resend on a closed connection go by it.
   const bool has_idempotency_key = req.headers.get("Idempotency-Key").has_value();
   bool may_retry = safe_to_repeat(req.method, req.path(), has_idempotency_key);

@@ -508,6 +508,20 @@ TEST_F(GatewayResilience, RequestIdAndTraceContextGoToTheUpstreamAndTheIdComesBa
   EXPECT_EQ(header(r2, "X-Request-Id"), made);
   auto tp = std::string(seen[0].headers.get("traceparent").value_or(""));
   EXPECT_TRUE(std::regex_match(tp, std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-01"))) << tp;
+  EXPECT_EQ(tp.substr(3, 32), made) << "the generated id is the trace id";
+  EXPECT_EQ(tp.substr(36, 16), made.substr(16)) << "and its second half the parent id";
+
+  // A client's id that is not 32 hex digits is kept, and the trace gets an id of its own.
+  product.reset();
+  Headers own_id;
+  own_id.set("X-Request-Id", id);
+  ASSERT_EQ(get(gw, "/products/3", own_id).status, 200);
+  seen = product.received();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].headers.get("X-Request-Id").value_or(""), id);
+  tp = std::string(seen[0].headers.get("traceparent").value_or(""));
+  EXPECT_TRUE(std::regex_match(tp, std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-01"))) << tp;
+  EXPECT_EQ(tp.substr(36, 16), tp.substr(19, 16));
 }
 
 TEST_F(GatewayResilience, BodiesOverTheLimitAreRefusedWith413) {

@@ -24,6 +24,10 @@ class Headers {
   // address): stored unchecked.
   void add_unchecked(std::string name, std::string value);
   void set_unchecked(std::string name, std::string value);
+  // The same for a field whose text lies elsewhere (a parser's buffer, a constant): its
+  // strings are made in place, without temporaries to move from.
+  void add_unchecked_copy(std::string_view name, std::string_view value);
+  void set_unchecked_copy(std::string_view name, std::string_view value);
   void erase(std::string_view name);
   [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
