@@ -3,6 +3,19 @@
 // request being served on this thread.
 #include <spdlog/spdlog.h>
 
+// fmt 9 defines its formatting engine in fmt/format.h (which spdlog includes) without an
+// extern template, so every file that logs instantiated and optimised all of it again at
+// -O3 (about 3 s of compile time per file; the linker kept one copy). Its one explicit
+// instantiation is in platform/src/log/fmt_lib.cpp, compiled from the same headers.
+#if FMT_VERSION >= 90000 && FMT_VERSION < 100000
+FMT_BEGIN_NAMESPACE
+namespace detail {
+extern template FMT_API void vformat_to(buffer<char>&, string_view, basic_format_args<FMT_BUFFER_CONTEXT(char)>,
+                                        locale_ref);
+}  // namespace detail
+FMT_END_NAMESPACE
+#endif
+
 #include <string>
 #include <string_view>
 
