@@ -3,14 +3,25 @@
 #include <condition_variable>
 #include <mutex>
 #include <stop_token>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "sales/log/log.hpp"
 #include "sales/resilience/deadline.hpp"
 
 namespace sales::pg::detail {
 
-// The process's one watchdog, started when a statement is first armed.
+namespace {
+// PostgreSQL ignores a cancel that reaches a backend between commands (before the statement
+// arrived, between a pipeline's steps, after a prepare): until the statement is disarmed,
+// its cancel is sent again this often.
+constexpr auto kResendEvery = std::chrono::milliseconds(50);
+}  // namespace
+
+// The process's one watchdog, started when a statement is first armed. Its mutex is never
+// held while a cancel is sent (PQcancel opens a connection): arming and disarming other
+// statements go on meanwhile; only the statement whose cancel is in flight waits for it.
 class Watchdog {
  public:
   static Watchdog& instance() {
@@ -28,8 +39,10 @@ class Watchdog {
   }
 
   void disarm(CancelAtDeadline& c) {
-    std::lock_guard lock(mu_);  // held by the watchdog while it sends c's cancel
-    if (!c.fired_) armed_.erase(c.at_);
+    std::unique_lock lock(mu_);
+    // A cancel in flight must land before the connection runs anything else.
+    sent_.wait(lock, [&c] { return !c.sending_; });
+    armed_.erase(c.at_);
     c.armed_ = false;
   }
 
@@ -43,6 +56,7 @@ class Watchdog {
 
   void run(std::stop_token st) {
     std::unique_lock lock(mu_);
+    std::vector<CancelAtDeadline*> due;
     while (!st.stop_requested()) {
       if (armed_.empty()) {
         sleeping_until_ = resilience::TimePoint::max();
@@ -55,18 +69,33 @@ class Watchdog {
       if (cv_.wait_until(lock, st, wake, [this, wake] { return !armed_.empty() && armed_.begin()->first < wake; }))
         continue;  // a sooner deadline came
       const auto now = resilience::SteadyClock::instance().now();
+      due.clear();
       while (!armed_.empty() && armed_.begin()->first <= now) {
         CancelAtDeadline* c = armed_.begin()->second;
         armed_.erase(armed_.begin());
         c->fired_ = true;
-        char err[256] = {};
-        if (PQcancel(c->cancel_, err, sizeof err) != 1) log::warn("could not cancel a statement past its deadline: {}", err);
+        c->sending_ = true;
+        due.push_back(c);
       }
+      lock.unlock();
+      std::vector<std::string> failures;
+      for (CancelAtDeadline* c : due) {
+        char err[256] = {};
+        if (PQcancel(c->cancel_, err, sizeof err) != 1) failures.emplace_back(err);
+      }
+      lock.lock();
+      for (CancelAtDeadline* c : due) {
+        c->sending_ = false;
+        c->at_ = armed_.emplace(now + kResendEvery, c);  // again, unless disarmed by then
+      }
+      sent_.notify_all();
+      for (const auto& f : failures) log::warn("could not cancel a statement past its deadline: {}", f);
     }
   }
 
   std::mutex mu_;
   std::condition_variable_any cv_;
+  std::condition_variable sent_;  // a cancel in flight has been sent
   std::multimap<resilience::TimePoint, CancelAtDeadline*> armed_;
   resilience::TimePoint sleeping_until_ = resilience::TimePoint::max();  // the watchdog's next wake-up
   std::jthread thread_;  // last: it starts after, and stops before, what it uses

@@ -3,9 +3,10 @@
 // The gateway has answered 504 by then; without this the statement would hold its
 // connection, its locks and a PostgreSQL backend until it ended or hit statement_timeout.
 // One watchdog thread per process sleeps until the earliest armed deadline and sends that
-// connection's cancel request (PQcancel). The statement then fails with SQLSTATE 57014, and
-// Connection turns that into pg::DeadlineExceeded (the server answers 504). Its
-// transaction rolls back: a COMMIT either completes or, cancelled, commits nothing.
+// connection's cancel request (PQcancel), again every 50 ms until the statement ends (a
+// cancel that reaches the backend between commands is ignored). The statement then fails
+// with SQLSTATE 57014, which Connection turns into pg::DeadlineExceeded (the server answers
+// 504). Its transaction rolls back: a COMMIT either completes or, cancelled, commits nothing.
 #include <libpq-fe.h>
 
 #include <map>
@@ -32,7 +33,8 @@ class CancelAtDeadline {
  private:
   PGcancel* cancel_;
   bool armed_ = false;
-  bool fired_ = false;  // written by the watchdog under its mutex
+  bool fired_ = false;    // written by the watchdog under its mutex
+  bool sending_ = false;  // the watchdog is sending its cancel (outside its mutex)
   std::multimap<resilience::TimePoint, CancelAtDeadline*>::iterator at_;
   friend class Watchdog;
 };

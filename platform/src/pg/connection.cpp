@@ -128,6 +128,8 @@ Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
     Result prep(PQprepare(conn_, name.c_str(), std::string(st.sql).c_str(), 0, nullptr));
     if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) fail("prepare " + name, prep.res_, cancel.fired());
     prepared_.push_back(name);
+    // The deadline passed during the prepare: the statement is not started at all.
+    if (cancel.fired()) throw DeadlineExceeded("the request's deadline passed while " + name + " was prepared", kQueryCanceled);
   }
   auto values = param_values(params);
   Result r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0));
