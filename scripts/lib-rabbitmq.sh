@@ -121,7 +121,6 @@ rmq_ensure_epmd() {
 # rmq_launch: start the node unless it runs, without waiting for it (rmq_await does). The
 # node takes seconds to boot (Erlang start-up, mostly CPU), so up launches it first and
 # brings up PostgreSQL and the services meanwhile.
-RMQ_LAUNCHED=''
 rmq_launch() {
   if rmq_running; then
     info "rabbitmq already running (pid $(rmq_pid), port $AMQP_PORT)"
@@ -132,13 +131,12 @@ rmq_launch() {
   rmq_check_ports
   rmq_ensure_epmd
   (rmq_env && cd "$RMQ_DIR" && start_detached "$RMQ_PIDFILE" "$RMQ_STARTUP_LOG" "$RMQ_BIN/rabbitmq-server")
-  RMQ_LAUNCHED=1
 }
 
-# rmq_await: after rmq_launch, until the node accepts AMQP connections; then its users.
+# rmq_await: until the node accepts AMQP connections; then its users. Also for a node that
+# was already running (one curl when it is ready): an earlier up may have died while it
+# booted.
 rmq_await() {
-  [ -n "$RMQ_LAUNCHED" ] || return 0
-  RMQ_LAUNCHED=''
   local pid deadline=$((SECONDS + 90))
   pid=$(read_pid "$RMQ_PIDFILE")
   # Ready when the management API (always enabled: rmq_write_config) sees the AMQP listener

@@ -3,11 +3,12 @@
 // fleet of replicas does not reconnect in lockstep after a broker restart), and a sleep
 // that a stop request cuts short.
 //
-// Until the first success the cap is kFirstConnectMax instead: at start-up the broker is
-// usually still booting beside the service (./sales up, a compose or k8s rollout start them
-// together), and the service should be connected within half a second of the broker's
-// listener opening, not up to `max` later. Once connected, a lost connection backs off to
-// `max` as before.
+// Until the first success, for at most kFirstConnectTries failures, the cap is
+// kFirstConnectMax instead: at start-up the broker is usually still booting beside the
+// service (./sales up, a compose or k8s rollout start them together), and the service should
+// be connected within half a second of the broker's listener opening, not up to `max`
+// later. A broker that stays away past that (down, a wrong password) gets the normal
+// backoff, as does a lost connection once connected.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -20,11 +21,13 @@ namespace sales::events::detail {
 class Backoff {
  public:
   static constexpr std::chrono::milliseconds kFirstConnectMax{500};
+  static constexpr int kFirstConnectTries = 60;  // at 0.25–0.5 s each: 15–30 s
 
   Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) : initial_(initial), max_(max) {}
 
   std::chrono::milliseconds next() {
-    const auto cap = succeeded_ ? max_ : std::min(max_, kFirstConnectMax);
+    const bool starting = !succeeded_ && failures_ < kFirstConnectTries;
+    const auto cap = starting ? std::min(max_, kFirstConnectMax) : max_;
     auto base = std::min(cap, initial_ * (std::int64_t{1} << std::min(failures_, 20)));
     ++failures_;
     std::uniform_real_distribution<double> jitter(0.5, 1.0);

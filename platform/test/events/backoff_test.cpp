@@ -35,6 +35,12 @@ TEST(BackoffTest, AfterASuccessPausesGrowPastTheStartUpCapToTheMax) {
   EXPECT_GE(b.next(), milliseconds(5000));  // at the cap, jitter halves at most
 }
 
+TEST(BackoffTest, ABrokerThatStaysAwayGetsTheNormalBackoffAfterTheStartUpTries) {
+  Backoff b(milliseconds(200), milliseconds(10000));
+  for (int i = 0; i < Backoff::kFirstConnectTries; ++i) EXPECT_LE(b.next(), Backoff::kFirstConnectMax);
+  EXPECT_GE(b.next(), milliseconds(5000)) << "still retrying twice a second after the start-up tries";
+}
+
 TEST(BackoffTest, AMaxBelowTheStartUpCapStillBinds) {
   Backoff b(milliseconds(50), milliseconds(120));
   EXPECT_LE(largest_of(b, 20), milliseconds(120));
