@@ -138,7 +138,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       // or the reused connection was closed before answering a request that is safe to repeat.
       bool repeatable = wec || may_repeat;
       bool timed_out = conn->watchdog.timed_out();
-      bool stale = !fresh && attempt == 0 && !parser->got_some() && !timed_out && repeatable;
+      bool stale = !fresh && attempt == 0 && (!parser || !parser->got_some()) && !timed_out && repeatable;  // no parser: the write failed
       if (stale) continue;
       if (timed_out) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
       throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());

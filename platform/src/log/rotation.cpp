@@ -22,9 +22,12 @@ std::string path_of(int fd) {
 }
 }  // namespace
 
-std::string rotate_if_over(int fd, std::uint64_t max_bytes) {
+std::string rotate_if_over(int fd, std::uint64_t max_bytes, int twin_fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) <= max_bytes) return {};
+  struct stat twin {};
+  const bool same_file = twin_fd >= 0 && twin_fd != fd && ::fstat(twin_fd, &twin) == 0 && twin.st_dev == st.st_dev &&
+                         twin.st_ino == st.st_ino;
   const std::string path = path_of(fd);
   if (path.empty()) return {};
   const std::string old = path + ".1";
@@ -36,6 +39,7 @@ std::string rotate_if_over(int fd, std::uint64_t max_bytes) {
   }
   // dup2 swaps the descriptor atomically: a concurrent write goes to the old file or the new.
   const bool swapped = ::dup2(fresh, fd) == fd;
+  if (same_file) ::dup2(fresh, twin_fd);
   ::close(fresh);
   return swapped ? path : std::string{};
 }

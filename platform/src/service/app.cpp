@@ -168,7 +168,7 @@ int App::serve(std::unique_ptr<http::Server> server) {
   }
   log::info("listening on {}:{}", server_.host, server->port());
   Periodic log_rotation(std::chrono::seconds(10), [this] {
-    const std::string rotated = log::rotate_if_over(STDERR_FILENO, log_max_bytes_);
+    const std::string rotated = log::rotate_if_over(STDERR_FILENO, log_max_bytes_, STDOUT_FILENO);
     if (!rotated.empty()) log::info("log rotated: earlier lines are in {}.1", rotated);
   });
   log_rotation.start();

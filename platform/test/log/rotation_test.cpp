@@ -56,6 +56,30 @@ TEST_F(RotationTest, AFileOverTheLimitMovesToDotOneAndTheDescriptorWritesToANewF
   EXPECT_EQ(st.st_mode & 0777, 0640u) << "the new file keeps the old one's permissions";
 }
 
+TEST_F(RotationTest, ATwinDescriptorOfTheSameFileMovesToTheNewFileToo) {
+  const int twin = ::dup(fd_);  // as stdout after `>>log 2>&1`
+  ASSERT_GE(twin, 0);
+  write_fd(fd_, std::string(10, 'a'));
+  ASSERT_EQ(rotate_if_over(fd_, 1, twin), log_.string());
+  write_fd(twin, "twin\n");
+  write_fd(fd_, "main\n");
+  EXPECT_EQ(read_all(log_), "twin\nmain\n");
+  EXPECT_EQ(read_all(dir_ / "svc.log.1"), std::string(10, 'a'));
+  ::close(twin);
+}
+
+TEST_F(RotationTest, AnotherFileAsTwinIsLeftWhereItIs) {
+  const fs::path other = dir_ / "other.log";
+  const int twin = ::open(other.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  ASSERT_GE(twin, 0);
+  write_fd(fd_, std::string(10, 'a'));
+  ASSERT_EQ(rotate_if_over(fd_, 1, twin), log_.string());
+  write_fd(twin, "other\n");
+  EXPECT_EQ(read_all(other), "other\n");
+  EXPECT_EQ(fs::file_size(log_), 0u);
+  ::close(twin);
+}
+
 TEST_F(RotationTest, AFileWithinTheLimitIsLeftAlone) {
   write_fd(fd_, std::string(100, 'a'));
   EXPECT_EQ(rotate_if_over(fd_, 100), "");

@@ -13,7 +13,8 @@ namespace sales::log {
 // the one before) and points `fd` at a new, empty <path>, opened for appending. Lines that
 // other threads write meanwhile land in one file or the other; none is lost. Returns the
 // path rotated, or "" when nothing was done (not a regular file, within the limit, or the
-// file no longer has a name).
-std::string rotate_if_over(int fd, std::uint64_t max_bytes);
+// file no longer has a name). `twin_fd` (if not -1), when it is the same open file (as
+// stdout and stderr are after `>>log 2>&1`), is pointed at the new file too.
+std::string rotate_if_over(int fd, std::uint64_t max_bytes, int twin_fd = -1);
 
 }  // namespace sales::log
