@@ -172,10 +172,12 @@ Response Client::send(Request req) {
   out.body() = std::move(req.body);
   out.prepare_payload();
   const auto request_deadline = resilience::current_deadline();
+  // One end for the call: the second attempt (after a stale kept-alive connection) gets what
+  // the first left, so a call never outlasts its timeout, nor the request's deadline.
+  AttemptEnd end;
+  end.at = resilience::give_up_at(std::chrono::steady_clock::now(), impl_->opts.timeout, &end.cut);
   for (int attempt = 0; attempt < 2; ++attempt) {
     const auto now = std::chrono::steady_clock::now();
-    AttemptEnd end;
-    end.at = resilience::give_up_at(now, impl_->opts.timeout, &end.cut);
     if (request_deadline != resilience::kNoDeadline && !forward_budget(out, now, end)) {
       throw resilience::DeadlineExceeded(impl_->opts.base_url + req.target + ": the request's deadline passed before the call");
     }
