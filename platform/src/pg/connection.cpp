@@ -73,8 +73,6 @@ std::string conninfo(const std::string& host, int port, const std::string& db, c
 }
 
 namespace {
-constexpr const char* kQueryCanceled = "57014";
-
 std::string sqlstate_of(const PGresult* r) {
   const char* s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   return s ? s : "";
@@ -114,7 +112,7 @@ void Connection::fail(const std::string& what, const PGresult* r, bool cancelled
   std::string state = sqlstate_of(r);
   mark_if_broken(state);
   const char* msg = r ? PQresultErrorMessage(r) : "";
-  if (cancelled && state == kQueryCanceled) {
+  if (cancelled && state == Error::kQueryCanceled) {
     throw DeadlineExceeded("the request's deadline passed while its SQL ran (" + what + "); cancelled", state);
   }
   const char* constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : nullptr;
@@ -129,7 +127,9 @@ Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
     if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) fail("prepare " + name, prep.res_, cancel.fired());
     prepared_.push_back(name);
     // The deadline passed during the prepare: the statement is not started at all.
-    if (cancel.fired()) throw DeadlineExceeded("the request's deadline passed while " + name + " was prepared", kQueryCanceled);
+    if (cancel.fired()) {
+      throw DeadlineExceeded("the request's deadline passed while " + name + " was prepared", Error::kQueryCanceled);
+    }
   }
   auto values = param_values(params);
   Result r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0));

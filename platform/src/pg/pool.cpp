@@ -10,11 +10,6 @@
 
 namespace sales::pg {
 
-namespace {
-// query_canceled, as for a statement timeout: the work stopped because time ran out.
-constexpr const char* kDeadlineState = "57014";
-}  // namespace
-
 Lease::~Lease() { reset(); }
 
 void Lease::reset() {
@@ -39,7 +34,7 @@ Lease Pool::acquire() {
   bool cut = false;
   const auto deadline = resilience::give_up_at(now, opts_.acquire_timeout, &cut);
   if (cut && deadline <= now) {
-    throw DeadlineExceeded("the request's deadline passed before it asked for a database connection", kDeadlineState);
+    throw DeadlineExceeded("the request's deadline passed before it asked for a database connection", Error::kQueryCanceled);
   }
   while (true) {
     if (!idle_.empty()) {
@@ -63,7 +58,7 @@ Lease Pool::acquire() {
       }
     }
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= opts_.size) {
-      if (cut) throw DeadlineExceeded("no database connection free before the request's deadline", kDeadlineState);
+      if (cut) throw DeadlineExceeded("no database connection free before the request's deadline", Error::kQueryCanceled);
       throw Unavailable("no database connection free within " + std::to_string(opts_.acquire_timeout.count()) + " ms",
                         "53300");
     }

@@ -41,13 +41,15 @@ class Error : public std::runtime_error {
   // Worth trying again: connection lost, query/lock timeout, serialization failure, deadlock,
   // too many connections, server shutting down.
   [[nodiscard]] bool transient() const {
-    return connection_lost() || serialization_failure() || sqlstate_ == "57014" || sqlstate_ == "55P03" ||
+    return connection_lost() || serialization_failure() || sqlstate_ == kQueryCanceled || sqlstate_ == "55P03" ||
            sqlstate_ == "53300" || sqlstate_.starts_with("57P");
   }
   // Bad data the application passed (invalid datetime, out of range, ...): class 22.
   [[nodiscard]] bool data_exception() const { return sqlstate_.starts_with("22"); }
   // libpq reports a failure with no server answer (the connection broke mid-call) this way.
   static constexpr const char* kNoServer = "08000";
+  // query_canceled: statement_timeout, a cancel request, and (ours) a request's deadline.
+  static constexpr const char* kQueryCanceled = "57014";
 
  private:
   std::string sqlstate_;
