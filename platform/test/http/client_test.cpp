@@ -6,8 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 #include "sales/http/server.hpp"
 #include "sales/resilience/deadline.hpp"
 #include "sales_test/fake_resolver.hpp"
+#include "sales_test/sockets.hpp"
 
 namespace sales::http {
 namespace {
@@ -200,15 +199,9 @@ namespace stale {
 class ClosingPeer {
  public:
   explicit ClosingPeer(std::chrono::milliseconds hold) : hold_(hold) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listener_, 4);
-    socklen_t len = sizeof a;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listener_ = sales_test::bound_socket();
+    if (::listen(listener_, 4) != 0) throw std::runtime_error("listen() failed");
+    port_ = sales_test::port_of(listener_);
     thread_ = std::thread([this] { run(); });
   }
   ~ClosingPeer() {

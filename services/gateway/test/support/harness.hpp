@@ -45,8 +45,10 @@
 // "support/sales_test/env.hpp" there; "sales_test/env.hpp" should that change.
 #if __has_include("sales_test/env.hpp")
 #include "sales_test/env.hpp"
+#include "sales_test/sockets.hpp"
 #else
 #include "support/sales_test/env.hpp"
+#include "support/sales_test/sockets.hpp"
 #endif
 
 namespace gateway_test {
@@ -72,31 +74,9 @@ inline bool eventually(const std::function<bool()>& done, Ms limit, Ms every = 5
 
 // ------------------------------------------------------------------------------- sockets
 
-inline sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  return addr;
-}
-
-inline int bound_socket(std::uint16_t port = 0) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket() failed");
-  auto addr = loopback(port);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("bind() failed");
-  }
-  return fd;
-}
-
-inline std::uint16_t port_of(int fd) {
-  sockaddr_in addr{};
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  return ntohs(addr.sin_port);
-}
+using sales_test::bound_socket;  // sales_test/sockets.hpp
+using sales_test::loopback;
+using sales_test::port_of;
 
 // A port that was free a moment ago (bound to port 0, then closed): for the gateway to listen on.
 inline std::uint16_t free_port() {
