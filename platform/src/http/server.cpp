@@ -5,13 +5,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <array>
-#include <charconv>
 #include <atomic>
-#include <cstring>
-#include <mutex>
-#include <random>
 #include <thread>
-#include <unordered_map>
+#include <vector>
 
 #include "sales/http/async_server.hpp"
 #include "sales/http/request_budget.hpp"
@@ -19,6 +15,8 @@
 #include "sales/http/watchdog.hpp"
 #include "buffer_sizes.hpp"
 #include "message_parser.hpp"
+#include "request_identity.hpp"
+#include "request_metrics.hpp"
 #include "read_message.hpp"
 #include "write_now.hpp"
 #include "sales/log/log.hpp"
@@ -34,100 +32,7 @@ namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-std::string make_request_id() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  // Two digits per byte from one table: a generated id is on every request's way.
-  static constexpr auto kByteDigits = [] {
-    std::array<std::array<char, 2>, 256> digits{};
-    for (std::size_t b = 0; b < 256; ++b) digits[b] = {kHex[b & 0xf], kHex[b >> 4]};
-    return digits;
-  }();
-  char id[32];
-  std::uint64_t a = rng(), b = rng();
-  for (int i = 0; i < 8; ++i) {
-    std::memcpy(id + 2 * i, kByteDigits[(a >> (i * 8)) & 0xff].data(), 2);
-    std::memcpy(id + 16 + 2 * i, kByteDigits[(b >> (i * 8)) & 0xff].data(), 2);
-  }
-  return std::string(id, sizeof id);
-}
-
 namespace {
-bool acceptable_request_id(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  for (char c : id) {
-    if (c < 0x21 || c > 0x7e) return false;
-  }
-  return true;
-}
-
-// Metric handles per (route, method, status), looked up once. A connection remembers the
-// handles of its last request, so a keep-alive client repeating its request takes no lock.
-class RequestMetrics {
- public:
-  struct Handles {
-    metrics::Counter* requests = nullptr;
-    metrics::Histogram* duration = nullptr;
-  };
-  // The last request's labels, compared as they are: no key is built for a repeated request.
-  struct ConnectionCache {
-    std::string route;
-    std::string method;
-    int status = 0;
-    Handles handles;
-  };
-
-  RequestMetrics(metrics::Registry* r, std::string service) : registry_(r), service_(std::move(service)) {}
-  void record(const Request& req, int status, double seconds, ConnectionCache& last) {
-    if (!registry_) return;
-    std::string_view route = req.route.empty() ? std::string_view("unmatched") : std::string_view(req.route);
-    if (last.handles.requests == nullptr || last.status != status || last.route != route || last.method != req.method) {
-      thread_local std::string key;  // reused: no allocation per lookup once warm
-      key.clear();
-      char digits[12];
-      auto [end, ec] = std::to_chars(digits, digits + sizeof digits, status);
-      key.append(route).append(1, ' ').append(req.method).append(1, ' ').append(digits, end);
-      last.handles = lookup(key, route, req.method, status);
-      last.route = route;
-      last.method = req.method;
-      last.status = status;
-    }
-    last.handles.requests->inc();
-    last.handles.duration->observe(seconds);
-  }
-
- private:
-  Handles lookup(const std::string& key, std::string_view route, const std::string& method, int status) {
-    std::lock_guard lock(mu_);
-    auto it = cache_.find(key);
-    if (it == cache_.end()) {
-      metrics::Labels labels{{"service", service_}, {"route", std::string(route)}, {"method", method}};
-      auto* hist = &registry_->histogram("http_request_duration_seconds", "Time to answer a request", labels);
-      labels.emplace_back("status", std::to_string(status));
-      auto* counter = &registry_->counter("http_requests_total", "Requests answered", labels);
-      it = cache_.emplace(key, Handles{counter, hist}).first;
-    }
-    return it->second;
-  }
-
-  metrics::Registry* registry_;
-  std::string service_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Handles> cache_;
-};
-
-// The parser filled in method, target, headers and body; what remains is the connection's.
-void complete_request(Request& r, bool keep_alive, const std::string& remote_ip) {
-  r.keep_alive = keep_alive;
-  r.remote_ip = remote_ip;
-  auto id = r.headers.get("X-Request-Id");
-  if (!id) {
-    r.headers.add_unchecked("X-Request-Id", make_request_id());  // hex digits: nothing to check
-  } else if (!acceptable_request_id(*id)) {
-    r.headers.set("X-Request-Id", make_request_id());
-  }
-}
-
 // The head is written into the connection's own buffer (reused across its requests); head
 // and body leave in one write.
 asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::string& head, const Response& res,
@@ -142,24 +47,10 @@ asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::stri
 }
 }  // namespace
 
-void finalize_response(const Request& req, Response& res) {
-  // A proxied answer usually carries our id already (the service echoes it): keep it as it is.
-  const std::string_view id = req.request_id();
-  int ids = 0;
-  bool same = true;
-  for (const auto& [name, value] : res.headers.fields()) {
-    if (iequals(name, "X-Request-Id")) {
-      ++ids;
-      same = same && value == id;
-    }
-  }
-  if (ids != 1 || !same) res.headers.set("X-Request-Id", std::string(id));
-}
-
 struct Server::Impl {
   ServerOptions opts;
   AsyncHandler handler;
-  RequestMetrics metrics;
+  detail::RequestMetrics metrics;
   bool loop_per_thread;
   // Handlers that block run start to finish inside invoke(): they read Request::received_at
   // (request_budget.hpp) and log under a thread-local request id. The gateway's suspend.
@@ -216,7 +107,7 @@ struct Server::Impl {
   asio::awaitable<void> write_problem_and_close(tcp::socket& stream, Watchdog& watchdog, const Problem& p,
                                                std::string_view request_id = {}) {
     Request dummy;
-    dummy.headers.set("X-Request-Id", acceptable_request_id(request_id) ? std::string(request_id) : make_request_id());
+    dummy.headers.set("X-Request-Id", detail::acceptable_request_id(request_id) ? std::string(request_id) : make_request_id());
     Response res = to_response(p);
     finalize_response(dummy, res);
     std::string head;
@@ -247,7 +138,7 @@ struct Server::Impl {
     beast::flat_buffer buffer;
     buffer.reserve(detail::kRequestBufferBytes);
     std::string head;  // the response head, reused
-    RequestMetrics::ConnectionCache metrics_cache;
+    detail::RequestMetrics::ConnectionCache metrics_cache;
     bool first = true;
     for (;;) {
       detail::MessageParser<true> parser;
@@ -301,7 +192,7 @@ struct Server::Impl {
       } answering{in_flight};
       watchdog.expires_never();  // the handler's time is its own (database deadlines bound it)
       Request& req = parser.get();  // the parser lives until the answer is written: no move
-      complete_request(req, parser.keep_alive(), remote);
+      detail::complete_request(req, parser.keep_alive(), remote);
       Response res = co_await invoke(req);
       finalize_response(req, res);
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

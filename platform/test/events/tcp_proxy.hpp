@@ -1,9 +1,7 @@
 #pragma once
 // A loopback TCP forwarder that a test can cut, to take the broker away from one client
 // (the relay under test) without touching the shared RabbitMQ or anyone else's sessions.
-#include <arpa/inet.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -15,23 +13,20 @@
 #include <thread>
 #include <vector>
 
+#include "sales_test/sockets.hpp"
+
 namespace sales::testing {
 
 class TcpProxy {
  public:
   TcpProxy(std::string upstream_host, int upstream_port)
       : host_(std::move(upstream_host)), upstream_port_(upstream_port) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 16) != 0) {
+    listen_fd_ = sales_test::bound_socket();
+    if (::listen(listen_fd_, 16) != 0) {
+      ::close(listen_fd_);
       throw std::runtime_error("proxy: cannot listen");
     }
-    socklen_t len = sizeof addr;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    port_ = sales_test::port_of(listen_fd_);
     acceptor_ = std::thread([this] { accept_loop(); });
   }
 
