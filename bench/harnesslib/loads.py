@@ -36,10 +36,17 @@ def measured(cmd, rts, timeout, env=None, tail=True):
     if restarted:
         log(f"warning: {', '.join(restarted)} started or stopped during this run: its numbers are disturbed")
         DISTURBED.append(restarted)
+    steal = (end_load.steal - before.steal) / max(1, end_load.total - before.total) * 100
     cpu = {"wall_s": round(wall, 3), "machine_busy_pct": round(busy, 1),
-           "foreign_cpu_pct": round(foreign / max(wall, 1e-9) / NCPU * 100, 1),
+           "foreign_cpu_pct": round(foreign / max(wall, 1e-9) / NCPU * 100, 1), "steal_pct": round(steal, 1),
            "groups_us": groups_us, "loadgen_us": loadgen_us}
     return proc, cpu
+
+
+def machine_share(cpu):
+    """How busy the machine was during a run, and how much of that was not ours: foreign
+    processes and (within foreign) the hypervisor's steal."""
+    return {k: cpu[k] for k in ("machine_busy_pct", "foreign_cpu_pct", "steal_pct")}
 
 
 def per_request(cpu, n):
@@ -80,8 +87,7 @@ def wrk_run(url, script, args=(), duration=None, connections=None, tail=True, he
     # Throughput counts successful responses only: a proxy answering 502 fast must not look fast.
     return {"requests": n, "throughput": round((n - w["non2xx"]) / secs, 1), "non2xx": w["non2xx"],
             "errors": w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"],
-            "latency_ms": w["latency_ms"], "cpu_us_per_req": per_request(cpu, n),
-            "machine_busy_pct": cpu["machine_busy_pct"], "foreign_cpu_pct": cpu["foreign_cpu_pct"]}
+            "latency_ms": w["latency_ms"], "cpu_us_per_req": per_request(cpu, n), **machine_share(cpu)}
 
 
 def rate_run(url, path, rate, duration=None, headers=()):
@@ -99,8 +105,7 @@ def rate_run(url, path, rate, duration=None, headers=()):
     return {"requests": n, "target_rate": r["target_rate"],
             "throughput": round(r["achieved_rate"] * (n - r["non2xx"]) / max(1, n), 1),
             "non2xx": r["non2xx"], "errors": r["errors"], "sent_late": r["sent_late"],
-            "latency_ms": r["latency_ms"], "cpu_us_per_req": per_request(cpu, n),
-            "machine_busy_pct": cpu["machine_busy_pct"], "foreign_cpu_pct": cpu["foreign_cpu_pct"]}
+            "latency_ms": r["latency_ms"], "cpu_us_per_req": per_request(cpu, n), **machine_share(cpu)}
 
 
 def pgbench_run(kind, duration=None):
@@ -121,8 +126,7 @@ def pgbench_run(kind, duration=None):
     count = int(n.group(1))
     return {"requests": count, "throughput": float(m.group(1)), "non2xx": int(failed.group(1)) if failed else 0,
             "errors": 0, "latency_ms": {"mean": float(lat.group(1)) if lat else None},
-            "cpu_us_per_req": per_request(cpu, count), "machine_busy_pct": cpu["machine_busy_pct"],
-            "foreign_cpu_pct": cpu["foreign_cpu_pct"]}
+            "cpu_us_per_req": per_request(cpu, count), **machine_share(cpu)}
 
 
 def saga_run(mode, customer, products, workers, rate=None, duration=None):
@@ -148,5 +152,4 @@ def saga_run(mode, customer, products, workers, rate=None, duration=None):
             "non2xx": r["post_non2xx"], "errors": r["post_errors"] + r["timed_out"],
             "rejected": r["rejected"], "timed_out": r["timed_out"], "polls": r["polls"], "watch": r.get("watch"),
             "latency_ms": r["observed_ms"], "server_latency_ms": r["server_ms"],
-            "cpu_us_per_req": per_request(cpu, n), "machine_busy_pct": cpu["machine_busy_pct"],
-            "foreign_cpu_pct": cpu["foreign_cpu_pct"], "target_rate": r["target_rate"]}
+            "cpu_us_per_req": per_request(cpu, n), **machine_share(cpu), "target_rate": r["target_rate"]}

@@ -76,10 +76,13 @@ def group_ticks(rts):
 
 
 def machine_ticks():
+    """(busy, total, steal) ticks of all CPUs. Steal (the hypervisor ran someone else while
+    we had work) counts as busy, as the machine was not ours then; it is also given apart."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     idle = v[3] + v[4]
-    return sum(v[:8]) - idle, sum(v[:8])
+    steal = v[7] if len(v) > 7 else 0
+    return sum(v[:8]) - idle, sum(v[:8]), steal
 
 
 def children_cpu_s():
@@ -91,7 +94,7 @@ class Snapshot:
     def __init__(self, rts):
         self.t = time.monotonic()
         self.groups = group_ticks(rts)
-        self.busy, self.total = machine_ticks()
+        self.busy, self.total, self.steal = machine_ticks()
         self.loadgen = children_cpu_s()
 
 

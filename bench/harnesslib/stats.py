@@ -23,7 +23,8 @@ def alternate(variants, rounds):
                 p99 = lat.get("p99")
                 log(f"round {r + 1}/{rounds} {name:<16} {res['throughput']:>10.1f}/s"
                     + (f"  p50 {lat.get('p50'):.2f} ms  p99 {p99:.2f} ms" if p99 is not None else "")
-                    + f"  non-2xx {res['non2xx']}  busy {res['machine_busy_pct']}% (foreign {res['foreign_cpu_pct']}%)")
+                    + f"  non-2xx {res['non2xx']}  busy {res['machine_busy_pct']}% (foreign {res['foreign_cpu_pct']}%"
+                    + f", of it steal {res['steal_pct']}%)")
             except Exception as e:  # noqa: BLE001 - one variant failing must not stop the others
                 errors[name] = str(e)
                 log(f"round {r + 1}/{rounds} {name}: FAILED: {e}")
@@ -42,7 +43,8 @@ def summarize(runs):
          "requests": sum(r["requests"] for r in runs), "non2xx": sum(r["non2xx"] for r in runs),
          "errors": sum(r.get("errors", 0) for r in runs),
          "machine_busy_pct": med([r["machine_busy_pct"] for r in runs]),
-         "foreign_cpu_pct": med([r["foreign_cpu_pct"] for r in runs])}
+         "foreign_cpu_pct": med([r["foreign_cpu_pct"] for r in runs]),
+         "steal_pct": med([r.get("steal_pct") for r in runs])}
     s["latency_ms"] = {k: med([r["latency_ms"].get(k) for r in runs]) for k in runs[0]["latency_ms"]}
     if "server_latency_ms" in runs[0]:
         s["server_latency_ms"] = {k: med([r["server_latency_ms"].get(k) for r in runs])
