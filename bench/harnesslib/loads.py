@@ -45,7 +45,7 @@ def measured(cmd, rts, timeout, env=None, tail=True):
 
 def machine_share(cpu):
     """How busy the machine was during a run, and how much of that was not ours: foreign
-    processes and (within foreign) the hypervisor's steal."""
+    processes, and the hypervisor's steal (proc.machine_ticks says why apart)."""
     return {k: cpu[k] for k in ("machine_busy_pct", "foreign_cpu_pct", "steal_pct")}
 
 

@@ -77,7 +77,9 @@ def group_ticks(rts):
 
 def machine_ticks():
     """(busy, total, steal) ticks of all CPUs. Steal (the hypervisor ran someone else while
-    we had work) counts as busy, as the machine was not ours then; it is also given apart."""
+    this guest had work) counts as busy, as the machine was not ours then; it is also given
+    apart. It is not a part of `foreign`: the guest may have charged some of it to the task
+    that was running, so it can exceed what foreign load shows."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     idle = v[3] + v[4]

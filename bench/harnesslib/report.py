@@ -76,8 +76,8 @@ def markdown():
            "resilience on (gateway defaults); nginx runs as many worker processes as the gateway has event loops "
            f"({R['config'].get('nginx_workers') or '?'}). Throughput counts 2xx responses only. CPU µs/req: utime+stime from /proc of each process tree over the run "
            "(plus the asynchronous tail until the system is quiet), divided by completed requests; `loadgen` is the "
-           "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes, and the hypervisor's steal "
-           "within it: `steal_pct`) is in the JSON.",
+           "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes) and the hypervisor's steal "
+           "(`steal_pct`) are in the JSON.",
            "", "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v), "",
            "## Targets", "", summary_table(), ""]
     lim = [(v["label"], v["limits"]) for v in R["targets"].values() if v.get("limits")]

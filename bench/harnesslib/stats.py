@@ -24,7 +24,7 @@ def alternate(variants, rounds):
                 log(f"round {r + 1}/{rounds} {name:<16} {res['throughput']:>10.1f}/s"
                     + (f"  p50 {lat.get('p50'):.2f} ms  p99 {p99:.2f} ms" if p99 is not None else "")
                     + f"  non-2xx {res['non2xx']}  busy {res['machine_busy_pct']}% (foreign {res['foreign_cpu_pct']}%"
-                    + f", of it steal {res['steal_pct']}%)")
+                    + f", steal {res['steal_pct']}%)")
             except Exception as e:  # noqa: BLE001 - one variant failing must not stop the others
                 errors[name] = str(e)
                 log(f"round {r + 1}/{rounds} {name}: FAILED: {e}")

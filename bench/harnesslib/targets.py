@@ -25,7 +25,7 @@ def limits_text(summary, label):
     if ceiling:
         s += f"; {NCPU} cores / {total:.0f} µs = {ceiling:.0f}/s ceiling"
     s += f"; machine {summary['machine_busy_pct']}% busy (foreign load {summary['foreign_cpu_pct']}%"
-    s += f", of it the hypervisor's steal {summary['steal_pct']}%)" if summary.get("steal_pct") is not None else ")"
+    s += f", the hypervisor's steal {summary['steal_pct']}%)" if summary.get("steal_pct") is not None else ")"
     return s
 
 
