@@ -64,6 +64,21 @@ def summary_table():
     return "\n".join(lines)
 
 
+def disturbance_note(steal_limit=5.0):
+    """One line on how much of the machine was not ours during the measured runs: rounds with
+    the hypervisor's steal over `steal_limit` % are slower in every figure, targets included."""
+    runs = [(f"{name}/{variant} round {r.get('round', '?')}", r)
+            for name, scenario in RESULT["scenarios"].items() if isinstance(scenario, dict)
+            for variant, rs in (scenario.get("runs") or {}).items() if isinstance(rs, list) for r in rs]
+    stolen = [(where, r["steal_pct"]) for where, r in runs if (r.get("steal_pct") or 0) > steal_limit]
+    if not runs or not stolen:
+        return f"Hypervisor steal stayed at or below {steal_limit:g} % in all {len(runs)} measured runs."
+    where, most = max(stolen, key=lambda x: x[1])
+    return (f"Hypervisor steal over {steal_limit:g} % in {len(stolen)} of {len(runs)} measured runs "
+            f"(most: {most} % in {where}): their figures are slower than the code's, and medians over "
+            "rounds only partly hide it.")
+
+
 def markdown():
     R = RESULT
     m = R["machine"]
@@ -79,7 +94,7 @@ def markdown():
            "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes) and the hypervisor's steal "
            "(`steal_pct`) are in the JSON.",
            "", "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v), "",
-           "## Targets", "", summary_table(), ""]
+           "## Targets", "", summary_table(), "", disturbance_note(), ""]
     lim = [(v["label"], v["limits"]) for v in R["targets"].values() if v.get("limits")]
     if lim:
         out += ["What limits the missed targets (from /proc):", ""]
