@@ -25,7 +25,8 @@ def measured(cmd, rts, timeout, env=None, tail=True):
         settle(rts, P["settle"])
     after = Snapshot(rts)
     wall = end_load.t - before.t
-    busy = (end_load.busy - before.busy) / max(1, end_load.total - before.total) * 100
+    def machine_pct(field):  # of all CPUs' time during the load
+        return (getattr(end_load, field) - getattr(before, field)) / max(1, end_load.total - before.total) * 100
     # A process that went away (restarted by someone) during the run counts as zero, not negative.
     groups_us = {k: max(0, after.groups.get(k, 0) - before.groups.get(k, 0)) * 1e6 / CLK for k in before.groups}
     loadgen_us = (after.loadgen - before.loadgen) * 1e6
@@ -36,9 +37,9 @@ def measured(cmd, rts, timeout, env=None, tail=True):
     if restarted:
         log(f"warning: {', '.join(restarted)} started or stopped during this run: its numbers are disturbed")
         DISTURBED.append(restarted)
-    steal = (end_load.steal - before.steal) / max(1, end_load.total - before.total) * 100
-    cpu = {"wall_s": round(wall, 3), "machine_busy_pct": round(busy, 1),
-           "foreign_cpu_pct": round(foreign / max(wall, 1e-9) / NCPU * 100, 1), "steal_pct": round(steal, 1),
+    cpu = {"wall_s": round(wall, 3), "machine_busy_pct": round(machine_pct("busy"), 1),
+           "foreign_cpu_pct": round(foreign / max(wall, 1e-9) / NCPU * 100, 1),
+           "steal_pct": round(machine_pct("steal"), 1),
            "groups_us": groups_us, "loadgen_us": loadgen_us}
     return proc, cpu
 

@@ -24,8 +24,8 @@ def limits_text(summary, label):
     s = f"{label}: CPU per request {total:.0f} µs ({parts})"
     if ceiling:
         s += f"; {NCPU} cores / {total:.0f} µs = {ceiling:.0f}/s ceiling"
-    s += f"; machine {summary['machine_busy_pct']}% busy (foreign load {summary['foreign_cpu_pct']}%"
-    s += f", the hypervisor's steal {summary['steal_pct']}%)" if summary.get("steal_pct") is not None else ")"
+    steal = f", the hypervisor's steal {summary['steal_pct']}%" if summary.get("steal_pct") is not None else ""
+    s += f"; machine {summary['machine_busy_pct']}% busy (foreign load {summary['foreign_cpu_pct']}%{steal})"
     return s
 
 

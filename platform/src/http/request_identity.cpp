@@ -51,7 +51,6 @@ bool acceptable_request_id(std::string_view id) {
   return true;
 }
 
-// The parser filled in method, target, headers and body; what remains is the connection's.
 void complete_request(Request& r, bool keep_alive, const std::string& remote_ip) {
   r.keep_alive = keep_alive;
   r.remote_ip = remote_ip;

@@ -60,7 +60,7 @@ Lease Pool::acquire() {
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= opts_.size) {
       if (cut) throw DeadlineExceeded("no database connection free before the request's deadline", Error::kQueryCanceled);
       throw Unavailable("no database connection free within " + std::to_string(opts_.acquire_timeout.count()) + " ms",
-                        "53300");
+                        Error::kTooManyConnections);
     }
   }
 }

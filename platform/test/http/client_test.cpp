@@ -185,12 +185,6 @@ TEST(ClientResolve, AResolverThatDoesNotAnswerEndsTheCallAtItsTimeout) {
   EXPECT_TRUE(dns.wait_idle());
 }
 
-}  // namespace
-}  // namespace sales::http
-
-namespace sales::http {
-namespace {
-
 namespace stale {
 // A raw HTTP/1.1 peer on loopback: answers the first request of its first connection and
 // keeps that connection; the second request there waits `hold`, then the connection is

@@ -42,7 +42,7 @@ class Error : public std::runtime_error {
   // too many connections, server shutting down.
   [[nodiscard]] bool transient() const {
     return connection_lost() || serialization_failure() || sqlstate_ == kQueryCanceled || sqlstate_ == "55P03" ||
-           sqlstate_ == "53300" || sqlstate_.starts_with("57P");
+           sqlstate_ == kTooManyConnections || sqlstate_.starts_with("57P");
   }
   // Bad data the application passed (invalid datetime, out of range, ...): class 22.
   [[nodiscard]] bool data_exception() const { return sqlstate_.starts_with("22"); }
@@ -50,6 +50,8 @@ class Error : public std::runtime_error {
   static constexpr const char* kNoServer = "08000";
   // query_canceled: statement_timeout, a cancel request, and (ours) a request's deadline.
   static constexpr const char* kQueryCanceled = "57014";
+  // too_many_connections: the server's, and (ours) no pooled connection free in time.
+  static constexpr const char* kTooManyConnections = "53300";
 
  private:
   std::string sqlstate_;
