@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sales/log/log.hpp"
+#include "sales/pg/pool.hpp"
 #include "sales/resilience/deadline.hpp"
 
 namespace sales::pg::detail {
@@ -101,12 +102,17 @@ class Watchdog {
   std::jthread thread_;  // last: it starts after, and stops before, what it uses
 };
 
+void refuse_past_deadline() {
+  const auto deadline = resilience::current_deadline();
+  if (deadline == resilience::kNoDeadline || deadline > resilience::SteadyClock::instance().now()) return;
+  throw DeadlineExceeded("the request's deadline had passed before its next SQL was sent; it was not sent",
+                         Error::kQueryCanceled);
+}
+
 CancelAtDeadline::CancelAtDeadline(PGcancel* cancel) : cancel_(cancel) {
+  refuse_past_deadline();
   const auto deadline = resilience::current_deadline();
   if (!cancel_ || deadline == resilience::kNoDeadline) return;
-  // Already past: not armed. The pool refuses new transactions past the deadline, and what
-  // a handler sends after it (its ROLLBACK) must run.
-  if (deadline <= resilience::SteadyClock::instance().now()) return;
   Watchdog::instance().arm(*this, deadline);
 }
 

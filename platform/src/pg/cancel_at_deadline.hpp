@@ -7,6 +7,7 @@
 // cancel that reaches the backend between commands is ignored). The statement then fails
 // with SQLSTATE 57014, which Connection turns into pg::DeadlineExceeded (the server answers
 // 504). Its transaction rolls back: a COMMIT either completes or, cancelled, commits nothing.
+// A statement (or transaction trip) that would start after the deadline is not sent at all.
 #include <libpq-fe.h>
 
 #include <map>
@@ -15,10 +16,15 @@
 
 namespace sales::pg::detail {
 
+// Throws DeadlineExceeded when the current thread serves a request whose deadline has
+// passed: the gateway has answered 504, so nothing more of the request may start (nor
+// commit). ROLLBACK (Connection::exec_raw) is never refused.
+void refuse_past_deadline();
+
 class CancelAtDeadline {
  public:
-  // Armed while it lives if the current thread serves a request whose deadline is still
-  // ahead (resilience::current_deadline); otherwise it does nothing.
+  // Refuses a statement past the deadline (refuse_past_deadline). Armed while it lives if
+  // the current thread serves a request with a deadline; otherwise it does nothing.
   explicit CancelAtDeadline(PGcancel* cancel);
   // Disarms. When the cancel is being sent just then, waits until it was: so it can never
   // reach a later statement on the same connection (a cancel that reaches an idle backend

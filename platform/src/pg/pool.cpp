@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "cancel_at_deadline.hpp"
 #include "sales/resilience/deadline.hpp"
 
 namespace sales::pg {
@@ -129,6 +130,9 @@ Transaction::~Transaction() {
 
 // BEGIN (on the first trip), what was queued, then `tail`, in one round trip.
 Result Transaction::send(std::vector<Step> tail, bool commits) {
+  // Before anything is taken off the queue: a lone COMMIT goes by exec_raw, which is not
+  // refused (ROLLBACK must run), so the deadline is checked here for every trip.
+  detail::refuse_past_deadline();
   std::vector<Step> steps;
   const bool first_trip = !begun_;
   if (first_trip) steps.push_back({nullptr, begin_sql(iso_), {}});

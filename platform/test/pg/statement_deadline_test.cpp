@@ -71,12 +71,35 @@ TEST_F(PgStatementDeadline, AStatementThatEndedInTimeLeavesNoCancelBehind) {
   EXPECT_NO_THROW(lease->exec(kSleep, {spg::param("0.3")})) << "a later statement was cancelled";
 }
 
-TEST_F(PgStatementDeadline, AStatementStartedAfterTheDeadlineIsNotCancelled) {
-  // What a handler sends once its time is up (its ROLLBACK) must run.
+TEST_F(PgStatementDeadline, AStatementAfterTheDeadlineIsNotSent) {
+  sql("CREATE TABLE marks (x int)");
   auto pool = make_pool(1);
   auto lease = pool->acquire();
   res::DeadlineScope scope(Clock::now() - 1ms);
-  EXPECT_NO_THROW(lease->exec(kSleep, {spg::param("0.2")}));
+  EXPECT_THROW(lease->exec(kInsert, {spg::param(std::int64_t{1})}), spg::DeadlineExceeded);
+  std::vector<spg::Step> steps;
+  steps.push_back({&kInsert, {}, {spg::param(std::int64_t{2})}});
+  EXPECT_THROW(lease->exec_pipeline(steps), spg::DeadlineExceeded);
+  EXPECT_EQ(count("marks"), 0) << "a statement ran after the deadline";
+  // What a handler sends once its time is up (its ROLLBACK) must run.
+  EXPECT_NO_THROW(lease->exec_raw("ROLLBACK"));
+  EXPECT_TRUE(lease->healthy());
+}
+
+TEST_F(PgStatementDeadline, ATransactionWhoseDeadlinePassesBetweenTripsCommitsNothing) {
+  sql("CREATE TABLE marks (x int)");
+  auto pool = make_pool(1);
+  const auto deadline = Clock::now() + 2s;  // wide: the first insert must end before it
+  {
+    res::DeadlineScope scope(deadline);
+    spg::Transaction tx(*pool);
+    tx.exec(kInsert, {spg::param(std::int64_t{1})});
+    tx.exec_later(kInsert, {spg::param(std::int64_t{2})});
+    std::this_thread::sleep_until(deadline + 50ms);
+    EXPECT_THROW(tx.commit(), spg::DeadlineExceeded) << "a COMMIT was sent after the deadline";
+  }
+  EXPECT_EQ(count("marks"), 0) << "the transaction committed after its deadline";
+  EXPECT_EQ(pool->acquire()->exec_raw("SELECT 3").int64(0, 0), 3) << "the connection serves the next statement";
 }
 
 TEST_F(PgStatementDeadline, ManyStatementsWithDeadlinesCancelOnlyTheSlowOnes) {
