@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "sales/pg/pool.hpp"
 #include "sales/resilience/deadline.hpp"
 
 namespace sales::pg {
@@ -14,6 +15,20 @@ TotalCacheConfig read_total_cache_config(config::Env& env) {
 namespace {
 // However slow a count was (a load spike, a lock), its total is not kept longer than this.
 constexpr resilience::Duration kMaxKeptForCost = std::chrono::minutes(1);
+
+// The counting request's own deadline ended its count (cancelled, or not sent): says
+// nothing of the waiters, whose deadlines are their own.
+bool cut_by_own_deadline(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const DeadlineExceeded&) {
+    return true;
+  } catch (const resilience::DeadlineExceeded&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
 }  // namespace
 
 bool TotalCache::fresh(const Entry& e, resilience::TimePoint now) const {
@@ -79,9 +94,10 @@ std::int64_t TotalCache::count_and_keep(const std::string& key, const std::funct
           it->second.recounting = false;
         } else {
           // A first count that failed: its waiters fail alike (a statement timeout would end
-          // theirs too); the next request counts again.
+          // theirs too); the next request counts again. One cut by its own request's
+          // deadline fails nobody else: a waiter finds no entry and counts in its place.
           it->second.first->done = true;
-          it->second.first->error = std::current_exception();
+          if (!cut_by_own_deadline(std::current_exception())) it->second.first->error = std::current_exception();
           entries_.erase(it);
         }
       }

@@ -99,6 +99,8 @@ TEST_F(PgStatementDeadline, ATransactionWhoseDeadlinePassesBetweenTripsCommitsNo
     EXPECT_THROW(tx.commit(), spg::DeadlineExceeded) << "a COMMIT was sent after the deadline";
   }
   EXPECT_EQ(count("marks"), 0) << "the transaction committed after its deadline";
+  // Rolled back and kept: a connection left inside its transaction would have been dropped.
+  EXPECT_EQ(pool->idle(), 1u) << "the ROLLBACK did not run";
   EXPECT_EQ(pool->acquire()->exec_raw("SELECT 3").int64(0, 0), 3) << "the connection serves the next statement";
 }
 

@@ -1,6 +1,7 @@
 // TotalCache: a last page needs no count, fresh totals are reused, stale ones are not.
 #include "sales/pg/total_cache.hpp"
 
+#include "sales/pg/pool.hpp"
 #include "sales/resilience/deadline.hpp"
 
 #include <gtest/gtest.h>
@@ -250,11 +251,19 @@ struct HeldCount {
   std::promise<void> started, go;
   std::shared_future<void> go_signal = go.get_future().share();
   std::function<std::int64_t()> returning(std::int64_t rows, bool fail = false) {
-    return [this, rows, fail]() -> std::int64_t {
+    if (fail) return failing([] { throw std::runtime_error("statement timeout"); });
+    return [this, rows]() -> std::int64_t {
       started.set_value();
       go_signal.wait();
-      if (fail) throw std::runtime_error("statement timeout");
       return rows;
+    };
+  }
+  std::function<std::int64_t()> failing(std::function<void()> throw_it) {
+    return [this, throw_it]() -> std::int64_t {
+      started.set_value();
+      go_signal.wait();
+      throw_it();
+      return 0;
     };
   }
 };
@@ -285,6 +294,21 @@ TEST_F(TotalCacheTest, WhenAFirstCountFailsItsWaitersFailAlikeAndTheNextRequestC
   EXPECT_THROW(waiting.get(), std::runtime_error);
   EXPECT_EQ(counts, 0);
   EXPECT_EQ(cache.total("q=", full_page(), counter()), 100);
+  EXPECT_EQ(counts, 1);
+}
+
+TEST_F(TotalCacheTest, AFirstCountCutByItsOwnDeadlineLetsAWaiterCountInstead) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  HeldCount first;
+  auto cut = std::async(std::launch::async, [&] {
+    return cache.total("q=", full_page(), first.failing([] { throw DeadlineExceeded("deadline", "57014"); }));
+  });
+  first.started.get_future().wait();
+  auto waiting = std::async(std::launch::async, [&] { return cache.total("q=", full_page(), counter()); });
+  EXPECT_EQ(waiting.wait_for(50ms), std::future_status::timeout);
+  first.go.set_value();
+  EXPECT_THROW(cut.get(), DeadlineExceeded);
+  EXPECT_EQ(waiting.get(), 100) << "the waiter failed with another request's deadline";
   EXPECT_EQ(counts, 1);
 }
 
