@@ -102,16 +102,15 @@ class Watchdog {
   std::jthread thread_;  // last: it starts after, and stops before, what it uses
 };
 
-void refuse_past_deadline() {
+resilience::TimePoint refuse_past_deadline() {
   const auto deadline = resilience::current_deadline();
-  if (deadline == resilience::kNoDeadline || deadline > resilience::SteadyClock::instance().now()) return;
+  if (deadline == resilience::kNoDeadline || deadline > resilience::SteadyClock::instance().now()) return deadline;
   throw DeadlineExceeded("the request's deadline had passed before its next SQL was sent; it was not sent",
                          Error::kQueryCanceled);
 }
 
 CancelAtDeadline::CancelAtDeadline(PGcancel* cancel) : cancel_(cancel) {
-  refuse_past_deadline();
-  const auto deadline = resilience::current_deadline();
+  const auto deadline = refuse_past_deadline();
   if (!cancel_ || deadline == resilience::kNoDeadline) return;
   Watchdog::instance().arm(*this, deadline);
 }

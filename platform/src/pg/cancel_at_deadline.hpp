@@ -18,8 +18,9 @@ namespace sales::pg::detail {
 
 // Throws DeadlineExceeded when the current thread serves a request whose deadline has
 // passed: the gateway has answered 504, so nothing more of the request may start (nor
-// commit). ROLLBACK (Connection::exec_raw) is never refused.
-void refuse_past_deadline();
+// commit). ROLLBACK (Connection::exec_raw) is never refused. Returns the deadline
+// (resilience::kNoDeadline without one).
+resilience::TimePoint refuse_past_deadline();
 
 class CancelAtDeadline {
  public:

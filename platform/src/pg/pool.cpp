@@ -130,9 +130,6 @@ Transaction::~Transaction() {
 
 // BEGIN (on the first trip), what was queued, then `tail`, in one round trip.
 Result Transaction::send(std::vector<Step> tail, bool commits) {
-  // Before anything is taken off the queue: a lone COMMIT goes by exec_raw, which is not
-  // refused (ROLLBACK must run), so the deadline is checked here for every trip.
-  detail::refuse_past_deadline();
   std::vector<Step> steps;
   const bool first_trip = !begun_;
   if (first_trip) steps.push_back({nullptr, begin_sql(iso_), {}});
@@ -146,6 +143,9 @@ Result Transaction::send(std::vector<Step> tail, bool commits) {
   auto run = [&]() -> Result {
     if (steps.size() == 1) {
       if (steps[0].st) return lease_->exec(*steps[0].st, steps[0].params);
+      // exec_raw refuses nothing (a ROLLBACK must run); exec and exec_pipeline refuse a
+      // statement past the deadline themselves, so only a lone BEGIN or COMMIT is checked here.
+      detail::refuse_past_deadline();
       return lease_->exec_raw(steps[0].command);
     }
     try {
