@@ -139,6 +139,11 @@ def markdown():
                     "`server` uses the CONFIRMED time in the order's history (this machine's clock). ")
                 + "Non-2xx: POST /orders answers other than 201. CPU is per confirmed order.", "",
                 variant_table(s["variants"], rate_label="orders/s", server=True), ""]
+        if s.get("tpcb_paired"):
+            rounds = ", ".join(f"{r['throughput']:,.0f}" for r in s["runs"]["pgbench_tpcb"])
+            out += [f"pgbench TPC-B between the saturation rounds (each after the saga's round of the same "
+                    f"number): median {fmt(s['tpcb_paired']['throughput'])} TPS (rounds: {rounds}); saga ÷ TPC-B "
+                    f"paired by round, median: {fmt(s.get('ratio_vs_tpcb_paired'), 3)}.", ""]
     elif "saga" in R["skipped"]:
         out += ["## (d) Order saga", "", f"Skipped: {R['skipped']['saga']}.", ""]
     if "pgbench" in sc:

@@ -146,10 +146,16 @@ def scenario_saga():
                 raise RuntimeError(f"inventory does not know product {p} after 20 s (GET → {st})")
             time.sleep(0.1)
     workers, probes = saga_saturating_workers(customer, products)
+    # TPC-B runs between the saga's rounds, so the saga's ratio divides figures taken minutes
+    # apart at most, not (e)'s rounds from the start of the run (the host's speed drifts).
+    sat_variants = [("saturation", lambda: saga_run("closed", customer, products, workers))]
+    if PGBENCH and wanted("pgbench"):
+        sat_variants.append(("pgbench_tpcb", lambda: pgbench_run("tpcb", P["saga_duration"])))
     step(f"(d) order saga, saturation: {workers} closed-loop workers, {P['saga_rounds']} rounds of "
-         f"{P['saga_duration']} s")
-    sat, err1 = alternate([("saturation", lambda: saga_run("closed", customer, products, workers))], P["saga_rounds"])
+         f"{P['saga_duration']} s" + (", alternating with pgbench TPC-B" if len(sat_variants) > 1 else ""))
+    sat, err1 = alternate(sat_variants, P["saga_rounds"])
     s = summarize(sat["saturation"])
+    tpcb = sat.get("pgbench_tpcb") or []
     rate = max(1.0, round((s["throughput"] if s else 10) / 2, 1))
     step(f"(d) order saga, open loop at half that rate: {rate} orders/s")
     half, err2 = alternate([("half_rate", lambda: saga_run("open", customer, products, workers, rate=rate))],
@@ -158,8 +164,13 @@ def scenario_saga():
                                    "workers": workers, "probes": probes, "poll_ms": 2, "half_rate": rate,
                                    "watch": (sat["saturation"] or [{}])[0].get("watch"),
                                    "variants": {"saturation": s, "half_rate": summarize(half["half_rate"])},
-                                   "runs": {"saturation": sat["saturation"], "half_rate": half["half_rate"]},
+                                   "runs": {"saturation": sat["saturation"], "half_rate": half["half_rate"],
+                                            **({"pgbench_tpcb": tpcb} if tpcb else {})},
                                    "errors": {**err1, **err2}}
+    if tpcb:
+        RESULT["scenarios"]["saga"]["tpcb_paired"] = summarize(tpcb)
+        RESULT["scenarios"]["saga"]["ratio_vs_tpcb_paired"] = paired_ratio(sat["saturation"], tpcb,
+                                                                            lambda r: r["throughput"])
 
 
 def micro():
