@@ -56,8 +56,14 @@ std::optional<std::string> Result::opt_str(int row, int col) const {
 Param param(std::int64_t v) { return std::to_string(v); }
 Param param(std::string_view v) { return std::string(v); }
 
+std::string tcp_liveness_options(std::chrono::milliseconds tcp_user_timeout) {
+  return " keepalives=1 keepalives_idle=5 keepalives_interval=1 keepalives_count=5 tcp_user_timeout=" +
+         std::to_string(tcp_user_timeout.count());
+}
+
 std::string conninfo(const std::string& host, int port, const std::string& db, const std::string& user,
-                     const std::string& password, std::chrono::milliseconds connect_timeout) {
+                     const std::string& password, std::chrono::milliseconds connect_timeout,
+                     std::chrono::milliseconds tcp_user_timeout) {
   auto quote = [](const std::string& v) {
     std::string out = "'";
     for (char c : v) {
@@ -69,7 +75,7 @@ std::string conninfo(const std::string& host, int port, const std::string& db, c
   long secs = std::max<long>(1, static_cast<long>((connect_timeout.count() + 999) / 1000));
   return "host=" + quote(host) + " port=" + std::to_string(port) + " dbname=" + quote(db) + " user=" + quote(user) +
          " password=" + quote(password) + " connect_timeout=" + std::to_string(secs) +
-         " application_name=sales keepalives=1 keepalives_idle=30 options='-c client_min_messages=warning'";
+         " application_name=sales options='-c client_min_messages=warning'" + tcp_liveness_options(tcp_user_timeout);
 }
 
 namespace {

@@ -24,7 +24,8 @@ std::shared_ptr<pg::Pool> open(const Settings& s, pg::PoolOptions options) {
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, nullptr);
   }
   options.conninfo =
-      pg::conninfo(s.host, s.port, s.name, s.user, s.password, options.connect_timeout) + transport;
+      pg::conninfo(s.host, s.port, s.name, s.user, s.password, options.connect_timeout, options.tcp_user_timeout) +
+      transport;
   return std::make_shared<pg::Pool>(std::move(options));
 }
 

@@ -7,7 +7,7 @@
 
 #include "fixture.hpp"
 #include "sales/events/consumer.hpp"
-#include "tcp_proxy.hpp"
+#include "sales_test/tcp_proxy.hpp"
 
 namespace sales::events {
 namespace {

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "fixture.hpp"
-#include "tcp_proxy.hpp"
+#include "sales_test/tcp_proxy.hpp"
 
 namespace sales::events {
 namespace {

@@ -146,6 +146,9 @@ struct PoolOptions {
   std::chrono::milliseconds acquire_timeout{2000};
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds statement_timeout{5000};
+  // How long sent data (a statement, a keepalive probe, a cancel's connect) may stay
+  // unanswered by the server's host before the connection is given up (tcp_liveness_options).
+  std::chrono::milliseconds tcp_user_timeout{5000};
 };
 
 class Pool;
@@ -262,7 +265,19 @@ auto with_retry(Pool& pool, Isolation iso, Fn&& fn, int attempts = 8) {
 }
 
 std::string conninfo(const std::string& host, int port, const std::string& db, const std::string& user,
-                     const std::string& password, std::chrono::milliseconds connect_timeout);
+                     const std::string& password, std::chrono::milliseconds connect_timeout,
+                     std::chrono::milliseconds tcp_user_timeout);
+
+// Conninfo options that bound how long a TCP connection to a host that vanished (a
+// partition, a node gone without a reset) goes unnoticed: keepalive probes after 5 s of
+// silence, and TCP_USER_TIMEOUT, which drops the connection once data or a probe has gone
+// unanswered that long. The kernel's defaults left a statement in flight waiting ~12 min
+// (and its thread and connection with it). libpq 15 gives the cancel request's connection
+// the same TCP_USER_TIMEOUT, so a cancel sent to such a host is bounded too instead of
+// blocking the deadline watchdog for the kernel's ~2 min of SYN retries. A long statement
+// is not affected: a live host answers probes while its backend works. Ignored for unix
+// sockets. Returns " key=value ..." to append to a conninfo.
+std::string tcp_liveness_options(std::chrono::milliseconds tcp_user_timeout);
 
 // Conninfo options that keep libpq from negotiating what we never use: no GSSAPI encryption
 // (we authenticate with SCRAM; probing for Kerberos credentials loads and initialises

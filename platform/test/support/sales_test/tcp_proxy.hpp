@@ -1,6 +1,7 @@
 #pragma once
-// A loopback TCP forwarder that a test can cut, to take the broker away from one client
-// (the relay under test) without touching the shared RabbitMQ or anyone else's sessions.
+// A loopback TCP forwarder that a test can cut, to take the broker or the database away
+// from one client (the relay, a consumer, a connection under test) without touching the
+// shared RabbitMQ or PostgreSQL or anyone else's sessions.
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,0 +1,100 @@
+// A database host that vanishes (a partition, a node gone without a reset) while a
+// statement is in flight: with tcp_liveness_options the statement fails within seconds and
+// the connection is given up, and the cancel sent at the request's deadline (which cannot
+// reach the host either) does not hold anything for the kernel's minutes of retries.
+// The host is taken away by dropping every packet to and from a TcpProxy's port with
+// iptables, so the shared PostgreSQL and other sessions are untouched; where iptables
+// cannot be used (not root, no netfilter), the test is skipped and says why.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "pg_fixture.hpp"
+#include "sales/resilience/deadline.hpp"
+#include "sales_test/tcp_proxy.hpp"
+
+namespace sales_test::pg {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr spg::Statement kSleep{"test_sleep", "SELECT pg_sleep($1::float8)"};
+
+// Drops every TCP packet to or from a loopback port while it lives.
+class Blackhole {
+ public:
+  explicit Blackhole(int port) : port_(std::to_string(port)) {}
+  ~Blackhole() { stop(); }
+  Blackhole(const Blackhole&) = delete;
+  Blackhole& operator=(const Blackhole&) = delete;
+
+  // False when iptables refused (the caller skips).
+  bool start() { return on_ = rules("-I"); }
+  void stop() {
+    if (on_) rules("-D");
+    on_ = false;
+  }
+
+ private:
+  bool rules(const char* op) {
+    bool ok = true;
+    for (const char* dir : {"--dport", "--sport"}) {
+      std::string cmd = std::string("iptables -w 5 ") + op + " INPUT -i lo -p tcp " + dir + " " + port_ +
+                        " -j DROP >/dev/null 2>&1";
+      ok = std::system(cmd.c_str()) == 0 && ok;
+    }
+    return ok;
+  }
+  std::string port_;
+  bool on_ = false;
+};
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+class PgUnreachableServer : public PgFixture {};
+
+TEST_F(PgUnreachableServer, AStatementWhoseHostVanishesFailsWithinSecondsAndItsConnectionIsGivenUp) {
+  sales::testing::TcpProxy proxy(env_or("SALES_PG_HOST", "127.0.0.1"), std::stoi(env_or("SALES_PG_PORT", "5432")));
+  // libpq takes the last value of a repeated keyword: the proxy replaces host and port.
+  spg::Connection c(conninfo() + " host=127.0.0.1 port=" + std::to_string(proxy.port()) +
+                    spg::tcp_liveness_options(1000ms));
+  c.exec(kSleep, {spg::param("0")});  // prepared, so the next call sends one Execute
+
+  Blackhole hole(proxy.port());
+  if (!hole.start()) GTEST_SKIP() << "iptables cannot be used here (needs root and netfilter)";
+  hole.stop();
+  const auto start = Clock::now();
+  // The statement reaches the server; then the host goes silent, and the deadline passes
+  // while it is gone, so the watchdog's cancel cannot connect either.
+  std::thread vanish([&] {
+    std::this_thread::sleep_for(150ms);
+    hole.start();
+  });
+  {
+    sales::resilience::DeadlineScope scope(start + 300ms);
+    EXPECT_THROW(c.exec(kSleep, {spg::param("60")}), spg::Error);
+  }
+  vanish.join();
+  const auto took = Clock::now() - start;
+  // Keepalive probes after 5 s of silence, given up 1 s later; the cancel in flight then
+  // ends within its own 1 s. The kernel's defaults took about 12 minutes.
+  EXPECT_LT(took, 20s) << "the statement waited on a vanished host for "
+                       << std::chrono::duration_cast<std::chrono::seconds>(took).count() << " s";
+  EXPECT_FALSE(c.healthy()) << "a connection to a vanished host must be given up";
+}
+
+TEST(PgTcpLivenessOptions, CarryTheUserTimeoutAndKeepaliveProbes) {
+  const auto o = spg::tcp_liveness_options(2500ms);
+  EXPECT_NE(o.find(" tcp_user_timeout=2500"), std::string::npos) << o;
+  EXPECT_NE(o.find(" keepalives=1"), std::string::npos) << o;
+  EXPECT_NE(o.find(" keepalives_idle=5"), std::string::npos) << o;
+}
+
+}  // namespace
+}  // namespace sales_test::pg
