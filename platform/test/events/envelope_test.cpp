@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 
 namespace sales::events {
@@ -65,16 +66,27 @@ TEST(Envelope, RejectsInvalidBodiesWithATypedError) {
   for (const char* body : bad) EXPECT_THROW(parse(body), InvalidEnvelope) << body;
 }
 
-TEST(Envelope, UuidsAreVersion4AndUnique) {
+TEST(Envelope, UuidsAreVersion7UniqueAndInTheOrderTheyWereMade) {
   std::set<std::string> seen;
-  for (int i = 0; i < 1000; ++i) {
+  std::string previous;
+  const auto before_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  for (int i = 0; i < 20000; ++i) {  // far more than 4096 per millisecond: the count borrows
     std::string id = new_uuid();
     ASSERT_TRUE(is_uuid(id)) << id;
-    EXPECT_EQ(id[14], '4');
+    EXPECT_EQ(id[14], '7') << id;
     EXPECT_TRUE(id[19] == '8' || id[19] == '9' || id[19] == 'a' || id[19] == 'b') << id;
+    ASSERT_LT(previous, id) << "made after " << previous;
+    previous = id;
     seen.insert(id);
   }
-  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_EQ(seen.size(), 20000u);
+  // The first 48 bits are Unix milliseconds: the last id's are about now.
+  const std::string hex = previous.substr(0, 8) + previous.substr(9, 4);
+  const auto ms = static_cast<long long>(std::stoull(hex, nullptr, 16));
+  EXPECT_GE(ms, before_ms);
+  EXPECT_LT(ms, before_ms + 60000) << previous;
   EXPECT_FALSE(is_uuid("6f1c2b8e-3d4a-4b5c-9d6e-7f8091a2b3cz"));
   EXPECT_FALSE(is_uuid("6f1c2b8e3d4a4b5c9d6e7f8091a2b3c4"));
 }

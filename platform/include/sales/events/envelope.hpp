@@ -47,7 +47,8 @@ std::string serialize(const Envelope& e);
 std::string serialize(std::string_view id, std::string_view type, std::string_view occurred_at,
                       std::string_view correlation_id, std::string_view data_json);
 
-// A fresh random (version 4) uuid, lowercase, 36 characters.
+// A fresh time-ordered (version 7) uuid, lowercase, 36 characters: one thread's ids sort
+// in the order they were made (B-tree friendly keys for the inbox and the outbox).
 std::string new_uuid();
 bool is_uuid(std::string_view s);
 // Now, as RFC 3339 UTC with microseconds.
