@@ -44,12 +44,13 @@ def targets():
                                           label="GET via gateway ≥ 50 % of pgbench select-only TPS "
                                                 f"(as clients get it: cached; proxied every time "
                                                 f"{fmt(g.get('ratio_gateway_proxy_vs_pgbench_select'), 3)})")
-    saga = sc.get("saga", {}).get("variants", {})
+    saga_sc = sc.get("saga", {})
+    saga = saga_sc.get("variants", {})
     pgv = sc.get("pgbench", {}).get("variants", {})
     tpcb = (pgv.get("pgbench_tpcb") or {}).get("throughput")
     sat = (saga.get("saturation") or {}).get("throughput")
     unpaired = round(sat / tpcb, 3) if sat is not None and tpcb else None
-    paired = sc.get("saga", {}).get("ratio_vs_tpcb_paired")
+    paired = saga_sc.get("ratio_vs_tpcb_paired")
     t["saga_vs_tpcb"] = dict(verdict(paired if paired is not None else unpaired, 0.25),
                              label="saga orders/s ≥ 25 % of pgbench TPC-B TPS" + (
                                  f" (paired rounds; against (e)'s TPC-B {fmt(unpaired, 3)})"
@@ -80,7 +81,7 @@ def targets():
         "gateway_vs_pgbench_select": [limits_text(gv.get("gateway"), "GET via gateway"),
                                       limits_text(pgv.get("pgbench_select"), "pgbench -S")],
         "saga_vs_tpcb": [limits_text(saga.get("saturation"), "saga (per confirmed order)"),
-                         limits_text(sc.get("saga", {}).get("tpcb_paired") or pgv.get("pgbench_tpcb"),
+                         limits_text(saga_sc.get("tpcb_paired") or pgv.get("pgbench_tpcb"),
                                      "pgbench TPC-B")],
         "saga_p99": [limits_text(saga.get("half_rate"), "saga at half rate")],
     }

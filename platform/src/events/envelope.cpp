@@ -85,7 +85,7 @@ std::string serialize(const Envelope& e) {
 std::string new_uuid() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   // RFC 9562 version 7: 48 bits of Unix milliseconds, then 12 bits that count up within a
-  // millisecond (from a random start below 2048, so a thousand ids fit before the count
+  // millisecond (from a random start below 2048, so at least 2,048 ids fit before the count
   // borrows the next millisecond), then 62 random bits. One thread's ids sort in the order
   // they were made, and every process's land near the right edge of the inbox's and the
   // outbox's B-trees: an insert touches the few pages that were touched last, not a random

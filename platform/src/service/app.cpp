@@ -42,8 +42,8 @@ App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
     db.password = env_.str("DB_PASSWORD", "");
     db.name = env_.required("DB_NAME");
     po.size = static_cast<std::size_t>(env_.integer("DB_POOL_SIZE", server_.threads + 4, 1, 1000));
-    po.statement_timeout = env_.millis("DB_STATEMENT_TIMEOUT_MS", 5000, 100, 600000);
-    po.tcp_user_timeout = env_.millis("DB_TCP_USER_TIMEOUT_MS", 5000, 500, 600000);
+    po.statement_timeout = env_.millis("DB_STATEMENT_TIMEOUT_MS", po.statement_timeout.count(), 100, 600000);
+    po.tcp_user_timeout = env_.millis("DB_TCP_USER_TIMEOUT_MS", po.tcp_user_timeout.count(), 500, 600000);
     if (!database::open) {
       throw std::logic_error("sales-" + opts_.name + " uses a database but never calls App::db(), so the "
                              "platform's database code is not linked into it");

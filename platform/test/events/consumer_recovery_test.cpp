@@ -54,12 +54,9 @@ TEST_F(ConsumerRecoveryTest, AMessageCommittedButNotAckedIsRedeliveredAndDeduped
 }
 
 TEST_F(ConsumerRecoveryTest, ADatabaseOutageSpendsNoAttemptsAndEndsWithTheEffectApplied) {
-  auto pg_host = testing::env_var("SALES_PG_HOST").value_or("127.0.0.1");
-  auto pg_port = std::stoi(testing::env_var("SALES_PG_PORT").value_or("5432"));
-  testing::TcpProxy database(pg_host, pg_port);
-  // libpq takes the last value of a repeated keyword: the proxy replaces host and port.
+  testing::TcpProxy database(sales_test::TestSchema::server_host(), sales_test::TestSchema::server_port());
   pg::PoolOptions via_proxy;
-  via_proxy.conninfo = schema_->conninfo() + " host=127.0.0.1 port=" + std::to_string(database.port());
+  via_proxy.conninfo = schema_->conninfo_via(database.port());
   via_proxy.size = 2;
   via_proxy.acquire_timeout = 500ms;
   pg::Pool proxied(via_proxy);

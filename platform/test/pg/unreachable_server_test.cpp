@@ -52,18 +52,11 @@ class Blackhole {
   bool on_ = false;
 };
 
-std::string env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
-
 class PgUnreachableServer : public PgFixture {};
 
 TEST_F(PgUnreachableServer, AStatementWhoseHostVanishesFailsWithinSecondsAndItsConnectionIsGivenUp) {
-  sales::testing::TcpProxy proxy(env_or("SALES_PG_HOST", "127.0.0.1"), std::stoi(env_or("SALES_PG_PORT", "5432")));
-  // libpq takes the last value of a repeated keyword: the proxy replaces host and port.
-  spg::Connection c(conninfo() + " host=127.0.0.1 port=" + std::to_string(proxy.port()) +
-                    spg::tcp_liveness_options(1000ms));
+  sales::testing::TcpProxy proxy(TestSchema::server_host(), TestSchema::server_port());
+  spg::Connection c(schema_->conninfo_via(proxy.port()) + spg::tcp_liveness_options(1000ms));
   c.exec(kSleep, {spg::param("0")});  // prepared, so the next call sends one Execute
 
   Blackhole hole(proxy.port());

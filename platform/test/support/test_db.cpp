@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <exception>
 #include <utility>
 
@@ -32,6 +33,20 @@ TestSchema::~TestSchema() {
 
 std::string TestSchema::conninfo() const {
   return database_ + " connect_timeout=5 application_name=" + name_ + " options='-csearch_path=" + name_ + "'";
+}
+
+std::string TestSchema::conninfo_via(int port) const {
+  return conninfo() + " host=127.0.0.1 port=" + std::to_string(port);
+}
+
+std::string TestSchema::server_host() {
+  const char* v = std::getenv("SALES_PG_HOST");
+  return v && *v ? v : "127.0.0.1";
+}
+
+int TestSchema::server_port() {
+  const char* v = std::getenv("SALES_PG_PORT");
+  return v && *v ? std::stoi(v) : 5432;
 }
 
 std::unique_ptr<pg::Pool> TestSchema::pool(std::size_t size, std::chrono::milliseconds acquire_timeout) const {

@@ -36,6 +36,12 @@ class TestSchema {
   // Sessions opened with it resolve unqualified names in the schema; their application_name
   // is the schema's name (pg_stat_activity can count them) and a connect gives up after 5 s.
   [[nodiscard]] std::string conninfo() const;
+  // conninfo(), its sessions sent through a loopback proxy on `port` (a TcpProxy in front of
+  // server_host():server_port()): libpq takes the last value of a repeated keyword.
+  [[nodiscard]] std::string conninfo_via(int port) const;
+  // The PostgreSQL server `./sales test` runs (SALES_PG_HOST, SALES_PG_PORT; 127.0.0.1:5432).
+  [[nodiscard]] static std::string server_host();
+  [[nodiscard]] static int server_port();
 
   // A pool of sessions inside the schema.
   [[nodiscard]] std::unique_ptr<sales::pg::Pool> pool(
