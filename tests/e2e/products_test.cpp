@@ -14,7 +14,7 @@ namespace {
 namespace json = boost::json;
 using sales_test::unique_suffix;
 
-std::string path_of(std::int64_t id) { return "/products/" + std::to_string(id); }
+std::string product_path(std::int64_t id) { return "/products/" + std::to_string(id); }
 
 std::string name_body(std::string_view name, std::string_view price_literal) {
   return "{\"name\":" + json::serialize(json::value(json::string_view(name.data(), name.size()))) +
@@ -68,7 +68,7 @@ TEST(Products, CreateReturns201WithLocationAndTheProduct) {
   // Location names the new resource (absolute path or absolute URL ending in it).
   auto loc = r.header("Location");
   ASSERT_FALSE(loc.empty()) << r;
-  EXPECT_TRUE(loc == path_of(id) || loc.ends_with(path_of(id))) << loc;
+  EXPECT_TRUE(loc == product_path(id) || loc.ends_with(product_path(id))) << loc;
   EXPECT_EQ(r.str("name"), name);
   EXPECT_EQ(r.str("description"), "A bright lamp");
   EXPECT_NE(r.body.find("\"price\":19.99"), std::string::npos) << r.body;
@@ -80,7 +80,7 @@ TEST(Products, CreateReturns201WithLocationAndTheProduct) {
   auto now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   EXPECT_LT(std::llabs(now - *created), 60'000'000LL) << r.str("created_at");
 
-  auto g = get(path_of(id));
+  auto g = get(product_path(id));
   ASSERT_EQ(g.status, 200) << g;
   expect_product_shape(g);
   EXPECT_TRUE(same_product(g, r)) << "GET returns what POST returned";
@@ -222,7 +222,7 @@ TEST(Products, SqlLookingTextIsStoredAndMatchedLiterally) {
   ASSERT_EQ(r.status, 201) << r;
   EXPECT_EQ(r.str("name"), nasty);
   EXPECT_EQ(r.str("description"), desc);
-  auto g = get(path_of(r.id()));
+  auto g = get(product_path(r.id()));
   ASSERT_EQ(g.status, 200) << g;
   EXPECT_EQ(g.str("name"), nasty);
   EXPECT_EQ(g.str("description"), desc);
@@ -243,7 +243,7 @@ TEST(Products, UnicodeRoundTripsExactly) {
   ASSERT_EQ(r.status, 201) << r;
   EXPECT_EQ(r.str("name"), name);
   EXPECT_EQ(r.str("description"), desc);
-  auto g = get(path_of(r.id()));
+  auto g = get(product_path(r.id()));
   EXPECT_EQ(g.str("name"), name);
   EXPECT_EQ(g.str("description"), desc);
   // Filtering by a non-ASCII substring finds it; so does an escaped form of the request.
@@ -313,22 +313,22 @@ TEST(Products, MoneyRoundTripsExactly) {
     ASSERT_EQ(r.status, 201) << c.literal << "\n" << r;
     EXPECT_TRUE(same_money_text(price_literal(r.body), c.expected_text))
         << c.literal << " came back as " << price_literal(r.body);
-    auto g = get(path_of(r.id()));
+    auto g = get(product_path(r.id()));
     EXPECT_TRUE(same_money_text(price_literal(g.body), c.expected_text))
         << c.literal << " read back as " << price_literal(g.body);
   }
   // The exact text of the two cases the contract is most often broken on.
   auto big = create_product("e2e-money-big-" + unique_suffix(), "12345678.99");
   EXPECT_NE(big.body.find("\"price\":12345678.99"), std::string::npos) << big.body;
-  EXPECT_NE(get(path_of(big.id())).body.find("\"price\":12345678.99"), std::string::npos);
+  EXPECT_NE(get(product_path(big.id())).body.find("\"price\":12345678.99"), std::string::npos);
 }
 
 TEST(Products, ExactMoneySurvivesUpdates) {
   auto r = create_product("e2e-money-put-" + unique_suffix(), "1");
-  auto p = put_json(path_of(r.id()), std::string(R"({"price":12345678.99})"));
+  auto p = put_json(product_path(r.id()), std::string(R"({"price":12345678.99})"));
   ASSERT_EQ(p.status, 200) << p;
   EXPECT_NE(p.body.find("\"price\":12345678.99"), std::string::npos) << p.body;
-  auto g = get(path_of(r.id()));
+  auto g = get(product_path(r.id()));
   EXPECT_NE(g.body.find("\"price\":12345678.99"), std::string::npos) << g.body;
 }
 
@@ -360,9 +360,9 @@ TEST(Products, MoneyWithMoreThanTwoDecimalsIsRefusedEvenBeyondDoublePrecision) {
   }
   EXPECT_EQ(product_total(name), 0) << "a rejected POST creates nothing";
   auto created = create_product("e2e-precision-put-" + sfx, "5");
-  auto p = put_json(path_of(created.id()), std::string(R"({"price":4.999999999999999999})"));
+  auto p = put_json(product_path(created.id()), std::string(R"({"price":4.999999999999999999})"));
   EXPECT_TRUE(has_field_error(p, "price")) << "PUT price 4.999999999999999999 was taken as " << price_literal(p.body);
-  EXPECT_TRUE(same_money_text(price_literal(get(path_of(created.id())).body), "5.00"));
+  EXPECT_TRUE(same_money_text(price_literal(get(product_path(created.id())).body), "5.00"));
 }
 
 TEST(Products, ValidationNamesEveryBadField) {
@@ -425,14 +425,14 @@ TEST(Products, PutChangesOnlyTheGivenFieldsAndMovesUpdatedAt) {
 
   auto step = [&](const std::string& body, const char* what) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    auto p = put_json(path_of(id), body);
+    auto p = put_json(product_path(id), body);
     EXPECT_EQ(p.status, 200) << what << "\n" << p;
     expect_product_shape(p);
     EXPECT_EQ(p.str("created_at"), created_at) << what;
     auto upd = rfc3339_micros(p.str("updated_at"));
     EXPECT_TRUE(upd && *upd > last_update) << what << ": updated_at did not move: " << p.str("updated_at");
     if (upd) last_update = *upd;
-    auto g = get(path_of(id));
+    auto g = get(product_path(id));
     EXPECT_TRUE(same_product(g, p)) << what << ": GET after PUT differs";
     return p;
   };
@@ -493,31 +493,31 @@ TEST(Products, RejectedPutChangesNothing) {
       {R"(null)", nullptr},
   };
   for (const auto& c : cases) {
-    auto p = put_json(path_of(id), std::string(c.body));
+    auto p = put_json(product_path(id), std::string(c.body));
     if (c.field) {
       EXPECT_TRUE(has_field_error(p, c.field)) << c.body;
     } else {
       EXPECT_TRUE(is_problem(p, 400)) << c.body;
     }
-    auto g = get(path_of(id));
+    auto g = get(product_path(id));
     EXPECT_TRUE(same_product(g, r)) << "after rejected PUT " << c.body;
   }
   // text/plain is 415 and changes nothing either.
-  auto t = request("PUT", path_of(id), R"({"price":9})", "text/plain");
+  auto t = request("PUT", product_path(id), R"({"price":9})", "text/plain");
   EXPECT_TRUE(is_problem(t, 415)) << t;
-  EXPECT_TRUE(same_product(get(path_of(id)), r));
+  EXPECT_TRUE(same_product(get(product_path(id)), r));
 }
 
 TEST(Products, PutCannotChangeStockIdOrCreatedAt) {
   auto r = post_json("/products", json::value(json::object{{"name", "e2e-stock-" + unique_suffix()}, {"price", 1}, {"stock", 4}}));
   ASSERT_EQ(r.status, 201) << r;
   for (const char* body : {R"({"stock":999})", R"({"id":1})", R"({"created_at":"2000-01-01T00:00:00Z"})"}) {
-    auto p = put_json(path_of(r.id()), std::string(body));
+    auto p = put_json(product_path(r.id()), std::string(body));
     EXPECT_TRUE(p.status == 400 || p.status == 200) << body << "\n" << p;
     if (p.status == 400) {
       EXPECT_TRUE(is_problem(p, 400));
     }
-    auto g = get(path_of(r.id()));
+    auto g = get(product_path(r.id()));
     EXPECT_EQ(g.at("stock"), json::value(4)) << body;
     EXPECT_EQ(g.id(), r.id());
     EXPECT_EQ(g.str("created_at"), r.str("created_at")) << body;
@@ -536,12 +536,12 @@ TEST(Products, DeleteIs204ThenEverythingIs404) {
   auto name = "e2e-del-" + sfx;
   auto id = create_product(name, "1").id();
   ASSERT_EQ(product_total(name), 1);
-  auto d = del(path_of(id));
+  auto d = del(product_path(id));
   ASSERT_EQ(d.status, 204) << d;
   EXPECT_TRUE(d.body.empty()) << d;
-  EXPECT_TRUE(is_problem(get(path_of(id)), 404));
-  EXPECT_TRUE(is_problem(del(path_of(id)), 404)) << "a second DELETE";
-  EXPECT_TRUE(is_problem(put_json(path_of(id), std::string(R"({"price":2})")), 404));
+  EXPECT_TRUE(is_problem(get(product_path(id)), 404));
+  EXPECT_TRUE(is_problem(del(product_path(id)), 404)) << "a second DELETE";
+  EXPECT_TRUE(is_problem(put_json(product_path(id), std::string(R"({"price":2})")), 404));
   EXPECT_EQ(product_total(name), 0) << "gone from the list";
   EXPECT_TRUE(is_problem(del("/products/abc"), 404));
   EXPECT_TRUE(is_problem(del("/products/0"), 404));
@@ -552,21 +552,21 @@ TEST(Products, DeleteIs204ThenEverythingIs404) {
 TEST(Products, AProductReadIsReusedBrieflyAndAWriteShowsAtOnce) {
   auto sfx = unique_suffix();
   auto id = create_product("e2e-cache-" + sfx, "3").id();
-  auto first = get(path_of(id));
+  auto first = get(product_path(id));
   ASSERT_EQ(first.status, 200) << first;
   EXPECT_EQ(first.header("Cache-Control"), "max-age=1");
-  auto second = get(path_of(id));
+  auto second = get(product_path(id));
   EXPECT_TRUE(same_product(second, first));
   EXPECT_NE(second.header("X-Request-Id"), first.header("X-Request-Id"));
   auto list = get("/products?limit=1");
   EXPECT_FALSE(list.has_header("Cache-Control")) << "lists and searches are not reusable";
 
-  auto changed = put_json(path_of(id), std::string(R"({"price":4.50})"));
+  auto changed = put_json(product_path(id), std::string(R"({"price":4.50})"));
   ASSERT_EQ(changed.status, 200) << changed;
-  auto after_put = get(path_of(id));
+  auto after_put = get(product_path(id));
   EXPECT_TRUE(same_money_text(price_literal(after_put.body), "4.50")) << after_put;
-  ASSERT_EQ(del(path_of(id)).status, 204);
-  EXPECT_TRUE(is_problem(get(path_of(id)), 404)) << "gone at once, not a second later";
+  ASSERT_EQ(del(product_path(id)).status, 204);
+  EXPECT_TRUE(is_problem(get(product_path(id)), 404)) << "gone at once, not a second later";
 }
 
 // --- request shape -------------------------------------------------------------------------
@@ -621,7 +621,7 @@ TEST(Products, NeverA500ForHostileInput) {
       EXPECT_TRUE(is_problem(r, r.status)) << b.substr(0, 200);
     }
     if (r.status == 201) {
-      auto g = get(path_of(r.id()));
+      auto g = get(product_path(r.id()));
       EXPECT_TRUE(same_product(g, r));
     }
   }

@@ -12,13 +12,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr spg::Statement kInsert{"pipe_insert", "INSERT INTO notes (id, body) VALUES ($1, $2)"};
+constexpr spg::Statement kPipeInsert{"pipe_insert", "INSERT INTO notes (id, body) VALUES ($1, $2)"};
 constexpr spg::Statement kCount{"pipe_count", "SELECT count(*) FROM notes"};
 constexpr spg::Statement kInTransaction{"pipe_in_tx", "SELECT now() = statement_timestamp()"};
-constexpr spg::Statement kPid{"pipe_pid", "SELECT pg_backend_pid()"};
+constexpr spg::Statement kPipePid{"pipe_pid", "SELECT pg_backend_pid()"};
 
 spg::Step insert(std::int64_t id, std::string body) {
-  return {&kInsert, {}, {spg::param(id), spg::param(body)}};
+  return {&kPipeInsert, {}, {spg::param(id), spg::param(body)}};
 }
 
 class PgPipeline : public PgFixture {
@@ -31,7 +31,7 @@ class PgPipeline : public PgFixture {
 
 TEST_F(PgPipeline, RunsTheStepsInOrderAndReturnsTheLastResult) {
   spg::Connection c(conninfo());
-  // kInsert is prepared inside the pipeline, once although it appears twice.
+  // kPipeInsert is prepared inside the pipeline, once although it appears twice.
   auto r = c.exec_pipeline({{nullptr, "BEGIN", {}}, insert(1, "a"), insert(2, "b"), {&kCount, {}, {}}});
   ASSERT_EQ(r.size(), 4u) << "a result per step";
   EXPECT_EQ(r[1].affected(), 1);
@@ -39,7 +39,7 @@ TEST_F(PgPipeline, RunsTheStepsInOrderAndReturnsTheLastResult) {
   EXPECT_EQ(count("notes"), 0) << "still inside the transaction BEGIN opened";
   c.exec_pipeline({insert(3, "c"), {nullptr, "COMMIT", {}}});
   EXPECT_EQ(count("notes"), 3);
-  EXPECT_EQ(c.exec(kInsert, {spg::param(std::int64_t{4}), spg::param("d")}).affected(), 1)
+  EXPECT_EQ(c.exec(kPipeInsert, {spg::param(std::int64_t{4}), spg::param("d")}).affected(), 1)
       << "the connection is an ordinary one again, with the statement prepared";
 }
 
@@ -64,12 +64,12 @@ TEST_F(PgPipeline, ThrowsTheFirstErrorSkipsTheRestAndStaysUsable) {
 TEST_F(PgPipeline, ExecLaterRunsInsideTheTransactionBeforeTheNextStatement) {
   auto pool = make_pool(1);
   spg::Transaction tx(*pool);
-  tx.exec_later(kInsert, {spg::param(std::int64_t{1}), spg::param("a")});
-  tx.exec_later(kInsert, {spg::param(std::int64_t{2}), spg::param("b")});
+  tx.exec_later(kPipeInsert, {spg::param(std::int64_t{1}), spg::param("a")});
+  tx.exec_later(kPipeInsert, {spg::param(std::int64_t{2}), spg::param("b")});
   EXPECT_EQ(count("notes"), 0) << "nothing was sent yet";
   EXPECT_EQ(tx.exec(kCount).int64(0, 0), 2);
   EXPECT_EQ(tx.exec(kInTransaction).str(0, 0), "f") << "BEGIN went first: now() is the transaction's start";
-  tx.exec_later(kInsert, {spg::param(std::int64_t{3}), spg::param("c")});
+  tx.exec_later(kPipeInsert, {spg::param(std::int64_t{3}), spg::param("c")});
   bool ran = false;
   tx.after_commit([&] { ran = true; });
   tx.commit();
@@ -79,12 +79,12 @@ TEST_F(PgPipeline, ExecLaterRunsInsideTheTransactionBeforeTheNextStatement) {
 
 TEST_F(PgPipeline, AFailingLaterStatementFailsTheCommitAndNothingLands) {
   auto pool = make_pool(1);
-  spg::exec(*pool, kInsert, {spg::param(std::int64_t{1}), spg::param("first")});
+  spg::exec(*pool, kPipeInsert, {spg::param(std::int64_t{1}), spg::param("first")});
   bool ran = false;
   try {
     spg::Transaction tx(*pool);
-    tx.exec(kInsert, {spg::param(std::int64_t{2}), spg::param("b")});
-    tx.exec_later(kInsert, {spg::param(std::int64_t{1}), spg::param("duplicate")});
+    tx.exec(kPipeInsert, {spg::param(std::int64_t{2}), spg::param("b")});
+    tx.exec_later(kPipeInsert, {spg::param(std::int64_t{1}), spg::param("duplicate")});
     tx.after_commit([&] { ran = true; });
     tx.commit();
     FAIL() << "the commit of a failed statement passed";
@@ -99,26 +99,26 @@ TEST_F(PgPipeline, AFailingLaterStatementFailsTheCommitAndNothingLands) {
 
 TEST_F(PgPipeline, AFailingLaterStatementIsThrownByTheNextExec) {
   auto pool = make_pool(1);
-  spg::exec(*pool, kInsert, {spg::param(std::int64_t{1}), spg::param("first")});
+  spg::exec(*pool, kPipeInsert, {spg::param(std::int64_t{1}), spg::param("first")});
   spg::Transaction tx(*pool);
-  tx.exec_later(kInsert, {spg::param(std::int64_t{1}), spg::param("duplicate")});
+  tx.exec_later(kPipeInsert, {spg::param(std::int64_t{1}), spg::param("duplicate")});
   EXPECT_THROW(tx.exec(kCount), spg::Error);
   EXPECT_TRUE(tx.earlier_statement_failed()) << "the queued insert failed, not the count";
 }
 
 TEST_F(PgPipeline, AnExecsOwnFailureIsNotBlamedOnTheQueuedStatements) {
   auto pool = make_pool(1);
-  spg::exec(*pool, kInsert, {spg::param(std::int64_t{1}), spg::param("first")});
+  spg::exec(*pool, kPipeInsert, {spg::param(std::int64_t{1}), spg::param("first")});
   spg::Transaction tx(*pool);
-  tx.exec_later(kInsert, {spg::param(std::int64_t{2}), spg::param("fine")});
-  EXPECT_THROW(tx.exec(kInsert, {spg::param(std::int64_t{1}), spg::param("duplicate")}), spg::Error);
+  tx.exec_later(kPipeInsert, {spg::param(std::int64_t{2}), spg::param("fine")});
+  EXPECT_THROW(tx.exec(kPipeInsert, {spg::param(std::int64_t{1}), spg::param("duplicate")}), spg::Error);
   EXPECT_FALSE(tx.earlier_statement_failed());
 }
 
 TEST_F(PgPipeline, ATransactionWithoutStatementsSendsNothing) {
   auto pool = make_pool(1);
   auto lease = pool->acquire();
-  auto pid = lease->exec(kPid, {}).int64(0, 0);
+  auto pid = lease->exec(kPipePid, {}).int64(0, 0);
   lease.reset();
   {
     spg::Transaction empty(*pool);
@@ -134,13 +134,13 @@ TEST_F(PgPipeline, ATransactionWithoutStatementsSendsNothing) {
 TEST_F(PgPipeline, TheFirstStatementMovesToAFreshConnectionWhenTheIdleOneDied) {
   auto pool = make_pool(1);
   auto lease = pool->acquire();
-  auto pid = lease->exec(kPid, {}).int64(0, 0);
+  auto pid = lease->exec(kPipePid, {}).int64(0, 0);
   lease.reset();
   sql("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
   std::this_thread::sleep_for(100ms);
   spg::Transaction tx(*pool);
-  tx.exec_later(kInsert, {spg::param(std::int64_t{1}), spg::param("a")});
-  EXPECT_NE(tx.exec(kPid).int64(0, 0), pid);
+  tx.exec_later(kPipeInsert, {spg::param(std::int64_t{1}), spg::param("a")});
+  EXPECT_NE(tx.exec(kPipePid).int64(0, 0), pid);
   tx.commit();
   EXPECT_EQ(count("notes"), 1);
 }

@@ -51,18 +51,18 @@ struct Fixture {
   RestDirectory directory{customers, products};
 };
 
-const CallContext kContext{"req-42", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
+const CallContext kTracedContext{"req-42", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
 
 TEST(RestDirectory, ReadsAddressAndPriceAndForwardsTheTrace) {
   Fixture f;
   f.customers_service.reply(200, R"({"id":3,"name":"Ann","address":"1 Main St","contact":null})");
   f.products_service.reply(200, R"({"id":7,"name":"Lamp","price":19.99,"stock":4})");
-  EXPECT_EQ(f.directory.customer(3, kContext)->address, "1 Main St");
-  EXPECT_EQ(f.directory.product(7, kContext)->price_cents, 1999);
+  EXPECT_EQ(f.directory.customer(3, kTracedContext)->address, "1 Main St");
+  EXPECT_EQ(f.directory.product(7, kTracedContext)->price_cents, 1999);
   auto sent = f.products_service.last();
   EXPECT_EQ(sent.target, "/products/7");
   EXPECT_EQ(sent.request_id(), "req-42");
-  EXPECT_EQ(sent.headers.get("traceparent"), kContext.traceparent);
+  EXPECT_EQ(sent.headers.get("traceparent"), kTracedContext.traceparent);
   EXPECT_EQ(f.customers_service.last().target, "/customers/3");
 }
 
@@ -70,8 +70,8 @@ TEST(RestDirectory, NotFoundMeansUnknown) {
   Fixture f;
   f.customers_service.reply(404, R"({"status":404})");
   f.products_service.reply(404, R"({"status":404})");
-  EXPECT_FALSE(f.directory.customer(3, kContext));
-  EXPECT_FALSE(f.directory.product(7, kContext));
+  EXPECT_FALSE(f.directory.customer(3, kTracedContext));
+  EXPECT_FALSE(f.directory.product(7, kTracedContext));
 }
 
 TEST(RestDirectory, ServerErrorsAndGarbageMeanUnavailable) {
@@ -79,10 +79,10 @@ TEST(RestDirectory, ServerErrorsAndGarbageMeanUnavailable) {
   for (auto [status, body] : std::vector<std::pair<int, std::string>>{
            {500, "{}"}, {503, "{}"}, {429, "{}"}, {200, "not json"}, {200, R"({"price":"19.99"})"}, {200, "[]"}}) {
     f.products_service.reply(status, body);
-    EXPECT_THROW(f.directory.product(7, kContext), DirectoryUnavailable) << status << " " << body;
+    EXPECT_THROW(f.directory.product(7, kTracedContext), DirectoryUnavailable) << status << " " << body;
   }
   f.customers_service.reply(200, R"({"address":5})");
-  EXPECT_THROW(f.directory.customer(3, kContext), DirectoryUnavailable);
+  EXPECT_THROW(f.directory.customer(3, kTracedContext), DirectoryUnavailable);
 }
 
 TEST(RestDirectory, UnreachableMeansUnavailable) {
@@ -93,7 +93,7 @@ TEST(RestDirectory, UnreachableMeansUnavailable) {
   }  // stopped: nothing listens there any more
   http::Client dead({.base_url = url, .timeout = std::chrono::milliseconds(500)});
   RestDirectory directory(dead, dead);
-  EXPECT_THROW(directory.customer(1, kContext), DirectoryUnavailable);
+  EXPECT_THROW(directory.customer(1, kTracedContext), DirectoryUnavailable);
 }
 
 // Within a request's budget the owners get what is left of it; once it is spent the order
@@ -103,7 +103,7 @@ TEST(RestDirectory, TheRequestsBudgetTravelsToTheOwners) {
   f.products_service.reply(200, R"({"id":7,"name":"Lamp","price":19.99,"stock":4})");
   {
     sales::resilience::DeadlineScope scope(std::chrono::steady_clock::now() + std::chrono::milliseconds(800));
-    f.directory.product(7, kContext);
+    f.directory.product(7, kTracedContext);
   }
   auto budget = std::stoll(std::string(f.products_service.last().headers.get("X-Request-Budget-Ms").value_or("-1")));
   EXPECT_GT(budget, 0);
@@ -113,7 +113,7 @@ TEST(RestDirectory, TheRequestsBudgetTravelsToTheOwners) {
 TEST(RestDirectory, ASpentBudgetAsksNobody) {
   Fixture f;
   sales::resilience::DeadlineScope scope(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
-  EXPECT_THROW(f.directory.customer(3, kContext), sales::resilience::DeadlineExceeded);
+  EXPECT_THROW(f.directory.customer(3, kTracedContext), sales::resilience::DeadlineExceeded);
   EXPECT_TRUE(f.customers_service.last().target.empty()) << "the customer service was called";
 }
 
