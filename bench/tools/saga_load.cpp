@@ -9,6 +9,7 @@
 //   bench_saga_load --mode closed|open --post-url http://127.0.0.1:8080
 //       --poll-url http://127.0.0.1:8002 --customer 7 --products 1,2,3
 //       [--workers 16] [--duration 10] [--rate 100] [--poll-ms 2] [--timeout-ms 10000]
+//       [--trace orders.csv]
 //
 // How the tool learns that an order left PENDING (--watch):
 //   amqp (default when BENCH_AMQP_PASSWORD is set): a private, exclusive queue bound to
@@ -27,6 +28,9 @@
 // (the server's clock is this machine's clock); the poll-observed latency is reported too
 // and is the conservative number (it adds up to one poll interval plus one GET).
 // Bounded: duration, plus at most timeout-ms for the last orders. One JSON object on stdout.
+// --trace writes one CSV line per order (times in ms from the first scheduled start): when
+// it started, when the POST was answered, when it was confirmed (server) and seen, and its
+// outcome; so a tail can be told apart as stalls (slow orders bunched in time) or queueing.
 #include <sys/prctl.h>
 
 #include <algorithm>
@@ -36,6 +40,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +60,7 @@ enum class Outcome { PostFailed, PostNon2xx, Confirmed, Rejected, OtherStatus, T
 struct OrderResult {
   Outcome outcome = Outcome::PostFailed;
   std::int64_t start_us = 0;         // scheduled (open loop) or sent (closed loop), wall clock
+  std::int64_t answered_us = 0;      // when the POST was answered
   std::int64_t observed_us = 0;      // when a poll first saw it leave PENDING
   std::int64_t server_confirmed_us = -1;  // the history's CONFIRMED time, if given
   int polls = 0;
@@ -74,6 +80,7 @@ struct Worker {
                              std::to_string(product) + ",\"quantity\":1}]}";
     bench::HttpResponse resp;
     if (!post_conn.exchange(bench::make_request("POST", "/orders", post_url, body), resp)) return r;
+    r.answered_us = bench::wall_us();
     if (resp.status != 201) {
       r.outcome = Outcome::PostNon2xx;
       if (post_non2xx_samples < 3) {
@@ -143,6 +150,37 @@ struct Worker {
   std::vector<OrderResult> results;
   int post_non2xx_samples = 0;
 };
+
+const char* outcome_name(Outcome o) {
+  switch (o) {
+    case Outcome::PostFailed: return "post_failed";
+    case Outcome::PostNon2xx: return "post_non2xx";
+    case Outcome::Confirmed: return "confirmed";
+    case Outcome::Rejected: return "rejected";
+    case Outcome::OtherStatus: return "other_status";
+    case Outcome::TimedOut: return "timed_out";
+  }
+  return "?";
+}
+
+// One line per order, sorted by start; an unknown time is empty.
+void write_trace(const std::string& path, const std::vector<std::unique_ptr<Worker>>& workers, std::int64_t t0_us) {
+  std::vector<const OrderResult*> all;
+  for (const auto& w : workers)
+    for (const auto& r : w->results) all.push_back(&r);
+  std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->start_us < b->start_us; });
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    std::fprintf(stderr, "error: cannot write %s\n", path.c_str());
+    return;
+  }
+  const auto ms = [t0_us](std::int64_t us) { return us > 0 ? std::to_string(static_cast<double>(us - t0_us) / 1000.0) : ""; };
+  std::fprintf(f, "start_ms,answered_ms,confirmed_ms,seen_ms,outcome\n");
+  for (const auto* r : all)
+    std::fprintf(f, "%s,%s,%s,%s,%s\n", ms(r->start_us).c_str(), ms(r->answered_us).c_str(),
+                 ms(r->server_confirmed_us).c_str(), ms(r->observed_us).c_str(), outcome_name(r->outcome));
+  std::fclose(f);
+}
 
 }  // namespace
 
@@ -234,6 +272,7 @@ int main(int argc, char** argv) {
       }
     }
   }
+  if (!o.trace.empty()) write_trace(o.trace, workers, t0_wall);
   const double window = o.duration;
   std::string out = "{";
   char buf[640];

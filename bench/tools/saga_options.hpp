@@ -21,13 +21,14 @@ struct Options {
   int poll_ms = 2;
   int timeout_ms = 10000;
   std::string watch;  // amqp | poll; default: amqp when BENCH_AMQP_PASSWORD is set
+  std::string trace;  // a CSV file with one line per order (empty: none)
 };
 
 [[noreturn]] inline void usage(const char* msg) {
   std::fprintf(stderr,
                "error: %s\nusage: bench_saga_load --mode closed|open --customer ID --products ID,ID "
                "[--post-url URL] [--poll-url URL] [--workers N] [--duration S] [--rate R] [--poll-ms MS] "
-               "[--timeout-ms MS] [--watch amqp|poll]\n",
+               "[--timeout-ms MS] [--watch amqp|poll] [--trace FILE.csv]\n",
                msg);
   std::exit(2);
 }
@@ -53,6 +54,7 @@ inline Options parse(int argc, char** argv) {
     else if (a == "--poll-ms") o.poll_ms = std::stoi(v);
     else if (a == "--timeout-ms") o.timeout_ms = std::stoi(v);
     else if (a == "--watch") o.watch = v;
+    else if (a == "--trace") o.trace = v;
     else return false;
     return true;
   });
