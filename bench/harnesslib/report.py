@@ -1,6 +1,6 @@
 """The Markdown report: the targets table and one table per scenario."""
 
-from .state import P, RESULT, SERVICES
+from .state import P, RESULT, SERVICES, STEAL_REDO_PCT
 
 
 def fmt(v, nd=1):
@@ -72,11 +72,19 @@ def disturbance_note(steal_limit=5.0):
             for variant, rs in (scenario.get("runs") or {}).items() if isinstance(rs, list) for r in rs]
     stolen = [(where, r["steal_pct"]) for where, r in runs if (r.get("steal_pct") or 0) > steal_limit]
     if not runs or not stolen:
-        return f"Hypervisor steal stayed at or below {steal_limit:g} % in all {len(runs)} measured runs."
-    where, most = max(stolen, key=lambda x: x[1])
-    return (f"Hypervisor steal over {steal_limit:g} % in {len(stolen)} of {len(runs)} measured runs "
-            f"(most: {most} % in {where}): their figures are slower than the code's, and medians over "
-            "rounds only partly hide it.")
+        note = f"Hypervisor steal stayed at or below {steal_limit:g} % in all {len(runs)} measured runs."
+    else:
+        where, most = max(stolen, key=lambda x: x[1])
+        note = (f"Hypervisor steal over {steal_limit:g} % in {len(stolen)} of {len(runs)} measured runs "
+                f"(most: {most} % in {where}): their figures are slower than the code's, and medians over "
+                "rounds only partly hide it.")
+    aside = RESULT.get("stolen_rounds") or []
+    if aside:
+        note += (f" {len(aside)} round(s) were set aside and run again, since a run in them lost more than "
+                 f"{STEAL_REDO_PCT:g} % to steal (not in the figures; in the JSON's `stolen_rounds`): "
+                 + "; ".join(", ".join(f"{n} {r['throughput']:,.1f}/s (steal {r['steal_pct']} %)"
+                                       for n, r in a["runs"].items()) for a in aside) + ".")
+    return note
 
 
 def markdown():

@@ -4,30 +4,49 @@ ratios of runs paired by round.
 
 import statistics
 
-from .state import log
+from .state import P, RESULT, STEAL_REDO_PCT, log
 
 
 def alternate(variants, rounds):
-    """variants: [(name, fn)]. Runs A B C, A B C, … and returns name -> [run]."""
+    """variants: [(name, fn)]. Runs A B C, A B C, … and returns name -> [run]. A round in
+    which a run lost more than STEAL_REDO_PCT % of the machine to the hypervisor's steal is
+    set aside (RESULT["stolen_rounds"]) and run again, at most P["steal_redos"] times."""
     runs = {name: [] for name, _ in variants}
     errors = {}
-    for r in range(rounds):
+    redos = P.get("steal_redos", 0)
+    kept = 0
+    again = False  # this round replaces one set aside
+    while kept < rounds:
+        this = {}
         for name, fn in variants:
             if name in errors:
                 continue
             try:
                 res = fn()
-                res["round"] = r + 1
-                runs[name].append(res)
+                res["round"] = kept + 1  # pairs the runs of one round (paired_ratio)
+                this[name] = res
                 lat = res.get("latency_ms", {})
                 p99 = lat.get("p99")
-                log(f"round {r + 1}/{rounds} {name:<16} {res['throughput']:>10.1f}/s"
+                log(f"round {kept + 1}/{rounds}{' (again)' if again else ''} {name:<16} "
+                    f"{res['throughput']:>10.1f}/s"
                     + (f"  p50 {lat.get('p50'):.2f} ms  p99 {p99:.2f} ms" if p99 is not None else "")
                     + f"  non-2xx {res['non2xx']}  busy {res['machine_busy_pct']}% (foreign {res['foreign_cpu_pct']}%"
                     + f", steal {res['steal_pct']}%)")
             except Exception as e:  # noqa: BLE001 - one variant failing must not stop the others
                 errors[name] = str(e)
-                log(f"round {r + 1}/{rounds} {name}: FAILED: {e}")
+                log(f"round {kept + 1}/{rounds} {name}: FAILED: {e}")
+        stolen = {name: res["steal_pct"] for name, res in this.items() if (res.get("steal_pct") or 0) > STEAL_REDO_PCT}
+        if stolen and redos > 0:
+            redos -= 1
+            RESULT["stolen_rounds"].append({"variants": list(this), "steal_pct": stolen, "runs": this})
+            log(f"set aside, run again: steal over {STEAL_REDO_PCT:g} % in "
+                + ", ".join(f"{n} ({v} %)" for n, v in stolen.items()))
+            again = True
+            continue
+        again = False
+        for name, res in this.items():
+            runs[name].append(res)
+        kept += 1
     return runs, errors
 
 
