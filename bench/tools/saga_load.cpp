@@ -163,23 +163,21 @@ const char* outcome_name(Outcome o) {
   return "?";
 }
 
-// One line per order, sorted by start; an unknown time is empty.
-void write_trace(const std::string& path, const std::vector<std::unique_ptr<Worker>>& workers, std::int64_t t0_us) {
+// One line per order, sorted by start; an unknown time is empty. False if it could not be written.
+bool write_trace(const std::string& path, const std::vector<std::unique_ptr<Worker>>& workers, std::int64_t t0_us) {
   std::vector<const OrderResult*> all;
   for (const auto& w : workers)
     for (const auto& r : w->results) all.push_back(&r);
   std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->start_us < b->start_us; });
   std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) {
-    std::fprintf(stderr, "error: cannot write %s\n", path.c_str());
-    return;
-  }
+  if (!f) return false;
   const auto ms = [t0_us](std::int64_t us) { return us > 0 ? std::to_string(static_cast<double>(us - t0_us) / 1000.0) : ""; };
   std::fprintf(f, "start_ms,answered_ms,confirmed_ms,seen_ms,outcome\n");
   for (const auto* r : all)
     std::fprintf(f, "%s,%s,%s,%s,%s\n", ms(r->start_us).c_str(), ms(r->answered_us).c_str(),
                  ms(r->server_confirmed_us).c_str(), ms(r->observed_us).c_str(), outcome_name(r->outcome));
-  std::fclose(f);
+  const bool written = !std::ferror(f);
+  return std::fclose(f) == 0 && written;
 }
 
 }  // namespace
@@ -272,7 +270,8 @@ int main(int argc, char** argv) {
       }
     }
   }
-  if (!o.trace.empty()) write_trace(o.trace, workers, t0_wall);
+  const bool traced = o.trace.empty() || write_trace(o.trace, workers, t0_wall);
+  if (!traced) std::fprintf(stderr, "error: could not write the trace to %s\n", o.trace.c_str());
   const double window = o.duration;
   std::string out = "{";
   char buf[640];
@@ -294,5 +293,5 @@ int main(int argc, char** argv) {
   bench::append_latency(out, "server", std::move(server_ms));
   out += "}";
   std::cout << out << std::endl;
-  return 0;
+  return traced ? 0 : 1;
 }
