@@ -18,9 +18,13 @@ set(SALES_TEST_PCH <gtest/gtest.h> <boost/json.hpp> <atomic> <chrono> <cstdint> 
 # Test files are compiled in unity batches (SALES_TEST_UNITY_BATCH files per translation unit):
 # a test file's own code is small beside the GoogleTest, Boost.JSON and platform templates it
 # instantiates, which a batch instantiates and optimises once. This took test code from ~300 s
-# to ~100 s of a cold build's CPU. So names at file scope in test files (anonymous namespaces
-# included) must be unique within their test executable; a clash is a compile error, and
-# SALES_TEST_UNITY_BATCH=0 builds file by file.
+# to ~100 s of a cold build's CPU. The files of a batch share one translation unit, so: keep a
+# test file's helpers inside its own namespace (`namespace <suite> { namespace {`) and their
+# names unique within its executable (a same-typed clash is a compile error, a same-named
+# function with other parameters would silently overload); a `using` directive at file scope
+# reaches the files after it; and a missing include can hide behind an earlier file's.
+# SALES_TEST_UNITY_BATCH=0 builds file by file, which checks the last two. Editing one test
+# file recompiles its batch; adding one moves the files after it into other batches.
 set(SALES_TEST_UNITY_BATCH 8 CACHE STRING "Test files per unity translation unit (0: no unity build)")
 
 # sales_test_target(<target>): a test executable or test helper library.

@@ -11,7 +11,7 @@ from .proc import roots, rss_sample, rss_table, uptime_s
 from .report import markdown, summary_table
 from .scenarios import micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga
 from .state import (CONNECTIONS, DISTURBED, E, MODE, NGINX_PORT, ONLY, OUT, P, PGBENCH, RESULT, RSS_MAX, RUN_ID,
-                    SAGA_WORKER_STEPS, SERVICES, THREADS, WRK, log, step, wanted)
+                    SAGA_WORKER_STEPS, SERVICES, STEAL_REDO_PCT, THREADS, WRK, log, step, wanted)
 from .targets import targets
 
 
@@ -25,6 +25,7 @@ def main():
     RESULT["config"] = {"connections": CONNECTIONS, "threads": THREADS, "duration_s": P["duration"],
                         "rounds": P["rounds"], "saga_duration_s": P["saga_duration"],
                         "saga_rounds": P["saga_rounds"], "saga_worker_steps": SAGA_WORKER_STEPS,
+                        "steal_redos": P["steal_redos"], "steal_redo_pct": STEAL_REDO_PCT,
                         "nginx_port": NGINX_PORT or None, "nginx_workers": E.get("BENCH_NGINX_WORKERS") or None,
                         "services": service_config(rts)}
     try:

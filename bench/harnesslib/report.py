@@ -64,7 +64,7 @@ def summary_table():
     return "\n".join(lines)
 
 
-def disturbance_note(steal_limit=5.0):
+def disturbance_note(steal_limit=STEAL_REDO_PCT):
     """One line on how much of the machine was not ours during the measured runs: rounds with
     the hypervisor's steal over `steal_limit` % are slower in every figure, targets included."""
     runs = [(f"{name}/{variant} round {r.get('round', '?')}", r)
@@ -78,12 +78,14 @@ def disturbance_note(steal_limit=5.0):
         note = (f"Hypervisor steal over {steal_limit:g} % in {len(stolen)} of {len(runs)} measured runs "
                 f"(most: {most} % in {where}): their figures are slower than the code's, and medians over "
                 "rounds only partly hide it.")
-    aside = RESULT.get("stolen_rounds") or []
+    aside = [a for a in RESULT.get("stolen_rounds") or [] if a.get("runs")]
     if aside:
-        note += (f" {len(aside)} round(s) were set aside and run again, since a run in them lost more than "
-                 f"{STEAL_REDO_PCT:g} % to steal (not in the figures; in the JSON's `stolen_rounds`): "
-                 + "; ".join(", ".join(f"{n} {r['throughput']:,.1f}/s (steal {r['steal_pct']} %)"
-                                       for n, r in a["runs"].items()) for a in aside) + ".")
+        note += (f" {len(aside)} round(s) were run again because steal took more than {STEAL_REDO_PCT:g} % of the "
+                 "machine in them; the more disturbed try of each is left out of the figures above (the JSON's "
+                 "`stolen_rounds`): "
+                 + "; ".join(f"{a['comparison']} round {a['round']}: "
+                             + ", ".join(f"{n} {fmt(r.get('throughput'))}/s (steal {fmt(r.get('steal_pct'))} %)"
+                                         for n, r in a["runs"].items()) for a in aside) + ".")
     return note
 
 

@@ -22,7 +22,7 @@ ONLY = {s for s in E.get("BENCH_ONLY", "").split(",") if s}
 PROFILES = {
     # seconds per run, alternating rounds, micro-benchmark min time, settle timeout
     # saga_probe: seconds per closed-loop run while looking for the saturating worker count
-    # steal_redos: rounds run again per comparison when the hypervisor's steal passed STEAL_REDO_PCT
+    # steal_redos: rounds run again per comparison when the hypervisor's steal passed STEAL_REDO_PCT %
     "full": {"duration": 10, "rounds": 5, "saga_duration": 10, "saga_rounds": 3, "saga_probe": 4, "micro_min": 0.5,
              "settle": 5, "steal_redos": 2},
     "quick": {"duration": 3, "rounds": 3, "saga_duration": 4, "saga_rounds": 2, "saga_probe": 2, "micro_min": 0.1,
@@ -38,9 +38,9 @@ if E.get("BENCH_ROUNDS"):
 if E.get("BENCH_STEAL_REDOS"):
     P["steal_redos"] = int(E["BENCH_STEAL_REDOS"])
 # On this shared guest the hypervisor at times runs someone else for a fifth of a round; every
-# figure of such a round is the neighbours' as much as ours. A round (all its variants, so the
-# pairs stay paired) in which any run lost more than this to steal is run again, up to
-# P["steal_redos"] times per comparison; the report lists the rounds set aside.
+# figure of such a round is the neighbours' as much as ours. After its rounds, a comparison runs
+# again (whole, so pairs stay pairs) its round in which a run lost the most to steal, if more
+# than this, up to P["steal_redos"] times (stats.alternate); the report lists the tries left out.
 STEAL_REDO_PCT = float(E.get("BENCH_STEAL_REDO_PCT", "5"))
 CONNECTIONS = int(E.get("BENCH_CONNECTIONS", "16"))
 THREADS = int(E.get("BENCH_THREADS", "2"))

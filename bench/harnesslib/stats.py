@@ -7,46 +7,59 @@ import statistics
 from .state import P, RESULT, STEAL_REDO_PCT, log
 
 
+def worst_steal(runs_of_round):
+    """The most the hypervisor's steal took from any run of a round (percent of the machine)."""
+    return max((r.get("steal_pct") or 0 for r in runs_of_round.values()), default=0)
+
+
 def alternate(variants, rounds):
-    """variants: [(name, fn)]. Runs A B C, A B C, … and returns name -> [run]. A round in
-    which a run lost more than STEAL_REDO_PCT % of the machine to the hypervisor's steal is
-    set aside (RESULT["stolen_rounds"]) and run again, at most P["steal_redos"] times."""
-    runs = {name: [] for name, _ in variants}
+    """variants: [(name, fn)]. Runs A B C, A B C, … and returns name -> [run]. Then, up to
+    P["steal_redos"] times, the round in which a run lost the most to the hypervisor's steal,
+    if over STEAL_REDO_PCT %, is run again whole (its runs stay adjacent, so pairs stay
+    pairs); the less disturbed of the two is kept, the other goes to RESULT["stolen_rounds"]."""
     errors = {}
-    redos = P.get("steal_redos", 0)
-    kept = 0
-    again = False  # this round replaces one set aside
-    while kept < rounds:
+
+    def one_round(number, again=False):
         this = {}
         for name, fn in variants:
             if name in errors:
                 continue
             try:
                 res = fn()
-                res["round"] = kept + 1  # pairs the runs of one round (paired_ratio)
-                this[name] = res
-                lat = res.get("latency_ms", {})
-                p99 = lat.get("p99")
-                log(f"round {kept + 1}/{rounds}{' (again)' if again else ''} {name:<16} "
-                    f"{res['throughput']:>10.1f}/s"
-                    + (f"  p50 {lat.get('p50'):.2f} ms  p99 {p99:.2f} ms" if p99 is not None else "")
-                    + f"  non-2xx {res['non2xx']}  busy {res['machine_busy_pct']}% (foreign {res['foreign_cpu_pct']}%"
-                    + f", steal {res['steal_pct']}%)")
             except Exception as e:  # noqa: BLE001 - one variant failing must not stop the others
                 errors[name] = str(e)
-                log(f"round {kept + 1}/{rounds} {name}: FAILED: {e}")
-        stolen = {name: res["steal_pct"] for name, res in this.items() if (res.get("steal_pct") or 0) > STEAL_REDO_PCT}
-        if stolen and redos > 0:
-            redos -= 1
-            RESULT["stolen_rounds"].append({"variants": list(this), "steal_pct": stolen, "runs": this})
-            log(f"set aside, run again: steal over {STEAL_REDO_PCT:g} % in "
-                + ", ".join(f"{n} ({v} %)" for n, v in stolen.items()))
-            again = True
-            continue
-        again = False
+                log(f"round {number}/{rounds} {name}: FAILED: {e}")
+                continue
+            res["round"] = number  # pairs the runs of one round (paired_ratio)
+            this[name] = res
+            lat = res.get("latency_ms") or {}
+            p50, p99 = lat.get("p50"), lat.get("p99")
+            log(f"round {number}/{rounds}{' (again)' if again else ''} {name:<16} {res['throughput']:>10.1f}/s"
+                + (f"  p50 {p50:.2f} ms  p99 {p99:.2f} ms" if p50 is not None and p99 is not None else "")
+                + f"  non-2xx {res['non2xx']}  busy {res['machine_busy_pct']}% (foreign {res['foreign_cpu_pct']}%"
+                + f", steal {res.get('steal_pct')}%)")
+        return this
+
+    kept = [one_round(i + 1) for i in range(rounds)]
+    for _ in range(P.get("steal_redos", 0)):
+        if not kept:
+            break
+        i = max(range(len(kept)), key=lambda k: worst_steal(kept[k]))
+        if worst_steal(kept[i]) <= STEAL_REDO_PCT:
+            break
+        log(f"round {i + 1}/{rounds} is run again: steal took {worst_steal(kept[i])} % of the machine in it "
+            f"(over {STEAL_REDO_PCT:g} %)")
+        again = one_round(i + 1, again=True)
+        if again and worst_steal(again) < worst_steal(kept[i]):
+            aside, kept[i] = kept[i], again
+        else:
+            aside = again
+        RESULT["stolen_rounds"].append({"comparison": "+".join(name for name, _ in variants), "round": i + 1,
+                                        "runs": aside})
+    runs = {name: [] for name, _ in variants}
+    for this in kept:
         for name, res in this.items():
             runs[name].append(res)
-        kept += 1
     return runs, errors
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of the harness's alternation (harnesslib.stats): rounds set aside for the
+"""Unit tests of the harness's alternation (harnesslib.stats): rounds run again for the
 hypervisor's steal, and the pairing of what is kept. No system needed: the runs are fakes."""
 
 import os
@@ -13,7 +13,7 @@ os.environ.pop("BENCH_STEAL_REDOS", None)
 os.environ.pop("BENCH_STEAL_REDO_PCT", None)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from harnesslib import state, stats  # noqa: E402
+from harnesslib import report, state, stats  # noqa: E402
 
 
 def scripted(steals, throughput):
@@ -27,10 +27,15 @@ def scripted(steals, throughput):
     return run
 
 
+def throughputs(runs):
+    return [r["throughput"] for r in runs]
+
+
 class Alternate(unittest.TestCase):
     def setUp(self):
         state.RESULT["stolen_rounds"].clear()
         self.redos = state.P["steal_redos"]
+        state.P["steal_redos"] = 2
 
     def tearDown(self):
         state.P["steal_redos"] = self.redos
@@ -40,29 +45,42 @@ class Alternate(unittest.TestCase):
         b = scripted([0, 20, 0, 0], [5, 6, 7, 8])
         runs, errors = stats.alternate([("a", a), ("b", b)], 3)
         self.assertEqual(errors, {})
-        self.assertEqual([r["throughput"] for r in runs["a"]], [10, 12, 13])
-        self.assertEqual([r["throughput"] for r in runs["b"]], [5, 7, 8])
-        self.assertEqual([r["round"] for r in runs["a"]], [1, 2, 3])
+        # Round 2 was run again after round 3; the new try took its place.
+        self.assertEqual(throughputs(runs["a"]), [10, 13, 12])
+        self.assertEqual(throughputs(runs["b"]), [5, 8, 7])
         self.assertEqual([r["round"] for r in runs["b"]], [1, 2, 3])
         aside = state.RESULT["stolen_rounds"]
         self.assertEqual(len(aside), 1)
-        self.assertEqual(aside[0]["steal_pct"], {"b": 20})
+        self.assertEqual((aside[0]["comparison"], aside[0]["round"]), ("a+b", 2))
         self.assertEqual(aside[0]["runs"]["a"]["throughput"], 11)
-        # The pairs kept are the runs taken side by side: 10/5, 12/7, 13/8.
+        # The pairs kept are runs taken side by side: 10/5, 13/8, 12/7.
         self.assertAlmostEqual(stats.paired_ratio(runs["a"], runs["b"], lambda r: r["throughput"]), 12 / 7, places=3)
 
-    def test_no_more_rounds_are_set_aside_than_allowed(self):
+    def test_the_budget_goes_to_the_most_disturbed_rounds(self):
         state.P["steal_redos"] = 1
-        a = scripted([30, 30, 30], [1, 2, 3])
+        a = scripted([6, 40, 0, 0], [1, 2, 3, 4])
+        runs, _ = stats.alternate([("a", a)], 3)
+        self.assertEqual(throughputs(runs["a"]), [1, 4, 3])
+        self.assertEqual(state.RESULT["stolen_rounds"][0]["round"], 2)
+
+    def test_a_try_no_better_than_the_first_is_the_one_set_aside(self):
+        state.P["steal_redos"] = 1
+        a = scripted([30, 30, 35], [1, 2, 3])
         runs, _ = stats.alternate([("a", a)], 2)
-        self.assertEqual([r["throughput"] for r in runs["a"]], [2, 3])
-        self.assertEqual(len(state.RESULT["stolen_rounds"]), 1)
+        self.assertEqual(throughputs(runs["a"]), [1, 2])
+        self.assertEqual(state.RESULT["stolen_rounds"][0]["runs"]["a"]["throughput"], 3)
 
     def test_steal_at_the_limit_keeps_the_round(self):
-        limit = state.STEAL_REDO_PCT
-        a = scripted([limit, 0], [1, 2])
+        a = scripted([state.STEAL_REDO_PCT, 0], [1, 2])
         runs, _ = stats.alternate([("a", a)], 2)
-        self.assertEqual([r["throughput"] for r in runs["a"]], [1, 2])
+        self.assertEqual(throughputs(runs["a"]), [1, 2])
+        self.assertEqual(state.RESULT["stolen_rounds"], [])
+
+    def test_no_budget_runs_nothing_again(self):
+        state.P["steal_redos"] = 0
+        a = scripted([50, 50], [1, 2])
+        runs, _ = stats.alternate([("a", a)], 2)
+        self.assertEqual(throughputs(runs["a"]), [1, 2])
         self.assertEqual(state.RESULT["stolen_rounds"], [])
 
     def test_a_failing_variant_stops_alone(self):
@@ -70,9 +88,36 @@ class Alternate(unittest.TestCase):
             raise RuntimeError("no server")
         a = scripted([0, 0], [1, 2])
         runs, errors = stats.alternate([("a", a), ("b", broken)], 2)
-        self.assertEqual([r["throughput"] for r in runs["a"]], [1, 2])
+        self.assertEqual(throughputs(runs["a"]), [1, 2])
         self.assertEqual(runs["b"], [])
         self.assertIn("no server", errors["b"])
+
+    def test_a_variant_failing_in_the_second_try_keeps_its_first(self):
+        calls = iter([{"steal_pct": 20, "throughput": 1}, RuntimeError("gone")])
+
+        def flaky():
+            c = next(calls)
+            if isinstance(c, Exception):
+                raise c
+            return {**c, "non2xx": 0, "machine_busy_pct": 90.0, "foreign_cpu_pct": 1.0, "latency_ms": {},
+                    "requests": 1, "cpu_us_per_req": {}}
+        runs, errors = stats.alternate([("a", flaky)], 1)
+        self.assertEqual(throughputs(runs["a"]), [1])
+        self.assertIn("gone", errors["a"])
+
+    def test_when_every_variant_fails_nothing_is_kept(self):
+        def broken():
+            raise RuntimeError("down")
+        runs, errors = stats.alternate([("a", broken)], 3)
+        self.assertEqual(runs, {"a": []})
+        self.assertEqual(state.RESULT["stolen_rounds"], [])
+
+    def test_the_report_names_the_rounds_run_again(self):
+        a = scripted([0, 20, 0], [10, 11, 12])
+        stats.alternate([("a", a)], 2)
+        note = report.disturbance_note()
+        self.assertIn("1 round(s) were run again", note)
+        self.assertIn("a round 2: a 11/s (steal 20 %)", note)
 
 
 if __name__ == "__main__":

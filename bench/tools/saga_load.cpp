@@ -38,7 +38,9 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -163,14 +165,13 @@ const char* outcome_name(Outcome o) {
   return "?";
 }
 
-// One line per order, sorted by start; an unknown time is empty. False if it could not be written.
-bool write_trace(const std::string& path, const std::vector<std::unique_ptr<Worker>>& workers, std::int64_t t0_us) {
+// One line per order, sorted by start; an unknown time is empty. Closes f; false if it could
+// not be written.
+bool write_trace(std::FILE* f, const std::vector<std::unique_ptr<Worker>>& workers, std::int64_t t0_us) {
   std::vector<const OrderResult*> all;
   for (const auto& w : workers)
     for (const auto& r : w->results) all.push_back(&r);
   std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->start_us < b->start_us; });
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (!f) return false;
   const auto ms = [t0_us](std::int64_t us) { return us > 0 ? std::to_string(static_cast<double>(us - t0_us) / 1000.0) : ""; };
   std::fprintf(f, "start_ms,answered_ms,confirmed_ms,seen_ms,outcome\n");
   for (const auto* r : all)
@@ -198,6 +199,13 @@ int main(int argc, char** argv) {
   const auto duration = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(o.duration));
   const std::uint64_t total = o.mode == "open" ? static_cast<std::uint64_t>(o.rate * o.duration) : UINT64_MAX;
   const std::chrono::nanoseconds interval(static_cast<std::int64_t>(1e9 / o.rate));
+
+  // Opened before the run, so a path that cannot be written costs no run.
+  std::FILE* trace = nullptr;
+  if (!o.trace.empty() && !(trace = std::fopen(o.trace.c_str(), "w"))) {
+    std::fprintf(stderr, "error: cannot write the trace to %s: %s\n", o.trace.c_str(), std::strerror(errno));
+    return 1;
+  }
 
   EventWatch watch;
   if (o.watch == "amqp") {
@@ -270,7 +278,7 @@ int main(int argc, char** argv) {
       }
     }
   }
-  const bool traced = o.trace.empty() || write_trace(o.trace, workers, t0_wall);
+  const bool traced = !trace || write_trace(trace, workers, t0_wall);
   if (!traced) std::fprintf(stderr, "error: could not write the trace to %s\n", o.trace.c_str());
   const double window = o.duration;
   std::string out = "{";

@@ -4,10 +4,10 @@
 
 #include "support/harness.hpp"
 
+namespace gateway_test {
 namespace {
 
 using namespace std::chrono_literals;
-using namespace gateway_test;
 
 class GatewayHealth : public ::testing::Test {
  protected:
@@ -53,3 +53,4 @@ TEST_F(GatewayHealth, OtherMethodsGet405WithAllow) {
 }
 
 }  // namespace
+}  // namespace gateway_test
