@@ -44,13 +44,14 @@ def alternate(variants, rounds):
     for _ in range(P.get("steal_redos", 0)):
         if not kept:
             break
-        i = max(range(len(kept)), key=lambda k: worst_steal(kept[k]))
-        if worst_steal(kept[i]) <= STEAL_REDO_PCT:
+        steal = [worst_steal(this) for this in kept]
+        i = max(range(len(kept)), key=steal.__getitem__)
+        if steal[i] <= STEAL_REDO_PCT:
             break
-        log(f"round {i + 1}/{rounds} is run again: steal took {worst_steal(kept[i])} % of the machine in it "
+        log(f"round {i + 1}/{rounds} is run again: steal took {steal[i]} % of the machine in it "
             f"(over {STEAL_REDO_PCT:g} %)")
         again = one_round(i + 1, again=True)
-        if again and worst_steal(again) < worst_steal(kept[i]):
+        if again and worst_steal(again) < steal[i]:
             aside, kept[i] = kept[i], again
         else:
             aside = again

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <random>
@@ -14,14 +13,11 @@
 
 #include "sales/amqp/connection.hpp"
 #include "sales/amqp/topology.hpp"
+#include "sales_test/env.hpp"
 
 namespace sales::testing {
 
-inline std::optional<std::string> env_var(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  return std::string(v);
-}
+inline std::optional<std::string> env_var(const char* name) { return sales_test::optional_env(name); }
 
 inline constexpr const char* kRunViaSalesTest =
     " is not set: run the tests via `./sales test` (it starts RabbitMQ and PostgreSQL and exports it)";

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <exception>
 #include <utility>
 
@@ -39,15 +38,9 @@ std::string TestSchema::conninfo_via(int port) const {
   return conninfo() + " host=127.0.0.1 port=" + std::to_string(port);
 }
 
-std::string TestSchema::server_host() {
-  const char* v = std::getenv("SALES_PG_HOST");
-  return v && *v ? v : "127.0.0.1";
-}
+std::string TestSchema::server_host() { return optional_env("SALES_PG_HOST").value_or("127.0.0.1"); }
 
-int TestSchema::server_port() {
-  const char* v = std::getenv("SALES_PG_PORT");
-  return v && *v ? std::stoi(v) : 5432;
-}
+int TestSchema::server_port() { return std::stoi(optional_env("SALES_PG_PORT").value_or("5432")); }
 
 std::unique_ptr<pg::Pool> TestSchema::pool(std::size_t size, std::chrono::milliseconds acquire_timeout) const {
   pg::PoolOptions opts;
