@@ -15,9 +15,8 @@ constexpr pg::Statement kInsert{"customer_insert",
                                 "RETURNING " CUSTOMER_COLUMNS};
 constexpr pg::Statement kFind{"customer_find", "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1"};
 constexpr pg::Statement kList{"customer_list",
-                              "SELECT " CUSTOMER_COLUMNS " FROM customers "
-                              "WHERE $1::text IS NULL OR lower(email) = lower($1::text) "
-                              "ORDER BY id LIMIT $2 OFFSET $3"};
+                              SALES_PG_PAGE(CUSTOMER_COLUMNS, "customers", "id",
+                                            "$1::text IS NULL OR lower(email) = lower($1::text)", "$2", "$3")};
 constexpr pg::Statement kCount{"customer_count",
                                "SELECT count(*) FROM customers WHERE $1::text IS NULL OR lower(email) = lower($1::text)"};
 constexpr pg::Statement kUpdate{

@@ -13,8 +13,8 @@ namespace {
 
 constexpr pg::Statement kFind{"stock_find",
                               "SELECT " STOCK_COLUMNS " FROM stock WHERE product_id = $1 AND NOT deleted"};
-constexpr pg::Statement kList{"stock_list", "SELECT " STOCK_COLUMNS " FROM stock WHERE NOT deleted "
-                                            "ORDER BY product_id LIMIT $1 OFFSET $2"};
+constexpr pg::Statement kList{"stock_list",
+                              SALES_PG_PAGE(STOCK_COLUMNS, "stock", "product_id", "NOT deleted", "$1", "$2")};
 constexpr pg::Statement kCount{"stock_count", "SELECT count(*) FROM stock WHERE NOT deleted"};
 // ORDER BY under FOR UPDATE: rows are locked in the sorted order, the same in every transaction.
 constexpr pg::Statement kLock{"stock_lock",

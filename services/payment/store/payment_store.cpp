@@ -13,10 +13,10 @@ namespace {
 #define LIVE "status IN ('PENDING', 'CONFIRMED')"  // as the partial unique index says
 
 constexpr pg::Statement kFind{"payment_find", "SELECT " PAYMENT_COLUMNS " FROM payments WHERE id = $1"};
-constexpr pg::Statement kList{"payment_list",
-                              "SELECT " PAYMENT_COLUMNS " FROM payments "
-                              "WHERE ($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2) "
-                              "ORDER BY id LIMIT $3 OFFSET $4"};
+constexpr pg::Statement kList{
+    "payment_list",
+    SALES_PG_PAGE(PAYMENT_COLUMNS, "payments", "id",
+                  "($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)", "$3", "$4")};
 constexpr pg::Statement kCount{"payment_count",
                                "SELECT count(*) FROM payments "
                                "WHERE ($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)"};

@@ -18,9 +18,9 @@ constexpr pg::Statement kInsert{"product_insert",
 constexpr pg::Statement kFind{"product_find", "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1"};
 // strpos instead of LIKE: user text is matched literally, '%' and '_' included.
 constexpr pg::Statement kList{"product_list",
-                              "SELECT " PRODUCT_COLUMNS " FROM products "
-                              "WHERE $1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0 "
-                              "ORDER BY id LIMIT $2 OFFSET $3"};
+                              SALES_PG_PAGE(PRODUCT_COLUMNS, "products", "id",
+                                            "$1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0", "$2",
+                                            "$3")};
 constexpr pg::Statement kCount{"product_count",
                                "SELECT count(*) FROM products "
                                "WHERE $1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0"};

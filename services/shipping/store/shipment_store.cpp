@@ -20,10 +20,10 @@ constexpr pg::Statement kFindByOrder{"shipment_find_by_order",
 constexpr pg::Statement kLock{"shipment_lock", "SELECT " SHIPMENT_COLUMNS " FROM shipments WHERE id = $1 FOR UPDATE"};
 constexpr pg::Statement kLockByOrder{"shipment_lock_by_order",
                                      "SELECT id, status FROM shipments WHERE order_id = $1 FOR UPDATE"};
-constexpr pg::Statement kList{"shipment_list",
-                              "SELECT " SHIPMENT_COLUMNS " FROM shipments "
-                              "WHERE ($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2) "
-                              "ORDER BY id LIMIT $3 OFFSET $4"};
+constexpr pg::Statement kList{
+    "shipment_list",
+    SALES_PG_PAGE(SHIPMENT_COLUMNS, "shipments", "id",
+                  "($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)", "$3", "$4")};
 constexpr pg::Statement kCount{"shipment_count",
                                "SELECT count(*) FROM shipments "
                                "WHERE ($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)"};

@@ -9,3 +9,17 @@
 //   constexpr pg::Statement kFind{"thing_find",
 //                                 "SELECT id, " SALES_PG_RFC3339("created_at") " FROM things WHERE id = $1"};
 #define SALES_PG_RFC3339(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+// SALES_PG_PAGE(columns, table, key, filter, limit, offset): one page of a list, ordered by
+// `key`, the rows `filter` keeps. The page's keys are found first and only its own rows are
+// read: PostgreSQL computes a query's select list for every row an OFFSET skips, so the
+// plain `SELECT columns ... LIMIT ... OFFSET ...` spent ~5 µs per skipped row on the
+// timestamps' to_char alone (offset 1,000,000 of 1.1 M customers: over 5 s, a 504). Now the
+// skipping reads keys only, an index-only scan when the filter allows (~0.3 s there).
+// `limit` and `offset` are parameter references such as "$2":
+//
+//   constexpr pg::Statement kList{"thing_list", SALES_PG_PAGE("id, name", "things", "id",
+//                                                             "$1::text IS NULL OR name = $1", "$2", "$3")};
+#define SALES_PG_PAGE(columns, table, key, filter, limit, offset)                                                  \
+  "SELECT " columns " FROM " table " WHERE " key " IN (SELECT " key " FROM " table " WHERE " filter " ORDER BY " key \
+  " LIMIT " limit " OFFSET " offset ") ORDER BY " key
