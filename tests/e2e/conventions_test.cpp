@@ -295,6 +295,29 @@ TEST(Gateway, TheGatewayAndEveryServiceReportTheirHttpThreads) {
   }
 }
 
+// Each service's database pool, as operators watch it; the gateway has none (it links no
+// PostgreSQL code). What the pool opens at start is tested in pool_open_at_start_test.cpp:
+// here a connection may have been dropped since (one left inside a cancelled statement).
+TEST(Gateway, EveryServiceReportsItsDatabasePool) {
+  auto gauge = [](const std::string& body, const std::string& series) {
+    std::smatch m;
+    const std::regex line("\n" + std::regex_replace(series, std::regex(R"([{}"])"), R"(\$&)") + R"( (\d+)\n)");
+    return std::regex_search(body, m, line) ? std::stoi(m[1]) : -1;
+  };
+  EXPECT_EQ(get("/metrics").body.find("db_pool_"), std::string::npos) << "the gateway has no database pool";
+  for (const char* service : {"product", "order", "customer", "payment", "inventory", "shipping"}) {
+    auto body = service_request(service, "GET", "/metrics").body;
+    int size = gauge(body, "db_pool_size");
+    int idle = gauge(body, R"(db_pool_connections{state="idle"})");
+    int in_use = gauge(body, R"(db_pool_connections{state="in_use"})");
+    ASSERT_GE(size, 1) << service << "\n" << body.substr(0, 400);
+    ASSERT_GE(idle, 0) << service;
+    ASSERT_GE(in_use, 0) << service;
+    EXPECT_GE(idle + in_use, 1) << service;
+    EXPECT_LE(idle + in_use, size) << service;
+  }
+}
+
 TEST(Gateway, HealthReportsTheUpstreams) {
   auto r = get("/health");
   ASSERT_EQ(r.status, 200) << r;

@@ -43,27 +43,42 @@ Lease Pool::acquire() {
       idle_.pop_back();
       return Lease(this, std::move(c));
     }
-    if (open_ < opts_.size) {
-      ++open_;
-      lock.unlock();
-      try {
-        auto c = std::make_unique<Connection>(opts_.conninfo);
-        std::string timeout = "SET statement_timeout = " + std::to_string(opts_.statement_timeout.count());
-        c->exec_raw(timeout);
-        return Lease(this, std::move(c));
-      } catch (...) {
-        lock.lock();
-        --open_;
-        cv_.notify_one();
-        throw;
-      }
-    }
+    if (open_ < opts_.size) return Lease(this, connect(lock));
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= opts_.size) {
       if (cut) throw DeadlineExceeded("no database connection free before the request's deadline", Error::kQueryCanceled);
       throw Unavailable("no database connection free within " + std::to_string(opts_.acquire_timeout.count()) + " ms",
                         Error::kTooManyConnections);
     }
   }
+}
+
+std::unique_ptr<Connection> Pool::connect(std::unique_lock<std::mutex>& lock) {
+  ++open_;
+  lock.unlock();
+  try {
+    auto c = std::make_unique<Connection>(opts_.conninfo);
+    c->exec_raw("SET statement_timeout = " + std::to_string(opts_.statement_timeout.count()));
+    return c;
+  } catch (...) {
+    lock.lock();
+    --open_;
+    cv_.notify_one();
+    lock.unlock();
+    throw;
+  }
+}
+
+std::size_t Pool::open_at_start() {
+  std::size_t opened = 0;
+  std::unique_lock lock(mu_);
+  while (open_ < std::min(opts_.open_at_start, opts_.size)) {
+    auto c = connect(lock);
+    lock.lock();
+    idle_.push_back(std::move(c));
+    ++opened;
+    cv_.notify_one();
+  }
+  return opened;
 }
 
 void Pool::release(std::unique_ptr<Connection> c) {

@@ -42,6 +42,8 @@ App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
     db.password = env_.str("DB_PASSWORD", "");
     db.name = env_.required("DB_NAME");
     po.size = static_cast<std::size_t>(env_.integer("DB_POOL_SIZE", server_.threads + 4, 1, 1000));
+    po.open_at_start = static_cast<std::size_t>(env_.integer("DB_POOL_OPEN_AT_START", static_cast<std::int64_t>(po.size), 0,
+                                                             static_cast<std::int64_t>(po.size)));
     po.statement_timeout = env_.millis("DB_STATEMENT_TIMEOUT_MS", po.statement_timeout.count(), 100, 600000);
     po.tcp_user_timeout = env_.millis("DB_TCP_USER_TIMEOUT_MS", po.tcp_user_timeout.count(), 500, 600000);
     if (!database::open) {
@@ -72,6 +74,7 @@ void App::prepare_database() {
     try {
       int applied = database::migrate(*pool_, migrations_);
       log::info("database ready ({} migrations applied now)", applied);
+      open_connections_at_start();
       database_ready_ = true;
       for (auto& fn : on_ready_) fn();
       return;
@@ -82,6 +85,19 @@ void App::prepare_database() {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+  }
+}
+
+// Before readiness: the first requests after a start (a deploy, a restart, a new replica)
+// would otherwise each wait for a connection of their own (orders of ~250 ms in the first
+// half-second at 220 orders/s). A server that refuses more connections (max_connections)
+// does not keep the service from starting: the pool then connects when asked, as before.
+void App::open_connections_at_start() {
+  try {
+    auto opened = database::open_at_start(*pool_);
+    if (opened > 0) log::info("opened {} database connections for the start", opened);
+  } catch (const std::exception& e) {
+    log::warn("could not open every database connection at start (the pool connects when asked): {}", e.what());
   }
 }
 

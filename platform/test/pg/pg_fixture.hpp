@@ -15,6 +15,9 @@ namespace sales_test::pg {
 
 namespace spg = sales::pg;
 
+// Sleeps for $1 seconds: a statement that outlives a deadline or a lost server.
+inline constexpr spg::Statement kSleep{"test_sleep", "SELECT pg_sleep($1::float8)"};
+
 class PgFixture : public ::testing::Test {
  protected:
   void SetUp() override {

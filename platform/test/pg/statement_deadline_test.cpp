@@ -16,7 +16,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace res = sales::resilience;
 
-constexpr spg::Statement kSleep{"test_sleep", "SELECT pg_sleep($1::float8)"};
 constexpr spg::Statement kInsert{"test_insert", "INSERT INTO marks(x) VALUES ($1::int)"};
 
 class PgStatementDeadline : public PgFixture {};

@@ -149,6 +149,8 @@ struct PoolOptions {
   // How long sent data (a statement, a keepalive probe, a cancel's connect) may stay
   // unanswered by the server's host before the connection is given up (tcp_liveness_options).
   std::chrono::milliseconds tcp_user_timeout{5000};
+  // Connections open_at_start() opens before the service says it is ready (at most size).
+  std::size_t open_at_start = 0;
 };
 
 class Pool;
@@ -177,6 +179,10 @@ class Pool {
   // lazily. Throws Unavailable when no connection comes in time, DeadlineExceeded when the
   // deadline came first (or had passed already: a request nobody waits for takes none).
   Lease acquire();
+  // Opens connections until options().open_at_start are open, so that the first requests
+  // after a start do not each wait for a connection (and a server process) of their own.
+  // Returns how many it opened; throws what connecting throws (those opened stay).
+  std::size_t open_at_start();
   [[nodiscard]] std::size_t size() const { return opts_.size; }
   [[nodiscard]] std::size_t idle() const;
   [[nodiscard]] std::size_t in_use() const;
@@ -185,6 +191,9 @@ class Pool {
  private:
   friend class Lease;
   void release(std::unique_ptr<Connection> c);
+  // With `lock` held and a place free (open_ < size): counts the place, connects with the
+  // lock released, and gives the place back if connecting fails. Returns unlocked.
+  std::unique_ptr<Connection> connect(std::unique_lock<std::mutex>& lock);
   PoolOptions opts_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

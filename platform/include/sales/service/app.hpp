@@ -63,6 +63,7 @@ class App {
 
  private:
   void prepare_database();
+  void open_connections_at_start();
   void add_health_routes();
   http::Response ready_response();
 
