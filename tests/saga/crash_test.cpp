@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -23,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "sales_test/env.hpp"
 #include "support/fixture.hpp"
 #include "support/system.hpp"
 
@@ -36,11 +36,6 @@ void log_line(Clock::time_point t0, const std::string& what) {
   std::lock_guard lock(mu);
   std::cout << "[ chaos " << std::fixed << std::setprecision(1) << std::setw(6) << since(t0) << "s ] " << what
             << std::endl;
-}
-
-long env_long(const char* name, long fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::strtol(v, nullptr, 10) : fallback;
 }
 
 class Crash : public ::testing::Test {
@@ -210,13 +205,13 @@ void restocker(std::uint64_t seed, const std::vector<std::int64_t>& scarce, cons
 TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
   const auto t0 = Clock::now();
   // The whole test stays under 4 minutes: the waits after the chaos share what is left.
-  const auto hard_deadline = t0 + std::chrono::seconds(env_long("SAGA_CRASH_BUDGET_SECONDS", 225));
+  const auto hard_deadline = t0 + std::chrono::seconds(sales_test::env_long("SAGA_CRASH_BUDGET_SECONDS", 225));
   auto left = [&](std::chrono::milliseconds reserve, std::chrono::milliseconds cap) {
     auto l = std::chrono::duration_cast<std::chrono::milliseconds>(hard_deadline - Clock::now()) - reserve;
     return std::clamp(l, std::chrono::milliseconds(5000), cap);
   };
   const auto before = current_violations();
-  std::uint64_t seed = static_cast<std::uint64_t>(env_long("SAGA_CRASH_SEED", 0));
+  std::uint64_t seed = static_cast<std::uint64_t>(sales_test::env_long("SAGA_CRASH_SEED", 0));
   if (seed == 0) seed = std::random_device{}() | 1u;
   std::cout << "[ chaos ] seed " << seed << " (replay with SAGA_CRASH_SEED=" << seed << ")" << std::endl;
   RecordProperty("seed", std::to_string(seed));
@@ -257,7 +252,7 @@ TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
   workers.emplace_back(restocker, seed, std::cref(scarce), std::cref(plenty), std::cref(stop), std::ref(stats));
 
   std::vector<std::string> failures;
-  const auto chaos_budget = std::chrono::seconds(env_long("SAGA_CRASH_SECONDS", 75));
+  const auto chaos_budget = std::chrono::seconds(sales_test::env_long("SAGA_CRASH_SECONDS", 75));
   for (const auto& step : plan) {
     if (Clock::now() - t0 > chaos_budget) {
       log_line(t0, "chaos time budget used up; skipping the rest of the plan");

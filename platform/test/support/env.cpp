@@ -20,6 +20,20 @@ std::string require_env(const char* name) {
   return *v;
 }
 
+long env_long(const char* name, long fallback) {
+  auto v = optional_env(name);
+  if (!v) return fallback;
+  std::size_t used = 0;
+  long n = 0;
+  try {
+    n = std::stol(*v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != v->size()) throw std::runtime_error(std::string(name) + "=" + *v + " is not a whole number");
+  return n;
+}
+
 std::string gateway_url() { return require_env("SALES_GATEWAY_URL"); }
 
 std::string unique_suffix() {

@@ -3,10 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <set>
 #include <string>
 
+#include "sales_test/env.hpp"
 #include "support/api.hpp"
 #include "support/invariants.hpp"
 
@@ -15,8 +15,7 @@ namespace saga {
 // How long the end-of-test invariant check waits for the system to settle
 // (SAGA_SETTLE_SECONDS, default 30).
 inline std::chrono::milliseconds settle_time() {
-  const char* v = std::getenv("SAGA_SETTLE_SECONDS");
-  long s = v && *v ? std::strtol(v, nullptr, 10) : 30;
+  long s = sales_test::env_long("SAGA_SETTLE_SECONDS", 30);
   return std::chrono::seconds(s > 0 ? s : 30);
 }
 
