@@ -116,6 +116,11 @@ std::size_t Pool::idle() const {
   return idle_.size();
 }
 
+std::size_t Pool::open() const {
+  std::lock_guard lock(mu_);
+  return open_;
+}
+
 std::size_t Pool::in_use() const {
   std::lock_guard lock(mu_);
   return open_ - idle_.size();

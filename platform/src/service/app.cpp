@@ -94,11 +94,13 @@ void App::prepare_database() {
 // does not keep the service from starting: the pool then connects when asked, as before.
 void App::open_connections_at_start() {
   try {
-    auto opened = database::open_at_start(*pool_);
-    if (opened > 0) log::info("opened {} database connections for the start", opened);
+    log::info("{} database connections open for the start", database::open_at_start(*pool_));
   } catch (const std::exception& e) {
     log::warn("could not open every database connection at start (the pool connects when asked): {}", e.what());
   }
+  metrics()
+      .gauge("db_pool_open_when_ready", "Database connections open when the service became ready")
+      .set(static_cast<double>(database::open_connections(*pool_)));
 }
 
 http::Response App::ready_response() {

@@ -28,19 +28,31 @@ std::shared_ptr<pg::Pool> open(const Settings& s, pg::PoolOptions options) {
       pg::conninfo(s.host, s.port, s.name, s.user, s.password, options.connect_timeout, options.tcp_user_timeout) +
       transport;
   auto pool = std::make_shared<pg::Pool>(std::move(options));
-  // The pool lives as long as the App, which serves /metrics: a raw pointer is safe here.
+  // The registry is global and outlives any App: the gauges read the pool while it lives.
   auto& registry = metrics::global();
-  registry.callback_gauge("db_pool_connections", "Open database connections of the pool, by state",
-                          [p = pool.get()] { return static_cast<double>(p->idle()); }, {{"state", "idle"}});
-  registry.callback_gauge("db_pool_connections", "Open database connections of the pool, by state",
-                          [p = pool.get()] { return static_cast<double>(p->in_use()); }, {{"state", "in_use"}});
+  auto read = [weak = std::weak_ptr<pg::Pool>(pool)](std::size_t (pg::Pool::*what)() const) {
+    return [weak, what] {
+      auto p = weak.lock();
+      return p ? static_cast<double>(((*p).*what)()) : 0.0;
+    };
+  };
+  const std::string help = "Open database connections of the pool: idle, or in use (leased, or being opened)";
+  registry.callback_gauge("db_pool_connections", help, read(&pg::Pool::idle), {{"state", "idle"}});
+  registry.callback_gauge("db_pool_connections", help, read(&pg::Pool::in_use), {{"state", "in_use"}});
   registry.gauge("db_pool_size", "Most connections the pool opens (DB_POOL_SIZE)").set(static_cast<double>(pool->size()));
+  registry.gauge("db_pool_open_at_start", "Connections the pool opens before the service is ready (DB_POOL_OPEN_AT_START)")
+      .set(static_cast<double>(pool->options().open_at_start));
   return pool;
 }
 
 int migrate(pg::Pool& pool, const std::vector<pg::Migration>& migrations) { return pg::migrate(pool, migrations); }
 
-std::size_t open_at_start(pg::Pool& pool) { return pool.open_at_start(); }
+std::size_t open_at_start(pg::Pool& pool) {
+  pool.open_at_start();
+  return pool.open();
+}
+
+std::size_t open_connections(const pg::Pool& pool) { return pool.open(); }
 
 void ping(pg::Pool& pool) {
   static constexpr pg::Statement kPing{"health_ping", "SELECT 1"};

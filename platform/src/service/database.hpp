@@ -29,8 +29,11 @@ struct Settings {
 SALES_DATABASE_HOOK std::shared_ptr<pg::Pool> open(const Settings& s, pg::PoolOptions options);
 // Applies the migrations that are missing; returns how many ran.
 SALES_DATABASE_HOOK int migrate(pg::Pool& pool, const std::vector<pg::Migration>& migrations);
-// Opens the pool's connections for the start (PoolOptions::open_at_start); returns how many.
+// Opens the pool's connections for the start (PoolOptions::open_at_start); returns how many
+// are open then. Throws what connecting throws.
 SALES_DATABASE_HOOK std::size_t open_at_start(pg::Pool& pool);
+// Connections the pool has open (leased or idle).
+SALES_DATABASE_HOOK std::size_t open_connections(const pg::Pool& pool);
 // One round trip; throws when the database does not answer.
 SALES_DATABASE_HOOK void ping(pg::Pool& pool);
 

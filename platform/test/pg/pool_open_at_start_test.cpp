@@ -35,6 +35,7 @@ class PgPoolOpenAtStart : public PgFixture {
 TEST_F(PgPoolOpenAtStart, OpensTheConnectionsBeforeAnyoneAsksAndLendsThem) {
   spg::Pool pool(options(4, 3));
   EXPECT_EQ(pool.open_at_start(), 3u);
+  EXPECT_EQ(pool.open(), 3u);
   EXPECT_EQ(pool.idle(), 3u);
   EXPECT_EQ(pool.in_use(), 0u);
   EXPECT_EQ(server_sessions(), 3);
@@ -71,15 +72,21 @@ TEST_F(PgPoolOpenAtStart, NothingToOpenByDefault) {
   EXPECT_EQ(server_sessions(), 0);
 }
 
-TEST_F(PgPoolOpenAtStart, AFailedConnectThrowsAndLeavesThePoolUsable) {
-  auto o = options(2, 2);
+// With one place only: had the failed connect kept it, acquire would wait for it and time
+// out (kTooManyConnections) instead of connecting again (and failing the same way, 08001).
+TEST_F(PgPoolOpenAtStart, AFailedConnectThrowsAndGivesItsPlaceBack) {
+  auto o = options(1, 1);
   o.conninfo += " password=wrong-password connect_timeout=2";
   o.acquire_timeout = 3000ms;
   spg::Pool pool(o);
-  EXPECT_THROW(pool.open_at_start(), spg::Error);
-  EXPECT_EQ(pool.idle(), 0u);
-  EXPECT_EQ(pool.in_use(), 0u);
-  EXPECT_THROW(pool.acquire(), spg::Unavailable) << "the failed connect gave its place back: acquire connects again";
+  EXPECT_THROW(pool.open_at_start(), spg::Unavailable);
+  EXPECT_EQ(pool.open(), 0u);
+  try {
+    pool.acquire();
+    ADD_FAILURE() << "a wrong password connected";
+  } catch (const spg::Error& e) {
+    EXPECT_EQ(e.sqlstate(), "08001") << e.what();
+  }
 }
 
 }  // namespace

@@ -152,10 +152,10 @@ TEST_F(PgPool, StatementTimeoutCancelsSlowStatements) {
   o.size = 1;
   o.statement_timeout = 200ms;
   spg::Pool pool(o);
-  constexpr spg::Statement kSleep{"pgt_sleep", "SELECT pg_sleep(5)"};
+  constexpr spg::Statement kSleepFive{"pgt_sleep", "SELECT pg_sleep(5)"};
   auto start = Clock::now();
   try {
-    spg::exec(pool, kSleep);
+    spg::exec(pool, kSleepFive);
     FAIL() << "pg_sleep(5) was not cancelled";
   } catch (const spg::Error& e) {
     EXPECT_EQ(e.sqlstate(), "57014") << e.what();

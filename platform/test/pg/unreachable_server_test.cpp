@@ -21,7 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-
 // Drops every TCP packet to or from a loopback port while it lives.
 class Blackhole {
  public:

@@ -40,7 +40,7 @@ std::string TestSchema::conninfo_via(int port) const {
 
 std::string TestSchema::server_host() { return optional_env("SALES_PG_HOST").value_or("127.0.0.1"); }
 
-int TestSchema::server_port() { return std::stoi(optional_env("SALES_PG_PORT").value_or("5432")); }
+int TestSchema::server_port() { return static_cast<int>(env_long("SALES_PG_PORT", 5432)); }
 
 std::unique_ptr<pg::Pool> TestSchema::pool(std::size_t size, std::chrono::milliseconds acquire_timeout) const {
   pg::PoolOptions opts;

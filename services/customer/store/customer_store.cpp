@@ -10,15 +10,16 @@ namespace {
 #define CUSTOMER_COLUMNS \
   "id, name, address, contact, email, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339("updated_at")
 
+#define CUSTOMER_FILTER "$1::text IS NULL OR lower(email) = lower($1::text)"
+
 constexpr pg::Statement kInsert{"customer_insert",
                                 "INSERT INTO customers (name, address, contact, email) VALUES ($1, $2, $3, $4) "
                                 "RETURNING " CUSTOMER_COLUMNS};
 constexpr pg::Statement kFind{"customer_find", "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1"};
 constexpr pg::Statement kList{"customer_list",
-                              SALES_PG_PAGE(CUSTOMER_COLUMNS, "customers", "id",
-                                            "$1::text IS NULL OR lower(email) = lower($1::text)", "$2", "$3")};
+                              SALES_PG_PAGE(CUSTOMER_COLUMNS, "customers", "id", CUSTOMER_FILTER, "$2", "$3")};
 constexpr pg::Statement kCount{"customer_count",
-                               "SELECT count(*) FROM customers WHERE $1::text IS NULL OR lower(email) = lower($1::text)"};
+                               "SELECT count(*) FROM customers WHERE " CUSTOMER_FILTER};
 constexpr pg::Statement kUpdate{
     "customer_update",
     "UPDATE customers SET name = COALESCE($2, name), "
@@ -27,6 +28,7 @@ constexpr pg::Statement kUpdate{
     "email = CASE WHEN $8::boolean THEN NULL ELSE COALESCE($5, email) END, updated_at = now() "
     "WHERE id = $1 RETURNING " CUSTOMER_COLUMNS};
 constexpr pg::Statement kDelete{"customer_delete", "DELETE FROM customers WHERE id = $1"};
+#undef CUSTOMER_FILTER
 #undef CUSTOMER_COLUMNS
 
 Customer row(const pg::Result& r, int i) {

@@ -12,14 +12,12 @@ namespace {
   "id, order_id, amount_cents, status, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339("updated_at")
 #define LIVE "status IN ('PENDING', 'CONFIRMED')"  // as the partial unique index says
 
+#define PAYMENT_FILTER "($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)"
+
 constexpr pg::Statement kFind{"payment_find", "SELECT " PAYMENT_COLUMNS " FROM payments WHERE id = $1"};
-constexpr pg::Statement kList{
-    "payment_list",
-    SALES_PG_PAGE(PAYMENT_COLUMNS, "payments", "id",
-                  "($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)", "$3", "$4")};
-constexpr pg::Statement kCount{"payment_count",
-                               "SELECT count(*) FROM payments "
-                               "WHERE ($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)"};
+constexpr pg::Statement kList{"payment_list",
+                              SALES_PG_PAGE(PAYMENT_COLUMNS, "payments", "id", PAYMENT_FILTER, "$3", "$4")};
+constexpr pg::Statement kCount{"payment_count", "SELECT count(*) FROM payments WHERE " PAYMENT_FILTER};
 // One lock per order, in a key space of its own (two-key form), held until commit.
 constexpr pg::Statement kLockOrder{"payment_lock_order", "SELECT pg_advisory_xact_lock(8004, hashint8($1::bigint))"};
 constexpr pg::Statement kIsCancelled{"payment_order_cancelled", "SELECT 1 FROM cancelled_orders WHERE order_id = $1"};
@@ -43,6 +41,7 @@ constexpr pg::Statement kRecordCancelled{"payment_record_cancelled",
                                          "INSERT INTO cancelled_orders (order_id, reason, previous_status) "
                                          "VALUES ($1, $2, $3) ON CONFLICT (order_id) DO NOTHING"};
 #undef LIVE
+#undef PAYMENT_FILTER
 #undef PAYMENT_COLUMNS
 
 Payment row(const pg::Result& r, int i) {

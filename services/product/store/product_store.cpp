@@ -12,18 +12,16 @@ namespace {
 #define PRODUCT_COLUMNS \
   "id, name, description, price_cents, stock, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339("updated_at")
 
+#define PRODUCT_FILTER "$1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0"
+
 constexpr pg::Statement kInsert{"product_insert",
                                 "INSERT INTO products (name, description, price_cents, stock) VALUES ($1, $2, $3, $4) "
                                 "RETURNING " PRODUCT_COLUMNS};
 constexpr pg::Statement kFind{"product_find", "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1"};
 // strpos instead of LIKE: user text is matched literally, '%' and '_' included.
 constexpr pg::Statement kList{"product_list",
-                              SALES_PG_PAGE(PRODUCT_COLUMNS, "products", "id",
-                                            "$1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0", "$2",
-                                            "$3")};
-constexpr pg::Statement kCount{"product_count",
-                               "SELECT count(*) FROM products "
-                               "WHERE $1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0"};
+                              SALES_PG_PAGE(PRODUCT_COLUMNS, "products", "id", PRODUCT_FILTER, "$2", "$3")};
+constexpr pg::Statement kCount{"product_count", "SELECT count(*) FROM products WHERE " PRODUCT_FILTER};
 constexpr pg::Statement kUpdate{"product_update",
                                 "UPDATE products SET name = COALESCE($2, name), "
                                 "description = CASE WHEN $5::boolean THEN NULL ELSE COALESCE($3, description) END, "
@@ -34,6 +32,7 @@ constexpr pg::Statement kDelete{"product_delete", "DELETE FROM products WHERE id
 constexpr pg::Statement kApplyStock{"product_apply_stock",
                                     "UPDATE products SET stock = $2, stock_version = $3 "
                                     "WHERE id = $1 AND stock_version < $3"};
+#undef PRODUCT_FILTER
 #undef PRODUCT_COLUMNS
 
 Product row(const pg::Result& r, int i) {

@@ -14,19 +14,17 @@ namespace {
   "id, order_id, status, address, order_paid, " SALES_PG_RFC3339("created_at") ", "                    \
       SALES_PG_RFC3339("updated_at") ", " SALES_PG_RFC3339("shipped_at") ", " SALES_PG_RFC3339("delivered_at")
 
+#define SHIPMENT_FILTER "($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)"
+
 constexpr pg::Statement kFind{"shipment_find", "SELECT " SHIPMENT_COLUMNS " FROM shipments WHERE id = $1"};
 constexpr pg::Statement kFindByOrder{"shipment_find_by_order",
                                      "SELECT " SHIPMENT_COLUMNS " FROM shipments WHERE order_id = $1"};
 constexpr pg::Statement kLock{"shipment_lock", "SELECT " SHIPMENT_COLUMNS " FROM shipments WHERE id = $1 FOR UPDATE"};
 constexpr pg::Statement kLockByOrder{"shipment_lock_by_order",
                                      "SELECT id, status FROM shipments WHERE order_id = $1 FOR UPDATE"};
-constexpr pg::Statement kList{
-    "shipment_list",
-    SALES_PG_PAGE(SHIPMENT_COLUMNS, "shipments", "id",
-                  "($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)", "$3", "$4")};
-constexpr pg::Statement kCount{"shipment_count",
-                               "SELECT count(*) FROM shipments "
-                               "WHERE ($1::bigint IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)"};
+constexpr pg::Statement kList{"shipment_list",
+                              SALES_PG_PAGE(SHIPMENT_COLUMNS, "shipments", "id", SHIPMENT_FILTER, "$3", "$4")};
+constexpr pg::Statement kCount{"shipment_count", "SELECT count(*) FROM shipments WHERE " SHIPMENT_FILTER};
 constexpr pg::Statement kHistory{"shipment_history",
                                  "SELECT status, reason, " SALES_PG_RFC3339("at") " FROM shipment_history "
                                  "WHERE shipment_id = $1 ORDER BY id"};
@@ -66,6 +64,7 @@ constexpr pg::Statement kMarkPaid{"shipment_mark_paid",
                                   "UPDATE shipments SET order_paid = true, "
                                   "updated_at = CASE WHEN order_paid THEN updated_at ELSE now() END "
                                   "WHERE order_id = $1 RETURNING id"};
+#undef SHIPMENT_FILTER
 #undef SHIPMENT_COLUMNS
 
 ShipmentStatus status_at(const pg::Result& r, int row, int col) {

@@ -185,7 +185,8 @@ class Pool {
   std::size_t open_at_start();
   [[nodiscard]] std::size_t size() const { return opts_.size; }
   [[nodiscard]] std::size_t idle() const;
-  [[nodiscard]] std::size_t in_use() const;
+  [[nodiscard]] std::size_t in_use() const;  // leased, or being opened for a lease
+  [[nodiscard]] std::size_t open() const;    // idle() + in_use(), read at one instant
   [[nodiscard]] const PoolOptions& options() const { return opts_; }
 
  private:
