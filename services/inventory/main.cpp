@@ -19,7 +19,7 @@ int main() {
       app, migrations,
       {.queue = sales::events::kInventoryQueue, .max_attempts = 20, .retry_delay_max = std::chrono::seconds(5)},
       inventory::inventory_dispatcher());
-  inventory::StockStore stock(app.db());
+  inventory::StockStore stock(app.db(), sales::pg::read_total_cache_config(app.env()));
   inventory::ReservationStore reservations(app.db());
   inventory::register_routes(app.router(), app.db(), stock, reservations);
   inventory::InventoryMetrics metrics(app.db(), app.metrics());

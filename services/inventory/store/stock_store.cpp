@@ -73,7 +73,8 @@ StockPage StockStore::list(const sales::http::Page& page) {
   auto lease = pool_.acquire();
   auto r = lease->exec(kList, {pg::param(page.limit), pg::param(page.offset)});
   for (int i = 0; i < r.rows(); ++i) out.items.push_back(level(r, i));
-  out.total = lease->exec(kCount, {}).int64(0, 0);
+  out.total = totals_.total("", {page.offset, page.limit, out.items.size(), page.fresh_total},
+                            [&] { return lease->exec(kCount, {}).int64(0, 0); });
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include "domain/stock.hpp"
 #include "sales/http/router.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/pg/total_cache.hpp"
 
 namespace inventory {
 
@@ -39,13 +40,14 @@ class StockRefused : public std::runtime_error {
 
 class StockStore {
  public:
-  explicit StockStore(sales::pg::Pool& pool) : pool_(pool) {}
+  explicit StockStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
   StockPage list(const sales::http::Page& page);  // live products, by product id
   std::optional<StockLevel> find(std::int64_t product_id);
 
  private:
   sales::pg::Pool& pool_;
+  sales::pg::TotalCache totals_;  // list totals: a count(*) over the whole stock table
 };
 
 struct LockedStock {

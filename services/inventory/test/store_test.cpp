@@ -27,6 +27,22 @@ TEST_F(StoreTest, DeleteBeforeCreateKeepsTheProductDeleted) {
   EXPECT_EQ(invariant_violations(), 0);
 }
 
+// GET /inventory/stock's total, as the catalogue's and the customers' (sales/pg/total_cache.hpp):
+// a full page reuses a recent count, a page that asks for a fresh one or the last page does not.
+TEST_F(StoreTest, TheStockListKeepsARecentTotalUnlessAskedOrOnTheLastPage) {
+  StockStore store(*pool_, {.ttl = std::chrono::minutes(1)});
+  for (std::int64_t id = 1; id <= 3; ++id) create_product(id, 5);
+  EXPECT_EQ(store.list({.limit = 2, .offset = 0}).total, 3);
+  create_product(4, 5);
+  auto kept = store.list({.limit = 2, .offset = 0});
+  EXPECT_EQ(kept.items.size(), 2u);
+  EXPECT_EQ(kept.total, 3) << "a full page within the minute takes the kept count";
+  EXPECT_EQ(store.list({.limit = 2, .offset = 0, .fresh_total = true}).total, 4);
+  create_product(5, 5);
+  EXPECT_EQ(store.list({.limit = 2, .offset = 4}).total, 5) << "the last page counts its own items";
+  EXPECT_EQ(invariant_violations(), 0);
+}
+
 TEST_F(StoreTest, ChangeStockIsCheckedAndLedgered) {
   create_product(1, 5);
   auto after = committed([](pg::Transaction& tx) { return change_stock(tx, 1, -5, MovementKind::Take); });
