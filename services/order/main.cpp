@@ -16,7 +16,7 @@ int main() {
   sales::http::Client products(order::upstream_options(app.env(), "PRODUCT_SERVICE_URL", "http://127.0.0.1:8001"));
   order::RestDirectory directory(customers, products);
 
-  order::OrderStore store(app.db());
+  order::OrderStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
   auto migrations = sales::generated::migrations();
   migrations.push_back(sales::service::idempotency_migration());
   sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kOrderQueue},

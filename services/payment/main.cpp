@@ -16,7 +16,7 @@ int main() {
   sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kPaymentQueue},
                                       payment::order_events_dispatcher());
   payment::OrderClient orders(payment::order_client_options(app.env()));
-  payment::PaymentStore store(app.db());
+  payment::PaymentStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
   payment::register_routes(app.router(), store, orders);
   return app.run();
 }

@@ -16,7 +16,7 @@ int main() {
       app, sales::generated::migrations(),
       {.queue = sales::events::kShippingQueue, .max_attempts = 10, .retry_delay_max = std::chrono::seconds(10)},
       shipping::order_dispatcher());
-  shipping::ShipmentStore store(app.db());
+  shipping::ShipmentStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
   shipping::OrderClient orders(shipping::order_service_url(app.env()));
   shipping::register_routes(app.router(), store, orders);
   return app.run();

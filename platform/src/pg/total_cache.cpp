@@ -36,6 +36,10 @@ bool TotalCache::fresh(const Entry& e, resilience::TimePoint now) const {
   return now - e.counted_at < std::max<resilience::Duration>(config_.ttl, by_cost);
 }
 
+std::string id_status_key(const std::optional<std::int64_t>& id, const std::optional<std::string>& status) {
+  return (id ? std::to_string(*id) : std::string("*")) + "/" + status.value_or("*");
+}
+
 TotalCache::TotalCache(TotalCacheConfig config, const resilience::Clock& clock) : config_(config), clock_(clock) {}
 
 std::int64_t TotalCache::total(const std::string& key, const PageShown& page, const std::function<std::int64_t()>& count) {

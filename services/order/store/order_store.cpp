@@ -159,7 +159,10 @@ OrderPage OrderStore::list(const OrderFilter& f, const sales::http::Page& page) 
                        {pg::param(f.customer_id), pg::param(status), pg::param(page.limit), pg::param(page.offset)});
   for (int i = 0; i < r.rows(); ++i) out.items.push_back(order_row(r, i));
   attach_items(*lease, out.items);
-  out.total = lease->exec(kCount, {pg::param(f.customer_id), pg::param(status)}).int64(0, 0);
+  out.total = totals_.total(pg::id_status_key(f.customer_id, status),
+                            {page.offset, page.limit, out.items.size(), page.fresh_total}, [&] {
+                              return lease->exec(kCount, {pg::param(f.customer_id), pg::param(status)}).int64(0, 0);
+                            });
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include "domain/placement.hpp"
 #include "sales/http/router.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/pg/total_cache.hpp"
 
 namespace order {
 
@@ -33,7 +34,7 @@ struct LockedOrder {
 
 class OrderStore {
  public:
-  explicit OrderStore(sales::pg::Pool& pool) : pool_(pool) {}
+  explicit OrderStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
   // The order PENDING with its lines and its first history row ("order placed").
   Order insert(sales::pg::Transaction& tx, const PricedOrder& o, std::int64_t total_cents);
@@ -54,6 +55,7 @@ class OrderStore {
 
  private:
   sales::pg::Pool& pool_;
+  sales::pg::TotalCache totals_;  // list totals: a count(*) over orders matching the filter
 };
 
 }  // namespace order

@@ -82,6 +82,23 @@ TEST_F(OrderDbTest, AMoveFromAStatusTheOrderDoesNotHaveFailsLoudlyAndChangesNoth
   EXPECT_EQ(found->history.size(), 1u);
 }
 
+// As every list's total (sales/pg/total_cache.hpp): a full page reuses a recent count of its
+// own filter; asking for a fresh one, or the last page, is exact.
+TEST_F(OrderDbTest, AListKeepsARecentTotalPerFilterUnlessAskedOrOnTheLastPage) {
+  OrderStore store(*pool_, {.ttl = std::chrono::minutes(1)});
+  place(1);
+  place(1);
+  place(2);
+  EXPECT_EQ(store.list({}, {.limit = 1}).total, 3);
+  EXPECT_EQ(store.list({.customer_id = 1}, {.limit = 1}).total, 2);
+  place(1);
+  EXPECT_EQ(store.list({}, {.limit = 1}).total, 3) << "a full page within the minute takes the kept count";
+  EXPECT_EQ(store.list({.customer_id = 1}, {.limit = 1}).total, 2);
+  EXPECT_EQ(store.list({.customer_id = 1}, {.limit = 1, .fresh_total = true}).total, 3);
+  EXPECT_EQ(store.list({.customer_id = 2}, {.limit = 1}).total, 1) << "another filter has its own count";
+  EXPECT_EQ(store.list({}, {.limit = 2, .offset = 3}).total, 4) << "the last page counts its own items";
+}
+
 TEST_F(OrderDbTest, ListFiltersPagesAndCarriesItems) {
   auto a = place(1, {{7, 1, 100}});
   auto b = place(2, {{8, 2, 200}, {9, 1, 300}});

@@ -13,6 +13,7 @@
 #include "domain/payment.hpp"
 #include "sales/http/router.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/pg/total_cache.hpp"
 
 namespace payment {
 
@@ -34,7 +35,7 @@ class PaymentConflict : public std::runtime_error {
 
 class PaymentStore {
  public:
-  explicit PaymentStore(sales::pg::Pool& pool) : pool_(pool) {}
+  explicit PaymentStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
   std::optional<Payment> find(std::int64_t id);
   PaymentPage list(const PaymentFilter& filter, const sales::http::Page& page);
@@ -42,6 +43,7 @@ class PaymentStore {
 
  private:
   sales::pg::Pool& pool_;
+  sales::pg::TotalCache totals_;  // list totals: a count(*) over payments matching the filter
 };
 
 // A new PENDING payment. PaymentConflict when this service has seen the order cancelled or

@@ -120,7 +120,10 @@ ShipmentPage ShipmentStore::list(const ShipmentFilter& f, const sales::http::Pag
   auto status = status_param(f.status);
   auto r = lease->exec(kList, {pg::param(f.order_id), status, pg::param(page.limit), pg::param(page.offset)});
   for (int i = 0; i < r.rows(); ++i) out.items.push_back(row(r, i));
-  out.total = lease->exec(kCount, {pg::param(f.order_id), status}).int64(0, 0);
+  out.total = totals_.total(pg::id_status_key(f.order_id, status),
+                            {page.offset, page.limit, out.items.size(), page.fresh_total}, [&] {
+                              return lease->exec(kCount, {pg::param(f.order_id), status}).int64(0, 0);
+                            });
   return out;
 }
 

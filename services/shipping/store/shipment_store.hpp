@@ -8,6 +8,7 @@
 #include "domain/shipment.hpp"
 #include "sales/http/router.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/pg/total_cache.hpp"
 
 namespace shipping {
 
@@ -43,7 +44,7 @@ struct CancelResult {
 
 class ShipmentStore {
  public:
-  explicit ShipmentStore(sales::pg::Pool& pool) : pool_(pool) {}
+  explicit ShipmentStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
   std::optional<Shipment> find(std::int64_t id);
   std::optional<Shipment> find_by_order(std::int64_t order_id);
@@ -60,6 +61,7 @@ class ShipmentStore {
 
  private:
   sales::pg::Pool& pool_;
+  sales::pg::TotalCache totals_;  // list totals: a count(*) over shipments matching the filter
 };
 
 // The consumer's side, inside the transaction that records the event in the inbox.

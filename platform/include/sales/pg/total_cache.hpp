@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -42,6 +43,10 @@ struct TotalCacheConfig {
 
 // LIST_TOTAL_CACHE_MS (0..60000, default 1000), LIST_TOTAL_COUNT_SHARE_PCT (1..100, default 5).
 TotalCacheConfig read_total_cache_config(config::Env& env);
+
+// The key of a list filtered by an optional id (orders by customer, payments and shipments
+// by order) and an optional status: one kept total per filter.
+std::string id_status_key(const std::optional<std::int64_t>& id, const std::optional<std::string>& status);
 
 struct PageShown {
   std::int64_t offset;
