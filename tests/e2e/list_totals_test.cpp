@@ -1,5 +1,5 @@
 // A list's total (README, "The API"): exact on the last page, recent on the others, counted
-// now on request. Products; customers share the code (sales/pg/total_cache.hpp).
+// now on request. Products; every other list shares the code (sales/pg/total_cache.hpp).
 #include <gtest/gtest.h>
 
 #include "sales_test/env.hpp"

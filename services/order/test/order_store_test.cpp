@@ -96,6 +96,7 @@ TEST_F(OrderDbTest, AListKeepsARecentTotalPerFilterUnlessAskedOrOnTheLastPage) {
   EXPECT_EQ(store.list({.customer_id = 1}, {.limit = 1}).total, 2);
   EXPECT_EQ(store.list({.customer_id = 1}, {.limit = 1, .fresh_total = true}).total, 3);
   EXPECT_EQ(store.list({.customer_id = 2}, {.limit = 1}).total, 1) << "another filter has its own count";
+  EXPECT_EQ(store.list({.status = Status::Pending}, {.limit = 1}).total, 4) << "a status filter has its own count";
   EXPECT_EQ(store.list({}, {.limit = 2, .offset = 3}).total, 4) << "the last page counts its own items";
 }
 

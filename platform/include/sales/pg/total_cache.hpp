@@ -1,7 +1,8 @@
 #pragma once
-// Recently counted list totals. A list's `total` is a count(*), and over a large, busy
-// table (the catalogue, the customers) that count is a scan costing far more than the page
-// itself, while a storefront asks for the same few totals over and over.
+// Recently counted list totals, for every list of every service. A list's `total` is a
+// count(*), and over a large, busy table (the catalogue, the customers, the orders) that
+// count is a scan costing far more than the page itself, while a storefront or a back
+// office asks for the same few totals over and over.
 //
 // So a page's total is, in this order:
 //  - exact from the page itself when the page is the last one (fewer items than the limit):
