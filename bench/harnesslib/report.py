@@ -78,7 +78,7 @@ def disturbance_note(steal_limit=STEAL_REDO_PCT):
         note = (f"Hypervisor steal over {steal_limit:g} % in {len(stolen)} of {len(runs)} measured runs "
                 f"(most: {most} % in {where}): their figures are slower than the code's, and medians over "
                 "rounds only partly hide it.")
-    aside = [a for a in RESULT.get("stolen_rounds") or [] if a.get("runs")]
+    aside = RESULT.get("stolen_rounds") or []
     if aside:
         note += (f" {len(aside)} round(s) were run again because steal took more than {STEAL_REDO_PCT:g} % of the "
                  "machine in them; the more disturbed try of each is left out of the figures above (the JSON's "

@@ -55,8 +55,9 @@ def alternate(variants, rounds):
             aside, kept[i] = kept[i], again
         else:
             aside = again
-        RESULT["stolen_rounds"].append({"comparison": "+".join(name for name, _ in variants), "round": i + 1,
-                                        "runs": aside})
+        if aside:  # a second try in which every variant failed has nothing to set aside
+            RESULT["stolen_rounds"].append({"comparison": "+".join(name for name, _ in variants), "round": i + 1,
+                                            "runs": aside})
     runs = {name: [] for name, _ in variants}
     for this in kept:
         for name, res in this.items():

@@ -104,6 +104,7 @@ class Alternate(unittest.TestCase):
         runs, errors = stats.alternate([("a", flaky)], 1)
         self.assertEqual(throughputs(runs["a"]), [1])
         self.assertIn("gone", errors["a"])
+        self.assertEqual(state.RESULT["stolen_rounds"], [])
 
     def test_when_every_variant_fails_nothing_is_kept(self):
         def broken():

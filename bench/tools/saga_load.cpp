@@ -165,8 +165,7 @@ const char* outcome_name(Outcome o) {
   return "?";
 }
 
-// One line per order, sorted by start; an unknown time is empty. Closes f; false if it could
-// not be written.
+// One line per order, sorted by start; an unknown time is empty. False if a write failed.
 bool write_trace(std::FILE* f, const std::vector<std::unique_ptr<Worker>>& workers, std::int64_t t0_us) {
   std::vector<const OrderResult*> all;
   for (const auto& w : workers)
@@ -177,8 +176,7 @@ bool write_trace(std::FILE* f, const std::vector<std::unique_ptr<Worker>>& worke
   for (const auto* r : all)
     std::fprintf(f, "%s,%s,%s,%s,%s\n", ms(r->start_us).c_str(), ms(r->answered_us).c_str(),
                  ms(r->server_confirmed_us).c_str(), ms(r->observed_us).c_str(), outcome_name(r->outcome));
-  const bool written = !std::ferror(f);
-  return std::fclose(f) == 0 && written;
+  return !std::ferror(f);
 }
 
 }  // namespace
@@ -278,7 +276,11 @@ int main(int argc, char** argv) {
       }
     }
   }
-  const bool traced = !trace || write_trace(trace, workers, t0_wall);
+  bool traced = true;
+  if (trace) {
+    traced = write_trace(trace, workers, t0_wall);
+    traced = std::fclose(trace) == 0 && traced;
+  }
   if (!traced) std::fprintf(stderr, "error: could not write the trace to %s\n", o.trace.c_str());
   const double window = o.duration;
   std::string out = "{";
