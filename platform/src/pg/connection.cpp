@@ -128,7 +128,8 @@ void Connection::fail(const std::string& what, const PGresult* r, bool cancelled
 Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
   std::string name(st.name);
   detail::CancelAtDeadline cancel(cancel_);
-  if (!is_prepared(name)) {
+  const bool per_call = st.plan == Plan::per_call;
+  if (!per_call && !is_prepared(name)) {
     Result prep(PQprepare(conn_, name.c_str(), std::string(st.sql).c_str(), 0, nullptr));
     if (PQresultStatus(prep.res_) != PGRES_COMMAND_OK) fail("prepare " + name, prep.res_, cancel.fired());
     prepared_.push_back(name);
@@ -138,7 +139,9 @@ Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
     }
   }
   auto values = param_values(params);
-  Result r(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(), nullptr, nullptr, 0));
+  const int n = static_cast<int>(values.size());
+  Result r(per_call ? PQexecParams(conn_, std::string(st.sql).c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)
+                    : PQexecPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, 0));
   auto status = PQresultStatus(r.res_);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(name, r.res_, cancel.fired());
   return r;

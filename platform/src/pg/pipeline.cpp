@@ -41,14 +41,17 @@ std::vector<Result> Connection::exec_pipeline(const std::vector<Step>& steps) {
       continue;
     }
     std::string name(s.st->name);
+    const bool per_call = s.st->plan == Plan::per_call;
     bool preparing = std::any_of(sent.begin(), sent.end(), [&](const Sent& x) { return x.prepare && x.name == name; });
-    if (!is_prepared(name) && !preparing) {
+    if (!per_call && !is_prepared(name) && !preparing) {
       ok = PQsendPrepare(conn_, name.c_str(), std::string(s.st->sql).c_str(), 0, nullptr) == 1;
       sent.push_back({name, true, i});
     }
     auto values = param_values(s.params);
-    ok = ok && PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
-                                   nullptr, 0) == 1;
+    const int n = static_cast<int>(values.size());
+    ok = ok && (per_call ? PQsendQueryParams(conn_, std::string(s.st->sql).c_str(), n, nullptr, values.data(), nullptr,
+                                             nullptr, 0)
+                         : PQsendQueryPrepared(conn_, name.c_str(), n, values.data(), nullptr, nullptr, 0)) == 1;
     sent.push_back({name, false, i});
   }
   if (!ok || PQpipelineSync(conn_) != 1) lost("pipeline send");

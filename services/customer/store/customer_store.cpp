@@ -17,9 +17,10 @@ constexpr pg::Statement kInsert{"customer_insert",
                                 "RETURNING " CUSTOMER_COLUMNS};
 constexpr pg::Statement kFind{"customer_find", "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE id = $1"};
 constexpr pg::Statement kList{"customer_list",
-                              SALES_PG_PAGE(CUSTOMER_COLUMNS, "customers", "id", CUSTOMER_FILTER, "$2", "$3")};
+                              SALES_PG_PAGE(CUSTOMER_COLUMNS, "customers", "id", CUSTOMER_FILTER, "$2", "$3"),
+                              pg::Plan::per_call};
 constexpr pg::Statement kCount{"customer_count",
-                               "SELECT count(*) FROM customers WHERE " CUSTOMER_FILTER};
+                               "SELECT count(*) FROM customers WHERE " CUSTOMER_FILTER, pg::Plan::per_call};
 constexpr pg::Statement kUpdate{
     "customer_update",
     "UPDATE customers SET name = COALESCE($2, name), "

@@ -42,8 +42,9 @@ constexpr pg::Statement kItemsOf{"order_items_of",
 constexpr pg::Statement kHistoryOf{"order_history_of",
                                    "SELECT status, reason, " SALES_PG_RFC3339("at") " FROM order_history "
                                    "WHERE order_id = $1 ORDER BY id"};
-constexpr pg::Statement kList{"order_list", SALES_PG_PAGE(ORDER_COLUMNS, "orders", "id", ORDER_FILTER, "$3", "$4")};
-constexpr pg::Statement kCount{"order_count", "SELECT count(*) FROM orders WHERE " ORDER_FILTER};
+constexpr pg::Statement kList{"order_list", SALES_PG_PAGE(ORDER_COLUMNS, "orders", "id", ORDER_FILTER, "$3", "$4"),
+                              pg::Plan::per_call};
+constexpr pg::Statement kCount{"order_count", "SELECT count(*) FROM orders WHERE " ORDER_FILTER, pg::Plan::per_call};
 // Kept by triggers (migration 0004): costs the same however many orders there are.
 constexpr pg::Statement kCountByStatus{
     "order_count_by_status",

@@ -16,8 +16,10 @@ namespace {
 
 constexpr pg::Statement kFind{"payment_find", "SELECT " PAYMENT_COLUMNS " FROM payments WHERE id = $1"};
 constexpr pg::Statement kList{"payment_list",
-                              SALES_PG_PAGE(PAYMENT_COLUMNS, "payments", "id", PAYMENT_FILTER, "$3", "$4")};
-constexpr pg::Statement kCount{"payment_count", "SELECT count(*) FROM payments WHERE " PAYMENT_FILTER};
+                              SALES_PG_PAGE(PAYMENT_COLUMNS, "payments", "id", PAYMENT_FILTER, "$3", "$4"),
+                              pg::Plan::per_call};
+constexpr pg::Statement kCount{"payment_count", "SELECT count(*) FROM payments WHERE " PAYMENT_FILTER,
+                               pg::Plan::per_call};
 // One lock per order, in a key space of its own (two-key form), held until commit.
 constexpr pg::Statement kLockOrder{"payment_lock_order", "SELECT pg_advisory_xact_lock(8004, hashint8($1::bigint))"};
 constexpr pg::Statement kIsCancelled{"payment_order_cancelled", "SELECT 1 FROM cancelled_orders WHERE order_id = $1"};

@@ -20,8 +20,10 @@ constexpr pg::Statement kInsert{"product_insert",
 constexpr pg::Statement kFind{"product_find", "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1"};
 // strpos instead of LIKE: user text is matched literally, '%' and '_' included.
 constexpr pg::Statement kList{"product_list",
-                              SALES_PG_PAGE(PRODUCT_COLUMNS, "products", "id", PRODUCT_FILTER, "$2", "$3")};
-constexpr pg::Statement kCount{"product_count", "SELECT count(*) FROM products WHERE " PRODUCT_FILTER};
+                              SALES_PG_PAGE(PRODUCT_COLUMNS, "products", "id", PRODUCT_FILTER, "$2", "$3"),
+                              pg::Plan::per_call};
+constexpr pg::Statement kCount{"product_count", "SELECT count(*) FROM products WHERE " PRODUCT_FILTER,
+                               pg::Plan::per_call};
 constexpr pg::Statement kUpdate{"product_update",
                                 "UPDATE products SET name = COALESCE($2, name), "
                                 "description = CASE WHEN $5::boolean THEN NULL ELSE COALESCE($3, description) END, "

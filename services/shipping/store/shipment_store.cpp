@@ -23,8 +23,10 @@ constexpr pg::Statement kLock{"shipment_lock", "SELECT " SHIPMENT_COLUMNS " FROM
 constexpr pg::Statement kLockByOrder{"shipment_lock_by_order",
                                      "SELECT id, status FROM shipments WHERE order_id = $1 FOR UPDATE"};
 constexpr pg::Statement kList{"shipment_list",
-                              SALES_PG_PAGE(SHIPMENT_COLUMNS, "shipments", "id", SHIPMENT_FILTER, "$3", "$4")};
-constexpr pg::Statement kCount{"shipment_count", "SELECT count(*) FROM shipments WHERE " SHIPMENT_FILTER};
+                              SALES_PG_PAGE(SHIPMENT_COLUMNS, "shipments", "id", SHIPMENT_FILTER, "$3", "$4"),
+                              pg::Plan::per_call};
+constexpr pg::Statement kCount{"shipment_count", "SELECT count(*) FROM shipments WHERE " SHIPMENT_FILTER,
+                               pg::Plan::per_call};
 constexpr pg::Statement kHistory{"shipment_history",
                                  "SELECT status, reason, " SALES_PG_RFC3339("at") " FROM shipment_history "
                                  "WHERE shipment_id = $1 ORDER BY id"};

@@ -20,11 +20,27 @@ typedef struct pg_cancel PGcancel;
 
 namespace sales::pg {
 
+// How the server plans a statement's calls.
+enum class Plan {
+  // Prepared once per connection under the statement's name. After five calls PostgreSQL may
+  // keep one generic plan for every value: right for statements whose best plan does not
+  // depend on the values (a lookup by key, an insert), where it saves the planning.
+  cached,
+  // Sent unnamed and planned for each call's own values. For statements whose best plan does
+  // depend on them: a list's optional filters (`$1 IS NULL OR status = $1`), whose generic
+  // plan cannot use the filter's index. A connection that served five deep pages had switched
+  // to it for good, and one customer's orders then took ~200 ms (every order read) instead
+  // of ~1 ms on 0.5 M orders, growing with the table.
+  per_call,
+};
+
 // A statement is a named constant: `inline constexpr Statement kFindProduct{"find_product", "SELECT ..."};`
-// The name is the server-side prepared statement's name, prepared once per connection.
+// The name is the server-side prepared statement's name (Plan::cached, prepared once per
+// connection) and names the statement in errors.
 struct Statement {
   std::string_view name;
   std::string_view sql;
+  Plan plan = Plan::cached;
 };
 
 // Errors: Error for anything unexpected; the sqlstate lets callers map known conflicts.

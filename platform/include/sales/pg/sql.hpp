@@ -16,10 +16,13 @@
 // plain `SELECT columns ... LIMIT ... OFFSET ...` spent ~5 µs per skipped row on the
 // timestamps' to_char alone (offset 1,000,000 of 1.1 M customers: over 5 s, a 504). Now the
 // skipping reads keys only, an index-only scan when the filter allows (0.13 s there).
-// `limit` and `offset` are parameter references such as "$2":
+// `limit` and `offset` are parameter references such as "$2". A list's statements are
+// planned per call (pg::Plan::per_call): how many rows its filter keeps and its offset decide
+// the best plan, and a generic one cannot use the filter's index:
 //
-//   constexpr pg::Statement kList{"thing_list", SALES_PG_PAGE("id, name", "things", "id",
-//                                                             "$1::text IS NULL OR name = $1", "$2", "$3")};
+//   constexpr pg::Statement kList{"thing_list",
+//                                 SALES_PG_PAGE("id, name", "things", "id", "$1::text IS NULL OR name = $1", "$2", "$3"),
+//                                 pg::Plan::per_call};
 #define SALES_PG_PAGE(columns, table, key, filter, limit, offset)                                                  \
   "SELECT " columns " FROM " table " WHERE " key " IN (SELECT " key " FROM " table " WHERE " filter " ORDER BY " key \
   " LIMIT " limit " OFFSET " offset ") ORDER BY " key
