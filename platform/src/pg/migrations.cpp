@@ -22,6 +22,10 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations) {
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   Transaction tx(pool);
   tx.connection().exec_raw(kLock);
+  // A migration takes as long as its data needs (an index on 0.5 M products: ~7 s), not the
+  // pool's statement_timeout, which cancelled it and made the service retry it for ever.
+  // Only for this transaction; the service is not ready meanwhile and logs each migration.
+  tx.connection().exec_raw("SET LOCAL statement_timeout = 0");
   tx.exec(kCreateTable);
   auto applied = tx.exec(kApplied);
   std::vector<std::int64_t> done;

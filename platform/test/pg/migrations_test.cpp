@@ -49,6 +49,24 @@ TEST_F(PgMigrate, AppliesPendingMigrationsInVersionOrderOnce) {
   EXPECT_EQ(pool->in_use(), 0u);
 }
 
+TEST_F(PgMigrate, AMigrationMayOutlastThePoolsStatementTimeout) {
+  spg::PoolOptions opts;
+  opts.conninfo = conninfo();
+  opts.size = 1;
+  opts.statement_timeout = std::chrono::milliseconds(200);
+  spg::Pool pool(std::move(opts));
+  const std::vector<Migration> slow = {{1, "0001_slow", "CREATE TABLE slow AS SELECT 1 AS x FROM pg_sleep(0.5)"}};
+  EXPECT_EQ(spg::migrate(pool, slow), 1);
+  EXPECT_EQ(count("slow"), 1);
+  // The timeout holds again for everything after the migrations.
+  try {
+    spg::exec(pool, kSleep, {spg::param("0.5")});
+    ADD_FAILURE() << "a half-second statement outlasted a 200 ms statement_timeout";
+  } catch (const spg::Error& e) {
+    EXPECT_EQ(e.sqlstate(), spg::Error::kQueryCanceled) << e.what();
+  }
+}
+
 TEST_F(PgMigrate, AppliesOnlyTheNewOnes) {
   auto pool = make_pool(1);
   std::vector<Migration> first(kThree.begin() + 1, kThree.end());  // 1 and 2
