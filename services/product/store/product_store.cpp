@@ -12,13 +12,17 @@ namespace {
 #define PRODUCT_COLUMNS \
   "id, name, description, price_cents, stock, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339("updated_at")
 
-#define PRODUCT_FILTER "$1::text IS NULL OR strpos(lower(name), lower($1::text)) > 0"
+// A name that contains q, ignoring case, q taken literally: its '%', '_' and '\' are escaped
+// for LIKE, whose '%...%' the trigram index serves (migration 0002). Planned per call, so the
+// pattern is a constant the planner can look up.
+#define PRODUCT_FILTER                                                                                       \
+  "$1::text IS NULL OR lower(name) LIKE '%' || "                                                             \
+  "replace(replace(replace(lower($1::text), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
 
 constexpr pg::Statement kInsert{"product_insert",
                                 "INSERT INTO products (name, description, price_cents, stock) VALUES ($1, $2, $3, $4) "
                                 "RETURNING " PRODUCT_COLUMNS};
 constexpr pg::Statement kFind{"product_find", "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1"};
-// strpos instead of LIKE: user text is matched literally, '%' and '_' included.
 constexpr pg::Statement kList{"product_list",
                               SALES_PG_PAGE(PRODUCT_COLUMNS, "products", "id", PRODUCT_FILTER, "$2", "$3"),
                               pg::Plan::per_call};
