@@ -121,5 +121,17 @@ class Alternate(unittest.TestCase):
         self.assertIn("a round 2: a 11/s (steal 20 %)", note)
 
 
+class UpSummary(unittest.TestCase):
+    def test_the_median_comes_with_every_try_and_its_steal(self):
+        st = {"up_s": 6.1, "up_runs": [{"s": 6.1, "steal_pct": 0.0}, {"s": 14.05, "steal_pct": 12.5},
+                                       {"s": 5.9, "steal_pct": 0.4}]}
+        self.assertEqual(report.up_summary(st), "6.10 s, the median of 3 tries: 6.10 s (steal 0.0 %), "
+                                                "14.05 s (steal 12.5 %), 5.90 s (steal 0.4 %)")
+
+    def test_one_try_or_none(self):
+        self.assertEqual(report.up_summary({"up_s": 5.89}), "5.89 s")
+        self.assertEqual(report.up_summary({"up_note": "not measured (--quick)"}), "not measured (--quick)")
+
+
 if __name__ == "__main__":
     unittest.main()
