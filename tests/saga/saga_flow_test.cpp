@@ -365,5 +365,26 @@ TEST_F(SagaFlow, ListsFilterByCustomerAndStatus) {
   EXPECT_TRUE(is_problem(get("/orders?status=NOPE"), 400));
 }
 
+// The order list's total (README, "The API") through the gateway: counted now on
+// Cache-Control: no-cache and exact on a last page, whatever an earlier page kept.
+TEST_F(SagaFlow, AnOrderListsTotalIsCountedNowOnNoCacheAndExactOnTheLastPage) {
+  std::int64_t product = create_product(100, 10);
+  const std::string list = "/orders?customer_id=" + std::to_string(customer_);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(place_order(customer_, {{product, 1}}).status, 201);
+  Res first = get(list + "&limit=2");  // a full page: counted, and kept for a while
+  ASSERT_EQ(first.status, 200) << first;
+  ASSERT_EQ(int_of(first.at("total")), 3) << first;
+  ASSERT_EQ(place_order(customer_, {{product, 1}}).status, 201);
+  Res fresh = request("GET", list + "&limit=2", {}, {{"Cache-Control", "no-cache"}});
+  ASSERT_EQ(fresh.status, 200) << fresh;
+  EXPECT_EQ(int_of(fresh.at("total")), 4) << fresh;
+  ASSERT_EQ(place_order(customer_, {{product, 1}}).status, 201);
+  // Orders 4 and 5 of 5 on a page of up to 3: it ends the list, so it counts itself.
+  Res last = get(list + "&limit=3&offset=3");
+  ASSERT_EQ(last.status, 200) << last;
+  EXPECT_EQ(last.at("items").as_array().size(), 2u) << last;
+  EXPECT_EQ(int_of(last.at("total")), 5) << last;
+}
+
 }  // namespace
 }  // namespace saga
