@@ -2,8 +2,9 @@
 # The project-local RabbitMQ node in .state/rabbitmq.
 #
 # The Debian wrapper /usr/sbin/rabbitmq-server insists on running as the "rabbitmq" user
-# and on /var/lib/rabbitmq; the real scripts in /usr/lib/rabbitmq/bin run fine as root or
-# as any user when every path points into .state, so those are used directly. The node
+# and on /var/lib/rabbitmq; the package's real scripts run fine as root or as any user when
+# every path points into .state, so those are used directly (the node's through links in a
+# home of its own, rmq_prepare_home; rabbitmqctl's from /usr/lib/rabbitmq/bin). The node
 # runs in the foreground mode of the script (a small sh wrapper that turns SIGTERM into a
 # clean stop, with beam.smp as its child), started with setsid in the background.
 
@@ -35,6 +36,7 @@ rmq_env() {
   export RABBITMQ_CONFIG_FILE="$RMQ_DIR/rabbitmq.conf"
   export RABBITMQ_ADVANCED_CONFIG_FILE="$RMQ_DIR/advanced.config"
   export RABBITMQ_CONF_ENV_FILE="$RMQ_DIR/rabbitmq-env.conf" # not /etc/rabbitmq's
+  unset RABBITMQ_SCRIPTS_DIR                                 # rmq_launch sets it for the node
   export ERL_EPMD_ADDRESS=127.0.0.1
   # Erlang distribution (node and CLI tools) on loopback only. +sbwt none (and its dirty
   # scheduler twins): schedulers sleep instead of busy-waiting for work, which on a small
@@ -112,10 +114,10 @@ rmq_prepare_home() {
   server=$(readlink -f "$RMQ_BIN/rabbitmq-server") || return 1
   pkg=$(dirname "$(dirname "$server")") # .../lib/rabbitmq_server-<version>
   [ -d "$pkg/plugins" ] && [ -d "$pkg/escript" ] && [ -d "$pkg/sbin" ] || return 1
-  rm -rf "$RMQ_HOME"
-  mkdir -p "$RMQ_HOME/sbin" "$RMQ_HOME/plugins"
-  for f in "$pkg"/sbin/*; do ln -s "$f" "$RMQ_HOME/sbin/"; done
-  ln -s "$pkg/escript" "$RMQ_HOME/escript"
+  # (Called in a condition, so set -e is off here: every step says when it failed.)
+  rm -rf "$RMQ_HOME" && mkdir -p "$RMQ_HOME/sbin" "$RMQ_HOME/plugins" || return 1
+  for f in "$pkg"/sbin/*; do ln -s "$f" "$RMQ_HOME/sbin/" || return 1; done
+  ln -s "$pkg/escript" "$RMQ_HOME/escript" || return 1
   local -a roots=(rabbit rabbit_common rabbitmq_prelaunch "${RMQ_PLUGINS[@]}")
   local -a todo=("${roots[@]}")
   local -A kept=()
@@ -131,7 +133,7 @@ rmq_prepare_home() {
       continue
     fi
     kept[$app]=$dir
-    ln -s "$dir" "$RMQ_HOME/plugins/"
+    ln -s "$dir" "$RMQ_HOME/plugins/" || return 1
     mapfile -t -O "${#todo[@]}" todo < <(rmq_app_deps "$dir")
   done
 }

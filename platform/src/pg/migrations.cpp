@@ -10,6 +10,7 @@ namespace sales::pg {
 namespace {
 // A fixed key: every replica of a service takes the same advisory lock before migrating.
 constexpr const char* kLock = "SELECT pg_advisory_xact_lock(7243101)";
+constexpr const char* kLockTimeout = "SET LOCAL lock_timeout = '10s'";
 constexpr Statement kCreateTable{"migrations_create",
                                  "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, "
                                  "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"};
@@ -21,11 +22,15 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations) {
   auto sorted = migrations;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   Transaction tx(pool);
-  tx.connection().exec_raw(kLock);
   // A migration takes as long as its data needs (an index on 0.5 M products: ~7 s), not the
-  // pool's statement_timeout, which cancelled it and made the service retry it for ever.
-  // Only for this transaction; the service is not ready meanwhile and logs each migration.
+  // pool's statement_timeout, which cancelled it and made the service retry it for ever; and
+  // another replica waits on the lock below as long. Only for this transaction: the service
+  // is not ready meanwhile and logs each migration. Waiting for a table's lock is bounded
+  // instead (lock_timeout, after our own lock): DDL queued behind a long transaction would
+  // stall every statement on that table behind it; it fails and is tried again later.
   tx.connection().exec_raw("SET LOCAL statement_timeout = 0");
+  tx.connection().exec_raw(kLock);
+  tx.connection().exec_raw(kLockTimeout);
   tx.exec(kCreateTable);
   auto applied = tx.exec(kApplied);
   std::vector<std::int64_t> done;

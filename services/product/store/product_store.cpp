@@ -12,12 +12,13 @@ namespace {
 #define PRODUCT_COLUMNS \
   "id, name, description, price_cents, stock, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339("updated_at")
 
-// A name that contains q, ignoring case, q taken literally: its '%', '_' and '\' are escaped
-// for LIKE, whose '%...%' the trigram index serves (migration 0002). Planned per call, so the
-// pattern is a constant the planner can look up.
+// A name that contains q, ignoring case, q taken literally: its '\', '%' and '_' are escaped
+// for LIKE (E'' strings: a backslash whatever standard_conforming_strings says), whose
+// '%...%' the trigram index serves (migration 0002). Planned per call, so the pattern is a
+// constant the planner can look up.
 #define PRODUCT_FILTER                                                                                       \
   "$1::text IS NULL OR lower(name) LIKE '%' || "                                                             \
-  "replace(replace(replace(lower($1::text), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
+  "replace(replace(replace(lower($1::text), E'\\\\', E'\\\\\\\\'), '%', E'\\\\%'), '_', E'\\\\_') || '%'"
 
 constexpr pg::Statement kInsert{"product_insert",
                                 "INSERT INTO products (name, description, price_cents, stock) VALUES ($1, $2, $3, $4) "

@@ -1,4 +1,4 @@
--- GET /payments?status= (an operator looking for PENDING or FAILED payments) read every
+-- GET /payments?status= (an operator looking for PENDING or REFUNDED payments) read every
 -- payment; orders and shipments have had this index from the start. (status, id): a page
 -- in id order straight from the index.
 CREATE INDEX payments_status ON payments (status, id);
