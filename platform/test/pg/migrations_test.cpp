@@ -110,6 +110,49 @@ TEST_F(PgMigrate, AFailingMigrationThrowsAndIsNotRecorded) {
   EXPECT_EQ(log(), (std::vector<std::string>{"fixed", "after"}));
 }
 
+// An index built CONCURRENTLY, as an outside-a-transaction migration must be written.
+std::string concurrent_unique_index() {
+  return std::string(spg::kOutsideTransaction) + "\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS log_what ON log (what)";
+}
+
+TEST_F(PgMigrate, AMigrationOutsideATransactionRunsBetweenTheOthersInOrder) {
+  auto pool = make_pool(1);
+  const std::string index = concurrent_unique_index();
+  std::vector<Migration> list = kThree;
+  list.push_back({4, "0004_index", index});
+  list.push_back({5, "0005_five", "INSERT INTO log (what) VALUES ('five')"});
+  EXPECT_EQ(spg::migrate(*pool, list), 5);
+  EXPECT_EQ(applied_versions().size(), 5u);
+  EXPECT_EQ(log(), (std::vector<std::string>{"two", "three", "five"}));
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('log_what') AND indisvalid").int64(0, 0),
+            1);
+  EXPECT_THROW(sql("INSERT INTO log (what) VALUES ('five')"), spg::Error) << "the unique index holds";
+  EXPECT_EQ(spg::migrate(*pool, list), 0);
+}
+
+TEST_F(PgMigrate, AFailedConcurrentBuildLeavesNoInvalidIndexAndRunsAgainOnceFixed) {
+  auto pool = make_pool(1);
+  const std::string index = concurrent_unique_index();
+  std::vector<Migration> list = {
+      {1, "0001_log", "CREATE TABLE log (seq bigserial PRIMARY KEY, what text NOT NULL)"},
+      {2, "0002_dup", "INSERT INTO log (what) VALUES ('dup'), ('dup')"},
+      {3, "0003_index", index},
+  };
+  const std::string invalid = "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                              "WHERE c.relname = 'log_what' AND NOT i.indisvalid";
+  EXPECT_THROW(spg::migrate(*pool, list), spg::Error) << "duplicates: the unique build fails";
+  EXPECT_EQ(applied_versions(), (std::vector<std::string>{"1:0001_log", "2:0002_dup"}))
+      << "the migrations before it committed";
+  EXPECT_EQ(sql(invalid).int64(0, 0), 0) << "the failed build's invalid index is dropped";
+  // A build cut short outside the runner (a process killed mid-build leaves the same).
+  EXPECT_THROW(sql("CREATE UNIQUE INDEX CONCURRENTLY log_what ON log (what)"), spg::Error);
+  ASSERT_EQ(sql(invalid).int64(0, 0), 1) << "the setup left an invalid index, as a crash would";
+  sql("DELETE FROM log WHERE seq = (SELECT max(seq) FROM log)");
+  EXPECT_EQ(spg::migrate(*pool, list), 1) << "IF NOT EXISTS would have kept the invalid index: it was dropped first";
+  EXPECT_EQ(sql("SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('log_what') AND indisvalid").int64(0, 0),
+            1);
+}
+
 TEST_F(PgMigrate, ConcurrentMigrateFromTwoThreadsAppliesEachMigrationOnce) {
   // A slow first migration widens the window in which both runners see nothing applied.
   std::vector<Migration> list = {

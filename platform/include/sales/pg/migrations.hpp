@@ -1,7 +1,13 @@
 #pragma once
 // Versioned migrations: each service embeds store/migrations/NNNN_name.sql at build time
 // (cmake/SalesService.cmake) and applies the ones its database has not seen, in order,
-// all in one transaction (none or all), under an advisory lock so replicas never race.
+// under an advisory lock so replicas never race. Consecutive migrations share one
+// transaction (none or all). One whose SQL starts with kOutsideTransaction runs on its own,
+// outside any transaction, after those before it committed: for CREATE INDEX CONCURRENTLY,
+// which builds an index without blocking the table's writes. It must be one statement and
+// safe to run again (IF NOT EXISTS): a build that failed or was cut short leaves an invalid
+// index, which is dropped before the next try, but a process may die after the build and
+// before the migration is recorded.
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -16,7 +22,10 @@ struct Migration {
   std::string_view sql;
 };
 
-// Returns how many migrations were applied now.
+inline constexpr std::string_view kOutsideTransaction = "-- sales: outside a transaction";
+
+// Returns how many migrations were applied now; throws the first failure (those before it
+// that committed stay applied).
 int migrate(Pool& pool, const std::vector<Migration>& migrations);
 
 }  // namespace sales::pg
