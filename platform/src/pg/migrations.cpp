@@ -1,6 +1,8 @@
 #include "sales/pg/migrations.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "sales/log/log.hpp"
 #include "sales/pg/pool.hpp"
@@ -11,21 +13,32 @@ namespace {
 // A fixed key: every replica of a service takes the same advisory lock before migrating. A
 // session lock, held across the transactions and the statements run outside one below; it
 // excludes the transaction-level lock of the same key that earlier versions take.
-constexpr const char* kLock = "SELECT pg_advisory_lock(7243101)";
+constexpr const char* kTryLock = "SELECT pg_try_advisory_lock(7243101)";
+constexpr auto kLockPoll = std::chrono::milliseconds(100);
 constexpr Statement kCreateTable{"migrations_create",
                                  "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, "
                                  "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"};
 constexpr Statement kApplied{"migrations_applied", "SELECT version FROM schema_migrations"};
 constexpr Statement kRecord{"migrations_record", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
-// What a CREATE INDEX CONCURRENTLY that failed, or whose process died, leaves behind: its
-// index, invalid (never used by a query, still paid for by every write). Only such a build
-// makes one in a service's schema, and none runs but ours while we hold the lock.
+// What a concurrent build (CREATE INDEX or REINDEX CONCURRENTLY) that failed, or whose
+// process died, leaves behind: its index, invalid (never used by a query, still paid for by
+// every write). Ours run only while we hold the lock. (relkind 'i': a partitioned table's
+// index is invalid by design until its partitions have theirs, and is not ours to drop.)
 constexpr Statement kInvalidIndexes{"migrations_invalid_indexes",
                                     "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i "
                                     "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                    "WHERE NOT i.indisvalid AND n.nspname = current_schema()"};
+                                    "WHERE NOT i.indisvalid AND c.relkind = 'i' AND n.nspname = current_schema()"};
 
 bool outside_transaction(const Migration& m) { return m.sql.starts_with(kOutsideTransaction); }
+
+// Waits for the lock with no statement open meanwhile: one waiting inside pg_advisory_lock()
+// holds a snapshot, which a CREATE INDEX CONCURRENTLY of the replica holding the lock waits
+// for, and the server breaks that deadlock by cancelling the build (a known trap: flyway,
+// golang-migrate). A replica of an earlier version still waits inside its lock statement;
+// the build cancelled then is tried again by the next start attempt, after that replica.
+void take_lock(Connection& c) {
+  while (c.exec_raw(kTryLock).str(0, 0) != "t") std::this_thread::sleep_for(kLockPoll);
+}
 
 void drop_invalid_indexes(Connection& c) {
   auto r = c.exec(kInvalidIndexes, {});
@@ -49,7 +62,7 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations) {
   // own lock): DDL queued behind a long transaction would stall every statement on that
   // table behind it; it fails and is tried again later.
   c.exec_raw("SET statement_timeout = 0");
-  c.exec_raw(kLock);
+  take_lock(c);
   c.exec_raw("SET lock_timeout = '10s'");
   c.exec(kCreateTable, {});
   auto applied = c.exec(kApplied, {});
@@ -64,12 +77,21 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations) {
       if (in_transaction) c.exec_raw("COMMIT");  // those before it stay applied if it fails
       in_transaction = false;
       drop_invalid_indexes(c);
+      // A concurrent build waits for every older transaction in the database, blocking only
+      // DDL and vacuum on its table meanwhile: no lock_timeout, or one long transaction
+      // anywhere would make it fail after the whole build, again and again.
+      c.exec_raw("SET lock_timeout = 0");
       try {
         c.exec_raw(m.sql);
-      } catch (const Error&) {
-        if (c.healthy()) drop_invalid_indexes(c);
+      } catch (const Error& e) {
+        try {
+          if (c.healthy()) drop_invalid_indexes(c);
+        } catch (const Error& cleanup) {  // the build's own error is the one to report
+          log::warn("could not drop the invalid index of {} (the next try does): {}", m.name, cleanup.what());
+        }
         throw;
       }
+      c.exec_raw("SET lock_timeout = '10s'");
     } else if (!in_transaction) {
       c.exec_raw("BEGIN");
       in_transaction = true;

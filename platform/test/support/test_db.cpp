@@ -23,6 +23,11 @@ TestSchema::TestSchema()
 TestSchema::~TestSchema() {
   try {
     pg::Connection admin(database_);
+    // A test's sessions end with it. One cut off behind a test's TCP proxy keeps running on
+    // the server (pg_sleep(60) in unreachable_server_test): its snapshot made every
+    // CREATE INDEX CONCURRENTLY in the database wait for it, in the tests that followed.
+    admin.exec_raw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" + name_ +
+                   "' AND pid <> pg_backend_pid()");
     admin.exec_raw("SET client_min_messages = warning");  // no NOTICE per dropped table
     admin.exec_raw("DROP SCHEMA " + name_ + " CASCADE");
   } catch (const std::exception& e) {
