@@ -120,19 +120,18 @@ rmq_prepare_home() {
   ln -s "$pkg/escript" "$RMQ_HOME/escript" || return 1
   local -a roots=(rabbit rabbit_common rabbitmq_prelaunch "${RMQ_PLUGINS[@]}")
   local -a todo=("${roots[@]}")
-  local -A kept=()
+  local -A seen=()
   while [ "${#todo[@]}" -gt 0 ]; do
     app=${todo[0]}
     todo=("${todo[@]:1}")
-    [ -z "${kept[$app]:-}" ] || continue
+    [ -z "${seen[$app]:-}" ] || continue
+    seen[$app]=1
     dir=$(compgen -G "$pkg/plugins/$app-[0-9]*" | head -1) || dir=''
     if [ -z "$dir" ]; then
       # Not a plugin: an application of Erlang itself (kernel, ssl, ...), found there.
       [[ " ${roots[*]} " != *" $app "* ]] || return 1
-      kept[$app]=erlang
       continue
     fi
-    kept[$app]=$dir
     ln -s "$dir" "$RMQ_HOME/plugins/" || return 1
     mapfile -t -O "${#todo[@]}" todo < <(rmq_app_deps "$dir")
   done

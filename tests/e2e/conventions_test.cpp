@@ -305,8 +305,9 @@ TEST(Gateway, TheGatewayAndEveryServiceReportTheirHttpThreads) {
 
 // Each service's database pool, as operators watch it; the gateway has none (it links no
 // PostgreSQL code). When it became ready, each service had opened what DB_POOL_OPEN_AT_START
-// asks (default: the whole pool; the migrations leave one open in any case). Idle and in use
-// are read one after the other, so each is checked on its own.
+// asks (default: the whole pool, so at least one; the migrations run on a connection of their
+// own, closed after them, so with DB_POOL_OPEN_AT_START=0 none would be). Idle and in use are
+// read one after the other, so each is checked on its own.
 TEST(Gateway, EveryServiceReportsItsDatabasePool) {
   EXPECT_EQ(get("/metrics").body.find("db_pool_"), std::string::npos) << "the gateway has no database pool";
   for (const char* service : {"product", "order", "customer", "payment", "inventory", "shipping"}) {

@@ -15,6 +15,8 @@ namespace {
 // excludes the transaction-level lock of the same key that earlier versions take.
 constexpr const char* kTryLock = "SELECT pg_try_advisory_lock(7243101)";
 constexpr auto kLockPoll = std::chrono::milliseconds(100);
+// Bounds waiting for a table's lock (see migrate); outside-a-transaction migrations go without.
+constexpr const char* kLockTimeout = "SET lock_timeout = '10s'";
 constexpr Statement kCreateTable{"migrations_create",
                                  "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, "
                                  "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"};
@@ -63,7 +65,7 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations) {
   // table behind it; it fails and is tried again later.
   c.exec_raw("SET statement_timeout = 0");
   take_lock(c);
-  c.exec_raw("SET lock_timeout = '10s'");
+  c.exec_raw(kLockTimeout);
   c.exec(kCreateTable, {});
   auto applied = c.exec(kApplied, {});
   std::vector<std::int64_t> done;
@@ -83,7 +85,7 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations) {
       c.exec_raw("SET lock_timeout = 0");
       try {
         c.exec_raw(m.sql);
-      } catch (const Error& e) {
+      } catch (const Error&) {
         try {
           if (c.healthy()) drop_invalid_indexes(c);
         } catch (const Error& cleanup) {  // the build's own error is the one to report
@@ -91,12 +93,10 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations) {
         }
         throw;
       }
-      c.exec_raw("SET lock_timeout = '10s'");
-    } else if (!in_transaction) {
-      c.exec_raw("BEGIN");
-      in_transaction = true;
-      c.exec_raw(m.sql);
+      c.exec_raw(kLockTimeout);
     } else {
+      if (!in_transaction) c.exec_raw("BEGIN");
+      in_transaction = true;
       c.exec_raw(m.sql);
     }
     c.exec(kRecord, {param(m.version), param(m.name)});
