@@ -1,6 +1,7 @@
 // CRASH: while orders flow through the gateway, the saga's services are SIGKILLed at random
 // points (seeded RNG; the seed is logged, SAGA_CRASH_SEED replays it) and brought back with
-// `SALES_SKIP_BUILD=1 ./sales up`, and the RabbitMQ node is stopped and started once. Client
+// `SALES_SKIP_BUILD=1 ./sales up`, the RabbitMQ node is stopped and started once, and the
+// PostgreSQL server (all six databases) is SIGKILLed once and recovers from its WAL. Client
 // errors during the outages are expected (an order POST without an answer may or may not
 // exist). Afterwards the system must become healthy, every order must leave PENDING, and the
 // invariant checker must find nothing. TearDown always leaves the whole system up.
@@ -202,7 +203,7 @@ void restocker(std::uint64_t seed, const std::vector<std::int64_t>& scarce, cons
   }
 }
 
-TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
+TEST_F(Crash, KillServicesPostgresAndRabbitMqWhileOrdersFlow) {
   const auto t0 = Clock::now();
   // The whole test stays under 4 minutes: the waits after the chaos share what is left.
   const auto hard_deadline = t0 + std::chrono::seconds(sales_test::env_long("SAGA_CRASH_BUDGET_SECONDS", 225));
@@ -228,7 +229,8 @@ TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
   for (auto c : customers) ASSERT_GT(c, 0);
 
   // The plan: each saga service killed at least once (shuffled), two more random kills (one
-  // of them two services at once), and one RabbitMQ restart somewhere in the middle.
+  // of them two services at once), one RabbitMQ restart somewhere in the middle and one
+  // crash of PostgreSQL anywhere after the first step.
   std::vector<std::vector<std::string>> plan;
   std::vector<std::string> victims = kSagaServices;
   std::shuffle(victims.begin(), victims.end(), rng);
@@ -240,6 +242,8 @@ TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
   plan.push_back({a, b});
   std::shuffle(plan.begin() + 1, plan.end(), rng);
   plan.insert(plan.begin() + static_cast<long>(std::uniform_int_distribution<std::size_t>(2, 4)(rng)), {"rabbitmq"});
+  plan.insert(plan.begin() + static_cast<long>(std::uniform_int_distribution<std::size_t>(1, plan.size())(rng)),
+              {"postgresql"});
 
   Stats stats;
   std::atomic<bool> stop{false};
@@ -268,7 +272,7 @@ TEST_F(Crash, KillServicesAndRestartRabbitMqWhileOrdersFlow) {
     }
     std::string names;
     for (const auto& s : step) {
-      pid_t pid = kill_service(s);
+      pid_t pid = s == "postgresql" ? crash_postgres() : kill_service(s);
       names += " " + s + "(pid " + std::to_string(pid) + ")";
       if (pid == 0) failures.push_back(s + " was not running when it was to be killed");
     }

@@ -7,7 +7,9 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 #include "sales/amqp/connection.hpp"
@@ -33,19 +35,67 @@ pid_t service_pid(const std::string& name) {
   return static_cast<pid_t>(pid);
 }
 
+namespace {
+
+// The state and parent pid of a process, from /proc/<pid>/stat (state '?' when it is gone).
+struct ProcStat {
+  char state = '?';
+  long ppid = 0;
+};
+ProcStat proc_stat(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  ProcStat st;
+  if (!std::getline(in, line)) return st;
+  // "pid (comm) S ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+  std::istringstream rest(line.substr(line.rfind(')') + 1));
+  rest >> st.state >> st.ppid;
+  return st;
+}
+
+// Waits (bounded, 2 s) until the SIGKILLed process is gone, so ./sales up sees it down. A
+// zombie still answers kill(0); its parent reaps it (a service's setsid bash exec'd into it
+// is reparented to init; PostgreSQL's backends have lost their postmaster to init too).
+void wait_gone(pid_t pid) {
+  for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) {
+    if (proc_stat(pid).state == 'Z') break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
 pid_t kill_service(const std::string& name) {
   pid_t pid = service_pid(name);
   if (pid <= 0) return 0;
   if (::kill(pid, SIGKILL) != 0) return 0;
-  // Wait (bounded) until it is gone, so ./sales up sees it down.
-  for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) {
-    // A zombie still answers kill(0); its parent (the setsid bash exec'd into it, reparented to init) reaps it.
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string a, b, state;
-    if (stat >> a >> b >> state && state == "Z") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  wait_gone(pid);
   return pid;
+}
+
+pid_t crash_postgres() {
+  fs::path lockfile = fs::path(sales_test::require_env("SALES_STATE_DIR")) / "pg" / "data" / "postmaster.pid";
+  std::ifstream in(lockfile);
+  long postmaster = 0;
+  if (!(in >> postmaster) || postmaster <= 1 || ::kill(static_cast<pid_t>(postmaster), 0) != 0) return 0;
+  std::error_code ec;
+  // A stale lock file's pid may have been recycled: only a postgres executable is killed.
+  if (fs::read_symlink(fs::path("/proc") / std::to_string(postmaster) / "exe", ec).filename() != "postgres") return 0;
+  // Stopped first, the postmaster forks no backend while its children are listed (each one
+  // in a session of its own, so no process group takes them all).
+  if (::kill(static_cast<pid_t>(postmaster), SIGSTOP) != 0) return 0;
+  std::vector<pid_t> children;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (proc_stat(std::stol(name)).ppid == postmaster) children.push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  // The postmaster first, so it does not see its children die and start a recovery of its own.
+  ::kill(static_cast<pid_t>(postmaster), SIGKILL);
+  for (pid_t child : children) ::kill(child, SIGKILL);
+  wait_gone(static_cast<pid_t>(postmaster));
+  for (pid_t child : children) wait_gone(child);
+  return static_cast<pid_t>(postmaster);
 }
 
 pid_t pause_service(const std::string& name) {

@@ -1,7 +1,7 @@
 #pragma once
 // Process control for the crash tests: the services' pid files (.state/run/<name>.pid),
-// SIGKILL, and ./sales to bring back whatever is down (SALES_SKIP_BUILD=1 ./sales up) or to
-// stop the broker (./sales down rabbitmq).
+// SIGKILL (of a service, or of the whole PostgreSQL server), and ./sales to bring back
+// whatever is down (SALES_SKIP_BUILD=1 ./sales up) or to stop the broker (./sales down rabbitmq).
 #include <chrono>
 #include <string>
 #include <sys/types.h>
@@ -21,6 +21,12 @@ inline const std::vector<std::string> kAllServices = {"product", "customer", "in
 pid_t service_pid(const std::string& name);
 // SIGKILL the service (the pid from its pid file). Returns the pid killed, or 0 if it was not running.
 pid_t kill_service(const std::string& name);
+
+// SIGKILL the PostgreSQL server: its postmaster (from postmaster.pid under the state
+// folder) and every process it started, as a crash of the server or its machine would end
+// them. Waits (bounded) until they are gone; `./sales up` then starts it again, and it
+// recovers from its WAL. Returns the postmaster's pid, or 0 if it was not running.
+pid_t crash_postgres();
 
 // SIGSTOP / SIGCONT the service (a hang rather than a crash). Returns the pid, or 0.
 pid_t pause_service(const std::string& name);
