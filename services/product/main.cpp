@@ -3,12 +3,15 @@
 #include "events/stock_events.hpp"
 #include "sales/events/subscriptions.hpp"
 #include "sales/service/app.hpp"
+#include "sales/service/idempotency.hpp"
 #include "sales/service/messaging.hpp"
 #include "store/product_store.hpp"
 
 int main() {
   sales::service::App app({.name = "product", .default_port = 8001, .uses_broker = true});
-  sales::service::Messaging messaging(app, sales::generated::migrations(), {.queue = sales::events::kProductQueue},
+  auto migrations = sales::generated::migrations();
+  migrations.push_back(sales::service::idempotency_migration());
+  sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kProductQueue},
                                       product::stock_dispatcher());
   product::ProductStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
   product::register_routes(app.router(), store);

@@ -173,6 +173,45 @@ TEST(Customers, ConcurrentCreatesWithOneEmailMakeOneCustomer) {
   EXPECT_EQ(customer_total(email), 1);
 }
 
+// Idempotency-Key (as on orders and payments): the gateway retries a POST that carries one
+// after an attempt timed out, and that attempt may have committed.
+TEST(Customers, ARepeatWithTheSameKeyGetsTheFirstCustomerAndMakesNoOther) {
+  auto sfx = unique_suffix();
+  auto email = email_for(sfx, "keyed");
+  std::string body = json::serialize(json::object{{"name", "Keyed"}, {"email", email}});
+  std::string key = "customer-" + sfx;
+  auto first = post_json("/customers", body, {{"Idempotency-Key", key}});
+  ASSERT_EQ(first.status, 201) << first;
+  auto again = post_json("/customers", body, {{"Idempotency-Key", key}});
+  EXPECT_EQ(again.status, 201) << again;
+  EXPECT_EQ(again.json, first.json) << "the first customer, not a 409 for its email";
+  EXPECT_EQ(again.header("Location"), first.header("Location"));
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+  // The key with another body: 422, and nothing is made.
+  auto other = post_json("/customers", json::value(json::object{{"name", "Other"}, {"email", email_for(sfx, "other")}}),
+                         {{"Idempotency-Key", key}});
+  EXPECT_TRUE(is_problem(other, 422)) << other;
+  EXPECT_EQ(customer_total(email_for(sfx, "other")), 0);
+  EXPECT_EQ(customer_total(email), 1);
+  // Without an email, a repeat would otherwise make a second customer.
+  std::string nameless = json::serialize(json::object{{"name", "No Email " + sfx}});
+  auto a = post_json("/customers", nameless, {{"Idempotency-Key", key + "-2"}});
+  auto b = post_json("/customers", nameless, {{"Idempotency-Key", key + "-2"}});
+  ASSERT_EQ(a.status, 201) << a;
+  EXPECT_EQ(b.id(), a.id()) << b;
+  // A failure is not remembered: the same key may be used again once the cause is gone.
+  auto dup = post_json("/customers", json::value(json::object{{"name", "Dup"}, {"email", email}}),
+                       {{"Idempotency-Key", key + "-3"}});
+  EXPECT_TRUE(is_problem(dup, 409)) << dup;
+  ASSERT_EQ(del(path_of(first.id())).status, 204);
+  auto freed = post_json("/customers", json::value(json::object{{"name", "Dup"}, {"email", email}}),
+                         {{"Idempotency-Key", key + "-3"}});
+  EXPECT_EQ(freed.status, 201) << freed;
+  EXPECT_NE(freed.id(), first.id());
+  // A malformed key is 400.
+  EXPECT_TRUE(is_problem(post_json("/customers", nameless, {{"Idempotency-Key", std::string(256, 'k')}}), 400));
+}
+
 TEST(Customers, InvalidEmailIs400AndCreatesNothing) {
   auto sfx = unique_suffix();
   for (const std::string& bad : {std::string("plainaddress"), std::string("@example.org"), "x" + sfx + "@",

@@ -157,6 +157,47 @@ TEST(Products, ConcurrentCreatesGetDistinctIds) {
   EXPECT_EQ(product_total("e2e-conc-" + sfx), kThreads);
 }
 
+// Idempotency-Key (as on orders and payments): the gateway retries a POST that carries one
+// after an attempt timed out, and that attempt may have committed: one product, and one
+// product.created event (its stock handed to inventory once).
+TEST(Products, ARepeatWithTheSameKeyGetsTheFirstProductAndMakesNoOther) {
+  auto sfx = unique_suffix();
+  std::string key = "product-" + sfx;
+  std::string body = name_body("e2e-keyed-" + sfx, "4.20");
+  auto first = post_json("/products", body, {{"Idempotency-Key", key}});
+  ASSERT_EQ(first.status, 201) << first;
+  EXPECT_FALSE(first.has_header("Idempotent-Replayed"));
+  auto again = post_json("/products", body, {{"Idempotency-Key", key}});
+  EXPECT_EQ(again.status, 201) << again;
+  EXPECT_EQ(again.json, first.json);
+  EXPECT_EQ(again.header("Location"), first.header("Location"));
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true");
+  EXPECT_EQ(product_total("e2e-keyed-" + sfx), 1);
+  // The key with another body: 422, and nothing is made.
+  auto other = post_json("/products", name_body("e2e-keyed-other-" + sfx, "4.20"), {{"Idempotency-Key", key}});
+  EXPECT_TRUE(is_problem(other, 422)) << other;
+  EXPECT_EQ(product_total("e2e-keyed-other-" + sfx), 0);
+  // Concurrent repeats of one new key: one product.
+  constexpr int kThreads = 6;
+  std::vector<std::int64_t> ids(kThreads);
+  std::vector<std::thread> threads;
+  std::string racing = name_body("e2e-keyed-race-" + sfx, "1.00");
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = post_json("/products", racing, {{"Idempotency-Key", key + "-race"}});
+      ids[i] = r.status == 201 ? r.id() : -r.status;
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::int64_t> made;
+  for (auto id : ids) {
+    if (id > 0) made.insert(id);
+    else EXPECT_EQ(id, -409) << "a repeat is the first answer, or 409 (retry shortly)";
+  }
+  EXPECT_EQ(made.size(), 1u);
+  EXPECT_EQ(product_total("e2e-keyed-race-" + sfx), 1);
+}
+
 TEST(Products, NameFilterIsCaseInsensitive) {
   auto sfx = unique_suffix();
   auto id = create_product("e2e-Case-" + sfx + "-MiXeD", "1").id();

@@ -1,4 +1,4 @@
-// Idempotency-Key on POST /payments and POST /orders (DESIGN §3, as Stripe's): a replay
+// Idempotency-Key on POST /payments, POST /orders and its cancel (DESIGN §3, as Stripe's): a replay
 // returns the first response (same id) without a second effect; the same key with another
 // body is 422; concurrent repeats produce one resource.
 #include <gtest/gtest.h>
@@ -127,6 +127,40 @@ TEST_F(Idempotency, OrderReplayReturnsTheFirstOrder) {
   Res list = get("/orders?customer_id=" + std::to_string(customer_));
   EXPECT_EQ(int_of(list.at("total")), 1) << list;
   EXPECT_EQ(inventory_stock(product), 8) << "one order, one reservation";
+}
+
+// The gateway retries a POST with a key when an attempt's answer was lost: the repeat of a
+// cancel that was made gets that answer, not a 409 for the CANCELLED order.
+TEST_F(Idempotency, CancelReplayReturnsTheFirstAnswer) {
+  std::int64_t product = create_product(100, 10);
+  Res placed = place_order(customer_, {{product, 2}});
+  ASSERT_EQ(placed.status, 201) << placed;
+  ASSERT_TRUE(has_status(wait_order(placed.id(), {"CONFIRMED"}), "CONFIRMED"));
+  const std::string target = "/orders/" + std::to_string(placed.id()) + "/cancel";
+  std::string key = new_key();
+  Res first = post(target, R"({"reason":"changed my mind"})", {{"Idempotency-Key", key}});
+  ASSERT_EQ(first.status, 200) << first;
+  EXPECT_EQ(first.str("status"), "CANCELLED");
+  Res replay = post(target, R"({"reason":"changed my mind"})", {{"Idempotency-Key", key}});
+  EXPECT_EQ(replay.status, 200) << replay;
+  EXPECT_EQ(replay.json, first.json);
+  EXPECT_EQ(replay.header("Idempotent-Replayed"), "true");
+  // Without the key, or with a new one, the cancel is asked again: 409.
+  EXPECT_TRUE(is_problem(post(target, R"({"reason":"changed my mind"})"), 409));
+  EXPECT_TRUE(is_problem(post(target, R"({"reason":"changed my mind"})", {{"Idempotency-Key", new_key()}}), 409));
+  // The key for another order's cancel, or for a placement: another request, 422.
+  Res second = place_order(customer_, {{product, 1}});
+  ASSERT_EQ(second.status, 201) << second;
+  Res elsewhere = post("/orders/" + std::to_string(second.id()) + "/cancel", R"({"reason":"changed my mind"})",
+                       {{"Idempotency-Key", key}});
+  EXPECT_TRUE(is_problem(elsewhere, 422)) << elsewhere;
+  EXPECT_TRUE(is_problem(place_order(customer_, {{product, 1}}, key), 422));
+  EXPECT_NE(order_status(second.id()), "CANCELLED");
+  // One cancel, one release: the first order's 2 units are back.
+  ASSERT_TRUE(has_status(wait_order(second.id(), {"CONFIRMED"}), "CONFIRMED"));
+  EXPECT_EQ(wait_stock(product, 9), 9);
+  Res history = get("/orders/" + std::to_string(placed.id()));
+  EXPECT_EQ(history_statuses(history), (std::vector<std::string>{"PENDING", "CONFIRMED", "CANCELLED"})) << history;
 }
 
 TEST_F(Idempotency, TenConcurrentOrderRepeatsMakeOneOrder) {

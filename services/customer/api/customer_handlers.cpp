@@ -3,10 +3,12 @@
 #include "sales/http/render.hpp"
 #include "sales/json/read.hpp"
 #include "sales/json/writer.hpp"
+#include "sales/service/idempotency.hpp"
 
 namespace customer {
 
 namespace http = sales::http;
+namespace service = sales::service;
 using sales::Problem;
 using sales::ProblemError;
 
@@ -68,9 +70,13 @@ CustomerPatch decode_patch(std::string_view body) {
 
 void register_routes(http::Router& router, CustomerStore& store) {
   router.post("/customers", [&store](http::Request& req, const http::PathParams&) {
+    auto key = service::idempotency_key(req);
+    auto wanted = decode_new_customer(req.body);
     try {
-      auto c = store.create(decode_new_customer(req.body));
-      return http::created(render(c), "/customers/" + std::to_string(c.id));
+      return service::run_once(store.pool(), "customers", key, req.body, [&](sales::pg::Transaction& tx) {
+        auto c = store.create(tx, wanted);
+        return http::created(render(c), "/customers/" + std::to_string(c.id));
+      });
     } catch (const DuplicateEmail&) {
       throw ProblemError(duplicate_email());
     }

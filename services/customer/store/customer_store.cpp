@@ -39,9 +39,9 @@ Customer row(const pg::Result& r, int i) {
 pg::Param flag(bool b) { return pg::param(b ? "true" : "false"); }
 }  // namespace
 
-Customer CustomerStore::create(const NewCustomer& c) {
+Customer CustomerStore::create(pg::Transaction& tx, const NewCustomer& c) {
   try {
-    auto r = pg::exec(pool_, kInsert, {pg::param(c.name), pg::param(c.address), pg::param(c.contact), pg::param(c.email)});
+    auto r = tx.exec(kInsert, {pg::param(c.name), pg::param(c.address), pg::param(c.contact), pg::param(c.email)});
     return row(r, 0);
   } catch (const pg::Error& e) {
     if (e.unique_violation()) throw DuplicateEmail();

@@ -23,11 +23,14 @@ class CustomerStore {
  public:
   explicit CustomerStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
-  Customer create(const NewCustomer& c);  // throws DuplicateEmail
+  // Inside `tx` (the caller's, which also holds the request's Idempotency-Key claim); not
+  // committed. Throws DuplicateEmail (and `tx` is then aborted).
+  Customer create(sales::pg::Transaction& tx, const NewCustomer& c);
   std::optional<Customer> find(std::int64_t id);
   CustomerPage list(const std::optional<std::string>& email, const sales::http::Page& page);
   std::optional<Customer> update(std::int64_t id, const CustomerPatch& patch);  // throws DuplicateEmail
   bool remove(std::int64_t id);
+  sales::pg::Pool& pool() { return pool_; }
 
  private:
   sales::pg::Pool& pool_;

@@ -71,21 +71,28 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
   });
 }
 
+// With an Idempotency-Key, a repeat of a cancel that was made (its answer lost, the
+// gateway's retry) gets that answer again instead of a 409 for the CANCELLED order. The key
+// space is the orders': its fingerprint holds the path, so the key of another order's
+// cancel, or of a placement, is the 422 of "another request".
 http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request& req) {
+  auto key = service::idempotency_key(req);
   std::string reason = decode_cancel_reason(req.body);
-  pg::Transaction tx(d.db);
-  auto locked = d.store.lock(tx, id);  // until commit: no event handler moves it meanwhile
-  if (!locked) throw ProblemError(not_found(id));
-  if (!can_cancel(locked->status)) {
-    throw ProblemError(Problem::conflict("Order " + std::to_string(id) + " is " + std::string(name(locked->status)) +
-                                         " and can no longer be cancelled; only PENDING, CONFIRMED or PAID orders can."));
-  }
-  Status previous = locked->status;
-  transition(d.store, tx, *locked, Status::Cancelled, reason);
-  auto cancelled = d.store.find(tx, id);
-  tx.commit();
-  sales::log::info("order {} cancelled from {}: {}", id, name(previous), reason);
-  return http::ok(render(*cancelled, true));
+  std::string fingerprint = "POST " + location(id) + "/cancel\n" + req.body;
+  std::optional<Status> previous;  // set when this request made the cancel (not a replay)
+  auto response = service::run_once(d.db, kIdempotencyScope, key, fingerprint, [&](pg::Transaction& tx) {
+    auto locked = d.store.lock(tx, id);  // until commit: no event handler moves it meanwhile
+    if (!locked) throw ProblemError(not_found(id));
+    if (!can_cancel(locked->status)) {
+      throw ProblemError(Problem::conflict("Order " + std::to_string(id) + " is " + std::string(name(locked->status)) +
+                                           " and can no longer be cancelled; only PENDING, CONFIRMED or PAID orders can."));
+    }
+    previous = locked->status;
+    transition(d.store, tx, *locked, Status::Cancelled, reason);
+    return http::ok(render(*d.store.find(tx, id), true));
+  });
+  if (previous) sales::log::info("order {} cancelled from {}: {}", id, name(*previous), reason);
+  return response;
 }
 }  // namespace
 

@@ -3,10 +3,12 @@
 #include "sales/http/render.hpp"
 #include "sales/json/read.hpp"
 #include "sales/json/writer.hpp"
+#include "sales/service/idempotency.hpp"
 
 namespace product {
 
 namespace http = sales::http;
+namespace service = sales::service;
 using sales::Problem;
 using sales::ProblemError;
 
@@ -64,8 +66,12 @@ ProductPatch decode_patch(std::string_view body) {
 
 void register_routes(http::Router& router, ProductStore& store) {
   router.post("/products", [&store](http::Request& req, const http::PathParams&) {
-    auto created = store.create(decode_new_product(req.body));
-    return http::created(render(created), "/products/" + std::to_string(created.id));
+    auto key = service::idempotency_key(req);
+    auto wanted = decode_new_product(req.body);
+    return service::run_once(store.pool(), "products", key, req.body, [&](sales::pg::Transaction& tx) {
+      auto created = store.create(tx, wanted);
+      return http::created(render(created), "/products/" + std::to_string(created.id));
+    });
   });
   router.get("/products", [&store](http::Request& req, const http::PathParams&) {
     auto page = http::page_from(req);

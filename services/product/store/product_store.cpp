@@ -47,14 +47,12 @@ Product row(const pg::Result& r, int i) {
 }
 }  // namespace
 
-Product ProductStore::create(const NewProduct& p) {
-  pg::Transaction tx(pool_);
+Product ProductStore::create(pg::Transaction& tx, const NewProduct& p) {
   auto created = row(tx.exec(kInsert, {pg::param(p.name), pg::param(p.description), pg::param(p.price_cents), pg::param(p.stock)}), 0);
   // The inventory service owns stock from here on; it starts from this initial stock.
   sales::json::Writer data;
   data.begin_object().field("product_id", created.id).field("stock", created.stock).end_object();
   sales::events::enqueue(tx, "product.created", data.str(), "product-" + std::to_string(created.id));
-  tx.commit();
   return created;
 }
 

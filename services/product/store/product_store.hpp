@@ -18,11 +18,14 @@ class ProductStore {
  public:
   explicit ProductStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
-  Product create(const NewProduct& p);
+  // Inside `tx` (the caller's, which also holds the request's Idempotency-Key claim); with
+  // the product.created event that hands its initial stock to inventory. Not committed.
+  Product create(sales::pg::Transaction& tx, const NewProduct& p);
   std::optional<Product> find(std::int64_t id);
   ProductPage list(const std::optional<std::string>& name_contains, const sales::http::Page& page);
   std::optional<Product> update(std::int64_t id, const ProductPatch& patch);
   bool remove(std::int64_t id);
+  sales::pg::Pool& pool() { return pool_; }
 
  private:
   sales::pg::Pool& pool_;
