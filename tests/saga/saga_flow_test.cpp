@@ -301,6 +301,27 @@ TEST_F(SagaFlow, TotalsAreExact) {
   EXPECT_NE(again.body.find("\"unit_price\":19.99"), std::string::npos) << again.body;
 }
 
+// A product may be priced 0.00 (a sample, a gift): its order totals 0.00, is paid with
+// 0.00 (the amount must equal the total, DESIGN §3) and ships like any other.
+TEST_F(SagaFlow, AFreeOrderIsPaidWithZeroAndShips) {
+  std::int64_t free = create_product(0, 5);
+  Res placed = place_order(customer_, {{free, 2}});
+  ASSERT_EQ(placed.status, 201) << placed;
+  EXPECT_NE(placed.body.find("\"total\":0.00"), std::string::npos) << placed.body;
+  ASSERT_TRUE(has_status(wait_order(placed.id(), {"CONFIRMED"}), "CONFIRMED"));
+  const std::string order = std::to_string(placed.id());
+  EXPECT_TRUE(is_problem(post("/payments", R"({"order_id":)" + order + R"(,"amount":0.01})"), 422));
+  std::int64_t payment = pay(placed.id(), 0);
+  ASSERT_GT(payment, 0);
+  EXPECT_TRUE(has_status(wait_order(placed.id(), {"PAID"}), "PAID"));
+  auto shipment = wait_shipment(placed.id(), "PENDING");
+  ASSERT_FALSE(shipment.is_null());
+  Res shipped = ship_status(int_of(member(shipment, "id")), "SHIPPED", 10s);
+  EXPECT_EQ(shipped.status, 200) << shipped;
+  EXPECT_TRUE(has_status(wait_order(placed.id(), {"SHIPPED"}), "SHIPPED"));
+  EXPECT_EQ(inventory_stock(free), 3);
+}
+
 TEST_F(SagaFlow, LargeTotalsAreExact) {
   // Up to the money limit (1000000000.00): 9999999.99 × 100 + 0.33 × 3 = 999999999.99.
   std::int64_t big = create_product(999999999, 1000);

@@ -49,7 +49,6 @@ NewPayment decode_new_payment(std::string_view body) {
   in.allow_only({"order_id", "amount"});
   auto order_id = in.id("order_id", true);
   auto amount = in.money("amount", true);
-  if (amount && !valid_amount(*amount)) in.error("amount", "must be greater than 0");
   in.finish();
   return NewPayment{*order_id, *amount};
 }

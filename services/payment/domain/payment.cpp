@@ -103,6 +103,4 @@ Payability check_payable(const OrderSnapshot& order, std::int64_t amount_cents) 
   return Payability::Payable;
 }
 
-bool valid_amount(std::int64_t amount_cents) { return amount_cents > 0 && amount_cents <= sales::money::kMaxCents; }
-
 }  // namespace payment

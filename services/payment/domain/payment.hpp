@@ -80,7 +80,4 @@ enum class Payability { Payable, OrderNotConfirmed, AmountMismatch };
 // An order can be paid only once CONFIRMED (stock reserved) and only for its exact total.
 Payability check_payable(const OrderSnapshot& order, std::int64_t amount_cents);
 
-// Amounts are positive: a payment of nothing is a client error, not a payment.
-bool valid_amount(std::int64_t amount_cents);
-
 }  // namespace payment

@@ -26,12 +26,15 @@ TEST(DecodePayment, AcceptsOrderIdAndAmount) {
   EXPECT_EQ(p.order_id, 42);
   EXPECT_EQ(p.amount_cents, 1999);
   EXPECT_EQ(decode_new_payment(R"({"order_id":1,"amount":20})").amount_cents, 2000);
+  // 0.00 is the total of a free order; whether it matches is the order's to say (422).
+  EXPECT_EQ(decode_new_payment(R"({"order_id":1,"amount":0})").amount_cents, 0);
+  EXPECT_EQ(decode_new_payment(R"({"order_id":1,"amount":0.00})").amount_cents, 0);
 }
 
 TEST(DecodePayment, RejectsBadFieldsWith400) {
   for (const char* bad :
        {R"({"amount":1})", R"({"order_id":1})", R"({"order_id":0,"amount":1})", R"({"order_id":-3,"amount":1})",
-        R"({"order_id":1.5,"amount":1})", R"({"order_id":"1","amount":1})", R"({"order_id":1,"amount":0})",
+        R"({"order_id":1.5,"amount":1})", R"({"order_id":"1","amount":1})",
         R"({"order_id":1,"amount":-5})", R"({"order_id":1,"amount":1.234})", R"({"order_id":1,"amount":"1.00"})",
         R"({"order_id":1,"amount":1e300})", R"({"order_id":1,"amount":1,"currency":"EUR"})", "[]", "{", ""}) {
     EXPECT_EQ(problem_of([&] { decode_new_payment(bad); }).status, 400) << bad;
@@ -39,11 +42,11 @@ TEST(DecodePayment, RejectsBadFieldsWith400) {
 }
 
 TEST(DecodePayment, NamesEveryBadField) {
-  auto p = problem_of([] { decode_new_payment(R"({"order_id":0,"amount":0})"); });
+  auto p = problem_of([] { decode_new_payment(R"({"order_id":0,"amount":-1})"); });
   ASSERT_EQ(p.errors.size(), 2u);
   EXPECT_EQ(p.errors[0].field, "order_id");
   EXPECT_EQ(p.errors[1].field, "amount");
-  EXPECT_EQ(p.errors[1].message, "must be greater than 0");
+  EXPECT_EQ(p.errors[1].message, "must not be negative");
 }
 
 using sales_test::get;
