@@ -1,5 +1,7 @@
 #include "sales/log/log.hpp"
 
+#include <cctype>
+#include <optional>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -28,7 +30,19 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
 };
+
+std::optional<spdlog::level::level_enum> level_named(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "warning") lower = "warn";
+  auto level = spdlog::level::from_str(lower);
+  // from_str answers "off" for every word it does not know.
+  if (level == spdlog::level::off && lower != "off") return std::nullopt;
+  return level;
+}
 }  // namespace
+
+bool is_level(std::string_view name) { return level_named(name).has_value(); }
 
 void init(std::string_view service, std::string_view level) {
   auto logger = spdlog::stderr_logger_mt(std::string(service));
@@ -37,7 +51,7 @@ void init(std::string_view service, std::string_view level) {
   formatter->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","service":")" + std::string(service) +
                          R"(","request_id":"%Q","msg":"%J"})");
   logger->set_formatter(std::move(formatter));
-  logger->set_level(spdlog::level::from_str(std::string(level)));
+  logger->set_level(level_named(level).value_or(spdlog::level::info));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }

@@ -21,7 +21,9 @@
 namespace sales::service {
 
 App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
-  log::init(opts_.name, env_.str("LOG_LEVEL", "info"));
+  const std::string level = env_.str("LOG_LEVEL", "info");
+  if (!log::is_level(level)) env_.invalid("LOG_LEVEL must be one of " + std::string(log::kLevels) + ", not \"" + level + "\"");
+  log::init(opts_.name, level);
   // LOG_MAX_MB: a log written to a file (stderr, as ./sales starts services) is rotated
   // past this size while the service runs (log/rotation.hpp).
   log_max_bytes_ = static_cast<std::uint64_t>(env_.integer("LOG_MAX_MB", 64, 1, 999999)) << 20;

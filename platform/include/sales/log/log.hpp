@@ -21,7 +21,12 @@ FMT_END_NAMESPACE
 
 namespace sales::log {
 
-void init(std::string_view service, std::string_view level);  // level: debug|info|warn|error
+// `level`: one of kLevels, in any case (an unknown one: info; check it first with is_level).
+void init(std::string_view service, std::string_view level);
+inline constexpr std::string_view kLevels = "trace, debug, info, warn, error, critical, off";
+// Whether `name` names a level. spdlog's own parser takes only lower case and turns every
+// other word into "off": LOG_LEVEL=INFO silenced a service.
+bool is_level(std::string_view name);
 
 // Sets the request id for log lines written on this thread while the scope lives.
 class RequestScope {
