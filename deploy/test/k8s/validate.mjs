@@ -186,6 +186,8 @@ function rules(objects, overlay, problems) {
     const hpa = by("HorizontalPodAutoscaler").find((h) => h.spec.scaleTargetRef.kind === "Deployment" && h.spec.scaleTargetRef.name === name);
     if (!hpa) fail(`${where}: no HorizontalPodAutoscaler`);
     else if ((hpa.spec.minReplicas ?? 1) > hpa.spec.maxReplicas) fail(`HorizontalPodAutoscaler/${name}: minReplicas > maxReplicas`);
+    // The autoscaler owns the count: a fixed one would reset it on every apply.
+    if (hpa && d.spec.replicas !== undefined) fail(`${where}: spec.replicas is set, but HorizontalPodAutoscaler/${name} owns the count`);
     const pdb = by("PodDisruptionBudget").find((p) => Object.entries(p.spec.selector?.matchLabels ?? {}).every(([k, v]) => podLabels[k] === v));
     if (!pdb) fail(`${where}: no PodDisruptionBudget`);
   }
