@@ -462,6 +462,18 @@ TEST_F(Outage, OrdersPlacedWhileRabbitMqIsDownAreConfirmedAfterRestart) {
   std::int64_t product = create_product(100, 50);
   CommandResult down = run_sales("down rabbitmq");
   ASSERT_EQ(down.exit_code, 0) << down.output;
+  // Not ready as DESIGN §2 has it (database and broker), yet ready to take requests
+  // (Kubernetes' readiness probe asks ?broker=optional): its database answers.
+  Res plain;
+  for (auto until = Clock::now() + 15s; Clock::now() < until; std::this_thread::sleep_for(200ms)) {
+    if ((plain = service_get("order", "/health/ready")).status == 503) break;
+  }
+  EXPECT_EQ(plain.status, 503) << plain;
+  EXPECT_EQ(plain.at("checks").as_object().at("broker"), "down") << plain;
+  Res serving = service_get("order", "/health/ready?broker=optional");
+  EXPECT_EQ(serving.status, 200) << serving;
+  EXPECT_EQ(serving.at("checks").as_object().at("broker"), "down") << serving;
+  EXPECT_TRUE(is_problem(service_get("order", "/health/ready?broker=no"), 400));
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 3; ++i) {
     Res placed = place_order(customer_, {{product, 1}});

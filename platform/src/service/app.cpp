@@ -105,7 +105,12 @@ void App::open_connections_at_start() {
       .set(static_cast<double>(database::open_connections(*pool_)));
 }
 
-http::Response App::ready_response() {
+// `broker_optional`: whether this service can take requests, the question of a load
+// balancer (Kubernetes' readiness probe). Without the broker it can: what it publishes waits
+// in its outbox and what it consumes waits in its queue, so a broker outage, or a RabbitMQ
+// node's restart in a rolling upgrade, must not take every replica out of its Service. The
+// plain /health/ready (DESIGN §2) still says "not ready" then, for operators and ./sales.
+http::Response App::ready_response(bool broker_optional) {
   json::Writer w;
   bool ok = true;
   w.begin_object().key("checks").begin_object();
@@ -128,7 +133,7 @@ http::Response App::ready_response() {
     } catch (const std::exception&) {
     }
     w.field(name, up ? "up" : "down");
-    ok = ok && up;
+    ok = ok && (up || (broker_optional && name == kBrokerCheck));
   }
   w.end_object().field("status", ok ? "ready" : "not ready").end_object();
   return http::Response::json(ok ? 200 : 503, w.take());
@@ -161,7 +166,13 @@ void App::add_health_routes() {
   router_.get("/health/live", [](http::Request&, const http::PathParams&) {
     return http::Response::json(200, R"({"status":"live"})");
   });
-  router_.get("/health/ready", [this](http::Request&, const http::PathParams&) { return ready_response(); });
+  router_.get("/health/ready", [this](http::Request& req, const http::PathParams&) {
+    auto broker = req.query_param("broker");
+    if (broker && *broker != "optional") {
+      throw ProblemError(Problem::bad_request("broker may only be \"optional\".", {{"broker", "may only be optional"}}));
+    }
+    return ready_response(broker.has_value());
+  });
   router_.get("/metrics", [this](http::Request&, const http::PathParams&) {
     http::Response r;
     r.headers.set("Content-Type", "text/plain; version=0.0.4");

@@ -37,7 +37,7 @@ Messaging::Messaging(App& app, std::vector<pg::Migration> migrations, events::Co
     if (consumer_) consumer_->stop();
     relay_->stop();
   });
-  app.add_ready_check("broker", [this] { return connected(); });
+  app.add_ready_check(std::string(App::kBrokerCheck), [this] { return connected(); });
 }
 
 Messaging::~Messaging() = default;

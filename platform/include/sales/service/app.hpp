@@ -48,8 +48,10 @@ class App {
   [[nodiscard]] const std::string& name() const { return opts_.name; }
 
   void set_migrations(std::vector<pg::Migration> m) { migrations_ = std::move(m); }
-  // Extra readiness conditions (e.g. the broker connection), reported by /health/ready.
+  // Extra readiness conditions, reported by /health/ready. The one named kBrokerCheck (the
+  // broker connection) does not count for `GET /health/ready?broker=optional`.
   void add_ready_check(std::string name, std::function<bool()> check);
+  static constexpr std::string_view kBrokerCheck = "broker";
   // Runs once the database is migrated (start consumers and relays here).
   void on_database_ready(std::function<void()> fn) { on_ready_.push_back(std::move(fn)); }
   void on_stop(std::function<void()> fn) { on_stop_.push_back(std::move(fn)); }
@@ -65,7 +67,7 @@ class App {
   void prepare_database();
   void open_connections_at_start();
   void add_health_routes();
-  http::Response ready_response();
+  http::Response ready_response(bool broker_optional);
 
   Options opts_;
   config::Env env_;
