@@ -41,10 +41,12 @@ RUN --mount=type=cache,id=sales-ccache,target=/ccache \
 
 FROM ${DEBIAN_IMAGE} AS runtime
 ENV DEBIAN_FRONTEND=noninteractive
-# Runtime libraries only (what `ldd` shows the binaries need); checked below.
+# Runtime libraries only (what `ldd` shows the binaries need; checked below): libpq (and
+# its libcrypto) for the six services, mimalloc for the gateway. Boost, rabbitmq-c, spdlog,
+# fmt and libstdc++ are linked statically (cmake/LeanLinking.cmake).
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
-      libboost-json1.81.0 libpq5 librabbitmq4 libspdlog1.10 libfmt9 libmimalloc2.0 \
+      libpq5 libmimalloc2.0 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log
 RUN groupadd --system --gid 10001 sales \
  && useradd --system --uid 10001 --gid sales --home-dir /nonexistent --no-create-home \
