@@ -89,9 +89,8 @@ Response Router::dispatch(Request& req) const {
         throw ProblemError(Problem::unsupported_media_type("The request body must be JSON (Content-Type: application/json)."));
       }
     }
-    Response res = r.handler(req, params);
-    if (head_as_get) res.body.clear();
-    return res;
+    // HEAD as GET: the body stays, for its length; the server sends the head alone.
+    return r.handler(req, params);
   }
   if (!allow.empty()) return method_not_allowed(req, allow);
   req.route = "not_found";

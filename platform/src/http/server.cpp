@@ -35,10 +35,15 @@ constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 // The head is written into the connection's own buffer (reused across its requests); head
 // and body leave in one write.
+// An answer to HEAD is the GET's head without its body: Content-Length is the GET body's
+// when the handler gave it (a service's GET route, the gateway's cache), else none (the
+// gateway passing on an upstream's HEAD answer, which has no body to count).
 asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::string& head, const Response& res,
-                                                  bool keep_alive) {
-  bool bodiless = wire::bodiless_status(res.status);
-  wire::response_head(head, res.status, res.headers, res.body.size(), keep_alive);  // ignores the size when bodiless
+                                                  bool keep_alive, bool head_request) {
+  bool bodiless = head_request || wire::bodiless_status(res.status);
+  std::optional<std::size_t> length;
+  if (!head_request || !res.body.empty()) length = res.body.size();
+  wire::response_head(head, res.status, res.headers, length, keep_alive);  // ignores the size when bodiless
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body.data(), bodiless ? 0 : res.body.size())};
   beast::error_code ec;
   if (detail::write_now(stream, buffers, ec) || ec) co_return ec;
@@ -112,7 +117,7 @@ struct Server::Impl {
     finalize_response(dummy, res);
     std::string head;
     watchdog.expires_after(opts.write_timeout);
-    co_await write_response(stream, head, res, false);
+    co_await write_response(stream, head, res, false, false);
     // Drain what the client is still sending so it reads our answer instead of a reset.
     beast::error_code ec;
     stream.shutdown(tcp::socket::shutdown_send, ec);
@@ -199,7 +204,7 @@ struct Server::Impl {
       metrics.record(req, res.status, seconds, metrics_cache);
       bool keep = req.keep_alive && res.keep_alive;
       watchdog.expires_after(opts.write_timeout);
-      auto wec = co_await write_response(stream, head, res, keep);
+      auto wec = co_await write_response(stream, head, res, keep, req.method == "HEAD");
       if (wec || !keep) break;
     }
     stream.shutdown(tcp::socket::shutdown_send, ec);

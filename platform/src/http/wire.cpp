@@ -99,11 +99,12 @@ bool hop_by_hop(std::string_view name) {
 
 bool bodiless_status(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
 
-void response_head(std::string& out, int status, const Headers& headers, std::size_t body_size, bool keep_alive) {
-  const Digits code(static_cast<std::size_t>(status)), length(body_size);
+void response_head(std::string& out, int status, const Headers& headers, std::optional<std::size_t> body_size,
+                   bool keep_alive) {
+  const Digits code(static_cast<std::size_t>(status)), length(body_size.value_or(0));
   const std::string_view reason = sales::reason_phrase(status);
   const Fields fields(headers);
-  const bool has_length = !bodiless_status(status);
+  const bool has_length = body_size && !bodiless_status(status);
   // "HTTP/1.1 " code " " reason "\r\n", the fields, the blank line
   std::size_t size = 9 + code.view().size() + 1 + reason.size() + 2 + fields.bytes() + 2;
   if (!keep_alive) size += kClose.size();

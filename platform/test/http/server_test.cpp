@@ -101,6 +101,28 @@ TEST(Server, ANoContentAnswerHasNoBodyAndNoLength) {
   EXPECT_EQ(got.substr(got.size() - 4), "\r\n\r\n") << got;
 }
 
+// RFC 9110 §8.6 and §9.3.2: an answer to HEAD is the GET's head, with the GET body's length
+// when it is known and none otherwise, and never a body (it would be read as the start of
+// the next answer on a keep-alive connection).
+TEST(Server, AnAnswerToHeadHasTheGetsLengthAndNoBody) {
+  auto got = raw_exchange([](http::Request&) { return http::Response::json(200, R"({"ok":true})"); },
+                          "HEAD /things/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /things/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
+  ASSERT_EQ(got.rfind(head, 0), 0u) << got;
+  auto second = got.find("HTTP/1.1 200 OK", 1);
+  ASSERT_NE(second, std::string::npos) << "the GET after the HEAD on the same connection: " << got;
+  std::string first = got.substr(0, second);
+  EXPECT_NE(first.find("\r\nContent-Length: 11\r\n"), std::string::npos) << first;
+  EXPECT_EQ(first.substr(first.size() - 4), "\r\n\r\n") << "no body after the HEAD's head: " << first;
+  EXPECT_NE(got.find("\r\n\r\n{\"ok\":true}", second), std::string::npos) << got;
+
+  // Nothing to count (a proxy passing on an upstream's HEAD answer): no Content-Length.
+  auto unknown = raw_exchange([](http::Request&) { return http::Response::json(200, ""); },
+                              "HEAD /things/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(unknown.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << unknown;
+  EXPECT_EQ(unknown.find("Content-Length"), std::string::npos) << unknown;
+}
+
 TEST(Server, AClientThatStopsMidHeaderIsCutOffAfterTheReadDeadline) {
   http::Server server(quick_deadlines(), [](http::Request&) { return http::Response::json(200, "{}"); });
   server.start();

@@ -72,6 +72,9 @@ TEST(WireTest, AResponseHeadSaysItsLengthUnlessItHasNoBody) {
 
   wire::response_head(out, 204, Headers{}, 0, false);
   EXPECT_EQ(out, "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+
+  wire::response_head(out, 200, h, std::nullopt, true);  // HEAD, the GET's length unknown
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n");
 }
 
 TEST(WireTest, AHeadOfManyFieldsDropsHopByHopOnesWhereverTheyAre) {

@@ -3,6 +3,7 @@
 // gateway's proxied requests leave as head + body in a single write; Beast's serializer
 // (buffer-sequence iterators over every field) was the gateway's largest user-space cost.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,8 +20,10 @@ bool bodiless_status(int status);
 
 // "HTTP/1.1 <status> <reason>" (sales::reason_phrase), the handler's fields (minus
 // hop-by-hop ones), Connection: close when the connection ends, Content-Length unless
-// bodiless_status. Replaces `out`.
-void response_head(std::string& out, int status, const Headers& headers, std::size_t body_size, bool keep_alive);
+// bodiless_status or `body_size` is nullopt (an answer to HEAD whose GET length is not
+// known: RFC 9110 §8.6 allows none, never a wrong one). Replaces `out`.
+void response_head(std::string& out, int status, const Headers& headers, std::optional<std::size_t> body_size,
+                   bool keep_alive);
 
 // "<method> <target> HTTP/1.1", Host, the fields that are not hop-by-hop, and
 // Content-Length when there is a body or the method carries one. Replaces `out`.
