@@ -614,6 +614,14 @@ TEST(Products, AProductReadIsReusedBrieflyAndAWriteShowsAtOnce) {
   ASSERT_EQ(changed.status, 200) << changed;
   auto after_put = get(product_path(id));
   EXPECT_TRUE(same_money_text(price_literal(after_put.body), "4.50")) << after_put;
+  // Other spellings of the same product (read alike by the service) show a write at once
+  // too, whichever spelling the write used.
+  const std::string alias = "/products/0" + std::to_string(id) + "/";
+  ASSERT_EQ(get(alias).status, 200);
+  ASSERT_EQ(put_json(alias, std::string(R"({"price":5.25})")).status, 200);
+  for (const auto& path : {product_path(id), alias, product_path(id) + "/"}) {
+    EXPECT_TRUE(same_money_text(price_literal(get(path).body), "5.25")) << path;
+  }
   ASSERT_EQ(del(product_path(id)).status, 204);
   EXPECT_TRUE(is_problem(get(product_path(id)), 404)) << "gone at once, not a second later";
 }

@@ -17,6 +17,23 @@ constexpr std::string_view kCacheName = "sales-gateway";
 bool is_safe(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
 }
+
+// The one spelling of a path that the services' router reads as the same resource: no
+// empty segments (it skips them, so no trailing or doubled slash), no leading zeros in a
+// numeric segment (/products//0042/ is /products/42).
+std::string canonical_path(std::string_view path) {
+  std::string out;
+  for (std::size_t i = 0; i < path.size();) {
+    std::size_t end = std::min(path.find('/', i + 1), path.size());
+    std::string_view segment = path.substr(i + 1, end - i - 1);  // without its '/'
+    if (segment.find_first_not_of("0123456789") == std::string_view::npos && !segment.empty()) {
+      segment.remove_prefix(std::min(segment.find_first_not_of('0'), segment.size() - 1));
+    }
+    if (!segment.empty()) out.append("/").append(segment);
+    i = end;
+  }
+  return out.empty() ? "/" : out;
+}
 }  // namespace
 
 ResponseCache::ResponseCache(ResponseCacheConfig config, sales::metrics::Registry& registry,
@@ -39,6 +56,9 @@ ResponseCache::ResponseCache(ResponseCacheConfig config, sales::metrics::Registr
 bool ResponseCache::serves(const http::Request& req) const {
   if (!enabled() || req.method != "GET" || req.target.find('?') != std::string::npos) return false;
   if (req.headers.get("Authorization")) return false;
+  // Another spelling of a resource (/products/042/) is always asked upstream: a write to the
+  // resource drops only its canonical entry, so a copy under an alias could be stale.
+  if (canonical_path(req.target) != req.target) return false;
   auto cc = http::parse_request_cache_control(req.headers);
   return !cc.no_cache && !cc.no_store && !(cc.max_age && cc.max_age->count() == 0);
 }
@@ -117,6 +137,7 @@ void ResponseCache::invalidate_after(const http::Request& req, const http::Respo
   if (map_.empty()) return;
   remove_locked(req.path(), invalidated_);
   remove_locked(req.target, invalidated_);
+  remove_locked(canonical_path(req.path()), invalidated_);  // a write through an alias
   if (auto location = res.headers.get("Location"); location && location->starts_with('/')) {
     remove_locked(*location, invalidated_);
   }

@@ -1,14 +1,15 @@
 #pragma once
 // The gateway's shared HTTP cache (RFC 9111) for answers their service marks cacheable.
 //
-// Served from it: a GET without a query, without Authorization and without the client's
-// own `Cache-Control: no-cache|no-store`. Stored in it: a 200 to such a GET whose
+// Served from it: a GET of a path in its canonical spelling (no trailing slash, no leading
+// zeros in an id), without a query, without Authorization and without the client's own
+// `Cache-Control: no-cache|no-store`. Stored in it: a 200 to such a GET whose
 // Cache-Control allows a shared cache (max-age or s-maxage > 0; no no-store, no-cache or
 // private), without Set-Cookie, whose body is at most `max_entry_bytes`; kept for its
 // lifetime but never longer than `max_ttl`.
 //
 // Consistency: a non-error answer to an unsafe method (POST, PUT, PATCH, DELETE) drops its
-// target and its Location (§4.4), and an answer fetched while any invalidation happened is
+// target, the target's canonical spelling and its Location (§4.4), and an answer fetched while any invalidation happened is
 // not stored, so a write through this gateway is never hidden by an older read. A write
 // through another gateway replica, or one made by an event, shows after `max_ttl` at most.
 //

@@ -120,6 +120,12 @@ TEST_F(ResponseCacheTest, RequestsThatOptOutOrCannotShareAnEntryAreNotServed) {
       << "Pragma counts only without Cache-Control (RFC 9111 §5.4)";
   EXPECT_FALSE(cache->serves(request("GET", "/products/1", {{"Authorization", "Bearer x"}})));
   EXPECT_FALSE(cache->serves(request("GET", "/products?q=lamp")));
+  // Aliases the services read as /products/42 go upstream: a write drops only the canonical entry.
+  for (auto* alias : {"/products/42/", "/products/042", "/products/0042/", "/products//42", "/products/"}) {
+    EXPECT_FALSE(cache->serves(request("GET", alias))) << alias;
+  }
+  EXPECT_TRUE(cache->serves(request("GET", "/products/0"))) << "zero itself is canonical";
+  EXPECT_TRUE(cache->serves(request("GET", "/products")));
   for (auto* m : {"HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) EXPECT_FALSE(cache->serves(request(m, "/products/1"))) << m;
   config.max_entries = 0;
   rebuild();
@@ -147,6 +153,9 @@ TEST_F(ResponseCacheTest, AWriteDropsItsTargetUnlessItWasRefused) {
   created.headers.set("Location", "/products/4");
   cache->invalidate_after(request("POST", "/products"), created);
   EXPECT_FALSE(hit("/products/4")) << "the Location of the answer";
+  fill("/products/6", answer("old"));
+  cache->invalidate_after(request("PUT", "/products/006/"), answer("", nullptr, 200));
+  EXPECT_FALSE(hit("/products/6")) << "a write through an alias drops the canonical entry";
   fill("/products/5", answer("old"));
   cache->invalidate_after(request("GET", "/products/5"), answer("", nullptr, 200));
   cache->invalidate_after(request("HEAD", "/products/5"), answer("", nullptr, 200));
