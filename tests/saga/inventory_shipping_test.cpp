@@ -47,7 +47,8 @@ TEST_F(InventoryShipping, TakeOutAndAdjustNeverGoBelowZero) {
   EXPECT_TRUE(is_problem(put("/inventory/stock", take_body(product, 0)), 400));
   EXPECT_TRUE(is_problem(put("/inventory/stock", R"({"product_id":1})"), 400));
   EXPECT_TRUE(is_problem(post(adjust_path(product), R"({"delta":"x"})"), 400));
-  EXPECT_TRUE(is_problem(put("/inventory/stock", take_body(999999999, 1)), 404));
+  // The product is named in the body: a request that refers to what does not exist (422).
+  EXPECT_TRUE(is_problem(put("/inventory/stock", take_body(999999999, 1)), 422));
   EXPECT_TRUE(is_problem(post(adjust_path(999999999), R"({"delta":1})"), 404));
 
   // A restock makes an order possible again; the take-out and adjustments count in the invariant.

@@ -19,20 +19,27 @@ void write(sales::json::Writer& w, const StockLevel& s) {
   w.end_object();
 }
 
-Problem no_stock(std::int64_t product_id) {
-  return Problem::not_found("Product " + std::to_string(product_id) + " has no stock: it is unknown or deleted.");
+// Where the product is named decides the status (DESIGN §2): an unknown id in the path is
+// a resource that does not exist (404); one in the body is a well-formed request that
+// refers to what does not exist (422), as an unknown order is for payments and shipping.
+enum class NamedIn { Path, Body };
+
+Problem no_stock(std::int64_t product_id, NamedIn where) {
+  std::string detail = "Product " + std::to_string(product_id) + " has no stock: it is unknown or deleted.";
+  if (where == NamedIn::Path) return Problem::not_found(detail);
+  return Problem::unprocessable(detail, {{"product_id", "refers to no product with stock"}});
 }
 
 // A change of stock in one transaction: with an Idempotency-Key, a repeat of the same
 // request returns the first response and changes nothing again (the gateway retries PUTs).
 template <class Change>
-http::Response change(pg::Pool& pool, const http::Request& req, Change&& apply) {
+http::Response change(pg::Pool& pool, const http::Request& req, NamedIn product, Change&& apply) {
   const std::string scope = req.method + " " + std::string(req.path());
   try {
     return service::run_once(pool, scope, service::idempotency_key(req), req.body,
                              [&](pg::Transaction& tx) { return http::ok(render(apply(tx))); });
   } catch (const UnknownProduct& e) {
-    throw ProblemError(no_stock(e.product_id));
+    throw ProblemError(no_stock(e.product_id, product));
   } catch (const StockRefused& e) {
     throw ProblemError(Problem::conflict(e.what()));
   }
@@ -81,20 +88,20 @@ void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, Re
   router.get("/inventory/stock/{product_id}", [&stock](http::Request&, const http::PathParams& params) {
     auto product_id = params.id("product_id");
     auto level = stock.find(product_id);
-    if (!level) throw ProblemError(no_stock(product_id));
+    if (!level) throw ProblemError(no_stock(product_id, NamedIn::Path));
     return http::ok(render(*level));
   });
   // The seed's call: takes quantity out of stock.
   router.put("/inventory/stock", [&pool](http::Request& req, const http::PathParams&) {
     auto take = decode_take(req.body);
-    return change(pool, req, [&](pg::Transaction& tx) {
+    return change(pool, req, NamedIn::Body, [&](pg::Transaction& tx) {
       return change_stock(tx, take.product_id, -take.quantity, MovementKind::Take);
     });
   });
   router.post("/inventory/stock/{product_id}/adjust", [&pool](http::Request& req, const http::PathParams& params) {
     auto product_id = params.id("product_id");
     auto delta = decode_adjust(req.body);
-    return change(pool, req, [&](pg::Transaction& tx) {
+    return change(pool, req, NamedIn::Path, [&](pg::Transaction& tx) {
       return change_stock(tx, product_id, delta, MovementKind::Adjust);
     });
   });
