@@ -79,7 +79,10 @@ Response Router::dispatch(Request& req) const {
     if (!match) continue;
     bool head_as_get = req.method == "HEAD" && r.method == "GET";
     if (r.method != req.method && !head_as_get) {
-      if (allow.find(r.method) == std::string::npos) allow += allow.empty() ? r.method : ", " + r.method;
+      // A GET route answers HEAD as well (RFC 9110 §9.3.2), so Allow names both.
+      for (const std::string& m : {r.method, std::string(r.method == "GET" ? "HEAD" : "")}) {
+        if (!m.empty() && allow.find(m) == std::string::npos) allow += allow.empty() ? m : ", " + m;
+      }
       continue;
     }
     req.route = r.pattern;

@@ -45,6 +45,9 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   auto res = router.dispatch(req);
   EXPECT_EQ(res.status, 405);
   EXPECT_EQ(res.headers.get("Allow"), "POST");
+  // A GET route answers HEAD too, and Allow says so (RFC 9110 §9.3.2).
+  auto put = make("PUT", "/items/7");
+  EXPECT_EQ(router.dispatch(put).headers.get("Allow"), "GET, HEAD");
 }
 
 TEST(Router, NonNumericOrNonPositiveIdIs404) {
