@@ -31,6 +31,7 @@ std::string default_type(int status) {
     case 415: return "urn:sales:problem:unsupported-media-type";
     case 422: return "urn:sales:problem:unprocessable";
     case 429: return "urn:sales:problem:rate-limited";
+    case 431: return "urn:sales:problem:headers-too-large";
     case 502: return "urn:sales:problem:bad-gateway";
     case 503: return "urn:sales:problem:unavailable";
     case 504: return "urn:sales:problem:timeout";

@@ -123,6 +123,20 @@ TEST(Server, AnAnswerToHeadHasTheGetsLengthAndNoBody) {
   EXPECT_EQ(unknown.find("Content-Length"), std::string::npos) << unknown;
 }
 
+TEST(Server, HeadersOverTheLimitAre431WithAProblemOfItsOwnType) {
+  http::ServerOptions o = quick_deadlines();
+  http::Server server(o, [](http::Request&) { return http::Response::json(200, "{}"); });
+  server.start();
+  RawClient c(server.port());
+  c.send("GET /x HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(o.header_limit + 10, 'b') + "\r\n\r\n");
+  bool closed = false;
+  auto got = c.read_for(500ms, &closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0), 0u) << got.substr(0, 200);
+  EXPECT_NE(got.find("application/problem+json"), std::string::npos) << got;
+  EXPECT_NE(got.find(R"("type":"urn:sales:problem:headers-too-large")"), std::string::npos) << got;
+  EXPECT_TRUE(closed);
+}
+
 TEST(Server, AClientThatStopsMidHeaderIsCutOffAfterTheReadDeadline) {
   http::Server server(quick_deadlines(), [](http::Request&) { return http::Response::json(200, "{}"); });
   server.start();
