@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <charconv>
 #include <mutex>
 #include <optional>
@@ -55,6 +56,7 @@ struct Conn {
   asio::io_context loop{1};
   beast::tcp_stream stream{loop};
   beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point born = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point idle_since;
 };
 }  // namespace
@@ -65,6 +67,7 @@ struct Client::Impl {
   std::unique_ptr<AddressBook> book;
   std::mutex mu;
   std::vector<std::unique_ptr<Conn>> idle;
+  std::atomic<std::size_t> connects{0};  // where the next connection starts (endpoints_of)
 
   std::unique_ptr<Conn> take(bool repeatable) {
     std::lock_guard lock(mu);
@@ -76,6 +79,7 @@ struct Client::Impl {
   }
   void give_back(std::unique_ptr<Conn> c) {
     c->idle_since = std::chrono::steady_clock::now();
+    if (!detail::young_enough(c->born, c->idle_since, opts.max_connection_age)) return;  // closed: the next is balanced anew
     std::lock_guard lock(mu);
     if (idle.size() < opts.max_idle) idle.push_back(std::move(c));
   }
@@ -84,7 +88,7 @@ struct Client::Impl {
   // when it fails or is slow, the addresses that resolved last are used.
   std::vector<tcp::endpoint> addresses(const std::string& target, const AttemptEnd& end) {
     try {
-      return detail::endpoints_of(book->lookup(end.at), endpoint.port);
+      return detail::endpoints_of(book->lookup(end.at), endpoint.port, connects++);
     } catch (const ResolveError& e) {
       if (e.timed_out() && end.cut) throw resilience::DeadlineExceeded(opts.base_url + target + ": " + e.what());
       throw ClientError(opts.base_url + target + ": " + e.what());

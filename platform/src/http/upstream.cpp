@@ -33,6 +33,7 @@ struct Conn {
   Watchdog watchdog;  // after the socket: stops before it closes
   beast::flat_buffer buffer;
   std::string head;  // the request head being written
+  std::chrono::steady_clock::time_point born = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point idle_since;
 };
 
@@ -68,6 +69,7 @@ struct UpstreamPool::Impl {
   std::size_t body_limit;
   std::string host_header;
   std::vector<std::unique_ptr<Conn>> idle;  // the most recently used at the back
+  std::size_t connects = 0;                 // where the next connection starts (endpoints_of)
 
   // An idle connection fit to carry a request (that may be sent again: `repeatable`), or null.
   std::unique_ptr<Conn> take_idle(bool repeatable) {
@@ -105,7 +107,8 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     if (remaining <= std::chrono::steady_clock::duration::zero()) throw UpstreamError(UpstreamFailure::Timeout, "deadline passed");
     conn->watchdog.expires_at(deadline);
     if (fresh) {
-      auto targets = detail::endpoints_of(co_await addresses_by(*impl_->addresses, deadline), impl_->endpoint.port);
+      auto targets = detail::endpoints_of(co_await addresses_by(*impl_->addresses, deadline), impl_->endpoint.port,
+                                          impl_->connects++);
       auto [ec, ep] = co_await asio::async_connect(conn->stream, targets, kTuple);
       // A connect cut short by the request's deadline says nothing about the addresses.
       if (ec && !conn->watchdog.timed_out()) impl_->addresses->connect_failed();
@@ -145,9 +148,11 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     }
     Response r = std::move(parser->get());
     // Bytes left over after the answer mean the stream is out of step: never reuse it.
-    if (parser->keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle) {
+    auto now = std::chrono::steady_clock::now();
+    if (parser->keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle &&
+        detail::young_enough(conn->born, now)) {
       conn->watchdog.expires_never();
-      conn->idle_since = std::chrono::steady_clock::now();
+      conn->idle_since = now;
       impl_->idle.push_back(std::move(conn));
     }
     co_return r;

@@ -125,6 +125,54 @@ TEST(ClientResolve, AServiceThatMovedIsResolvedAgainAfterAFailedConnect) {
   EXPECT_EQ(dns.calls(), 2);
 }
 
+// Two replicas of one service: the same port on 127.0.0.1 and 127.0.0.2, as a DNS name of
+// several addresses (Compose's --scale) answers. Each counts the requests it served.
+class TwoReplicas {
+ public:
+  TwoReplicas()
+      : first_(ServerOptions{.threads = 1}, counting(first_requests_)),
+        second_(start_first_then(ServerOptions{.host = "127.0.0.2", .threads = 1}), counting(second_requests_)) {
+    second_.start();
+  }
+  [[nodiscard]] std::uint16_t port() const { return first_.port(); }
+  [[nodiscard]] int first() const { return first_requests_; }
+  [[nodiscard]] int second() const { return second_requests_; }
+
+ private:
+  static Handler counting(std::atomic<int>& n) {
+    return [&n](Request&) {
+      ++n;
+      return Response::json(200, "{}");
+    };
+  }
+  ServerOptions start_first_then(ServerOptions o) {
+    first_.start();
+    o.port = first_.port();
+    return o;
+  }
+  std::atomic<int> first_requests_{0}, second_requests_{0};
+  Server first_, second_;
+};
+
+TEST(ClientBalance, KeptConnectionsStayWithOneReplicaUntilTheyAgeOut) {
+  TwoReplicas service;
+  sales_test::FakeResolver dns;
+  dns.answer({"127.0.0.1", "127.0.0.2"});
+  const std::string url = "http://service.test:" + std::to_string(service.port());
+  {
+    Client kept({.base_url = url, .resolver = dns.resolver()});
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(kept.get("/").status, 200);
+  }
+  EXPECT_EQ(service.first() + service.second(), 4);
+  EXPECT_TRUE(service.first() == 4 || service.second() == 4) << "one kept-alive connection: one replica";
+  // Connections too old to keep: each call connects, and each connect starts at the next address.
+  Client aged({.base_url = url, .max_connection_age = 0ms, .resolver = dns.resolver()});
+  const int first = service.first(), second = service.second();
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(aged.get("/").status, 200);
+  EXPECT_EQ(service.first() - first, 2);
+  EXPECT_EQ(service.second() - second, 2);
+}
+
 TEST(ClientResolve, AnUnresolvableHostIsAClientErrorNamingIt) {
   sales_test::FakeResolver dns;  // answers nothing: fails
   Client client({.base_url = "http://service.test:1", .resolver = dns.resolver()});

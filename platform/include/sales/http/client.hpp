@@ -25,6 +25,9 @@ struct ClientOptions {
   std::size_t max_idle = 16;
   std::chrono::milliseconds timeout{3000};  // an attempt's lookup, connect and exchange together
   std::size_t body_limit = 8 << 20;
+  // Older connections are closed instead of kept, so the next is balanced anew among the
+  // service's replicas (idle_connection.hpp, kMaxConnectionAge).
+  std::chrono::milliseconds max_connection_age{30000};
   Resolver resolver;  // empty: the system's (tests pass a fake one)
 };
 
