@@ -34,6 +34,22 @@ std::string canonical_path(std::string_view path) {
   }
   return out.empty() ? "/" : out;
 }
+
+// canonical_path(path) == path, without building it (every cacheable GET asks).
+bool is_canonical(std::string_view path) {
+  if (path.empty() || path.front() != '/') return false;
+  if (path == "/") return true;
+  for (std::size_t i = 0; i < path.size();) {
+    std::size_t end = std::min(path.find('/', i + 1), path.size());
+    std::string_view segment = path.substr(i + 1, end - i - 1);
+    if (segment.empty()) return false;  // a doubled or trailing slash
+    if (segment.size() > 1 && segment.front() == '0' && segment.find_first_not_of("0123456789") == std::string_view::npos) {
+      return false;  // a leading zero
+    }
+    i = end;
+  }
+  return true;
+}
 }  // namespace
 
 ResponseCache::ResponseCache(ResponseCacheConfig config, sales::metrics::Registry& registry,
@@ -58,7 +74,7 @@ bool ResponseCache::serves(const http::Request& req) const {
   if (req.headers.get("Authorization")) return false;
   // Another spelling of a resource (/products/042/) is always asked upstream: a write to the
   // resource drops only its canonical entry, so a copy under an alias could be stale.
-  if (canonical_path(req.target) != req.target) return false;
+  if (!is_canonical(req.target)) return false;
   auto cc = http::parse_request_cache_control(req.headers);
   return !cc.no_cache && !cc.no_store && !(cc.max_age && cc.max_age->count() == 0);
 }
