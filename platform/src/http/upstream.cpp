@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "sales/http/wire.hpp"
-#include "sales/resilience/retry.hpp"
 #include "sales/http/watchdog.hpp"
 #include "address_endpoints.hpp"
 #include "buffer_sizes.hpp"
@@ -94,11 +93,12 @@ UpstreamPool::~UpstreamPool() = default;
 std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
 
 asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline,
-                                             bool has_idempotency_key) {
+                                             bool repeatable) {
   // A reused connection may have been closed by the upstream while idle; that failure
   // happens before the request reached it, so one more try on a fresh connection is safe.
-  // A POST may have been processed by an upstream that then went away: it is not repeated.
-  const bool may_repeat = resilience::retryable_method(req.method, has_idempotency_key);
+  // A request that may not be repeated may have been applied by an upstream that then went
+  // away: it is not sent again.
+  const bool may_repeat = repeatable;
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Conn> conn = impl_->take_idle(may_repeat);
     bool fresh = !conn;

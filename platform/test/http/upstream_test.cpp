@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "sales/http/server.hpp"
+#include "sales/resilience/retry.hpp"
 #include "sales_test/fake_resolver.hpp"
 
 namespace sales::http {
@@ -38,7 +39,8 @@ Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration wit
       loop,
       [&]() -> asio::awaitable<void> {
         try {
-          out.status = (co_await pool.send(req, Clock::now() + within, has_idempotency_key)).status;
+          bool repeatable = resilience::retryable_method(req.method, has_idempotency_key);
+          out.status = (co_await pool.send(req, Clock::now() + within, repeatable)).status;
         } catch (const UpstreamError& e) {
           out.failure = e.kind();
           out.what = e.what();

@@ -139,9 +139,8 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   } else {
     req.headers.set_unchecked_copy("X-Forwarded-For", req.remote_ip);
   }
-  // Looked up once: the retries here and the pool's resend on a closed connection go by it.
-  const bool has_idempotency_key = req.headers.get("Idempotency-Key").has_value();
-  bool may_retry = safe_to_repeat(req.method, req.path(), has_idempotency_key);
+  // Decided once: the retries here and the pool's resend on a closed connection go by it.
+  const bool may_retry = safe_to_repeat(req.method, req.path(), req.headers.get("Idempotency-Key").has_value());
   thread_local res::RetryRng rng{std::random_device{}()};
   auto executor = co_await asio::this_coro::executor;
   auto& pool = upstream.pool(executor);
@@ -167,7 +166,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(attempt_deadline - start).count()));
     bool retryable_failure = false;
     try {
-      http::Response r = co_await pool.send(req, attempt_deadline, has_idempotency_key);
+      http::Response r = co_await pool.send(req, attempt_deadline, may_retry);
       auto latency = Clock::now() - start;
       upstream.metrics().latency->observe(std::chrono::duration<double>(latency).count());
       if (r.status >= 500) {
@@ -250,8 +249,7 @@ asio::awaitable<void> Gateway::probe(Upstream& upstream, std::shared_ptr<HealthP
   req.target = "/health/ready";
   try {
     auto executor = co_await asio::this_coro::executor;
-    auto r = co_await upstream.pool(executor).send(req, Clock::now() + std::chrono::seconds(1),
-                                                   /*has_idempotency_key=*/false);
+    auto r = co_await upstream.pool(executor).send(req, Clock::now() + std::chrono::seconds(1), /*repeatable=*/true);
     probes->ready[index] = r.status == 200;
   } catch (const http::UpstreamError&) {
   }

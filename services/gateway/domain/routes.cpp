@@ -1,5 +1,6 @@
 #include "domain/routes.hpp"
 
+#include "domain/paths.hpp"
 #include "sales/resilience/retry.hpp"
 
 namespace gateway {
@@ -42,7 +43,8 @@ std::optional<UpstreamId> upstream_for(std::string_view path) {
 }
 
 bool safe_to_repeat(std::string_view method, std::string_view path, bool has_idempotency_key) {
-  if (method == "PUT" && (path == "/inventory/stock" || path == "/inventory/stock/")) return has_idempotency_key;
+  // Any spelling the inventory service reads as this route (/inventory//stock/ too).
+  if (method == "PUT" && canonical_path(path) == "/inventory/stock") return has_idempotency_key;
   return sales::resilience::retryable_method(method, has_idempotency_key);
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "domain/paths.hpp"
 #include "sales/http/cache_control.hpp"
 
 namespace gateway {
@@ -18,38 +19,6 @@ bool is_safe(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
 }
 
-// The one spelling of a path that the services' router reads as the same resource: no
-// empty segments (it skips them, so no trailing or doubled slash), no leading zeros in a
-// numeric segment (/products//0042/ is /products/42).
-std::string canonical_path(std::string_view path) {
-  std::string out;
-  for (std::size_t i = 0; i < path.size();) {
-    std::size_t end = std::min(path.find('/', i + 1), path.size());
-    std::string_view segment = path.substr(i + 1, end - i - 1);  // without its '/'
-    if (segment.find_first_not_of("0123456789") == std::string_view::npos && !segment.empty()) {
-      segment.remove_prefix(std::min(segment.find_first_not_of('0'), segment.size() - 1));
-    }
-    if (!segment.empty()) out.append("/").append(segment);
-    i = end;
-  }
-  return out.empty() ? "/" : out;
-}
-
-// canonical_path(path) == path, without building it (every cacheable GET asks).
-bool is_canonical(std::string_view path) {
-  if (path.empty() || path.front() != '/') return false;
-  if (path == "/") return true;
-  for (std::size_t i = 0; i < path.size();) {
-    std::size_t end = std::min(path.find('/', i + 1), path.size());
-    std::string_view segment = path.substr(i + 1, end - i - 1);
-    if (segment.empty()) return false;  // a doubled or trailing slash
-    if (segment.size() > 1 && segment.front() == '0' && segment.find_first_not_of("0123456789") == std::string_view::npos) {
-      return false;  // a leading zero
-    }
-    i = end;
-  }
-  return true;
-}
 }  // namespace
 
 ResponseCache::ResponseCache(ResponseCacheConfig config, sales::metrics::Registry& registry,
@@ -148,12 +117,13 @@ void ResponseCache::store(const http::Request& req, Ticket ticket, http::Respons
 // well, because the write may have happened all the same. A 4xx changed nothing (DESIGN §2).
 void ResponseCache::invalidate_after(const http::Request& req, const http::Response& res) {
   if (!enabled() || is_safe(req.method) || (res.status >= 400 && res.status < 500)) return;
+  const std::string canonical = canonical_path(req.path());  // a write through an alias
   std::lock_guard lock(mutex_);
   ++invalidations_;
   if (map_.empty()) return;
   remove_locked(req.path(), invalidated_);
   remove_locked(req.target, invalidated_);
-  remove_locked(canonical_path(req.path()), invalidated_);  // a write through an alias
+  remove_locked(canonical, invalidated_);
   if (auto location = res.headers.get("Location"); location && location->starts_with('/')) {
     remove_locked(*location, invalidated_);
   }

@@ -71,6 +71,9 @@ TEST(Routes, AQueryRightAfterThePrefixStillRoutes) {
 
 TEST(Routes, TheSeedsStockTakeOutIsRepeatedOnlyWithAnIdempotencyKey) {
   EXPECT_FALSE(safe_to_repeat("PUT", "/inventory/stock", false));
+  for (auto* alias : {"/inventory/stock/", "/inventory//stock", "//inventory/stock//"}) {
+    EXPECT_FALSE(safe_to_repeat("PUT", alias, false)) << alias << ": inventory reads it as the same take-out";
+  }
   EXPECT_TRUE(safe_to_repeat("PUT", "/inventory/stock", true));
   EXPECT_TRUE(safe_to_repeat("PUT", "/products/7", false));
   EXPECT_TRUE(safe_to_repeat("GET", "/inventory/stock", false));

@@ -33,12 +33,12 @@ class UpstreamPool {
   UpstreamPool& operator=(const UpstreamPool&) = delete;
 
   // Sends the request (target, method, headers, body as given; Host is set) and returns
-  // the upstream's response, or throws UpstreamError. `has_idempotency_key`: whether the
-  // request carries an Idempotency-Key, which the caller has looked up already (the
-  // gateway decides its retries by it); a POST or PATCH with one may be sent again on a fresh
-  // connection when a reused one turns out closed.
+  // the upstream's response, or throws UpstreamError. `repeatable`: whether the request may
+  // be sent twice (the caller's rule, which also decides its retries: the gateway's
+  // safe_to_repeat); only then is it sent again on a fresh connection when a reused one
+  // turns out closed before any answer, since the first copy may have been applied.
   boost::asio::awaitable<Response> send(const Request& req, std::chrono::steady_clock::time_point deadline,
-                                        bool has_idempotency_key);
+                                        bool repeatable);
   [[nodiscard]] std::size_t idle() const;
 
   struct Impl;
