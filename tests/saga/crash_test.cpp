@@ -231,7 +231,8 @@ TEST_F(Crash, KillServicesPostgresAndRabbitMqWhileOrdersFlow) {
   // The plan: each saga service killed at least once (shuffled), one of the gateway, product
   // and customer (the placement's synchronous path: a POST retried with its key after the
   // gateway died must still make one order), two of all seven at once, one RabbitMQ restart
-  // somewhere in the middle and one crash of PostgreSQL anywhere after the first step.
+  // somewhere in the middle and one crash of PostgreSQL among the first steps (the chaos
+  // window's budget may cut the last ones on a slow machine).
   std::vector<std::vector<std::string>> plan;
   std::vector<std::string> victims = kSagaServices;
   std::shuffle(victims.begin(), victims.end(), rng);
@@ -245,8 +246,7 @@ TEST_F(Crash, KillServicesPostgresAndRabbitMqWhileOrdersFlow) {
   plan.push_back({a, b});
   std::shuffle(plan.begin() + 1, plan.end(), rng);
   plan.insert(plan.begin() + static_cast<long>(std::uniform_int_distribution<std::size_t>(2, 4)(rng)), {"rabbitmq"});
-  plan.insert(plan.begin() + static_cast<long>(std::uniform_int_distribution<std::size_t>(1, plan.size())(rng)),
-              {"postgresql"});
+  plan.insert(plan.begin() + static_cast<long>(std::uniform_int_distribution<std::size_t>(1, 3)(rng)), {"postgresql"});
 
   Stats stats;
   std::atomic<bool> stop{false};

@@ -9,6 +9,10 @@
 namespace sales::http {
 
 namespace {
+void add_allowed(std::string& allow, const std::string& method) {
+  if (allow.find(method) == std::string::npos) allow += allow.empty() ? method : ", " + method;
+}
+
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> out;
   std::size_t i = 0;
@@ -79,10 +83,8 @@ Response Router::dispatch(Request& req) const {
     if (!match) continue;
     bool head_as_get = req.method == "HEAD" && r.method == "GET";
     if (r.method != req.method && !head_as_get) {
-      // A GET route answers HEAD as well (RFC 9110 §9.3.2), so Allow names both.
-      for (const std::string& m : {r.method, std::string(r.method == "GET" ? "HEAD" : "")}) {
-        if (!m.empty() && allow.find(m) == std::string::npos) allow += allow.empty() ? m : ", " + m;
-      }
+      add_allowed(allow, r.method);
+      if (r.method == "GET") add_allowed(allow, "HEAD");  // a GET route answers HEAD (RFC 9110 §9.3.2)
       continue;
     }
     req.route = r.pattern;

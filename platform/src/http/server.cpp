@@ -36,7 +36,7 @@ namespace {
 // The head is written into the connection's own buffer (reused across its requests); head
 // and body leave in one write.
 // An answer to HEAD is the GET's head without its body: Content-Length is the GET body's
-// when the handler gave it (a service's GET route, the gateway's cache), else none (the
+// when the handler gave it (a service's GET route, the gateway's /health), else none (the
 // gateway passing on an upstream's HEAD answer, which has no body to count).
 asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::string& head, const Response& res,
                                                   bool keep_alive, bool head_request) {

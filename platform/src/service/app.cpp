@@ -21,7 +21,8 @@
 namespace sales::service {
 
 App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
-  const std::string level = env_.str("LOG_LEVEL", "info");
+  std::string level = env_.str("LOG_LEVEL", "info");
+  if (level.empty()) level = "info";  // LOG_LEVEL= : Compose passes an unset shell variable so
   if (!log::is_level(level)) env_.invalid("LOG_LEVEL must be one of " + std::string(log::kLevels) + ", not \"" + level + "\"");
   log::init(opts_.name, level);
   // LOG_MAX_MB: a log written to a file (stderr, as ./sales starts services) is rotated

@@ -82,19 +82,19 @@ pid_t crash_postgres() {
   // A stale lock file's pid may have been recycled: only a postgres executable is killed.
   if (fs::read_symlink(fs::path("/proc") / std::to_string(postmaster) / "exe", ec).filename() != "postgres") return 0;
   // Stopped first, the postmaster forks no backend while its children are listed (each one
-  // in a session of its own, so no process group takes them all).
+  // in a session of its own, so no process group takes them all), and none is reaped and
+  // its pid reused before it is killed: children first, then the postmaster.
   if (::kill(static_cast<pid_t>(postmaster), SIGSTOP) != 0) return 0;
   std::vector<pid_t> children;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     if (proc_stat(std::stol(name)).ppid == postmaster) children.push_back(static_cast<pid_t>(std::stol(name)));
   }
-  // The postmaster first, so it does not see its children die and start a recovery of its own.
-  ::kill(static_cast<pid_t>(postmaster), SIGKILL);
   for (pid_t child : children) ::kill(child, SIGKILL);
-  wait_gone(static_cast<pid_t>(postmaster));
+  ::kill(static_cast<pid_t>(postmaster), SIGKILL);
   for (pid_t child : children) wait_gone(child);
+  wait_gone(static_cast<pid_t>(postmaster));
   return static_cast<pid_t>(postmaster);
 }
 
