@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio.hpp>
+#include <atomic>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +76,22 @@ TEST_F(UpstreamResolve, AHostThatResolvedOnceKeepsWorkingWhenTheResolverFails) {
   EXPECT_EQ(exchange(loop_, pool, 5s).status, 200);
   dns_.fail();
   EXPECT_EQ(exchange(loop_, pool, 5s).status, 200);
+}
+
+// A name that resolves to several replicas (Compose's --scale): each new connection starts
+// at the next address, so they are not all opened to the first one.
+TEST_F(UpstreamResolve, NewConnectionsTakeTheResolvedAddressesInTurn) {
+  std::atomic<int> second_served{0};
+  Server second(ServerOptions{.host = "127.0.0.2", .port = server_.port(), .threads = 1}, [&](Request&) {
+    ++second_served;
+    return Response::json(200, "{}");
+  });
+  second.start();
+  dns_.answer({"127.0.0.1", "127.0.0.2"});
+  UpstreamPool pool(loop_.get_executor(), endpoint(), 0, 8 << 20, dns_.resolver());  // a new connection per exchange
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(exchange(loop_, pool, 5s).status, 200);
+  EXPECT_EQ(second_served, 2) << "four connections, two to each replica";
+  second.stop();
 }
 
 TEST_F(UpstreamResolve, AResolverThatDoesNotAnswerEndsTheExchangeAtItsDeadline) {
