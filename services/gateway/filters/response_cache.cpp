@@ -117,12 +117,12 @@ void ResponseCache::store(const http::Request& req, Ticket ticket, http::Respons
 // well, because the write may have happened all the same. A 4xx changed nothing (DESIGN §2).
 void ResponseCache::invalidate_after(const http::Request& req, const http::Response& res) {
   if (!enabled() || is_safe(req.method) || (res.status >= 400 && res.status < 500)) return;
-  const std::string canonical = canonical_path(req.path());  // a write through an alias
+  // Entries are kept only under canonical targets without a query (serves()), so the
+  // canonical spelling of the write's path is the one entry it can have changed.
+  const std::string canonical = canonical_path(req.path());
   std::lock_guard lock(mutex_);
   ++invalidations_;
   if (map_.empty()) return;
-  remove_locked(req.path(), invalidated_);
-  remove_locked(req.target, invalidated_);
   remove_locked(canonical, invalidated_);
   if (auto location = res.headers.get("Location"); location && location->starts_with('/')) {
     remove_locked(*location, invalidated_);

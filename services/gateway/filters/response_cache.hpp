@@ -9,10 +9,10 @@
 // lifetime but never longer than `max_ttl`.
 //
 // Consistency: a non-error answer to an unsafe method (POST, PUT, PATCH, DELETE) drops its
-// target, the target's canonical spelling and its Location (§4.4), and an answer fetched
-// while any invalidation happened is not stored, so a write through this gateway is never
-// hidden by an older read. A write
-// through another gateway replica, or one made by an event, shows after `max_ttl` at most.
+// target (in its canonical spelling, the only one kept) and its Location (§4.4), and an
+// answer fetched while any invalidation happened is not stored, so a write through this
+// gateway is never hidden by an older read. A write through another gateway replica, or one
+// made by an event, shows after `max_ttl` at most.
 //
 // Bounded in entries and bytes; when full, the oldest entry goes first. Thread-safe.
 #include <chrono>
