@@ -17,16 +17,10 @@ namespace sales::http::detail {
 // sending the request again on a new connection. One that may not be sent again is always asked.
 constexpr auto kAskAfterIdle = std::chrono::milliseconds(1);
 
-// A kept-alive connection stays with the replica it reached, so replicas added later (an
-// autoscaler's, `--scale`) would get only the connections opened after them. One older than
-// this is closed when it comes back instead of kept, and its successor is balanced anew
-// (kube-proxy per connection; endpoints_of's turn among DNS answers): one connect per
-// connection per half-minute.
-constexpr auto kMaxConnectionAge = std::chrono::seconds(30);
-
-// Whether a connection made at `born` may go back to the idle pool.
+// Whether a connection made at `born` may go back to the idle pool (kMaxConnectionAge,
+// client.hpp, says why connections age out).
 inline bool young_enough(std::chrono::steady_clock::time_point born, std::chrono::steady_clock::time_point now,
-                         std::chrono::steady_clock::duration max_age = kMaxConnectionAge) {
+                         std::chrono::steady_clock::duration max_age) {
   return now - born < max_age;
 }
 

@@ -150,7 +150,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     // Bytes left over after the answer mean the stream is out of step: never reuse it.
     auto now = std::chrono::steady_clock::now();
     if (parser->keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle &&
-        detail::young_enough(conn->born, now)) {
+        detail::young_enough(conn->born, now, kMaxConnectionAge)) {
       conn->watchdog.expires_never();
       conn->idle_since = now;
       impl_->idle.push_back(std::move(conn));

@@ -20,14 +20,20 @@ class ClientError : public std::runtime_error {  // unresolvable host, connectio
   using std::runtime_error::runtime_error;
 };
 
+// A kept-alive connection stays with the replica it reached, so replicas added later (an
+// autoscaler's, `--scale`) would get only the connections opened after them. One older than
+// this is closed when it comes back instead of kept, and its successor is balanced anew
+// (kube-proxy per connection; a new connection starts at the next of a name's addresses):
+// one connect per connection per half-minute. The service client and the gateway's pools.
+inline constexpr std::chrono::milliseconds kMaxConnectionAge{30000};
+
 struct ClientOptions {
   std::string base_url;  // http://host:port
   std::size_t max_idle = 16;
   std::chrono::milliseconds timeout{3000};  // an attempt's lookup, connect and exchange together
   std::size_t body_limit = 8 << 20;
-  // Older connections are closed instead of kept, so the next is balanced anew among the
-  // service's replicas (idle_connection.hpp, kMaxConnectionAge).
-  std::chrono::milliseconds max_connection_age{30000};
+  // Older connections are closed instead of kept (kMaxConnectionAge says why).
+  std::chrono::milliseconds max_connection_age = kMaxConnectionAge;
   Resolver resolver;  // empty: the system's (tests pass a fake one)
 };
 
