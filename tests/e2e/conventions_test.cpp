@@ -229,6 +229,22 @@ TEST_P(Conventions, WrongMethodIs405WithAllow) {
   EXPECT_EQ(res.count(key), 1);
 }
 
+// RFC 9110 §9.3.2: HEAD through the gateway is the GET's head, Content-Length included
+// (a client sizes a download by it), with no body.
+TEST_P(Conventions, HeadIsTheGetsHeadWithItsLength) {
+  const auto& res = GetParam();
+  auto created = post_json(res.path, res.body(res.new_key()));
+  ASSERT_EQ(created.status, 201) << created;
+  auto item = item_path(res, created.id());
+  auto got = get(item);
+  ASSERT_EQ(got.status, 200) << got;
+  auto head = request("HEAD", item);
+  EXPECT_EQ(head.status, 200) << head;
+  EXPECT_EQ(head.header("Content-Length"), std::to_string(got.body.size())) << head;
+  EXPECT_EQ(head.header("Content-Type"), got.header("Content-Type")) << head;
+  EXPECT_TRUE(head.body.empty()) << head;
+}
+
 TEST_P(Conventions, ErrorsNeverLeakInternals) {
   const auto& res = GetParam();
   // A handful of bad requests; every answer is a problem and none is a 500.

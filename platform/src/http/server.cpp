@@ -36,13 +36,14 @@ namespace {
 // The head is written into the connection's own buffer (reused across its requests); head
 // and body leave in one write.
 // An answer to HEAD is the GET's head without its body: Content-Length is the GET body's
-// when the handler gave it (a service's GET route, the gateway's /health), else none (the
-// gateway passing on an upstream's HEAD answer, which has no body to count).
+// when the handler gave it (a service's GET route, the gateway's /health), else the one the
+// upstream declared (the gateway passing on a HEAD answer, Response::head_length), else none.
 asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::string& head, const Response& res,
                                                   bool keep_alive, bool head_request) {
   bool bodiless = head_request || wire::bodiless_status(res.status);
   std::optional<std::size_t> length;
   if (!head_request || !res.body.empty()) length = res.body.size();
+  else length = res.head_length;
   wire::response_head(head, res.status, res.headers, length, keep_alive);  // ignores the size when bodiless
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body.data(), bodiless ? 0 : res.body.size())};
   beast::error_code ec;

@@ -147,6 +147,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());
     }
     Response r = std::move(parser->get());
+    if (req.method == "HEAD" && parser->content_length()) r.head_length = static_cast<std::size_t>(*parser->content_length());
     // Bytes left over after the answer mean the stream is out of step: never reuse it.
     auto now = std::chrono::steady_clock::now();
     if (parser->keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle &&

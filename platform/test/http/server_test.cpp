@@ -116,11 +116,22 @@ TEST(Server, AnAnswerToHeadHasTheGetsLengthAndNoBody) {
   EXPECT_EQ(first.substr(first.size() - 4), "\r\n\r\n") << "no body after the HEAD's head: " << first;
   EXPECT_NE(got.find("\r\n\r\n{\"ok\":true}", second), std::string::npos) << got;
 
-  // Nothing to count (a proxy passing on an upstream's HEAD answer): no Content-Length.
+  // Nothing to count and no length declared: no Content-Length.
   auto unknown = raw_exchange([](http::Request&) { return http::Response::json(200, ""); },
                               "HEAD /things/1 HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(unknown.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << unknown;
   EXPECT_EQ(unknown.find("Content-Length"), std::string::npos) << unknown;
+
+  // A proxy passing on an upstream's HEAD answer: the length the upstream declared.
+  auto declared = raw_exchange(
+      [](http::Request&) {
+        auto r = http::Response::json(200, "");
+        r.head_length = 183;
+        return r;
+      },
+      "HEAD /things/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(declared.find("\r\nContent-Length: 183\r\n"), std::string::npos) << declared;
+  EXPECT_EQ(declared.substr(declared.size() - 4), "\r\n\r\n") << "still no body: " << declared;
 }
 
 TEST(Server, HeadersOverTheLimitAre431WithAProblemOfItsOwnType) {

@@ -26,6 +26,7 @@ namespace asio = boost::asio;
 // One exchange on a fresh loop: the answer's status, or the failure's kind.
 struct Outcome {
   int status = 0;
+  std::optional<std::size_t> head_length;
   std::optional<UpstreamFailure> failure;
   std::string what;
 };
@@ -41,7 +42,9 @@ Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration wit
       [&]() -> asio::awaitable<void> {
         try {
           bool repeatable = resilience::retryable_method(req.method, has_idempotency_key);
-          out.status = (co_await pool.send(req, Clock::now() + within, repeatable)).status;
+          auto res = co_await pool.send(req, Clock::now() + within, repeatable);
+          out.status = res.status;
+          out.head_length = res.head_length;
         } catch (const UpstreamError& e) {
           out.failure = e.kind();
           out.what = e.what();
@@ -167,6 +170,22 @@ TEST(UpstreamResend, APostOnAClosedKeptAliveConnectionIsSentAgainAsTheCallersKey
   EXPECT_EQ(exchange(loop, pool, 5s, "POST", /*has_idempotency_key=*/true).status, 200)
       << "sent again on a fresh connection";
   EXPECT_EQ(upstream.connections(), 3);
+}
+
+// The gateway passes a HEAD answer on with the length the upstream declared for the GET's
+// body: nothing else could tell the client how long the resource is.
+TEST(UpstreamHead, AHeadAnswerKeepsTheLengthTheUpstreamDeclared) {
+  Server server(ServerOptions{.threads = 1}, [](Request&) { return Response::json(200, R"({"ok":true})"); });
+  server.start();
+  asio::io_context loop;
+  UpstreamPool pool(loop.get_executor(), {"127.0.0.1", server.port()}, 4);
+  auto head = exchange(loop, pool, 5s, "HEAD");
+  EXPECT_EQ(head.status, 200) << head.what;
+  EXPECT_EQ(head.head_length, 11u);
+  auto get = exchange(loop, pool, 5s, "GET");  // on the same kept-alive connection: no body was left behind
+  EXPECT_EQ(get.status, 200) << get.what;
+  EXPECT_EQ(get.head_length, std::nullopt) << "only an answer to HEAD declares a length it does not carry";
+  server.stop();
 }
 
 }  // namespace

@@ -67,6 +67,9 @@ struct Response {
   Headers headers;
   std::string body;
   bool keep_alive = true;
+  // An answer to HEAD passed on from another server has no body to count: the length that
+  // server declared for the GET's body, written as Content-Length (RFC 9110 §8.6).
+  std::optional<std::size_t> head_length;
 
   static Response json(int status, std::string body);
   static Response empty(int status);
