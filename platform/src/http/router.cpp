@@ -97,12 +97,19 @@ Response Router::dispatch(Request& req) const {
     // HEAD as GET: the body stays, for its length; the server sends the head alone.
     return r.handler(req, params);
   }
-  if (!allow.empty()) return method_not_allowed(req, allow);
+  if (!allow.empty()) return other_method(req, allow);
   req.route = "not_found";
   throw ProblemError(Problem::not_found("No resource at " + std::string(req.path()) + "."));
 }
 
-Response method_not_allowed(Request& req, const std::string& allow) {
+Response other_method(Request& req, std::string allow) {
+  add_allowed(allow, "OPTIONS");
+  if (req.method == "OPTIONS") {
+    req.route = "options";
+    Response res = Response::empty(204);
+    res.headers.set("Allow", allow);
+    return res;
+  }
   req.route = "method_not_allowed";
   Response res = to_response(Problem::method_not_allowed("This resource does not support " + req.method + "; it supports " + allow + "."));
   res.headers.set("Allow", allow);

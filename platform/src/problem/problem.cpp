@@ -24,6 +24,7 @@ Problem make(int status, std::string detail, std::vector<FieldError> errors = {}
 std::string default_type(int status) {
   switch (status) {
     case 400: return "urn:sales:problem:invalid-request";
+    case 403: return "urn:sales:problem:forbidden";
     case 404: return "urn:sales:problem:not-found";
     case 405: return "urn:sales:problem:method-not-allowed";
     case 409: return "urn:sales:problem:conflict";
@@ -41,6 +42,7 @@ std::string default_type(int status) {
 }  // namespace
 
 Problem Problem::bad_request(std::string d, std::vector<FieldError> e) { return make(400, std::move(d), std::move(e)); }
+Problem Problem::forbidden(std::string d) { return make(403, std::move(d)); }
 Problem Problem::not_found(std::string d) { return make(404, std::move(d)); }
 Problem Problem::not_found(std::string_view what, std::int64_t id) {
   return not_found(std::string(what) + " " + std::to_string(id) + " does not exist.");

@@ -44,10 +44,22 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   auto req = make("DELETE", "/items");
   auto res = router.dispatch(req);
   EXPECT_EQ(res.status, 405);
-  EXPECT_EQ(res.headers.get("Allow"), "POST");
+  EXPECT_EQ(res.headers.get("Allow"), "POST, OPTIONS");
   // A GET route answers HEAD too, and Allow says so (RFC 9110 §9.3.2).
   auto put = make("PUT", "/items/7");
-  EXPECT_EQ(router.dispatch(put).headers.get("Allow"), "GET, HEAD");
+  EXPECT_EQ(router.dispatch(put).headers.get("Allow"), "GET, HEAD, OPTIONS");
+}
+
+// RFC 9110 §9.3.7: OPTIONS on a resource says what it allows, and runs no handler.
+TEST(Router, OptionsOnAResourceIs204WithAllow) {
+  auto router = sample();
+  auto req = make("OPTIONS", "/items/7");
+  auto res = router.dispatch(req);
+  EXPECT_EQ(res.status, 204);
+  EXPECT_EQ(res.headers.get("Allow"), "GET, HEAD, OPTIONS");
+  EXPECT_TRUE(res.body.empty());
+  EXPECT_EQ(req.route, "options");
+  EXPECT_EQ(status_of(router, make("OPTIONS", "/nothing")), 404) << "no resource, nothing to allow";
 }
 
 TEST(Router, NonNumericOrNonPositiveIdIs404) {

@@ -62,6 +62,8 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
   for (auto id : kAllUpstreams) upstreams_[static_cast<std::size_t>(id)] = std::make_unique<Upstream>(id, config_, registry);
   rejected_rate_limit_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "rate_limited"}});
   rejected_deadline_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "deadline"}});
+  rejected_cors_origin_ =
+      &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "cors_origin"}});
   forwarded_for_malformed_ = &registry.counter(
       "gateway_forwarded_for_malformed_total",
       "Requests from a trusted proxy whose X-Forwarded-For held an entry that is not an address");
@@ -77,11 +79,30 @@ void Gateway::add_rate_limit_headers(const res::RateLimitDecision& decision, htt
   if (!decision.allowed) out.set_unchecked(std::string(res::kRetryAfterHeader), std::to_string(decision.retry_after_seconds));
 }
 
+// Not a coroutine itself: without CORS a request costs no extra coroutine frame.
 asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
+  return config_.cors.enabled() ? serve_cross_origin(req) : serve(req);
+}
+
+// A preflight is answered here, before the rate limiter: it is the browser's question,
+// made once per origin, method and header set for Access-Control-Max-Age.
+asio::awaitable<http::Response> Gateway::serve_cross_origin(http::Request& req) {
+  if (CorsPolicy::is_preflight(req)) {
+    req.route = "cors_preflight";
+    auto r = config_.cors.preflight(req);
+    if (r.status == 403) rejected_cors_origin_->inc();
+    co_return r;
+  }
+  auto r = co_await serve(req);
+  config_.cors.decorate(req, r.headers);
+  co_return r;
+}
+
+asio::awaitable<http::Response> Gateway::serve(http::Request& req) {
   auto path = req.path();
   if (path == "/health") {
     if (req.method == "GET" || req.method == "HEAD") co_return co_await health();
-    co_return http::method_not_allowed(req, "GET, HEAD");
+    co_return http::other_method(req, "GET, HEAD");
   }
   auto target = upstream_for(path);
   if (!target) {

@@ -1,7 +1,7 @@
 #pragma once
-// The gateway's request path: route → client address → rate limit → response cache →
-// circuit breaker → bulkhead → attempts with retries (bounded by the retry budget and the
-// request's deadline) → response.
+// The gateway's request path: CORS (when configured) → route → client address → rate
+// limit → response cache → circuit breaker → bulkhead → attempts with retries (bounded by
+// the retry budget and the request's deadline) → response.
 // Its own endpoints (/health, /metrics, /gateway/...) are served here too.
 #include <array>
 #include <boost/asio/awaitable.hpp>
@@ -24,6 +24,9 @@ class Gateway {
   boost::asio::awaitable<sales::http::Response> handle(sales::http::Request& req);
 
  private:
+  // handle() without CORS, and with it (when GATEWAY_CORS_ALLOWED_ORIGINS is set).
+  boost::asio::awaitable<sales::http::Response> serve(sales::http::Request& req);
+  boost::asio::awaitable<sales::http::Response> serve_cross_origin(sales::http::Request& req);
   // peer_trusted: the peer is a trusted proxy, whose X-Forwarded-For is appended to.
   boost::asio::awaitable<sales::http::Response> proxy(sales::http::Request& req, Upstream& upstream, bool peer_trusted);
   struct HealthProbes {
@@ -46,6 +49,7 @@ class Gateway {
   std::array<std::unique_ptr<Upstream>, kUpstreamCount> upstreams_;
   sales::metrics::Counter* rejected_rate_limit_;
   sales::metrics::Counter* rejected_deadline_;
+  sales::metrics::Counter* rejected_cors_origin_;
   sales::metrics::Counter* forwarded_for_malformed_;
 };
 

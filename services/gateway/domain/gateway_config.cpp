@@ -33,6 +33,12 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
   } catch (const std::invalid_argument& e) {
     env.invalid("GATEWAY_TRUSTED_PROXIES=" + proxies + ": " + e.what());
   }
+  auto origins = env.str("GATEWAY_CORS_ALLOWED_ORIGINS", "");
+  try {
+    c.cors = CorsPolicy::parse(origins);
+  } catch (const std::invalid_argument& e) {
+    env.invalid("GATEWAY_CORS_ALLOWED_ORIGINS=" + origins + ": " + e.what());
+  }
   c.bulkhead_max = static_cast<std::size_t>(env.integer("GATEWAY_BULKHEAD_MAX", 256, 1, 100'000));
   c.cache.max_entries = static_cast<std::size_t>(env.integer("GATEWAY_CACHE_MAX_ENTRIES", 10'000, 0, 10'000'000));
   c.cache.max_bytes = static_cast<std::size_t>(env.integer("GATEWAY_CACHE_MAX_BYTES", 8 << 20, 0, std::int64_t{16} << 30));

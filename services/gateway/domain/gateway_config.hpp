@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "domain/cors.hpp"
 #include "domain/response_cache_config.hpp"
 #include "domain/ip_range.hpp"
 #include "domain/routes.hpp"
@@ -25,6 +26,7 @@ struct GatewayConfig {
   TrustedProxies trusted_proxies;                    // GATEWAY_TRUSTED_PROXIES: empty trusts nobody
   std::size_t bulkhead_max = 256;                    // GATEWAY_BULKHEAD_MAX, per upstream
   ResponseCacheConfig cache;                         // GATEWAY_CACHE_*
+  CorsPolicy cors;                                   // GATEWAY_CORS_ALLOWED_ORIGINS: empty is off
   std::array<std::string, kUpstreamCount> upstream_urls;  // PRODUCT_SERVICE_URL ...
 };
 

@@ -52,6 +52,15 @@ TEST(GatewayConfig, DefaultsAreTheDocumentedOnes) {
   EXPECT_GE(c.rate_limit.max, 500'000u);
   EXPECT_GE(c.bulkhead_max, 64u);
   EXPECT_TRUE(c.trusted_proxies.empty()) << "trust nobody: the peer is the client";
+  EXPECT_FALSE(c.cors.enabled()) << "no origin but the API's own until one is listed";
+}
+
+TEST(GatewayConfig, CorsOriginsAreReadAndAnEntryThatIsNotAnOriginIsRefused) {
+  EXPECT_TRUE(read({{"GATEWAY_CORS_ALLOWED_ORIGINS", "https://shop.example, http://localhost:3000"}}).cors.enabled());
+  EXPECT_TRUE(read({{"GATEWAY_CORS_ALLOWED_ORIGINS", "*"}}).cors.enabled());
+  auto error = error_for({{"GATEWAY_CORS_ALLOWED_ORIGINS", "https://shop.example,shop2.example"}});
+  EXPECT_NE(error.find("GATEWAY_CORS_ALLOWED_ORIGINS"), std::string::npos) << error;
+  EXPECT_NE(error.find("shop2.example"), std::string::npos) << error;
 }
 
 TEST(GatewayConfig, UpstreamsDefaultToTheLocalPortsOfSalesScript) {

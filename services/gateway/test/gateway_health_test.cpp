@@ -49,7 +49,10 @@ TEST_F(GatewayHealth, OtherMethodsGet405WithAllow) {
   start_all_on_slow();
   auto r = send(gateway.url(), "POST", "/health", {}, "{}");
   EXPECT_TRUE(is_problem(r, 405)) << r.status << " " << r.body;
-  EXPECT_EQ(header(r, "Allow"), "GET, HEAD");
+  EXPECT_EQ(header(r, "Allow"), "GET, HEAD, OPTIONS");
+  auto options = send(gateway.url(), "OPTIONS", "/health", {}, "");
+  EXPECT_EQ(options.status, 204) << options.body;
+  EXPECT_EQ(header(options, "Allow"), "GET, HEAD, OPTIONS");
 }
 
 }  // namespace

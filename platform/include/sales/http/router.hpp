@@ -49,10 +49,11 @@ class Router {
   std::vector<Route> routes_;
 };
 
-// The 405 for a method the resource does not support: problem+json naming `allow`, the
-// Allow header, and req.route = "method_not_allowed". What dispatch answers, for callers
-// that route a path themselves (the gateway's /health).
-Response method_not_allowed(Request& req, const std::string& allow);
+// The answer to a method no route of the resource takes, with Allow naming `allow` and
+// OPTIONS (RFC 9110 §9.3.7, §15.5.6): OPTIONS gets 204 (req.route = "options"); any other
+// method a 405 problem+json (req.route = "method_not_allowed"). What dispatch answers, for
+// callers that route a path themselves (the gateway's /health).
+Response other_method(Request& req, std::string allow);
 
 bool is_json_content_type(std::string_view ct);
 

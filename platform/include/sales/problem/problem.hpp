@@ -24,6 +24,7 @@ struct Problem {
   std::string type;  // defaults to a URN derived from status when empty
 
   static Problem bad_request(std::string detail, std::vector<FieldError> errors = {});
+  static Problem forbidden(std::string detail);
   static Problem not_found(std::string detail);
   // A resource a request names by id: not_found("Product", 7) says "Product 7 does not exist."
   static Problem not_found(std::string_view what, std::int64_t id);
