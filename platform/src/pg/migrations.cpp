@@ -38,8 +38,11 @@ bool outside_transaction(const Migration& m) { return m.sql.starts_with(kOutside
 // for, and the server breaks that deadlock by cancelling the build (a known trap: flyway,
 // golang-migrate). A replica of an earlier version still waits inside its lock statement;
 // the build cancelled then is tried again by the next start attempt, after that replica.
-void take_lock(Connection& c) {
-  while (c.exec_raw(kTryLock).str(0, 0) != "t") std::this_thread::sleep_for(kLockPoll);
+void take_lock(Connection& c, const std::atomic<bool>* stop) {
+  while (c.exec_raw(kTryLock).str(0, 0) != "t") {
+    if (stop && stop->load()) throw MigrationStopped("stopped while another process held the migration lock");
+    std::this_thread::sleep_for(kLockPoll);
+  }
 }
 
 void drop_invalid_indexes(Connection& c) {
@@ -51,7 +54,7 @@ void drop_invalid_indexes(Connection& c) {
 }
 }  // namespace
 
-int migrate(Pool& pool, const std::vector<Migration>& migrations) {
+int migrate(Pool& pool, const std::vector<Migration>& migrations, const std::atomic<bool>* stop) {
   auto sorted = migrations;
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
   // A connection of its own, closed at the end: its session settings and the lock go with
@@ -64,7 +67,7 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations) {
   // own lock): DDL queued behind a long transaction would stall every statement on that
   // table behind it; it fails and is tried again later.
   c.exec_raw("SET statement_timeout = 0");
-  take_lock(c);
+  take_lock(c, stop);
   c.exec_raw(kLockTimeout);
   c.exec(kCreateTable, {});
   auto applied = c.exec(kApplied, {});

@@ -75,11 +75,14 @@ void App::prepare_database() {
   auto delay = std::chrono::milliseconds(250);
   while (!stopping_) {
     try {
-      int applied = database::migrate(*pool_, migrations_);
+      int applied = database::migrate(*pool_, migrations_, stopping_);
       log::info("database ready ({} migrations applied now)", applied);
       open_connections_at_start();
       database_ready_ = true;
       for (auto& fn : on_ready_) fn();
+      return;
+    } catch (const pg::MigrationStopped& e) {
+      log::info("database not prepared: {}", e.what());
       return;
     } catch (const std::exception& e) {
       log::warn("database not ready, retrying in {} ms: {}", delay.count(), e.what());

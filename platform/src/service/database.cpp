@@ -45,7 +45,9 @@ std::shared_ptr<pg::Pool> open(const Settings& s, pg::PoolOptions options) {
   return pool;
 }
 
-int migrate(pg::Pool& pool, const std::vector<pg::Migration>& migrations) { return pg::migrate(pool, migrations); }
+int migrate(pg::Pool& pool, const std::vector<pg::Migration>& migrations, const std::atomic<bool>& stop) {
+  return pg::migrate(pool, migrations, &stop);
+}
 
 std::size_t open_at_start(pg::Pool& pool) {
   pool.open_at_start();

@@ -27,8 +27,10 @@ struct Settings {
 };
 
 SALES_DATABASE_HOOK std::shared_ptr<pg::Pool> open(const Settings& s, pg::PoolOptions options);
-// Applies the migrations that are missing; returns how many ran.
-SALES_DATABASE_HOOK int migrate(pg::Pool& pool, const std::vector<pg::Migration>& migrations);
+// Applies the migrations that are missing; returns how many ran (pg::migrate: throws
+// pg::MigrationStopped when `stop` turned true while another replica held the lock).
+SALES_DATABASE_HOOK int migrate(pg::Pool& pool, const std::vector<pg::Migration>& migrations,
+                                const std::atomic<bool>& stop);
 // Opens the pool's connections for the start (PoolOptions::open_at_start); returns how many
 // are open then. Throws what connecting throws.
 SALES_DATABASE_HOOK std::size_t open_at_start(pg::Pool& pool);

@@ -2,7 +2,9 @@
 // each in a schema of its own.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <barrier>
+#include <chrono>
 #include <thread>
 
 #include "pg_fixture.hpp"
@@ -181,6 +183,38 @@ TEST_F(PgMigrate, ConcurrentMigrateFromTwoThreadsAppliesEachMigrationOnce) {
     EXPECT_EQ(log(), (std::vector<std::string>{"a", "b"}));
     EXPECT_EQ(applied_versions().size(), 4u);
   }
+}
+
+// A replica told to stop (SIGTERM) while another migrates stops waiting for the lock at
+// once: an orchestrator's grace period must not run out behind someone else's migration.
+TEST_F(PgMigrate, WaitingForTheLockEndsWhenTheProcessStops) {
+  sql("SELECT pg_advisory_lock(7243101)");  // another replica, migrating
+  auto pool = make_pool(1);
+  std::atomic<bool> stop{false};
+  std::atomic<bool> done{false};
+  std::string error;
+  int applied = -1;
+  std::thread runner([&] {
+    try {
+      applied = spg::migrate(*pool, kThree, &stop);
+    } catch (const spg::MigrationStopped& e) {
+      error = e.what();
+    }
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(done) << "it waits while the lock is held";
+  stop = true;
+  auto asked = std::chrono::steady_clock::now();
+  while (!done && std::chrono::steady_clock::now() - asked < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(done) << "still waiting 5 s after it was told to stop";
+  runner.join();
+  sql("SELECT pg_advisory_unlock(7243101)");
+  EXPECT_EQ(applied, -1);
+  EXPECT_NE(error.find("migration lock"), std::string::npos) << error;
+  EXPECT_EQ(sql("SELECT to_regclass('log') IS NULL").str(0, 0), "t") << "nothing applied";
 }
 
 }  // namespace

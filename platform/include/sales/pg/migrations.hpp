@@ -8,7 +8,9 @@
 // safe to run again (IF NOT EXISTS): a build that failed or was cut short leaves an invalid
 // index, which is dropped before the next try, but a process may die after the build and
 // before the migration is recorded.
+#include <atomic>
 #include <cstdint>
+#include <stdexcept>
 #include <string_view>
 #include <vector>
 
@@ -24,9 +26,19 @@ struct Migration {
 
 inline constexpr std::string_view kOutsideTransaction = "-- sales: outside a transaction";
 
+// The process is stopping: migrate() gave up waiting for another replica's lock and applied
+// nothing.
+class MigrationStopped : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Returns how many migrations were applied now; throws the first failure (those before it
-// that committed stay applied).
-int migrate(Pool& pool, const std::vector<Migration>& migrations);
+// that committed stay applied). While another replica holds the lock, it waits until that
+// one is done or `stop` (when given) turns true, then throws MigrationStopped: a service
+// told to stop (SIGTERM from an orchestrator) must not wait for another's long migration.
+// A migration already running is not cut short.
+int migrate(Pool& pool, const std::vector<Migration>& migrations, const std::atomic<bool>* stop = nullptr);
 
 }  // namespace sales::pg
 
