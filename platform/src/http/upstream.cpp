@@ -66,6 +66,7 @@ struct UpstreamPool::Impl {
   std::unique_ptr<AddressBook> addresses;
   std::size_t max_idle;
   std::size_t body_limit;
+  std::chrono::milliseconds max_connection_age;
   std::string host_header;
   std::vector<std::unique_ptr<Conn>> idle;  // the most recently used at the back
   std::size_t connects = 0;                 // where the next connection starts (endpoints_of)
@@ -79,7 +80,7 @@ struct UpstreamPool::Impl {
 };
 
 UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, std::size_t max_idle, std::size_t body_limit,
-                           Resolver resolver)
+                           Resolver resolver, std::chrono::milliseconds max_connection_age)
     : impl_(std::make_unique<Impl>()) {
   impl_->executor = executor;
   impl_->host_header = endpoint.host + ":" + std::to_string(endpoint.port);
@@ -87,6 +88,7 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, st
   impl_->endpoint = std::move(endpoint);
   impl_->max_idle = max_idle;
   impl_->body_limit = body_limit;
+  impl_->max_connection_age = max_connection_age;
 }
 
 UpstreamPool::~UpstreamPool() = default;
@@ -151,7 +153,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     // Bytes left over after the answer mean the stream is out of step: never reuse it.
     auto now = std::chrono::steady_clock::now();
     if (parser->keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle &&
-        detail::young_enough(conn->born, now, kMaxConnectionAge)) {
+        detail::young_enough(conn->born, now, impl_->max_connection_age)) {
       conn->watchdog.expires_never();
       conn->idle_since = now;
       impl_->idle.push_back(std::move(conn));

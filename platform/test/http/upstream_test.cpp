@@ -172,6 +172,18 @@ TEST(UpstreamResend, APostOnAClosedKeptAliveConnectionIsSentAgainAsTheCallersKey
   EXPECT_EQ(upstream.connections(), 3);
 }
 
+// A connection is kept for the next request until it is kMaxConnectionAge old, so that
+// replicas added behind a name get connections too; then it is closed after its exchange.
+TEST_F(UpstreamResolve, AConnectionPastItsAgeIsClosedInsteadOfKept) {
+  dns_.answer({"127.0.0.1"});
+  UpstreamPool young(loop_.get_executor(), endpoint(), 4, 8 << 20, dns_.resolver());
+  EXPECT_EQ(exchange(loop_, young, 5s).status, 200);
+  EXPECT_EQ(young.idle(), 1u) << "kept for the next request";
+  UpstreamPool aged(loop_.get_executor(), endpoint(), 4, 8 << 20, dns_.resolver(), 0ms);
+  EXPECT_EQ(exchange(loop_, aged, 5s).status, 200);
+  EXPECT_EQ(aged.idle(), 0u) << "too old to keep: closed";
+}
+
 // The gateway passes a HEAD answer on with the length the upstream declared for the GET's
 // body: nothing else could tell the client how long the resource is.
 TEST(UpstreamHead, AHeadAnswerKeepsTheLengthTheUpstreamDeclared) {

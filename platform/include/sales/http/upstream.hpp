@@ -26,8 +26,11 @@ class UpstreamError : public std::runtime_error {
 
 class UpstreamPool {
  public:
+  // resolver {}: the system's. A connection older than max_connection_age is closed after
+  // its exchange instead of kept (kMaxConnectionAge says why).
   UpstreamPool(boost::asio::any_io_executor executor, Endpoint endpoint, std::size_t max_idle,
-               std::size_t body_limit = 8 << 20, Resolver resolver = {});  // {}: the system's
+               std::size_t body_limit = 8 << 20, Resolver resolver = {},
+               std::chrono::milliseconds max_connection_age = kMaxConnectionAge);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool&) = delete;
   UpstreamPool& operator=(const UpstreamPool&) = delete;
