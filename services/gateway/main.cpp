@@ -14,6 +14,9 @@ int main() {
   auto options = app.server_options();
   options.body_limit = static_cast<std::size_t>(app.env().integer("GATEWAY_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
   gateway::Gateway gw(std::move(config), app.metrics(), app.router());
+  if (gw.cross_origin()) {
+    options.decorate_answer = [&gw](const sales::http::Request& req, sales::http::Response& res) { gw.add_cors_fields(req, res); };
+  }
   auto server = sales::http::make_async_server(
       options, [&gw](sales::http::Request& req) { return gw.handle(req); }, &app.metrics(), /*loop_per_thread=*/true);
   return app.serve(std::move(server));

@@ -97,12 +97,12 @@ Response Router::dispatch(Request& req) const {
     // HEAD as GET: the body stays, for its length; the server sends the head alone.
     return r.handler(req, params);
   }
-  if (!allow.empty()) return other_method(req, allow);
+  if (!allow.empty()) return answer_other_method(req, allow);
   req.route = "not_found";
   throw ProblemError(Problem::not_found("No resource at " + std::string(req.path()) + "."));
 }
 
-Response other_method(Request& req, std::string allow) {
+Response answer_other_method(Request& req, std::string allow) {
   add_allowed(allow, "OPTIONS");
   if (req.method == "OPTIONS") {
     req.route = "options";

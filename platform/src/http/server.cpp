@@ -110,12 +110,16 @@ struct Server::Impl {
     co_return res;
   }
 
+  // `parsed`: the request's header when it was read (its id is answered, and decorate_answer sees it).
   asio::awaitable<void> write_problem_and_close(tcp::socket& stream, Watchdog& watchdog, const Problem& p,
-                                               std::string_view request_id = {}) {
-    Request dummy;
-    dummy.headers.set("X-Request-Id", detail::acceptable_request_id(request_id) ? std::string(request_id) : make_request_id());
+                                               const Request* parsed = nullptr) {
+    Request about;
+    if (parsed) about.headers = parsed->headers;
+    auto id = about.headers.get("X-Request-Id").value_or("");
+    about.headers.set("X-Request-Id", detail::acceptable_request_id(id) ? std::string(id) : make_request_id());
     Response res = to_response(p);
-    finalize_response(dummy, res);
+    finalize_response(about, res);
+    if (opts.decorate_answer) opts.decorate_answer(about, res);
     std::string head;
     watchdog.expires_after(opts.write_timeout);
     co_await write_response(stream, head, res, false, false);
@@ -170,9 +174,8 @@ struct Server::Impl {
       }
       if (hec == bhttp::error::body_limit) {
         // The header was read: answer with the client's request id.
-        std::string id(parser.get().headers.get("X-Request-Id").value_or(""));
         co_await write_problem_and_close(stream, watchdog, Problem::payload_too_large(
-            "The request body is larger than the limit of " + std::to_string(opts.body_limit) + " bytes."), id);
+            "The request body is larger than the limit of " + std::to_string(opts.body_limit) + " bytes."), &parser.get());
         co_return;
       }
       if (hec == bhttp::error::header_limit) {
@@ -201,6 +204,7 @@ struct Server::Impl {
       detail::complete_request(req, parser.keep_alive(), remote);
       Response res = co_await invoke(req);
       finalize_response(req, res);
+      if (opts.decorate_answer) opts.decorate_answer(req, res);
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       metrics.record(req, res.status, seconds, metrics_cache);
       bool keep = req.keep_alive && res.keep_alive;

@@ -22,11 +22,15 @@ class Gateway {
   Gateway(GatewayConfig config, sales::metrics::Registry& registry, sales::http::Router& own_routes);
 
   boost::asio::awaitable<sales::http::Response> handle(sales::http::Request& req);
+  // Whether GATEWAY_CORS_ALLOWED_ORIGINS is set; then the server calls add_cors_fields on
+  // every answer it writes, its own refusals included.
+  [[nodiscard]] bool cross_origin() const { return config_.cors.enabled(); }
+  void add_cors_fields(const sales::http::Request& req, sales::http::Response& res) const;
 
  private:
-  // handle() without CORS, and with it (when GATEWAY_CORS_ALLOWED_ORIGINS is set).
+  // handle() for a CORS preflight, and for every other request.
+  boost::asio::awaitable<sales::http::Response> preflight(sales::http::Request& req);
   boost::asio::awaitable<sales::http::Response> serve(sales::http::Request& req);
-  boost::asio::awaitable<sales::http::Response> serve_cross_origin(sales::http::Request& req);
   // peer_trusted: the peer is a trusted proxy, whose X-Forwarded-For is appended to.
   boost::asio::awaitable<sales::http::Response> proxy(sales::http::Request& req, Upstream& upstream, bool peer_trusted);
   struct HealthProbes {

@@ -88,6 +88,7 @@ TEST(GatewayConfig, EveryVariableIsRead) {
                  {"GATEWAY_BULKHEAD_MAX", "9"},
                  {"GATEWAY_TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
                  {"GATEWAY_MAX_BODY_BYTES", "2048"},
+                 {"GATEWAY_CORS_ALLOWED_ORIGINS", "https://shop.example"},
                  {"PRODUCT_SERVICE_URL", "http://127.0.0.1:9101"},
                  {"ORDER_SERVICE_URL", "http://localhost:9102"},
                  {"CUSTOMER_SERVICE_URL", "http://127.0.0.1:9103/"},
@@ -95,6 +96,7 @@ TEST(GatewayConfig, EveryVariableIsRead) {
                  {"INVENTORY_SERVICE_URL", "http://127.0.0.1:9105"},
                  {"SHIPPING_SERVICE_URL", "http://127.0.0.1:9106"}});
   EXPECT_EQ(c.timeout, 750ms);
+  EXPECT_TRUE(c.cors.enabled());
   EXPECT_EQ(c.retry.max_retries, 5);
   EXPECT_EQ(c.retry.base, 25ms);
   EXPECT_DOUBLE_EQ(c.budget.budget_percent, 35.0);

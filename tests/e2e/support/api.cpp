@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "sales/http/client.hpp"
+#include "sales/http/header_lists.hpp"
 #include "sales_test/env.hpp"
 
 namespace e2e {
@@ -251,6 +252,12 @@ std::int64_t customer_total(std::string_view email) {
   EXPECT_EQ(r.status, 200) << r;
   const auto& t = r.at("total");
   return t.is_int64() ? t.as_int64() : -1;
+}
+
+std::set<std::string> allowed_methods(const Res& r) {
+  std::set<std::string> out;
+  sales::http::for_each_list_element(r.header("Allow"), [&out](std::string_view m) { out.emplace(m); });
+  return out;
 }
 
 }  // namespace e2e

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,9 @@ bool is_rfc3339_utc(std::string_view s);
 std::optional<std::int64_t> rfc3339_micros(std::string_view s);
 
 bool is_hex32(std::string_view s);
+
+// The methods the answer's Allow field lists, in any order.
+std::set<std::string> allowed_methods(const Res& r);
 
 // Convenience for fixtures: create and return the body (fails the test unless 201).
 Res create_product(std::string_view name, std::string_view price_literal, const Headers& extra = {});

@@ -53,7 +53,7 @@ class Router {
 // OPTIONS (RFC 9110 §9.3.7, §15.5.6): OPTIONS gets 204 (req.route = "options"); any other
 // method a 405 problem+json (req.route = "method_not_allowed"). What dispatch answers, for
 // callers that route a path themselves (the gateway's /health).
-Response other_method(Request& req, std::string allow);
+Response answer_other_method(Request& req, std::string allow);
 
 bool is_json_content_type(std::string_view ct);
 

@@ -26,6 +26,10 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_connections = 4096;
   std::string service = "service";  // metrics label
+  // Called with every answer just before it is written: the handler's, and the server's own
+  // refusals (a 413 with its request's header; a 431 or a 400 for what is not HTTP with an
+  // empty request). The gateway adds its CORS fields here. Empty: nothing is called.
+  std::function<void(const Request&, Response&)> decorate_answer;
 };
 
 // Runs on a server thread and may block (database calls): the server has `threads`
