@@ -69,6 +69,15 @@ TEST_P(Conventions, MalformedPercentEscapesInTheQueryAre400) {
   }
 }
 
+TEST_P(Conventions, AParameterGivenTwiceIs400) {
+  // Not its first value: "?status=PAID&status=SHIPPED" may have meant either.
+  const auto& res = GetParam();
+  for (std::string param : {"limit", "offset", res.filter}) {
+    auto r = get(std::string(res.path) + "?" + param + "=1&" + param + "=2");
+    EXPECT_TRUE(has_field_error(r, param)) << param << " twice\n" << r;
+  }
+}
+
 TEST_P(Conventions, InvalidUtf8InAFilterIs400NotA500) {
   // Never a 500 for bad input: bytes that are not UTF-8 cannot match any stored text.
   const auto& res = GetParam();

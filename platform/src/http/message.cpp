@@ -150,26 +150,32 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
+// A parameter given twice (?status=PAID&status=SHIPPED) is refused rather than read as its
+// first value: the client may have meant "either", and would get a silently narrower answer.
 std::optional<std::string> Request::query_param(std::string_view name) const {
   std::string_view q = query();
+  std::optional<std::string_view> found;
   while (!q.empty()) {
     auto amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
     auto eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    if (key == name) {
-      std::string_view value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-      auto decoded = percent_decode(value);
-      if (!decoded || !valid_utf8(*decoded) || decoded->find('\0') != std::string::npos) {
-        std::string field(name);
-        throw ProblemError(Problem::bad_request("The query parameter '" + field + "' is not valid percent-encoded UTF-8 text.",
-                                                {{field, "must be percent-encoded UTF-8 text without NUL"}}));
-      }
-      return decoded;
+    if (pair.substr(0, eq) != name) continue;
+    if (found) {
+      std::string field(name);
+      throw ProblemError(Problem::bad_request("The query parameter '" + field + "' is given more than once.",
+                                              {{field, "must be given at most once"}}));
     }
+    found = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
   }
-  return std::nullopt;
+  if (!found) return std::nullopt;
+  auto decoded = percent_decode(*found);
+  if (!decoded || !valid_utf8(*decoded) || decoded->find('\0') != std::string::npos) {
+    std::string field(name);
+    throw ProblemError(Problem::bad_request("The query parameter '" + field + "' is not valid percent-encoded UTF-8 text.",
+                                            {{field, "must be percent-encoded UTF-8 text without NUL"}}));
+  }
+  return decoded;
 }
 
 std::string_view Request::request_id() const { return headers.get("X-Request-Id").value_or(""); }

@@ -133,5 +133,23 @@ TEST(Request, DecodesQueryParameters) {
   EXPECT_EQ(req.query_param("none"), std::nullopt);
 }
 
+TEST(Request, AParameterGivenTwiceIsA400NotItsFirstValue) {
+  for (const char* twice : {"/x?status=PAID&status=SHIPPED", "/x?status=PAID&status=PAID", "/x?status&status=PAID",
+                            "/x?limit=5&q=a&limit=6"}) {
+    auto req = make("GET", twice);
+    auto name = std::string_view(twice).find("status") != std::string_view::npos ? "status" : "limit";
+    try {
+      (void)req.query_param(name);
+      ADD_FAILURE() << "accepted: " << twice;
+    } catch (const ProblemError& e) {
+      EXPECT_EQ(e.problem().status, 400) << twice;
+      ASSERT_EQ(e.problem().errors.size(), 1u) << twice;
+      EXPECT_EQ(e.problem().errors[0].field, name) << twice;
+    }
+  }
+  EXPECT_EQ(make("GET", "/x?limit=5&limit=6&q=a").query_param("q"), "a") << "another parameter given twice is its own affair";
+  EXPECT_EQ(make("GET", "/x?statuses=1&status=PAID").query_param("status"), "PAID");
+}
+
 }  // namespace
 }  // namespace sales::http
