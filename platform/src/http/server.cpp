@@ -114,7 +114,11 @@ struct Server::Impl {
   asio::awaitable<void> write_problem_and_close(tcp::socket& stream, Watchdog& watchdog, const Problem& p,
                                                const Request* parsed = nullptr) {
     Request about;
-    if (parsed) about.headers = parsed->headers;
+    if (parsed) {
+      about.method = parsed->method;
+      about.target = parsed->target;
+      about.headers = parsed->headers;
+    }
     auto id = about.headers.get("X-Request-Id").value_or("");
     about.headers.set("X-Request-Id", detail::acceptable_request_id(id) ? std::string(id) : make_request_id());
     Response res = to_response(p);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "sales/http/server.hpp"
+#include "sales/problem/problem.hpp"
 
 namespace {
 
@@ -132,6 +133,43 @@ TEST(Server, AnAnswerToHeadHasTheGetsLengthAndNoBody) {
       "HEAD /things/1 HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_NE(declared.find("\r\nContent-Length: 183\r\n"), std::string::npos) << declared;
   EXPECT_EQ(declared.substr(declared.size() - 4), "\r\n\r\n") << "still no body: " << declared;
+}
+
+// ServerOptions::decorate_answer sees every answer the server writes, its own refusals too:
+// what the gateway's CORS fields depend on (a script cannot read an answer without them).
+TEST(Server, TheAnswerHookSeesEveryAnswerItsOwnRefusalsToo) {
+  http::ServerOptions o = quick_deadlines();
+  o.body_limit = 64;
+  o.header_limit = 1024;
+  o.decorate_answer = [](const http::Request& req, http::Response& res) {
+    res.headers.set("X-Seen", "[" + req.method + " " + std::string(req.path()) + " " +
+                                  std::string(req.headers.get("Origin").value_or("-")) + "]");
+  };
+  http::Server server(o, [](http::Request& req) -> http::Response {
+    if (req.path() == "/missing") throw sales::ProblemError(sales::Problem::not_found("No such thing."));
+    return http::Response::json(200, "{}");
+  });
+  server.start();
+  auto answer = [&](const std::string& request) {
+    RawClient c(server.port());
+    c.send(request);
+    return c.read_for(300ms);
+  };
+  const std::string origin = "Origin: https://shop.example\r\n";
+  EXPECT_NE(answer("GET /a HTTP/1.1\r\nHost: x\r\n" + origin + "\r\n").find("X-Seen: [GET /a https://shop.example]"),
+            std::string::npos);
+  EXPECT_NE(answer("GET /missing HTTP/1.1\r\nHost: x\r\n" + origin + "\r\n").find("X-Seen: [GET /missing https://shop.example]"),
+            std::string::npos) << "a thrown problem";
+  auto too_big = answer("POST /big HTTP/1.1\r\nHost: x\r\n" + origin + "Content-Length: 100\r\n\r\n" + std::string(100, 'x'));
+  EXPECT_EQ(too_big.rfind("HTTP/1.1 413", 0), 0u) << too_big;
+  EXPECT_NE(too_big.find("X-Seen: [POST /big https://shop.example]"), std::string::npos) << too_big;
+  auto huge_head = answer("GET /a HTTP/1.1\r\nHost: x\r\n" + origin + "X-Big: " + std::string(2000, 'b') + "\r\n\r\n");
+  EXPECT_EQ(huge_head.rfind("HTTP/1.1 431", 0), 0u) << huge_head.substr(0, 200);
+  EXPECT_NE(huge_head.find("X-Seen: [  -]"), std::string::npos) << "an empty request: " << huge_head.substr(0, 300);
+  auto garbage = answer("GARBAGE\r\n\r\n");
+  EXPECT_EQ(garbage.rfind("HTTP/1.1 400", 0), 0u) << garbage;
+  EXPECT_NE(garbage.find("X-Seen: [  -]"), std::string::npos) << garbage;
+  server.stop();
 }
 
 TEST(Server, HeadersOverTheLimitAre431WithAProblemOfItsOwnType) {

@@ -81,7 +81,8 @@ void Gateway::add_rate_limit_headers(const res::RateLimitDecision& decision, htt
 
 // Not a coroutine itself: a request that is not a CORS preflight costs no extra frame.
 asio::awaitable<http::Response> Gateway::handle(http::Request& req) {
-  return config_.cors.enabled() && CorsPolicy::is_preflight(req) ? preflight(req) : serve(req);
+  bool preflight_here = config_.cors.enabled() && CorsPolicy::is_preflight(req) && CorsPolicy::applies_to(req.path());
+  return preflight_here ? preflight(req) : serve(req);
 }
 
 // Answered before the rate limiter and never forwarded: it reaches no service and costs

@@ -44,7 +44,7 @@ class Gateway {
   sales::http::Response circuit_breakers() const;
   void add_rate_limit_headers(const sales::resilience::RateLimitDecision& decision, sales::http::Headers& out) const;
 
-  GatewayConfig config_;
+  const GatewayConfig config_;  // read by every loop thread (and the server's CORS hook): never changed
   sales::metrics::Registry& registry_;
   sales::http::Router& own_routes_;
   sales::resilience::RateLimiter limiter_;

@@ -1,6 +1,8 @@
 #include "domain/cors.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdio>
 #include <cctype>
 #include <stdexcept>
 
@@ -36,18 +38,53 @@ std::string lower(std::string_view s) {
   throw std::invalid_argument("'" + std::string(origin) + "' is not an origin as browsers send it: " + why);
 }
 
-// Dot-separated labels of letters, digits and hyphens.
+// Dot-separated labels of letters, digits, hyphens and underscores. One whose last label
+// is a number is an IPv4 address, which browsers write as four decimal octets (127.1 and
+// 2130706433 arrive as 127.0.0.1).
 bool host_name(std::string_view host) {
   if (host.empty()) return false;
-  for (;;) {
-    auto dot = host.find('.');
-    auto label = host.substr(0, dot);
-    if (label.empty() || !std::all_of(label.begin(), label.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; })) {
+  std::string_view last;
+  for (auto rest = host;;) {
+    auto dot = rest.find('.');
+    last = rest.substr(0, dot);
+    if (last.empty() || !std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; })) {
       return false;
     }
-    if (dot == std::string_view::npos) return true;
-    host.remove_prefix(dot + 1);
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
   }
+  bool numeric = std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isdigit(c); }) || last.starts_with("0x");
+  if (!numeric) return true;
+  auto address = parse_ip(host);
+  return address && address->is_v4() && host.find(':') == std::string_view::npos;
+}
+
+// An IPv6 address as browsers serialize a URL's host (the URL standard): eight lower-case
+// hex pieces without leading zeros, the first longest run of two or more zero pieces as
+// "::", never a dotted IPv4 tail.
+std::string whatwg_ipv6(const IpAddress& a) {
+  std::array<unsigned, 8> piece{};
+  for (std::size_t i = 0; i < 8; ++i) piece[i] = (a.bytes[2 * i] << 8) | a.bytes[2 * i + 1];
+  std::size_t best_at = 8, best_len = 1;
+  for (std::size_t i = 0; i < 8;) {
+    std::size_t j = i;
+    while (j < 8 && piece[j] == 0) ++j;
+    if (j - i > best_len) best_at = i, best_len = j - i;
+    i = j == i ? i + 1 : j;
+  }
+  std::string out;
+  char hex[8];
+  for (std::size_t i = 0; i < 8; ++i) {
+    if (i == best_at) {
+      out += i == 0 ? "::" : ":";
+      i += best_len - 1;
+      continue;
+    }
+    std::snprintf(hex, sizeof hex, "%x", piece[i]);
+    out += hex;
+    if (i < 7) out += ':';
+  }
+  return out;
 }
 
 // scheme://host[:port], as a browser serializes an origin (the HTML standard's ASCII
@@ -74,17 +111,18 @@ void check_origin(std::string_view origin) {
     auto after = rest.substr(close + 1);
     if (!after.empty() && !after.starts_with(":")) refuse(origin, "only a port may follow the host");
     if (!after.empty()) port = after.substr(1);
-    auto address = parse_ip(host.substr(1, host.size() - 2));
+    auto inside = host.substr(1, host.size() - 2);
+    auto address = inside.find(':') == std::string_view::npos ? std::nullopt : parse_ip(inside);
     if (!address) refuse(origin, "the host is not an IPv6 address");
-    IpText canonical(*address);
-    if (lower(host.substr(1, host.size() - 2)) != canonical.view()) {
-      refuse(origin, "browsers write this address [" + std::string(canonical.view()) + "]");
-    }
+    auto canonical = whatwg_ipv6(*address);
+    if (inside != canonical) refuse(origin, "browsers write this address [" + canonical + "]");
   } else {
     auto colon = rest.find(':');
     host = rest.substr(0, colon);
     if (colon != std::string_view::npos) port = rest.substr(colon + 1);
-    if (!host_name(host)) refuse(origin, "the host must be a name (letters, digits, hyphens, dots) or [an IPv6 address]");
+    if (!host_name(host)) {
+      refuse(origin, "the host must be a name (letters, digits, hyphens, dots), four decimal octets, or [an IPv6 address]");
+    }
   }
   if (rest.size() > host.size()) {  // a ':' followed
     bool digits = !port.empty() && std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
@@ -108,10 +146,11 @@ void add_vary_origin(http::Headers& out) {
   if (!covered) out.add_unchecked("Vary", "Origin");
 }
 
-bool operator_endpoint(std::string_view path) {
-  return path == "/metrics" || path == "/gateway" || path.starts_with("/gateway/");
-}
 }  // namespace
+
+bool CorsPolicy::applies_to(std::string_view path) {
+  return !(path == "/metrics" || path == "/gateway" || path.starts_with("/gateway/"));
+}
 
 CorsPolicy CorsPolicy::parse(std::string_view list) {
   CorsPolicy p;
@@ -122,8 +161,9 @@ CorsPolicy CorsPolicy::parse(std::string_view list) {
   }
   http::for_each_list_element(list, [&p](std::string_view entry) {
     if (entry == "*") throw std::invalid_argument("'*' allows every origin and must stand alone");
-    check_origin(entry);
-    p.origins_.push_back(lower(entry));
+    auto origin = lower(entry);  // browsers write scheme and host in lower case
+    check_origin(origin);
+    p.origins_.push_back(std::move(origin));
   });
   return p;
 }
@@ -160,7 +200,7 @@ CorsPolicy::Preflight CorsPolicy::preflight(const http::Request& req) const {
 }
 
 void CorsPolicy::decorate(const http::Request& req, http::Response& out) const {
-  if (operator_endpoint(req.path())) return;
+  if (!applies_to(req.path())) return;
   if (!any_origin_) add_vary_origin(out.headers);
   auto origin = allowed_origin(req);
   if (origin.empty()) return;

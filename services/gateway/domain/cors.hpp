@@ -10,8 +10,11 @@
 // gateway itself and reaches no service: 204 naming the methods and request headers the API
 // takes, or a 403 problem for an origin not listed. Every other answer a script may need to
 // read carries the fields (decorate): the services' answers and the gateway's refusals,
-// the server's own 413/431/400 included. The operator endpoints (/metrics, /gateway/...)
-// never do. With a list, every answer says Vary: Origin; with "*" every answer is alike.
+// the server's own 413 included; a 431, or a 400 for what is not HTTP, gets them only with
+// "*" (with a list, its Origin is not known). The operator endpoints (/metrics,
+// /gateway/...) are not for scripts: no fields, and a preflight for one is not answered
+// here (it gets the router's 204 with Allow). With a list, every answer says Vary: Origin;
+// with "*" every answer is alike.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +33,8 @@ class CorsPolicy {
 
   [[nodiscard]] bool enabled() const { return any_origin_ || !origins_.empty(); }
   [[nodiscard]] static bool is_preflight(const sales::http::Request& req);
+  // Whether CORS covers this path: everything but the operator endpoints.
+  [[nodiscard]] static bool applies_to(std::string_view path);
 
   struct Preflight {
     sales::http::Response answer;  // 204, or a 403 problem

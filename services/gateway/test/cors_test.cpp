@@ -75,6 +75,11 @@ TEST(CorsPolicy, AnEntryThatIsNotAnOriginAsBrowsersSendItIsRefusedByName) {
       {"http://[::1", "[::1"},
       {"http://[::1]x", "[::1]x"},
       {"https://ok.example, http://[zz::1]", "[zz::1]"},
+      {"http://[127.0.0.1]:3000", "[127.0.0.1]"},
+      {"http://[::ffff:127.0.0.1]", "[::ffff:7f00:1]"},
+      {"http://127.1", "http://127.1"},
+      {"http://127.000.0.1", "http://127.000.0.1"},
+      {"http://2130706433", "http://2130706433"},
   };
   for (const auto& c : cases) {
     try {
@@ -85,6 +90,9 @@ TEST(CorsPolicy, AnEntryThatIsNotAnOriginAsBrowsersSendItIsRefusedByName) {
     }
   }
   EXPECT_TRUE(CorsPolicy::parse("http://[2001:db8::1]:8080, http://127.0.0.1:3000, https://a-b.example:8443").enabled());
+  EXPECT_TRUE(CorsPolicy::parse("http://[::ffff:7f00:1], https://my_shop.example, HTTPS://Shop.Example").enabled());
+  auto upper = CorsPolicy::parse("HTTPS://Shop.Example");
+  EXPECT_TRUE(upper.preflight(request("OPTIONS", "https://shop.example", "GET")).allowed) << "kept in lower case";
 }
 
 TEST(CorsPolicy, APreflightIsOptionsWithOriginAndTheMethodItAsksFor) {

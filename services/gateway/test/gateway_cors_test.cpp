@@ -2,6 +2,7 @@
 // preflight is answered by the gateway and reaches no service; every other answer a script
 // may need (the service's, the gateway's refusals, the server's own 413) can be read by a
 // listed origin's script, and a cached answer never carries another origin's fields.
+// These are the CORS tests with the whole gateway: the e2e stack runs with CORS off.
 #include <gtest/gtest.h>
 
 #include "support/harness.hpp"
@@ -45,6 +46,29 @@ TEST_F(GatewayCors, APreflightIsAnsweredByTheGatewayAlone) {
   auto plain = send(gw, "OPTIONS", "/products/1");
   EXPECT_EQ(product.count(), 1);
   EXPECT_EQ(plain.status, 200) << "the fake answers every method";
+
+  // The operator endpoints are not for scripts: the router answers, without CORS fields.
+  auto metrics = send(gw, "OPTIONS", "/metrics", preflight_from(kShop, "GET"));
+  EXPECT_EQ(metrics.status, 204);
+  EXPECT_NE(header(metrics, "Allow").find("GET"), std::string::npos);
+  EXPECT_EQ(header(metrics, "Access-Control-Allow-Origin"), "");
+}
+
+TEST_F(GatewayCors, AnOpenCircuitsRefusalCarriesTheAllowOriginToo) {
+  start({{"GATEWAY_CORS_ALLOWED_ORIGINS", kShop},
+         {"GATEWAY_CB_WINDOW", "2"},
+         {"GATEWAY_CB_MIN_CALLS", "2"},
+         {"GATEWAY_RETRY_MAX", "0"}});
+  customer.fail(500);
+  for (int i = 0; i < 2; ++i) {
+    auto failed = get(gw, "/customers/1", from(kShop));
+    EXPECT_EQ(failed.status, 500);
+    EXPECT_EQ(header(failed, "Access-Control-Allow-Origin"), kShop) << "the service's own failure";
+  }
+  auto open = get(gw, "/customers/1", from(kShop));
+  EXPECT_TRUE(is_problem(open, 503)) << open.status << " " << open.body;
+  EXPECT_EQ(header(open, "Access-Control-Allow-Origin"), kShop);
+  EXPECT_EQ(customer.count(), 2) << "the open circuit sent nothing";
 }
 
 TEST_F(GatewayCors, EveryRefusalToAListedOriginCarriesItsAllowOrigin) {
@@ -85,7 +109,8 @@ TEST_F(GatewayCors, EveryRefusalToAListedOriginCarriesItsAllowOrigin) {
 
 TEST_F(GatewayCors, ACachedAnswerCarriesTheFieldsOfWhoeverAsksNow) {
   product.cache_control("max-age=60");
-  start({{"GATEWAY_CORS_ALLOWED_ORIGINS", "https://admin.example," + std::string(kShop)}});
+  start({{"GATEWAY_CORS_ALLOWED_ORIGINS", "https://admin.example," + std::string(kShop)},
+         {"GATEWAY_CACHE_MAX_TTL_MS", "60000"}});  // the 500 ms default could expire between the requests
   auto stored = get(gw, "/products/7", from(kShop));
   EXPECT_EQ(header(stored, "Access-Control-Allow-Origin"), kShop);
   auto admin = get(gw, "/products/7", from("https://admin.example"));

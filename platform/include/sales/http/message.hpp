@@ -52,8 +52,9 @@ struct Request {
 
   [[nodiscard]] std::string_view path() const;   // target without '?query'
   [[nodiscard]] std::string_view query() const;  // after '?', or empty
-  // First value of a query parameter, percent-decoded; nullopt if absent; a 400 problem
-  // when it is not valid percent-encoded UTF-8 or holds a NUL.
+  // The value of a query parameter, percent-decoded; nullopt if absent; a 400 problem naming
+  // it when it is given more than once (not read as its first value), is not valid
+  // percent-encoded UTF-8, or holds a NUL.
   [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
   // The request id the server assigned (from X-Request-Id or generated).
   [[nodiscard]] std::string_view request_id() const;

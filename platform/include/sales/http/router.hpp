@@ -62,7 +62,8 @@ std::optional<std::string> text_param(const Request& req, std::string_view name,
 
 // An id filter (?order_id=7): nullopt when absent; when it is not a positive integer, also
 // nullopt and "must be a positive integer" in `errors`, so a handler reports every bad
-// filter at once.
+// filter at once. A parameter given twice, or not UTF-8, is refused at once, alone
+// (Request::query_param).
 std::optional<std::int64_t> id_param(const Request& req, std::string_view name, std::vector<FieldError>& errors);
 
 // Pagination per the contract: limit 1..500 (default 50), offset >= 0; 400 otherwise.

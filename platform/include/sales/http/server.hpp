@@ -27,8 +27,9 @@ struct ServerOptions {
   std::size_t max_connections = 4096;
   std::string service = "service";  // metrics label
   // Called with every answer just before it is written: the handler's, and the server's own
-  // refusals (a 413 with its request's header; a 431 or a 400 for what is not HTTP with an
-  // empty request). The gateway adds its CORS fields here. Empty: nothing is called.
+  // refusals (a 413 with its request's method, target and header; a 431 or a 400 for what
+  // is not HTTP with an empty request). The gateway adds its CORS fields here. It runs on
+  // the server's threads at once and must not throw. Empty: nothing is called.
   std::function<void(const Request&, Response&)> decorate_answer;
 };
 

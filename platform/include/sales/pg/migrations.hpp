@@ -35,8 +35,9 @@ class MigrationStopped : public std::runtime_error {
 
 // Returns how many migrations were applied now; throws the first failure (those before it
 // that committed stay applied). While another replica holds the lock, it waits until that
-// one is done or `stop` (when given) turns true, then throws MigrationStopped: a service
-// told to stop (SIGTERM from an orchestrator) must not wait for another's long migration.
+// one is done; if `stop` (when given) turns true first, it throws MigrationStopped and
+// applies nothing: a service told to stop (SIGTERM from an orchestrator) must not wait for
+// another's long migration.
 // A migration already running is not cut short.
 int migrate(Pool& pool, const std::vector<Migration>& migrations, const std::atomic<bool>* stop = nullptr);
 
