@@ -1,12 +1,10 @@
-// DESIGN §2 (HTTP conventions) for every resource written so far, and the gateway's own
-// rules from §3: the same checks run against /products and /customers.
+// DESIGN §2 (HTTP conventions) for every resource written so far: the same checks run
+// against /products and /customers. The gateway's own rules are in gateway_rules_test.cpp.
 #include <gtest/gtest.h>
 
-
-#include <algorithm>
 #include <functional>
-#include <regex>
 #include <set>
+#include <string>
 
 #include "sales_test/env.hpp"
 #include "support/api.hpp"
@@ -258,104 +256,6 @@ TEST_P(Conventions, ErrorsNeverLeakInternals) {
 
 INSTANTIATE_TEST_SUITE_P(Resources, Conventions, ::testing::Values(products(), customers()),
                          [](const ::testing::TestParamInfo<Resource>& info) { return std::string(info.param.name); });
-
-// --- the gateway's own rules -----------------------------------------------------------------
-
-TEST(Gateway, UnknownPrefixIs404Problem) {
-  for (const char* target : {"/nope", "/", "/product", "/productsx", "/PRODUCTS", "/customer/1", "/gateway/nothing",
-                             "/api/products", "/health/nothing"}) {
-    auto r = get(target);
-    EXPECT_TRUE(is_problem(r, 404)) << target;
-  }
-  auto post = post_json("/nope", std::string(R"({"name":"x","price":1})"));
-  EXPECT_TRUE(is_problem(post, 404)) << post;
-}
-
-TEST(Gateway, UnknownPrefixAnswerCarriesTheRequestId) {
-  auto id = "e2e-gw-" + unique_suffix();
-  auto r = get("/no-such-service/1", {{"X-Request-Id", id}});
-  EXPECT_TRUE(is_problem(r, 404));
-  EXPECT_EQ(r.header("X-Request-Id"), id);
-  auto generated = get("/no-such-service/2");
-  EXPECT_TRUE(is_hex32(generated.header("X-Request-Id"))) << generated;
-}
-
-TEST(Gateway, WrongMethodOnTheGatewaysOwnRoutesIs405) {
-  for (const char* target : {"/health", "/metrics", "/gateway/circuit-breakers"}) {
-    for (const char* method : {"POST", "PUT", "DELETE"}) {
-      auto r = request(method, target, "{}", "application/json");
-      EXPECT_TRUE(is_problem(r, 405)) << method << " " << target;
-      EXPECT_NE(r.header("Allow").find("GET"), std::string::npos) << method << " " << target << "\n" << r;
-    }
-  }
-}
-
-// The value of one series (`name` or `name{labels}`, written as the exposition writes it) in a
-// /metrics body with a whole number; -1 when the series is not there.
-int metric_value(const std::string& body, const std::string& series) {
-  static const std::regex number(R"(^ (\d+)\n)");
-  const auto at = body.find("\n" + series + " ");
-  std::smatch m;
-  if (at == std::string::npos) return -1;
-  const std::string rest = body.substr(at + 1 + series.size());
-  return std::regex_search(rest, m, number) ? std::stoi(m[1]) : -1;
-}
-
-// How many threads serve HTTP, as the gateway (its event loops) and every service export it:
-// operators and the benchmark's nginx read it, whatever set HTTP_THREADS.
-TEST(Gateway, TheGatewayAndEveryServiceReportTheirHttpThreads) {
-  auto gateway = get("/metrics");
-  ASSERT_GE(metric_value(gateway.body, "http_server_threads"), 1) << gateway.body.substr(0, 400);
-  for (const char* service : {"product", "order", "customer", "payment", "inventory", "shipping"}) {
-    auto r = service_request(service, "GET", "/metrics");
-    ASSERT_GE(metric_value(r.body, "http_server_threads"), 1) << service;
-  }
-}
-
-// Each service's database pool, as operators watch it; the gateway has none (it links no
-// PostgreSQL code). When it became ready, each service had opened what DB_POOL_OPEN_AT_START
-// asks (default: the whole pool, so at least one; the migrations run on a connection of their
-// own, closed after them, so with DB_POOL_OPEN_AT_START=0 none would be). Idle and in use are
-// read one after the other, so each is checked on its own.
-TEST(Gateway, EveryServiceReportsItsDatabasePool) {
-  EXPECT_EQ(get("/metrics").body.find("db_pool_"), std::string::npos) << "the gateway has no database pool";
-  for (const char* service : {"product", "order", "customer", "payment", "inventory", "shipping"}) {
-    auto body = service_request(service, "GET", "/metrics").body;
-    int size = metric_value(body, "db_pool_size");
-    int idle = metric_value(body, R"(db_pool_connections{state="idle"})");
-    int in_use = metric_value(body, R"(db_pool_connections{state="in_use"})");
-    int asked = metric_value(body, "db_pool_open_at_start");
-    int when_ready = metric_value(body, "db_pool_open_when_ready");
-    ASSERT_GE(size, 1) << service << "\n" << body.substr(0, 400);
-    EXPECT_TRUE(idle >= 0 && idle <= size) << service << ": idle " << idle;
-    EXPECT_TRUE(in_use >= 0 && in_use <= size) << service << ": in use " << in_use;
-    ASSERT_TRUE(asked >= 0 && asked <= size) << service << ": DB_POOL_OPEN_AT_START " << asked;
-    EXPECT_GE(when_ready, std::max(asked, 1)) << service;
-    EXPECT_LE(when_ready, size) << service;
-  }
-}
-
-TEST(Gateway, HealthReportsTheUpstreams) {
-  auto r = get("/health");
-  ASSERT_EQ(r.status, 200) << r;
-  ASSERT_TRUE(r.json.is_object()) << r;
-  auto text = r.body;
-  EXPECT_NE(text.find("product"), std::string::npos) << r;
-  EXPECT_NE(text.find("customer"), std::string::npos) << r;
-}
-
-TEST(Gateway, PathAndQueryPassUnchanged) {
-  // Percent-encoded characters and repeated parameters reach the service as sent.
-  auto sfx = unique_suffix();
-  auto name = "e2e-a+b&c=d/" + sfx;
-  auto created = create_product(name, "1");
-  auto r = get("/products?q=" + url_encode(name) + "&limit=5");
-  ASSERT_EQ(r.status, 200) << r;
-  EXPECT_EQ(r.at("total"), json::value(1)) << r;
-  EXPECT_EQ(r.at("limit"), json::value(5)) << r;
-  auto plus = get("/products?q=e2e-a%2Bb%26c%3Dd%2F" + sfx);
-  EXPECT_EQ(plus.at("total"), json::value(1)) << plus;
-}
 
 }  // namespace
 }  // namespace e2e
