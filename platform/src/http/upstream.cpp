@@ -100,9 +100,8 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
   // happens before the request reached it, so one more try on a fresh connection is safe.
   // A request that may not be repeated may have been applied by an upstream that then went
   // away: it is not sent again.
-  const bool may_repeat = repeatable;
   for (int attempt = 0;; ++attempt) {
-    std::unique_ptr<Conn> conn = impl_->take_idle(may_repeat);
+    std::unique_ptr<Conn> conn = impl_->take_idle(repeatable);
     bool fresh = !conn;
     if (fresh) conn = std::make_unique<Conn>(impl_->executor);
     auto remaining = deadline - std::chrono::steady_clock::now();
@@ -141,9 +140,9 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     if (rec) {
       // Only a request that never reached a live upstream is sent again: the write failed,
       // or the reused connection was closed before answering a request that is safe to repeat.
-      bool repeatable = wec || may_repeat;
+      bool send_again_safe = wec || repeatable;
       bool timed_out = conn->watchdog.timed_out();
-      bool stale = !fresh && attempt == 0 && (!parser || !parser->got_some()) && !timed_out && repeatable;  // no parser: the write failed
+      bool stale = !fresh && attempt == 0 && (!parser || !parser->got_some()) && !timed_out && send_again_safe;  // no parser: the write failed
       if (stale) continue;
       if (timed_out) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
       throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());

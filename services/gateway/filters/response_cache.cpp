@@ -18,7 +18,6 @@ constexpr std::string_view kCacheName = "sales-gateway";
 bool is_safe(std::string_view method) {
   return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
 }
-
 }  // namespace
 
 ResponseCache::ResponseCache(ResponseCacheConfig config, sales::metrics::Registry& registry,
