@@ -1,9 +1,10 @@
 #include "cancel_at_deadline.hpp"
 
+#include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <stop_token>
-#include <string>
 #include <thread>
 #include <vector>
 
@@ -18,11 +19,15 @@ namespace {
 // arrived, between a pipeline's steps, after a prepare): until the statement is disarmed,
 // its cancel is sent again this often.
 constexpr auto kResendEvery = std::chrono::milliseconds(50);
+// Cancels in flight at once. A cancel whose host has gone silent holds its sender for
+// seconds (until the connection's liveness settings give up); the others go on meanwhile.
+constexpr std::size_t kMaxSenders = 16;
 }  // namespace
 
-// The process's one watchdog, started when a statement is first armed. Its mutex is never
-// held while a cancel is sent (PQcancel opens a connection): arming and disarming other
-// statements go on meanwhile; only the statement whose cancel is in flight waits for it.
+// The process's one watchdog, started when a statement is first armed. It only keeps time:
+// a due cancel goes to a queue that sender threads (started as needed, up to kMaxSenders)
+// send from, since PQcancel opens a connection and waits for the server. No mutex is held
+// while a cancel is sent; only the statement whose cancel is in flight waits for it.
 class Watchdog {
  public:
   static Watchdog& instance() {
@@ -41,8 +46,17 @@ class Watchdog {
 
   void disarm(CancelAtDeadline& c) {
     std::unique_lock lock(mu_);
-    // A cancel in flight must land before the connection runs anything else.
-    sent_.wait(lock, [&c] { return !c.sending_; });
+    if (c.sending_) {
+      // Still queued: the statement has ended, so its cancel is not sent at all.
+      if (auto queued = std::find(to_send_.begin(), to_send_.end(), &c); queued != to_send_.end()) {
+        to_send_.erase(queued);
+        c.sending_ = false;
+        c.armed_ = false;
+        return;
+      }
+      // Picked up: a cancel in flight must land before the connection runs anything else.
+      sent_.wait(lock, [&c] { return !c.sending_; });
+    }
     armed_.erase(c.at_);
     c.armed_ = false;
   }
@@ -53,11 +67,10 @@ class Watchdog {
   }
 
  private:
-  Watchdog() : thread_([this](std::stop_token st) { run(st); }) {}
+  Watchdog() : thread_([this](std::stop_token st) { keep_time(st); }) {}
 
-  void run(std::stop_token st) {
+  void keep_time(std::stop_token st) {
     std::unique_lock lock(mu_);
-    std::vector<CancelAtDeadline*> due;
     while (!st.stop_requested()) {
       if (armed_.empty()) {
         sleeping_until_ = resilience::TimePoint::max();
@@ -70,36 +83,57 @@ class Watchdog {
       if (cv_.wait_until(lock, st, wake, [this, wake] { return !armed_.empty() && armed_.begin()->first < wake; }))
         continue;  // a sooner deadline came
       const auto now = resilience::SteadyClock::instance().now();
-      due.clear();
       while (!armed_.empty() && armed_.begin()->first <= now) {
         CancelAtDeadline* c = armed_.begin()->second;
         armed_.erase(armed_.begin());
         c->fired_ = true;
         c->sending_ = true;
-        due.push_back(c);
+        to_send_.push_back(c);
       }
+      while (idle_senders_ < to_send_.size() && senders_.size() < kMaxSenders) {
+        ++idle_senders_;
+        senders_.emplace_back([this](std::stop_token sender_stop) { send(sender_stop); });
+      }
+      send_cv_.notify_all();
+    }
+  }
+
+  void send(std::stop_token st) {
+    std::unique_lock lock(mu_);
+    while (send_cv_.wait(lock, st, [this] { return !to_send_.empty(); })) {
+      CancelAtDeadline* c = to_send_.front();
+      to_send_.pop_front();
+      --idle_senders_;
       lock.unlock();
-      std::vector<std::string> failures;
-      for (CancelAtDeadline* c : due) {
-        char err[256] = {};
-        if (PQcancel(c->cancel_, err, sizeof err) != 1) failures.emplace_back(err);
-      }
+      char err[256] = {};
+      const bool sent = PQcancel(c->cancel_, err, sizeof err) == 1;
       lock.lock();
-      for (CancelAtDeadline* c : due) {
-        c->sending_ = false;
-        c->at_ = armed_.emplace(now + kResendEvery, c);  // again, unless disarmed by then
-      }
+      ++idle_senders_;
+      c->sending_ = false;
+      // Again, unless disarmed by then; the watchdog may be sleeping past it.
+      c->at_ = armed_.emplace(resilience::SteadyClock::instance().now() + kResendEvery, c);
+      if (c->at_->first < sleeping_until_) cv_.notify_one();
       sent_.notify_all();
-      for (const auto& f : failures) log::warn("could not cancel a statement past its deadline: {}", f);
+      if (!sent) {
+        lock.unlock();
+        log::warn("could not cancel a statement past its deadline: {}", err);
+        lock.lock();
+      }
     }
   }
 
   std::mutex mu_;
-  std::condition_variable_any cv_;
-  std::condition_variable sent_;  // a cancel in flight has been sent
+  std::condition_variable_any cv_;       // the watchdog: a sooner deadline
+  std::condition_variable_any send_cv_;  // the senders: a cancel is due
+  std::condition_variable sent_;         // a cancel in flight has been sent
   std::multimap<resilience::TimePoint, CancelAtDeadline*> armed_;
+  std::deque<CancelAtDeadline*> to_send_;
   resilience::TimePoint sleeping_until_ = resilience::TimePoint::max();  // the watchdog's next wake-up
-  std::jthread thread_;  // last: it starts after, and stops before, what it uses
+  std::size_t idle_senders_ = 0;
+  // Last: threads start after, and stop before, what they use; the watchdog first, so
+  // nothing starts a sender while they are stopped.
+  std::vector<std::jthread> senders_;
+  std::jthread thread_;
 };
 
 resilience::TimePoint refuse_past_deadline() {

@@ -2,12 +2,13 @@
 // A statement still running when the request it serves runs out of time is cancelled.
 // The gateway has answered 504 by then; without this the statement would hold its
 // connection, its locks and a PostgreSQL backend until it ended or hit statement_timeout.
-// One watchdog thread per process sleeps until the earliest armed deadline and sends that
-// connection's cancel request (PQcancel), again every 50 ms until the statement ends (a
+// One watchdog thread per process sleeps until the earliest armed deadline and has that
+// connection's cancel request (PQcancel) sent, again every 50 ms until the statement ends (a
 // cancel that reaches the backend between commands is ignored). The statement then fails
 // with SQLSTATE 57014, which Connection turns into pg::DeadlineExceeded (the server answers
 // 504). Its transaction rolls back: a COMMIT either completes or, cancelled, commits nothing.
 // A statement (or transaction trip) that would start after the deadline is not sent at all.
+// Cancels are sent side by side: one whose host has gone silent holds up no other.
 #include <libpq-fe.h>
 
 #include <map>
@@ -41,7 +42,7 @@ class CancelAtDeadline {
   PGcancel* cancel_;
   bool armed_ = false;
   bool fired_ = false;    // written by the watchdog under its mutex
-  bool sending_ = false;  // the watchdog is sending its cancel (outside its mutex)
+  bool sending_ = false;  // its cancel is queued for, or being sent by, a sender thread
   std::multimap<resilience::TimePoint, CancelAtDeadline*>::iterator at_;
   friend class Watchdog;
 };

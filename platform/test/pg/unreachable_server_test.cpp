@@ -80,6 +80,39 @@ TEST_F(PgUnreachableServer, AStatementWhoseHostVanishesFailsWithinSecondsAndItsC
   EXPECT_FALSE(c.healthy()) << "a connection to a vanished host must be given up";
 }
 
+// Cancels are sent side by side: one whose host has gone silent (it gives up only after
+// seconds, at its connection's liveness settings) must not hold up another statement's
+// cancel, which would run on for as long past its own deadline (5.2 s here, sent in turn).
+TEST_F(PgUnreachableServer, ACancelStuckOnAVanishedHostDoesNotHoldUpAnotherStatementsCancel) {
+  sales::testing::TcpProxy proxy(TestSchema::server_host(), TestSchema::server_port());
+  spg::Connection cut_off(schema_->conninfo_via(proxy.port()) + spg::tcp_liveness_options(10000ms));
+  cut_off.exec(kSleep, {spg::param("0")});
+  auto pool = make_pool(1);
+  auto reachable = pool->acquire();
+  reachable->exec(kSleep, {spg::param("0")});
+
+  Blackhole hole(proxy.port());
+  if (!hole.start()) GTEST_SKIP() << "iptables cannot be used here (needs root and netfilter)";
+  hole.stop();
+  const auto start = Clock::now();
+  std::thread stuck([&] {
+    sales::resilience::DeadlineScope scope(start + 300ms);
+    EXPECT_THROW(cut_off.exec(kSleep, {spg::param("60")}), spg::Error);
+  });
+  std::this_thread::sleep_for(150ms);
+  hole.start();  // the first statement's cancel, due at 300 ms, cannot connect
+  {
+    sales::resilience::DeadlineScope scope(start + 600ms);
+    EXPECT_THROW(reachable->exec(kSleep, {spg::param("60")}), spg::DeadlineExceeded);
+  }
+  const auto took = Clock::now() - start;
+  hole.stop();  // the stuck cancel's retries now connect, and its statement ends
+  stuck.join();
+  EXPECT_LT(took, 3s) << "a reachable statement's cancel waited "
+                      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                      << " ms, behind a cancel to a vanished host";
+}
+
 TEST(PgTcpLivenessOptions, CarryTheUserTimeoutAndKeepaliveProbes) {
   const auto o = spg::tcp_liveness_options(2500ms);
   EXPECT_NE(o.find(" tcp_user_timeout=2500"), std::string::npos) << o;
