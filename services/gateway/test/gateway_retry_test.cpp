@@ -1,0 +1,242 @@
+// The gateway's retries, connection faults and deadline over real HTTP (DESIGN.md §5): the
+// real sales-gateway binary, started per test with small settings, in front of
+// fault-injecting upstreams on 127.0.0.1. Timing assertions use generous margins; waits are
+// bounded polls, never bare sleeps that must be "long enough".
+#include <gtest/gtest.h>
+
+#include "support/harness.hpp"
+
+namespace gateway_test {
+namespace {
+
+class GatewayRetry : public GatewayFixture {};
+
+// --------------------------------------------------------------------------- retries
+
+TEST_F(GatewayRetry, IdempotentRequestsAreRetriedOn502_503_504UntilTheyAreAnswered) {
+  start({{"GATEWAY_RETRY_MAX", "3"}, {"GATEWAY_CB_WINDOW", "100"}, {"GATEWAY_CB_MIN_CALLS", "100"}});
+  struct Case {
+    const char* method;
+    int status;
+  };
+  for (auto c : {Case{"GET", 502}, Case{"GET", 503}, Case{"GET", 504}, Case{"HEAD", 503}, Case{"PUT", 503},
+                 Case{"DELETE", 502}}) {
+    SCOPED_TRACE(std::string(c.method) + " after two " + std::to_string(c.status));
+    product.reset();
+    product.fail(c.status, 2);
+    auto r = send(gw, c.method, "/products/7?view=full", {}, std::string(c.method) == "PUT" ? R"({"a":1})" : "");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(header(r, "X-Fake-Upstream"), "product");
+    auto seen = product.received();
+    ASSERT_EQ(seen.size(), 3u) << "two failures, then the answer";
+    for (const auto& s : seen) {
+      EXPECT_EQ(s.method, c.method);
+      EXPECT_EQ(s.target, "/products/7?view=full");
+    }
+    if (std::string(c.method) == "PUT") {
+      EXPECT_EQ(seen[2].body, R"({"a":1})");
+    }
+  }
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 12);
+}
+
+TEST_F(GatewayRetry, APostWithoutIdempotencyKeyIsNotRetried) {
+  start({{"GATEWAY_RETRY_MAX", "3"}});
+  product.fail(503);
+  auto r = send(gw, "POST", "/products", {}, R"({"name":"x"})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(header(r, "X-Fake-Upstream"), "product") << "the upstream's answer, passed through";
+  EXPECT_EQ(product.count(), 1);
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 0);
+}
+
+TEST_F(GatewayRetry, APostWithIdempotencyKeyIsRetriedWithTheSameKeyAndBody) {
+  start({{"GATEWAY_RETRY_MAX", "3"}});
+  product.fail(503, 2);
+  Headers h;
+  h.set("Idempotency-Key", "key-" + sales_test::unique_suffix());
+  auto r = send(gw, "POST", "/products", h, R"({"name":"x"})");
+  EXPECT_EQ(r.status, 200);
+  auto seen = product.received();
+  ASSERT_EQ(seen.size(), 3u);
+  for (const auto& s : seen) {
+    EXPECT_EQ(s.method, "POST");
+    EXPECT_EQ(s.headers.get("Idempotency-Key").value_or(""), *h.get("Idempotency-Key"));
+    EXPECT_EQ(s.body, R"({"name":"x"})");
+  }
+}
+
+TEST_F(GatewayRetry, APostIsNotSentIntoAPooledConnectionTheUpstreamClosed) {
+  // A service that restarts closes its keep-alive connections. A POST written into one of
+  // them can only fail (and is not retried): the gateway must notice the close first.
+  auto upstream = std::make_unique<FakeUpstream>("product-1");
+  auto port = upstream->port();
+  start({{"PRODUCT_SERVICE_URL", upstream->url()}});
+  ASSERT_EQ(send(gw, "POST", "/products", {}, R"({"a":1})").status, 200);  // leaves a pooled connection
+  upstream.reset();
+  upstream = std::make_unique<FakeUpstream>("product-2", port);
+  std::this_thread::sleep_for(20ms);  // the close has reached the gateway's idle connection
+  auto r = send(gw, "POST", "/products", {}, R"({"a":2})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(header(r, "X-Fake-Upstream"), "product-2");
+  EXPECT_EQ(upstream->count(), 1);
+}
+
+TEST_F(GatewayRetry, ClientErrorsAndOther5xxAreNeverRetried) {
+  start({{"GATEWAY_RETRY_MAX", "3"}});
+  for (int status : {400, 404, 409, 422, 429, 500, 501}) {
+    SCOPED_TRACE(status);
+    product.reset();
+    product.fail(status);
+    auto r = get(gw, "/products/1");
+    EXPECT_EQ(r.status, status);
+    EXPECT_EQ(product.count(), 1);
+  }
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 0);
+  // 4xx are the client's errors: they count as successes for the breaker; 5xx as failures.
+  auto b = breaker(gw, "product");
+  EXPECT_EQ(b.at("successful_calls").to_number<int>(), 5);
+  EXPECT_EQ(b.at("failed_calls").to_number<int>(), 2);
+}
+
+TEST_F(GatewayRetry, RetriesStopAtRetryMax) {
+  start({{"GATEWAY_RETRY_MAX", "2"}});
+  product.fail(503);
+  auto r = get(gw, "/products/1");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(header(r, "X-Fake-Upstream"), "product") << "the last upstream answer";
+  EXPECT_EQ(product.count(), 3) << "one attempt and two retries";
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 2);
+}
+
+TEST_F(GatewayRetry, RetryMaxZeroMeansASingleAttempt) {
+  start({{"GATEWAY_RETRY_MAX", "0"}});
+  product.fail(502);
+  EXPECT_EQ(get(gw, "/products/1").status, 502);
+  EXPECT_EQ(product.count(), 1);
+}
+
+TEST_F(GatewayRetry, TheRetryBudgetRefusesRetriesBeyondItsShare) {
+  // 0 % of traffic: only the budget's floor (3 retries per second over its 10 s window) is
+  // granted. The breaker is kept out of the way (it would need 1000 calls to decide).
+  start({{"GATEWAY_RETRY_MAX", "1"},
+         {"GATEWAY_RETRY_BASE_MS", "1"},
+         {"GATEWAY_RETRY_BUDGET_PERCENT", "0"},
+         {"GATEWAY_CB_WINDOW", "1000"},
+         {"GATEWAY_CB_MIN_CALLS", "1000"}});
+  product.fail(503);
+  constexpr int kRequests = 45;
+  for (int i = 0; i < kRequests; ++i) ASSERT_EQ(get(gw, "/products/1").status, 503);
+  auto text = metrics_text(gw);
+  double attempted = metric(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "attempted"}}).value_or(-1);
+  double refused =
+      metric(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "refused_by_budget"}}).value_or(-1);
+  EXPECT_GE(refused, 1) << "retries must stop multiplying a failing upstream's load";
+  EXPECT_LE(attempted, 35) << "the floor is 30 per 10 s";
+  EXPECT_EQ(attempted + refused, kRequests) << "each request wanted exactly one retry";
+  EXPECT_EQ(product.count(), kRequests + static_cast<int>(attempted));
+}
+
+// ----------------------------------------------------------------------- connection faults
+
+TEST_F(GatewayRetry, AnUpstreamWhereNothingListensGives502Problem) {
+  start({{"PRODUCT_SERVICE_URL", dead.url()}});
+  auto t0 = Clock::now();
+  auto r = get(gw, "/products/1");
+  EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
+  EXPECT_LT(since(t0), 3000ms);
+  EXPECT_NE(problem_detail(r).find("product"), std::string::npos) << r.body;
+  EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 4) << "a connection error is retried (3 retries)";
+}
+
+TEST_F(GatewayRetry, UpstreamHostNamesAreResolvedAndAnUnknownNameGives502) {
+  auto port = product.url().substr(product.url().rfind(':'));
+  start({{"PRODUCT_SERVICE_URL", "http://localhost" + port}, {"CUSTOMER_SERVICE_URL", "http://no-such-host.invalid:8003"}});
+  EXPECT_EQ(get(gw, "/products/1").status, 200);
+  auto r = get(gw, "/customers/1");
+  EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
+}
+
+TEST_F(GatewayRetry, AConnectionResetIsRetriedForIdempotentRequestsOnly) {
+  ResetServer resets;
+  start({{"PRODUCT_SERVICE_URL", resets.url()}, {"GATEWAY_RETRY_MAX", "3"}});
+  auto r = get(gw, "/products/1");
+  EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
+  EXPECT_EQ(resets.connections(), 4) << "one attempt and three retries, each on a new connection";
+
+  auto before = resets.connections();
+  auto p = send(gw, "POST", "/products", {}, R"({"name":"x"})");
+  EXPECT_TRUE(is_problem(p, 502)) << p.status << " " << p.body;
+  EXPECT_EQ(resets.connections() - before, 1) << "a POST without Idempotency-Key is sent once";
+}
+
+// ---------------------------------------------------------------------------- deadline
+
+TEST_F(GatewayRetry, ASlowUpstreamGives504AtTheDeadlineAndGetsNothingAfterIt) {
+  start({{"GATEWAY_TIMEOUT_MS", "1000"}, {"GATEWAY_RETRY_MAX", "5"}});
+  product.delay_ms = 5000;
+  auto t0 = Clock::now();
+  auto r = get(gw, "/products/1");
+  auto took = since(t0);
+  EXPECT_TRUE(is_problem(r, 504)) << r.status << " " << r.body;
+  EXPECT_GE(took, 900ms);
+  EXPECT_LE(took, 1700ms) << "the deadline (1000 ms) bounds all attempts";
+  // Each attempt gets half the deadline, so the first one timed out and was retried once;
+  // the retry used the rest of the deadline, and no third attempt was started.
+  auto seen = product.received();
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& s : seen) {
+    EXPECT_LT(s.at - t0, 1000ms) << "a request reached the upstream after the deadline";
+    auto budget = int_header(s.headers, "X-Request-Budget-Ms");
+    ASSERT_TRUE(budget.has_value());
+    EXPECT_GT(*budget, 0);
+    EXPECT_LE(*budget, 500);
+  }
+  // Nothing else arrives later either.
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(product.count(), 2);
+  auto text = metrics_text(gw);
+  EXPECT_EQ(metric(text, "gateway_rejections_total", {{"reason", "deadline"}}).value_or(-1), 1);
+}
+
+TEST_F(GatewayRetry, ABackoffThatWouldEndPastTheDeadlineIsNotWaitedFor) {
+  // Backoff drawn from [0, 60 s] against a 400 ms deadline: the gateway must give up (with
+  // the upstream's last answer) instead of sleeping past the deadline or retrying after it.
+  start({{"GATEWAY_TIMEOUT_MS", "400"}, {"GATEWAY_RETRY_MAX", "3"}, {"GATEWAY_RETRY_BASE_MS", "60000"}});
+  product.fail(503);
+  auto t0 = Clock::now();
+  auto r = get(gw, "/products/1");
+  EXPECT_LT(since(t0), 1000ms);
+  EXPECT_EQ(r.status, 503);
+  auto seen = product.received();
+  ASSERT_GE(seen.size(), 1u);
+  for (const auto& s : seen) EXPECT_LT(s.at - t0, 400ms);
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(product.count(), static_cast<int>(seen.size())) << "nothing is sent after the deadline";
+}
+
+TEST_F(GatewayRetry, TheRequestBudgetTravelsToTheUpstream) {
+  start({{"GATEWAY_TIMEOUT_MS", "2000"}, {"GATEWAY_RETRY_MAX", "0"}});
+  ASSERT_EQ(get(gw, "/products/1").status, 200);
+  auto seen = product.received();
+  ASSERT_EQ(seen.size(), 1u);
+  auto budget = int_header(seen[0].headers, "X-Request-Budget-Ms");
+  ASSERT_TRUE(budget.has_value()) << "X-Request-Budget-Ms missing or not an integer";
+  EXPECT_LE(*budget, 2000);
+  EXPECT_GE(*budget, 1500) << "with no retries the one attempt has (almost) the whole deadline";
+}
+
+// A request that will not be retried has no use for half a deadline: its single attempt must
+// have the whole of it, or slow but successful POSTs (orders) are cut off at 2.5 s of 5.
+TEST_F(GatewayRetry, ARequestThatCannotBeRetriedGetsTheWholeDeadline) {
+  start({{"GATEWAY_TIMEOUT_MS", "1500"}, {"GATEWAY_RETRY_MAX", "3"}});
+  product.delay_ms = 1000;
+  auto r = send(gw, "POST", "/products", {}, R"({"name":"slow"})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  auto seen = product.received();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_GT(int_header(seen[0].headers, "X-Request-Budget-Ms").value_or(0), 1000);
+}
+
+}  // namespace
+}  // namespace gateway_test
