@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "sales/http/header_lists.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace sales::http {
 
@@ -12,7 +13,7 @@ namespace {
 // delta-seconds (§1.2.2): digits only; a value past 2^31 counts as 2^31.
 std::optional<std::chrono::seconds> delta_seconds(std::string_view v) {
   if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);  // tolerated, §5.2
-  if (v.empty() || v.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  if (!text::all_digits(v)) return std::nullopt;
   constexpr std::int64_t kMax = std::int64_t{1} << 31;
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);

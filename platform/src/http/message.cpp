@@ -6,20 +6,11 @@
 #include <tuple>
 
 #include "sales/problem/problem.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace sales::http {
 
-// Equal bytes are tested before folding case: most names are spelt as expected.
-bool iequals_same_length(std::string_view a, std::string_view b) {
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x == y) continue;
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+bool iequals_same_length(std::string_view a, std::string_view b) { return text::iequals(a, b); }
 
 namespace {
 // True when s holds no CR, LF or NUL, eight bytes at a time. A byte of w equals c exactly

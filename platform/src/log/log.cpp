@@ -1,11 +1,11 @@
 #include "sales/log/log.hpp"
 
-#include <cctype>
 #include <optional>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "sales/json/writer.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace sales::log {
 
@@ -32,8 +32,7 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
 };
 
 std::optional<spdlog::level::level_enum> level_named(std::string_view name) {
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string lower = text::to_lower(name);
   if (lower == "warning") lower = "warn";
   auto level = spdlog::level::from_str(lower);
   // from_str answers "off" for every word it does not know.

@@ -9,6 +9,7 @@
 #include "domain/ip_range.hpp"
 #include "sales/http/header_lists.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace gateway {
 
@@ -27,12 +28,6 @@ constexpr std::string_view kExposeHeaders =
 // How long a browser may reuse a preflight's answer: a changed origin list reaches browsers
 // within ten minutes.
 constexpr std::string_view kMaxAgeSeconds = "600";
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 [[noreturn]] void refuse(std::string_view origin, const std::string& why) {
   throw std::invalid_argument("'" + std::string(origin) + "' is not an origin as browsers send it: " + why);
@@ -53,7 +48,7 @@ bool host_name(std::string_view host) {
     if (dot == std::string_view::npos) break;
     rest.remove_prefix(dot + 1);
   }
-  bool numeric = std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isdigit(c); }) || last.starts_with("0x");
+  bool numeric = sales::text::all_digits(last) || last.starts_with("0x");
   if (!numeric) return true;
   auto address = parse_ip(host);
   return address && address->is_v4() && host.find(':') == std::string_view::npos;
@@ -125,8 +120,7 @@ void check_origin(std::string_view origin) {
     }
   }
   if (rest.size() > host.size()) {  // a ':' followed
-    bool digits = !port.empty() && std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
-    if (!digits || port.size() > 5 || port.front() == '0' || std::stoi(std::string(port)) > 65535) {
+    if (!sales::text::all_digits(port) || port.size() > 5 || port.front() == '0' || std::stoi(std::string(port)) > 65535) {
       refuse(origin, "the port must be a number from 1 to 65535 without leading zeros");
     }
     if (port == default_port) refuse(origin, "browsers leave out the default port :" + std::string(default_port));
@@ -161,7 +155,7 @@ CorsPolicy CorsPolicy::parse(std::string_view list) {
   }
   http::for_each_list_element(list, [&p](std::string_view entry) {
     if (entry == "*") throw std::invalid_argument("'*' allows every origin and must stand alone");
-    auto origin = lower(entry);  // browsers write scheme and host in lower case
+    auto origin = sales::text::to_lower(entry);  // browsers write scheme and host in lower case
     check_origin(origin);
     p.origins_.push_back(std::move(origin));
   });

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "sales/http/header_lists.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace gateway {
 
@@ -78,7 +79,7 @@ std::optional<IpRange> parse_ip_range(std::string_view text) {
   bool v4_text = text.find(':') == std::string_view::npos;
   auto digits = text.substr(slash + 1);
   int bits = -1;
-  if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string_view::npos) {
+  if (!sales::text::all_digits(digits) || digits.size() > 3) {
     return std::nullopt;
   }
   std::from_chars(digits.data(), digits.data() + digits.size(), bits);

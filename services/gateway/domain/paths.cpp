@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "sales/text/ascii.hpp"
+
 namespace gateway {
 
 namespace {
-bool all_digits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; }
+using sales::text::all_digits;
 
 // Calls `on(segment)` for each segment of `path`, empty ones included, without the slashes.
 template <class On>

@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "sales/money/money.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace order {
 
@@ -22,14 +23,7 @@ std::string_view name(Status s) {
 
 std::optional<Status> parse_status(std::string_view text) {
   for (Status s : kAllStatuses) {
-    std::string_view n = name(s);
-    if (n.size() != text.size()) continue;
-    bool same = true;
-    for (std::size_t i = 0; i < n.size() && same; ++i) {
-      char c = text[i];
-      same = (c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c) == n[i];
-    }
-    if (same) return s;
+    if (sales::text::iequals(name(s), text)) return s;
   }
   return std::nullopt;
 }

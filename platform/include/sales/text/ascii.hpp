@@ -1,0 +1,33 @@
+#pragma once
+// ASCII helpers for protocol text (header names, origins, ports, status words, log levels):
+// the C locale's rules whatever the process's locale says, and no allocation but to_lower's.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace sales::text {
+
+constexpr char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+inline std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = to_lower(c);
+  return out;
+}
+
+// Not empty, and 0-9 only (no sign, no spaces).
+constexpr bool all_digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// Equal but for ASCII case. Equal bytes are tested before folding: most names come spelt
+// as expected.
+constexpr bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i] && to_lower(a[i]) != to_lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace sales::text
