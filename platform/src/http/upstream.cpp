@@ -108,8 +108,13 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     if (remaining <= std::chrono::steady_clock::duration::zero()) throw UpstreamError(UpstreamFailure::Timeout, "deadline passed");
     conn->watchdog.expires_at(deadline);
     if (fresh) {
-      auto targets = detail::endpoints_of(co_await addresses_by(*impl_->addresses, deadline), impl_->endpoint.port,
-                                          impl_->connects++);
+      auto addresses = co_await addresses_by(*impl_->addresses, deadline);
+      // The watchdog had no socket to close while the addresses were awaited: a deadline
+      // that passed meanwhile (the suspect addresses stand in at it) ends the attempt here.
+      if (std::chrono::steady_clock::now() >= deadline) {
+        throw UpstreamError(UpstreamFailure::Timeout, "the deadline passed while " + impl_->endpoint.host + " was resolved");
+      }
+      auto targets = detail::endpoints_of(addresses, impl_->endpoint.port, impl_->connects++);
       auto [ec, ep] = co_await asio::async_connect(conn->stream, targets, kTuple);
       // A connect cut short by the request's deadline says nothing about the addresses.
       if (ec && !conn->watchdog.timed_out()) impl_->addresses->connect_failed();

@@ -124,6 +124,36 @@ TEST_F(UpstreamResolve, TheLoopIsWokenAsSoonAsTheResolverAnswers) {
   releaser.join();
 }
 
+// The attempt's watchdog has no socket to close while the addresses are awaited: a deadline
+// that passes then (a new resolution hangs; the suspect addresses stand in at the deadline)
+// must end the exchange there, not leave its connect, write and read without a deadline.
+TEST_F(UpstreamResolve, AnExchangeWhoseDeadlinePassesWhileItAwaitsAddressesSendsNothing) {
+  const std::uint16_t port = [] {  // a port nothing listens on for now
+    Server probe(ServerOptions{.threads = 1}, [](Request&) { return Response::json(200, "{}"); });
+    probe.start();
+    auto p = probe.port();
+    probe.stop();
+    return p;
+  }();
+  dns_.answer({"127.0.0.1"});
+  UpstreamPool pool(loop_.get_executor(), {"service.test", port}, 0, 8 << 20, dns_.resolver());
+  auto refused = exchange(loop_, pool, 5s);
+  ASSERT_EQ(refused.failure, UpstreamFailure::Connect) << "status " << refused.status << " " << refused.what;
+  std::atomic<int> served{0};
+  Server back(ServerOptions{.port = port, .threads = 1}, [&](Request&) {
+    ++served;
+    return Response::json(200, "{}");
+  });
+  back.start();
+  dns_.hold();
+  auto out = exchange(loop_, pool, 50ms);
+  EXPECT_EQ(out.failure, UpstreamFailure::Timeout) << "status " << out.status << " " << out.what;
+  EXPECT_EQ(served.load(), 0) << "the request was sent after its deadline";
+  dns_.release();
+  EXPECT_TRUE(dns_.wait_idle());
+  back.stop();
+}
+
 // On the test's loop: answers the first request on each connection and closes it at the
 // second without an answer, as a service that restarted while the connection sat idle.
 class ClosesReusedConnections {
