@@ -27,6 +27,11 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
   c.rate_limit_enabled = max > 0;
   c.rate_limit.max = static_cast<std::uint64_t>(std::max<std::int64_t>(max, 1));
   c.rate_limit.window = env.millis("GATEWAY_RATE_LIMIT_WINDOW_MS", 1000, 1, 86'400'000);
+  // The limiter counts in clock ticks (nanoseconds): a token needs at least one.
+  if (std::chrono::duration_cast<std::chrono::nanoseconds>(c.rate_limit.window).count() < max) {
+    env.invalid("GATEWAY_RATE_LIMIT_MAX=" + std::to_string(max) + " is more than one request per nanosecond of "
+                "GATEWAY_RATE_LIMIT_WINDOW_MS=" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(c.rate_limit.window).count()));
+  }
   auto proxies = env.str("GATEWAY_TRUSTED_PROXIES", "");
   try {
     c.trusted_proxies = TrustedProxies::parse(proxies);

@@ -131,6 +131,14 @@ TEST(GatewayConfig, ARateLimitOfZeroTurnsTheLimiterOff) {
   EXPECT_FALSE(c.rate_limit_enabled);
 }
 
+// Each limit alone is in range; together they ask for more than the limiter can count.
+TEST(GatewayConfig, ARateLimitOfMoreThanOneRequestPerNanosecondIsRefusedNotAborted) {
+  auto error = error_for({{"GATEWAY_RATE_LIMIT_MAX", "1000000000"}, {"GATEWAY_RATE_LIMIT_WINDOW_MS", "999"}});
+  EXPECT_NE(error.find("GATEWAY_RATE_LIMIT_MAX=1000000000"), std::string::npos) << error;
+  EXPECT_NE(error.find("GATEWAY_RATE_LIMIT_WINDOW_MS=999"), std::string::npos) << error;
+  EXPECT_EQ(error_for({{"GATEWAY_RATE_LIMIT_MAX", "1000000000"}, {"GATEWAY_RATE_LIMIT_WINDOW_MS", "1000"}}), "");
+}
+
 TEST(GatewayConfig, AMinimumAboveTheWindowMeansAFullWindow) {
   auto c = read({{"GATEWAY_CB_WINDOW", "5"}, {"GATEWAY_CB_MIN_CALLS", "50"}});
   EXPECT_EQ(c.breaker.window_size, 5u);
