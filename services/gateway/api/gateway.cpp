@@ -145,7 +145,6 @@ asio::awaitable<http::Response> Gateway::serve(http::Request& req) {
 
 asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& upstream, bool peer_trusted) {
   auto deadline = Clock::now() + config_.timeout;
-  upstream.budget().record_request();
   auto slot = upstream.bulkhead().try_enter();
   if (!slot) {
     upstream.metrics().rejected_bulkhead->inc();
@@ -175,12 +174,18 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   for (int retries = 0;; ++retries) {
     auto permit = upstream.breaker().try_acquire();
     if (!permit) {
+      if (last) co_return std::move(*last);  // the upstream's own answer: nothing was refused
       upstream.metrics().rejected_circuit_open->inc();
-      if (last) co_return std::move(*last);
       auto r = problem(Problem::unavailable("The " + std::string(upstream.name()) +
                                             " service is failing; the gateway is not sending it requests for now."));
       r.headers.set("Retry-After", seconds_text(permit.retry_after()));
       co_return r;
+    }
+    // What reaches the upstream: the retry budget's measure of demand, and the retries made.
+    if (retries == 0) {
+      upstream.budget().record_request();
+    } else {
+      upstream.metrics().retries->inc();
     }
     auto start = Clock::now();
     auto attempt_deadline = std::min(deadline, start + per_attempt);
@@ -202,13 +207,24 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       retryable_failure = true;
       last = std::move(r);
     } catch (const http::UpstreamError& e) {
-      permit.on_failure();
-      upstream.metrics().failed->inc();
+      // Failed attempts count in the latency too: an incident's timeouts are its tail.
+      upstream.metrics().latency->observe(std::chrono::duration<double>(Clock::now() - start).count());
       last.reset();
-      bool timed_out = e.kind() == http::UpstreamFailure::Timeout;
-      failure = timed_out ? Problem::gateway_timeout("The " + std::string(upstream.name()) + " service did not answer in time.")
-                          : Problem::bad_gateway("The " + std::string(upstream.name()) + " service could not be reached.");
-      retryable_failure = may_retry;
+      if (e.kind() == http::UpstreamFailure::TooLarge) {
+        // The upstream works (it answered): its breaker hears nothing, and a second try
+        // would fetch the same answer.
+        permit.release_without_result();
+        upstream.metrics().too_large->inc();
+        failure = Problem::bad_gateway("The " + std::string(upstream.name()) + " service's answer is larger than the " +
+                                       std::to_string(kMaxUpstreamAnswerBytes >> 20) + " MiB the gateway passes on.");
+      } else {
+        permit.on_failure();
+        upstream.metrics().failed->inc();
+        bool timed_out = e.kind() == http::UpstreamFailure::Timeout;
+        failure = timed_out ? Problem::gateway_timeout("The " + std::string(upstream.name()) + " service did not answer in time.")
+                            : Problem::bad_gateway("The " + std::string(upstream.name()) + " service could not be reached.");
+        retryable_failure = may_retry;
+      }
     }
     if (!retryable_failure) break;
     auto decision = config_.retry.next_attempt(retries, Clock::now(), deadline, rng, kMinAttemptTime);
@@ -223,7 +239,6 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       upstream.metrics().retries_refused_by_budget->inc();
       break;
     }
-    upstream.metrics().retries->inc();
     co_await http::sleep_for(decision.delay);
   }
   if (last) co_return std::move(*last);

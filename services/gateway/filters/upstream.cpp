@@ -39,6 +39,7 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
   metrics_.latency = &registry.histogram("gateway_upstream_latency_seconds", "Upstream attempt latency", {{"upstream", name_}});
   metrics_.ok = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "ok"}});
   metrics_.failed = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "failed"}});
+  metrics_.too_large = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "too_large"}});
   metrics_.retries = counter("gateway_retries_total", "Retries by result", {{"result", "attempted"}});
   metrics_.retries_refused_by_budget = counter("gateway_retries_total", "Retries by result", {{"result", "refused_by_budget"}});
   metrics_.rejected_circuit_open = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "circuit_open"}});
@@ -53,7 +54,7 @@ sales::http::UpstreamPool& Upstream::pool(const boost::asio::any_io_executor& ex
   // One pool per (thread, upstream): every event loop has a thread of its own.
   thread_local std::array<std::unique_ptr<sales::http::UpstreamPool>, kUpstreamCount> pools;
   auto& p = pools[static_cast<std::size_t>(id_)];
-  if (!p) p = std::make_unique<sales::http::UpstreamPool>(executor, endpoint_, 256);
+  if (!p) p = std::make_unique<sales::http::UpstreamPool>(executor, endpoint_, 256, kMaxUpstreamAnswerBytes);
   return *p;
 }
 

@@ -15,10 +15,17 @@
 
 namespace gateway {
 
+// The largest answer passed on. Every valid answer fits: the largest is a page of 500
+// products whose 200-character names and 4,000-character descriptions are control
+// characters, each written as a 6-byte \u00XX escape, about 12.7 MB. (8 MiB, the pool's
+// default, refused it.)
+inline constexpr std::size_t kMaxUpstreamAnswerBytes = 16 << 20;
+
 struct UpstreamMetrics {
   sales::metrics::Histogram* latency;
   sales::metrics::Counter* ok;           // answered with < 500
   sales::metrics::Counter* failed;       // 5xx, timeout or connection error
+  sales::metrics::Counter* too_large;    // answered past kMaxUpstreamAnswerBytes
   sales::metrics::Counter* retries;
   sales::metrics::Counter* retries_refused_by_budget;
   sales::metrics::Counter* rejected_circuit_open;

@@ -170,6 +170,27 @@ TEST_F(GatewayRetry, AConnectionResetIsRetriedForIdempotentRequestsOnly) {
   EXPECT_EQ(resets.connections() - before, 1) << "a POST without Idempotency-Key is sent once";
 }
 
+// An upstream that answers too much works: the answer is refused with a 502 that says so,
+// once, and its breaker hears nothing. The largest valid answer (a page of 500 products of
+// escaped control characters, about 12.7 MB) passes.
+TEST_F(GatewayRetry, AnAnswerPastTheLimitIsA502ThatIsNeitherRetriedNorCountedAsAFailure) {
+  start({{"GATEWAY_RETRY_MAX", "3"}});
+  product.pad_bytes = 13'300'000;
+  auto fits = get(gw, "/products");
+  EXPECT_EQ(fits.status, 200) << problem_detail(fits);
+  EXPECT_GT(fits.body.size(), 13'300'000u);
+
+  product.reset();
+  product.pad_bytes = 17 << 20;
+  auto r = get(gw, "/products");
+  EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body.substr(0, 200);
+  EXPECT_NE(problem_detail(r).find("larger than the 16 MiB"), std::string::npos) << problem_detail(r);
+  EXPECT_EQ(product.count(), 1) << "the same answer was fetched again";
+  EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 0);
+  EXPECT_EQ(metric(metrics_text(gw), "gateway_upstream_attempts_total", {{"upstream", "product"}, {"outcome", "too_large"}}),
+            1);
+}
+
 // ---------------------------------------------------------------------------- deadline
 
 TEST_F(GatewayRetry, ASlowUpstreamGives504AtTheDeadlineAndGetsNothingAfterIt) {

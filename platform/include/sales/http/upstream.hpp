@@ -13,7 +13,9 @@
 
 namespace sales::http {
 
-enum class UpstreamFailure { Connect, Timeout, Reset };
+// TooLarge: the upstream answered, past the pool's header or body limit. It works; the
+// answer cannot be passed on (nor would it be on a second try).
+enum class UpstreamFailure { Connect, Timeout, Reset, TooLarge };
 
 class UpstreamError : public std::runtime_error {
  public:

@@ -161,6 +161,7 @@ class FakeUpstream {
   std::atomic<int> fail_status{0};  // 0: no fault
   std::atomic<int> fail_first{-1};
   std::atomic<int> delay_ms{0};
+  std::atomic<std::size_t> pad_bytes{0};  // answers carry a "pad" string this long
 
   // port 0: any free port; another: that one (a service restarting where it was).
   explicit FakeUpstream(std::string name = "fake", std::uint16_t port = 0)
@@ -183,6 +184,7 @@ class FakeUpstream {
     fail_status = 0;
     fail_first = -1;
     delay_ms = 0;
+    pad_bytes = 0;
     std::lock_guard lock(mu_);
     log_.clear();
     max_in_flight_ = 0;
@@ -239,7 +241,8 @@ class FakeUpstream {
       r = Response::json(fs, R"({"type":"about:blank","status":)" + std::to_string(fs) + R"(,"detail":"injected"})");
       r.headers.set("Content-Type", "application/problem+json");
     } else {
-      r = Response::json(status.load(), R"({"upstream":")" + name_ + R"(","n":)" + std::to_string(n) + "}");
+      r = Response::json(status.load(), R"({"upstream":")" + name_ + R"(","n":)" + std::to_string(n) +
+                                            R"(,"pad":")" + std::string(pad_bytes.load(), 'x') + "\"}");
     }
     r.headers.set("X-Fake-Upstream", name_);
     if (req.method == "HEAD") r.body.clear();
@@ -266,7 +269,7 @@ class FakeUpstream {
 // One request on a fresh connection (so no pooled connection can blur what is counted).
 inline Response send(const std::string& base, const std::string& method, const std::string& target,
                      const Headers& headers = {}, std::string body = {}, Ms timeout = 15s) {
-  sales::http::Client client({.base_url = base, .max_idle = 1, .timeout = timeout});
+  sales::http::Client client({.base_url = base, .max_idle = 1, .timeout = timeout, .body_limit = 64 << 20});
   Request req;
   req.method = method;
   req.target = target;
