@@ -13,11 +13,13 @@ int main() {
   sales::service::App app({.name = "inventory", .default_port = 8005, .uses_broker = true});
   auto migrations = sales::generated::migrations();
   migrations.push_back(sales::service::idempotency_migration());
-  // max_attempts 20 (delays 0.2 s doubling to 5 s: about 75 s in all): an order.created for a
-  // product whose product.created is still in flight is retried through the 60 s window.
-  sales::service::Messaging messaging(
-      app, migrations,
-      {.queue = sales::events::kInventoryQueue, .max_attempts = 20, .retry_delay_max = std::chrono::seconds(5)},
+  // Delays 0.2 s doubling to 5 s: an order.created for a product whose product.created is
+  // still in flight is retried for about 60 s (kUnknownProductRetries), then rejected; the
+  // DLQ only after a few attempts more.
+  sales::service::Messaging messaging(app, migrations,
+                                      {.queue = sales::events::kInventoryQueue,
+                                       .max_attempts = inventory::kUnknownProductRetries + 4,
+                                       .retry_delay_max = std::chrono::seconds(5)},
       inventory::inventory_dispatcher());
   inventory::StockStore stock(app.db(), sales::pg::read_total_cache_config(app.env()));
   inventory::ReservationStore reservations(app.db());

@@ -161,6 +161,7 @@ Envelope Consumer::envelope_of(const amqp::Delivery& d) {
   Envelope env = parse(d.body);
   env.trace.traceparent = d.header_string(std::string(kTraceparentHeader)).value_or("");
   env.trace.request_id = d.header_string(std::string(kRequestIdHeader)).value_or("");
+  env.failed_attempts = static_cast<int>(std::clamp<std::int64_t>(d.header_int(std::string(kAttemptsHeader)).value_or(0), 0, 1 << 20));
   return env;
 }
 

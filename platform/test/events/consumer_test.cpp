@@ -84,14 +84,17 @@ TEST_F(ConsumerTest, AFailingMessageEndsInTheDlqAndTheNextOneIsStillHandled) {
 
 TEST_F(ConsumerTest, ATransientFailureIsRetriedThenApplied) {
   std::atomic<int> calls{0};
+  std::atomic<int> failed_before_applied{-1};
   Dispatcher d;
   d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
     if (++calls < 3) throw std::runtime_error("not yet");
+    failed_before_applied = e.failed_attempts;
     record(tx, e);
   });
   auto consumer = start(std::move(d), options());
   std::string id = publish_event("order.created");
   ASSERT_TRUE(eventually([&] { return effects(id) == 1; }));
+  EXPECT_EQ(failed_before_applied.load(), 2) << "the handler is told of the earlier failures";
   EXPECT_EQ(by_queue("sales_events_retried_total"), 2u);
   EXPECT_EQ(by_queue("sales_events_consumed_total"), 1u);
   EXPECT_EQ(dead_lettered("exhausted"), 0u);

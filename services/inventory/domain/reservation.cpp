@@ -63,9 +63,9 @@ ReservationDecision decide_reservation(const std::vector<Line>& merged,
   return {};
 }
 
-UnknownProductAction on_unknown_product(const ReservationDecision& decision, std::chrono::milliseconds event_age) {
+UnknownProductAction on_unknown_product(const ReservationDecision& decision, int failed_attempts) {
   if (decision.product_deleted) return UnknownProductAction::Reject;
-  return event_age < kUnknownProductGrace ? UnknownProductAction::RetryLater : UnknownProductAction::Reject;
+  return failed_attempts < kUnknownProductRetries ? UnknownProductAction::RetryLater : UnknownProductAction::Reject;
 }
 
 bool reserves_on_order_created(std::optional<ReservationStatus> existing) { return !existing.has_value(); }

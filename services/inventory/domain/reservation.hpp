@@ -47,11 +47,14 @@ ReservationDecision decide_reservation(const std::vector<Line>& merged,
                                        const std::set<std::int64_t>& deleted = {});
 
 // An unknown product may be one whose product.created is still in flight: the event is
-// retried while younger than the grace period, then the order is rejected. A deleted
-// product is rejected at once: deletion is final.
-inline constexpr std::chrono::seconds kUnknownProductGrace{60};
+// retried until inventory itself has tried this often (with the consumer's delays, 0.2 s
+// doubling to 5 s, about 60 s), then the order is rejected. Counted from inventory's first
+// try, not from the order's time: after a backlog every order is old, and its product's
+// product.created may still be on its way (another replica holds it). A deleted product
+// is rejected at once: deletion is final.
+inline constexpr int kUnknownProductRetries = 16;
 enum class UnknownProductAction { RetryLater, Reject };
-UnknownProductAction on_unknown_product(const ReservationDecision& decision, std::chrono::milliseconds event_age);
+UnknownProductAction on_unknown_product(const ReservationDecision& decision, int failed_attempts);
 
 // The transitions. order.created reserves only for an order never seen before (any row,
 // the CANCELLED tombstone included, means it was handled).

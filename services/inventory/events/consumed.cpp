@@ -36,7 +36,7 @@ std::int64_t decode_product_id(const events::Envelope& e) { return id(e.data, e,
 std::int64_t decode_order_id(const events::Envelope& e) { return id(e.data, e, "order_id"); }
 
 OrderLines decode_order_created(const events::Envelope& e) {
-  OrderLines order{decode_order_id(e), {}, e.occurred_at};
+  OrderLines order{decode_order_id(e), {}, e.failed_attempts};
   const auto* items = e.data.if_contains("items");
   if (items == nullptr || !items->is_array() || items->as_array().empty() ||
       items->as_array().size() > kMaxOrderLines) {

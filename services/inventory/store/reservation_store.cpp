@@ -43,9 +43,6 @@ constexpr pg::Statement kRelease{"reservation_release",
 constexpr pg::Statement kItems{"reservation_items",
                                "SELECT product_id, quantity FROM reservation_items WHERE order_id = $1 "
                                "ORDER BY product_id"};
-// Measured by the database's clock, like every other time in this service.
-constexpr pg::Statement kAgeMs{"reservation_event_age",
-                               "SELECT (extract(epoch FROM clock_timestamp() - $1::timestamptz) * 1000)::bigint"};
 constexpr pg::Statement kFind{"reservation_find",
                               "SELECT order_id, status, reason, " SALES_PG_RFC3339("created_at") ", " SALES_PG_RFC3339(
                                   "updated_at") " FROM reservations WHERE order_id = $1"};
@@ -134,8 +131,7 @@ ReserveOutcome reserve(pg::Transaction& tx, const OrderLines& order) {
     case ReservationDecision::Outcome::Reserve: break;
     case ReservationDecision::Outcome::Short: return reject(tx, order.order_id, decision);
     case ReservationDecision::Outcome::UnknownProduct: {
-      auto age = std::chrono::milliseconds(tx.exec(kAgeMs, {pg::param(order.occurred_at)}).int64(0, 0));
-      if (on_unknown_product(decision, age) == UnknownProductAction::Reject) {
+      if (on_unknown_product(decision, order.failed_attempts) == UnknownProductAction::Reject) {
         return reject(tx, order.order_id, decision);
       }
       throw ProductNotYetKnown("order " + std::to_string(order.order_id) + ": " + decision.reason() +

@@ -15,7 +15,7 @@ namespace inventory {
 struct OrderLines {
   std::int64_t order_id = 0;
   std::vector<Line> lines;
-  std::string occurred_at;  // the order.created event's time: how long an unknown product may be waited for
+  int failed_attempts = 0;  // inventory's earlier tries of this order.created (on_unknown_product)
 };
 
 // Thrown while an unknown product may still arrive: the consumer retries the event later.

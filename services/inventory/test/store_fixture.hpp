@@ -90,9 +90,8 @@ class StoreTest : public sales_test::DbTest {
   void create_product(std::int64_t id, std::int64_t stock) {
     committed([&](pg::Transaction& tx) { return create_stock(tx, id, stock); });
   }
-  ReserveOutcome reserve_order(std::int64_t order_id, std::vector<Line> lines,
-                               std::string occurred_at = sales::events::now_rfc3339()) {
-    return committed([&](pg::Transaction& tx) { return reserve(tx, {order_id, std::move(lines), occurred_at}); });
+  ReserveOutcome reserve_order(std::int64_t order_id, std::vector<Line> lines, int failed_attempts = 0) {
+    return committed([&](pg::Transaction& tx) { return reserve(tx, {order_id, std::move(lines), failed_attempts}); });
   }
   CancelAction cancel_order(std::int64_t order_id) {
     return committed([&](pg::Transaction& tx) { return cancel(tx, order_id); });

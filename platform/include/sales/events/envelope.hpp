@@ -28,6 +28,9 @@ struct Envelope {
   std::string correlation_id;  // ties the events of one saga together (e.g. "order-42")
   boost::json::object data;
   TraceContext trace;  // from the AMQP headers of a received message
+  // How often consumers of this queue have failed on it before (x-attempts; 0 on its first
+  // delivery): what a handler waiting for something may count its patience in.
+  int failed_attempts = 0;
 };
 
 // A body that is not a valid envelope: the message is poison and goes to the DLQ.
