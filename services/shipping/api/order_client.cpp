@@ -19,6 +19,17 @@ constexpr std::chrono::milliseconds kOrderServiceTimeout{2000};
 ProblemError order_service_unavailable() {
   return ProblemError(Problem::unavailable("The order service cannot be reached right now; try again shortly."));
 }
+
+// The detail of the order service's problem answer; "" when it has none worth repeating.
+std::string problem_detail(std::string_view body) {
+  constexpr std::size_t kMaxDetail = 300;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return {};
+  const auto* detail = v.as_object().if_contains("detail");
+  if (!detail || !detail->is_string() || detail->as_string().size() > kMaxDetail) return {};
+  return std::string(detail->as_string());
+}
 }  // namespace
 
 std::optional<OrderSnapshot> parse_order(std::string_view body) {
@@ -63,8 +74,10 @@ void OrderClient::ship(std::int64_t order_id, std::int64_t shipment_id, const ht
   }
   if (res.status == 200) return;
   if (res.status == 409 || res.status == 404) {
-    throw ProblemError(Problem::conflict("Shipment " + std::to_string(shipment_id) + " cannot ship: order " +
-                                         std::to_string(order_id) + " is no longer PAID (cancelled or refunded)."));
+    // The order's own words ("Order 5 is CONFIRMED; only a PAID order can be shipped.").
+    auto why = problem_detail(res.body);
+    throw ProblemError(Problem::conflict("Shipment " + std::to_string(shipment_id) + " cannot ship: " +
+                                         (why.empty() ? "order " + std::to_string(order_id) + " is not PAID." : why)));
   }
   sales::log::warn("POST {} answered {}", target, res.status);
   throw order_service_unavailable();

@@ -146,10 +146,16 @@ std::optional<UpdateResult> ShipmentStore::update_status(std::int64_t id, Shipme
   UpdateResult result{UpdateVerdict::NotAllowed, ShipmentStatus::Pending, row(current, 0)};
   result.from = result.shipment.status;
   result.verdict = decide_update(result.from, to, result.shipment.order_paid);
+  // Not paid as far as shipping has heard: the order (the saga's authority) decides.
+  const bool payment_unheard = result.verdict == UpdateVerdict::NotPaid && before_apply;
   // Refused, or already applied (decided under the lock, so of concurrent repeats one
   // applies and the others find it done): rolls back, nothing changed.
-  if (result.verdict != UpdateVerdict::Apply) return result;
+  if (result.verdict != UpdateVerdict::Apply && !payment_unheard) return result;
   if (before_apply) before_apply(result.shipment);
+  if (payment_unheard) {
+    tx.exec_later(kMarkPaid, {pg::param(result.shipment.order_id)});
+    result.verdict = UpdateVerdict::Apply;
+  }
 
   result.shipment = move_locked(tx, id, result.from, to, "PUT /shipping/" + std::to_string(id));
   tx.commit();

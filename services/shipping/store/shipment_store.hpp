@@ -55,7 +55,10 @@ class ShipmentStore {
   // PUT {status}: decides under the row lock; nullopt when the id is unknown. Only an
   // Apply verdict writes (status, history row, event); any other leaves the shipment as found.
   // `before_apply` runs under the shipment's row lock once the change is allowed, before it
-  // is written; it may throw to refuse (the transaction rolls back).
+  // is written; it may throw to refuse (the transaction rolls back). For PENDING → SHIPPED it
+  // is the order service's ship handshake, which refuses an order that is not PAID: so it
+  // also runs when shipping has not heard of the payment (NotPaid; order.paid late, or lost
+  // for good), and its return means the order was paid.
   std::optional<UpdateResult> update_status(std::int64_t id, ShipmentStatus to,
                                             const std::function<void(const Shipment&)>& before_apply = {});
 

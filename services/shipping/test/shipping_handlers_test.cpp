@@ -5,6 +5,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -150,15 +152,44 @@ class ShippingApiTest : public ShipmentDbTest {
     return out;
   }
 
-  // The order service's side of the ship handshake: the order is always PAID → SHIPPED.
+  // The order service's side of the ship handshake: PAID → SHIPPED, but for the orders in
+  // unpaid_ (CONFIRMED there too), refused as the order service refuses them.
+  Shipment made_unpaid(std::int64_t order_id) {
+    {
+      std::lock_guard lock(mu_);
+      unpaid_.insert(order_id);
+    }
+    return made_by_event(order_id, false);
+  }
   std::atomic<int> ship_calls_{0};
+  std::mutex mu_;
+  std::set<std::int64_t> unpaid_;
   sales::http::Server order_service_{{.port = 0, .threads = 1}, [this](sales::http::Request& req) {
-                                       if (req.path().ends_with("/ship")) ++ship_calls_;
-                                       return sales::http::Response::json(200, "{}");
+                                       if (!req.path().ends_with("/ship")) return sales::http::Response::json(200, "{}");
+                                       ++ship_calls_;
+                                       auto id = std::stoll(std::string(req.path().substr(17)));  // /internal/orders/
+                                       std::lock_guard lock(mu_);
+                                       if (!unpaid_.contains(id)) return sales::http::Response::json(200, "{}");
+                                       return sales::to_response(sales::Problem::conflict(
+                                           "Order " + std::to_string(id) + " is CONFIRMED; only a PAID order can be shipped."));
                                      }};
   std::unique_ptr<OrderClient> orders_;
   sales::http::Router router_;
 };
+
+// order.paid late, or lost for good (dead-lettered): the order service, which knows the order
+// is PAID, decides, and the shipment ships and records the payment.
+TEST_F(ShippingApiTest, AShipmentThatNeverHeardOfThePaymentShipsWhenTheOrderIsPaid) {
+  auto s = made_by_event(86, false);
+  ASSERT_FALSE(s.order_paid);
+  auto shipped = put_status(s.id, "SHIPPED");
+  EXPECT_EQ(shipped.status, 200) << shipped.body;
+  EXPECT_NE(shipped.body.find(R"("order_paid":true)"), std::string::npos) << shipped.body;
+  EXPECT_EQ(ship_calls_.load(), 1);
+  EXPECT_EQ(history_of(s.id), (std::vector{Pending, Shipped}));
+  deliver("order.paid", R"({"order_id":86,"payment_id":9})");  // arriving after all: nothing more
+  EXPECT_EQ(store().find(s.id)->status, Shipped);
+}
 
 // The repeat's body equals the first's, updated_at and shipped_at included: nothing was written.
 TEST_F(ShippingApiTest, ARepeatedShipAnswers200WithTheShipmentAndChangesNothing) {
@@ -184,11 +215,12 @@ TEST_F(ShippingApiTest, ARepeatedDeliverAnswers200WithTheShipmentAndChangesNothi
 }
 
 TEST_F(ShippingApiTest, EveryOtherRefusalIsStill409) {
-  auto unpaid = made_by_event(82, false);
+  auto unpaid = made_unpaid(82);
   EXPECT_EQ(put_status(unpaid.id, "DELIVERED").status, 409);  // not shipped yet
   auto not_paid = put_status(unpaid.id, "SHIPPED");
   EXPECT_EQ(not_paid.status, 409);
-  EXPECT_NE(not_paid.body.find("not paid yet"), std::string::npos) << not_paid.body;
+  EXPECT_NE(not_paid.body.find("Order 82 is CONFIRMED; only a PAID order can be shipped."), std::string::npos)
+      << not_paid.body;
   EXPECT_EQ(put_status(unpaid.id, "PENDING").status, 409);
 
   auto delivered = made_by_event(83, true);
@@ -204,7 +236,7 @@ TEST_F(ShippingApiTest, EveryOtherRefusalIsStill409) {
   EXPECT_EQ(put_status(cancelled.id, "CANCELLED").status, 409);
   EXPECT_EQ(put_status(999'999, "SHIPPED").status, 404);
 
-  EXPECT_EQ(ship_calls_.load(), 1);
+  EXPECT_EQ(ship_calls_.load(), 2) << "the unpaid order's and order 83's";
   EXPECT_EQ(outbox().size(), 2u);  // order 83's shipped and delivered
   EXPECT_EQ(history_of(unpaid.id), std::vector{Pending});
   EXPECT_EQ(history_of(cancelled.id), (std::vector{Pending, Cancelled}));
