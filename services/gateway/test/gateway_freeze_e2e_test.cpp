@@ -77,6 +77,12 @@ class Freeze {
       throw std::runtime_error("cannot SIGSTOP pid " + std::to_string(pid_));
     }
     frozen_ = true;
+    // kill() wakes one thread, which then stops the others: until they have stopped, one of
+    // them may still answer (seen once on a busy machine: a 404 1 ms after the "freeze").
+    if (!eventually([this] { return all_threads_stopped(); }, 5s, 1ms)) {
+      thaw();
+      throw std::runtime_error("pid " + std::to_string(pid_) + " did not stop within 5 s of SIGSTOP");
+    }
   }
   ~Freeze() { thaw(); }
   Freeze(const Freeze&) = delete;
@@ -89,6 +95,18 @@ class Freeze {
   }
 
  private:
+  // Every thread's state in /proc is T (stopped).
+  bool all_threads_stopped() const {
+    std::error_code ec;
+    const std::string task = "/proc/" + std::to_string(pid_) + "/task";
+    for (const auto& entry : std::filesystem::directory_iterator(task, ec)) {
+      auto stat = read_file(entry.path().string() + "/stat");
+      auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+      if (close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'T') return false;
+    }
+    return !ec;
+  }
+
   void stop_watchdog() {
     if (watchdog_ > 0) {
       ::kill(watchdog_, SIGKILL);
