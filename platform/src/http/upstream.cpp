@@ -150,7 +150,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       bool stale = !fresh && attempt == 0 && (!parser || !parser->got_some()) && !timed_out && send_again_safe;  // no parser: the write failed
       if (stale) continue;
       if (timed_out) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
-      if (rec == bhttp::error::body_limit || rec == bhttp::error::header_limit) {
+      if (rec == bhttp::error::body_limit) {
         throw UpstreamError(UpstreamFailure::TooLarge, "upstream: " + rec.message());
       }
       throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());

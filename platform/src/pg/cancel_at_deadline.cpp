@@ -5,6 +5,7 @@
 #include <deque>
 #include <mutex>
 #include <stop_token>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -46,8 +47,10 @@ class Watchdog {
 
   void disarm(CancelAtDeadline& c) {
     std::unique_lock lock(mu_);
-    if (c.sending_) {
-      // Still queued: the statement has ended, so its cancel is not sent at all.
+    // Checked at every wake: while this thread waited for a cancel in flight, the watchdog
+    // may have queued the statement's next one.
+    while (c.sending_) {
+      // Queued: the statement has ended, so its cancel is not sent at all.
       if (auto queued = std::find(to_send_.begin(), to_send_.end(), &c); queued != to_send_.end()) {
         to_send_.erase(queued);
         c.sending_ = false;
@@ -55,7 +58,7 @@ class Watchdog {
         return;
       }
       // Picked up: a cancel in flight must land before the connection runs anything else.
-      sent_.wait(lock, [&c] { return !c.sending_; });
+      sent_.wait(lock);
     }
     armed_.erase(c.at_);
     c.armed_ = false;
@@ -83,6 +86,7 @@ class Watchdog {
       if (cv_.wait_until(lock, st, wake, [this, wake] { return !armed_.empty() && armed_.begin()->first < wake; }))
         continue;  // a sooner deadline came
       const auto now = resilience::SteadyClock::instance().now();
+      const auto queued_before = to_send_.size();
       while (!armed_.empty() && armed_.begin()->first <= now) {
         CancelAtDeadline* c = armed_.begin()->second;
         armed_.erase(armed_.begin());
@@ -90,17 +94,31 @@ class Watchdog {
         c->sending_ = true;
         to_send_.push_back(c);
       }
-      while (idle_senders_ < to_send_.size() && senders_.size() < kMaxSenders) {
-        ++idle_senders_;
-        senders_.emplace_back([this](std::stop_token sender_stop) { send(sender_stop); });
-      }
+      if (to_send_.size() == queued_before) continue;
+      start_senders();
       send_cv_.notify_all();
+    }
+  }
+
+  // With mu_ held: a sender for every queued cancel, up to kMaxSenders. One that cannot be
+  // started (no threads left) leaves the cancels to the senders there are.
+  void start_senders() {
+    while (idle_senders_ < to_send_.size() && senders_.size() < kMaxSenders && !senders_unavailable_) {
+      try {
+        senders_.emplace_back([this](std::stop_token sender_stop) { send(sender_stop); });
+        ++idle_senders_;  // counted before it runs: it takes mu_ first
+      } catch (const std::system_error& e) {
+        senders_unavailable_ = senders_.size() > 0;  // with none, keep trying at the next due cancel
+        log::warn("could not start a thread to send statement cancels ({} running): {}", senders_.size(), e.what());
+        return;
+      }
     }
   }
 
   void send(std::stop_token st) {
     std::unique_lock lock(mu_);
-    while (send_cv_.wait(lock, st, [this] { return !to_send_.empty(); })) {
+    // At a stop (the process exits) the queue is left: nothing waits for those statements.
+    while (send_cv_.wait(lock, st, [this] { return !to_send_.empty(); }) && !st.stop_requested()) {
       CancelAtDeadline* c = to_send_.front();
       to_send_.pop_front();
       --idle_senders_;
@@ -130,6 +148,7 @@ class Watchdog {
   std::deque<CancelAtDeadline*> to_send_;
   resilience::TimePoint sleeping_until_ = resilience::TimePoint::max();  // the watchdog's next wake-up
   std::size_t idle_senders_ = 0;
+  bool senders_unavailable_ = false;  // a start failed while others ran: make do with those
   // Last: threads start after, and stop before, what they use; the watchdog first, so
   // nothing starts a sender while they are stopped.
   std::vector<std::jthread> senders_;

@@ -8,7 +8,8 @@
 // with SQLSTATE 57014, which Connection turns into pg::DeadlineExceeded (the server answers
 // 504). Its transaction rolls back: a COMMIT either completes or, cancelled, commits nothing.
 // A statement (or transaction trip) that would start after the deadline is not sent at all.
-// Cancels are sent side by side: one whose host has gone silent holds up no other.
+// Cancels are sent side by side (up to 16 at once): one whose host has gone silent holds
+// up no other while fewer than 16 are stuck.
 #include <libpq-fe.h>
 
 #include <map>
@@ -28,14 +29,15 @@ class CancelAtDeadline {
   // Refuses a statement past the deadline (refuse_past_deadline). Armed while it lives if
   // the current thread serves a request with a deadline; otherwise it does nothing.
   explicit CancelAtDeadline(PGcancel* cancel);
-  // Disarms. When the cancel is being sent just then, waits until it was: so it can never
-  // reach a later statement on the same connection (a cancel that reaches an idle backend
-  // is ignored by PostgreSQL).
+  // Disarms. A cancel still queued is dropped; one being sent just then is waited for, so
+  // it can never reach a later statement on the same connection (a cancel that reaches an
+  // idle backend is ignored by PostgreSQL).
   ~CancelAtDeadline();
   CancelAtDeadline(const CancelAtDeadline&) = delete;
   CancelAtDeadline& operator=(const CancelAtDeadline&) = delete;
 
-  // Whether the deadline passed and the cancel request was sent.
+  // Whether the deadline passed and the cancel was queued to be sent (a statement that
+  // then fails with 57014 was cancelled by it).
   [[nodiscard]] bool fired() const;
 
  private:

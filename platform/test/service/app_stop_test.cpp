@@ -50,12 +50,13 @@ TEST(AppStop, ASigtermWhileAnotherReplicaHoldsTheMigrationLockEndsTheWait) {
   auto lock = other_replica->acquire();
   lock->exec_raw("SELECT pg_advisory_lock(7243101)");  // pg/migrations.cpp's key
 
-  // App::run takes SIGTERM with sigwait; blocked here, it is blocked in every thread started
-  // after, so the signal sent below waits for that sigwait and never ends this process.
-  sigset_t term;
+  // App::run takes SIGTERM with sigwait. Blocked here, it is blocked in the runner from its
+  // first instruction, and the signal goes to the runner alone (pthread_kill): no other
+  // thread of this process, where other tests may have started some, can take it.
+  sigset_t term, before;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
-  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &term, nullptr), 0);
+  ASSERT_EQ(pthread_sigmask(SIG_BLOCK, &term, &before), 0);
   export_database_settings(sales_test::require_env("SALES_TEST_DB_CONNINFO"));
   ::setenv("SALES_ENV_FILE", "/dev/null", 1);
   ::setenv("PORT", "0", 1);
@@ -71,9 +72,18 @@ TEST(AppStop, ASigtermWhileAnotherReplicaHoldsTheMigrationLockEndsTheWait) {
   std::atomic<int> exit_code{-1};
   std::thread runner([&] { exit_code = app.run(); });
 
-  std::this_thread::sleep_for(700ms);  // listening, and polling for the lock
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  // Until the App's migration asks for the lock (its sessions are application_name=sales).
+  auto watcher = schema.pool(1);
+  auto polls = [&] {
+    return watcher->acquire()->exec_raw("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sales' "
+                                        "AND datname = current_database() AND query LIKE '%pg_try_advisory_lock%'")
+               .int64(0, 0) > 0;
+  };
+  for (auto until = Clock::now() + 10s; !polls() && Clock::now() < until;) std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(polls()) << "the App never asked for the migration lock (its stop is still checked)";
   EXPECT_EQ(exit_code.load(), -1) << "App::run ended by itself";
-  ::kill(::getpid(), SIGTERM);
+  ::pthread_kill(runner.native_handle(), SIGTERM);
   const auto asked = Clock::now();
   while (exit_code.load() == -1 && Clock::now() - asked < 5s) std::this_thread::sleep_for(10ms);
   if (exit_code.load() == -1) {

@@ -12,6 +12,13 @@ TEST(Ascii, LowersOnlyAsciiLetters) {
   EXPECT_EQ(to_lower('['), '[');
 }
 
+TEST(Ascii, UppersAndClassifiesOnlyAscii) {
+  EXPECT_EQ(to_upper("order_Service-1"), "ORDER_SERVICE-1");
+  EXPECT_EQ(to_upper("\xC3\xA4"), "\xC3\xA4");
+  for (char c : std::string_view("azAZ09")) EXPECT_TRUE(is_alnum(c)) << c;
+  for (char c : std::string_view("-_.@[`{ \x80\xff")) EXPECT_FALSE(is_alnum(c)) << static_cast<int>(c);
+}
+
 TEST(Ascii, AllDigitsMeansNonEmptyAndZeroToNineOnly) {
   EXPECT_TRUE(all_digits("0"));
   EXPECT_TRUE(all_digits("065535"));

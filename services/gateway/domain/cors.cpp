@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <cctype>
 #include <stdexcept>
 
 #include "domain/ip_range.hpp"
@@ -42,7 +41,7 @@ bool host_name(std::string_view host) {
   for (auto rest = host;;) {
     auto dot = rest.find('.');
     last = rest.substr(0, dot);
-    if (last.empty() || !std::all_of(last.begin(), last.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; })) {
+    if (last.empty() || !std::all_of(last.begin(), last.end(), [](char c) { return sales::text::is_alnum(c) || c == '-' || c == '_'; })) {
       return false;
     }
     if (dot == std::string_view::npos) break;

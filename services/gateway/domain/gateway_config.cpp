@@ -1,9 +1,9 @@
 #include "domain/gateway_config.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "sales/http/client.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace gateway {
 
@@ -51,9 +51,7 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
   env.integer("GATEWAY_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20);  // validated here, applied by the server
   for (auto id : kAllUpstreams) {
     std::string name(name_of(id));
-    std::string var = name;
-    std::transform(var.begin(), var.end(), var.begin(), [](unsigned char ch) { return std::toupper(ch); });
-    var += "_SERVICE_URL";
+    std::string var = sales::text::to_upper(name) + "_SERVICE_URL";
     constexpr int kFirstPort = 8001;  // upstreams listen on 8001..8006 in kAllUpstreams order
     auto url = env.str(var, "http://127.0.0.1:" + std::to_string(kFirstPort + static_cast<int>(id)));
     try {

@@ -31,8 +31,9 @@ class OrderClient {
   // traceparent of `incoming`.
   std::optional<OrderSnapshot> fetch(std::int64_t order_id, const sales::http::Request& incoming);
   // Asks the order service to move the order PAID → SHIPPED before the shipment ships, so
-  // a cancel or refund racing the shipment cannot both win: 409 ProblemError when the
-  // order is no longer PAID; 503 when the order service cannot answer.
+  // a cancel or refund racing the shipment cannot both win: 409 ProblemError, in the order
+  // service's words, when the order is not PAID (not yet, or no longer); 503 when the order
+  // service cannot answer.
   void ship(std::int64_t order_id, std::int64_t shipment_id, const sales::http::Request& incoming);
 
  private:

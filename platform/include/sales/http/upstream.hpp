@@ -13,8 +13,9 @@
 
 namespace sales::http {
 
-// TooLarge: the upstream answered, past the pool's header or body limit. It works; the
-// answer cannot be passed on (nor would it be on a second try).
+// TooLarge: the upstream answered, with a body past the pool's limit. It works; the answer
+// cannot be passed on (nor would it be on a second try). A head past its limit is a Reset:
+// no service of ours sends one.
 enum class UpstreamFailure { Connect, Timeout, Reset, TooLarge };
 
 class UpstreamError : public std::runtime_error {

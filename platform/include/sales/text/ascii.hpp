@@ -8,10 +8,18 @@
 namespace sales::text {
 
 constexpr char to_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool is_alnum(char c) { return is_digit(c) || to_lower(c) != to_upper(c); }
 
 inline std::string to_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = to_lower(c);
+  return out;
+}
+inline std::string to_upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = to_upper(c);
   return out;
 }
 
