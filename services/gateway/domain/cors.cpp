@@ -50,7 +50,7 @@ bool host_name(std::string_view host) {
   bool numeric = sales::text::all_digits(last) || last.starts_with("0x");
   if (!numeric) return true;
   auto address = parse_ip(host);
-  return address && address->is_v4() && host.find(':') == std::string_view::npos;
+  return address && address->is_v4();
 }
 
 // An IPv6 address as browsers serialize a URL's host (the URL standard): eight lower-case
