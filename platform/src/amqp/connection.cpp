@@ -174,7 +174,7 @@ void Connection::declare_exchange(const std::string& name, const std::string& ty
 void Connection::declare_queue(const std::string& name, const QueueOptions& opts) {
   require_open("queue.declare");
   open_aux_channel();
-  amqp_table_entry_t entries[2];
+  amqp_table_entry_t entries[5];
   int n = 0;
   auto add = [&](const char* key, const std::string& value) {
     entries[n].key = amqp_cstring_bytes(key);
@@ -184,6 +184,12 @@ void Connection::declare_queue(const std::string& name, const QueueOptions& opts
   };
   if (opts.dead_letter_exchange) add("x-dead-letter-exchange", *opts.dead_letter_exchange);
   if (opts.dead_letter_routing_key) add("x-dead-letter-routing-key", *opts.dead_letter_routing_key);
+  static const std::string kQuorum = "quorum", kAtLeastOnce = "at-least-once", kRejectPublish = "reject-publish";
+  if (opts.quorum_at_least_once) {
+    add("x-queue-type", kQuorum);
+    add("x-dead-letter-strategy", kAtLeastOnce);
+    add("x-overflow", kRejectPublish);
+  }
   amqp_table_t args{n, entries};
   amqp_queue_declare(state_, kAuxChannel, native::bytes(name), 0, opts.durable ? 1 : 0, 0, 0, args);
   check(state_, [&] { fail_rpc(("queue.declare " + name).c_str(), kAuxChannel); });

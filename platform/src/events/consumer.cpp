@@ -173,7 +173,7 @@ void Consumer::handle(const amqp::Delivery& d) {
   } catch (const InvalidEnvelope& e) {
     log::warn("consumer {}: poison message (id '{}', routing key '{}') sent to the DLQ: {}", opts_.queue,
               d.message_id, d.routing_key, e.what());
-    amqp_.reject(d.delivery_tag, false);
+    dead_letter(d, e.what());
     metrics_->poison.inc();
     return;
   }
@@ -220,7 +220,7 @@ void Consumer::settle_failure(const amqp::Delivery& d, const Envelope& env, std:
   } catch (const PoisonEvent& e) {
     log::warn("consumer {}: event {} ({}) cannot be applied, sent to the DLQ: {}", opts_.queue, env.id, env.type,
               e.what());
-    amqp_.reject(d.delivery_tag, false);
+    dead_letter(d, e.what());
     metrics_->poison.inc();
     return;
   } catch (const pg::Error& e) {
@@ -229,7 +229,7 @@ void Consumer::settle_failure(const amqp::Delivery& d, const Envelope& env, std:
       // range): no retry can change that.
       log::warn("consumer {}: event {} ({}) has data the database refuses, sent to the DLQ: {}", opts_.queue, env.id,
                 env.type, e.what());
-      amqp_.reject(d.delivery_tag, false);
+      dead_letter(d, e.what());
       metrics_->poison.inc();
       return;
     }
@@ -250,13 +250,34 @@ void Consumer::retry_or_dead_letter(const amqp::Delivery& d, const std::string& 
   if (failures >= opts_.max_attempts) {
     log::error("consumer {}: message {} ({}) failed {} times, sent to the DLQ: {}", opts_.queue, d.message_id, d.type,
                failures, why);
-    amqp_.reject(d.delivery_tag, false);
+    dead_letter(d, why, failures);
     metrics_->exhausted.inc();
     return;
   }
+  amqp::OutgoingMessage copy = copy_of(d, amqp::retry_queue(opts_.queue), failures);
+  auto delay = opts_.retry_delay * (std::int64_t{1} << std::min<std::int64_t>(failures - 1, 20));
+  copy.expiration = std::min(delay, opts_.retry_delay_max);
+  move_to(d, copy);
+  metrics_->retried.inc();
+  log::warn("consumer {}: message {} ({}) failed (attempt {} of {}), retrying in {} ms: {}", opts_.queue,
+            d.message_id, d.type, failures, opts_.max_attempts, copy.expiration->count(), why);
+}
+
+void Consumer::dead_letter(const amqp::Delivery& d, const std::string& why, std::optional<std::int64_t> failures) {
+  amqp::OutgoingMessage copy =
+      copy_of(d, amqp::dead_letter_queue(opts_.queue),
+              failures.value_or(d.header_int(std::string(kAttemptsHeader)).value_or(0)));
+  // Why it rests there, for whoever reads the DLQ; bounded, the error may quote the event.
+  constexpr std::size_t kMaxReasonBytes = 1024;
+  copy.headers[std::string(kDeadLetterReasonHeader)] = why.substr(0, kMaxReasonBytes);
+  copy.headers[std::string(kDeadLetterQueueHeader)] = opts_.queue;
+  move_to(d, copy);
+}
+
+amqp::OutgoingMessage Consumer::copy_of(const amqp::Delivery& d, const std::string& queue, std::int64_t failures) {
   amqp::OutgoingMessage copy;
-  copy.exchange = "";  // default exchange: only this queue's retry queue, no other consumer
-  copy.routing_key = amqp::retry_queue(opts_.queue);
+  copy.exchange = "";  // the default exchange: that queue alone, no other consumer
+  copy.routing_key = queue;
   copy.body = d.body;
   copy.message_id = d.message_id;
   copy.type = d.type;
@@ -267,15 +288,16 @@ void Consumer::retry_or_dead_letter(const amqp::Delivery& d, const std::string& 
     if (!key.starts_with("x-") || key == kRequestIdHeader) copy.headers[key] = value;
   }
   copy.headers[std::string(kAttemptsHeader)] = failures;
-  auto delay = opts_.retry_delay * (std::int64_t{1} << std::min<std::int64_t>(failures - 1, 20));
-  copy.expiration = std::min(delay, opts_.retry_delay_max);
+  return copy;
+}
 
+void Consumer::move_to(const amqp::Delivery& d, const amqp::OutgoingMessage& copy) {
+  // Not the broker's reject-to-DLX, which dead-letters at most once: the copy is confirmed
+  // before the original is acked, so a crash in between only duplicates it (the inbox drops
+  // a repeat; the DLQ may hold two).
   amqp_.publish(copy);
   amqp_.wait_for_confirms(opts_.confirm_timeout);
-  amqp_.ack(d.delivery_tag);  // the copy is safe in the broker; a crash in between only duplicates
-  metrics_->retried.inc();
-  log::warn("consumer {}: message {} ({}) failed (attempt {} of {}), retrying in {} ms: {}", opts_.queue,
-            d.message_id, d.type, failures, opts_.max_attempts, copy.expiration->count(), why);
+  amqp_.ack(d.delivery_tag);
 }
 
 }  // namespace sales::events

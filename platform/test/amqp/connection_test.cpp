@@ -131,6 +131,48 @@ TEST_F(AmqpTest, RetryQueueReturnsMessageToItsQueueAfterTheDelay) {
   EXPECT_EQ(conn.queue_message_count(retry_queue(queue_)), 0u);
 }
 
+TEST_F(AmqpTest, TheRetryQueueIsAQuorumQueueThatDeadLettersAtLeastOnce) {
+  Connection conn(params_);
+  conn.connect();
+  declare_consumer_topology(conn, queue_, {"order.created"}, topology_);
+  // A queue that exists refuses a declaration with other arguments: the classic one
+  // (RabbitMQ's at-most-once dead-lettering) is refused, the same arguments pass.
+  QueueOptions classic;
+  classic.dead_letter_exchange = "";
+  classic.dead_letter_routing_key = queue_;
+  try {
+    conn.declare_queue(retry_queue(queue_), classic);
+    ADD_FAILURE() << retry_queue(queue_) << " accepted a classic declaration";
+  } catch (const AmqpError& e) {
+    EXPECT_EQ(e.reply_code(), 406) << e.what();
+  }
+  QueueOptions same = classic;
+  same.quorum_at_least_once = true;
+  EXPECT_NO_THROW(conn.declare_queue(retry_queue(queue_), same));
+}
+
+TEST_F(AmqpTest, AnEarlierVersionsClassicRetryQueueIsKeptAndStillDelays) {
+  Connection conn(params_);
+  conn.connect();
+  QueueOptions classic;
+  classic.dead_letter_exchange = "";
+  classic.dead_letter_routing_key = queue_;
+  conn.declare_queue(retry_queue(queue_), classic);
+  EXPECT_NO_THROW(declare_consumer_topology(conn, queue_, {"order.created"}, topology_))
+      << "a service must start on a broker an earlier version set up";
+
+  OutgoingMessage m;
+  m.exchange = "";
+  m.routing_key = retry_queue(queue_);
+  m.body = "later";
+  m.expiration = 100ms;
+  conn.publish(m);
+  conn.wait_for_confirms(5s);
+  auto got = drain(conn, queue_, 1, 5s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, "later");
+}
+
 TEST_F(AmqpTest, MissingQueueIsA404AndTheConnectionCarriesOn) {
   Connection conn(params_);
   conn.connect();

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "fixture.hpp"
@@ -78,8 +79,10 @@ TEST_F(ConsumerTest, AFailingMessageEndsInTheDlqAndTheNextOneIsStillHandled) {
   auto dead = testing::drain(conn, amqp::dead_letter_queue(queue_), 1);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(parse(dead[0].body).id, bad);
-  EXPECT_EQ(dead[0].header_int("x-attempts"), 2);
+  EXPECT_EQ(dead[0].header_int("x-attempts"), 3) << "every failure counted, the last one too";
   EXPECT_EQ(dead[0].header_string("x-request-id"), "req-" + suffix_) << "trace headers survive retries";
+  EXPECT_EQ(dead[0].header_string("x-dead-letter-reason"), "handler always fails");
+  EXPECT_EQ(dead[0].header_string("x-dead-letter-queue"), queue_);
 }
 
 TEST_F(ConsumerTest, ATransientFailureIsRetriedThenApplied) {
@@ -119,6 +122,22 @@ TEST_F(ConsumerTest, PoisonGoesStraightToTheDlq) {
   EXPECT_EQ(calls.load(), 1) << "no retries for poison";
   EXPECT_TRUE(eventually([&] { return effects(good) == 1; }));
   EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 3; }));
+
+  consumer->stop();
+  amqp::Connection conn(params_);
+  conn.connect();
+  auto dead = testing::drain(conn, amqp::dead_letter_queue(queue_), 3);
+  ASSERT_EQ(dead.size(), 3u);
+  EXPECT_EQ(std::count_if(dead.begin(), dead.end(),
+                          [](const amqp::Delivery& m) {
+                            return m.header_string("x-dead-letter-reason") == "order_id missing";
+                          }),
+            1)
+      << "the handler's own words reach the DLQ";
+  for (const auto& m : dead) {
+    EXPECT_FALSE(m.header_string("x-dead-letter-reason").value_or("").empty()) << m.body;
+    EXPECT_EQ(m.header_int("x-attempts"), 0) << "poison is never retried: " << m.body;
+  }
 }
 
 TEST_F(ConsumerTest, AHandlerEnqueuesFollowUpsInItsOwnTransactionWithTheTrace) {

@@ -81,6 +81,11 @@ struct QueueOptions {
   bool durable = true;
   std::optional<std::string> dead_letter_exchange;     // x-dead-letter-exchange
   std::optional<std::string> dead_letter_routing_key;  // x-dead-letter-routing-key
+  // A quorum queue that dead-letters at least once: it keeps a message until the target
+  // queue has confirmed it, so a broker crash mid-hop cannot lose it (RabbitMQ ≥ 3.10;
+  // x-queue-type=quorum, x-dead-letter-strategy=at-least-once, x-overflow=reject-publish,
+  // which that strategy requires).
+  bool quorum_at_least_once = false;
 };
 
 class Connection {

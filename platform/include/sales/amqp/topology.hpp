@@ -2,11 +2,13 @@
 // The broker topology of DESIGN §4: one durable topic exchange for events, a direct
 // dead-letter exchange, and per consumer queue <q>:
 //   <q>        durable, bound to the events exchange by each event type it consumes,
-//              dead-lettering to the DLX with routing key <q>;
+//              dead-lettering to the DLX with routing key <q> (the consumer itself moves
+//              poison and exhausted messages by a confirmed publish; see consumer.hpp);
 //   <q>.dlq    durable, bound to the DLX by key <q>: where poison and exhausted messages rest;
-//   <q>.retry  durable, no consumer: a failed message waits here for its per-message TTL,
-//              then dead-letters through the default exchange back into <q>. This gives
-//              retries a delay without a sleeping consumer blocking its queue.
+//   <q>.retry  a quorum queue, no consumer: a failed message waits here for its per-message
+//              TTL, then dead-letters through the default exchange back into <q>, at least
+//              once (the broker keeps it until <q> has it). This gives retries a delay
+//              without a sleeping consumer blocking its queue.
 // Every declaration is idempotent, so each service declares what it uses at start.
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 #pragma once
 // An idempotent queue consumer (DESIGN §4): a background thread with its own AMQP
 // connection that, for each delivery,
-//   parses the envelope (invalid → rejected to <queue>.dlq at once),
+//   parses the envelope (invalid → to <queue>.dlq at once),
 //   BEGIN; INSERT INTO inbox (queue, id); handler(tx, envelope) applies the effect (and
 //   may enqueue() further events); COMMIT; then acks.
 // The inbox INSERT travels with the handler's first statement (no round trip of its own).
@@ -10,7 +10,9 @@
 // COMMIT; and a duplicate is acked without effect. Handlers let pg::Error through, so the
 // inbox's key violation reaches the consumer. A failing handler is rolled back and the message
 // retried later through <queue>.retry (x-attempts + 1, growing delay), then after
-// max_attempts rejected into <queue>.dlq: it never blocks the queue. Serialization
+// max_attempts moved into <queue>.dlq: it never blocks the queue. Both moves are a publish
+// the broker confirms before the delivery is acked, never the broker's dead-lettering on a
+// reject, which is at most once; the DLQ copy says why (x-dead-letter-reason). Serialization
 // failures and deadlocks are first retried in-process. When PostgreSQL or RabbitMQ is
 // unreachable the consumer disconnects, backs off and reconnects; unacked messages come
 // back from the broker and the inbox dedupes them.
@@ -32,6 +34,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -121,6 +124,12 @@ class Consumer {
   // A handler's (or its transaction's) failure: DLQ, retry copy or reconnect, as DESIGN §4 says.
   void settle_failure(const amqp::Delivery& d, const Envelope& env, std::exception_ptr error);
   void retry_or_dead_letter(const amqp::Delivery& d, const std::string& why);
+  // Into <queue>.dlq with the reason; `failures` defaults to the attempts the message carries.
+  void dead_letter(const amqp::Delivery& d, const std::string& why, std::optional<std::int64_t> failures = {});
+  // The delivery as a message for `queue`, with its trace headers and x-attempts = failures.
+  static amqp::OutgoingMessage copy_of(const amqp::Delivery& d, const std::string& queue, std::int64_t failures);
+  // Publishes `copy`, waits for its confirm, then acks the delivery.
+  void move_to(const amqp::Delivery& d, const amqp::OutgoingMessage& copy);
   void set_connected(bool up);
 
   pg::Pool& pool_;

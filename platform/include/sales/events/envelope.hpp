@@ -15,6 +15,9 @@ inline constexpr std::string_view kTraceparentHeader = "traceparent";
 inline constexpr std::string_view kRequestIdHeader = "x-request-id";
 // How many times consumers have failed on this message so far (absent = 0).
 inline constexpr std::string_view kAttemptsHeader = "x-attempts";
+// On a message in a DLQ: why the consumer put it there, and the queue it came from.
+inline constexpr std::string_view kDeadLetterReasonHeader = "x-dead-letter-reason";
+inline constexpr std::string_view kDeadLetterQueueHeader = "x-dead-letter-queue";
 
 struct TraceContext {
   std::string traceparent;  // empty when unknown
