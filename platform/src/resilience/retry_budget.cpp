@@ -89,18 +89,28 @@ void RetryBudget::record_request() {
   }
 }
 
-bool RetryBudget::try_acquire_retry() {
+RetryGrant RetryBudget::try_acquire_retry() {
   std::lock_guard lock(mutex_);
   ++attempted_;
   const std::int64_t epoch = epoch_at(clock_.now());
   const Totals totals = window_totals(epoch);
   if (totals.retries + 1 > allowance(totals.requests)) {
     ++refused_;
-    return false;
+    return {};
   }
   ++bucket_for(epoch).retries;
   ++granted_;
-  return true;
+  return RetryGrant{epoch};
+}
+
+void RetryBudget::give_back(RetryGrant grant) {
+  if (!grant) return;
+  std::lock_guard lock(mutex_);
+  Bucket& bucket = buckets_[static_cast<std::size_t>(grant.epoch) % buckets_.size()];
+  // The bucket counts another slice of time now: the grant left the window with its own.
+  if (bucket.epoch != grant.epoch || bucket.retries == 0) return;
+  --bucket.retries;
+  ++returned_;
 }
 
 RetryBudgetSnapshot RetryBudget::snapshot() const {
@@ -113,6 +123,7 @@ RetryBudgetSnapshot RetryBudget::snapshot() const {
   snapshot.retries_attempted = attempted_;
   snapshot.retries_granted = granted_;
   snapshot.retries_refused = refused_;
+  snapshot.retries_returned = returned_;
   return snapshot;
 }
 

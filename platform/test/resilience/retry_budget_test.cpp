@@ -116,6 +116,32 @@ TEST_F(RetryBudgetTest, CountsAttemptsGrantsAndRefusals) {
   EXPECT_EQ(snapshot.retries_refused, 2U);
 }
 
+TEST_F(RetryBudgetTest, ARetryGivenBackUnsentFreesItsPlace) {
+  RetryBudget budget(config, clock);
+  EXPECT_EQ(drain(budget, 29), 29);
+  RetryGrant last = budget.try_acquire_retry();
+  ASSERT_TRUE(last);
+  EXPECT_FALSE(budget.try_acquire_retry());
+  budget.give_back(last);
+  EXPECT_EQ(budget.snapshot().retries_in_window, 29U);
+  EXPECT_EQ(budget.snapshot().retries_returned, 1U);
+  EXPECT_TRUE(budget.try_acquire_retry()) << "the place the unsent retry held";
+  EXPECT_FALSE(budget.try_acquire_retry());
+  budget.give_back(RetryGrant{});  // a refusal has nothing to give back
+  EXPECT_EQ(budget.snapshot().retries_returned, 1U);
+}
+
+TEST_F(RetryBudgetTest, AGrantFromAnEarlierLapOfTheRingTakesNothingFromTheNewOne) {
+  RetryBudget budget(config, clock);
+  RetryGrant old = budget.try_acquire_retry();
+  ASSERT_TRUE(old);
+  clock.advance(seconds(10));  // the same bucket of the ring, a slice of time one window later
+  ASSERT_TRUE(budget.try_acquire_retry());
+  budget.give_back(old);
+  EXPECT_EQ(budget.snapshot().retries_in_window, 1U) << "the new slice's retry still counts";
+  EXPECT_EQ(budget.snapshot().retries_returned, 0U);
+}
+
 TEST_F(RetryBudgetTest, RejectsNonsenseConfig) {
   RetryBudgetConfig no_buckets = config;
   no_buckets.buckets = 0;

@@ -171,9 +171,11 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
 
   std::optional<http::Response> last;  // the last upstream answer, returned when retries end
   std::optional<Problem> failure;       // why the last attempt failed, when it had no answer
+  res::RetryGrant retry_grant;          // the budget's grant for the retry about to go
   for (int retries = 0;; ++retries) {
     auto permit = upstream.breaker().try_acquire();
     if (!permit) {
+      upstream.budget().give_back(retry_grant);  // that retry is never sent
       if (last) co_return std::move(*last);  // the upstream's own answer: nothing was refused
       upstream.metrics().rejected_circuit_open->inc();
       auto r = problem(Problem::unavailable("The " + std::string(upstream.name()) +
@@ -235,7 +237,8 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       }
       break;
     }
-    if (!upstream.budget().try_acquire_retry()) {
+    retry_grant = upstream.budget().try_acquire_retry();
+    if (!retry_grant) {
       upstream.metrics().retries_refused_by_budget->inc();
       break;
     }

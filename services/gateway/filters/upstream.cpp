@@ -76,6 +76,11 @@ void Upstream::write_state(sales::json::Writer& w) const {
   w.field("bulkhead_in_flight", static_cast<std::int64_t>(bulkhead_.in_flight()));
   w.field("bulkhead_max", static_cast<std::int64_t>(bulkhead_.max_concurrent()));
   w.field("bulkhead_rejected", static_cast<std::int64_t>(bulkhead_.rejected()));
+  auto budget = budget_.snapshot();
+  w.field("retry_budget_requests", static_cast<std::int64_t>(budget.requests_in_window));
+  w.field("retry_budget_retries", static_cast<std::int64_t>(budget.retries_in_window));
+  w.field("retry_budget_allowance", static_cast<std::int64_t>(budget.retry_allowance));
+  w.field("retry_budget_returned", static_cast<std::int64_t>(budget.retries_returned));
   w.end_object();
 }
 

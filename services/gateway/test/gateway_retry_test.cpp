@@ -137,6 +137,27 @@ TEST_F(GatewayRetry, TheRetryBudgetRefusesRetriesBeyondItsShare) {
   EXPECT_EQ(product.count(), kRequests + static_cast<int>(attempted));
 }
 
+TEST_F(GatewayRetry, ARetryTheBreakerRefusesAfterTheBackoffGivesItsBudgetBack) {
+  // The first failure opens the breaker; the retry the budget granted is then refused by
+  // it, so it is never sent and must not use up a retry another request could make.
+  start({{"GATEWAY_RETRY_MAX", "1"},
+         {"GATEWAY_RETRY_BASE_MS", "1"},
+         {"GATEWAY_CB_WINDOW", "1"},
+         {"GATEWAY_CB_MIN_CALLS", "1"},
+         {"GATEWAY_CB_OPEN_MS", "60000"}});
+  product.fail(503);
+  auto r = get(gw, "/products/1");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(header(r, "X-Fake-Upstream"), "product") << "the upstream's own answer, not the breaker's refusal";
+  EXPECT_EQ(product.count(), 1) << "the retry was never sent";
+  auto b = breaker(gw, "product");
+  EXPECT_EQ(b.at("state").as_string(), "open");
+  EXPECT_EQ(b.at("retry_budget_requests").to_number<int>(), 1);
+  EXPECT_EQ(b.at("retry_budget_retries").to_number<int>(), 0);
+  EXPECT_EQ(b.at("retry_budget_returned").to_number<int>(), 1);
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 0);
+}
+
 // ----------------------------------------------------------------------- connection faults
 
 TEST_F(GatewayRetry, AnUpstreamWhereNothingListensGives502Problem) {

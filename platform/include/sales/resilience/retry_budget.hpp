@@ -35,6 +35,13 @@ struct RetryBudgetSnapshot {
   std::uint64_t retries_attempted = 0;  // totals since construction
   std::uint64_t retries_granted = 0;
   std::uint64_t retries_refused = 0;
+  std::uint64_t retries_returned = 0;   // granted, then given back unsent
+};
+
+// A granted retry: which slice of time it counts in. False when refused.
+struct RetryGrant {
+  std::int64_t epoch = -1;
+  explicit operator bool() const { return epoch >= 0; }
 };
 
 class RetryBudget {
@@ -45,7 +52,12 @@ class RetryBudget {
   void record_request();
 
   // Asks to make one retry; a granted retry counts against the budget at once.
-  [[nodiscard]] bool try_acquire_retry();
+  [[nodiscard]] RetryGrant try_acquire_retry();
+
+  // A granted retry that was never sent (the circuit breaker refused it after the backoff)
+  // stops counting, so refusals do not use up the retries of requests that could go. One
+  // whose slice of time has left the window counts no more anyway.
+  void give_back(RetryGrant grant);
 
   RetryBudgetSnapshot snapshot() const;
   const RetryBudgetConfig& config() const { return config_; }
@@ -80,6 +92,7 @@ class RetryBudget {
   std::uint64_t attempted_ = 0;
   std::uint64_t granted_ = 0;
   std::uint64_t refused_ = 0;
+  std::uint64_t returned_ = 0;
 };
 
 }  // namespace sales::resilience
