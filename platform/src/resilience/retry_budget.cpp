@@ -106,8 +106,10 @@ RetryGrant RetryBudget::try_acquire_retry() {
 void RetryBudget::give_back(RetryGrant grant) {
   if (!grant) return;
   std::lock_guard lock(mutex_);
+  // Out of the window (its bucket may even count another slice of time now): it counts no
+  // more, there is nothing to give back.
+  if (epoch_at(clock_.now()) - grant.epoch >= static_cast<std::int64_t>(buckets_.size())) return;
   Bucket& bucket = buckets_[static_cast<std::size_t>(grant.epoch) % buckets_.size()];
-  // The bucket counts another slice of time now: the grant left the window with its own.
   if (bucket.epoch != grant.epoch || bucket.retries == 0) return;
   --bucket.retries;
   ++returned_;

@@ -142,6 +142,16 @@ TEST_F(RetryBudgetTest, AGrantFromAnEarlierLapOfTheRingTakesNothingFromTheNewOne
   EXPECT_EQ(budget.snapshot().retries_returned, 0U);
 }
 
+TEST_F(RetryBudgetTest, AGrantThatLeftTheWindowIsNotCountedAsReturned) {
+  RetryBudget budget(config, clock);
+  RetryGrant old = budget.try_acquire_retry();
+  ASSERT_TRUE(old);
+  clock.advance(seconds(10));  // its bucket is out of the window, not yet reused
+  budget.give_back(old);
+  EXPECT_EQ(budget.snapshot().retries_returned, 0U);
+  EXPECT_EQ(budget.snapshot().retries_in_window, 0U);
+}
+
 TEST_F(RetryBudgetTest, RejectsNonsenseConfig) {
   RetryBudgetConfig no_buckets = config;
   no_buckets.buckets = 0;

@@ -50,6 +50,14 @@ std::string traceparent(std::string_view request_id) {
 }
 
 std::string seconds_text(res::Duration d) { return std::to_string(res::whole_seconds_at_least_one(d)); }
+
+// "The product service" + what: the start of every problem about an upstream. Built only
+// on the failure paths.
+std::string the_service(const Upstream& upstream, std::string_view what) {
+  std::string text = "The ";
+  text.append(upstream.name()).append(" service").append(what);
+  return text;
+}
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http::Router& own_routes)
@@ -178,8 +186,8 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       upstream.budget().give_back(retry_grant);  // that retry is never sent
       if (last) co_return std::move(*last);  // the upstream's own answer: nothing was refused
       upstream.metrics().rejected_circuit_open->inc();
-      auto r = problem(Problem::unavailable("The " + std::string(upstream.name()) +
-                                            " service is failing; the gateway is not sending it requests for now."));
+      auto r = problem(Problem::unavailable(
+          the_service(upstream, " is failing; the gateway is not sending it requests for now.")));
       r.headers.set("Retry-After", seconds_text(permit.retry_after()));
       co_return r;
     }
@@ -217,14 +225,14 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
         // would fetch the same answer.
         permit.release_without_result();
         upstream.metrics().too_large->inc();
-        failure = Problem::bad_gateway("The " + std::string(upstream.name()) + " service's answer is larger than the " +
+        failure = Problem::bad_gateway(the_service(upstream, "'s answer is larger than the ") +
                                        std::to_string(kMaxUpstreamAnswerBytes >> 20) + " MiB the gateway passes on.");
       } else {
         permit.on_failure();
         upstream.metrics().failed->inc();
         bool timed_out = e.kind() == http::UpstreamFailure::Timeout;
-        failure = timed_out ? Problem::gateway_timeout("The " + std::string(upstream.name()) + " service did not answer in time.")
-                            : Problem::bad_gateway("The " + std::string(upstream.name()) + " service could not be reached.");
+        failure = timed_out ? Problem::gateway_timeout(the_service(upstream, " did not answer in time."))
+                            : Problem::bad_gateway(the_service(upstream, " could not be reached."));
         retryable_failure = may_retry;
       }
     }
@@ -245,7 +253,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     co_await http::sleep_for(decision.delay);
   }
   if (last) co_return std::move(*last);
-  if (!failure) failure = Problem::bad_gateway("The " + std::string(upstream.name()) + " service could not be reached.");
+  if (!failure) failure = Problem::bad_gateway(the_service(upstream, " could not be reached."));
   if (failure->status == 504) rejected_deadline_->inc();
   co_return problem(*failure);
 }
