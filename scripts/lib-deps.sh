@@ -10,6 +10,11 @@ REQUIRED_PACKAGES=(
   procps # ps, pgrep: used by ./sales itself
 )
 
+# What only ./sales test needs: iptables blackholes a port to make a database host vanish
+# (platform/test/pg/unreachable_server_test.cpp; without it those tests skip).
+# shellcheck disable=SC2034  # read by ./sales (cmd_build)
+TEST_PACKAGES=(iptables)
+
 # Where Debian 12's exact package does not exist (e.g. on Ubuntu), the distribution's
 # default version is used instead.
 declare -A PACKAGE_FALLBACK=(

@@ -103,6 +103,7 @@ void Connection::connect() {
   next_publish_seq_ = 1;
   unconfirmed_.clear();
   nacked_ = 0;
+  returned_ = 0;
   buffered_.clear();
   aux_channel_open_ = false;
   open_aux_channel();

@@ -88,7 +88,7 @@ std::uint64_t Connection::publish(const OutgoingMessage& msg) {
     props.headers = amqp_table_t{static_cast<int>(entries.size()), entries.data()};
   }
   int status = amqp_basic_publish(state_, kMainChannel, native::bytes(msg.exchange), native::bytes(msg.routing_key),
-                                  0, 0, &props, native::bytes(msg.body));
+                                  msg.mandatory ? 1 : 0, 0, &props, native::bytes(msg.body));
   if (status != AMQP_STATUS_OK) fail_io("basic.publish", status);
   std::uint64_t seq = next_publish_seq_++;
   unconfirmed_.insert(seq);
@@ -111,6 +111,11 @@ void Connection::wait_for_confirms(std::chrono::milliseconds timeout) {
     std::size_t n = nacked_;
     nacked_ = 0;
     throw AmqpError("amqp: broker nacked " + std::to_string(n) + " message(s)");
+  }
+  if (returned_ > 0) {
+    std::size_t n = returned_;
+    returned_ = 0;
+    throw AmqpError("amqp: broker returned " + std::to_string(n) + " mandatory message(s): no queue took them");
   }
 }
 
@@ -198,8 +203,9 @@ bool Connection::pump(std::chrono::microseconds timeout) {
       read_delivery(frame.payload.method.decoded, frame.channel);
       break;
     case AMQP_BASIC_RETURN_METHOD: {
-      // We never publish with `mandatory`, but a returned message still has content
-      // frames that must be read off the wire.
+      // A mandatory message no queue took. The broker returns it before its confirm, so
+      // the wait for that confirm reports it. Its content frames must be read off the wire.
+      ++returned_;
       amqp_message_t message;
       amqp_rpc_reply_t r = amqp_read_message(state_, frame.channel, &message, 0);
       if (r.reply_type != AMQP_RESPONSE_NORMAL) fail_io("read returned message", r.library_error);

@@ -35,11 +35,15 @@ void declare_consumer_topology(Connection& conn, const std::string& queue,
     conn.declare_queue(retry_queue(queue), retry);
   } catch (const AmqpError& e) {
     if (e.reply_code() != kPreconditionFailed) throw;
-    // A version before this one declared it classic, and a queue that exists refuses other
-    // arguments. It still works, with the at-most-once hop: say so rather than refuse to start.
-    log::warn("amqp: {} exists as a classic queue (an earlier version's): a retried event can be lost if the "
-              "broker crashes as its delay ends; delete the queue when it is empty, the next start declares it "
-              "anew ({})",
+    // 406 is also the broker's answer to other refusals (a vhost's queue limit): only a
+    // queue that exists can be refusing other arguments. That one an earlier version
+    // declared; it still delays retries, maybe with an at-most-once hop: say so rather than
+    // refuse to start.
+    conn.queue_message_count(retry_queue(queue));  // 404 when it does not exist
+    log::warn("amqp: {} exists with other arguments than this version's (an earlier version's queue): unless a "
+              "policy makes it dead-letter at least once, a retried event can be lost if the broker fails as its "
+              "delay ends. Delete it when it is empty (rabbitmqctl delete_queue --if-empty); the consumers "
+              "declare it anew ({})",
               retry_queue(queue), e.what());
   }
 

@@ -264,12 +264,16 @@ void Consumer::retry_or_dead_letter(const amqp::Delivery& d, const std::string& 
 }
 
 void Consumer::dead_letter(const amqp::Delivery& d, const std::string& why, std::optional<std::int64_t> failures) {
+  // Poison fails once and for all: that failure counts too.
   amqp::OutgoingMessage copy =
       copy_of(d, amqp::dead_letter_queue(opts_.queue),
-              failures.value_or(d.header_int(std::string(kAttemptsHeader)).value_or(0)));
-  // Why it rests there, for whoever reads the DLQ; bounded, the error may quote the event.
+              failures.value_or(d.header_int(std::string(kAttemptsHeader)).value_or(0) + 1));
+  // Why it rests there, for whoever reads the DLQ; bounded, the error may quote the event,
+  // and cut where a UTF-8 character starts (the header is a UTF-8 string).
   constexpr std::size_t kMaxReasonBytes = 1024;
-  copy.headers[std::string(kDeadLetterReasonHeader)] = why.substr(0, kMaxReasonBytes);
+  std::size_t cut = std::min(why.size(), kMaxReasonBytes);
+  while (cut < why.size() && cut > 0 && (static_cast<unsigned char>(why[cut]) & 0xC0) == 0x80) --cut;
+  copy.headers[std::string(kDeadLetterReasonHeader)] = why.substr(0, cut);
   copy.headers[std::string(kDeadLetterQueueHeader)] = opts_.queue;
   move_to(d, copy);
 }
@@ -288,13 +292,15 @@ amqp::OutgoingMessage Consumer::copy_of(const amqp::Delivery& d, const std::stri
     if (!key.starts_with("x-") || key == kRequestIdHeader) copy.headers[key] = value;
   }
   copy.headers[std::string(kAttemptsHeader)] = failures;
+  copy.mandatory = true;  // a queue missing (deleted by hand) fails the move, not the message
   return copy;
 }
 
 void Consumer::move_to(const amqp::Delivery& d, const amqp::OutgoingMessage& copy) {
   // Not the broker's reject-to-DLX, which dead-letters at most once: the copy is confirmed
-  // before the original is acked, so a crash in between only duplicates it (the inbox drops
-  // a repeat; the DLQ may hold two).
+  // (and not returned) before the original is acked; a failure throws first, and the
+  // reconnect redelivers the original. A crash in between only duplicates the copy (the
+  // inbox drops a repeated retry; the DLQ may hold two).
   amqp_.publish(copy);
   amqp_.wait_for_confirms(opts_.confirm_timeout);
   amqp_.ack(d.delivery_tag);

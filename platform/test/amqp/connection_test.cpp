@@ -173,6 +173,32 @@ TEST_F(AmqpTest, AnEarlierVersionsClassicRetryQueueIsKeptAndStillDelays) {
   EXPECT_EQ(got[0].body, "later");
 }
 
+TEST_F(AmqpTest, AMandatoryMessageNoQueueTakesFailsItsConfirmWait) {
+  Connection conn(params_);
+  conn.connect();
+  declare_consumer_topology(conn, queue_, {"order.created"}, topology_);
+  OutgoingMessage m;
+  m.exchange = "";
+  m.routing_key = queue_ + ".nowhere";  // no such queue
+  m.body = "lost?";
+  m.mandatory = true;
+  conn.publish(m);
+  try {
+    conn.wait_for_confirms(5s);
+    ADD_FAILURE() << "an unroutable mandatory message was taken as delivered";
+  } catch (const AmqpError& e) {
+    EXPECT_NE(std::string(e.what()).find("returned 1"), std::string::npos) << e.what();
+  }
+  // The session carries on, and a routable one is confirmed as usual.
+  m.routing_key = queue_;
+  conn.publish(m);
+  EXPECT_NO_THROW(conn.wait_for_confirms(5s));
+  m.mandatory = false;
+  m.routing_key = queue_ + ".nowhere";
+  conn.publish(m);
+  EXPECT_NO_THROW(conn.wait_for_confirms(5s)) << "without mandatory the broker drops it silently";
+}
+
 TEST_F(AmqpTest, MissingQueueIsA404AndTheConnectionCarriesOn) {
   Connection conn(params_);
   conn.connect();

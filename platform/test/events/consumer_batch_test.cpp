@@ -62,6 +62,12 @@ TEST_F(ConsumerBatchTest, ABacklogIsAppliedInBatchesWithTheOutcomeOfOneByOne) {
   EXPECT_EQ(effects(bad), 0);
   EXPECT_EQ(bad_calls.load(), 3) << "one call per delivery: the first, then two retries";
   EXPECT_EQ(by_queue("sales_events_duplicates_total"), 1u);
+  // The failing event was moved out of the batch by a publish and a single ack between the
+  // batch's multiple-acks: one copy in the DLQ, nothing left behind or delivered again.
+  EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 1; }));
+  EXPECT_TRUE(eventually([&] { return ready_in(queue_) == 0; }));
+  EXPECT_EQ(by_queue("sales_events_consumed_total") + by_queue("sales_events_duplicates_total"), 12u)
+      << "a delivery came again: a settle went wrong and the consumer reconnected";
   std::lock_guard lock(mu);
   EXPECT_LT(transactions.size(), 11u) << "every event had a transaction of its own: no batch formed";
 }

@@ -59,6 +59,9 @@ struct OutgoingMessage {
   bool persistent = true;
   // Per-message TTL; used to park a retry copy in a delay queue.
   std::optional<std::chrono::milliseconds> expiration;
+  // A message no queue takes comes back (basic.return) and wait_for_confirms throws,
+  // instead of being confirmed and dropped. For a copy that must land in one known queue.
+  bool mandatory = false;
 };
 
 struct Delivery {
@@ -115,7 +118,8 @@ class Connection {
   // then wait_for_confirms() once: one round trip for the whole batch.
   std::uint64_t publish(const OutgoingMessage& msg);
   // Waits until the broker has confirmed every publish so far. Throws AmqpError on a
-  // nack (the connection stays usable) or when the deadline passes (connection closed,
+  // nack or a returned mandatory message (the connection stays usable) or when the
+  // deadline passes (connection closed,
   // since the fate of the pending messages is unknown).
   void wait_for_confirms(std::chrono::milliseconds timeout);
   [[nodiscard]] std::size_t unconfirmed() const { return unconfirmed_.size(); }
@@ -154,6 +158,7 @@ class Connection {
   std::uint64_t next_publish_seq_ = 1;
   std::set<std::uint64_t> unconfirmed_;
   std::size_t nacked_ = 0;
+  std::size_t returned_ = 0;  // mandatory messages the broker could not route
   std::deque<Delivery> buffered_;  // deliveries read while waiting for confirms
 };
 

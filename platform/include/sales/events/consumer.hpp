@@ -124,7 +124,8 @@ class Consumer {
   // A handler's (or its transaction's) failure: DLQ, retry copy or reconnect, as DESIGN §4 says.
   void settle_failure(const amqp::Delivery& d, const Envelope& env, std::exception_ptr error);
   void retry_or_dead_letter(const amqp::Delivery& d, const std::string& why);
-  // Into <queue>.dlq with the reason; `failures` defaults to the attempts the message carries.
+  // Into <queue>.dlq with the reason; `failures` defaults to the attempts the message
+  // carries plus this one.
   void dead_letter(const amqp::Delivery& d, const std::string& why, std::optional<std::int64_t> failures = {});
   // The delivery as a message for `queue`, with its trace headers and x-attempts = failures.
   static amqp::OutgoingMessage copy_of(const amqp::Delivery& d, const std::string& queue, std::int64_t failures);
