@@ -53,8 +53,11 @@ constexpr pg::Statement kCountByStatus{
 // the work); updated_at moves so the same order is re-sent at most once per interval.
 constexpr pg::Statement kStalePending{
     "order_stale_pending",
+    // A PENDING order changes only here, so updated_at - created_at is how long it had
+    // waited at its last re-send: waiting as long again doubles the gaps, from $1 up to $3.
     "UPDATE orders SET updated_at = now() WHERE id IN (SELECT id FROM orders WHERE status = 'PENDING' "
-    "AND updated_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id"};
+    "AND updated_at < now() - GREATEST($1 * interval '1 millisecond', LEAST(updated_at - created_at, "
+    "$3 * interval '1 millisecond')) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id"};
 #undef ORDER_FILTER
 #undef ORDER_COLUMNS
 
@@ -168,8 +171,9 @@ OrderPage OrderStore::list(const OrderFilter& f, const sales::http::Page& page) 
 }
 
 std::vector<std::int64_t> OrderStore::claim_stale_pending(pg::Transaction& tx, std::chrono::milliseconds age,
-                                                          int limit) {
-  auto r = tx.exec(kStalePending, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit})});
+                                                          std::chrono::milliseconds max_gap, int limit) {
+  auto r = tx.exec(kStalePending, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
+                                   pg::param(static_cast<std::int64_t>(max_gap.count()))});
   std::vector<std::int64_t> ids;
   for (int i = 0; i < r.rows(); ++i) ids.push_back(r.int64(i, 0));
   return ids;

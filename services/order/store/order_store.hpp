@@ -50,8 +50,11 @@ class OrderStore {
   std::optional<Order> find(sales::pg::Transaction& tx, std::int64_t id);
   OrderPage list(const OrderFilter& filter, const sales::http::Page& page);
   std::map<Status, std::int64_t> count_by_status();
-  // Ids of orders PENDING for longer than `age`, claimed (and touched) in `tx`.
-  std::vector<std::int64_t> claim_stale_pending(sales::pg::Transaction& tx, std::chrono::milliseconds age, int limit);
+  // Ids of PENDING orders due for another order.created, claimed (and touched) in `tx`:
+  // untouched for `age` after they were placed, then for as long as they had waited at the
+  // last claim (the gaps double), at most `max_gap`.
+  std::vector<std::int64_t> claim_stale_pending(sales::pg::Transaction& tx, std::chrono::milliseconds age,
+                                                std::chrono::milliseconds max_gap, int limit);
 
  private:
   sales::pg::Pool& pool_;

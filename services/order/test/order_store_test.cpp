@@ -29,8 +29,6 @@ TEST_F(OrderDbTest, InsertKeepsLinesInOrderWithTheFirstHistoryRow) {
   EXPECT_FALSE(store_->find(placed.id + 1000));
 }
 
-constexpr pg::Statement kTestSetStatus{"test_order_set_status", "UPDATE orders SET status = $2 WHERE id = $1"};
-
 // The status CHECK, an array constant since migration 0003, allows every status and no other.
 TEST_F(OrderDbTest, TheStatusCheckAllowsEveryStatusAndNothingElse) {
   auto placed = place();
