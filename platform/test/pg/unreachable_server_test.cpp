@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "pg_fixture.hpp"
 #include "sales/resilience/deadline.hpp"
@@ -111,6 +113,46 @@ TEST_F(PgUnreachableServer, ACancelStuckOnAVanishedHostDoesNotHoldUpAnotherState
   EXPECT_LT(took, 3s) << "a reachable statement's cancel waited "
                       << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
                       << " ms, behind a cancel to a vanished host";
+}
+
+// A cancel waits in the queue while every sender is busy. If its statement ends first, the
+// cancel must go with it: sent later, it would cancel whatever that connection runs next
+// (and the sender would touch a CancelAtDeadline that no longer exists).
+TEST_F(PgUnreachableServer, ACancelStillQueuedWhenItsStatementEndsIsNeverSent) {
+  constexpr int kSenders = 16;  // kMaxSenders, src/pg/cancel_at_deadline.cpp
+  sales::testing::TcpProxy proxy(TestSchema::server_host(), TestSchema::server_port());
+  std::vector<std::unique_ptr<spg::Connection>> cut_off;
+  for (int i = 0; i < kSenders; ++i) {
+    cut_off.push_back(
+        std::make_unique<spg::Connection>(schema_->conninfo_via(proxy.port()) + spg::tcp_liveness_options(10000ms)));
+    cut_off.back()->exec(kSleep, {spg::param("0")});
+  }
+  auto pool = make_pool(1);
+  auto reachable = pool->acquire();
+  reachable->exec(kSleep, {spg::param("0")});
+
+  Blackhole hole(proxy.port());
+  if (!hole.start()) GTEST_SKIP() << "iptables cannot be used here (needs root and netfilter)";
+  hole.stop();
+  const auto start = Clock::now();
+  std::vector<std::thread> stuck;
+  for (auto& c : cut_off) {
+    stuck.emplace_back([&start, conn = c.get()] {
+      sales::resilience::DeadlineScope scope(start + 300ms);
+      EXPECT_THROW(conn->exec(kSleep, {spg::param("60")}), spg::Error);
+    });
+  }
+  std::this_thread::sleep_for(150ms);
+  hole.start();  // at 300 ms every sender takes one of their cancels, and cannot connect
+  {
+    // Due at 600 ms with no sender free, this cancel is queued; the statement ends first.
+    sales::resilience::DeadlineScope scope(start + 600ms);
+    EXPECT_NO_THROW(reachable->exec(kSleep, {spg::param("0.8")})) << "cancelled although every sender was busy";
+  }
+  hole.stop();  // the stuck cancels connect at the kernel's next try, and the senders are free
+  EXPECT_NO_THROW(reachable->exec(kSleep, {spg::param("4")}))
+      << "a cancel queued for a statement that had ended reached the connection's next one";
+  for (auto& t : stuck) t.join();
 }
 
 TEST(PgTcpLivenessOptions, CarryTheUserTimeoutAndKeepaliveProbes) {
