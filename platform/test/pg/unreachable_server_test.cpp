@@ -52,16 +52,31 @@ class Blackhole {
   bool on_ = false;
 };
 
-class PgUnreachableServer : public PgFixture {};
+constexpr const char* kNoIptables = "iptables cannot be used here (needs root and netfilter)";
+
+class PgUnreachableServer : public PgFixture {
+ protected:
+  // Through `proxy`, with the sleep statement prepared, so its next call sends one Execute.
+  std::unique_ptr<spg::Connection> ready_via(const sales::testing::TcpProxy& proxy,
+                                             std::chrono::milliseconds liveness) {
+    auto c = std::make_unique<spg::Connection>(schema_->conninfo_via(proxy.port()) + spg::tcp_liveness_options(liveness));
+    c->exec(kSleep, {spg::param("0")});
+    return c;
+  }
+  // Whether `hole` can be made (and is open again); the test skips otherwise.
+  static bool works(Blackhole& hole) {
+    if (!hole.start()) return false;
+    hole.stop();
+    return true;
+  }
+};
 
 TEST_F(PgUnreachableServer, AStatementWhoseHostVanishesFailsWithinSecondsAndItsConnectionIsGivenUp) {
   sales::testing::TcpProxy proxy(TestSchema::server_host(), TestSchema::server_port());
-  spg::Connection c(schema_->conninfo_via(proxy.port()) + spg::tcp_liveness_options(1000ms));
-  c.exec(kSleep, {spg::param("0")});  // prepared, so the next call sends one Execute
+  auto c = ready_via(proxy, 1000ms);
 
   Blackhole hole(proxy.port());
-  if (!hole.start()) GTEST_SKIP() << "iptables cannot be used here (needs root and netfilter)";
-  hole.stop();
+  if (!works(hole)) GTEST_SKIP() << kNoIptables;
   const auto start = Clock::now();
   // The statement reaches the server; then the host goes silent, and the deadline passes
   // while it is gone, so the watchdog's cancel cannot connect either.
@@ -71,7 +86,7 @@ TEST_F(PgUnreachableServer, AStatementWhoseHostVanishesFailsWithinSecondsAndItsC
   });
   {
     sales::resilience::DeadlineScope scope(start + 300ms);
-    EXPECT_THROW(c.exec(kSleep, {spg::param("60")}), spg::Error);
+    EXPECT_THROW(c->exec(kSleep, {spg::param("60")}), spg::Error);
   }
   vanish.join();
   const auto took = Clock::now() - start;
@@ -79,7 +94,7 @@ TEST_F(PgUnreachableServer, AStatementWhoseHostVanishesFailsWithinSecondsAndItsC
   // ends within its own 1 s. The kernel's defaults took about 12 minutes.
   EXPECT_LT(took, 20s) << "the statement waited on a vanished host for "
                        << std::chrono::duration_cast<std::chrono::seconds>(took).count() << " s";
-  EXPECT_FALSE(c.healthy()) << "a connection to a vanished host must be given up";
+  EXPECT_FALSE(c->healthy()) << "a connection to a vanished host must be given up";
 }
 
 // Cancels are sent side by side: one whose host has gone silent (it gives up only after
@@ -87,19 +102,17 @@ TEST_F(PgUnreachableServer, AStatementWhoseHostVanishesFailsWithinSecondsAndItsC
 // cancel, which would run on for as long past its own deadline (5.2 s here, sent in turn).
 TEST_F(PgUnreachableServer, ACancelStuckOnAVanishedHostDoesNotHoldUpAnotherStatementsCancel) {
   sales::testing::TcpProxy proxy(TestSchema::server_host(), TestSchema::server_port());
-  spg::Connection cut_off(schema_->conninfo_via(proxy.port()) + spg::tcp_liveness_options(10000ms));
-  cut_off.exec(kSleep, {spg::param("0")});
+  auto cut_off = ready_via(proxy, 10000ms);
   auto pool = make_pool(1);
   auto reachable = pool->acquire();
   reachable->exec(kSleep, {spg::param("0")});
 
   Blackhole hole(proxy.port());
-  if (!hole.start()) GTEST_SKIP() << "iptables cannot be used here (needs root and netfilter)";
-  hole.stop();
+  if (!works(hole)) GTEST_SKIP() << kNoIptables;
   const auto start = Clock::now();
   std::thread stuck([&] {
     sales::resilience::DeadlineScope scope(start + 300ms);
-    EXPECT_THROW(cut_off.exec(kSleep, {spg::param("60")}), spg::Error);
+    EXPECT_THROW(cut_off->exec(kSleep, {spg::param("60")}), spg::Error);
   });
   std::this_thread::sleep_for(150ms);
   hole.start();  // the first statement's cancel, due at 300 ms, cannot connect
@@ -122,18 +135,13 @@ TEST_F(PgUnreachableServer, ACancelStillQueuedWhenItsStatementEndsIsNeverSent) {
   constexpr int kSenders = 16;  // kMaxSenders, src/pg/cancel_at_deadline.cpp
   sales::testing::TcpProxy proxy(TestSchema::server_host(), TestSchema::server_port());
   std::vector<std::unique_ptr<spg::Connection>> cut_off;
-  for (int i = 0; i < kSenders; ++i) {
-    cut_off.push_back(
-        std::make_unique<spg::Connection>(schema_->conninfo_via(proxy.port()) + spg::tcp_liveness_options(10000ms)));
-    cut_off.back()->exec(kSleep, {spg::param("0")});
-  }
+  for (int i = 0; i < kSenders; ++i) cut_off.push_back(ready_via(proxy, 10000ms));
   auto pool = make_pool(1);
   auto reachable = pool->acquire();
   reachable->exec(kSleep, {spg::param("0")});
 
   Blackhole hole(proxy.port());
-  if (!hole.start()) GTEST_SKIP() << "iptables cannot be used here (needs root and netfilter)";
-  hole.stop();
+  if (!works(hole)) GTEST_SKIP() << kNoIptables;
   const auto start = Clock::now();
   std::vector<std::thread> stuck;
   for (auto& c : cut_off) {
