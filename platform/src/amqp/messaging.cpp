@@ -4,6 +4,7 @@
 // for next_delivery().
 #include <algorithm>
 #include <chrono>
+#include <utility>
 #include <vector>
 
 #include "native.hpp"
@@ -107,15 +108,13 @@ void Connection::wait_for_confirms(std::chrono::milliseconds timeout) {
     }
     pump(left);
   }
-  if (nacked_ > 0) {
-    std::size_t n = nacked_;
-    nacked_ = 0;
-    throw AmqpError("amqp: broker nacked " + std::to_string(n) + " message(s)");
-  }
-  if (returned_ > 0) {
-    std::size_t n = returned_;
-    returned_ = 0;
-    throw AmqpError("amqp: broker returned " + std::to_string(n) + " mandatory message(s): no queue took them");
+  // Both counts are reported (and cleared) together: what one wait saw is not a later
+  // wait's failure.
+  const std::size_t nacked = std::exchange(nacked_, 0);
+  const std::size_t returned = std::exchange(returned_, 0);
+  if (nacked > 0 || returned > 0) {
+    throw AmqpError("amqp: broker nacked " + std::to_string(nacked) + " and returned " + std::to_string(returned) +
+                    " message(s) (a returned one is mandatory and no queue took it)");
   }
 }
 

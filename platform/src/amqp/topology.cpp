@@ -6,6 +6,7 @@ namespace sales::amqp {
 
 namespace {
 constexpr int kPreconditionFailed = 406;  // AMQP: the queue exists with other arguments
+constexpr int kNotFound = 404;
 }  // namespace
 
 void declare_exchanges(Connection& conn, const Topology& topology) {
@@ -39,7 +40,12 @@ void declare_consumer_topology(Connection& conn, const std::string& queue,
     // queue that exists can be refusing other arguments. That one an earlier version
     // declared; it still delays retries, maybe with an at-most-once hop: say so rather than
     // refuse to start.
-    conn.queue_message_count(retry_queue(queue));  // 404 when it does not exist
+    try {
+      conn.queue_message_count(retry_queue(queue));
+    } catch (const AmqpError& missing) {
+      if (missing.reply_code() == kNotFound) throw e;  // the 406 had another cause: report that one
+      throw;
+    }
     log::warn("amqp: {} exists with other arguments than this version's (an earlier version's queue): unless a "
               "policy makes it dead-letter at least once, a retried event can be lost if the broker fails as its "
               "delay ends. Delete it when it is empty (rabbitmqctl delete_queue --if-empty); the consumers "

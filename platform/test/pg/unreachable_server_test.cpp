@@ -142,6 +142,9 @@ TEST_F(PgUnreachableServer, ACancelStillQueuedWhenItsStatementEndsIsNeverSent) {
 
   Blackhole hole(proxy.port());
   if (!works(hole)) GTEST_SKIP() << kNoIptables;
+  // Gone before they start: their statements wait in the kernel, and at 300 ms every sender
+  // takes one of their cancels and cannot connect. No race with the deadlines.
+  ASSERT_TRUE(hole.start());
   const auto start = Clock::now();
   std::vector<std::thread> stuck;
   for (auto& c : cut_off) {
@@ -150,11 +153,10 @@ TEST_F(PgUnreachableServer, ACancelStillQueuedWhenItsStatementEndsIsNeverSent) {
       EXPECT_THROW(conn->exec(kSleep, {spg::param("60")}), spg::Error);
     });
   }
-  std::this_thread::sleep_for(150ms);
-  hole.start();  // at 300 ms every sender takes one of their cancels, and cannot connect
+  std::this_thread::sleep_until(start + 400ms);
   {
-    // Due at 600 ms with no sender free, this cancel is queued; the statement ends first.
-    sales::resilience::DeadlineScope scope(start + 600ms);
+    // Due 200 ms in, behind the 16 stuck ones, this cancel is queued; the statement ends first.
+    sales::resilience::DeadlineScope scope(Clock::now() + 200ms);
     EXPECT_NO_THROW(reachable->exec(kSleep, {spg::param("0.8")})) << "cancelled although every sender was busy";
   }
   hole.stop();  // the stuck cancels connect at the kernel's next try, and the senders are free

@@ -49,12 +49,12 @@ constexpr pg::Statement kCount{"order_count", "SELECT count(*) FROM orders WHERE
 constexpr pg::Statement kCountByStatus{
     "order_count_by_status",
     "SELECT key, sum(n)::bigint FROM kept_counts WHERE tbl = 'orders' GROUP BY key HAVING sum(n) <> 0"};
-// Orders PENDING for longer than $1 ms, claimed for re-sending (SKIP LOCKED: replicas share
-// the work); updated_at moves so the same order is re-sent at most once per interval.
+// PENDING orders due for re-sending, claimed (SKIP LOCKED: replicas share the work). A
+// PENDING order changes only here, so updated_at - created_at is how long it had waited at
+// its last re-send: it is due when it has waited as long again (at least $1 ms, at most
+// $3 ms), and the gaps double.
 constexpr pg::Statement kStalePending{
     "order_stale_pending",
-    // A PENDING order changes only here, so updated_at - created_at is how long it had
-    // waited at its last re-send: waiting as long again doubles the gaps, from $1 up to $3.
     "UPDATE orders SET updated_at = now() WHERE id IN (SELECT id FROM orders WHERE status = 'PENDING' "
     "AND updated_at < now() - GREATEST($1 * interval '1 millisecond', LEAST(updated_at - created_at, "
     "$3 * interval '1 millisecond')) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id"};
