@@ -141,23 +141,56 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
-// A parameter given twice (?status=PAID&status=SHIPPED) is refused rather than read as its
-// first value: the client may have meant "either", and would get a silently narrower answer.
-std::optional<std::string> Request::query_param(std::string_view name) const {
-  std::string_view q = query();
-  std::optional<std::string_view> found;
+namespace {
+// A key as the client meant it: `customer%5Fid` is customer_id. One whose escapes are broken
+// or decode to no UTF-8 text stays as sent (it names no parameter, and a list reports it as
+// unknown in a problem that must stay valid JSON text).
+std::string decoded_key(std::string_view raw) {
+  if (raw.find_first_of("%+") == std::string_view::npos) return std::string(raw);
+  auto decoded = percent_decode(raw);
+  if (!decoded || !valid_utf8(*decoded) || decoded->find('\0') != std::string::npos) return std::string(raw);
+  return std::move(*decoded);
+}
+
+bool key_is(std::string_view raw, std::string_view name) {
+  if (raw.find_first_of("%+") == std::string_view::npos) return raw == name;  // no allocation
+  return decoded_key(raw) == name;
+}
+
+// Calls f(raw key, raw value) for every `key[=value]` of the query; empty pairs are skipped.
+template <typename F>
+void for_each_pair(std::string_view q, F&& f) {
   while (!q.empty()) {
     auto amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (pair.empty()) continue;
     auto eq = pair.find('=');
-    if (pair.substr(0, eq) != name) continue;
-    if (found) {
-      std::string field(name);
-      throw ProblemError(Problem::bad_request("The query parameter '" + field + "' is given more than once.",
-                                              {{field, "must be given at most once"}}));
-    }
-    found = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    f(pair.substr(0, eq), eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+  }
+}
+}  // namespace
+
+std::vector<std::string> Request::query_keys() const {
+  std::vector<std::string> keys;
+  for_each_pair(query(), [&](std::string_view key, std::string_view) { keys.push_back(decoded_key(key)); });
+  return keys;
+}
+
+// A parameter given twice (?status=PAID&status=SHIPPED) is refused rather than read as its
+// first value: the client may have meant "either", and would get a silently narrower answer.
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  std::optional<std::string_view> found;
+  bool twice = false;
+  for_each_pair(query(), [&](std::string_view key, std::string_view value) {
+    if (!key_is(key, name)) return;
+    twice = twice || found.has_value();
+    found = value;
+  });
+  if (twice) {
+    std::string field(name);
+    throw ProblemError(Problem::bad_request("The query parameter '" + field + "' is given more than once.",
+                                            {{field, "must be given at most once"}}));
   }
   if (!found) return std::nullopt;
   auto decoded = percent_decode(*found);

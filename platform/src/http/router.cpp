@@ -1,5 +1,6 @@
 #include "sales/http/router.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "sales/http/cache_control.hpp"
@@ -133,7 +134,29 @@ std::optional<std::int64_t> id_param(const Request& req, std::string_view name, 
   return id;
 }
 
-Page page_from(const Request& req) {
+namespace {
+void refuse_unknown_params(const Request& req, std::initializer_list<std::string_view> filters) {
+  constexpr std::string_view kPaging[] = {"limit", "offset"};
+  auto known = [&](const std::string& key) {
+    return std::find(std::begin(kPaging), std::end(kPaging), key) != std::end(kPaging) ||
+           std::find(filters.begin(), filters.end(), key) != filters.end();
+  };
+  std::vector<FieldError> unknown;
+  for (const auto& key : req.query_keys()) {
+    if (known(key)) continue;
+    if (std::any_of(unknown.begin(), unknown.end(), [&](const FieldError& e) { return e.field == key; })) continue;
+    unknown.push_back({key, "is not a parameter of this list"});
+  }
+  if (unknown.empty()) return;
+  std::string detail = "This list takes only these query parameters: limit, offset";
+  for (auto f : filters) detail.append(", ").append(f);
+  detail += "; '" + unknown.front().field + "' is not one.";  // before `unknown` is moved
+  throw ProblemError(Problem::bad_request(std::move(detail), std::move(unknown)));
+}
+}  // namespace
+
+Page page_from(const Request& req, std::initializer_list<std::string_view> filters) {
+  refuse_unknown_params(req, filters);
   Page p;
   std::vector<FieldError> errors;
   auto read = [&](const char* name, std::int64_t min, std::int64_t max, std::int64_t& out) {

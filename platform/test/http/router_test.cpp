@@ -86,6 +86,37 @@ TEST(Page, ValidatesBounds) {
   }
 }
 
+TEST(Page, RefusesAParameterTheListDoesNotTakeNamingIt) {
+  EXPECT_NO_THROW(page_from(make("GET", "/x?status=PAID&limit=5&&offset=0&"), {"status", "customer_id"}));
+  for (const char* bad : {"/x?custmer_id=7", "/x?limit=5&page=2", "/x?status=PAID&x", "/x?%ZZ=1"}) {
+    try {
+      (void)page_from(make("GET", bad), {"status", "customer_id"});
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const ProblemError& e) {
+      EXPECT_EQ(e.problem().status, 400) << bad;
+      ASSERT_EQ(e.problem().errors.size(), 1u) << bad;
+      EXPECT_NE(e.problem().detail.find("limit, offset, status, customer_id"), std::string::npos) << e.problem().detail;
+    }
+  }
+  try {
+    (void)page_from(make("GET", "/x?a=1&b=2&a=3"));
+    ADD_FAILURE() << "accepted unknown parameters";
+  } catch (const ProblemError& e) {
+    ASSERT_EQ(e.problem().errors.size(), 2u) << "each unknown name once";
+    EXPECT_EQ(e.problem().errors[0].field, "a");
+    EXPECT_EQ(e.problem().errors[1].field, "b");
+  }
+}
+
+TEST(QueryParam, ReadsAKeyAsTheClientMeantIt) {
+  EXPECT_EQ(make("GET", "/x?customer%5Fid=7").query_param("customer_id"), "7");
+  EXPECT_NO_THROW(page_from(make("GET", "/x?customer%5Fid=7&%6Cimit=2"), {"customer_id"}));
+  EXPECT_THROW((void)make("GET", "/x?status=A&st%61tus=B").query_param("status"), ProblemError)
+      << "the same parameter, spelt two ways, is still given twice";
+  EXPECT_EQ(make("GET", "/x?%ZZ=1").query_keys(), std::vector<std::string>{"%ZZ"}) << "a broken escape stays as sent";
+  EXPECT_EQ(make("GET", "/x?%FF=1").query_keys(), std::vector<std::string>{"%FF"}) << "and so does a key that is no UTF-8";
+}
+
 // The directives themselves: cache_control_test.cpp.
 TEST(Page, AsksForAFreshTotalOnlyWithNoCache) {
   EXPECT_FALSE(page_from(make("GET", "/x")).fresh_total);

@@ -82,7 +82,7 @@ void register_routes(http::Router& router, CustomerStore& store) {
     }
   });
   router.get("/customers", [&store](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req);
+    auto page = http::page_from(req, {"email"});
     auto email = http::text_param(req, "email", kMaxEmailLength);
     auto result = store.list(email, page);
     return http::ok(http::list_body(result.items, result.total, page, write));

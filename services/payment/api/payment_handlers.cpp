@@ -100,7 +100,7 @@ void register_routes(http::Router& router, PaymentStore& store, OrderClient& ord
     });
   });
   router.get("/payments", [&store](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req);
+    auto page = http::page_from(req, {"order_id", "status"});
     auto result = store.list(decode_filter(req), page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });

@@ -74,7 +74,7 @@ void register_routes(http::Router& router, ProductStore& store) {
     });
   });
   router.get("/products", [&store](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req);
+    auto page = http::page_from(req, {"q"});
     auto q = http::text_param(req, "q", kMaxNameLength);
     auto result = store.list(q, page);
     return http::ok(http::list_body(result.items, result.total, page, write));

@@ -111,7 +111,7 @@ void register_routes(http::Router& router, ShipmentStore& store, OrderClient& or
     return http::created(render(made.shipment), "/shipping/" + std::to_string(made.shipment.id));
   });
   router.get("/shipping", [&store](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req);
+    auto page = http::page_from(req, {"order_id", "status"});
     auto result = store.list(decode_filter(req), page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });

@@ -56,6 +56,9 @@ struct Request {
   // it when it is given more than once (not read as its first value), is not valid
   // percent-encoded UTF-8, or holds a NUL.
   [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
+  // Every parameter's name in order, percent-decoded (customer%5Fid is customer_id), repeats
+  // included; empty pairs (a&&b) are skipped.
+  [[nodiscard]] std::vector<std::string> query_keys() const;
   // The request id the server assigned (from X-Request-Id or generated).
   [[nodiscard]] std::string_view request_id() const;
   // The gateway's X-Request-Budget-Ms: milliseconds its attempt had left when it sent the

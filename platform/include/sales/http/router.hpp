@@ -75,6 +75,8 @@ struct Page {
   // count (sales/pg/total_cache.hpp).
   bool fresh_total = false;
 };
-Page page_from(const Request& req);
+// `filters`: the list's other parameters. Any parameter but limit, offset and those is a 400
+// naming it: a misspelt filter (?custmer_id=7) must not quietly answer with every row.
+Page page_from(const Request& req, std::initializer_list<std::string_view> filters = {});
 
 }  // namespace sales::http
