@@ -1,5 +1,6 @@
 #include "sales/http/message.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -141,10 +142,35 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
+std::string printable(std::string_view text, std::size_t max_chars) {
+  auto control = [](unsigned char c) { return c < 0x20 || c == 0x7F; };
+  std::string out;
+  if (valid_utf8(text) && std::none_of(text.begin(), text.end(), control)) {
+    out.assign(text);
+  } else {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (unsigned char c : text) {
+      if (c < 0x80 && !control(c)) {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out += {'%', kHex[c >> 4], kHex[c & 0xF]};
+      }
+    }
+  }
+  if (utf8_length(out) <= max_chars) return out;
+  std::size_t cut = 0;
+  for (std::size_t chars = 0; cut < out.size() && chars < max_chars; ++chars) {
+    ++cut;
+    while (cut < out.size() && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) ++cut;
+  }
+  out.resize(cut);
+  return out + "\u2026";
+}
+
 namespace {
 // A key as the client meant it: `customer%5Fid` is customer_id. One whose escapes are broken
-// or decode to no UTF-8 text stays as sent (it names no parameter, and a list reports it as
-// unknown in a problem that must stay valid JSON text).
+// or decode to no UTF-8 text stays as sent (it names no parameter; a list reports it as
+// unknown, through printable()).
 std::string decoded_key(std::string_view raw) {
   if (raw.find_first_of("%+") == std::string_view::npos) return std::string(raw);
   auto decoded = percent_decode(raw);
@@ -157,15 +183,16 @@ bool key_is(std::string_view raw, std::string_view name) {
   return decoded_key(raw) == name;
 }
 
-// Calls f(raw key, raw value) for every `key[=value]` of the query; empty pairs are skipped.
+// Calls f(raw key, raw value) for every `key[=value]` of the query; pairs without a name
+// (a&&b, ?=5) name nothing and are skipped.
 template <typename F>
 void for_each_pair(std::string_view q, F&& f) {
   while (!q.empty()) {
     auto amp = q.find('&');
     std::string_view pair = q.substr(0, amp);
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-    if (pair.empty()) continue;
     auto eq = pair.find('=');
+    if (eq == 0 || pair.empty()) continue;
     f(pair.substr(0, eq), eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
   }
 }

@@ -47,7 +47,7 @@ std::string_view PathParams::get(std::string_view name) const {
 
 std::int64_t PathParams::id(std::string_view name) const {
   auto v = parse_positive(get(name));
-  if (!v) throw ProblemError(Problem::not_found("No resource has the id '" + std::string(get(name)) + "'."));
+  if (!v) throw ProblemError(Problem::not_found("No resource has the id '" + printable(get(name)) + "'."));
   return *v;
 }
 
@@ -100,7 +100,7 @@ Response Router::dispatch(Request& req) const {
   }
   if (!allow.empty()) return answer_other_method(req, allow);
   req.route = "not_found";
-  throw ProblemError(Problem::not_found("No resource at " + std::string(req.path()) + "."));
+  throw ProblemError(Problem::not_found("No resource at " + printable(req.path()) + "."));
 }
 
 Response answer_other_method(Request& req, std::string allow) {
@@ -141,11 +141,14 @@ void refuse_unknown_params(const Request& req, std::initializer_list<std::string
     return std::find(std::begin(kPaging), std::end(kPaging), key) != std::end(kPaging) ||
            std::find(filters.begin(), filters.end(), key) != filters.end();
   };
+  constexpr std::size_t kMaxNamed = 10;  // a query of thousands of names gets a short answer
   std::vector<FieldError> unknown;
   for (const auto& key : req.query_keys()) {
     if (known(key)) continue;
-    if (std::any_of(unknown.begin(), unknown.end(), [&](const FieldError& e) { return e.field == key; })) continue;
-    unknown.push_back({key, "is not a parameter of this list"});
+    auto name = printable(key, 64);
+    if (std::any_of(unknown.begin(), unknown.end(), [&](const FieldError& e) { return e.field == name; })) continue;
+    unknown.push_back({std::move(name), "is not a parameter of this list"});
+    if (unknown.size() == kMaxNamed) break;
   }
   if (unknown.empty()) return;
   std::string detail = "This list takes only these query parameters: limit, offset";

@@ -108,6 +108,33 @@ TEST(Page, RefusesAParameterTheListDoesNotTakeNamingIt) {
   }
 }
 
+TEST(Page, NamesAtMostTenUnknownParametersInValidUtf8) {
+  std::string many = "/x?";
+  for (int i = 0; i < 500; ++i) many += "k" + std::to_string(i) + "=1&";
+  try {
+    (void)page_from(make("GET", many));
+    ADD_FAILURE() << "accepted unknown parameters";
+  } catch (const ProblemError& e) {
+    EXPECT_EQ(e.problem().errors.size(), 10u);
+  }
+  try {
+    (void)page_from(make("GET", "/x?\xFF\x01=1&" + std::string(300, 'a') + "=1"));
+    ADD_FAILURE() << "accepted unknown parameters";
+  } catch (const ProblemError& e) {
+    ASSERT_EQ(e.problem().errors.size(), 2u);
+    EXPECT_EQ(e.problem().errors[0].field, "%FF%01") << "raw bytes quoted as escapes, never copied into JSON";
+    EXPECT_EQ(utf8_length(e.problem().errors[1].field), 65u) << "64 characters and an ellipsis";
+  }
+  EXPECT_NO_THROW(page_from(make("GET", "/x?=5&limit=2"))) << "a pair without a name names nothing";
+}
+
+TEST(Printable, QuotesRequestTextAsValidUtf8) {
+  EXPECT_EQ(printable("caf\xC3\xA9"), "caf\xC3\xA9") << "valid UTF-8 stays";
+  EXPECT_EQ(printable("a\xFF" "b"), "a%FFb");
+  EXPECT_EQ(printable("tab\there"), "tab%09here");
+  EXPECT_EQ(printable("abcdef", 3), "abc\u2026");
+}
+
 TEST(QueryParam, ReadsAKeyAsTheClientMeantIt) {
   EXPECT_EQ(make("GET", "/x?customer%5Fid=7").query_param("customer_id"), "7");
   EXPECT_NO_THROW(page_from(make("GET", "/x?customer%5Fid=7&%6Cimit=2"), {"customer_id"}));
