@@ -183,7 +183,10 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   for (int retries = 0;; ++retries) {
     auto permit = upstream.breaker().try_acquire();
     if (!permit) {
-      upstream.budget().give_back(retry_grant);  // that retry is never sent
+      if (retry_grant) {  // that retry is never sent
+        upstream.budget().give_back(retry_grant);
+        upstream.metrics().retries_refused_by_breaker->inc();
+      }
       if (last) co_return std::move(*last);  // the upstream's own answer: nothing was refused
       upstream.metrics().rejected_circuit_open->inc();
       auto r = problem(Problem::unavailable(

@@ -42,12 +42,19 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
   metrics_.too_large = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "too_large"}});
   metrics_.retries = counter("gateway_retries_total", "Retries by result", {{"result", "attempted"}});
   metrics_.retries_refused_by_budget = counter("gateway_retries_total", "Retries by result", {{"result", "refused_by_budget"}});
+  metrics_.retries_refused_by_breaker = counter("gateway_retries_total", "Retries by result", {{"result", "refused_by_breaker"}});
   metrics_.rejected_circuit_open = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "circuit_open"}});
   metrics_.rejected_bulkhead = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "bulkhead_full"}});
   registry.callback_gauge("gateway_circuit_state", "Breaker state: 0 closed, 1 open, 2 half-open",
                           [this] { return state_number(breaker_.state()); }, {{"upstream", name_}});
   registry.callback_gauge("gateway_bulkhead_in_flight", "Requests in flight to the upstream",
                           [this] { return static_cast<double>(bulkhead_.in_flight()); }, {{"upstream", name_}});
+  registry.callback_gauge("gateway_retry_budget_retries", "Retries counted in the retry budget's window",
+                          [this] { return static_cast<double>(budget_.snapshot().retries_in_window); },
+                          {{"upstream", name_}});
+  registry.callback_gauge("gateway_retry_budget_allowance", "Retries the retry budget's window allows now",
+                          [this] { return static_cast<double>(budget_.snapshot().retry_allowance); },
+                          {{"upstream", name_}});
 }
 
 sales::http::UpstreamPool& Upstream::pool(const boost::asio::any_io_executor& executor) {

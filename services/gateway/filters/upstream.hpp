@@ -28,6 +28,7 @@ struct UpstreamMetrics {
   sales::metrics::Counter* too_large;    // answered past kMaxUpstreamAnswerBytes
   sales::metrics::Counter* retries;
   sales::metrics::Counter* retries_refused_by_budget;
+  sales::metrics::Counter* retries_refused_by_breaker;  // granted, then the breaker opened: given back
   sales::metrics::Counter* rejected_circuit_open;
   sales::metrics::Counter* rejected_bulkhead;
 };

@@ -234,7 +234,8 @@ TEST_F(GatewayResilience, MetricsExposeBreakersRetriesRejectionsAndLatency) {
   ASSERT_EQ(get(gw, "/products/1").status, 200);
   auto text = metrics_text(gw);
   for (const char* family : {"gateway_circuit_state", "gateway_retries_total", "gateway_rejections_total",
-                             "gateway_upstream_latency_seconds", "gateway_upstream_attempts_total"}) {
+                             "gateway_upstream_latency_seconds", "gateway_upstream_attempts_total",
+                             "gateway_retry_budget_retries", "gateway_retry_budget_allowance"}) {
     EXPECT_NE(text.find("# TYPE " + std::string(family) + " "), std::string::npos) << family;
   }
   for (const char* upstream : {"product", "order", "customer", "payment", "inventory", "shipping"}) {

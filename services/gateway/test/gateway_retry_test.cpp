@@ -157,6 +157,9 @@ TEST_F(GatewayRetry, ARetryTheBreakerRefusesAfterTheBackoffGivesItsBudgetBack) {
   EXPECT_EQ(b.at("retry_budget_retries").to_number<int>(), 1) << "the retry sent still counts";
   EXPECT_EQ(b.at("retry_budget_returned").to_number<int>(), 1);
   EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 1);
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "refused_by_breaker"}}, "gateway_retries_total"), 1);
+  EXPECT_EQ(metric_of({{"upstream", "product"}}, "gateway_retry_budget_retries"), 1);
+  EXPECT_GE(metric_of({{"upstream", "product"}}, "gateway_retry_budget_allowance"), 30) << "the floor: 3/s over 10 s";
 }
 
 // ----------------------------------------------------------------------- connection faults
