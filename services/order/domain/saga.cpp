@@ -7,7 +7,7 @@ Reaction advance(std::vector<Status> path) { return {Reaction::Kind::Advance, st
 constexpr Reaction kIgnore{};
 }  // namespace
 
-Reaction react(SagaEvent event, Status current) {
+Reaction react(SagaEvent event, Status current, bool paid_by_another) {
   using enum Status;
   switch (event) {
     case SagaEvent::StockReserved:
@@ -21,6 +21,7 @@ Reaction react(SagaEvent event, Status current) {
       if (current == Cancelled || current == Rejected) return {Reaction::Kind::RepublishCancel, {}};
       return kIgnore;
     case SagaEvent::PaymentRefunded:
+      if (paid_by_another) return kIgnore;
       if (current == Confirmed || current == Paid) return advance({Cancelled});
       if (current == Shipped || current == Delivered) return advance({Refunded});
       return kIgnore;

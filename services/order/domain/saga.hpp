@@ -26,6 +26,9 @@ struct Reaction {
   std::vector<Status> path;
 };
 
-Reaction react(SagaEvent event, Status current);
+// `paid_by_another`: a payment event about a payment other than the one that made the order
+// PAID (known once it is PAID). A refund of such a payment is late news of a payment refunded
+// before this one paid: the order stays with the payment it has.
+Reaction react(SagaEvent event, Status current, bool paid_by_another = false);
 
 }  // namespace order

@@ -74,11 +74,14 @@ class SagaHandler {
     // Order events are published only after the order committed: an unknown id is
     // nobody's order and never will be.
     if (!order) throw ev::PoisonEvent("order " + std::to_string(order_id) + " does not exist");
-    auto reaction = react(event, order->status);
+    auto payment = optional_id(e.data, "payment_id");
+    const bool paid_by_another = order->paid_by && payment && *payment != *order->paid_by;
+    auto reaction = react(event, order->status, paid_by_another);
     switch (reaction.kind) {
       case Reaction::Kind::Ignore:
-        sales::log::info("order {}: {} ({}) does not fit status {}; ignored", order_id, e.type, e.id,
-                         name(order->status));
+        sales::log::info("order {}: {} ({}) does not fit status {}{}; ignored", order_id, e.type, e.id,
+                         name(order->status),
+                         paid_by_another ? " (paid by payment " + std::to_string(*order->paid_by) + ")" : "");
         registry_
             .counter("sales_order_saga_events_ignored_total", "Saga events that did not fit the order's status",
                      {{"event", e.type}, {"status", std::string(name(order->status))}})

@@ -25,7 +25,7 @@ constexpr pg::Statement kInsertOrder{
     "unnest($4::bigint[], $5::integer[], $6::bigint[]) WITH ORDINALITY AS t(product_id, quantity, unit_price, ord)), "
     "history AS (INSERT INTO order_history (order_id, status, reason) SELECT o.id, o.status, $7 FROM o) "
     "SELECT " ORDER_COLUMNS " FROM o"};
-constexpr pg::Statement kLock{"order_lock", "SELECT status, total_cents FROM orders WHERE id = $1 FOR UPDATE"};
+constexpr pg::Statement kLock{"order_lock", "SELECT status, total_cents, paid_by FROM orders WHERE id = $1 FOR UPDATE"};
 // Conditional on the status read under the lock: a lost update cannot happen silently. The
 // history row goes in with it. No row moved (impossible under the row lock, so a bug) makes
 // the history row's order_id NULL, which its NOT NULL refuses: the statement fails loudly
@@ -35,6 +35,12 @@ constexpr pg::Statement kMove{
     "order_move",
     "WITH moved AS (UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 RETURNING id) "
     "INSERT INTO order_history (order_id, status, reason) SELECT (SELECT id FROM moved), $3, $4"};
+// kMove for CONFIRMED -> PAID, which also records the payment that paid.
+constexpr pg::Statement kMovePaid{
+    "order_move_paid",
+    "WITH moved AS (UPDATE orders SET status = 'PAID', paid_by = $3, updated_at = now() "
+    "WHERE id = $1 AND status = $2 RETURNING id) "
+    "INSERT INTO order_history (order_id, status, reason) SELECT (SELECT id FROM moved), 'PAID', $4"};
 constexpr pg::Statement kFind{"order_find", "SELECT " ORDER_COLUMNS " FROM orders WHERE id = $1"};
 constexpr pg::Statement kItemsOf{"order_items_of",
                                  "SELECT order_id, product_id, quantity, unit_price_cents FROM order_items "
@@ -135,15 +141,23 @@ Order OrderStore::insert(pg::Transaction& tx, const PricedOrder& o, std::int64_t
 std::optional<LockedOrder> OrderStore::lock(pg::Transaction& tx, std::int64_t id) {
   auto r = tx.exec(kLock, {pg::param(id)});
   if (r.empty()) return std::nullopt;
-  return LockedOrder{id, status_of(r, 0, 0), r.int64(0, 1)};
+  LockedOrder o{id, status_of(r, 0, 0), r.int64(0, 1)};
+  if (!r.is_null(0, 2)) o.paid_by = r.int64(0, 2);
+  return o;
 }
 
-void OrderStore::move(pg::Transaction& tx, LockedOrder& o, Status to, std::string_view reason) {
+void OrderStore::move(pg::Transaction& tx, LockedOrder& o, Status to, std::string_view reason,
+                      std::optional<std::int64_t> payment_id) {
   if (!can_transition(o.status, to)) {
     throw std::logic_error("order " + std::to_string(o.id) + ": " + std::string(name(o.status)) + " -> " +
                            std::string(name(to)) + " is not in the status graph");
   }
-  tx.exec_later(kMove, {pg::param(o.id), pg::param(name(o.status)), pg::param(name(to)), pg::param(reason)});
+  if (to == Status::Paid && payment_id) {
+    tx.exec_later(kMovePaid, {pg::param(o.id), pg::param(name(o.status)), pg::param(*payment_id), pg::param(reason)});
+    o.paid_by = payment_id;
+  } else {
+    tx.exec_later(kMove, {pg::param(o.id), pg::param(name(o.status)), pg::param(name(to)), pg::param(reason)});
+  }
   o.status = to;
 }
 

@@ -30,6 +30,7 @@ struct LockedOrder {
   std::int64_t id = 0;
   Status status = Status::Pending;
   std::int64_t total_cents = 0;
+  std::optional<std::int64_t> paid_by;  // the payment whose payment.confirmed made it PAID
 };
 
 class OrderStore {
@@ -43,8 +44,9 @@ class OrderStore {
   // statement or the COMMIT. A move the graph forbids throws std::logic_error here; a
   // status that changed under the lock fails that statement or the COMMIT (pg::Error, NOT
   // NULL of the history row): both are bugs, never input.
-  // `o.status` becomes `to`.
-  void move(sales::pg::Transaction& tx, LockedOrder& o, Status to, std::string_view reason);
+  // `o.status` becomes `to`. Moving to PAID records `payment_id` as the payment that paid.
+  void move(sales::pg::Transaction& tx, LockedOrder& o, Status to, std::string_view reason,
+            std::optional<std::int64_t> payment_id = std::nullopt);
 
   std::optional<Order> find(std::int64_t id);  // with items and history
   std::optional<Order> find(sales::pg::Transaction& tx, std::int64_t id);

@@ -101,6 +101,13 @@ TEST(Saga, PaymentRefundedCancelsBeforeShippingAndRefundsAfter) {
   }
 }
 
+TEST(Saga, ARefundOfAnotherPaymentThanTheOneThatPaidChangesNothing) {
+  for (Status s : kAllStatuses) {
+    auto r = react(SagaEvent::PaymentRefunded, s, /*paid_by_another=*/true);
+    EXPECT_EQ(r.kind, Reaction::Kind::Ignore) << name(s);
+  }
+}
+
 TEST(Saga, ShipmentProgress) {
   for (Status s : kAllStatuses) {
     expect_reaction(SagaEvent::ShipmentShipped, s, s == Paid ? advance({Shipped}) : kIgnore);

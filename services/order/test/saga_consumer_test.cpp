@@ -131,6 +131,24 @@ TEST_F(SagaConsumerTest, RefundCancelsBeforeShippingAndRefundsAfter) {
   sole_event("order.refunded");
 }
 
+// Payment 4 was refunded before payment 5 paid, and its event comes late (it was retried):
+// the order stays with the payment that paid it. Payment 5's own refund still cancels.
+TEST_F(SagaConsumerTest, ALateRefundOfAnEarlierPaymentLeavesTheOrderPaidByAnother) {
+  auto paid = order_in(Status::Paid);  // by payment 5
+  deliver("payment.refunded", paid, R"(,"payment_id":4,"amount":39.98)");
+  EXPECT_EQ(status_of(paid), Status::Paid);
+  EXPECT_TRUE(take_outbox().empty()) << "no cancel announced: payment 5 is not refunded";
+  EXPECT_EQ(ignored("payment.refunded", Status::Paid), 1);
+
+  auto shipped = order_in(Status::Shipped);
+  deliver("payment.refunded", shipped, R"(,"payment_id":4)");
+  EXPECT_EQ(status_of(shipped), Status::Shipped);
+
+  deliver("payment.refunded", paid, R"(,"payment_id":5,"amount":39.98)");
+  expect_last_step(paid, Status::Cancelled, "payment refunded");
+  sole_event("order.cancelled");
+}
+
 TEST_F(SagaConsumerTest, ShipmentProgressMovesTheOrderWithoutEvents) {
   auto id = order_in(Status::Paid);
   deliver("shipment.shipped", id, R"(,"shipment_id":6)");
