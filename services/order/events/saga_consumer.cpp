@@ -79,9 +79,13 @@ class SagaHandler {
     auto reaction = react(event, order->status, paid_by_another);
     switch (reaction.kind) {
       case Reaction::Kind::Ignore:
-        sales::log::info("order {}: {} ({}) does not fit status {}{}; ignored", order_id, e.type, e.id,
-                         name(order->status),
-                         paid_by_another ? " (paid by payment " + std::to_string(*order->paid_by) + ")" : "");
+        if (paid_by_another) {
+          sales::log::warn("order {}: {} ({}) of payment {}, but payment {} paid it; ignored", order_id, e.type, e.id,
+                           *payment, *order->paid_by);
+        } else {
+          sales::log::info("order {}: {} ({}) does not fit status {}; ignored", order_id, e.type, e.id,
+                           name(order->status));
+        }
         registry_
             .counter("sales_order_saga_events_ignored_total", "Saga events that did not fit the order's status",
                      {{"event", e.type}, {"status", std::string(name(order->status))}})

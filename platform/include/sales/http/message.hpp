@@ -82,9 +82,9 @@ struct Response {
 // Percent-decoding of a query component ('+' means space); nullopt on a bad escape.
 std::optional<std::string> percent_decode(std::string_view in);
 
-// Request text (a path, a query name) fit to quote in a problem: valid UTF-8 without
-// control characters, else its bytes >= 0x80 and controls percent-encoded; at most
-// `max_chars` characters, then "…".
+// Request text (a path, a query name) fit to quote in a problem: kept when it is valid UTF-8
+// without ASCII control characters, else its bytes >= 0x80 and controls percent-encoded; at
+// most `max_chars` characters, then "…". Valid UTF-8 either way.
 std::string printable(std::string_view text, std::size_t max_chars = 200);
 bool valid_utf8(std::string_view s);  // well-formed, no overlongs or surrogates
 std::size_t utf8_length(std::string_view s);  // in code points
