@@ -140,13 +140,21 @@ TEST_F(SagaConsumerTest, ALateRefundOfAnEarlierPaymentLeavesTheOrderPaidByAnothe
   EXPECT_TRUE(take_outbox().empty()) << "no cancel announced: payment 5 is not refunded";
   EXPECT_EQ(ignored("payment.refunded", Status::Paid), 1);
 
-  auto shipped = order_in(Status::Shipped);
-  deliver("payment.refunded", shipped, R"(,"payment_id":4)");
-  EXPECT_EQ(status_of(shipped), Status::Shipped);
+  for (Status after : {Status::Shipped, Status::Delivered}) {
+    auto id = order_in(after);
+    deliver("payment.refunded", id, R"(,"payment_id":4)");
+    EXPECT_EQ(status_of(id), after);
+    EXPECT_TRUE(take_outbox().empty()) << name(after);
+  }
 
   deliver("payment.refunded", paid, R"(,"payment_id":5,"amount":39.98)");
   expect_last_step(paid, Status::Cancelled, "payment refunded");
   sole_event("order.cancelled");
+
+  // A refund that names no payment is taken as the paying one's, as before paid_by.
+  auto unnamed = order_in(Status::Paid);
+  deliver("payment.refunded", unnamed);
+  expect_last_step(unnamed, Status::Cancelled, "payment refunded");
 }
 
 TEST_F(SagaConsumerTest, ShipmentProgressMovesTheOrderWithoutEvents) {
