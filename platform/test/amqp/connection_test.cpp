@@ -27,6 +27,14 @@ class AmqpTest : public ::testing::Test {
     cleanup_->add_queue(queue_);
   }
 
+  // <queue_>.retry as versions before the quorum one declared it.
+  QueueOptions classic_retry_options() const {
+    QueueOptions o;
+    o.dead_letter_exchange = "";
+    o.dead_letter_routing_key = queue_;
+    return o;
+  }
+
   ConnectionParams params_;
   std::string suffix_;
   Topology topology_;
@@ -137,9 +145,7 @@ TEST_F(AmqpTest, TheRetryQueueIsAQuorumQueueThatDeadLettersAtLeastOnce) {
   declare_consumer_topology(conn, queue_, {"order.created"}, topology_);
   // A queue that exists refuses a declaration with other arguments: the classic one
   // (RabbitMQ's at-most-once dead-lettering) is refused, the same arguments pass.
-  QueueOptions classic;
-  classic.dead_letter_exchange = "";
-  classic.dead_letter_routing_key = queue_;
+  const QueueOptions classic = classic_retry_options();
   try {
     conn.declare_queue(retry_queue(queue_), classic);
     ADD_FAILURE() << retry_queue(queue_) << " accepted a classic declaration";
@@ -154,10 +160,7 @@ TEST_F(AmqpTest, TheRetryQueueIsAQuorumQueueThatDeadLettersAtLeastOnce) {
 TEST_F(AmqpTest, AnEarlierVersionsClassicRetryQueueIsKeptAndStillDelays) {
   Connection conn(params_);
   conn.connect();
-  QueueOptions classic;
-  classic.dead_letter_exchange = "";
-  classic.dead_letter_routing_key = queue_;
-  conn.declare_queue(retry_queue(queue_), classic);
+  conn.declare_queue(retry_queue(queue_), classic_retry_options());
   EXPECT_NO_THROW(declare_consumer_topology(conn, queue_, {"order.created"}, topology_))
       << "a service must start on a broker an earlier version set up";
 

@@ -46,12 +46,12 @@ std::string numbered(std::string_view what, const std::optional<std::int64_t>& i
   return out + " " + std::string(verb);
 }
 
-// Why the order moved to `to` because of `e`: the text of its history row.
-std::string reason_for(SagaEvent event, Status to, const ev::Envelope& e) {
+// Why the order moved to `to` because of `e` (about `payment`, if any): its history row's text.
+std::string reason_for(SagaEvent event, Status to, const ev::Envelope& e, const std::optional<std::int64_t>& payment) {
   switch (event) {
     case SagaEvent::StockReserved: return "stock reserved";
     case SagaEvent::StockRejected: return rejection_reason(e.data);
-    case SagaEvent::PaymentConfirmed: return numbered("payment", optional_id(e.data, "payment_id"), "confirmed");
+    case SagaEvent::PaymentConfirmed: return numbered("payment", payment, "confirmed");
     case SagaEvent::PaymentRefunded: return "payment refunded";
     case SagaEvent::ShipmentShipped:
     case SagaEvent::ShipmentDelivered: {
@@ -99,16 +99,16 @@ class SagaHandler {
                                                                    std::string(name(order->status))));
         return;
       case Reaction::Kind::Advance:
-        for (Status to : reaction.path) advance(tx, *order, to, reason_for(event, to, e), e);
+        for (Status to : reaction.path) advance(tx, *order, to, reason_for(event, to, e, payment), e, payment);
         return;
     }
   }
 
  private:
-  void advance(pg::Transaction& tx, LockedOrder& order, Status to, const std::string& reason,
-               const ev::Envelope& e) const {
+  void advance(pg::Transaction& tx, LockedOrder& order, Status to, const std::string& reason, const ev::Envelope& e,
+               const std::optional<std::int64_t>& payment) const {
     Status from = order.status;
-    transition(store_, tx, order, to, reason, optional_id(e.data, "payment_id"));
+    transition(store_, tx, order, to, reason, payment);
     sales::log::info("order {}: {} -> {} ({}, event {})", order.id, name(from), name(to), reason, e.id);
   }
 

@@ -33,14 +33,10 @@ constexpr pg::Statement kLock{"order_lock", "SELECT status, total_cents, paid_by
 // COMMIT (exec_later: one round trip less per transition).
 constexpr pg::Statement kMove{
     "order_move",
-    "WITH moved AS (UPDATE orders SET status = $3, updated_at = now() WHERE id = $1 AND status = $2 RETURNING id) "
-    "INSERT INTO order_history (order_id, status, reason) SELECT (SELECT id FROM moved), $3, $4"};
-// kMove for CONFIRMED -> PAID, which also records the payment that paid.
-constexpr pg::Statement kMovePaid{
-    "order_move_paid",
-    "WITH moved AS (UPDATE orders SET status = 'PAID', paid_by = $3, updated_at = now() "
+    // $5: the payment that paid, given only with the move to PAID (NULL keeps paid_by).
+    "WITH moved AS (UPDATE orders SET status = $3, paid_by = COALESCE($5, paid_by), updated_at = now() "
     "WHERE id = $1 AND status = $2 RETURNING id) "
-    "INSERT INTO order_history (order_id, status, reason) SELECT (SELECT id FROM moved), 'PAID', $4"};
+    "INSERT INTO order_history (order_id, status, reason) SELECT (SELECT id FROM moved), $3, $4"};
 constexpr pg::Statement kFind{"order_find", "SELECT " ORDER_COLUMNS " FROM orders WHERE id = $1"};
 constexpr pg::Statement kItemsOf{"order_items_of",
                                  "SELECT order_id, product_id, quantity, unit_price_cents FROM order_items "
@@ -152,12 +148,10 @@ void OrderStore::move(pg::Transaction& tx, LockedOrder& o, Status to, std::strin
     throw std::logic_error("order " + std::to_string(o.id) + ": " + std::string(name(o.status)) + " -> " +
                            std::string(name(to)) + " is not in the status graph");
   }
-  if (to == Status::Paid && payment_id) {
-    tx.exec_later(kMovePaid, {pg::param(o.id), pg::param(name(o.status)), pg::param(*payment_id), pg::param(reason)});
-    o.paid_by = payment_id;
-  } else {
-    tx.exec_later(kMove, {pg::param(o.id), pg::param(name(o.status)), pg::param(name(to)), pg::param(reason)});
-  }
+  const auto paid_by = to == Status::Paid ? payment_id : std::nullopt;
+  tx.exec_later(kMove, {pg::param(o.id), pg::param(name(o.status)), pg::param(name(to)), pg::param(reason),
+                        pg::param(paid_by)});
+  if (paid_by) o.paid_by = paid_by;
   o.status = to;
 }
 
