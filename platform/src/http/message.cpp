@@ -8,23 +8,20 @@
 
 #include "sales/problem/problem.hpp"
 #include "sales/text/ascii.hpp"
+#include "sales/text/word_scan.hpp"
 
 namespace sales::http {
 
 bool iequals_same_length(std::string_view a, std::string_view b) { return text::iequals(a, b); }
 
 namespace {
-// True when s holds no CR, LF or NUL, eight bytes at a time. A byte of w equals c exactly
-// when that byte of (w ^ c·0x01…) is zero, and (v - 0x01…) & ~v & 0x80… is non-zero
-// exactly when some byte of v is zero.
+// True when s holds no CR, LF or NUL, eight bytes at a time.
 bool no_line_breaks(std::string_view s) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  auto has_zero_byte = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
+  namespace ws = text::word_scan;
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (has_zero_byte(w) || has_zero_byte(w ^ (kOnes * '\r')) || has_zero_byte(w ^ (kOnes * '\n'))) return false;
+    const auto w = ws::load(s.data() + i);
+    if (ws::has_byte(w, '\0') || ws::has_byte(w, '\r') || ws::has_byte(w, '\n')) return false;
   }
   for (; i < s.size(); ++i) {
     if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return false;
