@@ -240,7 +240,7 @@ std::optional<std::chrono::milliseconds> Request::remaining_budget() const {
 Response Response::json(int status, std::string body) {
   Response r;
   r.status = status;
-  r.headers.set("Content-Type", "application/json");
+  r.headers.add_unchecked("Content-Type", "application/json");  // a new response: no field to replace
   r.body = std::move(body);
   return r;
 }

@@ -38,7 +38,8 @@ void finalize_response(const Request& req, Response& res) {
       same = same && value == id;
     }
   }
-  if (ids != 1 || !same) res.headers.set("X-Request-Id", std::string(id));
+  // The id was checked when the request was read (complete_request): printable ASCII only.
+  if (ids != 1 || !same) res.headers.set_unchecked_copy("X-Request-Id", id);
 }
 
 namespace detail {
