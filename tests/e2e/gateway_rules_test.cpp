@@ -2,6 +2,7 @@
 // routes, what it and every service report, and a path and query passed on unchanged.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <regex>
 #include <string>
 
@@ -92,9 +93,44 @@ TEST(Gateway, HealthReportsTheUpstreams) {
   auto r = get("/health");
   ASSERT_EQ(r.status, 200) << r;
   ASSERT_TRUE(r.json.is_object()) << r;
-  auto text = r.body;
-  EXPECT_NE(text.find("product"), std::string::npos) << r;
-  EXPECT_NE(text.find("customer"), std::string::npos) << r;
+  EXPECT_EQ(r.json.at("status"), boost::json::value("ready")) << r;
+  EXPECT_EQ(r.json.at("gateway"), boost::json::value("ready")) << r;
+  const auto& upstreams = r.json.at("upstreams");
+  ASSERT_TRUE(upstreams.is_object()) << r;
+  for (const char* service : {"product", "order", "customer", "payment", "inventory", "shipping"}) {
+    const auto* state = upstreams.as_object().if_contains(service);
+    ASSERT_NE(state, nullptr) << service << " is not listed: " << r;
+    EXPECT_EQ(*state, boost::json::value("ready")) << service << ": " << r;
+  }
+}
+
+// DESIGN §2: each service's /metrics counts its requests by route and status, with a latency
+// histogram by route. One 404 for an unknown id, sent through the gateway, is counted once,
+// under the route's template (not the id), by the service that answered it.
+TEST(Gateway, EveryServiceCountsItsRequestsByRouteAndStatus) {
+  struct Case {
+    const char* service;
+    const char* route;
+    const char* target;
+  };
+  for (const Case& c : {Case{"product", "/products/{id}", "/products/999999991"},
+                        Case{"order", "/orders/{id}", "/orders/999999991"},
+                        Case{"customer", "/customers/{id}", "/customers/999999991"},
+                        Case{"payment", "/payments/{id}", "/payments/999999991"},
+                        Case{"inventory", "/inventory/stock/{product_id}", "/inventory/stock/999999991"},
+                        Case{"shipping", "/shipping/{id}", "/shipping/999999991"}}) {
+    const std::string labels =
+        std::string("service=\"") + c.service + "\",route=\"" + c.route + "\",method=\"GET\"";
+    const std::string counted = "http_requests_total{" + labels + ",status=\"404\"}";
+    const std::string timed = "http_request_duration_seconds_count{" + labels + "}";
+    auto before = service_request(c.service, "GET", "/metrics").body;
+    // no-cache: answered by the service, never by the gateway's response cache.
+    ASSERT_TRUE(is_problem(get(c.target, {{"Cache-Control", "no-cache"}}), 404)) << c.target;
+    auto after = service_request(c.service, "GET", "/metrics").body;
+    EXPECT_EQ(metric_value(after, counted), std::max(metric_value(before, counted), 0) + 1) << counted;
+    EXPECT_GE(metric_value(after, timed), std::max(metric_value(before, timed), 0) + 1) << timed;
+    EXPECT_EQ(after.find(std::string("route=\"") + c.target), std::string::npos) << "an id in a route label";
+  }
 }
 
 TEST(Gateway, PathAndQueryPassUnchanged) {

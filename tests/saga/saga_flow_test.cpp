@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "sales_test/rfc3339.hpp"
 #include "support/fixture.hpp"
 
 namespace saga {
@@ -15,6 +16,17 @@ namespace {
 using Statuses = std::vector<std::string>;
 
 std::string oid_path(std::int64_t id) { return "/orders/" + std::to_string(id); }
+
+// DESIGN §2: times are RFC 3339 UTC strings. Every member named must be one (null fails).
+::testing::AssertionResult times_are_rfc3339(const boost::json::value& v, std::initializer_list<std::string_view> names) {
+  for (auto name : names) {
+    const auto& t = member(v, name);
+    if (!t.is_string() || !sales_test::is_rfc3339_utc(t.as_string())) {
+      return ::testing::AssertionFailure() << name << " is not an RFC 3339 UTC time: " << boost::json::serialize(v);
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
 
 class SagaFlow : public SagaTest {};
 
@@ -37,6 +49,7 @@ TEST_F(SagaFlow, OrderWalksPendingConfirmedPaidShippedDelivered) {
   EXPECT_EQ(cents_of(member(placed.at("items").as_array()[0], "unit_price")), 1999);
   EXPECT_EQ(int_of(member(placed.at("items").as_array()[0], "quantity")), 3);
   EXPECT_FALSE(placed.header("Location").empty()) << "201 without Location";
+  EXPECT_TRUE(times_are_rfc3339(placed.json, {"created_at", "updated_at"}));
   std::int64_t id = placed.id();
 
   // CONFIRMED: stock taken, the catalogue's copy follows, the shipment waits (PENDING, address).
@@ -49,7 +62,18 @@ TEST_F(SagaFlow, OrderWalksPendingConfirmedPaidShippedDelivered) {
   ASSERT_FALSE(shipment.is_null()) << "no shipment for order " << id;
   EXPECT_EQ(str_of(member(shipment, "status")), "PENDING");
   EXPECT_EQ(str_of(member(shipment, "address")), address) << boost::json::serialize(shipment);
+  EXPECT_TRUE(times_are_rfc3339(shipment, {"created_at", "updated_at"}));
   std::int64_t sid = int_of(member(shipment, "id"));
+  Res stock = get("/inventory/stock/" + std::to_string(product));
+  EXPECT_TRUE(times_are_rfc3339(stock.json, {"updated_at"})) << stock;
+
+  // The address is a snapshot: the customer moving later changes neither the order nor its
+  // shipment (checked again once delivered).
+  const std::string moved_to = "7 " + unique("Elsewhere Lane") + ", Shelbyville";
+  Res moved = put("/customers/" + std::to_string(customer), R"({"address":")" + moved_to + R"("})");
+  ASSERT_EQ(moved.status, 200) << moved;
+  ASSERT_EQ(moved.str("address"), moved_to) << moved;
+  EXPECT_EQ(get(oid_path(id)).str("shipping_address"), address);
 
   // Shipping before PAID: 409.
   EXPECT_TRUE(is_problem(ship_status(sid, "SHIPPED"), 409)) << "a shipment of an unpaid order must not ship";
@@ -60,6 +84,7 @@ TEST_F(SagaFlow, OrderWalksPendingConfirmedPaidShippedDelivered) {
   ASSERT_GT(payment, 0);
   Res pay_get = get("/payments/" + std::to_string(payment));
   EXPECT_EQ(pay_get.str("status"), "CONFIRMED") << pay_get;
+  EXPECT_TRUE(times_are_rfc3339(pay_get.json, {"created_at", "updated_at"}));
   EXPECT_EQ(cents_of(pay_get.at("amount")), 5997);
   EXPECT_EQ(int_of(pay_get.at("order_id")), id);
 
@@ -78,8 +103,12 @@ TEST_F(SagaFlow, OrderWalksPendingConfirmedPaidShippedDelivered) {
   EXPECT_EQ(history_statuses(done), (Statuses{"PENDING", "CONFIRMED", "PAID", "SHIPPED", "DELIVERED"})) << done;
   for (const auto& h : done.at("history").as_array()) {
     EXPECT_FALSE(str_of(member(h, "reason")).empty()) << "history entry without a reason: " << done;
-    EXPECT_FALSE(str_of(member(h, "at")).empty()) << done;
+    EXPECT_TRUE(times_are_rfc3339(h, {"at"})) << done;
   }
+  EXPECT_EQ(done.str("shipping_address"), address) << "the snapshot, not the customer's new address";
+  auto delivered_shipment = shipment_of(id);
+  EXPECT_EQ(str_of(member(delivered_shipment, "address")), address) << boost::json::serialize(delivered_shipment);
+  EXPECT_TRUE(times_are_rfc3339(delivered_shipment, {"created_at", "updated_at", "shipped_at", "delivered_at"}));
   // Delivered stock stays taken; nothing more can move.
   EXPECT_EQ(inventory_stock(product), 7);
   EXPECT_TRUE(is_problem(ship_status(sid, "SHIPPED"), 409));

@@ -125,6 +125,12 @@ TEST_F(SagaRules, OrderWithUnknownCustomerOrProductIs422) {
   std::int64_t gone = create_product(100, 5);
   ASSERT_EQ(request("DELETE", "/products/" + std::to_string(gone)).status, 204);
   EXPECT_TRUE(is_problem(place_order(customer_, {{gone, 1}}), 422));
+  // So is a deleted customer.
+  std::int64_t left = create_customer();
+  ASSERT_EQ(request("DELETE", "/customers/" + std::to_string(left)).status, 204);
+  EXPECT_TRUE(is_problem(place_order(left, {{product, 1}}), 422)) << "deleted customer";
+  Res none = get("/orders?customer_id=" + std::to_string(left));
+  EXPECT_EQ(int_of(none.at("total")), 0) << none;
   // Nothing was stored for this customer.
   Res list = get("/orders?customer_id=" + std::to_string(customer_));
   EXPECT_EQ(int_of(list.at("total")), 0) << list;

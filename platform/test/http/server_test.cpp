@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "sales/http/server.hpp"
+#include "sales/pg/pool.hpp"
 #include "sales/problem/problem.hpp"
 
 namespace {
@@ -100,6 +101,28 @@ TEST(Server, ANoContentAnswerHasNoBodyAndNoLength) {
   EXPECT_EQ(got.rfind("HTTP/1.1 204 No Content\r\n", 0), 0u) << got;
   EXPECT_EQ(got.find("Content-Length"), std::string::npos) << got;
   EXPECT_EQ(got.substr(got.size() - 4), "\r\n\r\n") << got;
+}
+
+// DESIGN §2: never a 500 for bad input, and a 500 never leaks internals. What a handler
+// throws that nobody caught (a bug, a database error that is not the client's) is a 500
+// problem that says nothing of it, with the request's id so the log line can be found.
+TEST(Server, AnUncaughtErrorIsA500ProblemThatLeaksNothing) {
+  const std::string secret = "relation \"orders_secret_table\" does not exist at /srv/app/store.cpp:42";
+  for (int kind = 0; kind < 2; ++kind) {
+    auto got = raw_exchange(
+        [&](http::Request&) -> http::Response {
+          if (kind == 0) throw std::runtime_error(secret);
+          throw sales::pg::Error(secret, "42P01");  // undefined_table: not transient
+        },
+        "GET /things/1 HTTP/1.1\r\nHost: x\r\nX-Request-Id: find-me-in-the-log\r\n\r\n");
+    EXPECT_EQ(got.rfind("HTTP/1.1 500 Internal Server Error\r\n", 0), 0u) << got;
+    EXPECT_NE(got.find("\r\nContent-Type: application/problem+json\r\n"), std::string::npos) << got;
+    EXPECT_NE(got.find("\r\nX-Request-Id: find-me-in-the-log\r\n"), std::string::npos) << got;
+    EXPECT_NE(got.find("\"status\":500"), std::string::npos) << got;
+    for (std::string_view leak : {"orders_secret_table", "store.cpp", "/srv/", "42P01", "relation"}) {
+      EXPECT_EQ(got.find(leak), std::string::npos) << "leaks '" << leak << "': " << got;
+    }
+  }
 }
 
 // RFC 9110 §8.6 and §9.3.2: an answer to HEAD is the GET's head, with the GET body's length

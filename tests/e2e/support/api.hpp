@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sales/http/message.hpp"
+#include "sales_test/rfc3339.hpp"
 
 namespace e2e {
 
@@ -60,10 +61,8 @@ std::string url_encode(std::string_view s);
 // A validation problem (400) whose errors[] names `field` (each entry has field and message).
 ::testing::AssertionResult has_field_error(const Res& r, std::string_view field);
 
-// "2024-05-01T12:34:56Z" or with fractional seconds: RFC 3339 in UTC ("Z").
-bool is_rfc3339_utc(std::string_view s);
-// Microseconds since the epoch of an RFC 3339 UTC time; nullopt when it is not one.
-std::optional<std::int64_t> rfc3339_micros(std::string_view s);
+using sales_test::is_rfc3339_utc;  // sales_test/rfc3339.hpp
+using sales_test::rfc3339_micros;
 
 bool is_hex32(std::string_view s);
 

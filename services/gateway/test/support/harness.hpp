@@ -287,8 +287,11 @@ inline std::string header(const Response& r, std::string_view name) {
   return std::string(r.headers.get(name).value_or(""));
 }
 
+// A problem+json answer with `status`, carrying an X-Request-Id like every answer (DESIGN
+// §2), the ones the gateway makes itself (429, 502, 503, 504) included.
 inline bool is_problem(const Response& r, int status) {
   if (r.status != status || header(r, "Content-Type") != "application/problem+json") return false;
+  if (header(r, "X-Request-Id").empty()) return false;
   try {
     auto v = boost::json::parse(r.body);
     return v.as_object().at("status").to_number<int>() == status;
