@@ -458,6 +458,39 @@ TEST_F(Outage, RequestsTheGatewayRetriesWhileAServiceHangsApplyOnce) {
   }
 }
 
+// DESIGN §2: /health/ready checks the database. With PostgreSQL gone every service says not
+// ready, naming its database; the gateway's /health says which upstreams are not; a request
+// that needs the database is a 503 problem (try again), never a 500; and all come back.
+TEST_F(Outage, WhilePostgreSqlIsDownServicesAreNotReadyAndAnswer503) {
+  const std::int64_t product = create_product(100, 5);
+  ASSERT_GT(crash_postgres(), 0) << "no PostgreSQL to crash";
+  for (const auto& service : kAllServices) {
+    if (service == "gateway") continue;  // it has no database; its /health is checked below
+    Res r;
+    for (auto until = Clock::now() + 15s; Clock::now() < until; std::this_thread::sleep_for(200ms)) {
+      if ((r = service_get(service, "/health/ready")).status == 503) break;
+    }
+    EXPECT_EQ(r.status, 503) << service << ": " << r;
+    EXPECT_EQ(member(r.at("checks"), "database"), boost::json::value("down")) << service << ": " << r;
+    EXPECT_EQ(r.str("status"), "not ready") << service << ": " << r;
+  }
+  Res health = get("/health");
+  EXPECT_EQ(health.status, 503) << health;
+  EXPECT_EQ(health.str("status"), "degraded") << health;
+  EXPECT_EQ(member(health.at("upstreams"), "product"), boost::json::value("not ready")) << health;
+  Res read = request("GET", "/customers/" + std::to_string(customer_), {}, {{"Cache-Control", "no-cache"}});
+  EXPECT_TRUE(is_problem(read, 503)) << "a read with its database down: " << read;
+  Res write = put("/products/" + std::to_string(product), R"({"price":2})");
+  EXPECT_TRUE(is_problem(write, 503)) << "a write with its database down: " << write;
+  CommandResult up = sales_up();
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  std::string bad;
+  EXPECT_TRUE(wait_ready(60s, kAllServices, &bad)) << "not ready after PostgreSQL came back:" << bad;
+  // The gateway's breaker for a service may still be open for a moment.
+  Res after = poll("/products/" + std::to_string(product), [](const Res& r) { return r.status == 200; }, 20s);
+  EXPECT_EQ(cents_of(after.at("price")), 100) << "the refused write changed nothing: " << after;
+}
+
 TEST_F(Outage, OrdersPlacedWhileRabbitMqIsDownAreConfirmedAfterRestart) {
   std::int64_t product = create_product(100, 50);
   CommandResult down = run_sales("down rabbitmq");
