@@ -90,13 +90,15 @@ http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optio
   static std::atomic<int> runs{0};
   if (key && ++runs % kPruneEvery == 0) {
     try {
-      pg::exec(pool, kPrune);
+      prune_idempotency_keys(pool);
     } catch (const pg::Error&) {
       // Another replica pruning, or a busy moment: the next turn prunes.
     }
   }
   return response;
 }
+
+void prune_idempotency_keys(pg::Pool& pool) { pg::exec(pool, kPrune); }
 
 std::optional<http::Response> stored_response(pg::Pool& pool, std::string_view scope,
                                               const std::optional<std::string>& key, std::string_view fingerprint) {

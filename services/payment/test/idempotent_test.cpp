@@ -9,6 +9,7 @@
 #include "api/payment_handlers.hpp"
 #include "sales/http/render.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales/service/idempotency.hpp"
 #include "test/payment_db.hpp"
 
 namespace payment {
@@ -101,6 +102,28 @@ TEST_F(IdempotentTest, WithoutAKeyEveryRequestRuns) {
   EXPECT_FALSE(replay(*pool_, idempotent_request(req, true)));
   create_once(req);
   EXPECT_THROW(create_once(req), PaymentConflict);
+}
+
+// DESIGN §3: keys are kept at least 24 hours. The prune takes only keys past 48 h: a repeat
+// a day and more later still gets the first payment, not a second one.
+TEST_F(IdempotentTest, AKeyIsKeptPastADayAndPrunedOnlyAfterTwo) {
+  static constexpr sales::pg::Statement kAge{"test_idem_age",
+                                             "UPDATE idempotency_keys SET created_at = now() - make_interval(hours => $2::int) "
+                                             "WHERE key = $1"};
+  auto day_old = post("key-5a", R"({"order_id":66,"amount":5})");
+  auto expired = post("key-5b", R"({"order_id":67,"amount":5})");
+  auto first = create_once(day_old);
+  create_once(expired);
+  ASSERT_EQ(sales::pg::exec(*pool_, kAge, {sales::pg::param("key-5a"), sales::pg::param(std::int64_t{47})}).affected(), 1);
+  ASSERT_EQ(sales::pg::exec(*pool_, kAge, {sales::pg::param("key-5b"), sales::pg::param(std::int64_t{49})}).affected(), 1);
+  sales::service::prune_idempotency_keys(*pool_);
+
+  auto again = replay(*pool_, idempotent_request(day_old, true));
+  ASSERT_TRUE(again) << "a 47-hour-old key was pruned";
+  EXPECT_EQ(again->body, first.body);
+  EXPECT_EQ(create_once(day_old).body, first.body);
+  EXPECT_EQ(store_->list({.order_id = 66}, {}).total, 1) << "a repeat a day later made a second payment";
+  EXPECT_FALSE(replay(*pool_, idempotent_request(expired, true))) << "a 49-hour-old key is kept";
 }
 
 TEST_F(IdempotentTest, AMalformedKeyIs400) {

@@ -38,4 +38,8 @@ http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optio
 std::optional<http::Response> stored_response(pg::Pool& pool, std::string_view scope,
                                               const std::optional<std::string>& key, std::string_view fingerprint);
 
+// Keys are kept at least 24 h (the contract); this deletes up to 1,000 older than 48 h.
+// run_once calls it every 1,000th keyed request; its errors are the caller's.
+void prune_idempotency_keys(pg::Pool& pool);
+
 }  // namespace sales::service
