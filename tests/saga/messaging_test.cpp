@@ -22,6 +22,41 @@ namespace {
 
 class Messaging : public SagaTest {};
 
+// DESIGN §4 as the broker holds it: a durable topic exchange; each service's queue durable,
+// bound to it, and dead-lettering to its own durable <queue>.dlq.
+TEST_F(Messaging, TheTopologyIsDurableWithADeadLetterQueuePerQueue) {
+  Res exchange = broker_management_get("/api/exchanges/%2F/sales.events");
+  ASSERT_EQ(exchange.status, 200) << exchange;
+  EXPECT_EQ(exchange.str("type"), "topic") << exchange;
+  EXPECT_EQ(exchange.at("durable"), boost::json::value(true)) << exchange;
+  EXPECT_EQ(exchange.at("auto_delete"), boost::json::value(false)) << exchange;
+  for (std::string queue : {"product_queue", "order_queue", "payment_queue", "inventory_queue", "shipping_queue"}) {
+    SCOPED_TRACE(queue);
+    Res q = broker_management_get("/api/queues/%2F/" + queue);
+    ASSERT_EQ(q.status, 200) << q;
+    EXPECT_EQ(q.at("durable"), boost::json::value(true)) << q;
+    EXPECT_EQ(q.at("auto_delete"), boost::json::value(false)) << q;
+    EXPECT_EQ(q.at("exclusive"), boost::json::value(false)) << q;
+    const std::string dlx = str_of(member(q.at("arguments"), "x-dead-letter-exchange"));
+    EXPECT_FALSE(dlx.empty()) << "no dead-letter exchange: " << q;
+    Res bound = broker_management_get("/api/queues/%2F/" + queue + "/bindings");
+    ASSERT_TRUE(bound.json.is_array()) << bound;
+    EXPECT_TRUE(std::any_of(bound.json.as_array().begin(), bound.json.as_array().end(),
+                            [](const boost::json::value& b) { return str_of(member(b, "source")) == "sales.events"; }))
+        << "not bound to sales.events: " << bound;
+    Res dlq = broker_management_get("/api/queues/%2F/" + queue + ".dlq");
+    ASSERT_EQ(dlq.status, 200) << dlq;
+    EXPECT_EQ(dlq.at("durable"), boost::json::value(true)) << dlq;
+    Res dead_letters = broker_management_get("/api/queues/%2F/" + queue + ".dlq/bindings");
+    ASSERT_TRUE(dead_letters.json.is_array()) << dead_letters;
+    EXPECT_TRUE(std::any_of(dead_letters.json.as_array().begin(), dead_letters.json.as_array().end(),
+                            [&](const boost::json::value& b) {
+                              return str_of(member(b, "source")) == dlx && str_of(member(b, "routing_key")) == queue;
+                            }))
+        << "what " << queue << " dead-letters does not reach " << queue << ".dlq: " << dead_letters;
+  }
+}
+
 TEST_F(Messaging, EventsAreEnvelopesCarryingTheCorrelationAndTrace) {
   std::int64_t product = create_product(1010, 5);
   const std::string queue = "saga-test-watch-" + sales_test::unique_suffix();
@@ -83,6 +118,7 @@ TEST_F(Messaging, EventsAreEnvelopesCarryingTheCorrelationAndTrace) {
     EXPECT_TRUE(sales::events::is_uuid(e.id)) << e.id;
     EXPECT_EQ(e.type, type) << "the routing key is the event type";
     EXPECT_EQ(d.message_id, e.id) << "the AMQP message id is the event id";
+    EXPECT_TRUE(d.persistent) << type << " was published transient: a broker restart would lose it";
     EXPECT_TRUE(std::regex_match(e.occurred_at, rfc3339)) << e.occurred_at;
     EXPECT_EQ(e.correlation_id, correlation);
     EXPECT_EQ(int_of(member(boost::json::value(e.data), "order_id")), placed.id());

@@ -263,6 +263,7 @@ void Connection::read_delivery(const void* deliver_method, std::uint16_t channel
   d.type = prop(p, AMQP_BASIC_TYPE_FLAG, &amqp_basic_properties_t::type);
   d.correlation_id = prop(p, AMQP_BASIC_CORRELATION_ID_FLAG, &amqp_basic_properties_t::correlation_id);
   d.content_type = prop(p, AMQP_BASIC_CONTENT_TYPE_FLAG, &amqp_basic_properties_t::content_type);
+  d.persistent = (p._flags & AMQP_BASIC_DELIVERY_MODE_FLAG) != 0 && p.delivery_mode == 2;
   if ((p._flags & AMQP_BASIC_HEADERS_FLAG) != 0) d.headers = decode_headers(p.headers);
   amqp_destroy_message(&message);
   buffered_.push_back(std::move(d));

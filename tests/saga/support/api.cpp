@@ -110,6 +110,30 @@ Res service_request(const std::string& service, const std::string& method, const
 }
 Res service_get(const std::string& service, const std::string& target) { return service_request(service, "GET", target); }
 
+namespace {
+std::string base64(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+}  // namespace
+
+Res broker_management_get(const std::string& path) {
+  const std::string credentials =
+      sales_test::require_env("SALES_AMQP_USER") + ":" + sales_test::require_env("SALES_AMQP_PASSWORD");
+  return send_to(sales_test::require_env("SALES_AMQP_MANAGEMENT_URL"), "GET", path, {},
+                 {{"Authorization", "Basic " + base64(credentials)}});
+}
+
 std::int64_t int_of(const boost::json::value& v) {
   if (v.is_int64()) return v.as_int64();
   if (v.is_uint64()) return static_cast<std::int64_t>(v.as_uint64());

@@ -51,6 +51,9 @@ Res put(const std::string& target, const std::string& json_body, const Headers& 
 Res service_request(const std::string& service, const std::string& method, const std::string& target,
                     const std::string& body = {});
 Res service_get(const std::string& service, const std::string& target);
+// The RabbitMQ management API (SALES_AMQP_MANAGEMENT_URL), as the broker sees its topology:
+// e.g. "/api/queues/%2F/order_queue".
+Res broker_management_get(const std::string& path);
 
 // JSON helpers.
 std::int64_t int_of(const boost::json::value& v);       // 0 unless an integer

@@ -74,6 +74,7 @@ struct Delivery {
   std::string type;
   std::string correlation_id;
   std::string content_type;
+  bool persistent = false;  // delivery mode 2: a durable queue keeps it on disk
   Headers headers;
 
   [[nodiscard]] std::optional<std::string> header_string(const std::string& key) const;
