@@ -44,9 +44,9 @@ TEST_F(InventoryShipping, TakeOutAndAdjustNeverGoBelowZero) {
   EXPECT_EQ(inventory_stock(product), 0);
 
   // Invalid input and unknown products.
-  EXPECT_TRUE(is_problem(put("/inventory/stock", take_body(product, 0)), 400));
-  EXPECT_TRUE(is_problem(put("/inventory/stock", R"({"product_id":1})"), 400));
-  EXPECT_TRUE(is_problem(post(adjust_path(product), R"({"delta":"x"})"), 400));
+  EXPECT_TRUE(has_field_error(put("/inventory/stock", take_body(product, 0)), "quantity"));
+  EXPECT_TRUE(has_field_error(put("/inventory/stock", R"({"product_id":1})"), "quantity"));
+  EXPECT_TRUE(has_field_error(post(adjust_path(product), R"({"delta":"x"})"), "delta"));
   // The product is named in the body: a request that refers to what does not exist (422).
   EXPECT_TRUE(is_problem(put("/inventory/stock", take_body(999999999, 1)), 422));
   EXPECT_TRUE(is_problem(post(adjust_path(999999999), R"({"delta":1})"), 404));
@@ -128,7 +128,7 @@ TEST_F(InventoryShipping, PostShippingReturnsTheOneShipment) {
   EXPECT_EQ(int_of(byid.at("order_id")), order.id());
   // Unknown order: 422; invalid body: 400.
   EXPECT_TRUE(is_problem(post("/shipping", R"({"order_id":999999999})"), 422));
-  EXPECT_TRUE(is_problem(post("/shipping", R"({"order_id":"x"})"), 400));
+  EXPECT_TRUE(has_field_error(post("/shipping", R"({"order_id":"x"})"), "order_id"));
   // Filters.
   Res pending = get("/shipping?status=PENDING&order_id=" + std::to_string(order.id()));
   ASSERT_EQ(pending.status, 200) << pending;

@@ -9,6 +9,7 @@
 #include "sales/http/client.hpp"
 #include "sales/http/header_lists.hpp"
 #include "sales_test/env.hpp"
+#include "sales_test/problem_check.hpp"
 
 namespace e2e {
 
@@ -148,43 +149,13 @@ std::string url_encode(std::string_view s) {
 }
 
 ::testing::AssertionResult is_problem(const Res& r, int status) {
-  auto fail = [&](const std::string& why) { return ::testing::AssertionFailure() << why << "\n" << r; };
-  if (r.status != status) return fail("expected HTTP " + std::to_string(status));
-  auto ct = r.header("Content-Type");
-  if (ct.rfind("application/problem+json", 0) != 0) return fail("Content-Type is not application/problem+json");
-  if (!r.json.is_object()) return fail("the body is not a JSON object");
-  if (!r.at("type").is_string() || r.str("type").empty()) return fail("no string member 'type'");
-  if (!r.at("title").is_string() || r.str("title").empty()) return fail("no string member 'title'");
-  const auto& s = r.at("status");
-  if (!s.is_int64() || s.as_int64() != status) return fail("member 'status' is not " + std::to_string(status));
-  if (!r.at("detail").is_string() || r.str("detail").empty()) return fail("no string member 'detail'");
-  if (!r.has_header("X-Request-Id")) return fail("no X-Request-Id header");
-  // A problem never leaks internals: no SQL state, stack or exception text.
-  for (const char* leak : {"SQLSTATE", "ERROR:", "std::", "terminate called", "libpq", "pg_"}) {
-    if (r.body.find(leak) != std::string::npos) return fail(std::string("the problem leaks internals: ") + leak);
-  }
-  return ::testing::AssertionSuccess();
+  auto result = sales_test::problem_document({r.status, r.headers, r.body, r.json}, status);
+  return result ? result : result << "\n" << r;
 }
 
 ::testing::AssertionResult has_field_error(const Res& r, std::string_view field) {
-  auto base = is_problem(r, 400);
-  if (!base) return base;
-  const auto& errors = r.at("errors");
-  if (!errors.is_array() || errors.as_array().empty()) {
-    return ::testing::AssertionFailure() << "no errors[] array\n" << r;
-  }
-  bool found = false;
-  for (const auto& e : errors.as_array()) {
-    if (!e.is_object()) return ::testing::AssertionFailure() << "an errors[] entry is not an object\n" << r;
-    const auto* f = e.as_object().if_contains("field");
-    const auto* m = e.as_object().if_contains("message");
-    if (!f || !f->is_string() || !m || !m->is_string() || m->as_string().empty()) {
-      return ::testing::AssertionFailure() << "an errors[] entry lacks field or message\n" << r;
-    }
-    found = found || f->as_string() == field;
-  }
-  if (!found) return ::testing::AssertionFailure() << "errors[] does not name field '" << field << "'\n" << r;
-  return ::testing::AssertionSuccess();
+  auto result = sales_test::names_field_error({r.status, r.headers, r.body, r.json}, field);
+  return result ? result : result << "\n" << r;
 }
 
 bool is_hex32(std::string_view s) {

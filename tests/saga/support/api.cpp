@@ -13,6 +13,7 @@
 
 #include "sales/http/client.hpp"
 #include "sales_test/env.hpp"
+#include "sales_test/problem_check.hpp"
 
 namespace saga {
 
@@ -362,15 +363,13 @@ Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::
 }
 
 ::testing::AssertionResult is_problem(const Res& r, int status) {
-  if (r.status != status) return ::testing::AssertionFailure() << "expected HTTP " << status << ", got " << r;
-  if (r.header("Content-Type").rfind("application/problem+json", 0) != 0) {
-    return ::testing::AssertionFailure() << "expected an application/problem+json body, got Content-Type '"
-                                         << r.header("Content-Type") << "': " << r;
-  }
-  if (int_of(r.at("status")) != status || r.str("title").empty()) {
-    return ::testing::AssertionFailure() << "not a problem document with status " << status << ": " << r;
-  }
-  return ::testing::AssertionSuccess();
+  auto result = sales_test::problem_document({r.status, r.headers, r.body, r.json}, status);
+  return result ? result : result << ": " << r;
+}
+
+::testing::AssertionResult has_field_error(const Res& r, std::string_view field) {
+  auto result = sales_test::names_field_error({r.status, r.headers, r.body, r.json}, field);
+  return result ? result : result << ": " << r;
 }
 
 ::testing::AssertionResult has_status(const Res& order, std::string_view status) {

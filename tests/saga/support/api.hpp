@@ -125,7 +125,10 @@ std::int64_t pay(std::int64_t order_id, std::int64_t total_cents);
 Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::milliseconds retry_409_for = 0ms);
 
 // Assertion helpers.
+// An RFC 9457 problem with this status, as DESIGN §2 has it (sales_test/problem_check.hpp).
 ::testing::AssertionResult is_problem(const Res& r, int status);
+// A 400 problem whose errors[] names `field`.
+::testing::AssertionResult has_field_error(const Res& r, std::string_view field);
 ::testing::AssertionResult has_status(const Res& order, std::string_view status);
 
 // Service metrics: the value of one sample (name and labels exactly as in the text, e.g.
