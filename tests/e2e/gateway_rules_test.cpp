@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <regex>
 #include <string>
+#include <thread>
 
 #include "sales_test/env.hpp"
 #include "support/api.hpp"
@@ -86,6 +88,27 @@ TEST(Gateway, EveryServiceReportsItsDatabasePool) {
     ASSERT_TRUE(asked >= 0 && asked <= size) << service << ": DB_POOL_OPEN_AT_START " << asked;
     EXPECT_GE(when_ready, std::max(asked, 1)) << service;
     EXPECT_LE(when_ready, size) << service;
+  }
+}
+
+// DESIGN §2: what a service knows about itself: its outbox backlog and, for each queue it
+// consumes, its lag; with the relay and the consumer connected to the broker.
+TEST(Gateway, EveryServiceWithEventsReportsItsOutboxBacklogAndConsumerLag) {
+  for (std::string service : {"product", "order", "payment", "inventory", "shipping"}) {
+    const std::string queue = "{queue=\"" + service + "_queue\"}";
+    std::string body;
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+         std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(std::chrono::milliseconds(200))) {
+      body = service_request(service, "GET", "/metrics").body;
+      if (metric_value(body, "sales_outbox_relay_connected") == 1 &&
+          metric_value(body, "sales_events_consumer_connected" + queue) == 1) {
+        break;
+      }
+    }
+    EXPECT_EQ(metric_value(body, "sales_outbox_relay_connected"), 1) << service;
+    EXPECT_EQ(metric_value(body, "sales_events_consumer_connected" + queue), 1) << service;
+    EXPECT_GE(metric_value(body, "sales_outbox_backlog"), 0) << service << ": no outbox backlog";
+    EXPECT_GE(metric_value(body, "sales_events_consumer_lag" + queue), 0) << service << ": no consumer lag";
   }
 }
 
