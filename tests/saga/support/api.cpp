@@ -381,7 +381,12 @@ Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::
 
 double metric_value(const std::string& service, const std::string& name,
                     const std::vector<std::pair<std::string, std::string>>& labels) {
-  Res r = service_get(service, "/metrics");
+  return metric_value_at(sales_test::require_env(("SALES_" + upper(service) + "_URL").c_str()), name, labels);
+}
+
+double metric_value_at(const std::string& base_url, const std::string& name,
+                       const std::vector<std::pair<std::string, std::string>>& labels) {
+  Res r = send_to(base_url, "GET", "/metrics", {}, {});
   if (r.status != 200) return -1;
   double sum = 0;
   std::istringstream in(r.body);

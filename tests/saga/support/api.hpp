@@ -136,5 +136,8 @@ Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::
 // loosely: every label given must be present). Sums matching samples; 0 when none.
 double metric_value(const std::string& service, const std::string& name,
                     const std::vector<std::pair<std::string, std::string>>& labels = {});
+// The same from the process at `base_url` (e.g. a Replica's).
+double metric_value_at(const std::string& base_url, const std::string& name,
+                       const std::vector<std::pair<std::string, std::string>>& labels = {});
 
 }  // namespace saga
