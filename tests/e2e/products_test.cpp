@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <set>
+#include <vector>
 #include <thread>
 
 #include "sales_test/env.hpp"
@@ -127,6 +128,34 @@ TEST(Products, ListHasTheEnvelopeAndFiltersByNameSubstring) {
     EXPECT_TRUE(item.as_object().contains("created_at"));
   }
   EXPECT_EQ(got, ids);
+}
+
+// ?ids= (an extension of the contract: the order service prices an order's products with
+// one call): the ones of these ids that exist, by id, with q narrowing them further.
+TEST(Products, AListOfIdsAnswersTheOnesThatExist) {
+  auto sfx = unique_suffix();
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(create_product("e2e-ids-" + sfx + "-" + std::to_string(i), "2.25").id());
+  ASSERT_EQ(del("/products/" + std::to_string(ids[1])).status, 204);
+  const std::string wanted = std::to_string(ids[2]) + "," + std::to_string(ids[0]) + "," + std::to_string(ids[1]) +
+                             "," + std::to_string(ids[0]);
+  auto r = get("/products?ids=" + wanted);
+  ASSERT_EQ(r.status, 200) << r;
+  EXPECT_EQ(r.at("total"), json::value(2)) << "the deleted one is not there\n" << r;
+  ASSERT_EQ(r.at("items").as_array().size(), 2u) << r;
+  EXPECT_EQ(r.at("items").as_array()[0].as_object().at("id"), json::value(ids[0])) << r;
+  EXPECT_EQ(r.at("items").as_array()[1].as_object().at("id"), json::value(ids[2])) << r;
+  EXPECT_NE(r.body.find("\"price\":2.25"), std::string::npos) << r;
+
+  auto narrowed = get("/products?ids=" + wanted + "&q=" + url_encode(sfx + "-2"));
+  ASSERT_EQ(narrowed.status, 200) << narrowed;
+  EXPECT_EQ(narrowed.at("total"), json::value(1)) << narrowed;
+
+  std::string too_many;
+  for (int i = 1; i <= 101; ++i) too_many += (i > 1 ? "," : "") + std::to_string(i);
+  for (const std::string& bad : {std::string("1,,2"), std::string("abc"), std::string(""), std::string("0"), too_many}) {
+    EXPECT_TRUE(has_field_error(get("/products?ids=" + bad), "ids")) << bad.substr(0, 40);
+  }
 }
 
 TEST(Products, UnfilteredListCountsEverything) {

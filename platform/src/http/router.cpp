@@ -134,6 +134,30 @@ std::optional<std::int64_t> id_param(const Request& req, std::string_view name, 
   return id;
 }
 
+std::optional<std::vector<std::int64_t>> id_list_param(const Request& req, std::string_view name,
+                                                       std::size_t max_count, std::vector<FieldError>& errors) {
+  auto v = req.query_param(name);
+  if (!v) return std::nullopt;
+  std::vector<std::int64_t> ids;
+  bool ok = true;
+  for (std::string_view rest = *v; ok;) {
+    const auto comma = rest.find(',');
+    auto id = parse_positive(rest.substr(0, comma));
+    ok = id.has_value();
+    if (ok) ids.push_back(*id);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (!ok || ids.size() > max_count) {
+    errors.push_back({std::string(name), "must be 1 to " + std::to_string(max_count) +
+                                             " positive integers separated by commas"});
+    return std::nullopt;
+  }
+  return ids;
+}
+
 namespace {
 void refuse_unknown_params(const Request& req, std::initializer_list<std::string_view> filters) {
   constexpr std::string_view kPaging[] = {"limit", "offset"};

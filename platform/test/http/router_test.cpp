@@ -161,6 +161,23 @@ TEST(Page, AsksForAFreshTotalOnlyWithNoCache) {
   EXPECT_FALSE(page_from(both).fresh_total) << "Pragma counts only without Cache-Control (RFC 9111 §5.4)";
 }
 
+TEST(IdListParam, IsAbsentSortedDistinctOrOneFieldError) {
+  std::vector<FieldError> errors;
+  EXPECT_EQ(id_list_param(make("GET", "/x"), "ids", 3, errors), std::nullopt);
+  EXPECT_EQ(id_list_param(make("GET", "/x?ids=9,2,9,5"), "ids", 3, errors), (std::vector<std::int64_t>{2, 5, 9}));
+  EXPECT_EQ(id_list_param(make("GET", "/x?ids=4"), "ids", 3, errors), (std::vector<std::int64_t>{4}));
+  EXPECT_EQ(id_list_param(make("GET", "/x?ids=1%2C2"), "ids", 3, errors), (std::vector<std::int64_t>{1, 2}));
+  EXPECT_TRUE(errors.empty());
+  for (const char* bad : {"/x?ids=", "/x?ids=1,", "/x?ids=,1", "/x?ids=1,,2", "/x?ids=0", "/x?ids=1,-2", "/x?ids=1,a",
+                          "/x?ids=1%202", "/x?ids=1,2,3,4", "/x?ids=99999999999999999999"}) {
+    errors.clear();
+    EXPECT_EQ(id_list_param(make("GET", bad), "ids", 3, errors), std::nullopt) << bad;
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].field, "ids");
+    EXPECT_EQ(errors[0].message, "must be 1 to 3 positive integers separated by commas");
+  }
+}
+
 TEST(IdParam, IsAbsentValidOrOneFieldError) {
   std::vector<FieldError> errors;
   EXPECT_EQ(id_param(make("GET", "/x"), "order_id", errors), std::nullopt);

@@ -10,25 +10,32 @@ namespace order {
 namespace http = sales::http;
 
 namespace {
-// The owner's representation; nullopt when it says 404 (no such resource).
-std::optional<std::string> fetch(http::Client& client, std::string_view owner, const std::string& target,
-                                 const CallContext& context) {
+// The owner's answer to GET `target`, whatever its status. Throws DirectoryUnavailable when
+// there is none.
+http::Response ask(http::Client& client, std::string_view owner, const std::string& target, const CallContext& context) {
   http::Headers headers;
   headers.set("Accept", "application/json");
   if (!context.request_id.empty()) headers.set("X-Request-Id", context.request_id);
   if (!context.traceparent.empty()) headers.set("traceparent", context.traceparent);
-  http::Response res;
   try {
-    res = client.get(target, headers);
+    return client.get(target, headers);
   } catch (const http::ClientError& e) {
     sales::log::warn("{} service unreachable: {}", owner, e.what());
     throw DirectoryUnavailable(std::string(owner) + " service unreachable");
   }
+}
+
+[[noreturn]] void unexpected(std::string_view owner, const std::string& target, int status) {
+  sales::log::warn("{} service answered {} to GET {}", owner, status, target);
+  throw DirectoryUnavailable(std::string(owner) + " service answered " + std::to_string(status));
+}
+
+// The owner's representation; nullopt when it says 404 (no such resource).
+std::optional<std::string> fetch(http::Client& client, std::string_view owner, const std::string& target,
+                                 const CallContext& context) {
+  auto res = ask(client, owner, target, context);
   if (res.status == 404) return std::nullopt;
-  if (res.status != 200) {
-    sales::log::warn("{} service answered {} to GET {}", owner, res.status, target);
-    throw DirectoryUnavailable(std::string(owner) + " service answered " + std::to_string(res.status));
-  }
+  if (res.status != 200) unexpected(owner, target, res.status);
   return std::move(res.body);
 }
 
@@ -52,12 +59,28 @@ CustomerSnapshot parse_customer(std::string_view body) {
   return c;
 }
 
-ProductSnapshot parse_product(std::string_view body) {
-  auto obj = parse_representation(body, "product");
+namespace {
+ProductSnapshot product_of(const boost::json::object& obj) {
   sales::json::FieldReader in(obj);
   auto price = in.money("price", true);
   if (!price) throw DirectoryUnavailable("product service sent no valid price");
   return {*price};
+}
+}  // namespace
+
+ProductSnapshot parse_product(std::string_view body) { return product_of(parse_representation(body, "product")); }
+
+std::map<std::int64_t, ProductSnapshot> parse_products(std::string_view list_body) {
+  auto obj = parse_representation(list_body, "product");
+  const auto* items = obj.if_contains("items");
+  if (!items || !items->is_array()) throw DirectoryUnavailable("product service sent a list without items");
+  std::map<std::int64_t, ProductSnapshot> out;
+  for (const auto& item : items->as_array()) {
+    const auto* id = item.is_object() ? item.as_object().if_contains("id") : nullptr;
+    if (!id || !id->is_int64() || id->as_int64() < 1) throw DirectoryUnavailable("product service sent an item without an id");
+    out.emplace(id->as_int64(), product_of(item.as_object()));
+  }
+  return out;
 }
 
 std::optional<CustomerSnapshot> RestDirectory::customer(std::int64_t id, const CallContext& context) {
@@ -70,6 +93,17 @@ std::optional<ProductSnapshot> RestDirectory::product(std::int64_t id, const Cal
   auto body = fetch(products_, "product", "/products/" + std::to_string(id), context);
   if (!body) return std::nullopt;
   return parse_product(*body);
+}
+
+std::map<std::int64_t, ProductSnapshot> RestDirectory::find_products(const std::vector<std::int64_t>& ids,
+                                                                     const CallContext& context) {
+  if (ids.size() < 2) return Directory::find_products(ids, context);
+  std::string target = "/products?limit=" + std::to_string(ids.size()) + "&ids=";
+  for (std::size_t i = 0; i < ids.size(); ++i) target.append(i ? "," : "").append(std::to_string(ids[i]));
+  auto res = ask(products_, "product", target, context);
+  if (res.status == 400) return Directory::find_products(ids, context);  // an older product service
+  if (res.status != 200) unexpected("product", target, res.status);
+  return parse_products(res.body);
 }
 
 http::ClientOptions upstream_options(sales::config::Env& env, const std::string& variable,

@@ -1,6 +1,17 @@
 #include "domain/placement.hpp"
 
+#include <algorithm>
+
 namespace order {
+
+std::map<std::int64_t, ProductSnapshot> Directory::find_products(const std::vector<std::int64_t>& ids,
+                                                                 const CallContext& context) {
+  std::map<std::int64_t, ProductSnapshot> found;
+  for (auto id : ids) {
+    if (auto p = product(id, context)) found.emplace(id, *p);
+  }
+  return found;
+}
 
 Pricing price_order(const NewOrder& o, Directory& directory, const CallContext& context) {
   Pricing out;
@@ -8,17 +19,22 @@ Pricing price_order(const NewOrder& o, Directory& directory, const CallContext& 
   if (!customer) {
     out.unknown.push_back({"customer_id", "customer " + std::to_string(o.customer_id) + " does not exist"});
   }
+  std::vector<std::int64_t> ids;
+  for (const auto& line : o.lines) ids.push_back(line.product_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const auto products = directory.find_products(ids, context);
   PricedOrder priced;
   priced.customer_id = o.customer_id;
   for (std::size_t i = 0; i < o.lines.size(); ++i) {
     const auto& line = o.lines[i];
-    auto product = directory.product(line.product_id, context);
-    if (!product) {
+    auto product = products.find(line.product_id);
+    if (product == products.end()) {
       out.unknown.push_back({"items[" + std::to_string(i) + "].product_id",
                              "product " + std::to_string(line.product_id) + " does not exist"});
       continue;
     }
-    priced.lines.push_back({line.product_id, line.quantity, product->price_cents});
+    priced.lines.push_back({line.product_id, line.quantity, product->second.price_cents});
   }
   if (!out.unknown.empty()) return out;
   priced.shipping_address = customer->address;

@@ -2,6 +2,7 @@
 // Placing an order: the customer and every product are checked with their owners, the
 // products' current prices and the customer's address are snapshotted. The owners are
 // reached through `Directory` (REST in production, a fake in tests).
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -38,6 +39,10 @@ class Directory {
   // nullopt: no such customer/product. Throws DirectoryUnavailable.
   virtual std::optional<CustomerSnapshot> customer(std::int64_t id, const CallContext& context) = 0;
   virtual std::optional<ProductSnapshot> product(std::int64_t id, const CallContext& context) = 0;
+  // Those of `ids` (distinct) that exist; an absent one does not. One question for the lot
+  // where the owner can take it (RestDirectory); here, one product() each.
+  virtual std::map<std::int64_t, ProductSnapshot> find_products(const std::vector<std::int64_t>& ids,
+                                                                const CallContext& context);
 };
 
 struct PricedOrder {

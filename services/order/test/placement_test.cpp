@@ -47,6 +47,20 @@ TEST(Placement, NamesEveryUnknownReference) {
   EXPECT_EQ(p.unknown[2].message, "product 11 does not exist");
 }
 
+TEST(Placement, EachProductIsAskedForOnceAndTheLinesKeepTheirOrder) {
+  FakeDirectory d;
+  d.customers[1] = {"1 Main St"};
+  d.products[7] = {700};
+  d.products[8] = {800};
+  auto p = price_order({1, {{8, 1}, {7, 2}, {8, 3}}}, d, kContext);
+  ASSERT_TRUE(p.order);
+  ASSERT_EQ(p.order->lines.size(), 3u);
+  EXPECT_EQ(p.order->lines[0].product_id, 8);
+  EXPECT_EQ(p.order->lines[1].unit_price_cents, 700);
+  EXPECT_EQ(p.order->lines[2].unit_price_cents, 800);
+  EXPECT_EQ(d.seen_request_ids.size(), 3u) << "the customer, product 7 and product 8, once each";
+}
+
 TEST(Placement, AnUnreachableOwnerIsNotAnUnknownReference) {
   FakeDirectory d;
   d.down = true;

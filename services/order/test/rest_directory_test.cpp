@@ -5,6 +5,9 @@
 
 #include <map>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sales/http/server.hpp"
 #include "sales/resilience/deadline.hpp"
@@ -25,6 +28,15 @@ class FakeOwner {
     status_ = status;
     body_ = std::move(body);
   }
+  // The answer to one path (its query aside), instead of the one reply() set.
+  void reply_to(std::string path, int status, std::string body) {
+    std::lock_guard lock(mu_);
+    by_path_[std::move(path)] = {status, std::move(body)};
+  }
+  std::vector<std::string> targets() {
+    std::lock_guard lock(mu_);
+    return targets_;
+  }
   http::Request last() {
     std::lock_guard lock(mu_);
     return last_;
@@ -34,6 +46,10 @@ class FakeOwner {
   http::Response answer(http::Request& req) {
     std::lock_guard lock(mu_);
     last_ = req;
+    targets_.push_back(req.target);
+    if (auto it = by_path_.find(std::string(req.path())); it != by_path_.end()) {
+      return http::Response::json(it->second.first, it->second.second);
+    }
     return http::Response::json(status_, body_);
   }
 
@@ -41,6 +57,8 @@ class FakeOwner {
   int status_ = 200;
   std::string body_;
   http::Request last_;
+  std::map<std::string, std::pair<int, std::string>> by_path_;
+  std::vector<std::string> targets_;
   http::Server server_;
 };
 
@@ -64,6 +82,43 @@ TEST(RestDirectory, ReadsAddressAndPriceAndForwardsTheTrace) {
   EXPECT_EQ(sent.request_id(), "req-42");
   EXPECT_EQ(sent.headers.get("traceparent"), kTracedContext.traceparent);
   EXPECT_EQ(f.customers_service.last().target, "/customers/3");
+}
+
+TEST(RestDirectory, SeveralProductsAreOneCallAndTheMissingOnesAreUnknown) {
+  Fixture f;
+  f.products_service.reply(200, R"({"items":[{"id":3,"price":1.50},{"id":9,"price":20}],"total":2,"limit":3,"offset":0})");
+  auto found = f.directory.find_products({3, 5, 9}, kTracedContext);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found.at(3).price_cents, 150);
+  EXPECT_EQ(found.at(9).price_cents, 2000);
+  EXPECT_FALSE(found.contains(5));
+  ASSERT_EQ(f.products_service.targets(), (std::vector<std::string>{"/products?limit=3&ids=3,5,9"}));
+  EXPECT_EQ(f.products_service.last().request_id(), "req-42");
+
+  // One product: its own resource, as before.
+  f.products_service.reply(200, R"({"id":4,"price":2})");
+  EXPECT_EQ(f.directory.find_products({4}, kTracedContext).at(4).price_cents, 200);
+  EXPECT_EQ(f.products_service.last().target, "/products/4");
+
+  // An item without an id, or a list without items: the owner broke its contract.
+  for (const char* bad : {R"({"items":[{"price":1}]})", R"({"total":0})", R"({"items":[{"id":3,"price":"1"}]})"}) {
+    f.products_service.reply(200, bad);
+    EXPECT_THROW(f.directory.find_products({3, 4}, kTracedContext), DirectoryUnavailable) << bad;
+  }
+  f.products_service.reply(503, "{}");
+  EXPECT_THROW(f.directory.find_products({3, 4}, kTracedContext), DirectoryUnavailable);
+}
+
+TEST(RestDirectory, AProductServiceWithoutIdsListsIsAskedOneByOne) {
+  Fixture f;
+  f.products_service.reply_to("/products", 400, R"({"status":400,"errors":[{"field":"ids"}]})");
+  f.products_service.reply_to("/products/3", 200, R"({"id":3,"price":1})");
+  f.products_service.reply_to("/products/5", 404, R"({"status":404})");
+  auto found = f.directory.find_products({3, 5}, kTracedContext);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found.at(3).price_cents, 100);
+  EXPECT_EQ(f.products_service.targets(),
+            (std::vector<std::string>{"/products?limit=2&ids=3,5", "/products/3", "/products/5"}));
 }
 
 TEST(RestDirectory, NotFoundMeansUnknown) {

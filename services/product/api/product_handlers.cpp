@@ -26,7 +26,19 @@ Problem not_found(std::int64_t id) { return Problem::not_found("Product", id); }
 // anyway (DESIGN §3); name and price changed through another gateway replica show within
 // the gateway's cap (GATEWAY_CACHE_MAX_TTL_MS). Lists and searches are not cacheable.
 constexpr std::string_view kItemCacheControl = "max-age=1";
+
+// ?ids=: an order has at most 100 lines, so the order service asks for at most 100.
+constexpr std::size_t kMaxIds = 100;
 }  // namespace
+
+ProductFilter decode_filter(const http::Request& req) {
+  ProductFilter f;
+  f.name_contains = http::text_param(req, "q", kMaxNameLength);
+  std::vector<sales::FieldError> errors;
+  f.ids = http::id_list_param(req, "ids", kMaxIds, errors);
+  if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid filter.", std::move(errors)));
+  return f;
+}
 
 std::string render(const Product& p) { return http::item_body(p, write); }
 
@@ -74,9 +86,8 @@ void register_routes(http::Router& router, ProductStore& store) {
     });
   });
   router.get("/products", [&store](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req, {"q"});
-    auto q = http::text_param(req, "q", kMaxNameLength);
-    auto result = store.list(q, page);
+    auto page = http::page_from(req, {"q", "ids"});
+    auto result = store.list(decode_filter(req), page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });
   router.get("/products/{id}", [&store](http::Request&, const http::PathParams& params) {

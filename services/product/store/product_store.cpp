@@ -14,20 +14,22 @@ namespace {
 
 // A name that contains q, ignoring case, q taken literally: its '\', '%' and '_' are escaped
 // for LIKE (E'' strings: a backslash whatever standard_conforming_strings says), whose
-// '%...%' the trigram index serves (migration 0002). Planned per call, so the pattern is a
-// constant the planner can look up.
-#define PRODUCT_FILTER                                                                                       \
-  "$1::text IS NULL OR lower(name) LIKE '%' || "                                                             \
-  "replace(replace(replace(lower($1::text), E'\\\\', E'\\\\\\\\'), '%', E'\\\\%'), '_', E'\\\\_') || '%'"
+// '%...%' the trigram index serves (migration 0002); and, when `ids` (a parameter reference)
+// is not null, an id among them. Planned per call, so the pattern is a constant the planner
+// can look up, and an absent filter folds away.
+#define PRODUCT_FILTER(ids)                                                                                   \
+  "($1::text IS NULL OR lower(name) LIKE '%' || "                                                             \
+  "replace(replace(replace(lower($1::text), E'\\\\', E'\\\\\\\\'), '%', E'\\\\%'), '_', E'\\\\_') || '%') " \
+  "AND (" ids "::bigint[] IS NULL OR id = ANY(" ids "::bigint[]))"
 
 constexpr pg::Statement kInsert{"product_insert",
                                 "INSERT INTO products (name, description, price_cents, stock) VALUES ($1, $2, $3, $4) "
                                 "RETURNING " PRODUCT_COLUMNS};
 constexpr pg::Statement kFind{"product_find", "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1"};
 constexpr pg::Statement kList{"product_list",
-                              SALES_PG_PAGE(PRODUCT_COLUMNS, "products", "id", PRODUCT_FILTER, "$2", "$3"),
+                              SALES_PG_PAGE(PRODUCT_COLUMNS, "products", "id", PRODUCT_FILTER("$4"), "$2", "$3"),
                               pg::Plan::per_call};
-constexpr pg::Statement kCount{"product_count", "SELECT count(*) FROM products WHERE " PRODUCT_FILTER,
+constexpr pg::Statement kCount{"product_count", "SELECT count(*) FROM products WHERE " PRODUCT_FILTER("$2"),
                                pg::Plan::per_call};
 constexpr pg::Statement kUpdate{"product_update",
                                 "UPDATE products SET name = COALESCE($2, name), "
@@ -62,14 +64,21 @@ std::optional<Product> ProductStore::find(std::int64_t id) {
   return row(r, 0);
 }
 
-ProductPage ProductStore::list(const std::optional<std::string>& q, const sales::http::Page& page) {
+ProductPage ProductStore::list(const ProductFilter& filter, const sales::http::Page& page) {
   ProductPage out;
+  std::optional<std::string> ids;  // a PostgreSQL array literal, {3,5,8}
+  if (filter.ids) {
+    ids = "{";
+    for (auto id : *filter.ids) ids->append(ids->size() > 1 ? "," : "").append(std::to_string(id));
+    ids->push_back('}');
+  }
   auto lease = pool_.acquire();
-  auto r = lease->exec(kList, {pg::param(q), pg::param(page.limit), pg::param(page.offset)});
+  auto r = lease->exec(kList, {pg::param(filter.name_contains), pg::param(page.limit), pg::param(page.offset), pg::param(ids)});
   for (int i = 0; i < r.rows(); ++i) out.items.push_back(row(r, i));
-  auto key = q ? "q=" + *q : std::string();
+  std::string key = filter.name_contains ? "q=" + *filter.name_contains : std::string();
+  if (ids) key += " ids=" + *ids;
   out.total = totals_.total(key, {page.offset, page.limit, out.items.size(), page.fresh_total},
-                            [&] { return lease->exec(kCount, {pg::param(q)}).int64(0, 0); });
+                            [&] { return lease->exec(kCount, {pg::param(filter.name_contains), pg::param(ids)}).int64(0, 0); });
   return out;
 }
 

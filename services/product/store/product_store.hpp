@@ -9,6 +9,13 @@
 
 namespace product {
 
+// GET /products' filters: a name substring (q), and ids (?ids=3,5,8: the ones of these that
+// exist, as the order service looks up an order's products in one call).
+struct ProductFilter {
+  std::optional<std::string> name_contains;
+  std::optional<std::vector<std::int64_t>> ids;
+};
+
 struct ProductPage {
   std::vector<Product> items;
   std::int64_t total = 0;
@@ -22,7 +29,7 @@ class ProductStore {
   // the product.created event that hands its initial stock to inventory. Not committed.
   Product create(sales::pg::Transaction& tx, const NewProduct& p);
   std::optional<Product> find(std::int64_t id);
-  ProductPage list(const std::optional<std::string>& name_contains, const sales::http::Page& page);
+  ProductPage list(const ProductFilter& filter, const sales::http::Page& page);
   std::optional<Product> update(std::int64_t id, const ProductPatch& patch);
   bool remove(std::int64_t id);
   sales::pg::Pool& pool() { return pool_; }

@@ -66,6 +66,12 @@ std::optional<std::string> text_param(const Request& req, std::string_view name,
 // (Request::query_param).
 std::optional<std::int64_t> id_param(const Request& req, std::string_view name, std::vector<FieldError>& errors);
 
+// A list of ids (?ids=3,5,8): nullopt when absent; sorted, each once. When it is empty, not
+// positive integers separated by commas, or more than `max_count` distinct ones, also nullopt
+// and the reason in `errors`.
+std::optional<std::vector<std::int64_t>> id_list_param(const Request& req, std::string_view name,
+                                                       std::size_t max_count, std::vector<FieldError>& errors);
+
 // Pagination per the contract: limit 1..500 (default 50), offset >= 0; 400 otherwise.
 struct Page {
   std::int64_t limit = 50;
