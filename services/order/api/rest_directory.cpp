@@ -98,7 +98,9 @@ std::optional<ProductSnapshot> RestDirectory::product(std::int64_t id, const Cal
 std::map<std::int64_t, ProductSnapshot> RestDirectory::find_products(const std::vector<std::int64_t>& ids,
                                                                      const CallContext& context) {
   if (ids.size() < 2) return Directory::find_products(ids, context);
-  std::string target = "/products?limit=" + std::to_string(ids.size()) + "&ids=";
+  // One more than can come back: a short page is its own total, so the product service runs
+  // no count(*) for it and keeps no total for this one-off filter (sales/pg/total_cache.hpp).
+  std::string target = "/products?limit=" + std::to_string(ids.size() + 1) + "&ids=";
   for (std::size_t i = 0; i < ids.size(); ++i) target.append(i ? "," : "").append(std::to_string(ids[i]));
   auto res = ask(products_, "product", target, context);
   if (res.status == 400) return Directory::find_products(ids, context);  // an older product service

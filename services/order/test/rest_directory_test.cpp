@@ -92,7 +92,7 @@ TEST(RestDirectory, SeveralProductsAreOneCallAndTheMissingOnesAreUnknown) {
   EXPECT_EQ(found.at(3).price_cents, 150);
   EXPECT_EQ(found.at(9).price_cents, 2000);
   EXPECT_FALSE(found.contains(5));
-  ASSERT_EQ(f.products_service.targets(), (std::vector<std::string>{"/products?limit=3&ids=3,5,9"}));
+  ASSERT_EQ(f.products_service.targets(), (std::vector<std::string>{"/products?limit=4&ids=3,5,9"}));
   EXPECT_EQ(f.products_service.last().request_id(), "req-42");
 
   // One product: its own resource, as before.
@@ -118,7 +118,7 @@ TEST(RestDirectory, AProductServiceWithoutIdsListsIsAskedOneByOne) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found.at(3).price_cents, 100);
   EXPECT_EQ(f.products_service.targets(),
-            (std::vector<std::string>{"/products?limit=2&ids=3,5", "/products/3", "/products/5"}));
+            (std::vector<std::string>{"/products?limit=3&ids=3,5", "/products/3", "/products/5"}));
 }
 
 TEST(RestDirectory, NotFoundMeansUnknown) {
