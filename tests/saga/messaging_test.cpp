@@ -38,7 +38,12 @@ TEST_F(Messaging, TheTopologyIsDurableWithADeadLetterQueuePerQueue) {
     EXPECT_EQ(q.at("auto_delete"), boost::json::value(false)) << q;
     EXPECT_EQ(q.at("exclusive"), boost::json::value(false)) << q;
     const std::string dlx = str_of(member(q.at("arguments"), "x-dead-letter-exchange"));
-    EXPECT_FALSE(dlx.empty()) << "no dead-letter exchange: " << q;
+    ASSERT_FALSE(dlx.empty()) << "no dead-letter exchange: " << q;
+    // Dead-lettered under the queue's name: with the event type as its key the direct
+    // dead-letter exchange would route it nowhere.
+    EXPECT_EQ(str_of(member(q.at("arguments"), "x-dead-letter-routing-key")), queue) << q;
+    Res dead_letter_exchange = broker_management_get("/api/exchanges/%2F/" + dlx);
+    EXPECT_EQ(dead_letter_exchange.at("durable"), boost::json::value(true)) << dead_letter_exchange;
     Res bound = broker_management_get("/api/queues/%2F/" + queue + "/bindings");
     ASSERT_TRUE(bound.json.is_array()) << bound;
     EXPECT_TRUE(std::any_of(bound.json.as_array().begin(), bound.json.as_array().end(),

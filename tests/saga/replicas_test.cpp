@@ -25,6 +25,8 @@ TEST_F(Replicas, SecondProcessesShareQueuesAndOutboxesAndEveryOrderIsHandledOnce
   for (const auto& s : services) {
     replicas.push_back(std::make_unique<Replica>(s));
     ASSERT_TRUE(replicas.back()->wait_ready(30s)) << "the second " << s << " process did not become ready";
+    // Ready means its database and broker answer; its outbox relay runs beside the first's.
+    EXPECT_EQ(metric_value_at(replicas.back()->url(), "sales_outbox_relay_connected"), 1) << s;
   }
   auto consumed = [&](std::size_t i, bool second) {
     const std::vector<std::pair<std::string, std::string>> labels = {{"queue", services[i] + "_queue"}};

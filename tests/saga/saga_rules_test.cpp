@@ -125,6 +125,14 @@ TEST_F(SagaRules, OrderWithUnknownCustomerOrProductIs422) {
   std::int64_t gone = create_product(100, 5);
   ASSERT_EQ(request("DELETE", "/products/" + std::to_string(gone)).status, 204);
   EXPECT_TRUE(is_problem(place_order(customer_, {{gone, 1}}), 422));
+  // Among others (the product service is asked for all of an order's products at once): the
+  // problem names the line whose product is gone.
+  Res among = place_order(customer_, {{product, 1}, {gone, 2}});
+  EXPECT_TRUE(is_problem(among, 422)) << among;
+  const auto& errors = among.at("errors");
+  ASSERT_TRUE(errors.is_array()) << among;
+  ASSERT_EQ(errors.as_array().size(), 1u) << among;
+  EXPECT_EQ(str_of(member(errors.as_array()[0], "field")), "items[1].product_id") << among;
   // So is a deleted customer.
   std::int64_t left = create_customer();
   ASSERT_EQ(request("DELETE", "/customers/" + std::to_string(left)).status, 204);

@@ -38,8 +38,14 @@ void finalize_response(const Request& req, Response& res) {
       same = same && value == id;
     }
   }
-  // The id was checked when the request was read (complete_request): printable ASCII only.
-  if (ids != 1 || !same) res.headers.set_unchecked_copy("X-Request-Id", id);
+  // complete_request made it printable ASCII; checked again (128 bytes at most) since any
+  // handler may have changed the request's fields meanwhile.
+  if (ids == 1 && same) return;
+  if (detail::acceptable_request_id(id)) {
+    res.headers.set_unchecked_copy("X-Request-Id", id);
+  } else {
+    res.headers.set("X-Request-Id", make_request_id());
+  }
 }
 
 namespace detail {

@@ -47,7 +47,8 @@ std::int64_t TotalCache::total(const std::string& key, const PageShown& page, co
   // A short page ends the list: its total needs no count. (An empty page past the end
   // says nothing about where the list ended.)
   if (static_cast<std::int64_t>(page.items) < page.limit && (page.items > 0 || page.offset == 0)) return shown;
-  bool keep = config_.ttl > std::chrono::milliseconds::zero() && config_.max_entries > 0 && key.size() <= kMaxKeyBytes;
+  bool keep = page.keep && config_.ttl > std::chrono::milliseconds::zero() && config_.max_entries > 0 &&
+              key.size() <= kMaxKeyBytes;
   if (!keep) return count();
   bool recounter = false;  // this request's count is the one the others wait on
   if (!page.fresh) {

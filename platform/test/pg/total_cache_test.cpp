@@ -60,6 +60,18 @@ TEST_F(TotalCacheTest, AFullPageReusesATotalCountedWithinTheTtl) {
   EXPECT_EQ(counts, 1);
 }
 
+TEST_F(TotalCacheTest, AFilterNotKeptIsCountedEachTimeAndTakesNoEntry) {
+  TotalCache cache({.ttl = 1000ms}, clock);
+  const PageShown not_kept{.offset = 0, .limit = 20, .items = 20, .fresh = false, .keep = false};
+  EXPECT_EQ(cache.total("q=", not_kept, counter()), 100);
+  table_rows = 101;
+  EXPECT_EQ(cache.total("q=", not_kept, counter()), 101);
+  EXPECT_EQ(counts, 2);
+  EXPECT_EQ(cache.size(), 0u);
+  EXPECT_EQ(cache.total("q=", full_page(), counter()), 101) << "the filter kept is not mistaken for it";
+  EXPECT_EQ(cache.size(), 1u);
+}
+
 TEST_F(TotalCacheTest, ATotalAsOldAsTheTtlIsCountedAgain) {
   TotalCache cache({.ttl = 1000ms}, clock);
   cache.total("q=", full_page(), counter());

@@ -1,6 +1,7 @@
 #include "api/rest_directory.hpp"
 
 #include <boost/json/parse.hpp>
+#include <algorithm>
 
 #include "sales/json/read.hpp"
 #include "sales/log/log.hpp"
@@ -23,6 +24,24 @@ http::Response ask(http::Client& client, std::string_view owner, const std::stri
     sales::log::warn("{} service unreachable: {}", owner, e.what());
     throw DirectoryUnavailable(std::string(owner) + " service unreachable");
   }
+}
+
+// Whether a 400 says that ?ids= is not a parameter of the list (sales::http::page_from's
+// answer to a name it does not take), rather than that our request was wrong.
+bool refuses_ids(std::string_view problem_body) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(problem_body, ec);
+  const auto* errors = !ec && v.is_object() ? v.as_object().if_contains("errors") : nullptr;
+  if (!errors || !errors->is_array()) return false;
+  for (const auto& e : errors->as_array()) {
+    const auto* field = e.is_object() ? e.as_object().if_contains("field") : nullptr;
+    const auto* message = e.is_object() ? e.as_object().if_contains("message") : nullptr;
+    if (field && field->is_string() && field->as_string() == "ids" && message && message->is_string() &&
+        std::string_view(message->as_string()).find("not a parameter") != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 [[noreturn]] void unexpected(std::string_view owner, const std::string& target, int status) {
@@ -103,9 +122,20 @@ std::map<std::int64_t, ProductSnapshot> RestDirectory::find_products(const std::
   std::string target = "/products?limit=" + std::to_string(ids.size() + 1) + "&ids=";
   for (std::size_t i = 0; i < ids.size(); ++i) target.append(i ? "," : "").append(std::to_string(ids[i]));
   auto res = ask(products_, "product", target, context);
-  if (res.status == 400) return Directory::find_products(ids, context);  // an older product service
+  if (res.status == 400 && refuses_ids(res.body)) {
+    // An older product service (a rolling upgrade): one call per product, as it takes them.
+    sales::log::warn("the product service does not take ?ids= yet; asking for {} products one by one", ids.size());
+    return Directory::find_products(ids, context);
+  }
   if (res.status != 200) unexpected("product", target, res.status);
-  return parse_products(res.body);
+  auto found = parse_products(res.body);
+  // A list that ignored ?ids= would show other products and make real ones look unknown.
+  for (const auto& [id, snapshot] : found) {
+    if (!std::binary_search(ids.begin(), ids.end(), id)) {
+      throw DirectoryUnavailable("product service answered ?ids= with product " + std::to_string(id) + ", not asked for");
+    }
+  }
+  return found;
 }
 
 http::ClientOptions upstream_options(sales::config::Env& env, const std::string& variable,

@@ -17,8 +17,9 @@ class RestDirectory : public Directory {
   std::optional<CustomerSnapshot> customer(std::int64_t id, const CallContext& context) override;
   std::optional<ProductSnapshot> product(std::int64_t id, const CallContext& context) override;
   // One GET /products?ids=... for two or more (an order of 100 lines made 100 calls); one
-  // GET /products/{id} for one. A product service that does not take ?ids= yet (a rolling
-  // upgrade) answers 400: then one call each, as before.
+  // GET /products/{id} for one. `ids` sorted and distinct (price_order's). A product service
+  // that does not take ?ids= yet (a rolling upgrade) answers 400 naming it as unknown: then
+  // one call each, as before; any other 400, or a product not asked for, is unavailable.
   std::map<std::int64_t, ProductSnapshot> find_products(const std::vector<std::int64_t>& ids,
                                                         const CallContext& context) override;
 

@@ -107,11 +107,20 @@ TEST(RestDirectory, SeveralProductsAreOneCallAndTheMissingOnesAreUnknown) {
   }
   f.products_service.reply(503, "{}");
   EXPECT_THROW(f.directory.find_products({3, 4}, kTracedContext), DirectoryUnavailable);
+  // A list that ignored ?ids= (a product not asked for), and a 400 about anything else
+  // (our own request at fault): unavailable, never "unknown product", never one by one.
+  f.products_service.reply(200, R"({"items":[{"id":1,"price":1},{"id":2,"price":1},{"id":3,"price":1}]})");
+  EXPECT_THROW(f.directory.find_products({3, 4}, kTracedContext), DirectoryUnavailable);
+  f.products_service.reply(400, R"({"status":400,"errors":[{"field":"ids","message":"must be 1 to 100 positive integers"}]})");
+  const auto calls = f.products_service.targets().size();
+  EXPECT_THROW(f.directory.find_products({3, 4}, kTracedContext), DirectoryUnavailable);
+  EXPECT_EQ(f.products_service.targets().size(), calls + 1) << "no fallback for our own bad request";
 }
 
 TEST(RestDirectory, AProductServiceWithoutIdsListsIsAskedOneByOne) {
   Fixture f;
-  f.products_service.reply_to("/products", 400, R"({"status":400,"errors":[{"field":"ids"}]})");
+  f.products_service.reply_to("/products", 400,
+                              R"({"status":400,"errors":[{"field":"ids","message":"is not a parameter of this list"}]})");
   f.products_service.reply_to("/products/3", 200, R"({"id":3,"price":1})");
   f.products_service.reply_to("/products/5", 404, R"({"status":404})");
   auto found = f.directory.find_products({3, 5}, kTracedContext);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,20 +64,31 @@ Replica::Replica(const std::string& service) : service_(service), port_(free_por
     ADD_FAILURE() << "no running " << service << " to replicate (or no free port)";
     return;
   }
-  const std::string binary = fs::read_symlink("/proc/" + std::to_string(first) + "/exe").string();
+  const std::string proc = "/proc/" + std::to_string(first);
+  const std::string binary = fs::read_symlink(proc + "/exe").string();
+  const std::string cwd = fs::read_symlink(proc + "/cwd").string();  // where it reads a .env
   const auto env = environment_of(first, port_);
   const std::string log = sales_test::require_env("SALES_STATE_DIR") + "/logs/" + service + "-replica.log";
+  // Everything the child needs is made before fork: between fork and exec it only makes
+  // system calls (another thread of this process may hold the allocator's lock).
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  char* argv[] = {const_cast<char*>(binary.c_str()), nullptr};
+  const pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ == 0) {
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    // Gone with the test process, however it ends: a replica left behind would keep
+    // consuming the shared queues, and ./sales knows nothing of it.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(1);
+    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (out >= 0) {
       ::dup2(out, STDOUT_FILENO);
       ::dup2(out, STDERR_FILENO);
     }
-    std::vector<char*> envp;
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    char* argv[] = {const_cast<char*>(binary.c_str()), nullptr};
+    ::close_range(3, ~0U, 0);  // none of the test's sockets
+    if (::chdir(cwd.c_str()) != 0) ::_exit(126);
     ::execve(binary.c_str(), argv, envp.data());
     ::_exit(127);
   }

@@ -54,6 +54,9 @@ struct PageShown {
   std::int64_t limit;
   std::size_t items;  // on this page
   bool fresh;         // the client asked for a fresh count (Cache-Control: no-cache)
+  // False for a filter that is cheap to count and seldom asked twice (a list of ids): its
+  // total is counted each time, and never takes an entry another filter's costly count needs.
+  bool keep = true;
 };
 
 class TotalCache {
