@@ -114,6 +114,9 @@ std::optional<ProductSnapshot> RestDirectory::product(std::int64_t id, const Cal
   return parse_product(*body);
 }
 
+// The product service takes at most 100 ids at once (product_handlers.cpp, kMaxIds).
+static_assert(kMaxLines <= 100, "an order's products no longer fit one GET /products?ids=");
+
 std::map<std::int64_t, ProductSnapshot> RestDirectory::find_products(const std::vector<std::int64_t>& ids,
                                                                      const CallContext& context) {
   if (ids.size() < 2) return Directory::find_products(ids, context);

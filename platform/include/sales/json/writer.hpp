@@ -45,6 +45,8 @@ class Writer {
   bool need_comma_ = false;
 };
 
+// `s` as a JSON string, quotes included, appended to `out`. `s` must not point into `out`
+// (appending may move out's bytes).
 void append_escaped(std::string& out, std::string_view s);
 
 }  // namespace sales::json

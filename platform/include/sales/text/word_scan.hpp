@@ -11,6 +11,8 @@ namespace sales::text::word_scan {
 constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
 constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
 
+// Which byte matched is not told: a borrow may mark a byte above the first match too.
+
 // Eight bytes from p, unaligned (memcpy is one load at -O2).
 inline std::uint64_t load(const char* p) {
   std::uint64_t w;
