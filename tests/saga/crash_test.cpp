@@ -25,6 +25,7 @@
 
 #include "sales_test/env.hpp"
 #include "support/fixture.hpp"
+#include "support/replica.hpp"
 #include "support/system.hpp"
 
 namespace saga {
@@ -494,6 +495,36 @@ TEST_F(Outage, WhilePostgreSqlIsDownServicesAreNotReadyAndAnswer503) {
     if (after.status == 200) break;
   }
   EXPECT_EQ(cents_of(after.at("price")), 100) << "the refused write changed nothing: " << after;
+}
+
+// DESIGN §1: a service starts even when PostgreSQL or RabbitMQ is not up yet, says it is
+// alive and not ready meanwhile, and becomes ready once they are back. Shown on a second
+// process started during each outage (./sales up starts the servers first).
+void expect_alive_not_ready_then_ready(Replica& late, const char* check) {
+  Res live;
+  for (auto until = Clock::now() + 20s; Clock::now() < until; std::this_thread::sleep_for(200ms)) {
+    if ((live = get_at(late.url(), "/health/live")).status == 200) break;
+  }
+  EXPECT_EQ(live.status, 200) << "not serving its probes: " << live;
+  Res ready = get_at(late.url(), "/health/ready");
+  EXPECT_EQ(ready.status, 503) << ready;
+  EXPECT_EQ(member(ready.at("checks"), check), boost::json::value("down")) << ready;
+  CommandResult up = sales_up();
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_TRUE(late.wait_ready(60s)) << "it did not become ready once the " << check << " was back";
+}
+
+TEST_F(Outage, AServiceStartedWhilePostgreSqlIsDownWaitsAndRecovers) {
+  ASSERT_GT(crash_postgres(), 0) << "no PostgreSQL to crash";
+  Replica late("product");
+  expect_alive_not_ready_then_ready(late, "database");
+}
+
+TEST_F(Outage, AServiceStartedWhileRabbitMqIsDownWaitsAndRecovers) {
+  CommandResult down = run_sales("down rabbitmq");
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  Replica late("inventory");
+  expect_alive_not_ready_then_ready(late, "broker");
 }
 
 TEST_F(Outage, OrdersPlacedWhileRabbitMqIsDownAreConfirmedAfterRestart) {

@@ -111,6 +111,8 @@ Res service_request(const std::string& service, const std::string& method, const
 }
 Res service_get(const std::string& service, const std::string& target) { return service_request(service, "GET", target); }
 
+Res get_at(const std::string& base_url, const std::string& target) { return send_to(base_url, "GET", target, {}, {}); }
+
 namespace {
 std::string base64(std::string_view in) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -51,6 +51,8 @@ Res put(const std::string& target, const std::string& json_body, const Headers& 
 Res service_request(const std::string& service, const std::string& method, const std::string& target,
                     const std::string& body = {});
 Res service_get(const std::string& service, const std::string& target);
+// GET from the process at `base_url` (e.g. a Replica's).
+Res get_at(const std::string& base_url, const std::string& target);
 // The RabbitMQ management API (SALES_AMQP_MANAGEMENT_URL), as the broker sees its topology:
 // e.g. "/api/queues/%2F/order_queue".
 Res broker_management_get(const std::string& path);
