@@ -171,7 +171,7 @@ void refuse_unknown_params(const Request& req, std::initializer_list<std::string
     if (known(key)) continue;
     auto name = printable(key, 64);
     if (std::any_of(unknown.begin(), unknown.end(), [&](const FieldError& e) { return e.field == name; })) continue;
-    unknown.push_back({std::move(name), "is not a parameter of this list"});
+    unknown.push_back({std::move(name), std::string(kNotAListParameter)});
     if (unknown.size() == kMaxNamed) break;
   }
   if (unknown.empty()) return;

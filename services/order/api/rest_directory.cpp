@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <algorithm>
 
+#include "sales/http/router.hpp"
 #include "sales/json/read.hpp"
 #include "sales/log/log.hpp"
 
@@ -27,7 +28,8 @@ http::Response ask(http::Client& client, std::string_view owner, const std::stri
 }
 
 // Whether a 400 says that ?ids= is not a parameter of the list (sales::http::page_from's
-// answer to a name it does not take), rather than that our request was wrong.
+// answer to a name it does not take, http::kNotAListParameter), rather than that our
+// request was wrong.
 bool refuses_ids(std::string_view problem_body) {
   boost::system::error_code ec;
   auto v = boost::json::parse(problem_body, ec);
@@ -37,7 +39,7 @@ bool refuses_ids(std::string_view problem_body) {
     const auto* field = e.is_object() ? e.as_object().if_contains("field") : nullptr;
     const auto* message = e.is_object() ? e.as_object().if_contains("message") : nullptr;
     if (field && field->is_string() && field->as_string() == "ids" && message && message->is_string() &&
-        std::string_view(message->as_string()).find("not a parameter") != std::string_view::npos) {
+        message->as_string() == http::kNotAListParameter) {
       return true;
     }
   }

@@ -120,7 +120,8 @@ TEST(RestDirectory, SeveralProductsAreOneCallAndTheMissingOnesAreUnknown) {
 TEST(RestDirectory, AProductServiceWithoutIdsListsIsAskedOneByOne) {
   Fixture f;
   f.products_service.reply_to("/products", 400,
-                              R"({"status":400,"errors":[{"field":"ids","message":"is not a parameter of this list"}]})");
+                              R"({"status":400,"errors":[{"field":"ids","message":")" +
+                                  std::string(http::kNotAListParameter) + R"("}]})");
   f.products_service.reply_to("/products/3", 200, R"({"id":3,"price":1})");
   f.products_service.reply_to("/products/5", 404, R"({"status":404})");
   auto found = f.directory.find_products({3, 5}, kTracedContext);

@@ -104,10 +104,12 @@ Res post(const std::string& target, const std::string& json_body, const Headers&
 Res put(const std::string& target, const std::string& json_body, const Headers& extra) {
   return request("PUT", target, json_body, extra);
 }
+std::string service_url(const std::string& service) {
+  return sales_test::require_env(("SALES_" + upper(service) + "_URL").c_str());
+}
 Res service_request(const std::string& service, const std::string& method, const std::string& target,
                     const std::string& body) {
-  std::string var = "SALES_" + upper(service) + "_URL";
-  return send_to(sales_test::require_env(var.c_str()), method, target, body, {});
+  return send_to(service_url(service), method, target, body, {});
 }
 Res service_get(const std::string& service, const std::string& target) { return service_request(service, "GET", target); }
 
@@ -383,12 +385,12 @@ Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::
 
 double metric_value(const std::string& service, const std::string& name,
                     const std::vector<std::pair<std::string, std::string>>& labels) {
-  return metric_value_at(sales_test::require_env(("SALES_" + upper(service) + "_URL").c_str()), name, labels);
+  return metric_value_at(service_url(service), name, labels);
 }
 
 double metric_value_at(const std::string& base_url, const std::string& name,
                        const std::vector<std::pair<std::string, std::string>>& labels) {
-  Res r = send_to(base_url, "GET", "/metrics", {}, {});
+  Res r = get_at(base_url, "/metrics");
   if (r.status != 200) return -1;
   double sum = 0;
   std::istringstream in(r.body);

@@ -51,7 +51,9 @@ Res put(const std::string& target, const std::string& json_body, const Headers& 
 Res service_request(const std::string& service, const std::string& method, const std::string& target,
                     const std::string& body = {});
 Res service_get(const std::string& service, const std::string& target);
-// GET from the process at `base_url` (e.g. a Replica's).
+// The base URL of a service (SALES_<NAME>_URL, as ./sales test exports it).
+std::string service_url(const std::string& service);
+// GET from the process at `base_url` (e.g. a Replica's); status 0 when nothing answers.
 Res get_at(const std::string& base_url, const std::string& target);
 // The RabbitMQ management API (SALES_AMQP_MANAGEMENT_URL), as the broker sees its topology:
 // e.g. "/api/queues/%2F/order_queue".

@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "sales/http/client.hpp"
 #include "sales_test/env.hpp"
+#include "support/api.hpp"
 #include "support/system.hpp"
 
 namespace saga {
@@ -109,18 +109,13 @@ Replica::~Replica() {
 
 bool Replica::wait_ready(std::chrono::milliseconds timeout) const {
   if (pid_ <= 0) return false;
-  sales::http::Client client({.base_url = url(), .max_idle = 1, .timeout = std::chrono::seconds(2)});
   for (auto until = std::chrono::steady_clock::now() + timeout; std::chrono::steady_clock::now() < until;
        std::this_thread::sleep_for(std::chrono::milliseconds(200))) {
     if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
       exited_ = true;
       return false;
     }
-    try {
-      if (client.get("/health/ready").status == 200) return true;
-    } catch (const std::exception&) {
-      // not listening yet
-    }
+    if (get_at(url(), "/health/ready").status == 200) return true;  // 0 while it is not listening yet
   }
   return false;
 }

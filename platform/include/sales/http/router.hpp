@@ -82,7 +82,10 @@ struct Page {
   bool fresh_total = false;
 };
 // `filters`: the list's other parameters. Any parameter but limit, offset and those is a 400
-// naming it: a misspelt filter (?custmer_id=7) must not quietly answer with every row.
+// naming it, with kNotAListParameter as its message: a misspelt filter (?custmer_id=7) must
+// not quietly answer with every row. (A client can tell from that message that a service
+// does not take a filter yet, as the order service does of the product service's ?ids=.)
+inline constexpr std::string_view kNotAListParameter = "is not a parameter of this list";
 Page page_from(const Request& req, std::initializer_list<std::string_view> filters = {});
 
 }  // namespace sales::http
