@@ -113,7 +113,11 @@ Res service_request(const std::string& service, const std::string& method, const
 }
 Res service_get(const std::string& service, const std::string& target) { return service_request(service, "GET", target); }
 
-Res get_at(const std::string& base_url, const std::string& target) { return send_to(base_url, "GET", target, {}, {}); }
+Res request_at(const std::string& base_url, const std::string& method, const std::string& target,
+               const std::string& body, const Headers& extra) {
+  return send_to(base_url, method, target, body, extra);
+}
+Res get_at(const std::string& base_url, const std::string& target) { return request_at(base_url, "GET", target); }
 
 namespace {
 std::string base64(std::string_view in) {
@@ -210,13 +214,16 @@ std::int64_t create_customer(const std::string& address) {
   return r.id();
 }
 
-Res place_order(std::int64_t customer_id, const std::vector<Line>& lines, const std::string& idempotency_key) {
+std::string order_body(std::int64_t customer_id, const std::vector<Line>& lines) {
   boost::json::array items;
   for (const auto& l : lines) items.push_back(boost::json::object{{"product_id", l.product_id}, {"quantity", l.quantity}});
-  boost::json::object o{{"customer_id", customer_id}, {"items", std::move(items)}};
+  return boost::json::serialize(boost::json::object{{"customer_id", customer_id}, {"items", std::move(items)}});
+}
+
+Res place_order(std::int64_t customer_id, const std::vector<Line>& lines, const std::string& idempotency_key) {
   Headers h;
   if (!idempotency_key.empty()) h.emplace_back("Idempotency-Key", idempotency_key);
-  return post("/orders", boost::json::serialize(o), h);
+  return post("/orders", order_body(customer_id, lines), h);
 }
 
 Res place_single(std::int64_t customer_id, std::int64_t product_id, std::int64_t quantity) {

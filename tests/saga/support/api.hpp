@@ -53,7 +53,9 @@ Res service_request(const std::string& service, const std::string& method, const
 Res service_get(const std::string& service, const std::string& target);
 // The base URL of a service (SALES_<NAME>_URL, as ./sales test exports it).
 std::string service_url(const std::string& service);
-// GET from the process at `base_url` (e.g. a Replica's); status 0 when nothing answers.
+// To the process at `base_url` (e.g. a Replica's); status 0 when nothing answers.
+Res request_at(const std::string& base_url, const std::string& method, const std::string& target,
+               const std::string& body = {}, const Headers& extra = {});
 Res get_at(const std::string& base_url, const std::string& target);
 // The RabbitMQ management API (SALES_AMQP_MANAGEMENT_URL), as the broker sees its topology:
 // e.g. "/api/queues/%2F/order_queue".
@@ -83,6 +85,8 @@ struct Line {
   std::int64_t product_id;
   std::int64_t quantity;
 };
+// The body of POST /orders: {customer_id, items:[{product_id, quantity}...]}.
+std::string order_body(std::int64_t customer_id, const std::vector<Line>& lines);
 // POST /orders {customer_id, items:[...]} (optionally with an Idempotency-Key).
 Res place_order(std::int64_t customer_id, const std::vector<Line>& lines, const std::string& idempotency_key = {});
 // The seed's form {customer_id, product_id, quantity}.

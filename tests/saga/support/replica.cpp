@@ -1,18 +1,20 @@
 #include "support/replica.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -25,24 +27,10 @@ namespace saga {
 namespace fs = std::filesystem;
 
 namespace {
-// A port nobody listens on now (the kernel's choice for port 0).
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-// The NUL-separated environment of a running process, with PORT replaced.
-std::vector<std::string> environment_of(pid_t pid, std::uint16_t port) {
+// The NUL-separated environment of a running process with `overrides` set and PORT=0: the
+// replica's kernel picks a free port as it binds (a port probed beforehand could be taken
+// in between), and logs it at info, which LOG_LEVEL must let through.
+std::vector<std::string> environment_of(pid_t pid, const Replica::Environment& overrides) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/environ", std::ios::binary);
   std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::vector<std::string> env;
@@ -50,25 +38,61 @@ std::vector<std::string> environment_of(pid_t pid, std::uint16_t port) {
     auto end = all.find('\0', at);
     if (end == std::string::npos) end = all.size();
     std::string entry = all.substr(at, end - at);
-    if (!entry.empty() && entry.rfind("PORT=", 0) != 0) env.push_back(std::move(entry));
+    const std::string name = entry.substr(0, entry.find('='));
+    const bool replaced = name == "PORT" || name == "LOG_LEVEL" ||
+                          std::any_of(overrides.begin(), overrides.end(),
+                                      [&](const auto& o) { return o.first == name; });
+    if (!entry.empty() && !replaced) env.push_back(std::move(entry));
     at = end + 1;
   }
-  env.push_back("PORT=" + std::to_string(port));
+  for (const auto& [name, value] : overrides) env.push_back(name + "=" + value);
+  env.push_back("PORT=0");
+  env.push_back("LOG_LEVEL=info");
   return env;
+}
+
+// The port in the first "listening on <host>:<port>" line of `log` past `from`; 0 if none yet.
+std::uint16_t listening_port(const std::string& log, std::uintmax_t from) {
+  std::ifstream in(log, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(from));
+  static constexpr std::string_view kListening = "\"msg\":\"listening on ";
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find(kListening);
+    if (at == std::string::npos) continue;
+    const auto end = line.find('"', at + kListening.size());
+    const auto colon = line.rfind(':', end);  // the last one: an IPv6 host has its own
+    if (end == std::string::npos || colon == std::string::npos || colon < at) continue;
+    return static_cast<std::uint16_t>(std::strtoul(line.c_str() + colon + 1, nullptr, 10));
+  }
+  return 0;
+}
+
+// Each replica's own log file (appended to by every test that starts the same one).
+std::string replica_log(const std::string& service) {
+  static std::atomic<int> started{0};
+  return sales_test::require_env("SALES_STATE_DIR") + "/logs/" + service + "-replica-" +
+         std::to_string(++started) + ".log";
 }
 }  // namespace
 
-Replica::Replica(const std::string& service) : service_(service), port_(free_port()) {
-  const pid_t first = service_pid(service);
-  if (first <= 0 || port_ == 0) {
-    ADD_FAILURE() << "no running " << service << " to replicate (or no free port)";
+Replica::Replica(const std::string& service, const Environment& overrides)
+    : service_(service), log_(replica_log(service)) {
+  if (std::any_of(overrides.begin(), overrides.end(), [](const auto& o) { return o.first == "PORT"; })) {
+    ADD_FAILURE() << "a replica's PORT is its kernel's choice; it cannot be overridden";
     return;
   }
+  const pid_t first = service_pid(service);
+  if (first <= 0) {
+    ADD_FAILURE() << "no running " << service << " to replicate";
+    return;
+  }
+  std::error_code ec;
+  const auto size = fs::file_size(log_, ec);
+  log_from_ = ec ? 0 : size;  // this replica's lines come after what earlier ones wrote
   const std::string proc = "/proc/" + std::to_string(first);
   const std::string binary = fs::read_symlink(proc + "/exe").string();
   const std::string cwd = fs::read_symlink(proc + "/cwd").string();  // where it reads a .env
-  const auto env = environment_of(first, port_);
-  const std::string log = sales_test::require_env("SALES_STATE_DIR") + "/logs/" + service + "-replica.log";
+  const auto env = environment_of(first, overrides);
   // Everything the child needs is made before fork: between fork and exec it only makes
   // system calls (another thread of this process may hold the allocator's lock).
   std::vector<char*> envp;
@@ -82,7 +106,7 @@ Replica::Replica(const std::string& service) : service_(service), port_(free_por
     // consuming the shared queues, and ./sales knows nothing of it.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(1);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (out >= 0) {
       ::dup2(out, STDOUT_FILENO);
       ::dup2(out, STDERR_FILENO);
@@ -105,6 +129,11 @@ Replica::~Replica() {
   ADD_FAILURE() << "the " << service_ << " replica did not stop within 15 s of SIGTERM";
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
+}
+
+std::string Replica::url() const {
+  if (port_ == 0 && pid_ > 0) port_ = listening_port(log_, log_from_);
+  return "http://127.0.0.1:" + std::to_string(port_);
 }
 
 bool Replica::wait_ready(std::chrono::milliseconds timeout) const {
