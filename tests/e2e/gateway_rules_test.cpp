@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <regex>
 #include <string>
 #include <thread>
 
 #include "sales_test/env.hpp"
+#include "sales_test/metrics_text.hpp"
 #include "support/api.hpp"
 
 namespace e2e {
@@ -46,15 +46,11 @@ TEST(Gateway, WrongMethodOnTheGatewaysOwnRoutesIs405) {
   }
 }
 
-// The value of one series (`name` or `name{labels}`, written as the exposition writes it) in a
-// /metrics body with a whole number; -1 when the series is not there.
-int metric_value(const std::string& body, const std::string& series) {
-  static const std::regex number(R"(^ (\d+)\n)");
-  const auto at = body.find("\n" + series + " ");
-  std::smatch m;
-  if (at == std::string::npos) return -1;
-  const std::string rest = body.substr(at + 1 + series.size());
-  return std::regex_search(rest, m, number) ? std::stoi(m[1]) : -1;
+// The value of `name` (summed over the samples whose labels include `labels`) in a /metrics
+// body, as a whole number; -1 when there is no such sample.
+int metric_value(const std::string& body, const std::string& name, const sales_test::MetricLabels& labels = {}) {
+  const auto v = sales_test::metric_sum(body, name, labels);
+  return v ? static_cast<int>(*v) : -1;
 }
 
 // How many threads serve HTTP, as the gateway (its event loops) and every service export it:
@@ -78,8 +74,8 @@ TEST(Gateway, EveryServiceReportsItsDatabasePool) {
   for (const char* service : {"product", "order", "customer", "payment", "inventory", "shipping"}) {
     auto body = service_request(service, "GET", "/metrics").body;
     int size = metric_value(body, "db_pool_size");
-    int idle = metric_value(body, R"(db_pool_connections{state="idle"})");
-    int in_use = metric_value(body, R"(db_pool_connections{state="in_use"})");
+    int idle = metric_value(body, "db_pool_connections", {{"state", "idle"}});
+    int in_use = metric_value(body, "db_pool_connections", {{"state", "in_use"}});
     int asked = metric_value(body, "db_pool_open_at_start");
     int when_ready = metric_value(body, "db_pool_open_when_ready");
     ASSERT_GE(size, 1) << service << "\n" << body.substr(0, 400);
@@ -95,20 +91,20 @@ TEST(Gateway, EveryServiceReportsItsDatabasePool) {
 // consumes, its lag; with the relay and the consumer connected to the broker.
 TEST(Gateway, EveryServiceWithEventsReportsItsOutboxBacklogAndConsumerLag) {
   for (std::string service : {"product", "order", "payment", "inventory", "shipping"}) {
-    const std::string queue = "{queue=\"" + service + "_queue\"}";
+    const sales_test::MetricLabels queue = {{"queue", service + "_queue"}};
     std::string body;
     for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
          std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(std::chrono::milliseconds(200))) {
       body = service_request(service, "GET", "/metrics").body;
       if (metric_value(body, "sales_outbox_relay_connected") == 1 &&
-          metric_value(body, "sales_events_consumer_connected" + queue) == 1) {
+          metric_value(body, "sales_events_consumer_connected", queue) == 1) {
         break;
       }
     }
     EXPECT_EQ(metric_value(body, "sales_outbox_relay_connected"), 1) << service;
-    EXPECT_EQ(metric_value(body, "sales_events_consumer_connected" + queue), 1) << service;
+    EXPECT_EQ(metric_value(body, "sales_events_consumer_connected", queue), 1) << service;
     EXPECT_GE(metric_value(body, "sales_outbox_backlog"), 0) << service << ": no outbox backlog";
-    EXPECT_GE(metric_value(body, "sales_events_consumer_lag" + queue), 0) << service << ": no consumer lag";
+    EXPECT_GE(metric_value(body, "sales_events_consumer_lag", queue), 0) << service << ": no consumer lag";
   }
 }
 
@@ -142,10 +138,10 @@ TEST(Gateway, EveryServiceCountsItsRequestsByRouteAndStatus) {
                         Case{"payment", "/payments/{id}", "/payments/999999991"},
                         Case{"inventory", "/inventory/stock/{product_id}", "/inventory/stock/999999991"},
                         Case{"shipping", "/shipping/{id}", "/shipping/999999991"}}) {
-    const std::string labels =
-        std::string("service=\"") + c.service + "\",route=\"" + c.route + "\",method=\"GET\"";
-    const std::string counted = "http_requests_total{" + labels + ",status=\"404\"}";
-    const std::string timed = "http_request_duration_seconds_count{" + labels + "}";
+    const sales_test::MetricLabels labels = {{"service", c.service}, {"route", c.route}, {"method", "GET"}};
+    sales_test::MetricLabels counted_labels = labels;
+    counted_labels.emplace_back("status", "404");
+    const std::string counted = "http_requests_total", timed = "http_request_duration_seconds_count";
     // Once: another 404 on the same route (a service's own call) may land between the reads,
     // so up to three tries, one of which must see exactly this request counted.
     int counted_once = 0;
@@ -155,10 +151,12 @@ TEST(Gateway, EveryServiceCountsItsRequestsByRouteAndStatus) {
       // no-cache: answered by the service, never by the gateway's response cache.
       ASSERT_TRUE(is_problem(get(c.target, {{"Cache-Control", "no-cache"}}), 404)) << c.target;
       after = service_request(c.service, "GET", "/metrics").body;
-      counted_once = metric_value(after, counted) - std::max(metric_value(before, counted), 0);
-      EXPECT_GE(metric_value(after, timed), std::max(metric_value(before, timed), 0) + 1) << timed;
+      counted_once = metric_value(after, counted, counted_labels) -
+                     std::max(metric_value(before, counted, counted_labels), 0);
+      EXPECT_GE(metric_value(after, timed, labels), std::max(metric_value(before, timed, labels), 0) + 1)
+          << timed << " of " << c.route;
     }
-    EXPECT_EQ(counted_once, 1) << counted;
+    EXPECT_EQ(counted_once, 1) << counted << " of " << c.route;
     EXPECT_EQ(after.find(std::string("route=\"") + c.target), std::string::npos) << "an id in a route label";
   }
 }

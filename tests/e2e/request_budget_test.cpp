@@ -4,9 +4,10 @@
 // own budget header is replaced by the gateway's deadline.
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cstdint>
 
 #include "sales_test/env.hpp"
+#include "sales_test/metrics_text.hpp"
 #include "support/api.hpp"
 
 namespace e2e {
@@ -29,11 +30,8 @@ std::int64_t products_named(const std::string& name) {
 // The product service's count of budgets spent before their handler ran.
 std::int64_t refused_before_handler() {
   auto r = service_request("product", "GET", "/metrics");
-  static const std::regex line(
-      R"re(http_requests_deadline_exceeded_total\{[^}]*stage="before_handler"[^}]*\} (\d+))re");
-  std::smatch m;
-  if (!std::regex_search(r.body, m, line)) return -1;
-  return std::stoll(m[1]);
+  const auto v = sales_test::metric_sum(r.body, "http_requests_deadline_exceeded_total", {{"stage", "before_handler"}});
+  return v ? static_cast<std::int64_t>(*v) : -1;
 }
 
 TEST(RequestBudget, ASpentBudgetIsA504ProblemAndCreatesNothing) {

@@ -8,11 +8,11 @@
 #include <mutex>
 #include <ostream>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include "sales/http/client.hpp"
 #include "sales_test/env.hpp"
+#include "sales_test/metrics_text.hpp"
 #include "sales_test/problem_check.hpp"
 
 namespace saga {
@@ -399,27 +399,7 @@ double metric_value_at(const std::string& base_url, const std::string& name,
                        const std::vector<std::pair<std::string, std::string>>& labels) {
   Res r = get_at(base_url, "/metrics");
   if (r.status != 200) return -1;
-  double sum = 0;
-  std::istringstream in(r.body);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    if (line.rfind(name, 0) != 0) continue;
-    std::size_t after = name.size();
-    if (after < line.size() && line[after] != '{' && line[after] != ' ') continue;  // a longer name
-    bool match = true;
-    for (const auto& [k, v] : labels) {
-      if (line.find(k + "=\"" + v + "\"") == std::string::npos) match = false;
-    }
-    if (!match) continue;
-    auto sp = line.rfind(' ');
-    if (sp == std::string::npos) continue;
-    try {
-      sum += std::stod(line.substr(sp + 1));
-    } catch (...) {
-    }
-  }
-  return sum;
+  return sales_test::metric_sum(r.body, name, labels).value_or(0);
 }
 
 }  // namespace saga

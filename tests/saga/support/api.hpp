@@ -139,9 +139,8 @@ Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::
 ::testing::AssertionResult has_field_error(const Res& r, std::string_view field);
 ::testing::AssertionResult has_status(const Res& order, std::string_view status);
 
-// Service metrics: the value of one sample (name and labels exactly as in the text, e.g.
-// `sales_events_dead_lettered_total{queue="inventory_queue",reason="poison"}` matched
-// loosely: every label given must be present). Sums matching samples; 0 when none.
+// Service metrics: the sum of the samples of `name` whose labels include every one given
+// (sales_test::metric_sum); 0 when none, -1 when /metrics does not answer.
 double metric_value(const std::string& service, const std::string& name,
                     const std::vector<std::pair<std::string, std::string>>& labels = {});
 // The same from the process at `base_url` (e.g. a Replica's).

@@ -45,9 +45,11 @@
 // "support/sales_test/env.hpp" there; "sales_test/env.hpp" should that change.
 #if __has_include("sales_test/env.hpp")
 #include "sales_test/env.hpp"
+#include "sales_test/metrics_text.hpp"
 #include "sales_test/sockets.hpp"
 #else
 #include "support/sales_test/env.hpp"
+#include "support/sales_test/metrics_text.hpp"
 #include "support/sales_test/sockets.hpp"
 #endif
 
@@ -340,24 +342,11 @@ inline std::int64_t breaker_field(const std::string& gateway, const std::string&
   return breaker(gateway, upstream).at(field).to_number<std::int64_t>();
 }
 
-// The value of the sample `name{labels...}` in Prometheus text (labels in any order);
-// nullopt when there is no such sample.
+// The sum of the samples of `name` whose labels include `labels`, in Prometheus text;
+// nullopt when there is none (sales_test::metric_sum, the reader every suite uses).
 inline std::optional<double> metric(const std::string& text, const std::string& name,
-                                    const std::vector<std::pair<std::string, std::string>>& labels = {}) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name, 0) != 0 || line.size() <= name.size()) continue;
-    char next = line[name.size()];
-    if (next != '{' && next != ' ') continue;
-    bool all = true;
-    for (const auto& [k, v] : labels) {
-      if (line.find(k + "=\"" + v + "\"") == std::string::npos) all = false;
-    }
-    if (!all) continue;
-    return std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return std::nullopt;
+                                    const sales_test::MetricLabels& labels = {}) {
+  return sales_test::metric_sum(text, name, labels);
 }
 
 inline std::string metrics_text(const std::string& gateway) { return get(gateway, "/metrics").body; }
