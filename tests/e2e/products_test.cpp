@@ -156,6 +156,10 @@ TEST(Products, AListOfIdsAnswersTheOnesThatExist) {
   for (const std::string& bad : {std::string("1,,2"), std::string("abc"), std::string(""), std::string("0"), too_many}) {
     EXPECT_TRUE(has_field_error(get("/products?ids=" + bad), "ids")) << bad.substr(0, 40);
   }
+  // Every bad filter is named in the one answer.
+  auto both = get("/products?ids=0&q=" + std::string(201, 'x'));
+  EXPECT_TRUE(has_field_error(both, "ids")) << both;
+  EXPECT_TRUE(has_field_error(both, "q")) << both;
 }
 
 TEST(Products, UnfilteredListCountsEverything) {

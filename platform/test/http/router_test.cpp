@@ -78,56 +78,6 @@ TEST(Router, NonJsonBodyIs415) {
   EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/merge-patch+json")), 201);
 }
 
-TEST(Page, ValidatesBounds) {
-  EXPECT_EQ(page_from(make("GET", "/x")).limit, 50);
-  EXPECT_EQ(page_from(make("GET", "/x?limit=500&offset=3")).offset, 3);
-  for (const char* bad : {"/x?limit=0", "/x?limit=501", "/x?limit=abc", "/x?offset=-1", "/x?limit="}) {
-    EXPECT_THROW(page_from(make("GET", bad)), ProblemError) << bad;
-  }
-}
-
-TEST(Page, RefusesAParameterTheListDoesNotTakeNamingIt) {
-  EXPECT_NO_THROW(page_from(make("GET", "/x?status=PAID&limit=5&&offset=0&"), {"status", "customer_id"}));
-  for (const char* bad : {"/x?custmer_id=7", "/x?limit=5&page=2", "/x?status=PAID&x", "/x?%ZZ=1"}) {
-    try {
-      (void)page_from(make("GET", bad), {"status", "customer_id"});
-      ADD_FAILURE() << "accepted: " << bad;
-    } catch (const ProblemError& e) {
-      EXPECT_EQ(e.problem().status, 400) << bad;
-      ASSERT_EQ(e.problem().errors.size(), 1u) << bad;
-      EXPECT_NE(e.problem().detail.find("limit, offset, status, customer_id"), std::string::npos) << e.problem().detail;
-    }
-  }
-  try {
-    (void)page_from(make("GET", "/x?a=1&b=2&a=3"));
-    ADD_FAILURE() << "accepted unknown parameters";
-  } catch (const ProblemError& e) {
-    ASSERT_EQ(e.problem().errors.size(), 2u) << "each unknown name once";
-    EXPECT_EQ(e.problem().errors[0].field, "a");
-    EXPECT_EQ(e.problem().errors[1].field, "b");
-  }
-}
-
-TEST(Page, NamesAtMostTenUnknownParametersInValidUtf8) {
-  std::string many = "/x?";
-  for (int i = 0; i < 500; ++i) many += "k" + std::to_string(i) + "=1&";
-  try {
-    (void)page_from(make("GET", many));
-    ADD_FAILURE() << "accepted unknown parameters";
-  } catch (const ProblemError& e) {
-    EXPECT_EQ(e.problem().errors.size(), 10u);
-  }
-  try {
-    (void)page_from(make("GET", "/x?\xFF\x01=1&" + std::string(300, 'a') + "=1"));
-    ADD_FAILURE() << "accepted unknown parameters";
-  } catch (const ProblemError& e) {
-    ASSERT_EQ(e.problem().errors.size(), 2u);
-    EXPECT_EQ(e.problem().errors[0].field, "%FF%01") << "raw bytes quoted as escapes, never copied into JSON";
-    EXPECT_EQ(utf8_length(e.problem().errors[1].field), 65u) << "64 characters and an ellipsis";
-  }
-  EXPECT_NO_THROW(page_from(make("GET", "/x?=5&limit=2"))) << "a pair without a name names nothing";
-}
-
 TEST(Printable, QuotesRequestTextAsValidUtf8) {
   EXPECT_EQ(printable("caf\xC3\xA9"), "caf\xC3\xA9") << "valid UTF-8 stays";
   EXPECT_EQ(printable("a\xFF" "b"), "a%FFb");
@@ -137,60 +87,10 @@ TEST(Printable, QuotesRequestTextAsValidUtf8) {
 
 TEST(QueryParam, ReadsAKeyAsTheClientMeantIt) {
   EXPECT_EQ(make("GET", "/x?customer%5Fid=7").query_param("customer_id"), "7");
-  EXPECT_NO_THROW(page_from(make("GET", "/x?customer%5Fid=7&%6Cimit=2"), {"customer_id"}));
   EXPECT_THROW((void)make("GET", "/x?status=A&st%61tus=B").query_param("status"), ProblemError)
       << "the same parameter, spelt two ways, is still given twice";
   EXPECT_EQ(make("GET", "/x?%ZZ=1").query_keys(), std::vector<std::string>{"%ZZ"}) << "a broken escape stays as sent";
   EXPECT_EQ(make("GET", "/x?%FF=1").query_keys(), std::vector<std::string>{"%FF"}) << "and so does a key that is no UTF-8";
-}
-
-// The directives themselves: cache_control_test.cpp.
-TEST(Page, AsksForAFreshTotalOnlyWithNoCache) {
-  EXPECT_FALSE(page_from(make("GET", "/x")).fresh_total);
-  auto with = [](std::string name, std::string value) {
-    auto req = make("GET", "/x");
-    req.headers.add(std::move(name), std::move(value));
-    return page_from(req).fresh_total;
-  };
-  EXPECT_TRUE(with("Cache-Control", "no-cache"));
-  EXPECT_TRUE(with("Pragma", "no-cache"));
-  EXPECT_FALSE(with("Cache-Control", "max-age=60"));
-  auto both = make("GET", "/x");
-  both.headers.add("Cache-Control", "max-age=60");
-  both.headers.add("Pragma", "no-cache");
-  EXPECT_FALSE(page_from(both).fresh_total) << "Pragma counts only without Cache-Control (RFC 9111 §5.4)";
-}
-
-TEST(IdListParam, IsAbsentSortedDistinctOrOneFieldError) {
-  std::vector<FieldError> errors;
-  EXPECT_EQ(id_list_param(make("GET", "/x"), "ids", 3, errors), std::nullopt);
-  EXPECT_EQ(id_list_param(make("GET", "/x?ids=9,2,9,5"), "ids", 3, errors), (std::vector<std::int64_t>{2, 5, 9}));
-  EXPECT_EQ(id_list_param(make("GET", "/x?ids=4"), "ids", 3, errors), (std::vector<std::int64_t>{4}));
-  EXPECT_EQ(id_list_param(make("GET", "/x?ids=1%2C2"), "ids", 3, errors), (std::vector<std::int64_t>{1, 2}));
-  EXPECT_TRUE(errors.empty());
-  for (const char* bad : {"/x?ids=", "/x?ids=1,", "/x?ids=,1", "/x?ids=1,,2", "/x?ids=0", "/x?ids=1,-2", "/x?ids=1,a",
-                          "/x?ids=1%202", "/x?ids=1,2,3,4", "/x?ids=99999999999999999999"}) {
-    errors.clear();
-    EXPECT_EQ(id_list_param(make("GET", bad), "ids", 3, errors), std::nullopt) << bad;
-    ASSERT_EQ(errors.size(), 1u) << bad;
-    EXPECT_EQ(errors[0].field, "ids");
-    EXPECT_EQ(errors[0].message, "must be 1 to 3 positive integers separated by commas");
-  }
-}
-
-TEST(IdParam, IsAbsentValidOrOneFieldError) {
-  std::vector<FieldError> errors;
-  EXPECT_EQ(id_param(make("GET", "/x"), "order_id", errors), std::nullopt);
-  EXPECT_EQ(id_param(make("GET", "/x?order_id=7"), "order_id", errors), 7);
-  EXPECT_TRUE(errors.empty());
-  for (const char* bad : {"/x?order_id=0", "/x?order_id=-3", "/x?order_id=7a", "/x?order_id=", "/x?order_id=+7",
-                          "/x?order_id=99999999999999999999"}) {
-    errors.clear();
-    EXPECT_EQ(id_param(make("GET", bad), "order_id", errors), std::nullopt) << bad;
-    ASSERT_EQ(errors.size(), 1u) << bad;
-    EXPECT_EQ(errors[0].field, "order_id");
-    EXPECT_EQ(errors[0].message, "must be a positive integer");
-  }
 }
 
 TEST(Request, RefusesInvalidUtf8AndNulInParameters) {

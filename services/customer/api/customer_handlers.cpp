@@ -82,8 +82,9 @@ void register_routes(http::Router& router, CustomerStore& store) {
     }
   });
   router.get("/customers", [&store](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req, {"email"});
-    auto email = http::text_param(req, "email", kMaxEmailLength);
+    http::ListQuery query(req);
+    auto email = query.text("email", kMaxEmailLength);
+    auto page = query.page();
     auto result = store.list(email, page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });

@@ -81,7 +81,7 @@ std::int64_t decode_adjust(std::string_view body) {
 
 void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, ReservationStore& reservations) {
   router.get("/inventory/stock", [&stock](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req);
+    auto page = http::ListQuery(req).page();
     auto result = stock.list(page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });

@@ -121,8 +121,10 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
 void register_routes(http::Router& router, OrderRoutes deps) {
   router.post("/orders", [deps](http::Request& req, const http::PathParams&) { return place(deps, req); });
   router.get("/orders", [deps](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req, {"customer_id", "status"});
-    auto result = deps.store.list(decode_filter(req), page);
+    http::ListQuery query(req);
+    auto filter = decode_filter(query);
+    auto page = query.page();
+    auto result = deps.store.list(filter, page);
     return http::ok(http::list_body(result.items, result.total, page,
                                     [](sales::json::Writer& w, const Order& o) { write(w, o, false); }));
   });

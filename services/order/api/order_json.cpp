@@ -85,15 +85,10 @@ std::string decode_cancel_reason(std::string_view body) {
   return reason.value_or(std::string(kDefaultCancelReason));
 }
 
-OrderFilter decode_filter(const sales::http::Request& req) {
+OrderFilter decode_filter(sales::http::ListQuery& query) {
   OrderFilter f;
-  std::vector<sales::FieldError> errors;
-  f.customer_id = sales::http::id_param(req, "customer_id", errors);
-  if (auto s = req.query_param("status")) {
-    f.status = parse_status(*s);
-    if (!f.status) errors.push_back({"status", "must be one of " + status_names()});
-  }
-  if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid filter.", std::move(errors)));
+  f.customer_id = query.id("customer_id");
+  f.status = query.parsed("status", parse_status, "must be one of " + status_names());
   return f;
 }
 

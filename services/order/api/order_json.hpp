@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "domain/order.hpp"
-#include "sales/http/message.hpp"
+#include "sales/http/router.hpp"
 #include "sales/json/writer.hpp"
 #include "store/order_store.hpp"
 
@@ -18,7 +18,7 @@ NewOrder decode_new_order(std::string_view body);
 // No body, {} or {"reason": "..."}.
 std::string decode_cancel_reason(std::string_view body);
 // ?customer_id=&status= (status in any case).
-OrderFilter decode_filter(const sales::http::Request& req);
+OrderFilter decode_filter(sales::http::ListQuery& query);
 
 void write(sales::json::Writer& w, const Order& o, bool with_history);
 // Shared with the order.created event, whose items have the same shape.

@@ -27,7 +27,7 @@ http::Response ask(http::Client& client, std::string_view owner, const std::stri
   }
 }
 
-// Whether a 400 says that ?ids= is not a parameter of the list (sales::http::page_from's
+// Whether a 400 says that ?ids= is not a parameter of the list (sales::http::ListQuery's
 // answer to a name it does not take, http::kNotAListParameter), rather than that our
 // request was wrong.
 bool refuses_ids(std::string_view problem_body) {

@@ -101,19 +101,21 @@ TEST(DecodeCancel, ReasonIsOptional) {
   EXPECT_EQ(failure_of([&] { decode_cancel_reason(R"({"reason":")" + std::string(501, 'x') + "\"}"); }).status, 400);
 }
 
-using sales_test::get;
+OrderFilter filter_of(const std::string& target) {
+  return sales_test::list_filter(target, [](sales::http::ListQuery& q) { return decode_filter(q); });
+}
 
 TEST(DecodeFilter, ValidatesCustomerAndStatus) {
-  auto f = decode_filter(get("/orders?customer_id=4&status=paid"));
+  auto f = filter_of("/orders?customer_id=4&status=paid");
   EXPECT_EQ(f.customer_id, 4);
   EXPECT_EQ(f.status, Status::Paid);
-  auto none = decode_filter(get("/orders"));
+  auto none = filter_of("/orders");
   EXPECT_FALSE(none.customer_id);
   EXPECT_FALSE(none.status);
-  EXPECT_EQ(failure_of([] { decode_filter(get("/orders?status=LOST")); }).fields, (std::vector<std::string>{"status"}));
+  EXPECT_EQ(failure_of([] { filter_of("/orders?status=LOST"); }).fields, (std::vector<std::string>{"status"}));
   for (const char* bad : {"customer_id=0", "customer_id=x", "customer_id=", "customer_id=1x", "customer_id=-3",
                           "customer_id=99999999999999999999"}) {
-    EXPECT_EQ(failure_of([&] { decode_filter(get(std::string("/orders?") + bad)); }).status, 400) << bad;
+    EXPECT_EQ(failure_of([&] { filter_of(std::string("/orders?") + bad); }).status, 400) << bad;
   }
 }
 

@@ -53,15 +53,10 @@ NewPayment decode_new_payment(std::string_view body) {
   return NewPayment{*order_id, *amount};
 }
 
-PaymentFilter decode_filter(const http::Request& req) {
+PaymentFilter decode_filter(http::ListQuery& query) {
   PaymentFilter f;
-  std::vector<sales::FieldError> errors;
-  f.order_id = http::id_param(req, "order_id", errors);
-  if (auto status = req.query_param("status")) {
-    f.status = parse_status(*status);
-    if (!f.status) errors.push_back({"status", "must be one of PENDING, CONFIRMED, REFUNDED, CANCELLED"});
-  }
-  if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid filter.", std::move(errors)));
+  f.order_id = query.id("order_id");
+  f.status = query.parsed("status", parse_status, "must be one of PENDING, CONFIRMED, REFUNDED, CANCELLED");
   return f;
 }
 
@@ -100,8 +95,10 @@ void register_routes(http::Router& router, PaymentStore& store, OrderClient& ord
     });
   });
   router.get("/payments", [&store](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req, {"order_id", "status"});
-    auto result = store.list(decode_filter(req), page);
+    http::ListQuery query(req);
+    auto filter = decode_filter(query);
+    auto page = query.page();
+    auto result = store.list(filter, page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });
   router.get("/payments/{id}", [&store](http::Request&, const http::PathParams& params) {

@@ -7,7 +7,7 @@ namespace payment {
 
 // Decoding of untrusted input into domain values (400 on any invalid field).
 NewPayment decode_new_payment(std::string_view body);
-PaymentFilter decode_filter(const sales::http::Request& req);
+PaymentFilter decode_filter(sales::http::ListQuery& query);
 std::string render(const Payment& p);
 // Whether `order` may be paid with `amount_cents`: 409 (status) or 422 (amount) otherwise.
 void require_payable(const OrderSnapshot& order, std::int64_t amount_cents);

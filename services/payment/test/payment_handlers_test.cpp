@@ -49,13 +49,15 @@ TEST(DecodePayment, NamesEveryBadField) {
   EXPECT_EQ(p.errors[1].message, "must not be negative");
 }
 
-using sales_test::get;
+PaymentFilter filter_of(const std::string& target) {
+  return sales_test::list_filter(target, [](sales::http::ListQuery& q) { return decode_filter(q); });
+}
 
 TEST(DecodeFilter, TakesOrderIdAndStatus) {
-  auto f = decode_filter(get("/payments?order_id=12&status=REFUNDED"));
+  auto f = filter_of("/payments?order_id=12&status=REFUNDED");
   EXPECT_EQ(f.order_id, 12);
   EXPECT_EQ(f.status, PaymentStatus::Refunded);
-  auto none = decode_filter(get("/payments"));
+  auto none = filter_of("/payments");
   EXPECT_FALSE(none.order_id);
   EXPECT_FALSE(none.status);
 }
@@ -64,7 +66,7 @@ TEST(DecodeFilter, RejectsBadValues) {
   for (const char* bad : {"/payments?order_id=0", "/payments?order_id=-1", "/payments?order_id=abc",
                           "/payments?order_id=1x", "/payments?order_id=", "/payments?order_id=99999999999999999999",
                           "/payments?status=paid", "/payments?status="}) {
-    EXPECT_EQ(problem_of([&] { decode_filter(get(bad)); }).status, 400) << bad;
+    EXPECT_EQ(problem_of([&] { filter_of(bad); }).status, 400) << bad;
   }
 }
 

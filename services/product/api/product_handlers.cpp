@@ -31,13 +31,8 @@ constexpr std::string_view kItemCacheControl = "max-age=1";
 constexpr std::size_t kMaxIds = 100;
 }  // namespace
 
-ProductFilter decode_filter(const http::Request& req) {
-  ProductFilter f;
-  f.name_contains = http::text_param(req, "q", kMaxNameLength);
-  std::vector<sales::FieldError> errors;
-  f.ids = http::id_list_param(req, "ids", kMaxIds, errors);
-  if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid filter.", std::move(errors)));
-  return f;
+ProductFilter decode_filter(http::ListQuery& query) {
+  return {.name_contains = query.text("q", kMaxNameLength), .ids = query.ids("ids", kMaxIds)};
 }
 
 std::string render(const Product& p) { return http::item_body(p, write); }
@@ -86,8 +81,10 @@ void register_routes(http::Router& router, ProductStore& store) {
     });
   });
   router.get("/products", [&store](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req, {"q", "ids"});
-    auto result = store.list(decode_filter(req), page);
+    http::ListQuery query(req);
+    auto filter = decode_filter(query);
+    auto page = query.page();
+    auto result = store.list(filter, page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });
   router.get("/products/{id}", [&store](http::Request&, const http::PathParams& params) {

@@ -7,9 +7,9 @@ namespace product {
 // Decoding of untrusted bodies into domain values (400 on any invalid field).
 NewProduct decode_new_product(std::string_view body);
 ProductPatch decode_patch(std::string_view body);
-// GET /products' query: ?q= (a name substring, at most the name's length) and ?ids=3,5,8
-// (at most 100 positive integers); 400 naming the parameter otherwise.
-ProductFilter decode_filter(const sales::http::Request& req);
+// GET /products' filters: ?q= (a name substring, at most the name's length) and ?ids=3,5,8
+// (at most 100 positive integers); query.page() answers 400 naming a bad one.
+ProductFilter decode_filter(sales::http::ListQuery& query);
 std::string render(const Product& p);
 
 void register_routes(sales::http::Router& router, ProductStore& store);

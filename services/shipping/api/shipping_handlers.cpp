@@ -53,15 +53,10 @@ ShipmentStatus decode_status_update(std::string_view body) {
   return *status;
 }
 
-ShipmentFilter decode_filter(const http::Request& req) {
+ShipmentFilter decode_filter(http::ListQuery& query) {
   ShipmentFilter f;
-  std::vector<sales::FieldError> errors;
-  f.order_id = http::id_param(req, "order_id", errors);
-  if (auto v = req.query_param("status")) {
-    f.status = parse_status(*v);
-    if (!f.status) errors.push_back({"status", kStatusMessage});
-  }
-  if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid filter.", std::move(errors)));
+  f.order_id = query.id("order_id");
+  f.status = query.parsed("status", parse_status, kStatusMessage);
   return f;
 }
 
@@ -111,8 +106,10 @@ void register_routes(http::Router& router, ShipmentStore& store, OrderClient& or
     return http::created(render(made.shipment), "/shipping/" + std::to_string(made.shipment.id));
   });
   router.get("/shipping", [&store](http::Request& req, const http::PathParams&) {
-    auto page = http::page_from(req, {"order_id", "status"});
-    auto result = store.list(decode_filter(req), page);
+    http::ListQuery query(req);
+    auto filter = decode_filter(query);
+    auto page = query.page();
+    auto result = store.list(filter, page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });
   router.get("/shipping/{id}", [&store](http::Request&, const http::PathParams& params) {

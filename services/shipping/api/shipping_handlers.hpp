@@ -13,7 +13,7 @@ namespace shipping {
 // Decoding of untrusted input into domain values (400 naming the field on any fault).
 std::int64_t decode_new_shipment(std::string_view body);     // POST {order_id}
 ShipmentStatus decode_status_update(std::string_view body);  // PUT {status}
-ShipmentFilter decode_filter(const sales::http::Request& req);  // ?order_id=&status=
+ShipmentFilter decode_filter(sales::http::ListQuery& query);  // ?order_id=&status=
 
 std::string render(const Shipment& s);
 std::string render(const Shipment& s, const std::vector<HistoryEntry>& history);

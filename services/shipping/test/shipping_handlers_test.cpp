@@ -51,17 +51,21 @@ TEST(DecodeStatusUpdate, TakesAKnownStatus) {
   }
 }
 
+ShipmentFilter filter_of(const std::string& target) {
+  return sales_test::list_filter(target, [](sales::http::ListQuery& q) { return decode_filter(q); });
+}
+
 TEST(DecodeFilter, ValidatesOrderIdAndStatus) {
-  auto f = decode_filter(get("/shipping?order_id=7&status=SHIPPED"));
+  auto f = filter_of("/shipping?order_id=7&status=SHIPPED");
   EXPECT_EQ(f.order_id, 7);
   EXPECT_EQ(f.status, Shipped);
-  auto none = decode_filter(get("/shipping"));
+  auto none = filter_of("/shipping");
   EXPECT_FALSE(none.order_id);
   EXPECT_FALSE(none.status);
   for (const char* bad : {"/shipping?status=LOST", "/shipping?status=shipped", "/shipping?order_id=abc",
                           "/shipping?order_id=0", "/shipping?order_id=-2", "/shipping?order_id=",
                           "/shipping?order_id=99999999999999999999"}) {
-    EXPECT_EQ(status_of([&] { decode_filter(get(bad)); }), 400) << bad;
+    EXPECT_EQ(status_of([&] { filter_of(bad); }), 400) << bad;
   }
 }
 

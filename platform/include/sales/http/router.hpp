@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sales/http/list_query.hpp"  // what list handlers use beside the router
 #include "sales/http/message.hpp"
 #include "sales/problem/problem.hpp"
 
@@ -56,36 +57,5 @@ class Router {
 Response answer_other_method(Request& req, std::string allow);
 
 bool is_json_content_type(std::string_view ct);
-
-// A text filter: nullopt when absent; 400 naming the parameter when longer than max_chars.
-std::optional<std::string> text_param(const Request& req, std::string_view name, std::size_t max_chars);
-
-// An id filter (?order_id=7): nullopt when absent; when it is not a positive integer, also
-// nullopt and "must be a positive integer" in `errors`, so a handler reports every bad
-// filter at once. A parameter given twice, or not UTF-8, is refused at once, alone
-// (Request::query_param).
-std::optional<std::int64_t> id_param(const Request& req, std::string_view name, std::vector<FieldError>& errors);
-
-// A list of ids (?ids=3,5,8): nullopt when absent; sorted, each once. When it is empty, not
-// positive integers separated by commas, or more than `max_count` distinct ones, also nullopt
-// and the reason in `errors`.
-std::optional<std::vector<std::int64_t>> id_list_param(const Request& req, std::string_view name,
-                                                       std::size_t max_count, std::vector<FieldError>& errors);
-
-// Pagination per the contract: limit 1..500 (default 50), offset >= 0; 400 otherwise.
-struct Page {
-  std::int64_t limit = 50;
-  std::int64_t offset = 0;
-  // The client sent Cache-Control: no-cache (or, without Cache-Control, Pragma: no-cache;
-  // parse_request_cache_control): the list's total is counted now, not taken from a recent
-  // count (sales/pg/total_cache.hpp).
-  bool fresh_total = false;
-};
-// `filters`: the list's other parameters. Any parameter but limit, offset and those is a 400
-// naming it, with kNotAListParameter as its message: a misspelt filter (?custmer_id=7) must
-// not quietly answer with every row. (A client can tell from that message that a service
-// does not take a filter yet, as the order service does of the product service's ?ids=.)
-inline constexpr std::string_view kNotAListParameter = "is not a parameter of this list";
-Page page_from(const Request& req, std::initializer_list<std::string_view> filters = {});
 
 }  // namespace sales::http

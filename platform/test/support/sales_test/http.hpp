@@ -25,6 +25,17 @@ inline sales::http::Request request(std::string method, std::string target, std:
 // A GET of `target` (path and query).
 inline sales::http::Request get(std::string target) { return request("GET", std::move(target)); }
 
+// What a list's `decode_filter(ListQuery&)` reads from a GET of `target`, once the list's
+// page() passed its verdict (a 400 is thrown as the handler would throw it).
+template <class Decode>
+auto list_filter(std::string target, Decode decode) {
+  auto req = get(std::move(target));
+  sales::http::ListQuery query(req);
+  auto filter = decode(query);
+  (void)query.page();
+  return filter;
+}
+
 // What `router` answers to `req`, a refusal as its problem response (as the server sends it).
 inline sales::http::Response answer(const sales::http::Router& router, sales::http::Request req) {
   try {

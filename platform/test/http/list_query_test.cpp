@@ -1,0 +1,163 @@
+#include "sales/http/list_query.hpp"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+namespace sales::http {
+namespace {
+
+Request list_get(std::string target) {
+  Request r;
+  r.method = "GET";
+  r.target = std::move(target);
+  return r;
+}
+
+// The page of a list that reads `read`'s filters from `target`.
+Page page_of(const std::string& target, const std::function<void(ListQuery&)>& read = {}) {
+  auto req = list_get(target);
+  ListQuery query(req);
+  if (read) read(query);
+  return query.page();
+}
+
+// The 400 that page() answers (status 0 and no errors when it answers none).
+Problem refusal_of(const std::string& target, const std::function<void(ListQuery&)>& read = {}) {
+  try {
+    (void)page_of(target, read);
+  } catch (const ProblemError& e) {
+    return e.problem();
+  }
+  Problem none;
+  none.status = 0;
+  return none;
+}
+
+const auto status_and_customer = [](ListQuery& q) {
+  (void)q.parsed("status", [](std::string_view s) { return s == "PAID" ? std::optional<int>(1) : std::nullopt; },
+                 "must be PAID");
+  (void)q.id("customer_id");
+};
+
+TEST(ListQueryPage, ValidatesBounds) {
+  EXPECT_EQ(page_of("/x").limit, 50);
+  EXPECT_EQ(page_of("/x?limit=500&offset=3").offset, 3);
+  for (const char* bad : {"/x?limit=0", "/x?limit=501", "/x?limit=abc", "/x?offset=-1", "/x?limit="}) {
+    EXPECT_EQ(refusal_of(bad).status, 400) << bad;
+    EXPECT_EQ(refusal_of(bad).detail, "Invalid pagination parameters.") << bad;
+  }
+}
+
+TEST(ListQueryPage, RefusesAParameterNoFilterReadNamingIt) {
+  EXPECT_NO_THROW(page_of("/x?status=PAID&limit=5&&offset=0&", status_and_customer));
+  EXPECT_NO_THROW(page_of("/x?customer%5Fid=7&%6Cimit=2", status_and_customer)) << "names as the client meant them";
+  for (const char* bad : {"/x?custmer_id=7", "/x?limit=5&page=2", "/x?status=PAID&x", "/x?%ZZ=1"}) {
+    auto p = refusal_of(bad, status_and_customer);
+    EXPECT_EQ(p.status, 400) << bad;
+    ASSERT_EQ(p.errors.size(), 1u) << bad;
+    EXPECT_EQ(p.errors[0].message, kNotAListParameter);
+    EXPECT_NE(p.detail.find("limit, offset, status, customer_id"), std::string::npos) << p.detail;
+  }
+  auto p = refusal_of("/x?a=1&b=2&a=3");
+  ASSERT_EQ(p.errors.size(), 2u) << "each unknown name once";
+  EXPECT_EQ(p.errors[0].field, "a");
+  EXPECT_EQ(p.errors[1].field, "b");
+  EXPECT_EQ(refusal_of("/x?custmer_id=7&limit=0&status=LOST", status_and_customer).errors[0].field, "custmer_id")
+      << "an unknown parameter first, then the page, then the filters";
+  EXPECT_EQ(refusal_of("/x?limit=0&status=LOST", status_and_customer).errors[0].field, "limit");
+}
+
+TEST(ListQueryPage, NamesAtMostTenUnknownParametersInValidUtf8) {
+  std::string many = "/x?";
+  for (int i = 0; i < 500; ++i) many += "k" + std::to_string(i) + "=1&";
+  EXPECT_EQ(refusal_of(many).errors.size(), 10u);
+  auto p = refusal_of("/x?\xFF\x01=1&" + std::string(300, 'a') + "=1");
+  ASSERT_EQ(p.errors.size(), 2u);
+  EXPECT_EQ(p.errors[0].field, "%FF%01") << "raw bytes quoted as escapes, never copied into JSON";
+  EXPECT_EQ(utf8_length(p.errors[1].field), 65u) << "64 characters and an ellipsis";
+  EXPECT_NO_THROW(page_of("/x?=5&limit=2")) << "a pair without a name names nothing";
+}
+
+// The directives themselves: cache_control_test.cpp.
+TEST(ListQueryPage, AsksForAFreshTotalOnlyWithNoCache) {
+  EXPECT_FALSE(page_of("/x").fresh_total);
+  auto with = [](std::vector<std::pair<std::string, std::string>> headers) {
+    auto req = list_get("/x");
+    for (auto& [name, value] : headers) req.headers.add(std::move(name), std::move(value));
+    return ListQuery(req).page().fresh_total;
+  };
+  EXPECT_TRUE(with({{"Cache-Control", "no-cache"}}));
+  EXPECT_TRUE(with({{"Pragma", "no-cache"}}));
+  EXPECT_FALSE(with({{"Cache-Control", "max-age=60"}}));
+  EXPECT_FALSE(with({{"Cache-Control", "max-age=60"}, {"Pragma", "no-cache"}}))
+      << "Pragma counts only without Cache-Control (RFC 9111 §5.4)";
+}
+
+TEST(ListQueryFilters, IdIsAbsentValidOrOneFieldError) {
+  auto req = list_get("/x?order_id=7");
+  ListQuery q(req);
+  EXPECT_EQ(q.id("order_id"), 7);
+  EXPECT_EQ(q.id("customer_id"), std::nullopt);
+  EXPECT_NO_THROW((void)q.page());
+  for (const char* bad : {"/x?order_id=0", "/x?order_id=-3", "/x?order_id=7a", "/x?order_id=", "/x?order_id=+7",
+                          "/x?order_id=99999999999999999999"}) {
+    std::optional<std::int64_t> read = 1;
+    auto p = refusal_of(bad, [&](ListQuery& q) { read = q.id("order_id"); });
+    EXPECT_EQ(read, std::nullopt) << bad;
+    EXPECT_EQ(p.detail, "Invalid filter.") << bad;
+    ASSERT_EQ(p.errors.size(), 1u) << bad;
+    EXPECT_EQ(p.errors[0].field, "order_id");
+    EXPECT_EQ(p.errors[0].message, "must be a positive integer");
+  }
+}
+
+TEST(ListQueryFilters, IdsAreAbsentSortedDistinctOrOneFieldError) {
+  auto ids_of = [](const std::string& target) {
+    auto req = list_get(target);
+    ListQuery q(req);
+    auto ids = q.ids("ids", 3);
+    (void)q.page();
+    return ids;
+  };
+  EXPECT_EQ(ids_of("/x"), std::nullopt);
+  EXPECT_EQ(ids_of("/x?ids=9,2,9,5"), (std::vector<std::int64_t>{2, 5, 9}));
+  EXPECT_EQ(ids_of("/x?ids=4"), (std::vector<std::int64_t>{4}));
+  EXPECT_EQ(ids_of("/x?ids=1%2C2"), (std::vector<std::int64_t>{1, 2}));
+  for (const char* bad : {"/x?ids=", "/x?ids=1,", "/x?ids=,1", "/x?ids=1,,2", "/x?ids=0", "/x?ids=1,-2", "/x?ids=1,a",
+                          "/x?ids=1%202", "/x?ids=1,2,3,4", "/x?ids=99999999999999999999"}) {
+    auto p = refusal_of(bad, [](ListQuery& q) { EXPECT_EQ(q.ids("ids", 3), std::nullopt); });
+    ASSERT_EQ(p.errors.size(), 1u) << bad;
+    EXPECT_EQ(p.errors[0].field, "ids");
+    EXPECT_EQ(p.errors[0].message, "must be 1 to 3 positive integers separated by commas");
+  }
+}
+
+TEST(ListQueryFilters, TextIsAbsentWithinItsLengthOrOneFieldError) {
+  auto req = list_get("/x?q=%E2%98%83ab");
+  ListQuery q(req);
+  EXPECT_EQ(q.text("q", 3), "\xE2\x98\x83" "ab") << "characters, not bytes";
+  EXPECT_EQ(q.text("email", 3), std::nullopt);
+  EXPECT_NO_THROW((void)q.page());
+  auto p = refusal_of("/x?q=abcd", [](ListQuery& q) { EXPECT_EQ(q.text("q", 3), std::nullopt); });
+  ASSERT_EQ(p.errors.size(), 1u);
+  EXPECT_EQ(p.errors[0].field, "q");
+  EXPECT_EQ(p.errors[0].message, "must be at most 3 characters");
+}
+
+TEST(ListQueryFilters, EveryBadFilterIsNamedInOne400) {
+  auto p = refusal_of("/x?q=abcd&ids=0&status=LOST", [](ListQuery& q) {
+    (void)q.text("q", 3);
+    (void)q.ids("ids", 3);
+    (void)q.parsed("status", [](std::string_view) { return std::optional<int>(); }, "must be PAID");
+  });
+  EXPECT_EQ(p.status, 400);
+  ASSERT_EQ(p.errors.size(), 3u);
+  EXPECT_EQ(p.errors[0].field, "q");
+  EXPECT_EQ(p.errors[1].field, "ids");
+  EXPECT_EQ(p.errors[2].field, "status");
+  EXPECT_EQ(p.errors[2].message, "must be PAID");
+}
+
+}  // namespace
+}  // namespace sales::http
