@@ -21,7 +21,7 @@ and .md, and bench/results/latest.md.
   --quick            3 rounds of 3 s; no restart, no cold build
   --smoke            1 round of about 1 s per scenario into a temporary directory, results
                      not judged; fails only if a scenario produced no numbers (ctest: bench_smoke)
-  --only LIST        only these scenarios: get,post,mixed,saga,micro,pgbench, and up (times
+  --only LIST        only these scenarios: get,post,mixed,saga,stock,micro,pgbench, and up (times
                      ./sales down + up: restarts the system), build (a cold build)
   --no-restart       do not time ./sales down + up (idle RSS is then taken as found)
   --no-cold-build    do not time a cold build

@@ -9,7 +9,8 @@ import sys
 from .machine import machine, service_config
 from .proc import roots, rss_sample, rss_table, uptime_s
 from .report import markdown, summary_table
-from .scenarios import micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga
+from .scenarios import (micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga,
+                        scenario_stock_copy)
 from .state import (CONNECTIONS, DISTURBED, E, MODE, NGINX_PORT, ONLY, OUT, P, PGBENCH, RESULT, RSS_MAX, RUN_ID,
                     SAGA_WORKER_STEPS, SERVICES, STEAL_REDO_PCT, THREADS, WRK, log, step, wanted)
 from .targets import targets
@@ -46,7 +47,7 @@ def main():
         RESULT["skipped"]["pgbench"] = E.get("BENCH_PGBENCH_NOTE") or "pgbench is not available"
 
     plan = [("get", scenario_get_and_pgbench), ("post", scenario_posts), ("mixed", scenario_mixed),
-            ("saga", scenario_saga), ("micro", micro)]
+            ("saga", scenario_saga), ("stock", scenario_stock_copy), ("micro", micro)]
     for name, fn in plan:
         if not (wanted(name) or (name == "get" and wanted("pgbench"))) or (name in ("post", "mixed") and not WRK):
             continue

@@ -56,7 +56,7 @@ def machine():
 
 
 def service_config(rts):
-    keep = re.compile(r"^(HTTP_THREADS|DB_POOL_SIZE|LOG_LEVEL|GATEWAY_[A-Z_]+)=")
+    keep = re.compile(r"^(HTTP_THREADS|DB_POOL_SIZE|LOG_LEVEL|STOCK_FEED_INTERVAL_MS|GATEWAY_[A-Z_]+)=")
     out = {}
     for n in SERVICES:
         if n not in rts:

@@ -197,6 +197,15 @@ def markdown():
             + (f" (load average before {st['cold_build_loadavg_before']}, after {st['cold_build_loadavg_after']})"
                if st.get("cold_build_loadavg_after") else ""),
             ""]
+    if "stock_copy" in sc:
+        c = sc["stock_copy"]
+        interval = (R["config"]["services"].get("inventory") or {}).get("STOCK_FEED_INTERVAL_MS", "50 (default)")
+        out += ["## (h) Stock read copy: inventory → product (DESIGN: \"normally within a second\")", "",
+                f"{c['samples']} changes of stock one at a time (POST /inventory/stock/{{id}}/adjust through the "
+                "gateway); lag from the adjust's answer to the first direct GET of the product (every 2 ms) "
+                f"showing the new level. STOCK_FEED_INTERVAL_MS={interval}.", "",
+                "| p50 | p90 | max |", "|---|---|---|",
+                "| " + " | ".join(f"{fmt(c['summary_ms'][k])} ms" for k in ("p50", "p90", "max")) + " |", ""]
     if "micro" in sc:
         out += ["## Micro-benchmarks (Google Benchmark, ns per operation)", "", "| benchmark | real ns | CPU ns |",
                 "|---|---|---|"]

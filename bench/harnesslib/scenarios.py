@@ -4,11 +4,13 @@ catalogue, (d) the order saga, and the micro-benchmarks. Each fills RESULT["scen
 
 import json
 import os
+import statistics
 import subprocess
 import time
 
 from .api import create_customer, create_product, http
 from .loads import pgbench_run, rate_run, saga_run, wrk_run
+from .proc import roots, settle
 from .saturation import saga_saturating_workers
 from .state import (BIN, CONNECTIONS, E, FIXED_RATE, GATEWAY, MODE, NGINX_PIDFILE, NGINX_PORT, NO_CACHE, P, PGBENCH,
                     RESULT, RUN_ID, THREADS, WRK, log, service_url, step, wanted)
@@ -171,6 +173,43 @@ def scenario_saga():
         RESULT["scenarios"]["saga"]["tpcb_paired"] = summarize(tpcb)
         RESULT["scenarios"]["saga"]["ratio_vs_tpcb_paired"] = paired_ratio(sat["saturation"], tpcb,
                                                                             lambda r: r["throughput"])
+
+
+def scenario_stock_copy():
+    """(h) DESIGN: the product's `stock` is a read copy of inventory's, "normally within a
+    second". One change of stock at a time through the gateway (POST …/adjust), then the
+    product service read directly every 2 ms until it shows the new level: the lag is from the
+    adjust's answer (its COMMIT) to the first read that shows it."""
+    samples = {"full": 40, "quick": 15}.get(MODE, 3)
+    product = create_product(f"bench stock copy {RUN_ID}", stock=100)
+    inventory, product_url = service_url("inventory"), f"{service_url('product')}/products/{product}"
+    deadline = time.monotonic() + 20
+    while http("GET", f"{inventory}/inventory/stock/{product}")[0] != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"inventory does not know product {product} after 20 s")
+        time.sleep(0.05)
+    settle(roots(), P["settle"])  # the saga's tail drained: its flushes are not in the lags
+    step(f"(h) stock read copy: {samples} changes of stock, one at a time, product read every 2 ms")
+    lags, level = [], 100
+    for _ in range(samples):
+        st, b = http("POST", f"{GATEWAY}/inventory/stock/{product}/adjust", {"delta": 1})
+        if st != 200 or not isinstance(b, dict):
+            raise RuntimeError(f"POST /inventory/stock/{product}/adjust → {st} {b}")
+        level, changed = b["stock"], time.monotonic()
+        while True:
+            st, b = http("GET", product_url)
+            if st == 200 and isinstance(b, dict) and b.get("stock") == level:
+                lags.append((time.monotonic() - changed) * 1000)
+                break
+            if time.monotonic() - changed > 10:
+                raise RuntimeError(f"product {product} still shows {b} 10 s after inventory's stock became {level}")
+            time.sleep(0.002)
+        time.sleep(0.1)  # the next change in another flush interval
+    lags.sort()
+    RESULT["scenarios"]["stock_copy"] = {
+        "samples": samples, "lag_ms": [round(x, 1) for x in lags],
+        "summary_ms": {"p50": round(lags[len(lags) // 2], 1), "p90": round(lags[int(len(lags) * 0.9)], 1),
+                       "max": round(lags[-1], 1)}}
 
 
 def micro():
