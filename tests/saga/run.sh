@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the saga tests by hand against the running system (./sales up), with the environment
 # `./sales test` would export (computed the same way, from scripts/lib-*.sh), e.g.
-#   tests/saga/run.sh build-saga --gtest_filter='SagaFlow.*'     # the binary
-#   tests/saga/run.sh --ctest build-saga -L saga                  # through ctest
+#   tests/saga/run.sh build --gtest_filter='SagaFlow.*'     # the binary
+#   tests/saga/run.sh --ctest build -L saga                  # through ctest
 # The build directory holds bin/saga_tests (default: build).
 set -euo pipefail
 SALES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
