@@ -414,6 +414,10 @@ TEST_F(Outage, RequestsTheGatewayRetriesWhileAServiceHangsApplyOnce) {
   // every copy in its sockets. Each request must still take effect at most once.
   std::int64_t plain = create_product(100, 10);
   std::int64_t keyed = create_product(100, 10);
+  // A breaker window (GATEWAY_CB_WINDOW, 20 calls) of successes first, so failures an
+  // earlier test left in it cannot open the breaker while these two requests hang.
+  auto answered = [](const Res& x) { return x.status == 200; };
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(poll("/inventory/stock/" + std::to_string(plain), answered, 30s).status, 200);
   ASSERT_GT(pause_service("inventory"), 0);
   Res r_plain, r_keyed;
   std::thread a([&] {
@@ -426,8 +430,9 @@ TEST_F(Outage, RequestsTheGatewayRetriesWhileAServiceHangsApplyOnce) {
   a.join();
   b.join();
   ASSERT_GT(resume_service("inventory"), 0);
-  std::cout << "[ info ] while inventory hung: PUT take-out → " << r_plain.status << ", with a key → "
-            << r_keyed.status << std::endl;
+  // Too few failures to open the breaker (GATEWAY_CB_MIN_CALLS): each is the deadline's 504.
+  EXPECT_TRUE(is_problem(r_plain, 504)) << "a take-out while inventory hung: " << r_plain;
+  EXPECT_TRUE(is_problem(r_keyed, 504)) << "a take-out with a key while inventory hung: " << r_keyed;
   std::this_thread::sleep_for(3s);  // the woken service works through what queued up
   // Read until readable: the timeouts may have opened the gateway's breaker for inventory,
   // which then answers 503 for its open interval.
