@@ -7,13 +7,6 @@
 
 namespace sales::http {
 
-std::optional<std::int64_t> parse_positive(std::string_view s) {
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size() || v < 1) return std::nullopt;
-  return v;
-}
-
 std::optional<std::string> ListQuery::raw(std::string_view name) {
   filters_.emplace_back(name);
   return req_.query_param(name);

@@ -133,6 +133,13 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+std::optional<std::int64_t> parse_positive(std::string_view s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || v < 1) return std::nullopt;
+  return v;
+}
+
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
   for (unsigned char c : s) n += (c & 0xC0) != 0x80;

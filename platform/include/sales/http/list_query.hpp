@@ -12,9 +12,6 @@
 
 namespace sales::http {
 
-// A positive decimal integer and nothing else (an id in a path or a query).
-std::optional<std::int64_t> parse_positive(std::string_view s);
-
 // Pagination per the contract: limit 1..500 (default 50), offset >= 0; 400 otherwise.
 struct Page {
   std::int64_t limit = 50;
