@@ -148,14 +148,9 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
-::testing::AssertionResult is_problem(const Res& r, int status) {
-  auto result = sales_test::problem_document({r.status, r.headers, r.body, r.json}, status);
-  return result ? result : result << "\n" << r;
-}
-
+::testing::AssertionResult is_problem(const Res& r, int status) { return sales_test::is_problem_response(r, status); }
 ::testing::AssertionResult has_field_error(const Res& r, std::string_view field) {
-  auto result = sales_test::names_field_error({r.status, r.headers, r.body, r.json}, field);
-  return result ? result : result << "\n" << r;
+  return sales_test::has_field_error_response(r, field);
 }
 
 bool is_hex32(std::string_view s) {

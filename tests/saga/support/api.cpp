@@ -1,19 +1,18 @@
 #include "support/api.hpp"
 
-#include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
-#include <random>
 #include <thread>
+
+#include <openssl/evp.h>
 
 #include "sales/http/client.hpp"
 #include "sales_test/env.hpp"
-#include "sales_test/metrics_text.hpp"
-#include "sales_test/problem_check.hpp"
 
 namespace saga {
 
@@ -120,18 +119,12 @@ Res request_at(const std::string& base_url, const std::string& method, const std
 Res get_at(const std::string& base_url, const std::string& target) { return request_at(base_url, "GET", target); }
 
 namespace {
+// RFC 4648 base64, for HTTP Basic credentials (OpenSSL's encoder; the platform links libcrypto).
 std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); i += 3) {
-    std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
-  }
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');  // EVP_EncodeBlock writes a NUL too
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
   return out;
 }
 }  // namespace
@@ -229,177 +222,6 @@ Res place_order(std::int64_t customer_id, const std::vector<Line>& lines, const 
 Res place_single(std::int64_t customer_id, std::int64_t product_id, std::int64_t quantity) {
   boost::json::object o{{"customer_id", customer_id}, {"product_id", product_id}, {"quantity", quantity}};
   return post("/orders", boost::json::serialize(o));
-}
-
-// ---------------------------------------------------------------- observing
-
-Res poll(const std::string& target, const std::function<bool(const Res&)>& pred, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  auto pause = 20ms;
-  for (;;) {
-    Res r = get(target);
-    if (pred(r) || Clock::now() >= deadline) return r;
-    std::this_thread::sleep_for(pause);
-    pause = std::min<std::chrono::milliseconds>(pause * 2, 250ms);
-  }
-}
-
-Res wait_order(std::int64_t order_id, std::initializer_list<std::string_view> statuses, std::chrono::milliseconds timeout) {
-  std::vector<std::string> want(statuses.begin(), statuses.end());
-  return poll(
-      "/orders/" + std::to_string(order_id),
-      [&](const Res& r) {
-        return r.status == 200 && std::find(want.begin(), want.end(), r.str("status")) != want.end();
-      },
-      timeout);
-}
-
-std::string order_status(std::int64_t order_id) {
-  Res r = get("/orders/" + std::to_string(order_id));
-  return r.status == 200 ? r.str("status") : std::string();
-}
-
-std::optional<std::int64_t> inventory_stock(std::int64_t product_id) {
-  Res r = get("/inventory/stock/" + std::to_string(product_id));
-  if (r.status != 200 || !r.at("stock").is_number()) return std::nullopt;
-  return int_of(r.at("stock"));
-}
-
-std::optional<std::int64_t> wait_stock(std::int64_t product_id, std::int64_t expected, std::chrono::milliseconds timeout) {
-  Res r = poll(
-      "/inventory/stock/" + std::to_string(product_id),
-      [&](const Res& x) { return x.status == 200 && int_of(x.at("stock")) == expected && x.at("stock").is_number(); },
-      timeout);
-  if (r.status != 200 || !r.at("stock").is_number()) return std::nullopt;
-  return int_of(r.at("stock"));
-}
-
-boost::json::value shipment_of(std::int64_t order_id, std::size_t* count) {
-  Res r = get("/shipping?order_id=" + std::to_string(order_id));
-  if (count) *count = 0;
-  const auto& items = r.at("items");
-  if (r.status != 200 || !items.is_array()) return nullptr;
-  std::size_t n = 0;
-  boost::json::value found;
-  for (const auto& s : items.as_array()) {
-    if (int_of(member(s, "order_id")) == order_id) {
-      ++n;
-      if (found.is_null()) found = s;
-    }
-  }
-  if (count) *count = n;
-  return found;
-}
-
-boost::json::value wait_shipment(std::int64_t order_id, std::string_view status, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  for (;;) {
-    auto s = shipment_of(order_id);
-    if ((!s.is_null() && str_of(member(s, "status")) == status) || Clock::now() >= deadline) return s;
-    std::this_thread::sleep_for(100ms);
-  }
-}
-
-std::vector<boost::json::value> payments_of(std::int64_t order_id) {
-  Res r = get("/payments?order_id=" + std::to_string(order_id));
-  std::vector<boost::json::value> out;
-  const auto& items = r.at("items");
-  if (r.status != 200 || !items.is_array()) return out;
-  for (const auto& p : items.as_array()) out.push_back(p);
-  return out;
-}
-
-Res wait_payment(std::int64_t payment_id, std::initializer_list<std::string_view> statuses, std::chrono::milliseconds timeout) {
-  std::vector<std::string> want(statuses.begin(), statuses.end());
-  return poll(
-      "/payments/" + std::to_string(payment_id),
-      [&](const Res& r) {
-        return r.status == 200 && std::find(want.begin(), want.end(), r.str("status")) != want.end();
-      },
-      timeout);
-}
-
-std::vector<std::string> history_statuses(const Res& order) {
-  std::vector<std::string> out;
-  const auto& h = order.at("history");
-  if (!h.is_array()) return out;
-  for (const auto& e : h.as_array()) out.push_back(str_of(member(e, "status")));
-  return out;
-}
-
-std::optional<std::string> history_reason(const Res& order, std::string_view status) {
-  const auto& h = order.at("history");
-  if (!h.is_array()) return std::nullopt;
-  std::optional<std::string> out;
-  for (const auto& e : h.as_array()) {
-    if (str_of(member(e, "status")) == status) out = str_of(member(e, "reason"));
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------- composite steps
-
-Res confirmed_order(std::int64_t customer_id, const std::vector<Line>& lines) {
-  Res placed = place_order(customer_id, lines);
-  EXPECT_EQ(placed.status, 201) << placed;
-  if (placed.status != 201) return placed;
-  Res r = wait_order(placed.id(), {"CONFIRMED", "REJECTED", "CANCELLED"});
-  EXPECT_TRUE(has_status(r, "CONFIRMED"));
-  return r;
-}
-
-std::int64_t pay(std::int64_t order_id, std::int64_t total_cents) {
-  std::string body = R"({"order_id":)" + std::to_string(order_id) + R"(,"amount":)" + money(total_cents) + "}";
-  Res created = post("/payments", body, {{"Idempotency-Key", new_key()}});
-  EXPECT_EQ(created.status, 201) << "POST /payments " << body << " -> " << created;
-  if (created.status != 201) return 0;
-  EXPECT_EQ(created.str("status"), "PENDING") << created;
-  std::int64_t id = created.id();
-  Res confirmed = put("/payments/" + std::to_string(id) + "/confirm", "");
-  EXPECT_EQ(confirmed.status, 200) << "PUT /payments/" << id << "/confirm -> " << confirmed;
-  EXPECT_EQ(confirmed.str("status"), "CONFIRMED") << confirmed;
-  Res order = wait_order(order_id, {"PAID", "CANCELLED"});
-  EXPECT_TRUE(has_status(order, "PAID"));
-  return id;
-}
-
-Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::milliseconds retry_409_for) {
-  auto deadline = Clock::now() + retry_409_for;
-  std::string body = R"({"status":")" + std::string(status) + R"("})";
-  for (;;) {
-    Res r = put("/shipping/" + std::to_string(shipment_id), body);
-    if (r.status != 409 || Clock::now() >= deadline) return r;
-    std::this_thread::sleep_for(100ms);
-  }
-}
-
-::testing::AssertionResult is_problem(const Res& r, int status) {
-  auto result = sales_test::problem_document({r.status, r.headers, r.body, r.json}, status);
-  return result ? result : result << ": " << r;
-}
-
-::testing::AssertionResult has_field_error(const Res& r, std::string_view field) {
-  auto result = sales_test::names_field_error({r.status, r.headers, r.body, r.json}, field);
-  return result ? result : result << ": " << r;
-}
-
-::testing::AssertionResult has_status(const Res& order, std::string_view status) {
-  if (order.status == 200 || order.status == 201) {
-    if (order.str("status") == status) return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "expected status " << status << ", got " << order;
-}
-
-double metric_value(const std::string& service, const std::string& name,
-                    const std::vector<std::pair<std::string, std::string>>& labels) {
-  return metric_value_at(service_url(service), name, labels);
-}
-
-double metric_value_at(const std::string& base_url, const std::string& name,
-                       const std::vector<std::pair<std::string, std::string>>& labels) {
-  Res r = get_at(base_url, "/metrics");
-  if (r.status != 200) return -1;
-  return sales_test::metric_sum(r.body, name, labels).value_or(0);
 }
 
 }  // namespace saga

@@ -2,7 +2,9 @@
 // Client helpers for the saga tests. Every business call goes through the gateway
 // (SALES_GATEWAY_URL); a few operator calls (metrics, readiness) go to one service directly.
 // Responses come back as status + headers + raw body + parsed JSON. Thread-safe: the
-// underlying sales::http::Client pools its connections behind a mutex.
+// underlying sales::http::Client pools its connections behind a mutex. The calls are in
+// api.cpp; what is built on them (observing, composite steps, assertions, metrics) in
+// steps.cpp.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>

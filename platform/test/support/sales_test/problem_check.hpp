@@ -26,4 +26,17 @@ struct Answer {
 // them naming `field`.
 ::testing::AssertionResult names_field_error(const Answer& a, std::string_view field);
 
+// The two checks on a suite's own response type (status, headers, body and json members,
+// printable with <<), the response appended to a failure.
+template <class Response>
+::testing::AssertionResult is_problem_response(const Response& r, int status) {
+  auto result = problem_document({r.status, r.headers, r.body, r.json}, status);
+  return result ? result : result << "\n" << r;
+}
+template <class Response>
+::testing::AssertionResult has_field_error_response(const Response& r, std::string_view field) {
+  auto result = names_field_error({r.status, r.headers, r.body, r.json}, field);
+  return result ? result : result << "\n" << r;
+}
+
 }  // namespace sales_test
