@@ -6,8 +6,7 @@
 // exist). Afterwards the system must become healthy, every order must leave PENDING, and the
 // invariant checker must find nothing. TearDown always leaves the whole system up.
 //
-// Plus deterministic outages: orders placed while inventory or RabbitMQ is down, and a
-// cancel that is certain to happen while the order is PENDING.
+// The deterministic outages are in outage_test.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,7 +24,6 @@
 
 #include "sales_test/env.hpp"
 #include "support/fixture.hpp"
-#include "support/replica.hpp"
 #include "support/system.hpp"
 
 namespace saga {
@@ -40,18 +38,7 @@ void log_line(Clock::time_point t0, const std::string& what) {
             << std::endl;
 }
 
-class Crash : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string problems = ensure_system_up(std::chrono::seconds(90));
-    ASSERT_TRUE(problems.empty()) << "the system is not up before the crash test: " << problems;
-  }
-  void TearDown() override {
-    // Whatever happened, leave every component running and ready.
-    std::string problems = ensure_system_up(std::chrono::seconds(120));
-    EXPECT_TRUE(problems.empty()) << "the system did not come back up after the crash test: " << problems;
-  }
-};
+class Crash : public SystemUpTest {};
 
 // What the workers saw.
 struct Stats {
@@ -349,217 +336,6 @@ TEST_F(Crash, KillServicesPostgresAndRabbitMqWhileOrdersFlow) {
   log_line(t0, "orders settled; checking invariants");
   EXPECT_TRUE(invariants_hold(left(0s, 60s), &before)) << "seed " << seed;
   log_line(t0, "done");
-}
-
-class Outage : public Crash {
- protected:
-  std::int64_t customer_ = 0;
-  std::set<std::string> before_;
-  void SetUp() override {
-    Crash::SetUp();
-    before_ = current_violations();
-    customer_ = create_customer();
-    ASSERT_GT(customer_, 0);
-  }
-  void TearDown() override {
-    Crash::TearDown();
-    EXPECT_TRUE(invariants_hold(settle_time(), &before_));
-  }
-};
-
-TEST_F(Outage, CancelWhilePendingWithInventoryDownEndsWithStockBack) {
-  std::int64_t product = create_product(500, 10);
-  CommandResult down = run_sales("down inventory");
-  ASSERT_EQ(down.exit_code, 0) << down.output;
-  Res placed = place_order(customer_, {{product, 4}});
-  ASSERT_EQ(placed.status, 201) << placed;
-  std::this_thread::sleep_for(500ms);
-  EXPECT_EQ(order_status(placed.id()), "PENDING") << "nobody can reserve while inventory is down";
-  // Pay a PENDING order: 409.
-  EXPECT_TRUE(is_problem(post("/payments", R"({"order_id":)" + std::to_string(placed.id()) + R"(,"amount":20.00})"), 409));
-  Res cancelled = post("/orders/" + std::to_string(placed.id()) + "/cancel", "");
-  ASSERT_EQ(cancelled.status, 200) << cancelled;
-  EXPECT_EQ(cancelled.str("status"), "CANCELLED");
-  Res order = get("/orders/" + std::to_string(placed.id()));
-  EXPECT_EQ(history_statuses(order), (std::vector<std::string>{"PENDING", "CANCELLED"})) << order;
-  CommandResult up = sales_up();
-  ASSERT_EQ(up.exit_code, 0) << up.output;
-  // Inventory now sees order.created and order.cancelled: whatever it did, the stock ends where it began.
-  std::this_thread::sleep_for(2s);
-  EXPECT_EQ(wait_stock(product, 10, 20s), 10);
-  EXPECT_EQ(order_status(placed.id()), "CANCELLED");
-  EXPECT_EQ(str_of(member(wait_shipment(placed.id(), "CANCELLED"), "status")), "CANCELLED");
-}
-
-TEST_F(Outage, OrdersPlacedWhileInventoryIsKilledAreConfirmedAfterRestart) {
-  std::int64_t product = create_product(100, 50);
-  ASSERT_GT(kill_service("inventory"), 0) << "inventory was not running";
-  std::vector<std::int64_t> ids;
-  for (int i = 0; i < 5; ++i) {
-    Res placed = place_order(customer_, {{product, 2}});
-    ASSERT_EQ(placed.status, 201) << placed;
-    ids.push_back(placed.id());
-  }
-  std::this_thread::sleep_for(500ms);
-  for (auto id : ids) EXPECT_EQ(order_status(id), "PENDING");
-  CommandResult up = sales_up();
-  ASSERT_EQ(up.exit_code, 0) << up.output;
-  for (auto id : ids) EXPECT_TRUE(has_status(wait_order(id, {"CONFIRMED", "REJECTED"}, 30s), "CONFIRMED"));
-  EXPECT_EQ(wait_stock(product, 40), 40);
-}
-
-TEST_F(Outage, RequestsTheGatewayRetriesWhileAServiceHangsApplyOnce) {
-  // A hung service (SIGSTOP): the gateway's attempt times out, it retries (PUT, or a POST
-  // with Idempotency-Key), and the client gets 504. When the service wakes up it finds
-  // every copy in its sockets. Each request must still take effect at most once.
-  std::int64_t plain = create_product(100, 10);
-  std::int64_t keyed = create_product(100, 10);
-  // A breaker window (GATEWAY_CB_WINDOW, 20 calls) of successes first, so failures an
-  // earlier test left in it cannot open the breaker while these two requests hang.
-  auto answered = [](const Res& x) { return x.status == 200; };
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(poll("/inventory/stock/" + std::to_string(plain), answered, 30s).status, 200);
-  ASSERT_GT(pause_service("inventory"), 0);
-  Res r_plain, r_keyed;
-  std::thread a([&] {
-    r_plain = put("/inventory/stock", R"({"product_id":)" + std::to_string(plain) + R"(,"quantity":1})");
-  });
-  std::thread b([&] {
-    r_keyed = put("/inventory/stock", R"({"product_id":)" + std::to_string(keyed) + R"(,"quantity":1})",
-                  {{"Idempotency-Key", new_key()}});
-  });
-  a.join();
-  b.join();
-  ASSERT_GT(resume_service("inventory"), 0);
-  // Too few failures to open the breaker (GATEWAY_CB_MIN_CALLS): each is the deadline's 504.
-  EXPECT_TRUE(is_problem(r_plain, 504)) << "a take-out while inventory hung: " << r_plain;
-  EXPECT_TRUE(is_problem(r_keyed, 504)) << "a take-out with a key while inventory hung: " << r_keyed;
-  std::this_thread::sleep_for(3s);  // the woken service works through what queued up
-  // Read until readable: the timeouts may have opened the gateway's breaker for inventory,
-  // which then answers 503 for its open interval.
-  auto readable = [](std::int64_t id) {
-    Res r = poll("/inventory/stock/" + std::to_string(id), [](const Res& x) { return x.status == 200; }, 30s);
-    return r.status == 200 ? inventory_stock(id) : std::nullopt;
-  };
-  auto s_plain = readable(plain), s_keyed = readable(keyed);
-  ASSERT_TRUE(s_plain && s_keyed);
-  EXPECT_GE(*s_keyed, 9) << "one take-out of 1 with an Idempotency-Key took " << 10 - *s_keyed << " units";
-  EXPECT_GE(*s_plain, 9) << "one PUT /inventory/stock of 1 (answered " << r_plain.status << ") took " << 10 - *s_plain
-                         << " units: the gateway's retries of the timed-out PUT were each applied";
-
-  // The same for POST /orders with an Idempotency-Key while the order service hangs.
-  std::int64_t product = create_product(100, 10);
-  std::string key = new_key();
-  ASSERT_GT(pause_service("order"), 0);
-  Res hung = place_order(customer_, {{product, 1}}, key);
-  ASSERT_GT(resume_service("order"), 0);
-  std::cout << "[ info ] while order hung: POST /orders with a key → " << hung.status << std::endl;
-  std::this_thread::sleep_for(2s);
-  Res again = place_order(customer_, {{product, 1}}, key);
-  EXPECT_EQ(again.status, 201) << again;
-  Res list = get("/orders?customer_id=" + std::to_string(customer_));
-  EXPECT_EQ(int_of(list.at("total")), 1) << "one POST /orders with one Idempotency-Key made " << int_of(list.at("total"))
-                                         << " orders: " << list;
-  if (again.status == 201) {
-    EXPECT_TRUE(has_status(wait_order(again.id(), {"CONFIRMED"}), "CONFIRMED"));
-  }
-}
-
-// DESIGN §2: /health/ready checks the database. With PostgreSQL gone every service says not
-// ready, naming its database; the gateway's /health says which upstreams are not; a request
-// that needs the database is a 503 problem (try again), never a 500; and all come back.
-TEST_F(Outage, WhilePostgreSqlIsDownServicesAreNotReadyAndAnswer503) {
-  const std::int64_t product = create_product(100, 5);
-  ASSERT_GT(crash_postgres(), 0) << "no PostgreSQL to crash";
-  for (const auto& service : kAllServices) {
-    if (service == "gateway") continue;  // it has no database; its /health is checked below
-    Res r;
-    for (auto until = Clock::now() + 15s; Clock::now() < until; std::this_thread::sleep_for(200ms)) {
-      if ((r = service_get(service, "/health/ready")).status == 503) break;
-    }
-    EXPECT_EQ(r.status, 503) << service << ": " << r;
-    EXPECT_EQ(member(r.at("checks"), "database"), boost::json::value("down")) << service << ": " << r;
-    EXPECT_EQ(r.str("status"), "not ready") << service << ": " << r;
-  }
-  Res health = get("/health");
-  EXPECT_EQ(health.status, 503) << health;
-  EXPECT_EQ(health.str("status"), "degraded") << health;
-  EXPECT_EQ(member(health.at("upstreams"), "product"), boost::json::value("not ready")) << health;
-  Res read = request("GET", "/customers/" + std::to_string(customer_), {}, {{"Cache-Control", "no-cache"}});
-  EXPECT_TRUE(is_problem(read, 503)) << "a read with its database down: " << read;
-  Res write = put("/products/" + std::to_string(product), R"({"price":2})");
-  EXPECT_TRUE(is_problem(write, 503)) << "a write with its database down: " << write;
-  CommandResult up = sales_up();
-  ASSERT_EQ(up.exit_code, 0) << up.output;
-  std::string bad;
-  EXPECT_TRUE(wait_ready(60s, kAllServices, &bad)) << "not ready after PostgreSQL came back:" << bad;
-  // The gateway's breaker for a service may still be open for a moment; no-cache: read from
-  // the product service's database, not from the gateway's copy.
-  Res after;
-  for (auto until = Clock::now() + 20s; Clock::now() < until; std::this_thread::sleep_for(200ms)) {
-    after = request("GET", "/products/" + std::to_string(product), {}, {{"Cache-Control", "no-cache"}});
-    if (after.status == 200) break;
-  }
-  EXPECT_EQ(cents_of(after.at("price")), 100) << "the refused write changed nothing: " << after;
-}
-
-// DESIGN §1: a service starts even when PostgreSQL or RabbitMQ is not up yet, says it is
-// alive and not ready meanwhile, and becomes ready once they are back. Shown on a second
-// process started during each outage (./sales up starts the servers first).
-void expect_alive_not_ready_then_ready(Replica& late, const char* check) {
-  Res live;
-  for (auto until = Clock::now() + 20s; Clock::now() < until; std::this_thread::sleep_for(200ms)) {
-    if ((live = get_at(late.url(), "/health/live")).status == 200) break;
-  }
-  EXPECT_EQ(live.status, 200) << "not serving its probes: " << live;
-  Res ready = get_at(late.url(), "/health/ready");
-  EXPECT_EQ(ready.status, 503) << ready;
-  EXPECT_EQ(member(ready.at("checks"), check), boost::json::value("down")) << ready;
-  CommandResult up = sales_up();
-  ASSERT_EQ(up.exit_code, 0) << up.output;
-  EXPECT_TRUE(late.wait_ready(60s)) << "it did not become ready once the " << check << " was back";
-}
-
-TEST_F(Outage, AServiceStartedWhilePostgreSqlIsDownWaitsAndRecovers) {
-  ASSERT_GT(crash_postgres(), 0) << "no PostgreSQL to crash";
-  Replica late("product");
-  expect_alive_not_ready_then_ready(late, "database");
-}
-
-TEST_F(Outage, AServiceStartedWhileRabbitMqIsDownWaitsAndRecovers) {
-  CommandResult down = run_sales("down rabbitmq");
-  ASSERT_EQ(down.exit_code, 0) << down.output;
-  Replica late("inventory");
-  expect_alive_not_ready_then_ready(late, "broker");
-}
-
-TEST_F(Outage, OrdersPlacedWhileRabbitMqIsDownAreConfirmedAfterRestart) {
-  std::int64_t product = create_product(100, 50);
-  CommandResult down = run_sales("down rabbitmq");
-  ASSERT_EQ(down.exit_code, 0) << down.output;
-  // Not ready as DESIGN §2 has it (database and broker), yet ready to take requests
-  // (Kubernetes' readiness probe asks ?broker=optional): its database answers.
-  Res plain;
-  for (auto until = Clock::now() + 15s; Clock::now() < until; std::this_thread::sleep_for(200ms)) {
-    if ((plain = service_get("order", "/health/ready")).status == 503) break;
-  }
-  EXPECT_EQ(plain.status, 503) << plain;
-  EXPECT_EQ(plain.at("checks").as_object().at("broker"), "down") << plain;
-  Res serving = service_get("order", "/health/ready?broker=optional");
-  EXPECT_EQ(serving.status, 200) << serving;
-  EXPECT_EQ(serving.at("checks").as_object().at("broker"), "down") << serving;
-  EXPECT_TRUE(is_problem(service_get("order", "/health/ready?broker=no"), 400));
-  std::vector<std::int64_t> ids;
-  for (int i = 0; i < 3; ++i) {
-    Res placed = place_order(customer_, {{product, 1}});
-    EXPECT_EQ(placed.status, 201) << "the order service must accept orders without the broker (outbox): " << placed;
-    if (placed.status == 201) ids.push_back(placed.id());
-  }
-  CommandResult up = sales_up();
-  ASSERT_EQ(up.exit_code, 0) << up.output;
-  std::string bad;
-  EXPECT_TRUE(wait_ready(60s, kAllServices, &bad)) << "not ready after the broker came back:" << bad;
-  for (auto id : ids) EXPECT_TRUE(has_status(wait_order(id, {"CONFIRMED", "REJECTED"}, 60s), "CONFIRMED"));
-  EXPECT_EQ(wait_stock(product, 50 - static_cast<std::int64_t>(ids.size()), 20s), 50 - static_cast<std::int64_t>(ids.size()));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "sales_test/env.hpp"
 #include "support/api.hpp"
 #include "support/invariants.hpp"
+#include "support/system.hpp"
 
 namespace saga {
 
@@ -39,6 +40,21 @@ class SagaTest : public ::testing::Test {
   std::int64_t customer_ = 0;
   bool check_invariants_ = true;
   std::set<std::string> before_;  // violations already there when the test began
+};
+
+// The base of the crash and outage tests: the whole system up before, and again after,
+// whatever the test killed.
+class SystemUpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string problems = ensure_system_up(std::chrono::seconds(90));
+    ASSERT_TRUE(problems.empty()) << "the system is not up before the test: " << problems;
+  }
+  void TearDown() override {
+    // Whatever happened, leave every component running and ready.
+    std::string problems = ensure_system_up(std::chrono::seconds(120));
+    EXPECT_TRUE(problems.empty()) << "the system did not come back up after the test: " << problems;
+  }
 };
 
 }  // namespace saga
