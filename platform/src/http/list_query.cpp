@@ -9,7 +9,12 @@ namespace sales::http {
 
 std::optional<std::string> ListQuery::raw(std::string_view name) {
   filters_.emplace_back(name);
-  return req_.query_param(name);
+  try {
+    return req_.query_param(name);
+  } catch (const ProblemError& e) {
+    if (!unreadable_) unreadable_ = e.problem();  // answered by page(), in its turn
+    return std::nullopt;
+  }
 }
 
 std::optional<std::string> ListQuery::text(std::string_view name, std::size_t max_chars) {
@@ -90,6 +95,7 @@ Page ListQuery::page() const {
   read("limit", 1, 500, p.limit);
   read("offset", 0, 1'000'000'000, p.offset);
   if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid pagination parameters.", errors));
+  if (unreadable_) throw ProblemError(*unreadable_);
   if (!errors_.empty()) throw ProblemError(Problem::bad_request("Invalid filter.", errors_));
   p.fresh_total = parse_request_cache_control(req_.headers).no_cache;
   return p;

@@ -66,6 +66,13 @@ TEST(ListQueryPage, RefusesAParameterNoFilterReadNamingIt) {
   EXPECT_EQ(refusal_of("/x?custmer_id=7&limit=0&status=LOST", status_and_customer).errors[0].field, "custmer_id")
       << "an unknown parameter first, then the page, then the filters";
   EXPECT_EQ(refusal_of("/x?limit=0&status=LOST", status_and_customer).errors[0].field, "limit");
+  // A filter given twice (or not UTF-8) comes after the unknown parameter and the page, and
+  // before the other filters, as when the filters were read after the page.
+  EXPECT_EQ(refusal_of("/x?custmer_id=1&status=A&status=B", status_and_customer).errors[0].field, "custmer_id");
+  EXPECT_EQ(refusal_of("/x?status=%FF&limit=0", status_and_customer).errors[0].field, "limit");
+  auto twice = refusal_of("/x?status=A&status=B&customer_id=0", status_and_customer);
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_NE(twice.detail, "Invalid filter.") << "the repeated parameter, alone";
 }
 
 TEST(ListQueryPage, NamesAtMostTenUnknownParametersInValidUtf8) {

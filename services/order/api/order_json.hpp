@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "domain/order.hpp"
-#include "sales/http/router.hpp"
+#include "sales/http/list_query.hpp"
 #include "sales/json/writer.hpp"
 #include "store/order_store.hpp"
 

@@ -35,11 +35,12 @@ inline constexpr std::string_view kNotAListParameter = "is not a parameter of th
 //   auto page = query.page();
 // A filter that is absent or bad reads as nullopt; page() then answers 400 for a parameter
 // no filter read (kNotAListParameter), else for a bad limit or offset, else for every bad
-// filter at once ("Invalid filter."). A parameter given twice, or not UTF-8, is refused at
-// once, alone (Request::query_param).
+// filter at once ("Invalid filter."). A filter given twice, or not UTF-8, is refused alone,
+// after the page's checks and before the other filters' (Request::query_param's 400).
 class ListQuery {
  public:
   explicit ListQuery(const Request& req) : req_(req) {}
+  ListQuery(Request&&) = delete;  // it keeps a reference: the request must outlive it
 
   // Text of at most max_chars characters.
   std::optional<std::string> text(std::string_view name, std::size_t max_chars);
@@ -68,6 +69,7 @@ class ListQuery {
   const Request& req_;
   std::vector<std::string> filters_;  // in the order read, for the unknown-parameter answer
   std::vector<FieldError> errors_;
+  std::optional<Problem> unreadable_;  // the first filter given twice or not UTF-8
 };
 
 }  // namespace sales::http
