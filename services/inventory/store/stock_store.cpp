@@ -57,15 +57,8 @@ std::string product_correlation(std::int64_t product_id) { return "product-" + s
 }  // namespace
 
 LineArrays line_arrays(const std::vector<Line>& lines) {
-  LineArrays out{"{", "{"};
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const char* separator = i > 0 ? "," : "";
-    out.product_ids += separator + std::to_string(lines[i].product_id);
-    out.quantities += separator + std::to_string(lines[i].quantity);
-  }
-  out.product_ids += '}';
-  out.quantities += '}';
-  return out;
+  return {pg::int_array(lines, [](const Line& l) { return l.product_id; }),
+          pg::int_array(lines, [](const Line& l) { return l.quantity; })};
 }
 
 StockPage StockStore::list(const sales::http::Page& page) {

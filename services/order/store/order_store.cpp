@@ -81,17 +81,6 @@ Order order_row(const pg::Result& r, int i) {
   return o;
 }
 
-// A PostgreSQL array literal of integers: {1,2,3}.
-template <class Range, class Project>
-std::string int_array(const Range& items, Project project) {
-  std::string out = "{";
-  for (const auto& item : items) {
-    if (out.size() > 1) out += ',';
-    out += std::to_string(project(item));
-  }
-  return out + "}";
-}
-
 // Fills the lines of `orders` (ordered by id as the list query returns them) from kItemsOf's rows.
 void fill_items(const pg::Result& r, std::vector<Order>& orders) {
   std::size_t at = 0;
@@ -105,7 +94,7 @@ void fill_items(const pg::Result& r, std::vector<Order>& orders) {
 
 void attach_items(pg::Connection& c, std::vector<Order>& orders) {
   if (orders.empty()) return;
-  fill_items(c.exec(kItemsOf, {pg::param(int_array(orders, [](const Order& o) { return o.id; }))}), orders);
+  fill_items(c.exec(kItemsOf, {pg::param(pg::int_array(orders, [](const Order& o) { return o.id; }))}), orders);
 }
 
 // The order, its lines and its history in one round trip (and, outside a transaction, one
@@ -125,9 +114,9 @@ std::optional<Order> load(pg::Connection& c, std::int64_t id) {
 
 Order OrderStore::insert(pg::Transaction& tx, const PricedOrder& o, std::int64_t total_cents) {
   auto r = tx.exec(kInsertOrder, {pg::param(o.customer_id), pg::param(total_cents), pg::param(o.shipping_address),
-                                  pg::param(int_array(o.lines, [](const PricedLine& l) { return l.product_id; })),
-                                  pg::param(int_array(o.lines, [](const PricedLine& l) { return l.quantity; })),
-                                  pg::param(int_array(o.lines, [](const PricedLine& l) { return l.unit_price_cents; })),
+                                  pg::param(pg::int_array(o.lines, [](const PricedLine& l) { return l.product_id; })),
+                                  pg::param(pg::int_array(o.lines, [](const PricedLine& l) { return l.quantity; })),
+                                  pg::param(pg::int_array(o.lines, [](const PricedLine& l) { return l.unit_price_cents; })),
                                   pg::param("order placed")});
   Order out = order_row(r, 0);
   out.items = o.lines;

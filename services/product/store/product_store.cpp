@@ -67,11 +67,7 @@ std::optional<Product> ProductStore::find(std::int64_t id) {
 ProductPage ProductStore::list(const ProductFilter& filter, const sales::http::Page& page) {
   ProductPage out;
   std::optional<std::string> ids;  // a PostgreSQL array literal, {3,5,8}
-  if (filter.ids) {
-    ids = "{";
-    for (auto id : *filter.ids) ids->append(ids->size() > 1 ? "," : "").append(std::to_string(id));
-    ids->push_back('}');
-  }
+  if (filter.ids) ids = pg::int_array(*filter.ids);
   auto lease = pool_.acquire();
   auto r = lease->exec(kList, {pg::param(filter.name_contains), pg::param(page.limit), pg::param(page.offset), pg::param(ids)});
   for (int i = 0; i < r.rows(); ++i) out.items.push_back(row(r, i));

@@ -1,5 +1,7 @@
 #pragma once
 // Pieces of SQL text shared by every service's statements.
+#include <functional>
+#include <string>
 
 // SALES_PG_RFC3339(column): the SQL expression that reads a timestamptz as the API writes
 // every time, RFC 3339 in UTC with microseconds ("2024-05-01T12:00:00.123456Z", DESIGN.md).
@@ -26,3 +28,20 @@
 #define SALES_PG_PAGE(columns, table, key, filter, limit, offset)                                                  \
   "SELECT " columns " FROM " table " WHERE " key " IN (SELECT " key " FROM " table " WHERE " filter " ORDER BY " key \
   " LIMIT " limit " OFFSET " offset ") ORDER BY " key
+
+namespace sales::pg {
+
+// A PostgreSQL array literal of integers, {1,2,3}, bound as one text parameter and cast in
+// the statement ($1::bigint[]): a list of any length in one parameter. `project` picks each
+// item's integer.
+template <class Range, class Project = std::identity>
+std::string int_array(const Range& items, Project project = {}) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(project(item));
+  }
+  return out + "}";
+}
+
+}  // namespace sales::pg
