@@ -3,10 +3,11 @@ that the scenarios need.
 """
 
 import json
+import time
 import urllib.error
 import urllib.request
 
-from .state import GATEWAY
+from .state import GATEWAY, service_url
 
 
 def http(method, url, body=None, timeout=10):
@@ -42,3 +43,15 @@ def create_customer(name, email):
     if st != 201:
         raise RuntimeError(f"POST /customers → {st} {b}")
     return b["id"]
+
+
+def wait_inventory_knows(product, deadline):
+    """The inventory learns a product from its product.created event: its stock row, once it
+    exists (before `deadline`, a time.monotonic() value)."""
+    while True:
+        st, b = http("GET", f"{service_url('inventory')}/inventory/stock/{product}")
+        if st == 200:
+            return b
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"inventory does not know product {product} (GET → {st})")
+        time.sleep(0.05)
