@@ -40,7 +40,7 @@ TEST_F(GatewayCors, APreflightIsAnsweredByTheGatewayAlone) {
   EXPECT_TRUE(is_problem(refused, 403)) << refused.status << " " << refused.body;
   EXPECT_EQ(header(refused, "Access-Control-Allow-Origin"), "");
   EXPECT_EQ(product.count(), 0) << "no preflight reaches a service";
-  EXPECT_EQ(metric(metrics_text(gw), "gateway_rejections_total", {{"reason", "cors_origin"}}), 1.0);
+  EXPECT_EQ(metric_sum(metrics_text(gw), "gateway_rejections_total", {{"reason", "cors_origin"}}), 1.0);
 
   // OPTIONS without the preflight's fields is an ordinary request: the service answers it.
   auto plain = send(gw, "OPTIONS", "/products/1");

@@ -49,10 +49,10 @@ TEST_F(GatewayResilience, TheBreakerOpensRefusesAtOnceAndClosesAfterSuccessfulTr
   }
   EXPECT_EQ(product.count(), 5) << "nothing is sent upstream while the breaker is open";
   auto text = metrics_text(gw);
-  EXPECT_EQ(metric(text, "gateway_circuit_state", {{"upstream", "product"}}).value_or(-1), 1);
-  EXPECT_EQ(metric(text, "gateway_circuit_state", {{"upstream", "customer"}}).value_or(-1), 0);
-  EXPECT_EQ(metric(text, "gateway_circuit_transitions_total", {{"upstream", "product"}, {"to", "open"}}).value_or(-1), 1);
-  EXPECT_EQ(metric(text, "gateway_rejections_total", {{"upstream", "product"}, {"reason", "circuit_open"}}).value_or(-1), 3);
+  EXPECT_EQ(metric_sum(text, "gateway_circuit_state", {{"upstream", "product"}}).value_or(-1), 1);
+  EXPECT_EQ(metric_sum(text, "gateway_circuit_state", {{"upstream", "customer"}}).value_or(-1), 0);
+  EXPECT_EQ(metric_sum(text, "gateway_circuit_transitions_total", {{"upstream", "product"}, {"to", "open"}}).value_or(-1), 1);
+  EXPECT_EQ(metric_sum(text, "gateway_rejections_total", {{"upstream", "product"}, {"reason", "circuit_open"}}).value_or(-1), 3);
 
   // The upstream recovers; after the open time, trial calls go through and close the breaker.
   product.reset();
@@ -72,7 +72,7 @@ TEST_F(GatewayResilience, TheBreakerOpensRefusesAtOnceAndClosesAfterSuccessfulTr
   EXPECT_EQ(b.at("transitions_to_open").to_number<int>(), 1);
   EXPECT_EQ(b.at("transitions_to_half_open").to_number<int>(), 1);
   EXPECT_EQ(b.at("transitions_to_closed").to_number<int>(), 1);
-  EXPECT_EQ(metric(metrics_text(gw), "gateway_circuit_state", {{"upstream", "product"}}).value_or(-1), 0);
+  EXPECT_EQ(metric_sum(metrics_text(gw), "gateway_circuit_state", {{"upstream", "product"}}).value_or(-1), 0);
 }
 
 TEST_F(GatewayResilience, AFailedTrialCallOpensTheBreakerAgain) {
@@ -142,7 +142,7 @@ TEST_F(GatewayResilience, OverTheRateLimitA429ProblemSaysWhenToComeBack) {
   EXPECT_EQ(header(r, "RateLimit-Policy"), "\"default\";q=5;w=60");
   EXPECT_EQ(header(r, "RateLimit").rfind("\"default\";r=0;t=", 0), 0u) << header(r, "RateLimit");
   EXPECT_EQ(product.count(), 5) << "a limited request is not sent upstream";
-  EXPECT_EQ(metric(metrics_text(gw), "gateway_rejections_total", {{"reason", "rate_limited"}}).value_or(-1), 1);
+  EXPECT_EQ(metric_sum(metrics_text(gw), "gateway_rejections_total", {{"reason", "rate_limited"}}).value_or(-1), 1);
   // The gateway's own endpoints stay reachable for probes and operators.
   EXPECT_EQ(get(gw, "/health/live").status, 200);
   EXPECT_EQ(get(gw, "/gateway/circuit-breakers").status, 200);
@@ -197,7 +197,7 @@ TEST_F(GatewayResilience, AFullBulkheadAnswers503AtOnce) {
   EXPECT_EQ(ok + full, kClients);
   EXPECT_LE(product.max_in_flight(), 2);
   EXPECT_EQ(product.count(), ok);
-  EXPECT_EQ(metric(metrics_text(gw), "gateway_rejections_total", {{"upstream", "product"}, {"reason", "bulkhead_full"}})
+  EXPECT_EQ(metric_sum(metrics_text(gw), "gateway_rejections_total", {{"upstream", "product"}, {"reason", "bulkhead_full"}})
                 .value_or(-1),
             full);
   EXPECT_EQ(breaker_field(gw, "product", "bulkhead_rejected"), full);
@@ -239,13 +239,13 @@ TEST_F(GatewayResilience, MetricsExposeBreakersRetriesRejectionsAndLatency) {
     EXPECT_NE(text.find("# TYPE " + std::string(family) + " "), std::string::npos) << family;
   }
   for (const char* upstream : {"product", "order", "customer", "payment", "inventory", "shipping"}) {
-    EXPECT_EQ(metric(text, "gateway_circuit_state", {{"upstream", upstream}}).value_or(-1), 0) << upstream;
+    EXPECT_EQ(metric_sum(text, "gateway_circuit_state", {{"upstream", upstream}}).value_or(-1), 0) << upstream;
   }
-  EXPECT_EQ(metric(text, "gateway_upstream_latency_seconds_count", {{"upstream", "product"}}).value_or(-1), 1);
+  EXPECT_EQ(metric_sum(text, "gateway_upstream_latency_seconds_count", {{"upstream", "product"}}).value_or(-1), 1);
   for (const char* reason : {"rate_limited", "deadline", "circuit_open", "bulkhead_full"}) {
-    EXPECT_TRUE(metric(text, "gateway_rejections_total", {{"reason", reason}}).has_value()) << reason;
+    EXPECT_TRUE(metric_sum(text, "gateway_rejections_total", {{"reason", reason}}).has_value()) << reason;
   }
-  EXPECT_TRUE(metric(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "refused_by_budget"}}).has_value());
+  EXPECT_TRUE(metric_sum(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "refused_by_budget"}}).has_value());
 }
 
 TEST_F(GatewayResilience, AnUnknownPrefixIsA404ProblemAndReachesNoUpstream) {

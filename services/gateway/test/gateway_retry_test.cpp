@@ -128,9 +128,9 @@ TEST_F(GatewayRetry, TheRetryBudgetRefusesRetriesBeyondItsShare) {
   constexpr int kRequests = 45;
   for (int i = 0; i < kRequests; ++i) ASSERT_EQ(get(gw, "/products/1").status, 503);
   auto text = metrics_text(gw);
-  double attempted = metric(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "attempted"}}).value_or(-1);
+  double attempted = metric_sum(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "attempted"}}).value_or(-1);
   double refused =
-      metric(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "refused_by_budget"}}).value_or(-1);
+      metric_sum(text, "gateway_retries_total", {{"upstream", "product"}, {"result", "refused_by_budget"}}).value_or(-1);
   EXPECT_GE(refused, 1) << "retries must stop multiplying a failing upstream's load";
   EXPECT_LE(attempted, 35) << "the floor is 30 per 10 s";
   EXPECT_EQ(attempted + refused, kRequests) << "each request wanted exactly one retry";
@@ -212,7 +212,7 @@ TEST_F(GatewayRetry, AnAnswerPastTheLimitIsA502ThatIsNeitherRetriedNorCountedAsA
   EXPECT_NE(problem_detail(r).find("larger than the 16 MiB"), std::string::npos) << problem_detail(r);
   EXPECT_EQ(product.count(), 1) << "the same answer was fetched again";
   EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 0);
-  EXPECT_EQ(metric(metrics_text(gw), "gateway_upstream_attempts_total", {{"upstream", "product"}, {"outcome", "too_large"}}),
+  EXPECT_EQ(metric_sum(metrics_text(gw), "gateway_upstream_attempts_total", {{"upstream", "product"}, {"outcome", "too_large"}}),
             1);
 }
 
@@ -242,7 +242,7 @@ TEST_F(GatewayRetry, ASlowUpstreamGives504AtTheDeadlineAndGetsNothingAfterIt) {
   std::this_thread::sleep_for(1500ms);
   EXPECT_EQ(product.count(), 2);
   auto text = metrics_text(gw);
-  EXPECT_EQ(metric(text, "gateway_rejections_total", {{"reason", "deadline"}}).value_or(-1), 1);
+  EXPECT_EQ(metric_sum(text, "gateway_rejections_total", {{"reason", "deadline"}}).value_or(-1), 1);
 }
 
 TEST_F(GatewayRetry, ABackoffThatWouldEndPastTheDeadlineIsNotWaitedFor) {

@@ -3,7 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <algorithm>
 
-#include "sales/http/router.hpp"
+#include "sales/http/list_query.hpp"
 #include "sales/json/read.hpp"
 #include "sales/log/log.hpp"
 

@@ -342,12 +342,8 @@ inline std::int64_t breaker_field(const std::string& gateway, const std::string&
   return breaker(gateway, upstream).at(field).to_number<std::int64_t>();
 }
 
-// The sum of the samples of `name` whose labels include `labels`, in Prometheus text;
-// nullopt when there is none (sales_test::metric_sum, the reader every suite uses).
-inline std::optional<double> metric(const std::string& text, const std::string& name,
-                                    const sales_test::MetricLabels& labels = {}) {
-  return sales_test::metric_sum(text, name, labels);
-}
+// A sample in Prometheus text: the reader every suite uses.
+using sales_test::metric_sum;
 
 inline std::string metrics_text(const std::string& gateway) { return get(gateway, "/metrics").body; }
 
@@ -549,7 +545,7 @@ class GatewayFixture : public ::testing::Test {
   }
 
   double metric_of(const std::vector<std::pair<std::string, std::string>>& labels, const std::string& name) {
-    return metric(metrics_text(gw), name, labels).value_or(-1);
+    return metric_sum(metrics_text(gw), name, labels).value_or(-1);
   }
 };
 
