@@ -7,6 +7,7 @@
 #include "sales/events/outbox.hpp"
 #include "sales/events/subscriptions.hpp"
 #include "sales/log/log.hpp"
+#include "sales/text/utf8.hpp"
 #include "statements.hpp"
 
 namespace sales::events {
@@ -271,9 +272,7 @@ void Consumer::dead_letter(const amqp::Delivery& d, const std::string& why, std:
   // Why it rests there, for whoever reads the DLQ; bounded, the error may quote the event,
   // and cut where a UTF-8 character starts (the header is a UTF-8 string).
   constexpr std::size_t kMaxReasonBytes = 1024;
-  std::size_t cut = std::min(why.size(), kMaxReasonBytes);
-  while (cut < why.size() && cut > 0 && (static_cast<unsigned char>(why[cut]) & 0xC0) == 0x80) --cut;
-  copy.headers[std::string(kDeadLetterReasonHeader)] = why.substr(0, cut);
+  copy.headers[std::string(kDeadLetterReasonHeader)] = std::string(text::utf8_prefix_bytes(why, kMaxReasonBytes));
   copy.headers[std::string(kDeadLetterQueueHeader)] = opts_.queue;
   move_to(d, copy);
 }

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "sales/http/cache_control.hpp"
+#include "sales/text/utf8.hpp"
 
 namespace sales::http {
 
@@ -19,7 +20,7 @@ std::optional<std::string> ListQuery::raw(std::string_view name) {
 
 std::optional<std::string> ListQuery::text(std::string_view name, std::size_t max_chars) {
   auto v = raw(name);
-  if (v && utf8_length(*v) > max_chars) {
+  if (v && text::utf8_length(*v) > max_chars) {
     errors_.push_back({std::string(name), "must be at most " + std::to_string(max_chars) + " characters"});
     return std::nullopt;
   }

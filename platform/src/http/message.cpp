@@ -8,6 +8,7 @@
 
 #include "sales/problem/problem.hpp"
 #include "sales/text/ascii.hpp"
+#include "sales/text/utf8.hpp"
 #include "sales/text/word_scan.hpp"
 
 namespace sales::http {
@@ -114,25 +115,6 @@ std::optional<std::string> percent_decode(std::string_view in) {
   return out;
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    std::uint32_t cp = len == 1 ? c : c & (0xFF >> (len + 1));
-    for (std::size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr std::uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;  // overlong, surrogate
-    i += len;
-  }
-  return true;
-}
-
 std::optional<std::int64_t> parse_positive(std::string_view s) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -140,16 +122,10 @@ std::optional<std::int64_t> parse_positive(std::string_view s) {
   return v;
 }
 
-std::size_t utf8_length(std::string_view s) {
-  std::size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 std::string printable(std::string_view text, std::size_t max_chars) {
   auto control = [](unsigned char c) { return c < 0x20 || c == 0x7F; };
   std::string out;
-  if (valid_utf8(text) && std::none_of(text.begin(), text.end(), control)) {
+  if (text::valid_utf8(text) && std::none_of(text.begin(), text.end(), control)) {
     out.assign(text);
   } else {
     static constexpr char kHex[] = "0123456789ABCDEF";
@@ -161,13 +137,9 @@ std::string printable(std::string_view text, std::size_t max_chars) {
       }
     }
   }
-  if (utf8_length(out) <= max_chars) return out;
-  std::size_t cut = 0;
-  for (std::size_t chars = 0; cut < out.size() && chars < max_chars; ++chars) {
-    ++cut;
-    while (cut < out.size() && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) ++cut;
-  }
-  out.resize(cut);
+  const auto kept = text::utf8_prefix_chars(out, max_chars);
+  if (kept.size() == out.size()) return out;
+  out.resize(kept.size());
   return out + "\u2026";
 }
 
@@ -178,7 +150,7 @@ namespace {
 std::string decoded_key(std::string_view raw) {
   if (raw.find_first_of("%+") == std::string_view::npos) return std::string(raw);
   auto decoded = percent_decode(raw);
-  if (!decoded || !valid_utf8(*decoded) || decoded->find('\0') != std::string::npos) return std::string(raw);
+  if (!decoded || !text::valid_utf8(*decoded) || decoded->find('\0') != std::string::npos) return std::string(raw);
   return std::move(*decoded);
 }
 
@@ -225,7 +197,7 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
   }
   if (!found) return std::nullopt;
   auto decoded = percent_decode(*found);
-  if (!decoded || !valid_utf8(*decoded) || decoded->find('\0') != std::string::npos) {
+  if (!decoded || !text::valid_utf8(*decoded) || decoded->find('\0') != std::string::npos) {
     std::string field(name);
     throw ProblemError(Problem::bad_request("The query parameter '" + field + "' is not valid percent-encoded UTF-8 text.",
                                             {{field, "must be percent-encoded UTF-8 text without NUL"}}));

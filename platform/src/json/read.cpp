@@ -7,6 +7,7 @@
 
 #include "sales/http/message.hpp"
 #include "sales/money/money.hpp"
+#include "sales/text/utf8.hpp"
 
 namespace sales::json {
 
@@ -77,7 +78,7 @@ boost::json::object parse_object(std::string_view body) {
 }
 
 namespace {
-using sales::http::utf8_length;
+using sales::text::utf8_length;
 
 const char* type_name(const boost::json::value& v) {
   switch (v.kind()) {

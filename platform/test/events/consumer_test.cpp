@@ -111,29 +111,39 @@ TEST_F(ConsumerTest, PoisonGoesStraightToTheDlq) {
     throw PoisonEvent("order_id missing");
   });
   d.on("order.cancelled", record);
+  std::string euros;  // 1,800 bytes of three-byte characters: more than a reason may hold
+  for (int i = 0; i < 600; ++i) euros += "\xE2\x82\xAC";
+  d.on("order.paid", [&](pg::Transaction&, const Envelope&) -> void { throw PoisonEvent(euros); });
   auto consumer = start(std::move(d), options());
 
   publish_raw("order.created", "this is not an envelope");
   publish_raw("order.created", R"({"id":"not-a-uuid","type":"order.created","occurred_at":"x","data":{}})");
   publish_event("order.created");  // valid envelope the handler calls poison
+  publish_event("order.paid");
   std::string good = publish_event("order.cancelled");
 
-  ASSERT_TRUE(eventually([&] { return dead_lettered("poison") == 3; }));
+  ASSERT_TRUE(eventually([&] { return dead_lettered("poison") == 4; }));
   EXPECT_EQ(calls.load(), 1) << "no retries for poison";
   EXPECT_TRUE(eventually([&] { return effects(good) == 1; }));
-  EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 3; }));
+  EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 4; }));
 
   consumer->stop();
   amqp::Connection conn(params_);
   conn.connect();
-  auto dead = testing::drain(conn, amqp::dead_letter_queue(queue_), 3);
-  ASSERT_EQ(dead.size(), 3u);
+  auto dead = testing::drain(conn, amqp::dead_letter_queue(queue_), 4);
+  ASSERT_EQ(dead.size(), 4u);
   EXPECT_EQ(std::count_if(dead.begin(), dead.end(),
                           [](const amqp::Delivery& m) {
                             return m.header_string("x-dead-letter-reason") == "order_id missing";
                           }),
             1)
       << "the handler's own words reach the DLQ";
+  EXPECT_EQ(std::count_if(dead.begin(), dead.end(),
+                          [&](const amqp::Delivery& m) {
+                            return m.header_string("x-dead-letter-reason") == euros.substr(0, 1023);
+                          }),
+            1)
+      << "a long reason is cut to at most 1,024 bytes where a character starts (341 euro signs)";
   for (const auto& m : dead) {
     EXPECT_FALSE(m.header_string("x-dead-letter-reason").value_or("").empty()) << m.body;
     EXPECT_EQ(m.header_int("x-attempts"), 1) << "poison fails once, never retried: " << m.body;

@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include "sales/text/utf8.hpp"
+
 namespace sales::http {
 namespace {
 
@@ -82,7 +84,7 @@ TEST(ListQueryPage, NamesAtMostTenUnknownParametersInValidUtf8) {
   auto p = refusal_of("/x?\xFF\x01=1&" + std::string(300, 'a') + "=1");
   ASSERT_EQ(p.errors.size(), 2u);
   EXPECT_EQ(p.errors[0].field, "%FF%01") << "raw bytes quoted as escapes, never copied into JSON";
-  EXPECT_EQ(utf8_length(p.errors[1].field), 65u) << "64 characters and an ellipsis";
+  EXPECT_EQ(text::utf8_length(p.errors[1].field), 65u) << "64 characters and an ellipsis";
   EXPECT_NO_THROW(page_of("/x?=5&limit=2")) << "a pair without a name names nothing";
 }
 

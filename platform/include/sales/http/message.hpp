@@ -86,10 +86,8 @@ std::optional<std::string> percent_decode(std::string_view in);
 // without ASCII control characters, else its bytes >= 0x80 and controls percent-encoded; at
 // most `max_chars` characters, then "…". Valid UTF-8 either way.
 std::string printable(std::string_view text, std::size_t max_chars = 200);
-bool valid_utf8(std::string_view s);  // well-formed, no overlongs or surrogates
 // A positive decimal integer and nothing else (an id in a path or a query).
 std::optional<std::int64_t> parse_positive(std::string_view s);
-std::size_t utf8_length(std::string_view s);  // in code points
 // Lower-case ASCII compare, for header names. A header lookup compares every field's name
 // and most differ in length, so that test is inline and only equal lengths make a call.
 bool iequals_same_length(std::string_view a, std::string_view b);

@@ -1,0 +1,24 @@
+#pragma once
+// UTF-8 text as the contract counts it: lengths in code points (a name of "at most 200
+// characters"), and text cut only where a character starts, so what is quoted or stored
+// after a cut is still UTF-8.
+#include <cstddef>
+#include <string_view>
+
+namespace sales::text {
+
+// Well-formed UTF-8: no stray continuation bytes, overlongs, surrogates or code points
+// past U+10FFFF.
+bool valid_utf8(std::string_view s);
+
+// Code points in s (of valid UTF-8; otherwise the bytes that start a character).
+std::size_t utf8_length(std::string_view s);
+
+// The first max_chars characters of s (all of s when it has no more).
+std::string_view utf8_prefix_chars(std::string_view s, std::size_t max_chars);
+
+// The longest prefix of s of at most max_bytes bytes that splits no character: for a
+// field whose limit is in bytes (an AMQP header).
+std::string_view utf8_prefix_bytes(std::string_view s, std::size_t max_bytes);
+
+}  // namespace sales::text
