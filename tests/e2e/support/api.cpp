@@ -10,6 +10,7 @@
 #include "sales/http/header_lists.hpp"
 #include "sales_test/env.hpp"
 #include "sales_test/problem_check.hpp"
+#include "support/products.hpp"
 
 namespace e2e {
 
@@ -162,9 +163,7 @@ bool is_hex32(std::string_view s) {
 }
 
 Res create_product(std::string_view name, std::string_view price_literal, const Headers& extra) {
-  std::string body = "{\"name\":" + boost::json::serialize(boost::json::value(boost::json::string_view(name.data(), name.size()))) +
-                     ",\"price\":" + std::string(price_literal) + "}";
-  auto r = post_json("/products", body, extra);
+  auto r = post_json("/products", name_body(name, price_literal), extra);
   EXPECT_EQ(r.status, 201) << "creating product " << name << "\n" << r;
   return r;
 }
