@@ -1,23 +1,18 @@
 #include "support/replica.hpp"
 
 #include <gtest/gtest.h>
-#include <linux/close_range.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <csignal>
-#include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "sales_test/child_process.hpp"
 #include "sales_test/env.hpp"
 #include "support/api.hpp"
 #include "support/system.hpp"
@@ -51,22 +46,6 @@ std::vector<std::string> environment_of(pid_t pid, const Replica::Environment& o
   return env;
 }
 
-// The port in the first "listening on <host>:<port>" line of `log` past `from`; 0 if none yet.
-std::uint16_t listening_port(const std::string& log, std::uintmax_t from) {
-  std::ifstream in(log, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(from));
-  static constexpr std::string_view kListening = "\"msg\":\"listening on ";
-  for (std::string line; std::getline(in, line);) {
-    const auto at = line.find(kListening);
-    if (at == std::string::npos) continue;
-    const auto end = line.find('"', at + kListening.size());
-    const auto colon = line.rfind(':', end);  // the last one: an IPv6 host has its own
-    if (end == std::string::npos || colon == std::string::npos || colon < at) continue;
-    return static_cast<std::uint16_t>(std::strtoul(line.c_str() + colon + 1, nullptr, 10));
-  }
-  return 0;
-}
-
 // Each replica's own log file (appended to by every test that starts the same one).
 std::string replica_log(const std::string& service) {
   static std::atomic<int> started{0};
@@ -92,30 +71,9 @@ Replica::Replica(const std::string& service, const Environment& overrides)
   const std::string proc = "/proc/" + std::to_string(first);
   const std::string binary = fs::read_symlink(proc + "/exe").string();
   const std::string cwd = fs::read_symlink(proc + "/cwd").string();  // where it reads a .env
-  const auto env = environment_of(first, overrides);
-  // Everything the child needs is made before fork: between fork and exec it only makes
-  // system calls (another thread of this process may hold the allocator's lock).
-  std::vector<char*> envp;
-  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  char* argv[] = {const_cast<char*>(binary.c_str()), nullptr};
-  const pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    // Gone with the test process, however it ends: a replica left behind would keep
-    // consuming the shared queues, and ./sales knows nothing of it.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(1);
-    int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (out >= 0) {
-      ::dup2(out, STDOUT_FILENO);
-      ::dup2(out, STDERR_FILENO);
-    }
-    ::close_range(3, ~0U, 0);  // none of the test's sockets
-    if (::chdir(cwd.c_str()) != 0) ::_exit(126);
-    ::execve(binary.c_str(), argv, envp.data());
-    ::_exit(127);
-  }
+  // Gone with the test process, however it ends: a replica left behind would keep
+  // consuming the shared queues, and ./sales knows nothing of it.
+  pid_ = sales_test::spawn_child(binary, environment_of(first, overrides), log_, cwd, SIGTERM);
   if (pid_ < 0) ADD_FAILURE() << "fork failed for a " << service << " replica";
 }
 
@@ -132,7 +90,7 @@ Replica::~Replica() {
 }
 
 std::string Replica::url() const {
-  if (port_ == 0 && pid_ > 0) port_ = listening_port(log_, log_from_);
+  if (port_ == 0 && pid_ > 0) port_ = sales_test::listening_port(log_, log_from_);
   return "http://127.0.0.1:" + std::to_string(port_);
 }
 
