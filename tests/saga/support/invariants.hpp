@@ -46,6 +46,11 @@ struct Violation {
   std::string detail;     // names the product / order / payment and the numbers
 };
 
+// The five saga databases' conninfos (the checker reads each with its service's role).
+struct DatabaseConninfos {
+  std::string orders, inventory, shipping, payments, products;
+};
+
 struct CheckReport {
   std::vector<Violation> violations;
   // What was looked at (for the log): orders, products, shipments, payments.
@@ -63,11 +68,9 @@ class InvariantChecker {
 
   // One snapshot of every database (each read in one REPEATABLE READ READ ONLY transaction).
   CheckReport check_once() const;
-  // Polls check_once() until no violation is left or `settle` has passed.
-  CheckReport check(std::chrono::milliseconds settle = std::chrono::seconds(90)) const;
 
  private:
-  std::string orders_, inventory_, shipping_, payments_, products_;
+  DatabaseConninfos dbs_;
 };
 
 // The violations present right now (one snapshot), as "invariant: detail" strings.
