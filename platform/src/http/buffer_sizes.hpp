@@ -13,4 +13,18 @@ namespace sales::http::detail {
 constexpr std::size_t kReadBufferBytes = 16 * 1024;
 constexpr std::size_t kRequestBufferBytes = 4 * 1024;
 
+// At most this much is read from a socket at once.
+constexpr std::size_t kMaxReadBytes = 64 * 1024;
+
+// A read buffer's limit. The parser consumes body bytes as they come, so a buffer only ever
+// holds what it cannot consume yet: an unfinished header (the parser's own header_limit
+// stops that one first), chunk-size line or trailer section (Beast bounds neither), and one
+// read. Without a limit a peer could send an endless chunk extension and the buffer would
+// grow until the read timed out (a gigabyte in 30 s over loopback).
+constexpr std::size_t read_buffer_limit(std::size_t header_limit) { return header_limit + kMaxReadBytes; }
+
+// Beast's default header_limit for a response parser: what clients and the gateway's
+// upstream pool take from the services.
+constexpr std::size_t kResponseHeaderLimit = 8 * 1024;
+
 }  // namespace sales::http::detail

@@ -45,12 +45,17 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   }
 
   void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
+    // Fields after the header are a chunked body's trailer section (RFC 9112 §7.1.2), which
+    // Beast reports here too. Nothing of ours reads a trailer, and merged into the header a
+    // trailer could add fields a proxy in front never saw (an X-Forwarded-For); RFC 9110
+    // §6.5.1 lets a recipient discard them.
+    if (header_done_) return;
     if (drop_hop_by_hop_ && wire::hop_by_hop(std::string_view(name.data(), name.size()))) return;
     message_.headers.add_unchecked_copy(std::string_view(name.data(), name.size()),
                                         std::string_view(value.data(), value.size()));
   }
 
-  void on_header_impl(error_code&) override {}
+  void on_header_impl(error_code&) override { header_done_ = true; }
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code&) override {
     // basic_parser has already refused a length above body_limit.
@@ -74,6 +79,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   // budget; rate-limit answers): one allocation instead of a vector growing 1, 2, 4, 8, 16.
   static constexpr std::size_t kFieldsReserved = 16;
   bool drop_hop_by_hop_ = false;
+  bool header_done_ = false;
   Message message_;
 };
 

@@ -8,13 +8,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "buffer_sizes.hpp"
+
 namespace sales::http::detail {
 
 enum class ReadUntil { Header, Message };
 
 // Errors as beast::http::async_read gives them: end_of_stream when the peer closed before
 // a byte of the message, partial_message when it closed in the middle, the parser's own
-// (header_limit, body_limit, bad_*), or the socket's.
+// (header_limit, body_limit, bad_*), or the socket's. A buffer full of what the parser cannot
+// consume yet (buffer_sizes.hpp, read_buffer_limit) is header_limit before the header is
+// done and bad_chunk after it (an endless chunk-size line or trailer section).
 template <class Parser>
 boost::asio::awaitable<boost::beast::error_code> read_message(boost::asio::ip::tcp::socket& socket,
                                                              boost::beast::flat_buffer& buffer, Parser& parser,
@@ -35,7 +39,10 @@ boost::asio::awaitable<boost::beast::error_code> read_message(boost::asio::ip::t
       if (used == 0) break;
     }
     if (done()) co_return ec;
-    auto [rec, n] = co_await socket.async_read_some(buffer.prepare(boost::beast::read_size(buffer, 65536)),
+    if (buffer.size() >= buffer.max_size()) {
+      co_return parser.is_header_done() ? bhttp::error::bad_chunk : bhttp::error::header_limit;
+    }
+    auto [rec, n] = co_await socket.async_read_some(buffer.prepare(boost::beast::read_size(buffer, kMaxReadBytes)),
                                                     boost::asio::as_tuple(boost::asio::use_awaitable));
     if (rec == boost::asio::error::eof) {
       if (!parser.got_some()) co_return bhttp::error::end_of_stream;

@@ -149,7 +149,7 @@ struct Server::Impl {
     socket.non_blocking(true, ec);  // answers are written at once when they fit (write_now.hpp)
     tcp::socket& stream = socket;
     Watchdog watchdog(stream, std::min(opts.read_timeout, opts.write_timeout));  // stops before the socket closes
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer(detail::read_buffer_limit(opts.header_limit));
     buffer.reserve(detail::kRequestBufferBytes);
     std::string head;  // the response head, reused
     detail::RequestMetrics::ConnectionCache metrics_cache;

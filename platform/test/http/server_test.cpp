@@ -18,45 +18,14 @@
 #include "sales/http/server.hpp"
 #include "sales/pg/pool.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales_test/raw_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 namespace http = sales::http;
 
-// A raw blocking TCP client: the test controls every byte and sees the close.
-class RawClient {
- public:
-  explicit RawClient(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  }
-  ~RawClient() { ::close(fd_); }
-  void send(std::string_view s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), MSG_NOSIGNAL), static_cast<ssize_t>(s.size())); }
-  // Everything until the peer closes or `wait` passes without a byte; `closed` tells which.
-  std::string read_for(std::chrono::milliseconds wait, bool* closed = nullptr) {
-    std::string out;
-    for (;;) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) break;
-      char buf[4096];
-      auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        if (closed) *closed = true;
-        return out;
-      }
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    if (closed) *closed = false;
-    return out;
-  }
-
- private:
-  int fd_;
-};
+using sales_test::RawClient;
 
 http::ServerOptions quick_deadlines() {
   http::ServerOptions o;

@@ -1,0 +1,109 @@
+// How much of a request the server holds before it can parse it: a chunk-size line and a
+// trailer section are bounded like the header (Beast bounds neither), so no client can make
+// it buffer without end; and trailer fields never reach the handler as header fields.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+
+#include "sales/http/server.hpp"
+#include "sales_test/raw_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace http = sales::http;
+using sales_test::RawClient;
+
+// A server whose handler counts its calls and echoes the body and two fields it was given.
+class EchoServer {
+ public:
+  EchoServer()
+      : server_(options(), [this](http::Request& req) {
+          ++handled_;
+          std::string seen = "body=" + req.body;
+          for (const char* name : {"X-Forwarded-For", "X-Trailer"}) {
+            seen += std::string(";") + name + "=" + std::string(req.headers.get(name).value_or("-"));
+          }
+          return http::Response::json(200, "\"" + seen + "\"");
+        }) {
+    server_.start();
+  }
+  ~EchoServer() { server_.stop(); }
+  [[nodiscard]] std::uint16_t port() const { return server_.port(); }
+  [[nodiscard]] int handled() const { return handled_; }
+  [[nodiscard]] std::size_t header_limit() const { return options().header_limit; }
+
+ private:
+  static http::ServerOptions options() {
+    http::ServerOptions o;
+    o.threads = 1;
+    o.read_timeout = 2s;  // far longer than an answer takes: a refusal is not a timeout
+    return o;
+  }
+  std::atomic<int> handled_{0};
+  http::Server server_;
+};
+
+constexpr std::string_view kChunkedPost = "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+// The answer to `request` sent at once, and whether the server closed the connection.
+std::string exchange_framed(EchoServer& server, const std::string& request, bool& closed) {
+  RawClient c(server.port());
+  c.send(request);
+  return c.read_for(1500ms, &closed);
+}
+
+TEST(ServerFraming, AnEndlessChunkExtensionIsRefusedWithoutWaitingForItsEnd) {
+  EchoServer server;
+  // 128 KiB of a chunk-size line's extension and no line end: more than a header may hold
+  // plus one read, so the server refuses it as it arrives instead of buffering on.
+  const std::string request = std::string(kChunkedPost) + "1;ext=" + std::string(128 * 1024, 'e');
+  bool closed = false;
+  const auto got = exchange_framed(server, request, closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << got.substr(0, 200);
+  EXPECT_NE(got.find("application/problem+json"), std::string::npos) << got.substr(0, 400);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(server.handled(), 0);
+}
+
+TEST(ServerFraming, AnEndlessTrailerSectionIsRefused) {
+  EchoServer server;
+  const std::string request = std::string(kChunkedPost) + "3\r\nabc\r\n0\r\nX-Pad: " + std::string(128 * 1024, 'p');
+  bool closed = false;
+  const auto got = exchange_framed(server, request, closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << got.substr(0, 200);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(server.handled(), 0);
+}
+
+TEST(ServerFraming, TrailerFieldsAreDroppedNotMergedIntoTheHeader) {
+  EchoServer server;
+  const std::string request = std::string(kChunkedPost) +
+                              "3\r\nabc\r\n0\r\nX-Forwarded-For: 6.6.6.6\r\nX-Trailer: yes\r\n\r\n";
+  bool closed = false;
+  const auto got = exchange_framed(server, request, closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got.substr(0, 200);
+  EXPECT_NE(got.find("\"body=abc;X-Forwarded-For=-;X-Trailer=-\""), std::string::npos) << got;
+  EXPECT_EQ(server.handled(), 1);
+}
+
+TEST(ServerFraming, ABodyOfManyChunksUpToTheLimitStillArrivesWhole) {
+  EchoServer server;
+  // Chunks of 1 KiB with short extensions, 256 KiB in all: bounded lines, however many.
+  std::string request(kChunkedPost);
+  std::string body;
+  for (int i = 0; i < 256; ++i) {
+    const std::string chunk(1024, static_cast<char>('a' + i % 26));
+    request += "400;n=" + std::to_string(i) + "\r\n" + chunk + "\r\n";
+    body += chunk;
+  }
+  request += "0\r\n\r\n";
+  bool closed = false;
+  const auto got = exchange_framed(server, request, closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got.substr(0, 200);
+  EXPECT_NE(got.find("\"body=" + body + ";"), std::string::npos) << got.substr(0, 300);
+}
+
+}  // namespace
