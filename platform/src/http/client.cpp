@@ -55,7 +55,7 @@ struct Conn {
   Conn() { buffer.reserve(detail::kReadBufferBytes); }  // why: buffer_sizes.hpp
   asio::io_context loop{1};
   beast::tcp_stream stream{loop};
-  beast::flat_buffer buffer;
+  beast::flat_buffer buffer{detail::read_buffer_limit(detail::kResponseHeaderLimit)};
   std::chrono::steady_clock::time_point born = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point idle_since;
 };
@@ -99,10 +99,11 @@ struct Client::Impl {
   // A fresh connection connects to `targets` first. Connect, write and read all end by
   // `end`, whatever the lookup before them took.
   bool exchange(Conn& c, const std::vector<tcp::endpoint>* targets, const bhttp::request<bhttp::string_body>& req,
-                const AttemptEnd& end, Response& out, beast::error_code& failure) {
+                bool repeatable, const AttemptEnd& end, Response& out, beast::error_code& failure) {
     const bool fresh = targets != nullptr;
     beast::error_code ec;
     bhttp::response_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(detail::kResponseHeaderLimit));  // and the buffer's limit with it
     parser.body_limit(opts.body_limit);
     parser.skip(req.method() == bhttp::verb::head);
     c.loop.restart();
@@ -129,17 +130,22 @@ struct Client::Impl {
     });
     c.loop.run();
     if (ec) {
-      // A kept-alive connection the server already closed: safe to retry once on a new one.
-      bool stale = !fresh && (ec == bhttp::error::end_of_stream || ec == asio::error::connection_reset ||
-                              ec == asio::error::broken_pipe || !wrote);
+      // A kept-alive connection that failed: sent again once, on a new connection, only when
+      // the request never reached a live server (the write failed) or is safe to repeat and
+      // no byte of an answer came; the rule of the gateway's pool (upstream.cpp). A server
+      // may read and apply a POST and die before answering: that one must not run twice.
+      const bool stale = !fresh && ec != beast::error::timeout && (!wrote || (repeatable && !parser.got_some()));
       failure = ec;
       return !stale;
     }
+    // Kept only when the answer ended where the parser says (not at the close) and nothing
+    // came after it: bytes left over mean the stream is out of step.
+    const bool reusable = parser.keep_alive() && c.buffer.size() == 0;
     auto res = parser.release();
     out.status = static_cast<int>(res.result_int());
     for (const auto& f : res) out.headers.add_unchecked(std::string(f.name_string()), std::string(f.value()));
     out.body = std::move(res.body());
-    out.keep_alive = res.keep_alive();
+    out.keep_alive = reusable;
     return true;
   }
 };
@@ -196,7 +202,7 @@ Response Client::send(Request req) {
     }
     Response res;
     beast::error_code failure;
-    bool final = impl_->exchange(*conn, targets ? &*targets : nullptr, out, end, res, failure);
+    bool final = impl_->exchange(*conn, targets ? &*targets : nullptr, out, repeatable, end, res, failure);
     if (!failure) {
       if (res.keep_alive) impl_->give_back(std::move(conn));
       return res;

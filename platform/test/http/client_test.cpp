@@ -252,9 +252,10 @@ class ClosingPeer {
     thread_.join();
   }
   [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] int requests() const { return requests_; }  // heads read, on any connection
 
  private:
-  static bool read_request(int fd) {  // up to the blank line (GET: no body)
+  bool read_request(int fd) {  // up to the blank line (a body, if any, stays unread)
     std::string got;
     char buf[1024];
     while (got.find("\r\n\r\n") == std::string::npos) {
@@ -262,6 +263,7 @@ class ClosingPeer {
       if (n <= 0) return false;
       got.append(buf, static_cast<std::size_t>(n));
     }
+    ++requests_;
     return true;
   }
   static void answer(int fd) {
@@ -283,6 +285,7 @@ class ClosingPeer {
     ::close(second);
   }
   std::chrono::milliseconds hold_;
+  std::atomic<int> requests_{0};
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::thread thread_;
@@ -300,6 +303,25 @@ TEST(ClientStale, TheRetryAfterAStaleConnectionGetsOnlyWhatTheCallHasLeft) {
   // Wide margin (a loaded CI machine): the old behaviour gave the retry a timeout of its own
   // and got the answer at ~1400 ms.
   EXPECT_LT(waited, 1350ms) << "the retry after the stale connection had a fresh timeout";
+}
+
+// The peer read the POST and closed without an answer: it may have applied it. Without an
+// Idempotency-Key nothing may send it again (DESIGN §5; the gateway's pool keeps the same rule).
+TEST(ClientStale, APostWithoutAKeyThatTheServerReadIsNotSentAgain) {
+  stale::ClosingPeer peer(0ms);
+  Client client({.base_url = peer.url(), .timeout = 1000ms});
+  ASSERT_EQ(client.get("/").status, 200);  // leaves a kept-alive connection
+  EXPECT_THROW(client.post("/internal/orders/7/ship", "{}"), ClientError);
+  EXPECT_EQ(peer.requests(), 2) << "the POST reached the peer more than once";
+}
+
+// The same for a request that is safe to repeat: it goes again on a new connection.
+TEST(ClientStale, AGetThatTheServerClosedOnIsSentAgainOnANewConnection) {
+  stale::ClosingPeer peer(0ms);
+  Client client({.base_url = peer.url(), .timeout = 1000ms});
+  ASSERT_EQ(client.get("/").status, 200);
+  EXPECT_EQ(client.get("/").status, 200);
+  EXPECT_EQ(peer.requests(), 3);
 }
 
 }  // namespace
