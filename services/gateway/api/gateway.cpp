@@ -282,7 +282,9 @@ asio::awaitable<http::Response> Gateway::health() {
   for (std::size_t i = 0; i < upstreams_.size(); ++i) {
     asio::co_spawn(executor, probe(*upstreams_[i], probes, i), asio::detached);
   }
-  co_await probes->all_done.async_wait(asio::as_tuple(asio::use_awaitable));  // cancelled by the last probe
+  // Cancelled by the last probe. A probe that fails at once (its name failed to resolve less
+  // than a second ago) ends before its co_spawn returns; when all did, there is no wait.
+  if (probes->pending > 0) co_await probes->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
   sales::json::Writer w;
   w.begin_object().field("gateway", "ready").key("upstreams").begin_object();
   bool all_ready = true;

@@ -45,6 +45,24 @@ TEST_F(GatewayHealth, AnUpstreamSlowerThanTheProbeDeadlineIsNotReady) {
   EXPECT_LT(since(t0), 2500ms) << "each probe has a 1 s deadline, all run at once";
 }
 
+// A name that failed to resolve less than a second ago fails again at once, so every probe
+// of the second call ends before the call starts waiting for them: it must not wait out its
+// 5 s bound for a signal that already came.
+TEST_F(GatewayHealth, UpstreamsWhoseNamesDoNotResolveAreNotReadyWithoutWaiting) {
+  EnvMap env;
+  for (auto name : {"PRODUCT", "ORDER", "CUSTOMER", "PAYMENT", "INVENTORY", "SHIPPING"}) {
+    env[std::string(name) + "_SERVICE_URL"] = "http://no-such-service.invalid:8001";
+  }
+  gateway.start(env);
+  for (int call = 1; call <= 3; ++call) {
+    auto t0 = Clock::now();
+    auto r = get(gateway.url(), "/health");
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_NE(r.body.find(R"("shipping":"not ready")"), std::string::npos) << r.body;
+    EXPECT_LT(since(t0), 2500ms) << "call " << call << " waited for probes that had already ended";
+  }
+}
+
 TEST_F(GatewayHealth, OtherMethodsGet405WithAllow) {
   start_all_on_slow();
   auto r = send(gateway.url(), "POST", "/health", {}, "{}");
