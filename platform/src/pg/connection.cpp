@@ -25,6 +25,11 @@ Result& Result::operator=(Result&& o) noexcept {
 
 int Result::rows() const { return res_ ? PQntuples(res_) : 0; }
 
+std::string_view Result::command() const {
+  std::string_view tag = res_ ? PQcmdStatus(res_) : "";
+  return tag.substr(0, tag.find(' '));
+}
+
 std::int64_t Result::affected() const {
   const char* n = res_ ? PQcmdTuples(res_) : "";
   std::int64_t v = 0;

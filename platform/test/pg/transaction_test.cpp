@@ -122,6 +122,31 @@ TEST_F(PgPool, FailedStatementAbortsTheTransactionAndThePoolStaysUsable) {
   EXPECT_EQ(spg::exec(*pool, kCountItems).int64(0, 0), 1);
 }
 
+TEST_F(PgPool, ACommitAfterAFailedStatementWasCaughtThrowsAndRunsNoHook) {
+  auto pool = make_pool(1);
+  spg::exec(*pool, kInsertItem, {spg::param(std::int64_t{1}), spg::param("a"), spg::param(std::nullopt)});
+  bool hook_ran = false;
+  {
+    spg::Transaction tx(*pool);
+    tx.after_commit([&] { hook_ran = true; });
+    tx.exec(kInsertItem, {spg::param(std::int64_t{2}), spg::param("b"), spg::param(std::nullopt)});
+    try {
+      tx.exec(kInsertItem, {spg::param(std::int64_t{1}), spg::param("dup"), spg::param(std::nullopt)});
+    } catch (const spg::Error& e) {
+      EXPECT_TRUE(e.unique_violation()) << e.what();  // "already there, fine": and carries on
+    }
+    try {
+      tx.commit();
+      ADD_FAILURE() << "a COMMIT that PostgreSQL answered ROLLBACK counted as committed";
+    } catch (const spg::Error& e) {
+      EXPECT_EQ(e.sqlstate(), spg::Error::kInFailedTransaction) << e.what();
+    }
+  }
+  EXPECT_FALSE(hook_ran);
+  EXPECT_EQ(count("items"), 1) << "row 2 went with the transaction";
+  EXPECT_EQ(spg::exec(*pool, kCountItems).int64(0, 0), 1) << "the connection is usable again";
+}
+
 TEST_F(PgPool, TransactionUsesTheRequestedIsolationLevel) {
   auto pool = make_pool(1);
   auto level = [&](std::optional<spg::Isolation> iso) {

@@ -68,6 +68,8 @@ class Error : public std::runtime_error {
   static constexpr const char* kQueryCanceled = "57014";
   // too_many_connections: the server's, and (ours) no pooled connection free in time.
   static constexpr const char* kTooManyConnections = "53300";
+  // in_failed_sql_transaction: a statement failed earlier in the transaction.
+  static constexpr const char* kInFailedTransaction = "25P02";
 
  private:
   std::string sqlstate_;
@@ -98,6 +100,9 @@ class Result {
   [[nodiscard]] int rows() const;
   [[nodiscard]] bool empty() const { return rows() == 0; }
   [[nodiscard]] std::int64_t affected() const;  // rows changed by INSERT/UPDATE/DELETE
+  // The command tag's verb ("COMMIT", "ROLLBACK", "INSERT", ...): a COMMIT of a transaction
+  // in which a statement failed succeeds with the tag ROLLBACK.
+  [[nodiscard]] std::string_view command() const;
   [[nodiscard]] bool is_null(int row, int col) const;
   [[nodiscard]] std::string_view text(int row, int col) const;
   [[nodiscard]] std::string str(int row, int col) const { return std::string(text(row, col)); }
