@@ -4,6 +4,10 @@
 // channel, so a caller can report the error and carry on.
 #include "sales/amqp/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "native.hpp"
 
 namespace sales::amqp {
@@ -63,7 +67,23 @@ std::optional<std::int64_t> Delivery::header_int(const std::string& key) const {
   }
 }
 
+namespace {
+// The PostgreSQL sessions' liveness settings (pg::tcp_liveness_options) on the broker's
+// socket. Best effort: a socket that refuses an option keeps the kernel's default.
+void set_liveness(int fd, std::chrono::milliseconds user_timeout) {
+  const int on = 1, idle_s = 5, interval_s = 1, probes = 5;
+  const auto timeout_ms = static_cast<unsigned int>(user_timeout.count());
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout_ms, sizeof timeout_ms);
+}
+}  // namespace
+
 Connection::Connection(ConnectionParams params) : params_(std::move(params)) {}
+
+int Connection::socket_fd() const { return state_ == nullptr ? -1 : amqp_get_sockfd(state_); }
 
 Connection::~Connection() { close(); }
 
@@ -83,6 +103,7 @@ void Connection::connect() {
     throw AmqpError("amqp: cannot connect to " + params_.host + ":" + std::to_string(params_.port) + ": " +
                     amqp_error_string2(status));
   }
+  set_liveness(amqp_socket_get_sockfd(socket), params_.tcp_user_timeout);
   amqp_set_handshake_timeout(state_, &connect_tv);
   timeval rpc_tv = native::to_timeval(params_.rpc_timeout);
   amqp_set_rpc_timeout(state_, &rpc_tv);

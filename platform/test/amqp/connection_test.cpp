@@ -2,6 +2,9 @@
 #include "sales/amqp/connection.hpp"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "sales/amqp/topology.hpp"
 #include "test_env.hpp"
@@ -82,6 +85,25 @@ TEST_F(AmqpTest, PublishAndConsumeRoundTripWithConfirmsAndHeaders) {
   EXPECT_EQ(d.header_int("x-attempts"), 3);
   EXPECT_FALSE(d.header_int("absent").has_value());
   EXPECT_FALSE(sub.next_delivery(300ms).has_value());  // the unbound one never arrived
+}
+
+TEST_F(AmqpTest, TheSocketGivesUpOnAHostThatStopsAnswering) {
+  params_.tcp_user_timeout = 7000ms;
+  Connection conn(params_);
+  conn.connect();
+  const int fd = conn.socket_fd();
+  ASSERT_GE(fd, 0);
+  auto option = [fd](int level, int name) {
+    int v = -1;
+    socklen_t len = sizeof v;
+    EXPECT_EQ(::getsockopt(fd, level, name, &v, &len), 0);
+    return v;
+  };
+  EXPECT_EQ(option(IPPROTO_TCP, TCP_USER_TIMEOUT), 7000) << "an unacknowledged publish would wait ~15 minutes";
+  EXPECT_EQ(option(SOL_SOCKET, SO_KEEPALIVE), 1);
+  EXPECT_EQ(option(IPPROTO_TCP, TCP_KEEPIDLE), 5);
+  conn.close();
+  EXPECT_EQ(conn.socket_fd(), -1);
 }
 
 TEST_F(AmqpTest, BatchOfPublishesNeedsOneConfirmWait) {

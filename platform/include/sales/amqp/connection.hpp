@@ -30,6 +30,13 @@ struct ConnectionParams {
   std::chrono::milliseconds connect_timeout{5000};
   // Bound on any synchronous broker round trip (declare, consume, qos).
   std::chrono::milliseconds rpc_timeout{10000};
+  // A write the broker's host has not acknowledged for this long, or keepalive probes (after
+  // 5 s of silence) left unanswered as long, ends the connection (TCP_USER_TIMEOUT).
+  // rabbitmq-c writes with no deadline of its own, so without it a publish to a node that
+  // vanished without a reset (a lost host, a partition) waits for the kernel's ~15 minutes,
+  // with the relay's transaction and row locks held. Twice the heartbeat: the broker gives
+  // up on us as soon.
+  std::chrono::milliseconds tcp_user_timeout{20000};
 };
 
 class AmqpError : public std::runtime_error {
@@ -105,6 +112,8 @@ class Connection {
   void close() noexcept;
   [[nodiscard]] bool is_open() const { return state_ != nullptr; }
   [[nodiscard]] const ConnectionParams& params() const { return params_; }
+  // The session's socket (-1 when closed), for its TCP options to be seen.
+  [[nodiscard]] int socket_fd() const;
 
   // Topology (idempotent when the arguments match what exists).
   void declare_exchange(const std::string& name, const std::string& type, bool durable = true);
