@@ -179,9 +179,12 @@ void Consumer::handle(const amqp::Delivery& d) {
     return;
   }
   if (!dispatcher_.handles(env.type)) {
-    log::debug("consumer {}: no handler for {}, acknowledged", opts_.queue, env.type);
-    amqp_.ack(d.delivery_tag);
-    metrics_->ignored.inc();
+    // The queue is bound to the type, so some version handles it: during a rolling update
+    // the replicas of the version before share the queue with the new ones, and an old
+    // replica that acknowledged its share would lose those events. A retry copy may reach a
+    // replica that handles it; the DLQ keeps it if none ever does.
+    metrics_->unhandled.inc();
+    retry_or_dead_letter(d, "no handler for " + env.type + " in this version of the consumer");
     return;
   }
 

@@ -14,8 +14,9 @@ struct Consumer::Counters {
                          {{"queue", q}, {"reason", "poison"}})),
         exhausted(r.counter("sales_events_dead_lettered_total", "Events sent to the dead-letter queue",
                             {{"queue", q}, {"reason", "exhausted"}})),
-        ignored(r.counter("sales_events_ignored_total", "Events of a type this consumer has no handler for",
-                          {{"queue", q}})),
+        unhandled(r.counter("sales_events_unhandled_total",
+                            "Deliveries of a type this consumer has no handler for (retried, at last dead-lettered)",
+                            {{"queue", q}})),
         handle_seconds(r.histogram("sales_events_handle_seconds", "Time to apply one event", {{"queue", q}})),
         connected(r.gauge("sales_events_consumer_connected", "1 while the consumer is subscribed", {{"queue", q}})) {}
   metrics::Counter& consumed;
@@ -23,7 +24,7 @@ struct Consumer::Counters {
   metrics::Counter& retried;
   metrics::Counter& poison;
   metrics::Counter& exhausted;
-  metrics::Counter& ignored;
+  metrics::Counter& unhandled;
   metrics::Histogram& handle_seconds;
   metrics::Gauge& connected;
 };

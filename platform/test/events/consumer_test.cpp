@@ -168,13 +168,27 @@ TEST_F(ConsumerTest, AHandlerEnqueuesFollowUpsInItsOwnTransactionWithTheTrace) {
   EXPECT_EQ(testing::outbox_rows(*pool_), 1);
 }
 
-TEST_F(ConsumerTest, TypesWithoutAHandlerAreAcknowledgedAndCounted) {
+// A type the queue is bound to but this version has no handler for (a replica of the
+// version before, during a rolling update) is retried like a failure and kept in the DLQ at
+// last, never acknowledged and lost.
+TEST_F(ConsumerTest, TypesWithoutAHandlerAreRetriedThenDeadLetteredNeverDropped) {
   ConsumerOptions o = options();
   o.extra_routing_keys = {"customer.updated"};
   auto consumer = start(Dispatcher{}.on("order.created", record), o);
-  publish_event("customer.updated");
-  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_ignored_total") == 1; }));
-  EXPECT_TRUE(eventually([&] { return ready_in(queue_) == 0; }));
+  const std::string id = publish_event("customer.updated");
+  ASSERT_TRUE(eventually([&] { return dead_lettered("exhausted") == 1; }));
+  EXPECT_EQ(by_queue("sales_events_unhandled_total"), 3u) << "each of the 3 attempts";
+  EXPECT_EQ(by_queue("sales_events_retried_total"), 2u);
+  EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 1; }));
+
+  consumer->stop();
+  amqp::Connection conn(params_);
+  conn.connect();
+  auto dead = testing::drain(conn, amqp::dead_letter_queue(queue_), 1);
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(parse(dead[0].body).id, id);
+  EXPECT_EQ(dead[0].header_string("x-dead-letter-reason"),
+            "no handler for customer.updated in this version of the consumer");
 }
 
 TEST_F(ConsumerTest, ReportsLagAndConnectionInMetrics) {

@@ -26,7 +26,8 @@
 //
 // Metrics, labelled {queue}: sales_events_consumed_total, sales_events_duplicates_total,
 // sales_events_retried_total, sales_events_dead_lettered_total{reason=poison|exhausted},
-// sales_events_ignored_total (no handler for the type), sales_events_handle_seconds,
+// sales_events_unhandled_total (no handler for the type: retried like a failure, so that
+// during a rolling update a newer replica may take it), sales_events_handle_seconds,
 // sales_events_consumer_lag (ready messages), sales_events_consumer_connected.
 #include <atomic>
 #include <chrono>
