@@ -74,9 +74,7 @@ TEST_F(ConsumerTest, AFailingMessageEndsInTheDlqAndTheNextOneIsStillHandled) {
   EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 1; }));
 
   consumer->stop();
-  amqp::Connection conn(params_);
-  conn.connect();
-  auto dead = testing::drain(conn, amqp::dead_letter_queue(queue_), 1);
+  auto dead = drain_dead_letters(1);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(parse(dead[0].body).id, bad);
   EXPECT_EQ(dead[0].header_int("x-attempts"), 3) << "every failure counted, the last one too";
@@ -128,9 +126,7 @@ TEST_F(ConsumerTest, PoisonGoesStraightToTheDlq) {
   EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 4; }));
 
   consumer->stop();
-  amqp::Connection conn(params_);
-  conn.connect();
-  auto dead = testing::drain(conn, amqp::dead_letter_queue(queue_), 4);
+  auto dead = drain_dead_letters(4);
   ASSERT_EQ(dead.size(), 4u);
   EXPECT_EQ(std::count_if(dead.begin(), dead.end(),
                           [](const amqp::Delivery& m) {
@@ -182,9 +178,7 @@ TEST_F(ConsumerTest, TypesWithoutAHandlerAreRetriedThenDeadLetteredNeverDropped)
   EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 1; }));
 
   consumer->stop();
-  amqp::Connection conn(params_);
-  conn.connect();
-  auto dead = testing::drain(conn, amqp::dead_letter_queue(queue_), 1);
+  auto dead = drain_dead_letters(1);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(parse(dead[0].body).id, id);
   EXPECT_EQ(dead[0].header_string("x-dead-letter-reason"),

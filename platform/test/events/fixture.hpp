@@ -66,6 +66,14 @@ class EventsTest : public sales_test::DbTest {
     return id;
   }
 
+  // Takes up to `n` messages off the test queue's DLQ (stop the consumer first: the DLQ is
+  // the test's alone, but a running consumer would keep the connection busy).
+  std::vector<amqp::Delivery> drain_dead_letters(std::size_t n) {
+    amqp::Connection conn(params_);
+    conn.connect();
+    return testing::drain(conn, amqp::dead_letter_queue(queue_), n);
+  }
+
   std::uint32_t ready_in(const std::string& queue) {
     amqp::Connection conn(params_);
     conn.connect();
