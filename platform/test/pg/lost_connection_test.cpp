@@ -58,5 +58,28 @@ TEST_F(PgLostConnection, AHandlerOnALostConnectionAnswers503ThenRecovers) {
   server.stop();
 }
 
+// A session the server ends while a statement runs on it (pg_terminate_backend here; a fast
+// shutdown or a restart alike) is a lost connection, so a consumer takes its careful path
+// (the COMMIT may or may not have landed) rather than blaming the event's handler. libpq
+// reports it here as 08000 (the close); when it hands over the server's own reason first
+// (57P01), Error::connection_lost() says the same.
+TEST_F(PgLostConnection, AStatementWhoseSessionTheServerEndedIsALostConnection) {
+  auto pool = make_pool(1);
+  auto lease = pool->acquire();
+  const std::string pid = lease->exec(kPid, {}).str(0, 0);
+  std::thread killer([&] {
+    std::this_thread::sleep_for(300ms);
+    sql("SELECT pg_terminate_backend(" + pid + ")");
+  });
+  try {
+    (void)lease->exec(kSleep, {spg::param("5")});
+    ADD_FAILURE() << "the statement outlived its session";
+  } catch (const spg::Error& e) {
+    EXPECT_TRUE(e.connection_lost()) << e.sqlstate() << ": " << e.what();
+  }
+  killer.join();
+  EXPECT_FALSE(lease->healthy()) << "the pool must not keep it";
+}
+
 }  // namespace
 }  // namespace sales_test::pg

@@ -291,6 +291,17 @@ TEST_F(PgPool, LostConnectionIsReportedAsConnectionLost) {
   }
 }
 
+// The server's reasons for ending a session are lost connections too; a statement's own
+// failure, a cancel or "the server is starting" are not.
+TEST(PgError, SessionEndingStatesAreLostConnections) {
+  for (const char* state : {"08000", "08006", "57P01", "57P02", "57P05"}) {
+    EXPECT_TRUE(spg::Error("x", state).connection_lost()) << state;
+  }
+  for (const char* state : {"57014", "57P03", "25P02", "23505", "40001", ""}) {
+    EXPECT_FALSE(spg::Error("x", state).connection_lost()) << state;
+  }
+}
+
 TEST_F(PgPool, FailedConnectsDoNotUseUpThePool) {
   spg::PoolOptions o;
   o.conninfo = schema_->database_conninfo() + " password=wrong-password connect_timeout=2";

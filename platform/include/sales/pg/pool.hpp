@@ -53,7 +53,13 @@ class Error : public std::runtime_error {
   [[nodiscard]] const std::string& constraint() const { return constraint_; }
   [[nodiscard]] bool unique_violation() const { return sqlstate_ == "23505"; }
   [[nodiscard]] bool serialization_failure() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
-  [[nodiscard]] bool connection_lost() const { return sqlstate_.starts_with("08") || sqlstate_ == kNoServer; }
+  // The session is gone: a connection exception (08xxx, and 08000 when libpq got no answer
+  // at all), or the server ended it and said why before closing: terminated by an
+  // administrator or a fast shutdown (57P01), a crash of another backend (57P02), or
+  // idle_session_timeout (57P05), all FATAL.
+  [[nodiscard]] bool connection_lost() const {
+    return sqlstate_.starts_with("08") || sqlstate_ == "57P01" || sqlstate_ == "57P02" || sqlstate_ == "57P05";
+  }
   // Worth trying again: connection lost, query/lock timeout, serialization failure, deadlock,
   // too many connections, server shutting down.
   [[nodiscard]] bool transient() const {
