@@ -23,6 +23,21 @@ bool is_repeat(std::exception_ptr error) {
     return false;
   }
 }
+
+// Whether what a handler threw is its event's fault, to be settled on that event: not when
+// the session went away (or the outcome of a statement is unknown), no connection could be
+// had, or a serialization failure or deadlock that with_retry runs the batch again for.
+bool handler_to_blame(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pg::Unavailable&) {
+    return false;
+  } catch (const pg::Error& e) {
+    return !stmt::needs_careful_path(e) && !e.serialization_failure();
+  } catch (...) {
+    return true;
+  }
+}
 }  // namespace
 
 void Consumer::handle_batch(const std::vector<amqp::Delivery>& batch) {
@@ -86,9 +101,11 @@ void Consumer::apply_batch(const std::vector<amqp::Delivery>& batch, const std::
         try {
           dispatcher_(tx, events[i]);
         } catch (...) {
-          // What failed was queued (exec_later) before this handler's statement, maybe by an
-          // earlier event: one by one finds the event to blame.
-          if (tx.earlier_statement_failed()) failed = kNone;
+          // Not this event's to answer for: what failed was queued (exec_later) before this
+          // handler's statement, maybe by an earlier event; or the session went away, no
+          // connection came, or a serialization failure that with_retry runs again. One by
+          // one (after with_retry, if it gives up) decides, without spending an attempt.
+          if (tx.earlier_statement_failed() || !handler_to_blame(std::current_exception())) failed = kNone;
           throw;
         }
         failed = kNone;

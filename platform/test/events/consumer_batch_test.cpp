@@ -117,6 +117,34 @@ TEST_F(ConsumerBatchTest, AFailingQueuedStatementIsBlamedOnTheEventThatQueuedIt)
   EXPECT_LE(calls[bad], 4) << "and at most one more call, when a batch fell back to one by one";
 }
 
+// A handler whose session dies under it (a PostgreSQL restart, a terminated backend) did
+// nothing wrong: the batch is decided one by one on a fresh connection, and no event spends
+// one of its attempts (a retry copy) on it.
+TEST_F(ConsumerBatchTest, ASessionLostUnderAHandlerIsNotBlamedOnItsEvent) {
+  {
+    Consumer declare(*pool_, params_, options(), Dispatcher{}.on("order.created", record), registry_);
+    declare.start();
+    ASSERT_TRUE(eventually([&] { return declare.connected(); }));
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(publish_event("order.created"));
+
+  static constexpr pg::Statement kEndOwnSession{"test_end_own_session", "SELECT pg_terminate_backend(pg_backend_pid())"};
+  std::atomic<bool> ended{false};
+  Dispatcher d;
+  d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
+    record(tx, e);
+    if (e.id == ids[2] && !ended.exchange(true)) tx.exec(kEndOwnSession);
+  });
+  Consumer consumer(*pool_, params_, options(), std::move(d), registry_);
+  consumer.start();
+
+  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_consumed_total") == 6; }));
+  EXPECT_TRUE(ended.load());
+  for (const auto& id : ids) EXPECT_EQ(effects(id), 1) << id;
+  EXPECT_EQ(by_queue("sales_events_retried_total"), 0u) << "an event spent an attempt on a lost session";
+}
+
 // Under steady traffic a delivery that arrives while the batch before it is still recent
 // waits out the gather window, and what arrives meanwhile joins its transaction.
 TEST_F(ConsumerBatchTest, UnderSteadyTrafficDeliveriesWithinTheGatherWindowShareATransaction) {
