@@ -148,10 +148,20 @@ void Consumer::housekeeping() {
     lag_->store(static_cast<double>(amqp_.queue_message_count(opts_.queue)));
   }
   if (now >= next_prune_) {
+    // One bounded DELETE per turn of the loop, between deliveries: a backlog of millions of
+    // rows (the first prune after a long stop) never keeps the loop from the broker for
+    // long, whose heartbeats it also answers; past ~2 missed ones the broker would close the
+    // connection and requeue what we hold.
     next_prune_ = now + opts_.prune_interval;
     try {
-      auto removed = prune_inbox(pool_, opts_.queue, opts_.inbox_retention);
-      if (removed > 0) log::info("consumer {}: pruned {} inbox rows", opts_.queue, removed);
+      const auto removed = prune_inbox(pool_, opts_.queue, opts_.inbox_retention, 1);
+      pruned_ += removed;
+      if (removed >= kInboxPruneBatch) {
+        next_prune_ = now;  // more to do: the next turn
+      } else if (pruned_ > 0) {
+        log::info("consumer {}: pruned {} inbox rows", opts_.queue, pruned_);
+        pruned_ = 0;
+      }
     } catch (const std::exception& e) {
       log::warn("consumer {}: inbox prune failed: {}", opts_.queue, e.what());
     }

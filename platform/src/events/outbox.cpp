@@ -77,13 +77,13 @@ std::string enqueue(pg::Transaction& tx, std::string_view type, const boost::jso
   return enqueue(tx, type, boost::json::serialize(data), correlation_id, trace);
 }
 
-std::int64_t prune_inbox(pg::Pool& pool, const std::string& consumer, std::chrono::hours retention) {
+std::int64_t prune_inbox(pg::Pool& pool, const std::string& consumer, std::chrono::hours retention, int max_rounds) {
   std::int64_t total = 0;
   const std::string seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(retention).count());
-  for (int round = 0; round < 100; ++round) {  // bounded: a huge backlog is finished next time
+  for (int round = 0; round < max_rounds; ++round) {  // bounded: a huge backlog is finished next time
     auto r = pg::exec(pool, stmt::kPruneInbox, {pg::param(consumer), pg::param(seconds)});
     total += r.affected();
-    if (r.affected() < stmt::kPruneBatch) break;
+    if (r.affected() < kInboxPruneBatch) break;
   }
   return total;
 }

@@ -53,10 +53,9 @@ inline constexpr pg::Statement kInsertInboxBatchNew{
     "events_inbox_insert_batch_new",
     "INSERT INTO inbox (consumer, message_id) SELECT $1, m FROM jsonb_array_elements_text($2::jsonb) AS t(m)"};
 
-inline constexpr std::int64_t kPruneBatch = 5000;
 inline constexpr pg::Statement kPruneInbox{
     "events_inbox_prune",
     "DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox WHERE consumer = $1 "
-    "AND handled_at < now() - make_interval(secs => $2::double precision) LIMIT 5000)"};
+    "AND handled_at < now() - make_interval(secs => $2::double precision) LIMIT 5000)"};  // kInboxPruneBatch
 
 }  // namespace sales::events::stmt

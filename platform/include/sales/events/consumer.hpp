@@ -143,6 +143,7 @@ class Consumer {
   std::shared_ptr<std::atomic<double>> lag_;  // shared with the scrape callback
   std::chrono::steady_clock::time_point next_lag_refresh_{};
   std::chrono::steady_clock::time_point next_prune_{};
+  std::int64_t pruned_ = 0;  // rows removed by the prune in progress, for its log line
   std::atomic<bool> connected_{false};
   std::jthread thread_;
 };

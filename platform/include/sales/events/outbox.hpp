@@ -33,10 +33,12 @@ std::string enqueue(pg::Transaction& tx, std::string_view type, std::string_view
 std::string enqueue(pg::Transaction& tx, std::string_view type, const boost::json::object& data,
                     std::string_view correlation_id = {}, const TraceContext& trace = {});
 
-// Deletes inbox rows of `consumer` older than `retention`, in bounded batches; returns the
-// number removed. The Consumer calls it periodically; the window must stay longer than
-// any redelivery could take (DESIGN keeps 7 days).
+// Deletes inbox rows of `consumer` older than `retention`, in at most `max_rounds` batches of
+// kInboxPruneBatch rows; returns the number removed (a full last batch: there may be more).
+// The Consumer calls it periodically; the window must stay longer than any redelivery could
+// take (DESIGN keeps 7 days).
+inline constexpr std::int64_t kInboxPruneBatch = 5000;
 std::int64_t prune_inbox(pg::Pool& pool, const std::string& consumer,
-                         std::chrono::hours retention = std::chrono::hours(24 * 7));
+                         std::chrono::hours retention = std::chrono::hours(24 * 7), int max_rounds = 100);
 
 }  // namespace sales::events
