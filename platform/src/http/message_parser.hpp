@@ -32,11 +32,12 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   using string_view = boost::beast::string_view;
   using error_code = boost::beast::error_code;
 
-  void on_request_impl(boost::beast::http::verb, string_view method, string_view target, int,
+  void on_request_impl(boost::beast::http::verb, string_view method, string_view target, int version,
                        error_code&) override {
     if constexpr (isRequest) {
       message_.method.assign(method.data(), method.size());
       message_.target.assign(target.data(), target.size());
+      message_.http10 = version == 10;
     }
   }
 

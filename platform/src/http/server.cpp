@@ -39,12 +39,12 @@ namespace {
 // when the handler gave it (a service's GET route, the gateway's /health), else the one the
 // upstream declared (the gateway passing on a HEAD answer, Response::head_length), else none.
 asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::string& head, const Response& res,
-                                                  bool keep_alive, bool head_request) {
+                                                  bool keep_alive, bool head_request, bool to_http10 = false) {
   bool bodiless = head_request || wire::bodiless_status(res.status);
   std::optional<std::size_t> length;
   if (!head_request || !res.body.empty()) length = res.body.size();
   else length = res.head_length;
-  wire::response_head(head, res.status, res.headers, length, keep_alive);  // ignores the size when bodiless
+  wire::response_head(head, res.status, res.headers, length, keep_alive, to_http10);  // ignores the size when bodiless
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body.data(), bodiless ? 0 : res.body.size())};
   beast::error_code ec;
   if (detail::write_now(stream, buffers, ec) || ec) co_return ec;
@@ -213,7 +213,7 @@ struct Server::Impl {
       metrics.record(req, res.status, seconds, metrics_cache);
       bool keep = req.keep_alive && res.keep_alive;
       watchdog.expires_after(opts.write_timeout);
-      auto wec = co_await write_response(stream, head, res, keep, req.method == "HEAD");
+      auto wec = co_await write_response(stream, head, res, keep, req.method == "HEAD", req.http10);
       if (wec || !keep) break;
     }
     stream.shutdown(tcp::socket::shutdown_send, ec);

@@ -1,6 +1,7 @@
-// How much of a request the server holds before it can parse it: a chunk-size line and a
-// trailer section are bounded like the header (Beast bounds neither), so no client can make
-// it buffer without end; and trailer fields never reach the handler as header fields.
+// How the server frames a connection's messages. How much of a request it holds before it
+// can parse it: a chunk-size line and a trailer section are bounded like the header (Beast
+// bounds neither), so no client can make it buffer without end; trailer fields never reach
+// the handler as header fields; and an HTTP/1.0 client is told when its connection stays.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -104,6 +105,28 @@ TEST(ServerFraming, ABodyOfManyChunksUpToTheLimitStillArrivesWhole) {
   const auto got = exchange_framed(server, request, closed);
   EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got.substr(0, 200);
   EXPECT_NE(got.find("\"body=" + body + ";"), std::string::npos) << got.substr(0, 300);
+}
+
+// An HTTP/1.0 client keeps its connection only when the answer says keep-alive (ab -k waited
+// for the close until the idle deadline); an HTTP/1.1 one is not told what it assumes.
+TEST(ServerFraming, AnHttp10ClientAskingForKeepAliveIsToldSo) {
+  EchoServer server;
+  RawClient c(server.port());
+  c.send("GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  bool closed = false;
+  const auto kept = c.read_for(300ms, &closed);
+  EXPECT_EQ(kept.rfind("HTTP/1.1 200 ", 0), 0u) << kept;
+  EXPECT_NE(kept.find("\r\nConnection: keep-alive\r\n"), std::string::npos) << kept;
+  EXPECT_FALSE(closed);
+  c.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto http11 = c.read_for(300ms, &closed);
+  EXPECT_EQ(http11.rfind("HTTP/1.1 200 ", 0), 0u) << http11;
+  EXPECT_EQ(http11.find("Connection:"), std::string::npos) << http11;
+  c.send("GET /x HTTP/1.0\r\n\r\n");  // no keep-alive asked: closed after the answer
+  const auto last = c.read_for(1000ms, &closed);
+  EXPECT_EQ(last.rfind("HTTP/1.1 200 ", 0), 0u) << last;
+  EXPECT_NE(last.find("\r\nConnection: close\r\n"), std::string::npos) << last;
+  EXPECT_TRUE(closed);
 }
 
 }  // namespace

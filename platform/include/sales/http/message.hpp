@@ -45,6 +45,7 @@ struct Request {
   std::string body;
   std::string remote_ip;
   bool keep_alive = true;
+  bool http10 = false;  // sent as HTTP/1.0: persistent only when the answer says keep-alive
   std::string route;  // the matched route pattern, set by the router: a bounded metrics label
   // When the server had read the request's header: where its X-Request-Budget-Ms starts.
   // Set by the blocking server only (its handlers honour the budget); the async one leaves it.

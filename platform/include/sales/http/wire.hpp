@@ -19,11 +19,12 @@ bool hop_by_hop(std::string_view name);
 bool bodiless_status(int status);
 
 // "HTTP/1.1 <status> <reason>" (sales::reason_phrase), the handler's fields (minus
-// hop-by-hop ones), Connection: close when the connection ends, Content-Length unless
-// bodiless_status or `body_size` is nullopt (an answer to HEAD whose GET length is not
-// known: RFC 9110 §8.6 allows none, never a wrong one). Replaces `out`.
+// hop-by-hop ones), Connection: close when the connection ends (or Connection: keep-alive
+// when it stays open for an HTTP/1.0 client, which otherwise waits for the close: RFC 9112
+// §9.3), Content-Length unless bodiless_status or `body_size` is nullopt (an answer to HEAD
+// whose GET length is not known: RFC 9110 §8.6 allows none, never a wrong one). Replaces `out`.
 void response_head(std::string& out, int status, const Headers& headers, std::optional<std::size_t> body_size,
-                   bool keep_alive);
+                   bool keep_alive, bool to_http10 = false);
 
 // "<method> <target> HTTP/1.1", Host, the fields that are not hop-by-hop, and
 // Content-Length when there is a body or the method carries one. Replaces `out`.
