@@ -51,12 +51,21 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
     // trailer could add fields a proxy in front never saw (an X-Forwarded-For); RFC 9110
     // §6.5.1 lets a recipient discard them.
     if (header_done_) return;
-    if (drop_hop_by_hop_ && wire::hop_by_hop(std::string_view(name.data(), name.size()))) return;
+    if (drop_hop_by_hop_ && wire::hop_by_hop(std::string_view(name.data(), name.size()))) {
+      // The fields the sender's Connection names are its hop's alone too (RFC 9110 §7.6.1).
+      if (iequals(std::string_view(name.data(), name.size()), "connection")) {
+        connection_options_.append(value.data(), value.size()).push_back(',');  // applied with the header
+      }
+      return;
+    }
     message_.headers.add_unchecked_copy(std::string_view(name.data(), name.size()),
                                         std::string_view(value.data(), value.size()));
   }
 
-  void on_header_impl(error_code&) override { header_done_ = true; }
+  void on_header_impl(error_code&) override {
+    header_done_ = true;
+    wire::for_each_connection_option(connection_options_, [&](std::string_view name) { message_.headers.erase(name); });
+  }
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code&) override {
     // basic_parser has already refused a length above body_limit.
@@ -81,6 +90,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   static constexpr std::size_t kFieldsReserved = 16;
   bool drop_hop_by_hop_ = false;
   bool header_done_ = false;
+  std::string connection_options_;  // the Connection fields' values, for a proxy's parser
   Message message_;
 };
 

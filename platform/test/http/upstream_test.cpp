@@ -27,6 +27,7 @@ namespace asio = boost::asio;
 struct Outcome {
   int status = 0;
   std::optional<std::size_t> head_length;
+  Headers headers;
   std::optional<UpstreamFailure> failure;
   std::string what;
 };
@@ -45,6 +46,7 @@ Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration wit
           auto res = co_await pool.send(req, Clock::now() + within, repeatable);
           out.status = res.status;
           out.head_length = res.head_length;
+          out.headers = res.headers;
         } catch (const UpstreamError& e) {
           out.failure = e.kind();
           out.what = e.what();
@@ -228,6 +230,34 @@ TEST(UpstreamHead, AHeadAnswerKeepsTheLengthTheUpstreamDeclared) {
   EXPECT_EQ(get.status, 200) << get.what;
   EXPECT_EQ(get.head_length, std::nullopt) << "only an answer to HEAD declares a length it does not carry";
   server.stop();
+}
+
+// An upstream that is not ours may list fields of its hop in Connection (RFC 9110 §7.6.1):
+// they stay with that hop, like the fixed hop-by-hop ones.
+TEST(UpstreamFields, FieldsTheUpstreamsConnectionNamesAreNotPassedOn) {
+  asio::io_context loop;
+  asio::ip::tcp::acceptor acceptor(loop, {asio::ip::make_address("127.0.0.1"), 0});
+  asio::co_spawn(
+      loop,
+      [&]() -> asio::awaitable<void> {
+        constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+        auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+        if (ec) co_return;
+        std::string in;
+        co_await asio::async_read_until(socket, asio::dynamic_buffer(in), "\r\n\r\n", kTuple);
+        constexpr std::string_view kAnswer =
+            "HTTP/1.1 200 OK\r\nX-Up-Hop: a\r\nConnection: X-Up-Hop, x-other-hop\r\nX-Kept: yes\r\n"
+            "X-Other-Hop: b\r\nKeep-Alive: timeout=5\r\nContent-Length: 2\r\n\r\n{}";
+        co_await asio::async_write(socket, asio::buffer(kAnswer), kTuple);
+      },
+      asio::detached);
+  UpstreamPool pool(loop.get_executor(), {"127.0.0.1", acceptor.local_endpoint().port()}, 4);
+  auto got = exchange(loop, pool, 5s);
+  ASSERT_EQ(got.status, 200) << got.what;
+  EXPECT_FALSE(got.headers.get("X-Up-Hop"));
+  EXPECT_FALSE(got.headers.get("X-Other-Hop"));
+  EXPECT_FALSE(got.headers.get("Keep-Alive"));
+  EXPECT_EQ(got.headers.get("X-Kept").value_or(""), "yes");
 }
 
 }  // namespace
