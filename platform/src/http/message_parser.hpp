@@ -6,11 +6,14 @@
 // body_limit), chunked decoding, keep_alive() and content_length() are basic_parser's, as
 // before. Included only by the translation units that already hold Beast's templates.
 #include <boost/beast/http/basic_parser.hpp>
+#include <algorithm>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "sales/http/message.hpp"
 #include "sales/http/wire.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace sales::http::detail {
 
@@ -45,17 +48,15 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
     if constexpr (!isRequest) message_.status = status;  // the reason phrase is ours to write
   }
 
-  void on_field_impl(boost::beast::http::field, string_view name, string_view value, error_code&) override {
+  void on_field_impl(boost::beast::http::field field, string_view name, string_view value, error_code&) override {
     // Fields after the header are a chunked body's trailer section (RFC 9112 §7.1.2), which
     // Beast reports here too. Nothing of ours reads a trailer, and merged into the header a
     // trailer could add fields a proxy in front never saw (an X-Forwarded-For); RFC 9110
     // §6.5.1 lets a recipient discard them.
     if (header_done_) return;
-    if (drop_hop_by_hop_ && wire::hop_by_hop(std::string_view(name.data(), name.size()))) {
-      // The fields the sender's Connection names are its hop's alone too (RFC 9110 §7.6.1).
-      if (iequals(std::string_view(name.data(), name.size()), "connection")) {
-        connection_options_.append(value.data(), value.size()).push_back(',');  // applied with the header
-      }
+    if (field == boost::beast::http::field::connection) {
+      connection_options_ = true;  // kept until the header is done, then applied and (proxy) dropped
+    } else if (drop_hop_by_hop_ && wire::hop_by_hop(std::string_view(name.data(), name.size()))) {
       return;
     }
     message_.headers.add_unchecked_copy(std::string_view(name.data(), name.size()),
@@ -64,7 +65,30 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
 
   void on_header_impl(error_code&) override {
     header_done_ = true;
-    wire::for_each_connection_option(connection_options_, [&](std::string_view name) { message_.headers.erase(name); });
+    if (connection_options_) drop_connection_options();
+  }
+
+  // The fields the sender's Connection names are its hop's alone (RFC 9110 §7.6.1): they go
+  // as the message is read, before any code of ours adds fields of its own (the gateway's
+  // request id, trace, budget, X-Forwarded-For), which a client's list must not remove. One
+  // pass over the fields against the distinct names, at most kMaxConnectionOptions of them
+  // (a real list has one to three), so a header of thousands of names costs no more than
+  // its fields.
+  [[gnu::noinline]] void drop_connection_options() {
+    static constexpr std::size_t kMaxConnectionOptions = 32;
+    std::vector<std::string> named;
+    for (const auto& [name, value] : message_.headers.fields()) {
+      if (!iequals(name, "connection")) continue;
+      wire::for_each_connection_option(value, [&](std::string_view option) {
+        if (named.size() < kMaxConnectionOptions) named.push_back(text::to_lower(option));
+      });
+    }
+    if (drop_hop_by_hop_) named.emplace_back("connection");  // a proxy keeps none of it
+    std::sort(named.begin(), named.end());
+    named.erase(std::unique(named.begin(), named.end()), named.end());
+    message_.headers.erase_if([&](std::string_view name) {
+      return std::binary_search(named.begin(), named.end(), text::to_lower(name));
+    });
   }
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code&) override {
@@ -90,7 +114,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   static constexpr std::size_t kFieldsReserved = 16;
   bool drop_hop_by_hop_ = false;
   bool header_done_ = false;
-  std::string connection_options_;  // the Connection fields' values, for a proxy's parser
+  bool connection_options_ = false;  // a Connection field came: its options are applied with the header
   Message message_;
 };
 

@@ -22,56 +22,31 @@ class Digits {
   std::size_t size_;
 };
 
-// The fields that go out (not hop-by-hop, nor named by a Connection field; a field unsafe to
-// send was never stored, see Headers::add), measured once and then copied.
+// The fields that go out (not hop-by-hop; a field unsafe to send was never stored, see
+// Headers::add), measured once and then copied.
 class Fields {
  public:
   explicit Fields(const Headers& headers) : fields_(headers.fields()) {
-    bool named = false;  // a Connection field names others
     for (std::size_t i = 0; i < fields_.size(); ++i) {
       const auto& [k, v] = fields_[i];
       if (hop_by_hop(k)) {
         if (i < 64) dropped_ |= std::uint64_t{1} << i;
-        named = named || iequals(k, "connection");
         continue;
       }
       bytes_ += k.size() + v.size() + 4;  // "k: v\r\n"
     }
-    if (named) drop_connection_options();
   }
   [[nodiscard]] std::size_t bytes() const { return bytes_; }
   template <class Out>
   void write(Out& out) const {
     for (std::size_t i = 0; i < fields_.size(); ++i) {
       const auto& [k, v] = fields_[i];
-      if (i < 64 ? (dropped_ >> i) & 1 : dropped_late(k)) continue;
+      if (i < 64 ? (dropped_ >> i) & 1 : hop_by_hop(k)) continue;
       out.put(k).put(": ").put(v).put("\r\n");
     }
   }
 
  private:
-  // Rare (a client's own Connection options): each field the options name leaves the count.
-  void drop_connection_options() {
-    for (const auto& [k, v] : fields_) {
-      if (!iequals(k, "connection")) continue;
-      for_each_connection_option(v, [&](std::string_view name) { options_.push_back(name); });
-    }
-    for (std::size_t i = 0; i < fields_.size(); ++i) {
-      const auto& [k, v] = fields_[i];
-      if ((i < 64 && ((dropped_ >> i) & 1)) || (i >= 64 && hop_by_hop(k)) || !option(k)) continue;
-      if (i < 64) dropped_ |= std::uint64_t{1} << i;
-      bytes_ -= k.size() + v.size() + 4;
-    }
-  }
-  [[nodiscard]] bool option(std::string_view name) const {
-    for (auto o : options_) {
-      if (iequals(o, name)) return true;
-    }
-    return false;
-  }
-  [[nodiscard]] bool dropped_late(std::string_view name) const { return hop_by_hop(name) || option(name); }
-
-  std::vector<std::string_view> options_;  // names in the Connection fields' values
   const std::vector<std::pair<std::string, std::string>>& fields_;
   std::uint64_t dropped_ = 0;  // which of the first 64 fields are hop-by-hop
   std::size_t bytes_ = 0;

@@ -24,7 +24,7 @@ class EchoServer {
       : server_(options(), [this](http::Request& req) {
           ++handled_;
           std::string seen = "body=" + req.body;
-          for (const char* name : {"X-Forwarded-For", "X-Trailer"}) {
+          for (const char* name : {"X-Forwarded-For", "X-Trailer", "X-Hop", "X-End"}) {
             seen += std::string(";") + name + "=" + std::string(req.headers.get(name).value_or("-"));
           }
           return http::Response::json(200, "\"" + seen + "\"");
@@ -86,7 +86,7 @@ TEST(ServerFraming, TrailerFieldsAreDroppedNotMergedIntoTheHeader) {
   bool closed = false;
   const auto got = exchange_framed(server, request, closed);
   EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got.substr(0, 200);
-  EXPECT_NE(got.find("\"body=abc;X-Forwarded-For=-;X-Trailer=-\""), std::string::npos) << got;
+  EXPECT_NE(got.find("\"body=abc;X-Forwarded-For=-;X-Trailer=-;X-Hop=-;X-End=-\""), std::string::npos) << got;
   EXPECT_EQ(server.handled(), 1);
 }
 
@@ -114,12 +114,12 @@ TEST(ServerFraming, AnHttp10ClientAskingForKeepAliveIsToldSo) {
   RawClient c(server.port());
   c.send("GET /x HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
   bool closed = false;
-  const auto kept = c.read_for(300ms, &closed);
+  const auto kept = c.read_for(1000ms, &closed);
   EXPECT_EQ(kept.rfind("HTTP/1.1 200 ", 0), 0u) << kept;
   EXPECT_NE(kept.find("\r\nConnection: keep-alive\r\n"), std::string::npos) << kept;
   EXPECT_FALSE(closed);
   c.send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
-  const auto http11 = c.read_for(300ms, &closed);
+  const auto http11 = c.read_for(1000ms, &closed);
   EXPECT_EQ(http11.rfind("HTTP/1.1 200 ", 0), 0u) << http11;
   EXPECT_EQ(http11.find("Connection:"), std::string::npos) << http11;
   c.send("GET /x HTTP/1.0\r\n\r\n");  // no keep-alive asked: closed after the answer
@@ -127,6 +127,21 @@ TEST(ServerFraming, AnHttp10ClientAskingForKeepAliveIsToldSo) {
   EXPECT_EQ(last.rfind("HTTP/1.1 200 ", 0), 0u) << last;
   EXPECT_NE(last.find("\r\nConnection: close\r\n"), std::string::npos) << last;
   EXPECT_TRUE(closed);
+}
+
+// The fields a client's Connection names are its hop's alone (RFC 9110 §7.6.1): gone before
+// the handler (the gateway, which adds fields of its own) sees the request, wherever they
+// stand and however the names are spelt.
+TEST(ServerFraming, FieldsTheClientsConnectionNamesNeverReachTheHandler) {
+  EchoServer server;
+  std::string request = "GET /x HTTP/1.1\r\nHost: x\r\nx-hop: before\r\n";
+  for (int i = 0; i < 70; ++i) request += "X-Field-" + std::to_string(i) + ": v\r\n";
+  request += "Connection: X-HOP , keep-alive\r\nConnection: x-forwarded-for\r\nX-Forwarded-For: 6.6.6.6\r\n"
+             "X-End: kept\r\n\r\n";
+  bool closed = false;
+  const auto got = exchange_framed(server, request, closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got.substr(0, 200);
+  EXPECT_NE(got.find("\"body=;X-Forwarded-For=-;X-Trailer=-;X-Hop=-;X-End=kept\""), std::string::npos) << got;
 }
 
 }  // namespace

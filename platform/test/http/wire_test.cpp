@@ -93,26 +93,5 @@ TEST(WireTest, AHeadOfManyFieldsDropsHopByHopOnesWhereverTheyAre) {
   EXPECT_EQ(out, expected);
 }
 
-TEST(WireTest, FieldsNamedByConnectionAreDroppedWhereverTheyAre) {
-  // Named before and after the Connection field, below and past the first 64 fields.
-  Headers h;
-  h.add_unchecked("X-Hop-A", "a");
-  std::string expected = "GET / HTTP/1.1\r\nHost: svc\r\n";
-  for (int i = 0; i < 70; ++i) {
-    const std::string name = "X-Field-" + std::to_string(i);
-    h.add_unchecked(name, "v");
-    expected += name + ": v\r\n";
-    if (i == 5) h.add_unchecked("Connection", "x-hop-a , X-Hop-B,keep-alive");
-  }
-  h.add_unchecked("X-Hop-B", "b");
-  h.add_unchecked("Connection", "X-Hop-C");
-  h.add_unchecked("X-Hop-C", "c");
-  h.add("X-End", "kept");
-  expected += "X-End: kept\r\n\r\n";
-  std::string out;
-  wire::request_head(out, "GET", "/", "svc", h, 0);
-  EXPECT_EQ(out, expected);
-}
-
 }  // namespace
 }  // namespace sales::http

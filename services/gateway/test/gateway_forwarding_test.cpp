@@ -18,7 +18,7 @@ class GatewayForwarding : public GatewayFixture {
   Headers forwarded(const std::string& request) {
     sales_test::RawClient client(static_cast<std::uint16_t>(std::stoi(gw.substr(gw.rfind(':') + 1))));
     client.send(request);
-    const auto answer = client.read_for(500ms);
+    const auto answer = client.read_for(1500ms);
     EXPECT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer.substr(0, 300);
     auto seen = product.received();
     EXPECT_EQ(seen.size(), 1u);
@@ -34,6 +34,19 @@ TEST_F(GatewayForwarding, FieldsOfTheClientsHopStayWithTheGateway) {
   EXPECT_FALSE(got.get("X-Hop-Secret")) << "named in Connection: this hop's alone";
   EXPECT_FALSE(got.get("Keep-Alive"));
   EXPECT_EQ(got.get("X-End").value_or(""), "kept");
+}
+
+// A client's Connection list removes its own fields only: what the gateway adds (request id,
+// trace, budget, X-Forwarded-For) is added after, and goes out whatever the list named.
+TEST_F(GatewayForwarding, AClientsConnectionListCannotRemoveTheGatewaysOwnFields) {
+  start();
+  const auto got = forwarded(
+      "GET /products/1 HTTP/1.1\r\nHost: shop\r\n"
+      "Connection: X-Request-Id, traceparent, X-Forwarded-For, X-Request-Budget-Ms\r\n\r\n");
+  EXPECT_EQ(got.get("X-Request-Id").value_or("").size(), 32u) << "one the gateway made";
+  EXPECT_TRUE(got.get("traceparent"));
+  EXPECT_TRUE(got.get("X-Request-Budget-Ms"));
+  EXPECT_EQ(got.get("X-Forwarded-For").value_or(""), "127.0.0.1");
 }
 
 TEST_F(GatewayForwarding, TrailerFieldsAreNotPassedOn) {

@@ -29,6 +29,11 @@ class Headers {
   void add_unchecked_copy(std::string_view name, std::string_view value);
   void set_unchecked_copy(std::string_view name, std::string_view value);
   void erase(std::string_view name);
+  // Removes every field whose name `pred` holds true for, in one pass.
+  template <class Pred>
+  void erase_if(Pred pred) {
+    std::erase_if(fields_, [&](const auto& f) { return pred(std::string_view(f.first)); });
+  }
   [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
   void clear() { fields_.clear(); }
