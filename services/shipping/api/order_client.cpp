@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "sales/events/envelope.hpp"
 #include "sales/log/log.hpp"
 #include "sales/problem/problem.hpp"
 
@@ -64,10 +65,16 @@ http::Headers forwarded(const http::Request& incoming) {
 
 void OrderClient::ship(std::int64_t order_id, std::int64_t shipment_id, const http::Request& incoming) {
   std::string target = "/internal/orders/" + std::to_string(order_id) + "/ship";
+  auto headers = forwarded(incoming);
+  // The order answers a repeat for a SHIPPED order with 200 and changes nothing: the key
+  // says this call is safe to send again, so the client may resend it on a fresh connection
+  // when a kept-alive one was closed under it (DESIGN §5: only a POST with a key is
+  // repeated). One key per call: were the order service ever to record keys, a later call
+  // (after a 409) must not get this one's answer.
+  headers.set("Idempotency-Key", "ship-" + sales::events::new_uuid());
   http::Response res;
   try {
-    res = client_.post(target, R"({"reason":"shipment )" + std::to_string(shipment_id) + R"( shipped"})",
-                       forwarded(incoming));
+    res = client_.post(target, R"({"reason":"shipment )" + std::to_string(shipment_id) + R"( shipped"})", headers);
   } catch (const http::ClientError& e) {
     sales::log::warn("POST {} failed: {}", target, e.what());
     throw order_service_unavailable();

@@ -168,11 +168,13 @@ class ShippingApiTest : public ShipmentDbTest {
   std::atomic<int> ship_calls_{0};
   std::mutex mu_;
   std::set<std::int64_t> unpaid_;
+  std::string ship_key_;  // the last ship call's Idempotency-Key
   sales::http::Server order_service_{{.port = 0, .threads = 1}, [this](sales::http::Request& req) {
                                        if (!req.path().ends_with("/ship")) return sales::http::Response::json(200, "{}");
                                        ++ship_calls_;
                                        auto id = std::stoll(std::string(req.path().substr(17)));  // /internal/orders/
                                        std::lock_guard lock(mu_);
+                                       ship_key_ = std::string(req.headers.get("Idempotency-Key").value_or(""));
                                        if (!unpaid_.contains(id)) return sales::http::Response::json(200, "{}");
                                        return sales::to_response(sales::Problem::conflict(
                                            "Order " + std::to_string(id) + " is CONFIRMED; only a PAID order can be shipped."));
@@ -190,6 +192,10 @@ TEST_F(ShippingApiTest, AShipmentThatNeverHeardOfThePaymentShipsWhenTheOrderIsPa
   EXPECT_EQ(shipped.status, 200) << shipped.body;
   EXPECT_NE(shipped.body.find(R"("order_paid":true)"), std::string::npos) << shipped.body;
   EXPECT_EQ(ship_calls_.load(), 1);
+  {
+    std::lock_guard lock(mu_);
+    EXPECT_TRUE(ship_key_.starts_with("ship-") && ship_key_.size() == 41) << ship_key_ << ": a repeat is safe, the key lets the client send it again";
+  }
   EXPECT_EQ(history_of(s.id), (std::vector{Pending, Shipped}));
   deliver("order.paid", R"({"order_id":86,"payment_id":9})");  // arriving after all: nothing more
   EXPECT_EQ(store().find(s.id)->status, Shipped);
