@@ -26,8 +26,9 @@
 //               rows unique.
 //   total       an order's total is the exact sum of its lines.
 //
-// A violation seen while the saga is still moving may be transient, so check() polls
-// until none is left or the settle time is over, and returns what is left.
+// A violation seen while the saga is still moving may be transient, so invariants_hold()
+// polls check_once() until none is left or the settle time is over, and reports what is
+// left. The rows are read by system_snapshot.{hpp,cpp}.
 //
 // The checker always reads everything. Each saga test compares with what it saw when it
 // began and fails for violations that appeared during it; saga.Invariants.HoldOverAllData

@@ -23,6 +23,9 @@
 // acknowledged by one multiple-ack after that commit. A handler that throws rolls the batch
 // back: the events before it are applied again as a batch, the failing one is settled as
 // above (its handler is not called twice for one delivery), the rest form the next batch.
+// What is not the event's fault — the session lost, no connection, a serialization failure
+// past with_retry's attempts — settles the batch one by one instead, where those handlers
+// run again in a new transaction (the failed one rolled back) and no attempt is spent.
 //
 // Metrics, labelled {queue}: sales_events_consumed_total, sales_events_duplicates_total,
 // sales_events_retried_total, sales_events_dead_lettered_total{reason=poison|exhausted},
