@@ -63,32 +63,40 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
                                         std::string_view(value.data(), value.size()));
   }
 
-  void on_header_impl(error_code&) override {
+  void on_header_impl(error_code& ec) override {
     header_done_ = true;
-    if (connection_options_) drop_connection_options();
+    if (connection_options_ && !drop_connection_options()) ec = boost::beast::http::error::bad_field;
   }
 
   // The fields the sender's Connection names are its hop's alone (RFC 9110 §7.6.1): they go
   // as the message is read, before any code of ours adds fields of its own (the gateway's
-  // request id, trace, budget, X-Forwarded-For), which a client's list must not remove. One
-  // pass over the fields against the distinct names, at most kMaxConnectionOptions of them
-  // (a real list has one to three), so a header of thousands of names costs no more than
-  // its fields.
-  [[gnu::noinline]] void drop_connection_options() {
+  // request id, trace, budget), which a client's list must not remove. Not the fixed
+  // hop-by-hop names (the server reads Expect; a proxy drops them anyway), nor
+  // X-Forwarded-For, which a proxy in front may add to a list it passed on (close names no
+  // field). One pass over the fields against at most kMaxConnectionOptions distinct names (a
+  // real list has one to three); false for a list of more, which is refused (400, or a 502
+  // from an upstream).
+  [[gnu::noinline]] bool drop_connection_options() {
     static constexpr std::size_t kMaxConnectionOptions = 32;
     std::vector<std::string> named;
+    bool too_many = false;
     for (const auto& [name, value] : message_.headers.fields()) {
       if (!iequals(name, "connection")) continue;
       wire::for_each_connection_option(value, [&](std::string_view option) {
-        if (named.size() < kMaxConnectionOptions) named.push_back(text::to_lower(option));
+        if (too_many || iequals(option, "close") || wire::hop_by_hop(option) || iequals(option, "x-forwarded-for")) return;
+        auto lower = text::to_lower(option);
+        if (std::find(named.begin(), named.end(), lower) != named.end()) return;
+        too_many = named.size() == kMaxConnectionOptions;
+        if (!too_many) named.push_back(std::move(lower));
       });
     }
+    if (too_many) return false;
     if (drop_hop_by_hop_) named.emplace_back("connection");  // a proxy keeps none of it
     std::sort(named.begin(), named.end());
-    named.erase(std::unique(named.begin(), named.end()), named.end());
     message_.headers.erase_if([&](std::string_view name) {
       return std::binary_search(named.begin(), named.end(), text::to_lower(name));
     });
+    return true;
   }
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code&) override {

@@ -315,6 +315,17 @@ TEST(ClientStale, APostWithoutAKeyThatTheServerReadIsNotSentAgain) {
   EXPECT_EQ(peer.requests(), 2) << "the POST reached the peer more than once";
 }
 
+// With an Idempotency-Key the POST is safe to repeat: it goes again on a new connection.
+TEST(ClientStale, APostWithAKeyThatTheServerClosedOnIsSentAgain) {
+  stale::ClosingPeer peer(0ms);
+  Client client({.base_url = peer.url(), .timeout = 1000ms});
+  ASSERT_EQ(client.get("/").status, 200);
+  Headers key;
+  key.set("Idempotency-Key", "ship-1");
+  EXPECT_EQ(client.post("/internal/orders/7/ship", "{}", key).status, 200);
+  EXPECT_EQ(peer.requests(), 3);
+}
+
 // The same for a request that is safe to repeat: it goes again on a new connection.
 TEST(ClientStale, AGetThatTheServerClosedOnIsSentAgainOnANewConnection) {
   stale::ClosingPeer peer(0ms);

@@ -131,7 +131,8 @@ TEST(ServerFraming, AnHttp10ClientAskingForKeepAliveIsToldSo) {
 
 // The fields a client's Connection names are its hop's alone (RFC 9110 §7.6.1): gone before
 // the handler (the gateway, which adds fields of its own) sees the request, wherever they
-// stand and however the names are spelt.
+// stand and however the names are spelt; but never X-Forwarded-For, which a proxy in front
+// may add to a list it passed on.
 TEST(ServerFraming, FieldsTheClientsConnectionNamesNeverReachTheHandler) {
   EchoServer server;
   std::string request = "GET /x HTTP/1.1\r\nHost: x\r\nx-hop: before\r\n";
@@ -141,7 +142,22 @@ TEST(ServerFraming, FieldsTheClientsConnectionNamesNeverReachTheHandler) {
   bool closed = false;
   const auto got = exchange_framed(server, request, closed);
   EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got.substr(0, 200);
-  EXPECT_NE(got.find("\"body=;X-Forwarded-For=-;X-Trailer=-;X-Hop=-;X-End=kept\""), std::string::npos) << got;
+  EXPECT_NE(got.find("\"body=;X-Forwarded-For=6.6.6.6;X-Trailer=-;X-Hop=-;X-End=kept\""), std::string::npos) << got;
+}
+
+// A real list names one to three fields: one of more than 32 distinct names is refused, so
+// no list can make the server compare every field with thousands of names.
+TEST(ServerFraming, AConnectionListOfMoreThan32NamesIsRefused) {
+  EchoServer server;
+  std::string names = "close";
+  for (int i = 0; i < 32; ++i) names += ", x-opt-" + std::to_string(i) + ", X-OPT-" + std::to_string(i);
+  bool closed = false;
+  auto got = exchange_framed(server, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: " + names + "\r\n\r\n", closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << "32 distinct names, each twice, and close: [" << got.substr(0, 300) << "]";
+  got = exchange_framed(server, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: " + names + ", x-opt-32\r\n\r\n", closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 400 ", 0), 0u) << got.substr(0, 200);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(server.handled(), 1);
 }
 
 }  // namespace

@@ -254,6 +254,7 @@ TEST(UpstreamFields, FieldsTheUpstreamsConnectionNamesAreNotPassedOn) {
   UpstreamPool pool(loop.get_executor(), {"127.0.0.1", acceptor.local_endpoint().port()}, 4);
   auto got = exchange(loop, pool, 5s);
   ASSERT_EQ(got.status, 200) << got.what;
+  EXPECT_FALSE(got.headers.get("Connection"));
   EXPECT_FALSE(got.headers.get("X-Up-Hop"));
   EXPECT_FALSE(got.headers.get("X-Other-Hop"));
   EXPECT_FALSE(got.headers.get("Keep-Alive"));

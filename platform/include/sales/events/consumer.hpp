@@ -24,8 +24,9 @@
 // back: the events before it are applied again as a batch, the failing one is settled as
 // above (its handler is not called twice for one delivery), the rest form the next batch.
 // What is not the event's fault — the session lost, no connection, a serialization failure
-// past with_retry's attempts — settles the batch one by one instead, where those handlers
-// run again in a new transaction (the failed one rolled back) and no attempt is spent.
+// past with_retry's attempts, a statement queued earlier (maybe by another event) failing —
+// settles the batch one by one instead, where those handlers run again in a new transaction
+// (the failed one rolled back) and no attempt is spent on it.
 //
 // Metrics, labelled {queue}: sales_events_consumed_total, sales_events_duplicates_total,
 // sales_events_retried_total, sales_events_dead_lettered_total{reason=poison|exhausted},
