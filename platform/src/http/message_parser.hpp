@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "sales/http/header_lists.hpp"
 #include "sales/http/message.hpp"
 #include "sales/http/wire.hpp"
 #include "sales/text/ascii.hpp"
@@ -82,7 +83,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
     bool too_many = false;
     for (const auto& [name, value] : message_.headers.fields()) {
       if (!iequals(name, "connection")) continue;
-      wire::for_each_connection_option(value, [&](std::string_view option) {
+      for_each_list_element(value, [&](std::string_view option) {
         if (too_many || iequals(option, "close") || wire::hop_by_hop(option) || iequals(option, "x-forwarded-for")) return;
         auto lower = text::to_lower(option);
         if (std::find(named.begin(), named.end(), lower) != named.end()) return;

@@ -1,6 +1,6 @@
 #pragma once
 // Header fields that hold comma-separated lists (RFC 9110 §5.6.1): Cache-Control,
-// X-Forwarded-For, Pragma. Elements are separated by commas with optional white space around them.
+// X-Forwarded-For, Pragma, Connection. Elements are separated by commas with optional white space around them.
 #include <string_view>
 
 namespace sales::http {

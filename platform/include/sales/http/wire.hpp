@@ -15,21 +15,6 @@ namespace sales::http::wire {
 // code computes itself (Host, Content-Length, Expect).
 bool hop_by_hop(std::string_view name);
 
-// Calls `each(name)` for every field name a Connection field's value lists ("X-Hop,
-// keep-alive": comma-separated, blanks trimmed): the sender's hop-only fields, which a proxy
-// drops too (RFC 9110 §7.6.1). close and keep-alive name no field, and cost nothing to drop.
-template <class Each>
-void for_each_connection_option(std::string_view value, Each&& each) {
-  while (!value.empty()) {
-    const auto comma = value.find(',');
-    std::string_view token = value.substr(0, comma);
-    value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-    if (!token.empty()) each(token);
-  }
-}
-
 // Whether a response with this status carries no body and no Content-Length (1xx, 204, 304).
 bool bodiless_status(int status);
 
