@@ -1,7 +1,6 @@
 #include "sales/http/list_query.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include "sales/http/cache_control.hpp"
 #include "sales/text/utf8.hpp"
@@ -85,13 +84,12 @@ Page ListQuery::page() const {
   auto read = [&](const char* name, std::int64_t min, std::int64_t max, std::int64_t& out) {
     auto v = req_.query_param(name);
     if (!v) return;
-    std::int64_t n = 0;
-    auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (v->empty() || ec != std::errc{} || ptr != v->data() + v->size() || n < min || n > max) {
+    auto n = parse_integer(*v);
+    if (!n || *n < min || *n > max) {
       errors.push_back({name, "must be an integer between " + std::to_string(min) + " and " + std::to_string(max)});
       return;
     }
-    out = n;
+    out = *n;
   };
   read("limit", 1, 500, p.limit);
   read("offset", 0, 1'000'000'000, p.offset);

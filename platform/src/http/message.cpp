@@ -115,10 +115,16 @@ std::optional<std::string> percent_decode(std::string_view in) {
   return out;
 }
 
-std::optional<std::int64_t> parse_positive(std::string_view s) {
+std::optional<std::int64_t> parse_integer(std::string_view s) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || p != s.data() + s.size() || v < 1) return std::nullopt;
+  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<std::int64_t> parse_positive(std::string_view s) {
+  auto v = parse_integer(s);
+  if (!v || *v < 1) return std::nullopt;
   return v;
 }
 
@@ -210,10 +216,9 @@ std::string_view Request::request_id() const { return headers.get("X-Request-Id"
 std::optional<std::chrono::milliseconds> Request::remaining_budget() const {
   auto v = headers.get("X-Request-Budget-Ms");
   if (!v) return std::nullopt;
-  long long ms = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), ms);
-  if (ec != std::errc{} || p != v->data() + v->size() || ms < 0) return std::nullopt;
-  return std::chrono::milliseconds(ms);
+  auto ms = parse_integer(*v);
+  if (!ms || *ms < 0) return std::nullopt;
+  return std::chrono::milliseconds(*ms);
 }
 
 Response Response::json(int status, std::string body) {

@@ -92,6 +92,9 @@ std::optional<std::string> percent_decode(std::string_view in);
 // without ASCII control characters, else its bytes >= 0x80 and controls percent-encoded; at
 // most `max_chars` characters, then "…". Valid UTF-8 either way.
 std::string printable(std::string_view text, std::size_t max_chars = 200);
+// A decimal integer (an optional '-' and digits) and nothing else; nullopt when it is not
+// one or does not fit 64 bits.
+std::optional<std::int64_t> parse_integer(std::string_view s);
 // A positive decimal integer and nothing else (an id in a path or a query).
 std::optional<std::int64_t> parse_positive(std::string_view s);
 // Lower-case ASCII compare, for header names. A header lookup compares every field's name
