@@ -30,10 +30,8 @@ bool is_repeat(std::exception_ptr error) {
 bool handler_to_blame(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
-  } catch (const pg::Unavailable&) {
-    return false;
   } catch (const pg::Error& e) {
-    return !stmt::needs_careful_path(e) && !e.serialization_failure();
+    return !stmt::database_failure(e) && !stmt::is_inbox_repeat(e) && !e.serialization_failure();
   } catch (...) {
     return true;
   }

@@ -47,6 +47,10 @@ inline bool is_inbox_repeat(const pg::Error& e) { return e.unique_violation() &&
 // The fast path failed for a reason that is not a handler's: a repeat, or the connection
 // went, maybe after the COMMIT landed.
 inline bool needs_careful_path(const pg::Error& e) { return is_inbox_repeat(e) || e.connection_lost(); }
+// The database failed, not the event: the session went away, or no connection could be had.
+inline bool database_failure(const pg::Error& e) {
+  return e.connection_lost() || dynamic_cast<const pg::Unavailable*>(&e) != nullptr;
+}
 inline constexpr pg::Statement kInsertInboxNew{"events_inbox_insert_new",
                                                "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2)"};
 inline constexpr pg::Statement kInsertInboxBatchNew{
