@@ -84,13 +84,16 @@ build() {
   export CCACHE_DIR="${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}"
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$SALES_ROOT}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
   ensure_state_dirs
-  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  # Warnings are errors in every build, not only CI's: a warning that passes here and
+  # fails there leaves main red (it happened: a stray namespace brace in a unity batch).
+  # SALES_WERROR=OFF is the escape hatch for another compiler.
+  local werror="${SALES_WERROR:-ON}"
+  if [ ! -f "$BUILD_DIR/build.ninja" ] ||
+    ! grep -qx "SALES_WERROR:BOOL=$werror" "$BUILD_DIR/CMakeCache.txt"; then
     if [ -f "$BUILD_DIR/CMakeCache.txt" ] &&
       ! grep -qx 'CMAKE_GENERATOR:INTERNAL=Ninja' "$BUILD_DIR/CMakeCache.txt"; then
       die "$BUILD_DIR was configured with another generator; remove it (rm -rf build) and retry"
     fi
-    local werror=OFF
-    [ "${CI:-}" = true ] && werror=ON
     step "configuring the build (Release, SALES_WERROR=$werror)"
     cmake -S "$SALES_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSALES_WERROR="$werror"
   fi

@@ -101,7 +101,6 @@ TEST_F(OutboxTest, PruneRemovesOnlyOldRowsOfThatConsumer) {
   EXPECT_EQ(pg::exec(*pool_, kCountInbox, {pg::param("c2")}).int64(0, 0), 1);
 }
 
-}  // namespace
 TEST_F(OutboxTest, PruneTakesAtMostItsRoundsOfRows) {
   pg::exec(*pool_, kInsertOldInboxRows, {pg::param("c1"), pg::param(std::int64_t{12001})});
   EXPECT_EQ(prune_inbox(*pool_, "c1", std::chrono::hours(1), 1), kInboxPruneBatch) << "one round";
@@ -109,4 +108,5 @@ TEST_F(OutboxTest, PruneTakesAtMostItsRoundsOfRows) {
   EXPECT_EQ(pg::exec(*pool_, kCountInbox, {pg::param("c1")}).int64(0, 0), 0);
 }
 
+}  // namespace
 }  // namespace sales::events
