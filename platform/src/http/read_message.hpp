@@ -19,14 +19,17 @@ enum class ReadUntil { Header, Message };
 // (header_limit, body_limit, bad_*), or the socket's. A buffer full of what the parser cannot
 // consume yet (buffer_sizes.hpp, read_buffer_limit) is header_limit before the header is
 // done and bad_chunk after it (an endless chunk-size line or trailer section).
-template <class Parser>
-boost::asio::awaitable<boost::beast::error_code> read_message(boost::asio::ip::tcp::socket& socket,
-                                                             boost::beast::flat_buffer& buffer, Parser& parser,
-                                                             ReadUntil until) {
+// `on_first_bytes` runs once, when a read brings the first bytes into an empty buffer: the
+// server's cue that a connection waiting for its next request has begun to send one.
+template <class Parser, class OnFirstBytes = void (*)()>
+boost::asio::awaitable<boost::beast::error_code> read_message(
+    boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer, Parser& parser, ReadUntil until,
+    OnFirstBytes on_first_bytes = [] {}) {
   namespace bhttp = boost::beast::http;
   auto done = [&] { return until == ReadUntil::Header ? parser.is_header_done() : parser.is_done(); };
   if (until == ReadUntil::Message) parser.eager(true);
   boost::beast::error_code ec;
+  bool waiting_for_bytes = buffer.size() == 0;
   for (;;) {
     while (!done() && buffer.size() > 0) {
       auto used = parser.put(buffer.data(), ec);
@@ -51,6 +54,10 @@ boost::asio::awaitable<boost::beast::error_code> read_message(boost::asio::ip::t
     }
     if (rec) co_return rec;
     buffer.commit(n);
+    if (waiting_for_bytes && n > 0) {
+      waiting_for_bytes = false;
+      on_first_bytes();
+    }
   }
 }
 

@@ -158,9 +158,14 @@ struct Server::Impl {
       detail::MessageParser<true> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
       parser.body_limit(opts.body_limit);
-      watchdog.expires_after(first ? opts.read_timeout : opts.idle_timeout);
+      // Between requests the idle deadline applies, until the next request's first byte:
+      // from then its header has the read deadline, as the first request's has.
+      bool idle = !first && buffer.size() == 0;
+      watchdog.expires_after(idle ? opts.idle_timeout : opts.read_timeout);
       first = false;
-      auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header);
+      auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header, [&] {
+        if (idle) watchdog.expires_after(opts.read_timeout);
+      });
       if (!hec) {
         if (blocking_handlers) parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start
         auto expect = parser.get().headers.get("Expect").value_or("");

@@ -214,6 +214,24 @@ TEST(Server, AnIdleKeepAliveConnectionIsClosedAfterTheIdleDeadline) {
   EXPECT_LT(idle, 2000ms);
 }
 
+// The idle deadline is for a connection that sends nothing: once the next request's first
+// byte comes, its header has the read deadline, as the first request's has.
+TEST(Server, ASecondRequestStoppedMidHeaderIsCutOffAfterTheReadDeadline) {
+  auto o = quick_deadlines();
+  o.idle_timeout = 5000ms;  // longer than the read below waits
+  http::Server server(o, [](http::Request&) { return http::Response::json(200, "{}"); });
+  server.start();
+  RawClient c(server.port());
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto first = c.read_for(100ms);
+  ASSERT_EQ(first.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << first;
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n");  // never finishes the head
+  bool closed = false;
+  auto got = c.read_for(3000ms, &closed);
+  EXPECT_TRUE(closed) << "still open after 3 s: the idle deadline (5 s) held the header";
+  EXPECT_TRUE(got.empty()) << got;
+}
+
 TEST(Server, AHandlerSlowerThanTheReadDeadlineStillAnswers) {
   http::Server server(quick_deadlines(), [](http::Request&) {
     std::this_thread::sleep_for(700ms);  // > read (300 ms) and idle (600 ms) deadlines
