@@ -28,12 +28,14 @@ COPY CMakeLists.txt ./
 COPY cmake/ cmake/
 COPY platform/ platform/
 COPY services/ services/
+COPY tools/ tools/
 ENV CCACHE_DIR=/ccache CCACHE_BASEDIR=/src CCACHE_NOHASHDIR=1 CCACHE_COMPILERCHECK=content \
     CCACHE_MAXSIZE=2G
 RUN --mount=type=cache,id=sales-ccache,target=/ccache \
     cmake -S /src -B /tmp/build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSALES_TESTS=OFF \
  && cmake --build /tmp/build --parallel "${BUILD_JOBS}" --target \
       sales-gateway sales-product sales-order sales-customer sales-payment sales-inventory sales-shipping \
+      sales-dlq \
  && { ccache --show-stats --verbose | grep -E 'Hits|Misses|Cache size' || true; } \
  && mkdir -p /out \
  && for b in /tmp/build/bin/sales-*; do strip --strip-unneeded -o "/out/${b##*/}" "$b"; done \
@@ -52,7 +54,7 @@ RUN groupadd --system --gid 10001 sales \
  && useradd --system --uid 10001 --gid sales --home-dir /nonexistent --no-create-home \
       --shell /usr/sbin/nologin sales
 COPY --from=build /out/ /usr/local/bin/
-RUN for s in gateway product order customer payment inventory shipping; do \
+RUN for s in gateway product order customer payment inventory shipping dlq; do \
       test -x "/usr/local/bin/sales-$s" || { echo "sales-$s was not built" >&2; exit 1; }; \
     done \
  && if ldd /usr/local/bin/sales-* | grep 'not found'; then echo 'missing runtime libraries' >&2; exit 1; fi \

@@ -426,4 +426,11 @@ for q in inventory:8005:inventory_queue shipping:8006:shipping_queue order:8002:
 done
 info "12 orders CONFIRMED, 12 shipments, stock exact, both replicas consumed"
 
+step "the operators' dead-letter tool in a service's container"
+dlq=$(pm exec "${PROJECT}_inventory_1" sales-dlq) || fail "sales-dlq in the inventory container: $dlq"
+grep -qx 'inventory_queue.dlq *0' <<<"$dlq" || fail "sales-dlq did not list inventory_queue.dlq: $dlq"
+moved=$(pm exec "${PROJECT}_inventory_1" sales-dlq requeue inventory_queue) || fail "sales-dlq requeue: $moved"
+[ "$moved" = "moved 0 messages from inventory_queue.dlq to inventory_queue" ] || fail "sales-dlq requeue: $moved"
+info "sales-dlq reads the service's broker settings: $(tr '\n' ' ' <<<"$dlq")"
+
 step "passed in $((SECONDS - T0)) s"

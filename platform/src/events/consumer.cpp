@@ -4,6 +4,7 @@
 
 #include "backoff.hpp"
 #include "consumer_counters.hpp"
+#include "sales/events/moves.hpp"
 #include "sales/events/outbox.hpp"
 #include "sales/events/subscriptions.hpp"
 #include "sales/log/log.hpp"
@@ -267,10 +268,10 @@ void Consumer::retry_or_dead_letter(const amqp::Delivery& d, const std::string& 
     metrics_->exhausted.inc();
     return;
   }
-  amqp::OutgoingMessage copy = copy_of(d, amqp::retry_queue(opts_.queue), failures);
+  amqp::OutgoingMessage copy = copy_for_queue(d, amqp::retry_queue(opts_.queue), failures);
   auto delay = opts_.retry_delay * (std::int64_t{1} << std::min<std::int64_t>(failures - 1, 20));
   copy.expiration = std::min(delay, opts_.retry_delay_max);
-  move_to(d, copy);
+  move_delivery(amqp_, d, copy, opts_.confirm_timeout);
   metrics_->retried.inc();
   log::warn("consumer {}: message {} ({}) failed (attempt {} of {}), retrying in {} ms: {}", opts_.queue,
             d.message_id, d.type, failures, opts_.max_attempts, copy.expiration->count(), why);
@@ -279,42 +280,14 @@ void Consumer::retry_or_dead_letter(const amqp::Delivery& d, const std::string& 
 void Consumer::dead_letter(const amqp::Delivery& d, const std::string& why, std::optional<std::int64_t> failures) {
   // Poison fails once and for all: that failure counts too.
   amqp::OutgoingMessage copy =
-      copy_of(d, amqp::dead_letter_queue(opts_.queue),
+      copy_for_queue(d, amqp::dead_letter_queue(opts_.queue),
               failures.value_or(d.header_int(std::string(kAttemptsHeader)).value_or(0) + 1));
   // Why it rests there, for whoever reads the DLQ; bounded, the error may quote the event,
   // and cut where a UTF-8 character starts (the header is a UTF-8 string).
   constexpr std::size_t kMaxReasonBytes = 1024;
   copy.headers[std::string(kDeadLetterReasonHeader)] = std::string(text::utf8_prefix_bytes(why, kMaxReasonBytes));
   copy.headers[std::string(kDeadLetterQueueHeader)] = opts_.queue;
-  move_to(d, copy);
-}
-
-amqp::OutgoingMessage Consumer::copy_of(const amqp::Delivery& d, const std::string& queue, std::int64_t failures) {
-  amqp::OutgoingMessage copy;
-  copy.exchange = "";  // the default exchange: that queue alone, no other consumer
-  copy.routing_key = queue;
-  copy.body = d.body;
-  copy.message_id = d.message_id;
-  copy.type = d.type;
-  copy.correlation_id = d.correlation_id;
-  if (!d.content_type.empty()) copy.content_type = d.content_type;
-  for (const auto& [key, value] : d.headers) {
-    // Broker bookkeeping (x-death, x-first-death-*) stays behind; trace headers travel.
-    if (!key.starts_with("x-") || key == kRequestIdHeader) copy.headers[key] = value;
-  }
-  copy.headers[std::string(kAttemptsHeader)] = failures;
-  copy.mandatory = true;  // a queue missing (deleted by hand) fails the move, not the message
-  return copy;
-}
-
-void Consumer::move_to(const amqp::Delivery& d, const amqp::OutgoingMessage& copy) {
-  // Not the broker's reject-to-DLX, which dead-letters at most once: the copy is confirmed
-  // (and not returned) before the original is acked; a failure throws first, and the
-  // reconnect redelivers the original. A crash in between only duplicates the copy (the
-  // inbox drops a repeated retry; the DLQ may hold two).
-  amqp_.publish(copy);
-  amqp_.wait_for_confirms(opts_.confirm_timeout);
-  amqp_.ack(d.delivery_tag);
+  move_delivery(amqp_, d, copy, opts_.confirm_timeout);
 }
 
 }  // namespace sales::events

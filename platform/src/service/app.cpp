@@ -55,13 +55,17 @@ App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
     }
     pool_ = database::open(db, po);
   }
-  if (opts_.uses_broker) {
-    broker_.host = env_.str("RABBITMQ_HOST", "127.0.0.1");
-    broker_.port = static_cast<int>(env_.integer("RABBITMQ_PORT", 5672, 1, 65535));
-    broker_.user = env_.str("RABBITMQ_USER", "guest");
-    broker_.password = env_.str("RABBITMQ_PASSWORD", "guest");
-    broker_.vhost = env_.str("RABBITMQ_VHOST", "/");
-  }
+  if (opts_.uses_broker) broker_ = read_broker_settings(env_);
+}
+
+BrokerSettings read_broker_settings(config::Env& env) {
+  BrokerSettings b;
+  b.host = env.str("RABBITMQ_HOST", "127.0.0.1");
+  b.port = static_cast<int>(env.integer("RABBITMQ_PORT", 5672, 1, 65535));
+  b.user = env.str("RABBITMQ_USER", "guest");
+  b.password = env.str("RABBITMQ_PASSWORD", "guest");
+  b.vhost = env.str("RABBITMQ_VHOST", "/");
+  return b;
 }
 
 App::~App() = default;

@@ -31,13 +31,6 @@ class ConsumerTest : public testing::EffectsTest {
     return counter("sales_events_dead_lettered_total", {{"queue", queue_}, {"reason", reason}});
   }
 
-  // Starts a consumer and waits until its queue is declared and bound.
-  std::unique_ptr<Consumer> start(Dispatcher d, ConsumerOptions o) {
-    auto c = std::make_unique<Consumer>(*pool_, params_, std::move(o), std::move(d), registry_);
-    c->start();
-    EXPECT_TRUE(eventually([&] { return c->connected(); })) << "consumer never connected";
-    return c;
-  }
 };
 
 TEST_F(ConsumerTest, AppliesAnEventOnceWhenItIsDeliveredTwice) {

@@ -126,6 +126,14 @@ class EffectsTest : public EventsTest {
     return o;
   }
 
+  // Starts a consumer and waits until its queue is declared and bound.
+  std::unique_ptr<events::Consumer> start(events::Dispatcher d, events::ConsumerOptions o) {
+    auto c = std::make_unique<events::Consumer>(*pool_, params_, std::move(o), std::move(d), registry_);
+    c->start();
+    EXPECT_TRUE(eventually([&] { return c->connected(); })) << "consumer never connected";
+    return c;
+  }
+
   // A handler: records the message as applied.
   static void record(pg::Transaction& tx, const events::Envelope& e) {
     tx.exec(kRecordEffect, {pg::param(e.id), pg::param(e.type)});

@@ -132,10 +132,6 @@ class Consumer {
   // Into <queue>.dlq with the reason; `failures` defaults to the attempts the message
   // carries plus this one.
   void dead_letter(const amqp::Delivery& d, const std::string& why, std::optional<std::int64_t> failures = {});
-  // The delivery as a message for `queue`, with its trace headers and x-attempts = failures.
-  static amqp::OutgoingMessage copy_of(const amqp::Delivery& d, const std::string& queue, std::int64_t failures);
-  // Publishes `copy`, waits for its confirm, then acks the delivery.
-  void move_to(const amqp::Delivery& d, const amqp::OutgoingMessage& copy);
   void set_connected(bool up);
 
   pg::Pool& pool_;

@@ -26,6 +26,9 @@ struct BrokerSettings {
   std::string password;
   std::string vhost = "/";
 };
+// RABBITMQ_HOST, RABBITMQ_PORT, RABBITMQ_USER, RABBITMQ_PASSWORD, RABBITMQ_VHOST: the services'
+// broker, and the tools' (tools/dlq).
+BrokerSettings read_broker_settings(config::Env& env);
 
 struct Options {
   std::string name;       // "product"
