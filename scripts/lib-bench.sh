@@ -63,7 +63,7 @@ BENCH_NGINX_PID=''
 # compared like for like.
 bench_gateway_loops() {
   local n
-  n=$(curl -fsS --max-time 2 "http://127.0.0.1:${SVC_PORT[gateway]}/metrics" 2>/dev/null |
+  n=$(curl -q --noproxy '*' -fsS --max-time 2 "http://127.0.0.1:${SVC_PORT[gateway]}/metrics" 2>/dev/null |
     sed -n 's/^http_server_threads \([0-9]*\)$/\1/p')
   echo "${n:-1}"
 }

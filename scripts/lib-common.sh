@@ -141,8 +141,9 @@ describe_port() {
 }
 
 # http_status URL: the HTTP status code of a GET (000 when there is no answer).
+# -q: no ~/.curlrc; --noproxy: curl would send even 127.0.0.1 to an exported http_proxy.
 http_status() {
-  curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 3 "$1" 2>/dev/null || true
+  curl -q --noproxy '*' -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 3 "$1" 2>/dev/null || true
 }
 
 # ---------------------------------------------------------------- state and secrets

@@ -84,12 +84,12 @@ build() {
   export CCACHE_DIR="${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ccache}"
   export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$SALES_ROOT}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
   ensure_state_dirs
-  # Warnings are errors in every build, not only CI's: a warning that passes here and
-  # fails there leaves main red (it happened: a stray namespace brace in a unity batch).
-  # SALES_WERROR=OFF is the escape hatch for another compiler.
-  local werror="${SALES_WERROR:-ON}"
+  # Warnings are errors with CI's compiler (AUTO: GCC 12), not only in CI: a warning that
+  # passes here and fails there leaves main red (it happened: a stray namespace brace in a
+  # unity batch). SALES_WERROR=ON or OFF decides it for any compiler.
+  local werror="${SALES_WERROR:-AUTO}"
   if [ ! -f "$BUILD_DIR/build.ninja" ] ||
-    ! grep -qx "SALES_WERROR:BOOL=$werror" "$BUILD_DIR/CMakeCache.txt"; then
+    ! grep -qE "^SALES_WERROR:[A-Z]+=$werror\$" "$BUILD_DIR/CMakeCache.txt"; then
     if [ -f "$BUILD_DIR/CMakeCache.txt" ] &&
       ! grep -qx 'CMAKE_GENERATOR:INTERNAL=Ninja' "$BUILD_DIR/CMakeCache.txt"; then
       die "$BUILD_DIR was configured with another generator; remove it (rm -rf build) and retry"

@@ -228,6 +228,9 @@ GRANT ALL ON DATABASE $db TO $role;
 }
 
 pg_up() {
+  # Again: when this file was sourced, the packages may not have been installed yet (a fresh
+  # machine whose only PostgreSQL is not 15, e.g. Ubuntu's 16).
+  PG_BIN=$(pg_bin_dir)
   pg_start
   pg_provision
 }

@@ -224,7 +224,7 @@ rmq_await() {
 # "sales" (000 when nothing answers). The password goes through curl's stdin, not argv.
 rmq_api_status() {
   printf 'user = "%s:%s"\n' "$AMQP_USER" "$SECRET_AMQP_PASSWORD" |
-    curl -s -K - -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$AMQP_UI_PORT/api/$1" 2>/dev/null ||
+    curl -q --noproxy '*' -s -K - -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$AMQP_UI_PORT/api/$1" 2>/dev/null ||
     true
 }
 

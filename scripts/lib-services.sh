@@ -20,6 +20,11 @@ declare -A SVC_ROLE=(
 # Variables that are necessarily different for each service: when several services are
 # started at once, the caller's environment cannot override these.
 PER_SERVICE_VARS=" PORT DB_USER DB_PASSWORD DB_NAME "
+# What ./sales provisions and the caller's environment never overrides: the broker's user
+# (a RABBITMQ_PASSWORD exported for Compose would otherwise keep every service from the
+# local broker), and the listening address (a BIND_HOST=0.0.0.0 exported for containers
+# would open the unauthenticated backends to the network; SALES_BIND_HOST chooses it).
+PINNED_VARS=" RABBITMQ_USER RABBITMQ_PASSWORD BIND_HOST "
 
 is_service() { [ -n "${SVC_PORT[${1:-}]:-}" ]; }
 svc_bin() { printf '%s/bin/sales-%s' "$BUILD_DIR" "$1"; }
@@ -59,7 +64,7 @@ svc_env() {
   fi
   # GnuTLS is loaded only through libpq → libldap and never used: skip its initialisation
   # (~0.8 MB of RSS per service).
-  pairs+=(GNUTLS_NO_IMPLICIT_INIT 1 LOG_MAX_MB "$SVC_LOG_MAX_MB")
+  pairs+=(GNUTLS_NO_IMPLICIT_INIT 1 LOG_MAX_MB "$SVC_LOG_MAX_MB" BIND_HOST "${SALES_BIND_HOST:-127.0.0.1}")
   pairs+=(RABBITMQ_HOST 127.0.0.1 RABBITMQ_PORT "$AMQP_PORT"
     RABBITMQ_USER "$AMQP_USER" RABBITMQ_PASSWORD "$SECRET_AMQP_PASSWORD")
   # Every service is told where its peers are (the gateway all of them; order, payment
@@ -71,7 +76,8 @@ svc_env() {
   local i key value
   for ((i = 0; i < ${#pairs[@]}; i += 2)); do
     key=${pairs[i]} value=${pairs[i + 1]}
-    if [[ -v $key ]] && { [ "$mode" = single ] || [[ "$PER_SERVICE_VARS" != *" $key "* ]]; }; then
+    if [[ -v $key ]] && [[ "$PINNED_VARS" != *" $key "* ]] &&
+      { [ "$mode" = single ] || [[ "$PER_SERVICE_VARS" != *" $key "* ]]; }; then
       value=${!key}
     fi
     SVC_ENV+=("$key=$value")
