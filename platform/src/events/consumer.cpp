@@ -281,7 +281,7 @@ void Consumer::dead_letter(const amqp::Delivery& d, const std::string& why, std:
   // Poison fails once and for all: that failure counts too.
   amqp::OutgoingMessage copy =
       copy_for_queue(d, amqp::dead_letter_queue(opts_.queue),
-              failures.value_or(d.header_int(std::string(kAttemptsHeader)).value_or(0) + 1));
+                     failures.value_or(d.header_int(std::string(kAttemptsHeader)).value_or(0) + 1));
   // Why it rests there, for whoever reads the DLQ; bounded, the error may quote the event,
   // and cut where a UTF-8 character starts (the header is a UTF-8 string).
   constexpr std::size_t kMaxReasonBytes = 1024;
