@@ -14,7 +14,8 @@ int main() {
   sales::service::App app({.name = "order", .default_port = 8002, .uses_broker = true});
   sales::http::Client customers(order::upstream_options(app.env(), "CUSTOMER_SERVICE_URL", "http://127.0.0.1:8003"));
   sales::http::Client products(order::upstream_options(app.env(), "PRODUCT_SERVICE_URL", "http://127.0.0.1:8001"));
-  order::RestDirectory directory(customers, products);
+  sales::http::Client payments(order::upstream_options(app.env(), "PAYMENT_SERVICE_URL", "http://127.0.0.1:8004"));
+  order::RestDirectory directory(customers, products, payments);
 
   order::OrderStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
   auto migrations = sales::generated::migrations();

@@ -244,5 +244,55 @@ TEST_F(Outage, OrdersPlacedWhileRabbitMqIsDownAreConfirmedAfterRestart) {
   EXPECT_EQ(wait_stock(product, 50 - static_cast<std::int64_t>(ids.size()), 20s), 50 - static_cast<std::int64_t>(ids.size()));
 }
 
+// A refund made while the order cannot hear of it yet (RabbitMQ down: payment.refunded waits
+// in the payment service's outbox) still ends the order (DESIGN §4.7): the shipment asked
+// for after it is refused. When the broker is back, the order is CANCELLED, its shipment
+// CANCELLED and its stock back.
+TEST_F(Outage, ARefundMadeWhileRabbitMqIsDownStopsTheShipment) {
+  std::int64_t product = create_product(700, 10);
+  std::int64_t payment = 0;
+  auto [order, sid] = paid_and_payable(customer_, product, &payment);
+  ASSERT_GT(sid, 0);
+  ASSERT_GT(payment, 0);
+  CommandResult down = run_sales("down rabbitmq");
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  const std::string id = std::to_string(order.id());
+  Res refund = put("/payments/" + std::to_string(payment) + "/refund", "");
+  ASSERT_EQ(refund.status, 200) << refund;
+  EXPECT_EQ(order_status(order.id()), "PAID") << "the order cannot have heard of the refund yet";
+  Res ship = ship_status(sid, "SHIPPED");
+  EXPECT_TRUE(is_problem(ship, 409)) << "a refund answered before the shipment was asked for must stop it: " << ship;
+  CommandResult up = sales_up();
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_EQ(wait_order(order.id(), {"CANCELLED", "REFUNDED"}, 60s).str("status"), "CANCELLED");
+  EXPECT_EQ(str_of(member(wait_shipment(order.id(), "CANCELLED"), "status")), "CANCELLED");
+  EXPECT_EQ(wait_stock(product, 10, 20s), 10);
+}
+
+// The same outage seen by the payment service: the order service still says CONFIRMED (it
+// has applied neither payment.confirmed nor payment.refunded), yet a refund ended the order,
+// so a second payment, which would charge the customer twice, is refused.
+TEST_F(Outage, NoSecondPaymentAfterARefundTheOrderHasNotHeardOf) {
+  std::int64_t product = create_product(800, 10);
+  Res order = confirmed_order(customer_, {{product, 1}});
+  ASSERT_TRUE(has_status(order, "CONFIRMED"));
+  CommandResult down = run_sales("down rabbitmq");
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  const std::string body = R"({"order_id":)" + std::to_string(order.id()) + R"(,"amount":8.00})";
+  Res first = post("/payments", body);
+  ASSERT_EQ(first.status, 201) << first;
+  const std::string payment = "/payments/" + std::to_string(first.id());
+  ASSERT_EQ(put(payment + "/confirm", "").status, 200);
+  ASSERT_EQ(put(payment + "/refund", "").status, 200);
+  EXPECT_EQ(order_status(order.id()), "CONFIRMED") << "the order cannot have heard of either yet";
+  Res again = post("/payments", body);
+  EXPECT_TRUE(is_problem(again, 409)) << "a second payment after a refund: " << again;
+  CommandResult up = sales_up();
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_EQ(wait_order(order.id(), {"CANCELLED", "REFUNDED"}, 60s).str("status"), "CANCELLED");
+  EXPECT_EQ(wait_stock(product, 10, 20s), 10);
+  EXPECT_EQ(payments_of(order.id()).size(), 1u);
+}
+
 }  // namespace
 }  // namespace saga

@@ -36,20 +36,8 @@ class SagaRace : public SagaTest {
     return {ra, rb};
   }
 
-  // A PAID order whose shipment shipping already knows to be payable (order_paid), so a
-  // PUT SHIPPED is legal right now. Returns {order, shipment id}.
   std::pair<Res, std::int64_t> paid_and_payable(std::int64_t product, std::int64_t* payment_id = nullptr) {
-    Res order = confirmed_order(customer_, {{product, 1}});
-    std::int64_t payment = pay(order.id(), cents_of(order.at("total")));
-    if (payment_id) *payment_id = payment;
-    auto deadline = Clock::now() + 10s;
-    boost::json::value s;
-    do {
-      s = shipment_of(order.id());
-      if (member(s, "order_paid").is_bool() && member(s, "order_paid").as_bool()) break;
-      std::this_thread::sleep_for(50ms);
-    } while (Clock::now() < deadline);
-    return {order, int_of(member(s, "id"))};
+    return saga::paid_and_payable(customer_, product, payment_id);
   }
 };
 

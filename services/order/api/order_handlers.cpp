@@ -24,9 +24,12 @@ Problem not_found(std::int64_t id) { return Problem::not_found("Order", id); }
 
 std::string location(std::int64_t id) { return "/orders/" + std::to_string(id); }
 
+CallContext call_context(const http::Request& req) {
+  return {std::string(req.request_id()), std::string(req.headers.get("traceparent").value_or(""))};
+}
+
 PricedOrder checked_references(const NewOrder& wanted, Directory& directory, const http::Request& req) {
-  CallContext context{std::string(req.request_id()), std::string(req.headers.get("traceparent").value_or(""))};
-  Pricing pricing = price_order(wanted, directory, context);
+  Pricing pricing = price_order(wanted, directory, call_context(req));
   if (pricing.order) return std::move(*pricing.order);
   std::vector<sales::FieldError> errors;
   std::string detail = "The order refers to what does not exist: ";
@@ -96,9 +99,31 @@ http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request
 }
 }  // namespace
 
+// A PAID order's payment may have been refunded at the payment service before this order
+// applied payment.refunded (the broker down, a consumer behind): a refund answered before
+// the shipment was asked for must stop it (DESIGN §4.7: an order refunded before it ships is
+// cancelled). So the payment service is asked; a payment it no longer holds is a 409.
+void require_payment_held(const OrderRoutes& d, const LockedOrder& paid, const http::Request& req) {
+  if (!paid.paid_by) return;  // paid before paid_by was recorded: nothing to ask about
+  std::optional<std::string> status;
+  try {
+    status = d.directory.payment_status(*paid.paid_by, call_context(req));
+  } catch (const DirectoryUnavailable& e) {
+    throw ProblemError(Problem::unavailable("The order's payment cannot be checked right now (" + std::string(e.what()) +
+                                            "); nothing was shipped. Try again shortly."));
+  }
+  if (status != "CONFIRMED") {
+    throw ProblemError(Problem::conflict("Order " + std::to_string(paid.id) + " cannot be shipped: its payment " +
+                                         std::to_string(*paid.paid_by) + " is " + status.value_or("unknown") +
+                                         " at the payment service, and the order is cancelled when that is applied."));
+  }
+}
+
 // Shipping asks before it ships: the order's row lock orders a shipment against a cancel
-// or a refund, so exactly one of them wins (the loser gets 409). Internal: the gateway
-// routes no /internal path. Repeating it for a SHIPPED order answers 200 (a retry).
+// or the order's own view of a refund, and the payment service is asked about a refund
+// the order has not applied yet, so a cancel or refund that came first always wins (the
+// shipment gets 409). Internal: the gateway routes no /internal path. Repeating it for a
+// SHIPPED order answers 200 (a retry).
 http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& req) {
   std::string shipment = req.body.empty() ? std::string("shipment shipped") : decode_cancel_reason(req.body);
   pg::Transaction tx(d.db);
@@ -109,6 +134,9 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
     throw ProblemError(Problem::conflict("Order " + std::to_string(id) + " is " + std::string(name(locked->status)) +
                                          "; only a PAID order can be shipped."));
   }
+  // Under the row lock, so that paid_by is the one this order ships on; one order's row is
+  // held for the call (UPSTREAM_TIMEOUT_MS at most), as shipping holds its shipment's.
+  require_payment_held(d, *locked, req);
   transition(d.store, tx, *locked, Status::Shipped, shipment);
   // Shipping records its own SHIPPED after this answer; should it die in between, this
   // event brings its shipment in line (docs/saga.md).

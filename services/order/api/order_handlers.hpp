@@ -8,7 +8,7 @@ namespace order {
 
 struct OrderRoutes {
   OrderStore& store;
-  Directory& directory;  // customers and products, checked when an order is placed
+  Directory& directory;  // customers and products, checked when an order is placed; payments, before it ships
   sales::pg::Pool& db;   // for the transactions that span store, outbox and Idempotency-Key
 };
 

@@ -116,6 +116,15 @@ std::optional<ProductSnapshot> RestDirectory::product(std::int64_t id, const Cal
   return parse_product(*body);
 }
 
+std::optional<std::string> RestDirectory::payment_status(std::int64_t payment_id, const CallContext& context) {
+  auto body = fetch(payments_, "payment", "/payments/" + std::to_string(payment_id), context);
+  if (!body) return std::nullopt;
+  auto obj = parse_representation(*body, "payment");
+  const auto* status = obj.if_contains("status");
+  if (!status || !status->is_string()) throw DirectoryUnavailable("payment service sent a payment without a status");
+  return std::string(status->as_string());
+}
+
 // The product service takes at most 100 ids at once (product_handlers.cpp, kMaxIds).
 static_assert(kMaxLines <= 100, "an order's products no longer fit one GET /products?ids=");
 

@@ -1,7 +1,7 @@
 #pragma once
-// The Directory of placement over REST: GET /customers/{id} on the customer service and
-// GET /products/{id} (or, for several, GET /products?ids=) on the product service, each
-// through its own pooled client, with
+// The Directory of placement over REST: GET /customers/{id} on the customer service,
+// GET /products/{id} (or, for several, GET /products?ids=) on the product service and
+// GET /payments/{id} on the payment service, each through its own pooled client, with
 // the request's X-Request-Id and traceparent so one order's calls share a trace.
 #include "domain/placement.hpp"
 #include "sales/config/config.hpp"
@@ -11,8 +11,8 @@ namespace order {
 
 class RestDirectory : public Directory {
  public:
-  RestDirectory(sales::http::Client& customers, sales::http::Client& products)
-      : customers_(customers), products_(products) {}
+  RestDirectory(sales::http::Client& customers, sales::http::Client& products, sales::http::Client& payments)
+      : customers_(customers), products_(products), payments_(payments) {}
 
   std::optional<CustomerSnapshot> customer(std::int64_t id, const CallContext& context) override;
   std::optional<ProductSnapshot> product(std::int64_t id, const CallContext& context) override;
@@ -22,10 +22,13 @@ class RestDirectory : public Directory {
   // one call each, as before; any other 400, or a product not asked for, is unavailable.
   std::map<std::int64_t, ProductSnapshot> find_products(const std::vector<std::int64_t>& ids,
                                                         const CallContext& context) override;
+  // GET /payments/{id} on the payment service: its "status".
+  std::optional<std::string> payment_status(std::int64_t payment_id, const CallContext& context) override;
 
  private:
   sales::http::Client& customers_;
   sales::http::Client& products_;
+  sales::http::Client& payments_;
 };
 
 // What the client for `<SERVICE>_SERVICE_URL` (e.g. CUSTOMER_SERVICE_URL) should be: an

@@ -1,7 +1,8 @@
 #pragma once
 // Placing an order: the customer and every product are checked with their owners, the
 // products' current prices and the customer's address are snapshotted. The owners are
-// reached through `Directory` (REST in production, a fake in tests).
+// reached through `Directory` (REST in production, a fake in tests), which also asks the
+// payment service, before an order ships, whether its payment still holds.
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -43,6 +44,9 @@ class Directory {
   // where the owner can take it (RestDirectory); here, one product() each.
   virtual std::map<std::int64_t, ProductSnapshot> find_products(const std::vector<std::int64_t>& ids,
                                                                 const CallContext& context);
+  // A payment's status at the payment service ("CONFIRMED", "REFUNDED", ...), asked before
+  // an order ships; nullopt: no such payment. Throws DirectoryUnavailable.
+  virtual std::optional<std::string> payment_status(std::int64_t payment_id, const CallContext& context) = 0;
 };
 
 struct PricedOrder {

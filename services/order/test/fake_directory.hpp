@@ -1,5 +1,5 @@
 #pragma once
-// A Directory in memory: customers and products by id, or down altogether.
+// A Directory in memory: customers, products and payments by id, or down altogether.
 #include <map>
 #include <mutex>
 #include <string>
@@ -13,6 +13,7 @@ class FakeDirectory : public Directory {
  public:
   std::map<std::int64_t, CustomerSnapshot> customers;
   std::map<std::int64_t, ProductSnapshot> products;
+  std::map<std::int64_t, std::optional<std::string>> payments;  // nullopt: no such payment
   bool down = false;
   std::vector<std::string> seen_request_ids;
   std::mutex mu;  // handlers may call from several threads
@@ -22,6 +23,15 @@ class FakeDirectory : public Directory {
   }
   std::optional<ProductSnapshot> product(std::int64_t id, const CallContext& c) override {
     return lookup(products, id, c);
+  }
+  // Payments by id and their status; one not listed is CONFIRMED (the payment service's
+  // word on an order that is PAID).
+  std::optional<std::string> payment_status(std::int64_t id, const CallContext& c) override {
+    std::lock_guard lock(mu);
+    seen_request_ids.push_back(c.request_id);
+    if (down) throw DirectoryUnavailable("fake directory down");
+    auto it = payments.find(id);
+    return it == payments.end() ? std::string("CONFIRMED") : it->second;
   }
 
  private:

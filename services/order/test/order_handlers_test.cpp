@@ -191,6 +191,42 @@ TEST_F(OrderApiTest, CancelIsAllowedUntilShipped) {
   EXPECT_EQ(send("POST", "/orders/" + std::to_string(id) + "/cancel", R"({"why":"x"})").status, 400);
 }
 
+// A refund the payment service answered before the shipment was asked for stops it, even
+// while this order has not applied payment.refunded yet (the broker down, a consumer
+// behind): DESIGN §4.7, an order refunded before it ships is cancelled, not shipped.
+TEST_F(OrderApiTest, ShippingAsksThePaymentServiceWhetherThePaymentStillHolds) {
+  auto dispatcher = saga_dispatcher(*store_, sales::metrics::global());
+  auto id = json(send("POST", "/orders", kTwoLines)).at("id").as_int64();
+  for (const char* type : {"inventory.reserved", "payment.confirmed"}) {
+    sales::events::Envelope e{sales::events::new_uuid(), type, sales::events::now_rfc3339(), "", {}, {}};
+    e.data["order_id"] = id;
+    e.data["payment_id"] = 5;
+    pg::Transaction tx(*pool_);
+    dispatcher(tx, e);
+    tx.commit();
+  }
+  ASSERT_EQ(status_of(id), Status::Paid);
+  take_outbox();
+  const std::string ship = "/internal/orders/" + std::to_string(id) + "/ship";
+
+  directory_.payments[5] = "REFUNDED";
+  auto refused = send("POST", ship);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("payment 5 is REFUNDED"), std::string::npos) << refused.body;
+  directory_.down = true;
+  auto unknown = send("POST", ship);
+  EXPECT_EQ(unknown.status, 503) << unknown.body;
+  EXPECT_EQ(status_of(id), Status::Paid);
+  EXPECT_TRUE(take_outbox().empty()) << "nothing shipped, nothing announced";
+
+  directory_.down = false;
+  directory_.payments[5] = "CONFIRMED";
+  auto shipped = send("POST", ship);
+  ASSERT_EQ(shipped.status, 200) << shipped.body;
+  EXPECT_EQ(json(shipped).at("status").as_string(), "SHIPPED");
+  EXPECT_EQ(sole_event("order.shipped").data.at("order_id").as_int64(), id);
+}
+
 TEST_F(OrderApiTest, ListsWithFiltersInTheEnvelope) {
   send("POST", "/orders", kTwoLines);
   send("POST", "/orders", R"({"customer_id":2,"product_id":8,"quantity":1})");

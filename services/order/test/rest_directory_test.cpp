@@ -63,10 +63,11 @@ class FakeOwner {
 };
 
 struct Fixture {
-  FakeOwner customers_service, products_service;
+  FakeOwner customers_service, products_service, payments_service;
   http::Client customers{{.base_url = customers_service.url()}};
   http::Client products{{.base_url = products_service.url()}};
-  RestDirectory directory{customers, products};
+  http::Client payments{{.base_url = payments_service.url()}};
+  RestDirectory directory{customers, products, payments};
 };
 
 const CallContext kTracedContext{"req-42", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
@@ -139,6 +140,20 @@ TEST(RestDirectory, NotFoundMeansUnknown) {
   EXPECT_FALSE(f.directory.product(7, kTracedContext));
 }
 
+TEST(RestDirectory, APaymentsStatusIsAskedWithTheTrace) {
+  Fixture f;
+  f.payments_service.reply_to("/payments/9", 200, R"({"id":9,"order_id":4,"amount":5.00,"status":"REFUNDED"})");
+  EXPECT_EQ(f.directory.payment_status(9, kTracedContext), "REFUNDED");
+  EXPECT_EQ(f.payments_service.last().headers.get("X-Request-Id"), "req-42");
+  EXPECT_TRUE(f.payments_service.last().headers.get("traceparent"));
+  f.payments_service.reply(404, R"({"status":404})");
+  EXPECT_FALSE(f.directory.payment_status(10, kTracedContext));
+  for (auto [status, body] : std::vector<std::pair<int, std::string>>{{503, "{}"}, {200, R"({"status":1})"}, {200, "[]"}}) {
+    f.payments_service.reply(status, body);
+    EXPECT_THROW(f.directory.payment_status(10, kTracedContext), DirectoryUnavailable) << status << " " << body;
+  }
+}
+
 TEST(RestDirectory, ServerErrorsAndGarbageMeanUnavailable) {
   Fixture f;
   for (auto [status, body] : std::vector<std::pair<int, std::string>>{
@@ -157,7 +172,7 @@ TEST(RestDirectory, UnreachableMeansUnavailable) {
     url = gone.url();
   }  // stopped: nothing listens there any more
   http::Client dead({.base_url = url, .timeout = std::chrono::milliseconds(500)});
-  RestDirectory directory(dead, dead);
+  RestDirectory directory(dead, dead, dead);
   EXPECT_THROW(directory.customer(1, kTracedContext), DirectoryUnavailable);
 }
 

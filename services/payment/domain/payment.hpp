@@ -6,8 +6,8 @@
 //   PENDING   --order.cancelled-> CANCELLED   (the order went away before the money moved)
 //   CONFIRMED --order.cancelled-> REFUNDED    (the money goes back)
 // REFUNDED and CANCELLED are final. PENDING and CONFIRMED are "live": an order has at most
-// one live payment, so a second payment is possible only after the first was cancelled
-// or refunded (and then only while the order itself is still CONFIRMED).
+// one live payment. A CANCELLED payment's order was cancelled and a refund ends its order
+// (DESIGN §4.7), so an order is paid once: a new payment is refused after either.
 #include <array>
 #include <cstdint>
 #include <optional>

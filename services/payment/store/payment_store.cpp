@@ -23,8 +23,12 @@ constexpr pg::Statement kCount{"payment_count", "SELECT count(*) FROM payments W
 // One lock per order, in a key space of its own (two-key form), held until commit.
 constexpr pg::Statement kLockOrder{"payment_lock_order", "SELECT pg_advisory_xact_lock(8004, hashint8($1::bigint))"};
 constexpr pg::Statement kIsCancelled{"payment_order_cancelled", "SELECT 1 FROM cancelled_orders WHERE order_id = $1"};
-constexpr pg::Statement kFindLive{"payment_find_live",
-                                  "SELECT " PAYMENT_COLUMNS " FROM payments WHERE order_id = $1 AND " LIVE};
+// A payment that keeps the order from being paid again: a live one, or a refunded one (a
+// refund ends its order, DESIGN §4.7). The live one first, if both.
+constexpr pg::Statement kFindBlocking{"payment_find_blocking",
+                                      "SELECT " PAYMENT_COLUMNS " FROM payments WHERE order_id = $1 AND "
+                                      "status IN ('PENDING', 'CONFIRMED', 'REFUNDED') "
+                                      "ORDER BY status = 'REFUNDED', id DESC LIMIT 1"};
 constexpr pg::Statement kInsert{"payment_insert",
                                 "INSERT INTO payments (order_id, amount_cents, status) VALUES ($1, $2, $3) "
                                 "RETURNING " PAYMENT_COLUMNS};
@@ -64,9 +68,13 @@ Payment move(pg::Transaction& tx, const Payment& p, PaymentStatus next) {
   return moved;
 }
 
-std::string live_conflict(const Payment& live) {
-  return "Order " + std::to_string(live.order_id) + " already has a live payment: payment " + std::to_string(live.id) +
-         " is " + std::string(to_string(live.status)) + ". Refund or cancel it before paying again.";
+std::string blocking_conflict(const Payment& earlier) {
+  if (earlier.status == PaymentStatus::Refunded) {
+    return "Order " + std::to_string(earlier.order_id) + " cannot be paid again: its payment " +
+           std::to_string(earlier.id) + " was refunded, which ends the order (cancelled, or refunded if it had shipped).";
+  }
+  return "Order " + std::to_string(earlier.order_id) + " already has a live payment: payment " +
+         std::to_string(earlier.id) + " is " + std::string(to_string(earlier.status)) + ".";
 }
 }  // namespace
 
@@ -94,8 +102,10 @@ Payment create_payment(pg::Transaction& tx, const NewPayment& p) {
   if (!tx.exec(kIsCancelled, {pg::param(p.order_id)}).empty()) {
     throw PaymentConflict("Order " + std::to_string(p.order_id) + " was cancelled; it cannot be paid.");
   }
-  if (auto live = tx.exec(kFindLive, {pg::param(p.order_id)}); !live.empty()) {
-    throw PaymentConflict(live_conflict(row(live, 0)));
+  // The order service's CONFIRMED may be stale: it may not have applied this service's own
+  // payment.confirmed and payment.refunded yet, so a refund is checked here, under the lock.
+  if (auto earlier = tx.exec(kFindBlocking, {pg::param(p.order_id)}); !earlier.empty()) {
+    throw PaymentConflict(blocking_conflict(row(earlier, 0)));
   }
   try {
     return row(tx.exec(kInsert, {pg::param(p.order_id), pg::param(p.amount_cents), param(PaymentStatus::Pending)}), 0);

@@ -75,10 +75,22 @@ TEST_F(PaymentStoreTest, OneLivePaymentPerOrder) {
   EXPECT_THROW(create(44), PaymentConflict);
   apply(first.id, PaymentAction::Confirm);
   EXPECT_THROW(create(44), PaymentConflict);
+  EXPECT_EQ(store_->list({.order_id = 44}, {}).total, 1);
+}
+
+// A refund ends its order (DESIGN §4.7), even while the order service, not having applied
+// payment.refunded yet, still answers CONFIRMED: a second payment would charge twice.
+TEST_F(PaymentStoreTest, AnOrderWhosePaymentWasRefundedCannotBePaidAgain) {
+  auto first = create(46);
+  apply(first.id, PaymentAction::Confirm);
   apply(first.id, PaymentAction::Refund);
-  auto second = create(44);  // the first is no longer live
-  EXPECT_NE(second.id, first.id);
-  EXPECT_EQ(store_->list({.order_id = 44}, {}).total, 2);
+  try {
+    create(46);
+    ADD_FAILURE() << "a second payment was taken after a refund";
+  } catch (const PaymentConflict& e) {
+    EXPECT_NE(std::string(e.what()).find("was refunded"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(store_->list({.order_id = 46}, {}).total, 1);
 }
 
 TEST_F(PaymentStoreTest, ConcurrentCreatesForOneOrderMakeOnePayment) {

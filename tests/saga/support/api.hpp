@@ -130,6 +130,10 @@ Res confirmed_order(std::int64_t customer_id, const std::vector<Line>& lines);
 // POST /payments {order_id, amount=total} then PUT confirm; waits until the order is PAID.
 // Returns the payment id (0 on failure; the test has failed then).
 std::int64_t pay(std::int64_t order_id, std::int64_t total_cents);
+// A PAID order of one `product` whose shipment shipping already knows to be payable
+// (order_paid), so a PUT SHIPPED is legal right now. Returns {order, shipment id}.
+std::pair<Res, std::int64_t> paid_and_payable(std::int64_t customer_id, std::int64_t product,
+                                              std::int64_t* payment_id = nullptr);
 // PUT /shipping/{id} {status}, retrying a 409 for up to `timeout` while the shipment is
 // waiting for order.paid to arrive (the PUT is only legal once shipping has seen it).
 Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::milliseconds retry_409_for = 0ms);

@@ -143,6 +143,20 @@ std::int64_t pay(std::int64_t order_id, std::int64_t total_cents) {
   return id;
 }
 
+std::pair<Res, std::int64_t> paid_and_payable(std::int64_t customer_id, std::int64_t product, std::int64_t* payment_id) {
+  Res order = confirmed_order(customer_id, {{product, 1}});
+  std::int64_t payment = pay(order.id(), cents_of(order.at("total")));
+  if (payment_id) *payment_id = payment;
+  auto deadline = Clock::now() + 10s;
+  boost::json::value s;
+  do {
+    s = shipment_of(order.id());
+    if (member(s, "order_paid").is_bool() && member(s, "order_paid").as_bool()) break;
+    std::this_thread::sleep_for(50ms);
+  } while (Clock::now() < deadline);
+  return {order, int_of(member(s, "id"))};
+}
+
 Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::milliseconds retry_409_for) {
   auto deadline = Clock::now() + retry_409_for;
   std::string body = R"({"status":")" + std::string(status) + R"("})";
