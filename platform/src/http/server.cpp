@@ -93,7 +93,9 @@ struct Server::Impl {
       in_scope();
       if (e.transient()) {
         // Lost connection, statement timeout, lock timeout, serialization failure or
-        // deadlock: nothing was committed, and the same request can succeed shortly.
+        // deadlock: the same request can succeed shortly. Nothing was committed, but for a
+        // connection lost while its COMMIT was on the way: the request's keyed repeat (or
+        // a PUT's, which finds it done) is what tells.
         log::warn("transient database error on {} {}: {}", req.method, req.target, e.what());
         problem = Problem::unavailable("The service's database could not complete the request right now; try again shortly.");
       } else {

@@ -80,13 +80,18 @@ void remember(pg::Transaction& tx, std::string_view scope, std::string_view key,
 
 http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optional<std::string>& key,
                         std::string_view fingerprint, const std::function<http::Response(pg::Transaction&)>& work) {
-  pg::Transaction tx(pool);
-  if (key) {
-    if (auto stored = claim(tx, scope, *key, fingerprint)) return *stored;
-  }
-  auto response = work(tx);
-  if (key) remember(tx, scope, *key, response);
-  tx.commit();
+  // A deadlock or serialization failure rolls all of it back, the key's claim too: it runs
+  // again, as a consumer's does. (Unrelated writes can deadlock: the services' kept_counts
+  // shards are shared by backends whose pids are equal modulo 64.)
+  auto response = pg::with_retry(pool, pg::Isolation::ReadCommitted, [&](pg::Transaction& tx) {
+    if (key) {
+      if (auto stored = claim(tx, scope, *key, fingerprint)) return *stored;
+    }
+    auto answer = work(tx);
+    if (key) remember(tx, scope, *key, answer);
+    tx.commit();
+    return answer;
+  });
   static std::atomic<int> runs{0};
   if (key && ++runs % kPruneEvery == 0) {
     try {

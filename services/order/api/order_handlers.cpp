@@ -126,24 +126,27 @@ void require_payment_held(const OrderRoutes& d, const LockedOrder& paid, const h
 // SHIPPED order answers 200 (a retry).
 http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& req) {
   std::string shipment = req.body.empty() ? std::string("shipment shipped") : decode_cancel_reason(req.body);
-  pg::Transaction tx(d.db);
-  auto locked = d.store.lock(tx, id);
-  if (!locked) throw ProblemError(not_found(id));
-  if (locked->status == Status::Shipped) return http::ok(render(*d.store.find(tx, id), true));
-  if (locked->status != Status::Paid) {
-    throw ProblemError(Problem::conflict("Order " + std::to_string(id) + " is " + std::string(name(locked->status)) +
-                                         "; only a PAID order can be shipped."));
-  }
-  // Under the row lock, so that paid_by is the one this order ships on; one order's row is
-  // held for the call (UPSTREAM_TIMEOUT_MS at most), as shipping holds its shipment's.
-  require_payment_held(d, *locked, req);
-  transition(d.store, tx, *locked, Status::Shipped, shipment);
-  // Shipping records its own SHIPPED after this answer; should it die in between, this
-  // event brings its shipment in line (docs/saga.md).
-  publish(tx, id, shipped_event(id));
-  auto shipped = d.store.find(tx, id);
-  tx.commit();
-  return http::ok(render(*shipped, true));
+  // Run again after a deadlock (kept_counts' shards, see run_once): nothing here but the
+  // transaction changes anything.
+  return pg::with_retry(d.db, pg::Isolation::ReadCommitted, [&](pg::Transaction& tx) {
+    auto locked = d.store.lock(tx, id);
+    if (!locked) throw ProblemError(not_found(id));
+    if (locked->status == Status::Shipped) return http::ok(render(*d.store.find(tx, id), true));
+    if (locked->status != Status::Paid) {
+      throw ProblemError(Problem::conflict("Order " + std::to_string(id) + " is " + std::string(name(locked->status)) +
+                                           "; only a PAID order can be shipped."));
+    }
+    // Under the row lock, so that paid_by is the one this order ships on; one order's row is
+    // held for the call (UPSTREAM_TIMEOUT_MS at most), as shipping holds its shipment's.
+    require_payment_held(d, *locked, req);
+    transition(d.store, tx, *locked, Status::Shipped, shipment);
+    // Shipping records its own SHIPPED after this answer; should it die in between, this
+    // event brings its shipment in line (docs/saga.md).
+    publish(tx, id, shipped_event(id));
+    auto shipped = d.store.find(tx, id);
+    tx.commit();
+    return http::ok(render(*shipped, true));
+  });
 }
 
 void register_routes(http::Router& router, OrderRoutes deps) {

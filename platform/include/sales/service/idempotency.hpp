@@ -30,6 +30,8 @@ void remember(pg::Transaction& tx, std::string_view scope, std::string_view key,
 
 // The whole pattern: in one transaction, claim the key (a repeat returns the stored
 // response), run `work`, remember its response, commit. Without a key it just runs `work`.
+// A deadlock or serialization failure runs it all again (pg::with_retry), so `work` must
+// change nothing outside `tx`.
 http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optional<std::string>& key,
                         std::string_view fingerprint, const std::function<http::Response(pg::Transaction&)>& work);
 
