@@ -7,7 +7,8 @@ REQUIRED_PACKAGES=(
   libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev libmimalloc-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 rabbitmq-server curl jq
-  procps # ps, pgrep: used by ./sales itself
+  procps   # ps, pgrep: used by ./sales itself
+  iproute2 # ss: names the process holding a port ./sales needs
 )
 
 # What only ./sales test needs: iptables blackholes a port to make a database host vanish
@@ -54,7 +55,9 @@ ensure_packages() {
 
   step "installing missing packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -q
+  # A fresh cloud machine's first minutes: cloud-init or unattended-upgrades may hold the
+  # dpkg lock; wait for it (up to 10 min) instead of failing at once.
+  as_root apt-get -o DPkg::Lock::Timeout=600 update -q
   local to_install=()
   for pkg in "${missing[@]}"; do
     if apt_candidate "$pkg"; then
@@ -66,7 +69,7 @@ ensure_packages() {
       die "package $pkg is not available from apt (Debian 12 is the supported target)"
     fi
   done
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
     "${to_install[@]}" </dev/null
 }
 
