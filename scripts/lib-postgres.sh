@@ -80,6 +80,12 @@ pg_grant_traversal() {
 }
 
 pg_prepare_dirs() {
+  # A socket folder under /tmp has a name anyone can guess: one made by someone else (or a
+  # symlink to elsewhere) would be chown'ed and chmod'ed as root below. Only our own.
+  if [ -L "$PG_SOCKET_DIR" ] || { [ -e "$PG_SOCKET_DIR" ] &&
+    [ "$(stat -c %U "$PG_SOCKET_DIR")" != "$(pg_os_user)" ] && [ "$(stat -c %U "$PG_SOCKET_DIR")" != "$(id -un)" ]; }; then
+    die "$PG_SOCKET_DIR exists and is not ours (a symlink, or owned by $(stat -c %U "$PG_SOCKET_DIR")); remove it and retry"
+  fi
   mkdir -p "$PG_DATA" "$PG_DIR/log" "$PG_SOCKET_DIR"
   if is_root; then
     chown -R postgres:postgres "$PG_DIR" "$PG_SOCKET_DIR"
