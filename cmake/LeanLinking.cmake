@@ -9,8 +9,9 @@
 # Sections per function and data object, so --gc-sections drops what nothing calls.
 add_compile_options(-ffunction-sections -fdata-sections)
 
-# sales_lean_executable(<target>): the service binaries. Tests and tools keep the shared
-# libstdc++ (they may link other shared C++ libraries, e.g. Google Benchmark).
+# sales_lean_executable(<target>): the service binaries, and the tools that ship in their
+# image (sales-dlq: the runtime image has no libstdc++). Tests and the bench tools keep the
+# shared libstdc++ (they may link other shared C++ libraries, e.g. Google Benchmark).
 # --as-needed drops a shared library nothing in the binary refers to (the gateway: libpq).
 function(sales_lean_executable target)
   target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc LINKER:--gc-sections LINKER:--as-needed

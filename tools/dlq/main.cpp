@@ -53,7 +53,11 @@ int run(const std::vector<std::string>& args) {
     sales::amqp::Connection conn(broker_from_env());
     conn.connect();
     for (const auto& [queue, messages] : sales::events::count_dead_letters(conn, queues)) {
-      std::printf("%-20s %u\n", (queue + ".dlq").c_str(), messages);
+      if (messages) {
+        std::printf("%-20s %u\n", (queue + ".dlq").c_str(), *messages);
+      } else {
+        std::printf("%-20s - (not declared: its service has not started yet)\n", (queue + ".dlq").c_str());
+      }
     }
     return 0;
   }
@@ -78,6 +82,9 @@ int run(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   try {
     return run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const sales::config::ConfigError& e) {
+    std::fprintf(stderr, "sales-dlq: %s\n", e.what());
+    return 78;  // EX_CONFIG: the settings are wrong, running it again will not help
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sales-dlq: %s\n", e.what());
     return 1;

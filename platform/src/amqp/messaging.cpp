@@ -243,14 +243,36 @@ bool Connection::pump(std::chrono::microseconds timeout) {
   return true;
 }
 
-void Connection::read_delivery(const void* deliver_method, std::uint16_t channel) {
-  const auto* m = static_cast<const amqp_basic_deliver_t*>(deliver_method);
+namespace {
+// What basic.deliver and basic.get-ok both say of a message, before its content.
+template <class Method>
+Delivery delivery_from(const Method& m) {
   Delivery d;
-  d.delivery_tag = m->delivery_tag;
-  d.redelivered = m->redelivered != 0;
-  d.exchange = native::to_string(m->exchange);
-  d.routing_key = native::to_string(m->routing_key);
+  d.delivery_tag = m.delivery_tag;
+  d.redelivered = m.redelivered != 0;
+  d.exchange = native::to_string(m.exchange);
+  d.routing_key = native::to_string(m.routing_key);
+  return d;
+}
+}  // namespace
 
+void Connection::read_delivery(const void* deliver_method, std::uint16_t channel) {
+  Delivery d = delivery_from(*static_cast<const amqp_basic_deliver_t*>(deliver_method));
+  read_content(d, channel);
+  buffered_.push_back(std::move(d));
+}
+
+std::optional<Delivery> Connection::get(const std::string& queue) {
+  require_open("basic.get");
+  amqp_rpc_reply_t r = amqp_basic_get(state_, kMainChannel, native::bytes(queue), 0);
+  if (r.reply_type != AMQP_RESPONSE_NORMAL) fail_rpc(("basic.get " + queue).c_str(), kMainChannel);
+  if (r.reply.id == AMQP_BASIC_GET_EMPTY_METHOD) return std::nullopt;
+  Delivery d = delivery_from(*static_cast<const amqp_basic_get_ok_t*>(r.reply.decoded));
+  read_content(d, kMainChannel);
+  return d;
+}
+
+void Connection::read_content(Delivery& d, std::uint16_t channel) {
   amqp_message_t message;
   amqp_rpc_reply_t r = amqp_read_message(state_, channel, &message, 0);
   if (r.reply_type != AMQP_RESPONSE_NORMAL) {
@@ -266,7 +288,6 @@ void Connection::read_delivery(const void* deliver_method, std::uint16_t channel
   d.persistent = (p._flags & AMQP_BASIC_DELIVERY_MODE_FLAG) != 0 && p.delivery_mode == 2;
   if ((p._flags & AMQP_BASIC_HEADERS_FLAG) != 0) d.headers = decode_headers(p.headers);
   amqp_destroy_message(&message);
-  buffered_.push_back(std::move(d));
 }
 
 }  // namespace sales::amqp

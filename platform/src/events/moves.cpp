@@ -37,7 +37,14 @@ void move_delivery(amqp::Connection& conn, const amqp::Delivery& d, const amqp::
 std::vector<DeadLetterCount> count_dead_letters(amqp::Connection& conn, const std::vector<std::string>& queues) {
   std::vector<DeadLetterCount> counts;
   counts.reserve(queues.size());
-  for (const auto& queue : queues) counts.push_back({queue, conn.queue_message_count(amqp::dead_letter_queue(queue))});
+  for (const auto& queue : queues) {
+    try {
+      counts.push_back({queue, conn.queue_message_count(amqp::dead_letter_queue(queue))});
+    } catch (const amqp::AmqpError& e) {
+      if (e.reply_code() != 404) throw;
+      counts.push_back({queue, std::nullopt});  // its consumer never started yet
+    }
+  }
   return counts;
 }
 
@@ -46,14 +53,14 @@ std::size_t requeue_dead_letters(amqp::Connection& conn, const std::string& queu
   conn.queue_message_count(queue);  // AmqpError (404) before anything moves, if it is gone
   const auto dlq = amqp::dead_letter_queue(queue);
   const std::size_t to_move = std::min<std::size_t>(max, conn.queue_message_count(dlq));
-  if (to_move == 0) return 0;
-  constexpr std::size_t kPrefetch = 100;
-  conn.consume(dlq, static_cast<std::uint16_t>(std::min(to_move, kPrefetch)));
   std::size_t moved = 0;
+  // One at a time (basic.get): nothing is held that is not being moved, so a failure or
+  // the end returns at most the message in hand to the DLQ. (A consumer's prefetch would
+  // return up to its window each time, and a quorum DLQ, RabbitMQ 4's default, counts each
+  // return toward its delivery limit, past which it drops the message.)
   while (moved < to_move) {
-    // Another client may have taken some meanwhile: a quiet second ends the move.
-    auto d = conn.next_delivery(std::chrono::seconds(1));
-    if (!d) break;
+    auto d = conn.get(dlq);
+    if (!d) break;  // another client took the rest
     move_delivery(conn, *d, copy_for_queue(*d, queue, 0), confirm_timeout);
     ++moved;
   }

@@ -60,10 +60,11 @@ TEST_F(MovesTest, RequeueMovesAtMostNWithTheirIdAndTraceAndNoAttempts) {
   {
     amqp::Connection conn(params_);
     conn.connect();
-    auto counts = count_dead_letters(conn, {queue_});
-    ASSERT_EQ(counts.size(), 1u);
+    auto counts = count_dead_letters(conn, {queue_, "test_never_declared_" + suffix_});
+    ASSERT_EQ(counts.size(), 2u);
     EXPECT_EQ(counts[0].queue, queue_);
     EXPECT_EQ(counts[0].messages, 3u);
+    EXPECT_FALSE(counts[1].messages) << "a DLQ not declared yet does not end the list";
   }
 
   EXPECT_EQ(requeue(2), 2u);

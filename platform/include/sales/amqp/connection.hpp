@@ -139,6 +139,11 @@ class Connection {
   // Waits up to `timeout` for a delivery, keeping heartbeats going; nullopt on timeout.
   // A zero timeout takes what already arrived without waiting (to gather a batch).
   std::optional<Delivery> next_delivery(std::chrono::microseconds timeout);
+  // basic.get on channel 1, manual acknowledgement: the queue's next message, or nullopt
+  // when it is empty. Nothing is fetched ahead (a consumer's prefetch would be returned
+  // unacked at its close, and on a quorum queue every return counts toward its delivery
+  // limit). Call it with no publish awaiting its confirm.
+  std::optional<Delivery> get(const std::string& queue);
   // multiple=true settles every unsettled delivery up to and including `delivery_tag`
   // in one frame: a batch committed together is acknowledged together.
   void ack(std::uint64_t delivery_tag, bool multiple = false);
@@ -154,6 +159,8 @@ class Connection {
   bool pump(std::chrono::microseconds timeout);
   void on_confirm(std::uint64_t tag, bool multiple, bool ack);
   void read_delivery(const void* deliver_method, std::uint16_t channel);
+  // The content frames of a delivery (basic.deliver or basic.get-ok) into `d`.
+  void read_content(Delivery& d, std::uint16_t channel);
   void open_aux_channel();
   void drop() noexcept;  // forgets the session without talking to the broker
   void require_open(const char* what) const;

@@ -6,6 +6,7 @@
 // message id the copy keeps), never a loss.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,19 +26,19 @@ void move_delivery(amqp::Connection& conn, const amqp::Delivery& d, const amqp::
                    std::chrono::milliseconds confirm_timeout);
 
 struct DeadLetterCount {
-  std::string queue;        // the consumer queue
-  std::uint32_t messages;   // ready in <queue>.dlq
+  std::string queue;                      // the consumer queue
+  std::optional<std::uint32_t> messages;  // ready in <queue>.dlq; none: not declared yet
 };
 
-// How many messages rest in each queue's DLQ. AmqpError (404) for a queue never declared.
+// How many messages rest in each queue's DLQ (a DLQ its consumer has never declared has none).
 std::vector<DeadLetterCount> count_dead_letters(amqp::Connection& conn, const std::vector<std::string>& queues);
 
 // Moves up to `max` messages from <queue>.dlq back to <queue>, each with its attempts at
 // zero, so they are handled again once their cause is gone (a database back, a fixed
 // handler, a rolling update done). Never more than the DLQ held when it began: a message
-// that fails again and returns during the move is not moved twice. Returns how many moved;
-// the connection is left consuming from the DLQ (close it: what it prefetched but did not
-// move goes back).
+// that fails again and returns during the move is not moved twice (per call: two calls at
+// once may each move the other's). One message at a time, none fetched ahead: a failure
+// (AmqpError) returns only the message in hand to the DLQ. Returns how many moved.
 std::size_t requeue_dead_letters(amqp::Connection& conn, const std::string& queue, std::size_t max,
                                  std::chrono::milliseconds confirm_timeout);
 
