@@ -91,6 +91,7 @@ build() {
   # passes here and fails there leaves main red (it happened: a stray namespace brace in a
   # unity batch). SALES_WERROR=ON or OFF decides it for any compiler.
   local werror="${SALES_WERROR:-AUTO}"
+  [ "${CI:-}" = true ] && [ -z "${SALES_WERROR:-}" ] && werror=ON  # CI's rule, whatever its compiler
   if [ ! -f "$BUILD_DIR/build.ninja" ] ||
     ! grep -qE "^SALES_WERROR:[A-Z]+=$werror\$" "$BUILD_DIR/CMakeCache.txt"; then
     if [ -f "$BUILD_DIR/CMakeCache.txt" ] &&

@@ -56,6 +56,12 @@ svc_pid() {
 # MODE "all" (up, test): it wins too, except for the per-service variables.
 svc_env() {
   local name=$1 mode=$2 role=${SVC_ROLE[$1]:-} backend
+  # ./sales reaches every service (readiness, the peers' URLs) at 127.0.0.1: an address that
+  # does not include it would start services nothing here can reach.
+  case ${SALES_BIND_HOST:-127.0.0.1} in
+    127.0.0.1 | 0.0.0.0) ;;
+    *) die "SALES_BIND_HOST=$SALES_BIND_HOST: ./sales reaches the services at 127.0.0.1, so only 127.0.0.1 or 0.0.0.0 work" ;;
+  esac
   local -a pairs=(PORT "${SVC_PORT[$name]}")
   if [ -n "$role" ]; then
     # The cluster is on this machine: its unix socket (libpq takes a folder as the host).

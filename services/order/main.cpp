@@ -1,4 +1,7 @@
 // Order service: orders, their lines and their status; the saga's authority. Wiring only.
+#include <algorithm>
+#include <chrono>
+
 #include "api/order_handlers.hpp"
 #include "api/rest_directory.hpp"
 #include "events/pending_sweeper.hpp"
@@ -14,7 +17,11 @@ int main() {
   sales::service::App app({.name = "order", .default_port = 8002, .uses_broker = true});
   sales::http::Client customers(order::upstream_options(app.env(), "CUSTOMER_SERVICE_URL", "http://127.0.0.1:8003"));
   sales::http::Client products(order::upstream_options(app.env(), "PRODUCT_SERVICE_URL", "http://127.0.0.1:8001"));
-  sales::http::Client payments(order::upstream_options(app.env(), "PAYMENT_SERVICE_URL", "http://127.0.0.1:8004"));
+  auto payment_options = order::upstream_options(app.env(), "PAYMENT_SERVICE_URL", "http://127.0.0.1:8004");
+  // Asked before a ship, inside shipping's own 2 s call to this service: answered, or given
+  // up on, well within it, so shipping hears our 503 rather than timing out itself.
+  payment_options.timeout = std::min(payment_options.timeout, std::chrono::milliseconds(1000));
+  sales::http::Client payments(payment_options);
   order::RestDirectory directory(customers, products, payments);
 
   order::OrderStore store(app.db(), sales::pg::read_total_cache_config(app.env()));

@@ -65,13 +65,17 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
         {{"items", "the total must not exceed " + sales::money::format(sales::money::kMaxCents)}}));
   }
 
-  return service::run_once(d.db, kIdempotencyScope, key, req.body, [&](pg::Transaction& tx) {
-    Order placed = d.store.insert(tx, priced, *total);
-    publish(tx, placed.id, created_event(placed));
-    sales::log::info("order {} placed: customer {}, {} lines, total {}", placed.id, placed.customer_id,
-                     placed.items.size(), sales::money::format(placed.total_cents));
-    return http::created(render(placed, false), location(placed.id));
+  std::optional<Order> placed;  // the run that committed (a deadlock's retry replaces it)
+  auto response = service::run_once(d.db, kIdempotencyScope, key, req.body, [&](pg::Transaction& tx) {
+    placed = d.store.insert(tx, priced, *total);
+    publish(tx, placed->id, created_event(*placed));
+    return http::created(render(*placed, false), location(placed->id));
   });
+  if (placed && !response.headers.get("Idempotent-Replayed")) {
+    sales::log::info("order {} placed: customer {}, {} lines, total {}", placed->id, placed->customer_id,
+                     placed->items.size(), sales::money::format(placed->total_cents));
+  }
+  return response;
 }
 
 // With an Idempotency-Key, a repeat of a cancel that was made (its answer lost, the
@@ -82,8 +86,9 @@ http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request
   auto key = service::idempotency_key(req);
   std::string reason = decode_cancel_reason(req.body);
   std::string fingerprint = "POST " + location(id) + "/cancel\n" + req.body;
-  std::optional<Status> previous;  // set when this request made the cancel (not a replay)
+  std::optional<Status> previous;  // the status this request's cancel moved it from
   auto response = service::run_once(d.db, kIdempotencyScope, key, fingerprint, [&](pg::Transaction& tx) {
+    previous.reset();  // a run before a deadlock's retry did not count
     auto locked = d.store.lock(tx, id);  // until commit: no event handler moves it meanwhile
     if (!locked) throw ProblemError(not_found(id));
     if (!can_cancel(locked->status)) {
@@ -94,7 +99,11 @@ http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request
     transition(d.store, tx, *locked, Status::Cancelled, reason);
     return http::ok(render(*d.store.find(tx, id), true));
   });
-  if (previous) sales::log::info("order {} cancelled from {}: {}", id, name(*previous), reason);
+  // Not for a replay: a retry after a deadlock may have found the key's answer stored by
+  // a concurrent repeat, after an earlier run of ours had set `previous`.
+  if (previous && !response.headers.get("Idempotent-Replayed")) {
+    sales::log::info("order {} cancelled from {}: {}", id, name(*previous), reason);
+  }
   return response;
 }
 }  // namespace
@@ -102,21 +111,29 @@ http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request
 // A PAID order's payment may have been refunded at the payment service before this order
 // applied payment.refunded (the broker down, a consumer behind): a refund answered before
 // the shipment was asked for must stop it (DESIGN §4.7: an order refunded before it ships is
-// cancelled). So the payment service is asked; a payment it no longer holds is a 409.
-void require_payment_held(const OrderRoutes& d, const LockedOrder& paid, const http::Request& req) {
-  if (!paid.paid_by) return;  // paid before paid_by was recorded: nothing to ask about
+// cancelled). So the payment service is asked; a refunded payment is a 409. Anything but
+// CONFIRMED or REFUNDED (a payment it does not know: a restored database, a wrong
+// PAYMENT_SERVICE_URL) is an inconsistency no retry or event will mend: logged, and a 503.
+void require_payment_held(const OrderRoutes& d, std::int64_t order_id, std::int64_t payment_id,
+                          const http::Request& req) {
   std::optional<std::string> status;
   try {
-    status = d.directory.payment_status(*paid.paid_by, call_context(req));
+    status = d.directory.payment_status(payment_id, call_context(req));
   } catch (const DirectoryUnavailable& e) {
     throw ProblemError(Problem::unavailable("The order's payment cannot be checked right now (" + std::string(e.what()) +
                                             "); nothing was shipped. Try again shortly."));
   }
-  if (status != "CONFIRMED") {
-    throw ProblemError(Problem::conflict("Order " + std::to_string(paid.id) + " cannot be shipped: its payment " +
-                                         std::to_string(*paid.paid_by) + " is " + status.value_or("unknown") +
-                                         " at the payment service, and the order is cancelled when that is applied."));
+  if (status == "CONFIRMED") return;
+  if (status == "REFUNDED") {
+    throw ProblemError(Problem::conflict("Order " + std::to_string(order_id) + " cannot be shipped: its payment " +
+                                         std::to_string(payment_id) +
+                                         " was refunded, and the order is cancelled when that reaches it."));
   }
+  sales::log::error("order {} is PAID by payment {}, which the payment service reports as {}", order_id, payment_id,
+                    status.value_or("unknown (404)"));
+  throw ProblemError(Problem::unavailable("Order " + std::to_string(order_id) + "'s payment " +
+                                          std::to_string(payment_id) +
+                                          " cannot be confirmed with the payment service; nothing was shipped."));
 }
 
 // Shipping asks before it ships: the order's row lock orders a shipment against a cancel
@@ -126,6 +143,14 @@ void require_payment_held(const OrderRoutes& d, const LockedOrder& paid, const h
 // SHIPPED order answers 200 (a retry).
 http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& req) {
   std::string shipment = req.body.empty() ? std::string("shipment shipped") : decode_cancel_reason(req.body);
+  // The payment service is asked before the row lock is taken, so no lock (nor a database
+  // connection) waits on the network; under the lock the order must still be PAID by the
+  // payment that was asked about (paid_by is set with the move to PAID and never after).
+  std::optional<std::int64_t> asked;
+  if (auto seen = d.store.peek(id); seen && seen->status == Status::Paid && seen->paid_by) {
+    require_payment_held(d, id, *seen->paid_by, req);
+    asked = seen->paid_by;
+  }
   // Run again after a deadlock (kept_counts' shards, see run_once): nothing here but the
   // transaction changes anything.
   return pg::with_retry(d.db, pg::Isolation::ReadCommitted, [&](pg::Transaction& tx) {
@@ -136,9 +161,8 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
       throw ProblemError(Problem::conflict("Order " + std::to_string(id) + " is " + std::string(name(locked->status)) +
                                            "; only a PAID order can be shipped."));
     }
-    // Under the row lock, so that paid_by is the one this order ships on; one order's row is
-    // held for the call (UPSTREAM_TIMEOUT_MS at most), as shipping holds its shipment's.
-    require_payment_held(d, *locked, req);
+    // It became PAID after the read above (a rare race): asked now, under the lock.
+    if (locked->paid_by && locked->paid_by != asked) require_payment_held(d, id, *locked->paid_by, req);
     transition(d.store, tx, *locked, Status::Shipped, shipment);
     // Shipping records its own SHIPPED after this answer; should it die in between, this
     // event brings its shipment in line (docs/saga.md).

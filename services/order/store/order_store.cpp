@@ -25,7 +25,10 @@ constexpr pg::Statement kInsertOrder{
     "unnest($4::bigint[], $5::integer[], $6::bigint[]) WITH ORDINALITY AS t(product_id, quantity, unit_price, ord)), "
     "history AS (INSERT INTO order_history (order_id, status, reason) SELECT o.id, o.status, $7 FROM o) "
     "SELECT " ORDER_COLUMNS " FROM o"};
-constexpr pg::Statement kLock{"order_lock", "SELECT status, total_cents, paid_by FROM orders WHERE id = $1 FOR UPDATE"};
+#define ORDER_STATE "SELECT status, total_cents, paid_by FROM orders WHERE id = $1"
+constexpr pg::Statement kLock{"order_lock", ORDER_STATE " FOR UPDATE"};
+constexpr pg::Statement kPeek{"order_peek", ORDER_STATE};
+#undef ORDER_STATE
 // Conditional on the status read under the lock: a lost update cannot happen silently. The
 // history row goes in with it. No row moved (impossible under the row lock, so a bug) makes
 // the history row's order_id NULL, which its NOT NULL refuses: the statement fails loudly
@@ -123,13 +126,20 @@ Order OrderStore::insert(pg::Transaction& tx, const PricedOrder& o, std::int64_t
   return out;
 }
 
-std::optional<LockedOrder> OrderStore::lock(pg::Transaction& tx, std::int64_t id) {
-  auto r = tx.exec(kLock, {pg::param(id)});
+namespace {
+std::optional<LockedOrder> order_state(const pg::Result& r, std::int64_t id) {
   if (r.empty()) return std::nullopt;
   LockedOrder o{id, status_of(r, 0, 0), r.int64(0, 1)};
   if (!r.is_null(0, 2)) o.paid_by = r.int64(0, 2);
   return o;
 }
+}  // namespace
+
+std::optional<LockedOrder> OrderStore::lock(pg::Transaction& tx, std::int64_t id) {
+  return order_state(tx.exec(kLock, {pg::param(id)}), id);
+}
+
+std::optional<LockedOrder> OrderStore::peek(std::int64_t id) { return order_state(pg::exec(pool_, kPeek, {pg::param(id)}), id); }
 
 void OrderStore::move(pg::Transaction& tx, LockedOrder& o, Status to, std::string_view reason,
                       std::optional<std::int64_t> payment_id) {

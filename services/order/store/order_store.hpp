@@ -25,7 +25,8 @@ struct OrderPage {
   std::int64_t total = 0;
 };
 
-// An order's row, locked (FOR UPDATE) until the transaction ends.
+// An order's row, locked (FOR UPDATE) until the transaction ends; or, from peek(), as it
+// was a moment ago.
 struct LockedOrder {
   std::int64_t id = 0;
   Status status = Status::Pending;
@@ -40,6 +41,9 @@ class OrderStore {
   // The order PENDING with its lines and its first history row ("order placed").
   Order insert(sales::pg::Transaction& tx, const PricedOrder& o, std::int64_t total_cents);
   std::optional<LockedOrder> lock(sales::pg::Transaction& tx, std::int64_t id);
+  // The same columns without a lock or a transaction: to decide what to ask other services
+  // before locking (the lock then checks the row is still as seen).
+  std::optional<LockedOrder> peek(std::int64_t id);
   // Moves a locked order along the graph and writes the history row, with the next
   // statement or the COMMIT. A move the graph forbids throws std::logic_error here; a
   // status that changed under the lock fails that statement or the COMMIT (pg::Error, NOT
