@@ -97,14 +97,21 @@ pg_prepare_dirs() {
   chmod 711 "$PG_SOCKET_DIR"
 }
 
+# The cluster is made in data.init and renamed to data only when complete (initdb and our
+# include line), so an up killed meanwhile (OOM, a CI timeout, power) leaves no data folder
+# that looks initialised but is not: the next up starts the making again.
 pg_init() {
   [ -s "$PG_DATA/PG_VERSION" ] && return 0
+  local making="$PG_DATA.init"
   step "initialising the PostgreSQL cluster in $PG_DATA"
-  as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_SUPERUSER" -E UTF8 --locale=C.UTF-8 \
+  rm -rf "$making"  # an earlier try's, killed midway: it never held data
+  as_pg "$PG_BIN/initdb" -D "$making" -U "$PG_SUPERUSER" -E UTF8 --locale=C.UTF-8 \
     --auth-local=peer --auth-host=reject >"$PG_DIR/log/initdb.log" 2>&1 ||
     { show_log_tail "$PG_DIR/log/initdb.log"; die "initdb failed"; }
   printf "\n# Project settings (rewritten by ./sales up)\ninclude = 'sales.conf'\n" |
-    as_pg tee -a "$PG_DATA/postgresql.conf" >/dev/null
+    as_pg tee -a "$making/postgresql.conf" >/dev/null
+  rmdir "$PG_DATA" 2>/dev/null || die "$PG_DATA holds files but no cluster; move it away and retry"
+  as_pg mv "$making" "$PG_DATA"
 }
 
 pg_settings() {
