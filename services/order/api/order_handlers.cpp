@@ -151,9 +151,9 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
     require_payment_held(d, id, *seen->paid_by, req);
     asked = seen->paid_by;
   }
-  // Run again after a deadlock (kept_counts' shards, see run_once): nothing here but the
-  // transaction changes anything.
-  return pg::with_retry(d.db, pg::Isolation::ReadCommitted, [&](pg::Transaction& tx) {
+  // Without a key (shipping's is one per call): run_once only commits, and runs it again
+  // after a deadlock; nothing here but the transaction changes anything.
+  return service::run_once(d.db, kIdempotencyScope, std::nullopt, "", [&](pg::Transaction& tx) {
     auto locked = d.store.lock(tx, id);
     if (!locked) throw ProblemError(not_found(id));
     if (locked->status == Status::Shipped) return http::ok(render(*d.store.find(tx, id), true));
@@ -167,9 +167,7 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
     // Shipping records its own SHIPPED after this answer; should it die in between, this
     // event brings its shipment in line (docs/saga.md).
     publish(tx, id, shipped_event(id));
-    auto shipped = d.store.find(tx, id);
-    tx.commit();
-    return http::ok(render(*shipped, true));
+    return http::ok(render(*d.store.find(tx, id), true));
   });
 }
 
