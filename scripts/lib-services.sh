@@ -54,6 +54,13 @@ svc_pid() {
 # svc_env NAME MODE: fill the array SVC_ENV with the service's KEY=VALUE pairs.
 # MODE "single" (run, env): a variable set in the caller's environment always wins.
 # MODE "all" (up, test): it wins too, except for the per-service variables.
+# broker_env: BROKER_ENV=(NAME VALUE ...), the broker ./sales runs as a client is told of it
+# (the services, and ./sales dlq).
+broker_env() {
+  BROKER_ENV=(RABBITMQ_HOST 127.0.0.1 RABBITMQ_PORT "$AMQP_PORT"
+    RABBITMQ_USER "$AMQP_USER" RABBITMQ_PASSWORD "$SECRET_AMQP_PASSWORD")
+}
+
 svc_env() {
   local name=$1 mode=$2 role=${SVC_ROLE[$1]:-} backend
   # ./sales reaches every service (readiness, the peers' URLs) at 127.0.0.1: an address that
@@ -71,8 +78,8 @@ svc_env() {
   # GnuTLS is loaded only through libpq → libldap and never used: skip its initialisation
   # (~0.8 MB of RSS per service).
   pairs+=(GNUTLS_NO_IMPLICIT_INIT 1 LOG_MAX_MB "$SVC_LOG_MAX_MB" BIND_HOST "${SALES_BIND_HOST:-127.0.0.1}")
-  pairs+=(RABBITMQ_HOST 127.0.0.1 RABBITMQ_PORT "$AMQP_PORT"
-    RABBITMQ_USER "$AMQP_USER" RABBITMQ_PASSWORD "$SECRET_AMQP_PASSWORD")
+  broker_env
+  pairs+=("${BROKER_ENV[@]}")
   # Every service is told where its peers are (the gateway all of them; order, payment
   # and shipping call a few), so shifted ports need no further setting.
   for backend in "${BACKENDS[@]}"; do
