@@ -27,11 +27,7 @@ class FakeDirectory : public Directory {
   // Payments by id and their status; one not listed is CONFIRMED (the payment service's
   // word on an order that is PAID).
   std::optional<std::string> payment_status(std::int64_t id, const CallContext& c) override {
-    std::lock_guard lock(mu);
-    seen_request_ids.push_back(c.request_id);
-    if (down) throw DirectoryUnavailable("fake directory down");
-    auto it = payments.find(id);
-    return it == payments.end() ? std::string("CONFIRMED") : it->second;
+    return lookup(payments, id, c).value_or(std::string("CONFIRMED"));
   }
 
  private:

@@ -153,6 +153,15 @@ std::string url_encode(std::string_view s) {
 ::testing::AssertionResult has_field_error(const Res& r, std::string_view field) {
   return sales_test::has_field_error_response(r, field);
 }
+::testing::AssertionResult is_resource(const Res& r, std::initializer_list<const char*> members) {
+  if (!r.json.is_object()) return ::testing::AssertionFailure() << "not a JSON object\n" << r;
+  for (const char* k : members) {
+    if (!r.json.as_object().contains(k)) return ::testing::AssertionFailure() << "missing member " << k << "\n" << r;
+  }
+  const auto* id = r.json.as_object().if_contains("id");
+  if (!id || !id->is_int64() || id->as_int64() < 1) return ::testing::AssertionFailure() << "no positive id\n" << r;
+  return ::testing::AssertionSuccess();
+}
 
 bool is_hex32(std::string_view s) {
   if (s.size() != 32) return false;

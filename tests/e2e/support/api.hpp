@@ -60,6 +60,9 @@ std::string url_encode(std::string_view s);
 ::testing::AssertionResult is_problem(const Res& r, int status);
 // A validation problem (400) whose errors[] names `field` (each entry has field and message).
 ::testing::AssertionResult has_field_error(const Res& r, std::string_view field);
+// A resource's representation: a JSON object with every one of `members` and a positive
+// integer id (the shape checks of each resource start here).
+::testing::AssertionResult is_resource(const Res& r, std::initializer_list<const char*> members);
 
 using sales_test::is_rfc3339_utc;  // sales_test/rfc3339.hpp
 using sales_test::rfc3339_micros;

@@ -26,11 +26,7 @@ std::string name_body(std::string_view name, std::string_view price_literal) {
 }
 
 void expect_product_shape(const Res& r) {
-  ASSERT_TRUE(r.json.is_object()) << r;
-  for (const char* k : {"id", "name", "description", "price", "stock", "created_at", "updated_at"}) {
-    EXPECT_TRUE(r.json.as_object().contains(k)) << "missing member " << k << "\n" << r;
-  }
-  EXPECT_TRUE(r.at("id").is_int64() && r.at("id").as_int64() > 0) << r;
+  ASSERT_TRUE(is_resource(r, {"id", "name", "description", "price", "stock", "created_at", "updated_at"}));
   EXPECT_TRUE(r.at("name").is_string()) << r;
   EXPECT_TRUE(r.at("price").is_number()) << r;
   EXPECT_TRUE(r.at("stock").is_int64()) << r;
