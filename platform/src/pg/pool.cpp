@@ -175,27 +175,18 @@ Result Transaction::send(std::vector<Step> tail, bool commits) {
       throw;
     }
   };
-  auto result = [&]() -> Result {
-    try {
-      return run();
-    } catch (const Error& e) {
-      // An idle connection that died (server restart) fails the first trip; nothing ran, so
-      // a fresh connection is safe — unless the trip held a COMMIT that may have landed.
-      if (!first_trip || commits || !e.connection_lost()) throw;
-      begun_ = false;  // if no connection comes, there is nothing to roll back
-      lease_.reset();  // first, so the pool drops its other dead idle connections
-      lease_ = pool_.acquire();
-      begun_ = true;
-      return run();
-    }
-  }();
-  // A statement failed on an earlier trip and the caller went on (caught the error and did
-  // not rethrow it): PostgreSQL answers this COMMIT with success and the tag ROLLBACK.
-  // Counted as committed, a consumer would acknowledge events whose effects are gone.
-  if (commits && result.command() != "COMMIT") {
-    throw Error("COMMIT rolled back: a statement of the transaction had failed", Error::kInFailedTransaction);
+  try {
+    return run();
+  } catch (const Error& e) {
+    // An idle connection that died (server restart) fails the first trip; nothing ran, so
+    // a fresh connection is safe — unless the trip held a COMMIT that may have landed.
+    if (!first_trip || commits || !e.connection_lost()) throw;
+    begun_ = false;  // if no connection comes, there is nothing to roll back
+    lease_.reset();  // first, so the pool drops its other dead idle connections
+    lease_ = pool_.acquire();
+    begun_ = true;
+    return run();
   }
-  return result;
 }
 
 Result Transaction::exec(const Statement& st, const std::vector<Param>& params) {
@@ -213,7 +204,12 @@ void Transaction::flush() {
 }
 
 void Transaction::commit() {
-  if (begun_ || !queued_.empty()) send({}, true);
+  // A statement failed on an earlier trip and the caller went on (caught the error and did
+  // not rethrow it): PostgreSQL answers this COMMIT with success and the tag ROLLBACK.
+  // Counted as committed, a consumer would acknowledge events whose effects are gone.
+  if ((begun_ || !queued_.empty()) && send({}, true).command() != "COMMIT") {
+    throw Error("COMMIT rolled back: a statement of the transaction had failed", Error::kInFailedTransaction);
+  }
   done_ = true;
   for (auto& fn : after_commit_) fn();
   for (auto* fn : after_commit_once_) fn();
