@@ -81,7 +81,7 @@ std::int64_t prune_inbox(pg::Pool& pool, const std::string& consumer, std::chron
   std::int64_t total = 0;
   const std::string seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(retention).count());
   for (int round = 0; round < max_rounds; ++round) {  // bounded: a huge backlog is finished next time
-    auto r = pg::exec(pool, stmt::kPruneInbox, {pg::param(consumer), pg::param(seconds)});
+    auto r = pg::exec(pool, stmt::kPruneInbox, {pg::param(consumer), pg::param(seconds), pg::param(kInboxPruneBatch)});
     total += r.affected();
     if (r.affected() < kInboxPruneBatch) break;
   }

@@ -60,6 +60,6 @@ inline constexpr pg::Statement kInsertInboxBatchNew{
 inline constexpr pg::Statement kPruneInbox{
     "events_inbox_prune",
     "DELETE FROM inbox WHERE ctid IN (SELECT ctid FROM inbox WHERE consumer = $1 "
-    "AND handled_at < now() - make_interval(secs => $2::double precision) LIMIT 5000)"};  // kInboxPruneBatch
+    "AND handled_at < now() - make_interval(secs => $2::double precision) LIMIT $3::bigint)"};  // $3: kInboxPruneBatch
 
 }  // namespace sales::events::stmt
