@@ -130,17 +130,13 @@ struct Client::Impl {
     });
     c.loop.run();
     if (ec) {
-      // A kept-alive connection that failed: sent again once, on a new connection, only when
-      // the request never reached a live server (the write failed) or is safe to repeat and
-      // no byte of an answer came; the rule of the gateway's pool (upstream.cpp). A server
-      // may read and apply a POST and die before answering: that one must not run twice.
-      const bool stale = !fresh && ec != beast::error::timeout && (!wrote || (repeatable && !parser.got_some()));
+      // Sent again once, on a new connection, by the rule the gateway's pool follows too.
+      const bool stale =
+          detail::may_send_again(!fresh, ec == beast::error::timeout, !wrote, repeatable, parser.got_some());
       failure = ec;
       return !stale;
     }
-    // Kept only when the answer ended where the parser says (not at the close) and nothing
-    // came after it: bytes left over mean the stream is out of step.
-    const bool reusable = parser.keep_alive() && c.buffer.size() == 0;
+    const bool reusable = detail::may_keep(parser, c.buffer);
     auto res = parser.release();
     out.status = static_cast<int>(res.result_int());
     for (const auto& f : res) out.headers.add_unchecked(std::string(f.name_string()), std::string(f.value()));

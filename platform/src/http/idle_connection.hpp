@@ -32,6 +32,22 @@ inline bool open_and_quiet(int fd) {
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
+// A request that failed on a reused connection (closed under it, most likely) may be sent
+// again on a new one only when it never reached a live server (its write failed), or is
+// safe to repeat and no byte of an answer came; never after a timeout. A server may read a
+// POST, apply it and die before answering: that one must not run twice.
+constexpr bool may_send_again(bool reused, bool timed_out, bool write_failed, bool repeatable, bool answer_began) {
+  return reused && !timed_out && !answer_began && (write_failed || repeatable);
+}
+
+// Whether a connection may carry the next request once `parser` has its answer: the answer
+// ended where the parser says (not at the close) and nothing came after it (bytes left
+// over in `buffer` mean the stream is out of step).
+template <class Parser, class Buffer>
+bool may_keep(const Parser& parser, const Buffer& buffer) {
+  return parser.keep_alive() && buffer.size() == 0;
+}
+
 // The most recently used connection of `idle` (kept with the newest at the back) that is
 // fit to carry a request that may (`repeatable`) or may not be sent again; the unfit ones
 // it passes are dropped, which closes them. Null when none is left.

@@ -144,12 +144,11 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       interim = !rec && status >= 100 && status < 200 && status != 101;
     }
     if (rec) {
-      // Only a request that never reached a live upstream is sent again: the write failed,
-      // or the reused connection was closed before answering a request that is safe to repeat.
-      bool send_again_safe = wec || repeatable;
+      // Once (attempt 0); no parser: the write failed.
       bool timed_out = conn->watchdog.timed_out();
-      bool stale = !fresh && attempt == 0 && (!parser || !parser->got_some()) && !timed_out && send_again_safe;  // no parser: the write failed
-      if (stale) continue;
+      if (detail::may_send_again(!fresh && attempt == 0, timed_out, bool(wec), repeatable, parser && parser->got_some())) {
+        continue;
+      }
       if (timed_out) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
       if (rec == bhttp::error::body_limit) {
         throw UpstreamError(UpstreamFailure::TooLarge, "upstream: " + rec.message());
@@ -158,9 +157,8 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     }
     Response r = std::move(parser->get());
     if (req.method == "HEAD" && parser->content_length()) r.head_length = static_cast<std::size_t>(*parser->content_length());
-    // Bytes left over after the answer mean the stream is out of step: never reuse it.
     auto now = std::chrono::steady_clock::now();
-    if (parser->keep_alive() && conn->buffer.size() == 0 && impl_->idle.size() < impl_->max_idle &&
+    if (detail::may_keep(*parser, conn->buffer) && impl_->idle.size() < impl_->max_idle &&
         detail::young_enough(conn->born, now, impl_->max_connection_age)) {
       conn->watchdog.expires_never();
       conn->idle_since = now;
