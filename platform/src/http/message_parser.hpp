@@ -14,7 +14,6 @@
 #include "sales/http/header_lists.hpp"
 #include "sales/http/message.hpp"
 #include "sales/http/wire.hpp"
-#include "sales/text/ascii.hpp"
 
 namespace sales::http::detail {
 
@@ -79,24 +78,24 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   // from an upstream).
   [[gnu::noinline]] bool drop_connection_options() {
     static constexpr std::size_t kMaxConnectionOptions = 32;
-    std::vector<std::string> named;
+    std::vector<std::string> named;  // copies: erasing fields moves the strings they came from
+    auto is_named = [&](std::string_view name) {
+      return std::any_of(named.begin(), named.end(), [&](const std::string& n) { return iequals(n, name); });
+    };
     bool too_many = false;
     for (const auto& [name, value] : message_.headers.fields()) {
       if (!iequals(name, "connection")) continue;
       for_each_list_element(value, [&](std::string_view option) {
         if (too_many || iequals(option, "close") || wire::hop_by_hop(option) || iequals(option, "x-forwarded-for")) return;
-        auto lower = text::to_lower(option);
-        if (std::find(named.begin(), named.end(), lower) != named.end()) return;
+        if (is_named(option)) return;
         too_many = named.size() == kMaxConnectionOptions;
-        if (!too_many) named.push_back(std::move(lower));
+        if (!too_many) named.emplace_back(option);
       });
     }
     if (too_many) return false;
     if (drop_hop_by_hop_) named.emplace_back("connection");  // a proxy keeps none of it
-    std::sort(named.begin(), named.end());
-    message_.headers.erase_if([&](std::string_view name) {
-      return std::binary_search(named.begin(), named.end(), text::to_lower(name));
-    });
+    // A list of keep-alive alone (browsers, HTTP/1.0 clients) names nothing to drop.
+    if (!named.empty()) message_.headers.erase_if(is_named);
     return true;
   }
 
