@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "native.hpp"
+#include "sales/net/tcp_liveness.hpp"
 
 namespace sales::amqp {
 namespace {
@@ -71,7 +72,8 @@ namespace {
 // The PostgreSQL sessions' liveness settings (pg::tcp_liveness_options) on the broker's
 // socket. Best effort: a socket that refuses an option keeps the kernel's default.
 void set_liveness(int fd, std::chrono::milliseconds user_timeout) {
-  const int on = 1, idle_s = 5, interval_s = 1, probes = 5;
+  const int on = 1, idle_s = net::kKeepaliveIdleSeconds, interval_s = net::kKeepaliveIntervalSeconds,
+            probes = net::kKeepaliveProbes;
   const auto timeout_ms = static_cast<unsigned int>(user_timeout.count());
   ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);

@@ -5,6 +5,7 @@
 
 #include "cancel_at_deadline.hpp"
 #include "param_values.hpp"
+#include "sales/net/tcp_liveness.hpp"
 #include "sales/pg/pool.hpp"
 
 namespace sales::pg {
@@ -62,8 +63,10 @@ Param param(std::int64_t v) { return std::to_string(v); }
 Param param(std::string_view v) { return std::string(v); }
 
 std::string tcp_liveness_options(std::chrono::milliseconds tcp_user_timeout) {
-  return " keepalives=1 keepalives_idle=5 keepalives_interval=1 keepalives_count=5 tcp_user_timeout=" +
-         std::to_string(tcp_user_timeout.count());
+  return " keepalives=1 keepalives_idle=" + std::to_string(net::kKeepaliveIdleSeconds) +
+         " keepalives_interval=" + std::to_string(net::kKeepaliveIntervalSeconds) +
+         " keepalives_count=" + std::to_string(net::kKeepaliveProbes) +
+         " tcp_user_timeout=" + std::to_string(tcp_user_timeout.count());
 }
 
 std::string conninfo(const std::string& host, int port, const std::string& db, const std::string& user,

@@ -181,14 +181,10 @@ TEST_F(ConsumerTest, TypesWithoutAHandlerAreRetriedThenDeadLetteredNeverDropped)
 // A backlog of old inbox rows (the first prune after a long stop) is pruned a bounded batch
 // per turn of the loop, between deliveries, until none is left.
 TEST_F(ConsumerTest, AnInboxBacklogIsPrunedInTurnsWhileEventsFlow) {
-  static constexpr pg::Statement kOldRows{
-      "test_consumer_old_inbox_rows",
-      "INSERT INTO inbox (consumer, message_id, handled_at) "
-      "SELECT $1, 'old-' || n, now() - interval '30 days' FROM generate_series(1, 12001) AS n"};
   static constexpr pg::Statement kOldCount{
       "test_consumer_old_inbox_count",
       "SELECT count(*) FROM inbox WHERE consumer = $1 AND message_id LIKE 'old-%'"};
-  pg::exec(*pool_, kOldRows, {pg::param(queue_)});
+  insert_old_inbox_rows(queue_, 12001);
   auto consumer = start(Dispatcher{}.on("order.created", record), options());
   const std::string id = publish_event("order.created");
   EXPECT_TRUE(eventually([&] { return effects(id) == 1; }));

@@ -74,6 +74,15 @@ class EventsTest : public sales_test::DbTest {
     return testing::drain(conn, amqp::dead_letter_queue(queue_), n);
   }
 
+  // `n` inbox rows of `consumer` handled long ago (ids old-1 … old-n): a backlog to prune.
+  void insert_old_inbox_rows(const std::string& consumer, std::int64_t n) {
+    static constexpr pg::Statement kInsertOldInboxRows{
+        "test_insert_old_inbox_rows",
+        "INSERT INTO inbox (consumer, message_id, handled_at) "
+        "SELECT $1, 'old-' || n, '2000-01-01T00:00:00Z' FROM generate_series(1, $2::int) AS n"};
+    pg::exec(*pool_, kInsertOldInboxRows, {pg::param(consumer), pg::param(n)});
+  }
+
   std::uint32_t ready_in(const std::string& queue) {
     amqp::Connection conn(params_);
     conn.connect();

@@ -18,10 +18,6 @@ constexpr pg::Statement kReadOutbox{"test_read_outbox",
 constexpr pg::Statement kInsertInbox{"test_insert_inbox",
                                      "INSERT INTO inbox (consumer, message_id, handled_at) VALUES ($1, $2, $3::timestamptz)"};
 constexpr pg::Statement kCountInbox{"test_count_inbox", "SELECT count(*) FROM inbox WHERE consumer = $1"};
-constexpr pg::Statement kInsertOldInboxRows{
-    "test_insert_old_inbox_rows",
-    "INSERT INTO inbox (consumer, message_id, handled_at) "
-    "SELECT $1, 'old-' || n, '2000-01-01T00:00:00Z' FROM generate_series(1, $2::int) AS n"};
 
 class OutboxTest : public EventsTest {};
 
@@ -102,7 +98,7 @@ TEST_F(OutboxTest, PruneRemovesOnlyOldRowsOfThatConsumer) {
 }
 
 TEST_F(OutboxTest, PruneTakesAtMostItsRoundsOfRows) {
-  pg::exec(*pool_, kInsertOldInboxRows, {pg::param("c1"), pg::param(std::int64_t{12001})});
+  insert_old_inbox_rows("c1", 12001);
   EXPECT_EQ(prune_inbox(*pool_, "c1", std::chrono::hours(1), 1), kInboxPruneBatch) << "one round";
   EXPECT_EQ(prune_inbox(*pool_, "c1", std::chrono::hours(1)), 12001 - kInboxPruneBatch) << "the rest";
   EXPECT_EQ(pg::exec(*pool_, kCountInbox, {pg::param("c1")}).int64(0, 0), 0);
