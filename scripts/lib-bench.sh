@@ -142,8 +142,9 @@ bench_nginx_stop() {
   [ -n "$pid" ] || return 0
   BENCH_NGINX_PID=''
   if pid_alive "$pid"; then
-    kill -QUIT "$pid" 2>/dev/null || true
-    wait_pid_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
+    pid=$(proc_ref "$pid")
+    kill -QUIT "${pid%%:*}" 2>/dev/null || true
+    wait_pid_exit "$pid" 5 || kill_group "$pid" KILL
   fi
   rm -rf "$BENCH_NGINX_DIR"
 }

@@ -53,6 +53,27 @@ as_root() {
 # pid_alive PID: the process exists (and we may signal it).
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
+# pid_started PID: when the process started (field 22 of /proc/PID/stat, after the command
+# name, which may hold spaces), or nothing when it is gone.
+pid_started() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  stat=${stat##*) }
+  # shellcheck disable=SC2086  # split into fields on purpose
+  set -- $stat
+  echo "${20:-}"
+}
+
+# proc_ref PID: PID:START, naming this process and no later one that reuses its pid.
+proc_ref() { echo "$1:$(pid_started "$1")"; }
+
+# proc_alive PID[:START]: the process runs (and, with START, is still the one referred to).
+proc_alive() {
+  local pid=${1%%:*}
+  pid_alive "$pid" || return 1
+  [ "$pid" = "$1" ] || [ "$(pid_started "$pid")" = "${1#*:}" ]
+}
+
 # read_pid FILE: print the pid stored in FILE (first line), or nothing.
 read_pid() {
   if [ -r "$1" ]; then head -n 1 "$1" 2>/dev/null | tr -dc '0-9'; fi
@@ -72,10 +93,10 @@ pid_exe_replaced() { [[ "$(readlink "/proc/$1/exe" 2>/dev/null)" == *" (deleted)
 # pid_cmdline PID: the command line, arguments separated by spaces.
 pid_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
 
-# wait_pid_exit PID SECONDS: wait until the process is gone; fail on timeout.
+# wait_pid_exit PID[:START] SECONDS: wait until the process is gone; fail on timeout.
 wait_pid_exit() {
-  local pid=$1 deadline=$((SECONDS + $2))
-  while pid_alive "$pid"; do
+  local ref=$1 deadline=$((SECONDS + $2))
+  while proc_alive "$ref"; do
     [ "$SECONDS" -ge "$deadline" ] && return 1
     sleep 0.2
   done
@@ -97,10 +118,13 @@ start_detached() {
   die "could not start $* (no pid file $pidfile)"
 }
 
-# kill_group PID SIGNAL: signal the process group led by PID (we start everything with
-# setsid, so a service and its children share a group), or just PID otherwise.
+# kill_group PID[:START] SIGNAL: signal the process group led by PID (we start everything
+# with setsid, so a service and its children share a group), or just PID otherwise. With
+# START (proc_ref), nothing is signalled once the pid names another process: after a long
+# wait for an exit, the pid may have been reused.
 kill_group() {
-  local pid=$1 sig=$2 pgid
+  local ref=$1 sig=$2 pid=${1%%:*} pgid
+  proc_alive "$ref" || return 0
   pgid=$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')
   if [ "$pgid" = "$pid" ]; then
     kill "-$sig" -- "-$pid" 2>/dev/null || true

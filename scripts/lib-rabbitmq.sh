@@ -17,6 +17,7 @@ RMQ_PIDFILE="$RUN_DIR/rabbitmq.pid"
 RMQ_LOG="$RMQ_DIR/log/rabbit.log"
 RMQ_STARTUP_LOG="$RMQ_DIR/log/startup.log"
 RMQ_EPMD_MARK="$RUN_DIR/epmd.ours"
+RMQ_PORTS_FILE="$RUN_DIR/rabbitmq.ports" # "AMQP management" the running node listens on
 RMQ_DIST_PORT=$((AMQP_PORT + 20000))
 RMQ_HOME="$RMQ_DIR/home"
 # The plugins the node runs (rmq_write_config); rmq_prepare_home keeps what they need.
@@ -152,12 +153,17 @@ rmq_check_ports() {
     else
       as_root service rabbitmq-server stop || as_root /usr/sbin/rabbitmqctl stop || true
     fi
-    sleep 1
-    busy=()
-    for port in "$AMQP_PORT" "$AMQP_UI_PORT" "$RMQ_DIST_PORT"; do
-      port_open "$port" && busy+=("$port")
+    # The service manager may return before the node has closed its sockets.
+    local deadline=$((SECONDS + 30))
+    while :; do
+      busy=()
+      for port in "$AMQP_PORT" "$AMQP_UI_PORT" "$RMQ_DIST_PORT"; do
+        port_open "$port" && busy+=("$port")
+      done
+      [ "${#busy[@]}" -eq 0 ] && return 0
+      [ "$SECONDS" -lt "$deadline" ] || break
+      sleep 0.2
     done
-    [ "${#busy[@]}" -eq 0 ] && return 0
   fi
   die "port ${busy[0]} is in use by $(describe_port "${busy[0]}"); stop it or set SALES_AMQP_PORT / SALES_AMQP_UI_PORT"
 }
@@ -175,6 +181,10 @@ rmq_ensure_epmd() {
 # brings up PostgreSQL and the services meanwhile.
 rmq_launch() {
   if rmq_running; then
+    local ports
+    ports=$(cat "$RMQ_PORTS_FILE" 2>/dev/null || true)
+    [ -z "$ports" ] || [ "$ports" = "$AMQP_PORT $AMQP_UI_PORT" ] ||
+      die "rabbitmq runs on port ${ports% *} (management ${ports#* }), not $AMQP_PORT ($AMQP_UI_PORT); restart it: SALES_AMQP_PORT=${ports% *} SALES_AMQP_UI_PORT=${ports#* } ./sales down && ./sales up"
     info "rabbitmq already running (pid $(rmq_pid), port $AMQP_PORT)"
     return 0
   fi
@@ -191,6 +201,7 @@ rmq_launch() {
   # their own links back to the package's).
   (rmq_env && { [ "$bin" = "$RMQ_BIN" ] || export RABBITMQ_SCRIPTS_DIR="$bin"; } && cd "$RMQ_DIR" &&
     start_detached "$RMQ_PIDFILE" "$RMQ_STARTUP_LOG" "$bin/rabbitmq-server")
+  echo "$AMQP_PORT $AMQP_UI_PORT" >"$RMQ_PORTS_FILE"
 }
 
 # rmq_await: until the node accepts AMQP connections; then its users. Also for a node that
@@ -263,6 +274,7 @@ rmq_down() {
   local pid
   pid=$(rmq_pid)
   if [ -n "$pid" ]; then
+    pid=$(proc_ref "$pid")
     step "stopping rabbitmq"
     rmqctl stop >/dev/null 2>&1 || true
     if ! wait_pid_exit "$pid" 30; then
@@ -270,10 +282,9 @@ rmq_down() {
       kill_group "$pid" KILL
       wait_pid_exit "$pid" 5 || true
     fi
-    rm -f "$RMQ_PIDFILE"
   else
     info "rabbitmq is not running"
-    rm -f "$RMQ_PIDFILE"
   fi
+  rm -f "$RMQ_PIDFILE" "$RMQ_PORTS_FILE"
   rmq_stop_epmd
 }

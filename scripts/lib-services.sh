@@ -158,15 +158,15 @@ svc_stop() {
     if [ -n "$pid" ]; then
       step "stopping $name (pid $pid)"
       kill_group "$pid" TERM
-      pids+=("$pid")
+      pids+=("$(proc_ref "$pid")")
     fi
     rm -f "$(svc_pidfile "$name")"
   done
   for pid in "${pids[@]}"; do
     wait_pid_exit "$pid" $((deadline > SECONDS ? deadline - SECONDS : 0)) && continue
-    warn "pid $pid did not exit after SIGTERM within 10 s; sending SIGKILL"
+    warn "pid ${pid%%:*} did not exit after SIGTERM within 10 s; sending SIGKILL"
     kill_group "$pid" KILL
-    wait_pid_exit "$pid" 5 || warn "pid $pid survived SIGKILL"
+    wait_pid_exit "$pid" 5 || warn "pid ${pid%%:*} survived SIGKILL"
   done
 }
 
