@@ -81,6 +81,7 @@ void OutboxRelay::run(std::stop_token st) {
       log::warn("outbox relay: {}; retrying in {} ms", e.what(), pause.count());
       // A connection left inside a transaction (rollback failed) is not trusted again.
       if (pg_ && (!pg_->healthy() || PQtransactionStatus(pg_->native()) != PQTRANS_IDLE)) pg_.reset();
+      refresh_backlog_while_failing();
       detail::sleep_for(st, pause);
     }
   }
@@ -202,6 +203,18 @@ void OutboxRelay::refresh_backlog() {
   auto r = pg_->exec(stmt::kBacklog, {});
   backlog_.set(static_cast<double>(r.int64(0, 0)));
   next_backlog_refresh_ = std::chrono::steady_clock::now() + opts_.backlog_refresh;
+}
+
+// While the broker is away the backlog is what operators watch grow, so it is counted on
+// the database session that is still up; a failure here only waits for the next attempt.
+void OutboxRelay::refresh_backlog_while_failing() noexcept {
+  if (!pg_ || std::chrono::steady_clock::now() < next_backlog_refresh_) return;
+  try {
+    refresh_backlog();
+  } catch (const std::exception& e) {
+    log::debug("outbox relay: counting the backlog: {}", e.what());
+    pg_.reset();
+  }
 }
 
 }  // namespace sales::events

@@ -7,6 +7,7 @@
 #include <atomic>
 
 #include "fixture.hpp"
+#include "sales_test/metrics_text.hpp"
 
 namespace sales::events {
 namespace {
@@ -207,10 +208,15 @@ TEST_F(ConsumerTest, ReportsLagAndConnectionInMetrics) {
     record(tx, e);
   });
   auto consumer = start(std::move(slow), o);
-  std::string text = registry_.render();
-  EXPECT_NE(text.find("sales_events_consumer_lag{queue=\"" + queue_ + "\"}"), std::string::npos) << text;
-  EXPECT_NE(text.find("sales_events_consumer_connected{queue=\"" + queue_ + "\"} 1"), std::string::npos) << text;
+  auto gauge = [&](std::string_view name) {
+    return sales_test::metric_sum(registry_.render(), name, {{"queue", queue_}}).value_or(-1);
+  };
+  // Four wait behind the one delivered (prefetch 1), each handled in 200 ms.
+  EXPECT_TRUE(eventually([&] { return gauge("sales_events_consumer_lag") >= 1; }))
+      << registry_.render();
+  EXPECT_EQ(gauge("sales_events_consumer_connected"), 1) << registry_.render();
   EXPECT_TRUE(eventually([&] { return by_queue("sales_events_consumed_total") == 5; }));
+  EXPECT_TRUE(eventually([&] { return gauge("sales_events_consumer_lag") == 0; }));
 }
 
 }  // namespace

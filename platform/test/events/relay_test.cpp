@@ -161,12 +161,15 @@ TEST_F(RelayTest, SurvivesLosingTheBrokerAndLosesNothing) {
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(testing::outbox_rows(*pool_), 5) << "rows must wait in the outbox during the outage";
   EXPECT_GT(counter("sales_outbox_publish_failures_total"), 0u);
+  EXPECT_TRUE(eventually([&] { return registry_.gauge("sales_outbox_backlog", "").value() == 5; }))
+      << "the backlog gauge must show what waits while the broker is away";
 
   proxy.allow();
   ASSERT_TRUE(eventually([&] { return relay.connected(); }, 10s));
   auto got = receive(sub, during);
   for (const auto& id : during) EXPECT_GE(got.count(id), 1u) << id;
   EXPECT_TRUE(eventually([&] { return testing::outbox_rows(*pool_) == 0; }));
+  EXPECT_TRUE(eventually([&] { return registry_.gauge("sales_outbox_backlog", "").value() == 0; }));
 }
 
 TEST_F(RelayTest, StopsPromptlyWhileTheBrokerIsUnreachable) {

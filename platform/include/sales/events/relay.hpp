@@ -73,6 +73,7 @@ class OutboxRelay {
   bool wait_for_work(std::stop_token st);
   void gather(std::stop_token st);
   void refresh_backlog();
+  void refresh_backlog_while_failing() noexcept;
   void set_connected(bool up);
 
   std::string conninfo_;
