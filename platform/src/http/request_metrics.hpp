@@ -12,6 +12,17 @@
 
 namespace sales::http::detail {
 
+// The method as a label: the registered methods by name, anything else "other". A parser
+// takes any token of up to the header limit as a method, and each new label value would be
+// a series kept for the process's life: a client could fill the memory with them.
+inline std::string_view method_label(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"};
+  for (auto known : kKnown) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 // Metric handles per (route, method, status), looked up once. A connection remembers the
 // handles of its last request, so a keep-alive client repeating its request takes no lock.
 class RequestMetrics {
@@ -32,15 +43,16 @@ class RequestMetrics {
   void record(const Request& req, int status, double seconds, ConnectionCache& last) {
     if (!registry_) return;
     std::string_view route = req.route.empty() ? std::string_view("unmatched") : std::string_view(req.route);
-    if (last.handles.requests == nullptr || last.status != status || last.route != route || last.method != req.method) {
+    std::string_view method = method_label(req.method);
+    if (last.handles.requests == nullptr || last.status != status || last.route != route || last.method != method) {
       thread_local std::string key;  // reused: no allocation per lookup once warm
       key.clear();
       char digits[12];
       auto [end, ec] = std::to_chars(digits, digits + sizeof digits, status);
-      key.append(route).append(1, ' ').append(req.method).append(1, ' ').append(digits, end);
-      last.handles = lookup(key, route, req.method, status);
+      key.append(route).append(1, ' ').append(method).append(1, ' ').append(digits, end);
+      last.handles = lookup(key, route, method, status);
       last.route = route;
-      last.method = req.method;
+      last.method = method;
       last.status = status;
     }
     last.handles.requests->inc();
@@ -48,11 +60,11 @@ class RequestMetrics {
   }
 
  private:
-  Handles lookup(const std::string& key, std::string_view route, const std::string& method, int status) {
+  Handles lookup(const std::string& key, std::string_view route, std::string_view method, int status) {
     std::lock_guard lock(mu_);
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      metrics::Labels labels{{"service", service_}, {"route", std::string(route)}, {"method", method}};
+      metrics::Labels labels{{"service", service_}, {"route", std::string(route)}, {"method", std::string(method)}};
       auto* hist = &registry_->histogram("http_request_duration_seconds", "Time to answer a request", labels);
       labels.emplace_back("status", std::to_string(status));
       auto* counter = &registry_->counter("http_requests_total", "Requests answered", labels);

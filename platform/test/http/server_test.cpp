@@ -18,6 +18,8 @@
 #include "sales/http/server.hpp"
 #include "sales/pg/pool.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales/metrics/metrics.hpp"
+#include "sales_test/metrics_text.hpp"
 #include "sales_test/raw_client.hpp"
 
 namespace {
@@ -253,6 +255,30 @@ int request_id_fields(const http::Response& res) {
   int n = 0;
   for (const auto& [name, value] : res.headers.fields()) n += http::iequals(name, "X-Request-Id") ? 1 : 0;
   return n;
+}
+
+// A method is any token to the parser; the metrics must not keep a series for each.
+TEST(Server, MethodsNobodyRegisteredShareOneMetricsLabel) {
+  sales::metrics::Registry registry;
+  http::Server server(quick_deadlines(), [](http::Request&) { return http::Response::json(200, "{}"); }, &registry);
+  server.start();
+  RawClient c(server.port());
+  c.send(
+      "A0001 /x HTTP/1.1\r\nHost: x\r\n\r\n"
+      "A0002 /x HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string got;
+  int answers = 0;
+  for (int tries = 0; answers < 3 && tries < 20; ++tries) {
+    got += c.read_for(100ms);
+    answers = 0;
+    for (auto at = got.find("HTTP/1.1 200 OK"); at != std::string::npos; at = got.find("HTTP/1.1 200 OK", at + 1)) ++answers;
+  }
+  EXPECT_EQ(answers, 3) << got;
+  auto text = registry.render();
+  EXPECT_EQ(sales_test::metric_sum(text, "http_requests_total", {{"method", "other"}}), 2) << text;
+  EXPECT_EQ(sales_test::metric_sum(text, "http_requests_total", {{"method", "GET"}}), 1) << text;
+  EXPECT_EQ(text.find("A000"), std::string::npos) << text;
 }
 
 TEST(Server, EveryAnswerCarriesExactlyTheRequestsId) {
