@@ -251,6 +251,7 @@ void Consumer::settle_failure(const amqp::Delivery& d, const Envelope& env, std:
     // An empty sqlstate may also be a handler's own misuse: only a failed probe proves the
     // database is gone, so a bug cannot stall the queue in a reconnect loop.
     if (stmt::database_failure(e) && !database_reachable(pool_)) throw DatabaseDown(e.what());
+    if (stmt::database_refuses_writes(e)) throw DatabaseDown(e.what());
     retry_or_dead_letter(d, e.what());
     return;
   } catch (const std::exception& e) {

@@ -26,12 +26,14 @@ bool is_repeat(std::exception_ptr error) {
 
 // Whether what a handler threw is its event's fault, to be settled on that event: not when
 // the session went away (or the outcome of a statement is unknown), no connection could be
-// had, or a serialization failure or deadlock that with_retry runs the batch again for.
+// had, the database refuses writes for now, or a serialization failure or deadlock that
+// with_retry runs the batch again for.
 bool handler_to_blame(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const pg::Error& e) {
-    return !stmt::database_failure(e) && !stmt::is_inbox_repeat(e) && !e.serialization_failure();
+    return !stmt::database_failure(e) && !stmt::database_refuses_writes(e) && !stmt::is_inbox_repeat(e) &&
+           !e.serialization_failure();
   } catch (...) {
     return true;
   }

@@ -95,6 +95,31 @@ TEST_F(ConsumerTest, ATransientFailureIsRetriedThenApplied) {
   EXPECT_EQ(dead_lettered("exhausted"), 0u);
 }
 
+// A database that refuses writes for a while (here: disk full, raised by the server itself)
+// is not the events' fault: they wait, spending none of their attempts, however long it lasts.
+TEST_F(ConsumerTest, ADatabaseThatRefusesWritesSpendsNoAttempts) {
+  static constexpr pg::Statement kDiskFull{
+      "test_consumer_disk_full", "DO $$ BEGIN RAISE EXCEPTION 'no space left' USING ERRCODE = 'disk_full'; END $$",
+      pg::Plan::per_call};
+  std::atomic<int> refusals{0};
+  Dispatcher d;
+  d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
+    if (refusals < 9) {  // as many as three events have attempts
+      ++refusals;
+      tx.exec(kDiskFull, {});
+    }
+    record(tx, e);
+  });
+  auto consumer = start(std::move(d), options());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(publish_event("order.created"));
+  for (const auto& id : ids) EXPECT_TRUE(eventually([&] { return effects(id) == 1; }, 10s)) << id;
+  EXPECT_EQ(refusals.load(), 9);
+  EXPECT_EQ(by_queue("sales_events_retried_total"), 0u);
+  EXPECT_EQ(dead_lettered("exhausted"), 0u);
+  EXPECT_EQ(ready_in(amqp::dead_letter_queue(queue_)), 0);
+}
+
 TEST_F(ConsumerTest, PoisonGoesStraightToTheDlq) {
   std::atomic<int> calls{0};
   Dispatcher d;
