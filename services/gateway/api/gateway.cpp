@@ -272,10 +272,47 @@ http::Response Gateway::circuit_breakers() const {
   return http::Response::json(200, w.take());
 }
 
-// The upstreams are probed at once: the answer takes the slowest probe's time (at most
-// its 1 s deadline), not the sum. The gateway's loop is one thread, so the shared state
-// needs no lock.
+// At most one round of probes per loop thread at a time: a request that arrives while one
+// runs takes its answer, at most its 1 s deadline old.
 asio::awaitable<http::Response> Gateway::health() {
+  auto executor = co_await asio::this_coro::executor;
+  const auto thread = std::this_thread::get_id();
+  std::shared_ptr<HealthRound> round;
+  bool leader = false;
+  {
+    std::lock_guard lock(health_mu_);
+    auto& running = health_rounds_[thread];
+    if (!running) {
+      running = std::make_shared<HealthRound>(executor);
+      leader = true;
+    }
+    round = running;
+  }
+  if (!leader) {
+    co_await round->done.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (round->answer) co_return *round->answer;
+    co_return problem(Problem::unavailable("The gateway could not probe its upstreams."));
+  }
+  struct EndRound {  // also when probing fails: the waiters wake, the next request probes
+    Gateway& gateway;
+    std::thread::id thread;
+    HealthRound& round;
+    ~EndRound() {
+      {
+        std::lock_guard lock(gateway.health_mu_);
+        gateway.health_rounds_.erase(thread);
+      }
+      round.done.cancel();
+    }
+  } end_round{*this, thread, *round};
+  round->answer = co_await probe_all();
+  co_return *round->answer;
+}
+
+// The upstreams are probed at once: the answer takes the slowest probe's time (at most
+// its 1 s deadline), not the sum. The probes run on this loop's thread, so the shared
+// state needs no lock.
+asio::awaitable<http::Response> Gateway::probe_all() {
   auto executor = co_await asio::this_coro::executor;
   auto probes = std::make_shared<HealthProbes>(executor);
   probes->all_done.expires_after(std::chrono::seconds(5));  // a bound in case a probe never ends

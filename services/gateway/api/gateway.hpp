@@ -7,6 +7,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
 
 #include "domain/gateway_config.hpp"
 #include "filters/response_cache.hpp"
@@ -39,7 +43,15 @@ class Gateway {
     std::size_t pending = kUpstreamCount;
     boost::asio::steady_timer all_done;
   };
+  // One round of probes: every upstream's /health/ready at once. Requests for /health that
+  // arrive while one runs on their loop thread wait for it and share its answer.
+  struct HealthRound {
+    explicit HealthRound(const boost::asio::any_io_executor& ex) : done(ex, boost::asio::steady_timer::time_point::max()) {}
+    std::optional<sales::http::Response> answer;
+    boost::asio::steady_timer done;  // cancelled when the answer is in
+  };
   boost::asio::awaitable<sales::http::Response> health();
+  boost::asio::awaitable<sales::http::Response> probe_all();
   boost::asio::awaitable<void> probe(Upstream& upstream, std::shared_ptr<HealthProbes> probes, std::size_t index);
   sales::http::Response circuit_breakers() const;
   void add_rate_limit_headers(const sales::resilience::RateLimitDecision& decision, sales::http::Headers& out) const;
@@ -55,6 +67,11 @@ class Gateway {
   sales::metrics::Counter* rejected_deadline_;
   sales::metrics::Counter* rejected_cors_origin_;
   sales::metrics::Counter* forwarded_for_malformed_;
+  // The round of /health probes running on each loop thread, if any. /health is answered
+  // before the rate limiter: without this, each request sent six probes, each a database
+  // ping in a service, so a flood of them was multiplied onto every database.
+  std::mutex health_mu_;
+  std::unordered_map<std::thread::id, std::shared_ptr<HealthRound>> health_rounds_;
 };
 
 }  // namespace gateway

@@ -2,6 +2,10 @@
 // probe's time, not the sum); other methods get 405 with Allow.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "support/harness.hpp"
 
 namespace gateway_test {
@@ -33,6 +37,24 @@ TEST_F(GatewayHealth, TheUpstreamsAreProbedAtOnce) {
   EXPECT_NE(r.body.find(R"("status":"ready")"), std::string::npos) << r.body;
   EXPECT_GE(took, 550ms);
   EXPECT_LT(took, 2000ms);
+}
+
+// /health is not rate limited: requests that arrive together share one round of probes,
+// so a flood of them is not multiplied onto the services' databases.
+TEST_F(GatewayHealth, ConcurrentRequestsShareOneRoundOfProbes) {
+  start_all_on_slow();
+  slow.delay_ms = 400;
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 20; ++i) {
+    clients.emplace_back([&] { ok += get(gateway.url(), "/health").status == 200; });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(ok.load(), 20);
+  EXPECT_LE(slow.count(), 12) << "at most two rounds of six probes (a request may come after the first ends)";
+  slow.delay_ms = 0;
+  EXPECT_EQ(get(gateway.url(), "/health").status, 200);
+  EXPECT_EQ(slow.count() % 6, 0) << "each round probes all six";
 }
 
 TEST_F(GatewayHealth, AnUpstreamSlowerThanTheProbeDeadlineIsNotReady) {
