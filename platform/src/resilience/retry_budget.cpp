@@ -96,11 +96,16 @@ RetryGrant RetryBudget::try_acquire_retry() {
   const Totals totals = window_totals(epoch);
   if (totals.retries + 1 > allowance(totals.requests)) {
     ++refused_;
+    last_refusal_epoch_.store(epoch, std::memory_order_relaxed);
     return {};
   }
   ++bucket_for(epoch).retries;
   ++granted_;
   return RetryGrant{epoch};
+}
+
+bool RetryBudget::refused_lately() const {
+  return last_refusal_epoch_.load(std::memory_order_relaxed) >= epoch_at(clock_.now()) - 1;
 }
 
 void RetryBudget::give_back(RetryGrant grant) {

@@ -106,6 +106,19 @@ TEST_F(RetryBudgetTest, LongSilenceForgetsEverything) {
   EXPECT_EQ(drain(budget), 30);
 }
 
+TEST_F(RetryBudgetTest, ARefusalIsRememberedForTwoBuckets) {
+  RetryBudget budget(config, clock);
+  EXPECT_FALSE(budget.refused_lately());
+  EXPECT_EQ(drain(budget, 30), 30);
+  EXPECT_FALSE(budget.refused_lately()) << "only a refusal counts, not the last grant";
+  EXPECT_FALSE(budget.try_acquire_retry());
+  EXPECT_TRUE(budget.refused_lately());
+  clock.advance(milliseconds(1999));  // still the next bucket
+  EXPECT_TRUE(budget.refused_lately());
+  clock.advance(milliseconds(1));
+  EXPECT_FALSE(budget.refused_lately());
+}
+
 TEST_F(RetryBudgetTest, CountsAttemptsGrantsAndRefusals) {
   RetryBudget budget(config, clock);
   EXPECT_EQ(drain(budget), 30);

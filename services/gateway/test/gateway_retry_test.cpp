@@ -122,6 +122,7 @@ TEST_F(GatewayRetry, TheRetryBudgetRefusesRetriesBeyondItsShare) {
   start({{"GATEWAY_RETRY_MAX", "1"},
          {"GATEWAY_RETRY_BASE_MS", "1"},
          {"GATEWAY_RETRY_BUDGET_PERCENT", "0"},
+         {"GATEWAY_TIMEOUT_MS", "1000"},  // an attempt that may be retried: 500 ms
          {"GATEWAY_CB_WINDOW", "1000"},
          {"GATEWAY_CB_MIN_CALLS", "1000"}});
   product.fail(503);
@@ -135,6 +136,13 @@ TEST_F(GatewayRetry, TheRetryBudgetRefusesRetriesBeyondItsShare) {
   EXPECT_LE(attempted, 35) << "the floor is 30 per 10 s";
   EXPECT_EQ(attempted + refused, kRequests) << "each request wanted exactly one retry";
   EXPECT_EQ(product.count(), kRequests + static_cast<int>(attempted));
+
+  // With retries refused, a slow answer gets the whole deadline instead of half of it.
+  product.reset();
+  product.delay_ms = 700;
+  auto slow = get(gw, "/products/1");
+  EXPECT_EQ(slow.status, 200) << slow.body;
+  EXPECT_EQ(product.count(), 1);
 }
 
 TEST_F(GatewayRetry, ARetryTheBreakerRefusesAfterTheBackoffGivesItsBudgetBack) {

@@ -59,6 +59,11 @@ class RetryBudget {
   // whose slice of time has left the window counts no more anyway.
   void give_back(RetryGrant grant);
 
+  // Whether a retry was refused in this bucket of time or the one before: a request then
+  // expects no retry, and its one attempt may take its whole deadline. No lock: read on
+  // every request.
+  [[nodiscard]] bool refused_lately() const;
+
   RetryBudgetSnapshot snapshot() const;
   const RetryBudgetConfig& config() const { return config_; }
 
@@ -86,6 +91,7 @@ class RetryBudget {
   const std::uint64_t floor_retries_;
 
   std::vector<std::atomic<std::uint64_t>> requests_;  // per bucket: lap tag << 32 | count
+  std::atomic<std::int64_t> last_refusal_epoch_{-2};   // the bucket of the latest refusal
 
   mutable std::mutex mutex_;
   std::vector<Bucket> buckets_;
