@@ -1,4 +1,4 @@
-// Idempotency-Key on POST /payments, POST /orders and its cancel (DESIGN §3, as Stripe's): a replay
+// Idempotency-Key on POST /payments, POST /orders and its cancel, and stock changes (DESIGN §3, as Stripe's): a replay
 // returns the first response (same id) without a second effect; the same key with another
 // body is 422; concurrent repeats produce one resource.
 #include <gtest/gtest.h>
@@ -45,6 +45,34 @@ TEST_F(Idempotency, PaymentReplayReturnsTheFirstPayment) {
   EXPECT_TRUE(is_problem(post("/payments", payment_body(order.id(), 4200), {{"Idempotency-Key", new_key()}}), 409));
   EXPECT_EQ(payments_of(order.id()).size(), 1u);
   EXPECT_TRUE(has_status(wait_order(order.id(), {"PAID"}), "PAID"));
+}
+
+// A stock change with a key happens once, however the repeat spells the path; the key
+// used on another product's adjustment is another request (422), and changes nothing.
+TEST_F(Idempotency, StockChangeReplaysAreOneChangeHoweverThePathIsSpelt) {
+  const std::int64_t product = create_product(100, 10);
+  const std::int64_t other = create_product(100, 10);
+  const std::string id = std::to_string(product);
+  const std::string key = new_key();
+  Res first = post("/inventory/stock/" + id + "/adjust", R"({"delta":3})", {{"Idempotency-Key", key}});
+  ASSERT_EQ(first.status, 200) << first;
+  EXPECT_EQ(int_of(first.at("stock")), 13) << first;
+  Res spelt = post("/inventory/stock/0" + id + "/adjust", R"({"delta":3})", {{"Idempotency-Key", key}});
+  EXPECT_EQ(spelt.status, 200) << spelt;
+  EXPECT_EQ(spelt.header("Idempotent-Replayed"), "true") << spelt;
+  EXPECT_EQ(inventory_stock(product), 13);
+  Res elsewhere = post("/inventory/stock/" + std::to_string(other) + "/adjust", R"({"delta":3})", {{"Idempotency-Key", key}});
+  EXPECT_TRUE(is_problem(elsewhere, 422)) << elsewhere;
+  EXPECT_EQ(inventory_stock(other), 10);
+
+  const std::string take = R"({"product_id":)" + id + R"(,"quantity":2})";
+  const std::string take_key = new_key();
+  Res took = put("/inventory/stock", take, {{"Idempotency-Key", take_key}});
+  ASSERT_EQ(took.status, 200) << took;
+  Res again = put("/inventory/stock", take, {{"Idempotency-Key", take_key}});
+  EXPECT_EQ(again.status, 200) << again;
+  EXPECT_EQ(again.header("Idempotent-Replayed"), "true") << again;
+  EXPECT_EQ(inventory_stock(product), 11);
 }
 
 TEST_F(Idempotency, TenConcurrentPaymentRepeatsMakeOnePayment) {

@@ -32,11 +32,14 @@ Problem no_stock(std::int64_t product_id, NamedIn where) {
 
 // A change of stock in one transaction: with an Idempotency-Key, a repeat of the same
 // request returns the first response and changes nothing again (the gateway retries PUTs).
+// A key belongs to one kind of change (`scope`), and what the request means (`fingerprint`:
+// the body, with the path's product id) tells a repeat from another request, however the
+// path was spelt: /inventory/stock/7/adjust and /inventory/stock/07/adjust are one request.
 template <class Change>
-http::Response change(pg::Pool& pool, const http::Request& req, NamedIn product, Change&& apply) {
-  const std::string scope = req.method + " " + std::string(req.path());
+http::Response change(pg::Pool& pool, const http::Request& req, std::string_view scope, std::string_view fingerprint,
+                      NamedIn product, Change&& apply) {
   try {
-    return service::run_once(pool, scope, service::idempotency_key(req), req.body,
+    return service::run_once(pool, scope, service::idempotency_key(req), fingerprint,
                              [&](pg::Transaction& tx) { return http::ok(render(apply(tx))); });
   } catch (const UnknownProduct& e) {
     throw ProblemError(no_stock(e.product_id, product));
@@ -94,14 +97,15 @@ void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, Re
   // The seed's call: takes quantity out of stock.
   router.put("/inventory/stock", [&pool](http::Request& req, const http::PathParams&) {
     auto take = decode_take(req.body);
-    return change(pool, req, NamedIn::Body, [&](pg::Transaction& tx) {
+    return change(pool, req, "inventory.take", req.body, NamedIn::Body, [&](pg::Transaction& tx) {
       return change_stock(tx, take.product_id, -take.quantity, MovementKind::Take);
     });
   });
   router.post("/inventory/stock/{product_id}/adjust", [&pool](http::Request& req, const http::PathParams& params) {
     auto product_id = params.id("product_id");
     auto delta = decode_adjust(req.body);
-    return change(pool, req, NamedIn::Path, [&](pg::Transaction& tx) {
+    const std::string fingerprint = std::to_string(product_id) + " " + req.body;
+    return change(pool, req, "inventory.adjust", fingerprint, NamedIn::Path, [&](pg::Transaction& tx) {
       return change_stock(tx, product_id, delta, MovementKind::Adjust);
     });
   });
