@@ -134,7 +134,10 @@ TEST_F(SagaFlow, CancelRightAfterPlacingPutsStockBack) {
     EXPECT_EQ(history_reason(order, "CANCELLED").value_or(""), "customer changed their mind") << order;
     EXPECT_FALSE(wait_shipment(placed.id(), "CANCELLED").is_null());
     EXPECT_EQ(str_of(member(wait_shipment(placed.id(), "CANCELLED"), "status")), "CANCELLED");
-    EXPECT_EQ(wait_stock(product, 20), 20) << "stock not back after cancelling order " << placed.id();
+    // Inventory has handled both events (released, or a tombstone before the reservation).
+    Res reservation = wait_reservation(placed.id(), {"RELEASED", "CANCELLED"});
+    EXPECT_TRUE(reservation.str("status") == "RELEASED" || reservation.str("status") == "CANCELLED") << reservation;
+    EXPECT_EQ(inventory_stock(product), 20) << "stock not back after cancelling order " << placed.id();
   }
   std::cout << "[ info ] cancel " << (caught_pending ? "caught" : "never caught") << " the order in PENDING\n";
 }
@@ -265,12 +268,7 @@ TEST_F(SagaFlow, InsufficientStockRejectsWithReasonAndCancelsShipment) {
   EXPECT_EQ(history_statuses(order), (Statuses{"PENDING", "REJECTED"})) << order;
   std::string reason = history_reason(order, "REJECTED").value_or("");
   // The reason names the product, how much was asked and how much there was.
-  const std::string pid = std::to_string(product);
-  auto at = reason.find(pid);
-  EXPECT_NE(at, std::string::npos) << "reason does not name the product " << pid << ": " << reason;
-  std::string rest = at == std::string::npos ? reason : reason.substr(0, at) + "#" + reason.substr(at + pid.size());
-  EXPECT_NE(rest.find("17"), std::string::npos) << "reason does not say 17 were asked: " << reason;
-  EXPECT_NE(rest.find('3'), std::string::npos) << "reason does not say 3 were available: " << reason;
+  EXPECT_EQ(reason, "insufficient stock for product " + std::to_string(product) + ": requested 17, available 3");
   EXPECT_EQ(str_of(member(wait_shipment(placed.id(), "CANCELLED"), "status")), "CANCELLED")
       << "the shipment of a rejected order must be cancelled";
   EXPECT_EQ(inventory_stock(product), 3);

@@ -108,6 +108,10 @@ std::string order_status(std::int64_t order_id);
 std::optional<std::int64_t> inventory_stock(std::int64_t product_id);
 // Waits until the inventory's stock equals `expected` (timeout -> last value seen).
 std::optional<std::int64_t> wait_stock(std::int64_t product_id, std::int64_t expected, std::chrono::milliseconds timeout = 10s);
+// GET /inventory/reservations/{order_id} until its status is one of `statuses`: inventory has
+// handled the order's events that far (timeout -> last response).
+Res wait_reservation(std::int64_t order_id, std::initializer_list<std::string_view> statuses,
+                     std::chrono::milliseconds timeout = 20s);
 // The order's shipment from GET /shipping?order_id= (null when none); `count` gets the number found.
 boost::json::value shipment_of(std::int64_t order_id, std::size_t* count = nullptr);
 // Waits until the order's shipment exists with that status; returns it (or the last seen).

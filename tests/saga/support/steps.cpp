@@ -60,6 +60,11 @@ std::optional<std::int64_t> wait_stock(std::int64_t product_id, std::int64_t exp
   return int_of(r.at("stock"));
 }
 
+Res wait_reservation(std::int64_t order_id, std::initializer_list<std::string_view> statuses,
+                     std::chrono::milliseconds timeout) {
+  return wait_status("/inventory/reservations/" + std::to_string(order_id), statuses, timeout);
+}
+
 boost::json::value shipment_of(std::int64_t order_id, std::size_t* count) {
   Res r = get("/shipping?order_id=" + std::to_string(order_id));
   if (count) *count = 0;
