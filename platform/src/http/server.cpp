@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "sales/http/request_budget.hpp"
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
+#include "body_budget.hpp"
 #include "buffer_sizes.hpp"
 #include "message_parser.hpp"
 #include "request_identity.hpp"
@@ -66,10 +68,22 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};  // requests read and not yet answered
+  detail::BodyBudget bodies;
+  metrics::Counter* bodies_refused = nullptr;
   std::uint16_t bound_port = 0;
 
   Impl(ServerOptions o, AsyncHandler h, metrics::Registry* m, bool per_thread)
-      : opts(std::move(o)), handler(std::move(h)), metrics(m, opts.service), loop_per_thread(per_thread) {}
+      : opts(std::move(o)),
+        handler(std::move(h)),
+        metrics(m, opts.service),
+        loop_per_thread(per_thread),
+        bodies(std::max(opts.bodies_limit, opts.body_limit)) {
+    if (m) {
+      bodies_refused = &m->counter("http_bodies_refused_total",
+                                   "Requests refused because the server held as many request bodies as it may",
+                                   {{"service", opts.service}});
+    }
+  }
 
   asio::awaitable<Response> invoke(Request& req) {
     // A log line takes its request id from a thread-local scope. A handler that suspends
@@ -114,7 +128,7 @@ struct Server::Impl {
 
   // `parsed`: the request's header when it was read (its id is answered, and decorate_answer sees it).
   asio::awaitable<void> write_problem_and_close(tcp::socket& stream, Watchdog& watchdog, const Problem& p,
-                                               const Request* parsed = nullptr) {
+                                               const Request* parsed = nullptr, bool retry_soon = false) {
     Request about;
     if (parsed) {
       about.method = parsed->method;
@@ -124,6 +138,7 @@ struct Server::Impl {
     auto id = about.headers.get("X-Request-Id").value_or("");
     about.headers.set("X-Request-Id", detail::acceptable_request_id(id) ? std::string(id) : make_request_id());
     Response res = to_response(p);
+    if (retry_soon) res.headers.set("Retry-After", "1");
     finalize_response(about, res);
     if (opts.decorate_answer) opts.decorate_answer(about, res);
     std::string head;
@@ -168,11 +183,19 @@ struct Server::Impl {
       auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header, [&] {
         if (idle) watchdog.expires_after(opts.read_timeout);
       });
+      detail::BodyBudget::Hold body;  // until the answer is written
       if (!hec) {
         if (blocking_handlers) parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start
         auto expect = parser.get().headers.get("Expect").value_or("");
         auto declared = parser.content_length();
         bool fits = !declared || *declared <= opts.body_limit;  // else the read below answers 413
+        if (fits && !parser.is_done() && !(body = bodies.try_hold(declared.value_or(opts.body_limit)))) {
+          if (bodies_refused) bodies_refused->inc();
+          co_await write_problem_and_close(
+              stream, watchdog, Problem::unavailable("The server is receiving too many request bodies; retry shortly."),
+              &parser.get(), /*retry_soon=*/true);
+          co_return;
+        }
         if (fits && iequals(expect, "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);

@@ -257,6 +257,39 @@ int request_id_fields(const http::Response& res) {
   return n;
 }
 
+// Slow uploads on many connections cannot make the server hold more bodies than it may:
+// one that does not fit is refused before it is read, and the room comes back with answers.
+TEST(Server, ABodyBeyondWhatTheServerMayHoldIs503UntilRoomComesBack) {
+  sales::metrics::Registry registry;
+  http::ServerOptions o = quick_deadlines();
+  o.read_timeout = 5s;
+  o.body_limit = 1000;
+  o.bodies_limit = 1500;
+  http::Server server(o, [](http::Request& r) { return http::Response::json(200, std::to_string(r.body.size())); },
+                      &registry);
+  server.start();
+  RawClient slow(server.port());
+  slow.send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + std::string(10, 'a'));
+  std::this_thread::sleep_for(200ms);  // its header read: 1,000 of the 1,500 bytes held
+
+  RawClient refused(server.port());
+  refused.send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 600\r\n\r\n" + std::string(600, 'b'));
+  auto got = refused.read_for(300ms);
+  EXPECT_EQ(got.rfind("HTTP/1.1 503 ", 0), 0u) << got;
+  EXPECT_NE(got.find("\r\nRetry-After: 1\r\n"), std::string::npos) << got;
+  RawClient small(server.port());  // what fits still goes
+  small.send("POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 400\r\n\r\n" + std::string(400, 'c'));
+  EXPECT_EQ(small.read_for(300ms).rfind("HTTP/1.1 200 ", 0), 0u);
+
+  slow.send(std::string(990, 'a'));
+  auto done = slow.read_for(300ms);
+  EXPECT_EQ(done.rfind("HTTP/1.1 200 ", 0), 0u) << done;
+  RawClient again(server.port());
+  again.send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 600\r\n\r\n" + std::string(600, 'b'));
+  EXPECT_EQ(again.read_for(300ms).rfind("HTTP/1.1 200 ", 0), 0u);
+  EXPECT_EQ(sales_test::metric_sum(registry.render(), "http_bodies_refused_total"), 1);
+}
+
 // A method is any token to the parser; the metrics must not keep a series for each.
 TEST(Server, MethodsNobodyRegisteredShareOneMetricsLabel) {
   sales::metrics::Registry registry;
