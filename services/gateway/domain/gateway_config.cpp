@@ -14,6 +14,8 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
   c.retry.base = env.millis("GATEWAY_RETRY_BASE_MS", 100, 1, 60'000);
   c.retry.max_backoff = std::max(c.retry.base * 8, std::chrono::milliseconds(1000));
   c.budget.budget_percent = static_cast<double>(env.integer("GATEWAY_RETRY_BUDGET_PERCENT", 20, 0, 100));
+  c.budget.min_retries_per_second =
+      static_cast<double>(env.integer("GATEWAY_RETRY_BUDGET_MIN_PER_SECOND", 3, 0, 100'000));
   c.breaker.window_size = static_cast<std::size_t>(env.integer("GATEWAY_CB_WINDOW", 20, 1, 100'000));
   c.breaker.minimum_calls = static_cast<std::size_t>(env.integer("GATEWAY_CB_MIN_CALLS", 10, 1, 100'000));
   c.breaker.failure_rate_percent = static_cast<double>(env.integer("GATEWAY_CB_FAILURE_RATE", 50, 1, 100));

@@ -38,6 +38,7 @@ TEST(GatewayConfig, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.retry.max_retries, 3);
   EXPECT_EQ(c.retry.base, 100ms);
   EXPECT_DOUBLE_EQ(c.budget.budget_percent, 20.0);
+  EXPECT_DOUBLE_EQ(c.budget.min_retries_per_second, 3.0);
   EXPECT_EQ(c.breaker.window_size, 20u);
   EXPECT_EQ(c.breaker.minimum_calls, 10u);
   EXPECT_DOUBLE_EQ(c.breaker.failure_rate_percent, 50.0);
@@ -78,6 +79,7 @@ TEST(GatewayConfig, EveryVariableIsRead) {
                  {"GATEWAY_RETRY_MAX", "5"},
                  {"GATEWAY_RETRY_BASE_MS", "25"},
                  {"GATEWAY_RETRY_BUDGET_PERCENT", "35"},
+                 {"GATEWAY_RETRY_BUDGET_MIN_PER_SECOND", "0"},
                  {"GATEWAY_CB_WINDOW", "40"},
                  {"GATEWAY_CB_MIN_CALLS", "8"},
                  {"GATEWAY_CB_FAILURE_RATE", "75"},
@@ -100,6 +102,7 @@ TEST(GatewayConfig, EveryVariableIsRead) {
   EXPECT_EQ(c.retry.max_retries, 5);
   EXPECT_EQ(c.retry.base, 25ms);
   EXPECT_DOUBLE_EQ(c.budget.budget_percent, 35.0);
+  EXPECT_DOUBLE_EQ(c.budget.min_retries_per_second, 0.0);
   EXPECT_EQ(c.breaker.window_size, 40u);
   EXPECT_EQ(c.breaker.minimum_calls, 8u);
   EXPECT_DOUBLE_EQ(c.breaker.failure_rate_percent, 75.0);
@@ -165,6 +168,7 @@ TEST(GatewayConfig, EveryInvalidNumberIsRefusedWithTheVariableNamed) {
       {"GATEWAY_RETRY_MAX", "three"},        {"GATEWAY_RETRY_BASE_MS", "0"},
       {"GATEWAY_RETRY_BASE_MS", "x"},        {"GATEWAY_RETRY_BUDGET_PERCENT", "101"},
       {"GATEWAY_RETRY_BUDGET_PERCENT", "-1"}, {"GATEWAY_RETRY_BUDGET_PERCENT", "20%"},
+      {"GATEWAY_RETRY_BUDGET_MIN_PER_SECOND", "-1"},
       {"GATEWAY_CB_WINDOW", "0"},            {"GATEWAY_CB_WINDOW", "ten"},
       {"GATEWAY_CB_MIN_CALLS", "0"},         {"GATEWAY_CB_MIN_CALLS", "1e3"},
       {"GATEWAY_CB_FAILURE_RATE", "abc"},    {"GATEWAY_CB_FAILURE_RATE", "0"},

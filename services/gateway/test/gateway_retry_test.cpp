@@ -145,6 +145,16 @@ TEST_F(GatewayRetry, TheRetryBudgetRefusesRetriesBeyondItsShare) {
   EXPECT_EQ(product.count(), 1);
 }
 
+// An operator who sets both the share and the floor to 0 gets no retries at all.
+TEST_F(GatewayRetry, ABudgetOfNothingMakesNoRetries) {
+  start({{"GATEWAY_RETRY_BASE_MS", "1"},
+         {"GATEWAY_RETRY_BUDGET_PERCENT", "0"},
+         {"GATEWAY_RETRY_BUDGET_MIN_PER_SECOND", "0"}});
+  product.fail(503);
+  EXPECT_EQ(get(gw, "/products/1").status, 503);
+  EXPECT_EQ(product.count(), 1) << "no retry may be made";
+}
+
 TEST_F(GatewayRetry, ARetryTheBreakerRefusesAfterTheBackoffGivesItsBudgetBack) {
   // The first retry is sent and its failure opens the breaker; the second retry the budget
   // granted is then refused by it, so it is never sent and must not use up a retry another
