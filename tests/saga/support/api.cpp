@@ -52,7 +52,12 @@ Res send_to(const std::string& base_url, const std::string& method, const std::s
   req.method = method;
   req.target = target;
   for (const auto& [k, v] : extra) req.headers.add(k, v);
-  if (!body.empty()) req.headers.set("Content-Type", "application/json");
+  // A body is JSON unless the caller says otherwise; an empty Content-Type sends none.
+  if (auto type = req.headers.get("Content-Type"); !type) {
+    if (!body.empty()) req.headers.set("Content-Type", "application/json");
+  } else if (type->empty()) {
+    req.headers.erase("Content-Type");
+  }
   req.body = body;
   Res out;
   try {
