@@ -5,10 +5,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <array>
+#include <charconv>
+#include <cstring>
 #include <optional>
 #include <vector>
 
 #include "sales/http/wire.hpp"
+#include "sales/resilience/deadline.hpp"
 #include "sales/http/watchdog.hpp"
 #include "address_endpoints.hpp"
 #include "buffer_sizes.hpp"
@@ -26,6 +29,20 @@ using tcp = asio::ip::tcp;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
+// X-Request-Budget-Ms: the whole milliseconds left to `deadline` now, just before the head
+// is written (resolving and connecting have taken theirs), inserted before its blank line.
+void add_budget_field(std::string& head, std::chrono::steady_clock::time_point deadline) {
+  constexpr std::string_view kName = "X-Request-Budget-Ms: ";
+  auto left = resilience::budget_left(std::chrono::steady_clock::now(), deadline).count();
+  if (left <= 0) throw UpstreamError(UpstreamFailure::Timeout, "the deadline passed before the request was written");
+  char field[48];
+  std::memcpy(field, kName.data(), kName.size());
+  auto [end, ec] = std::to_chars(field + kName.size(), field + sizeof field - 2, left);
+  *end++ = '\r';
+  *end++ = '\n';
+  head.insert(head.size() - 2, field, static_cast<std::size_t>(end - field));
+}
+
 struct Conn {
   explicit Conn(asio::any_io_executor ex) : stream(ex), watchdog(stream) { buffer.reserve(detail::kReadBufferBytes); }
   tcp::socket stream;
@@ -95,7 +112,7 @@ UpstreamPool::~UpstreamPool() = default;
 std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
 
 asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline,
-                                             bool repeatable) {
+                                             bool repeatable, bool tell_budget) {
   // A reused connection may have been closed by the upstream while idle; that failure
   // happens before the request reached it, so one more try on a fresh connection is safe.
   // A request that may not be repeated may have been applied by an upstream that then went
@@ -125,6 +142,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     }
     // The head goes into the connection's own buffer, reused by its next requests.
     wire::request_head(conn->head, req.method, req.target, impl_->host_header, req.headers, req.body.size());
+    if (tell_budget) add_budget_field(conn->head, deadline);
     std::array<asio::const_buffer, 2> out{asio::buffer(conn->head), asio::buffer(req.body)};
     beast::error_code wec;
     if (!detail::write_now(conn->stream, out, wec) && !wec) {

@@ -168,6 +168,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   } else {
     req.headers.set_unchecked_copy("X-Forwarded-For", req.remote_ip);
   }
+  req.headers.erase("X-Request-Budget-Ms");  // the client's own: the gateway's deadline is what counts
   // Decided once: the retries here and the pool's resend on a closed connection go by it.
   const bool may_retry = safe_to_repeat(req.method, req.path(), req.headers.get("Idempotency-Key").has_value());
   thread_local res::RetryRng rng{std::random_device{}()};
@@ -205,11 +206,10 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     }
     auto start = Clock::now();
     auto attempt_deadline = std::min(deadline, start + per_attempt);
-    req.headers.set_unchecked("X-Request-Budget-Ms",
-                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(attempt_deadline - start).count()));
     bool retryable_failure = false;
     try {
-      http::Response r = co_await pool.send(req, attempt_deadline, may_retry);
+      // The pool writes X-Request-Budget-Ms: the attempt's time left once connected.
+      http::Response r = co_await pool.send(req, attempt_deadline, may_retry, /*tell_budget=*/true);
       auto latency = Clock::now() - start;
       upstream.metrics().latency->observe(std::chrono::duration<double>(latency).count());
       if (r.status >= 500) {

@@ -43,8 +43,11 @@ class UpstreamPool {
   // be sent twice (the caller's rule, which also decides its retries: the gateway's
   // safe_to_repeat); only then is it sent again on a fresh connection when a reused one
   // turns out closed before any answer, since the first copy may have been applied.
+  // `tell_budget`: the request carries X-Request-Budget-Ms, the milliseconds left to
+  // `deadline` as it is written (after resolving and connecting), so the upstream stops
+  // no later than the caller does; the caller's `req` must not hold one.
   boost::asio::awaitable<Response> send(const Request& req, std::chrono::steady_clock::time_point deadline,
-                                        bool repeatable);
+                                        bool repeatable, bool tell_budget = false);
   [[nodiscard]] std::size_t idle() const;
 
   struct Impl;
