@@ -29,16 +29,30 @@ constexpr auto kMinAttemptTime = std::chrono::milliseconds(20);
 
 http::Response problem(const Problem& p) { return sales::to_response(p); }
 
-// W3C trace context for a request that arrives without one. The request id is already 32
-// random hex digits when the server generated it; a client's id of another shape gets a
-// fresh trace id.
+bool lower_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+
+// W3C trace context (traceparent): version "-" trace id (32 hex, not all zero) "-" parent
+// id (16 hex, not all zero) "-" flags. Version ff is invalid; a later version than 00 may
+// append fields. An invalid one is replaced: the trace starts here, as the spec says.
+bool valid_traceparent(std::string_view v) {
+  if (v.size() < 55 || (v.size() > 55 && (v[55] != '-' || v.starts_with("00")))) return false;
+  auto version = v.substr(0, 2), trace = v.substr(3, 32), parent = v.substr(36, 16), flags = v.substr(53, 2);
+  return lower_hex(version) && version != "ff" && v[2] == '-' && v[35] == '-' && v[52] == '-' && lower_hex(trace) &&
+         !all_zero(trace) && lower_hex(parent) && !all_zero(parent) && lower_hex(flags);
+}
+
+// W3C trace context for a request that arrives without a valid one. The request id is
+// already 32 random hex digits when the server generated it; a client's id of another
+// shape, or one that would make an all-zero trace or parent id, gets a fresh trace id.
 std::string traceparent(std::string_view request_id) {
-  bool hex32 = request_id.size() == 32 && std::all_of(request_id.begin(), request_id.end(), [](char c) {
-                 return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-               });
+  bool usable = request_id.size() == 32 && lower_hex(request_id) && !all_zero(request_id.substr(0, 16)) &&
+                !all_zero(request_id.substr(16));
   std::string fresh_id;
   std::string_view id = request_id;
-  if (!hex32) id = fresh_id = http::make_request_id();
+  if (!usable) id = fresh_id = http::make_request_id();
   // "00-" trace id (32) "-" parent id (16) "-01", written in place: one allocation.
   char out[55];
   std::memcpy(out, "00-", 3);
@@ -160,7 +174,9 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
     r.headers.set("Retry-After", "1");
     co_return r;
   }
-  if (!req.headers.get("traceparent")) req.headers.add_unchecked("traceparent", traceparent(req.request_id()));  // hex
+  if (auto given = req.headers.get("traceparent"); !given || !valid_traceparent(*given)) {
+    req.headers.set_unchecked("traceparent", traceparent(req.request_id()));  // hex
+  }
   // A trusted proxy's chain is kept and the proxy appended; anyone else's is dropped.
   // Parsed fields and an address: nothing to check.
   if (peer_trusted) {

@@ -299,6 +299,27 @@ TEST_F(GatewayResilience, RequestIdAndTraceContextGoToTheUpstreamAndTheIdComesBa
   tp = std::string(seen[0].headers.get("traceparent").value_or(""));
   EXPECT_TRUE(std::regex_match(tp, std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-01"))) << tp;
   EXPECT_EQ(tp.substr(36, 16), tp.substr(19, 16));
+
+  // An invalid traceparent is replaced (the trace starts here); so is an id that would make
+  // an all-zero trace id.
+  const std::string zeros(32, '0');
+  const std::vector<std::string> invalid_ones = {
+      "garbage", "00-" + zeros + "-00f067aa0ba902b7-01", "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"};
+  for (const std::string& bad : invalid_ones) {
+    product.reset();
+    Headers invalid;
+    invalid.set("X-Request-Id", zeros);
+    invalid.set("traceparent", bad);
+    ASSERT_EQ(get(gw, "/products/4", invalid).status, 200);
+    seen = product.received();
+    ASSERT_EQ(seen.size(), 1u);
+    tp = std::string(seen[0].headers.get("traceparent").value_or(""));
+    EXPECT_TRUE(std::regex_match(tp, std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-01"))) << bad << " -> " << tp;
+    EXPECT_NE(tp.substr(3, 32), zeros) << bad << " -> " << tp;
+    EXPECT_NE(tp.substr(36, 16), std::string(16, '0')) << bad << " -> " << tp;
+  }
 }
 
 TEST_F(GatewayResilience, BodiesOverTheLimitAreRefusedWith413) {
