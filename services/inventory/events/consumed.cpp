@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 
 #include "domain/stock.hpp"
+#include "sales/events/event_data.hpp"
 #include "sales/log/log.hpp"
 #include "store/stock_store.hpp"
 
@@ -11,29 +12,14 @@ namespace inventory {
 namespace events = sales::events;
 using sales::pg::Transaction;
 
-namespace {
-std::int64_t integer(const boost::json::object& data, const events::Envelope& e, const char* name, std::int64_t min,
-                     std::int64_t max) {
-  const auto* v = data.if_contains(name);
-  if (v == nullptr || !v->is_int64() || v->as_int64() < min || v->as_int64() > max) {
-    throw events::PoisonEvent(e.type + " " + e.id + ": \"" + name + "\" must be an integer from " +
-                              std::to_string(min) + " to " + std::to_string(max));
-  }
-  return v->as_int64();
-}
-
-std::int64_t id(const boost::json::object& data, const events::Envelope& e, const char* name) {
-  return integer(data, e, name, 1, INT64_MAX);
-}
-}  // namespace
 
 InitialStock decode_product_created(const events::Envelope& e) {
-  return {id(e.data, e, "product_id"), integer(e.data, e, "stock", 0, kMaxInitialStock)};
+  return {events::id_field(e, "product_id"), events::integer_field(e, "stock", 0, kMaxInitialStock)};
 }
 
-std::int64_t decode_product_id(const events::Envelope& e) { return id(e.data, e, "product_id"); }
+std::int64_t decode_product_id(const events::Envelope& e) { return events::id_field(e, "product_id"); }
 
-std::int64_t decode_order_id(const events::Envelope& e) { return id(e.data, e, "order_id"); }
+std::int64_t decode_order_id(const events::Envelope& e) { return events::id_field(e, "order_id"); }
 
 OrderLines decode_order_created(const events::Envelope& e) {
   OrderLines order{decode_order_id(e), {}, e.failed_attempts};
@@ -45,8 +31,8 @@ OrderLines decode_order_created(const events::Envelope& e) {
   }
   for (const auto& item : items->as_array()) {
     if (!item.is_object()) throw events::PoisonEvent(e.type + " " + e.id + ": every item must be an object");
-    order.lines.push_back({id(item.as_object(), e, "product_id"),
-                           integer(item.as_object(), e, "quantity", 1, kMaxTakeQuantity)});
+    order.lines.push_back({events::id_field(e, item.as_object(), "product_id"),
+                           events::integer_field(e, item.as_object(), "quantity", 1, kMaxTakeQuantity)});
   }
   return order;
 }

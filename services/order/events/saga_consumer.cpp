@@ -5,6 +5,7 @@
 #include "domain/saga.hpp"
 #include "events/order_events.hpp"
 #include "events/transitions.hpp"
+#include "sales/events/event_data.hpp"
 #include "sales/log/log.hpp"
 
 namespace order {
@@ -23,23 +24,6 @@ constexpr Binding kBindings[] = {
     {"shipment.shipped", SagaEvent::ShipmentShipped},   {"shipment.delivered", SagaEvent::ShipmentDelivered},
 };
 
-std::optional<std::int64_t> optional_id(const boost::json::object& data, std::string_view key) {
-  auto it = data.find(key);
-  if (it == data.end() || it->value().is_null()) return std::nullopt;
-  const auto& v = it->value();
-  if (v.is_int64() && v.as_int64() > 0) return v.as_int64();
-  if (v.is_uint64() && v.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
-    return static_cast<std::int64_t>(v.as_uint64());
-  }
-  throw ev::PoisonEvent(std::string(key) + " must be a positive integer");
-}
-
-std::int64_t required_id(const boost::json::object& data, std::string_view key) {
-  auto id = optional_id(data, key);
-  if (!id) throw ev::PoisonEvent(std::string(key) + " is missing");
-  return *id;
-}
-
 std::string numbered(std::string_view what, const std::optional<std::int64_t>& id, std::string_view verb) {
   std::string out(what);
   if (id) out += " " + std::to_string(*id);
@@ -55,7 +39,7 @@ std::string reason_for(SagaEvent event, Status to, const ev::Envelope& e, const 
     case SagaEvent::PaymentRefunded: return "payment refunded";
     case SagaEvent::ShipmentShipped:
     case SagaEvent::ShipmentDelivered: {
-      auto shipment = optional_id(e.data, "shipment_id");
+      auto shipment = ev::optional_id_field(e, "shipment_id");
       if (to == Status::Delivered) return numbered("shipment", shipment, "delivered");
       bool implied = event == SagaEvent::ShipmentDelivered;
       return numbered("shipment", shipment, implied ? "shipped (known from its delivery)" : "shipped");
@@ -69,12 +53,12 @@ class SagaHandler {
   SagaHandler(OrderStore& store, sales::metrics::Registry& registry) : store_(store), registry_(registry) {}
 
   void operator()(pg::Transaction& tx, const ev::Envelope& e, SagaEvent event) const {
-    const std::int64_t order_id = required_id(e.data, "order_id");
+    const std::int64_t order_id = ev::id_field(e, "order_id");
     auto order = store_.lock(tx, order_id);
     // Order events are published only after the order committed: an unknown id is
     // nobody's order and never will be.
     if (!order) throw ev::PoisonEvent("order " + std::to_string(order_id) + " does not exist");
-    auto payment = optional_id(e.data, "payment_id");
+    auto payment = ev::optional_id_field(e, "payment_id");
     const bool paid_by_another = order->paid_by && payment && *payment != *order->paid_by;
     auto reaction = react(event, order->status, paid_by_another);
     switch (reaction.kind) {

@@ -1,5 +1,6 @@
 #include "events/payment_events.hpp"
 
+#include "sales/events/event_data.hpp"
 #include "sales/events/outbox.hpp"
 #include "sales/json/writer.hpp"
 #include "sales/log/log.hpp"
@@ -18,19 +19,6 @@ const char* event_type(PaymentStatus s) {
   return nullptr;
 }
 
-std::int64_t order_id_of(const sales::events::Envelope& e) {
-  auto* v = e.data.if_contains("order_id");
-  if (!v || !v->is_int64() || v->as_int64() <= 0) {
-    throw sales::events::PoisonEvent(e.type + " without a positive integer order_id");
-  }
-  return v->as_int64();
-}
-
-std::optional<std::string> optional_string(const sales::events::Envelope& e, const char* name) {
-  auto* v = e.data.if_contains(name);
-  if (!v || !v->is_string()) return std::nullopt;
-  return std::string(v->as_string());
-}
 }  // namespace
 
 void publish_status_change(sales::pg::Transaction& tx, const Payment& p) {
@@ -45,9 +33,10 @@ void publish_status_change(sales::pg::Transaction& tx, const Payment& p) {
 sales::events::Dispatcher order_events_dispatcher() {
   return sales::events::Dispatcher{}.on("order.cancelled", [](sales::pg::Transaction& tx,
                                                               const sales::events::Envelope& e) {
-    auto order_id = order_id_of(e);
+    auto order_id = sales::events::id_field(e, "order_id");
     auto changed =
-        cancel_order_payments(tx, order_id, optional_string(e, "reason"), optional_string(e, "previous_status"));
+        cancel_order_payments(tx, order_id, sales::events::optional_string_field(e, "reason"),
+                              sales::events::optional_string_field(e, "previous_status"));
     for (const auto& p : changed) {
       sales::log::info("order {} cancelled: payment {} is now {}", order_id, p.id, to_string(p.status));
     }

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "sales/events/event_data.hpp"
 #include "sales/log/log.hpp"
 #include "sales/metrics/metrics.hpp"
 #include "store/shipment_store.hpp"
@@ -11,19 +12,6 @@ namespace shipping {
 namespace events = sales::events;
 using sales::pg::Transaction;
 
-std::int64_t order_id_of(const boost::json::object& data) {
-  const auto* v = data.if_contains("order_id");
-  if (v && v->is_int64() && v->as_int64() > 0) return v->as_int64();
-  throw events::PoisonEvent("data.order_id must be a positive integer");
-}
-
-std::optional<std::string> optional_string(const boost::json::object& data, const char* name) {
-  const auto* v = data.if_contains(name);
-  if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_string()) throw events::PoisonEvent(std::string("data.") + name + " must be a string or null");
-  return std::string(v->as_string());
-}
-
 namespace {
 // order.paid or order.shipped overtook order.created (a retry, or competing consumers): the
 // consumer tries the event again later.
@@ -32,16 +20,16 @@ namespace {
 }
 
 void on_created(Transaction& tx, const events::Envelope& e) {
-  auto order_id = order_id_of(e.data);
-  NewShipment s{order_id, ShipmentStatus::Pending, optional_string(e.data, "shipping_address"), false, e.type};
+  auto order_id = events::id_field(e, "order_id");
+  NewShipment s{order_id, ShipmentStatus::Pending, events::optional_string_field(e, "shipping_address"), false, e.type};
   // Nothing happens when the order has one already (made by POST /shipping, a repeat, or a
   // cancel's tombstone that must stay cancelled).
   insert_if_absent_later(tx, s);
 }
 
 void on_ended(Transaction& tx, const events::Envelope& e) {
-  auto order_id = order_id_of(e.data);
-  auto reason = optional_string(e.data, "reason");
+  auto order_id = events::id_field(e, "order_id");
+  auto reason = events::optional_string_field(e, "reason");
   auto result = cancel_for_order(tx, order_id, reason ? e.type + ": " + *reason : e.type);
   if (result.effect != CancelEffect::TooLate) return;
   // The goods are on their way: the order service refunds instead (DESIGN §4.7).
@@ -56,12 +44,12 @@ void on_ended(Transaction& tx, const events::Envelope& e) {
 // Normally the shipment is SHIPPED already: PUT /shipping/{id} asked the order to move and
 // then committed its own move. This mends the case where shipping died in between.
 void on_shipped(Transaction& tx, const events::Envelope& e) {
-  auto order_id = order_id_of(e.data);
+  auto order_id = events::id_field(e, "order_id");
   if (!ship_for_order(tx, order_id, e.type)) no_shipment_yet(order_id);
 }
 
 void on_paid(Transaction& tx, const events::Envelope& e) {
-  auto order_id = order_id_of(e.data);
+  auto order_id = events::id_field(e, "order_id");
   if (!mark_paid(tx, order_id)) no_shipment_yet(order_id);
 }
 }  // namespace
