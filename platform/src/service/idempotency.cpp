@@ -81,8 +81,7 @@ void remember(pg::Transaction& tx, std::string_view scope, std::string_view key,
 http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optional<std::string>& key,
                         std::string_view fingerprint, const std::function<http::Response(pg::Transaction&)>& work) {
   // A deadlock or serialization failure rolls all of it back, the key's claim too: it runs
-  // again, as a consumer's does. (Unrelated writes can deadlock: the services' kept_counts
-  // shards are shared by backends whose pids are equal modulo 64.)
+  // again, as a consumer's does.
   auto response = pg::with_retry(pool, pg::Isolation::ReadCommitted, [&](pg::Transaction& tx) {
     if (key) {
       if (auto stored = claim(tx, scope, *key, fingerprint)) return *stored;

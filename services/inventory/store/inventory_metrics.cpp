@@ -6,13 +6,14 @@
 
 #include "domain/reservation.hpp"
 #include "sales/log/log.hpp"
+#include "sales/service/kept_counts.hpp"
 
 namespace inventory {
 
 namespace pg = sales::pg;
 
 namespace {
-// Kept by triggers (migration 0005): costs the same however many rows there are.
+// Kept by triggers (migrations 0005, 0006): costs the same however many rows there are.
 constexpr pg::Statement kCounts{
     "metrics_counts",
     "SELECT CASE tbl WHEN 'stock' THEN 'stock' ELSE key END, sum(n)::bigint FROM kept_counts "
@@ -49,6 +50,7 @@ void InventoryMetrics::stop() { counter_.stop(); }
 
 void InventoryMetrics::count() {
   try {
+    sales::service::compact_kept_counts(pool_);
     auto r = pg::exec(pool_, kCounts);
     std::map<std::string, double> fresh;  // a status with no rows left counts 0
     for (int i = 0; i < r.rows(); ++i) fresh[r.str(i, 0)] = static_cast<double>(r.int64(i, 1));

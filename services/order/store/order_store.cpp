@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "sales/pg/sql.hpp"
+#include "sales/service/kept_counts.hpp"
 
 namespace order {
 
@@ -188,6 +189,7 @@ std::vector<std::int64_t> OrderStore::claim_stale_pending(pg::Transaction& tx, s
 
 std::map<Status, std::int64_t> OrderStore::count_by_status() {
   std::map<Status, std::int64_t> out;
+  sales::service::compact_kept_counts(pool_);
   auto r = pg::exec(pool_, kCountByStatus);
   for (int i = 0; i < r.rows(); ++i) out[status_of(r, i, 0)] = r.int64(i, 1);
   return out;

@@ -177,5 +177,27 @@ TEST_F(OrderDbTest, StatusCountsFollowEveryChangeOfTheRows) {
   EXPECT_TRUE(store_->count_by_status().empty());
 }
 
+inline constexpr pg::Statement kTestKeptCountRows{"test_order_kept_count_rows", "SELECT count(*) FROM kept_counts"};
+
+// A change appends its rows (none is shared, so no writer waits for another's commit), and
+// reading the counts folds them into one row per status.
+TEST_F(OrderDbTest, KeptCountRowsAreAppendedAndFoldedWhenRead) {
+  auto rows = [&] { return pg::exec(*pool_, kTestKeptCountRows).int64(0, 0); };
+  (void)store_->count_by_status();
+  const auto before = rows();
+  auto a = place();
+  place();
+  {
+    pg::Transaction tx(*pool_);
+    auto locked = store_->lock(tx, a.id);
+    store_->move(tx, *locked, Status::Confirmed, "stock reserved");
+    tx.commit();
+  }
+  EXPECT_EQ(rows(), before + 4) << "two orders placed, one moved: four rows appended";
+  auto counts = store_->count_by_status();
+  EXPECT_EQ(counts[Status::Confirmed], 1);
+  EXPECT_EQ(rows(), static_cast<std::int64_t>(counts.size())) << "one row per status left";
+}
+
 }  // namespace
 }  // namespace order

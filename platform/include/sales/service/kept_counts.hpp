@@ -1,0 +1,16 @@
+#pragma once
+// A service's kept_counts table (tbl, key, n): counts kept by row triggers that append a
+// -1 and a +1 for every change instead of counting the rows (a count of every order or
+// reservation ever made grew with the tables). The sum of n by (tbl, key) is the count.
+#include "sales/pg/pool.hpp"
+
+namespace sales::service {
+
+// Folds the appended rows into one per (tbl, key), so the table stays as small as the
+// number of keys; run before reading the sums, every few seconds. One replica folds at a
+// time (a transaction's advisory lock; the others skip): two at once would each fold only
+// what the other had not yet locked. Concurrent changes are never waited for: their rows,
+// not yet committed, are folded next time.
+void compact_kept_counts(pg::Pool& pool);
+
+}  // namespace sales::service
