@@ -64,8 +64,13 @@ pid_started() {
   echo "${20:-}"
 }
 
-# proc_ref PID: PID:START, naming this process and no later one that reuses its pid.
-proc_ref() { echo "$1:$(pid_started "$1")"; }
+# proc_ref PID: PID:START, naming this process and no later one that reuses its pid (PID
+# alone when its start cannot be read).
+proc_ref() {
+  local start
+  start=$(pid_started "$1")
+  if [ -n "$start" ]; then echo "$1:$start"; else echo "$1"; fi
+}
 
 # proc_alive PID[:START]: the process runs (and, with START, is still the one referred to).
 proc_alive() {

@@ -157,8 +157,9 @@ svc_stop() {
     pid=$(svc_pid "$name")
     if [ -n "$pid" ]; then
       step "stopping $name (pid $pid)"
+      pid=$(proc_ref "$pid")
       kill_group "$pid" TERM
-      pids+=("$(proc_ref "$pid")")
+      pids+=("$pid")
     fi
     rm -f "$(svc_pidfile "$name")"
   done

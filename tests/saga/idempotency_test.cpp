@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "sales/pg/pool.hpp"
+#include "sales_test/env.hpp"
 #include "support/fixture.hpp"
 
 namespace saga {
@@ -72,6 +74,17 @@ TEST_F(Idempotency, StockChangeReplaysAreOneChangeHoweverThePathIsSpelt) {
   Res again = put("/inventory/stock", take, {{"Idempotency-Key", take_key}});
   EXPECT_EQ(again.status, 200) << again;
   EXPECT_EQ(again.header("Idempotent-Replayed"), "true") << again;
+  EXPECT_EQ(inventory_stock(product), 11);
+
+  // A key stored before the scopes were named by kind (under the path, the body alone) is
+  // still answered, within the keys' 24 hours, instead of adjusting again.
+  const std::string old_key = new_key();
+  sales::pg::Connection inventory_db(sales_test::require_env("SALES_INVENTORY_DB_CONNINFO"));
+  inventory_db.exec_raw("INSERT INTO idempotency_keys (scope, key, request_hash, status, body) VALUES ('POST /inventory/stock/" +
+                        id + "/adjust', '" + old_key + "', md5('{\"delta\":5}'), 200, '{\"old\":true}')");
+  Res legacy = post("/inventory/stock/" + id + "/adjust", R"({"delta":5})", {{"Idempotency-Key", old_key}});
+  EXPECT_EQ(legacy.status, 200) << legacy;
+  EXPECT_EQ(legacy.header("Idempotent-Replayed"), "true") << legacy;
   EXPECT_EQ(inventory_stock(product), 11);
 }
 

@@ -89,11 +89,14 @@ void Consumer::set_connected(bool up) {
 
 void Consumer::run(std::stop_token st) {
   detail::Backoff backoff(opts_.backoff_initial, opts_.backoff_max);
+  // While the database refuses writes, connecting works and the next delivery fails again:
+  // the pauses keep growing until an event is handled, not each time the broker connects.
+  bool database_refusing = false;
   while (!st.stop_requested()) {
     try {
       if (!amqp_.is_open()) {
         connect();
-        backoff.reset();
+        if (!database_refusing) backoff.reset();
       }
       housekeeping();
       if (auto delivery = amqp_.next_delivery(opts_.poll_interval)) {
@@ -113,8 +116,13 @@ void Consumer::run(std::stop_token st) {
           batch.push_back(std::move(*more));
         }
         handle_batch(batch);
+        if (database_refusing) {
+          database_refusing = false;
+          backoff.reset();
+        }
       }
     } catch (const std::exception& e) {
+      database_refusing = dynamic_cast<const DatabaseDown*>(&e) != nullptr;
       set_connected(false);
       amqp_.close();  // the broker requeues what we hold unacked
       auto pause = backoff.next();

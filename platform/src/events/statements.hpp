@@ -51,14 +51,16 @@ inline bool needs_careful_path(const pg::Error& e) { return is_inbox_repeat(e) |
 inline bool database_failure(const pg::Error& e) {
   return e.connection_lost() || dynamic_cast<const pg::Unavailable*>(&e) != nullptr;
 }
-// The database refuses every write for now, whatever the event: insufficient resources
-// (class 53: disk full, out of memory, too many connections), a read-only server (25006:
-// a standby, or a failover still under way), a system or I/O error (class 58), a server
-// still starting (57P03). Reads may still work, so no probe tells; spending the event's
-// attempts on it would send compensations that nothing re-sends to the dead letters.
+// The database refuses every write for now, whatever the event: its disk is full (53100),
+// it has no connection to spare (53300), it is read-only (25006: a standby, or a failover
+// still under way), an I/O error (58030), or it is still starting (57P03). Reads may still
+// work, so no probe tells; spending the event's attempts on it would send compensations
+// that nothing re-sends to the dead letters. Not the states one event can cause every time
+// (out of memory or shared memory, a temp_file_limit): those still count, so such an event
+// reaches the dead letters instead of blocking its queue.
 inline bool database_refuses_writes(const pg::Error& e) {
   const auto& s = e.sqlstate();
-  return s.starts_with("53") || s == "25006" || s.starts_with("58") || s == "57P03";
+  return s == "53100" || s == "53300" || s == "25006" || s == "58030" || s == "57P03";
 }
 inline constexpr pg::Statement kInsertInboxNew{"events_inbox_insert_new",
                                                "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2)"};

@@ -1,8 +1,9 @@
 #pragma once
 // The bytes of request bodies a server holds at once, over all its connections. Each body
 // is bounded (ServerOptions::body_limit), but thousands of connections each sending one
-// slowly would hold thousands of them: a request whose body does not fit in what is left
-// is refused (503, try again) before a byte of it is read, and before 100 Continue.
+// slowly would hold thousands of them. A body is charged as its bytes arrive, not by what
+// its header declares: a connection that declares a large body and sends nothing holds
+// nothing. The read that would pass the limit ends the request (503, try again).
 #include <atomic>
 #include <cstddef>
 
@@ -29,6 +30,12 @@ class BodyBudget {
     }
     ~Hold() { release(); }
     explicit operator bool() const { return budget_ != nullptr; }
+    // Takes `more` bytes too; false (nothing more taken) when they do not fit.
+    [[nodiscard]] bool grow(std::size_t more) {
+      if (!budget_ || !budget_->take(more)) return false;
+      bytes_ += more;
+      return true;
+    }
 
    private:
     void release() {
@@ -40,15 +47,20 @@ class BodyBudget {
   };
 
   [[nodiscard]] Hold try_hold(std::size_t bytes) {
-    std::size_t held = held_.load(std::memory_order_relaxed);
-    do {
-      if (bytes > limit_ - held) return {};  // held never exceeds limit_
-    } while (!held_.compare_exchange_weak(held, held + bytes, std::memory_order_relaxed));
+    if (!take(bytes)) return {};
     return Hold(this, bytes);
   }
   [[nodiscard]] std::size_t held() const { return held_.load(std::memory_order_relaxed); }
 
  private:
+  bool take(std::size_t bytes) {
+    std::size_t held = held_.load(std::memory_order_relaxed);
+    do {
+      if (bytes > limit_ - held) return false;  // held never exceeds limit_
+    } while (!held_.compare_exchange_weak(held, held + bytes, std::memory_order_relaxed));
+    return true;
+  }
+
   const std::size_t limit_;
   std::atomic<std::size_t> held_{0};
 };

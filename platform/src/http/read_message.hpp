@@ -21,10 +21,12 @@ enum class ReadUntil { Header, Message };
 // done and bad_chunk after it (an endless chunk-size line or trailer section).
 // `on_first_bytes` runs once, when a read brings the first bytes into an empty buffer: the
 // server's cue that a connection waiting for its next request has begun to send one.
-template <class Parser, class OnFirstBytes = void (*)()>
+// `on_read(n)` runs after every read of n bytes; when it says false the read ends with
+// no_buffer_space (the server's budget for bodies is spent).
+template <class Parser, class OnFirstBytes = void (*)(), class OnRead = bool (*)(std::size_t)>
 boost::asio::awaitable<boost::beast::error_code> read_message(
     boost::asio::ip::tcp::socket& socket, boost::beast::flat_buffer& buffer, Parser& parser, ReadUntil until,
-    OnFirstBytes on_first_bytes = [] {}) {
+    OnFirstBytes on_first_bytes = [] {}, OnRead on_read = [](std::size_t) { return true; }) {
   namespace bhttp = boost::beast::http;
   auto done = [&] { return until == ReadUntil::Header ? parser.is_header_done() : parser.is_done(); };
   if (until == ReadUntil::Message) parser.eager(true);
@@ -54,6 +56,7 @@ boost::asio::awaitable<boost::beast::error_code> read_message(
     }
     if (rec) co_return rec;
     buffer.commit(n);
+    if (!on_read(n)) co_return boost::asio::error::no_buffer_space;
     if (waiting_for_bytes && n > 0) {
       waiting_for_bytes = false;
       on_first_bytes();

@@ -63,13 +63,14 @@ struct Server::Impl {
   // Handlers that block run start to finish inside invoke(): they read Request::received_at
   // (request_budget.hpp) and log under a thread-local request id. The gateway's suspend.
   bool blocking_handlers = false;
+  // Before the loops: their coroutines' holds give bytes back to it as they are destroyed.
+  detail::BodyBudget bodies;
+  metrics::Counter* bodies_refused = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};  // requests read and not yet answered
-  detail::BodyBudget bodies;
-  metrics::Counter* bodies_refused = nullptr;
   std::uint16_t bound_port = 0;
 
   Impl(ServerOptions o, AsyncHandler h, metrics::Registry* m, bool per_thread)
@@ -183,19 +184,15 @@ struct Server::Impl {
       auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header, [&] {
         if (idle) watchdog.expires_after(opts.read_timeout);
       });
-      detail::BodyBudget::Hold body;  // until the answer is written
+      // The body's bytes, charged as they arrive (those read with the header first), until
+      // the answer is written.
+      detail::BodyBudget::Hold body = bodies.try_hold(0);
+      if (!hec && !parser.is_done() && !body.grow(buffer.size())) hec = asio::error::no_buffer_space;
       if (!hec) {
         if (blocking_handlers) parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start
         auto expect = parser.get().headers.get("Expect").value_or("");
         auto declared = parser.content_length();
         bool fits = !declared || *declared <= opts.body_limit;  // else the read below answers 413
-        if (fits && !parser.is_done() && !(body = bodies.try_hold(declared.value_or(opts.body_limit)))) {
-          if (bodies_refused) bodies_refused->inc();
-          co_await write_problem_and_close(
-              stream, watchdog, Problem::unavailable("The server is receiving too many request bodies; retry shortly."),
-              &parser.get(), /*retry_soon=*/true);
-          co_return;
-        }
         if (fits && iequals(expect, "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
@@ -203,8 +200,16 @@ struct Server::Impl {
         // A request without a body is complete with its header: no second coroutine.
         if (!parser.is_done()) {
           watchdog.expires_after(opts.read_timeout);
-          hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Message);
+          hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Message, [] {},
+                                              [&](std::size_t n) { return body.grow(n); });
         }
+      }
+      if (hec == asio::error::no_buffer_space) {
+        if (bodies_refused) bodies_refused->inc();
+        co_await write_problem_and_close(
+            stream, watchdog, Problem::unavailable("The server is receiving too many request bodies; retry shortly."),
+            &parser.get(), /*retry_soon=*/true);
+        co_return;
       }
       if (hec == bhttp::error::body_limit) {
         // The header was read: answer with the client's request id.

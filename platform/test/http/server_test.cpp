@@ -258,8 +258,9 @@ int request_id_fields(const http::Response& res) {
 }
 
 // Slow uploads on many connections cannot make the server hold more bodies than it may:
-// one that does not fit is refused before it is read, and the room comes back with answers.
-TEST(Server, ABodyBeyondWhatTheServerMayHoldIs503UntilRoomComesBack) {
+// bytes are counted as they arrive, the request that would pass the limit is refused, and
+// the room comes back with answers. A header that only declares a body holds nothing.
+TEST(Server, BodiesBeyondWhatTheServerMayHoldAre503UntilRoomComesBack) {
   sales::metrics::Registry registry;
   http::ServerOptions o = quick_deadlines();
   o.read_timeout = 5s;
@@ -268,25 +269,31 @@ TEST(Server, ABodyBeyondWhatTheServerMayHoldIs503UntilRoomComesBack) {
   http::Server server(o, [](http::Request& r) { return http::Response::json(200, std::to_string(r.body.size())); },
                       &registry);
   server.start();
+  auto post = [](std::size_t declared, std::size_t sent) {
+    return "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(declared) + "\r\n\r\n" +
+           std::string(sent, 'b');
+  };
+  RawClient silent(server.port());
+  silent.send(post(1000, 0));  // declares 1,000 bytes, sends none: holds nothing
   RawClient slow(server.port());
-  slow.send("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + std::string(10, 'a'));
-  std::this_thread::sleep_for(200ms);  // its header read: 1,000 of the 1,500 bytes held
+  slow.send(post(1000, 900));  // 900 of its 1,000 bytes arrive, then it stalls
+  std::this_thread::sleep_for(500ms);
 
   RawClient refused(server.port());
-  refused.send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 600\r\n\r\n" + std::string(600, 'b'));
-  auto got = refused.read_for(300ms);
+  refused.send(post(700, 700));  // 900 + 700 > 1,500
+  auto got = refused.read_for(500ms);
   EXPECT_EQ(got.rfind("HTTP/1.1 503 ", 0), 0u) << got;
   EXPECT_NE(got.find("\r\nRetry-After: 1\r\n"), std::string::npos) << got;
   RawClient small(server.port());  // what fits still goes
-  small.send("POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 400\r\n\r\n" + std::string(400, 'c'));
-  EXPECT_EQ(small.read_for(300ms).rfind("HTTP/1.1 200 ", 0), 0u);
+  small.send(post(500, 500));
+  EXPECT_EQ(small.read_for(500ms).rfind("HTTP/1.1 200 ", 0), 0u);
 
-  slow.send(std::string(990, 'a'));
-  auto done = slow.read_for(300ms);
+  slow.send(std::string(100, 'b'));
+  auto done = slow.read_for(500ms);
   EXPECT_EQ(done.rfind("HTTP/1.1 200 ", 0), 0u) << done;
   RawClient again(server.port());
-  again.send("POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 600\r\n\r\n" + std::string(600, 'b'));
-  EXPECT_EQ(again.read_for(300ms).rfind("HTTP/1.1 200 ", 0), 0u);
+  again.send(post(700, 700));
+  EXPECT_EQ(again.read_for(500ms).rfind("HTTP/1.1 200 ", 0), 0u);
   EXPECT_EQ(sales_test::metric_sum(registry.render(), "http_bodies_refused_total"), 1);
 }
 

@@ -310,7 +310,9 @@ asio::awaitable<http::Response> Gateway::health() {
   if (!leader) {
     co_await round->done.async_wait(asio::as_tuple(asio::use_awaitable));
     if (round->answer) co_return *round->answer;
-    co_return problem(Problem::unavailable("The gateway could not probe its upstreams."));
+    auto r = problem(Problem::unavailable("The gateway could not probe its upstreams."));
+    r.headers.set("Retry-After", "1");
+    co_return r;
   }
   struct EndRound {  // also when probing fails: the waiters wake, the next request probes
     Gateway& gateway;

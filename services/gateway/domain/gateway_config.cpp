@@ -68,7 +68,8 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
 }
 
 std::chrono::milliseconds attempt_timeout(const GatewayConfig& c) {
-  if (c.retry.max_retries == 0) return c.timeout;
+  // No retry can follow: none allowed, or a budget of nothing.
+  if (c.retry.max_retries == 0 || (c.budget.budget_percent == 0 && c.budget.min_retries_per_second == 0)) return c.timeout;
   return std::max(c.timeout / 2, std::chrono::milliseconds(1));
 }
 

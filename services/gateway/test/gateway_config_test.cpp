@@ -151,6 +151,11 @@ TEST(GatewayConfig, AMinimumAboveTheWindowMeansAFullWindow) {
 TEST(GatewayConfig, EachAttemptLeavesTimeForARetry) {
   EXPECT_EQ(attempt_timeout(read({{"GATEWAY_TIMEOUT_MS", "1000"}})), 500ms);
   EXPECT_EQ(attempt_timeout(read({{"GATEWAY_TIMEOUT_MS", "1000"}, {"GATEWAY_RETRY_MAX", "0"}})), 1000ms);
+  EXPECT_EQ(attempt_timeout(read({{"GATEWAY_TIMEOUT_MS", "1000"},
+                                  {"GATEWAY_RETRY_BUDGET_PERCENT", "0"},
+                                  {"GATEWAY_RETRY_BUDGET_MIN_PER_SECOND", "0"}})),
+            1000ms)
+      << "a budget of nothing allows no retry";
 }
 
 struct BadValue {

@@ -97,7 +97,8 @@ void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, Re
   // The seed's call: takes quantity out of stock.
   router.put("/inventory/stock", [&pool](http::Request& req, const http::PathParams&) {
     auto take = decode_take(req.body);
-    return change(pool, req, "inventory.take", req.body, NamedIn::Body, [&](pg::Transaction& tx) {
+    // The scope a take's keys had before 7ad909e too: the route has one spelling that counts.
+    return change(pool, req, "PUT /inventory/stock", req.body, NamedIn::Body, [&](pg::Transaction& tx) {
       return change_stock(tx, take.product_id, -take.quantity, MovementKind::Take);
     });
   });
@@ -105,6 +106,12 @@ void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, Re
     auto product_id = params.id("product_id");
     auto delta = decode_adjust(req.body);
     const std::string fingerprint = std::to_string(product_id) + " " + req.body;
+    // Keys stored before 7ad909e are under the path and the body alone (kept at least 24 h;
+    // after 48 h none is left and this lookup can go).
+    const std::string legacy_scope = "POST /inventory/stock/" + std::to_string(product_id) + "/adjust";
+    if (auto stored = service::stored_response(pool, legacy_scope, service::idempotency_key(req), req.body)) {
+      return std::move(*stored);
+    }
     return change(pool, req, "inventory.adjust", fingerprint, NamedIn::Path, [&](pg::Transaction& tx) {
       return change_stock(tx, product_id, delta, MovementKind::Adjust);
     });

@@ -25,8 +25,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive between requests
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_connections = 4096;
-  // Request bodies held at once, all connections together (at least body_limit): a request
-  // whose declared body does not fit in what is left is answered 503 with Retry-After.
+  // Request bodies held at once, all connections together (at least body_limit), counted as
+  // their bytes arrive: the read that would pass it ends its request with a 503 and
+  // Retry-After (a connection that only declares a body holds nothing).
   std::size_t bodies_limit = 64u << 20;
   std::string service = "service";  // metrics label
   // Called with every answer just before it is written: the handler's, and the server's own

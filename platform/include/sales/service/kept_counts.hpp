@@ -10,7 +10,8 @@ namespace sales::service {
 // number of keys; run before reading the sums, every few seconds. One replica folds at a
 // time (a transaction's advisory lock; the others skip): two at once would each fold only
 // what the other had not yet locked. Concurrent changes are never waited for: their rows,
-// not yet committed, are folded next time.
-void compact_kept_counts(pg::Pool& pool);
+// not yet committed, are folded next time. A failure is logged and left to the next call:
+// the sums are exact either way, so reading them goes on.
+void compact_kept_counts(pg::Pool& pool) noexcept;
 
 }  // namespace sales::service
