@@ -13,44 +13,26 @@ class BodyBudget {
  public:
   explicit BodyBudget(std::size_t limit) : limit_(limit) {}
 
-  // What one request holds until it is answered; empty (nothing held) when refused.
+  // What one request holds, from nothing, until it is answered.
   class Hold {
    public:
-    Hold() = default;
-    Hold(BodyBudget* budget, std::size_t bytes) : budget_(budget), bytes_(bytes) {}
-    Hold(Hold&& o) noexcept : budget_(o.budget_), bytes_(o.bytes_) { o.budget_ = nullptr; }
-    Hold& operator=(Hold&& o) noexcept {
-      if (this != &o) {
-        release();
-        budget_ = o.budget_;
-        bytes_ = o.bytes_;
-        o.budget_ = nullptr;
-      }
-      return *this;
-    }
-    ~Hold() { release(); }
-    explicit operator bool() const { return budget_ != nullptr; }
+    explicit Hold(BodyBudget& budget) : budget_(budget) {}
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+    ~Hold() { budget_.held_.fetch_sub(bytes_, std::memory_order_relaxed); }
     // Takes `more` bytes too; false (nothing more taken) when they do not fit.
     [[nodiscard]] bool grow(std::size_t more) {
-      if (!budget_ || !budget_->take(more)) return false;
+      if (!budget_.take(more)) return false;
       bytes_ += more;
       return true;
     }
 
    private:
-    void release() {
-      if (budget_) budget_->held_.fetch_sub(bytes_, std::memory_order_relaxed);
-      budget_ = nullptr;
-    }
-    BodyBudget* budget_ = nullptr;
+    BodyBudget& budget_;
     std::size_t bytes_ = 0;
   };
 
-  [[nodiscard]] Hold try_hold(std::size_t bytes) {
-    if (!take(bytes)) return {};
-    return Hold(this, bytes);
-  }
-  [[nodiscard]] std::size_t held() const { return held_.load(std::memory_order_relaxed); }
+  [[nodiscard]] Hold hold() { return Hold(*this); }
 
  private:
   bool take(std::size_t bytes) {

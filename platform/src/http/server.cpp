@@ -186,7 +186,7 @@ struct Server::Impl {
       });
       // The body's bytes, charged as they arrive (those read with the header first), until
       // the answer is written.
-      detail::BodyBudget::Hold body = bodies.try_hold(0);
+      detail::BodyBudget::Hold body = bodies.hold();
       if (!hec && !parser.is_done() && !body.grow(buffer.size())) hec = asio::error::no_buffer_space;
       if (!hec) {
         if (blocking_handlers) parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start
