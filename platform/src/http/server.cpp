@@ -14,7 +14,7 @@
 #include "sales/http/request_budget.hpp"
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
-#include "body_budget.hpp"
+#include "sales/http/byte_budget.hpp"
 #include "buffer_sizes.hpp"
 #include "message_parser.hpp"
 #include "request_identity.hpp"
@@ -64,7 +64,7 @@ struct Server::Impl {
   // (request_budget.hpp) and log under a thread-local request id. The gateway's suspend.
   bool blocking_handlers = false;
   // Before the loops: their coroutines' holds give bytes back to it as they are destroyed.
-  detail::BodyBudget bodies;
+  ByteBudget bodies;
   metrics::Counter* bodies_refused = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -186,7 +186,7 @@ struct Server::Impl {
       });
       // The body's bytes, charged as they arrive (those read with the header first), until
       // the answer is written.
-      detail::BodyBudget::Hold body = bodies.hold();
+      ByteBudget::Hold body = bodies.hold();
       if (!hec && !parser.is_done() && !body.grow(buffer.size())) hec = asio::error::no_buffer_space;
       if (!hec) {
         if (blocking_handlers) parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start

@@ -87,6 +87,7 @@ struct UpstreamPool::Impl {
   std::string host_header;
   std::vector<std::unique_ptr<Conn>> idle;  // the most recently used at the back
   std::size_t connects = 0;                 // where the next connection starts (endpoints_of)
+  ByteBudget* answers = nullptr;            // answers_held_in
 
   // An idle connection fit to carry a request (that may be sent again: `repeatable`), or null.
   std::unique_ptr<Conn> take_idle(bool repeatable) {
@@ -110,6 +111,7 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, st
 
 UpstreamPool::~UpstreamPool() = default;
 std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
+void UpstreamPool::answers_held_in(ByteBudget& answers) { impl_->answers = &answers; }
 
 asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline,
                                              bool repeatable, bool tell_budget) {
@@ -150,6 +152,9 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       wec = ec;
     }
     std::optional<detail::MessageParser<false>> parser;
+    std::shared_ptr<ByteBudget::Hold> charge;
+    if (impl_->answers) charge = std::make_shared<ByteBudget::Hold>(*impl_->answers);
+    auto charged = [&charge](std::size_t bytes) { return !charge || charge->grow(bytes); };
     beast::error_code rec = wec;
     // Interim answers (1xx but 101) precede the real one: read past them, never return one.
     for (bool interim = true; interim && !rec;) {
@@ -157,9 +162,12 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       parser->header_limit(static_cast<std::uint32_t>(detail::kResponseHeaderLimit));  // and the buffer's limit with it
       parser->body_limit(impl_->body_limit);
       parser->skip(req.method == "HEAD");  // a HEAD answer has headers only
-      rec = co_await detail::read_message(conn->stream, conn->buffer, *parser, detail::ReadUntil::Message);
+      rec = co_await detail::read_message(conn->stream, conn->buffer, *parser, detail::ReadUntil::Message, [] {}, charged);
       auto status = parser->get().status;
       interim = !rec && status >= 100 && status < 200 && status != 101;
+    }
+    if (rec == asio::error::no_buffer_space) {  // its first bytes arrived: never sent again
+      throw UpstreamError(UpstreamFailure::Overloaded, "the answers held at once would pass their budget");
     }
     if (rec) {
       // Once (attempt 0); no parser: the write failed.
@@ -174,6 +182,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());
     }
     Response r = std::move(parser->get());
+    r.charge = std::move(charge);
     if (req.method == "HEAD" && parser->content_length()) r.head_length = static_cast<std::size_t>(*parser->content_length());
     auto now = std::chrono::steady_clock::now();
     if (detail::may_keep(*parser, conn->buffer) && impl_->idle.size() < impl_->max_idle &&

@@ -31,8 +31,9 @@ struct Outcome {
   std::optional<UpstreamFailure> failure;
   std::string what;
 };
+// `kept`: where the answer goes (it holds its charge, answers_held_in, while kept).
 Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration within, std::string method = "GET",
-                 bool has_idempotency_key = false) {
+                 bool has_idempotency_key = false, std::optional<Response>* kept = nullptr) {
   Outcome out;
   bool done = false;
   Request req;
@@ -47,6 +48,7 @@ Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration wit
           out.status = res.status;
           out.head_length = res.head_length;
           out.headers = res.headers;
+          if (kept) *kept = std::move(res);
         } catch (const UpstreamError& e) {
           out.failure = e.kind();
           out.what = e.what();
@@ -259,6 +261,41 @@ TEST(UpstreamFields, FieldsTheUpstreamsConnectionNamesAreNotPassedOn) {
   EXPECT_FALSE(got.headers.get("X-Other-Hop"));
   EXPECT_FALSE(got.headers.get("Keep-Alive"));
   EXPECT_EQ(got.headers.get("X-Kept").value_or(""), "yes");
+}
+
+// Answers are charged to the budget as their bytes arrive and keep their charge until they
+// are destroyed (the gateway writes them first); the read that would pass the budget ends
+// its exchange as Overloaded, gives its bytes back and leaves no connection behind.
+TEST(UpstreamAnswerBudget, AnAnswerThatWouldPassTheBudgetIsDroppedAndKeptAnswersHoldTheirs) {
+  const std::string body(100'000, 'x');
+  Server server(ServerOptions{.threads = 1}, [&](Request&) { return Response::json(200, body); });
+  server.start();
+  asio::io_context loop;
+  UpstreamPool pool(loop.get_executor(), {"127.0.0.1", server.port()}, 4);
+  ByteBudget answers(250'000);
+  pool.answers_held_in(answers);
+
+  std::optional<Response> first, second, third;
+  ASSERT_EQ(exchange(loop, pool, 5s, "GET", false, &first).status, 200);
+  const auto one = answers.held();
+  EXPECT_GT(one, body.size()) << "the body and its head";
+  EXPECT_LT(one, body.size() + 1000);
+  ASSERT_EQ(exchange(loop, pool, 5s, "GET", false, &second).status, 200);
+  const auto two = answers.held();
+  EXPECT_GT(two, 2 * body.size());
+
+  auto over = exchange(loop, pool, 5s, "GET", false, &third);
+  EXPECT_EQ(over.failure, UpstreamFailure::Overloaded) << over.status << " " << over.what;
+  EXPECT_FALSE(third);
+  EXPECT_EQ(answers.held(), two) << "the dropped answer's bytes are given back";
+  EXPECT_EQ(pool.idle(), 0u) << "its connection, in the middle of an answer, is not kept";
+
+  first.reset();  // written and gone
+  EXPECT_EQ(answers.held(), two - one);
+  EXPECT_EQ(exchange(loop, pool, 5s).status, 200) << "room again";
+  second.reset();
+  EXPECT_EQ(answers.held(), 0u);
+  server.stop();
 }
 
 }  // namespace

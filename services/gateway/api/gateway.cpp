@@ -80,8 +80,13 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
       own_routes_(own_routes),
       limiter_(config_.rate_limit),
       cache_(config_.cache, registry),
-      rate_limit_policy_(res::rate_limit_policy_value(config_.rate_limit)) {
-  for (auto id : kAllUpstreams) upstreams_[static_cast<std::size_t>(id)] = std::make_unique<Upstream>(id, config_, registry);
+      rate_limit_policy_(res::rate_limit_policy_value(config_.rate_limit)),
+      answers_(config_.answers_max_bytes) {
+  for (auto id : kAllUpstreams) {
+    upstreams_[static_cast<std::size_t>(id)] = std::make_unique<Upstream>(id, config_, registry, answers_);
+  }
+  registry.callback_gauge("gateway_answers_held_bytes", "Bytes of upstream answers the gateway holds now",
+                          [this] { return static_cast<double>(answers_.held()); });
   rejected_rate_limit_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "rate_limited"}});
   rejected_deadline_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "deadline"}});
   rejected_cors_origin_ =
@@ -242,7 +247,14 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       // Failed attempts count in the latency too: an incident's timeouts are its tail.
       upstream.metrics().latency->observe(std::chrono::duration<double>(Clock::now() - start).count());
       last.reset();
-      if (e.kind() == http::UpstreamFailure::TooLarge) {
+      if (e.kind() == http::UpstreamFailure::Overloaded) {
+        // The gateway's own limit, not the upstream's failure; a retry would add to the load.
+        permit.release_without_result();
+        upstream.metrics().rejected_answers_full->inc();
+        failure = Problem::unavailable(
+            "The gateway holds too many answers at once and dropped the " + std::string(upstream.name()) +
+            " service's." + (may_retry ? "" : " The request may have been applied: repeat it with the same Idempotency-Key."));
+      } else if (e.kind() == http::UpstreamFailure::TooLarge) {
         // The upstream works (it answered): its breaker hears nothing, and a second try
         // would fetch the same answer.
         permit.release_without_result();
@@ -277,7 +289,9 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   if (last) co_return std::move(*last);
   if (!failure) failure = Problem::bad_gateway(the_service(upstream, " could not be reached."));
   if (failure->status == 504) rejected_deadline_->inc();
-  co_return problem(*failure);
+  auto r = problem(*failure);
+  if (failure->status == 503) r.headers.set("Retry-After", "1");
+  co_return r;
 }
 
 http::Response Gateway::circuit_breakers() const {

@@ -62,6 +62,7 @@ class Gateway {
   sales::resilience::RateLimiter limiter_;
   ResponseCache cache_;
   std::string rate_limit_policy_;  // RateLimit-Policy: fixed by the configuration
+  sales::http::ByteBudget answers_;  // every upstream's answers held at once (the pools count them)
   std::array<std::unique_ptr<Upstream>, kUpstreamCount> upstreams_;
   sales::metrics::Counter* rejected_rate_limit_;
   sales::metrics::Counter* rejected_deadline_;

@@ -47,6 +47,9 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
     env.invalid("GATEWAY_CORS_ALLOWED_ORIGINS=" + origins + ": " + e.what());
   }
   c.bulkhead_max = static_cast<std::size_t>(env.integer("GATEWAY_BULKHEAD_MAX", 256, 1, 100'000));
+  // All upstreams' answers together, as their bytes arrive; at least one answer of the largest size.
+  c.answers_max_bytes = static_cast<std::size_t>(env.integer(
+      "GATEWAY_ANSWERS_MAX_BYTES", 64 << 20, static_cast<std::int64_t>(kMaxUpstreamAnswerBytes), std::int64_t{16} << 30));
   c.cache.max_entries = static_cast<std::size_t>(env.integer("GATEWAY_CACHE_MAX_ENTRIES", 10'000, 0, 10'000'000));
   c.cache.max_bytes = static_cast<std::size_t>(env.integer("GATEWAY_CACHE_MAX_BYTES", 8 << 20, 0, std::int64_t{16} << 30));
   c.cache.max_ttl = env.millis("GATEWAY_CACHE_MAX_TTL_MS", 500, 1, 86'400'000);

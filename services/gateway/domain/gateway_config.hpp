@@ -16,6 +16,12 @@
 
 namespace gateway {
 
+// The largest answer passed on. Every valid answer fits: the largest is a page of 500
+// products whose 200-character names and 4,000-character descriptions are control
+// characters, each written as a 6-byte \u00XX escape, about 12.7 MB. (8 MiB, the pool's
+// default, refused it.)
+inline constexpr std::size_t kMaxUpstreamAnswerBytes = 16 << 20;
+
 struct GatewayConfig {
   std::chrono::milliseconds timeout{5000};         // GATEWAY_TIMEOUT_MS: all attempts of one request
   sales::resilience::RetryPolicy retry;              // GATEWAY_RETRY_MAX, GATEWAY_RETRY_BASE_MS
@@ -25,6 +31,7 @@ struct GatewayConfig {
   bool rate_limit_enabled = true;                    // GATEWAY_RATE_LIMIT_MAX=0 turns it off
   TrustedProxies trusted_proxies;                    // GATEWAY_TRUSTED_PROXIES: empty trusts nobody
   std::size_t bulkhead_max = 256;                    // GATEWAY_BULKHEAD_MAX, per upstream
+  std::size_t answers_max_bytes = 64 << 20;          // GATEWAY_ANSWERS_MAX_BYTES: upstream answers held at once
   ResponseCacheConfig cache;                         // GATEWAY_CACHE_*
   CorsPolicy cors;                                   // GATEWAY_CORS_ALLOWED_ORIGINS: empty is off
   std::array<std::string, kUpstreamCount> upstream_urls;  // PRODUCT_SERVICE_URL ...

@@ -17,11 +17,13 @@ double state_number(res::CircuitState s) {
 }
 }  // namespace
 
-Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::Registry& registry)
+Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::Registry& registry,
+                   sales::http::ByteBudget& answers)
     : id_(id),
       name_(name_of(id)),
       route_label_("/" + name_),
       endpoint_(sales::http::parse_base_url(config.upstream_urls[static_cast<std::size_t>(id)])),
+      answers_(answers),
       breaker_(config.breaker, res::SteadyClock::instance(),
                [&registry, name = name_](res::CircuitState, res::CircuitState to) {
                  registry
@@ -45,6 +47,8 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
   metrics_.retries_refused_by_breaker = counter("gateway_retries_total", "Retries by result", {{"result", "refused_by_breaker"}});
   metrics_.rejected_circuit_open = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "circuit_open"}});
   metrics_.rejected_bulkhead = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "bulkhead_full"}});
+  metrics_.rejected_answers_full =
+      counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "answers_full"}});
   registry.callback_gauge("gateway_circuit_state", "Breaker state: 0 closed, 1 open, 2 half-open",
                           [this] { return state_number(breaker_.state()); }, {{"upstream", name_}});
   registry.callback_gauge("gateway_bulkhead_in_flight", "Requests in flight to the upstream",
@@ -61,7 +65,10 @@ sales::http::UpstreamPool& Upstream::pool(const boost::asio::any_io_executor& ex
   // One pool per (thread, upstream): every event loop has a thread of its own.
   thread_local std::array<std::unique_ptr<sales::http::UpstreamPool>, kUpstreamCount> pools;
   auto& p = pools[static_cast<std::size_t>(id_)];
-  if (!p) p = std::make_unique<sales::http::UpstreamPool>(executor, endpoint_, 256, kMaxUpstreamAnswerBytes);
+  if (!p) {
+    p = std::make_unique<sales::http::UpstreamPool>(executor, endpoint_, 256, kMaxUpstreamAnswerBytes);
+    p->answers_held_in(answers_);
+  }
   return *p;
 }
 

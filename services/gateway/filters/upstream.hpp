@@ -15,12 +15,6 @@
 
 namespace gateway {
 
-// The largest answer passed on. Every valid answer fits: the largest is a page of 500
-// products whose 200-character names and 4,000-character descriptions are control
-// characters, each written as a 6-byte \u00XX escape, about 12.7 MB. (8 MiB, the pool's
-// default, refused it.)
-inline constexpr std::size_t kMaxUpstreamAnswerBytes = 16 << 20;
-
 struct UpstreamMetrics {
   sales::metrics::Histogram* latency;
   sales::metrics::Counter* ok;           // answered with < 500
@@ -31,11 +25,14 @@ struct UpstreamMetrics {
   sales::metrics::Counter* retries_refused_by_breaker;  // granted, then the breaker opened: given back
   sales::metrics::Counter* rejected_circuit_open;
   sales::metrics::Counter* rejected_bulkhead;
+  sales::metrics::Counter* rejected_answers_full;  // its answer would pass GATEWAY_ANSWERS_MAX_BYTES
 };
 
 class Upstream {
  public:
-  Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::Registry& registry);
+  // `answers`: the budget for answers held at once, shared by all upstreams (outlives this).
+  Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::Registry& registry,
+           sales::http::ByteBudget& answers);
 
   [[nodiscard]] std::string_view name() const { return name_; }
   [[nodiscard]] const std::string& route_label() const { return route_label_; }  // "/<name>", a bounded metrics label
@@ -52,6 +49,7 @@ class Upstream {
   std::string name_;
   std::string route_label_;
   sales::http::Endpoint endpoint_;
+  sales::http::ByteBudget& answers_;
   sales::resilience::CircuitBreaker breaker_;
   sales::resilience::Bulkhead bulkhead_;
   sales::resilience::RetryBudget budget_;

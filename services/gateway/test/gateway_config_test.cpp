@@ -88,6 +88,7 @@ TEST(GatewayConfig, EveryVariableIsRead) {
                  {"GATEWAY_RATE_LIMIT_MAX", "7"},
                  {"GATEWAY_RATE_LIMIT_WINDOW_MS", "60000"},
                  {"GATEWAY_BULKHEAD_MAX", "9"},
+                 {"GATEWAY_ANSWERS_MAX_BYTES", "33554432"},
                  {"GATEWAY_TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
                  {"GATEWAY_MAX_BODY_BYTES", "2048"},
                  {"GATEWAY_CORS_ALLOWED_ORIGINS", "https://shop.example"},
@@ -112,6 +113,7 @@ TEST(GatewayConfig, EveryVariableIsRead) {
   EXPECT_EQ(c.rate_limit.max, 7u);
   EXPECT_EQ(c.rate_limit.window, std::chrono::duration_cast<sales::resilience::Duration>(60000ms));
   EXPECT_EQ(c.bulkhead_max, 9u);
+  EXPECT_EQ(c.answers_max_bytes, std::size_t{32} << 20);
   EXPECT_EQ(c.trusted_proxies.ranges().size(), 2u);
   EXPECT_TRUE(c.trusted_proxies.contains(*parse_ip("10.20.30.40")));
   EXPECT_TRUE(c.trusted_proxies.contains(*parse_ip("::1")));
@@ -184,6 +186,8 @@ TEST(GatewayConfig, EveryInvalidNumberIsRefusedWithTheVariableNamed) {
       {"GATEWAY_RATE_LIMIT_WINDOW_MS", "15m"}, {"GATEWAY_BULKHEAD_MAX", "0"},
       {"GATEWAY_BULKHEAD_MAX", "2.5"},       {"GATEWAY_MAX_BODY_BYTES", "1023"},
       {"GATEWAY_MAX_BODY_BYTES", "1MB"},     {"GATEWAY_MAX_BODY_BYTES", "999999999999"},
+      {"GATEWAY_ANSWERS_MAX_BYTES", "16777215"},  // below one answer of the largest size
+      {"GATEWAY_ANSWERS_MAX_BYTES", "64MiB"},
   };
   for (const auto& c : cases) {
     auto message = error_for({{c.var, c.value}});

@@ -1,7 +1,8 @@
 // What the gateway passes on to a service: the client's end-to-end fields, never the fields
 // of its own hop — the fixed hop-by-hop ones and those the client's Connection names (RFC
-// 9110 §7.6.1) — nor a chunked body's trailer fields. The client is a raw socket, so the
-// test controls every byte of the request.
+// 9110 §7.6.1) — nor a chunked body's trailer fields; and answers no more than its budget
+// for answers held at once. The client is a raw socket, so the test controls every byte of
+// the request and whether it reads the answer.
 #include <gtest/gtest.h>
 
 #include "sales_test/raw_client.hpp"
@@ -56,6 +57,34 @@ TEST_F(GatewayForwarding, TrailerFieldsAreNotPassedOn) {
       "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-Forwarded-For: 6.6.6.6\r\nX-Trailer: yes\r\n\r\n");
   EXPECT_FALSE(got.get("X-Trailer"));
   EXPECT_EQ(got.get("X-Forwarded-For").value_or(""), "127.0.0.1") << "the client's address, not a trailer's";
+}
+
+// The upstreams' answers held at once are bounded (GATEWAY_ANSWERS_MAX_BYTES), until they
+// are written: one answer of 15 MB to a client that does not read holds it, so a second is
+// refused with a 503 (not retried, not a breaker failure) until the first client goes.
+TEST_F(GatewayForwarding, AnswersPastTheBudgetForAnswersHeldAreRefusedUntilOneIsWritten) {
+  start({{"GATEWAY_ANSWERS_MAX_BYTES", std::to_string(16 << 20)}, {"GATEWAY_RETRY_MAX", "3"}});
+  product.pad_bytes = 15'000'000;
+  const auto port = static_cast<std::uint16_t>(std::stoi(gw.substr(gw.rfind(':') + 1)));
+  auto held = [&] { return metric_sum(metrics_text(gw), "gateway_answers_held_bytes", {}).value_or(-1); };
+  {
+    sales_test::RawClient stalled(port, /*receive_buffer_bytes=*/4096);
+    stalled.send("GET /products HTTP/1.1\r\nHost: shop\r\n\r\n");
+    ASSERT_TRUE(eventually([&] { return held() >= 15'000'000; }, 10s)) << held();
+
+    auto refused = get(gw, "/products");
+    EXPECT_TRUE(is_problem(refused, 503)) << refused.status << " " << refused.body.substr(0, 200);
+    EXPECT_EQ(header(refused, "Retry-After"), "1");
+    EXPECT_NE(problem_detail(refused).find("too many answers"), std::string::npos) << problem_detail(refused);
+    EXPECT_EQ(product.count(), 2) << "not retried: a retry would add to the load";
+    EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 0);
+    EXPECT_EQ(metric_of({{"reason", "answers_full"}}, "gateway_rejections_total"), 1);
+    EXPECT_LT(held(), 16 << 20) << "the refused answer's bytes are given back";
+  }  // the stalled client closes: its answer's write fails and its bytes are given back
+  ASSERT_TRUE(eventually([&] { return held() == 0; }, 10s)) << held();
+  auto fits = get(gw, "/products");
+  EXPECT_EQ(fits.status, 200) << problem_detail(fits);
+  EXPECT_GT(fits.body.size(), 15'000'000u);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Plain HTTP request/response values. Handlers see only these; Beast stays inside the
 // platform's server and client translation units.
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -80,6 +81,9 @@ struct Response {
   // An answer to HEAD passed on from another server has no body to count: the length that
   // server declared for the GET's body, written as Content-Length (RFC 9110 §8.6).
   std::optional<std::size_t> head_length;
+  // Memory this answer is charged to (the gateway's budget for upstream answers,
+  // byte_budget.hpp), given back when the answer is destroyed: after it was written.
+  std::shared_ptr<const void> charge;
 
   static Response json(int status, std::string body);
   static Response empty(int status);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "sales/http/byte_budget.hpp"
 #include "sales/http/client.hpp"
 #include "sales/http/message.hpp"
 
@@ -16,7 +17,9 @@ namespace sales::http {
 // TooLarge: the upstream answered, with a body past the pool's limit. It works; the answer
 // cannot be passed on (nor would it be on a second try). A head past its limit is a Reset:
 // no service of ours sends one.
-enum class UpstreamFailure { Connect, Timeout, Reset, TooLarge };
+// Overloaded: the answer would pass the budget for answers held at once (answers_held_in):
+// it was read in part and dropped with its connection.
+enum class UpstreamFailure { Connect, Timeout, Reset, TooLarge, Overloaded };
 
 class UpstreamError : public std::runtime_error {
  public:
@@ -49,6 +52,9 @@ class UpstreamPool {
   boost::asio::awaitable<Response> send(const Request& req, std::chrono::steady_clock::time_point deadline,
                                         bool repeatable, bool tell_budget = false);
   [[nodiscard]] std::size_t idle() const;
+  // Answers are charged to `answers` (which outlives the pool) as their bytes arrive, and
+  // hold their charge until destroyed (Response::charge). Without one, nothing is counted.
+  void answers_held_in(ByteBudget& answers);
 
   struct Impl;
 
