@@ -103,10 +103,9 @@ void OutboxRelay::ensure_connected() {
     // and the planner, seeing a handful of live ones, scans all of them for every batch. The
     // seq index finds the oldest rows and the published ones without reading the rest.
     conn->exec_raw("SET enable_seqscan = off");
-    // A backstop for the rows a round holds locked: a round stuck past its broker deadlines
-    // (amqp::ConnectionParams::tcp_user_timeout, the confirm wait) loses its session, and
-    // the rows go to another relay, instead of staying locked until the process ends.
-    conn->exec_raw("SET idle_in_transaction_session_timeout = 60000");
+    // A round stuck past its broker deadlines (amqp::ConnectionParams::tcp_user_timeout, the
+    // confirm wait) loses its session to idle_in_transaction_session_timeout (60 s, set by
+    // pg::conninfo), and the rows it held locked go to another relay.
     conn->exec_raw("LISTEN outbox");
     pg_ = std::move(conn);
   }

@@ -6,7 +6,12 @@
 // connection's cancel request (PQcancel) sent, again every 50 ms until the statement ends (a
 // cancel that reaches the backend between commands is ignored). The statement then fails
 // with SQLSTATE 57014, which Connection turns into pg::DeadlineExceeded (the server answers
-// 504). Its transaction rolls back: a COMMIT either completes or, cancelled, commits nothing.
+// 504), and its transaction rolls back. A trip that may commit (one holding COMMIT, or a
+// write outside a transaction) is never cancelled: a COMMIT waiting for a synchronous
+// standby cannot be undone, and a cancel then ends the wait with success, committed on the
+// primary alone (PostgreSQL's "canceling wait for synchronous replication" warning). Such a
+// trip is bounded by statement_timeout, which ends that wait the same way: the warning is
+// logged as an error (Connection's notice receiver), the one trace it leaves.
 // A statement (or transaction trip) that would start after the deadline is not sent at all.
 // Cancels are sent side by side (up to 16 at once): one whose host has gone silent holds
 // up no other while fewer than 16 are stuck.
@@ -27,7 +32,8 @@ resilience::TimePoint refuse_past_deadline();
 class CancelAtDeadline {
  public:
   // Refuses a statement past the deadline (refuse_past_deadline). Armed while it lives if
-  // the current thread serves a request with a deadline; otherwise it does nothing.
+  // the current thread serves a request with a deadline and `cancel` is not null (null: a
+  // trip that may commit); otherwise it does nothing more.
   explicit CancelAtDeadline(PGcancel* cancel);
   // Disarms. A cancel still queued is dropped; one being sent just then is waited for, so
   // it can never reach a later statement on the same connection (a cancel that reaches an

@@ -5,8 +5,10 @@
 
 #include "cancel_at_deadline.hpp"
 #include "param_values.hpp"
+#include "sales/log/log.hpp"
 #include "sales/net/tcp_liveness.hpp"
 #include "sales/pg/pool.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace sales::pg {
 
@@ -69,6 +71,15 @@ std::string tcp_liveness_options(std::chrono::milliseconds tcp_user_timeout) {
          " tcp_user_timeout=" + std::to_string(tcp_user_timeout.count());
 }
 
+std::string server_liveness_settings(std::chrono::milliseconds tcp_user_timeout) {
+  return "-c tcp_keepalives_idle=" + std::to_string(net::kKeepaliveIdleSeconds) +
+         " -c tcp_keepalives_interval=" + std::to_string(net::kKeepaliveIntervalSeconds) +
+         " -c tcp_keepalives_count=" + std::to_string(net::kKeepaliveProbes) +
+         " -c tcp_user_timeout=" + std::to_string(tcp_user_timeout.count()) +
+         " -c idle_in_transaction_session_timeout=60000";
+}
+
+
 std::string conninfo(const std::string& host, int port, const std::string& db, const std::string& user,
                      const std::string& password, std::chrono::milliseconds connect_timeout,
                      std::chrono::milliseconds tcp_user_timeout) {
@@ -83,13 +94,36 @@ std::string conninfo(const std::string& host, int port, const std::string& db, c
   long secs = std::max<long>(1, static_cast<long>((connect_timeout.count() + 999) / 1000));
   return "host=" + quote(host) + " port=" + std::to_string(port) + " dbname=" + quote(db) + " user=" + quote(user) +
          " password=" + quote(password) + " connect_timeout=" + std::to_string(secs) +
-         " application_name=sales options='-c client_min_messages=warning'" + tcp_liveness_options(tcp_user_timeout);
+         " application_name=sales options='-c client_min_messages=warning " +
+         server_liveness_settings(tcp_user_timeout) + "'" + tcp_liveness_options(tcp_user_timeout);
 }
 
 namespace {
 std::string sqlstate_of(const PGresult* r) {
   const char* s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   return s ? s : "";
+}
+
+// A SELECT, which commits nothing of its own (ours call no function that writes).
+bool reads_only(std::string_view sql) {
+  auto start = sql.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return false;
+  return text::iequals(sql.substr(start, 6), "select");
+}
+
+// The server's warnings (client_min_messages=warning) into the service's log instead of
+// libpq's raw stderr. A COMMIT whose wait for the synchronous standby was cut short (by
+// statement_timeout) committed on the primary alone: losing the primary now loses it.
+void log_notice(void*, const PGresult* r) {
+  const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  std::string_view message = primary ? primary : PQresultErrorMessage(r);
+  if (message.find("synchronous replication") != std::string_view::npos) {
+    log::error("PostgreSQL committed a transaction on the primary without its synchronous standby ({}: {}); it is "
+               "lost if the primary is lost before the standby catches up", state ? state : "", message);
+    return;
+  }
+  log::warn("PostgreSQL {}: {}", state ? state : "", message);
 }
 }  // namespace
 
@@ -103,6 +137,7 @@ Connection::Connection(std::string conninfo) {
     throw Unavailable("cannot connect to PostgreSQL: " + msg, "08001");
   }
   cancel_ = PQgetCancel(conn_);
+  PQsetNoticeReceiver(conn_, &log_notice, nullptr);
 }
 
 Connection::~Connection() {
@@ -135,7 +170,9 @@ void Connection::fail(const std::string& what, const PGresult* r, bool cancelled
 
 Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
   std::string name(st.name);
-  detail::CancelAtDeadline cancel(cancel_);
+  // Outside a transaction a statement commits itself, unless it only reads.
+  const bool may_commit = PQtransactionStatus(conn_) == PQTRANS_IDLE && !reads_only(st.sql);
+  detail::CancelAtDeadline cancel(may_commit ? nullptr : cancel_);
   const bool per_call = st.plan == Plan::per_call;
   if (!per_call && !is_prepared(name)) {
     Result prep(PQprepare(conn_, name.c_str(), std::string(st.sql).c_str(), 0, nullptr));

@@ -29,7 +29,8 @@ void Connection::lost(const std::string& what) {
 std::vector<Result> Connection::exec_pipeline(const std::vector<Step>& steps) {
   if (steps.empty()) throw std::invalid_argument("exec_pipeline: no steps");
   failed_step_ = steps.size();
-  detail::CancelAtDeadline cancel(cancel_);
+  const bool commits = std::any_of(steps.begin(), steps.end(), [](const Step& s) { return !s.st && s.command == "COMMIT"; });
+  detail::CancelAtDeadline cancel(commits ? nullptr : cancel_);  // a COMMIT is never cancelled
   if (PQenterPipelineMode(conn_) != 1) fail("pipeline", nullptr);
   std::vector<Sent> sent;
   bool ok = true;

@@ -139,7 +139,9 @@ const char* begin_sql(Isolation iso) {
 Transaction::Transaction(Pool& pool, Isolation iso) : pool_(pool), iso_(iso), lease_(pool.acquire()) {}
 
 Transaction::~Transaction() {
-  if (begun_ && !done_) {
+  // Not when the server has ended it already (a COMMIT answered ROLLBACK): a round trip for
+  // a warning.
+  if (begun_ && !done_ && PQtransactionStatus(lease_->native()) != PQTRANS_IDLE) {
     try {
       lease_->exec_raw("ROLLBACK");
     } catch (...) {

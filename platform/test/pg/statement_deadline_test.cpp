@@ -1,7 +1,8 @@
 // A statement still running at the request's deadline (resilience::DeadlineScope) is
 // cancelled, against the real PostgreSQL of ./sales up: it fails as pg::DeadlineExceeded,
 // its transaction commits nothing, and the connection serves the next statement. Without a
-// deadline, or once a statement has ended, nothing is cancelled.
+// deadline, or once a statement has ended, nothing is cancelled; nor is a trip that may
+// commit, since a COMMIT waiting for a synchronous standby cannot be undone.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -17,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 namespace res = sales::resilience;
 
 constexpr spg::Statement kInsert{"test_insert", "INSERT INTO marks(x) VALUES ($1::int)"};
+constexpr spg::Statement kSlowInsert{"test_slow_insert",
+                                     "WITH pause AS (SELECT pg_sleep($1::float8)) INSERT INTO marks(x) SELECT 1 FROM pause"};
 
 class PgStatementDeadline : public PgFixture {};
 
@@ -45,12 +48,37 @@ TEST_F(PgStatementDeadline, ACancelledPipelineCommitsNothing) {
     steps.push_back({nullptr, "BEGIN", {}});
     steps.push_back({&kInsert, {}, {spg::param(std::int64_t{1})}});
     steps.push_back({&kSleep, {}, {spg::param("5")}});
-    steps.push_back({nullptr, "COMMIT", {}});
     EXPECT_THROW(lease->exec_pipeline(steps), spg::DeadlineExceeded);
   }
   lease->exec_raw("ROLLBACK");  // what a transaction does after a failed statement
   EXPECT_EQ(count("marks"), 0);
   EXPECT_EQ(lease->exec_raw("SELECT 2").int64(0, 0), 2);
+}
+
+// Cancelled while it waited for a synchronous standby, a COMMIT would report success with
+// the transaction on the primary alone. A trip that holds one runs to its end (bounded by
+// statement_timeout), and so does a write outside a transaction, which commits itself.
+TEST_F(PgStatementDeadline, ATripThatCommitsIsNotCancelledAtTheDeadline) {
+  sql("CREATE TABLE marks (x int)");
+  auto pool = make_pool(1);
+  auto lease = pool->acquire();
+  const auto start = Clock::now();
+  {
+    res::DeadlineScope scope(start + 150ms);
+    std::vector<spg::Step> steps;
+    steps.push_back({nullptr, "BEGIN", {}});
+    steps.push_back({&kInsert, {}, {spg::param(std::int64_t{1})}});
+    steps.push_back({&kSleep, {}, {spg::param("0.5")}});
+    steps.push_back({nullptr, "COMMIT", {}});
+    EXPECT_NO_THROW(lease->exec_pipeline(steps));
+  }
+  {
+    res::DeadlineScope scope(Clock::now() + 150ms);
+    EXPECT_NO_THROW(lease->exec(kSlowInsert, {spg::param("0.5")})) << "a write outside a transaction";
+  }
+  EXPECT_GE(Clock::now() - start, 900ms);
+  EXPECT_EQ(count("marks"), 2);
+  EXPECT_TRUE(lease->healthy());
 }
 
 TEST_F(PgStatementDeadline, WithoutADeadlineAStatementRunsToItsEnd) {

@@ -184,6 +184,21 @@ TEST(PgTcpLivenessOptions, CarryTheUserTimeoutAndKeepaliveProbes) {
   EXPECT_NE(o.find(" tcp_user_timeout=2500"), std::string::npos) << o;
   EXPECT_NE(o.find(" keepalives=1"), std::string::npos) << o;
   EXPECT_NE(o.find(" keepalives_idle=5"), std::string::npos) << o;
+  const auto all = spg::conninfo("db.test", 5432, "d", "u", "p", 2s, 2500ms);
+  EXPECT_NE(all.find("options='-c client_min_messages=warning " + spg::server_liveness_settings(2500ms) + "'"),
+            std::string::npos)
+      << all;
+}
+
+// The server's side: a backend notices a client host that vanished in seconds, not hours,
+// and ends a session idle inside a transaction (60 s), so the locks it held go too.
+TEST(PgServerLiveness, TheServerTakesTheSettings) {
+  TestSchema schema;
+  spg::Connection c(schema.conninfo() + " options='" + spg::server_liveness_settings(2500ms) + "'");
+  EXPECT_EQ(c.exec_raw("SHOW tcp_keepalives_idle").text(0, 0), "5");
+  EXPECT_EQ(c.exec_raw("SHOW tcp_keepalives_count").text(0, 0), "5");
+  EXPECT_EQ(c.exec_raw("SHOW tcp_user_timeout").text(0, 0), "2500");  // milliseconds
+  EXPECT_EQ(c.exec_raw("SHOW idle_in_transaction_session_timeout").text(0, 0), "1min");
 }
 
 }  // namespace

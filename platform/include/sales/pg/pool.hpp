@@ -316,6 +316,15 @@ std::string conninfo(const std::string& host, int port, const std::string& db, c
 // sockets. Returns " key=value ..." to append to a conninfo.
 std::string tcp_liveness_options(std::chrono::milliseconds tcp_user_timeout);
 
+// The server's side of it, as "-c name=value ..." for a conninfo's `options` (conninfo puts
+// them there). Without them a backend whose client host vanished (power, a partition) kept
+// the client's row locks, or the migration lock and a table's ACCESS EXCLUSIVE lock, for the
+// kernel's ~2 h before its first keepalive probe. idle_in_transaction_session_timeout (60 s)
+// backs them up for a live client stuck between two trips of a transaction (none of ours
+// idles in one for more than a deadline): its session ends and its locks go with it. The
+// relay's locked outbox rows rely on it too.
+std::string server_liveness_settings(std::chrono::milliseconds tcp_user_timeout);
+
 // Conninfo options that keep libpq from negotiating what we never use: no GSSAPI encryption
 // (we authenticate with SCRAM; probing for Kerberos credentials loads and initialises
 // krb5 on every connect), and no TLS to a loopback host (nothing to protect, and the
