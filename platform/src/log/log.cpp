@@ -6,17 +6,41 @@
 
 #include "sales/json/writer.hpp"
 #include "sales/text/ascii.hpp"
+#include "sales/text/utf8.hpp"
 
 namespace sales::log {
 
 namespace {
 thread_local std::string t_request_id;
 
-// %Q: the request id of this thread; %J: the message, escaped for a JSON string.
+// `text` escaped for a JSON string, without the quotes. Both fields carry what others chose:
+// a client's X-Request-Id (its `"` would have added fields to the line), a broker header, a
+// request's raw target. Text that is not valid UTF-8 would make the line invalid JSON, which
+// collectors drop: then each byte >= 0x80 is written as \u00XX.
+void append_json_text(spdlog::memory_buf_t& dest, std::string_view text) {
+  std::string out;
+  sales::json::append_escaped(out, text);
+  std::string_view escaped(out.data() + 1, out.size() - 2);
+  if (text::valid_utf8(text)) {
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned char c : escaped) {
+    if (c < 0x80) {
+      dest.push_back(static_cast<char>(c));
+      continue;
+    }
+    const char code[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+    dest.append(code, code + sizeof code);
+  }
+}
+
+// %Q: the request id of this thread; %J: the message.
 class RequestIdFlag : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg&, const std::tm&, spdlog::memory_buf_t& dest) override {
-    dest.append(t_request_id.data(), t_request_id.data() + t_request_id.size());
+    append_json_text(dest, t_request_id);
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<RequestIdFlag>(); }
 };
@@ -24,9 +48,7 @@ class RequestIdFlag : public spdlog::custom_flag_formatter {
 class JsonMessageFlag : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-    std::string out;
-    sales::json::append_escaped(out, std::string_view(msg.payload.data(), msg.payload.size()));
-    dest.append(out.data() + 1, out.data() + out.size() - 1);  // without the quotes
+    append_json_text(dest, std::string_view(msg.payload.data(), msg.payload.size()));
   }
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
 };
@@ -43,13 +65,17 @@ std::optional<spdlog::level::level_enum> level_named(std::string_view name) {
 
 bool is_level(std::string_view name) { return level_named(name).has_value(); }
 
-void init(std::string_view service, std::string_view level) {
-  auto logger = spdlog::stderr_logger_mt(std::string(service));
+std::unique_ptr<spdlog::formatter> json_formatter(std::string_view service) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   formatter->add_flag<RequestIdFlag>('Q').add_flag<JsonMessageFlag>('J');
   formatter->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","service":")" + std::string(service) +
                          R"(","request_id":"%Q","msg":"%J"})");
-  logger->set_formatter(std::move(formatter));
+  return formatter;
+}
+
+void init(std::string_view service, std::string_view level) {
+  auto logger = spdlog::stderr_logger_mt(std::string(service));
+  logger->set_formatter(json_formatter(service));
   logger->set_level(level_named(level).value_or(spdlog::level::info));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);

@@ -1,6 +1,7 @@
 #pragma once
 // Structured logs (one JSON object per line on stderr) that carry the request id of the
 // request being served on this thread.
+#include <spdlog/formatter.h>
 #include <spdlog/spdlog.h>
 
 // fmt 9 defines its formatting engine in fmt/format.h (which spdlog includes) without an
@@ -27,6 +28,11 @@ inline constexpr std::string_view kLevels = "trace, debug, info, warn, error, cr
 // Whether `name` names a level. spdlog's own parser takes only lower case and turns every
 // other word into "off": LOG_LEVEL=INFO silenced a service.
 bool is_level(std::string_view name);
+
+// One JSON object per line: ts, level, service, request_id (this thread's RequestScope), msg.
+// What others chose (a client's request id, a request's target) is escaped and made valid
+// UTF-8, so it can neither add fields nor break the line. `service` is ours.
+std::unique_ptr<spdlog::formatter> json_formatter(std::string_view service);
 
 // Sets the request id for log lines written on this thread while the scope lives.
 class RequestScope {
