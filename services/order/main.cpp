@@ -6,6 +6,7 @@
 #include "api/rest_directory.hpp"
 #include "events/pending_sweeper.hpp"
 #include "events/saga_consumer.hpp"
+#include "events/unpaid_expiry.hpp"
 #include "sales/events/subscriptions.hpp"
 #include "sales/service/app.hpp"
 #include "sales/service/idempotency.hpp"
@@ -31,9 +32,13 @@ int main() {
                                       order::saga_dispatcher(store, app.metrics()));
   order::StatusGauges gauges(store, app.metrics());
   order::PendingSweeper sweeper(app.db(), store, app.metrics());
-  app.on_database_ready([&gauges, &sweeper] {
+  // 0: a CONFIRMED order waits for its payment for ever. At most 30 days.
+  order::UnpaidExpiry expiry(app.db(), store, app.metrics(),
+                             app.env().millis("ORDER_PAYMENT_TIMEOUT_MS", 3'600'000, 0, 2'592'000'000));
+  app.on_database_ready([&gauges, &sweeper, &expiry] {
     gauges.start();
     sweeper.start();
+    expiry.start();
   });
 
   order::register_routes(app.router(), {store, directory, app.db()});

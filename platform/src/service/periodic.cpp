@@ -1,8 +1,21 @@
 #include "sales/service/periodic.hpp"
 
+#include <exception>
 #include <utility>
 
+#include "sales/log/log.hpp"
+
 namespace sales::service {
+
+std::function<void()> warning_on_failure(std::string what, std::function<void()> step) {
+  return [what = std::move(what), step = std::move(step)] {
+    try {
+      step();
+    } catch (const std::exception& e) {
+      log::warn("{} failed, the next round retries: {}", what, e.what());
+    }
+  };
+}
 
 Periodic::Periodic(std::chrono::milliseconds every, std::function<void()> step, First first)
     : Periodic(every, [step = std::move(step)](Cause) { step(); }, Options{.first = first}) {}

@@ -18,16 +18,8 @@ PendingSweeper::PendingSweeper(sales::pg::Pool& pool, OrderStore& store, sales::
       max_gap_(max_gap),
       resent_(registry.counter("sales_order_created_resent_total",
                                "order.created sent again for orders still PENDING")),
-      sweeper_(
-          every,
-          [this] {
-            try {
-              sweep();
-            } catch (const std::exception& e) {
-              sales::log::warn("pending sweep failed, next round retries: {}", e.what());
-            }
-          },
-          sales::service::Periodic::First::AfterInterval) {}
+      sweeper_(every, sales::service::warning_on_failure("pending sweep", [this] { sweep(); }),
+               sales::service::Periodic::First::AfterInterval) {}
 
 PendingSweeper::~PendingSweeper() = default;
 

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace sales::service {
@@ -61,5 +62,9 @@ class Periodic {
   std::condition_variable_any cv_;
   std::jthread thread_;
 };
+
+// A step whose failure (an exception) is logged as a warning naming `what`; the next step
+// is the retry. For steps with nothing to do about a failure but wait (a sweep).
+std::function<void()> warning_on_failure(std::string what, std::function<void()> step);
 
 }  // namespace sales::service

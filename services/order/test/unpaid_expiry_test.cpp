@@ -1,0 +1,84 @@
+// The expiry of unpaid orders against PostgreSQL: a CONFIRMED order left unpaid past the
+// timeout is cancelled, with its order.cancelled (which releases its stock); nothing else is.
+#include "events/unpaid_expiry.hpp"
+
+#include <gtest/gtest.h>
+
+#include "order_db.hpp"
+
+namespace order {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Status set by hand (the saga's path is tested elsewhere), unchanged for `seconds`.
+constexpr pg::Statement kTestUnpaidFor{
+    "test_order_unpaid_for",
+    "UPDATE orders SET status = $2, updated_at = now() - $3 * interval '1 second' WHERE id = $1"};
+
+class UnpaidExpiryTest : public OrderDbTest {
+ protected:
+  void SetUp() override {
+    OrderDbTest::SetUp();
+    if (HasFatalFailure()) return;
+    expiry_ = std::make_unique<UnpaidExpiry>(*pool_, *store_, registry_, 60min);
+  }
+  void TearDown() override {
+    expiry_.reset();
+    OrderDbTest::TearDown();
+  }
+
+  std::int64_t order_in(const char* status, std::int64_t seconds) {
+    auto id = place().id;
+    pg::exec(*pool_, kTestUnpaidFor, {pg::param(id), pg::param(status), pg::param(seconds)});
+    return id;
+  }
+
+  sales::metrics::Registry registry_;
+  std::unique_ptr<UnpaidExpiry> expiry_;
+};
+
+TEST_F(UnpaidExpiryTest, AnOrderConfirmedAndUnpaidPastTheTimeoutIsCancelledAndAnnounced) {
+  auto unpaid = order_in("CONFIRMED", 3601);
+  auto recent = order_in("CONFIRMED", 3500);
+  auto paid = order_in("PAID", 7200);
+  auto pending = order_in("PENDING", 7200);
+  auto rejected = order_in("REJECTED", 7200);
+  take_outbox();
+
+  EXPECT_EQ(expiry_->sweep(), 1);
+  auto cancelled = sole_event("order.cancelled");
+  EXPECT_EQ(cancelled.data.at("order_id").to_number<std::int64_t>(), unpaid);
+  auto order = store_->find(unpaid);
+  ASSERT_TRUE(order);
+  EXPECT_EQ(order->status, Status::Cancelled);
+  ASSERT_FALSE(order->history.empty());
+  EXPECT_EQ(order->history.back().reason, "no payment within 60 min");
+  EXPECT_EQ(status_of(recent), Status::Confirmed);
+  EXPECT_EQ(status_of(paid), Status::Paid);
+  EXPECT_EQ(status_of(pending), Status::Pending) << "the PENDING sweep's, not this one's";
+  EXPECT_EQ(status_of(rejected), Status::Rejected);
+  EXPECT_EQ(expiry_->sweep(), 0) << "cancelled once";
+  EXPECT_TRUE(take_outbox().empty());
+}
+
+// More than one transaction's batch is worked off in one round; an order another
+// transaction holds (a payment being confirmed) is left for the next round.
+TEST_F(UnpaidExpiryTest, ABacklogIsCancelledInBatchesAndALockedOrderIsSkipped) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 130; ++i) ids.push_back(order_in("CONFIRMED", 4000));
+  take_outbox();
+  {
+    pg::Transaction holder(*pool_);
+    ASSERT_TRUE(store_->lock(holder, ids.front()));
+    EXPECT_EQ(expiry_->sweep(), 129);
+    holder.commit();
+  }
+  EXPECT_EQ(status_of(ids.front()), Status::Confirmed);
+  EXPECT_EQ(status_of(ids.back()), Status::Cancelled);
+  EXPECT_EQ(expiry_->sweep(), 1) << "the order that was held";
+  EXPECT_EQ(take_outbox().size(), 130u);
+}
+
+}  // namespace
+}  // namespace order
