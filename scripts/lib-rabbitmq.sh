@@ -55,8 +55,10 @@ rmq_env() {
 }
 
 # rmqctl ARGS...: rabbitmqctl against our node.
+# RMQCTL_LIMIT=SECONDS rmqctl ...: given up after that long (rabbitmqctl waits for ever on
+# a node that takes its connection and never answers).
 rmqctl() {
-  (rmq_env && cd "$RMQ_DIR" && exec "$RMQ_BIN/rabbitmqctl" -q -n "$RMQ_NODE" "$@" </dev/null)
+  (rmq_env && cd "$RMQ_DIR" && exec ${RMQCTL_LIMIT:+timeout "$RMQCTL_LIMIT"} "$RMQ_BIN/rabbitmqctl" -q -n "$RMQ_NODE" "$@" </dev/null)
 }
 
 rmq_pid() {
@@ -189,6 +191,11 @@ rmq_launch() {
     return 0
   fi
   step "starting rabbitmq (node $RMQ_NODE, port $AMQP_PORT, management $AMQP_UI_PORT)"
+  # The package's scripts use their paths unquoted (rabbitmq-env: . ${RABBITMQ_SCRIPTS_DIR}/...):
+  # the node would die at start with the cause buried in its startup log.
+  case "$RMQ_DIR" in
+    *[[:space:]]*) die "RabbitMQ cannot run from a path with a space or tab in it ($RMQ_DIR): its own scripts split it. Clone the project to a path without one" ;;
+  esac
   rmq_write_config
   rmq_check_ports
   rmq_ensure_epmd
@@ -276,7 +283,7 @@ rmq_down() {
   if [ -n "$pid" ]; then
     pid=$(proc_ref "$pid")
     step "stopping rabbitmq"
-    rmqctl stop >/dev/null 2>&1 || true
+    RMQCTL_LIMIT=40 rmqctl stop >/dev/null 2>&1 || true
     if ! wait_pid_exit "$pid" 30; then
       warn "rabbitmq did not stop in 30 s; killing it"
       kill_group "$pid" KILL

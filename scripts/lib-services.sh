@@ -43,10 +43,11 @@ require_service() {
 }
 
 # svc_pid NAME: pid of the running service (alive, and running its binary), or nothing.
+# The kernel names a process's binary by its resolved path: build/ may be a link.
 svc_pid() {
   local pid
   pid=$(read_pid "$(svc_pidfile "$1")")
-  if pid_alive "$pid" && [ "$(pid_exe "$pid")" = "$(svc_bin "$1")" ]; then
+  if pid_alive "$pid" && [ "$(pid_exe "$pid")" = "$(readlink -m "$(svc_bin "$1")")" ]; then
     echo "$pid"
   fi
 }
