@@ -54,15 +54,19 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
     failure = Problem::unavailable("The order cannot be checked right now (" + std::string(e.what()) +
                                    "); nothing was saved. Try again shortly.");
   }
+  std::optional<std::int64_t> total;
+  if (!failure) {
+    total = order_total(priced.lines);
+    if (!total) {
+      failure = Problem::bad_request("The order's total is too large.",
+                                     {{"items", "the total must not exceed " + sales::money::format(sales::money::kMaxCents)}});
+    }
+  }
+  // A repeat of a request that was answered is answered the same, whatever the owners say
+  // now (a price raised since can push its total past the limit).
   if (failure) {
     if (auto replay = service::stored_response(d.db, kIdempotencyScope, key, req.body)) return *replay;
     throw ProblemError(std::move(*failure));
-  }
-  auto total = order_total(priced.lines);
-  if (!total) {
-    throw ProblemError(Problem::bad_request(
-        "The order's total is too large.",
-        {{"items", "the total must not exceed " + sales::money::format(sales::money::kMaxCents)}}));
   }
 
   std::optional<Order> placed;  // the run that committed (a deadlock's retry replaces it)

@@ -58,7 +58,10 @@ class SagaHandler {
     // Order events are published only after the order committed: an unknown id is
     // nobody's order and never will be.
     if (!order) throw ev::PoisonEvent("order " + std::to_string(order_id) + " does not exist");
-    auto payment = ev::optional_id_field(e, "payment_id");
+    // A payment.confirmed names its payment: it becomes paid_by, which a ship asks the payment
+    // service about (without it, a refund made before the ship would not stop the goods).
+    auto payment = event == SagaEvent::PaymentConfirmed ? std::optional(ev::id_field(e, "payment_id"))
+                                                        : ev::optional_id_field(e, "payment_id");
     const bool paid_by_another = order->paid_by && payment && *payment != *order->paid_by;
     auto reaction = react(event, order->status, paid_by_another);
     switch (reaction.kind) {

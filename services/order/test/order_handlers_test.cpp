@@ -144,6 +144,10 @@ TEST_F(OrderApiTest, IdempotencyKeyReplaysTheFirstResponse) {
   directory_.down = true;  // a repeat needs no owner to get its first answer
   EXPECT_EQ(send("POST", "/orders", kTwoLines, "key-1").body, first.body);
   directory_.down = false;
+  const auto price = directory_.products[7];
+  directory_.products[7] = {sales::money::kMaxCents};  // raised since: the total is now too large
+  EXPECT_EQ(send("POST", "/orders", kTwoLines, "key-1").body, first.body) << "answered as the first time";
+  directory_.products[7] = price;
   EXPECT_EQ(send("POST", "/orders", R"({"customer_id":1,"product_id":7,"quantity":1})", "key-1").status, 422);
   EXPECT_EQ(order_count(), 1);
   EXPECT_EQ(take_outbox().size(), 1u);

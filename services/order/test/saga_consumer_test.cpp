@@ -197,6 +197,9 @@ TEST_F(SagaConsumerTest, EventsThatCanNeverApplyArePoison) {
   EXPECT_THROW(deliver("inventory.reserved", R"({"items":[]})"), ev::PoisonEvent);
   EXPECT_THROW(deliver("inventory.reserved", R"({"order_id":"12"})"), ev::PoisonEvent);
   EXPECT_THROW(deliver("payment.confirmed", R"({"order_id":-4})"), ev::PoisonEvent);
+  auto confirmed = order_in(Status::Confirmed);
+  EXPECT_THROW(deliver("payment.confirmed", confirmed), ev::PoisonEvent) << "no payment_id: nothing to ask before a ship";
+  EXPECT_EQ(status_of(confirmed), Status::Confirmed);
 }
 
 TEST_F(SagaConsumerTest, HandlesExactlyTheOrderQueuesTypes) {
