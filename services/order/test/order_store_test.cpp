@@ -4,6 +4,7 @@
 #include <map>
 
 #include "order_db.hpp"
+#include "sales/service/kept_counts.hpp"
 
 namespace order {
 namespace {
@@ -197,6 +198,17 @@ TEST_F(OrderDbTest, KeptCountRowsAreAppendedAndFoldedWhenRead) {
   auto counts = store_->count_by_status();
   EXPECT_EQ(counts[Status::Confirmed], 1);
   EXPECT_EQ(rows(), static_cast<std::int64_t>(counts.size())) << "one row per status left";
+}
+
+// However many rows wait, each statement folds a bounded chunk of them, and one call folds
+// them all (within its cap of chunks).
+TEST_F(OrderDbTest, KeptCountRowsAreFoldedInChunks) {
+  auto rows = [&] { return pg::exec(*pool_, kTestKeptCountRows).int64(0, 0); };
+  for (int i = 0; i < 12; ++i) place();
+  ASSERT_GE(rows(), 12);
+  sales::service::compact_kept_counts(*pool_, 3);
+  EXPECT_EQ(rows(), 1) << "every PENDING row folded into one, three at a time";
+  EXPECT_EQ(store_->count_by_status()[Status::Pending], 12);
 }
 
 }  // namespace

@@ -10,8 +10,10 @@ namespace sales::service {
 // number of keys; run before reading the sums, every few seconds. One replica folds at a
 // time (a transaction's advisory lock; the others skip): two at once would each fold only
 // what the other had not yet locked. Concurrent changes are never waited for: their rows,
-// not yet committed, are folded next time. A failure is logged and left to the next call:
-// the sums are exact either way, so reading them goes on.
-void compact_kept_counts(pg::Pool& pool) noexcept;
+// not yet committed, are folded next time. A failure is logged (a warning when it keeps
+// failing) and left to the next call: the sums are exact either way, so reading them goes on.
+// `chunk`: rows per statement (each its own transaction), so every statement stays short
+// however far behind the folding is.
+void compact_kept_counts(pg::Pool& pool, int chunk = 20'000) noexcept;
 
 }  // namespace sales::service
