@@ -61,12 +61,18 @@ Consumer::Consumer(pg::Pool& pool, amqp::ConnectionParams broker, ConsumerOption
       amqp_(std::move(broker)),
       metrics_(std::make_unique<Counters>(registry, opts_.queue)),
       gather_(opts_.gather_window),
-      lag_(std::make_shared<std::atomic<double>>(0)) {
+      lag_(std::make_shared<std::atomic<double>>(0)),
+      parked_(std::make_shared<std::atomic<double>>(0)) {
   // The scrape runs on another thread and rabbitmq-c is not thread-safe: the consumer
-  // thread refreshes the value, the callback only reads it.
+  // thread refreshes the values, the callbacks only read them.
   registry.callback_gauge(
       "sales_events_consumer_lag", "Messages ready in the queue, not yet delivered",
       [lag = lag_] { return lag->load(); }, {{"queue", opts_.queue}});
+  // What sales_events_dead_lettered_total counted since this process started, and every
+  // earlier one: a restart must not hide an event waiting for an operator.
+  registry.callback_gauge(
+      "sales_events_dead_letter_messages", "Messages in the queue's dead-letter queue, waiting for an operator",
+      [parked = parked_] { return parked->load(); }, {{"queue", opts_.queue}});
 }
 
 Consumer::~Consumer() { stop(); }
@@ -155,6 +161,7 @@ void Consumer::housekeeping() {
   if (now >= next_lag_refresh_) {
     next_lag_refresh_ = now + opts_.lag_refresh;
     lag_->store(static_cast<double>(amqp_.queue_message_count(opts_.queue)));
+    parked_->store(static_cast<double>(amqp_.queue_message_count(amqp::dead_letter_queue(opts_.queue))));
   }
   if (now >= next_prune_) {
     // One bounded DELETE per turn of the loop, between deliveries: a backlog of millions of

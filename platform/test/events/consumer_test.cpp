@@ -143,6 +143,9 @@ TEST_F(ConsumerTest, PoisonGoesStraightToTheDlq) {
   EXPECT_EQ(calls.load(), 1) << "no retries for poison";
   EXPECT_TRUE(eventually([&] { return effects(good) == 1; }));
   EXPECT_TRUE(eventually([&] { return ready_in(amqp::dead_letter_queue(queue_)) == 4; }));
+  EXPECT_TRUE(eventually([&] {
+    return sales_test::metric_sum(registry_.render(), "sales_events_dead_letter_messages", {{"queue", queue_}}) == 4;
+  })) << registry_.render();
 
   consumer->stop();
   auto dead = drain_dead_letters(4);

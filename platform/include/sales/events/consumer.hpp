@@ -93,7 +93,7 @@ struct ConsumerOptions {
   std::chrono::milliseconds confirm_timeout{5000};
   std::chrono::milliseconds backoff_initial{200};
   std::chrono::milliseconds backoff_max{10000};
-  std::chrono::milliseconds lag_refresh{5000};
+  std::chrono::milliseconds lag_refresh{5000};  // how often the lag and dead-letter gauges are read from the broker
   std::chrono::hours inbox_retention{24 * 7};
   std::chrono::minutes prune_interval{60};
 };
@@ -140,7 +140,8 @@ class Consumer {
   amqp::Connection amqp_;  // used by the consumer thread only
   std::unique_ptr<Counters> metrics_;
   GatherWindow gather_;  // consumer thread only
-  std::shared_ptr<std::atomic<double>> lag_;  // shared with the scrape callback
+  std::shared_ptr<std::atomic<double>> lag_;     // shared with the scrape callback
+  std::shared_ptr<std::atomic<double>> parked_;  // messages in <queue>.dlq; shared likewise
   std::chrono::steady_clock::time_point next_lag_refresh_{};
   std::chrono::steady_clock::time_point next_prune_{};
   std::int64_t pruned_ = 0;  // rows removed by the prune in progress, for its log line
