@@ -1,4 +1,7 @@
 #include <libpq-fe.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <charconv>
@@ -152,6 +155,15 @@ void Connection::mark_if_broken(std::string& sqlstate) {
 }
 
 bool Connection::healthy() const { return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+
+bool Connection::ended_by_server() const {
+  if (!healthy()) return true;
+  const int fd = PQsocket(conn_);
+  if (fd < 0) return true;
+  char byte;
+  const auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
 
 bool Connection::is_prepared(const std::string& name) const {
   return std::find(prepared_.begin(), prepared_.end(), name) != prepared_.end();

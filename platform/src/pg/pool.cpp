@@ -38,10 +38,13 @@ Lease Pool::acquire() {
     throw DeadlineExceeded("the request's deadline passed before it asked for a database connection", Error::kQueryCanceled);
   }
   while (true) {
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       auto c = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(c));
+      // Its first statement would fail with a lost connection: a 503 for a request that
+      // had done nothing wrong, after every restart of the server.
+      if (!c->ended_by_server()) return Lease(this, std::move(c));
+      --open_;
     }
     if (open_ < opts_.size) return Lease(this, connect(lock));
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= opts_.size) {
@@ -89,9 +92,11 @@ void Pool::release(std::unique_ptr<Connection> c) {
   } else {
     --open_;
     if (!c->healthy()) {
-      // The server went away (restart, failover): the idle ones are as dead as this one.
-      open_ -= idle_.size();
-      idle_.clear();
+      // The server may have gone away (a restart, a failover), or ended this session alone
+      // (pg_terminate_backend, a protocol error): the idle ones it ended go, not the others.
+      auto before = idle_.size();
+      std::erase_if(idle_, [](const std::unique_ptr<Connection>& i) { return i->ended_by_server(); });
+      open_ -= before - idle_.size();
     }
   }
   cv_.notify_all();

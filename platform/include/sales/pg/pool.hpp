@@ -152,6 +152,11 @@ class Connection {
   std::vector<Result> exec_pipeline(const std::vector<Step>& steps);
   [[nodiscard]] std::size_t failed_step() const { return failed_step_; }
   [[nodiscard]] bool healthy() const;
+  // For a connection with nothing outstanding (an idle one in the pool): whether the server
+  // has ended it (a restart, a failover, pg_terminate_backend), which leaves its reason and
+  // the close waiting on the socket. Nothing else arrives unasked on a connection that
+  // listens to no channel. One non-blocking peek; a connection that is not healthy is ended.
+  [[nodiscard]] bool ended_by_server() const;
   [[nodiscard]] PGconn* native() { return conn_; }
 
  private:
