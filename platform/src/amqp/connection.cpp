@@ -125,6 +125,7 @@ void Connection::connect() {
   check(state_, [&] { fail_rpc("confirm.select", kMainChannel); });
   next_publish_seq_ = 1;
   unconfirmed_.clear();
+  lost_unconfirmed_ = 0;  // a new session: its caller starts its work again
   nacked_ = 0;
   returned_ = 0;
   buffered_.clear();
@@ -145,6 +146,7 @@ void Connection::drop() noexcept {
   amqp_destroy_connection(state_);
   state_ = nullptr;
   aux_channel_open_ = false;
+  lost_unconfirmed_ += unconfirmed_.size();  // the next confirm wait reports them
   unconfirmed_.clear();
   buffered_.clear();
 }

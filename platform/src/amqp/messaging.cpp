@@ -97,11 +97,15 @@ std::uint64_t Connection::publish(const OutgoingMessage& msg) {
 }
 
 void Connection::wait_for_confirms(std::chrono::milliseconds timeout) {
+  if (lost_unconfirmed_ > 0) {
+    throw AmqpError("amqp: the session closed before the broker confirmed " +
+                    std::to_string(std::exchange(lost_unconfirmed_, 0)) + " message(s)");
+  }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!unconfirmed_.empty()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      std::size_t pending = unconfirmed_.size();
+      std::size_t pending = std::exchange(unconfirmed_, {}).size();  // reported here, not again
       drop();  // late confirms would be ambiguous: a fresh session is simpler and safe
       throw AmqpError("amqp: no publisher confirm within " + std::to_string(timeout.count()) + " ms for " +
                       std::to_string(pending) + " message(s)");

@@ -13,6 +13,7 @@ std::map<std::string, std::string> parse_dotenv(const std::string& text) {
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // a file written on Windows
     auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
     line = line.substr(first);
@@ -24,8 +25,13 @@ std::map<std::string, std::string> parse_dotenv(const std::string& text) {
     std::string value = line.substr(eq + 1);
     auto vfirst = value.find_first_not_of(" \t");
     value = vfirst == std::string::npos ? "" : value.substr(vfirst);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
+    // A quoted value ends at its closing quote; after it only blanks or a comment may follow.
+    auto closing = value.empty() || (value.front() != '"' && value.front() != '\'')
+                       ? std::string::npos
+                       : value.find(value.front(), 1);
+    auto rest = closing == std::string::npos ? std::string::npos : value.find_first_not_of(" \t", closing + 1);
+    if (closing != std::string::npos && (rest == std::string::npos || value[rest] == '#')) {
+      value = value.substr(1, closing - 1);
     } else {
       auto hash = value.find(" #");
       if (hash != std::string::npos) value = value.substr(0, hash);

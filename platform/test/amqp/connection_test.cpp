@@ -38,6 +38,15 @@ class AmqpTest : public ::testing::Test {
     return o;
   }
 
+  // A message to the test's events exchange.
+  OutgoingMessage event(std::string routing_key, std::string body) const {
+    OutgoingMessage m;
+    m.exchange = topology_.events_exchange;
+    m.routing_key = std::move(routing_key);
+    m.body = std::move(body);
+    return m;
+  }
+
   ConnectionParams params_;
   std::string suffix_;
   Topology topology_;
@@ -111,26 +120,33 @@ TEST_F(AmqpTest, BatchOfPublishesNeedsOneConfirmWait) {
   conn.connect();
   declare_consumer_topology(conn, queue_, {"batch.#"}, topology_);
   for (int i = 0; i < 500; ++i) {
-    OutgoingMessage m;
-    m.exchange = topology_.events_exchange;
-    m.routing_key = "batch.item";
-    m.body = std::to_string(i);
-    conn.publish(m);
+    conn.publish(event("batch.item", std::to_string(i)));
   }
   conn.wait_for_confirms(10s);
   EXPECT_EQ(conn.unconfirmed(), 0u);
   EXPECT_TRUE(eventually([&] { return conn.queue_message_count(queue_) == 500; }));
 }
 
+// A session dropped between a publish and its confirm wait (another call's failure, caught)
+// leaves nothing to wait for: the wait fails rather than report the message delivered.
+TEST_F(AmqpTest, AConfirmWaitAfterTheSessionWasDroppedFails) {
+  Connection conn(params_);
+  conn.connect();
+  declare_consumer_topology(conn, queue_, {"dropped.#"}, topology_);
+  auto m = event("dropped.item", "x");
+  conn.publish(m);
+  conn.close();
+  EXPECT_THROW(conn.wait_for_confirms(1s), AmqpError);
+  conn.connect();
+  conn.publish(m);
+  EXPECT_NO_THROW(conn.wait_for_confirms(10s));
+}
+
 TEST_F(AmqpTest, RejectWithoutRequeueLandsInDeadLetterQueue) {
   Connection conn(params_);
   conn.connect();
   declare_consumer_topology(conn, queue_, {"order.created"}, topology_);
-  OutgoingMessage m;
-  m.exchange = topology_.events_exchange;
-  m.routing_key = "order.created";
-  m.body = "not even json";
-  conn.publish(m);
+  conn.publish(event("order.created", "not even json"));
   conn.wait_for_confirms(5s);
 
   conn.consume(queue_, 10);

@@ -14,6 +14,17 @@ TEST(Dotenv, ParsesCommentsQuotesAndExport) {
   EXPECT_EQ(v.count("bad line"), 0u);
 }
 
+// A CRLF file, or a comment after a quoted value, no longer leaves the quotes in the value
+// (a password that then fails to authenticate, with nothing to say why).
+TEST(Dotenv, AQuotedValueEndsAtItsQuoteWhateverFollows) {
+  auto v = parse_dotenv("P=\"s3cret\"\r\nQ='x y'  # prod\nR=\"a\"b\"\nS=plain\r\nT=\"open\n");
+  EXPECT_EQ(v["P"], "s3cret");
+  EXPECT_EQ(v["Q"], "x y");
+  EXPECT_EQ(v["R"], "\"a\"b\"") << "text after the closing quote: not a quoted value";
+  EXPECT_EQ(v["S"], "plain");
+  EXPECT_EQ(v["T"], "\"open");
+}
+
 TEST(Env, ValidatesAndReportsEveryError) {
   Env env({{"PORT", "99999"}, {"N", "12x"}, {"B", "maybe"}, {"OK", "7"}});
   EXPECT_EQ(env.integer("OK", 1, 0, 10), 7);

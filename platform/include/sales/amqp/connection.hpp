@@ -176,6 +176,9 @@ class Connection {
   std::set<std::uint64_t> unconfirmed_;
   std::size_t nacked_ = 0;
   std::size_t returned_ = 0;  // mandatory messages the broker could not route
+  // Published, then the session was dropped before their confirms: the next confirm wait on
+  // this session fails for them instead of finding nothing to wait for (connect() forgets).
+  std::size_t lost_unconfirmed_ = 0;
   std::deque<Delivery> buffered_;  // deliveries read while waiting for confirms
 };
 
