@@ -91,6 +91,9 @@ default_user_tags.administrator = true
 default_permissions.configure = .*
 default_permissions.read = .*
 default_permissions.write = .*
+# The node logs every connection: without rotation its log grew until the disk was full.
+log.file.rotation.size = 10485760
+log.file.rotation.count = 5
 EOF
   )
 }
