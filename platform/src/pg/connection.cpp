@@ -1,4 +1,5 @@
 #include <libpq-fe.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -132,6 +133,34 @@ void log_notice(void*, const PGresult* r) {
 
 Connection::Connection(std::string conninfo) {
   conn_ = PQconnectdb(conninfo.c_str());
+  opened();
+}
+
+Connection::Connection(const std::string& conninfo, std::chrono::steady_clock::time_point give_up_at,
+                       bool request_deadline) {
+  conn_ = PQconnectStart(conninfo.c_str());
+  if (!conn_) throw std::bad_alloc();
+  // PQconnectdb's loop (libpq's documented one: wait for the socket as the last poll asked),
+  // with our time limit instead of connect_timeout.
+  auto polled = PGRES_POLLING_WRITING;
+  while (PQstatus(conn_) != CONNECTION_BAD && polled != PGRES_POLLING_OK && polled != PGRES_POLLING_FAILED) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(give_up_at - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      PQfinish(conn_);
+      conn_ = nullptr;
+      if (request_deadline) {
+        throw DeadlineExceeded("the request's deadline passed while a database connection was opened", Error::kQueryCanceled);
+      }
+      throw Unavailable("cannot connect to PostgreSQL: no answer in time", "08001");
+    }
+    pollfd p{PQsocket(conn_), static_cast<short>(polled == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1000)));
+    if (ready > 0 || (ready < 0 && errno != EINTR)) polled = PQconnectPoll(conn_);
+  }
+  opened();
+}
+
+void Connection::opened() {
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(conn_);
     PQfinish(conn_);

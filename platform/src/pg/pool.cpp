@@ -59,7 +59,11 @@ std::unique_ptr<Connection> Pool::connect(std::unique_lock<std::mutex>& lock) {
   ++open_;
   lock.unlock();
   try {
-    auto c = std::make_unique<Connection>(opts_.conninfo);
+    // A request's connect ends at its deadline: its thread and this slot are not held for
+    // libpq's seconds after the gateway has answered 504.
+    bool cut = false;
+    const auto give_up = resilience::give_up_at(std::chrono::steady_clock::now(), opts_.connect_timeout, &cut);
+    auto c = std::make_unique<Connection>(opts_.conninfo, give_up, cut);
     c->exec_raw("SET statement_timeout = " + std::to_string(opts_.statement_timeout.count()));
     return c;
   } catch (...) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "pg_fixture.hpp"
+#include "sales_test/sockets.hpp"
 #include "sales/http/client.hpp"
 #include "sales/http/server.hpp"
 #include "sales/resilience/deadline.hpp"
@@ -99,6 +100,41 @@ TEST_F(PgPoolDeadline, AServerAnswers504WhenTheBudgetEndsThePoolWait) {
   auto plain = client.get("/");
   EXPECT_EQ(plain.status, 503) << plain.body;
   server.stop();
+}
+
+// A server that takes the connection and never answers (a host that hangs, a proxy in
+// front of a dead one): a request's connect ends at its deadline, another's at the pool's
+// connect_timeout, not at libpq's whole seconds (at least 2).
+TEST(PgPoolConnect, AConnectToAServerThatNeverAnswersEndsInTime) {
+  const int silent = sales_test::bound_socket();
+  ASSERT_EQ(::listen(silent, 16), 0);  // the kernel completes the handshake; nobody answers
+  spg::PoolOptions o;
+  o.conninfo = "host=127.0.0.1 port=" + std::to_string(sales_test::port_of(silent)) +
+               " dbname=x user=x password=x connect_timeout=10 gssencmode=disable sslmode=disable";
+  o.size = 2;
+  o.connect_timeout = 600ms;
+  spg::Pool pool(o);
+
+  auto start = Clock::now();
+  {
+    res::DeadlineScope scope(start + 200ms);
+    EXPECT_THROW(pool.acquire(), spg::DeadlineExceeded);
+  }
+  EXPECT_LT(Clock::now() - start, 1500ms) << "waited past the request's deadline";
+
+  start = Clock::now();
+  try {
+    (void)pool.acquire();
+    ADD_FAILURE() << "connected to a server that never answered";
+  } catch (const spg::DeadlineExceeded&) {
+    ADD_FAILURE() << "no request deadline was set";
+  } catch (const spg::Unavailable&) {
+  }
+  const auto took = Clock::now() - start;
+  EXPECT_GE(took, 550ms);
+  EXPECT_LT(took, 1500ms) << "waited past the pool's connect_timeout";
+  EXPECT_EQ(pool.open(), 0u) << "the failed connects gave their slots back";
+  ::close(silent);
 }
 
 }  // namespace

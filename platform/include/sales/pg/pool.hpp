@@ -141,6 +141,10 @@ struct Step {
 class Connection {
  public:
   explicit Connection(std::string conninfo);
+  // Given up at `give_up_at` (libpq's own connect_timeout is whole seconds, at least 2, per
+  // address): Unavailable, or DeadlineExceeded when `request_deadline` says that time is
+  // the request's. The host's name is still resolved by libpq, without a bound of ours.
+  Connection(const std::string& conninfo, std::chrono::steady_clock::time_point give_up_at, bool request_deadline);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -160,6 +164,7 @@ class Connection {
   [[nodiscard]] PGconn* native() { return conn_; }
 
  private:
+  void opened();  // after the connect: throws Unavailable unless it succeeded
   void mark_if_broken(std::string& sqlstate);
   [[nodiscard]] bool is_prepared(const std::string& name) const;
   // `cancelled`: the statement was cancelled at the request's deadline (DeadlineExceeded).
