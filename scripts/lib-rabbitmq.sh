@@ -174,11 +174,25 @@ rmq_check_ports() {
 }
 
 # rmq_ensure_epmd: the Erlang port mapper. Reuse a running one (e.g. the system's);
-# otherwise start one on loopback and remember that it is ours, so down stops it.
+# otherwise start one on loopback and remember which process it is (pid and start time),
+# so down stops that one and never an epmd started by someone else since (after a reboot
+# the mark would otherwise outlive ours).
 rmq_ensure_epmd() {
-  epmd -names >/dev/null 2>&1 && return 0
+  if epmd -names >/dev/null 2>&1; then
+    rmq_epmd_ours || rm -f "$RMQ_EPMD_MARK"
+    return 0
+  fi
   ERL_EPMD_ADDRESS=127.0.0.1 epmd -daemon
-  touch "$RMQ_EPMD_MARK"
+  local pid
+  pid=$(pgrep -n -x epmd || true)
+  if [ -n "$pid" ]; then proc_ref "$pid" >"$RMQ_EPMD_MARK"; fi
+}
+
+# rmq_epmd_ours: the epmd the mark names still runs.
+rmq_epmd_ours() {
+  local ref
+  ref=$(head -n 1 "$RMQ_EPMD_MARK" 2>/dev/null || true)
+  [[ "$ref" =~ ^[0-9]+(:[0-9]+)?$ ]] && proc_alive "$ref"
 }
 
 # rmq_launch: start the node unless it runs, without waiting for it (rmq_await does). The
@@ -272,6 +286,10 @@ rmq_provision() {
 
 rmq_stop_epmd() {
   [ -f "$RMQ_EPMD_MARK" ] || return 0
+  if ! rmq_epmd_ours; then
+    rm -f "$RMQ_EPMD_MARK"  # ours is gone (a reboot); the one running now is not ours to stop
+    return 0
+  fi
   if epmd -names 2>/dev/null | grep -q '^name '; then
     info "epmd still has nodes registered; leaving it running"
     return 0

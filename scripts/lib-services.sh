@@ -124,8 +124,13 @@ svc_start() {
   step "starting $name (port $port)"
   svc_env "$name" all
   printf '\n===== %s: started by ./sales =====\n' "$(date -u +%FT%TZ)" >>"$(svc_log "$name")"
-  start_detached "$(svc_pidfile "$name")" "$(svc_log "$name")" \
-    env -u SALES_LOCK_HELD "${SVC_ENV[@]}" "$bin"
+  # The settings go in the environment, not on a command line: every user can read a
+  # process's arguments (ps), and these hold the service's passwords.
+  (
+    export "${SVC_ENV[@]}"
+    unset SALES_LOCK_HELD
+    start_detached "$(svc_pidfile "$name")" "$(svc_log "$name")" "$bin"
+  )
 }
 
 # svc_wait_ready NAME [SECONDS]: until GET /health/ready answers 200.
