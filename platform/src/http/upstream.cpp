@@ -88,6 +88,7 @@ struct UpstreamPool::Impl {
   std::vector<std::unique_ptr<Conn>> idle;  // the most recently used at the back
   std::size_t connects = 0;                 // where the next connection starts (endpoints_of)
   ByteBudget* answers = nullptr;            // answers_held_in
+  std::size_t never_refused = 0;            // and the bytes of an answer it always takes
 
   // An idle connection fit to carry a request (that may be sent again: `repeatable`), or null.
   std::unique_ptr<Conn> take_idle(bool repeatable) {
@@ -111,7 +112,10 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, st
 
 UpstreamPool::~UpstreamPool() = default;
 std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
-void UpstreamPool::answers_held_in(ByteBudget& answers) { impl_->answers = &answers; }
+void UpstreamPool::answers_held_in(ByteBudget& answers, std::size_t never_refused) {
+  impl_->answers = &answers;
+  impl_->never_refused = never_refused;
+}
 
 asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline,
                                              bool repeatable, bool tell_budget) {
@@ -154,7 +158,16 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     std::optional<detail::MessageParser<false>> parser;
     std::shared_ptr<ByteBudget::Hold> charge;
     if (impl_->answers) charge = std::make_shared<ByteBudget::Hold>(*impl_->answers);
-    auto charged = [&charge](std::size_t bytes) { return !charge || charge->grow(bytes); };
+    std::size_t answer_bytes = 0;
+    auto charged = [&](std::size_t bytes) {
+      if (!charge) return true;
+      answer_bytes += bytes;
+      if (answer_bytes <= impl_->never_refused) {
+        charge->force(bytes);
+        return true;
+      }
+      return charge->grow(bytes);
+    };
     beast::error_code rec = wec;
     // Interim answers (1xx but 101) precede the real one: read past them, never return one.
     for (bool interim = true; interim && !rec;) {

@@ -250,6 +250,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       if (e.kind() == http::UpstreamFailure::Overloaded) {
         // The gateway's own limit, not the upstream's failure; a retry would add to the load.
         permit.release_without_result();
+        upstream.metrics().dropped->inc();
         upstream.metrics().rejected_answers_full->inc();
         failure = Problem::unavailable(
             "The gateway holds too many answers at once and dropped the " + std::string(upstream.name()) +

@@ -47,6 +47,7 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
   metrics_.retries_refused_by_breaker = counter("gateway_retries_total", "Retries by result", {{"result", "refused_by_breaker"}});
   metrics_.rejected_circuit_open = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "circuit_open"}});
   metrics_.rejected_bulkhead = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "bulkhead_full"}});
+  metrics_.dropped = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "dropped"}});
   metrics_.rejected_answers_full =
       counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "answers_full"}});
   registry.callback_gauge("gateway_circuit_state", "Breaker state: 0 closed, 1 open, 2 half-open",
@@ -67,7 +68,7 @@ sales::http::UpstreamPool& Upstream::pool(const boost::asio::any_io_executor& ex
   auto& p = pools[static_cast<std::size_t>(id_)];
   if (!p) {
     p = std::make_unique<sales::http::UpstreamPool>(executor, endpoint_, 256, kMaxUpstreamAnswerBytes);
-    p->answers_held_in(answers_);
+    p->answers_held_in(answers_, kAnswerBytesNeverRefused);
   }
   return *p;
 }

@@ -20,6 +20,7 @@ struct UpstreamMetrics {
   sales::metrics::Counter* ok;           // answered with < 500
   sales::metrics::Counter* failed;       // 5xx, timeout or connection error
   sales::metrics::Counter* too_large;    // answered past kMaxUpstreamAnswerBytes
+  sales::metrics::Counter* dropped;      // answered, but past GATEWAY_ANSWERS_MAX_BYTES: dropped unread
   sales::metrics::Counter* retries;
   sales::metrics::Counter* retries_refused_by_budget;
   sales::metrics::Counter* retries_refused_by_breaker;  // granted, then the breaker opened: given back

@@ -29,6 +29,12 @@ class ByteBudget {
       bytes_ += more;
       return true;
     }
+    // Takes `more` bytes whether or not they fit: for what is too small to refuse (the
+    // gateway's small answers), which may then hold the budget past its limit.
+    void force(std::size_t more) {
+      budget_.held_.fetch_add(more, std::memory_order_relaxed);
+      bytes_ += more;
+    }
 
    private:
     ByteBudget& budget_;
@@ -43,7 +49,7 @@ class ByteBudget {
   bool take(std::size_t bytes) {
     std::size_t held = held_.load(std::memory_order_relaxed);
     do {
-      if (bytes > limit_ - held) return false;  // held never exceeds limit_
+      if (held > limit_ || bytes > limit_ - held) return false;  // past it only by force()
     } while (!held_.compare_exchange_weak(held, held + bytes, std::memory_order_relaxed));
     return true;
   }
