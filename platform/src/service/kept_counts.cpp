@@ -7,7 +7,7 @@
 namespace sales::service {
 
 namespace {
-// At most $1 rows, the oldest first: one statement's work stays the same however far behind
+// At most $1 rows (in the heap's order): one statement's work stays the same however far behind
 // the folding is (it had to fold everything inside statement_timeout, so past some backlog
 // it could never catch up again). The advisory lock's key: the table's own oid, so schemas
 // sharing a database (tests) fold theirs independently. Answers the rows removed and added.

@@ -5,6 +5,8 @@
 // commit, since a COMMIT waiting for a synchronous standby cannot be undone.
 #include <gtest/gtest.h>
 
+#include <libpq-fe.h>
+
 #include <thread>
 
 #include "pg_fixture.hpp"
@@ -50,6 +52,7 @@ TEST_F(PgStatementDeadline, ACancelledPipelineCommitsNothing) {
     steps.push_back({&kSleep, {}, {spg::param("5")}});
     EXPECT_THROW(lease->exec_pipeline(steps), spg::DeadlineExceeded);
   }
+  EXPECT_EQ(PQtransactionStatus(lease->native()), PQTRANS_INERROR) << "the cancel failed the transaction";
   lease->exec_raw("ROLLBACK");  // what a transaction does after a failed statement
   EXPECT_EQ(count("marks"), 0);
   EXPECT_EQ(lease->exec_raw("SELECT 2").int64(0, 0), 2);
