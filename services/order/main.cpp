@@ -33,7 +33,7 @@ int main() {
   order::StatusGauges gauges(store, app.metrics());
   order::PendingSweeper sweeper(app.db(), store, app.metrics());
   // 0: a CONFIRMED order waits for its payment for ever. At most 30 days.
-  order::UnpaidExpiry expiry(app.db(), store, app.metrics(),
+  order::UnpaidExpiry expiry(app.db(), store, directory, app.metrics(),
                              app.env().millis("ORDER_PAYMENT_TIMEOUT_MS", 3'600'000, 0, 2'592'000'000));
   app.on_database_ready([&gauges, &sweeper, &expiry] {
     gauges.start();

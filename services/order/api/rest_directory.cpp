@@ -125,6 +125,17 @@ std::optional<std::string> RestDirectory::payment_status(std::int64_t payment_id
   return std::string(status->as_string());
 }
 
+bool RestDirectory::has_confirmed_payment(std::int64_t order_id, const CallContext& context) {
+  // An order has at most one live payment: a page of two is short, so no count(*) is run.
+  const std::string target = "/payments?order_id=" + std::to_string(order_id) + "&status=CONFIRMED&limit=2";
+  auto res = ask(payments_, "payment", target, context);
+  if (res.status != 200) unexpected("payment", target, res.status);
+  auto list = parse_representation(res.body, "payment");
+  const auto* items = list.if_contains("items");
+  if (!items || !items->is_array()) throw DirectoryUnavailable("payment service sent a list without items");
+  return !items->as_array().empty();
+}
+
 // The product service takes at most 100 ids at once (product_handlers.cpp, kMaxIds).
 static_assert(kMaxLines <= 100, "an order's products no longer fit one GET /products?ids=");
 

@@ -47,6 +47,9 @@ class Directory {
   // A payment's status at the payment service ("CONFIRMED", "REFUNDED", ...), asked before
   // an order ships; nullopt: no such payment. Throws DirectoryUnavailable.
   virtual std::optional<std::string> payment_status(std::int64_t payment_id, const CallContext& context) = 0;
+  // Whether the payment service holds a CONFIRMED payment for the order (its event may not
+  // have reached us: the broker down, a consumer behind). Throws DirectoryUnavailable.
+  virtual bool has_confirmed_payment(std::int64_t order_id, const CallContext& context) = 0;
 };
 
 struct PricedOrder {

@@ -64,11 +64,11 @@ constexpr pg::Statement kStalePending{
     "UPDATE orders SET updated_at = now() WHERE id IN (SELECT id FROM orders WHERE status = 'PENDING' "
     "AND updated_at < now() - GREATEST($1 * interval '1 millisecond', LEAST(updated_at - created_at, "
     "$3 * interval '1 millisecond')) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id"};
-// Oldest first: the index on (status, id) meets them first, and stops at `limit`.
+// By id past $3, oldest first: the index on (status, id) meets them first, and stops at `limit`.
 constexpr pg::Statement kUnpaid{
     "order_unpaid",
-    "SELECT id FROM orders WHERE status = 'CONFIRMED' AND updated_at < now() - $1 * interval '1 millisecond' "
-    "ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED"};
+    "SELECT id FROM orders WHERE status = 'CONFIRMED' AND id > $3 AND updated_at < now() - $1 * interval '1 millisecond' "
+    "ORDER BY id LIMIT $2"};
 #undef ORDER_FILTER
 #undef ORDER_COLUMNS
 
@@ -192,8 +192,9 @@ std::vector<std::int64_t> OrderStore::claim_stale_pending(pg::Transaction& tx, s
   return ids;
 }
 
-std::vector<std::int64_t> OrderStore::claim_unpaid(pg::Transaction& tx, std::chrono::milliseconds age, int limit) {
-  auto r = tx.exec(kUnpaid, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit})});
+std::vector<std::int64_t> OrderStore::unpaid(std::chrono::milliseconds age, std::int64_t after_id, int limit) {
+  auto r = pg::exec(pool_, kUnpaid, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
+                                     pg::param(after_id)});
   std::vector<std::int64_t> ids;
   for (int i = 0; i < r.rows(); ++i) ids.push_back(r.int64(i, 0));
   return ids;

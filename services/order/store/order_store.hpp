@@ -61,9 +61,9 @@ class OrderStore {
   // last claim (the gaps double), at most `max_gap`.
   std::vector<std::int64_t> claim_stale_pending(sales::pg::Transaction& tx, std::chrono::milliseconds age,
                                                 std::chrono::milliseconds max_gap, int limit);
-  // Ids of CONFIRMED orders unchanged for `age` (unpaid that long), oldest first, locked in
-  // `tx`; one another transaction holds is skipped.
-  std::vector<std::int64_t> claim_unpaid(sales::pg::Transaction& tx, std::chrono::milliseconds age, int limit);
+  // Ids above `after_id` of CONFIRMED orders unchanged for `age` (unpaid that long), oldest
+  // first; read without a lock (the caller asks the payment service before it takes one).
+  std::vector<std::int64_t> unpaid(std::chrono::milliseconds age, std::int64_t after_id, int limit);
 
  private:
   sales::pg::Pool& pool_;

@@ -2,6 +2,7 @@
 // A Directory in memory: customers, products and payments by id, or down altogether.
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,13 @@ class FakeDirectory : public Directory {
   // word on an order that is PAID).
   std::optional<std::string> payment_status(std::int64_t id, const CallContext& c) override {
     return lookup(payments, id, c).value_or(std::string("CONFIRMED"));
+  }
+  std::set<std::int64_t> paid_orders;  // orders with a CONFIRMED payment at the payment service
+  bool has_confirmed_payment(std::int64_t order_id, const CallContext& c) override {
+    std::lock_guard lock(mu);
+    seen_request_ids.push_back(c.request_id);
+    if (down) throw DirectoryUnavailable("fake directory down");
+    return paid_orders.contains(order_id);
   }
 
  private:

@@ -1,9 +1,11 @@
 // The expiry of unpaid orders against PostgreSQL: a CONFIRMED order left unpaid past the
-// timeout is cancelled, with its order.cancelled (which releases its stock); nothing else is.
+// timeout is cancelled, with its order.cancelled (which releases its stock); nothing else is,
+// nor an order the payment service says is paid, nor anything while it cannot be asked.
 #include "events/unpaid_expiry.hpp"
 
 #include <gtest/gtest.h>
 
+#include "fake_directory.hpp"
 #include "order_db.hpp"
 
 namespace order {
@@ -21,7 +23,7 @@ class UnpaidExpiryTest : public OrderDbTest {
   void SetUp() override {
     OrderDbTest::SetUp();
     if (HasFatalFailure()) return;
-    expiry_ = std::make_unique<UnpaidExpiry>(*pool_, *store_, registry_, 60min);
+    expiry_ = std::make_unique<UnpaidExpiry>(*pool_, *store_, payments_, registry_, 60min);
   }
   void TearDown() override {
     expiry_.reset();
@@ -35,6 +37,7 @@ class UnpaidExpiryTest : public OrderDbTest {
   }
 
   sales::metrics::Registry registry_;
+  FakeDirectory payments_;
   std::unique_ptr<UnpaidExpiry> expiry_;
 };
 
@@ -62,22 +65,34 @@ TEST_F(UnpaidExpiryTest, AnOrderConfirmedAndUnpaidPastTheTimeoutIsCancelledAndAn
   EXPECT_TRUE(take_outbox().empty());
 }
 
-// More than one transaction's batch is worked off in one round; an order another
-// transaction holds (a payment being confirmed) is left for the next round.
-TEST_F(UnpaidExpiryTest, ABacklogIsCancelledInBatchesAndALockedOrderIsSkipped) {
+// The payment service is asked first: a payment confirmed there whose event has not come
+// (the broker down, a dead letter) keeps its order; unreachable, it keeps every order.
+TEST_F(UnpaidExpiryTest, AnOrderThePaymentServiceSaysIsPaidIsKeptAndNothingGoesUnasked) {
+  auto paid_there = order_in("CONFIRMED", 4000);
+  auto unpaid = order_in("CONFIRMED", 4000);
+  take_outbox();
+  payments_.paid_orders.insert(paid_there);
+  payments_.down = true;
+  EXPECT_THROW(expiry_->sweep(), DirectoryUnavailable);
+  EXPECT_EQ(status_of(unpaid), Status::Confirmed) << "cancelled without asking";
+  payments_.down = false;
+  EXPECT_EQ(expiry_->sweep(), 1);
+  EXPECT_EQ(status_of(paid_there), Status::Confirmed) << "its payment.confirmed is on its way";
+  EXPECT_EQ(status_of(unpaid), Status::Cancelled);
+  EXPECT_EQ(take_outbox().size(), 1u);
+}
+
+// More than one batch is worked off in one round, past orders that are kept.
+TEST_F(UnpaidExpiryTest, ABacklogIsCancelledInBatches) {
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 130; ++i) ids.push_back(order_in("CONFIRMED", 4000));
   take_outbox();
-  {
-    pg::Transaction holder(*pool_);
-    ASSERT_TRUE(store_->lock(holder, ids.front()));
-    EXPECT_EQ(expiry_->sweep(), 129);
-    holder.commit();
-  }
+  payments_.paid_orders.insert(ids.front());
+  EXPECT_EQ(expiry_->sweep(), 129);
   EXPECT_EQ(status_of(ids.front()), Status::Confirmed);
   EXPECT_EQ(status_of(ids.back()), Status::Cancelled);
-  EXPECT_EQ(expiry_->sweep(), 1) << "the order that was held";
-  EXPECT_EQ(take_outbox().size(), 130u);
+  EXPECT_EQ(take_outbox().size(), 129u);
+  EXPECT_EQ(expiry_->sweep(), 0);
 }
 
 }  // namespace
