@@ -154,6 +154,20 @@ TEST(RestDirectory, APaymentsStatusIsAskedWithTheTrace) {
   }
 }
 
+// The unpaid-order expiry's question: any CONFIRMED payment of the order.
+TEST(RestDirectory, WhetherAnOrderHasAConfirmedPaymentIsOneListQuery) {
+  Fixture f;
+  f.payments_service.reply(200, R"({"items":[{"id":3,"order_id":7,"amount":5.00,"status":"CONFIRMED"}],"total":1})");
+  EXPECT_TRUE(f.directory.has_confirmed_payment(7, kTracedContext));
+  EXPECT_EQ(f.payments_service.last().target, "/payments?order_id=7&status=CONFIRMED&limit=2");
+  f.payments_service.reply(200, R"({"items":[],"total":0})");
+  EXPECT_FALSE(f.directory.has_confirmed_payment(7, kTracedContext));
+  for (auto [status, body] : std::vector<std::pair<int, std::string>>{{503, "{}"}, {200, R"({"total":0})"}, {400, "{}"}}) {
+    f.payments_service.reply(status, body);
+    EXPECT_THROW(f.directory.has_confirmed_payment(7, kTracedContext), DirectoryUnavailable) << status << " " << body;
+  }
+}
+
 TEST(RestDirectory, ServerErrorsAndGarbageMeanUnavailable) {
   Fixture f;
   for (auto [status, body] : std::vector<std::pair<int, std::string>>{
