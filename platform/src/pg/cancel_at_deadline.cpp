@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sales/log/log.hpp"
+#include "sales/text/ascii.hpp"
 #include "sales/pg/pool.hpp"
 #include "sales/resilience/deadline.hpp"
 
@@ -154,6 +155,12 @@ class Watchdog {
   std::vector<std::jthread> senders_;
   std::jthread thread_;
 };
+
+bool reads_only(std::string_view sql) {
+  auto start = sql.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return false;
+  return text::iequals(sql.substr(start, 6), "select");
+}
 
 resilience::TimePoint refuse_past_deadline() {
   const auto deadline = resilience::current_deadline();

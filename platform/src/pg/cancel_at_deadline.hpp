@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include <map>
+#include <string_view>
 
 #include "sales/resilience/clock.hpp"
 
@@ -28,6 +29,10 @@ namespace sales::pg::detail {
 // commit). ROLLBACK (Connection::exec_raw) is never refused. Returns the deadline
 // (resilience::kNoDeadline without one).
 resilience::TimePoint refuse_past_deadline();
+
+// A SELECT, which commits nothing of its own (ours call no function that writes). Outside a
+// transaction any other statement commits itself: such a trip is not cancelled.
+bool reads_only(std::string_view sql);
 
 class CancelAtDeadline {
  public:

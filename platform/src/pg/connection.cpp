@@ -12,7 +12,6 @@
 #include "sales/log/log.hpp"
 #include "sales/net/tcp_liveness.hpp"
 #include "sales/pg/pool.hpp"
-#include "sales/text/ascii.hpp"
 
 namespace sales::pg {
 
@@ -106,13 +105,6 @@ namespace {
 std::string sqlstate_of(const PGresult* r) {
   const char* s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
   return s ? s : "";
-}
-
-// A SELECT, which commits nothing of its own (ours call no function that writes).
-bool reads_only(std::string_view sql) {
-  auto start = sql.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos) return false;
-  return text::iequals(sql.substr(start, 6), "select");
 }
 
 // The server's warnings (client_min_messages=warning) into the service's log instead of
@@ -212,7 +204,7 @@ void Connection::fail(const std::string& what, const PGresult* r, bool cancelled
 Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
   std::string name(st.name);
   // Outside a transaction a statement commits itself, unless it only reads.
-  const bool may_commit = PQtransactionStatus(conn_) == PQTRANS_IDLE && !reads_only(st.sql);
+  const bool may_commit = PQtransactionStatus(conn_) == PQTRANS_IDLE && !detail::reads_only(st.sql);
   detail::CancelAtDeadline cancel(may_commit ? nullptr : cancel_);
   const bool per_call = st.plan == Plan::per_call;
   if (!per_call && !is_prepared(name)) {
