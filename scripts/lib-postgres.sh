@@ -204,6 +204,11 @@ pg_start() {
   pg_init
   pg_write_config >/dev/null
   pg_check_port
+  # The server writes its log through pg_ctl's -l, which nothing rotates: a log past
+  # SVC_LOG_MAX_MB (the services' limit) becomes postgresql.log.1 at each start.
+  if [ -f "$PG_LOG" ] && [ "$(stat -c %s "$PG_LOG")" -gt $((SVC_LOG_MAX_MB * 1024 * 1024)) ]; then
+    as_pg mv -f "$PG_LOG" "$PG_LOG.1" || warn "could not move $PG_LOG aside"
+  fi
   local attempt
   for attempt in 1 2 3 4 5 6; do
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 120 start >/dev/null && return 0
