@@ -88,7 +88,8 @@ struct UpstreamPool::Impl {
   std::vector<std::unique_ptr<Conn>> idle;  // the most recently used at the back
   std::size_t connects = 0;                 // where the next connection starts (endpoints_of)
   ByteBudget* answers = nullptr;            // answers_held_in
-  std::size_t never_refused = 0;            // and the bytes of an answer it always takes
+  std::size_t small = 0;                    // an answer's first bytes, which may use
+  std::size_t reserve = 0;                  // the reserve that larger ones leave free
 
   // An idle connection fit to carry a request (that may be sent again: `repeatable`), or null.
   std::unique_ptr<Conn> take_idle(bool repeatable) {
@@ -112,9 +113,10 @@ UpstreamPool::UpstreamPool(asio::any_io_executor executor, Endpoint endpoint, st
 
 UpstreamPool::~UpstreamPool() = default;
 std::size_t UpstreamPool::idle() const { return impl_->idle.size(); }
-void UpstreamPool::answers_held_in(ByteBudget& answers, std::size_t never_refused) {
+void UpstreamPool::answers_held_in(ByteBudget& answers, std::size_t small, std::size_t reserve) {
   impl_->answers = &answers;
-  impl_->never_refused = never_refused;
+  impl_->small = small;
+  impl_->reserve = reserve;
 }
 
 asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::steady_clock::time_point deadline,
@@ -162,11 +164,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     auto charged = [&](std::size_t bytes) {
       if (!charge) return true;
       answer_bytes += bytes;
-      if (answer_bytes <= impl_->never_refused) {
-        charge->force(bytes);
-        return true;
-      }
-      return charge->grow(bytes);
+      return charge->grow(bytes, answer_bytes <= impl_->small ? 0 : impl_->reserve);
     };
     beast::error_code rec = wec;
     // Interim answers (1xx but 101) precede the real one: read past them, never return one.

@@ -21,9 +21,10 @@ namespace gateway {
 // characters, each written as a 6-byte \u00XX escape, about 12.7 MB. (8 MiB, the pool's
 // default, refused it.)
 inline constexpr std::size_t kMaxUpstreamAnswerBytes = 16 << 20;
-// What an answer always gets of GATEWAY_ANSWERS_MAX_BYTES, however full (UpstreamPool::
-// answers_held_in): a single resource or a POST's answer is a few KB; list pages are larger.
-inline constexpr std::size_t kAnswerBytesNeverRefused = 64 << 10;
+// Answers up to this size may use the last eighth of GATEWAY_ANSWERS_MAX_BYTES, which larger
+// ones leave free (UpstreamPool::answers_held_in): a single resource or a POST's answer is a
+// few KB; list pages are larger.
+inline constexpr std::size_t kSmallAnswerBytes = 64 << 10;
 
 struct GatewayConfig {
   std::chrono::milliseconds timeout{5000};         // GATEWAY_TIMEOUT_MS: all attempts of one request

@@ -68,7 +68,7 @@ sales::http::UpstreamPool& Upstream::pool(const boost::asio::any_io_executor& ex
   auto& p = pools[static_cast<std::size_t>(id_)];
   if (!p) {
     p = std::make_unique<sales::http::UpstreamPool>(executor, endpoint_, 256, kMaxUpstreamAnswerBytes);
-    p->answers_held_in(answers_, kAnswerBytesNeverRefused);
+    p->answers_held_in(answers_, kSmallAnswerBytes, answers_.limit() / 8);
   }
   return *p;
 }

@@ -23,17 +23,13 @@ class ByteBudget {
     Hold(const Hold&) = delete;
     Hold& operator=(const Hold&) = delete;
     ~Hold() { budget_.held_.fetch_sub(bytes_, std::memory_order_relaxed); }
-    // Takes `more` bytes too; false (nothing more taken) when they do not fit.
-    [[nodiscard]] bool grow(std::size_t more) {
-      if (!budget_.take(more)) return false;
+    // Takes `more` bytes too, leaving at least `keep_free` of the limit untaken (a reserve
+    // that only other holds, growing with a smaller `keep_free`, may use); false (nothing
+    // more taken) when they do not fit.
+    [[nodiscard]] bool grow(std::size_t more, std::size_t keep_free = 0) {
+      if (!budget_.take(more, keep_free)) return false;
       bytes_ += more;
       return true;
-    }
-    // Takes `more` bytes whether or not they fit: for what is too small to refuse (the
-    // gateway's small answers), which may then hold the budget past its limit.
-    void force(std::size_t more) {
-      budget_.held_.fetch_add(more, std::memory_order_relaxed);
-      bytes_ += more;
     }
 
    private:
@@ -46,10 +42,11 @@ class ByteBudget {
   [[nodiscard]] std::size_t limit() const { return limit_; }
 
  private:
-  bool take(std::size_t bytes) {
+  bool take(std::size_t bytes, std::size_t keep_free) {
+    const std::size_t usable = keep_free < limit_ ? limit_ - keep_free : 0;
     std::size_t held = held_.load(std::memory_order_relaxed);
     do {
-      if (held > limit_ || bytes > limit_ - held) return false;  // past it only by force()
+      if (held > usable || bytes > usable - held) return false;  // held never exceeds limit_
     } while (!held_.compare_exchange_weak(held, held + bytes, std::memory_order_relaxed));
     return true;
   }

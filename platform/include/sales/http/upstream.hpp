@@ -53,11 +53,11 @@ class UpstreamPool {
                                         bool repeatable, bool tell_budget = false);
   [[nodiscard]] std::size_t idle() const;
   // Answers are charged to `answers` (which outlives the pool) as their bytes arrive, and
-  // hold their charge until destroyed (Response::charge). The first `never_refused` bytes of
-  // each are taken even past the limit: a client that holds large answers unread (writes
-  // wait up to 30 s) can fill the budget, and must not make every small answer (a single
+  // hold their charge until destroyed (Response::charge). An answer's bytes past its first
+  // `small` leave `reserve` of the budget free: a client that holds large answers unread
+  // (writes wait up to 30 s) can fill the rest, but not make every small answer (a single
   // resource, a POST's) fail with it. Without a budget, nothing is counted.
-  void answers_held_in(ByteBudget& answers, std::size_t never_refused = 0);
+  void answers_held_in(ByteBudget& answers, std::size_t small = 0, std::size_t reserve = 0);
 
   struct Impl;
 
