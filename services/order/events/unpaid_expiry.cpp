@@ -6,8 +6,7 @@
 namespace order {
 
 namespace {
-constexpr int kBatch = 100;      // orders read at a time
-constexpr int kMaxBatches = 50;  // per round: a backlog is worked off over several rounds
+constexpr int kBatch = 100;  // orders read at a time
 }  // namespace
 
 UnpaidExpiry::UnpaidExpiry(sales::pg::Pool& pool, OrderStore& store, Directory& payments,
@@ -28,30 +27,37 @@ void UnpaidExpiry::start() {
   if (timeout_.count() > 0) sweeper_.start();
 }
 
-int UnpaidExpiry::sweep() {
+int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
+  const auto until = std::chrono::steady_clock::now() + work;
   const auto ms = timeout_.count();
   const std::string reason = "no payment within " + (ms % 60000 == 0 ? std::to_string(ms / 60000) + " min"
                                                                       : std::to_string(ms) + " ms");
   int cancelled = 0, awaited = 0;
-  std::int64_t after = 0;
-  for (int batch = 0; batch < kMaxBatches; ++batch) {
-    auto ids = store_.unpaid(timeout_, after, kBatch);
-    for (auto id : ids) {
-      after = id;
-      // Throws DirectoryUnavailable: the round ends, and nothing is cancelled unasked.
-      if (payments_.has_confirmed_payment(id, CallContext{})) {
-        ++awaited;
-        continue;
-      }
-      sales::pg::Transaction tx(pool_);  // one order at a time: no lock waits on the next one's
-      auto o = store_.lock(tx, id);
-      if (!o || o->status != Status::Confirmed) continue;  // paid or cancelled meanwhile
-      transition(store_, tx, *o, Status::Cancelled, reason);
-      tx.commit();
-      ++cancelled;
-      cancelled_.inc();
+  // Throws DirectoryUnavailable: the round ends there (the next one asks again), and
+  // nothing is cancelled unasked.
+  auto settle = [&](std::int64_t id) {
+    if (payments_.has_confirmed_payment(id, CallContext{})) {
+      ++awaited;
+      return;
     }
-    if (static_cast<int>(ids.size()) < kBatch) break;
+    sales::pg::Transaction tx(pool_);  // one order at a time: no lock waits on the next one's
+    auto o = store_.lock(tx, id);
+    if (!o || o->status != Status::Confirmed) return;  // paid or cancelled meanwhile
+    transition(store_, tx, *o, Status::Cancelled, reason);
+    tx.commit();
+    ++cancelled;
+    cancelled_.inc();
+  };
+  for (bool more = true; more;) {
+    auto ids = store_.unpaid(timeout_, after_, kBatch);
+    for (auto id : ids) {
+      if (std::chrono::steady_clock::now() >= until) break;
+      settle(id);
+      after_ = id;
+    }
+    const bool all_seen = ids.empty() || after_ == ids.back();
+    if (all_seen && static_cast<int>(ids.size()) < kBatch) after_ = 0;  // the end: next time from the oldest
+    more = all_seen && static_cast<int>(ids.size()) == kBatch;
   }
   if (cancelled > 0) sales::log::info("{} orders unpaid for {} ms cancelled; their stock is released", cancelled, ms);
   if (awaited > 0) {

@@ -21,19 +21,23 @@ namespace order {
 class UnpaidExpiry {
  public:
   UnpaidExpiry(sales::pg::Pool& pool, OrderStore& store, Directory& payments, sales::metrics::Registry& registry,
-               std::chrono::milliseconds timeout, std::chrono::milliseconds every = std::chrono::seconds(60));
+               std::chrono::milliseconds timeout, std::chrono::milliseconds every = std::chrono::seconds(15));
   ~UnpaidExpiry();
   UnpaidExpiry(const UnpaidExpiry&) = delete;
   UnpaidExpiry& operator=(const UnpaidExpiry&) = delete;
 
   void start();  // once the schema exists; nothing when the timeout is 0
-  int sweep();   // one round now: how many orders were cancelled
+  // One round now, of at most `work` (a stop waits for a round to end): how many orders
+  // were cancelled. A round goes on from where the last one stopped, so orders kept (paid
+  // at the payment service) cannot hold newer ones back; past the last it starts again.
+  int sweep(std::chrono::milliseconds work = std::chrono::seconds(3));
 
  private:
   sales::pg::Pool& pool_;
   OrderStore& store_;
   Directory& payments_;
   std::chrono::milliseconds timeout_;
+  std::int64_t after_ = 0;  // the last order a round looked at (the sweeper's thread only)
   sales::metrics::Counter& cancelled_;
   sales::service::Periodic sweeper_;  // last: stops before the rest goes
 };

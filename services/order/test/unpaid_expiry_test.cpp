@@ -82,6 +82,24 @@ TEST_F(UnpaidExpiryTest, AnOrderThePaymentServiceSaysIsPaidIsKeptAndNothingGoesU
   EXPECT_EQ(take_outbox().size(), 1u);
 }
 
+// A round that ends early goes on, next time, after the last order it settled: orders kept
+// (paid at the payment service) cannot hold newer ones back for ever.
+TEST_F(UnpaidExpiryTest, ARoundGoesOnWhereTheLastOneStopped) {
+  auto first = order_in("CONFIRMED", 4000);
+  auto second = order_in("CONFIRMED", 4000);
+  auto unpaid = order_in("CONFIRMED", 4000);
+  take_outbox();
+  payments_.paid_orders = {first, second};
+  payments_.payment_answers_left = 2;
+  EXPECT_THROW(expiry_->sweep(), DirectoryUnavailable);
+  payments_.down = false;
+  payments_.payment_answers_left = 1;  // only one more: the round must begin at `unpaid`
+  EXPECT_EQ(expiry_->sweep(), 1);
+  EXPECT_EQ(status_of(unpaid), Status::Cancelled);
+  EXPECT_EQ(status_of(first), Status::Confirmed);
+  EXPECT_EQ(status_of(second), Status::Confirmed);
+}
+
 // More than one batch is worked off in one round, past orders that are kept.
 TEST_F(UnpaidExpiryTest, ABacklogIsCancelledInBatches) {
   std::vector<std::int64_t> ids;
