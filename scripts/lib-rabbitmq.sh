@@ -184,7 +184,7 @@ rmq_ensure_epmd() {
   fi
   ERL_EPMD_ADDRESS=127.0.0.1 epmd -daemon
   local pid
-  pid=$(pgrep -n -x epmd || true)
+  pid=$(pgrep -n -x -u "$(id -u)" epmd || true)
   if [ -n "$pid" ]; then proc_ref "$pid" >"$RMQ_EPMD_MARK"; fi
 }
 

@@ -130,7 +130,7 @@ svc_start() {
     export "${SVC_ENV[@]}"
     unset SALES_LOCK_HELD
     start_detached "$(svc_pidfile "$name")" "$(svc_log "$name")" "$bin"
-  )
+  ) || return 2 # start_detached said why (its die ends only the subshell)
 }
 
 # svc_wait_ready NAME [SECONDS]: until GET /health/ready answers 200.

@@ -36,7 +36,11 @@ std::vector<Result> Connection::exec_pipeline(const std::vector<Step>& steps) {
   auto sql_of = [](const Step& s) { return s.st ? s.st->sql : s.command; };
   const bool opens = !steps.front().st && text::iequals(steps.front().command.substr(0, 5), "BEGIN");
   const bool commits =
-      std::any_of(steps.begin(), steps.end(), [](const Step& s) { return !s.st && s.command == "COMMIT"; }) ||
+      std::any_of(steps.begin(), steps.end(),
+                  [](const Step& s) {
+                    return !s.st && (text::iequals(s.command.substr(0, 6), "COMMIT") ||
+                                     text::iequals(s.command.substr(0, 3), "END"));
+                  }) ||
       (!opens && PQtransactionStatus(conn_) == PQTRANS_IDLE &&
        !std::all_of(steps.begin(), steps.end(), [&](const Step& s) { return detail::reads_only(sql_of(s)); }));
   detail::CancelAtDeadline cancel(commits ? nullptr : cancel_);
