@@ -394,13 +394,15 @@ until_jq "/inventory/stock/$product" '.stock == 8' 30 "stock 10 - 2"
 until_jq "/products/$product" '.stock == 8' 30 "the product's read copy of the stock"
 
 step "scale-out: a second replica of order, inventory and shipping"
+# Healthy with the broker (/health/ready, as compose's check): the image's default ignores
+# it, and a replica not yet consuming would take no share of the orders below.
 for svc in order inventory shipping; do
   src="${PROJECT}_${svc}_1"
   pm inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$src" | grep -v '^$' >"$WORK/$svc.env"
   pm run -d --name "${PROJECT}_${svc}_2" --label "io.podman.compose.project=$PROJECT" \
     --net "${PROJECT}_backend" --network-alias "$svc" --read-only --tmpfs /tmp \
     --cap-drop ALL --security-opt no-new-privileges --env-file "$WORK/$svc.env" \
-    --health-cmd /usr/local/bin/sales-healthcheck "$SALES_IMAGE_TAG" "$svc" >/dev/null
+    --health-cmd '["/usr/local/bin/sales-healthcheck", "/health/ready"]' "$SALES_IMAGE_TAG" "$svc" >/dev/null
 done
 wait_healthy 120
 api POST /products '{"name":"Replica lamp","price":5.00,"stock":100}'
