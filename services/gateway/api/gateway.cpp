@@ -254,7 +254,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
         upstream.metrics().rejected_answers_full->inc();
         failure = Problem::unavailable(
             "The gateway holds too many answers at once and dropped the " + std::string(upstream.name()) +
-            " service's." + (may_retry ? "" : " The request may have been applied: repeat it with the same Idempotency-Key."));
+            " service's." + (may_retry ? "" : " The request may have been applied before its answer was dropped."));
       } else if (e.kind() == http::UpstreamFailure::TooLarge) {
         // The upstream works (it answered): its breaker hears nothing, and a second try
         // would fetch the same answer.

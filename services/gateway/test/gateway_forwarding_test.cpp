@@ -82,7 +82,13 @@ TEST_F(GatewayForwarding, AnswersPastTheBudgetForAnswersHeldAreRefusedUntilOneIs
     EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 0);
     EXPECT_EQ(metric_of({{"reason", "answers_full"}}, "gateway_rejections_total"), 1);
     EXPECT_EQ(metric_of({{"upstream", "product"}, {"outcome", "dropped"}}, "gateway_upstream_attempts_total"), 1);
+    EXPECT_EQ(problem_detail(refused).find("may have been applied"), std::string::npos) << "a GET changes nothing";
     EXPECT_EQ(held(), held_by_stalled) << "the refused answer's bytes are given back";
+    auto post = send(gw, "POST", "/products", {}, R"({"name":"x"})");
+    EXPECT_TRUE(is_problem(post, 503)) << post.status;
+    EXPECT_NE(problem_detail(post).find("may have been applied"), std::string::npos)
+        << "a POST reached the service: its client must know" << problem_detail(post);
+    EXPECT_EQ(held(), held_by_stalled);
     // A small answer (a single resource, a POST's) is never refused for want of room: one
     // client holding large answers must not make every request fail.
     auto small = get(gw, "/customers/1");
