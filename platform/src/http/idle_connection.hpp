@@ -2,12 +2,11 @@
 // Kept-alive client connections (the gateway's upstream pool, service-to-service clients):
 // one the server closed while it sat idle (a restart, a drain) must not carry a request. A
 // POST written into it fails and may not be sent again.
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <vector>
+
+#include "sales/net/socket_state.hpp"
 
 namespace sales::http::detail {
 
@@ -22,14 +21,6 @@ constexpr auto kAskAfterIdle = std::chrono::milliseconds(1);
 inline bool young_enough(std::chrono::steady_clock::time_point born, std::chrono::steady_clock::time_point now,
                          std::chrono::steady_clock::duration max_age) {
   return now - born < max_age;
-}
-
-// Open and quiet: nothing to read, no end of stream, no error. Bytes the server sent
-// unasked mean the stream is out of step: not usable either.
-inline bool open_and_quiet(int fd) {
-  char byte = 0;
-  auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 // A request that failed on a reused connection (closed under it, most likely) may be sent
@@ -57,7 +48,7 @@ std::unique_ptr<Conn> take_fit(std::vector<std::unique_ptr<Conn>>& idle, bool re
   while (!idle.empty()) {
     auto conn = std::move(idle.back());
     idle.pop_back();
-    if ((repeatable && now - conn->idle_since < kAskAfterIdle) || open_and_quiet(fd_of(*conn))) return conn;
+    if ((repeatable && now - conn->idle_since < kAskAfterIdle) || net::open_and_quiet(fd_of(*conn))) return conn;
   }
   return nullptr;
 }

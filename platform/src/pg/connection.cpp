@@ -1,6 +1,5 @@
 #include <libpq-fe.h>
 #include <poll.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 
@@ -10,6 +9,7 @@
 #include "cancel_at_deadline.hpp"
 #include "param_values.hpp"
 #include "sales/log/log.hpp"
+#include "sales/net/socket_state.hpp"
 #include "sales/net/tcp_liveness.hpp"
 #include "sales/pg/pool.hpp"
 
@@ -178,12 +178,7 @@ void Connection::mark_if_broken(std::string& sqlstate) {
 bool Connection::healthy() const { return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK; }
 
 bool Connection::ended_by_server() const {
-  if (!healthy()) return true;
-  const int fd = PQsocket(conn_);
-  if (fd < 0) return true;
-  char byte;
-  const auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  return !healthy() || PQsocket(conn_) < 0 || !net::open_and_quiet(PQsocket(conn_));
 }
 
 bool Connection::is_prepared(const std::string& name) const {
