@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "sales/log/log.hpp"
-#include "sales/text/ascii.hpp"
 #include "sales/pg/pool.hpp"
 #include "sales/resilience/deadline.hpp"
 

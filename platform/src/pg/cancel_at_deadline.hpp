@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "sales/resilience/clock.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace sales::pg::detail {
 
@@ -30,9 +31,24 @@ namespace sales::pg::detail {
 // (resilience::kNoDeadline without one).
 resilience::TimePoint refuse_past_deadline();
 
-// A SELECT, which commits nothing of its own (ours call no function that writes). Outside a
-// transaction any other statement commits itself: such a trip is not cancelled.
+// A SELECT, which commits nothing of its own (ours call no function that writes).
 bool reads_only(std::string_view sql);
+
+// Whether a trip of these statements (SQL texts, in order), sent on a session inside a
+// transaction or not, may commit, and so is never cancelled: one that ends a transaction
+// (COMMIT, END), or, outside a transaction and not opening one (BEGIN), one that holds more
+// than reads: it is an implicit transaction that commits itself.
+template <class SqlTexts>
+bool trip_may_commit(bool in_transaction, const SqlTexts& sqls) {
+  bool first = true, opens = false, writes = false;
+  for (std::string_view sql : sqls) {
+    if (text::iequals(sql.substr(0, 6), "COMMIT") || text::iequals(sql.substr(0, 3), "END")) return true;
+    if (first) opens = text::iequals(sql.substr(0, 5), "BEGIN");
+    first = false;
+    writes = writes || !reads_only(sql);
+  }
+  return !in_transaction && !opens && writes;
+}
 
 class CancelAtDeadline {
  public:

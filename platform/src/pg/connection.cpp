@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "cancel_at_deadline.hpp"
@@ -198,8 +199,8 @@ void Connection::fail(const std::string& what, const PGresult* r, bool cancelled
 
 Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
   std::string name(st.name);
-  // Outside a transaction a statement commits itself, unless it only reads.
-  const bool may_commit = PQtransactionStatus(conn_) == PQTRANS_IDLE && !detail::reads_only(st.sql);
+  const std::array<std::string_view, 1> sql{st.sql};  // outside a transaction, it commits itself
+  const bool may_commit = detail::trip_may_commit(PQtransactionStatus(conn_) != PQTRANS_IDLE, sql);
   detail::CancelAtDeadline cancel(may_commit ? nullptr : cancel_);
   const bool per_call = st.plan == Plan::per_call;
   if (!per_call && !is_prepared(name)) {

@@ -3,11 +3,11 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <ranges>
 
 #include "cancel_at_deadline.hpp"
 #include "param_values.hpp"
 #include "sales/pg/pool.hpp"
-#include "sales/text/ascii.hpp"
 
 namespace sales::pg {
 namespace {
@@ -30,20 +30,10 @@ void Connection::lost(const std::string& what) {
 std::vector<Result> Connection::exec_pipeline(const std::vector<Step>& steps) {
   if (steps.empty()) throw std::invalid_argument("exec_pipeline: no steps");
   failed_step_ = steps.size();
-  // A trip that may commit is never cancelled (cancel_at_deadline.hpp): one holding COMMIT,
-  // or, outside a transaction and not opening one, one that holds more than reads (the
-  // pipeline is then an implicit transaction that commits at its sync).
-  auto sql_of = [](const Step& s) { return s.st ? s.st->sql : s.command; };
-  const bool opens = !steps.front().st && text::iequals(steps.front().command.substr(0, 5), "BEGIN");
-  const bool commits =
-      std::any_of(steps.begin(), steps.end(),
-                  [](const Step& s) {
-                    return !s.st && (text::iequals(s.command.substr(0, 6), "COMMIT") ||
-                                     text::iequals(s.command.substr(0, 3), "END"));
-                  }) ||
-      (!opens && PQtransactionStatus(conn_) == PQTRANS_IDLE &&
-       !std::all_of(steps.begin(), steps.end(), [&](const Step& s) { return detail::reads_only(sql_of(s)); }));
-  detail::CancelAtDeadline cancel(commits ? nullptr : cancel_);
+  // A pipeline outside a transaction that does not open one commits at its sync.
+  auto sqls = steps | std::views::transform([](const Step& s) { return s.st ? s.st->sql : s.command; });
+  const bool commits = detail::trip_may_commit(PQtransactionStatus(conn_) != PQTRANS_IDLE, sqls);
+  detail::CancelAtDeadline cancel(commits ? nullptr : cancel_);  // never a trip that may commit
   if (PQenterPipelineMode(conn_) != 1) fail("pipeline", nullptr);
   std::vector<Sent> sent;
   bool ok = true;
