@@ -27,7 +27,13 @@ namespace {
 // An attempt that cannot have at least this long is not started: it would only add load.
 constexpr auto kMinAttemptTime = std::chrono::milliseconds(20);
 
-http::Response problem(const Problem& p) { return sales::to_response(p); }
+// The gateway's own refusals. A 503 of ours is always worth a retry soon: Retry-After 1,
+// which a caller that knows better (the open breaker) replaces.
+http::Response problem(const Problem& p) {
+  auto r = sales::to_response(p);
+  if (p.status == 503) r.headers.set("Retry-After", "1");
+  return r;
+}
 
 bool lower_hex(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -175,9 +181,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   auto slot = upstream.bulkhead().try_enter();
   if (!slot) {
     upstream.metrics().rejected_bulkhead->inc();
-    auto r = problem(Problem::unavailable("Too many requests in flight to the " + std::string(upstream.name()) + " service."));
-    r.headers.set("Retry-After", "1");
-    co_return r;
+    co_return problem(Problem::unavailable("Too many requests in flight to the " + std::string(upstream.name()) + " service."));
   }
   if (auto given = req.headers.get("traceparent"); !given || !valid_traceparent(*given)) {
     req.headers.set_unchecked("traceparent", traceparent(req.request_id()));  // hex
@@ -290,9 +294,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   if (last) co_return std::move(*last);
   if (!failure) failure = Problem::bad_gateway(the_service(upstream, " could not be reached."));
   if (failure->status == 504) rejected_deadline_->inc();
-  auto r = problem(*failure);
-  if (failure->status == 503) r.headers.set("Retry-After", "1");
-  co_return r;
+  co_return problem(*failure);
 }
 
 http::Response Gateway::circuit_breakers() const {
@@ -325,9 +327,7 @@ asio::awaitable<http::Response> Gateway::health() {
   if (!leader) {
     co_await round->done.async_wait(asio::as_tuple(asio::use_awaitable));
     if (round->answer) co_return *round->answer;
-    auto r = problem(Problem::unavailable("The gateway could not probe its upstreams."));
-    r.headers.set("Retry-After", "1");
-    co_return r;
+    co_return problem(Problem::unavailable("The gateway could not probe its upstreams."));
   }
   struct EndRound {  // also when probing fails: the waiters wake, the next request probes
     Gateway& gateway;
