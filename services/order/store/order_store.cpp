@@ -72,6 +72,14 @@ constexpr pg::Statement kUnpaid{
 #undef ORDER_FILTER
 #undef ORDER_COLUMNS
 
+// The first column of every row: the ids a sweep's query answers.
+std::vector<std::int64_t> ids_in(const pg::Result& r) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) ids.push_back(r.int64(i, 0));
+  return ids;
+}
+
 Status status_of(const pg::Result& r, int row, int col) {
   auto s = parse_status(r.text(row, col));
   if (!s) throw std::logic_error("orders_db holds an unknown status: " + r.str(row, col));  // the CHECK forbids it
@@ -185,19 +193,13 @@ OrderPage OrderStore::list(const OrderFilter& f, const sales::http::Page& page) 
 
 std::vector<std::int64_t> OrderStore::claim_stale_pending(pg::Transaction& tx, std::chrono::milliseconds age,
                                                           std::chrono::milliseconds max_gap, int limit) {
-  auto r = tx.exec(kStalePending, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
-                                   pg::param(static_cast<std::int64_t>(max_gap.count()))});
-  std::vector<std::int64_t> ids;
-  for (int i = 0; i < r.rows(); ++i) ids.push_back(r.int64(i, 0));
-  return ids;
+  return ids_in(tx.exec(kStalePending, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
+                                        pg::param(static_cast<std::int64_t>(max_gap.count()))}));
 }
 
 std::vector<std::int64_t> OrderStore::unpaid(std::chrono::milliseconds age, std::int64_t after_id, int limit) {
-  auto r = pg::exec(pool_, kUnpaid, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
-                                     pg::param(after_id)});
-  std::vector<std::int64_t> ids;
-  for (int i = 0; i < r.rows(); ++i) ids.push_back(r.int64(i, 0));
-  return ids;
+  return ids_in(pg::exec(pool_, kUnpaid, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
+                                          pg::param(after_id)}));
 }
 
 std::map<Status, std::int64_t> OrderStore::count_by_status() {
