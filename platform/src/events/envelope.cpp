@@ -125,11 +125,11 @@ bool is_uuid(std::string_view s) {
   return true;
 }
 
-std::string now_rfc3339() {
-  auto now = std::chrono::system_clock::now();
+std::string rfc3339(std::chrono::system_clock::time_point when) {
   // Microseconds, as the services' own timestamps (history entries) carry them.
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1'000'000;
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count() % 1'000'000;
+  if (us < 0) us += 1'000'000;  // before 1970: to_time_t rounds toward zero
+  std::time_t t = std::chrono::system_clock::to_time_t(when - std::chrono::microseconds(us));
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[40];
@@ -137,6 +137,8 @@ std::string now_rfc3339() {
   std::snprintf(buf + n, sizeof buf - n, ".%06dZ", static_cast<int>(us));
   return buf;
 }
+
+std::string now_rfc3339() { return rfc3339(std::chrono::system_clock::now()); }
 
 const TraceContext& current_trace() { return t_trace; }
 

@@ -99,6 +99,17 @@ TEST(Envelope, NowIsRfc3339Utc) {
   EXPECT_NO_THROW(parse(serialize(new_uuid(), "t", t, "", "{}")));
 }
 
+// The width of SALES_PG_RFC3339's timestamps, microseconds included, so that the unpaid-order
+// expiry can compare a payment's created_at with a time of its own as strings.
+TEST(Envelope, ATimeIsWrittenAsTheDatabaseWritesIt) {
+  using namespace std::chrono;
+  const sys_days day = year{2026} / December / 5;
+  EXPECT_EQ(rfc3339(day + 8h + 7min + 6s + 5us), "2026-12-05T08:07:06.000005Z");
+  EXPECT_EQ(rfc3339(day), "2026-12-05T00:00:00.000000Z");
+  EXPECT_EQ(rfc3339(sys_days{year{1969} / December / 31} + 23h + 59min + 59s + 999999us), "1969-12-31T23:59:59.999999Z");
+  EXPECT_LT(rfc3339(day + 999ms), rfc3339(day + 1s));
+}
+
 TEST(Envelope, TraceScopeNestsAndRestores) {
   EXPECT_EQ(current_trace().request_id, "");
   {

@@ -125,15 +125,27 @@ std::optional<std::string> RestDirectory::payment_status(std::int64_t payment_id
   return std::string(status->as_string());
 }
 
-bool RestDirectory::has_confirmed_payment(std::int64_t order_id, const CallContext& context) {
-  // An order has at most one live payment: a page of two is short, so no count(*) is run.
-  const std::string target = "/payments?order_id=" + std::to_string(order_id) + "&status=CONFIRMED&limit=2";
+PaymentsOfOrder RestDirectory::payments_of(std::int64_t order_id, const CallContext& context) {
+  // At most one payment of an order is not CANCELLED, and one is CANCELLED only once the
+  // order is: a page of four is short, so no count(*) is run.
+  const std::string target = "/payments?order_id=" + std::to_string(order_id) + "&limit=4";
   auto res = ask(payments_, "payment", target, context);
   if (res.status != 200) unexpected("payment", target, res.status);
   auto list = parse_representation(res.body, "payment");
   const auto* items = list.if_contains("items");
   if (!items || !items->is_array()) throw DirectoryUnavailable("payment service sent a list without items");
-  return !items->as_array().empty();
+  PaymentsOfOrder out;
+  for (const auto& item : items->as_array()) {
+    const auto* p = item.if_object();
+    const auto* status = p ? p->if_contains("status") : nullptr;
+    const auto* created = p ? p->if_contains("created_at") : nullptr;
+    if (!status || !status->is_string() || !created || !created->is_string()) {
+      throw DirectoryUnavailable("payment service sent a payment without a status or created_at");
+    }
+    if (status->as_string() == "CONFIRMED") out.confirmed = true;
+    if (status->as_string() == "PENDING") out.pending_since = std::string(created->as_string());
+  }
+  return out;
 }
 
 // The product service takes at most 100 ids at once (product_handlers.cpp, kMaxIds).

@@ -24,8 +24,8 @@ class RestDirectory : public Directory {
                                                         const CallContext& context) override;
   // GET /payments/{id} on the payment service: its "status".
   std::optional<std::string> payment_status(std::int64_t payment_id, const CallContext& context) override;
-  // GET /payments?order_id=&status=CONFIRMED on the payment service: any item.
-  bool has_confirmed_payment(std::int64_t order_id, const CallContext& context) override;
+  // GET /payments?order_id= on the payment service: one short page.
+  PaymentsOfOrder payments_of(std::int64_t order_id, const CallContext& context) override;
 
  private:
   sales::http::Client& customers_;

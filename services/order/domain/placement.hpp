@@ -34,6 +34,13 @@ struct CallContext {
   std::string traceparent;  // W3C trace context; empty when the request had none
 };
 
+// An order's payments at the payment service (an order has at most one that is not
+// CANCELLED: POST /payments refuses a second).
+struct PaymentsOfOrder {
+  bool confirmed = false;     // its payment.confirmed may not have reached us yet
+  std::string pending_since;  // created_at of a PENDING one (RFC 3339 UTC); empty: none
+};
+
 class Directory {
  public:
   virtual ~Directory() = default;
@@ -47,9 +54,9 @@ class Directory {
   // A payment's status at the payment service ("CONFIRMED", "REFUNDED", ...), asked before
   // an order ships; nullopt: no such payment. Throws DirectoryUnavailable.
   virtual std::optional<std::string> payment_status(std::int64_t payment_id, const CallContext& context) = 0;
-  // Whether the payment service holds a CONFIRMED payment for the order (its event may not
-  // have reached us: the broker down, a consumer behind). Throws DirectoryUnavailable.
-  virtual bool has_confirmed_payment(std::int64_t order_id, const CallContext& context) = 0;
+  // What the payment service holds for the order, asked before an unpaid order expires.
+  // Throws DirectoryUnavailable.
+  virtual PaymentsOfOrder payments_of(std::int64_t order_id, const CallContext& context) = 0;
 };
 
 struct PricedOrder {

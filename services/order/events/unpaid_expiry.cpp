@@ -1,6 +1,7 @@
 #include "events/unpaid_expiry.hpp"
 
 #include "events/transitions.hpp"
+#include "sales/events/envelope.hpp"
 #include "sales/log/log.hpp"
 
 namespace order {
@@ -32,14 +33,19 @@ int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
   const auto ms = timeout_.count();
   const std::string reason = "no payment within " + (ms % 60000 == 0 ? std::to_string(ms / 60000) + " min"
                                                                       : std::to_string(ms) + " ms");
+  // A payment started after this is a client paying now (RFC 3339 strings of one width
+  // compare as their times do).
+  const std::string started_recently = sales::events::rfc3339(std::chrono::system_clock::now() - timeout_);
   int cancelled = 0, awaited = 0;
   // Throws DirectoryUnavailable: the round ends there (the next one asks again), and
   // nothing is cancelled unasked.
   auto settle = [&](std::int64_t id) {
-    if (payments_.has_confirmed_payment(id, CallContext{})) {
+    auto payments = payments_.payments_of(id, CallContext{});
+    if (payments.confirmed) {
       ++awaited;
       return;
     }
+    if (payments.pending_since > started_recently) return;  // kept until its payment is as old
     sales::pg::Transaction tx(pool_);  // one order at a time: no lock waits on the next one's
     auto o = store_.lock(tx, id);
     if (!o || o->status != Status::Confirmed) return;  // paid or cancelled meanwhile

@@ -5,9 +5,11 @@
 // "hold stock"; 0: never) is cancelled like a client's cancel: order.cancelled releases its
 // stock and cancels its pending payment. "Unpaid" is the payment service's word, asked
 // first: a payment confirmed there whose event has not reached us (the broker down, a
-// consumer behind, a dead letter) keeps its order; with the payment service unreachable
-// nothing is cancelled. A payment confirmed between that question and the cancel is
-// refunded (the saga's rule for payment.confirmed on a CANCELLED order).
+// consumer behind, a dead letter) keeps its order, and so does a PENDING payment started
+// within the timeout (a client paying at the 59th minute is not cancelled at the 60th; the
+// order goes when its payment is as old); with the payment service unreachable nothing is
+// cancelled. A payment confirmed between that question and the cancel is refunded (the
+// saga's rule for payment.confirmed on a CANCELLED order).
 #include <chrono>
 
 #include "sales/metrics/metrics.hpp"

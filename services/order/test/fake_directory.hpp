@@ -30,15 +30,17 @@ class FakeDirectory : public Directory {
   std::optional<std::string> payment_status(std::int64_t id, const CallContext& c) override {
     return lookup(payments, id, c).value_or(std::string("CONFIRMED"));
   }
-  std::set<std::int64_t> paid_orders;  // orders with a CONFIRMED payment at the payment service
-  int payment_answers_left = -1;       // >= 0: the payment service goes down after that many
-  bool has_confirmed_payment(std::int64_t order_id, const CallContext& c) override {
+  std::set<std::int64_t> paid_orders;                    // with a CONFIRMED payment at the payment service
+  std::map<std::int64_t, std::string> pending_payments;  // order: its PENDING payment's created_at
+  int payment_answers_left = -1;                         // >= 0: the payment service goes down after that many
+  PaymentsOfOrder payments_of(std::int64_t order_id, const CallContext& c) override {
     std::lock_guard lock(mu);
     seen_request_ids.push_back(c.request_id);
     if (payment_answers_left == 0) down = true;
     if (payment_answers_left > 0) --payment_answers_left;
     if (down) throw DirectoryUnavailable("fake directory down");
-    return paid_orders.contains(order_id);
+    auto pending = pending_payments.find(order_id);
+    return {paid_orders.contains(order_id), pending == pending_payments.end() ? "" : pending->second};
   }
 
  private:

@@ -154,17 +154,28 @@ TEST(RestDirectory, APaymentsStatusIsAskedWithTheTrace) {
   }
 }
 
-// The unpaid-order expiry's question: any CONFIRMED payment of the order.
-TEST(RestDirectory, WhetherAnOrderHasAConfirmedPaymentIsOneListQuery) {
+// The unpaid-order expiry's question: the order's payments, in one list query.
+TEST(RestDirectory, AnOrdersPaymentsAreOneListQuery) {
   Fixture f;
-  f.payments_service.reply(200, R"({"items":[{"id":3,"order_id":7,"amount":5.00,"status":"CONFIRMED"}],"total":1})");
-  EXPECT_TRUE(f.directory.has_confirmed_payment(7, kTracedContext));
-  EXPECT_EQ(f.payments_service.last().target, "/payments?order_id=7&status=CONFIRMED&limit=2");
+  f.payments_service.reply(
+      200, R"({"items":[{"id":3,"order_id":7,"amount":5.00,"status":"CONFIRMED","created_at":"2026-12-05T08:00:00.000001Z"}],"total":1})");
+  auto confirmed = f.directory.payments_of(7, kTracedContext);
+  EXPECT_TRUE(confirmed.confirmed);
+  EXPECT_EQ(confirmed.pending_since, "");
+  EXPECT_EQ(f.payments_service.last().target, "/payments?order_id=7&limit=4");
+  f.payments_service.reply(
+      200, R"({"items":[{"id":4,"order_id":7,"amount":5.00,"status":"PENDING","created_at":"2026-12-05T08:00:00.000002Z"}],"total":1})");
+  auto pending = f.directory.payments_of(7, kTracedContext);
+  EXPECT_FALSE(pending.confirmed);
+  EXPECT_EQ(pending.pending_since, "2026-12-05T08:00:00.000002Z");
   f.payments_service.reply(200, R"({"items":[],"total":0})");
-  EXPECT_FALSE(f.directory.has_confirmed_payment(7, kTracedContext));
-  for (auto [status, body] : std::vector<std::pair<int, std::string>>{{503, "{}"}, {200, R"({"total":0})"}, {400, "{}"}}) {
+  auto none = f.directory.payments_of(7, kTracedContext);
+  EXPECT_FALSE(none.confirmed);
+  EXPECT_EQ(none.pending_since, "");
+  for (auto [status, body] : std::vector<std::pair<int, std::string>>{
+           {503, "{}"}, {200, R"({"total":0})"}, {400, "{}"}, {200, R"({"items":[{"status":"PENDING"}]})"}, {200, R"({"items":[1]})"}}) {
     f.payments_service.reply(status, body);
-    EXPECT_THROW(f.directory.has_confirmed_payment(7, kTracedContext), DirectoryUnavailable) << status << " " << body;
+    EXPECT_THROW(f.directory.payments_of(7, kTracedContext), DirectoryUnavailable) << status << " " << body;
   }
 }
 

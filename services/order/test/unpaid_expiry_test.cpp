@@ -7,6 +7,7 @@
 
 #include "fake_directory.hpp"
 #include "order_db.hpp"
+#include "sales/events/envelope.hpp"
 
 namespace order {
 namespace {
@@ -80,6 +81,25 @@ TEST_F(UnpaidExpiryTest, AnOrderThePaymentServiceSaysIsPaidIsKeptAndNothingGoesU
   EXPECT_EQ(status_of(paid_there), Status::Confirmed) << "its payment.confirmed is on its way";
   EXPECT_EQ(status_of(unpaid), Status::Cancelled);
   EXPECT_EQ(take_outbox().size(), 1u);
+}
+
+// A client paying when the time runs out: an order whose PENDING payment was started within
+// the timeout is kept, and cancelled once that payment is as old (order.cancelled then
+// cancels the payment).
+TEST_F(UnpaidExpiryTest, AnOrderWhosePaymentWasStartedWithinTheTimeoutIsKeptUntilThatIsAsOld) {
+  auto paying = order_in("CONFIRMED", 4000);
+  auto gave_up = order_in("CONFIRMED", 8000);
+  take_outbox();
+  const auto now = std::chrono::system_clock::now();
+  payments_.pending_payments[paying] = sales::events::rfc3339(now - 59min);
+  payments_.pending_payments[gave_up] = sales::events::rfc3339(now - 61min);
+  EXPECT_EQ(expiry_->sweep(), 1);
+  EXPECT_EQ(status_of(paying), Status::Confirmed) << "its payment is under way";
+  EXPECT_EQ(status_of(gave_up), Status::Cancelled);
+  payments_.pending_payments[paying] = sales::events::rfc3339(now - 61min);
+  EXPECT_EQ(expiry_->sweep(), 1);
+  EXPECT_EQ(status_of(paying), Status::Cancelled);
+  EXPECT_EQ(take_outbox().size(), 2u);
 }
 
 // A round that ends early goes on, next time, after the last order it settled: orders kept

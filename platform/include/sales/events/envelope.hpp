@@ -4,6 +4,7 @@
 // Trace context (W3C traceparent, X-Request-Id) travels in AMQP headers, not in the body,
 // so the body stays the contract and tracing can change without touching consumers.
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -57,7 +58,9 @@ std::string serialize(std::string_view id, std::string_view type, std::string_vi
 // in the order they were made (B-tree friendly keys for the inbox and the outbox).
 std::string new_uuid();
 bool is_uuid(std::string_view s);
-// Now, as RFC 3339 UTC with microseconds.
+// A time, and now, as RFC 3339 UTC with microseconds: the fixed width of the services'
+// own timestamps (SALES_PG_RFC3339), so two of them compare as strings compare.
+std::string rfc3339(std::chrono::system_clock::time_point t);
 std::string now_rfc3339();
 
 // The trace context of the event being handled on this thread (set by the Consumer), so
