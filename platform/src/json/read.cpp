@@ -137,18 +137,37 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
     return std::nullopt;
   }
   const auto& v = it->value();
+  const std::string out_of_range = "must be between " + std::to_string(min) + " and " + std::to_string(max);
   std::int64_t n = 0;
   if (v.is_int64()) {
     n = v.as_int64();
   } else if (v.is_uint64()) {
-    error(std::string(name), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    error(std::string(name), out_of_range);
     return std::nullopt;  // above int64: beyond any bound we accept
+  } else if (v.is_double()) {
+    // 2.0 and 1e2 are the numbers 2 and 100 (some serialisers write every number so); up
+    // to 2^53 a double holds every whole number exactly, beyond it an id would be rounded.
+    constexpr double kExact = 9007199254740992.0;  // 2^53
+    const double d = v.as_double();
+    if (!std::isfinite(d) || std::trunc(d) != d) {
+      error(std::string(name), "must be a whole number");
+      return std::nullopt;
+    }
+    if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
+      error(std::string(name), out_of_range);
+      return std::nullopt;
+    }
+    if (std::fabs(d) > kExact) {
+      error(std::string(name), "must be written as an integer (digits only) when above 2^53");
+      return std::nullopt;
+    }
+    n = static_cast<std::int64_t>(d);
   } else {
-    error(std::string(name), v.is_double() ? "must be a whole number" : std::string("must be an integer, not ") + type_name(v));
+    error(std::string(name), std::string("must be an integer, not ") + type_name(v));
     return std::nullopt;
   }
   if (n < min || n > max) {
-    error(std::string(name), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    error(std::string(name), out_of_range);
     return std::nullopt;
   }
   return n;
@@ -196,14 +215,19 @@ void FieldReader::allow_only(std::initializer_list<std::string_view> names) {
 
 void FieldReader::finish() const {
   if (errors_.empty()) return;
+  // A body of 60,000 unknown fields is 1 MiB; its answer must not be five: the count is
+  // whole, the list is not.
+  constexpr std::size_t kMaxInDetail = 10, kMaxListed = 100;
   std::string detail = "The request has " + std::to_string(errors_.size()) + " invalid field" +
                        (errors_.size() == 1 ? "" : "s") + ": ";
-  for (std::size_t i = 0; i < errors_.size(); ++i) {
+  for (std::size_t i = 0; i < std::min(errors_.size(), kMaxInDetail); ++i) {
     if (i) detail += "; ";
     detail += errors_[i].field + " " + errors_[i].message;
   }
+  if (errors_.size() > kMaxInDetail) detail += "; and " + std::to_string(errors_.size() - kMaxInDetail) + " more";
   detail += ".";
-  throw ProblemError(Problem::bad_request(std::move(detail), errors_));
+  std::vector<FieldError> listed(errors_.begin(), errors_.begin() + static_cast<std::ptrdiff_t>(std::min(errors_.size(), kMaxListed)));
+  throw ProblemError(Problem::bad_request(std::move(detail), std::move(listed)));
 }
 
 }  // namespace sales::json

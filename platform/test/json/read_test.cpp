@@ -82,6 +82,63 @@ TEST(FieldReader, RefusesIntegersBeyondInt64) {
   EXPECT_FALSE(in.ok());
 }
 
+// JSON has one number type: 2.0 and 1e2 are whole numbers, read as 2 and 100. What is not
+// whole, or out of range however it is written, is refused with the message that says so.
+TEST(FieldReader, ReadsWholeNumbersWrittenWithAFractionOrExponent) {
+  auto obj = parse_object(R"({"a": 2.0, "b": 1e2, "c": 2.000, "d": -0.0, "e": 9007199254740992.0})");
+  FieldReader in(obj);
+  EXPECT_EQ(in.integer("a", true, 1, 1000), 2);
+  EXPECT_EQ(in.integer("b", true, 1, 1000), 100);
+  EXPECT_EQ(in.integer("c", true, 1, 1000), 2);
+  EXPECT_EQ(in.integer("d", true, -5, 5), 0);
+  EXPECT_EQ(in.id("e", true), 9007199254740992);
+  EXPECT_TRUE(in.ok());
+}
+
+TEST(FieldReader, NamesWhyANumberIsNotACount) {
+  auto message = [](std::string_view body) {
+    auto obj = parse_object(body);
+    FieldReader in(obj);
+    EXPECT_FALSE(in.integer("n", true, 1, 1000)) << body;
+    try {
+      in.finish();
+    } catch (const ProblemError& e) {
+      return e.problem().errors.at(0).message;
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message(R"({"n": 2.5})"), "must be a whole number");
+  EXPECT_EQ(message(R"({"n": 2.001})"), "must be a whole number");
+  EXPECT_EQ(message(R"({"n": 1001.0})"), "must be between 1 and 1000");
+  EXPECT_EQ(message(R"({"n": 99999999999999999999})"), "must be between 1 and 1000");
+  EXPECT_EQ(message(R"({"n": 18446744073709551615})"), "must be between 1 and 1000");
+  EXPECT_EQ(message(R"({"n": -3})"), "must be between 1 and 1000");
+  EXPECT_EQ(message(R"({"n": "2"})"), "must be an integer, not a string");
+  auto obj = parse_object(R"({"id": 9007199254740994.0, "big": 99999999999999999999})");
+  FieldReader in(obj);
+  EXPECT_FALSE(in.id("id", true)) << "rounded by the double: which id was meant?";
+  EXPECT_FALSE(in.id("big", true));
+}
+
+// A body of thousands of unknown fields gets a bounded answer that still counts them all.
+TEST(FieldReader, ListsAtMostAHundredErrorsAndCountsThemAll) {
+  std::string body = "{";
+  for (int i = 0; i < 5000; ++i) body += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  body += "}";
+  auto obj = parse_object(body);
+  FieldReader in(obj);
+  in.allow_only({"name"});
+  try {
+    in.finish();
+    FAIL() << "expected a problem";
+  } catch (const ProblemError& e) {
+    EXPECT_EQ(e.problem().errors.size(), 100u);
+    EXPECT_EQ(e.problem().detail.rfind("The request has 5000 invalid fields: ", 0), 0u) << e.problem().detail;
+    EXPECT_NE(e.problem().detail.find("; and 4990 more."), std::string::npos) << e.problem().detail;
+    EXPECT_LT(e.problem().detail.size(), 400u);
+  }
+}
+
 TEST(Writer, EscapesAndFormats) {
   Writer w;
   w.begin_object().field("s", "a\"b\\c\n\x01").money_field("m", 1999).field("n", 42).key("z").null();
