@@ -22,10 +22,7 @@ std::string_view name(Status s) {
 }
 
 std::optional<Status> parse_status(std::string_view text) {
-  for (Status s : kAllStatuses) {
-    if (sales::text::iequals(name(s), text)) return s;
-  }
-  return std::nullopt;
+  return sales::text::by_name(kAllStatuses, [](Status s) { return name(s); }, text);
 }
 
 std::string status_names() {

@@ -1,6 +1,7 @@
 #include "domain/payment.hpp"
 
 #include "sales/money/money.hpp"
+#include "sales/text/ascii.hpp"
 
 namespace payment {
 
@@ -51,10 +52,7 @@ std::string_view to_string(PaymentStatus s) {
 }
 
 std::optional<PaymentStatus> parse_status(std::string_view s) {
-  for (auto status : kAllStatuses) {
-    if (to_string(status) == s) return status;
-  }
-  return std::nullopt;
+  return sales::text::by_name(kAllStatuses, [](PaymentStatus p) { return to_string(p); }, s);
 }
 
 bool is_live(PaymentStatus s) { return s == PaymentStatus::Pending || s == PaymentStatus::Confirmed; }

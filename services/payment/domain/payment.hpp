@@ -21,6 +21,7 @@ inline constexpr std::array kAllStatuses{PaymentStatus::Pending, PaymentStatus::
                                          PaymentStatus::Cancelled};
 
 std::string_view to_string(PaymentStatus s);  // "PENDING", ...
+// A status by its name in any case ("refunded" is REFUNDED); nullopt for anything else.
 std::optional<PaymentStatus> parse_status(std::string_view s);
 bool is_live(PaymentStatus s);  // PENDING or CONFIRMED
 

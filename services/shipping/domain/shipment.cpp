@@ -1,5 +1,7 @@
 #include "domain/shipment.hpp"
 
+#include "sales/text/ascii.hpp"
+
 namespace shipping {
 
 std::string_view to_string(ShipmentStatus s) {
@@ -13,10 +15,7 @@ std::string_view to_string(ShipmentStatus s) {
 }
 
 std::optional<ShipmentStatus> parse_status(std::string_view s) {
-  for (auto status : kAllStatuses) {
-    if (to_string(status) == s) return status;
-  }
-  return std::nullopt;
+  return sales::text::by_name(kAllStatuses, [](ShipmentStatus status) { return to_string(status); }, s);
 }
 
 UpdateVerdict decide_update(ShipmentStatus from, ShipmentStatus to, bool order_paid) {

@@ -15,7 +15,7 @@ inline constexpr std::array kAllStatuses = {ShipmentStatus::Pending, ShipmentSta
 inline constexpr std::string_view kStatusNames = "PENDING, SHIPPED, DELIVERED, CANCELLED";
 
 std::string_view to_string(ShipmentStatus s);
-// The contract's upper-case names only; nullopt for anything else.
+// A status by its name in any case ("shipped" is SHIPPED); nullopt for anything else.
 std::optional<ShipmentStatus> parse_status(std::string_view s);
 
 struct Shipment {

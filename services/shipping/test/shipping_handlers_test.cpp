@@ -38,7 +38,8 @@ TEST(DecodeNewShipment, TakesAPositiveOrderId) {
 TEST(DecodeStatusUpdate, TakesAKnownStatus) {
   EXPECT_EQ(decode_status_update(R"({"status":"SHIPPED"})"), Shipped);
   EXPECT_EQ(decode_status_update(R"({"status":"CANCELLED"})"), Cancelled);  // valid value; the transition decides
-  for (const char* bad : {R"({})", R"({"status":"shipped"})", R"({"status":"LOST"})", R"({"status":""})",
+  EXPECT_EQ(decode_status_update(R"({"status":"delivered"})"), Delivered) << "any case, as the order service's filter";
+  for (const char* bad : {R"({})", R"({"status":"LOST"})", R"({"status":""})",
                           R"({"status":5})", R"({"status":null})", R"({"status":"SHIPPED","address":"x"})"}) {
     EXPECT_EQ(status_of([&] { decode_status_update(bad); }), 400) << bad;
   }
@@ -59,10 +60,11 @@ TEST(DecodeFilter, ValidatesOrderIdAndStatus) {
   auto f = filter_of("/shipping?order_id=7&status=SHIPPED");
   EXPECT_EQ(f.order_id, 7);
   EXPECT_EQ(f.status, Shipped);
+  EXPECT_EQ(filter_of("/shipping?status=cancelled").status, Cancelled);
   auto none = filter_of("/shipping");
   EXPECT_FALSE(none.order_id);
   EXPECT_FALSE(none.status);
-  for (const char* bad : {"/shipping?status=LOST", "/shipping?status=shipped", "/shipping?order_id=abc",
+  for (const char* bad : {"/shipping?status=LOST", "/shipping?status=shipped%20", "/shipping?order_id=abc",
                           "/shipping?order_id=0", "/shipping?order_id=-2", "/shipping?order_id=",
                           "/shipping?order_id=99999999999999999999"}) {
     EXPECT_EQ(status_of([&] { filter_of(bad); }), 400) << bad;

@@ -2,8 +2,12 @@
 // ASCII helpers for protocol text (header names, origins, ports, status words, log levels):
 // the C locale's rules whatever the process's locale says, and no allocation but to_lower's.
 #include <cstddef>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace sales::text {
 
@@ -36,6 +40,16 @@ constexpr bool iequals(std::string_view a, std::string_view b) {
     if (a[i] != b[i] && to_lower(a[i]) != to_lower(b[i])) return false;
   }
   return true;
+}
+
+// The one of `all` whose name(value) is `text` but for ASCII case, as status words are taken
+// in queries and bodies ("refunded" is REFUNDED); nullopt for none.
+template <class Values, class NameOf, class Value = std::remove_cvref_t<decltype(*std::begin(std::declval<Values&>()))>>
+constexpr std::optional<Value> by_name(const Values& all, NameOf name, std::string_view text) {
+  for (const Value& v : all) {
+    if (iequals(name(v), text)) return v;
+  }
+  return std::nullopt;
 }
 
 }  // namespace sales::text
