@@ -170,6 +170,28 @@ TEST_F(Idempotency, OrderReplayReturnsTheFirstOrder) {
   EXPECT_EQ(inventory_stock(product), 8) << "one order, one reservation";
 }
 
+// A client's retry may serialise its body afresh: the same values in another key order,
+// spacing and number spelling (2 as 2.0, the seed's one-line form is another request) are
+// the same order, through the gateway; two keys on one request are refused.
+TEST_F(Idempotency, AnOrderRepeatedInAnotherSpellingIsTheSameOrder) {
+  std::int64_t product = create_product(250, 10);
+  std::string key = new_key();
+  const std::string c = std::to_string(customer_), p = std::to_string(product);
+  Res first = post("/orders", R"({"customer_id":)" + c + R"(,"items":[{"product_id":)" + p + R"(,"quantity":2}]})",
+                   {{"Idempotency-Key", key}});
+  ASSERT_EQ(first.status, 201) << first;
+  Res again = post("/orders", R"( { "items" : [ { "quantity" : 2.0 , "product_id" : )" + p + R"( } ] , "customer_id" : )" + c + " }",
+                   {{"Idempotency-Key", key}});
+  EXPECT_EQ(again.status, 201) << again;
+  EXPECT_EQ(again.id(), first.id()) << again;
+  Res two_keys = post("/orders", order_body(customer_, {{product, 1}}), {{"Idempotency-Key", new_key()}, {"Idempotency-Key", new_key()}});
+  EXPECT_TRUE(has_field_error(two_keys, "Idempotency-Key")) << two_keys;
+  EXPECT_TRUE(is_problem(two_keys, 400)) << two_keys;
+  Res list = get("/orders?customer_id=" + c);
+  EXPECT_EQ(int_of(list.at("total")), 1) << list;
+  EXPECT_EQ(wait_stock(product, 8), 8) << "one order, one reservation";
+}
+
 // The gateway retries a POST with a key when an attempt's answer was lost: the repeat of a
 // cancel that was made gets that answer, not a 409 for the CANCELLED order.
 TEST_F(Idempotency, CancelReplayReturnsTheFirstAnswer) {

@@ -76,6 +76,10 @@ std::optional<std::string_view> Headers::get(std::string_view name) const {
   return std::nullopt;
 }
 
+std::size_t Headers::count(std::string_view name) const {
+  return static_cast<std::size_t>(std::count_if(fields_.begin(), fields_.end(), [&](const auto& f) { return iequals(f.first, name); }));
+}
+
 std::string_view Request::path() const {
   std::string_view t = target;
   auto q = t.find('?');

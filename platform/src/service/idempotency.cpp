@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "sales/json/canonical.hpp"
 #include "sales/problem/problem.hpp"
 
 namespace sales::service {
@@ -24,8 +25,10 @@ CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
 constexpr pg::Statement kClaim{"idem_claim",
                                "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, md5($3)) "
                                "ON CONFLICT DO NOTHING"};
+// $4: the request as keys were stored before they were canonical, its route and body bytes
+// (stored at least 24 h: after 48 h no such key is left, and $4 can go).
 constexpr pg::Statement kStored{"idem_stored",
-                                "SELECT request_hash = md5($3), status, body, location FROM idempotency_keys "
+                                "SELECT request_hash IN (md5($3), md5($4)), status, body, location FROM idempotency_keys "
                                 "WHERE scope = $1 AND key = $2"};
 constexpr pg::Statement kRemember{"idem_remember",
                                   "UPDATE idempotency_keys SET status = $3, body = $4, location = $5 "
@@ -43,6 +46,10 @@ pg::Migration idempotency_migration() { return {9001, "9001_idempotency_keys", k
 std::optional<std::string> idempotency_key(const http::Request& req) {
   auto key = req.headers.get("Idempotency-Key");
   if (!key) return std::nullopt;
+  if (req.headers.count("Idempotency-Key") > 1) {
+    throw ProblemError(Problem::bad_request("The Idempotency-Key header was sent more than once; send one key.",
+                                            {{"Idempotency-Key", "must be sent once"}}));
+  }
   bool printable = !key->empty();
   for (char c : *key) printable = printable && c >= 0x20 && c < 0x7f;
   if (!printable || key->size() > kMaxIdempotencyKeyLength) {
@@ -53,9 +60,11 @@ std::optional<std::string> idempotency_key(const http::Request& req) {
 }
 
 std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope, std::string_view key,
-                                    std::string_view request_body) {
-  if (tx.exec(kClaim, {pg::param(scope), pg::param(key), pg::param(request_body)}).affected() == 1) return std::nullopt;
-  auto r = tx.exec(kStored, {pg::param(scope), pg::param(key), pg::param(request_body)});
+                                    KeyedRequest request) {
+  std::string verbatim = std::string(request.route).append(request.body);
+  std::string canonical = std::string(request.route).append(json::canonical(request.body).value_or(std::string(request.body)));
+  if (tx.exec(kClaim, {pg::param(scope), pg::param(key), pg::param(canonical)}).affected() == 1) return std::nullopt;
+  auto r = tx.exec(kStored, {pg::param(scope), pg::param(key), pg::param(canonical), pg::param(verbatim)});
   if (r.empty() || r.is_null(0, 1)) {
     // The claiming transaction rolled back between our insert and select: a retry works.
     throw ProblemError(Problem::conflict("A request with this Idempotency-Key is being processed; retry shortly."));
@@ -79,12 +88,12 @@ void remember(pg::Transaction& tx, std::string_view scope, std::string_view key,
 }
 
 http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optional<std::string>& key,
-                        std::string_view fingerprint, const std::function<http::Response(pg::Transaction&)>& work) {
+                        KeyedRequest request, const std::function<http::Response(pg::Transaction&)>& work) {
   // A deadlock or serialization failure rolls all of it back, the key's claim too: it runs
   // again, as a consumer's does.
   auto response = pg::with_retry(pool, pg::Isolation::ReadCommitted, [&](pg::Transaction& tx) {
     if (key) {
-      if (auto stored = claim(tx, scope, *key, fingerprint)) return *stored;
+      if (auto stored = claim(tx, scope, *key, request)) return *stored;
     }
     auto answer = work(tx);
     if (key) remember(tx, scope, *key, answer);
@@ -105,10 +114,10 @@ http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optio
 void prune_idempotency_keys(pg::Pool& pool) { pg::exec(pool, kPrune); }
 
 std::optional<http::Response> stored_response(pg::Pool& pool, std::string_view scope,
-                                              const std::optional<std::string>& key, std::string_view fingerprint) {
+                                              const std::optional<std::string>& key, KeyedRequest request) {
   if (!key) return std::nullopt;
   pg::Transaction peek(pool);  // never committed: a new key's claim goes with it
-  return claim(peek, scope, *key, fingerprint);
+  return claim(peek, scope, *key, request);
 }
 
 }  // namespace sales::service

@@ -31,7 +31,7 @@ TEST_F(RunOnceTest, ADeadlockRunsTheWorkAgainAndEachRequestTakesEffectOnce) {
   auto request = [&](int first, int second) {
     bool waited = false;
     try {
-      return run_once(*pool_, "test", std::nullopt, "", [&](pg::Transaction& tx) {
+      return run_once(*pool_, "test", std::nullopt, {}, [&](pg::Transaction& tx) {
         ++runs;
         tx.exec(kLockRow, {pg::param(first)});
         if (!waited) {

@@ -73,7 +73,7 @@ void register_routes(http::Router& router, CustomerStore& store) {
     auto key = service::idempotency_key(req);
     auto wanted = decode_new_customer(req.body);
     try {
-      return service::run_once(store.pool(), "customers", key, req.body, [&](sales::pg::Transaction& tx) {
+      return service::run_once(store.pool(), "customers", key, {"", req.body}, [&](sales::pg::Transaction& tx) {
         auto c = store.create(tx, wanted);
         return http::created(render(c), "/customers/" + std::to_string(c.id));
       });

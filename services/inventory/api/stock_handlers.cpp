@@ -32,14 +32,14 @@ Problem no_stock(std::int64_t product_id, NamedIn where) {
 
 // A change of stock in one transaction: with an Idempotency-Key, a repeat of the same
 // request returns the first response and changes nothing again (the gateway retries PUTs).
-// A key belongs to one kind of change (`scope`), and what the request means (`fingerprint`:
+// A key belongs to one kind of change (`scope`), and what the request means (`asked`:
 // the body, with the path's product id) tells a repeat from another request, however the
 // path was spelt: /inventory/stock/7/adjust and /inventory/stock/07/adjust are one request.
 template <class Change>
-http::Response change(pg::Pool& pool, const http::Request& req, std::string_view scope, std::string_view fingerprint,
+http::Response change(pg::Pool& pool, const http::Request& req, std::string_view scope, service::KeyedRequest asked,
                       NamedIn product, Change&& apply) {
   try {
-    return service::run_once(pool, scope, service::idempotency_key(req), fingerprint,
+    return service::run_once(pool, scope, service::idempotency_key(req), asked,
                              [&](pg::Transaction& tx) { return http::ok(render(apply(tx))); });
   } catch (const UnknownProduct& e) {
     throw ProblemError(no_stock(e.product_id, product));
@@ -98,21 +98,21 @@ void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, Re
   router.put("/inventory/stock", [&pool](http::Request& req, const http::PathParams&) {
     auto take = decode_take(req.body);
     // The scope a take's keys had before 7ad909e too: the route has one spelling that counts.
-    return change(pool, req, "PUT /inventory/stock", req.body, NamedIn::Body, [&](pg::Transaction& tx) {
+    return change(pool, req, "PUT /inventory/stock", {"", req.body}, NamedIn::Body, [&](pg::Transaction& tx) {
       return change_stock(tx, take.product_id, -take.quantity, MovementKind::Take);
     });
   });
   router.post("/inventory/stock/{product_id}/adjust", [&pool](http::Request& req, const http::PathParams& params) {
     auto product_id = params.id("product_id");
     auto delta = decode_adjust(req.body);
-    const std::string fingerprint = std::to_string(product_id) + " " + req.body;
+    const std::string route = std::to_string(product_id) + " ";
     // Keys stored before 7ad909e are under the path and the body alone (kept at least 24 h;
     // after 48 h none is left and this lookup can go).
     const std::string legacy_scope = "POST /inventory/stock/" + std::to_string(product_id) + "/adjust";
-    if (auto stored = service::stored_response(pool, legacy_scope, service::idempotency_key(req), req.body)) {
+    if (auto stored = service::stored_response(pool, legacy_scope, service::idempotency_key(req), {"", req.body})) {
       return std::move(*stored);
     }
-    return change(pool, req, "inventory.adjust", fingerprint, NamedIn::Path, [&](pg::Transaction& tx) {
+    return change(pool, req, "inventory.adjust", {route, req.body}, NamedIn::Path, [&](pg::Transaction& tx) {
       return change_stock(tx, product_id, delta, MovementKind::Adjust);
     });
   });

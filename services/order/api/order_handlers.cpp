@@ -32,7 +32,7 @@ PricedOrder checked_references(const NewOrder& wanted, Directory& directory, con
   Pricing pricing = price_order(wanted, directory, call_context(req));
   if (pricing.order) return std::move(*pricing.order);
   std::vector<sales::FieldError> errors;
-  std::string detail = "The order refers to what does not exist: ";
+  std::string detail = "The order cannot be placed: ";
   for (std::size_t i = 0; i < pricing.unknown.size(); ++i) {
     detail += (i ? "; " : "") + pricing.unknown[i].message;
     errors.push_back({pricing.unknown[i].field, pricing.unknown[i].message});
@@ -65,12 +65,12 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
   // A repeat of a request that was answered is answered the same, whatever the owners say
   // now (a price raised since can push its total past the limit).
   if (failure) {
-    if (auto replay = service::stored_response(d.db, kIdempotencyScope, key, req.body)) return *replay;
+    if (auto replay = service::stored_response(d.db, kIdempotencyScope, key, {"", req.body})) return *replay;
     throw ProblemError(std::move(*failure));
   }
 
   std::optional<Order> placed;  // the run that committed (a deadlock's retry replaces it)
-  auto response = service::run_once(d.db, kIdempotencyScope, key, req.body, [&](pg::Transaction& tx) {
+  auto response = service::run_once(d.db, kIdempotencyScope, key, {"", req.body}, [&](pg::Transaction& tx) {
     placed = d.store.insert(tx, priced, *total);
     publish(tx, placed->id, created_event(*placed));
     return http::created(render(*placed, false), location(placed->id));
@@ -84,14 +84,14 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
 
 // With an Idempotency-Key, a repeat of a cancel that was made (its answer lost, the
 // gateway's retry) gets that answer again instead of a 409 for the CANCELLED order. The key
-// space is the orders': its fingerprint holds the path, so the key of another order's
+// space is the orders': what identifies a request holds the path, so the key of another order's
 // cancel, or of a placement, is the 422 of "another request".
 http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request& req) {
   auto key = service::idempotency_key(req);
   std::string reason = decode_cancel_reason(req.body);
-  std::string fingerprint = "POST " + location(id) + "/cancel\n" + req.body;
+  const std::string route = "POST " + location(id) + "/cancel\n";
   std::optional<Status> previous;  // the status this request's cancel moved it from
-  auto response = service::run_once(d.db, kIdempotencyScope, key, fingerprint, [&](pg::Transaction& tx) {
+  auto response = service::run_once(d.db, kIdempotencyScope, key, {route, req.body}, [&](pg::Transaction& tx) {
     previous.reset();  // a run before a deadlock's retry did not count
     auto locked = d.store.lock(tx, id);  // until commit: no event handler moves it meanwhile
     if (!locked) throw ProblemError(not_found(id));
@@ -157,7 +157,7 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
   }
   // Without a key (shipping's is one per call): run_once only commits, and runs it again
   // after a deadlock; nothing here but the transaction changes anything.
-  return service::run_once(d.db, kIdempotencyScope, std::nullopt, "", [&](pg::Transaction& tx) {
+  return service::run_once(d.db, kIdempotencyScope, std::nullopt, {}, [&](pg::Transaction& tx) {
     auto locked = d.store.lock(tx, id);
     if (!locked) throw ProblemError(not_found(id));
     if (locked->status == Status::Shipped) return http::ok(render(*d.store.find(tx, id), true));

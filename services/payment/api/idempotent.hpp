@@ -1,6 +1,6 @@
 #pragma once
 // Idempotency-Key (DESIGN §3, as Stripe's) around a handler's transaction, on top of
-// sales/service/idempotency.hpp. One key space for all payment routes: the fingerprint of
+// sales/service/idempotency.hpp. One key space for all payment routes: what identifies
 // a request is its method, path and body, so a key reused for another payment or another
 // action is the 422 of "same key, different request".
 //
@@ -18,7 +18,8 @@ namespace payment {
 
 struct IdempotentRequest {
   std::optional<std::string> key;  // nullopt: no header, every request runs
-  std::string fingerprint;
+  std::string route;               // method and path
+  std::string_view body;           // the request's (it outlives this): "" when it does not count
 };
 
 // Reads and validates the Idempotency-Key header (400 when malformed). `with_body`: the

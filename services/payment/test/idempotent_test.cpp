@@ -73,6 +73,37 @@ TEST_F(IdempotentTest, TheSameKeyWithAnotherRequestIs422) {
   EXPECT_THROW(replay(*pool_, idempotent_request(confirm, false)), sales::ProblemError);
 }
 
+// A client's retry may serialise the body afresh: the same values in another key order,
+// spacing or number spelling are the same request (as Stripe compares parameters, not bytes).
+TEST_F(IdempotentTest, ARepeatIsTheSameRequestByItsValuesNotItsBytes) {
+  auto first = create_once(post("key-7", R"({"order_id":70,"amount":5.00})"));
+  for (const char* body : {R"({"amount":5,"order_id":70})", R"( { "order_id" : 70 , "amount" : 5.0 } )",
+                           R"({"order_id":7e1,"amount":500e-2})"}) {
+    auto again = replay(*pool_, idempotent_request(post("key-7", body), true));
+    ASSERT_TRUE(again) << body;
+    EXPECT_EQ(again->body, first.body) << body;
+  }
+  EXPECT_THROW(replay(*pool_, idempotent_request(post("key-7", R"({"order_id":70,"amount":5.01})"), true)),
+               sales::ProblemError);
+  EXPECT_EQ(store_->list({.order_id = 70}, {}).total, 1);
+}
+
+// Keys stored before requests were compared by their values hold the hash of their bytes
+// (kept 48 h): a byte-identical repeat of such a request still gets its first answer.
+TEST_F(IdempotentTest, AKeyStoredByTheBytesOfItsRequestStillAnswersItsRepeat) {
+  static constexpr sales::pg::Statement kStoredByBytes{
+      "test_idem_by_bytes",
+      "INSERT INTO idempotency_keys (scope, key, request_hash, status, body) VALUES ('payments', $1, md5($2), 201, $3)"};
+  const std::string body = R"({ "order_id": 71, "amount": 5 })";
+  sales::pg::exec(*pool_, kStoredByBytes, {sales::pg::param("key-8"), sales::pg::param("POST /payments\n" + body),
+                                           sales::pg::param(R"({"id":99})")});
+  auto again = replay(*pool_, idempotent_request(post("key-8", body), true));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->body, R"({"id":99})");
+  EXPECT_THROW(replay(*pool_, idempotent_request(post("key-8", R"({"order_id":71,"amount":6})"), true)),
+               sales::ProblemError);
+}
+
 TEST_F(IdempotentTest, ConcurrentRepeatsMakeOnePayment) {
   auto req = post("key-3", R"({"order_id":63,"amount":5})");
   std::atomic<int> runs{0};
@@ -134,6 +165,21 @@ TEST_F(IdempotentTest, AMalformedKeyIs400) {
     } catch (const sales::ProblemError& e) {
       EXPECT_EQ(e.problem().status, 400);
     }
+  }
+}
+
+// Two keys on one request: which one did the client mean? Taking either could make a
+// second payment on a retry that sends the other.
+TEST_F(IdempotentTest, TwoKeysOnOneRequestAre400) {
+  auto req = post("key-9a", R"({"order_id":72,"amount":5})");
+  req.headers.add("idempotency-key", "key-9b");
+  try {
+    idempotent_request(req, true);
+    ADD_FAILURE() << "accepted two keys";
+  } catch (const sales::ProblemError& e) {
+    EXPECT_EQ(e.problem().status, 400);
+    ASSERT_EQ(e.problem().errors.size(), 1u);
+    EXPECT_EQ(e.problem().errors[0].field, "Idempotency-Key");
   }
 }
 

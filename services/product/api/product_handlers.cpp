@@ -75,7 +75,7 @@ void register_routes(http::Router& router, ProductStore& store) {
   router.post("/products", [&store](http::Request& req, const http::PathParams&) {
     auto key = service::idempotency_key(req);
     auto wanted = decode_new_product(req.body);
-    return service::run_once(store.pool(), "products", key, req.body, [&](sales::pg::Transaction& tx) {
+    return service::run_once(store.pool(), "products", key, {"", req.body}, [&](sales::pg::Transaction& tx) {
       auto created = store.create(tx, wanted);
       return http::created(render(created), "/products/" + std::to_string(created.id));
     });

@@ -35,7 +35,8 @@ class Headers {
   void erase_if(Pred pred) {
     std::erase_if(fields_, [&](const auto& f) { return pred(std::string_view(f.first)); });
   }
-  [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;
+  [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const;  // the first
+  [[nodiscard]] std::size_t count(std::string_view name) const;
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
   void clear() { fields_.clear(); }
   void reserve(std::size_t n) { fields_.reserve(n); }
