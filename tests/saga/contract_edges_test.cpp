@@ -184,6 +184,38 @@ TEST_F(ContractEdges, ShippingStatusFilterAloneReturnsOnlyThatStatus) {
   }
 }
 
+// Status words in any case, on every resource that has them: a back office that lowercases
+// them in its URLs gets the same answers from orders, payments and shipping.
+TEST_F(ContractEdges, StatusWordsAreTakenInAnyCaseOnEveryResource) {
+  for (const char* target : {"/orders?status=confirmed&limit=1", "/payments?status=Pending&limit=1",
+                             "/shipping?status=cancelled&limit=1"}) {
+    Res r = get(target);
+    EXPECT_EQ(r.status, 200) << target << " " << r;
+  }
+  const std::int64_t product = create_product(100, 5);
+  auto [paid, shipment] = paid_and_payable(customer_, product);
+  Res shipped = put("/shipping/" + std::to_string(shipment), R"({"status":"shipped"})");
+  EXPECT_EQ(shipped.status, 200) << shipped;
+  EXPECT_EQ(shipped.str("status"), "SHIPPED") << shipped;
+}
+
+// Every order gets a shipment: a customer without an address cannot order (422 on
+// customer_id), and nothing is placed, reserved or shipped.
+TEST_F(ContractEdges, ACustomerWithoutAnAddressCannotOrder) {
+  Res nowhere = post("/customers", R"({"name":"No Address"})");
+  ASSERT_EQ(nowhere.status, 201) << nowhere;
+  const std::int64_t product = create_product(100, 5);
+  Res refused = place_order(nowhere.id(), {{product, 1}});
+  EXPECT_TRUE(is_problem(refused, 422)) << refused;
+  EXPECT_NE(refused.body.find(R"({"field":"customer_id","message":"customer )" + std::to_string(nowhere.id()) +
+                              " has no address to ship to\"}"),
+            std::string::npos)
+      << refused;
+  Res list = get("/orders?customer_id=" + std::to_string(nowhere.id()));
+  EXPECT_EQ(int_of(list.at("total")), 0) << list;
+  EXPECT_EQ(inventory_stock(product), 5);
+}
+
 TEST_F(ContractEdges, StockListItemsCarryProductIdStockAndUpdatedAt) {
   const std::int64_t product = create_product(100, 7);
   Res adjusted = post("/inventory/stock/" + std::to_string(product) + "/adjust", R"({"delta":3})");

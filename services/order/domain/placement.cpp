@@ -18,6 +18,10 @@ Pricing price_order(const NewOrder& o, Directory& directory, const CallContext& 
   auto customer = directory.customer(o.customer_id, context);
   if (!customer) {
     out.unknown.push_back({"customer_id", "customer " + std::to_string(o.customer_id) + " does not exist"});
+  } else if (!customer->address || customer->address->find_first_not_of(" \t\r\n") == std::string::npos) {
+    // Every order gets a shipment, and a parcel with nowhere to go would be paid for and
+    // then stuck: the storefront asks for the address first (PUT /customers/{id}).
+    out.unknown.push_back({"customer_id", "customer " + std::to_string(o.customer_id) + " has no address to ship to"});
   }
   std::vector<std::int64_t> ids;
   for (const auto& line : o.lines) ids.push_back(line.product_id);

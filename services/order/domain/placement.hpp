@@ -65,6 +65,8 @@ struct PricedOrder {
   std::optional<std::string> shipping_address;
 };
 
+// A reference the order cannot be placed with (422): no such customer or product, or a
+// customer without an address to ship to.
 struct UnknownReference {
   std::string field;  // "customer_id", "items[2].product_id"
   std::string message;

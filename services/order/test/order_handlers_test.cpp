@@ -26,7 +26,8 @@ class OrderApiTest : public OrderDbTest {
     OrderDbTest::SetUp();
     if (HasFatalFailure()) return;
     directory_.customers[1] = {"1 Main St"};
-    directory_.customers[2] = {std::nullopt};
+    directory_.customers[2] = {"2 Side St"};
+    directory_.customers[3] = {std::nullopt};
     directory_.products[7] = {1999};
     directory_.products[8] = {10};
     register_routes(router_, {*store_, directory_, *pool_});
@@ -90,10 +91,10 @@ TEST_F(OrderApiTest, PlacesAnOrderWithSnapshotsAndAnEvent) {
   EXPECT_EQ(history[0].as_object().at("reason").as_string(), "order placed");
 }
 
-TEST_F(OrderApiTest, TakesTheSeedsFormAndANullAddress) {
+TEST_F(OrderApiTest, TakesTheSeedsForm) {
   auto res = send("POST", "/orders", R"({"customer_id":2,"product_id":8,"quantity":3})");
   ASSERT_EQ(res.status, 201) << res.body;
-  EXPECT_TRUE(json(res).at("shipping_address").is_null());
+  EXPECT_EQ(json(res).at("shipping_address").as_string(), "2 Side St");
   EXPECT_NE(res.body.find(R"("total":0.30)"), std::string::npos) << res.body;
 }
 
@@ -102,6 +103,16 @@ TEST_F(OrderApiTest, UnknownReferencesAre422AndWriteNothing) {
   EXPECT_EQ(res.status, 422) << res.body;
   EXPECT_EQ(res.headers.get("Content-Type"), "application/problem+json");
   EXPECT_EQ(fields(res), (std::vector<std::string>{"customer_id", "items[1].product_id"}));
+  EXPECT_EQ(order_count(), 0);
+  EXPECT_TRUE(take_outbox().empty());
+}
+
+// A shipment with nowhere to go would be paid for and then stuck: the address comes first.
+TEST_F(OrderApiTest, ACustomerWithoutAnAddressIs422AndWritesNothing) {
+  auto res = send("POST", "/orders", R"({"customer_id":3,"product_id":8,"quantity":1})");
+  EXPECT_EQ(res.status, 422) << res.body;
+  EXPECT_EQ(fields(res), (std::vector<std::string>{"customer_id"}));
+  EXPECT_NE(res.body.find("customer 3 has no address to ship to"), std::string::npos) << res.body;
   EXPECT_EQ(order_count(), 0);
   EXPECT_TRUE(take_outbox().empty());
 }

@@ -25,13 +25,19 @@ TEST(Placement, SnapshotsPricesAndAddress) {
   EXPECT_EQ(d.seen_request_ids, (std::vector<std::string>{"req-1", "req-1", "req-1"}));
 }
 
-TEST(Placement, CustomerWithoutAddressShipsToNull) {
+// Every order gets a shipment: one with nowhere to go would be paid for and then stuck.
+TEST(Placement, ACustomerWithoutAnAddressCannotOrder) {
   FakeDirectory d;
   d.customers[1] = {std::nullopt};
+  d.customers[2] = {std::string(" \t")};
   d.products[7] = {100};
-  auto p = price_order({1, {{7, 1}}}, d, kContext);
-  ASSERT_TRUE(p.order);
-  EXPECT_FALSE(p.order->shipping_address);
+  for (std::int64_t customer : {1, 2}) {
+    auto p = price_order({customer, {{7, 1}}}, d, kContext);
+    EXPECT_FALSE(p.order);
+    ASSERT_EQ(p.unknown.size(), 1u);
+    EXPECT_EQ(p.unknown[0].field, "customer_id");
+    EXPECT_EQ(p.unknown[0].message, "customer " + std::to_string(customer) + " has no address to ship to");
+  }
 }
 
 TEST(Placement, NamesEveryUnknownReference) {
