@@ -135,6 +135,7 @@ void Gateway::add_cors_fields(const http::Request& req, http::Response& res) con
 asio::awaitable<http::Response> Gateway::serve(http::Request& req) {
   auto path = req.path();
   if (path == "/health") {
+    req.route = "/health";
     if (req.method == "GET" || req.method == "HEAD") co_return co_await health();
     co_return http::answer_other_method(req, "GET, HEAD");
   }
@@ -143,6 +144,8 @@ asio::awaitable<http::Response> Gateway::serve(http::Request& req) {
     // The gateway's own endpoints, or an honest 404 for an unknown prefix.
     co_return own_routes_.dispatch(req);
   }
+  auto& upstream = *upstreams_[static_cast<std::size_t>(*target)];
+  req.route = upstream.route_label();  // a 429 too counts under the routes it was asked of
   auto client = client_address(req.remote_ip, req.headers, config_.trusted_proxies);
   if (client.malformed_entry()) forwarded_for_malformed_->inc();
   std::optional<res::RateLimitDecision> limit;
@@ -154,8 +157,6 @@ asio::awaitable<http::Response> Gateway::serve(http::Request& req) {
     add_rate_limit_headers(*limit, r.headers);
     co_return r;
   }
-  auto& upstream = *upstreams_[static_cast<std::size_t>(*target)];
-  req.route = upstream.route_label();
   bool cacheable = cache_.serves(req);
   ResponseCache::Ticket ticket;
   if (cacheable) {

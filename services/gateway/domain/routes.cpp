@@ -28,6 +28,13 @@ std::string_view name_of(UpstreamId id) {
   return "unknown";
 }
 
+std::string_view prefix_of(UpstreamId id) {
+  for (const auto& p : kPrefixes) {
+    if (p.id == id) return p.segment;
+  }
+  return "unknown";
+}
+
 std::optional<UpstreamId> upstream_for(std::string_view path) {
   if (path.empty() || path.front() != '/') return std::nullopt;
   path.remove_prefix(1);

@@ -13,6 +13,7 @@ inline constexpr std::array<UpstreamId, kUpstreamCount> kAllUpstreams = {
     UpstreamId::Payment, UpstreamId::Inventory, UpstreamId::Shipping};
 
 std::string_view name_of(UpstreamId id);  // "product"
+std::string_view prefix_of(UpstreamId id);  // "products": the first path segment it serves
 // /products, /products/7?x=1 → Product; /productsx or / → nullopt.
 std::optional<UpstreamId> upstream_for(std::string_view path);
 

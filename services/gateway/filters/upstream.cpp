@@ -21,7 +21,7 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
                    sales::http::ByteBudget& answers)
     : id_(id),
       name_(name_of(id)),
-      route_label_("/" + name_),
+      route_label_("/" + std::string(prefix_of(id)) + "/*"),
       endpoint_(sales::http::parse_base_url(config.upstream_urls[static_cast<std::size_t>(id)])),
       answers_(answers),
       breaker_(config.breaker, res::SteadyClock::instance(),
@@ -50,6 +50,11 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
   metrics_.dropped = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "dropped"}});
   metrics_.rejected_answers_full =
       counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "answers_full"}});
+  // At 0 from the start, as the breaker callback's series: one born at 1 gives increase()
+  // nothing, and an alert on the first opening would never fire.
+  for (auto to : {res::CircuitState::Closed, res::CircuitState::Open, res::CircuitState::HalfOpen}) {
+    counter("gateway_circuit_transitions_total", "Circuit breaker transitions", {{"to", std::string(res::to_string(to))}});
+  }
   registry.callback_gauge("gateway_circuit_state", "Breaker state: 0 closed, 1 open, 2 half-open",
                           [this] { return state_number(breaker_.state()); }, {{"upstream", name_}});
   registry.callback_gauge("gateway_bulkhead_in_flight", "Requests in flight to the upstream",

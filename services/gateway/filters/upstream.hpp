@@ -36,7 +36,7 @@ class Upstream {
            sales::http::ByteBudget& answers);
 
   [[nodiscard]] std::string_view name() const { return name_; }
-  [[nodiscard]] const std::string& route_label() const { return route_label_; }  // "/<name>", a bounded metrics label
+  [[nodiscard]] const std::string& route_label() const { return route_label_; }  // "/orders/*": the paths it serves, a bounded metrics label
   sales::resilience::CircuitBreaker& breaker() { return breaker_; }
   sales::resilience::Bulkhead& bulkhead() { return bulkhead_; }
   sales::resilience::RetryBudget& budget() { return budget_; }

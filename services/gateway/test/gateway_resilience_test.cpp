@@ -15,6 +15,20 @@ namespace {
 
 class GatewayResilience : public GatewayFixture {};
 
+// Each answer is counted under what was asked: the upstream's paths (a 429 too, which the
+// rate limiter gives before any upstream is asked) or the gateway's own /health.
+TEST_F(GatewayResilience, AnswersAreCountedUnderTheRoutesTheyWereAskedOf) {
+  start({{"GATEWAY_RATE_LIMIT_MAX", "1"}, {"GATEWAY_RATE_LIMIT_WINDOW_MS", "600000"}});
+  EXPECT_EQ(get(gw, "/products/1").status, 200);
+  EXPECT_TRUE(is_problem(get(gw, "/products/2"), 429));
+  get(gw, "/health");  // 503 here: the fake upstreams have no /health/ready; counted all the same
+  auto text = metrics_text(gw);
+  EXPECT_EQ(metric_sum(text, "http_requests_total", {{"route", "/products/*"}, {"status", "200"}}).value_or(-1), 1);
+  EXPECT_EQ(metric_sum(text, "http_requests_total", {{"route", "/products/*"}, {"status", "429"}}).value_or(-1), 1);
+  EXPECT_EQ(metric_sum(text, "http_requests_total", {{"route", "/health"}}).value_or(-1), 1);
+  EXPECT_FALSE(metric_sum(text, "http_requests_total", {{"route", "unmatched"}})) << text;
+}
+
 // ------------------------------------------------------------------------ circuit breaker
 
 TEST_F(GatewayResilience, TheBreakerOpensRefusesAtOnceAndClosesAfterSuccessfulTrials) {
@@ -26,6 +40,10 @@ TEST_F(GatewayResilience, TheBreakerOpensRefusesAtOnceAndClosesAfterSuccessfulTr
          {"GATEWAY_CB_HALF_OPEN_CALLS", "2"}});
   product.fail(500);
   product.delay_ms = 600;  // so "at once" is visibly different from "asked the upstream"
+  EXPECT_EQ(metric_sum(metrics_text(gw), "gateway_circuit_transitions_total", {{"upstream", "product"}, {"to", "open"}})
+                .value_or(-1),
+            0)
+      << "at 0 before the first opening, so that increase() sees it";
   for (int i = 0; i < 4; ++i) ASSERT_EQ(get(gw, "/products/1").status, 500);
   auto b = breaker(gw, "product");
   EXPECT_EQ(b.at("state").as_string(), "closed") << "4 results are fewer than the minimum of 5";

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sales/metrics/metrics.hpp"
+#include "sales_test/metrics_text.hpp"
 #include "test/shipment_db.hpp"
 
 namespace shipping {
@@ -178,6 +179,19 @@ TEST_F(ShipmentStoreTest, CancelAfterShippingLeavesItShipped) {
   deliver("order.cancelled", R"({"order_id":40,"reason":"too late","previous_status":"SHIPPED"})");
   EXPECT_EQ(store().find(s.id)->status, Shipped);
   EXPECT_EQ(late("SHIPPED"), before + 1);
+}
+
+// Each test is a process of its own: here no cancel has been late yet, and every series is
+// there at 0 (one born at 1 gives increase() nothing: the first late cancel raised no alert).
+TEST(OrderDispatcher, TheLateCancelSeriesAreThereAtZeroFromTheStart) {
+  order_dispatcher();
+  auto text = sales::metrics::global().render();
+  for (const char* event : {"order.rejected", "order.cancelled"}) {
+    for (const char* status : {"SHIPPED", "DELIVERED"}) {
+      EXPECT_EQ(sales_test::metric_sum(text, "sales_shipping_late_cancels_total", {{"event", event}, {"status", status}}), 0)
+          << event << " " << status;
+    }
+  }
 }
 
 TEST_F(ShipmentStoreTest, PaidBeforeCreatedIsRetriedNotLost) {
