@@ -61,7 +61,11 @@ pg_pid() {
   fi
 }
 pg_running() { [ -n "$(pg_pid)" ]; }
-pg_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -t 2 >/dev/null 2>&1; }
+# As the superuser over the socket (peer, as ./sales psql): a probe as anyone else is refused
+# by pg_hba.conf, and each refusal is a FATAL line in the server's log.
+pg_ready() {
+  as_pg "$PG_BIN/pg_isready" -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U "$PG_SUPERUSER" -d postgres -t 2 >/dev/null 2>&1
+}
 
 # pg_grant_traversal: the postgres user must be able to reach .state/pg. A checkout in a
 # `mktemp -d` folder (mode 700) prevents that: grant o+x (traverse only, no listing) on
