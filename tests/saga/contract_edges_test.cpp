@@ -207,10 +207,8 @@ TEST_F(ContractEdges, ACustomerWithoutAnAddressCannotOrder) {
   const std::int64_t product = create_product(100, 5);
   Res refused = place_order(nowhere.id(), {{product, 1}});
   EXPECT_TRUE(is_problem(refused, 422)) << refused;
-  EXPECT_NE(refused.body.find(R"({"field":"customer_id","message":"customer )" + std::to_string(nowhere.id()) +
-                              " has no address to ship to\"}"),
-            std::string::npos)
-      << refused;
+  EXPECT_TRUE(has_field_error(refused, "customer_id", 422)) << refused;
+  EXPECT_NE(refused.body.find("has no address to ship to"), std::string::npos) << refused;
   Res list = get("/orders?customer_id=" + std::to_string(nowhere.id()));
   EXPECT_EQ(int_of(list.at("total")), 0) << list;
   EXPECT_EQ(inventory_stock(product), 5);

@@ -17,8 +17,12 @@ std::optional<std::string> ListQuery::raw(std::string_view name) {
   }
 }
 
-std::optional<std::string> ListQuery::text(std::string_view name, std::size_t max_chars) {
+std::optional<std::string> ListQuery::text(std::string_view name, std::size_t max_chars, Empty empty) {
   auto v = raw(name);
+  if (v && v->empty() && empty == Empty::Refused) {
+    errors_.push_back({std::string(name), "must not be empty"});
+    return std::nullopt;
+  }
   if (v && text::utf8_length(*v) > max_chars) {
     errors_.push_back({std::string(name), "must be at most " + std::to_string(max_chars) + " characters"});
     return std::nullopt;

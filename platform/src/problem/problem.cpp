@@ -47,7 +47,7 @@ Problem Problem::not_found(std::string d) { return make(404, std::move(d)); }
 Problem Problem::not_found(std::string_view what, std::int64_t id) {
   return not_found(std::string(what) + " " + std::to_string(id) + " does not exist.");
 }
-Problem Problem::conflict(std::string d) { return make(409, std::move(d)); }
+Problem Problem::conflict(std::string d, std::vector<FieldError> e) { return make(409, std::move(d), std::move(e)); }
 Problem Problem::unprocessable(std::string d, std::vector<FieldError> e) { return make(422, std::move(d), std::move(e)); }
 Problem Problem::payload_too_large(std::string d) { return make(413, std::move(d)); }
 Problem Problem::unsupported_media_type(std::string d) { return make(415, std::move(d)); }

@@ -154,6 +154,23 @@ TEST(ListQueryFilters, TextIsAbsentWithinItsLengthOrOneFieldError) {
   EXPECT_EQ(p.errors[0].message, "must be at most 3 characters");
 }
 
+// An empty search is a search for anything; an empty value for a filter that matches one is
+// the client's missing value, a 400 (it matched nobody, silently).
+TEST(ListQueryFilters, AnEmptyTextIsAnySearchOrRefusedWhereAValueIsMatched) {
+  auto req = list_get("/x?q=&email=");
+  ListQuery q(req);
+  EXPECT_EQ(q.text("q", 3), "");
+  EXPECT_EQ(q.text("email", 3, ListQuery::Empty::Refused), std::nullopt);
+  try {
+    (void)q.page();
+    ADD_FAILURE() << "an empty email was taken";
+  } catch (const ProblemError& e) {
+    ASSERT_EQ(e.problem().errors.size(), 1u);
+    EXPECT_EQ(e.problem().errors[0].field, "email");
+    EXPECT_EQ(e.problem().errors[0].message, "must not be empty");
+  }
+}
+
 TEST(ListQueryFilters, EveryBadFilterIsNamedInOne400) {
   auto p = refusal_of("/x?q=abcd&ids=0&status=LOST", [](ListQuery& q) {
     (void)q.text("q", 3);

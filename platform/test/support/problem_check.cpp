@@ -30,8 +30,8 @@ std::string_view text_of(const boost::json::value& doc, std::string_view key) {
   return ::testing::AssertionSuccess();
 }
 
-::testing::AssertionResult names_field_error(const Answer& a, std::string_view field) {
-  auto base = problem_document(a, 400);
+::testing::AssertionResult names_field_error(const Answer& a, std::string_view field, int status) {
+  auto base = problem_document(a, status);
   if (!base) return base;
   const auto* errors = a.json.as_object().if_contains("errors");
   if (!errors || !errors->is_array() || errors->as_array().empty()) return ::testing::AssertionFailure() << "no errors[] array";

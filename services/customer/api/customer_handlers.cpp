@@ -21,7 +21,8 @@ void write(sales::json::Writer& w, const Customer& c) {
 
 Problem not_found(std::int64_t id) { return Problem::not_found("Customer", id); }
 Problem duplicate_email() {
-  return Problem::conflict("Another customer already has this email address.");
+  // Named, so that a form can mark the field as it does for a 400.
+  return Problem::conflict("Another customer already has this email address.", {{"email", "is taken by another customer"}});
 }
 
 std::optional<std::string> read_email(sales::json::FieldReader& in) {
@@ -83,7 +84,7 @@ void register_routes(http::Router& router, CustomerStore& store) {
   });
   router.get("/customers", [&store](http::Request& req, const http::PathParams&) {
     http::ListQuery query(req);
-    auto email = query.text("email", kMaxEmailLength);
+    auto email = query.text("email", kMaxEmailLength, http::ListQuery::Empty::Refused);
     auto page = query.page();
     auto result = store.list(email, page);
     return http::ok(http::list_body(result.items, result.total, page, write));

@@ -150,8 +150,8 @@ std::string url_encode(std::string_view s) {
 }
 
 ::testing::AssertionResult is_problem(const Res& r, int status) { return sales_test::is_problem_response(r, status); }
-::testing::AssertionResult has_field_error(const Res& r, std::string_view field) {
-  return sales_test::has_field_error_response(r, field);
+::testing::AssertionResult has_field_error(const Res& r, std::string_view field, int status) {
+  return sales_test::has_field_error_response(r, field, status);
 }
 ::testing::AssertionResult is_resource(const Res& r, std::initializer_list<const char*> members) {
   if (!r.json.is_object()) return ::testing::AssertionFailure() << "not a JSON object\n" << r;

@@ -58,8 +58,8 @@ std::string url_encode(std::string_view s);
 // The response is an RFC 9457 problem with this status: Content-Type
 // application/problem+json; type, title (strings), status (== HTTP status), detail (string).
 ::testing::AssertionResult is_problem(const Res& r, int status);
-// A validation problem (400) whose errors[] names `field` (each entry has field and message).
-::testing::AssertionResult has_field_error(const Res& r, std::string_view field);
+// A problem (400 unless said) whose errors[] names `field` (each entry has field and message).
+::testing::AssertionResult has_field_error(const Res& r, std::string_view field, int status = 400);
 // A resource's representation: a JSON object with every one of `members` and a positive
 // integer id (the shape checks of each resource start here).
 ::testing::AssertionResult is_resource(const Res& r, std::initializer_list<const char*> members);

@@ -145,8 +145,8 @@ Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::
 // Assertion helpers.
 // An RFC 9457 problem with this status, as DESIGN §2 has it (sales_test/problem_check.hpp).
 ::testing::AssertionResult is_problem(const Res& r, int status);
-// A 400 problem whose errors[] names `field`.
-::testing::AssertionResult has_field_error(const Res& r, std::string_view field);
+// A problem (400 unless said) whose errors[] names `field`.
+::testing::AssertionResult has_field_error(const Res& r, std::string_view field, int status = 400);
 ::testing::AssertionResult has_status(const Res& order, std::string_view status);
 
 // Service metrics: the sum of the samples of `name` whose labels include every one given

@@ -173,8 +173,8 @@ Res ship_status(std::int64_t shipment_id, std::string_view status, std::chrono::
 }
 
 ::testing::AssertionResult is_problem(const Res& r, int status) { return sales_test::is_problem_response(r, status); }
-::testing::AssertionResult has_field_error(const Res& r, std::string_view field) {
-  return sales_test::has_field_error_response(r, field);
+::testing::AssertionResult has_field_error(const Res& r, std::string_view field, int status) {
+  return sales_test::has_field_error_response(r, field, status);
 }
 
 ::testing::AssertionResult has_status(const Res& order, std::string_view status) {

@@ -42,8 +42,11 @@ class ListQuery {
   explicit ListQuery(const Request& req) : req_(req) {}
   ListQuery(Request&&) = delete;  // it keeps a reference: the request must outlive it
 
-  // Text of at most max_chars characters.
-  std::optional<std::string> text(std::string_view name, std::size_t max_chars);
+  // Text of at most max_chars characters. An empty value is a search for anything (?q=, a
+  // blank search box) or, for a filter that matches a value, a 400: ?email= matched nobody,
+  // which only hid the client's missing value.
+  enum class Empty { Allowed, Refused };
+  std::optional<std::string> text(std::string_view name, std::size_t max_chars, Empty empty = Empty::Allowed);
   // A positive integer (?order_id=7).
   std::optional<std::int64_t> id(std::string_view name);
   // Positive integers separated by commas (?ids=3,5,8), 1 to max_count distinct ones: sorted,

@@ -28,7 +28,7 @@ struct Problem {
   static Problem not_found(std::string detail);
   // A resource a request names by id: not_found("Product", 7) says "Product 7 does not exist."
   static Problem not_found(std::string_view what, std::int64_t id);
-  static Problem conflict(std::string detail);
+  static Problem conflict(std::string detail, std::vector<FieldError> errors = {});  // errors: the field at odds, if one is
   static Problem unprocessable(std::string detail, std::vector<FieldError> errors = {});
   static Problem payload_too_large(std::string detail);
   static Problem unsupported_media_type(std::string detail);

@@ -22,9 +22,9 @@ struct Answer {
 // strings; status == `status`; an X-Request-Id header; no SQL state, stack or exception text.
 ::testing::AssertionResult problem_document(const Answer& a, int status);
 
-// A 400 problem_document whose errors[] entries each have a field and a message, one of
-// them naming `field`.
-::testing::AssertionResult names_field_error(const Answer& a, std::string_view field);
+// A problem_document (400 unless said) whose errors[] entries each have a field and a
+// message, one of them naming `field`.
+::testing::AssertionResult names_field_error(const Answer& a, std::string_view field, int status = 400);
 
 // The two checks on a suite's own response type (status, headers, body and json members,
 // printable with <<), the response appended to a failure.
@@ -34,8 +34,8 @@ template <class Response>
   return result ? result : result << "\n" << r;
 }
 template <class Response>
-::testing::AssertionResult has_field_error_response(const Response& r, std::string_view field) {
-  auto result = names_field_error({r.status, r.headers, r.body, r.json}, field);
+::testing::AssertionResult has_field_error_response(const Response& r, std::string_view field, int status = 400) {
+  auto result = names_field_error({r.status, r.headers, r.body, r.json}, field, status);
   return result ? result : result << "\n" << r;
 }
 
