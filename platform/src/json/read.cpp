@@ -35,12 +35,17 @@ struct MoneyAwareHandler {
   static constexpr std::size_t max_string_size = boost::json::string::max_size();
   boost::json::value_stack st;
   std::string number;  // the parts of a number split across buffers
+  std::vector<std::size_t> members;  // each object's member count as parsed, in the order they end
 
   MoneyAwareHandler() { st.reset(); }
   bool on_document_begin(boost::json::error_code&) { return true; }
   bool on_document_end(boost::json::error_code&) { return true; }
   bool on_object_begin(boost::json::error_code&) { return true; }
-  bool on_object_end(std::size_t n, boost::json::error_code&) { st.push_object(n); return true; }
+  bool on_object_end(std::size_t n, boost::json::error_code&) {
+    members.push_back(n);
+    st.push_object(n);
+    return true;
+  }
   bool on_array_begin(boost::json::error_code&) { return true; }
   bool on_array_end(std::size_t n, boost::json::error_code&) { st.push_array(n); return true; }
   bool on_key_part(boost::json::string_view s, std::size_t, boost::json::error_code&) { st.push_chars(s); return true; }
@@ -61,6 +66,23 @@ struct MoneyAwareHandler {
   bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
   bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
 };
+
+// Whether every object of `v` holds as many members as were parsed for it: a name given
+// twice in one object leaves one member (the last), so its object comes out smaller. Objects
+// are visited in the order they ended in the text, as `parsed` lists them.
+bool no_name_twice(const boost::json::value& v, const std::vector<std::size_t>& parsed, std::size_t& next) {
+  if (const auto* a = v.if_array()) {
+    for (const auto& e : *a) {
+      if (!no_name_twice(e, parsed, next)) return false;
+    }
+  } else if (const auto* o = v.if_object()) {
+    for (const auto& kv : *o) {
+      if (!no_name_twice(kv.value(), parsed, next)) return false;
+    }
+    return next < parsed.size() && parsed[next++] == o->size();
+  }
+  return true;
+}
 }  // namespace
 
 boost::json::object parse_object(std::string_view body) {
@@ -74,6 +96,13 @@ boost::json::object parse_object(std::string_view body) {
   if (ec) throw ProblemError(Problem::bad_request("The request body is not valid JSON: " + ec.message() + "."));
   boost::json::value v = parser.handler().st.release();
   if (!v.is_object()) throw ProblemError(Problem::bad_request("The request body must be a JSON object."));
+  // RFC 8259 leaves a repeated name to the reader; here it is a client's bug that would
+  // otherwise pass silently ({"price":1,"price":-5} took the second), in a body read strictly.
+  std::size_t next = 0;
+  const auto& parsed = parser.handler().members;
+  if (!no_name_twice(v, parsed, next) || next != parsed.size()) {
+    throw ProblemError(Problem::bad_request("The request body gives a member's name twice in one object."));
+  }
   return std::move(v.as_object());
 }
 

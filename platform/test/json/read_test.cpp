@@ -23,6 +23,19 @@ TEST(ParseObject, RejectsMalformedAndNonObjects) {
   EXPECT_EQ(status_of("{\"a\":1}"), 0);
 }
 
+// A name given twice in one object is a client's bug that would pass silently (the last
+// value taken): refused wherever the object is.
+TEST(ParseObject, RefusesANameGivenTwiceInOneObject) {
+  for (const char* twice : {R"({"price":1,"price":-5})", R"({"a":{"x":1,"x":2}})", R"({"items":[{"q":1},{"q":1,"q":2}]})",
+                            R"({"a":{"x":1},"a":{"y":2,"z":3}})", R"({"a":{"x":1,"y":2},"a":{"z":3}})", R"({"a":[],"a":[{}]})"}) {
+    EXPECT_EQ(status_of(twice), 400) << twice;
+  }
+  for (const char* once : {R"({"a":{},"b":{"c":{}},"d":[{},{"e":1,"f":{"g":[{"h":1}]}}]})", R"({"x":1,"y":{"x":1}})",
+                           R"({"items":[{"q":1},{"q":1}]})", "{}"}) {
+    EXPECT_EQ(status_of(once), 0) << once;
+  }
+}
+
 TEST(FieldReader, CollectsEveryFieldError) {
   auto obj = parse_object(R"({"name": 5, "price": -1, "qty": 1.5, "extra": true})");
   FieldReader in(obj);
