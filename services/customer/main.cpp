@@ -6,8 +6,7 @@
 
 int main() {
   sales::service::App app({.name = "customer", .default_port = 8003});
-  auto migrations = sales::generated::migrations();
-  migrations.push_back(sales::service::idempotency_migration());
+  auto migrations = sales::service::with_idempotency_migrations(sales::generated::migrations());
   app.set_migrations(migrations);
   customer::CustomerStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
   customer::register_routes(app.router(), store);

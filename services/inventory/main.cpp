@@ -11,8 +11,7 @@
 
 int main() {
   sales::service::App app({.name = "inventory", .default_port = 8005, .uses_broker = true});
-  auto migrations = sales::generated::migrations();
-  migrations.push_back(sales::service::idempotency_migration());
+  auto migrations = sales::service::with_idempotency_migrations(sales::generated::migrations());
   // Delays 0.2 s doubling to 5 s: an order.created for a product whose product.created is
   // still in flight is retried for about 60 s (kUnknownProductRetries), then rejected; the
   // DLQ only after a few attempts more.

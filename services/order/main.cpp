@@ -26,8 +26,7 @@ int main() {
   order::RestDirectory directory(customers, products, payments);
 
   order::OrderStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
-  auto migrations = sales::generated::migrations();
-  migrations.push_back(sales::service::idempotency_migration());
+  auto migrations = sales::service::with_idempotency_migrations(sales::generated::migrations());
   sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kOrderQueue},
                                       order::saga_dispatcher(store, app.metrics()));
   order::StatusGauges gauges(store, app.metrics());

@@ -11,8 +11,7 @@
 
 int main() {
   sales::service::App app({.name = "payment", .default_port = 8004, .uses_broker = true});
-  auto migrations = sales::generated::migrations();
-  migrations.push_back(sales::service::idempotency_migration());
+  auto migrations = sales::service::with_idempotency_migrations(sales::generated::migrations());
   sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kPaymentQueue},
                                       payment::order_events_dispatcher());
   payment::OrderClient orders(payment::order_client_options(app.env()));

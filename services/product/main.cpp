@@ -9,8 +9,7 @@
 
 int main() {
   sales::service::App app({.name = "product", .default_port = 8001, .uses_broker = true});
-  auto migrations = sales::generated::migrations();
-  migrations.push_back(sales::service::idempotency_migration());
+  auto migrations = sales::service::with_idempotency_migrations(sales::generated::migrations());
   sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kProductQueue},
                                       product::stock_dispatcher());
   product::ProductStore store(app.db(), sales::pg::read_total_cache_config(app.env()));

@@ -21,15 +21,22 @@ CREATE TABLE idempotency_keys (
 );
 CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);
 )sql";
+// request_hash stays the hash of the request's bytes (its route and body), which a version
+// before this one compares: in a rolling update, or after a rollback, a repeat that reaches
+// such a replica is still told from another request as it was. The canonical hash beside it
+// is what this version compares; a key stored without one (by an older version) is compared
+// by its bytes. A column without a default: added without rewriting the table.
+constexpr std::string_view kCanonicalHash = R"sql(
+ALTER TABLE idempotency_keys ADD COLUMN request_canonical_hash text;
+)sql";
 
+// $3: md5 of the request's bytes, $4: of its canonical form.
 constexpr pg::Statement kClaim{"idem_claim",
-                               "INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, md5($3)) "
-                               "ON CONFLICT DO NOTHING"};
-// $4: the request as keys were stored before they were canonical, its route and body bytes
-// (stored at least 24 h: after 48 h no such key is left, and $4 can go).
+                               "INSERT INTO idempotency_keys (scope, key, request_hash, request_canonical_hash) "
+                               "VALUES ($1, $2, md5($3), md5($4)) ON CONFLICT DO NOTHING"};
 constexpr pg::Statement kStored{"idem_stored",
-                                "SELECT request_hash IN (md5($3), md5($4)), status, body, location FROM idempotency_keys "
-                                "WHERE scope = $1 AND key = $2"};
+                                "SELECT COALESCE(request_canonical_hash = md5($4), false) OR request_hash = md5($3), "
+                                "status, body, location FROM idempotency_keys WHERE scope = $1 AND key = $2"};
 constexpr pg::Statement kRemember{"idem_remember",
                                   "UPDATE idempotency_keys SET status = $3, body = $4, location = $5 "
                                   "WHERE scope = $1 AND key = $2"};
@@ -41,7 +48,11 @@ constexpr pg::Statement kPrune{"idem_prune",
 constexpr int kPruneEvery = 1000;
 }  // namespace
 
-pg::Migration idempotency_migration() { return {9001, "9001_idempotency_keys", kSchema}; }
+std::vector<pg::Migration> with_idempotency_migrations(std::vector<pg::Migration> migrations) {
+  migrations.push_back({9001, "9001_idempotency_keys", kSchema});
+  migrations.push_back({9002, "9002_idempotency_canonical_hash", kCanonicalHash});
+  return migrations;
+}
 
 std::optional<std::string> idempotency_key(const http::Request& req) {
   auto key = req.headers.get("Idempotency-Key");
@@ -63,8 +74,10 @@ std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope,
                                     KeyedRequest request) {
   std::string verbatim = std::string(request.route).append(request.body);
   std::string canonical = std::string(request.route).append(json::canonical(request.body).value_or(std::string(request.body)));
-  if (tx.exec(kClaim, {pg::param(scope), pg::param(key), pg::param(canonical)}).affected() == 1) return std::nullopt;
-  auto r = tx.exec(kStored, {pg::param(scope), pg::param(key), pg::param(canonical), pg::param(verbatim)});
+  if (tx.exec(kClaim, {pg::param(scope), pg::param(key), pg::param(verbatim), pg::param(canonical)}).affected() == 1) {
+    return std::nullopt;
+  }
+  auto r = tx.exec(kStored, {pg::param(scope), pg::param(key), pg::param(verbatim), pg::param(canonical)});
   if (r.empty() || r.is_null(0, 1)) {
     // The claiming transaction rolled back between our insert and select: a retry works.
     throw ProblemError(Problem::conflict("A request with this Idempotency-Key is being processed; retry shortly."));

@@ -20,7 +20,7 @@ constexpr pg::Statement kSum{"test_run_once_sum", "SELECT sum(n)::bigint FROM tw
 
 class RunOnceTest : public sales_test::DbTest {
  protected:
-  RunOnceTest() : DbTest(4, {kTwoRows}, {idempotency_migration()}) {}
+  RunOnceTest() : DbTest(4, {kTwoRows}, with_idempotency_migrations({})) {}
 };
 
 TEST_F(RunOnceTest, ADeadlockRunsTheWorkAgainAndEachRequestTakesEffectOnce) {

@@ -71,7 +71,7 @@ class StoreTest : public sales_test::DbTest {
  protected:
   StoreTest()
       : DbTest(20, sales::generated::migrations(),
-               {sales::events::migration(), sales::service::idempotency_migration()}) {}
+               sales::service::with_idempotency_migrations({sales::events::migration()})) {}
 
   // Runs fn in a transaction that commits when fn returns (as the consumer does).
   template <class Fn>

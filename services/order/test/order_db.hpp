@@ -33,7 +33,7 @@ class OrderDbTest : public sales_test::DbTest {
  protected:
   OrderDbTest()
       : DbTest(8, sales::generated::migrations(),
-               {sales::events::migration(), sales::service::idempotency_migration()}) {}
+               sales::service::with_idempotency_migrations({sales::events::migration()})) {}
   void SetUp() override {
     DbTest::SetUp();
     store_ = std::make_unique<OrderStore>(*pool_);

@@ -20,7 +20,7 @@ class PaymentDbTest : public sales_test::DbTest {
  protected:
   PaymentDbTest()
       : DbTest(8, sales::generated::migrations(),
-               {sales::events::migration(), sales::service::idempotency_migration()}) {}
+               sales::service::with_idempotency_migrations({sales::events::migration()})) {}
   void SetUp() override {
     DbTest::SetUp();
     store_ = std::make_unique<PaymentStore>(*pool_);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sales/http/message.hpp"
 #include "sales/pg/migrations.hpp"
@@ -17,8 +18,9 @@ namespace sales::service {
 
 inline constexpr std::size_t kMaxIdempotencyKeyLength = 255;
 
-// The table; version 9001 so it never collides with a service's own 0001.. migrations.
-pg::Migration idempotency_migration();
+// `migrations` and the table's (versions 9001.. so they never collide with a service's own
+// 0001..).
+std::vector<pg::Migration> with_idempotency_migrations(std::vector<pg::Migration> migrations);
 
 // The request's Idempotency-Key, validated (400 when empty, too long, not printable, or sent
 // twice: which one would the client mean?).
