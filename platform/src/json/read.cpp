@@ -174,9 +174,10 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
     error(std::string(name), out_of_range);
     return std::nullopt;  // above int64: beyond any bound we accept
   } else if (v.is_double()) {
-    // 2.0 and 1e2 are the numbers 2 and 100 (some serialisers write every number so); up
-    // to 2^53 a double holds every whole number exactly, beyond it an id would be rounded.
-    constexpr double kExact = 9007199254740992.0;  // 2^53
+    // 2.0 and 1e2 are the numbers 2 and 100 (some serialisers write every number so). Below
+    // 2^52 a double keeps a literal's fraction (x.5 is not whole); from there on it rounds
+    // it away (4503599627370496.5, 9007199254740993.0), and an id would be another one.
+    constexpr double kExact = 4503599627370496.0;  // 2^52
     const double d = v.as_double();
     if (!std::isfinite(d) || std::trunc(d) != d) {
       error(std::string(name), "must be a whole number");
@@ -186,8 +187,8 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
       error(std::string(name), out_of_range);
       return std::nullopt;
     }
-    if (std::fabs(d) > kExact) {
-      error(std::string(name), "must be written as an integer (digits only) when above 2^53");
+    if (std::fabs(d) >= kExact) {
+      error(std::string(name), "must be written as an integer (digits only) from 2^52 on");
       return std::nullopt;
     }
     n = static_cast<std::int64_t>(d);
