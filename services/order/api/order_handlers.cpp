@@ -31,13 +31,18 @@ CallContext call_context(const http::Request& req) {
 PricedOrder checked_references(const NewOrder& wanted, Directory& directory, const http::Request& req) {
   Pricing pricing = price_order(wanted, directory, call_context(req));
   if (pricing.order) return std::move(*pricing.order);
+  // What does not exist is the 422; only when all of it exists is a customer's state the 409.
+  const bool unknown = !pricing.unknown.empty();
+  const auto& refused = unknown ? pricing.unknown : pricing.unusable;
   std::vector<sales::FieldError> errors;
   std::string detail = "The order cannot be placed: ";
-  for (std::size_t i = 0; i < pricing.unknown.size(); ++i) {
-    detail += (i ? "; " : "") + pricing.unknown[i].message;
-    errors.push_back({pricing.unknown[i].field, pricing.unknown[i].message});
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    detail += (i ? "; " : "") + refused[i].message;
+    errors.push_back({refused[i].field, refused[i].message});
   }
-  throw ProblemError(Problem::unprocessable(detail + ".", std::move(errors)));
+  detail += ".";
+  throw ProblemError(unknown ? Problem::unprocessable(std::move(detail), std::move(errors))
+                             : Problem::conflict(std::move(detail), std::move(errors)));
 }
 
 http::Response place(const OrderRoutes& d, http::Request& req) {

@@ -21,7 +21,7 @@ Pricing price_order(const NewOrder& o, Directory& directory, const CallContext& 
   } else if (!customer->address || customer->address->find_first_not_of(" \t\r\n") == std::string::npos) {
     // Every order gets a shipment, and a parcel with nowhere to go would be paid for and
     // then stuck: the storefront asks for the address first (PUT /customers/{id}).
-    out.unknown.push_back({"customer_id", "customer " + std::to_string(o.customer_id) + " has no address to ship to"});
+    out.unusable.push_back({"customer_id", "customer " + std::to_string(o.customer_id) + " has no address to ship to"});
   }
   std::vector<std::int64_t> ids;
   for (const auto& line : o.lines) ids.push_back(line.product_id);
@@ -40,7 +40,7 @@ Pricing price_order(const NewOrder& o, Directory& directory, const CallContext& 
     }
     priced.lines.push_back({line.product_id, line.quantity, product->second.price_cents});
   }
-  if (!out.unknown.empty()) return out;
+  if (!out.unknown.empty() || !out.unusable.empty()) return out;
   priced.shipping_address = customer->address;
   out.order = std::move(priced);
   return out;

@@ -65,8 +65,8 @@ struct PricedOrder {
   std::optional<std::string> shipping_address;
 };
 
-// A reference the order cannot be placed with (422): no such customer or product, or a
-// customer without an address to ship to.
+// A reference the order cannot be placed with: no such customer or product (422), or a
+// customer without an address to ship to (409: the customer's state, which can change).
 struct UnknownReference {
   std::string field;  // "customer_id", "items[2].product_id"
   std::string message;
@@ -75,6 +75,7 @@ struct UnknownReference {
 struct Pricing {
   std::optional<PricedOrder> order;        // set when everything referred to exists
   std::vector<UnknownReference> unknown;  // otherwise: every reference that does not
+  std::vector<UnknownReference> unusable;  // or that exists but cannot take an order
 };
 
 // Asks the directory about the customer and each product (all of them, so the client

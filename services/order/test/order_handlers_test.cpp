@@ -107,11 +107,15 @@ TEST_F(OrderApiTest, UnknownReferencesAre422AndWriteNothing) {
   EXPECT_TRUE(take_outbox().empty());
 }
 
-// A shipment with nowhere to go would be paid for and then stuck: the address comes first.
-TEST_F(OrderApiTest, ACustomerWithoutAnAddressIs422AndWritesNothing) {
+// A shipment with nowhere to go would be paid for and then stuck: the address comes first
+// (409: the customer's state); an unknown product beside it is still the 422.
+TEST_F(OrderApiTest, ACustomerWithoutAnAddressIs409AndWritesNothing) {
   auto res = send("POST", "/orders", R"({"customer_id":3,"product_id":8,"quantity":1})");
-  EXPECT_EQ(res.status, 422) << res.body;
+  EXPECT_EQ(res.status, 409) << res.body;
   EXPECT_EQ(fields(res), (std::vector<std::string>{"customer_id"}));
+  auto unknown = send("POST", "/orders", R"({"customer_id":3,"product_id":99,"quantity":1})");
+  EXPECT_EQ(unknown.status, 422) << unknown.body;
+  EXPECT_EQ(fields(unknown), (std::vector<std::string>{"items[0].product_id"}));
   EXPECT_NE(res.body.find("customer 3 has no address to ship to"), std::string::npos) << res.body;
   EXPECT_EQ(order_count(), 0);
   EXPECT_TRUE(take_outbox().empty());

@@ -34,9 +34,10 @@ TEST(Placement, ACustomerWithoutAnAddressCannotOrder) {
   for (std::int64_t customer : {1, 2}) {
     auto p = price_order({customer, {{7, 1}}}, d, kContext);
     EXPECT_FALSE(p.order);
-    ASSERT_EQ(p.unknown.size(), 1u);
-    EXPECT_EQ(p.unknown[0].field, "customer_id");
-    EXPECT_EQ(p.unknown[0].message, "customer " + std::to_string(customer) + " has no address to ship to");
+    EXPECT_TRUE(p.unknown.empty());
+    ASSERT_EQ(p.unusable.size(), 1u);
+    EXPECT_EQ(p.unusable[0].field, "customer_id");
+    EXPECT_EQ(p.unusable[0].message, "customer " + std::to_string(customer) + " has no address to ship to");
   }
 }
 
