@@ -20,16 +20,26 @@ constexpr pg::Statement kFlushed{"stock_feed_flushed",
                                  "DELETE FROM stock_feed f USING unnest($1::bigint[], $2::bigint[]) AS d (product_id, version) "
                                  "WHERE f.product_id = d.product_id AND f.version = d.version"};
 constexpr pg::Statement kAny{"stock_feed_any", "SELECT EXISTS (SELECT FROM stock_feed)"};
+// What a flush left: rows another transaction held (read without a lock).
+constexpr pg::Statement kLeft{"stock_feed_left", "SELECT product_id FROM stock_feed ORDER BY product_id LIMIT $1"};
+constexpr pg::Statement kLockWait{"stock_feed_lock_wait", "SELECT set_config('lock_timeout', $1, true)"};
+constexpr pg::Statement kOne{"stock_feed_one",
+                             "SELECT product_id, stock, version, correlation_id, changes FROM stock_feed "
+                             "WHERE product_id = $1 FOR UPDATE"};
+constexpr const char* kLockNotAvailable = "55P03";
 }  // namespace
 
-std::vector<PendingLevel> read_pending(pg::Transaction& tx, int limit) {
-  auto r = tx.exec(kPending, {pg::param(std::int64_t{limit})});
+std::vector<PendingLevel> rows_of(const pg::Result& r) {
   std::vector<PendingLevel> rows;
   rows.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) {
     rows.push_back({StockLevel{r.int64(i, 0), r.int64(i, 1), r.int64(i, 2), {}}, r.str(i, 3), r.int64(i, 4)});
   }
   return rows;
+}
+
+std::vector<PendingLevel> read_pending(pg::Transaction& tx, int limit) {
+  return rows_of(tx.exec(kPending, {pg::param(std::int64_t{limit})}));
 }
 
 void move_to_outbox(pg::Transaction& tx, const std::vector<PendingLevel>& rows) {
@@ -53,6 +63,31 @@ FlushCount flush_stock_feed(pg::Pool& pool, int limit) {
   tx.commit();
   FlushCount count{static_cast<std::int64_t>(rows.size()), 0};
   for (const auto& row : rows) count.changes += row.changes;
+  return count;
+}
+
+FlushCount flush_held_rows(pg::Pool& pool, int max_rows, std::chrono::milliseconds wait) {
+  FlushCount count;
+  auto left = pg::exec(pool, kLeft, {pg::param(std::int64_t{max_rows})});
+  for (int i = 0; i < left.rows(); ++i) {
+    // One row a transaction, so that this one holds nothing while it waits: a reservation
+    // holding the row may wait for nothing of the flusher's, and no deadlock can form.
+    pg::Transaction tx(pool);
+    tx.exec_later(kAsyncCommit);
+    tx.exec_later(kLockWait, {pg::param(std::to_string(wait.count()) + "ms")});
+    std::vector<PendingLevel> rows;
+    try {
+      rows = rows_of(tx.exec(kOne, {pg::param(left.int64(i, 0))}));
+    } catch (const pg::Error& e) {
+      if (e.sqlstate() == kLockNotAvailable) break;  // still busy: the next round tries again
+      throw;
+    }
+    if (rows.empty()) continue;  // flushed meanwhile (another replica)
+    move_to_outbox(tx, rows);
+    tx.commit();
+    ++count.events;
+    count.changes += rows.front().changes;
+  }
   return count;
 }
 

@@ -6,6 +6,7 @@
 // many changes it carries. A row leaves the feed only in the transaction that enqueues its
 // level, so no latest level is ever lost; the product service keeps the newest version, so
 // a level sent twice is harmless.
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,6 +51,13 @@ void move_to_outbox(sales::pg::Transaction& tx, const std::vector<PendingLevel>&
 
 // One transaction: read_pending, move_to_outbox, COMMIT. Nothing pending: nothing written.
 FlushCount flush_stock_feed(sales::pg::Pool& pool, int limit);
+
+// The rows a flush skipped because another transaction held them: a product changing all the
+// time (a flash sale's, its changes queued on its stock row) has its feed row held nearly
+// always, and SKIP LOCKED alone would leave its read copy behind for the whole rush. Up to
+// `max_rows` of them, each in a transaction of its own that waits at most `wait` for its row
+// (lock_timeout; still held: it stops, and the next round tries again).
+FlushCount flush_held_rows(sales::pg::Pool& pool, int max_rows, std::chrono::milliseconds wait);
 
 // Whether any row waits (one read-only statement, no transaction of its own).
 bool stock_feed_pending(sales::pg::Pool& pool);

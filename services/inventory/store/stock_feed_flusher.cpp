@@ -72,7 +72,15 @@ void StockFeedFlusher::flush_all() {
     auto count = flush_stock_feed(pool_, opts_.batch_size);
     events_.inc(static_cast<std::uint64_t>(count.events));
     changes_.inc(static_cast<std::uint64_t>(count.changes));
-    if (count.events < opts_.batch_size) return;  // a full batch: more may wait
+    if (count.events < opts_.batch_size) {
+      // What the batch skipped, held by a change in flight (a hot product's, all the time).
+      constexpr int kMaxHeld = 10;
+      constexpr std::chrono::milliseconds kHeldWait{20};
+      auto held = flush_held_rows(pool_, kMaxHeld, kHeldWait);
+      events_.inc(static_cast<std::uint64_t>(held.events));
+      changes_.inc(static_cast<std::uint64_t>(held.changes));
+      return;
+    }
   }
   thread_.wake();  // the rest in the next round (or the last one at stop)
 }

@@ -140,6 +140,30 @@ TEST_F(StockFeedTest, AChangeMadeWhileAFlushHoldsTheRowIsKeptForTheNextFlush) {
   EXPECT_EQ(sent[1].version, 2);
 }
 
+// A product changing all the time (a flash sale's) has its feed row held by a change in
+// flight nearly always: the batch skips it, and the held rows are then waited for one at a
+// time (up to a bound), so its read copy moves during the rush, not after it.
+TEST_F(StockFeedTest, ARowHeldByAChangeInFlightIsWaitedForAndFlushedAfterItsCommit) {
+  create_product(1, 5);  // its level waits in the feed (version 1)
+  pg::Transaction change(*pool_);
+  change_stock(change, 1, -1, MovementKind::Take);  // holds that row until COMMIT (version 2)
+  EXPECT_EQ(flush_stock_feed(*pool_, 10).events, 0) << "the batch skips the held row";
+  EXPECT_EQ(flush_held_rows(*pool_, 10, 50ms).events, 0) << "held past the wait: left for the next round";
+  FlushCount held;
+  std::jthread flusher([&] { held = flush_held_rows(*pool_, 10, 10s); });
+  ASSERT_TRUE(eventually([&] {
+    return pg::exec(*pool_, kLockWaiters, {pg::param(schema_->name())}).int64(0, 0) > 0;
+  })) << "the flush never waited for the row";
+  change.commit();
+  flusher.join();
+  EXPECT_EQ(held.events, 1);
+  EXPECT_EQ(feed_rows(), 0);
+  auto sent = levels_sent();
+  ASSERT_EQ(sent.size(), 1U) << "the level the change replaced was never sent: only the latest is";
+  EXPECT_EQ(sent.back().stock, 4);
+  EXPECT_EQ(sent.back().version, 2);
+}
+
 TEST_F(StockFeedTest, AnIdleFlusherRunsNoTransactionAndAWokenOneGathersItsInterval) {
   sales::metrics::Registry registry;
   StockFeedFlusher flusher(*pool_, {.interval = 1500ms, .poll = 1h}, registry);
