@@ -175,9 +175,10 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
     return std::nullopt;  // above int64: beyond any bound we accept
   } else if (v.is_double()) {
     // 2.0 and 1e2 are the numbers 2 and 100 (some serialisers write every number so). Below
-    // 2^52 a double keeps a literal's fraction (x.5 is not whole); from there on it rounds
-    // it away (4503599627370496.5, 9007199254740993.0), and an id would be another one.
-    constexpr double kExact = 4503599627370496.0;  // 2^52
+    // 2^45 a double keeps any fraction a body may carry (two decimals at most, the parser's
+    // rule; a step of 2^-7 there), with room for a parse that is not exactly rounded; higher
+    // it can round one away (2251799813685248.01, 9007199254740993.0): another id.
+    constexpr double kExact = 35184372088832.0;  // 2^45
     const double d = v.as_double();
     if (!std::isfinite(d) || std::trunc(d) != d) {
       error(std::string(name), "must be a whole number");
@@ -188,7 +189,7 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
       return std::nullopt;
     }
     if (std::fabs(d) >= kExact) {
-      error(std::string(name), "must be written as an integer (digits only) from 2^52 on");
+      error(std::string(name), "must be written as an integer (digits only) from 2^45 on");
       return std::nullopt;
     }
     n = static_cast<std::int64_t>(d);

@@ -30,12 +30,13 @@ constexpr std::string_view kCanonicalHash = R"sql(
 ALTER TABLE idempotency_keys ADD COLUMN request_canonical_hash text;
 )sql";
 
-// $3: md5 of the request's bytes, $4: of its canonical form.
+// $3: md5 of the request's bytes, $4: of its canonical form. request_hash may hold either:
+// images 714cbc3 to 759c3bc stored the canonical one there.
 constexpr pg::Statement kClaim{"idem_claim",
                                "INSERT INTO idempotency_keys (scope, key, request_hash, request_canonical_hash) "
                                "VALUES ($1, $2, md5($3), md5($4)) ON CONFLICT DO NOTHING"};
 constexpr pg::Statement kStored{"idem_stored",
-                                "SELECT COALESCE(request_canonical_hash = md5($4), false) OR request_hash = md5($3), "
+                                "SELECT COALESCE(request_canonical_hash = md5($4), false) OR request_hash IN (md5($3), md5($4)), "
                                 "status, body, location FROM idempotency_keys WHERE scope = $1 AND key = $2"};
 constexpr pg::Statement kRemember{"idem_remember",
                                   "UPDATE idempotency_keys SET status = $3, body = $4, location = $5 "

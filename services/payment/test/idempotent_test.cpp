@@ -102,6 +102,12 @@ TEST_F(IdempotentTest, AKeyStoredByTheBytesOfItsRequestStillAnswersItsRepeat) {
   EXPECT_EQ(again->body, R"({"id":99})");
   EXPECT_THROW(replay(*pool_, idempotent_request(post("key-8", R"({"order_id":71,"amount":6})"), true)),
                sales::ProblemError);
+  // Images 714cbc3 to 759c3bc stored the canonical form's hash in request_hash.
+  sales::pg::exec(*pool_, kStoredByBytes, {sales::pg::param("key-8b"), sales::pg::param(R"(POST /payments
+{"amount":5,"order_id":74})"), sales::pg::param(R"({"id":98})")});
+  auto canonical_then = replay(*pool_, idempotent_request(post("key-8b", R"({ "order_id": 74, "amount": 5.00 })"), true));
+  ASSERT_TRUE(canonical_then);
+  EXPECT_EQ(canonical_then->body, R"({"id":98})");
 }
 
 // In a rolling update (or after a rollback) a repeat may reach a replica of the version
