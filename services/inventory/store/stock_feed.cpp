@@ -1,6 +1,7 @@
 #include "store/stock_feed.hpp"
 
 #include "events/published.hpp"
+#include "sales/pg/sql.hpp"
 #include "store/stock_store.hpp"
 
 namespace inventory {
@@ -20,8 +21,11 @@ constexpr pg::Statement kFlushed{"stock_feed_flushed",
                                  "DELETE FROM stock_feed f USING unnest($1::bigint[], $2::bigint[]) AS d (product_id, version) "
                                  "WHERE f.product_id = d.product_id AND f.version = d.version"};
 constexpr pg::Statement kAny{"stock_feed_any", "SELECT EXISTS (SELECT FROM stock_feed)"};
-// What a flush left: rows another transaction held (read without a lock).
-constexpr pg::Statement kLeft{"stock_feed_left", "SELECT product_id FROM stock_feed ORDER BY product_id LIMIT $1"};
+// In the flush's transaction, after its SKIP LOCKED read: the rows it did not take, which
+// another transaction held (read without a lock).
+constexpr pg::Statement kSkipped{"stock_feed_skipped",
+                                 "SELECT product_id FROM stock_feed WHERE product_id <> ALL($1::bigint[]) "
+                                 "ORDER BY product_id LIMIT $2"};
 constexpr pg::Statement kLockWait{"stock_feed_lock_wait", "SELECT set_config('lock_timeout', $1, true)"};
 constexpr pg::Statement kOne{"stock_feed_one",
                              "SELECT product_id, stock, version, correlation_id, changes FROM stock_feed "
@@ -29,6 +33,7 @@ constexpr pg::Statement kOne{"stock_feed_one",
 constexpr const char* kLockNotAvailable = "55P03";
 }  // namespace
 
+namespace {
 std::vector<PendingLevel> rows_of(const pg::Result& r) {
   std::vector<PendingLevel> rows;
   rows.reserve(static_cast<std::size_t>(r.rows()));
@@ -37,6 +42,7 @@ std::vector<PendingLevel> rows_of(const pg::Result& r) {
   }
   return rows;
 }
+}  // namespace
 
 std::vector<PendingLevel> read_pending(pg::Transaction& tx, int limit) {
   return rows_of(tx.exec(kPending, {pg::param(std::int64_t{limit})}));
@@ -54,22 +60,26 @@ void move_to_outbox(pg::Transaction& tx, const std::vector<PendingLevel>& rows) 
   tx.exec_later(kFlushed, {pg::param(arrays.product_ids), pg::param(arrays.quantities)});
 }
 
-FlushCount flush_stock_feed(pg::Pool& pool, int limit) {
+FlushCount flush_stock_feed(pg::Pool& pool, int limit, int max_skipped) {
   pg::Transaction tx(pool);
   tx.exec_later(kAsyncCommit);
   auto rows = read_pending(tx, limit);
-  if (rows.empty()) return {};  // rolled back: it wrote nothing
+  FlushCount count{static_cast<std::int64_t>(rows.size()), 0, {}};
+  if (max_skipped > 0 && static_cast<int>(rows.size()) < limit) {
+    const auto taken = pg::int_array(rows, [](const PendingLevel& row) { return row.level.product_id; });
+    auto skipped = tx.exec(kSkipped, {pg::param(taken), pg::param(std::int64_t{max_skipped})});
+    for (int i = 0; i < skipped.rows(); ++i) count.skipped.push_back(skipped.int64(i, 0));
+  }
+  if (rows.empty()) return count;  // rolled back: it wrote nothing
   move_to_outbox(tx, rows);
   tx.commit();
-  FlushCount count{static_cast<std::int64_t>(rows.size()), 0};
   for (const auto& row : rows) count.changes += row.changes;
   return count;
 }
 
-FlushCount flush_held_rows(pg::Pool& pool, int max_rows, std::chrono::milliseconds wait) {
-  FlushCount count;
-  auto left = pg::exec(pool, kLeft, {pg::param(std::int64_t{max_rows})});
-  for (int i = 0; i < left.rows(); ++i) {
+void flush_held_rows(pg::Pool& pool, const std::vector<std::int64_t>& product_ids, std::chrono::milliseconds wait,
+                     FlushCount& count) {
+  for (auto product_id : product_ids) {
     // One row a transaction, so that this one holds nothing while it waits: a reservation
     // holding the row may wait for nothing of the flusher's, and no deadlock can form.
     pg::Transaction tx(pool);
@@ -77,9 +87,9 @@ FlushCount flush_held_rows(pg::Pool& pool, int max_rows, std::chrono::millisecon
     tx.exec_later(kLockWait, {pg::param(std::to_string(wait.count()) + "ms")});
     std::vector<PendingLevel> rows;
     try {
-      rows = rows_of(tx.exec(kOne, {pg::param(left.int64(i, 0))}));
+      rows = rows_of(tx.exec(kOne, {pg::param(product_id)}));
     } catch (const pg::Error& e) {
-      if (e.sqlstate() == kLockNotAvailable) break;  // still busy: the next round tries again
+      if (e.sqlstate() == kLockNotAvailable) continue;  // still held: the next round sees it again
       throw;
     }
     if (rows.empty()) continue;  // flushed meanwhile (another replica)
@@ -88,7 +98,6 @@ FlushCount flush_held_rows(pg::Pool& pool, int max_rows, std::chrono::millisecon
     ++count.events;
     count.changes += rows.front().changes;
   }
-  return count;
 }
 
 bool stock_feed_pending(pg::Pool& pool) { return pg::exec(pool, kAny).text(0, 0) == "t"; }

@@ -35,8 +35,9 @@ struct PendingLevel {
 
 // What one flush moved to the outbox.
 struct FlushCount {
-  std::int64_t events = 0;   // inventory.stock_changed enqueued: one per product
-  std::int64_t changes = 0;  // changes of stock they stand for
+  std::int64_t events = 0;             // inventory.stock_changed enqueued: one per product
+  std::int64_t changes = 0;            // changes of stock they stand for
+  std::vector<std::int64_t> skipped;   // products whose rows another transaction held
 };
 
 // Up to `limit` pending rows, by product id, locked (FOR UPDATE SKIP LOCKED): a second
@@ -50,14 +51,16 @@ std::vector<PendingLevel> read_pending(sales::pg::Transaction& tx, int limit);
 void move_to_outbox(sales::pg::Transaction& tx, const std::vector<PendingLevel>& rows);
 
 // One transaction: read_pending, move_to_outbox, COMMIT. Nothing pending: nothing written.
-FlushCount flush_stock_feed(sales::pg::Pool& pool, int limit);
+// When it took fewer than `limit`, up to `max_skipped` of the rows it skipped are named.
+FlushCount flush_stock_feed(sales::pg::Pool& pool, int limit, int max_skipped = 0);
 
-// The rows a flush skipped because another transaction held them: a product changing all the
-// time (a flash sale's, its changes queued on its stock row) has its feed row held nearly
-// always, and SKIP LOCKED alone would leave its read copy behind for the whole rush. Up to
-// `max_rows` of them, each in a transaction of its own that waits at most `wait` for its row
-// (lock_timeout; still held: it stops, and the next round tries again).
-FlushCount flush_held_rows(sales::pg::Pool& pool, int max_rows, std::chrono::milliseconds wait);
+// Rows a flush had to skip, each in a transaction of its own that waits at most `wait` for
+// the row (lock_timeout; still held: on to the next) and so holds nothing while it waits:
+// no deadlock with a change can form. A product changing all the time (a flash sale's, its
+// changes queued on its stock row) has its row held nearly always, and SKIP LOCKED alone left
+// its read copy behind for the whole rush. Adds what it moved to `count` as it goes.
+void flush_held_rows(sales::pg::Pool& pool, const std::vector<std::int64_t>& product_ids,
+                     std::chrono::milliseconds wait, FlushCount& count);
 
 // Whether any row waits (one read-only statement, no transaction of its own).
 bool stock_feed_pending(sales::pg::Pool& pool);

@@ -16,11 +16,14 @@
 // is the coalescing), sales_inventory_stock_feed_flushes_total (flush transactions),
 // sales_inventory_stock_feed_failures_total.
 #include <chrono>
+#include <cstdint>
+#include <vector>
 
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
 #include "sales/service/periodic.hpp"
 #include "sales/service/wake_registry.hpp"
+#include "store/stock_feed.hpp"
 
 namespace inventory {
 
@@ -49,10 +52,13 @@ class StockFeedFlusher {
  private:
   void round(sales::service::Periodic::Cause cause);
   void flush_all();
+  void flush_rows_held_twice(const std::vector<std::int64_t>& skipped);
+  void count_held(const FlushCount& held);
 
   sales::pg::Pool& pool_;
   StockFeedOptions opts_;
   bool failing_ = false;  // log a failure once, not every round
+  std::vector<std::int64_t> skipped_before_;  // the last batch's skipped rows (the thread's own)
   sales::metrics::Counter& changes_;
   sales::metrics::Counter& events_;
   sales::metrics::Counter& flushes_;

@@ -147,10 +147,14 @@ TEST_F(StockFeedTest, ARowHeldByAChangeInFlightIsWaitedForAndFlushedAfterItsComm
   create_product(1, 5);  // its level waits in the feed (version 1)
   pg::Transaction change(*pool_);
   change_stock(change, 1, -1, MovementKind::Take);  // holds that row until COMMIT (version 2)
-  EXPECT_EQ(flush_stock_feed(*pool_, 10).events, 0) << "the batch skips the held row";
-  EXPECT_EQ(flush_held_rows(*pool_, 10, 50ms).events, 0) << "held past the wait: left for the next round";
+  auto batch = flush_stock_feed(*pool_, 10, 10);
+  EXPECT_EQ(batch.events, 0) << "the batch skips the held row";
+  EXPECT_EQ(batch.skipped, std::vector<std::int64_t>{1}) << "and names it";
+  FlushCount timed_out;
+  flush_held_rows(*pool_, batch.skipped, 50ms, timed_out);
+  EXPECT_EQ(timed_out.events, 0) << "held past the wait: left for the next round";
   FlushCount held;
-  std::jthread flusher([&] { held = flush_held_rows(*pool_, 10, 10s); });
+  std::jthread flusher([&] { flush_held_rows(*pool_, batch.skipped, 10s, held); });
   ASSERT_TRUE(eventually([&] {
     return pg::exec(*pool_, kLockWaiters, {pg::param(schema_->name())}).int64(0, 0) > 0;
   })) << "the flush never waited for the row";
