@@ -1,5 +1,7 @@
 #include "events/unpaid_expiry.hpp"
 
+#include <algorithm>
+
 #include "events/transitions.hpp"
 #include "sales/events/envelope.hpp"
 #include "sales/log/log.hpp"
@@ -28,6 +30,18 @@ void UnpaidExpiry::start() {
   if (timeout_.count() > 0) sweeper_.start();
 }
 
+std::int64_t UnpaidExpiry::scan_bound() {
+  const auto now = std::chrono::steady_clock::now();
+  const std::chrono::steady_clock::duration gap = std::max<std::chrono::milliseconds>(timeout_ / 100, std::chrono::seconds(1));
+  if (samples_.empty() || now - samples_.back().at >= gap) samples_.push_back({now, store_.newest_id()});
+  // One taken before the cutoff bounds nothing: an order placed after it may qualify. (An
+  // order placed within the milliseconds between a sample and the query's now() may wait a
+  // round: the next one's bound is a later sample.)
+  while (!samples_.empty() && samples_.front().at < now - timeout_) samples_.pop_front();
+  if (samples_.empty()) samples_.push_back({now, store_.newest_id()});
+  return samples_.front().newest_id;
+}
+
 int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
   const auto until = std::chrono::steady_clock::now() + work;
   const auto ms = timeout_.count();
@@ -54,8 +68,9 @@ int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
     ++cancelled;
     cancelled_.inc();
   };
+  const std::int64_t bound = scan_bound();
   for (bool more = true; more;) {
-    auto ids = store_.unpaid(timeout_, after_, kBatch);
+    auto ids = store_.unpaid(timeout_, after_, bound, kBatch);
     for (auto id : ids) {
       if (std::chrono::steady_clock::now() >= until) break;
       settle(id);

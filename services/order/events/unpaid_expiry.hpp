@@ -11,6 +11,8 @@
 // cancelled. A payment confirmed between that question and the cancel is refunded (the
 // saga's rule for payment.confirmed on a CANCELLED order).
 #include <chrono>
+#include <cstdint>
+#include <deque>
 
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
@@ -39,7 +41,18 @@ class UnpaidExpiry {
   OrderStore& store_;
   Directory& payments_;
   std::chrono::milliseconds timeout_;
+  // The newest order id no qualifying order is beyond: ids are taken in time order, and an
+  // order placed after a sample of the newest id cannot have been unchanged since before it.
+  // So the newest id sampled no earlier than `timeout` ago bounds the scan to the orders
+  // placed before then, instead of every CONFIRMED one (after a start, the newest id now).
+  std::int64_t scan_bound();
+
   std::int64_t after_ = 0;  // the last order a round looked at (the sweeper's thread only)
+  struct Sample {
+    std::chrono::steady_clock::time_point at;
+    std::int64_t newest_id;
+  };
+  std::deque<Sample> samples_;  // oldest first, at least timeout/100 apart (the sweeper's thread)
   sales::metrics::Counter& cancelled_;
   sales::service::Periodic sweeper_;  // last: stops before the rest goes
 };

@@ -64,11 +64,14 @@ constexpr pg::Statement kStalePending{
     "UPDATE orders SET updated_at = now() WHERE id IN (SELECT id FROM orders WHERE status = 'PENDING' "
     "AND updated_at < now() - GREATEST($1 * interval '1 millisecond', LEAST(updated_at - created_at, "
     "$3 * interval '1 millisecond')) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING id"};
-// By id past $3, oldest first: the index on (status, id) meets them first, and stops at `limit`.
+// By id in ($3, $4], oldest first: the index on (status, id) meets them first, and stops at
+// `limit` or at $4 (no order past it can qualify: UnpaidExpiry), so a round reads the old
+// CONFIRMED orders, not every one (an hour of unpaid checkouts: ~50 ms for 100k).
 constexpr pg::Statement kUnpaid{
     "order_unpaid",
-    "SELECT id FROM orders WHERE status = 'CONFIRMED' AND id > $3 AND updated_at < now() - $1 * interval '1 millisecond' "
-    "ORDER BY id LIMIT $2"};
+    "SELECT id FROM orders WHERE status = 'CONFIRMED' AND id > $3 AND id <= $4 "
+    "AND updated_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2"};
+constexpr pg::Statement kNewestId{"order_newest_id", "SELECT COALESCE(max(id), 0) FROM orders"};
 #undef ORDER_FILTER
 #undef ORDER_COLUMNS
 
@@ -197,10 +200,13 @@ std::vector<std::int64_t> OrderStore::claim_stale_pending(pg::Transaction& tx, s
                                         pg::param(static_cast<std::int64_t>(max_gap.count()))}));
 }
 
-std::vector<std::int64_t> OrderStore::unpaid(std::chrono::milliseconds age, std::int64_t after_id, int limit) {
+std::vector<std::int64_t> OrderStore::unpaid(std::chrono::milliseconds age, std::int64_t after_id, std::int64_t up_to_id,
+                                             int limit) {
   return ids_in(pg::exec(pool_, kUnpaid, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
-                                          pg::param(after_id)}));
+                                          pg::param(after_id), pg::param(up_to_id)}));
 }
+
+std::int64_t OrderStore::newest_id() { return pg::exec(pool_, kNewestId).int64(0, 0); }
 
 std::map<Status, std::int64_t> OrderStore::count_by_status() {
   std::map<Status, std::int64_t> out;

@@ -61,9 +61,13 @@ class OrderStore {
   // last claim (the gaps double), at most `max_gap`.
   std::vector<std::int64_t> claim_stale_pending(sales::pg::Transaction& tx, std::chrono::milliseconds age,
                                                 std::chrono::milliseconds max_gap, int limit);
-  // Ids above `after_id` of CONFIRMED orders unchanged for `age` (unpaid that long), oldest
-  // first; read without a lock (the caller asks the payment service before it takes one).
-  std::vector<std::int64_t> unpaid(std::chrono::milliseconds age, std::int64_t after_id, int limit);
+  // Ids in (`after_id`, `up_to_id`] of CONFIRMED orders unchanged for `age` (unpaid that
+  // long), oldest first; read without a lock (the caller asks the payment service before it
+  // takes one).
+  std::vector<std::int64_t> unpaid(std::chrono::milliseconds age, std::int64_t after_id, std::int64_t up_to_id,
+                                   int limit);
+  // The largest order id committed (0: none).
+  std::int64_t newest_id();
 
  private:
   sales::pg::Pool& pool_;

@@ -120,6 +120,21 @@ TEST_F(UnpaidExpiryTest, ARoundGoesOnWhereTheLastOneStopped) {
   EXPECT_EQ(status_of(second), Status::Confirmed);
 }
 
+// A round reads the orders placed before its bound (the newest id sampled no earlier than the
+// timeout ago), not every CONFIRMED one: an order placed after the sample is not read. (Such
+// an order cannot be unchanged for the timeout; this one is made so by hand, to be seen.) A
+// fresh expiry (a restart) samples the newest id now, which covers it.
+TEST_F(UnpaidExpiryTest, ARoundReadsOnlyTheOrdersPlacedBeforeItsSampledBound) {
+  EXPECT_EQ(expiry_->sweep(), 0);  // samples the newest id
+  auto after_the_sample = order_in("CONFIRMED", 7200);
+  take_outbox();
+  EXPECT_EQ(expiry_->sweep(), 0) << "past the bound: not read";
+  EXPECT_EQ(status_of(after_the_sample), Status::Confirmed);
+  UnpaidExpiry restarted(*pool_, *store_, payments_, registry_, 60min);
+  EXPECT_EQ(restarted.sweep(), 1);
+  EXPECT_EQ(status_of(after_the_sample), Status::Cancelled);
+}
+
 // More than one batch is worked off in one round, past orders that are kept.
 TEST_F(UnpaidExpiryTest, ABacklogIsCancelledInBatches) {
   std::vector<std::int64_t> ids;
