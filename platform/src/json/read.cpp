@@ -35,14 +35,14 @@ struct MoneyAwareHandler {
   static constexpr std::size_t max_string_size = boost::json::string::max_size();
   boost::json::value_stack st;
   std::string number;  // the parts of a number split across buffers
-  std::vector<std::size_t> members;  // each object's member count as parsed, in the order they end
+  std::size_t members = 0;  // members of all objects, as parsed
 
   MoneyAwareHandler() { st.reset(); }
   bool on_document_begin(boost::json::error_code&) { return true; }
   bool on_document_end(boost::json::error_code&) { return true; }
   bool on_object_begin(boost::json::error_code&) { return true; }
   bool on_object_end(std::size_t n, boost::json::error_code&) {
-    members.push_back(n);
+    members += n;
     st.push_object(n);
     return true;
   }
@@ -67,21 +67,17 @@ struct MoneyAwareHandler {
   bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
 };
 
-// Whether every object of `v` holds as many members as were parsed for it: a name given
-// twice in one object leaves one member (the last), so its object comes out smaller. Objects
-// are visited in the order they ended in the text, as `parsed` lists them.
-bool no_name_twice(const boost::json::value& v, const std::vector<std::size_t>& parsed, std::size_t& next) {
+// The members every object of `v` holds. A name given twice in one object leaves one member
+// (the last), so a body with one holds fewer than were parsed.
+std::size_t members_held(const boost::json::value& v) {
+  std::size_t n = 0;
   if (const auto* a = v.if_array()) {
-    for (const auto& e : *a) {
-      if (!no_name_twice(e, parsed, next)) return false;
-    }
+    for (const auto& e : *a) n += members_held(e);
   } else if (const auto* o = v.if_object()) {
-    for (const auto& kv : *o) {
-      if (!no_name_twice(kv.value(), parsed, next)) return false;
-    }
-    return next < parsed.size() && parsed[next++] == o->size();
+    n = o->size();
+    for (const auto& kv : *o) n += members_held(kv.value());
   }
-  return true;
+  return n;
 }
 }  // namespace
 
@@ -98,9 +94,7 @@ boost::json::object parse_object(std::string_view body) {
   if (!v.is_object()) throw ProblemError(Problem::bad_request("The request body must be a JSON object."));
   // RFC 8259 leaves a repeated name to the reader; here it is a client's bug that would
   // otherwise pass silently ({"price":1,"price":-5} took the second), in a body read strictly.
-  std::size_t next = 0;
-  const auto& parsed = parser.handler().members;
-  if (!no_name_twice(v, parsed, next) || next != parsed.size()) {
+  if (members_held(v) != parser.handler().members) {
     throw ProblemError(Problem::bad_request("The request body gives a member's name twice in one object."));
   }
   return std::move(v.as_object());
@@ -166,12 +160,12 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
     return std::nullopt;
   }
   const auto& v = it->value();
-  const std::string out_of_range = "must be between " + std::to_string(min) + " and " + std::to_string(max);
+  auto out_of_range = [&] { return "must be between " + std::to_string(min) + " and " + std::to_string(max); };
   std::int64_t n = 0;
   if (v.is_int64()) {
     n = v.as_int64();
   } else if (v.is_uint64()) {
-    error(std::string(name), out_of_range);
+    error(std::string(name), out_of_range());
     return std::nullopt;  // above int64: beyond any bound we accept
   } else if (v.is_double()) {
     // 2.0 and 1e2 are the numbers 2 and 100 (some serialisers write every number so). Below
@@ -185,7 +179,7 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
       return std::nullopt;
     }
     if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
-      error(std::string(name), out_of_range);
+      error(std::string(name), out_of_range());
       return std::nullopt;
     }
     if (std::fabs(d) >= kExact) {
@@ -198,7 +192,7 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
     return std::nullopt;
   }
   if (n < min || n > max) {
-    error(std::string(name), out_of_range);
+    error(std::string(name), out_of_range());
     return std::nullopt;
   }
   return n;

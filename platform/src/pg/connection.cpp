@@ -179,7 +179,9 @@ void Connection::mark_if_broken(std::string& sqlstate) {
 bool Connection::healthy() const { return conn_ && !broken_ && PQstatus(conn_) == CONNECTION_OK; }
 
 bool Connection::ended_by_server() const {
-  return !healthy() || PQsocket(conn_) < 0 || !net::open_and_quiet(PQsocket(conn_));
+  if (!healthy()) return true;
+  const int fd = PQsocket(conn_);
+  return fd < 0 || !net::open_and_quiet(fd);
 }
 
 bool Connection::is_prepared(const std::string& name) const {

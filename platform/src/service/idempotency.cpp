@@ -74,7 +74,8 @@ std::optional<std::string> idempotency_key(const http::Request& req) {
 std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope, std::string_view key,
                                     KeyedRequest request) {
   std::string verbatim = std::string(request.route).append(request.body);
-  std::string canonical = std::string(request.route).append(json::canonical(request.body).value_or(std::string(request.body)));
+  const auto canonical_body = json::canonical(request.body);
+  const std::string canonical = canonical_body ? std::string(request.route).append(*canonical_body) : verbatim;
   if (tx.exec(kClaim, {pg::param(scope), pg::param(key), pg::param(verbatim), pg::param(canonical)}).affected() == 1) {
     return std::nullopt;
   }

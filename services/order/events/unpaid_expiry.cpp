@@ -33,12 +33,11 @@ void UnpaidExpiry::start() {
 std::int64_t UnpaidExpiry::scan_bound() {
   const auto now = std::chrono::steady_clock::now();
   const std::chrono::steady_clock::duration gap = std::max<std::chrono::milliseconds>(timeout_ / 100, std::chrono::seconds(1));
-  if (samples_.empty() || now - samples_.back().at >= gap) samples_.push_back({now, store_.newest_id()});
   // One taken before the cutoff bounds nothing: an order placed after it may qualify. (An
   // order placed within the milliseconds between a sample and the query's now() may wait a
   // round: the next one's bound is a later sample.)
   while (!samples_.empty() && samples_.front().at < now - timeout_) samples_.pop_front();
-  if (samples_.empty()) samples_.push_back({now, store_.newest_id()});
+  if (samples_.empty() || now - samples_.back().at >= gap) samples_.push_back({now, store_.newest_id()});
   return samples_.front().newest_id;
 }
 
