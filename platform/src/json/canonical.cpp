@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "sales/json/read.hpp"
 #include "sales/json/writer.hpp"
 
 namespace sales::json {
@@ -64,7 +65,7 @@ void write(std::string& out, const boost::json::value& v) {
 
 std::optional<std::string> canonical(std::string_view text) {
   boost::json::parse_options opts;
-  opts.max_depth = 16;  // as parse_object: a request body deeper than this was refused anyway
+  opts.max_depth = kMaxBodyDepth;  // as parse_object: a body deeper than this was refused anyway
   boost::system::error_code ec;
   auto v = boost::json::parse(text, ec, {}, opts);
   if (ec) return std::nullopt;

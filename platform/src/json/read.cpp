@@ -84,7 +84,7 @@ std::size_t members_held(const boost::json::value& v) {
 boost::json::object parse_object(std::string_view body) {
   if (body.empty()) throw ProblemError(Problem::bad_request("The request body is empty; a JSON object is required."));
   boost::json::parse_options opts;
-  opts.max_depth = 16;  // our documents are shallow; deep nesting is an attack, not data
+  opts.max_depth = kMaxBodyDepth;
   boost::json::basic_parser<MoneyAwareHandler> parser(opts);
   boost::system::error_code ec;
   std::size_t used = parser.write_some(false, body.data(), body.size(), ec);

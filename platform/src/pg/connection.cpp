@@ -60,6 +60,13 @@ std::int64_t Result::int64(int row, int col) const {
   return v;
 }
 
+std::vector<std::int64_t> Result::int64_column(int col) const {
+  std::vector<std::int64_t> values;
+  values.reserve(static_cast<std::size_t>(rows()));
+  for (int i = 0; i < rows(); ++i) values.push_back(int64(i, col));
+  return values;
+}
+
 std::optional<std::string> Result::opt_str(int row, int col) const {
   if (is_null(row, col)) return std::nullopt;
   return str(row, col);

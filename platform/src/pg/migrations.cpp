@@ -70,9 +70,7 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations, const std::ato
   take_lock(c, stop);
   c.exec_raw(kLockTimeout);
   c.exec(kCreateTable, {});
-  auto applied = c.exec(kApplied, {});
-  std::vector<std::int64_t> done;
-  for (int i = 0; i < applied.rows(); ++i) done.push_back(applied.int64(i, 0));
+  auto done = c.exec(kApplied, {}).int64_column(0);
   int count = 0;
   bool in_transaction = false;
   for (const auto& m : sorted) {

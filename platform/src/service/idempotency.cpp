@@ -71,15 +71,30 @@ std::optional<std::string> idempotency_key(const http::Request& req) {
   return std::string(*key);
 }
 
-std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope, std::string_view key,
-                                    KeyedRequest request) {
-  std::string verbatim = std::string(request.route).append(request.body);
+namespace {
+// A keyed request as the table compares it: its bytes (request_hash, which every earlier
+// image compares) and its canonical JSON (request_canonical_hash). Made once per request,
+// not once per try of its transaction.
+struct ClaimTexts {
+  std::string verbatim;
+  std::string canonical;
+};
+
+ClaimTexts texts_of(KeyedRequest request) {
+  ClaimTexts t{std::string(request.route).append(request.body), {}};
   const auto canonical_body = json::canonical(request.body);
-  const std::string canonical = canonical_body ? std::string(request.route).append(*canonical_body) : verbatim;
-  if (tx.exec(kClaim, {pg::param(scope), pg::param(key), pg::param(verbatim), pg::param(canonical)}).affected() == 1) {
-    return std::nullopt;
-  }
-  auto r = tx.exec(kStored, {pg::param(scope), pg::param(key), pg::param(verbatim), pg::param(canonical)});
+  t.canonical = canonical_body ? std::string(request.route).append(*canonical_body) : t.verbatim;
+  return t;
+}
+
+// Inside `tx`: nullopt when this request is the first with the key (go on, then call
+// remember()); the stored response for a repeat; throws 422 for the key with another request.
+std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope, std::string_view key,
+                                    const ClaimTexts& texts) {
+  const std::vector<pg::Param> params{pg::param(scope), pg::param(key), pg::param(texts.verbatim),
+                                      pg::param(texts.canonical)};
+  if (tx.exec(kClaim, params).affected() == 1) return std::nullopt;
+  auto r = tx.exec(kStored, params);
   if (r.empty() || r.is_null(0, 1)) {
     // The claiming transaction rolled back between our insert and select: a retry works.
     throw ProblemError(Problem::conflict("A request with this Idempotency-Key is being processed; retry shortly."));
@@ -101,14 +116,16 @@ void remember(pg::Transaction& tx, std::string_view scope, std::string_view key,
   tx.exec_later(kRemember, {pg::param(scope), pg::param(key), pg::param(static_cast<std::int64_t>(response.status)),
                             pg::param(response.body), pg::param(location)});
 }
+}  // namespace
 
 http::Response run_once(pg::Pool& pool, std::string_view scope, const std::optional<std::string>& key,
                         KeyedRequest request, const std::function<http::Response(pg::Transaction&)>& work) {
   // A deadlock or serialization failure rolls all of it back, the key's claim too: it runs
   // again, as a consumer's does.
+  const auto texts = key ? texts_of(request) : ClaimTexts{};
   auto response = pg::with_retry(pool, pg::Isolation::ReadCommitted, [&](pg::Transaction& tx) {
     if (key) {
-      if (auto stored = claim(tx, scope, *key, request)) return *stored;
+      if (auto stored = claim(tx, scope, *key, texts)) return *stored;
     }
     auto answer = work(tx);
     if (key) remember(tx, scope, *key, answer);
@@ -132,7 +149,7 @@ std::optional<http::Response> stored_response(pg::Pool& pool, std::string_view s
                                               const std::optional<std::string>& key, KeyedRequest request) {
   if (!key) return std::nullopt;
   pg::Transaction peek(pool);  // never committed: a new key's claim goes with it
-  return claim(peek, scope, *key, request);
+  return claim(peek, scope, *key, texts_of(request));
 }
 
 }  // namespace sales::service

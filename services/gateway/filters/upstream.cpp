@@ -1,19 +1,20 @@
 #include "filters/upstream.hpp"
 
 #include <array>
+#include <stdexcept>
 
 namespace gateway {
 
 namespace res = sales::resilience;
 
 namespace {
-double state_number(res::CircuitState s) {
+std::size_t state_number(res::CircuitState s) {
   switch (s) {
     case res::CircuitState::Closed: return 0;
     case res::CircuitState::Open: return 1;
     case res::CircuitState::HalfOpen: return 2;
   }
-  return -1;
+  throw std::logic_error("a circuit state without a number");
 }
 }  // namespace
 
@@ -25,12 +26,7 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
       endpoint_(sales::http::parse_base_url(config.upstream_urls[static_cast<std::size_t>(id)])),
       answers_(answers),
       breaker_(config.breaker, res::SteadyClock::instance(),
-               [&registry, name = name_](res::CircuitState, res::CircuitState to) {
-                 registry
-                     .counter("gateway_circuit_transitions_total", "Circuit breaker transitions",
-                              {{"upstream", name}, {"to", std::string(res::to_string(to))}})
-                     .inc();
-               }),
+               [this](res::CircuitState, res::CircuitState to) { transitions_[state_number(to)]->inc(); }),
       bulkhead_(config.bulkhead_max),
       budget_(config.budget) {
   auto counter = [&](const char* metric, const char* help, sales::metrics::Labels extra = {}) {
@@ -53,10 +49,12 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
   // At 0 from the start, as the breaker callback's series: one born at 1 gives increase()
   // nothing, and an alert on the first opening would never fire.
   for (auto to : {res::CircuitState::Closed, res::CircuitState::Open, res::CircuitState::HalfOpen}) {
-    counter("gateway_circuit_transitions_total", "Circuit breaker transitions", {{"to", std::string(res::to_string(to))}});
+    transitions_[state_number(to)] = counter("gateway_circuit_transitions_total", "Circuit breaker transitions",
+                                             {{"to", std::string(res::to_string(to))}});
   }
   registry.callback_gauge("gateway_circuit_state", "Breaker state: 0 closed, 1 open, 2 half-open",
-                          [this] { return state_number(breaker_.state()); }, {{"upstream", name_}});
+                          [this] { return static_cast<double>(state_number(breaker_.state())); },
+                          {{"upstream", name_}});
   registry.callback_gauge("gateway_bulkhead_in_flight", "Requests in flight to the upstream",
                           [this] { return static_cast<double>(bulkhead_.in_flight()); }, {{"upstream", name_}});
   registry.callback_gauge("gateway_retry_budget_retries", "Retries counted in the retry budget's window",

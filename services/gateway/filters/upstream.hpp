@@ -1,6 +1,7 @@
 #pragma once
 // Everything the gateway keeps per upstream: its breaker, bulkhead and retry budget (shared
 // by all threads), its metrics, and one keep-alive connection pool per event-loop thread.
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
 #include <string>
@@ -55,6 +56,8 @@ class Upstream {
   sales::resilience::Bulkhead bulkhead_;
   sales::resilience::RetryBudget budget_;
   UpstreamMetrics metrics_;
+  // gateway_circuit_transitions_total by the state moved to (state_number's order).
+  std::array<sales::metrics::Counter*, 3> transitions_{};
 };
 
 }  // namespace gateway

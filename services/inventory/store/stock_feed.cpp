@@ -67,8 +67,7 @@ FlushCount flush_stock_feed(pg::Pool& pool, int limit, int max_skipped) {
   FlushCount count{static_cast<std::int64_t>(rows.size()), 0, {}};
   if (max_skipped > 0 && static_cast<int>(rows.size()) < limit) {
     const auto taken = pg::int_array(rows, [](const PendingLevel& row) { return row.level.product_id; });
-    auto skipped = tx.exec(kSkipped, {pg::param(taken), pg::param(std::int64_t{max_skipped})});
-    for (int i = 0; i < skipped.rows(); ++i) count.skipped.push_back(skipped.int64(i, 0));
+    count.skipped = tx.exec(kSkipped, {pg::param(taken), pg::param(std::int64_t{max_skipped})}).int64_column(0);
   }
   if (rows.empty()) return count;  // rolled back: it wrote nothing
   move_to_outbox(tx, rows);

@@ -78,14 +78,13 @@ void StockFeedFlusher::flush_rows_held_twice(const std::vector<std::int64_t>& sk
   skipped_before_ = skipped;
   if (again.empty()) return;
   constexpr std::chrono::milliseconds kHeldWait{20};
-  FlushCount held;
-  try {
-    flush_held_rows(pool_, again, kHeldWait, held);
-  } catch (...) {
-    count_held(held);
-    throw;
-  }
-  count_held(held);
+  // The rows committed are counted also when a later one fails.
+  struct CountedAtExit {
+    StockFeedFlusher& flusher;
+    FlushCount held;
+    ~CountedAtExit() { flusher.count_held(held); }
+  } counted{*this, {}};
+  flush_held_rows(pool_, again, kHeldWait, counted.held);
 }
 
 void StockFeedFlusher::count_held(const FlushCount& held) {

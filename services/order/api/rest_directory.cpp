@@ -68,6 +68,14 @@ boost::json::object parse_representation(std::string_view body, std::string_view
   }
   return std::move(v.as_object());
 }
+
+// The items of a list answer ({"items": [...], ...}).
+boost::json::array items_of(std::string_view list_body, std::string_view owner) {
+  auto list = parse_representation(list_body, owner);
+  auto* items = list.if_contains("items");
+  if (!items || !items->is_array()) throw DirectoryUnavailable(std::string(owner) + " service sent a list without items");
+  return std::move(items->as_array());
+}
 }  // namespace
 
 CustomerSnapshot parse_customer(std::string_view body) {
@@ -92,11 +100,8 @@ ProductSnapshot product_of(const boost::json::object& obj) {
 ProductSnapshot parse_product(std::string_view body) { return product_of(parse_representation(body, "product")); }
 
 std::map<std::int64_t, ProductSnapshot> parse_products(std::string_view list_body) {
-  auto obj = parse_representation(list_body, "product");
-  const auto* items = obj.if_contains("items");
-  if (!items || !items->is_array()) throw DirectoryUnavailable("product service sent a list without items");
   std::map<std::int64_t, ProductSnapshot> out;
-  for (const auto& item : items->as_array()) {
+  for (const auto& item : items_of(list_body, "product")) {
     const auto* id = item.is_object() ? item.as_object().if_contains("id") : nullptr;
     if (!id || !id->is_int64() || id->as_int64() < 1) throw DirectoryUnavailable("product service sent an item without an id");
     out.emplace(id->as_int64(), product_of(item.as_object()));
@@ -131,11 +136,8 @@ PaymentsOfOrder RestDirectory::payments_of(std::int64_t order_id, const CallCont
   const std::string target = "/payments?order_id=" + std::to_string(order_id) + "&limit=4";
   auto res = ask(payments_, "payment", target, context);
   if (res.status != 200) unexpected("payment", target, res.status);
-  auto list = parse_representation(res.body, "payment");
-  const auto* items = list.if_contains("items");
-  if (!items || !items->is_array()) throw DirectoryUnavailable("payment service sent a list without items");
   PaymentsOfOrder out;
-  for (const auto& item : items->as_array()) {
+  for (const auto& item : items_of(res.body, "payment")) {
     const auto* p = item.if_object();
     const auto* status = p ? p->if_contains("status") : nullptr;
     const auto* created = p ? p->if_contains("created_at") : nullptr;

@@ -75,14 +75,6 @@ constexpr pg::Statement kNewestId{"order_newest_id", "SELECT COALESCE(max(id), 0
 #undef ORDER_FILTER
 #undef ORDER_COLUMNS
 
-// The first column of every row: the ids a sweep's query answers.
-std::vector<std::int64_t> ids_in(const pg::Result& r) {
-  std::vector<std::int64_t> ids;
-  ids.reserve(static_cast<std::size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) ids.push_back(r.int64(i, 0));
-  return ids;
-}
-
 Status status_of(const pg::Result& r, int row, int col) {
   auto s = parse_status(r.text(row, col));
   if (!s) throw std::logic_error("orders_db holds an unknown status: " + r.str(row, col));  // the CHECK forbids it
@@ -196,14 +188,16 @@ OrderPage OrderStore::list(const OrderFilter& f, const sales::http::Page& page) 
 
 std::vector<std::int64_t> OrderStore::claim_stale_pending(pg::Transaction& tx, std::chrono::milliseconds age,
                                                           std::chrono::milliseconds max_gap, int limit) {
-  return ids_in(tx.exec(kStalePending, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
-                                        pg::param(static_cast<std::int64_t>(max_gap.count()))}));
+  return tx.exec(kStalePending, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
+                                 pg::param(static_cast<std::int64_t>(max_gap.count()))})
+      .int64_column(0);
 }
 
 std::vector<std::int64_t> OrderStore::unpaid(std::chrono::milliseconds age, std::int64_t after_id, std::int64_t up_to_id,
                                              int limit) {
-  return ids_in(pg::exec(pool_, kUnpaid, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
-                                          pg::param(after_id), pg::param(up_to_id)}));
+  return pg::exec(pool_, kUnpaid, {pg::param(static_cast<std::int64_t>(age.count())), pg::param(std::int64_t{limit}),
+                                   pg::param(after_id), pg::param(up_to_id)})
+      .int64_column(0);
 }
 
 std::int64_t OrderStore::newest_id() { return pg::exec(pool_, kNewestId).int64(0, 0); }

@@ -34,21 +34,26 @@ class FakeDirectory : public Directory {
   std::map<std::int64_t, std::string> pending_payments;  // order: its PENDING payment's created_at
   int payment_answers_left = -1;                         // >= 0: the payment service goes down after that many
   PaymentsOfOrder payments_of(std::int64_t order_id, const CallContext& c) override {
-    std::lock_guard lock(mu);
-    seen_request_ids.push_back(c.request_id);
-    if (payment_answers_left == 0) down = true;
-    if (payment_answers_left > 0) --payment_answers_left;
-    if (down) throw DirectoryUnavailable("fake directory down");
+    auto lock = answer(c, &payment_answers_left);
     auto pending = pending_payments.find(order_id);
     return {paid_orders.contains(order_id), pending == pending_payments.end() ? "" : pending->second};
   }
 
  private:
+  // Every call is recorded and refused while down (`answers_left`, when given, counts down
+  // to going down); the caller keeps the lock for its own reads.
+  std::unique_lock<std::mutex> answer(const CallContext& c, int* answers_left = nullptr) {
+    std::unique_lock lock(mu);
+    seen_request_ids.push_back(c.request_id);
+    if (answers_left && *answers_left == 0) down = true;
+    if (answers_left && *answers_left > 0) --*answers_left;
+    if (down) throw DirectoryUnavailable("fake directory down");
+    return lock;
+  }
+
   template <class T>
   std::optional<T> lookup(const std::map<std::int64_t, T>& m, std::int64_t id, const CallContext& c) {
-    std::lock_guard lock(mu);
-    seen_request_ids.push_back(c.request_id);
-    if (down) throw DirectoryUnavailable("fake directory down");
+    auto lock = answer(c);
     auto it = m.find(id);
     if (it == m.end()) return std::nullopt;
     return it->second;

@@ -13,6 +13,9 @@
 
 namespace sales::json {
 
+// How deep a request body may nest: our documents are shallow; deep nesting is an attack, not data.
+inline constexpr int kMaxBodyDepth = 16;
+
 // Parses a request body that must be a JSON object (400 otherwise; 415 is the server's job).
 boost::json::object parse_object(std::string_view body);
 

@@ -12,7 +12,10 @@ namespace sales::net {
 // either. One non-blocking peek.
 inline bool open_and_quiet(int fd) {
   char byte = 0;
-  auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  ssize_t n = 0;
+  do {
+    n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);  // a signal says nothing of the socket: ask again
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 

@@ -113,6 +113,8 @@ class Result {
   [[nodiscard]] std::string_view text(int row, int col) const;
   [[nodiscard]] std::string str(int row, int col) const { return std::string(text(row, col)); }
   [[nodiscard]] std::int64_t int64(int row, int col) const;
+  // Column `col` of every row as integers (ids a query answers).
+  [[nodiscard]] std::vector<std::int64_t> int64_column(int col) const;
   [[nodiscard]] std::optional<std::string> opt_str(int row, int col) const;
 
  private:

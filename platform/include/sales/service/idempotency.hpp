@@ -2,8 +2,9 @@
 // Idempotency-Key (as Stripe's): the first request with a key runs; a repeat with the same
 // key and the same body gets the first response again; the same key with another body is
 // 422. A JSON body is the same when its values are (json::canonical: key order, spacing
-// and 2 against 2.00 do not count), as a client's retry may serialise it afresh. The key is claimed inside the transaction that does the work, so a concurrent
-// repeat waits on the key's row lock and then reads the stored response: one effect.
+// and 2 against 2.00 do not count), as a client's retry may serialise it afresh. The key is
+// claimed inside the transaction that does the work, so a concurrent repeat waits on the
+// key's row lock and then reads the stored response: one effect.
 #include <functional>
 #include <optional>
 #include <string>
@@ -33,12 +34,6 @@ struct KeyedRequest {
   std::string_view route;
   std::string_view body;
 };
-
-// Inside `tx`: nullopt when this request is the first with the key (go on, then call
-// remember()); the stored response for a repeat; throws 422 for the key with another request.
-std::optional<http::Response> claim(pg::Transaction& tx, std::string_view scope, std::string_view key,
-                                    KeyedRequest request);
-void remember(pg::Transaction& tx, std::string_view scope, std::string_view key, const http::Response& response);
 
 // The whole pattern: in one transaction, claim the key (a repeat returns the stored
 // response), run `work`, remember its response, commit. Without a key it just runs `work`.
