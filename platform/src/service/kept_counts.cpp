@@ -23,12 +23,18 @@ constexpr int kMaxChunks = 50;  // per call: the next refresh goes on
 std::atomic<int> failures_in_a_row{0};
 }  // namespace
 
+KeptCountsFold fold_kept_counts(pg::Transaction& tx, int chunk) {
+  auto r = tx.exec(kCompact, {pg::param(std::int64_t{chunk})});
+  return {r.int64(0, 0), r.int64(0, 1)};
+}
+
 void compact_kept_counts(pg::Pool& pool, int chunk) noexcept {
   try {
     for (int i = 0; i < kMaxChunks; ++i) {
-      auto r = pg::exec(pool, kCompact, {pg::param(std::int64_t{chunk})});
-      const auto removed = r.int64(0, 0);
-      if (removed < chunk || r.int64(0, 1) == removed) break;  // all of it, or nothing left to fold
+      pg::Transaction tx(pool);
+      const auto fold = fold_kept_counts(tx, chunk);
+      tx.commit();
+      if (fold.removed < chunk || fold.added == fold.removed) break;  // all of it, or nothing left to fold
     }
     failures_in_a_row = 0;
   } catch (const std::exception& e) {

@@ -14,6 +14,7 @@
 #include "sales/amqp/connection.hpp"
 #include "sales/amqp/topology.hpp"
 #include "sales_test/env.hpp"
+#include "sales_test/eventually.hpp"
 
 namespace sales::testing {
 
@@ -53,16 +54,7 @@ inline amqp::Topology unique_topology(const std::string& suffix) {
   return amqp::Topology{"test.events." + suffix, "test.dlx." + suffix};
 }
 
-// Polls `done` until it holds or `timeout` passes.
-inline bool eventually(const std::function<bool()>& done,
-                       std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
+using sales_test::eventually;
 
 // Reads up to `count` messages from `queue` (acking each) within `timeout`.
 inline std::vector<amqp::Delivery> drain(amqp::Connection& conn, const std::string& queue, std::size_t count,

@@ -13,6 +13,9 @@ namespace pg = sales::pg;
 
 namespace {
 constexpr pg::Statement kOutbox{"test_db_outbox", "SELECT type, payload FROM outbox ORDER BY seq"};
+// The pool's sessions carry the schema's name as application_name.
+constexpr pg::Statement kLockWaiters{
+    "test_db_lock_waiters", "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'"};
 }  // namespace
 
 TestSchema::TestSchema()
@@ -83,6 +86,10 @@ std::vector<DbTest::OutboxRow> DbTest::outbox() const {
   out.reserve(static_cast<std::size_t>(r.rows()));
   for (int i = 0; i < r.rows(); ++i) out.push_back({r.str(i, 0), r.str(i, 1)});
   return out;
+}
+
+bool DbTest::someone_waits_for_a_lock() const {
+  return pg::exec(*pool_, kLockWaiters, {pg::param(schema_->name())}).int64(0, 0) > 0;
 }
 
 }  // namespace sales_test

@@ -22,9 +22,6 @@ inline constexpr pg::Statement kFeedRowOfAnotherReplica{
     "test_feed_row_of_another_replica",
     "INSERT INTO stock_feed (product_id, stock, version, correlation_id) VALUES ($1::bigint, $2, $3, 'product-' || $1::bigint) "
     "ON CONFLICT (product_id) DO UPDATE SET stock = excluded.stock, version = excluded.version"};
-// Sessions of this test's schema waiting for a lock (the test schema names them).
-inline constexpr pg::Statement kLockWaiters{
-    "test_lock_waiters", "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'"};
 
 struct Level {
   std::int64_t product_id, stock, version;
@@ -55,14 +52,6 @@ class StockFeedTest : public StoreTest {
   std::int64_t feed_rows() { return pg::exec(*pool_, kFeedRows).int64(0, 0); }
   void take(std::int64_t product_id, std::int64_t quantity) {
     committed([&](pg::Transaction& tx) { return change_stock(tx, product_id, -quantity, MovementKind::Take); });
-  }
-  // Waits (up to 10 s) until `done` holds.
-  static bool eventually(const std::function<bool()>& done) {
-    for (auto until = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < until;) {
-      if (done()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return done();
   }
   static std::uint64_t counted(sales::metrics::Registry& registry, const char* name) {
     return registry.counter(name, "").value();
@@ -125,7 +114,7 @@ TEST_F(StockFeedTest, AChangeMadeWhileAFlushHoldsTheRowIsKeptForTheNextFlush) {
   ASSERT_EQ(read.size(), 1U);
   std::jthread change([&] { take(1, 1); });  // waits for the flush's row lock
   ASSERT_TRUE(eventually([&] {
-    return pg::exec(*pool_, kLockWaiters, {pg::param(schema_->name())}).int64(0, 0) > 0;
+    return someone_waits_for_a_lock();
   })) << "the change never waited for the flush";
   move_to_outbox(flush, read);
   flush.commit();
@@ -156,7 +145,7 @@ TEST_F(StockFeedTest, ARowHeldByAChangeInFlightIsWaitedForAndFlushedAfterItsComm
   FlushCount held;
   std::jthread flusher([&] { flush_held_rows(*pool_, batch.skipped, 10s, held); });
   ASSERT_TRUE(eventually([&] {
-    return pg::exec(*pool_, kLockWaiters, {pg::param(schema_->name())}).int64(0, 0) > 0;
+    return someone_waits_for_a_lock();
   })) << "the flush never waited for the row";
   change.commit();
   flusher.join();

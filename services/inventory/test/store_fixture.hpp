@@ -15,6 +15,7 @@
 #include "sales/events/outbox.hpp"
 #include "sales/pg/migrations.hpp"
 #include "sales/service/idempotency.hpp"
+#include "sales_test/eventually.hpp"
 #include "sales_test/test_db.hpp"
 #include "store/reservation_store.hpp"
 #include "store/stock_feed.hpp"
@@ -23,6 +24,7 @@
 namespace inventory::testing {
 
 namespace pg = sales::pg;
+using sales_test::eventually;
 
 inline constexpr pg::Statement kStockOf{"test_stock_of", "SELECT stock FROM stock WHERE product_id = $1"};
 inline constexpr pg::Statement kEventsOf{"test_events_of", "SELECT count(*) FROM outbox WHERE type = $1"};

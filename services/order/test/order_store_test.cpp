@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <thread>
 
 #include "order_db.hpp"
 #include "sales/service/kept_counts.hpp"
+#include "sales_test/eventually.hpp"
 
 namespace order {
 namespace {
@@ -198,6 +200,21 @@ TEST_F(OrderDbTest, KeptCountRowsAreAppendedAndFoldedWhenRead) {
   auto counts = store_->count_by_status();
   EXPECT_EQ(counts[Status::Confirmed], 1);
   EXPECT_EQ(rows(), static_cast<std::int64_t>(counts.size())) << "one row per status left";
+}
+
+// A TRUNCATE while another replica's refresh folds the counts waits for the fold and
+// empties what it wrote too (it left the old sums for good over an empty table).
+TEST_F(OrderDbTest, ATruncateDuringAFoldLeavesNoCounts) {
+  for (int i = 0; i < 3; ++i) place();
+  pg::Transaction fold(*pool_);
+  ASSERT_GT(sales::service::fold_kept_counts(fold, 20'000).removed, 0);
+  std::jthread truncate([&] { pg::exec(*pool_, kTestTruncateOrders); });
+  ASSERT_TRUE(sales_test::eventually([&] { return someone_waits_for_a_lock(); }))
+      << "the TRUNCATE never waited for the fold";
+  fold.commit();
+  truncate.join();
+  EXPECT_EQ(pg::exec(*pool_, kTestKeptCountRows).int64(0, 0), 0);
+  EXPECT_TRUE(store_->count_by_status().empty());
 }
 
 // However many rows wait, each statement folds a bounded chunk of them, and one call folds

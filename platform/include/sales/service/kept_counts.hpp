@@ -2,6 +2,8 @@
 // A service's kept_counts table (tbl, key, n): counts kept by row triggers that append a
 // -1 and a +1 for every change instead of counting the rows (a count of every order or
 // reservation ever made grew with the tables). The sum of n by (tbl, key) is the count.
+#include <cstdint>
+
 #include "sales/pg/pool.hpp"
 
 namespace sales::service {
@@ -15,5 +17,13 @@ namespace sales::service {
 // `chunk`: rows per statement (each its own transaction), so every statement stays short
 // however far behind the folding is.
 void compact_kept_counts(pg::Pool& pool, int chunk = 20'000) noexcept;
+
+// One chunk of that folding inside `tx`, whose commit ends it (its lock is held until then).
+// A TRUNCATE of a counted table waits for it (the triggers take the same lock).
+struct KeptCountsFold {
+  std::int64_t removed = 0;  // rows folded
+  std::int64_t added = 0;    // rows holding their sums
+};
+KeptCountsFold fold_kept_counts(pg::Transaction& tx, int chunk);
 
 }  // namespace sales::service

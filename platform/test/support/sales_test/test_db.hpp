@@ -76,6 +76,9 @@ class DbTest : public ::testing::Test {
   };
   // Every event in the outbox, oldest first (the schema needs events::migration()).
   [[nodiscard]] std::vector<OutboxRow> outbox() const;
+  // Whether a session of this test's schema waits for a lock now: that another thread's
+  // statement has reached the lock a test holds.
+  [[nodiscard]] bool someone_waits_for_a_lock() const;
 
   std::unique_ptr<TestSchema> schema_;
   std::unique_ptr<sales::pg::Pool> pool_;

@@ -1,0 +1,21 @@
+#pragma once
+// Waiting in a test for what another thread or a background loop does: a condition asked
+// again and again up to a deadline, never a sleep that hopes the work is done.
+#include <chrono>
+#include <functional>
+#include <thread>
+
+namespace sales_test {
+
+// Polls `done` every 10 ms until it holds or `timeout` passes; says whether it held.
+inline bool eventually(const std::function<bool()>& done,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+}  // namespace sales_test
