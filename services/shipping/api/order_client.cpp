@@ -87,6 +87,11 @@ void OrderClient::ship(std::int64_t order_id, std::int64_t shipment_id, const ht
                                          (why.empty() ? "order " + std::to_string(order_id) + " is not PAID." : why)));
   }
   sales::log::warn("POST {} answered {}", target, res.status);
+  if (auto why = problem_detail(res.body); res.status == 503 && !why.empty()) {
+    // The order service is up but cannot decide now (the payment service it asks is down):
+    // its words point the client and the operator at the service that is out.
+    throw ProblemError(Problem::unavailable("Shipment " + std::to_string(shipment_id) + " cannot ship now: " + why));
+  }
   throw order_service_unavailable();
 }
 

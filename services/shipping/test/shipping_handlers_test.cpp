@@ -160,16 +160,20 @@ class ShippingApiTest : public ShipmentDbTest {
 
   // The order service's side of the ship handshake: PAID → SHIPPED, but for the orders in
   // unpaid_ (CONFIRMED there too), refused as the order service refuses them.
-  Shipment made_unpaid(std::int64_t order_id) {
+  Shipment made_unpaid(std::int64_t order_id) { return made_in(unpaid_, order_id); }
+  // For the orders in undecided_ it cannot ask the payment service, as when that is down.
+  Shipment made_undecided(std::int64_t order_id) { return made_in(undecided_, order_id); }
+  Shipment made_in(std::set<std::int64_t>& orders, std::int64_t order_id) {
     {
       std::lock_guard lock(mu_);
-      unpaid_.insert(order_id);
+      orders.insert(order_id);
     }
     return made_by_event(order_id, false);
   }
   std::atomic<int> ship_calls_{0};
   std::mutex mu_;
   std::set<std::int64_t> unpaid_;
+  std::set<std::int64_t> undecided_;
   std::string ship_key_;  // the last ship call's Idempotency-Key
   sales::http::Server order_service_{{.port = 0, .threads = 1}, [this](sales::http::Request& req) {
                                        if (!req.path().ends_with("/ship")) return sales::http::Response::json(200, "{}");
@@ -177,6 +181,10 @@ class ShippingApiTest : public ShipmentDbTest {
                                        auto id = std::stoll(std::string(req.path().substr(17)));  // /internal/orders/
                                        std::lock_guard lock(mu_);
                                        ship_key_ = std::string(req.headers.get("Idempotency-Key").value_or(""));
+                                       if (undecided_.contains(id)) {
+                                         return sales::to_response(sales::Problem::unavailable(
+                                             "The order's payment cannot be checked right now; nothing was shipped."));
+                                       }
                                        if (!unpaid_.contains(id)) return sales::http::Response::json(200, "{}");
                                        return sales::to_response(sales::Problem::conflict(
                                            "Order " + std::to_string(id) + " is CONFIRMED; only a PAID order can be shipped."));
@@ -252,6 +260,20 @@ TEST_F(ShippingApiTest, EveryOtherRefusalIsStill409) {
   EXPECT_EQ(outbox().size(), 2u);  // order 83's shipped and delivered
   EXPECT_EQ(history_of(unpaid.id), std::vector{Pending});
   EXPECT_EQ(history_of(cancelled.id), (std::vector{Pending, Cancelled}));
+}
+
+// The order service is up but cannot decide (its payment service is down): the client is
+// told so in the order service's words, not that the order service is unreachable.
+TEST_F(ShippingApiTest, AnOrderServiceThatCannotDecideIsA503InItsOwnWords) {
+  auto s = made_undecided(87);
+  auto refused = put_status(s.id, "SHIPPED");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("Shipment " + std::to_string(s.id) +
+                              " cannot ship now: The order's payment cannot be checked right now; nothing was shipped."),
+            std::string::npos)
+      << refused.body;
+  EXPECT_EQ(history_of(s.id), std::vector{Pending});
+  EXPECT_TRUE(outbox().empty());
 }
 
 }  // namespace
