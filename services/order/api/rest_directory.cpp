@@ -139,12 +139,14 @@ PaymentsOfOrder RestDirectory::payments_of(std::int64_t order_id, const CallCont
   PaymentsOfOrder out;
   for (const auto& item : items_of(res.body, "payment")) {
     const auto* p = item.if_object();
+    const auto* id = p ? p->if_contains("id") : nullptr;
     const auto* status = p ? p->if_contains("status") : nullptr;
     const auto* created = p ? p->if_contains("created_at") : nullptr;
-    if (!status || !status->is_string() || !created || !created->is_string()) {
-      throw DirectoryUnavailable("payment service sent a payment without a status or created_at");
+    if (!id || !id->is_int64() || id->as_int64() < 1 || !status || !status->is_string() || !created ||
+        !created->is_string()) {
+      throw DirectoryUnavailable("payment service sent a payment without an id, a status or created_at");
     }
-    if (status->as_string() == "CONFIRMED") out.confirmed = true;
+    if (status->as_string() == "CONFIRMED") out.confirmed = id->as_int64();
     if (status->as_string() == "PENDING") out.pending_since = std::string(created->as_string());
   }
   return out;

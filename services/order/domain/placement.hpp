@@ -37,7 +37,7 @@ struct CallContext {
 // An order's payments at the payment service (an order has at most one that is not
 // CANCELLED: POST /payments refuses a second).
 struct PaymentsOfOrder {
-  bool confirmed = false;     // its payment.confirmed may not have reached us yet
+  std::optional<std::int64_t> confirmed;  // its CONFIRMED payment (whose event may not have reached us)
   std::string pending_since;  // created_at of a PENDING one (RFC 3339 UTC); empty: none
 };
 

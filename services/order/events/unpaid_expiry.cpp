@@ -21,6 +21,9 @@ UnpaidExpiry::UnpaidExpiry(sales::pg::Pool& pool, OrderStore& store, Directory& 
       timeout_(timeout),
       cancelled_(registry.counter("sales_order_unpaid_cancelled_total",
                                   "CONFIRMED orders cancelled because no payment came within ORDER_PAYMENT_TIMEOUT_MS")),
+      recovered_(registry.counter("sales_order_payments_recovered_total",
+                                  "CONFIRMED orders made PAID by the unpaid-order check: the payment service had "
+                                  "confirmed their payment, whose payment.confirmed never came")),
       sweeper_(every, sales::service::warning_on_failure("unpaid-order sweep", [this] { sweep(); }),
                sales::service::Periodic::First::AfterInterval) {}
 
@@ -49,19 +52,27 @@ int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
   // A payment started after this is a client paying now (RFC 3339 strings of one width
   // compare as their times do).
   const std::string started_recently = sales::events::rfc3339(std::chrono::system_clock::now() - timeout_);
-  int cancelled = 0, awaited = 0;
+  int cancelled = 0, recovered = 0;
   // Throws DirectoryUnavailable: the round ends there (the next one asks again), and
-  // nothing is cancelled unasked.
+  // nothing is changed unasked.
   auto settle = [&](std::int64_t id) {
     auto payments = payments_.payments_of(id, CallContext{});
-    if (payments.confirmed) {
-      ++awaited;
-      return;
-    }
-    if (payments.pending_since > started_recently) return;  // kept until its payment is as old
+    if (!payments.confirmed && payments.pending_since > started_recently) return;  // kept until its payment is as old
     sales::pg::Transaction tx(pool_);  // one order at a time: no lock waits on the next one's
     auto o = store_.lock(tx, id);
     if (!o || o->status != Status::Confirmed) return;  // paid or cancelled meanwhile
+    if (payments.confirmed) {
+      // Its payment.confirmed has not come within the timeout: lost (a dead letter, a purged
+      // queue), not late. Applied as that event would have been; should it come after all,
+      // it fits PAID no more and is ignored.
+      transition(store_, tx, *o, Status::Paid,
+                 "payment " + std::to_string(*payments.confirmed) + " confirmed (the payment service's word)",
+                 payments.confirmed);
+      tx.commit();
+      ++recovered;
+      recovered_.inc();
+      return;
+    }
     transition(store_, tx, *o, Status::Cancelled, reason);
     tx.commit();
     ++cancelled;
@@ -80,9 +91,9 @@ int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
     more = all_seen && static_cast<int>(ids.size()) == kBatch;
   }
   if (cancelled > 0) sales::log::info("{} orders unpaid for {} ms cancelled; their stock is released", cancelled, ms);
-  if (awaited > 0) {
-    sales::log::warn("{} CONFIRMED orders have a payment the payment service confirmed, whose payment.confirmed has "
-                     "not reached this service (the broker, a consumer behind, the DLQ: ./sales dlq)", awaited);
+  if (recovered > 0) {
+    sales::log::warn("{} CONFIRMED orders made PAID: the payment service confirmed their payments, whose "
+                     "payment.confirmed did not reach this service within {} ms (the DLQ: ./sales dlq)", recovered, ms);
   }
   return cancelled;
 }

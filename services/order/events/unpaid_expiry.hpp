@@ -4,12 +4,13 @@
 // for good. An order left unpaid for ORDER_PAYMENT_TIMEOUT_MS (60 min, as WooCommerce's
 // "hold stock"; 0: never) is cancelled like a client's cancel: order.cancelled releases its
 // stock and cancels its pending payment. "Unpaid" is the payment service's word, asked
-// first: a payment confirmed there whose event has not reached us (the broker down, a
-// consumer behind, a dead letter) keeps its order, and so does a PENDING payment started
-// within the timeout (a client paying at the 59th minute is not cancelled at the 60th; the
-// order goes when its payment is as old); with the payment service unreachable nothing is
-// cancelled. A payment confirmed between that question and the cancel is refunded (the
-// saga's rule for payment.confirmed on a CANCELLED order).
+// first: a payment confirmed there whose event has not reached us (a dead letter, a purged
+// queue) makes its order PAID here, as that payment.confirmed would have (the customer paid;
+// left CONFIRMED it could never ship); a PENDING payment started within the timeout keeps
+// its order (a client paying at the 59th minute is not cancelled at the 60th; the order goes
+// when its payment is as old); with the payment service unreachable nothing changes. A
+// payment confirmed between that question and the cancel is refunded (the saga's rule for
+// payment.confirmed on a CANCELLED order).
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -54,6 +55,7 @@ class UnpaidExpiry {
   };
   std::deque<Sample> samples_;  // oldest first, at least timeout/100 apart (the sweeper's thread)
   sales::metrics::Counter& cancelled_;
+  sales::metrics::Counter& recovered_;  // made PAID from the payment service's word
   sales::service::Periodic sweeper_;  // last: stops before the rest goes
 };
 

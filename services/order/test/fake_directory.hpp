@@ -2,7 +2,6 @@
 // A Directory in memory: customers, products and payments by id, or down altogether.
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -30,13 +29,15 @@ class FakeDirectory : public Directory {
   std::optional<std::string> payment_status(std::int64_t id, const CallContext& c) override {
     return lookup(payments, id, c).value_or(std::string("CONFIRMED"));
   }
-  std::set<std::int64_t> paid_orders;                    // with a CONFIRMED payment at the payment service
+  std::map<std::int64_t, std::int64_t> paid_orders;      // order: its CONFIRMED payment at the payment service
   std::map<std::int64_t, std::string> pending_payments;  // order: its PENDING payment's created_at
   int payment_answers_left = -1;                         // >= 0: the payment service goes down after that many
   PaymentsOfOrder payments_of(std::int64_t order_id, const CallContext& c) override {
     auto lock = answer(c, &payment_answers_left);
     auto pending = pending_payments.find(order_id);
-    return {paid_orders.contains(order_id), pending == pending_payments.end() ? "" : pending->second};
+    auto paid = paid_orders.find(order_id);
+    return {paid == paid_orders.end() ? std::nullopt : std::optional(paid->second),
+            pending == pending_payments.end() ? "" : pending->second};
   }
 
  private:

@@ -160,7 +160,7 @@ TEST(RestDirectory, AnOrdersPaymentsAreOneListQuery) {
   f.payments_service.reply(
       200, R"({"items":[{"id":3,"order_id":7,"amount":5.00,"status":"CONFIRMED","created_at":"2026-12-05T08:00:00.000001Z"}],"total":1})");
   auto confirmed = f.directory.payments_of(7, kTracedContext);
-  EXPECT_TRUE(confirmed.confirmed);
+  EXPECT_EQ(confirmed.confirmed, 3);
   EXPECT_EQ(confirmed.pending_since, "");
   EXPECT_EQ(f.payments_service.last().target, "/payments?order_id=7&limit=4");
   f.payments_service.reply(
@@ -173,7 +173,12 @@ TEST(RestDirectory, AnOrdersPaymentsAreOneListQuery) {
   EXPECT_FALSE(none.confirmed);
   EXPECT_EQ(none.pending_since, "");
   for (auto [status, body] : std::vector<std::pair<int, std::string>>{
-           {503, "{}"}, {200, R"({"total":0})"}, {400, "{}"}, {200, R"({"items":[{"status":"PENDING"}]})"}, {200, R"({"items":[1]})"}}) {
+           {503, "{}"},
+           {200, R"({"total":0})"},
+           {400, "{}"},
+           {200, R"({"items":[{"status":"PENDING"}]})"},
+           {200, R"({"items":[{"id":"3","status":"CONFIRMED","created_at":"2026-12-05T08:00:00Z"}]})"},
+           {200, R"({"items":[1]})"}}) {
     f.payments_service.reply(status, body);
     EXPECT_THROW(f.directory.payments_of(7, kTracedContext), DirectoryUnavailable) << status << " " << body;
   }

@@ -1,6 +1,7 @@
 // The expiry of unpaid orders against PostgreSQL: a CONFIRMED order left unpaid past the
 // timeout is cancelled, with its order.cancelled (which releases its stock); nothing else is,
-// nor an order the payment service says is paid, nor anything while it cannot be asked.
+// an order the payment service says is paid becomes PAID, and nothing changes while the
+// payment service cannot be asked.
 #include "events/unpaid_expiry.hpp"
 
 #include <gtest/gtest.h>
@@ -67,20 +68,30 @@ TEST_F(UnpaidExpiryTest, AnOrderConfirmedAndUnpaidPastTheTimeoutIsCancelledAndAn
 }
 
 // The payment service is asked first: a payment confirmed there whose event has not come
-// (the broker down, a dead letter) keeps its order; unreachable, it keeps every order.
-TEST_F(UnpaidExpiryTest, AnOrderThePaymentServiceSaysIsPaidIsKeptAndNothingGoesUnasked) {
+// within the timeout (a dead letter, a purged queue) makes its order PAID, as the event would
+// have, with order.paid for shipping; unreachable, it changes no order.
+TEST_F(UnpaidExpiryTest, AnOrderThePaymentServiceSaysIsPaidBecomesPaidAndNothingGoesUnasked) {
   auto paid_there = order_in("CONFIRMED", 4000);
   auto unpaid = order_in("CONFIRMED", 4000);
   take_outbox();
-  payments_.paid_orders.insert(paid_there);
+  payments_.paid_orders[paid_there] = 9;
   payments_.down = true;
   EXPECT_THROW(expiry_->sweep(), DirectoryUnavailable);
   EXPECT_EQ(status_of(unpaid), Status::Confirmed) << "cancelled without asking";
+  EXPECT_EQ(status_of(paid_there), Status::Confirmed) << "paid without asking";
   payments_.down = false;
   EXPECT_EQ(expiry_->sweep(), 1);
-  EXPECT_EQ(status_of(paid_there), Status::Confirmed) << "its payment.confirmed is on its way";
   EXPECT_EQ(status_of(unpaid), Status::Cancelled);
-  EXPECT_EQ(take_outbox().size(), 1u);
+  EXPECT_EQ(status_of(paid_there), Status::Paid);
+  EXPECT_EQ(store_->peek(paid_there)->paid_by, 9) << "a ship asks the payment service about this payment";
+  EXPECT_EQ(store_->find(paid_there)->history.back().reason, "payment 9 confirmed (the payment service's word)");
+  auto events = take_outbox();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "order.paid");
+  EXPECT_EQ(events[1].type, "order.cancelled");
+  EXPECT_EQ(registry_.counter("sales_order_payments_recovered_total", "").value(), 1u);
+  EXPECT_EQ(expiry_->sweep(), 0);
+  EXPECT_TRUE(take_outbox().empty()) << "each once";
 }
 
 // A client paying when the time runs out: an order whose PENDING payment was started within
@@ -103,13 +114,14 @@ TEST_F(UnpaidExpiryTest, AnOrderWhosePaymentWasStartedWithinTheTimeoutIsKeptUnti
 }
 
 // A round that ends early goes on, next time, after the last order it settled: orders kept
-// (paid at the payment service) cannot hold newer ones back for ever.
+// (their payment under way) cannot hold newer ones back for ever.
 TEST_F(UnpaidExpiryTest, ARoundGoesOnWhereTheLastOneStopped) {
   auto first = order_in("CONFIRMED", 4000);
   auto second = order_in("CONFIRMED", 4000);
   auto unpaid = order_in("CONFIRMED", 4000);
   take_outbox();
-  payments_.paid_orders = {first, second};
+  const auto paying_now = sales::events::rfc3339(std::chrono::system_clock::now());
+  payments_.pending_payments = {{first, paying_now}, {second, paying_now}};
   payments_.payment_answers_left = 2;
   EXPECT_THROW(expiry_->sweep(), DirectoryUnavailable);
   payments_.down = false;
@@ -140,11 +152,11 @@ TEST_F(UnpaidExpiryTest, ABacklogIsCancelledInBatches) {
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 130; ++i) ids.push_back(order_in("CONFIRMED", 4000));
   take_outbox();
-  payments_.paid_orders.insert(ids.front());
+  payments_.paid_orders[ids.front()] = 1;
   EXPECT_EQ(expiry_->sweep(), 129);
-  EXPECT_EQ(status_of(ids.front()), Status::Confirmed);
+  EXPECT_EQ(status_of(ids.front()), Status::Paid);
   EXPECT_EQ(status_of(ids.back()), Status::Cancelled);
-  EXPECT_EQ(take_outbox().size(), 129u);
+  EXPECT_EQ(take_outbox().size(), 130u);
   EXPECT_EQ(expiry_->sweep(), 0);
 }
 
