@@ -123,14 +123,18 @@ http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request
 // cancelled). So the payment service is asked; a refunded payment is a 409. Anything but
 // CONFIRMED or REFUNDED (a payment it does not know: a restored database, a wrong
 // PAYMENT_SERVICE_URL) is an inconsistency no retry or event will mend: logged, and a 503.
+ProblemError payment_unchecked(const DirectoryUnavailable& e) {
+  return ProblemError(Problem::unavailable("The order's payment cannot be checked right now (" + std::string(e.what()) +
+                                           "); nothing was shipped. Try again shortly."));
+}
+
 void require_payment_held(const OrderRoutes& d, std::int64_t order_id, std::int64_t payment_id,
                           const http::Request& req) {
   std::optional<std::string> status;
   try {
     status = d.directory.payment_status(payment_id, call_context(req));
   } catch (const DirectoryUnavailable& e) {
-    throw ProblemError(Problem::unavailable("The order's payment cannot be checked right now (" + std::string(e.what()) +
-                                            "); nothing was shipped. Try again shortly."));
+    throw payment_unchecked(e);
   }
   if (status == "CONFIRMED") return;
   if (status == "REFUNDED") {
@@ -145,6 +149,24 @@ void require_payment_held(const OrderRoutes& d, std::int64_t order_id, std::int6
                                           " cannot be confirmed with the payment service; nothing was shipped."));
 }
 
+// An order made PAID before migration 0005 recorded the payment that paid (paid_by NULL):
+// that is the payment the payment service holds CONFIRMED for the order; none there means it
+// was refunded (a 409, as for a known payment refunded).
+std::int64_t payment_that_paid(const OrderRoutes& d, std::int64_t order_id, const http::Request& req) {
+  PaymentsOfOrder payments;
+  try {
+    payments = d.directory.payments_of(order_id, call_context(req));
+  } catch (const DirectoryUnavailable& e) {
+    throw payment_unchecked(e);
+  }
+  if (!payments.confirmed) {
+    throw ProblemError(Problem::conflict("Order " + std::to_string(order_id) +
+                                         " cannot be shipped: the payment service holds no confirmed payment for it "
+                                         "(refunded), and the order is cancelled when that reaches it."));
+  }
+  return *payments.confirmed;
+}
+
 // Shipping asks before it ships: the order's row lock orders a shipment against a cancel
 // or the order's own view of a refund, and the payment service is asked about a refund
 // the order has not applied yet, so a cancel or refund that came first always wins (the
@@ -156,9 +178,9 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
   // connection) waits on the network; under the lock the order must still be PAID by the
   // payment that was asked about (paid_by is set with the move to PAID and never after).
   std::optional<std::int64_t> asked;
-  if (auto seen = d.store.peek(id); seen && seen->status == Status::Paid && seen->paid_by) {
-    require_payment_held(d, id, *seen->paid_by, req);
-    asked = seen->paid_by;
+  if (auto seen = d.store.peek(id); seen && seen->status == Status::Paid) {
+    if (seen->paid_by) require_payment_held(d, id, *seen->paid_by, req);
+    asked = seen->paid_by ? *seen->paid_by : payment_that_paid(d, id, req);
   }
   // Without a key (shipping's is one per call): run_once only commits, and runs it again
   // after a deadlock; nothing here but the transaction changes anything.
