@@ -55,9 +55,10 @@ TEST_F(InventoryMetricsTest, TheGaugesEqualTheRowsAfterConcurrentChanges) {
 TEST_F(InventoryMetricsTest, ATruncateDuringAFoldLeavesNoCounts) {
   create_product(1, 1000);
   for (int i = 0; i < 5; ++i) reserve_order(100 + i, {{1, 1}});
+  std::jthread truncate;  // before the fold: should a check fail, the fold ends (its lock goes) first
   pg::Transaction fold(*pool_);
   ASSERT_GT(sales::service::fold_kept_counts(fold, 20'000).removed, 0);
-  std::jthread truncate([&] { pg::exec(*pool_, kTruncateReservations); });
+  truncate = std::jthread([&] { pg::exec(*pool_, kTruncateReservations); });
   ASSERT_TRUE(eventually([&] { return someone_waits_for_a_lock(); })) << "the TRUNCATE never waited for the fold";
   fold.commit();
   truncate.join();

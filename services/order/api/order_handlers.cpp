@@ -115,7 +115,6 @@ http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request
   }
   return response;
 }
-}  // namespace
 
 // A PAID order's payment may have been refunded at the payment service before this order
 // applied payment.refunded (the broker down, a consumer behind): a refund answered before
@@ -150,8 +149,9 @@ void require_payment_held(const OrderRoutes& d, std::int64_t order_id, std::int6
 }
 
 // An order made PAID before migration 0005 recorded the payment that paid (paid_by NULL):
-// that is the payment the payment service holds CONFIRMED for the order; none there means it
-// was refunded (a 409, as for a known payment refunded).
+// that is the payment the payment service holds CONFIRMED for the order. A REFUNDED one
+// instead is a 409, as for a known payment refunded; neither is the inconsistency
+// require_payment_held reports (a restored database, a wrong PAYMENT_SERVICE_URL).
 std::int64_t payment_that_paid(const OrderRoutes& d, std::int64_t order_id, const http::Request& req) {
   PaymentsOfOrder payments;
   try {
@@ -159,12 +159,15 @@ std::int64_t payment_that_paid(const OrderRoutes& d, std::int64_t order_id, cons
   } catch (const DirectoryUnavailable& e) {
     throw payment_unchecked(e);
   }
-  if (!payments.confirmed) {
+  if (payments.confirmed) return *payments.confirmed;
+  if (payments.refunded) {
     throw ProblemError(Problem::conflict("Order " + std::to_string(order_id) +
-                                         " cannot be shipped: the payment service holds no confirmed payment for it "
-                                         "(refunded), and the order is cancelled when that reaches it."));
+                                         " cannot be shipped: its payment was refunded, and the order is cancelled "
+                                         "when that reaches it."));
   }
-  return *payments.confirmed;
+  sales::log::error("order {} is PAID, and the payment service holds no confirmed or refunded payment for it", order_id);
+  throw ProblemError(Problem::unavailable("Order " + std::to_string(order_id) +
+                                          "'s payment cannot be found at the payment service; nothing was shipped."));
 }
 
 // Shipping asks before it ships: the order's row lock orders a shipment against a cancel
@@ -201,6 +204,8 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
     return http::ok(render(*d.store.find(tx, id), true));
   });
 }
+
+}  // namespace
 
 void register_routes(http::Router& router, OrderRoutes deps) {
   router.post("/orders", [deps](http::Request& req, const http::PathParams&) { return place(deps, req); });

@@ -142,11 +142,16 @@ PaymentsOfOrder RestDirectory::payments_of(std::int64_t order_id, const CallCont
     const auto* id = p ? p->if_contains("id") : nullptr;
     const auto* status = p ? p->if_contains("status") : nullptr;
     const auto* created = p ? p->if_contains("created_at") : nullptr;
+    const auto* updated = p ? p->if_contains("updated_at") : nullptr;
     if (!id || !id->is_int64() || id->as_int64() < 1 || !status || !status->is_string() || !created ||
-        !created->is_string()) {
-      throw DirectoryUnavailable("payment service sent a payment without an id, a status or created_at");
+        !created->is_string() || !updated || !updated->is_string()) {
+      throw DirectoryUnavailable("payment service sent a payment without an id, a status, created_at or updated_at");
     }
-    if (status->as_string() == "CONFIRMED") out.confirmed = id->as_int64();
+    if (status->as_string() == "CONFIRMED") {
+      out.confirmed = id->as_int64();
+      out.confirmed_at = std::string(updated->as_string());
+    }
+    if (status->as_string() == "REFUNDED") out.refunded = true;
     if (status->as_string() == "PENDING") out.pending_since = std::string(created->as_string());
   }
   return out;

@@ -38,7 +38,9 @@ struct CallContext {
 // CANCELLED: POST /payments refuses a second).
 struct PaymentsOfOrder {
   std::optional<std::int64_t> confirmed;  // its CONFIRMED payment (whose event may not have reached us)
-  std::string pending_since;  // created_at of a PENDING one (RFC 3339 UTC); empty: none
+  std::string confirmed_at;               // that payment's updated_at (RFC 3339 UTC): when it was confirmed
+  bool refunded = false;                  // one of them is REFUNDED
+  std::string pending_since;              // created_at of a PENDING one (RFC 3339 UTC); empty: none
 };
 
 class Directory {

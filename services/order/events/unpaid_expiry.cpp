@@ -49,22 +49,24 @@ int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
   const auto ms = timeout_.count();
   const std::string reason = "no payment within " + (ms % 60000 == 0 ? std::to_string(ms / 60000) + " min"
                                                                       : std::to_string(ms) + " ms");
-  // A payment started after this is a client paying now (RFC 3339 strings of one width
-  // compare as their times do).
-  const std::string started_recently = sales::events::rfc3339(std::chrono::system_clock::now() - timeout_);
+  // A payment started after this is a client paying now, and one confirmed after it may
+  // have its payment.confirmed on the way (RFC 3339 strings of one width compare as their
+  // times do).
+  const std::string a_timeout_ago = sales::events::rfc3339(std::chrono::system_clock::now() - timeout_);
   int cancelled = 0, recovered = 0;
   // Throws DirectoryUnavailable: the round ends there (the next one asks again), and
   // nothing is changed unasked.
   auto settle = [&](std::int64_t id) {
     auto payments = payments_.payments_of(id, CallContext{});
-    if (!payments.confirmed && payments.pending_since > started_recently) return;  // kept until its payment is as old
+    // Kept until its payment is as old.
+    if ((payments.confirmed ? payments.confirmed_at : payments.pending_since) > a_timeout_ago) return;
     sales::pg::Transaction tx(pool_);  // one order at a time: no lock waits on the next one's
     auto o = store_.lock(tx, id);
     if (!o || o->status != Status::Confirmed) return;  // paid or cancelled meanwhile
     if (payments.confirmed) {
-      // Its payment.confirmed has not come within the timeout: lost (a dead letter, a purged
-      // queue), not late. Applied as that event would have been; should it come after all,
-      // it fits PAID no more and is ignored.
+      // Its payment.confirmed has not come within the timeout of the confirmation: lost (a
+      // dead letter, a purged queue), not late. Applied as that event would have been; should
+      // it come after all, it fits PAID no more and is ignored.
       transition(store_, tx, *o, Status::Paid,
                  "payment " + std::to_string(*payments.confirmed) + " confirmed (the payment service's word)",
                  payments.confirmed);

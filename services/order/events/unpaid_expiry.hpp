@@ -4,9 +4,10 @@
 // for good. An order left unpaid for ORDER_PAYMENT_TIMEOUT_MS (60 min, as WooCommerce's
 // "hold stock"; 0: never) is cancelled like a client's cancel: order.cancelled releases its
 // stock and cancels its pending payment. "Unpaid" is the payment service's word, asked
-// first: a payment confirmed there whose event has not reached us (a dead letter, a purged
-// queue) makes its order PAID here, as that payment.confirmed would have (the customer paid;
-// left CONFIRMED it could never ship); a PENDING payment started within the timeout keeps
+// first: a payment confirmed there at least the timeout ago whose event has not reached us (a
+// dead letter, a purged queue) makes its order PAID here, as that payment.confirmed would
+// have (the customer paid; left CONFIRMED it could never ship), and one confirmed since keeps
+// its order (its event may be on the way); a PENDING payment started within the timeout keeps
 // its order (a client paying at the 59th minute is not cancelled at the 60th; the order goes
 // when its payment is as old); with the payment service unreachable nothing changes. A
 // payment confirmed between that question and the cancel is refunded (the saga's rule for

@@ -2,6 +2,7 @@
 // A Directory in memory: customers, products and payments by id, or down altogether.
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,15 +30,26 @@ class FakeDirectory : public Directory {
   std::optional<std::string> payment_status(std::int64_t id, const CallContext& c) override {
     return lookup(payments, id, c).value_or(std::string("CONFIRMED"));
   }
-  std::map<std::int64_t, std::int64_t> paid_orders;      // order: its CONFIRMED payment at the payment service
+  struct ConfirmedPayment {
+    std::int64_t id = 0;
+    std::string at = "2000-01-01T00:00:00.000000Z";  // when it was confirmed: long ago unless said
+  };
+  std::map<std::int64_t, ConfirmedPayment> paid_orders;  // order: its CONFIRMED payment at the payment service
+  std::set<std::int64_t> refunded_orders;                 // with a REFUNDED payment there
   std::map<std::int64_t, std::string> pending_payments;  // order: its PENDING payment's created_at
   int payment_answers_left = -1;                         // >= 0: the payment service goes down after that many
   PaymentsOfOrder payments_of(std::int64_t order_id, const CallContext& c) override {
     auto lock = answer(c, &payment_answers_left);
     auto pending = pending_payments.find(order_id);
     auto paid = paid_orders.find(order_id);
-    return {paid == paid_orders.end() ? std::nullopt : std::optional(paid->second),
-            pending == pending_payments.end() ? "" : pending->second};
+    PaymentsOfOrder out;
+    if (paid != paid_orders.end()) {
+      out.confirmed = paid->second.id;
+      out.confirmed_at = paid->second.at;
+    }
+    out.refunded = refunded_orders.contains(order_id);
+    if (pending != pending_payments.end()) out.pending_since = pending->second;
+    return out;
   }
 
  private:

@@ -249,23 +249,29 @@ TEST_F(OrderApiTest, ShippingAsksThePaymentServiceWhetherThePaymentStillHolds) {
 }
 
 // An order made PAID before the payment that paid was recorded (migration 0005; paid_by
-// NULL): the payment service is asked for the order's confirmed payment, and none there (a
-// refund) stops the shipment as a known payment refunded does.
+// NULL): the payment service is asked for the order's confirmed payment. A refunded one
+// instead stops the shipment as a known payment refunded does; none at all is the
+// inconsistency a payment it does not know is (503).
 TEST_F(OrderApiTest, ShippingAnOrderPaidBeforePaymentsWereRecordedAsksForItsConfirmedPayment) {
   auto id = json(send("POST", "/orders", kTwoLines)).at("id").as_int64();
   pg::exec(*pool_, kTestSetStatus, {pg::param(id), pg::param("PAID")});
   take_outbox();
   const std::string ship = "/internal/orders/" + std::to_string(id) + "/ship";
+  directory_.refunded_orders.insert(id);
   auto refused = send("POST", ship);
   EXPECT_EQ(refused.status, 409) << refused.body;
-  EXPECT_NE(refused.body.find("holds no confirmed payment"), std::string::npos) << refused.body;
+  EXPECT_NE(refused.body.find("its payment was refunded"), std::string::npos) << refused.body;
+  directory_.refunded_orders.clear();
+  auto unknown = send("POST", ship);
+  EXPECT_EQ(unknown.status, 503) << unknown.body;
+  EXPECT_NE(unknown.body.find("cannot be found at the payment service"), std::string::npos) << unknown.body;
   directory_.down = true;
   EXPECT_EQ(send("POST", ship).status, 503);
   directory_.down = false;
   EXPECT_EQ(status_of(id), Status::Paid);
   EXPECT_TRUE(take_outbox().empty()) << "nothing shipped, nothing announced";
 
-  directory_.paid_orders[id] = 12;
+  directory_.paid_orders[id] = {12};
   auto shipped = send("POST", ship);
   ASSERT_EQ(shipped.status, 200) << shipped.body;
   EXPECT_EQ(sole_event("order.shipped").data.at("order_id").as_int64(), id);

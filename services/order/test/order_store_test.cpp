@@ -206,9 +206,10 @@ TEST_F(OrderDbTest, KeptCountRowsAreAppendedAndFoldedWhenRead) {
 // empties what it wrote too (it left the old sums for good over an empty table).
 TEST_F(OrderDbTest, ATruncateDuringAFoldLeavesNoCounts) {
   for (int i = 0; i < 3; ++i) place();
+  std::jthread truncate;  // before the fold: should a check fail, the fold ends (its lock goes) first
   pg::Transaction fold(*pool_);
   ASSERT_GT(sales::service::fold_kept_counts(fold, 20'000).removed, 0);
-  std::jthread truncate([&] { pg::exec(*pool_, kTestTruncateOrders); });
+  truncate = std::jthread([&] { pg::exec(*pool_, kTestTruncateOrders); });
   ASSERT_TRUE(sales_test::eventually([&] { return someone_waits_for_a_lock(); }))
       << "the TRUNCATE never waited for the fold";
   fold.commit();

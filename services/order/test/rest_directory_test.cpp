@@ -158,15 +158,21 @@ TEST(RestDirectory, APaymentsStatusIsAskedWithTheTrace) {
 TEST(RestDirectory, AnOrdersPaymentsAreOneListQuery) {
   Fixture f;
   f.payments_service.reply(
-      200, R"({"items":[{"id":3,"order_id":7,"amount":5.00,"status":"CONFIRMED","created_at":"2026-12-05T08:00:00.000001Z"}],"total":1})");
+      200, R"({"items":[{"id":3,"order_id":7,"amount":5.00,"status":"CONFIRMED","created_at":"2026-12-05T08:00:00.000001Z",)"
+           R"("updated_at":"2026-12-05T08:00:01.000001Z"},{"id":2,"order_id":7,"amount":5.00,"status":"REFUNDED",)"
+           R"("created_at":"2026-12-05T07:00:00.000001Z","updated_at":"2026-12-05T07:30:00.000001Z"}],"total":2})");
   auto confirmed = f.directory.payments_of(7, kTracedContext);
   EXPECT_EQ(confirmed.confirmed, 3);
+  EXPECT_EQ(confirmed.confirmed_at, "2026-12-05T08:00:01.000001Z") << "when it was confirmed";
+  EXPECT_TRUE(confirmed.refunded);
   EXPECT_EQ(confirmed.pending_since, "");
   EXPECT_EQ(f.payments_service.last().target, "/payments?order_id=7&limit=4");
   f.payments_service.reply(
-      200, R"({"items":[{"id":4,"order_id":7,"amount":5.00,"status":"PENDING","created_at":"2026-12-05T08:00:00.000002Z"}],"total":1})");
+      200, R"({"items":[{"id":4,"order_id":7,"amount":5.00,"status":"PENDING","created_at":"2026-12-05T08:00:00.000002Z",)"
+           R"("updated_at":"2026-12-05T08:00:00.000002Z"}],"total":1})");
   auto pending = f.directory.payments_of(7, kTracedContext);
   EXPECT_FALSE(pending.confirmed);
+  EXPECT_FALSE(pending.refunded);
   EXPECT_EQ(pending.pending_since, "2026-12-05T08:00:00.000002Z");
   f.payments_service.reply(200, R"({"items":[],"total":0})");
   auto none = f.directory.payments_of(7, kTracedContext);
@@ -177,7 +183,8 @@ TEST(RestDirectory, AnOrdersPaymentsAreOneListQuery) {
            {200, R"({"total":0})"},
            {400, "{}"},
            {200, R"({"items":[{"status":"PENDING"}]})"},
-           {200, R"({"items":[{"id":"3","status":"CONFIRMED","created_at":"2026-12-05T08:00:00Z"}]})"},
+           {200, R"({"items":[{"id":"3","status":"CONFIRMED","created_at":"2026-12-05T08:00:00Z","updated_at":"2026-12-05T08:00:00Z"}]})"},
+           {200, R"({"items":[{"id":3,"status":"CONFIRMED","created_at":"2026-12-05T08:00:00Z"}]})"},
            {200, R"({"items":[1]})"}}) {
     f.payments_service.reply(status, body);
     EXPECT_THROW(f.directory.payments_of(7, kTracedContext), DirectoryUnavailable) << status << " " << body;

@@ -88,9 +88,10 @@ void OrderClient::ship(std::int64_t order_id, std::int64_t shipment_id, const ht
   }
   sales::log::warn("POST {} answered {}", target, res.status);
   if (auto why = problem_detail(res.body); res.status == 503 && !why.empty()) {
-    // The order service is up but cannot decide now (the payment service it asks is down):
-    // its words point the client and the operator at the service that is out.
-    throw ProblemError(Problem::unavailable("Shipment " + std::to_string(shipment_id) + " cannot ship now: " + why));
+    // The order service is up but cannot decide now (the payment service it asks is down,
+    // its database, a start): its words point the client and the operator at what is out.
+    throw ProblemError(Problem::unavailable("Shipment " + std::to_string(shipment_id) +
+                                            " cannot ship now; the order service answered: " + why));
   }
   throw order_service_unavailable();
 }

@@ -269,7 +269,8 @@ TEST_F(ShippingApiTest, AnOrderServiceThatCannotDecideIsA503InItsOwnWords) {
   auto refused = put_status(s.id, "SHIPPED");
   EXPECT_EQ(refused.status, 503);
   EXPECT_NE(refused.body.find("Shipment " + std::to_string(s.id) +
-                              " cannot ship now: The order's payment cannot be checked right now; nothing was shipped."),
+                              " cannot ship now; the order service answered: The order's payment cannot be checked "
+                              "right now; nothing was shipped."),
             std::string::npos)
       << refused.body;
   EXPECT_EQ(history_of(s.id), std::vector{Pending});

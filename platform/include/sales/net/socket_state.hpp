@@ -9,7 +9,7 @@ namespace sales::net {
 
 // Open and quiet: nothing to read, no end of stream, no error. Bytes the server sent
 // unasked mean the stream is out of step (or carry its reason for closing): not usable
-// either. One non-blocking peek.
+// either. One non-blocking peek (again if a signal interrupts it).
 inline bool open_and_quiet(int fd) {
   char byte = 0;
   ssize_t n = 0;
