@@ -5,6 +5,7 @@
 #include "sales/events/subscriptions.hpp"
 #include "sales/service/app.hpp"
 #include "sales/service/idempotency.hpp"
+#include "sales/service/kept_counts.hpp"
 #include "sales/service/messaging.hpp"
 #include "store/inventory_metrics.hpp"
 #include "store/stock_feed_flusher.hpp"
@@ -12,6 +13,7 @@
 int main() {
   sales::service::App app({.name = "inventory", .default_port = 8005, .uses_broker = true});
   auto migrations = sales::service::with_idempotency_migrations(sales::generated::migrations());
+  migrations.push_back(sales::service::kept_counts_migration());
   // Delays 0.2 s doubling to 5 s: an order.created for a product whose product.created is
   // still in flight is retried for about 60 s (kUnknownProductRetries), then rejected; the
   // DLQ only after a few attempts more.

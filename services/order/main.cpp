@@ -10,6 +10,7 @@
 #include "sales/events/subscriptions.hpp"
 #include "sales/service/app.hpp"
 #include "sales/service/idempotency.hpp"
+#include "sales/service/kept_counts.hpp"
 #include "sales/service/messaging.hpp"
 #include "store/order_store.hpp"
 #include "store/status_gauges.hpp"
@@ -27,6 +28,7 @@ int main() {
 
   order::OrderStore store(app.db(), sales::pg::read_total_cache_config(app.env()));
   auto migrations = sales::service::with_idempotency_migrations(sales::generated::migrations());
+  migrations.push_back(sales::service::kept_counts_migration());
   sales::service::Messaging messaging(app, migrations, {.queue = sales::events::kOrderQueue},
                                       order::saga_dispatcher(store, app.metrics()));
   order::StatusGauges gauges(store, app.metrics());

@@ -15,6 +15,7 @@
 #include "sales/events/outbox.hpp"
 #include "sales/pg/migrations.hpp"
 #include "sales/service/idempotency.hpp"
+#include "sales/service/kept_counts.hpp"
 #include "sales_test/eventually.hpp"
 #include "sales_test/test_db.hpp"
 #include "store/reservation_store.hpp"
@@ -73,7 +74,8 @@ class StoreTest : public sales_test::DbTest {
  protected:
   StoreTest()
       : DbTest(20, sales::generated::migrations(),
-               sales::service::with_idempotency_migrations({sales::events::migration()})) {}
+               sales::service::with_idempotency_migrations(
+                   {sales::events::migration(), sales::service::kept_counts_migration()})) {}
 
   // Runs fn in a transaction that commits when fn returns (as the consumer does).
   template <class Fn>

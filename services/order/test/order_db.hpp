@@ -10,6 +10,7 @@
 #include "sales/events/outbox.hpp"
 #include "sales/pg/migrations.hpp"
 #include "sales/service/idempotency.hpp"
+#include "sales/service/kept_counts.hpp"
 #include "sales_test/test_db.hpp"
 #include "store/order_store.hpp"
 
@@ -33,7 +34,8 @@ class OrderDbTest : public sales_test::DbTest {
  protected:
   OrderDbTest()
       : DbTest(8, sales::generated::migrations(),
-               sales::service::with_idempotency_migrations({sales::events::migration()})) {}
+               sales::service::with_idempotency_migrations(
+                   {sales::events::migration(), sales::service::kept_counts_migration()})) {}
   void SetUp() override {
     DbTest::SetUp();
     store_ = std::make_unique<OrderStore>(*pool_);

@@ -4,6 +4,7 @@
 // reservation ever made grew with the tables). The sum of n by (tbl, key) is the count.
 #include <cstdint>
 
+#include "sales/pg/migrations.hpp"
 #include "sales/pg/pool.hpp"
 
 namespace sales::service {
@@ -17,6 +18,10 @@ namespace sales::service {
 // `chunk`: rows per statement (each its own transaction), so every statement stays short
 // however far behind the folding is.
 void compact_kept_counts(pg::Pool& pool, int chunk = 20'000) noexcept;
+
+// The platform's part of a kept_counts schema (version 9003, after the service's own): a
+// TRUNCATE of a counted table waits for a fold in flight, then empties that table's counts.
+pg::Migration kept_counts_migration();
 
 // One chunk of that folding inside `tx`, whose commit ends it (its lock is held until then).
 // A TRUNCATE of a counted table waits for it (the triggers take the same lock).
