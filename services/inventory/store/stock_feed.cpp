@@ -30,7 +30,6 @@ constexpr pg::Statement kLockWait{"stock_feed_lock_wait", "SELECT set_config('lo
 constexpr pg::Statement kOne{"stock_feed_one",
                              "SELECT product_id, stock, version, correlation_id, changes FROM stock_feed "
                              "WHERE product_id = $1 FOR UPDATE"};
-constexpr const char* kLockNotAvailable = "55P03";
 }  // namespace
 
 namespace {
@@ -88,7 +87,7 @@ void flush_held_rows(pg::Pool& pool, const std::vector<std::int64_t>& product_id
     try {
       rows = rows_of(tx.exec(kOne, {pg::param(product_id)}));
     } catch (const pg::Error& e) {
-      if (e.sqlstate() == kLockNotAvailable) continue;  // still held: the next round sees it again
+      if (e.lock_not_available()) continue;  // still held: the next round sees it again
       throw;
     }
     if (rows.empty()) continue;  // flushed meanwhile (another replica)

@@ -63,22 +63,16 @@ int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
     sales::pg::Transaction tx(pool_);  // one order at a time: no lock waits on the next one's
     auto o = store_.lock(tx, id);
     if (!o || o->status != Status::Confirmed) return;  // paid or cancelled meanwhile
-    if (payments.confirmed) {
-      // Its payment.confirmed has not come within the timeout of the confirmation: lost (a
-      // dead letter, a purged queue), not late. Applied as that event would have been; should
-      // it come after all, it fits PAID no more and is ignored.
-      transition(store_, tx, *o, Status::Paid,
-                 "payment " + std::to_string(*payments.confirmed) + " confirmed (the payment service's word)",
-                 payments.confirmed);
-      tx.commit();
-      ++recovered;
-      recovered_.inc();
-      return;
-    }
-    transition(store_, tx, *o, Status::Cancelled, reason);
+    // A confirmed payment whose payment.confirmed has not come within the timeout of the
+    // confirmation was lost (a dead letter, a purged queue), not late: applied as that event
+    // would have been; should it come after all, it fits PAID no more and is ignored.
+    const bool paid = payments.confirmed.has_value();
+    transition(store_, tx, *o, paid ? Status::Paid : Status::Cancelled,
+               paid ? "payment " + std::to_string(*payments.confirmed) + " confirmed (the payment service's word)" : reason,
+               payments.confirmed);
     tx.commit();
-    ++cancelled;
-    cancelled_.inc();
+    ++(paid ? recovered : cancelled);
+    (paid ? recovered_ : cancelled_).inc();
   };
   const std::int64_t bound = scan_bound();
   for (bool more = true; more;) {

@@ -53,6 +53,8 @@ class Error : public std::runtime_error {
   [[nodiscard]] const std::string& constraint() const { return constraint_; }
   [[nodiscard]] bool unique_violation() const { return sqlstate_ == "23505"; }
   [[nodiscard]] bool serialization_failure() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+  // lock_not_available: lock_timeout passed, or NOWAIT found the row held.
+  [[nodiscard]] bool lock_not_available() const { return sqlstate_ == "55P03"; }
   // The session is gone: a connection exception (08xxx, and 08000 when libpq got no answer
   // at all), or the server ended it and said why before closing: terminated by an
   // administrator or a fast shutdown (57P01), a crash of another backend (57P02), or
@@ -63,7 +65,7 @@ class Error : public std::runtime_error {
   // Worth trying again: connection lost, query/lock timeout, serialization failure, deadlock,
   // too many connections, server shutting down.
   [[nodiscard]] bool transient() const {
-    return connection_lost() || serialization_failure() || sqlstate_ == kQueryCanceled || sqlstate_ == "55P03" ||
+    return connection_lost() || serialization_failure() || sqlstate_ == kQueryCanceled || lock_not_available() ||
            sqlstate_ == kTooManyConnections || sqlstate_.starts_with("57P");
   }
   // Bad data the application passed (invalid datetime, out of range, ...): class 22.
