@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "sales_test/eventually.hpp"
 #include "sales_test/fake_resolver.hpp"
 
 namespace sales::http {
@@ -18,15 +20,8 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using sales_test::FakeResolver;
 
-// A resolution's answer reaches the book just after the resolver returns: poll (10 s at
-// most).
-template <class Pred>
-bool eventually(Pred pred) {
-  for (auto give_up = Clock::now() + 10s; Clock::now() < give_up; std::this_thread::sleep_for(1ms)) {
-    if (pred()) return true;
-  }
-  return false;
-}
+// A resolution's answer reaches the book just after the resolver returns: poll for it.
+bool eventually(const std::function<bool()>& done) { return sales_test::eventually(done, 10s, 1ms); }
 
 TEST(AddressBook, ResolvesOnceAndKeepsTheAnswer) {
   FakeResolver dns;

@@ -7,13 +7,14 @@
 
 namespace sales_test {
 
-// Polls `done` every 10 ms until it holds or `timeout` passes; says whether it held.
+// Polls `done` every `every` until it holds or `timeout` passes; says whether it held.
 inline bool eventually(const std::function<bool()>& done,
-                       std::chrono::milliseconds timeout = std::chrono::milliseconds(10000)) {
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(10000),
+                       std::chrono::milliseconds every = std::chrono::milliseconds(10)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(every);
   }
   return done();
 }

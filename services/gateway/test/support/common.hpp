@@ -18,9 +18,11 @@
 // "support/sales_test/env.hpp" there; "sales_test/env.hpp" should that change.
 #if __has_include("sales_test/env.hpp")
 #include "sales_test/env.hpp"
+#include "sales_test/eventually.hpp"
 #include "sales_test/metrics_text.hpp"
 #else
 #include "support/sales_test/env.hpp"
+#include "support/sales_test/eventually.hpp"
 #include "support/sales_test/metrics_text.hpp"
 #endif
 
@@ -32,18 +34,9 @@ using Ms = std::chrono::milliseconds;
 using sales::http::Headers;
 using sales::http::Request;
 using sales::http::Response;
+using sales_test::eventually;
 
 inline Ms since(Clock::time_point t) { return std::chrono::duration_cast<Ms>(Clock::now() - t); }
-
-// Polls `done` every `every` until it holds or `limit` has passed; true when it held.
-inline bool eventually(const std::function<bool()>& done, Ms limit, Ms every = 50ms) {
-  auto until = Clock::now() + limit;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= until) return false;
-    std::this_thread::sleep_for(every);
-  }
-}
 
 inline std::string local_url(std::uint16_t port) { return "http://127.0.0.1:" + std::to_string(port); }
 
