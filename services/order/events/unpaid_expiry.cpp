@@ -1,6 +1,7 @@
 #include "events/unpaid_expiry.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "events/transitions.hpp"
 #include "sales/events/envelope.hpp"
@@ -45,6 +46,15 @@ std::int64_t UnpaidExpiry::scan_bound() {
 }
 
 int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
+  // One replica's round at a time: each would otherwise ask the payment service about every
+  // expired order (the order's row lock keeps each outcome single either way). The turn
+  // holds a connection beside the one each order's transaction takes, so a pool of one goes
+  // without it rather than wait for itself.
+  std::optional<sales::pg::Transaction> turn;
+  if (pool_.size() > 1) {
+    turn.emplace(pool_);
+    if (!store_.take_unpaid_turn(*turn)) return 0;  // another replica's round
+  }
   const auto until = std::chrono::steady_clock::now() + work;
   const auto ms = timeout_.count();
   const std::string reason = "no payment within " + (ms % 60000 == 0 ? std::to_string(ms / 60000) + " min"

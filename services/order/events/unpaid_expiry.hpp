@@ -11,7 +11,8 @@
 // its order (a client paying at the 59th minute is not cancelled at the 60th; the order goes
 // when its payment is as old); with the payment service unreachable nothing changes. A
 // payment confirmed between that question and the cancel is refunded (the saga's rule for
-// payment.confirmed on a CANCELLED order).
+// payment.confirmed on a CANCELLED order). Replicas take turns (an advisory lock per round),
+// so the payment service is asked once per order, not once per replica.
 #include <chrono>
 #include <cstdint>
 #include <deque>

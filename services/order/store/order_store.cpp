@@ -72,6 +72,10 @@ constexpr pg::Statement kUnpaid{
     "SELECT id FROM orders WHERE status = 'CONFIRMED' AND id > $3 AND id <= $4 "
     "AND updated_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2"};
 constexpr pg::Statement kNewestId{"order_newest_id", "SELECT COALESCE(max(id), 0) FROM orders"};
+// The unpaid-order round's turn (8002: this service's port, as payment's and inventory's
+// order locks use theirs; 1: the round). Transaction-scoped: a replica that dies mid-round
+// frees it with its session.
+constexpr pg::Statement kTakeUnpaidTurn{"order_take_unpaid_turn", "SELECT pg_try_advisory_xact_lock(8002, 1)"};
 #undef ORDER_FILTER
 #undef ORDER_COLUMNS
 
@@ -201,6 +205,8 @@ std::vector<std::int64_t> OrderStore::unpaid(std::chrono::milliseconds age, std:
 }
 
 std::int64_t OrderStore::newest_id() { return pg::exec(pool_, kNewestId).int64(0, 0); }
+
+bool OrderStore::take_unpaid_turn(pg::Transaction& tx) { return tx.exec(kTakeUnpaidTurn).text(0, 0) == "t"; }
 
 std::map<Status, std::int64_t> OrderStore::count_by_status() {
   std::map<Status, std::int64_t> out;

@@ -68,6 +68,9 @@ class OrderStore {
                                    int limit);
   // The largest order id committed (0: none).
   std::int64_t newest_id();
+  // Whether this replica's unpaid-order round may run now, held until `tx` ends: false while
+  // another holds it.
+  bool take_unpaid_turn(sales::pg::Transaction& tx);
 
  private:
   sales::pg::Pool& pool_;

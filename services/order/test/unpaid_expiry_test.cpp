@@ -117,6 +117,23 @@ TEST_F(UnpaidExpiryTest, AnOrderWhosePaymentWasStartedWithinTheTimeoutIsKeptUnti
   EXPECT_EQ(take_outbox().size(), 2u);
 }
 
+// Replicas take turns: while another replica's round holds the turn, a round asks the
+// payment service about nothing and changes nothing; once it is free, the round runs.
+TEST_F(UnpaidExpiryTest, WhileAnotherReplicasRoundRunsARoundAsksNothing) {
+  auto unpaid = order_in("CONFIRMED", 4000);
+  take_outbox();
+  {
+    pg::Transaction other_replica(*pool_);
+    ASSERT_TRUE(store_->take_unpaid_turn(other_replica));
+    EXPECT_EQ(expiry_->sweep(), 0);
+    EXPECT_TRUE(payments_.seen_request_ids.empty()) << "asked during another replica's round";
+    EXPECT_EQ(status_of(unpaid), Status::Confirmed);
+  }
+  EXPECT_EQ(expiry_->sweep(), 1);
+  EXPECT_EQ(payments_.seen_request_ids.size(), 1u);
+  EXPECT_EQ(status_of(unpaid), Status::Cancelled);
+}
+
 // A round that ends early goes on, next time, after the last order it settled: orders kept
 // (their payment under way) cannot hold newer ones back for ever.
 TEST_F(UnpaidExpiryTest, ARoundGoesOnWhereTheLastOneStopped) {
