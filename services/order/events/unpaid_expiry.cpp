@@ -20,12 +20,13 @@ UnpaidExpiry::UnpaidExpiry(sales::pg::Pool& pool, OrderStore& store, Directory& 
       store_(store),
       payments_(payments),
       timeout_(timeout),
+      every_(every),
       cancelled_(registry.counter("sales_order_unpaid_cancelled_total",
                                   "CONFIRMED orders cancelled because no payment came within ORDER_PAYMENT_TIMEOUT_MS")),
       recovered_(registry.counter("sales_order_payments_recovered_total",
                                   "CONFIRMED orders made PAID by the unpaid-order check: the payment service had "
                                   "confirmed their payment, whose payment.confirmed never came")),
-      sweeper_(every, sales::service::warning_on_failure("unpaid-order sweep", [this] { sweep(); }),
+      sweeper_(every, sales::service::warning_on_failure("unpaid-order sweep", [this] { round_if_due(); }),
                sales::service::Periodic::First::AfterInterval) {}
 
 UnpaidExpiry::~UnpaidExpiry() = default;
@@ -45,16 +46,14 @@ std::int64_t UnpaidExpiry::scan_bound() {
   return samples_.front().newest_id;
 }
 
+std::optional<int> UnpaidExpiry::round_if_due() {
+  // Three quarters: a replica whose timer fires a little early against the database's clock
+  // still finds its next round due, and rounds stay at least that far apart.
+  if (!store_.take_unpaid_round(every_ * 3 / 4)) return std::nullopt;
+  return sweep();
+}
+
 int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
-  // One replica's round at a time: each would otherwise ask the payment service about every
-  // expired order (the order's row lock keeps each outcome single either way). The turn
-  // holds a connection beside the one each order's transaction takes, so a pool of one goes
-  // without it rather than wait for itself.
-  std::optional<sales::pg::Transaction> turn;
-  if (pool_.size() > 1) {
-    turn.emplace(pool_);
-    if (!store_.take_unpaid_turn(*turn)) return 0;  // another replica's round
-  }
   const auto until = std::chrono::steady_clock::now() + work;
   const auto ms = timeout_.count();
   const std::string reason = "no payment within " + (ms % 60000 == 0 ? std::to_string(ms / 60000) + " min"
@@ -85,17 +84,24 @@ int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
     (paid ? recovered_ : cancelled_).inc();
   };
   const std::int64_t bound = scan_bound();
-  for (bool more = true; more;) {
-    auto ids = store_.unpaid(timeout_, after_, bound, kBatch);
-    for (auto id : ids) {
-      if (std::chrono::steady_clock::now() >= until) break;
-      settle(id);
-      after_ = id;
+  std::int64_t after = store_.unpaid_round_cursor();  // where the last round, on any replica, stopped
+  try {
+    for (bool more = true; more;) {
+      auto ids = store_.unpaid(timeout_, after, bound, kBatch);
+      for (auto id : ids) {
+        if (std::chrono::steady_clock::now() >= until) break;
+        settle(id);
+        after = id;
+      }
+      const bool all_seen = ids.empty() || after == ids.back();
+      if (all_seen && static_cast<int>(ids.size()) < kBatch) after = 0;  // the end: next time from the oldest
+      more = all_seen && static_cast<int>(ids.size()) == kBatch;
     }
-    const bool all_seen = ids.empty() || after_ == ids.back();
-    if (all_seen && static_cast<int>(ids.size()) < kBatch) after_ = 0;  // the end: next time from the oldest
-    more = all_seen && static_cast<int>(ids.size()) == kBatch;
+  } catch (...) {
+    store_.set_unpaid_round_cursor(after);  // a round that ends early goes on from here next time
+    throw;
   }
+  store_.set_unpaid_round_cursor(after);
   if (cancelled > 0) sales::log::info("{} orders unpaid for {} ms cancelled; their stock is released", cancelled, ms);
   if (recovered > 0) {
     sales::log::warn("{} CONFIRMED orders made PAID: the payment service confirmed their payments, whose "

@@ -11,11 +11,13 @@
 // its order (a client paying at the 59th minute is not cancelled at the 60th; the order goes
 // when its payment is as old); with the payment service unreachable nothing changes. A
 // payment confirmed between that question and the cancel is refunded (the saga's rule for
-// payment.confirmed on a CANCELLED order). Replicas take turns (an advisory lock per round),
-// so the payment service is asked once per order, not once per replica.
+// payment.confirmed on a CANCELLED order). The replicas share one round per interval and its
+// place (a lease row, migration 0008), so an order is asked about once per round, not once
+// per replica.
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 
 #include "sales/metrics/metrics.hpp"
 #include "sales/pg/pool.hpp"
@@ -34,9 +36,13 @@ class UnpaidExpiry {
   UnpaidExpiry& operator=(const UnpaidExpiry&) = delete;
 
   void start();  // once the schema exists; nothing when the timeout is 0
+  // What the sweeper runs each interval: a round if none was taken, on any replica, within
+  // the last three quarters of the interval (how many orders it cancelled), else nullopt.
+  std::optional<int> round_if_due();
   // One round now, of at most `work` (a stop waits for a round to end): how many orders
-  // were cancelled. A round goes on from where the last one stopped, so orders kept (paid
-  // at the payment service) cannot hold newer ones back; past the last it starts again.
+  // were cancelled. A round goes on from where the last one, on any replica, stopped, so
+  // orders kept (paid at the payment service) cannot hold newer ones back; past the last it
+  // starts again.
   int sweep(std::chrono::milliseconds work = std::chrono::seconds(3));
 
  private:
@@ -44,13 +50,13 @@ class UnpaidExpiry {
   OrderStore& store_;
   Directory& payments_;
   std::chrono::milliseconds timeout_;
+  std::chrono::milliseconds every_;
   // The newest order id no qualifying order is beyond: ids are taken in time order, and an
   // order placed after a sample of the newest id cannot have been unchanged since before it.
   // So the newest id sampled no earlier than `timeout` ago bounds the scan to the orders
   // placed before then, instead of every CONFIRMED one (after a start, the newest id now).
   std::int64_t scan_bound();
 
-  std::int64_t after_ = 0;  // the last order a round looked at (the sweeper's thread only)
   struct Sample {
     std::chrono::steady_clock::time_point at;
     std::int64_t newest_id;

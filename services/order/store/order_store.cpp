@@ -72,10 +72,13 @@ constexpr pg::Statement kUnpaid{
     "SELECT id FROM orders WHERE status = 'CONFIRMED' AND id > $3 AND id <= $4 "
     "AND updated_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2"};
 constexpr pg::Statement kNewestId{"order_newest_id", "SELECT COALESCE(max(id), 0) FROM orders"};
-// The unpaid-order round's turn (8002: this service's port, as payment's and inventory's
-// order locks use theirs; 1: the round). Transaction-scoped: a replica that dies mid-round
-// frees it with its session.
-constexpr pg::Statement kTakeUnpaidTurn{"order_take_unpaid_turn", "SELECT pg_try_advisory_xact_lock(8002, 1)"};
+// The round's lease (migration 0008): due when next_at has passed; taking it moves next_at on
+// by $1 ms in the same statement, so two replicas cannot both take one round.
+constexpr pg::Statement kTakeUnpaidRound{
+    "order_take_unpaid_round",
+    "UPDATE unpaid_round SET next_at = now() + $1 * interval '1 millisecond' WHERE next_at <= now()"};
+constexpr pg::Statement kUnpaidRoundCursor{"order_unpaid_round_cursor", "SELECT after_id FROM unpaid_round"};
+constexpr pg::Statement kSetUnpaidRoundCursor{"order_set_unpaid_round_cursor", "UPDATE unpaid_round SET after_id = $1"};
 #undef ORDER_FILTER
 #undef ORDER_COLUMNS
 
@@ -206,7 +209,15 @@ std::vector<std::int64_t> OrderStore::unpaid(std::chrono::milliseconds age, std:
 
 std::int64_t OrderStore::newest_id() { return pg::exec(pool_, kNewestId).int64(0, 0); }
 
-bool OrderStore::take_unpaid_turn(pg::Transaction& tx) { return tx.exec(kTakeUnpaidTurn).text(0, 0) == "t"; }
+bool OrderStore::take_unpaid_round(std::chrono::milliseconds until_next) {
+  return pg::exec(pool_, kTakeUnpaidRound, {pg::param(static_cast<std::int64_t>(until_next.count()))}).affected() == 1;
+}
+
+std::int64_t OrderStore::unpaid_round_cursor() { return pg::exec(pool_, kUnpaidRoundCursor).int64(0, 0); }
+
+void OrderStore::set_unpaid_round_cursor(std::int64_t after_id) {
+  pg::exec(pool_, kSetUnpaidRoundCursor, {pg::param(after_id)});
+}
 
 std::map<Status, std::int64_t> OrderStore::count_by_status() {
   std::map<Status, std::int64_t> out;

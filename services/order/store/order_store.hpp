@@ -68,9 +68,12 @@ class OrderStore {
                                    int limit);
   // The largest order id committed (0: none).
   std::int64_t newest_id();
-  // Whether this replica's unpaid-order round may run now, held until `tx` ends: false while
-  // another holds it.
-  bool take_unpaid_turn(sales::pg::Transaction& tx);
+  // The unpaid-order round's lease, shared by all replicas: true when a round is due (none
+  // was taken in the last interval), and then the next is due `until_next` from now.
+  bool take_unpaid_round(std::chrono::milliseconds until_next);
+  // The last order an unpaid-order round looked at, on any replica (0: start from the oldest).
+  std::int64_t unpaid_round_cursor();
+  void set_unpaid_round_cursor(std::int64_t after_id);
 
  private:
   sales::pg::Pool& pool_;

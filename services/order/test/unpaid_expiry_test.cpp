@@ -20,6 +20,9 @@ constexpr pg::Statement kTestUnpaidFor{
     "test_order_unpaid_for",
     "UPDATE orders SET status = $2, updated_at = now() - $3 * interval '1 second' WHERE id = $1"};
 
+// The lease's next round due now, as once the interval has passed.
+constexpr pg::Statement kTestRoundDue{"test_unpaid_round_due", "UPDATE unpaid_round SET next_at = now()"};
+
 class UnpaidExpiryTest : public OrderDbTest {
  protected:
   void SetUp() override {
@@ -117,25 +120,27 @@ TEST_F(UnpaidExpiryTest, AnOrderWhosePaymentWasStartedWithinTheTimeoutIsKeptUnti
   EXPECT_EQ(take_outbox().size(), 2u);
 }
 
-// Replicas take turns: while another replica's round holds the turn, a round asks the
-// payment service about nothing and changes nothing; once it is free, the round runs.
-TEST_F(UnpaidExpiryTest, WhileAnotherReplicasRoundRunsARoundAsksNothing) {
-  auto unpaid = order_in("CONFIRMED", 4000);
-  take_outbox();
-  {
-    pg::Transaction other_replica(*pool_);
-    ASSERT_TRUE(store_->take_unpaid_turn(other_replica));
-    EXPECT_EQ(expiry_->sweep(), 0);
-    EXPECT_TRUE(payments_.seen_request_ids.empty()) << "asked during another replica's round";
-    EXPECT_EQ(status_of(unpaid), Status::Confirmed);
-  }
-  EXPECT_EQ(expiry_->sweep(), 1);
-  EXPECT_EQ(payments_.seen_request_ids.size(), 1u);
-  EXPECT_EQ(status_of(unpaid), Status::Cancelled);
+// Replicas share one round per interval (the lease row): a replica whose timer fires while
+// another's round was taken within the interval asks the payment service nothing and
+// changes nothing; once the round is due again, it runs.
+TEST_F(UnpaidExpiryTest, OneRoundPerIntervalAcrossReplicas) {
+  UnpaidExpiry other_replica(*pool_, *store_, payments_, registry_, 60min);
+  auto first = order_in("CONFIRMED", 4000);
+  EXPECT_EQ(expiry_->round_if_due(), 1);
+  EXPECT_EQ(status_of(first), Status::Cancelled);
+  auto second = order_in("CONFIRMED", 4000);
+  payments_.seen_request_ids.clear();
+  EXPECT_EQ(other_replica.round_if_due(), std::nullopt) << "a second round within the interval";
+  EXPECT_TRUE(payments_.seen_request_ids.empty()) << "asked within another replica's interval";
+  EXPECT_EQ(status_of(second), Status::Confirmed);
+  pg::exec(*pool_, kTestRoundDue);
+  EXPECT_EQ(other_replica.round_if_due(), 1);
+  EXPECT_EQ(status_of(second), Status::Cancelled);
+  EXPECT_EQ(payments_.seen_request_ids.size(), 1u) << "the cancelled one is not asked about again";
 }
 
-// A round that ends early goes on, next time, after the last order it settled: orders kept
-// (their payment under way) cannot hold newer ones back for ever.
+// A round that ends early goes on, next time and on any replica, after the last order it
+// settled: orders kept (their payment under way) cannot hold newer ones back for ever.
 TEST_F(UnpaidExpiryTest, ARoundGoesOnWhereTheLastOneStopped) {
   auto first = order_in("CONFIRMED", 4000);
   auto second = order_in("CONFIRMED", 4000);
@@ -147,7 +152,8 @@ TEST_F(UnpaidExpiryTest, ARoundGoesOnWhereTheLastOneStopped) {
   EXPECT_THROW(expiry_->sweep(), DirectoryUnavailable);
   payments_.down = false;
   payments_.payment_answers_left = 1;  // only one more: the round must begin at `unpaid`
-  EXPECT_EQ(expiry_->sweep(), 1);
+  UnpaidExpiry other_replica(*pool_, *store_, payments_, registry_, 60min);  // the place is shared
+  EXPECT_EQ(other_replica.sweep(), 1);
   EXPECT_EQ(status_of(unpaid), Status::Cancelled);
   EXPECT_EQ(status_of(first), Status::Confirmed);
   EXPECT_EQ(status_of(second), Status::Confirmed);
