@@ -64,8 +64,8 @@ class RequestMetrics {
     std::lock_guard lock(mu_);
     auto it = cache_.find(key);
     if (it == cache_.end()) {
-      // DESIGN: counts and latency histograms by route and status. Statuses are few (three
-      // digits), so the series stay bounded.
+      // DESIGN: counts and latency histograms by route and status. The statuses are those the
+      // handlers answer (a handful per route; the gateway passes on its upstreams').
       const metrics::Labels labels{{"service", service_},
                                    {"route", std::string(route)},
                                    {"method", std::string(method)},

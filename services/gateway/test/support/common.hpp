@@ -14,17 +14,9 @@
 
 #include "sales/http/client.hpp"
 #include "sales/http/message.hpp"
-// sales_test_support exports platform/test as its include directory, so the header is
-// "support/sales_test/env.hpp" there; "sales_test/env.hpp" should that change.
-#if __has_include("sales_test/env.hpp")
 #include "sales_test/env.hpp"
 #include "sales_test/eventually.hpp"
 #include "sales_test/metrics_text.hpp"
-#else
-#include "support/sales_test/env.hpp"
-#include "support/sales_test/eventually.hpp"
-#include "support/sales_test/metrics_text.hpp"
-#endif
 
 namespace gateway_test {
 
