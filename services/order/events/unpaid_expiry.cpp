@@ -98,7 +98,12 @@ int UnpaidExpiry::sweep(std::chrono::milliseconds work) {
       more = all_seen && static_cast<int>(ids.size()) == kBatch;
     }
   } catch (...) {
-    store_.set_unpaid_round_cursor(after);  // a round that ends early goes on from here next time
+    // A round that ends early goes on from here next time. Should the database be what
+    // ended it, the round's own failure is the one to report.
+    try {
+      store_.set_unpaid_round_cursor(after);
+    } catch (const std::exception&) {
+    }
     throw;
   }
   store_.set_unpaid_round_cursor(after);
