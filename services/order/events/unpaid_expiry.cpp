@@ -26,6 +26,11 @@ UnpaidExpiry::UnpaidExpiry(sales::pg::Pool& pool, OrderStore& store, Directory& 
       recovered_(registry.counter("sales_order_payments_recovered_total",
                                   "CONFIRMED orders made PAID by the unpaid-order check: the payment service had "
                                   "confirmed their payment, whose payment.confirmed never came")),
+      rounds_ran_(registry.counter("sales_order_unpaid_rounds_total",
+                                   "Scheduled unpaid-order rounds: ran here, or skipped because another replica's "
+                                   "round was taken within the interval",
+                                   {{"outcome", "ran"}})),
+      rounds_skipped_(registry.counter("sales_order_unpaid_rounds_total", "", {{"outcome", "skipped"}})),
       sweeper_(every, sales::service::warning_on_failure("unpaid-order sweep", [this] { round_if_due(); }),
                sales::service::Periodic::First::AfterInterval) {}
 
@@ -49,7 +54,11 @@ std::int64_t UnpaidExpiry::scan_bound() {
 std::optional<int> UnpaidExpiry::round_if_due() {
   // Three quarters: a replica whose timer fires a little early against the database's clock
   // still finds its next round due, and rounds stay at least that far apart.
-  if (!store_.take_unpaid_round(every_ * 3 / 4)) return std::nullopt;
+  if (!store_.take_unpaid_round(every_ * 3 / 4)) {
+    rounds_skipped_.inc();
+    return std::nullopt;
+  }
+  rounds_ran_.inc();
   return sweep();
 }
 

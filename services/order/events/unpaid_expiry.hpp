@@ -64,6 +64,8 @@ class UnpaidExpiry {
   std::deque<Sample> samples_;  // oldest first, at least timeout/100 apart (the sweeper's thread)
   sales::metrics::Counter& cancelled_;
   sales::metrics::Counter& recovered_;  // made PAID from the payment service's word
+  sales::metrics::Counter& rounds_ran_;      // scheduled rounds this replica ran
+  sales::metrics::Counter& rounds_skipped_;  // and those another replica's round made due later
   sales::service::Periodic sweeper_;  // last: stops before the rest goes
 };
 

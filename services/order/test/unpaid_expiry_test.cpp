@@ -137,6 +137,9 @@ TEST_F(UnpaidExpiryTest, OneRoundPerIntervalAcrossReplicas) {
   EXPECT_EQ(other_replica.round_if_due(), 1);
   EXPECT_EQ(status_of(second), Status::Cancelled);
   EXPECT_EQ(payments_.seen_request_ids.size(), 1u) << "the cancelled one is not asked about again";
+  // Both replicas count into one registry here; each process has its own.
+  EXPECT_EQ(registry_.counter("sales_order_unpaid_rounds_total", "", {{"outcome", "ran"}}).value(), 2u);
+  EXPECT_EQ(registry_.counter("sales_order_unpaid_rounds_total", "", {{"outcome", "skipped"}}).value(), 1u);
 }
 
 // A round that ends early goes on, next time and on any replica, after the last order it
