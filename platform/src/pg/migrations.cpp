@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "sales/log/log.hpp"
@@ -20,7 +22,7 @@ constexpr const char* kLockTimeout = "SET lock_timeout = '10s'";
 constexpr Statement kCreateTable{"migrations_create",
                                  "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint PRIMARY KEY, "
                                  "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"};
-constexpr Statement kApplied{"migrations_applied", "SELECT version FROM schema_migrations"};
+constexpr Statement kApplied{"migrations_applied", "SELECT version, name FROM schema_migrations"};
 constexpr Statement kRecord{"migrations_record", "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)"};
 // What a concurrent build (CREATE INDEX or REINDEX CONCURRENTLY) that failed, or whose
 // process died, leaves behind: its index, invalid (never used by a query, still paid for by
@@ -70,11 +72,18 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations, const std::ato
   take_lock(c, stop);
   c.exec_raw(kLockTimeout);
   c.exec(kCreateTable, {});
-  auto done = c.exec(kApplied, {}).int64_column(0);
+  std::map<std::int64_t, std::string> done;  // version: the name it was applied under
+  auto applied = c.exec(kApplied, {});
+  for (int i = 0; i < applied.rows(); ++i) done.emplace(applied.int64(i, 0), applied.str(i, 1));
   int count = 0;
   bool in_transaction = false;
   for (const auto& m : sorted) {
-    if (std::find(done.begin(), done.end(), m.version) != done.end()) continue;
+    if (auto it = done.find(m.version); it != done.end()) {
+      // A number reused after its first migration was removed (one that landed and was
+      // taken out again) would be skipped for good on every database that applied the first.
+      if (it->second != m.name) throw MigrationNumberReused(m.name, it->second);
+      continue;
+    }
     log::info("applying migration {}", m.name);
     if (outside_transaction(m)) {
       if (in_transaction) c.exec_raw("COMMIT");  // those before it stay applied if it fails

@@ -73,6 +73,25 @@ TEST_F(PgMigrate, AppliesOnlyTheNewOnes) {
   EXPECT_EQ(applied_versions().back(), "4:0004_four");
 }
 
+// A number a removed migration had (recorded here) given to a new one: it would be skipped
+// for good, so migrate() refuses, names both, and applies nothing after it.
+TEST_F(PgMigrate, ANumberReusedAfterItsMigrationWasRemovedFailsLoudly) {
+  auto pool = make_pool(1);
+  EXPECT_EQ(spg::migrate(*pool, kThree), 3);
+  auto reused = kThree;
+  reused[0] = {3, "0003_something_else", "INSERT INTO log (what) VALUES ('else')"};
+  reused.push_back({4, "0004_four", "INSERT INTO log (what) VALUES ('four')"});
+  try {
+    spg::migrate(*pool, reused);
+    ADD_FAILURE() << "a reused number was accepted";
+  } catch (const spg::MigrationNumberReused& e) {
+    EXPECT_NE(std::string(e.what()).find("0003_something_else"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("0003_three"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(log(), (std::vector<std::string>{"two", "three"}));
+  EXPECT_EQ(applied_versions().back(), "3:0003_three");
+}
+
 TEST_F(PgMigrate, EmptyListCreatesTheBookkeepingOnly) {
   auto pool = make_pool(1);
   EXPECT_EQ(spg::migrate(*pool, {}), 0);

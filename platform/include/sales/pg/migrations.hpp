@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +32,15 @@ inline constexpr std::string_view kOutsideTransaction = "-- sales: outside a tra
 class MigrationStopped : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A migration whose version this database recorded under another name: that number was
+// used before, by a migration since removed, and this one would never run here. Renumber it.
+class MigrationNumberReused : public std::runtime_error {
+ public:
+  MigrationNumberReused(std::string_view name, const std::string& recorded)
+      : std::runtime_error("migration " + std::string(name) + " has the number of " + recorded +
+                           ", which this database applied; give it a number of its own") {}
 };
 
 // Returns how many migrations were applied now; throws the first failure (those before it
