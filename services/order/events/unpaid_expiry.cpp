@@ -27,9 +27,10 @@ UnpaidExpiry::UnpaidExpiry(sales::pg::Pool& pool, OrderStore& store, Directory& 
                                   "CONFIRMED orders made PAID by the unpaid-order check: the payment service had "
                                   "confirmed their payment, whose payment.confirmed never came")),
       rounds_ran_(registry.counter("sales_order_unpaid_rounds_total",
-                                   "Scheduled unpaid-order rounds: ran here, or skipped because another replica's "
-                                   "round was taken within the interval",
+                                   "Scheduled unpaid-order rounds: ran here, failed here (handed to the next replica), "
+                                   "or skipped because a round was taken within the last three quarters of the interval",
                                    {{"outcome", "ran"}})),
+      rounds_failed_(registry.counter("sales_order_unpaid_rounds_total", "", {{"outcome", "failed"}})),
       rounds_skipped_(registry.counter("sales_order_unpaid_rounds_total", "", {{"outcome", "skipped"}})),
       sweeper_(every, sales::service::warning_on_failure("unpaid-order sweep", [this] { round_if_due(); }),
                sales::service::Periodic::First::AfterInterval) {}
@@ -52,14 +53,30 @@ std::int64_t UnpaidExpiry::scan_bound() {
 }
 
 std::optional<int> UnpaidExpiry::round_if_due() {
-  // Three quarters: a replica whose timer fires a little early against the database's clock
-  // still finds its next round due, and rounds stay at least that far apart.
+  scan_bound();  // sampled on every tick, so a replica that seldom takes a round keeps its bound
+  // Three quarters: the replica that took the last round finds the next one due (its timer
+  // counts the interval from the end of its round), and rounds start at least that far
+  // apart. A round that outlasts it (a payment service answering at its deadline) may
+  // overlap the next one, which then asks about some orders again; the row lock keeps each
+  // outcome single.
   if (!store_.take_unpaid_round(every_ * 3 / 4)) {
     rounds_skipped_.inc();
     return std::nullopt;
   }
-  rounds_ran_.inc();
-  return sweep();
+  try {
+    const int cancelled = sweep();
+    rounds_ran_.inc();
+    return cancelled;
+  } catch (...) {
+    rounds_failed_.inc();
+    // Due again at once, for another replica: one that cannot reach the payment service
+    // must not hold every round while the others only count theirs skipped.
+    try {
+      store_.hand_back_unpaid_round();
+    } catch (const std::exception&) {  // the round's own failure is the one to report
+    }
+    throw;
+  }
 }
 
 int UnpaidExpiry::sweep(std::chrono::milliseconds work) {

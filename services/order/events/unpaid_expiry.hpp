@@ -11,9 +11,10 @@
 // its order (a client paying at the 59th minute is not cancelled at the 60th; the order goes
 // when its payment is as old); with the payment service unreachable nothing changes. A
 // payment confirmed between that question and the cancel is refunded (the saga's rule for
-// payment.confirmed on a CANCELLED order). The replicas share one round per interval and its
-// place (a lease row, migration 0008), so an order is asked about once per round, not once
-// per replica.
+// payment.confirmed on a CANCELLED order). The replicas share the rounds and their place (a
+// lease row, migration 0008: rounds start at least ¾ of the interval apart, on whichever
+// replica takes the lease; a failed round hands it back), so an order is asked about once
+// per round, not once per replica.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -38,6 +39,7 @@ class UnpaidExpiry {
   void start();  // once the schema exists; nothing when the timeout is 0
   // What the sweeper runs each interval: a round if none was taken, on any replica, within
   // the last three quarters of the interval (how many orders it cancelled), else nullopt.
+  // Throws what the round threw, and makes the next round due at once.
   std::optional<int> round_if_due();
   // One round now, of at most `work` (a stop waits for a round to end): how many orders
   // were cancelled. A round goes on from where the last one, on any replica, stopped, so
@@ -64,8 +66,9 @@ class UnpaidExpiry {
   std::deque<Sample> samples_;  // oldest first, at least timeout/100 apart (the sweeper's thread)
   sales::metrics::Counter& cancelled_;
   sales::metrics::Counter& recovered_;  // made PAID from the payment service's word
-  sales::metrics::Counter& rounds_ran_;      // scheduled rounds this replica ran
-  sales::metrics::Counter& rounds_skipped_;  // and those another replica's round made due later
+  sales::metrics::Counter& rounds_ran_;      // scheduled rounds this replica ran to their end
+  sales::metrics::Counter& rounds_failed_;   // that threw (the lease handed back)
+  sales::metrics::Counter& rounds_skipped_;  // and ticks that found a round taken within ¾ interval
   sales::service::Periodic sweeper_;  // last: stops before the rest goes
 };
 

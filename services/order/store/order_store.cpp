@@ -73,11 +73,17 @@ constexpr pg::Statement kUnpaid{
     "AND updated_at < now() - $1 * interval '1 millisecond' ORDER BY id LIMIT $2"};
 constexpr pg::Statement kNewestId{"order_newest_id", "SELECT COALESCE(max(id), 0) FROM orders"};
 // The round's lease (migration 0008): due when next_at has passed; taking it moves next_at on
-// by $1 ms in the same statement, so two replicas cannot both take one round.
+// by $1 ms in the same statement, so two replicas cannot both take one round. Also due when
+// next_at lies further ahead than a take sets it (the database's clock was set back), and an
+// emptied table gets its row again: the lease can stall no round for good.
 constexpr pg::Statement kTakeUnpaidRound{
     "order_take_unpaid_round",
-    "UPDATE unpaid_round SET next_at = now() + $1 * interval '1 millisecond' WHERE next_at <= now()"};
-constexpr pg::Statement kUnpaidRoundCursor{"order_unpaid_round_cursor", "SELECT after_id FROM unpaid_round"};
+    "INSERT INTO unpaid_round (only_row, next_at) VALUES (true, now() + $1 * interval '1 millisecond') "
+    "ON CONFLICT (only_row) DO UPDATE SET next_at = excluded.next_at "
+    "WHERE unpaid_round.next_at <= now() OR unpaid_round.next_at > excluded.next_at"};
+constexpr pg::Statement kHandBackUnpaidRound{"order_hand_back_unpaid_round", "UPDATE unpaid_round SET next_at = now()"};
+constexpr pg::Statement kUnpaidRoundCursor{"order_unpaid_round_cursor",
+                                           "SELECT COALESCE((SELECT after_id FROM unpaid_round), 0)"};
 constexpr pg::Statement kSetUnpaidRoundCursor{"order_set_unpaid_round_cursor", "UPDATE unpaid_round SET after_id = $1"};
 #undef ORDER_FILTER
 #undef ORDER_COLUMNS
@@ -212,6 +218,8 @@ std::int64_t OrderStore::newest_id() { return pg::exec(pool_, kNewestId).int64(0
 bool OrderStore::take_unpaid_round(std::chrono::milliseconds until_next) {
   return pg::exec(pool_, kTakeUnpaidRound, {pg::param(static_cast<std::int64_t>(until_next.count()))}).affected() == 1;
 }
+
+void OrderStore::hand_back_unpaid_round() { pg::exec(pool_, kHandBackUnpaidRound); }
 
 std::int64_t OrderStore::unpaid_round_cursor() { return pg::exec(pool_, kUnpaidRoundCursor).int64(0, 0); }
 

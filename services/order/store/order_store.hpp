@@ -71,6 +71,8 @@ class OrderStore {
   // The unpaid-order round's lease, shared by all replicas: true when a round is due (none
   // was taken in the last interval), and then the next is due `until_next` from now.
   bool take_unpaid_round(std::chrono::milliseconds until_next);
+  // The next round due now, on whichever replica asks first (this one's round failed).
+  void hand_back_unpaid_round();
   // The last order an unpaid-order round looked at, on any replica (0: start from the oldest).
   std::int64_t unpaid_round_cursor();
   void set_unpaid_round_cursor(std::int64_t after_id);

@@ -20,8 +20,12 @@ constexpr pg::Statement kTestUnpaidFor{
     "test_order_unpaid_for",
     "UPDATE orders SET status = $2, updated_at = now() - $3 * interval '1 second' WHERE id = $1"};
 
-// The lease's next round due now, as once the interval has passed.
+// The lease's next round due now, as once the interval has passed; a day ahead, as after the
+// database's clock was set back; gone, as after a TRUNCATE.
 constexpr pg::Statement kTestRoundDue{"test_unpaid_round_due", "UPDATE unpaid_round SET next_at = now()"};
+constexpr pg::Statement kTestRoundDueInADay{"test_unpaid_round_in_a_day",
+                                            "UPDATE unpaid_round SET next_at = now() + interval '1 day'"};
+constexpr pg::Statement kTestNoLease{"test_unpaid_round_gone", "DELETE FROM unpaid_round"};
 
 class UnpaidExpiryTest : public OrderDbTest {
  protected:
@@ -39,6 +43,10 @@ class UnpaidExpiryTest : public OrderDbTest {
     auto id = place().id;
     pg::exec(*pool_, kTestUnpaidFor, {pg::param(id), pg::param(status), pg::param(seconds)});
     return id;
+  }
+
+  std::uint64_t rounds(const char* outcome) {
+    return registry_.counter("sales_order_unpaid_rounds_total", "", {{"outcome", outcome}}).value();
   }
 
   sales::metrics::Registry registry_;
@@ -138,8 +146,48 @@ TEST_F(UnpaidExpiryTest, OneRoundPerIntervalAcrossReplicas) {
   EXPECT_EQ(status_of(second), Status::Cancelled);
   EXPECT_EQ(payments_.seen_request_ids.size(), 1u) << "the cancelled one is not asked about again";
   // Both replicas count into one registry here; each process has its own.
-  EXPECT_EQ(registry_.counter("sales_order_unpaid_rounds_total", "", {{"outcome", "ran"}}).value(), 2u);
-  EXPECT_EQ(registry_.counter("sales_order_unpaid_rounds_total", "", {{"outcome", "skipped"}}).value(), 1u);
+  EXPECT_EQ(rounds("ran"), 2u);
+  EXPECT_EQ(rounds("skipped"), 1u);
+}
+
+// A replica whose round fails (here: the payment service does not answer it) hands the
+// lease back, so the next replica to tick runs the round at once instead of finding it
+// taken for the interval: one impaired replica cannot hold every round.
+TEST_F(UnpaidExpiryTest, AFailedRoundIsHandedToTheNextReplica) {
+  UnpaidExpiry other_replica(*pool_, *store_, payments_, registry_, 60min);
+  auto unpaid = order_in("CONFIRMED", 4000);
+  payments_.down = true;
+  EXPECT_THROW(expiry_->round_if_due(), DirectoryUnavailable);
+  EXPECT_EQ(status_of(unpaid), Status::Confirmed);
+  payments_.down = false;
+  EXPECT_EQ(other_replica.round_if_due(), 1) << "the failed round kept the lease";
+  EXPECT_EQ(status_of(unpaid), Status::Cancelled);
+  EXPECT_EQ(rounds("failed"), 1u);
+  EXPECT_EQ(rounds("ran"), 1u);
+  EXPECT_EQ(rounds("skipped"), 0u);
+}
+
+// The lease cannot stall the rounds for good: a next round further ahead than a take sets it
+// (the database's clock was set back) is due, and an emptied table gets its row back.
+TEST_F(UnpaidExpiryTest, TheLeaseRecoversFromAClockSetBackAndAnEmptiedTable) {
+  EXPECT_NE(expiry_->round_if_due(), std::nullopt);
+  pg::exec(*pool_, kTestRoundDueInADay);
+  EXPECT_NE(expiry_->round_if_due(), std::nullopt) << "a lease a day ahead held the round";
+  EXPECT_EQ(expiry_->round_if_due(), std::nullopt) << "taken just now";
+  pg::exec(*pool_, kTestNoLease);
+  EXPECT_NE(expiry_->round_if_due(), std::nullopt) << "no row, no round";
+  EXPECT_EQ(expiry_->round_if_due(), std::nullopt) << "the row is back, taken just now";
+}
+
+// A round the database ends (here the cursor cannot be written after the payment service
+// failed it) reports the round's own failure, not the cursor write's.
+TEST_F(UnpaidExpiryTest, ARoundReportsItsOwnFailureWhenTheCursorCannotBeSaved) {
+  order_in("CONFIRMED", 4000);
+  pool_->acquire()->exec_raw(
+      "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'refused'; END $$; "
+      "CREATE TRIGGER test_refuse BEFORE UPDATE ON unpaid_round FOR EACH ROW EXECUTE FUNCTION test_refuse()");
+  payments_.down = true;
+  EXPECT_THROW(expiry_->sweep(), DirectoryUnavailable);
 }
 
 // A round that ends early goes on, next time and on any replica, after the last order it
@@ -160,6 +208,10 @@ TEST_F(UnpaidExpiryTest, ARoundGoesOnWhereTheLastOneStopped) {
   EXPECT_EQ(status_of(unpaid), Status::Cancelled);
   EXPECT_EQ(status_of(first), Status::Confirmed);
   EXPECT_EQ(status_of(second), Status::Confirmed);
+  // That round reached the end: the next one starts from the oldest again.
+  payments_.pending_payments.clear();
+  payments_.payment_answers_left = -1;
+  EXPECT_EQ(expiry_->sweep(), 2);
 }
 
 // A round reads the orders placed before its bound (the newest id sampled no earlier than the
