@@ -75,15 +75,18 @@ int migrate(Pool& pool, const std::vector<Migration>& migrations, const std::ato
   std::map<std::int64_t, std::string> done;  // version: the name it was applied under
   auto applied = c.exec(kApplied, {});
   for (int i = 0; i < applied.rows(); ++i) done.emplace(applied.int64(i, 0), applied.str(i, 1));
+  // A number reused after its first migration was removed (one that landed and was taken
+  // out again) would be skipped for good on every database that applied the first. Checked
+  // before anything is applied.
+  for (const auto& m : sorted) {
+    if (auto it = done.find(m.version); it != done.end() && it->second != m.name) {
+      throw MigrationNumberReused(m.name, it->second);
+    }
+  }
   int count = 0;
   bool in_transaction = false;
   for (const auto& m : sorted) {
-    if (auto it = done.find(m.version); it != done.end()) {
-      // A number reused after its first migration was removed (one that landed and was
-      // taken out again) would be skipped for good on every database that applied the first.
-      if (it->second != m.name) throw MigrationNumberReused(m.name, it->second);
-      continue;
-    }
+    if (done.contains(m.version)) continue;
     log::info("applying migration {}", m.name);
     if (outside_transaction(m)) {
       if (in_transaction) c.exec_raw("COMMIT");  // those before it stay applied if it fails

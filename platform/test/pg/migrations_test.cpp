@@ -80,6 +80,7 @@ TEST_F(PgMigrate, ANumberReusedAfterItsMigrationWasRemovedFailsLoudly) {
   EXPECT_EQ(spg::migrate(*pool, kThree), 3);
   auto reused = kThree;
   reused[0] = {3, "0003_something_else", "INSERT INTO log (what) VALUES ('else')"};
+  reused.push_back({0, "0000_zero", "INSERT INTO log (what) VALUES ('zero')"});  // before it: not applied either
   reused.push_back({4, "0004_four", "INSERT INTO log (what) VALUES ('four')"});
   try {
     spg::migrate(*pool, reused);

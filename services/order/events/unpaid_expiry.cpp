@@ -59,7 +59,8 @@ std::optional<int> UnpaidExpiry::round_if_due() {
   // apart. A round that outlasts it (a payment service answering at its deadline) may
   // overlap the next one, which then asks about some orders again; the row lock keeps each
   // outcome single.
-  if (!store_.take_unpaid_round(every_ * 3 / 4)) {
+  const auto lease = store_.take_unpaid_round(every_ * 3 / 4);
+  if (!lease) {
     rounds_skipped_.inc();
     return std::nullopt;
   }
@@ -72,7 +73,7 @@ std::optional<int> UnpaidExpiry::round_if_due() {
     // Due again at once, for another replica: one that cannot reach the payment service
     // must not hold every round while the others only count theirs skipped.
     try {
-      store_.hand_back_unpaid_round();
+      store_.hand_back_unpaid_round(*lease);
     } catch (const std::exception&) {  // the round's own failure is the one to report
     }
     throw;

@@ -74,14 +74,18 @@ constexpr pg::Statement kUnpaid{
 constexpr pg::Statement kNewestId{"order_newest_id", "SELECT COALESCE(max(id), 0) FROM orders"};
 // The round's lease (migration 0008): due when next_at has passed; taking it moves next_at on
 // by $1 ms in the same statement, so two replicas cannot both take one round. Also due when
-// next_at lies further ahead than a take sets it (the database's clock was set back), and an
-// emptied table gets its row again: the lease can stall no round for good.
+// next_at lies more than a lease beyond where a take sets it (the database's clock was set
+// back; concurrent takes differ by milliseconds, never by that), and an emptied table gets
+// its row again: the lease can stall no round for good. Answers the lease's next_at, which
+// only its holder may hand back.
 constexpr pg::Statement kTakeUnpaidRound{
     "order_take_unpaid_round",
     "INSERT INTO unpaid_round (only_row, next_at) VALUES (true, now() + $1 * interval '1 millisecond') "
     "ON CONFLICT (only_row) DO UPDATE SET next_at = excluded.next_at "
-    "WHERE unpaid_round.next_at <= now() OR unpaid_round.next_at > excluded.next_at"};
-constexpr pg::Statement kHandBackUnpaidRound{"order_hand_back_unpaid_round", "UPDATE unpaid_round SET next_at = now()"};
+    "WHERE unpaid_round.next_at <= now() OR unpaid_round.next_at > excluded.next_at + $1 * interval '1 millisecond' "
+    "RETURNING next_at::text"};
+constexpr pg::Statement kHandBackUnpaidRound{"order_hand_back_unpaid_round",
+                                             "UPDATE unpaid_round SET next_at = now() WHERE next_at = $1::timestamptz"};
 constexpr pg::Statement kUnpaidRoundCursor{"order_unpaid_round_cursor",
                                            "SELECT COALESCE((SELECT after_id FROM unpaid_round), 0)"};
 constexpr pg::Statement kSetUnpaidRoundCursor{"order_set_unpaid_round_cursor", "UPDATE unpaid_round SET after_id = $1"};
@@ -215,11 +219,15 @@ std::vector<std::int64_t> OrderStore::unpaid(std::chrono::milliseconds age, std:
 
 std::int64_t OrderStore::newest_id() { return pg::exec(pool_, kNewestId).int64(0, 0); }
 
-bool OrderStore::take_unpaid_round(std::chrono::milliseconds until_next) {
-  return pg::exec(pool_, kTakeUnpaidRound, {pg::param(static_cast<std::int64_t>(until_next.count()))}).affected() == 1;
+std::optional<std::string> OrderStore::take_unpaid_round(std::chrono::milliseconds until_next) {
+  auto r = pg::exec(pool_, kTakeUnpaidRound, {pg::param(static_cast<std::int64_t>(until_next.count()))});
+  if (r.empty()) return std::nullopt;
+  return r.str(0, 0);
 }
 
-void OrderStore::hand_back_unpaid_round() { pg::exec(pool_, kHandBackUnpaidRound); }
+void OrderStore::hand_back_unpaid_round(const std::string& lease) {
+  pg::exec(pool_, kHandBackUnpaidRound, {pg::param(lease)});
+}
 
 std::int64_t OrderStore::unpaid_round_cursor() { return pg::exec(pool_, kUnpaidRoundCursor).int64(0, 0); }
 

@@ -5,6 +5,7 @@
 // Idempotency-Key commit together.
 #include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "domain/order.hpp"
@@ -68,11 +69,13 @@ class OrderStore {
                                    int limit);
   // The largest order id committed (0: none).
   std::int64_t newest_id();
-  // The unpaid-order round's lease, shared by all replicas: true when a round is due (none
-  // was taken in the last interval), and then the next is due `until_next` from now.
-  bool take_unpaid_round(std::chrono::milliseconds until_next);
-  // The next round due now, on whichever replica asks first (this one's round failed).
-  void hand_back_unpaid_round();
+  // The unpaid-order round's lease, shared by all replicas: when a round is due (none was
+  // taken within the last `until_next`), the lease (its next_at, as text), the next round
+  // due `until_next` from now; else nullopt.
+  std::optional<std::string> take_unpaid_round(std::chrono::milliseconds until_next);
+  // The next round due now, on whichever replica asks first (this one's round failed), unless
+  // another replica took a later lease meanwhile.
+  void hand_back_unpaid_round(const std::string& lease);
   // The last order an unpaid-order round looked at, on any replica (0: start from the oldest).
   std::int64_t unpaid_round_cursor();
   void set_unpaid_round_cursor(std::int64_t after_id);

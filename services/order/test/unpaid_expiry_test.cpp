@@ -167,6 +167,20 @@ TEST_F(UnpaidExpiryTest, AFailedRoundIsHandedToTheNextReplica) {
   EXPECT_EQ(rounds("skipped"), 0u);
 }
 
+// A replica samples the newest order id on every tick, also when another replica has the
+// round: its bound stays as tight as if it ran every round. Here it sampled before `late`
+// was placed, so its round does not read `late` (made unchanged for an hour by hand; a real
+// one placed after the sample could not be).
+TEST_F(UnpaidExpiryTest, AReplicaSamplesItsBoundAlsoOnTicksThatFindTheRoundTaken) {
+  UnpaidExpiry other_replica(*pool_, *store_, payments_, registry_, 60min);
+  EXPECT_NE(expiry_->round_if_due(), std::nullopt);
+  EXPECT_EQ(other_replica.round_if_due(), std::nullopt);
+  auto late = order_in("CONFIRMED", 4000);
+  pg::exec(*pool_, kTestRoundDue);
+  EXPECT_EQ(other_replica.round_if_due(), 0);
+  EXPECT_EQ(status_of(late), Status::Confirmed);
+}
+
 // The lease cannot stall the rounds for good: a next round further ahead than a take sets it
 // (the database's clock was set back) is due, and an emptied table gets its row back.
 TEST_F(UnpaidExpiryTest, TheLeaseRecoversFromAClockSetBackAndAnEmptiedTable) {
