@@ -19,6 +19,9 @@
 
 namespace {
 
+// How long a command waits for a broker it cannot reach before it gives up.
+constexpr std::chrono::seconds kBrokerPatience{10};
+
 constexpr const char* kUsage =
     "usage: sales-dlq [list]             messages in each <queue>.dlq\n"
     "       sales-dlq requeue QUEUE [N]  move up to N (default: all) of QUEUE.dlq back to QUEUE,\n"
@@ -51,7 +54,7 @@ int run(const std::vector<std::string>& args) {
   const std::string command = args.empty() ? "list" : args[0];
   if (command == "list" && args.size() <= 1) {
     sales::amqp::Connection conn(broker_from_env());
-    conn.connect();
+    sales::amqp::connect_within(conn, kBrokerPatience);
     for (const auto& [queue, messages] : sales::events::count_dead_letters(conn, queues)) {
       if (messages) {
         std::printf("%-20s %u\n", (queue + ".dlq").c_str(), *messages);
@@ -71,7 +74,7 @@ int run(const std::vector<std::string>& args) {
     max = static_cast<std::size_t>(*n);
   }
   sales::amqp::Connection conn(broker_from_env());
-  conn.connect();
+  sales::amqp::connect_within(conn, kBrokerPatience);
   auto moved = sales::events::requeue_dead_letters(conn, queue, max, std::chrono::seconds(10));
   std::printf("moved %zu message%s from %s.dlq to %s\n", moved, moved == 1 ? "" : "s", queue.c_str(), queue.c_str());
   return 0;
