@@ -193,6 +193,29 @@ TEST_F(UnpaidExpiryTest, TheLeaseRecoversFromAClockSetBackAndAnEmptiedTable) {
   EXPECT_EQ(expiry_->round_if_due(), std::nullopt) << "the row is back, taken just now";
 }
 
+// A round whose lease cannot be handed back (here a trigger refuses that update only) still
+// reports its own failure; the lease then comes due at its time, as without the hand-back.
+TEST_F(UnpaidExpiryTest, AFailedRoundReportsItsOwnFailureWhenTheHandBackFails) {
+  order_in("CONFIRMED", 4000);
+  pool_->acquire()->exec_raw(
+      "CREATE FUNCTION test_refuse_hand_back() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+      "IF NEW.next_at <= now() THEN RAISE 'refused'; END IF; RETURN NEW; END $$; "
+      "CREATE TRIGGER test_refuse_hand_back BEFORE UPDATE ON unpaid_round FOR EACH ROW "
+      "EXECUTE FUNCTION test_refuse_hand_back()");
+  payments_.down = true;
+  EXPECT_THROW(expiry_->round_if_due(), DirectoryUnavailable);
+  EXPECT_EQ(rounds("failed"), 1u);
+  EXPECT_EQ(expiry_->round_if_due(), std::nullopt) << "handed back after all";
+}
+
+// A round run outside the schedule with no lease row (an emptied table) starts from the oldest.
+TEST_F(UnpaidExpiryTest, ARoundWithoutALeaseRowStartsFromTheOldest) {
+  auto unpaid = order_in("CONFIRMED", 4000);
+  pg::exec(*pool_, kTestNoLease);
+  EXPECT_EQ(expiry_->sweep(), 1);
+  EXPECT_EQ(status_of(unpaid), Status::Cancelled);
+}
+
 // A round the database ends (here the cursor cannot be written after the payment service
 // failed it) reports the round's own failure, not the cursor write's.
 TEST_F(UnpaidExpiryTest, ARoundReportsItsOwnFailureWhenTheCursorCannotBeSaved) {
