@@ -54,7 +54,7 @@ int run(const std::vector<std::string>& args) {
   const std::string command = args.empty() ? "list" : args[0];
   if (command == "list" && args.size() <= 1) {
     sales::amqp::Connection conn(broker_from_env());
-    sales::amqp::connect_within(conn, kBrokerPatience);
+    sales::events::connect_within(conn, kBrokerPatience);
     for (const auto& [queue, messages] : sales::events::count_dead_letters(conn, queues)) {
       if (messages) {
         std::printf("%-20s %u\n", (queue + ".dlq").c_str(), *messages);
@@ -74,7 +74,7 @@ int run(const std::vector<std::string>& args) {
     max = static_cast<std::size_t>(*n);
   }
   sales::amqp::Connection conn(broker_from_env());
-  sales::amqp::connect_within(conn, kBrokerPatience);
+  sales::events::connect_within(conn, kBrokerPatience);
   auto moved = sales::events::requeue_dead_letters(conn, queue, max, std::chrono::seconds(10));
   std::printf("moved %zu message%s from %s.dlq to %s\n", moved, moved == 1 ? "" : "s", queue.c_str(), queue.c_str());
   return 0;

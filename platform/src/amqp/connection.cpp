@@ -4,10 +4,6 @@
 // channel, so a caller can report the error and carry on.
 #include "sales/amqp/connection.hpp"
 
-#include <algorithm>
-#include <chrono>
-#include <thread>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -253,19 +249,6 @@ std::uint32_t Connection::queue_message_count(const std::string& name) {
   auto* ok = amqp_queue_declare(state_, kAuxChannel, native::bytes(name), 1, 0, 0, 0, amqp_empty_table);
   check(state_, [&] { fail_rpc(("queue.declare (passive) " + name).c_str(), kAuxChannel); });
   return ok->message_count;
-}
-
-void connect_within(Connection& conn, std::chrono::milliseconds patience) {
-  const auto give_up = std::chrono::steady_clock::now() + patience;
-  for (auto pause = std::chrono::milliseconds(100);; pause = std::min(pause * 2, std::chrono::milliseconds(1000))) {
-    try {
-      conn.connect();
-      return;
-    } catch (const AmqpError& e) {
-      if (e.reply_code() != 0 || std::chrono::steady_clock::now() + pause >= give_up) throw;
-    }
-    std::this_thread::sleep_for(pause);
-  }
 }
 
 }  // namespace sales::amqp

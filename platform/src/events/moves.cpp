@@ -1,7 +1,9 @@
 #include "sales/events/moves.hpp"
 
 #include <algorithm>
+#include <thread>
 
+#include "backoff.hpp"
 #include "sales/amqp/topology.hpp"
 #include "sales/events/envelope.hpp"
 
@@ -65,6 +67,21 @@ std::size_t requeue_dead_letters(amqp::Connection& conn, const std::string& queu
     ++moved;
   }
   return moved;
+}
+
+void connect_within(amqp::Connection& conn, std::chrono::milliseconds patience) {
+  const auto give_up = std::chrono::steady_clock::now() + patience;
+  detail::Backoff backoff(std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
+  for (;;) {
+    const auto pause = backoff.next();
+    try {
+      conn.connect();
+      return;
+    } catch (const amqp::AmqpError& e) {
+      if (e.reply_code() != 0 || std::chrono::steady_clock::now() + pause >= give_up) throw;
+    }
+    std::this_thread::sleep_for(pause);
+  }
 }
 
 }  // namespace sales::events

@@ -2,14 +2,11 @@
 #include "sales/amqp/connection.hpp"
 
 #include <gtest/gtest.h>
-
-#include <thread>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "sales/amqp/topology.hpp"
-#include "sales_test/tcp_proxy.hpp"
 #include "test_env.hpp"
 
 namespace sales::amqp {
@@ -48,15 +45,6 @@ class AmqpTest : public ::testing::Test {
     m.routing_key = std::move(routing_key);
     m.body = std::move(body);
     return m;
-  }
-
-  // params_ through `proxy`, which closes every session at once until proxy.allow().
-  ConnectionParams refused_until_allowed(testing::TcpProxy& proxy) {
-    proxy.cut(/*refuse=*/true);
-    ConnectionParams via = params_;
-    via.host = "127.0.0.1";
-    via.port = proxy.port();
-    return via;
   }
 
   ConnectionParams params_;
@@ -298,46 +286,6 @@ TEST_F(AmqpTest, PublishingToAMissingExchangeIsAnError) {
   EXPECT_FALSE(conn.is_open());  // the caller reconnects
   conn.connect();
   EXPECT_TRUE(conn.is_open());
-}
-
-// A one-off command (sales-dlq) waits a moment for a broker it cannot reach yet: here every
-// session is closed at once until the proxy lets them through, 0.6 s after the first try.
-TEST_F(AmqpTest, ConnectWithinTriesAgainUntilTheBrokerAnswers) {
-  testing::TcpProxy proxy(params_.host, params_.port);
-  Connection conn(refused_until_allowed(proxy));
-  const auto began = std::chrono::steady_clock::now();
-  std::thread let_through([&] {
-    std::this_thread::sleep_for(600ms);
-    proxy.allow();
-  });
-  EXPECT_NO_THROW(connect_within(conn, 10s));
-  let_through.join();
-  EXPECT_TRUE(conn.is_open());
-  EXPECT_GE(std::chrono::steady_clock::now() - began, 600ms);
-}
-
-// ...and gives up once its patience is spent, with the last failure; a refusal by the broker
-// itself (bad credentials) is not tried again.
-TEST_F(AmqpTest, ConnectWithinGivesUpAfterItsPatienceAndAtOnceOnARefusal) {
-  testing::TcpProxy proxy(params_.host, params_.port);
-  Connection unreachable(refused_until_allowed(proxy));
-  auto began = std::chrono::steady_clock::now();
-  EXPECT_THROW(connect_within(unreachable, 800ms), AmqpError);
-  auto waited = std::chrono::steady_clock::now() - began;
-  EXPECT_GE(waited, 300ms) << "not tried again";
-  EXPECT_LT(waited, 5s);
-
-  ConnectionParams wrong = params_;
-  wrong.password = "definitely-not-" + suffix_;
-  Connection refused(wrong);
-  began = std::chrono::steady_clock::now();
-  try {
-    connect_within(refused, 10s);
-    ADD_FAILURE() << "a wrong password connected";
-  } catch (const AmqpError& e) {
-    EXPECT_NE(e.reply_code(), 0) << e.what();
-  }
-  EXPECT_LT(std::chrono::steady_clock::now() - began, 5s) << "a refusal was tried again";
 }
 
 TEST_F(AmqpTest, ConnectFailuresAreAmqpErrors) {

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <thread>
 
 #include "fixture.hpp"
 #include "sales/amqp/topology.hpp"
+#include "sales_test/tcp_proxy.hpp"
 
 namespace sales::events {
 namespace {
@@ -124,6 +126,60 @@ TEST_F(MovesTest, AnEventDeadLetteredWhileItsCauseLastedIsHandledOnceMovedBack) 
   EXPECT_EQ(ready_in(amqp::dead_letter_queue(queue_)), 0u);
   EXPECT_EQ(requeue(SIZE_MAX), 0u);
   EXPECT_EQ(effects(id), 1);
+}
+
+// sales-dlq's connection (connect_within): the broker reached through a proxy that closes
+// every session at once until allowed.
+class ConnectWithinTest : public testing::EffectsTest {
+ protected:
+  // params_ through `proxy`, which closes every session at once until proxy.allow().
+  amqp::ConnectionParams refused_until_allowed(testing::TcpProxy& proxy) {
+    proxy.cut(/*refuse=*/true);
+    amqp::ConnectionParams via = params_;
+    via.host = "127.0.0.1";
+    via.port = proxy.port();
+    return via;
+  }
+};
+
+// A one-off command (sales-dlq) waits a moment for a broker it cannot reach yet: here every
+// session is closed at once until the proxy lets them through, 0.6 s after the first try.
+TEST_F(ConnectWithinTest, TriesAgainUntilTheBrokerAnswers) {
+  testing::TcpProxy proxy(params_.host, params_.port);
+  amqp::Connection conn(refused_until_allowed(proxy));
+  const auto began = std::chrono::steady_clock::now();
+  std::thread let_through([&] {
+    std::this_thread::sleep_for(600ms);
+    proxy.allow();
+  });
+  EXPECT_NO_THROW(connect_within(conn, 10s));
+  let_through.join();
+  EXPECT_TRUE(conn.is_open());
+  EXPECT_GE(std::chrono::steady_clock::now() - began, 600ms);
+}
+
+// ...and gives up once its patience is spent, with the last failure; a refusal by the broker
+// itself (bad credentials) is not tried again.
+TEST_F(ConnectWithinTest, GivesUpAfterItsPatienceAndAtOnceOnARefusal) {
+  testing::TcpProxy proxy(params_.host, params_.port);
+  amqp::Connection unreachable(refused_until_allowed(proxy));
+  auto began = std::chrono::steady_clock::now();
+  EXPECT_THROW(connect_within(unreachable, 800ms), amqp::AmqpError);
+  auto waited = std::chrono::steady_clock::now() - began;
+  EXPECT_GE(waited, 300ms) << "not tried again";
+  EXPECT_LT(waited, 5s);
+
+  amqp::ConnectionParams wrong = params_;
+  wrong.password = "definitely-not-" + suffix_;
+  amqp::Connection refused(wrong);
+  began = std::chrono::steady_clock::now();
+  try {
+    connect_within(refused, 10s);
+    ADD_FAILURE() << "a wrong password connected";
+  } catch (const amqp::AmqpError& e) {
+    EXPECT_NE(e.reply_code(), 0) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 5s) << "a refusal was tried again";
 }
 
 }  // namespace

@@ -182,12 +182,4 @@ class Connection {
   std::deque<Delivery> buffered_;  // deliveries read while waiting for confirms
 };
 
-// conn.connect(), tried again while the broker cannot be reached (its name does not resolve
-// yet, nothing listens, the session breaks before login ends) until `patience` has passed,
-// then that failure is thrown. For one-off commands (sales-dlq): a container's DNS a moment
-// after a scale-out, or a broker restarting, would otherwise fail the operator's command.
-// A refusal by the broker itself (a reply code: bad credentials, a missing vhost) is thrown
-// at once.
-void connect_within(Connection& conn, std::chrono::milliseconds patience);
-
 }  // namespace sales::amqp

@@ -42,4 +42,12 @@ std::vector<DeadLetterCount> count_dead_letters(amqp::Connection& conn, const st
 std::size_t requeue_dead_letters(amqp::Connection& conn, const std::string& queue, std::size_t max,
                                  std::chrono::milliseconds confirm_timeout);
 
+// conn.connect(), tried again while the broker cannot be reached (its name does not resolve
+// yet, nothing listens, the session breaks before login ends) until `patience` has passed,
+// then that failure is thrown; paced as the relay and the consumers reconnect. For one-off
+// commands (sales-dlq): a container's DNS a moment after a scale-out, or a broker
+// restarting, would otherwise fail the operator's command. A refusal by the broker itself (a
+// reply code: bad credentials, a missing vhost) is thrown at once.
+void connect_within(amqp::Connection& conn, std::chrono::milliseconds patience);
+
 }  // namespace sales::events
