@@ -53,7 +53,6 @@ std::int64_t UnpaidExpiry::scan_bound() {
 }
 
 std::optional<int> UnpaidExpiry::round_if_due() {
-  scan_bound();  // sampled on every tick, so a replica that seldom takes a round keeps its bound
   // Three quarters: the replica that took the last round finds the next one due (its timer
   // counts the interval from the end of its round), and rounds start at least that far
   // apart. A round that outlasts it (a payment service answering at its deadline) may
@@ -61,6 +60,8 @@ std::optional<int> UnpaidExpiry::round_if_due() {
   // outcome single.
   const auto lease = store_.take_unpaid_round(every_ * 3 / 4);
   if (!lease) {
+    scan_bound();  // sampled on the ticks it skips too (sweep() samples on the others), so a
+                   // replica that seldom takes a round keeps its bound
     rounds_skipped_.inc();
     return std::nullopt;
   }

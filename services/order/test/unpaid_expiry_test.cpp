@@ -45,6 +45,9 @@ class UnpaidExpiryTest : public OrderDbTest {
     return id;
   }
 
+  // A second order replica's expiry on the same database (its counters in the same registry).
+  UnpaidExpiry another_replica() { return UnpaidExpiry(*pool_, *store_, payments_, registry_, 60min); }
+
   std::uint64_t rounds(const char* outcome) {
     return registry_.counter("sales_order_unpaid_rounds_total", "", {{"outcome", outcome}}).value();
   }
@@ -132,7 +135,7 @@ TEST_F(UnpaidExpiryTest, AnOrderWhosePaymentWasStartedWithinTheTimeoutIsKeptUnti
 // another's round was taken within the interval asks the payment service nothing and
 // changes nothing; once the round is due again, it runs.
 TEST_F(UnpaidExpiryTest, OneRoundPerIntervalAcrossReplicas) {
-  UnpaidExpiry other_replica(*pool_, *store_, payments_, registry_, 60min);
+  UnpaidExpiry other_replica = another_replica();
   auto first = order_in("CONFIRMED", 4000);
   EXPECT_EQ(expiry_->round_if_due(), 1);
   EXPECT_EQ(status_of(first), Status::Cancelled);
@@ -154,7 +157,7 @@ TEST_F(UnpaidExpiryTest, OneRoundPerIntervalAcrossReplicas) {
 // lease back, so the next replica to tick runs the round at once instead of finding it
 // taken for the interval: one impaired replica cannot hold every round.
 TEST_F(UnpaidExpiryTest, AFailedRoundIsHandedToTheNextReplica) {
-  UnpaidExpiry other_replica(*pool_, *store_, payments_, registry_, 60min);
+  UnpaidExpiry other_replica = another_replica();
   auto unpaid = order_in("CONFIRMED", 4000);
   payments_.down = true;
   EXPECT_THROW(expiry_->round_if_due(), DirectoryUnavailable);
@@ -172,7 +175,7 @@ TEST_F(UnpaidExpiryTest, AFailedRoundIsHandedToTheNextReplica) {
 // was placed, so its round does not read `late` (made unchanged for an hour by hand; a real
 // one placed after the sample could not be).
 TEST_F(UnpaidExpiryTest, AReplicaSamplesItsBoundAlsoOnTicksThatFindTheRoundTaken) {
-  UnpaidExpiry other_replica(*pool_, *store_, payments_, registry_, 60min);
+  UnpaidExpiry other_replica = another_replica();
   EXPECT_NE(expiry_->round_if_due(), std::nullopt);
   EXPECT_EQ(other_replica.round_if_due(), std::nullopt);
   auto late = order_in("CONFIRMED", 4000);
@@ -240,7 +243,7 @@ TEST_F(UnpaidExpiryTest, ARoundGoesOnWhereTheLastOneStopped) {
   EXPECT_THROW(expiry_->sweep(), DirectoryUnavailable);
   payments_.down = false;
   payments_.payment_answers_left = 1;  // only one more: the round must begin at `unpaid`
-  UnpaidExpiry other_replica(*pool_, *store_, payments_, registry_, 60min);  // the place is shared
+  UnpaidExpiry other_replica = another_replica();  // the place is shared
   EXPECT_EQ(other_replica.sweep(), 1);
   EXPECT_EQ(status_of(unpaid), Status::Cancelled);
   EXPECT_EQ(status_of(first), Status::Confirmed);
