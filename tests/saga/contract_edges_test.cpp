@@ -1,7 +1,8 @@
-// Edges of the contract the other saga tests leave out (DESIGN §2/§3): a non-JSON body on
-// each saga route is 415, a payment needs a CONFIRMED order whatever came after it, the
-// order service's internal route stays internal, and the shipping and stock lists. Every
-// refused request is followed by a re-read showing it changed nothing.
+// Edges of the contract the other saga tests leave out (DESIGN §2/§3): on every saga write
+// route a non-JSON body is 415 and a hostile JSON body a 400 (413 over 1 MiB); a payment
+// needs a CONFIRMED order whatever came after it, the order service's internal route stays
+// internal, and the shipping and stock lists. Every refused request is followed by a
+// re-read showing it changed nothing.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -43,53 +44,117 @@ std::string edges_payment_body(std::int64_t order_id, std::int64_t cents) {
 
 class ContractEdges : public SagaTest {};
 
-TEST_F(ContractEdges, NonJsonBodiesAre415OnEverySagaRouteAndChangeNothing) {
-  const std::int64_t product = create_product(250, 10);
-  auto [paid, sid] = paid_and_payable(customer_, product);  // a shipment a PUT could ship now
-  ASSERT_GT(sid, 0) << paid;
-  Res order = confirmed_order(customer_, {{product, 1}});
-  ASSERT_TRUE(has_status(order, "CONFIRMED"));
-  ASSERT_EQ(wait_stock(product, 8), 8);
-  ASSERT_FALSE(wait_shipment(order.id(), "PENDING").is_null());
-  const std::string oid = std::to_string(order.id()), pid = std::to_string(product);
-  // Bodies that would each do something as application/json: the 415 is the only thing
-  // standing between them and an effect.
+// Every write route of the saga's resources, each with a body that would do something as
+// application/json, and the state a refused request must leave as it was: two orders of
+// the test's customer, one CONFIRMED (no payment, its shipment PENDING) and one PAID (one
+// payment, its shipment PENDING and shippable now), and a stock of 8.
+class EveryWriteRoute : public ContractEdges {
+ protected:
   struct Case {
     const char* method;
     std::string target, body;
+    std::vector<std::string> invalid;  // JSON bodies this route refuses with 400
   };
-  const Case cases[] = {
-      {"POST", "/orders", order_body(customer_, {{product, 1}})},
-      {"POST", "/orders/" + oid + "/cancel", R"({"reason":"sent as text"})"},
-      {"POST", "/payments", edges_payment_body(order.id(), 250)},
-      {"POST", "/shipping", R"({"order_id":)" + oid + "}"},
-      {"PUT", "/shipping/" + std::to_string(sid), R"({"status":"SHIPPED"})"},
-      {"PUT", "/inventory/stock", R"({"product_id":)" + pid + R"(,"quantity":1})"},
-      {"POST", "/inventory/stock/" + pid + "/adjust", R"({"delta":5})"},
-  };
-  for (const auto& c : cases) {
+
+  void SetUp() override {
+    ContractEdges::SetUp();
+    product_ = create_product(250, 10);
+    auto [paid, sid] = paid_and_payable(customer_, product_);
+    ASSERT_GT(sid, 0) << paid;
+    paid_ = paid.id();
+    shipment_ = sid;
+    Res order = confirmed_order(customer_, {{product_, 1}});
+    ASSERT_TRUE(has_status(order, "CONFIRMED"));
+    order_ = order.id();
+    ASSERT_EQ(wait_stock(product_, 8), 8);
+    ASSERT_FALSE(wait_shipment(order_, "PENDING").is_null());
+    const std::string oid = std::to_string(order_), pid = std::to_string(product_), cid = std::to_string(customer_);
+    const std::string line = R"({"customer_id":)" + cid + R"(,"items":[{"product_id":)" + pid + R"(,"quantity":)";
+    cases_ = {
+        {"POST", "/orders", order_body(customer_, {{product_, 1}}),
+         {line + "1e400}]}", line + R"("1"}]})", line + "0}]}", line + "1.5}]}",
+          R"({"customer_id":-1,"items":[{"product_id":)" + pid + R"(,"quantity":1}]})",
+          R"({"customer_id":)" + cid + R"(,"items":{"product_id":)" + pid + R"(,"quantity":1}})"}},
+        {"POST", "/orders/" + oid + "/cancel", R"({"reason":"sent as text"})",
+         {R"({"reason":5})", R"({"reason":""})", R"({"reason":null,"why":"x"})"}},
+        {"POST", "/payments", edges_payment_body(order_, 250),
+         {R"({"order_id":)" + oid + R"(,"amount":"2.50"})", R"({"order_id":)" + oid + R"(,"amount":2.505})",
+          R"({"order_id":)" + oid + R"(,"amount":1e400})", R"({"order_id":)" + oid + R"(,"amount":-2.50})",
+          R"({"order_id":0,"amount":2.50})"}},
+        {"POST", "/shipping", R"({"order_id":)" + oid + "}",
+         {R"({"order_id":")" + oid + R"("})", R"({"order_id":1.5})", R"({"order_id":-1})"}},
+        {"PUT", "/shipping/" + std::to_string(shipment_), R"({"status":"SHIPPED"})",
+         {R"({"status":"SHIPPED!"})", R"({"status":1})", R"({"status":null})", R"({"status":["SHIPPED"]})"}},
+        {"PUT", "/inventory/stock", R"({"product_id":)" + pid + R"(,"quantity":1})",
+         {R"({"product_id":)" + pid + R"(,"quantity":-1})", R"({"product_id":)" + pid + R"(,"quantity":1.5})",
+          R"({"product_id":"p","quantity":1})", R"({"product_id":)" + pid + R"(,"quantity":1e400})"}},
+        {"POST", "/inventory/stock/" + pid + "/adjust", R"({"delta":5})",
+         {R"({"delta":"5"})", R"({"delta":0.5})", R"({"delta":1e400})", R"({"delta":true})"}},
+    };
+  }
+
+  // Nothing moved: no order, no payment, no second shipment, no stock change, no transition.
+  void expect_nothing_moved() {
+    EXPECT_EQ(edges_order_count(customer_), 2);
+    EXPECT_EQ(order_status(order_), "CONFIRMED");
+    EXPECT_EQ(order_status(paid_), "PAID");
+    EXPECT_TRUE(payments_of(order_).empty());
+    EXPECT_EQ(payments_of(paid_).size(), 1u);
+    std::size_t shipments = 0;
+    EXPECT_EQ(str_of(member(shipment_of(order_, &shipments), "status")), "PENDING");
+    EXPECT_EQ(shipments, 1u);
+    EXPECT_EQ(get("/shipping/" + std::to_string(shipment_)).str("status"), "PENDING");
+    EXPECT_EQ(inventory_stock(product_), 8);
+  }
+
+  // The same bodies as JSON are taken: the refusals were about what was sent alone.
+  void expect_the_valid_bodies_taken() {
+    const std::string oid = std::to_string(order_), pid = std::to_string(product_);
+    Res adjusted = post("/inventory/stock/" + pid + "/adjust", R"({"delta":5})");
+    EXPECT_EQ(adjusted.status, 200) << adjusted;
+    Res cancelled = post("/orders/" + oid + "/cancel", R"({"reason":"sent as text"})");
+    EXPECT_TRUE(has_status(cancelled, "CANCELLED"));
+    EXPECT_EQ(wait_stock(product_, 14), 14);
+  }
+
+  std::int64_t product_ = 0, paid_ = 0, order_ = 0, shipment_ = 0;
+  std::vector<Case> cases_;
+};
+
+TEST_F(EveryWriteRoute, NonJsonBodiesAre415AndChangeNothing) {
+  // The 415 is the only thing standing between each body and its effect.
+  for (const auto& c : cases_) {
     for (const char* ct : {"text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", ""}) {
       Res r = request(c.method, c.target, c.body, {{"Content-Type", ct}});
       EXPECT_TRUE(is_problem(r, 415)) << c.method << " " << c.target << " as '" << ct << "': " << r;
     }
   }
-  // Nothing moved: no order, no payment, no second shipment, no stock change, no transition.
-  EXPECT_EQ(edges_order_count(customer_), 2);
-  EXPECT_EQ(order_status(order.id()), "CONFIRMED");
-  EXPECT_EQ(order_status(paid.id()), "PAID");
-  EXPECT_TRUE(payments_of(order.id()).empty());
-  EXPECT_EQ(payments_of(paid.id()).size(), 1u);
-  std::size_t shipments = 0;
-  EXPECT_EQ(str_of(member(shipment_of(order.id(), &shipments), "status")), "PENDING");
-  EXPECT_EQ(shipments, 1u);
-  EXPECT_EQ(get("/shipping/" + std::to_string(sid)).str("status"), "PENDING");
-  EXPECT_EQ(inventory_stock(product), 8);
-  // The same bodies as JSON are taken: the refusals were about the media type alone.
-  Res adjusted = post("/inventory/stock/" + pid + "/adjust", R"({"delta":5})");
-  EXPECT_EQ(adjusted.status, 200) << adjusted;
-  Res cancelled = post("/orders/" + oid + "/cancel", R"({"reason":"sent as text"})");
-  EXPECT_TRUE(has_status(cancelled, "CANCELLED"));
-  EXPECT_EQ(wait_stock(product, 14), 14);
+  expect_nothing_moved();
+  expect_the_valid_bodies_taken();
+}
+
+// DESIGN §2: "Never a 500 for bad input", and a refused request changes nothing. Broken,
+// non-object, invalid UTF-8, nested beyond the parser's depth, duplicated or unknown members,
+// each route's wrong types and out-of-range values (400), and one byte over 1 MiB (413).
+TEST_F(EveryWriteRoute, HostileJsonBodiesAreProblemsAndChangeNothing) {
+  const std::string deep = R"({"x":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  for (const auto& c : cases_) {
+    std::vector<std::string> bad = {"{", R"({"order_id":})", "[]", "null", R"("text")", "42",
+                                    "{\"reason\":\"\xff\xfe\"}", deep,
+                                    c.body.substr(0, c.body.size() - 1) + R"(,"evil":true})",
+                                    c.body.substr(0, c.body.size() - 1) + "," + c.body.substr(1)};
+    bad.insert(bad.end(), c.invalid.begin(), c.invalid.end());
+    for (const auto& b : bad) {
+      Res r = request(c.method, c.target, b, {{"Content-Type", "application/json"}});
+      EXPECT_TRUE(is_problem(r, 400)) << c.method << " " << c.target << " " << b.substr(0, 120) << ": " << r;
+    }
+    std::string huge = c.body;
+    huge.insert(1, std::string((1 << 20) + 1 - huge.size(), ' '));  // valid JSON, one byte too long
+    Res r = request(c.method, c.target, huge, {{"Content-Type", "application/json"}});
+    EXPECT_TRUE(is_problem(r, 413)) << c.method << " " << c.target << ": " << r;
+  }
+  expect_nothing_moved();
+  expect_the_valid_bodies_taken();
 }
 
 TEST_F(ContractEdges, PaymentForAShippedDeliveredOrRefundedOrderIs409AndStoresNoPayment) {
