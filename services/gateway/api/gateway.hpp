@@ -1,7 +1,8 @@
 #pragma once
 // The gateway's request path: CORS (when configured) → route → client address → rate
-// limit → response cache → circuit breaker → bulkhead → attempts with retries (bounded by
-// the retry budget and the request's deadline) → response.
+// limit → response cache → bulkhead (once per request) → attempts, each let through by the
+// circuit breaker, with retries (bounded by the retry budget and the request's deadline) →
+// response.
 // Its own endpoints (/health, /metrics, /gateway/...) are served here too.
 #include <array>
 #include <boost/asio/awaitable.hpp>
