@@ -267,6 +267,10 @@ void Consumer::settle_failure(const amqp::Delivery& d, const Envelope& env, std:
     // database is gone, so a bug cannot stall the queue in a reconnect loop.
     if (stmt::database_failure(e) && !database_reachable(pool_)) throw DatabaseDown(e.what());
     if (stmt::database_refuses_writes(e)) throw DatabaseDown(e.what());
+    if (stmt::gave_up_waiting(e)) {
+      retry_later(d, d.header_int(std::string(kAttemptsHeader)).value_or(0), opts_.retry_delay_max, e.what());
+      return;
+    }
     retry_or_dead_letter(d, e.what());
     return;
   } catch (const std::exception& e) {
@@ -284,13 +288,19 @@ void Consumer::retry_or_dead_letter(const amqp::Delivery& d, const std::string& 
     metrics_->exhausted.inc();
     return;
   }
-  amqp::OutgoingMessage copy = copy_for_queue(d, amqp::retry_queue(opts_.queue), failures);
   auto delay = opts_.retry_delay * (std::int64_t{1} << std::min<std::int64_t>(failures - 1, 20));
-  copy.expiration = std::min(delay, opts_.retry_delay_max);
+  retry_later(d, failures, std::min(delay, opts_.retry_delay_max), why);
+}
+
+// Through <queue>.retry, back on the queue after `delay`, with `failures` as its attempts.
+void Consumer::retry_later(const amqp::Delivery& d, std::int64_t failures, std::chrono::milliseconds delay,
+                           const std::string& why) {
+  amqp::OutgoingMessage copy = copy_for_queue(d, amqp::retry_queue(opts_.queue), failures);
+  copy.expiration = delay;
   move_delivery(amqp_, d, copy, opts_.confirm_timeout);
   metrics_->retried.inc();
-  log::warn("consumer {}: message {} ({}) failed (attempt {} of {}), retrying in {} ms: {}", opts_.queue,
-            d.message_id, d.type, failures, opts_.max_attempts, copy.expiration->count(), why);
+  log::warn("consumer {}: message {} ({}) failed ({} of {} attempts spent), retrying in {} ms: {}", opts_.queue,
+            d.message_id, d.type, failures, opts_.max_attempts, delay.count(), why);
 }
 
 void Consumer::dead_letter(const amqp::Delivery& d, const std::string& why, std::optional<std::int64_t> failures) {

@@ -13,7 +13,9 @@
 // max_attempts moved into <queue>.dlq: it never blocks the queue. Both moves are a publish
 // the broker confirms before the delivery is acked, never the broker's dead-lettering on a
 // reject, which is at most once; the DLQ copy says why (x-dead-letter-reason). Serialization
-// failures and deadlocks are first retried in-process. When PostgreSQL or RabbitMQ is
+// failures and deadlocks are first retried in-process; past that, and on a statement or lock
+// timeout, the message is retried later through <queue>.retry without spending an attempt
+// (contention is not the event's fault). When PostgreSQL or RabbitMQ is
 // unreachable the consumer disconnects, backs off and reconnects; unacked messages come
 // back from the broker and the inbox dedupes them.
 //
@@ -129,6 +131,8 @@ class Consumer {
   // A handler's (or its transaction's) failure: DLQ, retry copy or reconnect, as DESIGN §4 says.
   void settle_failure(const amqp::Delivery& d, const Envelope& env, std::exception_ptr error);
   void retry_or_dead_letter(const amqp::Delivery& d, const std::string& why);
+  void retry_later(const amqp::Delivery& d, std::int64_t failures, std::chrono::milliseconds delay,
+                   const std::string& why);
   // Into <queue>.dlq with the reason; `failures` defaults to the attempts the message
   // carries plus this one.
   void dead_letter(const amqp::Delivery& d, const std::string& why, std::optional<std::int64_t> failures = {});
