@@ -268,6 +268,7 @@ void Consumer::settle_failure(const amqp::Delivery& d, const Envelope& env, std:
     if (stmt::database_failure(e) && !database_reachable(pool_)) throw DatabaseDown(e.what());
     if (stmt::database_refuses_writes(e)) throw DatabaseDown(e.what());
     if (stmt::gave_up_waiting(e)) {
+      metrics_->contention.inc();
       retry_later(d, d.header_int(std::string(kAttemptsHeader)).value_or(0), opts_.retry_delay_max, e.what());
       return;
     }

@@ -10,6 +10,10 @@ struct Consumer::Counters {
         duplicates(r.counter("sales_events_duplicates_total", "Redelivered events acknowledged without effect",
                              {{"queue", q}})),
         retried(r.counter("sales_events_retried_total", "Failed events scheduled for another attempt", {{"queue", q}})),
+        contention(r.counter("sales_events_contention_retries_total",
+                             "Events retried, spending no attempt, because the database gave up waiting "
+                             "(statement or lock timeout, cancel, deadlock, serialization failure)",
+                             {{"queue", q}})),
         poison(r.counter("sales_events_dead_lettered_total", "Events sent to the dead-letter queue",
                          {{"queue", q}, {"reason", "poison"}})),
         exhausted(r.counter("sales_events_dead_lettered_total", "Events sent to the dead-letter queue",
@@ -22,6 +26,7 @@ struct Consumer::Counters {
   metrics::Counter& consumed;
   metrics::Counter& duplicates;
   metrics::Counter& retried;
+  metrics::Counter& contention;  // a part of retried
   metrics::Counter& poison;
   metrics::Counter& exhausted;
   metrics::Counter& unhandled;

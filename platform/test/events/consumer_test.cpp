@@ -123,26 +123,32 @@ TEST_F(ConsumerTest, ADatabaseThatRefusesWritesSpendsNoAttempts) {
 
 // A lock held longer than the consumer will wait for it (an operator's open transaction, say)
 // is contention, not the event's fault: the event is retried, spending none of its attempts
-// however many tries the lock outlasts, and applied once the lock is gone. (A statement
-// timeout, a deadlock and a serialization failure past with_retry's tries are settled so too.)
+// however many tries the lock outlasts, and applied once the lock is gone. The tries end by
+// turns on a lock timeout (55P03) and on a statement timeout (57014, what a consumer's
+// DB_STATEMENT_TIMEOUT_MS gives). (A deadlock or serialization failure past with_retry's
+// tries is settled so too.)
 TEST_F(ConsumerTest, ALockHeldTooLongSpendsNoAttempts) {
   static constexpr pg::Statement kCreateContended{"test_create_contended", "CREATE TABLE contended (id int PRIMARY KEY)",
                                                   pg::Plan::per_call};
   static constexpr pg::Statement kInsertContended{"test_insert_contended", "INSERT INTO contended VALUES (1)"};
-  static constexpr pg::Statement kWaitBriefly{"test_lock_wait_briefly", "SELECT set_config('lock_timeout', '20ms', true)"};
+  static constexpr pg::Statement kLockWaitsBriefly{"test_lock_waits_briefly",
+                                                   "SELECT set_config('lock_timeout', '20ms', true)"};
+  static constexpr pg::Statement kStatementWaitsBriefly{"test_statement_waits_briefly",
+                                                        "SELECT set_config('statement_timeout', '20ms', true)"};
   static constexpr pg::Statement kTakeContended{"test_take_contended",
                                                 "SELECT id FROM contended WHERE id = 1 FOR UPDATE"};
   pg::exec(*pool_, kCreateContended);
   pg::exec(*pool_, kInsertContended);
-  std::atomic<int> lock_timeouts{0};
+  std::atomic<int> tries{0}, lock_timeouts{0}, statement_timeouts{0};
   std::atomic<int> spent_when_applied{-1};
   Dispatcher d;
   d.on("order.created", [&](pg::Transaction& tx, const Envelope& e) {
-    tx.exec(kWaitBriefly);
+    tx.exec(++tries % 2 ? kLockWaitsBriefly : kStatementWaitsBriefly);
     try {
       tx.exec(kTakeContended);
     } catch (const pg::Error& err) {
       if (err.lock_not_available()) ++lock_timeouts;
+      if (err.sqlstate() == pg::Error::kQueryCanceled) ++statement_timeouts;
       throw;
     }
     spent_when_applied = e.failed_attempts;
@@ -153,13 +159,16 @@ TEST_F(ConsumerTest, ALockHeldTooLongSpendsNoAttempts) {
   const int attempts = options().max_attempts;
   auto consumer = start(std::move(d), options());
   std::string id = publish_event("order.created");
-  ASSERT_TRUE(eventually([&] { return lock_timeouts.load() > 2 * attempts; }, 10s))
-      << "tries while the lock was held: " << lock_timeouts.load();
+  ASSERT_TRUE(eventually([&] { return lock_timeouts.load() > attempts && statement_timeouts.load() > attempts; }, 10s))
+      << "tries ended by a lock timeout: " << lock_timeouts.load() << ", by a statement timeout: " << statement_timeouts.load();
   EXPECT_EQ(effects(id), 0);
   holder.reset();  // rolled back: the lock is gone
   ASSERT_TRUE(eventually([&] { return effects(id) == 1; }, 10s));
   EXPECT_EQ(spent_when_applied.load(), 0) << "no attempt is spent on a lock wait";
-  EXPECT_GE(by_queue("sales_events_retried_total"), static_cast<std::uint64_t>(2 * attempts));
+  const auto waits = static_cast<std::uint64_t>(lock_timeouts.load() + statement_timeouts.load());
+  EXPECT_EQ(waits, static_cast<std::uint64_t>(tries.load() - 1)) << "every try but the last waited in vain";
+  EXPECT_EQ(by_queue("sales_events_contention_retries_total"), waits);
+  EXPECT_EQ(by_queue("sales_events_retried_total"), waits);
   EXPECT_EQ(dead_lettered("exhausted"), 0u);
   EXPECT_EQ(ready_in(amqp::dead_letter_queue(queue_)), 0);
 }

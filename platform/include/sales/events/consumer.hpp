@@ -14,8 +14,9 @@
 // the broker confirms before the delivery is acked, never the broker's dead-lettering on a
 // reject, which is at most once; the DLQ copy says why (x-dead-letter-reason). Serialization
 // failures and deadlocks are first retried in-process; past that, and on a statement or lock
-// timeout, the message is retried later through <queue>.retry without spending an attempt
-// (contention is not the event's fault). When PostgreSQL or RabbitMQ is
+// timeout or a cancel, the message is retried later through <queue>.retry without spending
+// an attempt (contention is not the event's fault; sales_events_contention_retries_total).
+// When PostgreSQL or RabbitMQ is
 // unreachable the consumer disconnects, backs off and reconnects; unacked messages come
 // back from the broker and the inbox dedupes them.
 //
@@ -31,7 +32,8 @@
 // (the failed one rolled back) and no attempt is spent on it.
 //
 // Metrics, labelled {queue}: sales_events_consumed_total, sales_events_duplicates_total,
-// sales_events_retried_total, sales_events_dead_lettered_total{reason=poison|exhausted},
+// sales_events_retried_total (sales_events_contention_retries_total of them spent no
+// attempt), sales_events_dead_lettered_total{reason=poison|exhausted},
 // sales_events_unhandled_total (no handler for the type: retried like a failure, so that
 // during a rolling update a newer replica may take it), sales_events_handle_seconds,
 // sales_events_consumer_lag (ready messages), sales_events_consumer_connected.
