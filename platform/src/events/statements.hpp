@@ -62,17 +62,6 @@ inline bool database_refuses_writes(const pg::Error& e) {
   const auto& s = e.sqlstate();
   return s == "53100" || s == "53300" || s == "25006" || s == "58030" || s == "57P03";
 }
-// The database gave up on this event's statements: a statement or lock timeout, a cancel
-// (query_canceled: an operator's pg_cancel_backend too), or a serialization failure or
-// deadlock past with_retry's attempts. Contention, not the event: retried later without
-// spending an attempt, however long it lasts, since a compensation parked in the dead
-// letters would hold stock or money until an operator requeued it. An event whose own
-// statements are too slow every time is retried on the longest delay until its cause is
-// mended, holding the consumer up to DB_STATEMENT_TIMEOUT_MS a try: counted apart in
-// sales_events_contention_retries_total (operations.md says what to look at).
-inline bool gave_up_waiting(const pg::Error& e) {
-  return e.sqlstate() == pg::Error::kQueryCanceled || e.lock_not_available() || e.serialization_failure();
-}
 inline constexpr pg::Statement kInsertInboxNew{"events_inbox_insert_new",
                                                "INSERT INTO inbox (consumer, message_id) VALUES ($1, $2)"};
 inline constexpr pg::Statement kInsertInboxBatchNew{

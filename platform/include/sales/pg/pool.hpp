@@ -62,11 +62,15 @@ class Error : public std::runtime_error {
   [[nodiscard]] bool connection_lost() const {
     return sqlstate_.starts_with("08") || sqlstate_ == "57P01" || sqlstate_ == "57P02" || sqlstate_ == "57P05";
   }
-  // Worth trying again: connection lost, query/lock timeout, serialization failure, deadlock,
-  // too many connections, server shutting down.
+  // The server gave up on the statement: a statement or lock timeout, a cancel (query_canceled),
+  // a serialization failure or deadlock. Contention, not the statement's data.
+  [[nodiscard]] bool contention() const {
+    return sqlstate_ == kQueryCanceled || lock_not_available() || serialization_failure();
+  }
+  // Worth trying again: connection lost, contention, too many connections, server shutting
+  // down.
   [[nodiscard]] bool transient() const {
-    return connection_lost() || serialization_failure() || sqlstate_ == kQueryCanceled || lock_not_available() ||
-           sqlstate_ == kTooManyConnections || sqlstate_.starts_with("57P");
+    return connection_lost() || contention() || sqlstate_ == kTooManyConnections || sqlstate_.starts_with("57P");
   }
   // Bad data the application passed (invalid datetime, out of range, ...): class 22.
   [[nodiscard]] bool data_exception() const { return sqlstate_.starts_with("22"); }
