@@ -1,6 +1,8 @@
 #include "sales/config/config.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -45,18 +47,27 @@ std::map<std::string, std::string> parse_dotenv(const std::string& text) {
 Env Env::load(const std::string& dotenv_path) {
   std::map<std::string, std::string> values;
   const char* override_path = std::getenv("SALES_ENV_FILE");
+  std::string unreadable;
   std::ifstream f(override_path ? override_path : dotenv_path);
   if (f) {
     std::stringstream ss;
     ss << f.rdbuf();
     values = parse_dotenv(ss.str());
+  } else if (override_path) {
+    // A file named on purpose that cannot be read (a typo, a root-owned secret mounted 0600
+    // for a service running as another user) would start the service on its defaults
+    // (the broker's guest user, no database password) with nothing saying why.
+    const int err = errno;
+    unreadable = std::string("SALES_ENV_FILE=") + override_path + " cannot be read: " + std::strerror(err);
   }
   for (char** e = environ; e && *e; ++e) {  // the process environment wins over the file
     std::string kv(*e);
     auto eq = kv.find('=');
     if (eq != std::string::npos) values[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  return Env(std::move(values));
+  Env env(std::move(values));
+  if (!unreadable.empty()) env.invalid(std::move(unreadable));
+  return env;
 }
 
 std::optional<std::string> Env::get(const std::string& name) const {

@@ -64,6 +64,15 @@ BrokerSettings read_broker_settings(config::Env& env) {
   b.port = static_cast<int>(env.integer("RABBITMQ_PORT", 5672, 1, 65535));
   b.user = env.str("RABBITMQ_USER", "guest");
   b.password = env.str("RABBITMQ_PASSWORD", "guest");
+  // RabbitMQ lets its guest user in from localhost only: a remote broker with the user left
+  // unset would refuse every connection while the service looked healthy (its readiness
+  // does not wait for the broker), so that is a configuration error. Naming guest on
+  // purpose still works, for a broker that allows it.
+  const bool loopback = b.host == "127.0.0.1" || b.host == "localhost" || b.host == "::1";
+  if (!loopback && env.get("RABBITMQ_USER").value_or("").empty()) {
+    env.invalid("RABBITMQ_USER is not set: the broker's default guest user connects only from localhost, and "
+                "RABBITMQ_HOST=" + b.host + " is not");
+  }
   b.vhost = env.str("RABBITMQ_VHOST", "/");
   return b;
 }

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
 namespace sales::config {
 namespace {
 
@@ -45,6 +51,46 @@ TEST(Env, DefaultsWhenUnset) {
   Env env({});
   EXPECT_EQ(env.integer("X", 5, 0, 10), 5);
   EXPECT_EQ(env.str("S", "d"), "d");
+  EXPECT_NO_THROW(env.finish());
+}
+
+// SALES_ENV_FILE for one test, restored after.
+class EnvFileTest : public ::testing::Test {
+ protected:
+  void TearDown() override { unsetenv("SALES_ENV_FILE"); }
+  static std::string temp_path(const char* name) {
+    return (std::filesystem::temp_directory_path() / (std::string(name) + std::to_string(getpid()))).string();
+  }
+};
+
+TEST_F(EnvFileTest, ANamedFileIsRead) {
+  const std::string path = temp_path("sales-env-read-");
+  std::ofstream(path) << "SALES_TEST_FROM_FILE=42\n";
+  setenv("SALES_ENV_FILE", path.c_str(), 1);
+  Env env = Env::load("/nonexistent/.env");
+  EXPECT_EQ(env.integer("SALES_TEST_FROM_FILE", 0, 0, 100), 42);
+  EXPECT_NO_THROW(env.finish());
+  std::filesystem::remove(path);
+}
+
+// A named file that cannot be read stops the start with a message naming it, instead of a
+// service running on its defaults (the broker's guest user, no database password).
+TEST_F(EnvFileTest, ANamedFileThatCannotBeReadIsAConfigurationError) {
+  const std::string path = temp_path("sales-env-missing-");
+  setenv("SALES_ENV_FILE", path.c_str(), 1);
+  Env env = Env::load();
+  try {
+    env.finish();
+    FAIL() << "an unreadable SALES_ENV_FILE was ignored";
+  } catch (const ConfigError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("SALES_ENV_FILE=" + path + " cannot be read"), std::string::npos) << msg;
+  }
+}
+
+// The default .env is optional: without it the environment alone configures the service.
+TEST_F(EnvFileTest, AMissingDefaultFileIsNoError) {
+  Env env = Env::load("/nonexistent/.env");
   EXPECT_NO_THROW(env.finish());
 }
 

@@ -19,7 +19,8 @@ class ConfigError : public std::runtime_error {
 class Env {
  public:
   // Reads the process environment; values from `dotenv_path` (if the file exists) fill in
-  // names the environment does not set. SALES_ENV_FILE overrides the path.
+  // names the environment does not set. SALES_ENV_FILE overrides the path; a file it names
+  // that cannot be read is an error reported by finish().
   static Env load(const std::string& dotenv_path = ".env");
   explicit Env(std::map<std::string, std::string> values) : values_(std::move(values)) {}
 
