@@ -6,7 +6,9 @@ BACKENDS=(product order customer payment inventory shipping)
 # SALES_PORT_OFFSET shifts every service port (a second system beside the first, e.g. in
 # another worktree, with SALES_PG_PORT / SALES_AMQP_PORT / SALES_AMQP_UI_PORT set too).
 SVC_PORT_OFFSET=${SALES_PORT_OFFSET:-0}
-[[ "$SVC_PORT_OFFSET" =~ ^[0-9]{1,5}$ ]] || { echo "error: SALES_PORT_OFFSET must be a number" >&2; exit 1; }
+[[ "$SVC_PORT_OFFSET" =~ ^[0-9]{1,5}$ ]] && (( 10#$SVC_PORT_OFFSET <= 65535 - 8080 )) ||
+  { echo "error: SALES_PORT_OFFSET must be a number from 0 to $((65535 - 8080)) (got '$SVC_PORT_OFFSET')" >&2; exit 1; }
+SVC_PORT_OFFSET=$((10#$SVC_PORT_OFFSET))
 declare -A SVC_PORT=(
   [gateway]=$((8080 + SVC_PORT_OFFSET)) [product]=$((8001 + SVC_PORT_OFFSET))
   [order]=$((8002 + SVC_PORT_OFFSET)) [customer]=$((8003 + SVC_PORT_OFFSET))
