@@ -7,7 +7,7 @@ import os
 import sys
 
 from .machine import machine, service_config
-from .proc import roots, rss_sample, rss_table, uptime_s
+from .proc import UNSTABLE_SNAPSHOTS, roots, rss_sample, rss_table, settle, uptime_s
 from .report import markdown, summary_table
 from .scenarios import (micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga,
                         scenario_stock_copy)
@@ -59,13 +59,17 @@ def main():
 
     rts = roots()
     rss_sample(rts)
+    settle(rts, P["settle"])  # idle again: what the load left behind stays
     RESULT["rss_mb"]["after_load"] = rss_table(rts)
+    RESULT["rss_mb"]["after_anon"] = rss_table(rts, "RssAnon")
+    RESULT["rss_mb"]["after_file"] = rss_table(rts, "RssFile")
     RESULT["rss_mb"]["under_load_max"] = {n: round(kb / 1024, 1) for n, kb in RSS_MAX.items()}
     RESULT["rss_mb"]["peak_hwm"] = rss_table(rts, "VmHWM")
     if DISTURBED:
         RESULT["failed"]["disturbed"] = (f"{len(DISTURBED)} run(s) saw a process start or stop mid-run "
                                          f"({', '.join(sorted({n for d in DISTURBED for n in d}))}): "
                                          "someone restarted the system; rerun on a quiet machine")
+    RESULT["unstable_proc_snapshots"] = UNSTABLE_SNAPSHOTS[0]
     targets()
 
     base = os.path.join(OUT, f"{RUN_ID}-{MODE}")

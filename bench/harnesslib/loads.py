@@ -14,15 +14,16 @@ from .state import (BIN, CLK, CONNECTIONS, DISTURBED, E, GATEWAY, LUA, NCPU, P, 
 
 def measured(cmd, rts, timeout, env=None, tail=True):
     """Runs one load command; returns (completed process, cpu dict)."""
-    settle(rts, P["settle"])
+    quiet_before = settle(rts, P["settle"])
     before = Snapshot(rts)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd="/")
     except subprocess.TimeoutExpired as e:
         proc = subprocess.CompletedProcess(cmd, 124, e.stdout or "", e.stderr or "")
     end_load = Snapshot(rts)
+    quiet_after = None
     if tail:  # asynchronous work the load caused (events, outbox) is charged to it
-        settle(rts, P["settle"])
+        quiet_after = settle(rts, P["settle"])
     after = Snapshot(rts)
     wall = end_load.t - before.t
     def machine_pct(field):  # of all CPUs' time during the load
@@ -31,26 +32,36 @@ def measured(cmd, rts, timeout, env=None, tail=True):
     groups_us = {k: max(0, after.groups.get(k, 0) - before.groups.get(k, 0)) * 1e6 / CLK for k in before.groups}
     loadgen_us = (after.loadgen - before.loadgen) * 1e6
     ours_load = sum(max(0, end_load.groups.get(k, 0) - before.groups.get(k, 0)) for k in before.groups) / CLK
-    foreign = max(0.0, (end_load.busy - before.busy) / CLK - ours_load - (end_load.loadgen - before.loadgen))
+    # Foreign: busy time that was neither ours, nor the load generator's, nor the hypervisor's
+    # steal (kernel threads doing our network and disk work are in it).
+    foreign = max(0.0, (end_load.busy - before.busy - (end_load.steal - before.steal)) / CLK - ours_load
+                  - (end_load.loadgen - before.loadgen))
     now = roots()
     restarted = sorted(k for k in set(rts) | set(now) if rts.get(k) != now.get(k))
     if restarted:
         log(f"warning: {', '.join(restarted)} started or stopped during this run: its numbers are disturbed")
         DISTURBED.append(restarted)
+    # A run that started before the last one's tail was quiet shares the machine with it; one
+    # whose own tail was cut at the settle timeout is charged less than it caused.
     cpu = {"wall_s": round(wall, 3), "machine_busy_pct": round(machine_pct("busy"), 1),
            "foreign_cpu_pct": round(foreign / max(wall, 1e-9) / NCPU * 100, 1),
            "steal_pct": round(machine_pct("steal"), 1),
+           "quiet_before": quiet_before, "tail_quiet": quiet_after, "tail_s": round(after.t - end_load.t, 2),
            "groups_us": groups_us, "loadgen_us": loadgen_us}
     return proc, cpu
 
 
 def machine_share(cpu):
     """How busy the machine was during a run, and how much of that was not ours: foreign
-    processes, and the hypervisor's steal (proc.machine_ticks says why apart)."""
-    return {k: cpu[k] for k in ("machine_busy_pct", "foreign_cpu_pct", "steal_pct")}
+    processes, and the hypervisor's steal (proc.machine_ticks says why apart); whether the
+    system was quiet before it and after its tail, and the run's raw CPU (µs per tree)."""
+    return {k: cpu[k] for k in ("machine_busy_pct", "foreign_cpu_pct", "steal_pct", "quiet_before", "tail_quiet",
+                                "tail_s", "wall_s")} | {"cpu_us": {k: round(v) for k, v in cpu["groups_us"].items()}}
 
 
 def per_request(cpu, n):
+    """CPU per request, divided by the successful ones: a proxy answering errors fast must not
+    look cheap (its errors cost CPU and count as nothing)."""
     n = max(1, n)
     d = {k: round(v / n, 1) for k, v in cpu["groups_us"].items() if v > 0}
     d["loadgen"] = round(cpu["loadgen_us"] / n, 1)
@@ -88,7 +99,7 @@ def wrk_run(url, script, args=(), duration=None, connections=None, tail=True, he
     # Throughput counts successful responses only: a proxy answering 502 fast must not look fast.
     return {"requests": n, "throughput": round((n - w["non2xx"]) / secs, 1), "non2xx": w["non2xx"],
             "errors": w["connect_errors"] + w["read_errors"] + w["write_errors"] + w["timeouts"],
-            "latency_ms": w["latency_ms"], "cpu_us_per_req": per_request(cpu, n), **machine_share(cpu)}
+            "latency_ms": w["latency_ms"], "cpu_us_per_req": per_request(cpu, n - w["non2xx"]), **machine_share(cpu)}
 
 
 def rate_run(url, path, rate, duration=None, headers=()):
@@ -106,7 +117,7 @@ def rate_run(url, path, rate, duration=None, headers=()):
     return {"requests": n, "target_rate": r["target_rate"],
             "throughput": round(r["achieved_rate"] * (n - r["non2xx"]) / max(1, n), 1),
             "non2xx": r["non2xx"], "errors": r["errors"], "sent_late": r["sent_late"],
-            "latency_ms": r["latency_ms"], "cpu_us_per_req": per_request(cpu, n), **machine_share(cpu)}
+            "latency_ms": r["latency_ms"], "cpu_us_per_req": per_request(cpu, n - r["non2xx"]), **machine_share(cpu)}
 
 
 def pgbench_run(kind, duration=None):
@@ -149,8 +160,12 @@ def saga_run(mode, customer, products, workers, rate=None, duration=None):
     rss_sample(rts)
     n = r["confirmed"]
     # The conservative latency is the poll-observed one; the server's own timestamps are shown too.
+    # Errors: every order placed that did not end CONFIRMED in time (a POST that failed, an
+    # order rejected or ending otherwise, one still waiting at the timeout).
     return {"requests": n, "throughput": r["orders_per_s"], "posted": r["posted"],
-            "non2xx": r["post_non2xx"], "errors": r["post_errors"] + r["timed_out"],
-            "rejected": r["rejected"], "timed_out": r["timed_out"], "polls": r["polls"], "watch": r.get("watch"),
+            "non2xx": r["post_non2xx"],
+            "errors": r["post_errors"] + r["timed_out"] + r["rejected"] + r.get("other_status", 0),
+            "rejected": r["rejected"], "other_status": r.get("other_status", 0), "timed_out": r["timed_out"],
+            "polls": r["polls"], "watch": r.get("watch"),
             "latency_ms": r["observed_ms"], "server_latency_ms": r["server_ms"],
             "cpu_us_per_req": per_request(cpu, n), **machine_share(cpu), "target_rate": r["target_rate"]}

@@ -42,7 +42,7 @@ def roots():
 
 
 def proc_table():
-    """pid -> (ppid, utime+stime+cutime+cstime in ticks)."""
+    """pid -> (ppid, utime+stime+cutime+cstime in ticks, cutime+cstime, starttime)."""
     t = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -53,33 +53,54 @@ def proc_table():
         except OSError:
             continue
         rest = s[s.rfind(")") + 2:].split()
-        t[int(d)] = (int(rest[1]), sum(int(x) for x in rest[11:15]))
+        t[int(d)] = (int(rest[1]), sum(int(x) for x in rest[11:15]), int(rest[13]) + int(rest[14]), int(rest[19]))
     return t
 
 
-def group_ticks(rts):
-    """CPU ticks of each process tree, exited-and-reaped descendants included (cutime)."""
-    table = proc_table()
+def tree_members(table, rts):
+    """name -> {pid: (ticks, reaped children's ticks, starttime)} of each root's tree."""
     children = {}
-    for pid, (ppid, _) in table.items():
-        children.setdefault(ppid, []).append(pid)
+    for pid, row in table.items():
+        children.setdefault(row[0], []).append(pid)
     out = {}
     for name, root in rts.items():
-        total, stack = 0, [root]
+        members, stack = {}, [root]
         while stack:
             p = stack.pop()
             if p in table:
-                total += table[p][1]
+                members[p] = table[p][1:]
                 stack.extend(children.get(p, []))
-        out[name] = total
+        out[name] = members
     return out
+
+
+UNSTABLE_SNAPSHOTS = [0]  # snapshots taken while processes kept coming and going (counted for the report)
+
+
+def group_ticks(rts, tries=20):
+    """CPU ticks of each process tree, exited-and-reaped descendants included (cutime).
+
+    One listing of /proc is not a snapshot: a child reaped after its parent's line was read
+    and before its own would be in neither (pgbench's backends exit just as a run ends). So
+    /proc is listed until two listings in a row show the same processes in every tree (pid
+    and start time) with the same reaped-children time, and the second is used."""
+    prev = tree_members(proc_table(), rts)
+    for _ in range(tries):
+        cur = tree_members(proc_table(), rts)
+        same = all({p: (m[1], m[2]) for p, m in cur[n].items()} == {p: (m[1], m[2]) for p, m in prev[n].items()}
+                   for n in rts)
+        if same:
+            break
+        prev = cur
+    else:
+        UNSTABLE_SNAPSHOTS[0] += 1
+    return {name: sum(m[0] for m in members.values()) for name, members in cur.items()}
 
 
 def machine_ticks():
     """(busy, total, steal) ticks of all CPUs. Steal (the hypervisor ran someone else while
     this guest had work) counts as busy, as the machine was not ours then; it is also given
-    apart. It is not a part of `foreign`: the guest may have charged some of it to the task
-    that was running, so it can exceed what foreign load shows."""
+    apart, and taken out of `foreign` (loads.measured)."""
     with open("/proc/stat") as f:
         v = [int(x) for x in f.readline().split()[1:]]
     idle = v[3] + v[4]

@@ -55,13 +55,33 @@ def summary_table():
         else:
             unit = {"saga_p99": " ms", "rss_idle": " MB", "rss_load": " MB", "up": " s", "cold_build": " s",
                     "cold_build_idle": " s"}.get(k, "")
-            meas = f"{fmt(val, 2 if isinstance(val, float) else 0)}{unit}"
+            nd = 3 if not unit and isinstance(val, float) else (2 if isinstance(val, float) else 0)
+            meas = f"{fmt(val, nd)}{unit}"
             if v.get("worst"):
                 meas += f" ({v['worst']})"
-            m = v.get("margin_pct")
-            verd = ("met" if v["met"] else "**missed**") + (f" ({m:+.1f} %)" if m is not None else "")
+            if v.get("rounds") and v["rounds"][0] != v["rounds"][1]:
+                meas += f"; rounds {fmt(v['rounds'][0], nd)}–{fmt(v['rounds'][1], nd)}{unit}"
+            verd = verdict_text(v)
         lines.append(f"| {v['label']} | {meas} | {verd} |")
     return "\n".join(lines)
+
+
+def verdict_text(v):
+    """met / missed, and by how much in words that read the same for ≥ and ≤ targets."""
+    m = v.get("margin_pct")
+    if m is None:
+        return "met" if v["met"] else "**missed**"
+    higher = v.get("higher_is_better", True)
+    if v["met"]:
+        text = f"met ({abs(m):.1f} % {'above' if higher else 'below'} the target)"
+    elif higher:
+        text = f"**missed** (short by {abs(m):.1f} %: ×{v['target'] / v['value']:.2f} needed)" if v["value"] else \
+            "**missed**"
+    else:
+        text = f"**missed** (over by {abs(m):.1f} %)"
+    if v.get("rounds_straddle"):
+        text += "; the rounds fall on both sides of the target"
+    return text
 
 
 def up_summary(st):
@@ -111,9 +131,11 @@ def markdown():
            f"{R['config']['duration_s']} s per run, {R['config']['rounds']} alternating rounds (medians shown), "
            "resilience on (gateway defaults); nginx runs as many worker processes as the gateway has event loops "
            f"({R['config'].get('nginx_workers') or '?'}). Throughput counts 2xx responses only. CPU µs/req: utime+stime from /proc of each process tree over the run "
-           "(plus the asynchronous tail until the system is quiet), divided by completed requests; `loadgen` is the "
-           "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes) and the hypervisor's steal "
-           "(`steal_pct`) are in the JSON.",
+           "(plus the asynchronous tail until the system is quiet), divided by the successful (2xx) requests (confirmed orders for the saga); `loadgen` is the "
+           "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes and kernel "
+           "threads, not the hypervisor's steal) and the steal (`steal_pct`) are in the JSON. Each comparison "
+           "alternates its variants, turning the order every round (A B, B A, …); the first after the services' "
+           "start runs each variant once uncounted first.",
            "", "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v), "",
            "## Targets", "", summary_table(), "", disturbance_note(), ""]
     lim = [(v["label"], v["limits"]) for v in R["targets"].values() if v.get("limits")]
@@ -125,7 +147,12 @@ def markdown():
         out.append("")
     if "get_product" in sc:
         g = sc["get_product"]
-        out += [f"## (a) GET {g['path']} — closed loop (wrk)", "", variant_table(g["variants"]), ""]
+        spread = g.get("cached_over_products")
+        out += [f"## (a) GET /products/{{id}} — closed loop (wrk)", "",
+                (f"`gateway`: {spread} products at random, as clients get them (each from the gateway's response "
+                 "cache while its copy is fresh). " if spread else "")
+                + f"`gateway_proxy`, `direct`, `nginx`: {g['path']} with `Cache-Control: no-cache`, forwarded to the "
+                "product service every time.", "", variant_table(g["variants"]), ""]
         ratios = [(k, g.get(k)) for k in ("ratio_gateway_vs_nginx_throughput", "ratio_gateway_vs_nginx_cpu",
                                           "ratio_gateway_vs_direct_throughput", "ratio_gateway_vs_pgbench_select",
                                           "ratio_gateway_proxy_vs_pgbench_select")]
@@ -136,7 +163,8 @@ def markdown():
     if "get_product_fixed_rate" in sc:
         g = sc["get_product_fixed_rate"]
         out += [f"## (a) GET {g['path']} — open loop at {g['rate']} req/s (bench_rate_load, latency from the "
-                "scheduled send time)", "", variant_table(g["variants"]), ""]
+                "scheduled send time; `gateway` asks this one product, answered from the cache)", "",
+                variant_table(g["variants"]), ""]
     if "post" in sc:
         out += ["## (b) POST through the gateway (wrk)", "", variant_table(sc["post"]["variants"]), ""]
     if "mixed" in sc:
@@ -182,7 +210,8 @@ def markdown():
                          ("idle_file", "idle: file-backed (binary, shared libraries)"),
                          ("idle_pss", "idle PSS (shared pages divided among sharers)"),
                          ("under_load_max", "under load (max sampled)"),
-                         ("after_load", "after load"), ("peak_hwm", "peak (VmHWM)")):
+                         ("after_load", "idle after the load"), ("after_anon", "idle after the load: anonymous"),
+                         ("after_file", "idle after the load: file-backed"), ("peak_hwm", "peak (VmHWM)")):
             if k in rss:
                 out.append(f"| {label} | " + " | ".join(fmt(rss[k].get(n)) for n in names) + " |")
         out.append("")

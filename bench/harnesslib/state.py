@@ -23,12 +23,13 @@ PROFILES = {
     # seconds per run, alternating rounds, micro-benchmark min time, settle timeout
     # saga_probe: seconds per closed-loop run while looking for the saturating worker count
     # steal_redos: rounds run again per comparison when the hypervisor's steal passed STEAL_REDO_PCT %
+    # warmup: the first comparison after a start runs each variant once uncounted first
     "full": {"duration": 10, "rounds": 5, "saga_duration": 10, "saga_rounds": 3, "saga_probe": 4, "micro_min": 0.5,
-             "settle": 5, "steal_redos": 2},
+             "settle": 5, "steal_redos": 2, "warmup": True},
     "quick": {"duration": 3, "rounds": 3, "saga_duration": 4, "saga_rounds": 2, "saga_probe": 2, "micro_min": 0.1,
-              "settle": 3, "steal_redos": 1},
+              "settle": 3, "steal_redos": 1, "warmup": True},
     "smoke": {"duration": 1, "rounds": 1, "saga_duration": 1.5, "saga_rounds": 1, "saga_probe": 0, "micro_min": 0.01,
-              "settle": 2, "steal_redos": 0},
+              "settle": 2, "steal_redos": 0, "warmup": False},
 }
 P = dict(PROFILES[MODE])
 if E.get("BENCH_DURATION"):

@@ -12,8 +12,12 @@ def worst_steal(runs_of_round):
     return max((r.get("steal_pct") or 0 for r in runs_of_round.values()), default=0)
 
 
-def alternate(variants, rounds):
-    """variants: [(name, fn)]. Runs A B C, A B C, … and returns name -> [run]. Then, up to
+def alternate(variants, rounds, warmup=False):
+    """variants: [(name, fn)]. Runs A B C, C B A, A B C, … (the order turns each round, so no
+    variant always follows the same one: a run that leaves work behind, a checkpoint or a
+    vacuum, does not always burden the same next one) and returns name -> [run]. With
+    `warmup`, each variant runs once first, not counted (the first runs after a start are
+    slower: pools and caches fill). Then, up to
     P["steal_redos"] times, the round in which a run lost the most to the hypervisor's steal,
     if over STEAL_REDO_PCT %, is run again whole (its runs stay adjacent, so pairs stay
     pairs); the less disturbed of the two is kept, the other goes to RESULT["stolen_rounds"]."""
@@ -21,7 +25,7 @@ def alternate(variants, rounds):
 
     def one_round(number, again=False):
         this = {}
-        for name, fn in variants:
+        for name, fn in (variants if number % 2 else variants[::-1]):
             if name in errors:
                 continue
             try:
@@ -40,6 +44,13 @@ def alternate(variants, rounds):
                 + f", steal {res.get('steal_pct')}%)")
         return this
 
+    if warmup and P.get("warmup"):
+        for name, fn in variants:
+            try:
+                fn()
+                log(f"warm-up {name}: done (not counted)")
+            except Exception as e:  # noqa: BLE001 - the counted rounds report a variant that fails
+                log(f"warm-up {name}: failed: {e}")
     kept = [one_round(i + 1) for i in range(rounds)]
     for _ in range(P.get("steal_redos", 0)):
         if not kept:
@@ -85,14 +96,14 @@ def summarize(runs):
                                   for k in runs[0]["server_latency_ms"]}
     keys = sorted({k for r in runs for k in r["cpu_us_per_req"]})
     s["cpu_us_per_req"] = {k: med([r["cpu_us_per_req"].get(k, 0.0) for r in runs]) for k in keys}
-    for extra in ("target_rate", "sent_late", "rejected", "timed_out", "posted"):
+    for extra in ("target_rate", "sent_late", "rejected", "other_status", "timed_out", "posted"):
         if extra in runs[0]:
             s[extra] = med([r[extra] for r in runs]) if extra == "target_rate" else sum(r[extra] for r in runs)
     return s
 
 
-def paired_ratio(a_runs, b_runs, key, key_b=None):
-    """Median over rounds of a/b, pairing the runs of the same round (alternation)."""
+def paired_ratios(a_runs, b_runs, key, key_b=None):
+    """a/b of each round, pairing the runs of the same round (alternation)."""
     key_b = key_b or key
     by_round = {r["round"]: r for r in b_runs}
     ratios = []
@@ -101,4 +112,16 @@ def paired_ratio(a_runs, b_runs, key, key_b=None):
         av, bv = key(r), key_b(b) if b else None
         if av is not None and bv:
             ratios.append(av / bv)
-    return round(statistics.median(ratios), 3) if ratios else None
+    return ratios
+
+
+def paired_ratio(a_runs, b_runs, key, key_b=None):
+    """Median over rounds of a/b (unrounded: verdicts compare it; reports round it)."""
+    ratios = paired_ratios(a_runs, b_runs, key, key_b)
+    return statistics.median(ratios) if ratios else None
+
+
+def paired_spread(a_runs, b_runs, key, key_b=None):
+    """The lowest and highest a/b of the rounds: how far the rounds disagree."""
+    ratios = paired_ratios(a_runs, b_runs, key, key_b)
+    return [round(min(ratios), 3), round(max(ratios), 3)] if ratios else None

@@ -1,0 +1,148 @@
+"""Unit tests of how the harness measures and judges (harnesslib.proc, stats, targets,
+report), with fake /proc listings and fake runs: no system needed."""
+
+import os
+import sys
+import unittest
+
+for key in ("BENCH_ROOT", "BENCH_STATE_DIR", "BENCH_BIN_DIR", "BENCH_OUT_DIR"):
+    os.environ.setdefault(key, "/nonexistent")
+os.environ["BENCH_MODE"] = "full"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from harnesslib import proc, report, state, stats, targets  # noqa: E402
+
+
+def row(ppid, ticks, children_ticks=0, start=1):
+    """A proc_table row: (ppid, own + reaped children's ticks, reaped children's ticks, start)."""
+    return (ppid, ticks + children_ticks, children_ticks, start)
+
+
+class GroupTicks(unittest.TestCase):
+    def setUp(self):
+        self.real = proc.proc_table
+        proc.UNSTABLE_SNAPSHOTS[0] = 0
+
+    def tearDown(self):
+        proc.proc_table = self.real
+
+    def listings(self, *tables):
+        it = iter(tables)
+        last = [None]
+
+        def table():
+            last[0] = next(it, last[0])
+            return last[0]
+        proc.proc_table = table
+
+    def test_a_child_reaped_between_the_lines_of_a_listing_is_not_lost(self):
+        # Listing 1 read the parent (10) before the child (11) exited and the child after it was
+        # reaped: its 50 ticks are in neither. Listing 2 has them in the parent's reaped time.
+        torn = {10: row(1, 100), 12: row(10, 5)}
+        whole = {10: row(1, 100, children_ticks=50), 12: row(10, 5)}
+        self.listings(torn, whole, whole)
+        self.assertEqual(proc.group_ticks({"postgres": 10}), {"postgres": 155})
+        self.assertEqual(proc.UNSTABLE_SNAPSHOTS[0], 0)
+
+    def test_a_stable_listing_is_taken_at_once(self):
+        t = {10: row(1, 100), 11: row(10, 7), 12: row(11, 3), 20: row(1, 999)}
+        self.listings(t, t)
+        self.assertEqual(proc.group_ticks({"svc": 10}), {"svc": 110})
+
+    def test_processes_that_never_settle_are_counted_as_unstable(self):
+        tables = [{10: row(1, 100), 10 + i: row(10, 1, start=i)} for i in range(1, 40)]
+        self.listings(*tables)
+        proc.group_ticks({"svc": 10}, tries=5)
+        self.assertEqual(proc.UNSTABLE_SNAPSHOTS[0], 1)
+
+
+def fake(name, order):
+    def run():
+        order.append(name)
+        return {"throughput": 1.0, "non2xx": 0, "machine_busy_pct": 50.0, "foreign_cpu_pct": 0.0,
+                "steal_pct": 0.0, "latency_ms": {}, "requests": 1, "cpu_us_per_req": {}}
+    return run
+
+
+class Alternation(unittest.TestCase):
+    def setUp(self):
+        state.RESULT["stolen_rounds"].clear()
+        self.saved = dict(state.P)
+        state.P["steal_redos"] = 0
+
+    def tearDown(self):
+        state.P.clear()
+        state.P.update(self.saved)
+
+    def test_the_order_turns_every_round(self):
+        order = []
+        stats.alternate([("a", fake("a", order)), ("b", fake("b", order)), ("c", fake("c", order))], 3)
+        self.assertEqual(order, ["a", "b", "c", "c", "b", "a", "a", "b", "c"])
+
+    def test_a_warm_up_runs_each_variant_once_uncounted(self):
+        state.P["warmup"] = True
+        order = []
+        runs, _ = stats.alternate([("a", fake("a", order)), ("b", fake("b", order))], 2, warmup=True)
+        self.assertEqual(order, ["a", "b", "a", "b", "b", "a"])
+        self.assertEqual([r["round"] for r in runs["a"]], [1, 2])
+
+    def test_no_warm_up_unless_the_profile_has_one(self):
+        state.P["warmup"] = False
+        order = []
+        stats.alternate([("a", fake("a", order))], 1, warmup=True)
+        self.assertEqual(order, ["a"])
+
+    def test_paired_ratios_keep_their_spread_and_are_not_rounded(self):
+        a = [{"round": 1, "t": 1.0}, {"round": 2, "t": 1.1}, {"round": 3, "t": 0.9996}]
+        b = [{"round": 1, "t": 1.0}, {"round": 2, "t": 1.0}, {"round": 3, "t": 1.0}]
+        self.assertAlmostEqual(stats.paired_ratio(a, b, lambda r: r["t"]), 1.0)
+        self.assertEqual(stats.paired_spread(a, b, lambda r: r["t"]), [1.0, 1.1])
+        c = [{"round": 1, "t": 0.9996}]
+        self.assertLess(stats.paired_ratio(c, b, lambda r: r["t"]), 1.0, "0.9996 must not round up to a met 1.0")
+
+
+class Verdicts(unittest.TestCase):
+    def test_a_value_just_under_the_target_misses(self):
+        v = targets.verdict(0.9996, 1.0)
+        self.assertFalse(v["met"])
+        self.assertIn("short by", report.verdict_text(v))
+
+    def test_the_words_say_which_side_for_either_kind_of_target(self):
+        self.assertEqual(report.verdict_text(targets.verdict(0.16, 0.25)),
+                         "**missed** (short by 36.0 %: ×1.56 needed)")
+        self.assertEqual(report.verdict_text(targets.verdict(60, 50, higher_is_better=False)),
+                         "**missed** (over by 20.0 %)")
+        self.assertEqual(report.verdict_text(targets.verdict(40, 50, higher_is_better=False)),
+                         "met (20.0 % below the target)")
+        self.assertEqual(report.verdict_text(targets.verdict(1.03, 1.0)), "met (3.0 % above the target)")
+
+    def test_rounds_on_both_sides_of_the_target_are_named(self):
+        v = targets.verdict(1.02, 1.0, rounds=[0.96, 1.09])
+        self.assertTrue(v["met"])
+        self.assertIn("the rounds fall on both sides of the target", report.verdict_text(v))
+        self.assertNotIn("both sides", report.verdict_text(targets.verdict(1.05, 1.0, rounds=[1.01, 1.09])))
+
+
+class RssTargets(unittest.TestCase):
+    def setUp(self):
+        self.saved = {k: state.RESULT.get(k) for k in ("rss_mb", "startup", "targets")}
+
+    def tearDown(self):
+        for k, v in self.saved.items():
+            if v is None:
+                state.RESULT.pop(k, None)
+            else:
+                state.RESULT[k] = v
+
+    def test_idle_is_the_worse_of_fresh_and_after_load_and_load_counts_the_peak(self):
+        state.RESULT["rss_mb"] = {"idle": {"order": 11.8, "product": 11.0}, "after_load": {"order": 14.2, "product": 11.5},
+                                  "under_load_max": {"order": 15.0}, "peak_hwm": {"order": 15.3, "product": 12.0}}
+        state.RESULT["startup"] = {}
+        targets.targets()
+        t = state.RESULT["targets"]
+        self.assertEqual((t["rss_idle"]["value"], t["rss_idle"]["worst"], t["rss_idle"]["met"]), (14.2, "order", False))
+        self.assertEqual((t["rss_load"]["value"], t["rss_load"]["worst"]), (15.3, "order"))
+
+
+if __name__ == "__main__":
+    unittest.main()
