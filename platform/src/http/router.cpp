@@ -91,6 +91,10 @@ Response Router::dispatch(Request& req) const {
     return r.handler(req, params);
   }
   if (!allow.empty()) return answer_other_method(req, allow);
+  refuse_unknown_path(req);
+}
+
+void refuse_unknown_path(Request& req) {
   req.route = "not_found";
   throw ProblemError(Problem::not_found("No resource at " + printable(req.path()) + "."));
 }

@@ -50,6 +50,29 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(router.dispatch(put).headers.get("Allow"), "GET, HEAD, OPTIONS");
 }
 
+// A path refused for the caller's reasons (the gateway's operator endpoints) reads as one
+// that does not exist: the same problem, the same route label.
+TEST(Router, ARefusedPathIsAnsweredAsAnUnknownOne) {
+  auto router = sample();
+  auto unknown = make("GET", "/nothing");
+  auto refused = make("GET", "/nothing");
+  Problem from_dispatch, from_refusal;  // a 500 each until thrown
+  try {
+    (void)router.dispatch(unknown);
+  } catch (const ProblemError& e) {
+    from_dispatch = e.problem();
+  }
+  try {
+    refuse_unknown_path(refused);
+  } catch (const ProblemError& e) {
+    from_refusal = e.problem();
+  }
+  EXPECT_EQ(from_refusal.status, 404);
+  EXPECT_EQ(to_response(from_refusal).body, to_response(from_dispatch).body);
+  EXPECT_EQ(refused.route, "not_found");
+  EXPECT_EQ(refused.route, unknown.route);
+}
+
 // RFC 9110 §9.3.7: OPTIONS on a resource says what it allows, and runs no handler.
 TEST(Router, OptionsOnAResourceIs204WithAllow) {
   auto router = sample();

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 
+#include "domain/admin_sources.hpp"
 #include "domain/client_address.hpp"
 #include "sales/http/server.hpp"
 #include "sales/json/writer.hpp"
@@ -97,6 +98,8 @@ Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http:
   rejected_deadline_ = &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "deadline"}});
   rejected_cors_origin_ =
       &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "cors_origin"}});
+  rejected_admin_source_ =
+      &registry.counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "admin_source"}});
   forwarded_for_malformed_ = &registry.counter(
       "gateway_forwarded_for_malformed_total",
       "Requests from a trusted proxy whose X-Forwarded-For held an entry that is not an address");
@@ -141,7 +144,12 @@ asio::awaitable<http::Response> Gateway::serve(http::Request& req) {
   }
   auto target = upstream_for(path);
   if (!target) {
-    // The gateway's own endpoints, or an honest 404 for an unknown prefix.
+    // The gateway's own endpoints, or an honest 404 for an unknown prefix. The operator's
+    // (/metrics, /gateway/...) do not exist for a peer not in GATEWAY_ADMIN_SOURCES.
+    if (admin_path_refused(path, req.remote_ip, config_.admin_sources)) {
+      rejected_admin_source_->inc();
+      http::refuse_unknown_path(req);
+    }
     co_return own_routes_.dispatch(req);
   }
   auto& upstream = *upstreams_[static_cast<std::size_t>(*target)];

@@ -3,7 +3,8 @@
 // limit → response cache → bulkhead (once per request) → attempts, each let through by the
 // circuit breaker, with retries (bounded by the retry budget and the request's deadline) →
 // response.
-// Its own endpoints (/health, /metrics, /gateway/...) are served here too.
+// Its own endpoints (/health, /metrics, /gateway/...) are served here too; the operator's,
+// /metrics and /gateway/..., only to GATEWAY_ADMIN_SOURCES when it is set.
 #include <array>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -68,6 +69,7 @@ class Gateway {
   sales::metrics::Counter* rejected_rate_limit_;
   sales::metrics::Counter* rejected_deadline_;
   sales::metrics::Counter* rejected_cors_origin_;
+  sales::metrics::Counter* rejected_admin_source_;
   sales::metrics::Counter* forwarded_for_malformed_;
   // The round of /health probes running on each loop thread, if any. /health is answered
   // before the rate limiter: without this, each request sent six probes, each a database

@@ -22,7 +22,7 @@ struct Walk {
 
 // The rightmost-untrusted walk (header comment): every X-Forwarded-For field from the last,
 // each one's entries from the right.
-Walk walk(const IpAddress& peer, const sales::http::Headers& headers, const TrustedProxies& trusted) {
+Walk walk(const IpAddress& peer, const sales::http::Headers& headers, const IpRanges& trusted) {
   Walk w{peer};
   const auto& fields = headers.fields();
   for (auto field = fields.rbegin(); field != fields.rend(); ++field) {
@@ -65,7 +65,7 @@ std::optional<IpAddress> parse_forwarded_entry(std::string_view entry) {
 }
 
 ClientAddress client_address(std::string_view peer, const sales::http::Headers& headers,
-                             const TrustedProxies& trusted) {
+                             const IpRanges& trusted) {
   if (trusted.empty()) return ClientAddress(peer);
   auto peer_address = parse_ip(peer);
   if (!peer_address || !trusted.contains(*peer_address)) return ClientAddress(peer);

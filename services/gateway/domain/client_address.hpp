@@ -54,7 +54,7 @@ class ClientAddress {
 // The client of a request from `peer` (the TCP peer's address as text). With no trusted
 // proxies this only wraps the peer: no parsing, no allocation.
 ClientAddress client_address(std::string_view peer, const sales::http::Headers& headers,
-                             const TrustedProxies& trusted);
+                             const IpRanges& trusted);
 
 // One X-Forwarded-For entry: an address, with an optional port or IPv6 brackets.
 std::optional<IpAddress> parse_forwarded_entry(std::string_view entry);

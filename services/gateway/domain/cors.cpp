@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "domain/admin_sources.hpp"
 #include "domain/ip_range.hpp"
 #include "sales/http/header_lists.hpp"
 #include "sales/problem/problem.hpp"
@@ -141,9 +142,7 @@ void add_vary_origin(http::Headers& out) {
 
 }  // namespace
 
-bool CorsPolicy::applies_to(std::string_view path) {
-  return !(path == "/metrics" || path == "/gateway" || path.starts_with("/gateway/"));
-}
+bool CorsPolicy::applies_to(std::string_view path) { return !is_admin_path(path); }
 
 CorsPolicy CorsPolicy::parse(std::string_view list) {
   CorsPolicy p;

@@ -7,6 +7,20 @@
 
 namespace gateway {
 
+namespace {
+// A list of addresses and ranges, empty by default; an invalid entry is an error naming the
+// variable and the entry.
+IpRanges read_ranges(sales::config::Env& env, const std::string& var) {
+  auto list = env.str(var, "");
+  try {
+    return IpRanges::parse(list);
+  } catch (const std::invalid_argument& e) {
+    env.invalid(var + "=" + list + ": " + e.what());
+    return {};
+  }
+}
+}  // namespace
+
 GatewayConfig read_gateway_config(sales::config::Env& env) {
   GatewayConfig c;
   c.timeout = env.millis("GATEWAY_TIMEOUT_MS", 5000, 10, 600'000);
@@ -34,12 +48,8 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
     env.invalid("GATEWAY_RATE_LIMIT_MAX=" + std::to_string(max) + " is more than one request per nanosecond of "
                 "GATEWAY_RATE_LIMIT_WINDOW_MS=" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(c.rate_limit.window).count()));
   }
-  auto proxies = env.str("GATEWAY_TRUSTED_PROXIES", "");
-  try {
-    c.trusted_proxies = TrustedProxies::parse(proxies);
-  } catch (const std::invalid_argument& e) {
-    env.invalid("GATEWAY_TRUSTED_PROXIES=" + proxies + ": " + e.what());
-  }
+  c.trusted_proxies = read_ranges(env, "GATEWAY_TRUSTED_PROXIES");
+  c.admin_sources = read_ranges(env, "GATEWAY_ADMIN_SOURCES");
   auto origins = env.str("GATEWAY_CORS_ALLOWED_ORIGINS", "");
   try {
     c.cors = CorsPolicy::parse(origins);

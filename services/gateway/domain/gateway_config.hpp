@@ -33,7 +33,8 @@ struct GatewayConfig {
   sales::resilience::CircuitBreakerConfig breaker;   // GATEWAY_CB_*
   sales::resilience::RateLimiterConfig rate_limit;   // GATEWAY_RATE_LIMIT_MAX, _WINDOW_MS
   bool rate_limit_enabled = true;                    // GATEWAY_RATE_LIMIT_MAX=0 turns it off
-  TrustedProxies trusted_proxies;                    // GATEWAY_TRUSTED_PROXIES: empty trusts nobody
+  IpRanges trusted_proxies;                          // GATEWAY_TRUSTED_PROXIES: empty trusts nobody
+  IpRanges admin_sources;                            // GATEWAY_ADMIN_SOURCES: empty lets anyone read /metrics, /gateway/...
   std::size_t bulkhead_max = 256;                    // GATEWAY_BULKHEAD_MAX, per upstream
   std::size_t answers_max_bytes = 64 << 20;          // GATEWAY_ANSWERS_MAX_BYTES: upstream answers held at once
   ResponseCacheConfig cache;                         // GATEWAY_CACHE_*

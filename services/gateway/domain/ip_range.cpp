@@ -89,8 +89,8 @@ std::optional<IpRange> parse_ip_range(std::string_view text) {
   return range;
 }
 
-TrustedProxies TrustedProxies::parse(std::string_view list) {
-  TrustedProxies out;
+IpRanges IpRanges::parse(std::string_view list) {
+  IpRanges out;
   for_each_list_element(list, [&](std::string_view entry) {
     auto range = parse_ip_range(entry);
     if (!range) {
@@ -103,7 +103,7 @@ TrustedProxies TrustedProxies::parse(std::string_view list) {
   return out;
 }
 
-bool TrustedProxies::contains(const IpAddress& address) const {
+bool IpRanges::contains(const IpAddress& address) const {
   return std::any_of(ranges_.begin(), ranges_.end(), [&](const IpRange& r) { return r.contains(address); });
 }
 

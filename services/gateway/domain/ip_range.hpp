@@ -1,7 +1,9 @@
 #pragma once
-// IP addresses and address ranges (CIDR), for GATEWAY_TRUSTED_PROXIES: which peers may tell
-// the gateway who the client is (domain/client_address.hpp). Parsed with inet_pton; plain
-// values, no allocation per address.
+// IP addresses and address ranges (CIDR), for the settings that list peers:
+// GATEWAY_TRUSTED_PROXIES, which may tell the gateway who the client is
+// (domain/client_address.hpp), and GATEWAY_ADMIN_SOURCES, which may read its operator
+// endpoints (domain/admin_sources.hpp). Parsed with inet_pton; plain values, no allocation
+// per address.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -53,14 +55,16 @@ struct IpRange {
 // or /32 that would trust far more than meant).
 std::optional<IpRange> parse_ip_range(std::string_view text);
 
-// The proxies in front of the gateway (GATEWAY_TRUSTED_PROXIES). Empty: trust nobody.
-class TrustedProxies {
+// A list of ranges, as a setting names peers: the proxies in front of the gateway
+// (GATEWAY_TRUSTED_PROXIES), the sources of operators' requests (GATEWAY_ADMIN_SOURCES).
+// Empty: holds no address.
+class IpRanges {
  public:
-  TrustedProxies() = default;
+  IpRanges() = default;
   // A comma-separated list of ranges ("10.0.0.0/8, 127.0.0.1,::1"); white space around an
   // entry and empty entries are ignored. Throws std::invalid_argument naming the first bad
   // entry.
-  static TrustedProxies parse(std::string_view list);
+  static IpRanges parse(std::string_view list);
 
   [[nodiscard]] bool empty() const { return ranges_.empty(); }
   [[nodiscard]] bool contains(const IpAddress& address) const;

@@ -22,16 +22,16 @@ Headers xff(const Fields& fields) {
   return h;
 }
 
-const TrustedProxies kProxies = TrustedProxies::parse("10.0.0.0/8, 127.0.0.1, ::1, fd00::/8");
+const IpRanges kProxies = IpRanges::parse("10.0.0.0/8, 127.0.0.1, ::1, fd00::/8");
 
 // The rate limiter's key for a request from `peer` with these X-Forwarded-For fields.
 std::string client(std::string_view peer, const Fields& fields,
-                   const TrustedProxies& trusted = kProxies) {
+                   const IpRanges& trusted = kProxies) {
   return std::string(client_address(peer, xff(fields), trusted).key());
 }
 
 TEST(ClientAddress, WithNoTrustedProxiesThePeerIsTheClientAsTheServerWroteIt) {
-  auto c = client_address("::ffff:10.0.0.1", xff({"203.0.113.7"}), TrustedProxies());
+  auto c = client_address("::ffff:10.0.0.1", xff({"203.0.113.7"}), IpRanges());
   EXPECT_FALSE(c.peer_trusted());
   EXPECT_FALSE(c.malformed_entry());
   EXPECT_EQ(c.key(), "::ffff:10.0.0.1") << "untouched: today's key";

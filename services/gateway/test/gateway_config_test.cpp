@@ -53,6 +53,7 @@ TEST(GatewayConfig, DefaultsAreTheDocumentedOnes) {
   EXPECT_GE(c.rate_limit.max, 500'000u);
   EXPECT_GE(c.bulkhead_max, 64u);
   EXPECT_TRUE(c.trusted_proxies.empty()) << "trust nobody: the peer is the client";
+  EXPECT_TRUE(c.admin_sources.empty()) << "anyone may read /metrics and /gateway/..., as before the setting";
   EXPECT_FALSE(c.cors.enabled()) << "no origin but the API's own until one is listed";
 }
 
@@ -90,6 +91,7 @@ TEST(GatewayConfig, EveryVariableIsRead) {
                  {"GATEWAY_BULKHEAD_MAX", "9"},
                  {"GATEWAY_ANSWERS_MAX_BYTES", "33554432"},
                  {"GATEWAY_TRUSTED_PROXIES", "10.0.0.0/8, ::1"},
+                 {"GATEWAY_ADMIN_SOURCES", "10.244.0.0/16"},
                  {"GATEWAY_MAX_BODY_BYTES", "2048"},
                  {"GATEWAY_CORS_ALLOWED_ORIGINS", "https://shop.example"},
                  {"PRODUCT_SERVICE_URL", "http://127.0.0.1:9101"},
@@ -118,6 +120,9 @@ TEST(GatewayConfig, EveryVariableIsRead) {
   EXPECT_TRUE(c.trusted_proxies.contains(*parse_ip("10.20.30.40")));
   EXPECT_TRUE(c.trusted_proxies.contains(*parse_ip("::1")));
   EXPECT_FALSE(c.trusted_proxies.contains(*parse_ip("127.0.0.1")));
+  EXPECT_EQ(c.admin_sources.ranges().size(), 1u);
+  EXPECT_TRUE(c.admin_sources.contains(*parse_ip("10.244.3.7")));
+  EXPECT_FALSE(c.admin_sources.contains(*parse_ip("10.20.30.40"))) << "its own list, not the trusted proxies'";
   EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Product)], "http://127.0.0.1:9101");
   EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Order)], "http://localhost:9102");
   EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Shipping)], "http://127.0.0.1:9106");
@@ -201,18 +206,27 @@ TEST(GatewayConfig, AnEmptyTrustedProxiesListTrustsNobody) {
   EXPECT_TRUE(read({{"GATEWAY_TRUSTED_PROXIES", " , "}}).trusted_proxies.empty());
 }
 
-TEST(GatewayConfig, EveryInvalidTrustedProxyIsRefusedWithTheVariableAndEntryNamed) {
+TEST(GatewayConfig, AnEmptyAdminSourcesListLimitsNobody) {
+  EXPECT_TRUE(read({{"GATEWAY_ADMIN_SOURCES", ""}}).admin_sources.empty());
+  EXPECT_TRUE(read({{"GATEWAY_ADMIN_SOURCES", " , "}}).admin_sources.empty());
+}
+
+// GATEWAY_TRUSTED_PROXIES and GATEWAY_ADMIN_SOURCES: one syntax, each error naming its own
+// variable.
+TEST(GatewayConfig, EveryInvalidAddressListEntryIsRefusedWithTheVariableAndEntryNamed) {
   const std::pair<const char*, const char*> cases[] = {
       {"10.0.0.0/33", "10.0.0.0/33"},          {"127.0.0.1,ingress-nginx", "ingress-nginx"},
       {"10.0.0.0/8;::1", "10.0.0.0/8;::1"},    {"::1/129", "::1/129"},
       {"10.1.0.0/8", "10.1.0.0/8"},            {"10.0.0.0/8, 192.168.1", "192.168.1"},
       {"localhost", "localhost"},              {"*", "*"},
   };
-  for (const auto& [value, entry] : cases) {
-    auto message = error_for({{"GATEWAY_TRUSTED_PROXIES", value}});
-    EXPECT_NE(message.find(std::string("GATEWAY_TRUSTED_PROXIES=") + value), std::string::npos)
-        << value << " gave: '" << message << "'";
-    EXPECT_NE(message.find(std::string("'") + entry + "'"), std::string::npos) << value << " gave: '" << message << "'";
+  for (std::string var : {"GATEWAY_TRUSTED_PROXIES", "GATEWAY_ADMIN_SOURCES"}) {
+    for (const auto& [value, entry] : cases) {
+      auto message = error_for({{var, value}});
+      EXPECT_NE(message.find(var + "=" + value), std::string::npos) << var << "=" << value << " gave: '" << message << "'";
+      EXPECT_NE(message.find(std::string("'") + entry + "'"), std::string::npos)
+          << var << "=" << value << " gave: '" << message << "'";
+    }
   }
 }
 

@@ -230,7 +230,7 @@ TEST_F(GatewayResilience, AnInvalidConfigurationStopsTheGatewayAtStartNamingTheV
       {"GATEWAY_RETRY_MAX", "11"},        {"GATEWAY_RATE_LIMIT_WINDOW_MS", "-5"},
       {"GATEWAY_BULKHEAD_MAX", "1.5"},    {"GATEWAY_MAX_BODY_BYTES", "10"},
       {"PRODUCT_SERVICE_URL", "ftp://127.0.0.1:1"}, {"GATEWAY_TRUSTED_PROXIES", "10.0.0.0/33"},
-      {"GATEWAY_CORS_ALLOWED_ORIGINS", "https://shop.example/app"},
+      {"GATEWAY_CORS_ALLOWED_ORIGINS", "https://shop.example/app"}, {"GATEWAY_ADMIN_SOURCES", "prometheus"},
       {"LOG_LEVEL", "loud"},  // spdlog alone would have logged nothing at all
   };
   for (const auto& [var, value] : cases) {

@@ -1,5 +1,5 @@
-// Addresses and ranges of GATEWAY_TRUSTED_PROXIES: IPv4, IPv6, IPv4-mapped IPv6, and
-// everything that is not an address refused.
+// Addresses and ranges of GATEWAY_TRUSTED_PROXIES and GATEWAY_ADMIN_SOURCES: IPv4, IPv6,
+// IPv4-mapped IPv6, and everything that is not an address refused.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -115,28 +115,28 @@ TEST(IpRange, PrefixesCountOverTheMappedForm) {
   EXPECT_EQ(parse_ip_range("0.0.0.0/0")->prefix, 96);
 }
 
-TEST(TrustedProxies, EmptyTrustsNobody) {
+TEST(IpRanges, AnEmptyListHoldsNoAddress) {
   for (std::string_view list : {"", " ", ",", " , ,"}) {
-    auto t = TrustedProxies::parse(list);
+    auto t = IpRanges::parse(list);
     EXPECT_TRUE(t.empty()) << "'" << list << "'";
     EXPECT_FALSE(t.contains(ip("127.0.0.1")));
   }
-  EXPECT_TRUE(TrustedProxies().empty());
+  EXPECT_TRUE(IpRanges().empty());
 }
 
-TEST(TrustedProxies, AListOfRangesAndAddresses) {
-  auto t = TrustedProxies::parse("10.0.0.0/8,127.0.0.1, ::1 ,\tfd00::/8,");
+TEST(IpRanges, AListOfRangesAndAddresses) {
+  auto t = IpRanges::parse("10.0.0.0/8,127.0.0.1, ::1 ,\tfd00::/8,");
   EXPECT_FALSE(t.empty());
   EXPECT_EQ(t.ranges().size(), 4u);
   for (auto a : {"10.9.8.7", "127.0.0.1", "::1", "fd00::42", "::ffff:10.0.0.1"}) EXPECT_TRUE(t.contains(ip(a))) << a;
   for (auto a : {"11.0.0.1", "127.0.0.2", "::2", "fe00::1", "203.0.113.7"}) EXPECT_FALSE(t.contains(ip(a))) << a;
 }
 
-TEST(TrustedProxies, AnInvalidEntryIsRefusedByName) {
+TEST(IpRanges, AnInvalidEntryIsRefusedByName) {
   for (std::string_view list :
        {"10.0.0.0/8,nginx", "10.0.0.0/33", "127.0.0.1;::1", "10.0.0.0/8 127.0.0.1", "10.1.0.0/8"}) {
     try {
-      (void)TrustedProxies::parse(list);
+      (void)IpRanges::parse(list);
       ADD_FAILURE() << "accepted '" << list << "'";
     } catch (const std::invalid_argument& e) {
       std::string message = e.what();
@@ -144,7 +144,7 @@ TEST(TrustedProxies, AnInvalidEntryIsRefusedByName) {
     }
   }
   try {
-    (void)TrustedProxies::parse("10.0.0.0/8, nginx ,::1");
+    (void)IpRanges::parse("10.0.0.0/8, nginx ,::1");
     ADD_FAILURE() << "accepted a name";
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()).rfind("'nginx' ", 0), 0u) << e.what();

@@ -56,6 +56,11 @@ class Router {
 // callers that route a path themselves (the gateway's /health).
 Response answer_other_method(Request& req, std::string allow);
 
+// What dispatch does for a path no route knows: req.route = "not_found" and a 404 problem
+// thrown. For callers that must answer a path exactly as if it did not exist (the gateway's
+// operator endpoints, to a peer not allowed them).
+[[noreturn]] void refuse_unknown_path(Request& req);
+
 bool is_json_content_type(std::string_view ct);
 
 }  // namespace sales::http

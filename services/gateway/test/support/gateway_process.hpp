@@ -97,6 +97,7 @@ class GatewayProcess {
   }
 
   [[nodiscard]] std::string url() const { return local_url(port_); }
+  [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] bool running() { return pid_ > 0 && !reap(0ms); }
   [[nodiscard]] std::string output() const { return log_path_.empty() ? "" : read_file(log_path_); }
 
