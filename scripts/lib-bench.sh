@@ -16,9 +16,9 @@ Usage: ./sales bench [--quick | --smoke] [OPTIONS]
 Benchmarks the running system (./sales up first) and writes bench/results/<time>-<mode>.json
 and .md, and bench/results/latest.md.
 
-  (default)          full run: 5 alternating rounds of 10 s per variant; also times
+  (default)          full run: 6 alternating rounds of 10 s per variant; also times
                      ./sales down + up (restarts the system!) and a cold build (-j2)
-  --quick            3 rounds of 3 s; no restart, no cold build
+  --quick            4 rounds of 3 s; no restart, no cold build
   --smoke            1 round of about 1 s per scenario into a temporary directory, results
                      not judged; fails only if a scenario produced no numbers (ctest: bench_smoke)
   --only LIST        only these scenarios: get,post,mixed,saga,stock,micro,pgbench, and up (times

@@ -55,3 +55,20 @@ def wait_inventory_knows(product, deadline):
         if time.monotonic() > deadline:
             raise RuntimeError(f"inventory does not know product {product} (GET → {st})")
         time.sleep(0.05)
+
+
+def gateway_cache_lookups():
+    """(hits, misses) of the gateway's response cache so far, from its /metrics; None when
+    unreadable (the counters are per process: a difference across a run is that run's)."""
+    try:
+        with urllib.request.urlopen(f"{GATEWAY}/metrics", timeout=10) as r:
+            text = r.read().decode(errors="replace")
+    except (urllib.error.URLError, OSError):
+        return None
+    counts = {"hit": 0.0, "miss": 0.0}
+    for line in text.splitlines():
+        if line.startswith("gateway_cache_lookups_total{"):
+            for result in counts:
+                if f'result="{result}"' in line:
+                    counts[result] += float(line.rsplit(" ", 1)[1])
+    return counts["hit"], counts["miss"]

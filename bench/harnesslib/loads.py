@@ -61,8 +61,9 @@ def machine_share(cpu):
 
 def per_request(cpu, n):
     """CPU per request, divided by the successful ones: a proxy answering errors fast must not
-    look cheap (its errors cost CPU and count as nothing)."""
-    n = max(1, n)
+    look cheap (its errors cost CPU and count as nothing). With none, there is no figure."""
+    if n <= 0:
+        return {k: None for k in list(cpu["groups_us"]) + ["loadgen"]}
     d = {k: round(v / n, 1) for k, v in cpu["groups_us"].items() if v > 0}
     d["loadgen"] = round(cpu["loadgen_us"] / n, 1)
     return d

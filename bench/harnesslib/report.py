@@ -81,6 +81,8 @@ def verdict_text(v):
         text = f"**missed** (over by {abs(m):.1f} %)"
     if v.get("rounds_straddle"):
         text += "; the rounds fall on both sides of the target"
+    if v.get("failures"):
+        text += f"; {v['failures']:,} failed requests or orders in its runs, left out of the figures"
     return text
 
 
@@ -134,8 +136,12 @@ def markdown():
            "(plus the asynchronous tail until the system is quiet), divided by the successful (2xx) requests (confirmed orders for the saga); `loadgen` is the "
            "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes and kernel "
            "threads, not the hypervisor's steal) and the steal (`steal_pct`) are in the JSON. Each comparison "
-           "alternates its variants, turning the order every round (A B, B A, …); the first after the services' "
-           "start runs each variant once uncounted first.",
+           "alternates its variants, turning the order every round (A B, B A, …)"
+           + ("; (a)+(e) runs each variant once uncounted first (the first runs after a start are slower)."
+              if P.get("warmup") else ".")
+           + (f" {R['unstable_proc_snapshots']} CPU readings were taken while processes kept starting and exiting "
+              "(the /proc listings never agreed twice in a row): their runs may miss a little CPU."
+              if R.get("unstable_proc_snapshots") else ""),
            "", "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v), "",
            "## Targets", "", summary_table(), "", disturbance_note(), ""]
     lim = [(v["label"], v["limits"]) for v in R["targets"].values() if v.get("limits")]

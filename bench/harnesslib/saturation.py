@@ -30,7 +30,7 @@ def saga_saturating_workers(customer, products):
             probes.append({"workers": w, "failed": str(e)[:200]})
             log(f"probe {w:>4} workers: FAILED: {e}")
             break
-        failures = r["errors"] + r["non2xx"] + r["rejected"]
+        failures = r["errors"] + r["non2xx"]  # errors include rejected and otherwise-ended orders
         probes.append({"workers": w, "orders_per_s": r["throughput"], "p50_ms": r["latency_ms"].get("p50"),
                        "busy_pct": r["machine_busy_pct"], "failures": failures})
         log(f"probe {w:>4} workers {r['throughput']:>10.1f} orders/s  busy {r['machine_busy_pct']}%"

@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import time
 
-from .api import create_customer, create_product, http, wait_inventory_knows
+from .api import create_customer, create_product, gateway_cache_lookups, http, wait_inventory_knows
 from .loads import pgbench_run, rate_run, saga_run, wrk_run
 from .proc import roots, settle
 from .saturation import saga_saturating_workers
@@ -37,8 +37,8 @@ def scenario_get_and_pgbench():
         spread = [create_product(f"bench get {RUN_ID} {i}", stock=1000) for i in range(CATALOGUE_SIZE[MODE])]
     variants = []
     if WRK and get_wanted:
-        variants.append(("gateway", lambda: wrk_run(GATEWAY, "get_spread.lua", [RUN_ID, ",".join(map(str, spread))],
-                                                    tail=False)))
+        variants.append(("gateway", lambda: with_cache_hits(
+            lambda: wrk_run(GATEWAY, "get_spread.lua", [RUN_ID, ",".join(map(str, spread))], tail=False))))
         variants.append(("gateway_proxy", lambda: wrk_run(GATEWAY + path, "get.lua", tail=False, headers=NO_CACHE)))
         variants.append(("direct", lambda: wrk_run(service_url("product") + path, "get.lua", tail=False,
                                                    headers=NO_CACHE)))
@@ -97,6 +97,18 @@ def scenario_get_and_pgbench():
     RESULT["scenarios"]["get_product_fixed_rate"] = {
         "path": path, "tool": "bench_rate_load", "rate": rate,
         "variants": {k: summarize(v) for k, v in lruns.items()}, "runs": lruns, "errors": lerr}
+
+
+def with_cache_hits(run):
+    """The run, with the share of its requests the gateway's response cache answered
+    (`cache_hit_pct`, from gateway_cache_lookups_total before and after)."""
+    before = gateway_cache_lookups()
+    res = run()
+    after = gateway_cache_lookups()
+    if before and after:
+        hits, misses = after[0] - before[0], after[1] - before[1]
+        res["cache_hit_pct"] = round(100 * hits / (hits + misses), 2) if hits + misses > 0 else None
+    return res
 
 
 def record_pgbench(runs, errors, get):

@@ -24,9 +24,11 @@ PROFILES = {
     # saga_probe: seconds per closed-loop run while looking for the saturating worker count
     # steal_redos: rounds run again per comparison when the hypervisor's steal passed STEAL_REDO_PCT %
     # warmup: the first comparison after a start runs each variant once uncounted first
-    "full": {"duration": 10, "rounds": 5, "saga_duration": 10, "saga_rounds": 3, "saga_probe": 4, "micro_min": 0.5,
+    # rounds and saga_rounds are even: the order turns every round (stats.alternate), so each
+    # variant runs first as often as second and a median over rounds is not one order's
+    "full": {"duration": 10, "rounds": 6, "saga_duration": 10, "saga_rounds": 4, "saga_probe": 4, "micro_min": 0.5,
              "settle": 5, "steal_redos": 2, "warmup": True},
-    "quick": {"duration": 3, "rounds": 3, "saga_duration": 4, "saga_rounds": 2, "saga_probe": 2, "micro_min": 0.1,
+    "quick": {"duration": 3, "rounds": 4, "saga_duration": 4, "saga_rounds": 2, "saga_probe": 2, "micro_min": 0.1,
               "settle": 3, "steal_redos": 1, "warmup": True},
     "smoke": {"duration": 1, "rounds": 1, "saga_duration": 1.5, "saga_rounds": 1, "saga_probe": 0, "micro_min": 0.01,
               "settle": 2, "steal_redos": 0, "warmup": False},

@@ -96,9 +96,11 @@ def summarize(runs):
                                   for k in runs[0]["server_latency_ms"]}
     keys = sorted({k for r in runs for k in r["cpu_us_per_req"]})
     s["cpu_us_per_req"] = {k: med([r["cpu_us_per_req"].get(k, 0.0) for r in runs]) for k in keys}
-    for extra in ("target_rate", "sent_late", "rejected", "other_status", "timed_out", "posted"):
+    s["errors_in_rounds"] = sum(1 for r in runs if r["non2xx"] or r.get("errors"))
+    for extra in ("target_rate", "sent_late", "rejected", "other_status", "timed_out", "posted", "cache_hit_pct"):
         if extra in runs[0]:
-            s[extra] = med([r[extra] for r in runs]) if extra == "target_rate" else sum(r[extra] for r in runs)
+            s[extra] = med([r.get(extra) for r in runs]) if extra in ("target_rate", "cache_hit_pct") \
+                else sum(r[extra] for r in runs)
     return s
 
 
@@ -124,4 +126,4 @@ def paired_ratio(a_runs, b_runs, key, key_b=None):
 def paired_spread(a_runs, b_runs, key, key_b=None):
     """The lowest and highest a/b of the rounds: how far the rounds disagree."""
     ratios = paired_ratios(a_runs, b_runs, key, key_b)
-    return [round(min(ratios), 3), round(max(ratios), 3)] if ratios else None
+    return [min(ratios), max(ratios)] if ratios else None

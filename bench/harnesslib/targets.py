@@ -51,12 +51,17 @@ def targets():
     t["gateway_cpu_vs_nginx"] = dict(verdict(ratio_cpu, 1.0, higher_is_better=False,
                                              rounds=g.get("ratio_gateway_vs_nginx_cpu_rounds")),
                                      label="gateway CPU per proxied request ≤ nginx's (ratio)")
+    spread = g.get("cached_over_products")
+    hit = (gv.get("gateway") or {}).get("cache_hit_pct")
     t["gateway_vs_pgbench_select"] = dict(verdict(g.get("ratio_gateway_vs_pgbench_select"), 0.5,
                                                   rounds=g.get("ratio_gateway_vs_pgbench_select_rounds")),
                                           label="GET via gateway ≥ 50 % of pgbench select-only TPS "
-                                                f"(as clients get it: {g.get('cached_over_products') or 'one'} "
-                                                "products at random, each from the response cache while fresh; "
-                                                "one product proxied every time "
+                                                "(as clients get it: "
+                                                + (f"{spread} products at random" if spread else "one product")
+                                                + ", each from the response cache while fresh"
+                                                + (f", {fmt(hit, 1)} % of requests answered by it" if hit is not None
+                                                   else "")
+                                                + "; one product proxied every time "
                                                 f"{fmt(g.get('ratio_gateway_proxy_vs_pgbench_select'), 3)})")
     saga_sc = sc.get("saga", {})
     saga = saga_sc.get("variants", {})
@@ -125,4 +130,15 @@ def targets():
     for k, v in t.items():
         if v.get("met") is False and k in why:
             v["limits"] = [x for x in why[k] if x]
+    # A verdict whose runs had failures (non-2xx, errors, orders that did not confirm) is
+    # flagged: the figures it compares leave those requests out.
+    sides = {"gateway_throughput_vs_nginx": [gv.get("gateway_proxy"), gv.get("nginx")],
+             "gateway_cpu_vs_nginx": [gv.get("gateway_proxy"), gv.get("nginx")],
+             "gateway_vs_pgbench_select": [gv.get("gateway"), pgv.get("pgbench_select")],
+             "saga_vs_tpcb": [saga.get("saturation"), saga_sc.get("tpcb_paired") or pgv.get("pgbench_tpcb")],
+             "saga_p99": [half]}
+    for k, summaries in sides.items():
+        failed = sum((x or {}).get("non2xx", 0) + (x or {}).get("errors", 0) for x in summaries)
+        if failed and k in t:
+            t[k]["failures"] = failed
     RESULT["targets"] = t

@@ -10,7 +10,7 @@ for key in ("BENCH_ROOT", "BENCH_STATE_DIR", "BENCH_BIN_DIR", "BENCH_OUT_DIR"):
 os.environ["BENCH_MODE"] = "full"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from harnesslib import proc, report, state, stats, targets  # noqa: E402
+from harnesslib import loads, proc, report, state, stats, targets  # noqa: E402
 
 
 def row(ppid, ticks, children_ticks=0, start=1):
@@ -96,7 +96,7 @@ class Alternation(unittest.TestCase):
         a = [{"round": 1, "t": 1.0}, {"round": 2, "t": 1.1}, {"round": 3, "t": 0.9996}]
         b = [{"round": 1, "t": 1.0}, {"round": 2, "t": 1.0}, {"round": 3, "t": 1.0}]
         self.assertAlmostEqual(stats.paired_ratio(a, b, lambda r: r["t"]), 1.0)
-        self.assertEqual(stats.paired_spread(a, b, lambda r: r["t"]), [1.0, 1.1])
+        self.assertEqual(stats.paired_spread(a, b, lambda r: r["t"]), [0.9996, 1.1])
         c = [{"round": 1, "t": 0.9996}]
         self.assertLess(stats.paired_ratio(c, b, lambda r: r["t"]), 1.0, "0.9996 must not round up to a met 1.0")
 
@@ -121,6 +121,22 @@ class Verdicts(unittest.TestCase):
         self.assertTrue(v["met"])
         self.assertIn("the rounds fall on both sides of the target", report.verdict_text(v))
         self.assertNotIn("both sides", report.verdict_text(targets.verdict(1.05, 1.0, rounds=[1.01, 1.09])))
+
+
+class PerRequest(unittest.TestCase):
+    def test_cpu_is_divided_by_the_successes_and_none_gives_no_figure(self):
+        cpu = {"groups_us": {"gateway": 1000.0, "nginx": 0.0}, "loadgen_us": 500.0}
+        self.assertEqual(loads.per_request(cpu, 10), {"gateway": 100.0, "loadgen": 50.0})
+        self.assertEqual(loads.per_request(cpu, 0), {"gateway": None, "nginx": None, "loadgen": None})
+
+    def test_a_run_without_a_figure_is_left_out_of_the_ratio(self):
+        a = [{"round": 1, "c": None}, {"round": 2, "c": 2.0}]
+        b = [{"round": 1, "c": 1.0}, {"round": 2, "c": 1.0}]
+        self.assertEqual(stats.paired_ratios(a, b, lambda r: r["c"]), [2.0])
+
+    def test_failures_in_the_runs_are_named_beside_the_verdict(self):
+        v = dict(targets.verdict(1.02, 1.0), failures=1234)
+        self.assertIn("1,234 failed requests or orders in its runs", report.verdict_text(v))
 
 
 class RssTargets(unittest.TestCase):
