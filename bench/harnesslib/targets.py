@@ -33,8 +33,9 @@ def limits_text(summary, label):
     s = f"{label}: CPU per request {total:.0f} µs ({parts})"
     if ceiling:
         s += f"; {NCPU} cores / {total:.0f} µs = {ceiling:.0f}/s ceiling"
-    steal = f", the hypervisor's steal {summary['steal_pct']}%" if summary.get("steal_pct") is not None else ""
-    s += f"; machine {summary['machine_busy_pct']}% busy (foreign load {summary['foreign_cpu_pct']}%{steal})"
+    steal = f", the hypervisor's steal {fmt(summary['steal_pct'])}%" if summary.get("steal_pct") is not None else ""
+    s += (f"; machine {fmt(summary['machine_busy_pct'])}% busy (foreign load {fmt(summary['foreign_cpu_pct'])}%"
+          f"{steal})")
     return s
 
 
