@@ -137,8 +137,8 @@ def markdown():
            "load generator itself. `busy %` is the whole machine's; `foreign` CPU (other processes and kernel "
            "threads, not the hypervisor's steal) and the steal (`steal_pct`) are in the JSON. Each comparison "
            "alternates its variants, turning the order every round (A B, B A, …)"
-           + ("; (a)+(e) runs each variant once uncounted first (the first runs after a start are slower)."
-              if P.get("warmup") else ".")
+           + ("; the run's first comparison runs each variant once uncounted first (the first runs after a start "
+              "are slower)." if P.get("warmup") else ".")
            + (f" {R['unstable_proc_snapshots']} CPU readings were taken while processes kept starting and exiting "
               "(the /proc listings never agreed twice in a row): their runs may miss a little CPU."
               if R.get("unstable_proc_snapshots") else ""),

@@ -51,7 +51,7 @@ def scenario_get_and_pgbench():
     step(f"{f'(a)+(e) GET {path}' if get_wanted else '(e)'}: {', '.join(n for n, _ in variants)}, alternating, "
          f"{P['rounds']} rounds "
          f"of {P['duration']} s")
-    runs, errors = alternate(variants, P["rounds"], warmup=True)
+    runs, errors = alternate(variants, P["rounds"])
     get = {k: runs[k] for k in ("gateway", "gateway_proxy", "direct", "nginx") if k in runs}
     if not get_wanted:
         record_pgbench(runs, errors, get)

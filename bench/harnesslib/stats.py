@@ -12,12 +12,16 @@ def worst_steal(runs_of_round):
     return max((r.get("steal_pct") or 0 for r in runs_of_round.values()), default=0)
 
 
-def alternate(variants, rounds, warmup=False):
+WARMED_UP = [False]  # the run's first comparison has had its warm-up
+
+
+def alternate(variants, rounds):
     """variants: [(name, fn)]. Runs A B C, C B A, A B C, … (the order turns each round, so no
     variant always follows the same one: a run that leaves work behind, a checkpoint or a
-    vacuum, does not always burden the same next one) and returns name -> [run]. With
-    `warmup`, each variant runs once first, not counted (the first runs after a start are
-    slower: pools and caches fill). Then, up to
+    vacuum, does not always burden the same next one) and returns name -> [run]. In the
+    run's first comparison, whichever it is (`--only` picks), each variant runs once first,
+    not counted, when the profile has a warm-up (the first runs after a start are slower:
+    pools and caches fill). Then, up to
     P["steal_redos"] times, the round in which a run lost the most to the hypervisor's steal,
     if over STEAL_REDO_PCT %, is run again whole (its runs stay adjacent, so pairs stay
     pairs); the less disturbed of the two is kept, the other goes to RESULT["stolen_rounds"]."""
@@ -44,7 +48,8 @@ def alternate(variants, rounds, warmup=False):
                 + f", steal {res.get('steal_pct')}%)")
         return this
 
-    if warmup and P.get("warmup"):
+    if P.get("warmup") and not WARMED_UP[0]:
+        WARMED_UP[0] = True
         for name, fn in variants:
             try:
                 fn()

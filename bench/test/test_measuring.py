@@ -69,6 +69,7 @@ class Alternation(unittest.TestCase):
         state.RESULT["stolen_rounds"].clear()
         self.saved = dict(state.P)
         state.P["steal_redos"] = 0
+        state.P["warmup"] = False
 
     def tearDown(self):
         state.P.clear()
@@ -79,17 +80,22 @@ class Alternation(unittest.TestCase):
         stats.alternate([("a", fake("a", order)), ("b", fake("b", order)), ("c", fake("c", order))], 3)
         self.assertEqual(order, ["a", "b", "c", "c", "b", "a", "a", "b", "c"])
 
-    def test_a_warm_up_runs_each_variant_once_uncounted(self):
+    def test_the_first_comparison_of_a_run_warms_up_once(self):
         state.P["warmup"] = True
+        stats.WARMED_UP[0] = False
         order = []
-        runs, _ = stats.alternate([("a", fake("a", order)), ("b", fake("b", order))], 2, warmup=True)
+        runs, _ = stats.alternate([("a", fake("a", order)), ("b", fake("b", order))], 2)
         self.assertEqual(order, ["a", "b", "a", "b", "b", "a"])
         self.assertEqual([r["round"] for r in runs["a"]], [1, 2])
+        order.clear()
+        stats.alternate([("c", fake("c", order))], 1)
+        self.assertEqual(order, ["c"], "only the run's first comparison warms up")
 
     def test_no_warm_up_unless_the_profile_has_one(self):
         state.P["warmup"] = False
+        stats.WARMED_UP[0] = False
         order = []
-        stats.alternate([("a", fake("a", order))], 1, warmup=True)
+        stats.alternate([("a", fake("a", order))], 1)
         self.assertEqual(order, ["a"])
 
     def test_paired_ratios_keep_their_spread_and_are_not_rounded(self):
