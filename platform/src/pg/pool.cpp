@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cancel_at_deadline.hpp"
+#include "sales/net/loopback.hpp"
 #include "sales/resilience/deadline.hpp"
 
 namespace sales::pg {
@@ -107,7 +108,7 @@ void Pool::release(std::unique_ptr<Connection> c) {
 }
 
 std::string transport_options(std::string_view host) {
-  bool loopback = host == "localhost" || host == "::1" || host.starts_with("127.") || host.starts_with("/");
+  bool loopback = net::is_loopback_host(host) || host.starts_with("/");  // "/": a unix socket's directory
   std::string out;
   if (!std::getenv("PGGSSENCMODE")) out += " gssencmode=disable";
   if (loopback && !std::getenv("PGSSLMODE")) out += " sslmode=disable";

@@ -11,6 +11,7 @@
 #include "sales/events/envelope.hpp"
 #include "sales/log/log.hpp"
 #include "sales/log/rotation.hpp"
+#include "sales/net/loopback.hpp"
 #include "sales/problem/problem.hpp"
 #include "sales/service/periodic.hpp"
 
@@ -68,8 +69,7 @@ BrokerSettings read_broker_settings(config::Env& env) {
   // unset would refuse every connection while the service looked healthy (its readiness
   // does not wait for the broker), so that is a configuration error. Naming guest on
   // purpose still works, for a broker that allows it.
-  const bool loopback = b.host == "127.0.0.1" || b.host == "localhost" || b.host == "::1";
-  if (!loopback && env.get("RABBITMQ_USER").value_or("").empty()) {
+  if (!net::is_loopback_host(b.host) && env.get("RABBITMQ_USER").value_or("").empty()) {
     env.invalid("RABBITMQ_USER is not set: the broker's default guest user connects only from localhost, and "
                 "RABBITMQ_HOST=" + b.host + " is not");
   }

@@ -26,6 +26,11 @@ TEST(BrokerSettings, ALocalBrokerMayUseTheDefaultGuestUser) {
   EXPECT_EQ(b.host, "127.0.0.1");
   EXPECT_EQ(b.user, "guest");
   EXPECT_EQ(error_of(env), "");
+  for (const char* local : {"localhost", "::1", "127.0.0.53"}) {
+    config::Env named_host(Values{{"RABBITMQ_HOST", local}});
+    read_broker_settings(named_host);
+    EXPECT_EQ(error_of(named_host), "") << local << " is this machine";
+  }
 }
 
 // RabbitMQ lets guest in from localhost only: a remote broker with no user set would refuse
