@@ -8,12 +8,14 @@
 namespace gateway {
 
 namespace {
-// A list of addresses and ranges, empty by default; an invalid entry is an error naming the
-// variable and the entry.
-IpRanges read_ranges(sales::config::Env& env, const std::string& var) {
+// A comma-separated list setting, empty by default, parsed by List::parse (IpRanges,
+// CorsPolicy); an invalid entry is an error naming the variable and the entry, and leaves
+// the empty list.
+template <typename List>
+List read_list(sales::config::Env& env, const std::string& var) {
   auto list = env.str(var, "");
   try {
-    return IpRanges::parse(list);
+    return List::parse(list);
   } catch (const std::invalid_argument& e) {
     env.invalid(var + "=" + list + ": " + e.what());
     return {};
@@ -48,14 +50,9 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
     env.invalid("GATEWAY_RATE_LIMIT_MAX=" + std::to_string(max) + " is more than one request per nanosecond of "
                 "GATEWAY_RATE_LIMIT_WINDOW_MS=" + std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(c.rate_limit.window).count()));
   }
-  c.trusted_proxies = read_ranges(env, "GATEWAY_TRUSTED_PROXIES");
-  c.admin_sources = read_ranges(env, "GATEWAY_ADMIN_SOURCES");
-  auto origins = env.str("GATEWAY_CORS_ALLOWED_ORIGINS", "");
-  try {
-    c.cors = CorsPolicy::parse(origins);
-  } catch (const std::invalid_argument& e) {
-    env.invalid("GATEWAY_CORS_ALLOWED_ORIGINS=" + origins + ": " + e.what());
-  }
+  c.trusted_proxies = read_list<IpRanges>(env, "GATEWAY_TRUSTED_PROXIES");
+  c.admin_sources = read_list<IpRanges>(env, "GATEWAY_ADMIN_SOURCES");
+  c.cors = read_list<CorsPolicy>(env, "GATEWAY_CORS_ALLOWED_ORIGINS");
   c.bulkhead_max = static_cast<std::size_t>(env.integer("GATEWAY_BULKHEAD_MAX", 256, 1, 100'000));
   // All upstreams' answers together, as their bytes arrive; at least one answer of the largest size.
   c.answers_max_bytes = static_cast<std::size_t>(env.integer(
