@@ -84,9 +84,12 @@ def group_ticks(rts, tries=20, consistent=True):
     and before its own would be in neither (pgbench's backends exit just as a run ends). So
     /proc is listed until two listings in a row show the same processes in every tree (pid
     and start time) with the same reaped-children time, and the second is used."""
+    def totals(trees):
+        return {name: sum(m[0] for m in members.values()) for name, members in trees.items()}
+
     prev = tree_members(proc_table(), rts)
     if not consistent:  # a rough reading (is the system quiet?): one listing will do
-        return {name: sum(m[0] for m in members.values()) for name, members in prev.items()}
+        return totals(prev)
     for _ in range(tries):
         cur = tree_members(proc_table(), rts)
         same = all({p: (m[1], m[2]) for p, m in cur[n].items()} == {p: (m[1], m[2]) for p, m in prev[n].items()}
@@ -96,7 +99,7 @@ def group_ticks(rts, tries=20, consistent=True):
         prev = cur
     else:
         UNSTABLE_SNAPSHOTS[0] += 1
-    return {name: sum(m[0] for m in members.values()) for name, members in cur.items()}
+    return totals(cur)
 
 
 def machine_ticks():

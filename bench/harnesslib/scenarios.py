@@ -14,7 +14,7 @@ from .proc import roots, settle
 from .saturation import saga_saturating_workers
 from .state import (BIN, CONNECTIONS, E, FIXED_RATE, GATEWAY, MODE, NGINX_PIDFILE, NGINX_PORT, NO_CACHE, P, PGBENCH,
                     RESULT, RUN_ID, THREADS, WRK, log, service_url, step, wanted)
-from .stats import alternate, paired_ratio, paired_spread, summarize
+from .stats import alternate, paired_ratio, record_paired, summarize
 
 
 # Products the cached GETs of (a) spread over: each is cached on its own, so clients reading
@@ -69,13 +69,10 @@ def scenario_get_and_pgbench():
         except OSError:
             pass
     if "gateway_proxy" in get and "nginx" in get:
-        throughput = (get["gateway_proxy"], get["nginx"], lambda r: r["throughput"])
-        cpu = (get["gateway_proxy"], get["nginx"], lambda r: r["cpu_us_per_req"].get("gateway"),
-               lambda r: r["cpu_us_per_req"].get("nginx"))
-        sc["ratio_gateway_vs_nginx_throughput"] = paired_ratio(*throughput)
-        sc["ratio_gateway_vs_nginx_throughput_rounds"] = paired_spread(*throughput)
-        sc["ratio_gateway_vs_nginx_cpu"] = paired_ratio(*cpu)
-        sc["ratio_gateway_vs_nginx_cpu_rounds"] = paired_spread(*cpu)
+        record_paired(sc, "ratio_gateway_vs_nginx_throughput", get["gateway_proxy"], get["nginx"],
+                      lambda r: r["throughput"])
+        record_paired(sc, "ratio_gateway_vs_nginx_cpu", get["gateway_proxy"], get["nginx"],
+                      lambda r: r["cpu_us_per_req"].get("gateway"), lambda r: r["cpu_us_per_req"].get("nginx"))
     if "gateway_proxy" in get and "direct" in get:
         sc["ratio_gateway_vs_direct_throughput"] = paired_ratio(get["gateway_proxy"], get["direct"],
                                                                 lambda r: r["throughput"])
@@ -122,9 +119,8 @@ def record_pgbench(runs, errors, get):
         "errors": {k: v for k, v in errors.items() if k in pg}}
     for variant in ("gateway", "gateway_proxy"):
         if variant in get:
-            pair = (get[variant], runs["pgbench_select"], lambda r: r["throughput"])
-            RESULT["scenarios"]["get_product"][f"ratio_{variant}_vs_pgbench_select"] = paired_ratio(*pair)
-            RESULT["scenarios"]["get_product"][f"ratio_{variant}_vs_pgbench_select_rounds"] = paired_spread(*pair)
+            record_paired(RESULT["scenarios"]["get_product"], f"ratio_{variant}_vs_pgbench_select", get[variant],
+                          runs["pgbench_select"], lambda r: r["throughput"])
 
 
 def scenario_posts():
@@ -192,9 +188,8 @@ def scenario_saga():
                                    "errors": {**err1, **err2}}
     if tpcb:
         RESULT["scenarios"]["saga"]["tpcb_paired"] = summarize(tpcb)
-        pair = (sat["saturation"], tpcb, lambda r: r["throughput"])
-        RESULT["scenarios"]["saga"]["ratio_vs_tpcb_paired"] = paired_ratio(*pair)
-        RESULT["scenarios"]["saga"]["ratio_vs_tpcb_paired_rounds"] = paired_spread(*pair)
+        record_paired(RESULT["scenarios"]["saga"], "ratio_vs_tpcb_paired", sat["saturation"], tpcb,
+                      lambda r: r["throughput"])
 
 
 def scenario_stock_copy():

@@ -101,7 +101,6 @@ def summarize(runs):
                                   for k in runs[0]["server_latency_ms"]}
     keys = sorted({k for r in runs for k in r["cpu_us_per_req"]})
     s["cpu_us_per_req"] = {k: med([r["cpu_us_per_req"].get(k, 0.0) for r in runs]) for k in keys}
-    s["errors_in_rounds"] = sum(1 for r in runs if r["non2xx"] or r.get("errors"))
     for extra in ("target_rate", "sent_late", "rejected", "other_status", "timed_out", "posted", "cache_hit_pct"):
         if extra in runs[0]:
             s[extra] = med([r.get(extra) for r in runs]) if extra in ("target_rate", "cache_hit_pct") \
@@ -128,7 +127,9 @@ def paired_ratio(a_runs, b_runs, key, key_b=None):
     return statistics.median(ratios) if ratios else None
 
 
-def paired_spread(a_runs, b_runs, key, key_b=None):
-    """The lowest and highest a/b of the rounds: how far the rounds disagree."""
+def record_paired(into, name, a_runs, b_runs, key, key_b=None):
+    """Stores the median over rounds of a/b as into[name], and the lowest and highest a/b of
+    the rounds (how far they disagree) as into[name + "_rounds"]."""
     ratios = paired_ratios(a_runs, b_runs, key, key_b)
-    return [min(ratios), max(ratios)] if ratios else None
+    into[name] = statistics.median(ratios) if ratios else None
+    into[name + "_rounds"] = [min(ratios), max(ratios)] if ratios else None

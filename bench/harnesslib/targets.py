@@ -21,6 +21,11 @@ def verdict(value, target, higher_is_better=True, rounds=None):
     return v
 
 
+def larger_of(a, b):
+    """Per service, the larger of two tables' figures (either may lack a service)."""
+    return {n: max(v for v in (a.get(n), b.get(n)) if v is not None) for n in set(a) | set(b)}
+
+
 def limits_text(summary, label):
     """What the CPU went to, per request: the usual limit on a 2-core box."""
     if not summary:
@@ -85,12 +90,10 @@ def targets():
     rss = RESULT.get("rss_mb", {})
     # Idle is judged twice: freshly started, and idle again after the run's load (pools,
     # connections and caches grown by load stay): the worse of the two counts.
-    idle = {n: max(v for v in (rss.get("idle", {}).get(n), rss.get("after_load", {}).get(n)) if v is not None)
-            for n in set(rss.get("idle", {})) | set(rss.get("after_load", {}))}
+    idle = larger_of(rss.get("idle", {}), rss.get("after_load", {}))
     # Under load: the most each process held at any time (VmHWM, the services started with the
     # run's system), or the most sampled, if more.
-    load = {n: max(v for v in (rss.get("under_load_max", {}).get(n), rss.get("peak_hwm", {}).get(n)) if v is not None)
-            for n in set(rss.get("under_load_max", {})) | set(rss.get("peak_hwm", {}))}
+    load = larger_of(rss.get("under_load_max", {}), rss.get("peak_hwm", {}))
     t["rss_idle"] = dict(verdict(max(idle.values()) if idle else None, 12, higher_is_better=False),
                          label="every service ≤ 12 MB RSS idle (largest shown; the worse of freshly started "
                                "and idle after the run's load)",
@@ -106,17 +109,18 @@ def targets():
         t["cold_build_idle"] = dict(verdict(round(st["cold_build_cpu_s"] / 2, 1), 300, higher_is_better=False),
                                     label="cold build ≤ 5 min on 2 idle cores (CPU time ÷ 2: a lower bound, "
                                           "as configuring and linking run on one core)")
-    # What limits each missed target.
-    why = {
-        "gateway_throughput_vs_nginx": [limits_text(gv.get("gateway_proxy"), "gateway"), limits_text(gv.get("nginx"), "nginx")],
-        "gateway_cpu_vs_nginx": [limits_text(gv.get("gateway_proxy"), "gateway"), limits_text(gv.get("nginx"), "nginx")],
-        "gateway_vs_pgbench_select": [limits_text(gv.get("gateway"), "GET via gateway"),
-                                      limits_text(pgv.get("pgbench_select"), "pgbench -S")],
-        "saga_vs_tpcb": [limits_text(saga.get("saturation"), "saga (per confirmed order)"),
-                         limits_text(saga_sc.get("tpcb_paired") or pgv.get("pgbench_tpcb"),
-                                     "pgbench TPC-B")],
-        "saga_p99": [limits_text(saga.get("half_rate"), "saga at half rate")],
+    # The summaries each ratio or latency target compares, with their names: what limits a
+    # missed one (CPU per request of each side), and the failures in their runs.
+    compared = {
+        "gateway_throughput_vs_nginx": [(gv.get("gateway_proxy"), "gateway"), (gv.get("nginx"), "nginx")],
+        "gateway_cpu_vs_nginx": [(gv.get("gateway_proxy"), "gateway"), (gv.get("nginx"), "nginx")],
+        "gateway_vs_pgbench_select": [(gv.get("gateway"), "GET via gateway"),
+                                      (pgv.get("pgbench_select"), "pgbench -S")],
+        "saga_vs_tpcb": [(saga.get("saturation"), "saga (per confirmed order)"),
+                         (saga_sc.get("tpcb_paired") or pgv.get("pgbench_tpcb"), "pgbench TPC-B")],
+        "saga_p99": [(half, "saga at half rate")],
     }
+    why = {k: [limits_text(summary, label) for summary, label in sides] for k, sides in compared.items()}
     if idle:
         w = max(idle, key=idle.get)
         fresh = rss.get("idle", {})
@@ -133,13 +137,8 @@ def targets():
             v["limits"] = [x for x in why[k] if x]
     # A verdict whose runs had failures (non-2xx, errors, orders that did not confirm) is
     # flagged: the figures it compares leave those requests out.
-    sides = {"gateway_throughput_vs_nginx": [gv.get("gateway_proxy"), gv.get("nginx")],
-             "gateway_cpu_vs_nginx": [gv.get("gateway_proxy"), gv.get("nginx")],
-             "gateway_vs_pgbench_select": [gv.get("gateway"), pgv.get("pgbench_select")],
-             "saga_vs_tpcb": [saga.get("saturation"), saga_sc.get("tpcb_paired") or pgv.get("pgbench_tpcb")],
-             "saga_p99": [half]}
-    for k, summaries in sides.items():
-        failed = sum((x or {}).get("non2xx", 0) + (x or {}).get("errors", 0) for x in summaries)
+    for k, sides in compared.items():
+        failed = sum((x or {}).get("non2xx", 0) + (x or {}).get("errors", 0) for x, _ in sides)
         if failed and k in t:
             t[k]["failures"] = failed
     RESULT["targets"] = t

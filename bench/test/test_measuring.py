@@ -102,7 +102,10 @@ class Alternation(unittest.TestCase):
         a = [{"round": 1, "t": 1.0}, {"round": 2, "t": 1.1}, {"round": 3, "t": 0.9996}]
         b = [{"round": 1, "t": 1.0}, {"round": 2, "t": 1.0}, {"round": 3, "t": 1.0}]
         self.assertAlmostEqual(stats.paired_ratio(a, b, lambda r: r["t"]), 1.0)
-        self.assertEqual(stats.paired_spread(a, b, lambda r: r["t"]), [0.9996, 1.1])
+        into = {}
+        stats.record_paired(into, "r", a, b, lambda r: r["t"])
+        self.assertAlmostEqual(into["r"], 1.0)
+        self.assertEqual(into["r_rounds"], [0.9996, 1.1])
         c = [{"round": 1, "t": 0.9996}]
         self.assertLess(stats.paired_ratio(c, b, lambda r: r["t"]), 1.0, "0.9996 must not round up to a met 1.0")
 
