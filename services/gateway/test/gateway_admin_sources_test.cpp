@@ -4,10 +4,10 @@
 // listed finds no /metrics or /gateway/... at all, whatever X-Forwarded-For it sends, while
 // the health endpoints and the API stay open to it.
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
-#include <poll.h>
 
-#include "sales_test/sockets.hpp"
+#include <chrono>
+
+#include "sales_test/raw_client.hpp"
 #include "support/harness.hpp"
 
 namespace gateway_test {
@@ -20,25 +20,11 @@ class GatewayAdminSources : public GatewayFixture {
   // GET `target` from kScraper, on a connection the gateway closes after its answer: the
   // status and the body (a plain Content-Length body: the gateway's own answers).
   std::pair<int, std::string> get_as_scraper(const std::string& target) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in source{};
-    source.sin_family = AF_INET;
-    ::inet_pton(AF_INET, kScraper, &source.sin_addr);
-    auto to = sales_test::loopback(gateway.port());
-    bool connected = ::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source) == 0 &&
-                     ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0;
-    std::string request = "GET " + target + " HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n";
-    connected = connected && ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size());
-    std::string answer;
-    for (pollfd p{fd, POLLIN, 0}; connected && ::poll(&p, 1, 5000) > 0;) {
-      char buf[4096];
-      auto n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      answer.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
+    sales_test::RawClient scraper(gateway.port(), 0, kScraper);
+    scraper.send("GET " + target + " HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n");
+    auto answer = scraper.read_for(std::chrono::seconds(5));
     auto head_end = answer.find("\r\n\r\n");
-    if (!connected || !answer.starts_with("HTTP/1.1 ") || head_end == std::string::npos) return {0, answer};
+    if (!answer.starts_with("HTTP/1.1 ") || head_end == std::string::npos) return {0, answer};
     return {std::stoi(answer.substr(9, 3)), answer.substr(head_end + 4)};
   }
 
