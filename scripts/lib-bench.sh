@@ -233,7 +233,7 @@ bench_cpu_ticks() {
 # with the hypervisor's steal during it.
 bench_time_up() {
   local tries=${SALES_BENCH_UP_TRIES:-3}
-  [[ "$tries" =~ ^[1-9]$ ]] || die "SALES_BENCH_UP_TRIES must be a number from 1 to 9 (got '$tries')"
+  require_number SALES_BENCH_UP_TRIES "$tries" 1 9
   step "(g) ./sales down, then timing ./sales up from the built binaries ($tries times)"
   local i t0 t1 secs steal before after runs=() times=()
   for ((i = 1; i <= tries; i++)); do

@@ -20,6 +20,15 @@ info() { printf '    %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# require_number NAME VALUE MIN MAX: a setting that is a whole number, written plainly (no
+# sign, no leading zero), from MIN to MAX; otherwise the command stops, naming it.
+require_number() {
+  local name=$1 value=$2 min=$3 max=$4
+  if ! [[ "$value" =~ ^(0|[1-9][0-9]{0,8})$ ]] || (( value < min || value > max )); then
+    die "$name must be a number from $min to $max (got '$value')"
+  fi
+}
+
 # show_log_tail FILE [LINES]: the end of a log file, framed, on stderr.
 show_log_tail() {
   local file=$1 lines=${2:-30}

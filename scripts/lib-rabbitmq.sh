@@ -49,7 +49,7 @@ rmq_env() {
   # ~775 µs) and the saga ran ~10 % slower (alternating quick runs, ./sales bench --only saga).
   # A broker on a host of its own wants one scheduler per core (Erlang's default).
   local schedulers=${SALES_RABBITMQ_SCHEDULERS:-1}
-  [[ "$schedulers" =~ ^[1-9][0-9]{0,2}$ ]] || die "SALES_RABBITMQ_SCHEDULERS must be a number from 1 to 999 (got '$schedulers')"
+  require_number SALES_RABBITMQ_SCHEDULERS "$schedulers" 1 999
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none +S $schedulers:$schedulers"
   export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }

@@ -6,9 +6,7 @@ BACKENDS=(product order customer payment inventory shipping)
 # SALES_PORT_OFFSET shifts every service port (a second system beside the first, e.g. in
 # another worktree, with SALES_PG_PORT / SALES_AMQP_PORT / SALES_AMQP_UI_PORT set too).
 SVC_PORT_OFFSET=${SALES_PORT_OFFSET:-0}
-[[ "$SVC_PORT_OFFSET" =~ ^[0-9]{1,5}$ ]] && (( 10#$SVC_PORT_OFFSET <= 65535 - 8080 )) ||
-  { echo "error: SALES_PORT_OFFSET must be a number from 0 to $((65535 - 8080)) (got '$SVC_PORT_OFFSET')" >&2; exit 1; }
-SVC_PORT_OFFSET=$((10#$SVC_PORT_OFFSET))
+require_number SALES_PORT_OFFSET "$SVC_PORT_OFFSET" 0 $((65535 - 8080))
 declare -A SVC_PORT=(
   [gateway]=$((8080 + SVC_PORT_OFFSET)) [product]=$((8001 + SVC_PORT_OFFSET))
   [order]=$((8002 + SVC_PORT_OFFSET)) [customer]=$((8003 + SVC_PORT_OFFSET))
@@ -36,7 +34,7 @@ svc_log() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
 # per order placed and per status change, so under load its log grows by hundreds of MB a
 # day; without rotation .state/logs grew until the disk was full.
 SVC_LOG_MAX_MB=${SALES_LOG_MAX_MB:-64}
-[[ "$SVC_LOG_MAX_MB" =~ ^[1-9][0-9]{0,5}$ ]] || { echo "error: SALES_LOG_MAX_MB must be a number from 1 to 999999" >&2; exit 1; }
+require_number SALES_LOG_MAX_MB "$SVC_LOG_MAX_MB" 1 999999
 svc_pidfile() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 svc_url() { printf 'http://127.0.0.1:%s' "${SVC_PORT[$1]}"; }
 
