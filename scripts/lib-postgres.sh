@@ -148,17 +148,29 @@ EOF
 pg_hba() {
   local role
   echo "# Written by ./sales on every up. The superuser over the socket only (peer); each"
-  echo "# role to its own database only, with its password, over the socket (the services"
-  echo "# under ./sales: a round trip costs less CPU than over TCP) or 127.0.0.1 (tests,"
-  echo "# tools); everything else rejected."
+  echo "# role to its own database only: over the socket by peer for the OS user that runs"
+  echo "# the services (map services), or at 127.0.0.1 with its password (tests, tools);"
+  echo "# everything else rejected."
   echo "local all $PG_SUPERUSER peer map=sales"
   for role in "${!ROLE_DB[@]}"; do
-    echo "local ${ROLE_DB[$role]} $role scram-sha-256"
+    echo "local ${ROLE_DB[$role]} $role peer map=services"
     echo "host ${ROLE_DB[$role]} $role 127.0.0.1/32 scram-sha-256"
   done | sort
   echo "local all all reject"
   echo "host all all 0.0.0.0/0 reject"
   echo "host all all ::/0 reject"
+}
+
+# pg_ident: the superuser for the cluster's OS user; each service role for the OS user
+# that runs ./sales and so the services. Peer over the socket instead of the password:
+# the services then never run SCRAM, whose OpenSSL code (hashes, HMAC, its provider
+# tables) kept about 2 MB of libcrypto resident in each of them, and a connection opens
+# without SCRAM's 4,096 hash rounds on both ends. It grants no more than the password
+# did: that is in .state/secrets.env, readable by this same OS user.
+pg_ident() {
+  local role
+  echo "sales $(pg_os_user) $PG_SUPERUSER"
+  for role in "${!ROLE_DB[@]}"; do echo "services $(id -un) $role"; done | sort
 }
 
 # pg_write_config: (re)write our config files; print "changed" when any differs.
@@ -172,7 +184,7 @@ pg_write_config() {
   }
   _pg_put "$PG_DATA/sales.conf" "$(pg_settings)"
   _pg_put "$PG_DATA/pg_hba.conf" "$(pg_hba)"
-  _pg_put "$PG_DATA/pg_ident.conf" "sales $(pg_os_user) $PG_SUPERUSER"
+  _pg_put "$PG_DATA/pg_ident.conf" "$(pg_ident)"
   [ -n "$changed" ] && echo changed
   return 0
 }
