@@ -96,6 +96,24 @@ TEST_F(AmqpTest, PublishAndConsumeRoundTripWithConfirmsAndHeaders) {
   EXPECT_FALSE(sub.next_delivery(300ms).has_value());  // the unbound one never arrived
 }
 
+// We offer the broker 16 KiB frames (connection.cpp): a body several times that goes as
+// several body frames and arrives whole, byte for byte.
+TEST_F(AmqpTest, ABodyLargerThanAFrameArrivesWhole) {
+  Connection conn(params_);
+  conn.connect();
+  declare_consumer_topology(conn, queue_, {"big.#"}, topology_);
+  std::string body;
+  for (int i = 0; body.size() < 100 * 1024; ++i) body += std::to_string(i) + ",";
+  conn.publish(event("big.one", body));
+  conn.publish(event("big.two", "small after big"));
+  conn.wait_for_confirms(5s);
+  auto got = drain(conn, queue_, 2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].body.size(), body.size());
+  EXPECT_TRUE(got[0].body == body);
+  EXPECT_EQ(got[1].body, "small after big");
+}
+
 TEST_F(AmqpTest, TheSocketGivesUpOnAHostThatStopsAnswering) {
   params_.tcp_user_timeout = 7000ms;
   Connection conn(params_);
