@@ -35,6 +35,11 @@ struct ServerOptions {
   // is not HTTP with an empty request). The gateway adds its CORS fields here. It runs on
   // the server's threads at once and must not throw. Empty: nothing is called.
   std::function<void(const Request&, Response&)> decorate_answer;
+  // Called once on a server thread when `quiet_after` has passed with nothing answered and
+  // nothing in hand, after some answers (so between one and two quiet_after of the last).
+  // The services give their freed heap back to the system there. Empty: nothing is called.
+  std::function<void()> on_quiet;
+  std::chrono::milliseconds quiet_after{1000};
 };
 
 // Runs on a server thread and may block (database calls): the server has `threads`
