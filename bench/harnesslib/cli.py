@@ -5,6 +5,7 @@ Markdown report.
 import json
 import os
 import sys
+import time
 
 from .machine import machine, service_config
 from .proc import UNSTABLE_SNAPSHOTS, roots, rss_sample, rss_table, settle, uptime_s
@@ -14,6 +15,9 @@ from .scenarios import (micro, scenario_get_and_pgbench, scenario_mixed, scenari
 from .state import (CONNECTIONS, DISTURBED, E, MODE, NGINX_PORT, ONLY, OUT, P, PGBENCH, RESULT, RSS_MAX, RUN_ID,
                     SAGA_WORKER_STEPS, SERVICES, STEAL_REDO_PCT, THREADS, WRK, log, step, wanted)
 from .targets import targets
+
+# Seconds the services sit idle after the last load before their RSS is read (main() says why).
+AFTER_LOAD_IDLE_S = 3
 
 
 def main():
@@ -60,6 +64,12 @@ def main():
     rts = roots()
     rss_sample(rts)
     settle(rts, P["settle"])  # idle again: what the load left behind stays
+    # Idle means idle for a while: a service gives its freed heap back once it has answered
+    # nothing for a second or two (ServerOptions::on_quiet); sampled at once, the figure
+    # would be the load's, not the idle service's.
+    time.sleep(AFTER_LOAD_IDLE_S)
+    RESULT["rss_mb"]["after_note"] = (f"{AFTER_LOAD_IDLE_S} s after the last load ended and the services "
+                                      "went quiet; the gateway's idle keep-alive connections to them still open")
     RESULT["rss_mb"]["after_load"] = rss_table(rts)
     RESULT["rss_mb"]["after_anon"] = rss_table(rts, "RssAnon")
     RESULT["rss_mb"]["after_file"] = rss_table(rts, "RssFile")

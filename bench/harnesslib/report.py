@@ -211,6 +211,7 @@ def markdown():
         names = [n for n in SERVICES if n in rss.get("idle", {})]
         out += ["## (f) RSS per service (MB)", "",
                 f"Idle: {rss.get('idle_note', '')}", "",
+                *([f"Idle after the load: {rss['after_note']}", ""] if rss.get("after_note") else []),
                 "| | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]
         for k, label in (("idle", "idle"), ("idle_anon", "idle: anonymous (heap, stacks)"),
                          ("idle_file", "idle: file-backed (binary, shared libraries)"),
