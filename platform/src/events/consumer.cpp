@@ -12,6 +12,11 @@
 #include "statements.hpp"
 
 namespace sales::events {
+
+std::uint64_t Consumer::deliveries_handled() const {
+  return metrics_->consumed.value() + metrics_->duplicates.value() + metrics_->retried.value();
+}
+
 namespace {
 
 // Reachable and migrated: a consumer started before the inbox exists must wait, not

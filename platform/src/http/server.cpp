@@ -270,8 +270,8 @@ struct Server::Impl {
     stream.shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  // Calls on_quiet once per quiet spell: a round of quiet_after that answered nothing,
-  // with nothing in hand, after one that answered some.
+  // Calls on_quiet once per quiet spell: a round of quiet_after that did no work (answered
+  // nothing, nothing in hand, other_work unchanged) after one that did some.
   asio::awaitable<void> watch_for_quiet(asio::io_context& loop) {
     asio::steady_timer timer(loop);
     std::uint64_t seen = 0;
@@ -280,7 +280,7 @@ struct Server::Impl {
       timer.expires_after(opts.quiet_after);
       auto [ec] = co_await timer.async_wait(kTuple);
       if (ec) co_return;
-      std::uint64_t now = answered.load(std::memory_order_relaxed);
+      std::uint64_t now = answered.load(std::memory_order_relaxed) + (opts.other_work ? opts.other_work() : 0);
       if (now != seen) {
         seen = now;
         told = false;

@@ -168,6 +168,13 @@ http::Response App::ready_response(bool broker_optional) {
 
 int App::run() {
   if (!validate()) return 2;
+  if (!work_counts_.empty()) {
+    server_.other_work = [counts = work_counts_] {
+      std::uint64_t sum = 0;
+      for (const auto& count : counts) sum += count();
+      return sum;
+    };
+  }
   return serve(std::make_unique<http::Server>(server_, [this](http::Request& r) {
     // Events a handler enqueues carry the request's trace (DESIGN §2: into events too).
     events::TraceScope trace({std::string(r.headers.get("traceparent").value_or("")), std::string(r.request_id())});

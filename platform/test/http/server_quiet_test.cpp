@@ -105,19 +105,44 @@ TEST(ServerQuiet, OnQuietIsCalledOncePerQuietSpell) {
   EXPECT_EQ(q.calls.load(), 2);
 }
 
-// A request still in the handler is not quiet, however long it takes.
-TEST(ServerQuiet, ARequestInHandIsNotQuiet) {
+// Work outside HTTP (a consumer's events) counts like answers: while it grows, no call.
+TEST(ServerQuiet, OtherWorkCountsAsWork) {
   std::atomic<int> calls{0};
+  std::atomic<std::uint64_t> events{0};
   auto o = options();
   o.quiet_after = 100ms;
   o.on_quiet = [&] { ++calls; };
-  http::Server server(o, [](http::Request& req) {
-    if (req.target == "/slow") std::this_thread::sleep_for(600ms);
+  o.other_work = [&] { return events.load(); };
+  http::Server server(o, echo_target);
+  server.start();
+  for (int i = 0; i < 10; ++i) {  // 500 ms of events, no request
+    ++events;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(calls.load(), 0);
+  for (int i = 0; i < 50 && calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(calls.load(), 1);
+}
+
+// A request still in the handler is not quiet, however long it takes.
+TEST(ServerQuiet, ARequestInHandIsNotQuiet) {
+  std::atomic<int> calls{0};
+  std::atomic<bool> slow_started{false};
+  auto o = options();
+  o.quiet_after = 100ms;
+  o.on_quiet = [&] { ++calls; };
+  http::Server server(o, [&](http::Request& req) {
+    if (req.target == "/slow") {
+      slow_started = true;
+      std::this_thread::sleep_for(600ms);
+    }
     return http::Response::json(200, "{}");
   });
   server.start();
   RawClient fast(server.port()), slow(server.port());
   slow.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+  for (int i = 0; i < 100 && !slow_started; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(slow_started.load());
   fast.send("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");  // answered at once: the watch is armed
   std::this_thread::sleep_for(400ms);  // several rounds answer nothing, with /slow in hand
   EXPECT_EQ(calls.load(), 0);

@@ -114,6 +114,8 @@ class Consumer {
   void stop();  // finishes the message in hand, closes the connection, joins
   // Subscribed and consuming: part of the service's /health/ready.
   [[nodiscard]] bool connected() const { return connected_.load(); }
+  // Deliveries dealt with so far (applied, duplicates, retried): a measure of work done.
+  [[nodiscard]] std::uint64_t deliveries_handled() const;
   [[nodiscard]] const std::string& queue() const { return opts_.queue; }
 
  private:

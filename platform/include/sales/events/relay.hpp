@@ -64,6 +64,7 @@ class OutboxRelay {
   void stop();
   // Both connections up: the readiness of a service that publishes.
   [[nodiscard]] bool connected() const { return connected_.load(); }
+  [[nodiscard]] std::uint64_t published() const { return published_.value(); }  // events confirmed so far
 
  private:
   void run(std::stop_token st);

@@ -58,6 +58,9 @@ class App {
   // Runs once the database is migrated (start consumers and relays here).
   void on_database_ready(std::function<void()> fn) { on_ready_.push_back(std::move(fn)); }
   void on_stop(std::function<void()> fn) { on_stop_.push_back(std::move(fn)); }
+  // A count of work done outside HTTP (events): while it grows the service is not quiet,
+  // and its freed heap is given back only once it stops (ServerOptions::other_work).
+  void count_work(std::function<std::uint64_t()> count) { work_counts_.push_back(std::move(count)); }
 
   // Serves the router until SIGTERM or SIGINT; returns the process exit code.
   int run();
@@ -84,6 +87,7 @@ class App {
   std::vector<std::pair<std::string, std::function<bool()>>> ready_checks_;
   std::vector<std::function<void()>> on_ready_;
   std::vector<std::function<void()>> on_stop_;
+  std::vector<std::function<std::uint64_t()>> work_counts_;
   std::atomic<bool> database_ready_{false};
   std::atomic<bool> stopping_{false};
 };
