@@ -92,6 +92,8 @@ Connection::Connection(ConnectionParams params) : params_(std::move(params)) {}
 
 int Connection::socket_fd() const { return state_ == nullptr ? -1 : amqp_get_sockfd(state_); }
 
+int Connection::frame_max() const { return state_ == nullptr ? 0 : amqp_get_frame_max(state_); }
+
 Connection::~Connection() { close(); }
 
 void Connection::connect() {

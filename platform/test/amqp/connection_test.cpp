@@ -96,14 +96,15 @@ TEST_F(AmqpTest, PublishAndConsumeRoundTripWithConfirmsAndHeaders) {
   EXPECT_FALSE(sub.next_delivery(300ms).has_value());  // the unbound one never arrived
 }
 
-// We offer the broker 16 KiB frames (connection.cpp): a body several times that goes as
-// several body frames and arrives whole, byte for byte.
+// We offer the broker 16 KiB frames (connection.cpp): a body larger than even rabbitmq-c's
+// default 128 KiB goes as many body frames and arrives whole, byte for byte.
 TEST_F(AmqpTest, ABodyLargerThanAFrameArrivesWhole) {
   Connection conn(params_);
   conn.connect();
+  EXPECT_EQ(conn.frame_max(), 16 * 1024);
   declare_consumer_topology(conn, queue_, {"big.#"}, topology_);
   std::string body;
-  for (int i = 0; body.size() < 100 * 1024; ++i) body += std::to_string(i) + ",";
+  for (int i = 0; body.size() < 300 * 1024; ++i) body += std::to_string(i) + ",";
   conn.publish(event("big.one", body));
   conn.publish(event("big.two", "small after big"));
   conn.wait_for_confirms(5s);

@@ -114,6 +114,7 @@ class Connection {
   [[nodiscard]] const ConnectionParams& params() const { return params_; }
   // The session's socket (-1 when closed), for its TCP options to be seen.
   [[nodiscard]] int socket_fd() const;
+  [[nodiscard]] int frame_max() const;  // as negotiated with the broker (0 when not connected)
 
   // Topology (idempotent when the arguments match what exists).
   void declare_exchange(const std::string& name, const std::string& type, bool durable = true);
