@@ -97,7 +97,7 @@ pg_prepare_dirs() {
   fi
   chmod 700 "$PG_DATA"
   # Traverse only: the services connect through the socket by its full path (pg_hba
-  # decides who gets in, with the same passwords as over TCP); nobody can list the folder.
+  # decides who gets in: peer, for the OS user pg_ident maps); nobody can list the folder.
   chmod 711 "$PG_SOCKET_DIR"
 }
 

@@ -63,13 +63,15 @@ def main():
 
     rts = roots()
     rss_sample(rts)
-    settle(rts, P["settle"])  # idle again: what the load left behind stays
+    quiet = settle(rts, P["settle"])  # idle again: what the load left behind stays
     # Idle means idle for a while: a service gives its freed heap back once it has answered
     # nothing for a second or two (ServerOptions::on_quiet); sampled at once, the figure
     # would be the load's, not the idle service's.
     time.sleep(AFTER_LOAD_IDLE_S)
-    RESULT["rss_mb"]["after_note"] = (f"{AFTER_LOAD_IDLE_S} s after the last load ended and the services "
-                                      "went quiet; the gateway's idle keep-alive connections to them still open")
+    RESULT["rss_mb"]["after_note"] = (
+        f"{AFTER_LOAD_IDLE_S} s after the last load ended and "
+        + ("the services went quiet" if quiet else f"{P['settle']} s of waiting for quiet that did not come")
+        + "; the gateway's idle keep-alive connections to them still open")
     RESULT["rss_mb"]["after_load"] = rss_table(rts)
     RESULT["rss_mb"]["after_anon"] = rss_table(rts, "RssAnon")
     RESULT["rss_mb"]["after_file"] = rss_table(rts, "RssFile")

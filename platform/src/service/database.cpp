@@ -19,7 +19,8 @@ namespace database {
 std::shared_ptr<pg::Pool> open(const Settings& s, pg::PoolOptions options) {
   auto transport = pg::transport_options(s.host);
   if (transport.find("sslmode=disable") != std::string::npos) {
-    // Without TLS, libpq uses OpenSSL only for SCRAM (hashes, HMAC, random), whose errors
+    // Without TLS, libpq uses OpenSSL only for SCRAM (hashes, HMAC, random; none of it over
+    // ./sales up's socket, where the services log in by peer), whose errors
     // do not read OpenSSL's error strings. Loading them at OpenSSL's first use costs
     // about 0.5 MB of RSS (the table, and the code of every module that registers some).
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, nullptr);

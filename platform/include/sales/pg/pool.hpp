@@ -344,7 +344,7 @@ std::string tcp_liveness_options(std::chrono::milliseconds tcp_user_timeout);
 std::string server_liveness_settings(std::chrono::milliseconds tcp_user_timeout);
 
 // Conninfo options that keep libpq from negotiating what we never use: no GSSAPI encryption
-// (we authenticate with SCRAM; probing for Kerberos credentials loads and initialises
+// (we authenticate with SCRAM, or peer over a local socket; probing for Kerberos credentials loads and initialises
 // krb5 on every connect), and no TLS to a loopback host (nothing to protect, and the
 // handshake costs a round trip). PGGSSENCMODE / PGSSLMODE, when set, still decide.
 // Returns "" or " key=value ..." to append to a conninfo.
