@@ -179,20 +179,6 @@ struct Server::Impl {
       bool idle = !first && buffer.size() == 0;
       watchdog.expires_after(idle ? opts.idle_timeout : opts.read_timeout);
       first = false;
-      if (idle && blocking_handlers) {
-        // A service's idle keep-alive connection (the gateway's pools keep hundreds after a
-        // burst) waits for its next request without its read buffer: it peeks at the first
-        // byte, then takes the buffer back. 4 of the ~9 kB an idle connection held, for one
-        // more system call a request. The gateway, whose every microsecond is measured
-        // against nginx's, keeps its buffers.
-        buffer.shrink_to_fit();
-        char first_byte;
-        auto [pec, n] = co_await stream.async_receive(asio::buffer(&first_byte, 1), tcp::socket::message_peek, kTuple);
-        if (pec || n == 0) break;  // closed, reset or idle past its deadline
-        buffer.reserve(detail::kRequestBufferBytes);
-        watchdog.expires_after(opts.read_timeout);
-        idle = false;
-      }
       detail::MessageParser<true> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
       parser.body_limit(opts.body_limit);

@@ -1,6 +1,6 @@
-// A service's server between requests: an idle keep-alive connection waits for its next
-// request without its read buffer (it peeks at the first byte), and a quiet server calls
-// on_quiet once per quiet spell (the services give their freed heap back there).
+// A service's server between requests: a kept-alive connection reads its next request
+// however its bytes come, and a quiet server calls on_quiet once per quiet spell (the
+// services give their freed heap back there).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -42,7 +42,7 @@ TEST(ServerIdleConnection, ARequestWhoseFirstByteComesAloneIsStillReadWhole) {
   RawClient c(server.port());
   c.send("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_NE(c.read_for(300ms).find("\"/first\""), std::string::npos);
-  std::this_thread::sleep_for(100ms);  // idle: the connection now waits without its buffer
+  std::this_thread::sleep_for(100ms);  // idle: the connection waits for its next request
   c.send("G");
   std::this_thread::sleep_for(100ms);
   c.send("ET /second HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
@@ -52,7 +52,7 @@ TEST(ServerIdleConnection, ARequestWhoseFirstByteComesAloneIsStillReadWhole) {
 }
 
 // Requests sent together are answered in order: the bytes of the next one are already
-// buffered, so the connection is not idle and keeps its buffer.
+// buffered when the first is answered.
 TEST(ServerIdleConnection, PipelinedRequestsAreAllAnsweredInOrder) {
   http::Server server(options(), echo_target);
   server.start();
