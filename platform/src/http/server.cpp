@@ -174,14 +174,14 @@ struct Server::Impl {
     detail::RequestMetrics::ConnectionCache metrics_cache;
     bool first = true;
     for (;;) {
+      detail::MessageParser<true> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
+      parser.body_limit(opts.body_limit);
       // Between requests the idle deadline applies, until the next request's first byte:
       // from then its header has the read deadline, as the first request's has.
       bool idle = !first && buffer.size() == 0;
       watchdog.expires_after(idle ? opts.idle_timeout : opts.read_timeout);
       first = false;
-      detail::MessageParser<true> parser;
-      parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
-      parser.body_limit(opts.body_limit);
       auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header, [&] {
         if (idle) watchdog.expires_after(opts.read_timeout);
       });
