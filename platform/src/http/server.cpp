@@ -71,7 +71,7 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};  // requests read and not yet answered
-  std::atomic<std::uint64_t> answered{0};  // answers written (the quiet watch's clock)
+  std::atomic<std::uint64_t> work_done{0};  // answers written and connections closed: the quiet watch's clock
   std::uint16_t bound_port = 0;
 
   Impl(ServerOptions o, AsyncHandler h, metrics::Registry* m, bool per_thread)
@@ -159,9 +159,12 @@ struct Server::Impl {
 
   asio::awaitable<void> session(tcp::socket socket) {
     struct Guard {
-      std::atomic<std::size_t>& n;
-      ~Guard() { --n; }
-    } guard{connections};
+      Impl& server;
+      ~Guard() {
+        --server.connections;
+        server.work_done.fetch_add(1, std::memory_order_relaxed);  // its memory is free to give back
+      }
+    } guard{*this};
     beast::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
@@ -250,14 +253,14 @@ struct Server::Impl {
       bool keep = req.keep_alive && res.keep_alive;
       watchdog.expires_after(opts.write_timeout);
       auto wec = co_await write_response(stream, head, res, keep, req.method == "HEAD", req.http10);
-      answered.fetch_add(1, std::memory_order_relaxed);
+      work_done.fetch_add(1, std::memory_order_relaxed);
       if (wec || !keep) break;
     }
     stream.shutdown(tcp::socket::shutdown_send, ec);
   }
 
   // Calls on_quiet once per quiet spell: a round of quiet_after that did no work (answered
-  // nothing, nothing in hand, other_work unchanged) after one that did some.
+  // nothing, closed no connection, nothing in hand, other_work unchanged) after one that did some.
   asio::awaitable<void> watch_for_quiet(asio::io_context& loop) {
     asio::steady_timer timer(loop);
     std::uint64_t seen = 0;
@@ -266,7 +269,7 @@ struct Server::Impl {
       timer.expires_after(opts.quiet_after);
       auto [ec] = co_await timer.async_wait(kTuple);
       if (ec) co_return;
-      std::uint64_t now = answered.load(std::memory_order_relaxed) + (opts.other_work ? opts.other_work() : 0);
+      std::uint64_t now = work_done.load(std::memory_order_relaxed) + (opts.other_work ? opts.other_work() : 0);
       if (now != seen) {
         seen = now;
         told = false;

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -101,6 +102,20 @@ TEST(ServerQuiet, OnQuietIsCalledOncePerQuietSpell) {
 
   c.send("GET /two HTTP/1.1\r\nHost: x\r\n\r\n");  // a new spell of work, then quiet again
   ASSERT_NE(c.read_for(300ms).find("\"/two\""), std::string::npos);
+  for (int i = 0; i < 50 && q.calls.load() == 1; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(q.calls.load(), 2);
+}
+
+// A connection that closes after the quiet spell began (its idle timeout, or its client)
+// frees its buffers: a new spell, so they are given back too.
+TEST(ServerQuiet, AConnectionClosedWhileQuietStartsANewSpell) {
+  QuietServer q;
+  std::optional<RawClient> c(std::in_place, q.server.port());
+  c->send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_NE(c->read_for(300ms).find("\"/one\""), std::string::npos);
+  for (int i = 0; i < 50 && q.calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(q.calls.load(), 1);
+  c.reset();  // closed, idle, with nothing more answered
   for (int i = 0; i < 50 && q.calls.load() == 1; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(q.calls.load(), 2);
 }

@@ -35,10 +35,12 @@ struct ServerOptions {
   // is not HTTP with an empty request). The gateway adds its CORS fields here. It runs on
   // the server's threads at once and must not throw. Empty: nothing is called.
   std::function<void(const Request&, Response&)> decorate_answer;
-  // Called once on a server thread when `quiet_after` has passed with nothing answered,
-  // nothing in hand and `other_work` unchanged, after some work (so between one and two
-  // quiet_after of the last). The services give their freed heap back to the system there.
-  // It must not throw. Empty: nothing is called.
+  // Called once on a server thread when `quiet_after` has passed with nothing answered, no
+  // connection closed, nothing in hand and `other_work` unchanged, after some work (so
+  // between one and two quiet_after of the last). The services give their freed heap back
+  // to the system there, and again once idle keep-alive connections close after the load
+  // (idle_timeout, or their client), freeing their buffers. It must not throw. Empty:
+  // nothing is called.
   std::function<void()> on_quiet;
   std::chrono::milliseconds quiet_after{1000};
   // A count that grows with work done outside HTTP (events consumed and published): the
