@@ -8,7 +8,7 @@ import sys
 import time
 
 from .machine import machine, service_config
-from .proc import UNSTABLE_SNAPSHOTS, roots, rss_sample, rss_table, settle, uptime_s
+from .proc import UNSTABLE_SNAPSHOTS, anon_parts_mb, roots, rss_sample, rss_table, settle, uptime_s
 from .report import markdown, summary_table
 from .scenarios import (micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga,
                         scenario_stock_copy)
@@ -18,6 +18,11 @@ from .targets import targets
 
 # Seconds the services sit idle after the last load before their RSS is read (main() says why).
 AFTER_LOAD_IDLE_S = 3
+
+
+def anon_parts_table(rts):
+    """Each service's anonymous memory by where it is (proc.anon_parts): what limits idle RSS."""
+    return {n: parts for n in SERVICES if n in rts and (parts := anon_parts_mb(rts[n]))}
 
 
 def main():
@@ -41,6 +46,7 @@ def main():
     up_since = {n: uptime_s(p) for n, p in rts.items() if n in SERVICES}
     RESULT["rss_mb"] = {"idle": rss_table(rts), "idle_anon": rss_table(rts, "RssAnon"),
                         "idle_file": rss_table(rts, "RssFile"), "idle_pss": rss_table(rts, "Pss"),
+                        "idle_anon_parts": anon_parts_table(rts),
                         "idle_note": "at the start of the run, before any load of this run; services up for "
                                      + ", ".join(f"{n} {v:.0f} s" for n, v in up_since.items() if v is not None)}
     if not WRK and (wanted("get") or wanted("post") or wanted("mixed")):
@@ -75,6 +81,7 @@ def main():
     RESULT["rss_mb"]["after_load"] = rss_table(rts)
     RESULT["rss_mb"]["after_anon"] = rss_table(rts, "RssAnon")
     RESULT["rss_mb"]["after_file"] = rss_table(rts, "RssFile")
+    RESULT["rss_mb"]["after_anon_parts"] = anon_parts_table(rts)
     RESULT["rss_mb"]["under_load_max"] = {n: round(kb / 1024, 1) for n, kb in RSS_MAX.items()}
     RESULT["rss_mb"]["peak_hwm"] = rss_table(rts, "VmHWM")
     if DISTURBED:

@@ -221,6 +221,12 @@ def markdown():
                          ("after_file", "idle after the load: file-backed"), ("peak_hwm", "peak (VmHWM)")):
             if k in rss:
                 out.append(f"| {label} | " + " | ".join(fmt(rss[k].get(n)) for n in names) + " |")
+        parts = rss.get("after_anon_parts", {})
+        for k, label in (("malloc", "malloc heap and arenas"), ("stacks", "thread stacks"),
+                         ("libraries", "pages the binary and libraries wrote"), ("other", "other (mmap'd blocks; the gateway's mimalloc heap)")):
+            if parts:
+                out.append(f"| idle after the load, anonymous: {label} | "
+                           + " | ".join(fmt(parts.get(n, {}).get(k)) for n in names) + " |")
         out.append("")
     st = R.get("startup", {})
     out += ["## (g) Start-up and build", "",

@@ -44,6 +44,16 @@ def limits_text(summary, label):
     return s
 
 
+def anon_parts_text(parts):
+    """The parenthesis after an anonymous figure, from proc.anon_parts_mb's figures:
+    " (malloc heap and arenas 2.9, 16 thread stacks 0.5, ...)"; empty without them."""
+    if not parts:
+        return ""
+    stacks = f"{parts['threads']} thread stacks" if parts.get("threads") else "thread stacks"
+    return (f" (malloc heap and arenas {parts['malloc']}, {stacks} {parts['stacks']}, "
+            f"pages its binary and libraries wrote {parts['libraries']}, other {parts['other']})")
+
+
 def targets():
     sc = RESULT["scenarios"]
     t = {}
@@ -125,11 +135,13 @@ def targets():
         w = max(idle, key=idle.get)
         fresh = rss.get("idle", {})
         why["rss_idle"] = [f"{w} freshly started: {fresh.get(w)} MB = anonymous (heap, thread stacks) "
-                           f"{rss.get('idle_anon', {}).get(w)} MB + file-backed (its binary and shared libraries, "
+                           f"{rss.get('idle_anon', {}).get(w)} MB{anon_parts_text(rss.get('idle_anon_parts', {}).get(w))}"
+                           f" + file-backed (its binary and shared libraries, "
                            f"counted in full by every process that maps them) {rss.get('idle_file', {}).get(w)} MB; "
                            f"PSS {rss.get('idle_pss', {}).get(w)} MB",
                            f"{w} idle after the load: {rss.get('after_load', {}).get(w)} MB = anonymous "
-                           f"{rss.get('after_anon', {}).get(w)} MB + file-backed {rss.get('after_file', {}).get(w)} MB",
+                           f"{rss.get('after_anon', {}).get(w)} MB{anon_parts_text(rss.get('after_anon_parts', {}).get(w))}"
+                           f" + file-backed {rss.get('after_file', {}).get(w)} MB",
                            "idle RSS of each service, freshly started / after the load: "
                            + ", ".join(f"{n} {fresh.get(n)} / {rss.get('after_load', {}).get(n)}" for n in sorted(idle))]
     for k, v in t.items():

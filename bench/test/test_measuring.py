@@ -169,5 +169,36 @@ class RssTargets(unittest.TestCase):
         self.assertEqual((t["rss_load"]["value"], t["rss_load"]["worst"]), (15.3, "order"))
 
 
+class AnonParts(unittest.TestCase):
+    SMAPS = """\
+55d000000000-55d000021000 rw-p 00000000 00:00 0                          [heap]
+Size:                132 kB
+Anonymous:            64 kB
+7f0000000000-7f0000060000 rw-p 00000000 00:00 0 
+Size:                384 kB
+Anonymous:           300 kB
+7f0000060000-7f0004000000 ---p 00000000 00:00 0 
+Anonymous:             0 kB
+7f1000001000-7f1000800000 rw-p 00000000 00:00 0 
+Size:               8188 kB
+Anonymous:            36 kB
+7f2000000000-7f2000010000 rw-p 00123000 08:01 1234                       /usr/lib/x86_64-linux-gnu/libcrypto.so.3
+Anonymous:            40 kB
+VmFlags: rd wr mr mw me ac sd
+7f3000001000-7f3000022000 rw-p 00000000 00:00 0 
+Anonymous:            12 kB
+7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0                          [stack]
+Anonymous:            16 kB
+"""
+
+    def test_each_mapping_is_counted_where_it_belongs(self):
+        self.assertEqual(proc.anon_parts(self.SMAPS), {"malloc": 364, "stacks": 52, "libraries": 40, "other": 12})
+
+    def test_the_limits_name_the_parts_after_the_anonymous_figure(self):
+        self.assertEqual(targets.anon_parts_text({"malloc": 2.9, "stacks": 0.5, "libraries": 0.8, "other": 0.3, "threads": 16}),
+                         " (malloc heap and arenas 2.9, 16 thread stacks 0.5, pages its binary and libraries wrote 0.8, other 0.3)")
+        self.assertEqual(targets.anon_parts_text(None), "")
+
+
 if __name__ == "__main__":
     unittest.main()
