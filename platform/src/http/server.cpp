@@ -63,15 +63,16 @@ struct Server::Impl {
   // Handlers that block run start to finish inside invoke(): they read Request::received_at
   // (request_budget.hpp) and log under a thread-local request id. The gateway's suspend.
   bool blocking_handlers = false;
-  // Before the loops: their coroutines' holds give bytes back to it as they are destroyed.
+  // Before the loops: their coroutines' holds give bytes back to it as they are destroyed,
+  // and their sessions' ends count down `connections` and count up `work_done`.
   ByteBudget bodies;
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> in_flight{0};  // requests read and not yet answered
+  std::atomic<std::uint64_t> work_done{0};  // answers written and connections closed: the quiet watch's clock
   metrics::Counter* bodies_refused = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
-  std::atomic<std::size_t> connections{0};
-  std::atomic<std::size_t> in_flight{0};  // requests read and not yet answered
-  std::atomic<std::uint64_t> work_done{0};  // answers written and connections closed: the quiet watch's clock
   std::uint16_t bound_port = 0;
 
   Impl(ServerOptions o, AsyncHandler h, metrics::Registry* m, bool per_thread)
@@ -158,13 +159,14 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
-    struct Guard {
+    struct ConnectionEnd {
       Impl& server;
-      ~Guard() {
+      ~ConnectionEnd() {
         --server.connections;
-        server.work_done.fetch_add(1, std::memory_order_relaxed);  // its memory is free to give back
+        // Its buffers and frame are freed just after: the quiet watch's next round trims them.
+        server.work_done.fetch_add(1, std::memory_order_relaxed);
       }
-    } guard{*this};
+    } connection_end{*this};
     beast::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);

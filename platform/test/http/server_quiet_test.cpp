@@ -106,18 +106,39 @@ TEST(ServerQuiet, OnQuietIsCalledOncePerQuietSpell) {
   EXPECT_EQ(q.calls.load(), 2);
 }
 
-// A connection that closes after the quiet spell began (its idle timeout, or its client)
-// frees its buffers: a new spell, so they are given back too.
-TEST(ServerQuiet, AConnectionClosedWhileQuietStartsANewSpell) {
+// A connection that closes after the quiet spell began frees its buffers: a new spell, so
+// they are given back too. Its client may close it...
+TEST(ServerQuiet, AConnectionItsClientClosedWhileQuietStartsANewSpell) {
   QuietServer q;
   std::optional<RawClient> c(std::in_place, q.server.port());
   c->send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_NE(c->read_for(300ms).find("\"/one\""), std::string::npos);
-  for (int i = 0; i < 50 && q.calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 250 && q.calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
   ASSERT_EQ(q.calls.load(), 1);
   c.reset();  // closed, idle, with nothing more answered
-  for (int i = 0; i < 50 && q.calls.load() == 1; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 250 && q.calls.load() == 1; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(q.calls.load(), 2);
+}
+
+// ... or the server, at its idle deadline (long enough for the first spell to come first).
+TEST(ServerQuiet, AConnectionClosedAtItsIdleDeadlineStartsANewSpell) {
+  std::atomic<int> calls{0};
+  auto o = options();
+  o.quiet_after = 100ms;
+  o.idle_timeout = 2000ms;
+  o.on_quiet = [&] { ++calls; };
+  http::Server server(o, echo_target);
+  server.start();
+  RawClient c(server.port());
+  c.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_NE(c.read_for(300ms).find("\"/one\""), std::string::npos);
+  for (int i = 0; i < 75 && calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(calls.load(), 1) << "the first spell, well before the idle deadline";
+  bool closed = false;
+  c.read_for(5000ms, &closed);
+  ASSERT_TRUE(closed) << "the server closed the idle connection";
+  for (int i = 0; i < 250 && calls.load() == 1; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(calls.load(), 2);
 }
 
 // Work outside HTTP (a consumer's events) counts like answers: while it grows, no call.
