@@ -8,7 +8,8 @@ import sys
 import time
 
 from .machine import machine, service_config
-from .proc import UNSTABLE_SNAPSHOTS, anon_parts_mb, roots, rss_sample, rss_table, settle, uptime_s
+from .memory import anon_parts_table
+from .proc import UNSTABLE_SNAPSHOTS, roots, rss_sample, rss_table, settle, uptime_s
 from .report import markdown, summary_table
 from .scenarios import (micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga,
                         scenario_stock_copy)
@@ -18,11 +19,6 @@ from .targets import targets
 
 # Seconds the services sit idle after the last load before their RSS is read (main() says why).
 AFTER_LOAD_IDLE_S = 3
-
-
-def anon_parts_table(rts):
-    """Each service's anonymous memory by where it is (proc.anon_parts): what limits idle RSS."""
-    return {n: parts for n in SERVICES if n in rts and (parts := anon_parts_mb(rts[n]))}
 
 
 def main():

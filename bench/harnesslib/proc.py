@@ -148,49 +148,6 @@ def pss_kb(pid):
     return None
 
 
-# glibc's thread arenas are heaps of 64 MiB (HEAP_MAX_SIZE) mapped at multiples of their size.
-ARENA_ALIGN = 64 << 20
-# A thread's stack: 8 MiB (the default RLIMIT_STACK) in one mapping, less its guard page.
-STACK_KB = (8 << 10) - 64, (8 << 10) + 64
-
-
-def anon_parts(smaps_text):
-    """Where a process's anonymous memory is, in kB, from its /proc/<pid>/smaps text: the
-    malloc heap and glibc's thread arenas, thread stacks, pages of its binary and libraries
-    it wrote (relocations, data), and the rest (mmap'd blocks, another allocator's)."""
-    parts = {"malloc": 0, "stacks": 0, "libraries": 0, "other": 0}
-    kind = "other"
-    for line in smaps_text.splitlines():
-        head = line.split(None, 5)
-        if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
-            start, end = (int(x, 16) for x in head[0].split("-"))
-            name = head[5].strip() if len(head) > 5 else ""
-            size_kb = (end - start) >> 10
-            if name == "[heap]" or (not name and start % ARENA_ALIGN == 0):
-                kind = "malloc"
-            elif name == "[stack]" or (not name and STACK_KB[0] <= size_kb <= STACK_KB[1]):
-                kind = "stacks"
-            elif name.startswith("/"):
-                kind = "libraries"
-            else:
-                kind = "other"
-        elif line.startswith("Anonymous:"):
-            parts[kind] += int(line.split()[1])
-    return parts
-
-
-def anon_parts_mb(pid):
-    try:
-        with open(f"/proc/{pid}/smaps") as f:
-            parts = anon_parts(f.read())
-        threads = rss_kb(pid, "Threads")
-    except OSError:
-        return None
-    out = {k: round(v / 1024, 1) for k, v in parts.items()}
-    out["threads"] = threads
-    return out
-
-
 def rss_table(rts, field="VmRSS"):
     read = pss_kb if field == "Pss" else (lambda pid: rss_kb(pid, field))
     return {n: round(read(rts[n]) / 1024, 1) for n in SERVICES if n in rts and read(rts[n])}

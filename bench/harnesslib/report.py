@@ -222,9 +222,10 @@ def markdown():
             if k in rss:
                 out.append(f"| {label} | " + " | ".join(fmt(rss[k].get(n)) for n in names) + " |")
         parts = rss.get("after_anon_parts", {})
-        for k, label in (("malloc", "malloc heap and arenas"), ("stacks", "thread stacks"),
-                         ("libraries", "pages the binary and libraries wrote"), ("other", "other (mmap'd blocks; the gateway's mimalloc heap)")):
-            if parts:
+        if parts:
+            for k, label in (("malloc", "malloc heap and arenas"), ("stacks", "thread stacks"),
+                             ("files", "pages written in mapped files (relocations, data)"),
+                             ("other", "other (mmap'd blocks; the gateway's mimalloc heap)")):
                 out.append(f"| idle after the load, anonymous: {label} | "
                            + " | ".join(fmt(parts.get(n, {}).get(k)) for n in names) + " |")
         out.append("")

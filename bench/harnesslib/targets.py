@@ -45,13 +45,13 @@ def limits_text(summary, label):
 
 
 def anon_parts_text(parts):
-    """The parenthesis after an anonymous figure, from proc.anon_parts_mb's figures:
+    """The parenthesis after an anonymous figure, from memory.anon_parts_mb's figures:
     " (malloc heap and arenas 2.9, 16 thread stacks 0.5, ...)"; empty without them."""
     if not parts:
         return ""
     stacks = f"{parts['threads']} thread stacks" if parts.get("threads") else "thread stacks"
     return (f" (malloc heap and arenas {parts['malloc']}, {stacks} {parts['stacks']}, "
-            f"pages its binary and libraries wrote {parts['libraries']}, other {parts['other']})")
+            f"pages written in mapped files {parts['files']}, other {parts['other']})")
 
 
 def targets():

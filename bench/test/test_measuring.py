@@ -10,7 +10,7 @@ for key in ("BENCH_ROOT", "BENCH_STATE_DIR", "BENCH_BIN_DIR", "BENCH_OUT_DIR"):
 os.environ["BENCH_MODE"] = "full"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from harnesslib import loads, proc, report, state, stats, targets  # noqa: E402
+from harnesslib import loads, memory, proc, report, state, stats, targets  # noqa: E402
 
 
 def row(ppid, ticks, children_ticks=0, start=1):
@@ -170,13 +170,19 @@ class RssTargets(unittest.TestCase):
 
 
 class AnonParts(unittest.TestCase):
+    # A heap, an arena and its PROT_NONE rest, a thread stack (8 MiB less the guard), a
+    # library's written pages, a deleted file and a name with spaces (files), a memfd, an
+    # unnamed block, a named anonymous one and the main stack; with the fields smaps lists.
     SMAPS = """\
 55d000000000-55d000021000 rw-p 00000000 00:00 0                          [heap]
 Size:                132 kB
 Anonymous:            64 kB
+THPeligible:    0
+ProtectionKey:         0
 7f0000000000-7f0000060000 rw-p 00000000 00:00 0 
 Size:                384 kB
 Anonymous:           300 kB
+VmFlags: rd wr mr mw me nr sd
 7f0000060000-7f0004000000 ---p 00000000 00:00 0 
 Anonymous:             0 kB
 7f1000001000-7f1000800000 rw-p 00000000 00:00 0 
@@ -184,21 +190,36 @@ Size:               8188 kB
 Anonymous:            36 kB
 7f2000000000-7f2000010000 rw-p 00123000 08:01 1234                       /usr/lib/x86_64-linux-gnu/libcrypto.so.3
 Anonymous:            40 kB
-VmFlags: rd wr mr mw me ac sd
+7f2100000000-7f2100010000 rw-p 00000000 08:01 99                         /work/build/bin/sales-order (deleted)
+Anonymous:             8 kB
+7f2200000000-7f2200010000 rw-p 00000000 08:01 98                         /srv/a file with spaces.dat
+Anonymous:             4 kB
+7f2300000000-7f2300010000 rw-s 00000000 00:01 97                         /memfd:pool (deleted)
+Anonymous:             0 kB
 7f3000001000-7f3000022000 rw-p 00000000 00:00 0 
 Anonymous:            12 kB
+7f3100001000-7f3100022000 rw-p 00000000 00:00 0                          [anon:scratch]
+Anonymous:             4 kB
 7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0                          [stack]
 Anonymous:            16 kB
 """
 
     def test_each_mapping_is_counted_where_it_belongs(self):
-        self.assertEqual(proc.anon_parts(self.SMAPS), {"malloc": 364, "stacks": 52, "libraries": 40, "other": 12})
+        self.assertEqual(memory.anon_parts(self.SMAPS), {"malloc": 364, "stacks": 52, "files": 52, "other": 16})
+
+    def test_stacks_are_told_by_the_process_stack_size(self):
+        limits = "Limit                     Soft Limit           Hard Limit           Units     \n" \
+                 "Max stack size            16777216             unlimited            bytes     \n"
+        self.assertEqual(memory.stack_kb(limits), 16 << 10)
+        self.assertEqual(memory.stack_kb("Max stack size            unlimited            unlimited            bytes"),
+                         32 << 10)
+        parts = memory.anon_parts(self.SMAPS, memory.stack_kb(limits))
+        self.assertEqual((parts["stacks"], parts["other"]), (16, 52), "an 8 MiB block is no stack at 16 MiB stacks")
 
     def test_the_limits_name_the_parts_after_the_anonymous_figure(self):
-        self.assertEqual(targets.anon_parts_text({"malloc": 2.9, "stacks": 0.5, "libraries": 0.8, "other": 0.3, "threads": 16}),
-                         " (malloc heap and arenas 2.9, 16 thread stacks 0.5, pages its binary and libraries wrote 0.8, other 0.3)")
+        self.assertEqual(targets.anon_parts_text({"malloc": 2.9, "stacks": 0.5, "files": 0.8, "other": 0.3, "threads": 16}),
+                         " (malloc heap and arenas 2.9, 16 thread stacks 0.5, pages written in mapped files 0.8, other 0.3)")
         self.assertEqual(targets.anon_parts_text(None), "")
-
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,69 @@
+"""Where a service's anonymous memory is, from /proc/<pid>/smaps: what limits idle RSS."""
+
+from .proc import rss_kb
+from .state import SERVICES
+
+# glibc's thread arenas are heaps of 64 MiB (HEAP_MAX_SIZE), each mapped at a multiple of
+# its size, read-write up to what it uses and PROT_NONE after.
+ARENA_ALIGN = 64 << 20
+# A thread's stack is one mapping of the stack size (RLIMIT_STACK when the process started;
+# glibc's 32 MiB when unlimited) less its guard page, which is a mapping of its own.
+DEFAULT_STACK_KB = 8 << 10
+UNLIMITED_STACK_KB = 32 << 10
+STACK_SLACK_KB = 64
+
+
+def stack_kb(limits_text):
+    """The threads' stack size in kB from /proc/<pid>/limits ("Max stack size")."""
+    for line in limits_text.splitlines():
+        if line.startswith("Max stack size"):
+            soft = line[len("Max stack size"):].split()[0]
+            return UNLIMITED_STACK_KB if soft == "unlimited" else int(soft) >> 10
+    return DEFAULT_STACK_KB
+
+
+def mapping_kind(start, end, name, stack_size_kb):
+    """One of anon_parts' parts for a mapping of smaps."""
+    if name == "[heap]" or (not name and start % ARENA_ALIGN == 0):
+        return "malloc"
+    if name == "[stack]" or (not name and abs(((end - start) >> 10) - stack_size_kb) <= STACK_SLACK_KB):
+        return "stacks"
+    if name.startswith("/"):
+        return "files"
+    return "other"
+
+
+def anon_parts(smaps_text, stack_size_kb=DEFAULT_STACK_KB):
+    """A process's anonymous kB by where they are: malloc's heap and glibc's thread arenas,
+    thread stacks, pages written in mapped files (its binary's and libraries' relocations and
+    data), and the rest (mmap'd blocks; another allocator's heap, as the gateway's mimalloc)."""
+    parts = {"malloc": 0, "stacks": 0, "files": 0, "other": 0}
+    kind = "other"
+    for line in smaps_text.splitlines():
+        head = line.split(None, 5)
+        # A mapping's line starts with its address range; its fields' lines with "Name:".
+        if len(head) >= 5 and "-" in head[0] and not head[0].endswith(":"):
+            start, end = (int(x, 16) for x in head[0].split("-"))
+            kind = mapping_kind(start, end, head[5].strip() if len(head) > 5 else "", stack_size_kb)
+        elif line.startswith("Anonymous:"):
+            parts[kind] += int(line.split()[1])
+    return parts
+
+
+def anon_parts_mb(pid):
+    """anon_parts of a running process in MB, with its thread count; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/limits") as f:
+            stack_size = stack_kb(f.read())
+        with open(f"/proc/{pid}/smaps") as f:
+            parts = anon_parts(f.read(), stack_size)
+    except OSError:
+        return None
+    out = {k: round(v / 1024, 1) for k, v in parts.items()}
+    out["threads"] = rss_kb(pid, "Threads")
+    return out
+
+
+def anon_parts_table(rts):
+    """Each running service's anon_parts_mb."""
+    return {n: parts for n in SERVICES if n in rts and (parts := anon_parts_mb(rts[n]))}
