@@ -1,7 +1,8 @@
 // DESIGN §1: "one database and one role per service; a role can reach its own database
 // only". With each service's own conninfo (SALES_<NAME>_DB_CONNINFO from ./sales test), the
 // role connects to its database, and the same role and password cannot connect to any
-// other service's database (nor to the cluster's maintenance databases).
+// other service's database (nor to the cluster's maintenance databases); over the socket
+// (peer login, as the services under ./sales up) the same holds.
 #include <gtest/gtest.h>
 
 #include <libpq-fe.h>
@@ -129,6 +130,35 @@ TEST(DatabaseIsolation, ThePlatformPoolReportsTheRefusalAsUnavailable) {
   sales::pg::Pool pool(opts);
   EXPECT_THROW(pool.acquire(), sales::pg::Unavailable);
   EXPECT_EQ(pool.in_use(), 0u) << "a failed connect does not hold a slot";
+}
+
+// Under ./sales up the services log in over the socket by peer (pg_ident maps the OS user
+// that runs ./sales, and so these tests, to each service role): there too a role reaches
+// its own database only, and that OS user is no superuser.
+TEST(DatabaseIsolation, OverTheSocketEachRoleReachesOnlyItsOwnDatabase) {
+  auto socket_dir = sales_test::require_env("SALES_PG_SOCKET_DIR");
+  auto port = sales_test::require_env("SALES_PG_PORT");
+  auto over_socket = [&](const char* role, const std::string& db) {
+    return connect("host=" + socket_dir + " port=" + port + " user=" + role + " dbname=" + db + " connect_timeout=5");
+  };
+  int refused = 0;
+  for (const auto& s : kServices) {
+    auto own = over_socket(s.role, s.database);
+    ASSERT_TRUE(own.ok) << s.role << " cannot reach " << s.database << " over the socket: " << own.error;
+    EXPECT_EQ(own.user, s.role);
+    for (const auto& other : kServices) {
+      if (&other == &s) continue;
+      auto a = over_socket(s.role, other.database);
+      EXPECT_FALSE(a.ok) << "role " << s.role << " connected to " << other.database << " over the socket";
+      EXPECT_NE(a.error.find("pg_hba.conf rejects"), std::string::npos) << s.role << " -> " << other.database << ": " << a.error;
+      if (!a.ok) ++refused;
+    }
+  }
+  EXPECT_EQ(refused, 30);
+  for (const char* db : {"postgres", "products_db"}) {
+    auto super = over_socket("postgres", db);
+    EXPECT_FALSE(super.ok) << "the OS user running the tests logged in as the superuser to " << db;
+  }
 }
 
 }  // namespace
