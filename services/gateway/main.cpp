@@ -12,6 +12,7 @@ int main() {
   auto config = gateway::read_gateway_config(app.env());
   if (!app.validate()) return 2;
   auto options = app.server_options();
+  options.on_quiet = nullptr;  // its malloc is mimalloc (CMakeLists.txt), which returns freed pages itself
   options.body_limit = static_cast<std::size_t>(app.env().integer("GATEWAY_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
   gateway::Gateway gw(std::move(config), app.metrics(), app.router());
   if (gw.cross_origin()) {

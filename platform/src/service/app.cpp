@@ -44,8 +44,7 @@ App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
 #ifdef __GLIBC__
   // glibc keeps what a burst freed: trimmed only from the top of each arena, the rest stayed
   // resident (order: ~1 MB after a saga load). Once quiet, hand the free pages back.
-  // The gateway's mimalloc returns its own.
-  if (opts_.uses_database) server_.on_quiet = [] { ::malloc_trim(0); };
+  server_.on_quiet = [] { ::malloc_trim(0); };
 #endif
   if (opts_.uses_database) {
     pg::PoolOptions po;
