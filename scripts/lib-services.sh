@@ -227,3 +227,22 @@ services_status() {
     fi
   done
 }
+
+# export_test_env: what the tests need to find the running system (./sales test, and
+# tests/saga/run.sh by hand). The secrets must be loaded (ensure_secrets).
+export_test_env() {
+  local name role
+  export SALES_ROOT SALES_STATE_DIR="$STATE_DIR" SALES_PG_PORT="$PG_PORT" SALES_PG_SOCKET_DIR="$PG_SOCKET_DIR"
+  SALES_GATEWAY_URL=$(svc_url gateway)
+  export SALES_GATEWAY_URL
+  for name in "${BACKENDS[@]}"; do
+    role=${SVC_ROLE[$name]}
+    export "SALES_${name^^}_URL=$(svc_url "$name")"
+    export "SALES_${name^^}_DB_CONNINFO=$(db_conninfo "$role" "${ROLE_DB[$role]}")"
+  done
+  SALES_TEST_DB_CONNINFO=$(db_conninfo sales_test sales_test_db)
+  export SALES_TEST_DB_CONNINFO
+  export SALES_AMQP_HOST=127.0.0.1 SALES_AMQP_PORT="$AMQP_PORT"
+  export SALES_AMQP_USER="$AMQP_USER" SALES_AMQP_PASSWORD="$SECRET_AMQP_PASSWORD"
+  export SALES_AMQP_MANAGEMENT_URL="http://127.0.0.1:$AMQP_UI_PORT"
+}
