@@ -4,7 +4,7 @@ from .proc import rss_kb
 from .state import SERVICES
 
 # glibc's thread arenas are heaps of 64 MiB (HEAP_MAX_SIZE), each mapped at a multiple of
-# its size, read-write up to what it uses and PROT_NONE after.
+# its size (is_arena).
 ARENA_ALIGN = 64 << 20
 # A thread's stack is one mapping of the stack size (RLIMIT_STACK when the process started;
 # glibc's 32 MiB when unlimited) less its guard page, which is a mapping of its own.
@@ -22,9 +22,36 @@ def stack_kb(limits_text):
     return DEFAULT_STACK_KB
 
 
-def mapping_kind(start, end, name, stack_size_kb):
-    """One of anon_parts' parts for a mapping of smaps."""
-    if name == "[heap]" or (not name and start % ARENA_ALIGN == 0):
+def mappings(smaps_text):
+    """[start, end, perms, name, anonymous kB] of each mapping of smaps, in address order."""
+    out = []
+    for line in smaps_text.splitlines():
+        head = line.split(None, 5)
+        # A mapping's line starts with its address range; its fields' lines with "Name:".
+        if len(head) >= 5 and "-" in head[0] and not head[0].endswith(":"):
+            start, end = (int(x, 16) for x in head[0].split("-"))
+            out.append([start, end, head[1], head[5].strip() if len(head) > 5 else "", 0])
+        elif line.startswith("Anonymous:") and out:
+            out[-1][4] += int(line.split()[1])
+    return out
+
+
+def is_arena(maps, i):
+    """A glibc thread arena: unnamed, at a multiple of 64 MiB, read-write for what it uses and
+    PROT_NONE for the rest of its 64 MiB (another allocator's aligned blocks are not)."""
+    start, end, _, name, _ = maps[i]
+    if name or start % ARENA_ALIGN:
+        return False
+    if end - start == ARENA_ALIGN:
+        return True
+    rest = maps[i + 1] if i + 1 < len(maps) else None
+    return bool(rest) and rest[0] == end and rest[2].startswith("---") and not rest[3] and rest[1] == start + ARENA_ALIGN
+
+
+def mapping_kind(maps, i, stack_size_kb):
+    """One of anon_parts' parts for the i-th of `maps`."""
+    start, end, _, name, _ = maps[i]
+    if name == "[heap]" or is_arena(maps, i):
         return "malloc"
     if name == "[stack]" or (not name and abs(((end - start) >> 10) - stack_size_kb) <= STACK_SLACK_KB):
         return "stacks"
@@ -38,15 +65,9 @@ def anon_parts(smaps_text, stack_size_kb=DEFAULT_STACK_KB):
     thread stacks, pages written in mapped files (its binary's and libraries' relocations and
     data), and the rest (mmap'd blocks; another allocator's heap, as the gateway's mimalloc)."""
     parts = {"malloc": 0, "stacks": 0, "files": 0, "other": 0}
-    kind = "other"
-    for line in smaps_text.splitlines():
-        head = line.split(None, 5)
-        # A mapping's line starts with its address range; its fields' lines with "Name:".
-        if len(head) >= 5 and "-" in head[0] and not head[0].endswith(":"):
-            start, end = (int(x, 16) for x in head[0].split("-"))
-            kind = mapping_kind(start, end, head[5].strip() if len(head) > 5 else "", stack_size_kb)
-        elif line.startswith("Anonymous:"):
-            parts[kind] += int(line.split()[1])
+    maps = mappings(smaps_text)
+    for i, m in enumerate(maps):
+        parts[mapping_kind(maps, i, stack_size_kb)] += m[4]
     return parts
 
 
