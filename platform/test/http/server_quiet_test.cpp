@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "sales/http/server.hpp"
+#include "sales_test/eventually.hpp"
 #include "sales_test/raw_client.hpp"
 
 namespace {
@@ -68,20 +69,18 @@ TEST(ServerIdleConnection, PipelinedRequestsAreAllAnsweredInOrder) {
   EXPECT_LT(b, cc);
 }
 
+// options() with a quiet watch of 100 ms whose calls are counted in `calls`.
+http::ServerOptions quiet_options(std::atomic<int>& calls) {
+  auto o = options();
+  o.quiet_after = 100ms;
+  o.on_quiet = [&calls] { ++calls; };
+  return o;
+}
+
 struct QuietServer {
   std::atomic<int> calls{0};
-  http::Server server;
-  QuietServer()
-      : server(
-            [this] {
-              auto o = options();
-              o.quiet_after = 100ms;
-              o.on_quiet = [this] { ++calls; };
-              return o;
-            }(),
-            echo_target) {
-    server.start();
-  }
+  http::Server server{quiet_options(calls), echo_target};
+  QuietServer() { server.start(); }
 };
 
 TEST(ServerQuiet, NothingIsCalledBeforeTheFirstAnswer) {
@@ -95,14 +94,14 @@ TEST(ServerQuiet, OnQuietIsCalledOncePerQuietSpell) {
   RawClient c(q.server.port());
   c.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_NE(c.read_for(300ms).find("\"/one\""), std::string::npos);
-  for (int i = 0; i < 50 && q.calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
+  sales_test::eventually([&] { return q.calls.load() != 0; }, 1000ms, 20ms);
   EXPECT_EQ(q.calls.load(), 1);
   std::this_thread::sleep_for(500ms);  // still quiet: not called again
   EXPECT_EQ(q.calls.load(), 1);
 
   c.send("GET /two HTTP/1.1\r\nHost: x\r\n\r\n");  // a new spell of work, then quiet again
   ASSERT_NE(c.read_for(300ms).find("\"/two\""), std::string::npos);
-  for (int i = 0; i < 50 && q.calls.load() == 1; ++i) std::this_thread::sleep_for(20ms);
+  sales_test::eventually([&] { return q.calls.load() != 1; }, 1000ms, 20ms);
   EXPECT_EQ(q.calls.load(), 2);
 }
 
@@ -113,31 +112,29 @@ TEST(ServerQuiet, AConnectionItsClientClosedWhileQuietStartsANewSpell) {
   std::optional<RawClient> c(std::in_place, q.server.port());
   c->send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_NE(c->read_for(300ms).find("\"/one\""), std::string::npos);
-  for (int i = 0; i < 250 && q.calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
+  sales_test::eventually([&] { return q.calls.load() != 0; }, 5000ms, 20ms);
   ASSERT_EQ(q.calls.load(), 1);
   c.reset();  // closed, idle, with nothing more answered
-  for (int i = 0; i < 250 && q.calls.load() == 1; ++i) std::this_thread::sleep_for(20ms);
+  sales_test::eventually([&] { return q.calls.load() != 1; }, 5000ms, 20ms);
   EXPECT_EQ(q.calls.load(), 2);
 }
 
 // ... or the server, at its idle deadline (long enough for the first spell to come first).
 TEST(ServerQuiet, AConnectionClosedAtItsIdleDeadlineStartsANewSpell) {
   std::atomic<int> calls{0};
-  auto o = options();
-  o.quiet_after = 100ms;
+  auto o = quiet_options(calls);
   o.idle_timeout = 2000ms;
-  o.on_quiet = [&] { ++calls; };
   http::Server server(o, echo_target);
   server.start();
   RawClient c(server.port());
   c.send("GET /one HTTP/1.1\r\nHost: x\r\n\r\n");
   ASSERT_NE(c.read_for(300ms).find("\"/one\""), std::string::npos);
-  for (int i = 0; i < 75 && calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
+  sales_test::eventually([&] { return calls.load() != 0; }, 1500ms, 20ms);
   ASSERT_EQ(calls.load(), 1) << "the first spell, well before the idle deadline";
   bool closed = false;
   c.read_for(5000ms, &closed);
   ASSERT_TRUE(closed) << "the server closed the idle connection";
-  for (int i = 0; i < 250 && calls.load() == 1; ++i) std::this_thread::sleep_for(20ms);
+  sales_test::eventually([&] { return calls.load() != 1; }, 5000ms, 20ms);
   EXPECT_EQ(calls.load(), 2);
 }
 
@@ -145,9 +142,7 @@ TEST(ServerQuiet, AConnectionClosedAtItsIdleDeadlineStartsANewSpell) {
 TEST(ServerQuiet, OtherWorkCountsAsWork) {
   std::atomic<int> calls{0};
   std::atomic<std::uint64_t> events{0};
-  auto o = options();
-  o.quiet_after = 100ms;
-  o.on_quiet = [&] { ++calls; };
+  auto o = quiet_options(calls);
   o.other_work = [&] { return events.load(); };
   http::Server server(o, echo_target);
   server.start();
@@ -156,7 +151,7 @@ TEST(ServerQuiet, OtherWorkCountsAsWork) {
     std::this_thread::sleep_for(50ms);
   }
   EXPECT_EQ(calls.load(), 0);
-  for (int i = 0; i < 50 && calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
+  sales_test::eventually([&] { return calls.load() != 0; }, 1000ms, 20ms);
   EXPECT_EQ(calls.load(), 1);
 }
 
@@ -164,9 +159,7 @@ TEST(ServerQuiet, OtherWorkCountsAsWork) {
 TEST(ServerQuiet, ARequestInHandIsNotQuiet) {
   std::atomic<int> calls{0};
   std::atomic<bool> slow_started{false};
-  auto o = options();
-  o.quiet_after = 100ms;
-  o.on_quiet = [&] { ++calls; };
+  auto o = quiet_options(calls);
   http::Server server(o, [&](http::Request& req) {
     if (req.target == "/slow") {
       slow_started = true;
@@ -177,14 +170,14 @@ TEST(ServerQuiet, ARequestInHandIsNotQuiet) {
   server.start();
   RawClient fast(server.port()), slow(server.port());
   slow.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
-  for (int i = 0; i < 100 && !slow_started; ++i) std::this_thread::sleep_for(5ms);
+  sales_test::eventually([&] { return slow_started.load(); }, 500ms, 5ms);
   ASSERT_TRUE(slow_started.load());
   fast.send("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");  // answered at once: the watch is armed
   std::this_thread::sleep_for(400ms);  // several rounds answer nothing, with /slow in hand
   EXPECT_EQ(calls.load(), 0);
   ASSERT_EQ(fast.read_for(100ms).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
   ASSERT_EQ(slow.read_for(1000ms).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
-  for (int i = 0; i < 50 && calls.load() == 0; ++i) std::this_thread::sleep_for(20ms);
+  sales_test::eventually([&] { return calls.load() != 0; }, 1000ms, 20ms);
   EXPECT_EQ(calls.load(), 1);
 }
 
