@@ -8,6 +8,10 @@ from .state import SERVICES
 ARENA_ALIGN = 64 << 20
 # A thread's stack is one mapping of the stack size (RLIMIT_STACK when the process started;
 # glibc's 32 MiB when unlimited) less its guard page, which is a mapping of its own.
+# The parts anon_parts counts, in the report's order: key, name, what the table adds.
+PARTS = (("malloc", "malloc heap and arenas", ""), ("stacks", "thread stacks", ""),
+         ("files", "pages written in mapped files", " (relocations, data)"),
+         ("other", "other", " (mmap'd blocks)"))
 DEFAULT_STACK_KB = 8 << 10
 UNLIMITED_STACK_KB = 32 << 10
 STACK_SLACK_KB = 64
@@ -38,7 +42,7 @@ def mappings(smaps_text):
 
 def is_arena(maps, i):
     """A glibc thread arena: unnamed, at a multiple of 64 MiB, read-write for what it uses and
-    PROT_NONE for the rest of its 64 MiB (another allocator's aligned blocks are not)."""
+    PROT_NONE for the rest of its 64 MiB (an aligned block without that rest is not)."""
     start, end, _, name, _ = maps[i]
     if name or start % ARENA_ALIGN:
         return False
@@ -63,8 +67,9 @@ def mapping_kind(maps, i, stack_size_kb):
 def anon_parts(smaps_text, stack_size_kb=DEFAULT_STACK_KB):
     """A process's anonymous kB by where they are: malloc's heap and glibc's thread arenas,
     thread stacks, pages written in mapped files (its binary's and libraries' relocations and
-    data), and the rest (mmap'd blocks; another allocator's heap, as the gateway's mimalloc)."""
-    parts = {"malloc": 0, "stacks": 0, "files": 0, "other": 0}
+    data), and the rest (mmap'd blocks). The gateway's mimalloc reserves its arena the same
+    way, aligned with a PROT_NONE rest up to 64 MiB, and counts as malloc too."""
+    parts = {key: 0 for key, _, _ in PARTS}
     maps = mappings(smaps_text)
     for i, m in enumerate(maps):
         parts[mapping_kind(maps, i, stack_size_kb)] += m[4]

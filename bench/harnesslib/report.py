@@ -1,5 +1,6 @@
 """The Markdown report: the targets table and one table per scenario."""
 
+from .memory import PARTS
 from .state import P, RESULT, SERVICES, STEAL_REDO_PCT
 
 
@@ -223,10 +224,8 @@ def markdown():
                 out.append(f"| {label} | " + " | ".join(fmt(rss[k].get(n)) for n in names) + " |")
         parts = rss.get("after_anon_parts", {})
         if parts:
-            for k, label in (("malloc", "malloc heap and arenas"), ("stacks", "thread stacks"),
-                             ("files", "pages written in mapped files (relocations, data)"),
-                             ("other", "other (mmap'd blocks; the gateway's mimalloc heap)")):
-                out.append(f"| idle after the load, anonymous: {label} | "
+            for k, label, note in PARTS:
+                out.append(f"| idle after the load, anonymous: {label}{note} | "
                            + " | ".join(fmt(parts.get(n, {}).get(k)) for n in names) + " |")
         out.append("")
     st = R.get("startup", {})

@@ -1,5 +1,6 @@
 """The targets (README's "Performance" table): verdicts, and what limits a missed one."""
 
+from .memory import PARTS
 from .report import fmt
 from .state import NCPU, RESULT
 
@@ -49,9 +50,9 @@ def anon_parts_text(parts):
     " (malloc heap and arenas 2.9, 16 thread stacks 0.5, ...)"; empty without them."""
     if not parts:
         return ""
-    stacks = f"{parts['threads']} thread stacks" if parts.get("threads") else "thread stacks"
-    return (f" (malloc heap and arenas {parts['malloc']}, {stacks} {parts['stacks']}, "
-            f"pages written in mapped files {parts['files']}, other {parts['other']})")
+    named = [(f"{parts['threads']} {label}" if key == "stacks" and parts.get("threads") else label, parts[key])
+             for key, label, _ in PARTS]
+    return " (" + ", ".join(f"{label} {mb}" for label, mb in named) + ")"
 
 
 def targets():

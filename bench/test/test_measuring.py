@@ -208,10 +208,10 @@ Anonymous:            16 kB
         self.assertEqual(memory.anon_parts(self.SMAPS), {"malloc": 364, "stacks": 52, "files": 52, "other": 16})
 
     def test_an_aligned_block_is_an_arena_only_with_the_rest_of_its_64_mib_reserved(self):
-        mimalloc_like = ("7f4000000000-7f4002000000 rw-p 00000000 00:00 0 \nAnonymous:           100 kB\n"
+        aligned_without_rest = ("7f4000000000-7f4002000000 rw-p 00000000 00:00 0 \nAnonymous:           100 kB\n"
                          "7f4002000000-7f4003000000 ---p 00000000 00:00 0 \nAnonymous:             0 kB\n")
         whole_arena = "7f5000000000-7f5004000000 rw-p 00000000 00:00 0 \nAnonymous:            20 kB\n"
-        self.assertEqual(memory.anon_parts(mimalloc_like + whole_arena),
+        self.assertEqual(memory.anon_parts(aligned_without_rest + whole_arena),
                          {"malloc": 20, "stacks": 0, "files": 0, "other": 100})
 
     def test_stacks_are_told_by_the_process_stack_size(self):
