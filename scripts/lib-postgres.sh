@@ -168,9 +168,10 @@ pg_hba() {
 # without SCRAM's 4,096 hash rounds on both ends. It grants no more than the password
 # did: that is in .state/secrets.env, readable by this same OS user.
 pg_ident() {
-  local role
+  local role me
+  me=$(id -un)
   echo "sales $(pg_os_user) $PG_SUPERUSER"
-  for role in "${!ROLE_DB[@]}"; do echo "services $(id -un) $role"; done | sort
+  for role in "${!ROLE_DB[@]}"; do echo "services $me $role"; done | sort
 }
 
 # pg_write_config: (re)write our config files; print "changed" when any differs.
