@@ -1,10 +1,12 @@
 #include "sales/config/config.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <string_view>
 
 extern char** environ;
 
@@ -12,9 +14,11 @@ namespace sales::config {
 
 std::map<std::string, std::string> parse_dotenv(const std::string& text) {
   std::map<std::string, std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
+  std::string_view rest_of_text = text;
+  while (!rest_of_text.empty()) {
+    const auto newline = rest_of_text.find('\n');
+    std::string line(rest_of_text.substr(0, newline));
+    rest_of_text.remove_prefix(newline == std::string_view::npos ? rest_of_text.size() : newline + 1);
     if (!line.empty() && line.back() == '\r') line.pop_back();  // a file written on Windows
     auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
@@ -44,15 +48,37 @@ std::map<std::string, std::string> parse_dotenv(const std::string& text) {
   return out;
 }
 
+namespace {
+// The whole file, or nullopt with errno set. POSIX rather than <fstream>: iostreams would link
+// libstdc++'s locale machinery (about 400 kB of code) into every service for this one read.
+std::optional<std::string> read_whole_file(const char* path) {
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char chunk[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      errno = err;
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+}  // namespace
+
 Env Env::load(const std::string& dotenv_path) {
   std::map<std::string, std::string> values;
   const char* override_path = std::getenv("SALES_ENV_FILE");
   std::string unreadable;
-  std::ifstream f(override_path ? override_path : dotenv_path);
-  if (f) {
-    std::stringstream ss;
-    ss << f.rdbuf();
-    values = parse_dotenv(ss.str());
+  if (auto text = read_whole_file(override_path ? override_path : dotenv_path.c_str())) {
+    values = parse_dotenv(*text);
   } else if (override_path) {
     // A file named on purpose that cannot be read (a typo, a root-owned secret mounted 0600
     // for a service running as another user) would start the service on its defaults

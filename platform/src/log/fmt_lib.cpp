@@ -1,14 +1,14 @@
 // fmt's compiled part, built here so no shared libfmt (and with it the shared libstdc++)
 // is loaded: see cmake/LeanLinking.cmake. This is what fmt 9's src/format.cc instantiates;
 // the headers are Debian's libfmt-dev. (fmt/os.h is not used, so src/os.cc is not needed.)
+// FMT_STATIC_THOUSANDS_SEPARATOR (cmake/LeanLinking.cmake) keeps std::locale out, so the
+// locale_ref instantiations of format.cc are not made.
 #include <fmt/format-inl.h>
 
 FMT_BEGIN_NAMESPACE
 namespace detail {
 template FMT_API auto dragonbox::to_decimal(float x) noexcept -> dragonbox::decimal_fp<float>;
 template FMT_API auto dragonbox::to_decimal(double x) noexcept -> dragonbox::decimal_fp<double>;
-template FMT_API locale_ref::locale_ref(const std::locale& loc);
-template FMT_API auto locale_ref::get<std::locale>() const -> std::locale;
 template FMT_API auto thousands_sep_impl(locale_ref) -> thousands_sep_result<char>;
 template FMT_API auto decimal_point_impl(locale_ref) -> char;
 template FMT_API void buffer<char>::append(const char*, const char*);

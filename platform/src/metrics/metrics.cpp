@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
+
+#include <fmt/format.h>
 
 namespace sales::metrics {
 
@@ -141,10 +142,7 @@ std::string label_text(const Labels& labels, const std::string& extra_key = {}, 
 
 std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  std::ostringstream os;
-  os.precision(12);
-  os << v;
-  return os.str();
+  return fmt::format("{:.12g}", v);  // as an ostream at precision 12 writes it
 }
 }  // namespace
 

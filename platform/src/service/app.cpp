@@ -3,12 +3,13 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <iostream>
 #include <thread>
 
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+
+#include <fmt/core.h>
 
 #include "sales/http/server.hpp"
 #include "sales/json/writer.hpp"
@@ -189,7 +190,7 @@ bool App::validate() {
   try {
     env_.finish();
   } catch (const config::ConfigError& e) {
-    std::cerr << "sales-" << opts_.name << ": " << e.what() << "\n";
+    fmt::print(stderr, "sales-{}: {}\n", opts_.name, e.what());
     return false;
   }
   return true;
@@ -228,7 +229,7 @@ int App::serve(std::unique_ptr<http::Server> server) {
   try {
     server->start();
   } catch (const std::exception& e) {
-    std::cerr << "sales-" << opts_.name << ": cannot listen on " << server_.host << ":" << server_.port << ": " << e.what() << "\n";
+    fmt::print(stderr, "sales-{}: cannot listen on {}:{}: {}\n", opts_.name, server_.host, server_.port, e.what());
     return 1;
   }
   log::info("listening on {}:{}", server_.host, server->port());
