@@ -18,7 +18,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update -q \
  && apt-get install -y -q --no-install-recommends \
       g++ cmake ninja-build ccache pkg-config binutils \
-      libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
+      libboost1.81-dev \
       libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev libmimalloc-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

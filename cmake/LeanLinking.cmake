@@ -2,7 +2,7 @@
 # service's RSS is file-backed pages of the shared libraries it loads, and every loaded
 # library costs pages for its relocations and constructors however little of it we call;
 # the kernel also maps 64 KB around each touched page of a file. So the C++ dependencies
-# (libstdc++, Boost.JSON, spdlog, fmt) and rabbitmq-c are linked statically: only the
+# (libstdc++, Boost.JSON, spdlog, fmt) and rabbitmq-c are built in statically: only the
 # code we use comes along, packed into our binary, and no shared libstdc++ is loaded.
 # libpq stays shared (Debian ships no static libpgcommon/libpgport).
 # Startup touches nearly every 64 KB of our own text, so all of it is resident: code we link

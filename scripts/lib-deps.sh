@@ -3,7 +3,7 @@
 
 REQUIRED_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config g++
-  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libboost1.81-dev libboost-json1.81-dev
   libpq-dev librabbitmq-dev libspdlog-dev libfmt-dev libmimalloc-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   postgresql-15 postgresql-client-15 rabbitmq-server curl jq
@@ -25,7 +25,6 @@ TEST_PACKAGES=(iptables wrk python3)
 declare -A PACKAGE_FALLBACK=(
   [libboost1.81-dev]=libboost-dev
   [libboost-json1.81-dev]=libboost-json-dev
-  [libboost-url1.81-dev]=libboost-url-dev
   [postgresql-15]=postgresql
   [postgresql-client-15]=postgresql-client
 )

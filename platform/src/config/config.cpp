@@ -49,42 +49,52 @@ std::map<std::string, std::string> parse_dotenv(const std::string& text) {
 }
 
 namespace {
-// The whole file, or nullopt with errno set. POSIX rather than <fstream>: iostreams would link
-// libstdc++'s locale machinery (about 400 kB of code) into every service for this one read.
+constexpr std::size_t kEnvFileLimit = 1 << 20;  // a settings file; anything bigger is a mistake
+
+// The whole file, or nullopt with errno set (EFBIG: over kEnvFileLimit). POSIX rather than
+// <fstream>: iostreams would link libstdc++'s locale code (about 400 kB) into every service
+// for this one read.
 std::optional<std::string> read_whole_file(const char* path) {
-  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
+  struct Fd {
+    int fd;
+    ~Fd() {
+      const int err = errno;  // the caller reads the failure's errno after this
+      if (fd >= 0) ::close(fd);
+      errno = err;
+    }
+  } file{::open(path, O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) return std::nullopt;
   std::string text;
   char chunk[4096];
   for (;;) {
-    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    const ssize_t n = ::read(file.fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      errno = err;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return text;
+    if (text.size() + static_cast<std::size_t>(n) > kEnvFileLimit) {
+      errno = EFBIG;
       return std::nullopt;
     }
-    if (n == 0) break;
     text.append(chunk, static_cast<std::size_t>(n));
   }
-  ::close(fd);
-  return text;
 }
 }  // namespace
 
 Env Env::load(const std::string& dotenv_path) {
   std::map<std::string, std::string> values;
   const char* override_path = std::getenv("SALES_ENV_FILE");
+  const std::string path = override_path ? override_path : dotenv_path;
   std::string unreadable;
-  if (auto text = read_whole_file(override_path ? override_path : dotenv_path.c_str())) {
+  if (auto text = read_whole_file(path.c_str())) {
     values = parse_dotenv(*text);
-  } else if (override_path) {
-    // A file named on purpose that cannot be read (a typo, a root-owned secret mounted 0600
-    // for a service running as another user) would start the service on its defaults
-    // (the broker's guest user, no database password) with nothing saying why.
+  } else if (override_path || (errno != ENOENT && errno != ENOTDIR)) {
+    // A file that is there but cannot be read (a typo in SALES_ENV_FILE, a root-owned secret
+    // mounted 0600 for a service running as another user) would start the service on its
+    // defaults (the broker's guest user, no database password) with nothing saying why.
+    // Only a default .env that does not exist is silently no file.
     const int err = errno;
-    unreadable = std::string("SALES_ENV_FILE=") + override_path + " cannot be read: " + std::strerror(err);
+    unreadable = (override_path ? "SALES_ENV_FILE=" : "") + path + " cannot be read: " +
+                 (err == EFBIG ? "larger than 1 MiB" : std::strerror(err));
   }
   for (char** e = environ; e && *e; ++e) {  // the process environment wins over the file
     std::string kv(*e);

@@ -2,7 +2,8 @@
 // is loaded: see cmake/LeanLinking.cmake. This is what fmt 9's src/format.cc instantiates;
 // the headers are Debian's libfmt-dev. (fmt/os.h is not used, so src/os.cc is not needed.)
 // FMT_STATIC_THOUSANDS_SEPARATOR (cmake/LeanLinking.cmake) keeps std::locale out, so the
-// locale_ref instantiations of format.cc are not made.
+// locale_ref instantiations of format.cc are not made: a call that formats with a
+// std::locale (fmt::format(loc, ...)) fails at link time, on purpose.
 #include <fmt/format-inl.h>
 
 FMT_BEGIN_NAMESPACE

@@ -142,6 +142,7 @@ std::string label_text(const Labels& labels, const std::string& extra_key = {}, 
 
 std::string number(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(v)) return "NaN";  // the exposition format's spelling; "-nan" fails a scrape
   return fmt::format("{:.12g}", v);  // as an ostream at precision 12 writes it
 }
 }  // namespace

@@ -3,13 +3,14 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
 #include <thread>
 
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
-#include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "sales/http/server.hpp"
 #include "sales/json/writer.hpp"
@@ -190,7 +191,7 @@ bool App::validate() {
   try {
     env_.finish();
   } catch (const config::ConfigError& e) {
-    fmt::print(stderr, "sales-{}: {}\n", opts_.name, e.what());
+    std::fputs(fmt::format("sales-{}: {}\n", opts_.name, e.what()).c_str(), stderr);  // never throws, as fmt::print would
     return false;
   }
   return true;
@@ -229,7 +230,7 @@ int App::serve(std::unique_ptr<http::Server> server) {
   try {
     server->start();
   } catch (const std::exception& e) {
-    fmt::print(stderr, "sales-{}: cannot listen on {}:{}: {}\n", opts_.name, server_.host, server_.port, e.what());
+    std::fputs(fmt::format("sales-{}: cannot listen on {}:{}: {}\n", opts_.name, server_.host, server_.port, e.what()).c_str(), stderr);
     return 1;
   }
   log::info("listening on {}:{}", server_.host, server->port());

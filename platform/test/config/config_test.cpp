@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <unistd.h>
 
@@ -29,6 +30,15 @@ TEST(Dotenv, AQuotedValueEndsAtItsQuoteWhateverFollows) {
   EXPECT_EQ(v["R"], "\"a\"b\"") << "text after the closing quote: not a quoted value";
   EXPECT_EQ(v["S"], "plain");
   EXPECT_EQ(v["T"], "\"open");
+}
+
+// Lines end at "\n"; the last needs none, and an empty file or blank lines give nothing.
+TEST(Dotenv, TheLastLineNeedsNoNewline) {
+  EXPECT_TRUE(parse_dotenv("").empty());
+  EXPECT_TRUE(parse_dotenv("\n\n").empty());
+  EXPECT_EQ(parse_dotenv("A=1"), (std::map<std::string, std::string>{{"A", "1"}}));
+  EXPECT_EQ(parse_dotenv("A=1\r\nB=2"), (std::map<std::string, std::string>{{"A", "1"}, {"B", "2"}}));
+  EXPECT_EQ(parse_dotenv("A=1\r\nB=2\r\n"), (std::map<std::string, std::string>{{"A", "1"}, {"B", "2"}}));
 }
 
 TEST(Env, ValidatesAndReportsEveryError) {
@@ -86,6 +96,48 @@ TEST_F(EnvFileTest, ANamedFileThatCannotBeReadIsAConfigurationError) {
     std::string msg = e.what();
     EXPECT_NE(msg.find("SALES_ENV_FILE=" + path + " cannot be read"), std::string::npos) << msg;
   }
+}
+
+// The file is read in chunks: a line across a chunk's end is whole.
+TEST_F(EnvFileTest, AFileLongerThanOneReadIsReadWhole) {
+  const std::string path = temp_path("sales-env-long-");
+  std::ofstream(path) << "SALES_TEST_LONG=" << std::string(5000, 'x') << "\nSALES_TEST_LAST=7\n";
+  setenv("SALES_ENV_FILE", path.c_str(), 1);
+  Env env = Env::load("/nonexistent/.env");
+  EXPECT_EQ(env.get("SALES_TEST_LONG"), std::string(5000, 'x'));
+  EXPECT_EQ(env.integer("SALES_TEST_LAST", 0, 0, 100), 7);
+  EXPECT_NO_THROW(env.finish());
+  std::filesystem::remove(path);
+}
+
+// A settings file of more than 1 MiB is a mistake (a wrong path, /dev/zero): not read.
+TEST_F(EnvFileTest, AFileOverOneMebibyteIsAConfigurationError) {
+  const std::string path = temp_path("sales-env-huge-");
+  std::ofstream(path) << "A=" << std::string(1 << 20, 'x') << "\n";
+  setenv("SALES_ENV_FILE", path.c_str(), 1);
+  Env env = Env::load();
+  try {
+    env.finish();
+    FAIL() << "a 1 MiB SALES_ENV_FILE was read";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot be read: larger than 1 MiB"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
+}
+
+// A default .env that is there but cannot be read (here: a directory) is reported too; only
+// one that does not exist is no error.
+TEST_F(EnvFileTest, ADefaultFileThatCannotBeReadIsAConfigurationError) {
+  const std::string dir = temp_path("sales-env-dir-");
+  std::filesystem::create_directory(dir);
+  Env env = Env::load(dir);
+  try {
+    env.finish();
+    FAIL() << "an unreadable default .env was ignored";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + " cannot be read"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(dir);
 }
 
 // The default .env is optional: without it the environment alone configures the service.

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+#include <utility>
+
 namespace sales::metrics {
 namespace {
 
@@ -23,6 +27,22 @@ TEST(Registry, RendersPrometheusText) {
   EXPECT_NE(text.find("lat_seconds_bucket{le=\"1\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("lat_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("lat_seconds_count 3\n"), std::string::npos);
+}
+
+// Values as Prometheus reads them: up to 12 significant digits, an exponent only for very
+// large or small ones, and the exposition format's own words for infinities and NaN.
+TEST(Registry, RendersNumbersAsTheExpositionFormatSpellsThem) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const std::pair<double, const char*> cases[] = {
+      {0.1 + 0.2, "0.3"},      {1e6, "1000000"}, {0.005, "0.005"},    {1e20, "1e+20"},
+      {1e-5, "1e-05"},         {-2.5, "-2.5"},   {-0.0, "-0"},        {123456789012.5, "123456789012"},
+      {kInf, "+Inf"},          {-kInf, "-Inf"},  {std::nan(""), "NaN"}, {-std::nan(""), "NaN"},
+  };
+  for (const auto& [value, text] : cases) {
+    Registry r;
+    r.gauge("g", "A gauge").set(value);
+    EXPECT_NE(r.render().find(std::string("\ng ") + text + "\n"), std::string::npos) << text << "\n" << r.render();
+  }
 }
 
 }  // namespace
