@@ -11,4 +11,5 @@
 - targets: verdicts against the targets, and what limits a missed one
 - report: the Markdown report
 - cli: main: the plan of scenarios, then the JSON result and the report
+- tidy: after the report, cancel the orders the saga left unpaid (they would expire an hour later)
 """

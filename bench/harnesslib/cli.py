@@ -14,8 +14,9 @@ from .report import markdown, summary_table
 from .scenarios import (micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga,
                         scenario_stock_copy)
 from .state import (CONNECTIONS, DISTURBED, E, MODE, NGINX_PORT, ONLY, OUT, P, PGBENCH, RESULT, RSS_MAX, RUN_ID,
-                    SAGA_WORKER_STEPS, SERVICES, STEAL_REDO_PCT, THREADS, WRK, log, step, wanted)
+                    SAGA_CUSTOMERS, SAGA_WORKER_STEPS, SERVICES, STEAL_REDO_PCT, THREADS, WRK, log, step, wanted)
 from .targets import targets
+from .tidy import tidy
 
 # Seconds the services sit idle after the last load before their RSS is read (main() says why).
 AFTER_LOAD_IDLE_S = 3
@@ -100,6 +101,7 @@ def main():
     step(f"wrote {base}.json and {base}.md" + (f" (and {OUT}/latest.md)" if whole else ""))
     print()
     print(summary_table())
+    tidy(SAGA_CUSTOMERS)
 
     # Every scenario that ran must have produced numbers (what the smoke test checks).
     empty = [f"{name}/{k}" for name, s in RESULT["scenarios"].items() if name != "micro"

@@ -13,7 +13,7 @@ from .loads import pgbench_run, rate_run, saga_run, wrk_run
 from .proc import roots, settle
 from .saturation import saga_saturating_workers
 from .state import (BIN, CONNECTIONS, E, FIXED_RATE, GATEWAY, MODE, NGINX_PIDFILE, NGINX_PORT, NO_CACHE, P, PGBENCH,
-                    RESULT, RUN_ID, THREADS, WRK, log, service_url, step, wanted)
+                    RESULT, RUN_ID, SAGA_CUSTOMERS, THREADS, WRK, log, service_url, step, wanted)
 from .stats import alternate, paired_ratio, record_paired, summarize
 
 
@@ -157,6 +157,7 @@ def scenario_saga():
         log("skipped: " + RESULT["skipped"]["saga"])
         return
     customer = create_customer("Saga Bench", f"saga-{RUN_ID}@example.com")
+    SAGA_CUSTOMERS.append(customer)
     products = [create_product(f"bench saga {RUN_ID} {i}", stock=1_000_000, price=3 + i) for i in range(8)]
     # The inventory learns each product from product.created; wait for it, then top up.
     deadline = time.monotonic() + 20

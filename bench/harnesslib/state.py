@@ -91,5 +91,6 @@ RESULT = {"run_id": RUN_ID, "mode": MODE, "scenarios": {}, "skipped": {}, "faile
 
 RSS_MAX = {}
 DISTURBED = []  # runs during which one of our processes was restarted (by someone else)
+SAGA_CUSTOMERS = []  # whose orders the saga placed: tidy.py cancels those left unpaid
 
 WRK_RUNS = [0]
