@@ -1,4 +1,4 @@
-"""After the report: cancel the orders the saga scenario left CONFIRMED and unpaid.
+"""After the report: cancel the orders the saga scenario left unpaid (CONFIRMED, or PENDING).
 
 The saga's load places tens of thousands of orders and pays none. Left alone, the order
 service cancels them ORDER_PAYMENT_TIMEOUT_MS (an hour) later, about a thousand every sweep,
@@ -11,6 +11,7 @@ measures nothing and changes none.
 
 import concurrent.futures
 import json
+import time
 import urllib.parse
 
 from .api import http
@@ -19,37 +20,45 @@ from .state import log, service_url, step
 
 PAGE = 500        # the contract's largest page
 WORKERS = 8       # concurrent cancels: the order service's HTTP threads
+STALLS = 2        # pages where nothing could be cancelled, tried again after a pause, before giving up
 DRAIN_S = 120     # how long the cancels' stock releases may take to run before the run ends
+UNPAID = ("PENDING", "CONFIRMED")  # PENDING first: one still in flight may turn CONFIRMED meanwhile
 
 
-def cancel_unpaid(customers, list_page, cancel, workers=WORKERS):
-    """Cancels every CONFIRMED order of `customers`. `list_page(customer)` returns the ids of up
-    to PAGE of its CONFIRMED orders (the first page: cancelled ones leave the list);
-    `cancel(order_id)` returns the HTTP status. Returns (cancelled, orders whose cancel failed):
-    a 409 (the order moved on meanwhile, e.g. its payment timed out) counts as neither."""
+def cancel_unpaid(customers, list_page, cancel, workers=WORKERS, pause=time.sleep):
+    """Cancels every PENDING or CONFIRMED order of `customers`. `list_page(customer, status)`
+    returns the ids of up to PAGE of its orders in `status` (always the first page: cancelled
+    ones leave the list); `cancel(order_id)` returns the HTTP status. Returns (cancelled,
+    orders whose cancel failed): a 409 (the order moved on meanwhile, e.g. its payment timed
+    out) counts as neither. A page where nothing could be cancelled (the service busy or
+    failing) is tried again after a pause, STALLS times, then that list is left."""
     cancelled = 0
     failed = set()  # orders whose last cancel failed (one that fails stays at the list's head)
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         for customer in customers:
-            while True:
-                ids = list_page(customer)
-                if not ids:
-                    break
-                statuses = list(pool.map(cancel, ids))
-                for order_id, status in zip(ids, statuses):
-                    if status == 200:
-                        cancelled += 1
-                    if status in (200, 409):
-                        failed.discard(order_id)
-                    else:
-                        failed.add(order_id)
-                if not any(s in (200, 409) for s in statuses):  # none left the list: it would come back for ever
-                    break
+            for status in UNPAID:
+                stalls = 0
+                while ids := list_page(customer, status):
+                    answers = list(pool.map(cancel, ids))
+                    for order_id, answer in zip(ids, answers):
+                        if answer == 200:
+                            cancelled += 1
+                        if answer in (200, 409):
+                            failed.discard(order_id)
+                        else:
+                            failed.add(order_id)
+                    if any(a in (200, 409) for a in answers):
+                        stalls = 0
+                        continue
+                    stalls += 1
+                    if stalls > STALLS:
+                        break
+                    pause(stalls)
     return cancelled, len(failed)
 
 
-def confirmed_page(customer):
-    query = urllib.parse.urlencode({"customer_id": customer, "status": "CONFIRMED", "limit": PAGE})
+def unpaid_page(customer, status):
+    query = urllib.parse.urlencode({"customer_id": customer, "status": status, "limit": PAGE})
     st, body = http("GET", f"{service_url('order')}/orders?{query}", timeout=30)
     if st != 200:
         raise RuntimeError(f"GET /orders?{query} → {st} {json.dumps(body)[:200]}")
@@ -67,7 +76,7 @@ def tidy(customers):
         return
     step("tidy: cancelling the orders the saga left unpaid (they would all expire an hour from now)")
     try:
-        cancelled, failed = cancel_unpaid(customers, confirmed_page, cancel_order)
+        cancelled, failed = cancel_unpaid(customers, unpaid_page, cancel_order)
         quiet = settle(roots(), DRAIN_S)  # their releases run before the next thing does
         log(f"{cancelled} orders cancelled" + (f"; {failed} cancels failed" if failed else "")
             + ("" if quiet else f"; the system was still busy {DRAIN_S} s later"))
