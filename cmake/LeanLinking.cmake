@@ -17,9 +17,23 @@ add_compile_options(-ffunction-sections -fdata-sections)
 # image (sales-dlq: the runtime image has no libstdc++). Tests and the bench tools keep the
 # shared libstdc++ (they may link other shared C++ libraries, e.g. Google Benchmark).
 # --as-needed drops a shared library nothing in the binary refers to (the gateway: libpq).
+# Each writes a link map (build/link-maps/), which the lean_link_<target> test reads: at most
+# 128 KiB of its code may come from libstdc++ (about 70 kB now; iostreams and the locale
+# facets would add about 320 kB: cmake/check_lean_link.py).
+set(SALES_LINK_MAP_DIR ${CMAKE_BINARY_DIR}/link-maps)
+file(MAKE_DIRECTORY ${SALES_LINK_MAP_DIR})
+if(SALES_TESTS)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+endif()
 function(sales_lean_executable target)
   target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc LINKER:--gc-sections LINKER:--as-needed
-    LINKER:-O1)
+    LINKER:-O1 LINKER:-Map=${SALES_LINK_MAP_DIR}/${target}.map)
+  if(SALES_TESTS)
+    add_test(NAME lean_link_${target}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/cmake/check_lean_link.py
+                     ${SALES_LINK_MAP_DIR}/${target}.map 131072)
+    set_tests_properties(lean_link_${target} PROPERTIES LABELS "build" TIMEOUT 60)
+  endif()
 endfunction()
 
 set(Boost_USE_STATIC_LIBS ON)

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""The lean_link_<binary> tests (cmake/LeanLinking.cmake): how much code a service binary
+takes from the static libstdc++, read from the linker's map of that binary.
+
+All of a service's own text is resident (startup touches nearly every 64 KB of it), so code
+linked and never run still costs RSS. Three small uses of iostreams once brought libstdc++'s
+locale facets in, about 320 kB of code in every service (16d0129); this test fails when
+something brings them, or anything that large, back, and names the archive members.
+
+usage: check_lean_link.py MAP_FILE LIMIT_BYTES
+"""
+
+import re
+import sys
+
+# An input section in the memory map: " .text.name  0xADDRESS  0xSIZE  file", or the section's
+# name alone on its line when it is long, with the rest on the next line.
+SECTION = re.compile(r"^ (\.text\S*)(?:\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(\S.*))?$")
+REST = re.compile(r"^\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(\S.*)$")
+
+
+def code_by_input(map_text):
+    """{input file: bytes of code kept from it}, from the map's memory map part."""
+    _, sep, memory_map = map_text.partition("Linker script and memory map")
+    if not sep:
+        raise ValueError("not a GNU ld map file (no memory map)")
+    sizes = {}
+    lines = memory_map.splitlines()
+    for i, line in enumerate(lines):
+        m = SECTION.match(line)
+        if not m:
+            continue
+        size, source = m.group(2), m.group(3)
+        if size is None:
+            rest = REST.match(lines[i + 1]) if i + 1 < len(lines) else None
+            if not rest:
+                continue
+            size, source = rest.groups()
+        sizes[source] = sizes.get(source, 0) + int(size, 16)
+    return sizes
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    path, limit = argv[1], int(argv[2])
+    with open(path, encoding="utf-8", errors="replace") as f:
+        sizes = code_by_input(f.read())
+    total = sum(sizes.values())
+    if total == 0:
+        print(f"FAIL: {path}: no code sections found (has the map's format changed?)")
+        return 1
+    std = {src: n for src, n in sizes.items() if "libstdc++.a(" in src}
+    taken = sum(std.values())
+    print(f"{path}: {taken:,} of {total:,} bytes of code from libstdc++ (limit {limit:,})")
+    if taken <= limit:
+        return 0
+    print(f"FAIL: over the limit by {taken - limit:,} bytes; the largest members:")
+    for src, n in sorted(std.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"  {n:>9,}  {src.rsplit('/', 1)[-1]}")
+    print("The map's \"Archive member included to satisfy reference by file\" part names who asked.")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
