@@ -22,9 +22,6 @@ add_compile_options(-ffunction-sections -fdata-sections)
 # facets would add about 320 kB: cmake/check_lean_link.py).
 set(SALES_LINK_MAP_DIR ${CMAKE_BINARY_DIR}/link-maps)
 file(MAKE_DIRECTORY ${SALES_LINK_MAP_DIR})
-if(SALES_TESTS)
-  find_package(Python3 REQUIRED COMPONENTS Interpreter)
-endif()
 function(sales_lean_executable target)
   target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc LINKER:--gc-sections LINKER:--as-needed
     LINKER:-O1 LINKER:-Map=${SALES_LINK_MAP_DIR}/${target}.map)

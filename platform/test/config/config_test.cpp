@@ -12,6 +12,16 @@
 namespace sales::config {
 namespace {
 
+// What env.finish() reports as a ConfigError, or "" when it reports nothing.
+std::string finish_error(Env& env) {
+  try {
+    env.finish();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 TEST(Dotenv, ParsesCommentsQuotesAndExport) {
   auto v = parse_dotenv("# comment\nA=1\nexport B = two \nC=\"quoted # not comment\"\nD=x # trailing\n\nbad line\n");
   EXPECT_EQ(v["A"], "1");
@@ -48,13 +58,9 @@ TEST(Env, ValidatesAndReportsEveryError) {
   env.integer("N", 1, 0, 100);
   env.boolean("B", false);
   env.required("MISSING");
-  try {
-    env.finish();
-    FAIL();
-  } catch (const ConfigError& e) {
-    std::string msg = e.what();
-    for (const char* name : {"PORT", "N", "B", "MISSING"}) EXPECT_NE(msg.find(name), std::string::npos) << name;
-  }
+  const std::string msg = finish_error(env);
+  ASSERT_FALSE(msg.empty());
+  for (const char* name : {"PORT", "N", "B", "MISSING"}) EXPECT_NE(msg.find(name), std::string::npos) << name;
 }
 
 TEST(Env, DefaultsWhenUnset) {
@@ -89,13 +95,9 @@ TEST_F(EnvFileTest, ANamedFileThatCannotBeReadIsAConfigurationError) {
   const std::string path = temp_path("sales-env-missing-");
   setenv("SALES_ENV_FILE", path.c_str(), 1);
   Env env = Env::load();
-  try {
-    env.finish();
-    FAIL() << "an unreadable SALES_ENV_FILE was ignored";
-  } catch (const ConfigError& e) {
-    std::string msg = e.what();
-    EXPECT_NE(msg.find("SALES_ENV_FILE=" + path + " cannot be read"), std::string::npos) << msg;
-  }
+  const std::string msg = finish_error(env);
+  ASSERT_FALSE(msg.empty()) << "an unreadable SALES_ENV_FILE was ignored";
+  EXPECT_NE(msg.find("SALES_ENV_FILE=" + path + " cannot be read"), std::string::npos) << msg;
 }
 
 // The file is read in chunks: a line across a chunk's end is whole.
@@ -116,12 +118,9 @@ TEST_F(EnvFileTest, AFileOverOneMebibyteIsAConfigurationError) {
   std::ofstream(path) << "A=" << std::string(1 << 20, 'x') << "\n";
   setenv("SALES_ENV_FILE", path.c_str(), 1);
   Env env = Env::load();
-  try {
-    env.finish();
-    FAIL() << "a 1 MiB SALES_ENV_FILE was read";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot be read: larger than 1 MiB"), std::string::npos) << e.what();
-  }
+  const std::string msg = finish_error(env);
+  ASSERT_FALSE(msg.empty()) << "a 1 MiB SALES_ENV_FILE was read";
+  EXPECT_NE(msg.find("cannot be read: larger than 1 MiB"), std::string::npos) << msg;
   std::filesystem::remove(path);
 }
 
@@ -131,12 +130,9 @@ TEST_F(EnvFileTest, ADefaultFileThatCannotBeReadIsAConfigurationError) {
   const std::string dir = temp_path("sales-env-dir-");
   std::filesystem::create_directory(dir);
   Env env = Env::load(dir);
-  try {
-    env.finish();
-    FAIL() << "an unreadable default .env was ignored";
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find(dir + " cannot be read"), std::string::npos) << e.what();
-  }
+  const std::string msg = finish_error(env);
+  ASSERT_FALSE(msg.empty()) << "an unreadable default .env was ignored";
+  EXPECT_NE(msg.find(dir + " cannot be read"), std::string::npos) << msg;
   std::filesystem::remove(dir);
 }
 
