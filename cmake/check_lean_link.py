@@ -7,6 +7,11 @@ linked and never run still costs RSS. Three small uses of iostreams once brought
 locale facets in, about 320 kB of code in every service (16d0129); this test fails when
 something brings them, or anything that large, back, and names the archive members.
 
+It also fails when the binary loads a shared library it should not: libm, whose ~300 kB of
+RSS every service once paid for a single llround (money.cpp). The linker's --as-needed keeps
+a library any object file refers to, even code --gc-sections drops later, and the map's
+"As-needed library included" part names that file and symbol.
+
 usage: check_lean_link.py MAP_FILE LIMIT_BYTES
 """
 
@@ -40,13 +45,39 @@ def code_by_input(map_text):
     return sizes
 
 
+# Shared libraries no lean binary may load (their soname prefix), and why.
+UNWANTED_LIBRARIES = {"libm.so": "libm, ~300 kB of RSS; round with integers or in text instead"}
+
+
+def as_needed_libraries(map_text):
+    """{library: "file (symbol)"} from the map's as-needed part: who made each one needed."""
+    _, sep, rest = map_text.partition("As-needed library included to satisfy reference by file (symbol)")
+    if not sep:
+        return {}
+    libraries = {}
+    for line in rest.lstrip("\n").splitlines():
+        if not line.strip():
+            break
+        library, _, reason = line.partition(" ")
+        libraries[library] = reason.strip()
+    return libraries
+
+
+def unwanted_libraries(map_text):
+    """Lines naming each unwanted library the binary loads and who made it needed."""
+    return [f"{library} ({why}), needed by {reason}"
+            for library, reason in as_needed_libraries(map_text).items()
+            for prefix, why in UNWANTED_LIBRARIES.items() if library.startswith(prefix)]
+
+
 def main(argv):
     if len(argv) != 3:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
     path, limit = argv[1], int(argv[2])
     with open(path, encoding="utf-8", errors="replace") as f:
-        sizes = code_by_input(f.read())
+        map_text = f.read()
+    sizes = code_by_input(map_text)
     total = sum(sizes.values())
     if total == 0:
         print(f"FAIL: {path}: no code sections found (has the map's format changed?)")
@@ -54,8 +85,11 @@ def main(argv):
     std = {src: n for src, n in sizes.items() if "libstdc++.a(" in src}
     taken = sum(std.values())
     print(f"{path}: {taken:,} of {total:,} bytes of code from libstdc++ (limit {limit:,})")
+    unwanted = unwanted_libraries(map_text)
+    for line in unwanted:
+        print(f"FAIL: loads {line}")
     if taken <= limit:
-        return 0
+        return 1 if unwanted else 0
     print(f"FAIL: over the limit by {taken - limit:,} bytes; the largest members:")
     for src, n in sorted(std.items(), key=lambda kv: -kv[1])[:12]:
         print(f"  {n:>9,}  {src.rsplit('/', 1)[-1]}")
