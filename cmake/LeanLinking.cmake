@@ -9,11 +9,7 @@
 # but never run still costs RSS. That is why the services use no iostreams and fmt no
 # std::locale (below), and Boost.JSON is compiled here (platform/src/json/boost_json_lib.cpp):
 # either would bring libstdc++'s locale facets, about 400 kB of code, into every binary.
-
-# -O2, not CMake's Release default of -O3: the order binary's code is 2.03 MB instead of
-# 2.32 MB (text, rodata and unwind tables), all of it resident as said above, and the
-# services' CPU per request did not change measurably (README, Performance).
-string(REPLACE "-O3" "-O2" CMAKE_CXX_FLAGS_RELEASE "${CMAKE_CXX_FLAGS_RELEASE}")
+# For the same reason Release builds are -O2, not -O3 (the top-level CMakeLists.txt).
 
 # Sections per function and data object, so --gc-sections drops what nothing calls.
 add_compile_options(-ffunction-sections -fdata-sections)
@@ -34,7 +30,7 @@ function(sales_lean_executable target)
   if(SALES_TESTS)
     add_test(NAME lean_link_${target}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/cmake/check_lean_link.py
-                     ${SALES_LINK_MAP_DIR}/${target}.map 131072)
+                     ${SALES_LINK_MAP_DIR}/${target}.map 131072 $<TARGET_FILE:${target}>)
     set_tests_properties(lean_link_${target} PROPERTIES LABELS "build" TIMEOUT 60)
   endif()
 endfunction()

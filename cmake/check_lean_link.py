@@ -7,15 +7,17 @@ linked and never run still costs RSS. Three small uses of iostreams once brought
 locale facets in, about 320 kB of code in every service (16d0129); this test fails when
 something brings them, or anything that large, back, and names the archive members.
 
-It also fails when the binary loads a shared library it should not: libm, whose ~300 kB of
-RSS every service once paid for a single llround (money.cpp). The linker's --as-needed keeps
-a library any object file refers to, even code --gc-sections drops later, and the map's
-"As-needed library included" part names that file and symbol.
+It also fails when the binary needs a shared library it should not (its NEEDED entries,
+from `readelf -d`): libm, whose ~300 kB of RSS every service once paid for a single llround
+(money.cpp). The linker's --as-needed keeps a library any object file refers to, even in
+code --gc-sections drops later; the map's "As-needed library included" part names that file
+and symbol, and the failure quotes it.
 
-usage: check_lean_link.py MAP_FILE LIMIT_BYTES
+usage: check_lean_link.py MAP_FILE LIMIT_BYTES BINARY
 """
 
 import re
+import subprocess
 import sys
 
 # An input section in the memory map: " .text.name  0xADDRESS  0xSIZE  file", or the section's
@@ -45,36 +47,50 @@ def code_by_input(map_text):
     return sizes
 
 
-# Shared libraries no lean binary may load (their soname prefix), and why.
+# Shared libraries no lean binary may need (their soname prefix), and why.
 UNWANTED_LIBRARIES = {"libm.so": "libm, ~300 kB of RSS; round with integers or in text instead"}
 
+# A line of the map's as-needed part: "libpq.so.5   file (symbol)"; a long soname stands
+# alone on its line, with the rest on the next.
+AS_NEEDED = re.compile(r"^(lib\S+\.so(?:\.\d+)*)(?:\s+(\S.*))?$")
 
-def as_needed_libraries(map_text):
+
+def as_needed_reasons(map_text):
     """{library: "file (symbol)"} from the map's as-needed part: who made each one needed."""
     _, sep, rest = map_text.partition("As-needed library included to satisfy reference by file (symbol)")
     if not sep:
         return {}
-    libraries = {}
-    for line in rest.lstrip("\n").splitlines():
+    lines = rest.lstrip("\n").splitlines()
+    reasons = {}
+    for i, line in enumerate(lines):
         if not line.strip():
             break
-        library, _, reason = line.partition(" ")
-        libraries[library] = reason.strip()
-    return libraries
+        m = AS_NEEDED.match(line)
+        if not m:
+            continue  # ld's notes in between ("discarding zero address range FDE ...")
+        reason = m.group(2) or (lines[i + 1].strip() if i + 1 < len(lines) else "")
+        reasons[m.group(1)] = reason
+    return reasons
 
 
-def unwanted_libraries(map_text):
-    """Lines naming each unwanted library the binary loads and who made it needed."""
-    return [f"{library} ({why}), needed by {reason}"
-            for library, reason in as_needed_libraries(map_text).items()
+def needed_libraries(binary):
+    """The binary's NEEDED sonames, from readelf -d."""
+    out = subprocess.run(["readelf", "-d", binary], check=True, capture_output=True, text=True).stdout
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
+
+
+def unwanted_libraries(needed, reasons):
+    """A line for each unwanted library the binary needs, with who made it needed."""
+    return [f"{library} ({why}), needed by {reasons.get(library, 'a reference the map does not name')}"
+            for library in needed
             for prefix, why in UNWANTED_LIBRARIES.items() if library.startswith(prefix)]
 
 
 def main(argv):
-    if len(argv) != 3:
+    if len(argv) != 4:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
-    path, limit = argv[1], int(argv[2])
+    path, limit, binary = argv[1], int(argv[2]), argv[3]
     with open(path, encoding="utf-8", errors="replace") as f:
         map_text = f.read()
     sizes = code_by_input(map_text)
@@ -85,9 +101,9 @@ def main(argv):
     std = {src: n for src, n in sizes.items() if "libstdc++.a(" in src}
     taken = sum(std.values())
     print(f"{path}: {taken:,} of {total:,} bytes of code from libstdc++ (limit {limit:,})")
-    unwanted = unwanted_libraries(map_text)
+    unwanted = unwanted_libraries(needed_libraries(binary), as_needed_reasons(map_text))
     for line in unwanted:
-        print(f"FAIL: loads {line}")
+        print(f"FAIL: needs {line}")
     if taken <= limit:
         return 1 if unwanted else 0
     print(f"FAIL: over the limit by {taken - limit:,} bytes; the largest members:")

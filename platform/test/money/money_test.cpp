@@ -13,8 +13,9 @@ TEST(Money, ParsesTwoDecimalsExactly) {
   EXPECT_EQ(cents_from_double(1e9), 100000000000);
 }
 
-TEST(Money, ReadsTheCentsTheClientWroteWhereTimesOneHundredIsInexact) {
-  // 0.29 * 100 is 28.999999999999996 and 4.35 * 100 is 434.99999999999994 in doubles.
+TEST(Money, ReadsTheCentsOfValuesWhoseTimesOneHundredIsInexact) {
+  // 0.29 * 100 is 28.999999999999996 and 4.35 * 100 is 434.99999999999994 in doubles: cents
+  // truncated from them would be 28 and 434.
   EXPECT_EQ(cents_from_double(0.29), 29);
   EXPECT_EQ(cents_from_double(4.35), 435);
   EXPECT_EQ(cents_from_double(1.1), 110);
@@ -26,6 +27,7 @@ TEST(Money, RejectsMoreThanTwoDecimalsNegativeAndAbsurd) {
   EXPECT_FALSE(cents_from_double(19.999));
   EXPECT_FALSE(cents_from_double(0.001));
   EXPECT_FALSE(cents_from_double(0.00001));  // written with an exponent
+  EXPECT_FALSE(cents_from_double(0.00009));
   EXPECT_FALSE(cents_from_double(-1));
   EXPECT_FALSE(cents_from_double(1e9 + 0.01));
   EXPECT_FALSE(cents_from_double(1e300));
