@@ -4,6 +4,7 @@ Markdown report.
 
 import json
 import os
+import signal
 import sys
 import time
 
@@ -23,6 +24,32 @@ AFTER_LOAD_IDLE_S = 3
 
 
 def main():
+    """A run; interrupted (Ctrl-C, or the TERM of a timeout), it still cancels the orders its
+    saga placed, which would otherwise expire an hour later in the middle of whatever runs
+    then (tidy.py), and exits 130. Ctrl-C again leaves them."""
+    signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        return run()
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        log("interrupted" + (": Ctrl-C again to leave the saga's orders to expire" if SAGA_CUSTOMERS else ""))
+        tidy_once()
+        return 130
+
+
+def _interrupted(signum, _frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def tidy_once():
+    """tidy() for the customers not tidied yet: an interrupt during the tidy stops it rather
+    than starting it again."""
+    customers = list(SAGA_CUSTOMERS)
+    SAGA_CUSTOMERS.clear()
+    return tidy(customers)
+
+
+def run():
     os.makedirs(OUT, exist_ok=True)
     rts = roots()
     missing = [n for n in SERVICES if n not in rts]
@@ -101,7 +128,11 @@ def main():
     step(f"wrote {base}.json and {base}.md" + (f" (and {OUT}/latest.md)" if whole else ""))
     print()
     print(summary_table())
-    tidy(SAGA_CUSTOMERS)
+    tidied = tidy_once()
+    if tidied is not None:  # after the report, so it measures nothing; recorded in the JSON
+        RESULT["tidy"] = tidied
+        with open(base + ".json", "w") as f:
+            json.dump(RESULT, f, indent=1, ensure_ascii=False)
 
     # Every scenario that ran must have produced numbers (what the smoke test checks).
     empty = [f"{name}/{k}" for name, s in RESULT["scenarios"].items() if name != "micro"

@@ -71,14 +71,18 @@ def cancel_order(order_id):
 
 
 def tidy(customers):
-    """The step in a run (cli.main): logs what it did; a failure is reported, not fatal."""
+    """The step in a run (cli.main), also after an interrupt: logs what it did and returns it
+    for the JSON result (None when the saga placed no orders); a failure is reported, not
+    fatal. A second interrupt (KeyboardInterrupt) stops it and goes through."""
     if not customers:
-        return
+        return None
     step("tidy: cancelling the orders the saga left unpaid (they would all expire an hour from now)")
     try:
         cancelled, failed = cancel_unpaid(customers, unpaid_page, cancel_order)
         quiet = settle(roots(), DRAIN_S)  # their releases run before the next thing does
         log(f"{cancelled} orders cancelled" + (f"; {failed} cancels failed" if failed else "")
             + ("" if quiet else f"; the system was still busy {DRAIN_S} s later"))
+        return {"cancelled": cancelled, "cancels_failed": failed, "drained": bool(quiet)}
     except Exception as e:  # noqa: BLE001 - the report is written; say what is left
         log(f"tidy stopped: {e} (the rest expire after ORDER_PAYMENT_TIMEOUT_MS)")
+        return {"stopped": str(e)}

@@ -2,6 +2,7 @@
 unpaid. No system needed: the order service is a fake."""
 
 import os
+import signal
 import sys
 import threading
 import unittest
@@ -77,6 +78,67 @@ class CancelUnpaid(unittest.TestCase):
         orders = FakeOrders({})
         self.assertEqual(orders.run([]), (0, 0))
         self.assertEqual(orders.pages, [])
+
+
+class Patched:
+    """Replaces attributes of a module for one test: patch(module, name=value, ...)."""
+
+    def __init__(self, test, module, **values):
+        for name, value in values.items():
+            test.addCleanup(setattr, module, name, getattr(module, name))
+            setattr(module, name, value)
+
+
+class TheStep(unittest.TestCase):
+    def test_what_it_did_is_returned_for_the_json_result(self):
+        orders = FakeOrders({"c": {"CONFIRMED": [1, 2, 3]}}, answers={3: [503] * 9})
+        Patched(self, tidy, unpaid_page=orders.list_page, cancel_order=orders.cancel,
+                settle=lambda roots, limit: False, roots=dict, step=lambda msg: None, log=lambda msg: None,
+                STALLS=0)  # order 3's page is left at once, without a pause
+        self.assertEqual(tidy.tidy(["c"]), {"cancelled": 2, "cancels_failed": 1, "drained": False})
+        self.assertIsNone(tidy.tidy([]), "no saga, nothing to record")
+
+    def test_a_failure_is_recorded_not_raised(self):
+        def broken(customer, status):
+            raise RuntimeError("GET /orders → 503")
+        Patched(self, tidy, unpaid_page=broken, step=lambda msg: None, log=lambda msg: None)
+        self.assertEqual(tidy.tidy(["c"]), {"stopped": "GET /orders → 503"})
+
+
+class AnInterruptedRun(unittest.TestCase):
+    def setUp(self):
+        from harnesslib import cli, state
+        self.cli, self.state = cli, state
+        self.tidied = []
+        self.addCleanup(self.state.SAGA_CUSTOMERS.clear)
+        self.addCleanup(signal.signal, signal.SIGTERM, signal.getsignal(signal.SIGTERM))
+        Patched(self, cli, tidy=lambda customers: self.tidied.append(customers), log=lambda msg: None)
+
+    def interrupt_with(self, exc):
+        def run():
+            self.state.SAGA_CUSTOMERS.append("c1")
+            raise exc
+        Patched(self, self.cli, run=run)
+
+    def test_still_cancels_the_orders_of_its_saga_then_exits_130(self):
+        self.interrupt_with(KeyboardInterrupt())
+        self.assertEqual(self.cli.main(), 130)
+        self.assertEqual(self.tidied, [["c1"]])
+
+    def test_a_term_is_an_interrupt_too(self):
+        def run():
+            self.state.SAGA_CUSTOMERS.append("c1")
+            os.kill(os.getpid(), signal.SIGTERM)
+            raise AssertionError("the TERM did not interrupt the run")
+        Patched(self, self.cli, run=run)
+        self.assertEqual(self.cli.main(), 130)
+        self.assertEqual(self.tidied, [["c1"]])
+
+    def test_customers_are_tidied_once(self):
+        self.state.SAGA_CUSTOMERS.append("c1")
+        self.cli.tidy_once()
+        self.cli.tidy_once()  # e.g. Ctrl-C during the run's own tidy: not started again
+        self.assertEqual(self.tidied, [["c1"], []])
 
 
 if __name__ == "__main__":
