@@ -18,16 +18,17 @@ add_compile_options(-ffunction-sections -fdata-sections)
 # image (sales-dlq: the runtime image has no libstdc++). Tests and the bench tools keep the
 # shared libstdc++ (they may link other shared C++ libraries, e.g. Google Benchmark).
 # --as-needed drops a shared library nothing in the binary refers to (the gateway: libpq).
-# Each writes a link map (build/link-maps/), which the lean_link_<target> test reads: at most
-# 128 KiB of its code may come from libstdc++ (about 70 kB now; iostreams and the locale
-# facets would add about 320 kB), and no libm (~300 kB of RSS for one llround once):
-# cmake/check_lean_link.py.
+# With the tests, each writes a link map (build/link-maps/, ~4 MB each), which the
+# lean_link_<target> test reads: at most 128 KiB of its code may come from libstdc++ (about
+# 70 kB now; iostreams and the locale facets would add about 320 kB), and no libm (~300 kB
+# of RSS for one llround once): cmake/check_lean_link.py.
 set(SALES_LINK_MAP_DIR ${CMAKE_BINARY_DIR}/link-maps)
-file(MAKE_DIRECTORY ${SALES_LINK_MAP_DIR})
 function(sales_lean_executable target)
   target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc LINKER:--gc-sections LINKER:--as-needed
-    LINKER:-O1 LINKER:-Map=${SALES_LINK_MAP_DIR}/${target}.map)
+    LINKER:-O1)
   if(SALES_TESTS)
+    file(MAKE_DIRECTORY ${SALES_LINK_MAP_DIR})
+    target_link_options(${target} PRIVATE LINKER:-Map=${SALES_LINK_MAP_DIR}/${target}.map)
     add_test(NAME lean_link_${target}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/cmake/check_lean_link.py
                      ${SALES_LINK_MAP_DIR}/${target}.map 131072 $<TARGET_FILE:${target}>)
