@@ -24,16 +24,20 @@ AFTER_LOAD_IDLE_S = 3
 
 
 def main():
-    """A run; interrupted (Ctrl-C, or the TERM of a timeout), it still cancels the orders its
-    saga placed, which would otherwise expire an hour later in the middle of whatever runs
-    then (tidy.py), and exits 130. Ctrl-C again leaves them."""
+    """A run; interrupted (Ctrl-C, or a TERM to this process, as `timeout` sends to its whole
+    group), it still cancels the orders its saga placed, which would otherwise expire an
+    hour later in the middle of whatever runs then (tidy.py), and exits 130. Ctrl-C again
+    leaves them."""
     signal.signal(signal.SIGTERM, _interrupted)
     try:
         return run()
     except KeyboardInterrupt:
         print(file=sys.stderr)
         log("interrupted" + (": Ctrl-C again to leave the saga's orders to expire" if SAGA_CUSTOMERS else ""))
-        tidy_once()
+        try:
+            tidy_once()
+        except KeyboardInterrupt:
+            pass  # the second interrupt: tidy() said what is left
         return 130
 
 
@@ -47,6 +51,13 @@ def tidy_once():
     customers = list(SAGA_CUSTOMERS)
     SAGA_CUSTOMERS.clear()
     return tidy(customers)
+
+
+def write_json(path):
+    """The JSON result, whole or not at all: written beside, then renamed over the old one."""
+    with open(path + ".part", "w") as f:
+        json.dump(RESULT, f, indent=1, ensure_ascii=False)
+    os.replace(path + ".part", path)
 
 
 def run():
@@ -116,8 +127,7 @@ def run():
     targets()
 
     base = os.path.join(OUT, f"{RUN_ID}-{MODE}")
-    with open(base + ".json", "w") as f:
-        json.dump(RESULT, f, indent=1, ensure_ascii=False)
+    write_json(base + ".json")
     md = markdown()
     with open(base + ".md", "w") as f:
         f.write(md + "\n")
@@ -131,8 +141,7 @@ def run():
     tidied = tidy_once()
     if tidied is not None:  # after the report, so it measures nothing; recorded in the JSON
         RESULT["tidy"] = tidied
-        with open(base + ".json", "w") as f:
-            json.dump(RESULT, f, indent=1, ensure_ascii=False)
+        write_json(base + ".json")
 
     # Every scenario that ran must have produced numbers (what the smoke test checks).
     empty = [f"{name}/{k}" for name, s in RESULT["scenarios"].items() if name != "micro"

@@ -86,3 +86,6 @@ def tidy(customers):
     except Exception as e:  # noqa: BLE001 - the report is written; say what is left
         log(f"tidy stopped: {e} (the rest expire after ORDER_PAYMENT_TIMEOUT_MS)")
         return {"stopped": str(e)}
+    except KeyboardInterrupt:
+        log("tidy stopped by the interrupt (the rest expire after ORDER_PAYMENT_TIMEOUT_MS)")
+        raise

@@ -112,7 +112,12 @@ class AnInterruptedRun(unittest.TestCase):
         self.tidied = []
         self.addCleanup(self.state.SAGA_CUSTOMERS.clear)
         self.addCleanup(signal.signal, signal.SIGTERM, signal.getsignal(signal.SIGTERM))
+        signal.signal(signal.SIGTERM, self.term_not_handled)  # main() must install its own
         Patched(self, cli, tidy=lambda customers: self.tidied.append(customers), log=lambda msg: None)
+
+    @staticmethod
+    def term_not_handled(signum, frame):
+        raise AssertionError("main() left SIGTERM to kill the run")
 
     def interrupt_with(self, exc):
         def run():
@@ -131,6 +136,15 @@ class AnInterruptedRun(unittest.TestCase):
             os.kill(os.getpid(), signal.SIGTERM)
             raise AssertionError("the TERM did not interrupt the run")
         Patched(self, self.cli, run=run)
+        self.assertEqual(self.cli.main(), 130)
+        self.assertEqual(self.tidied, [["c1"]])
+
+    def test_an_interrupt_during_the_tidy_ends_the_run_without_starting_it_again(self):
+        def tidy_interrupted(customers):
+            self.tidied.append(customers)
+            raise KeyboardInterrupt()
+        self.interrupt_with(KeyboardInterrupt())
+        Patched(self, self.cli, tidy=tidy_interrupted)
         self.assertEqual(self.cli.main(), 130)
         self.assertEqual(self.tidied, [["c1"]])
 
