@@ -1,10 +1,11 @@
 # How test code is compiled. Test sources were about 60 % of a cold build's compile time,
-# almost all of it spent optimising them at -O3, the release level then (GoogleTest's assertion macros expand to
-# a lot of code). Tests gain nothing from that: what they test — the platform and the
-# services' libraries — is compiled as always; only the test files themselves, and the
-# shared test helpers, are compiled with SALES_TEST_OPT (the last -O on the line wins).
-# -Og still optimises (tests run at a normal speed, -Wmaybe-uninitialized still works)
-# and compiled a test file in about half the time of -O3. Debug builds keep their -O0.
+# almost all of it spent optimising them at -O3, the release level then (GoogleTest's
+# assertion macros expand to a lot of code). Tests gain nothing from that: what they test —
+# the platform and the services' libraries — is compiled as always; only the test files
+# themselves, and the shared test helpers, are compiled with SALES_TEST_OPT (the last -O on
+# the line wins). -Og still optimises (tests run at a normal speed, -Wmaybe-uninitialized
+# still works) and compiled a test file in about half the time of -O3. Debug builds keep
+# their -O0.
 set(SALES_TEST_OPT "-Og" CACHE STRING "Optimisation of test code in optimised builds (empty: as the build type)")
 
 # Every test file parses GoogleTest, most of them Boost.JSON too: about a second each. One

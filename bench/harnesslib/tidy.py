@@ -39,15 +39,16 @@ def cancel_unpaid(customers, list_page, cancel, workers=WORKERS, pause=time.slee
             for status in UNPAID:
                 stalls = 0
                 while ids := list_page(customer, status):
-                    answers = list(pool.map(cancel, ids))
-                    for order_id, answer in zip(ids, answers):
+                    progressed = False
+                    for order_id, answer in zip(ids, pool.map(cancel, ids)):
                         if answer == 200:
                             cancelled += 1
                         if answer in (200, 409):
                             failed.discard(order_id)
+                            progressed = True
                         else:
                             failed.add(order_id)
-                    if any(a in (200, 409) for a in answers):
+                    if progressed:
                         stalls = 0
                         continue
                     stalls += 1

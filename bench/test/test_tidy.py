@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 import unittest
+from unittest import mock
 
 # harnesslib.state reads its settings at import; these make it importable anywhere.
 for key in ("BENCH_ROOT", "BENCH_STATE_DIR", "BENCH_BIN_DIR", "BENCH_OUT_DIR"):
@@ -80,28 +81,20 @@ class CancelUnpaid(unittest.TestCase):
         self.assertEqual(orders.pages, [])
 
 
-class Patched:
-    """Replaces attributes of a module for one test: patch(module, name=value, ...)."""
-
-    def __init__(self, test, module, **values):
-        for name, value in values.items():
-            test.addCleanup(setattr, module, name, getattr(module, name))
-            setattr(module, name, value)
-
-
 class TheStep(unittest.TestCase):
     def test_what_it_did_is_returned_for_the_json_result(self):
         orders = FakeOrders({"c": {"CONFIRMED": [1, 2, 3]}}, answers={3: [503] * 9})
-        Patched(self, tidy, unpaid_page=orders.list_page, cancel_order=orders.cancel,
-                settle=lambda roots, limit: False, roots=dict, step=lambda msg: None, log=lambda msg: None,
-                STALLS=0)  # order 3's page is left at once, without a pause
+        self.enterContext(mock.patch.multiple(
+            tidy, unpaid_page=orders.list_page, cancel_order=orders.cancel, settle=lambda roots, limit: False,
+            roots=dict, step=lambda msg: None, log=lambda msg: None,
+            STALLS=0))  # order 3's page is left at once, without a pause
         self.assertEqual(tidy.tidy(["c"]), {"cancelled": 2, "cancels_failed": 1, "drained": False})
         self.assertIsNone(tidy.tidy([]), "no saga, nothing to record")
 
     def test_a_failure_is_recorded_not_raised(self):
         def broken(customer, status):
             raise RuntimeError("GET /orders → 503")
-        Patched(self, tidy, unpaid_page=broken, step=lambda msg: None, log=lambda msg: None)
+        self.enterContext(mock.patch.multiple(tidy, unpaid_page=broken, step=lambda msg: None, log=lambda msg: None))
         self.assertEqual(tidy.tidy(["c"]), {"stopped": "GET /orders → 503"})
 
 
@@ -113,7 +106,7 @@ class AnInterruptedRun(unittest.TestCase):
         self.addCleanup(self.state.SAGA_CUSTOMERS.clear)
         self.addCleanup(signal.signal, signal.SIGTERM, signal.getsignal(signal.SIGTERM))
         signal.signal(signal.SIGTERM, self.term_not_handled)  # main() must install its own
-        Patched(self, cli, tidy=lambda customers: self.tidied.append(customers), log=lambda msg: None)
+        self.enterContext(mock.patch.multiple(cli, tidy=self.tidied.append, log=lambda msg: None))
 
     @staticmethod
     def term_not_handled(signum, frame):
@@ -123,7 +116,7 @@ class AnInterruptedRun(unittest.TestCase):
         def run():
             self.state.SAGA_CUSTOMERS.append("c1")
             raise exc
-        Patched(self, self.cli, run=run)
+        self.enterContext(mock.patch.multiple(self.cli, run=run))
 
     def test_still_cancels_the_orders_of_its_saga_then_exits_130(self):
         self.interrupt_with(KeyboardInterrupt())
@@ -135,7 +128,7 @@ class AnInterruptedRun(unittest.TestCase):
             self.state.SAGA_CUSTOMERS.append("c1")
             os.kill(os.getpid(), signal.SIGTERM)
             raise AssertionError("the TERM did not interrupt the run")
-        Patched(self, self.cli, run=run)
+        self.enterContext(mock.patch.multiple(self.cli, run=run))
         self.assertEqual(self.cli.main(), 130)
         self.assertEqual(self.tidied, [["c1"]])
 
@@ -144,7 +137,7 @@ class AnInterruptedRun(unittest.TestCase):
             self.tidied.append(customers)
             raise KeyboardInterrupt()
         self.interrupt_with(KeyboardInterrupt())
-        Patched(self, self.cli, tidy=tidy_interrupted)
+        self.enterContext(mock.patch.multiple(self.cli, tidy=tidy_interrupted))
         self.assertEqual(self.cli.main(), 130)
         self.assertEqual(self.tidied, [["c1"]])
 
