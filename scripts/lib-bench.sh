@@ -271,6 +271,30 @@ bench_write_startup() { # FILE
 
 # ---------------------------------------------------------------- entry
 
+# bench_run_harness CMD...: runs the harness in a session of its own and waits for it,
+# passing every INT, TERM or HUP this shell gets on to it as one TERM: it then cancels its
+# saga's orders (bench/harnesslib/cli.py). In the foreground it would miss a TERM sent to
+# ./sales alone (bash runs a trap only once the command ends), and in our process group it
+# would get a TERM sent to the whole group (as `timeout` sends it) twice, the second meaning
+# "leave the orders".
+bench_run_harness() {
+  local pid rc stop=''
+  trap 'stop=1' INT TERM HUP # until its pid is known
+  setsid "$@" &
+  pid=$!
+  # shellcheck disable=SC2064  # the pid is meant to be fixed now
+  trap "kill -TERM $pid 2>/dev/null || true" INT TERM HUP
+  [ -z "$stop" ] || kill -TERM "$pid" 2>/dev/null || true
+  while :; do
+    rc=0
+    wait "$pid" || rc=$?
+    kill -0 "$pid" 2>/dev/null || break # still there: a signal cut the wait short
+  done
+  trap 'exit 130' INT TERM
+  trap - HUP
+  return "$rc"
+}
+
 bench_cleanup() {
   bench_nginx_stop
   rm -f "$BENCH_STATE/startup.$$.json"
@@ -361,7 +385,7 @@ bench_main() {
 
   step "benchmarking ($mode) → $out"
   local rc=0
-  env "${harness_env[@]}" BENCH_ROOT="$SALES_ROOT" BENCH_STATE_DIR="$STATE_DIR" BENCH_BIN_DIR="$BUILD_DIR/bin" \
+  bench_run_harness env "${harness_env[@]}" BENCH_ROOT="$SALES_ROOT" BENCH_STATE_DIR="$STATE_DIR" BENCH_BIN_DIR="$BUILD_DIR/bin" \
     BENCH_OUT_DIR="$out" BENCH_MODE="$mode" BENCH_ONLY="$only" BENCH_PG_DATA="$PG_DATA" \
     BENCH_NGINX_PORT="$BENCH_NGINX_PORT_USED" BENCH_NGINX_PIDFILE="$BENCH_NGINX_DIR/master.pid" \
     BENCH_NGINX_WORKERS="$(bench_gateway_loops)" \

@@ -24,11 +24,14 @@ AFTER_LOAD_IDLE_S = 3
 
 
 def main():
-    """A run; interrupted (Ctrl-C, or a TERM to this process, as `timeout` sends to its whole
-    group), it still cancels the orders its saga placed, which would otherwise expire an
-    hour later in the middle of whatever runs then (tidy.py), and exits 130. Ctrl-C again
-    leaves them."""
+    """A run; interrupted (Ctrl-C or a TERM; ./sales passes each of its own on as one TERM), it
+    still cancels the orders its saga placed, which would otherwise expire an hour later in
+    the middle of whatever runs then (tidy.py), and exits 130. A second interrupt leaves
+    them."""
     signal.signal(signal.SIGTERM, _interrupted)
+    # Started in the background by a shell without job control, as ./sales starts it, this
+    # process inherits SIGINT ignored: a Ctrl-C sent to it alone would do nothing.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return run()
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ per request of each process tree around it, and the tool's numbers in one shape.
 import json
 import os
 import re
+import signal
 import subprocess
 
 from .proc import Snapshot, roots, rss_sample, settle
@@ -16,10 +17,7 @@ def measured(cmd, rts, timeout, env=None, tail=True):
     """Runs one load command; returns (completed process, cpu dict)."""
     quiet_before = settle(rts, P["settle"])
     before = Snapshot(rts)
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd="/")
-    except subprocess.TimeoutExpired as e:
-        proc = subprocess.CompletedProcess(cmd, 124, e.stdout or "", e.stderr or "")
+    proc = run_in_group(cmd, timeout, env)
     end_load = Snapshot(rts)
     quiet_after = None
     if tail:  # asynchronous work the load caused (events, outbox) is charged to it
@@ -49,6 +47,39 @@ def measured(cmd, rts, timeout, env=None, tail=True):
            "quiet_before": quiet_before, "tail_quiet": quiet_after, "tail_s": round(after.t - end_load.t, 2),
            "groups_us": groups_us, "loadgen_us": loadgen_us}
     return proc, cpu
+
+
+def run_in_group(cmd, timeout, env=None, grace_s=2):
+    """subprocess.run(cmd, capture_output=True) in a process group of the command's own, ended
+    whole by a timeout (exit status 124) or an interrupt (re-raised): subprocess.run kills only
+    the command, which as root is `runuser`, and left its pgbench running on during the
+    interrupted run's tidy."""
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd="/",
+                          process_group=0) as p:
+        try:
+            out, err = p.communicate(timeout=timeout)
+            return subprocess.CompletedProcess(cmd, p.returncode, out, err)
+        except subprocess.TimeoutExpired:
+            end_group(p, grace_s)
+            out, err = p.communicate()
+            return subprocess.CompletedProcess(cmd, 124, out, err)
+        except BaseException:
+            end_group(p, grace_s)
+            raise
+
+
+def end_group(p, grace_s):
+    """TERM to p's process group, then KILL to what is left of it after grace_s; reaps p."""
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            break  # nobody left in the group
+        try:
+            p.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            pass
+    p.wait()
 
 
 def machine_share(cpu):
