@@ -272,27 +272,41 @@ bench_write_startup() { # FILE
 # ---------------------------------------------------------------- entry
 
 # bench_run_harness CMD...: runs the harness in a session of its own and waits for it,
-# passing every INT, TERM or HUP this shell gets on to it as one TERM: it then cancels its
-# saga's orders (bench/harnesslib/cli.py). In the foreground it would miss a TERM sent to
-# ./sales alone (bash runs a trap only once the command ends), and in our process group it
-# would get a TERM sent to the whole group (as `timeout` sends it) twice, the second meaning
-# "leave the orders".
+# passing each INT, TERM or HUP this shell gets on to it as one TERM: it then ends its load
+# and cancels its saga's orders (bench/harnesslib/cli.py). In the foreground it would miss a
+# TERM sent to ./sales alone (bash runs a trap only once the command ends); in our process
+# group it would get a TERM sent to the whole group twice, the second meaning "leave the
+# orders". `timeout` signals ./sales and then its group, so signals within
+# BENCH_SAME_INTERRUPT_US of the one passed on are taken for the same interrupt.
+BENCH_SAME_INTERRUPT_US=500000
 bench_run_harness() {
-  local pid rc stop=''
-  trap 'stop=1' INT TERM HUP # until its pid is known
+  local pid='' rc signalled='' passed_at=0 saved_traps
+  saved_traps=$(trap -p INT TERM HUP)
+  trap bench_pass_on_interrupt INT TERM HUP
+  # Without job control (./sales has none) a background command is not a process group
+  # leader, so setsid makes it one in place instead of forking: $! is the harness.
   setsid "$@" &
   pid=$!
-  # shellcheck disable=SC2064  # the pid is meant to be fixed now
-  trap "kill -TERM $pid 2>/dev/null || true" INT TERM HUP
-  [ -z "$stop" ] || kill -TERM "$pid" 2>/dev/null || true
+  [ -z "$signalled" ] || { signalled='' && bench_pass_on_interrupt; } # came before $! was known
   while :; do
-    rc=0
+    signalled='' rc=0
     wait "$pid" || rc=$?
-    kill -0 "$pid" 2>/dev/null || break # still there: a signal cut the wait short
+    # A signal cuts the wait short; the harness (a zombie at least) is then still there.
+    if [ -z "$signalled" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
   done
-  trap 'exit 130' INT TERM
-  trap - HUP
+  trap - INT TERM HUP
+  eval "$saved_traps"
   return "$rc"
+}
+
+# The trap of bench_run_harness (bash runs it in that function's scope: its locals).
+bench_pass_on_interrupt() {
+  local now=${EPOCHREALTIME/./}
+  signalled=1
+  [ -n "$pid" ] || return 0
+  ((now - passed_at >= BENCH_SAME_INTERRUPT_US)) || return 0
+  passed_at=$now
+  kill -TERM "$pid" 2>/dev/null || true
 }
 
 bench_cleanup() {
@@ -391,8 +405,8 @@ bench_main() {
     BENCH_NGINX_WORKERS="$(bench_gateway_loops)" \
     BENCH_NGINX_NOTE="$BENCH_NGINX_NOTE" BENCH_PGBENCH_CMD="${BENCH_PGBENCH_CMD:-[]}" \
     BENCH_PGBENCH_NOTE="$BENCH_PGBENCH_NOTE" BENCH_PGBENCH_SCALE="$BENCH_PGBENCH_SCALE" \
-    BENCH_STARTUP_FILE="$BENCH_STATE/startup.$$.json" BENCH_AMQP_PORT="$AMQP_PORT" BENCH_AMQP_USER="$AMQP_USER" \
-    BENCH_AMQP_PASSWORD="$SECRET_AMQP_PASSWORD" \
+    BENCH_STARTUP_FILE="$BENCH_STATE/startup.$$.json" BENCH_PARENT_PID=$$ BENCH_AMQP_PORT="$AMQP_PORT" \
+    BENCH_AMQP_USER="$AMQP_USER" BENCH_AMQP_PASSWORD="$SECRET_AMQP_PASSWORD" \
     "$python" "$SALES_ROOT/bench/harness.py" || rc=$?
   [ "$rc" -eq 0 ] || BENCH_KEEP_TMP=1
   return "$rc"

@@ -2,6 +2,7 @@
 Markdown report.
 """
 
+import ctypes
 import json
 import os
 import signal
@@ -24,36 +25,61 @@ AFTER_LOAD_IDLE_S = 3
 
 
 def main():
-    """A run; interrupted (Ctrl-C or a TERM; ./sales passes each of its own on as one TERM), it
-    still cancels the orders its saga placed, which would otherwise expire an hour later in
-    the middle of whatever runs then (tidy.py), and exits 130. A second interrupt leaves
-    them."""
+    """A run; interrupted (Ctrl-C or a TERM; ./sales passes each of its own on as one TERM, and
+    its death as one), it ends its load, still cancels the orders its saga placed, which would
+    otherwise expire an hour later in the middle of whatever runs then (tidy.py), and exits
+    130. A second interrupt leaves them."""
     signal.signal(signal.SIGTERM, _interrupted)
-    # Started in the background by a shell without job control, as ./sales starts it, this
-    # process inherits SIGINT ignored: a Ctrl-C sent to it alone would do nothing.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Not the default handler: a background command of a shell without job control, as
+    # ./sales starts it, inherits SIGINT ignored, and the interrupts are counted.
+    signal.signal(signal.SIGINT, _interrupted)
     try:
+        _interrupted_when_parent_dies()
         return run()
     except KeyboardInterrupt:
         print(file=sys.stderr)
-        log("interrupted" + (": Ctrl-C again to leave the saga's orders to expire" if SAGA_CUSTOMERS else ""))
-        try:
-            tidy_once()
-        except KeyboardInterrupt:
-            pass  # the second interrupt: tidy() said what is left
+        if not SAGA_CUSTOMERS:
+            log("interrupted")
+        elif INTERRUPTS[0] > 1:  # the second came while the first ended the load or the run's tidy
+            log(f"interrupted twice: {LEFT}")
+        else:  # during the run's own tidy too: it goes on
+            log("interrupted: the saga's orders are cancelled all the same (interrupt again to leave them)")
+            try:
+                tidy_once()
+            except KeyboardInterrupt:
+                log(f"interrupted again: {LEFT}")
         return 130
 
 
+LEFT = "the saga's orders not cancelled yet are left to expire after ORDER_PAYMENT_TIMEOUT_MS"
+
+
+INTERRUPTS = [0]
+
+
 def _interrupted(signum, _frame):
+    INTERRUPTS[0] += 1
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
+def _interrupted_when_parent_dies():
+    """./sales runs this process in a session of its own (scripts/lib-bench.sh), out of reach of
+    a KILL to its group (kill -9 -PGID, a CI job cancelled): its death is then an interrupt."""
+    parent = os.environ.get("BENCH_PARENT_PID")
+    if not parent:
+        return
+    PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(parent):  # it died before the prctl
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def tidy_once():
-    """tidy() for the customers not tidied yet: an interrupt during the tidy stops it rather
-    than starting it again."""
-    customers = list(SAGA_CUSTOMERS)
+    """tidy() for the customers not tidied yet. Interrupted, it leaves them listed, so the
+    interrupt's own tidy (main) takes up a run's where it stopped."""
+    result = tidy(list(SAGA_CUSTOMERS))
     SAGA_CUSTOMERS.clear()
-    return tidy(customers)
+    return result
 
 
 def write_json(path):

@@ -7,6 +7,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 from .proc import Snapshot, roots, rss_sample, settle
 from .state import (BIN, CLK, CONNECTIONS, DISTURBED, E, GATEWAY, LUA, NCPU, P, PGBENCH, THREADS, WRK, WRK_RUNS, log,
@@ -61,7 +62,10 @@ def run_in_group(cmd, timeout, env=None, grace_s=2):
             return subprocess.CompletedProcess(cmd, p.returncode, out, err)
         except subprocess.TimeoutExpired:
             end_group(p, grace_s)
-            out, err = p.communicate()
+            try:  # what it wrote; a process that left the group may hold the pipes open
+                out, err = p.communicate(timeout=grace_s)
+            except subprocess.TimeoutExpired:
+                out, err = "", ""
             return subprocess.CompletedProcess(cmd, 124, out, err)
         except BaseException:
             end_group(p, grace_s)
@@ -69,17 +73,23 @@ def run_in_group(cmd, timeout, env=None, grace_s=2):
 
 
 def end_group(p, grace_s):
-    """TERM to p's process group, then KILL to what is left of it after grace_s; reaps p."""
-    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
+    """TERM to p's process group; KILL to whoever is left of it once grace_s is out (or at once
+    on a second interrupt, which goes on); p reaped."""
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline:
+            p.poll()  # the leader, reaped: no longer a member
+            os.killpg(p.pid, 0)  # ProcessLookupError once nobody is left
+            time.sleep(0.02)
+    except ProcessLookupError:
+        pass
+    finally:
         try:
-            os.killpg(p.pid, sig)
+            os.killpg(p.pid, signal.SIGKILL)
         except ProcessLookupError:
-            break  # nobody left in the group
-        try:
-            p.wait(wait_s)
-        except subprocess.TimeoutExpired:
             pass
-    p.wait()
+        p.wait()
 
 
 def machine_share(cpu):

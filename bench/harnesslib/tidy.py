@@ -74,7 +74,7 @@ def cancel_order(order_id):
 def tidy(customers):
     """The step in a run (cli.main), also after an interrupt: logs what it did and returns it
     for the JSON result (None when the saga placed no orders); a failure is reported, not
-    fatal. A second interrupt (KeyboardInterrupt) stops it and goes through."""
+    fatal. An interrupt (KeyboardInterrupt) stops it and goes through: cli.main says what then."""
     if not customers:
         return None
     step("tidy: cancelling the orders the saga left unpaid (they would all expire an hour from now)")
@@ -88,5 +88,5 @@ def tidy(customers):
         log(f"tidy stopped: {e} (the rest expire after ORDER_PAYMENT_TIMEOUT_MS)")
         return {"stopped": str(e)}
     except KeyboardInterrupt:
-        log("tidy stopped by the interrupt (the rest expire after ORDER_PAYMENT_TIMEOUT_MS)")
+        log("tidy interrupted")
         raise

@@ -36,16 +36,19 @@ def gone(pid, within_s=3.0):
     return False
 
 
-def wait_for(path, predicate, within_s=5.0):
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def wait_for(path, predicate, within_s=10.0):
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline:
-        if os.path.exists(path):
-            with open(path) as f:
-                text = f.read()
-            if predicate(text):
-                return text
+        text = read(path) if os.path.exists(path) else None
+        if text is not None and predicate(text):
+            return text
         time.sleep(0.02)
-    raise AssertionError(f"{path} never satisfied the test; it holds {open(path).read() if os.path.exists(path) else None!r}")
+    raise AssertionError(f"{path} never satisfied the test; it holds {text!r}")
 
 
 class RunInGroup(unittest.TestCase):
@@ -54,54 +57,82 @@ class RunInGroup(unittest.TestCase):
     def setUp(self):
         self.dir = self.enterContext(tempfile.TemporaryDirectory())
         self.pidfile = os.path.join(self.dir, "grandchild")
+        self.termlog = os.path.join(self.dir, "terms")
 
-    def load(self, trap=""):
-        return ["sh", "-c", f"{trap} sleep 30 & echo $! > {self.pidfile}; wait"]
+    def load(self, ignore_term=False):
+        if not ignore_term:
+            return ["sh", "-c", f"sleep 30 & echo $! > {self.pidfile}; wait"]
+        # The child inherits TERM ignored; the shell notes each TERM and goes on waiting.
+        return ["sh", "-c", f"trap '' TERM; sleep 30 & echo $! > {self.pidfile}; "
+                            f"trap 'echo term >> {self.termlog}' TERM; while :; do wait; done"]
 
     def grandchild(self):
         return int(wait_for(self.pidfile, lambda t: t.endswith("\n")))
+
+    def interrupt_after(self, *delays):
+        """KeyboardInterrupt in this thread after each delay (seconds, counted one after the
+        other), as the harness's signal handler raises it."""
+        left = list(delays)
+
+        def interrupt(signum, frame):
+            left.pop(0)
+            signal.setitimer(signal.ITIMER_REAL, left[0] if left else 0)
+            raise KeyboardInterrupt()
+        self.addCleanup(signal.signal, signal.SIGALRM, signal.signal(signal.SIGALRM, interrupt))
+        self.addCleanup(signal.setitimer, signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_REAL, left[0])
 
     def test_a_finished_command_gives_its_status_and_output(self):
         p = loads.run_in_group(["sh", "-c", "echo out; echo err >&2; exit 3"], timeout=10)
         self.assertEqual((p.returncode, p.stdout, p.stderr), (3, "out\n", "err\n"))
 
     def test_a_timeout_ends_what_the_command_started_too(self):
-        p = loads.run_in_group(self.load(), timeout=0.5)
+        p = loads.run_in_group(self.load(), timeout=2)
         self.assertEqual(p.returncode, 124)
         self.assertTrue(gone(self.grandchild()), "the command's child outlived the timeout")
 
     def test_an_interrupt_ends_what_the_command_started_and_goes_on(self):
-        def interrupt(signum, frame):
-            raise KeyboardInterrupt()
-        self.addCleanup(signal.signal, signal.SIGALRM, signal.signal(signal.SIGALRM, interrupt))
-        signal.setitimer(signal.ITIMER_REAL, 0.5)
+        self.interrupt_after(2)
         with self.assertRaises(KeyboardInterrupt):
             loads.run_in_group(self.load(), timeout=20)
         self.assertTrue(gone(self.grandchild()), "the command's child outlived the interrupt")
 
-    def test_a_group_that_ignores_term_is_killed_after_the_grace(self):
+    def test_a_group_that_ignores_term_is_killed_once_the_grace_is_out(self):
         started = time.monotonic()
-        p = loads.run_in_group(self.load(trap="trap '' TERM;"), timeout=0.3, grace_s=0.3)
+        p = loads.run_in_group(self.load(ignore_term=True), timeout=2, grace_s=1)
         self.assertEqual(p.returncode, 124)
         self.assertTrue(gone(self.grandchild()))
-        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual(read(self.termlog), "term\n", "TERM first, once")
+        self.assertGreaterEqual(time.monotonic() - started, 3, "KILL before the grace was out")
+
+    def test_a_second_interrupt_during_the_grace_kills_at_once_and_goes_on(self):
+        self.interrupt_after(2, 0.5)
+        started = time.monotonic()
+        with self.assertRaises(KeyboardInterrupt):
+            loads.run_in_group(self.load(ignore_term=True), timeout=20, grace_s=30)
+        self.assertTrue(gone(self.grandchild()))
+        self.assertLess(time.monotonic() - started, 20, "the grace was waited out")
 
 
 # Stands in for bench/harness.py: says when it listens, logs each TERM, "tidies" for a
-# moment after the first and exits 130; left alone it finishes after a while (exit 3).
+# moment after the first and exits 130; left alone it finishes after a while (exit 3). Its
+# parent's death is an interrupt, as in the harness (cli.main).
 FAKE_HARNESS = textwrap.dedent("""
     import signal, sys, time
+    sys.path.insert(0, sys.argv[2])
+    from harnesslib import cli
     log = open(sys.argv[1], "a", buffering=1)
     def interrupted(signum, frame):
         log.write("term\\n")
         if interrupted.seen:
             sys.exit(130)
         interrupted.seen = True
-        time.sleep(0.5)
+        time.sleep(1.5)
         log.write("tidied\\n")
         sys.exit(130)
     interrupted.seen = False
     signal.signal(signal.SIGTERM, interrupted)
+    cli._interrupted_when_parent_dies()
     log.write("ready\\n")
     time.sleep(4)
     log.write("finished\\n")
@@ -119,7 +150,8 @@ class BenchRunHarness(unittest.TestCase):
         with open(fake, "w") as f:
             f.write(FAKE_HARNESS)
         script = (f'set -euo pipefail; STATE_DIR={self.dir}; SALES_ROOT={self.dir}; . "$1"; '
-                  f'trap "exit 130" INT TERM; rc=0; bench_run_harness {sys.executable} {fake} {self.log} || rc=$?; '
+                  f'trap "exit 130" INT TERM; rc=0; bench_run_harness env BENCH_PARENT_PID=$$ {sys.executable} {fake} {self.log} '
+                  f'{os.path.join(HERE, "..")} || rc=$?; '
                   f'echo "returned $rc"; exit "$rc"')
         # A session of its own, as a terminal or `timeout` gives ./sales: its group can be signalled.
         self.shell = subprocess.Popen(["bash", "-c", script, "bash", LIB_BENCH], stdout=subprocess.PIPE, text=True,
@@ -145,6 +177,16 @@ class BenchRunHarness(unittest.TestCase):
         os.killpg(self.shell.pid, signal.SIGTERM)  # as `timeout` sends it
         self.assertEqual(self.outcome(), (130, "returned 130", ["ready", "term", "tidied"]))
 
+    def test_a_term_to_the_shell_then_to_its_group_reaches_the_harness_once(self):
+        self.shell.send_signal(signal.SIGTERM)  # as `timeout` sends it: the command, then its group
+        os.killpg(self.shell.pid, signal.SIGTERM)
+        self.assertEqual(self.outcome(), (130, "returned 130", ["ready", "term", "tidied"]))
+
+    def test_a_kill_of_the_whole_group_still_reaches_the_harness(self):
+        os.killpg(self.shell.pid, signal.SIGKILL)  # the harness, in a session of its own, outlives it
+        self.assertEqual(self.shell.wait(10), -signal.SIGKILL)
+        self.assertEqual(wait_for(self.log, lambda t: "tidied" in t).split(), ["ready", "term", "tidied"])
+
     def test_ctrl_c_reaches_the_harness_once(self):
         os.killpg(self.shell.pid, signal.SIGINT)  # the terminal's, to the foreground group
         self.assertEqual(self.outcome(), (130, "returned 130", ["ready", "term", "tidied"]))
@@ -152,7 +194,7 @@ class BenchRunHarness(unittest.TestCase):
     def test_a_second_interrupt_during_the_tidy_reaches_it_too(self):
         os.killpg(self.shell.pid, signal.SIGINT)
         wait_for(self.log, lambda t: "term" in t)
-        time.sleep(0.1)
+        time.sleep(0.6)  # later than ./sales takes a signal for the one before it (BENCH_SAME_INTERRUPT_US)
         os.killpg(self.shell.pid, signal.SIGINT)
         self.assertEqual(self.outcome(), (130, "returned 130", ["ready", "term", "term"]))
 

@@ -105,8 +105,11 @@ class AnInterruptedRun(unittest.TestCase):
         self.tidied = []
         self.addCleanup(self.state.SAGA_CUSTOMERS.clear)
         self.addCleanup(signal.signal, signal.SIGTERM, signal.getsignal(signal.SIGTERM))
+        self.addCleanup(signal.signal, signal.SIGINT, signal.getsignal(signal.SIGINT))
         signal.signal(signal.SIGTERM, self.term_not_handled)  # main() must install its own
-        self.enterContext(mock.patch.multiple(cli, tidy=self.tidied.append, log=lambda msg: None))
+        self.enterContext(mock.patch.multiple(cli, tidy=self.tidied.append, log=lambda msg: None, INTERRUPTS=[0]))
+        self.enterContext(mock.patch.dict(os.environ))
+        os.environ.pop("BENCH_PARENT_PID", None)
 
     @staticmethod
     def term_not_handled(signum, frame):
@@ -140,6 +143,48 @@ class AnInterruptedRun(unittest.TestCase):
         self.enterContext(mock.patch.multiple(self.cli, tidy=tidy_interrupted))
         self.assertEqual(self.cli.main(), 130)
         self.assertEqual(self.tidied, [["c1"]])
+
+    def test_a_second_interrupt_before_the_tidy_leaves_the_orders(self):
+        def run():  # the second came while the first ended the running load (loads.end_group)
+            self.state.SAGA_CUSTOMERS.append("c1")
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                raise AssertionError("the INT did not interrupt the run")
+            finally:
+                os.kill(os.getpid(), signal.SIGTERM)
+        self.enterContext(mock.patch.multiple(self.cli, run=run))
+        self.assertEqual(self.cli.main(), 130)
+        self.assertEqual(self.tidied, [])
+
+    def test_the_death_of_its_parent_is_an_interrupt(self):
+        prctl = mock.Mock()
+        self.enterContext(mock.patch.object(self.cli.ctypes, "CDLL", return_value=mock.Mock(prctl=prctl)))
+        self.interrupt_with(AssertionError("ran on after its parent died"))
+        os.environ["BENCH_PARENT_PID"] = str(os.getppid() + 1)  # not its parent: that one died
+        self.assertEqual(self.cli.main(), 130)
+        prctl.assert_called_once_with(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        self.assertEqual(self.tidied, [], "the run never started, nor placed orders")
+
+    def test_a_living_parent_lets_the_run_go_on(self):
+        self.enterContext(mock.patch.object(self.cli.ctypes, "CDLL", return_value=mock.Mock()))
+        self.enterContext(mock.patch.multiple(self.cli, run=lambda: 0))
+        os.environ["BENCH_PARENT_PID"] = str(os.getppid())
+        self.assertEqual(self.cli.main(), 0)
+        self.assertEqual(self.tidied, [])
+
+    def test_an_interrupt_during_the_runs_own_tidy_lets_it_go_on(self):
+        def tidy_interrupted_once(customers):
+            self.tidied.append(customers)
+            if len(self.tidied) == 1:
+                os.kill(os.getpid(), signal.SIGTERM)  # `timeout`'s, say
+        def run():
+            self.state.SAGA_CUSTOMERS.append("c1")
+            self.cli.tidy_once()
+            raise AssertionError("the TERM did not interrupt the tidy")
+        self.enterContext(mock.patch.multiple(self.cli, run=run, tidy=tidy_interrupted_once))
+        self.assertEqual(self.cli.main(), 130)
+        self.assertEqual(self.tidied, [["c1"], ["c1"]], "taken up again for the same customers")
+        self.assertEqual(self.state.SAGA_CUSTOMERS, [])
 
     def test_customers_are_tidied_once(self):
         self.state.SAGA_CUSTOMERS.append("c1")
