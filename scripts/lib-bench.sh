@@ -288,23 +288,32 @@ bench_run_harness() {
   setsid "$@" &
   pid=$!
   [ -z "$signalled" ] || { signalled='' && bench_pass_on_interrupt; } # came before $! was known
+  local last_rc=''
   while :; do
     signalled='' rc=0
     wait "$pid" || rc=$?
-    # A signal cuts the wait short; the harness (a zombie at least) is then still there.
-    if [ -z "$signalled" ] || ! kill -0 "$pid" 2>/dev/null; then break; fi
+    # 127: the wait before collected its status, and a signal came just after it returned.
+    if [ "$rc" = 127 ] && [ -n "$last_rc" ]; then rc=$last_rc && break; fi
+    [ -n "$signalled" ] || break # its own status
+    last_rc=$rc                  # a signal: its status, or the wait cut short; asked again
   done
-  trap - INT TERM HUP
+  # What was trapped before, back as it was: set first, then the rest reset (in between, a
+  # signal still finds a handler).
   eval "$saved_traps"
+  local sig
+  for sig in INT TERM HUP; do
+    grep -q " SIG$sig\$" <<<"$saved_traps" || trap - "$sig"
+  done
   return "$rc"
 }
 
 # The trap of bench_run_harness (bash runs it in that function's scope: its locals).
 bench_pass_on_interrupt() {
-  local now=${EPOCHREALTIME/./}
+  local now=${EPOCHREALTIME:-}
+  now=${now//[!0-9]/} # µs; the separator is the locale's
   signalled=1
   [ -n "$pid" ] || return 0
-  ((now - passed_at >= BENCH_SAME_INTERRUPT_US)) || return 0
+  [ -z "$now" ] || ((now - passed_at >= BENCH_SAME_INTERRUPT_US)) || return 0
   passed_at=$now
   kill -TERM "$pid" 2>/dev/null || true
 }
@@ -405,7 +414,7 @@ bench_main() {
     BENCH_NGINX_WORKERS="$(bench_gateway_loops)" \
     BENCH_NGINX_NOTE="$BENCH_NGINX_NOTE" BENCH_PGBENCH_CMD="${BENCH_PGBENCH_CMD:-[]}" \
     BENCH_PGBENCH_NOTE="$BENCH_PGBENCH_NOTE" BENCH_PGBENCH_SCALE="$BENCH_PGBENCH_SCALE" \
-    BENCH_STARTUP_FILE="$BENCH_STATE/startup.$$.json" BENCH_PARENT_PID=$$ BENCH_AMQP_PORT="$AMQP_PORT" \
+    BENCH_STARTUP_FILE="$BENCH_STATE/startup.$$.json" BENCH_PARENT_PID=$BASHPID BENCH_AMQP_PORT="$AMQP_PORT" \
     BENCH_AMQP_USER="$AMQP_USER" BENCH_AMQP_PASSWORD="$SECRET_AMQP_PASSWORD" \
     "$python" "$SALES_ROOT/bench/harness.py" || rc=$?
   [ "$rc" -eq 0 ] || BENCH_KEEP_TMP=1

@@ -6,7 +6,6 @@ import ctypes
 import json
 import os
 import signal
-import sys
 import time
 
 from .machine import machine, service_config
@@ -16,7 +15,8 @@ from .report import markdown, summary_table
 from .scenarios import (micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga,
                         scenario_stock_copy)
 from .state import (CONNECTIONS, DISTURBED, E, MODE, NGINX_PORT, ONLY, OUT, P, PGBENCH, RESULT, RSS_MAX, RUN_ID,
-                    SAGA_CUSTOMERS, SAGA_WORKER_STEPS, SERVICES, STEAL_REDO_PCT, THREADS, WRK, log, step, wanted)
+                    SAGA_CUSTOMERS, SAGA_WORKER_STEPS, SERVICES, STEAL_REDO_PCT, THREADS, WRK, log, say, step,
+                    wanted)
 from .targets import targets
 from .tidy import tidy
 
@@ -37,17 +37,17 @@ def main():
         _interrupted_when_parent_dies()
         return run()
     except KeyboardInterrupt:
-        print(file=sys.stderr)
-        if not SAGA_CUSTOMERS:
-            log("interrupted")
-        elif INTERRUPTS[0] > 1:  # the second came while the first ended the load or the run's tidy
-            log(f"interrupted twice: {LEFT}")
-        else:  # during the run's own tidy too: it goes on
-            log("interrupted: the saga's orders are cancelled all the same (interrupt again to leave them)")
-            try:
+        try:
+            say("", err=True)
+            if not SAGA_CUSTOMERS:
+                log("interrupted")
+            elif INTERRUPTS[0] > 1:  # the second came while the first ended the load or the run's tidy
+                log(f"interrupted twice: {LEFT}")
+            else:  # during the run's own tidy too: it goes on
+                log("interrupted: the saga's orders are cancelled all the same (interrupt again to leave them)")
                 tidy_once()
-            except KeyboardInterrupt:
-                log(f"interrupted again: {LEFT}")
+        except KeyboardInterrupt:
+            log(f"interrupted again: {LEFT}")
         return 130
 
 
@@ -69,17 +69,29 @@ def _interrupted_when_parent_dies():
     if not parent:
         return
     PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    try:
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
+    except (OSError, AttributeError) as e:
+        log(f"warning: a KILL of ./sales will not interrupt this run ({e})")
+        return
     if os.getppid() != int(parent):  # it died before the prctl
         os.kill(os.getpid(), signal.SIGTERM)
 
 
 def tidy_once():
     """tidy() for the customers not tidied yet. Interrupted, it leaves them listed, so the
-    interrupt's own tidy (main) takes up a run's where it stopped."""
+    interrupt's own tidy (main) takes up a run's where it stopped; that one's result replaces
+    the run's in the JSON result, once written."""
     result = tidy(list(SAGA_CUSTOMERS))
     SAGA_CUSTOMERS.clear()
+    if result is not None and JSON_WRITTEN:  # after the report, so it measures nothing
+        RESULT["tidy"] = result
+        write_json(JSON_WRITTEN[0])
     return result
+
+
+JSON_WRITTEN = []  # the run's JSON result, once written: the tidy's result goes in it
 
 
 def write_json(path):
@@ -157,6 +169,7 @@ def run():
 
     base = os.path.join(OUT, f"{RUN_ID}-{MODE}")
     write_json(base + ".json")
+    JSON_WRITTEN.append(base + ".json")
     md = markdown()
     with open(base + ".md", "w") as f:
         f.write(md + "\n")
@@ -165,12 +178,9 @@ def run():
         with open(os.path.join(OUT, "latest.md"), "w") as f:
             f.write(md + "\n")
     step(f"wrote {base}.json and {base}.md" + (f" (and {OUT}/latest.md)" if whole else ""))
-    print()
-    print(summary_table())
-    tidied = tidy_once()
-    if tidied is not None:  # after the report, so it measures nothing; recorded in the JSON
-        RESULT["tidy"] = tidied
-        write_json(base + ".json")
+    say("")
+    say(summary_table())
+    tidy_once()
 
     # Every scenario that ran must have produced numbers (what the smoke test checks).
     empty = [f"{name}/{k}" for name, s in RESULT["scenarios"].items() if name != "micro"
@@ -178,6 +188,6 @@ def run():
     problems = list(RESULT["failed"]) + empty + [f"{n}/{k}" for n, s in RESULT["scenarios"].items()
                                                  for k in (s.get("errors") or {})]
     if problems:
-        print(f"error: no numbers from: {', '.join(problems)}", file=sys.stderr)
+        say(f"error: no numbers from: {', '.join(problems)}", err=True)
         return 1
     return 0

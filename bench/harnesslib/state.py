@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import shutil
+import sys
 
 E = os.environ
 ROOT = E["BENCH_ROOT"]
@@ -78,12 +79,24 @@ def wanted(name):
     return not ONLY or name in ONLY
 
 
+def say(text, err=False):
+    """Prints to the run's output. Once nobody reads it (./sales killed: a pipe without a
+    reader; a terminal hung up), the rest goes to /dev/null: the run, or its tidy, goes on."""
+    try:
+        print(text, file=sys.stderr if err else sys.stdout, flush=True)
+    except OSError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+
 def log(msg):
-    print(f"    {msg}", flush=True)
+    say(f"    {msg}")
 
 
 def step(msg):
-    print(f"==> {msg}", flush=True)
+    say(f"==> {msg}")
 
 
 # What a run gathers: mutated in place by the modules that import it, never rebound.

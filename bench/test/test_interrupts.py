@@ -62,9 +62,11 @@ class RunInGroup(unittest.TestCase):
     def load(self, ignore_term=False):
         if not ignore_term:
             return ["sh", "-c", f"sleep 30 & echo $! > {self.pidfile}; wait"]
-        # The child inherits TERM ignored; the shell notes each TERM and goes on waiting.
+        # The child inherits TERM ignored; the shell notes each TERM and goes on waiting for it
+        # (no longer than it lives: a shell left behind by a failing test does not spin).
         return ["sh", "-c", f"trap '' TERM; sleep 30 & echo $! > {self.pidfile}; "
-                            f"trap 'echo term >> {self.termlog}' TERM; while :; do wait; done"]
+                            f"trap 'echo term >> {self.termlog}' TERM; "
+                            "while kill -0 $! 2>/dev/null; do wait $!; done"]
 
     def grandchild(self):
         return int(wait_for(self.pidfile, lambda t: t.endswith("\n")))
@@ -114,6 +116,24 @@ class RunInGroup(unittest.TestCase):
         self.assertLess(time.monotonic() - started, 20, "the grace was waited out")
 
 
+class OutputNobodyReads(unittest.TestCase):
+    def test_the_run_goes_on_when_its_output_has_no_reader(self):
+        """./sales killed leaves the harness writing into a pipe nobody reads."""
+        with tempfile.TemporaryDirectory() as d:
+            done = os.path.join(d, "done")
+            code = (f"import sys; sys.path.insert(0, {os.path.join(HERE, '..')!r})\n"
+                    "from harnesslib.state import log, say, step\n"
+                    "for i in range(3):\n"
+                    "    log('a line'); step('a step'); say('an error', err=True)\n"
+                    f"open({done!r}, 'w').write('went on')\n")
+            r, w = os.pipe()
+            os.close(r)  # nobody reads
+            child = subprocess.run([sys.executable, "-c", code], stdout=w, stderr=w)
+            os.close(w)
+            self.assertEqual(child.returncode, 0)
+            self.assertEqual(read(done), "went on")
+
+
 # Stands in for bench/harness.py: says when it listens, logs each TERM, "tidies" for a
 # moment after the first and exits 130; left alone it finishes after a while (exit 3). Its
 # parent's death is an interrupt, as in the harness (cli.main).
@@ -150,8 +170,8 @@ class BenchRunHarness(unittest.TestCase):
         with open(fake, "w") as f:
             f.write(FAKE_HARNESS)
         script = (f'set -euo pipefail; STATE_DIR={self.dir}; SALES_ROOT={self.dir}; . "$1"; '
-                  f'trap "exit 130" INT TERM; rc=0; bench_run_harness env BENCH_PARENT_PID=$$ {sys.executable} {fake} {self.log} '
-                  f'{os.path.join(HERE, "..")} || rc=$?; '
+                  f'trap "exit 130" INT TERM; rc=0; bench_run_harness env BENCH_PARENT_PID=$$ '
+                  f'{sys.executable} {fake} {self.log} {os.path.join(HERE, "..")} || rc=$?; '
                   f'echo "returned $rc"; exit "$rc"')
         # A session of its own, as a terminal or `timeout` gives ./sales: its group can be signalled.
         self.shell = subprocess.Popen(["bash", "-c", script, "bash", LIB_BENCH], stdout=subprocess.PIPE, text=True,
@@ -179,6 +199,7 @@ class BenchRunHarness(unittest.TestCase):
 
     def test_a_term_to_the_shell_then_to_its_group_reaches_the_harness_once(self):
         self.shell.send_signal(signal.SIGTERM)  # as `timeout` sends it: the command, then its group
+        time.sleep(0.1)  # so that the trap runs for each (signals pending together make one)
         os.killpg(self.shell.pid, signal.SIGTERM)
         self.assertEqual(self.outcome(), (130, "returned 130", ["ready", "term", "tidied"]))
 

@@ -1,9 +1,11 @@
 """Unit tests of the run's last step (harnesslib.tidy): cancelling the orders the saga left
 unpaid. No system needed: the order service is a fake."""
 
+import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 import unittest
 from unittest import mock
@@ -157,7 +159,7 @@ class AnInterruptedRun(unittest.TestCase):
         self.assertEqual(self.tidied, [])
 
     def test_the_death_of_its_parent_is_an_interrupt(self):
-        prctl = mock.Mock()
+        prctl = mock.Mock(return_value=0)
         self.enterContext(mock.patch.object(self.cli.ctypes, "CDLL", return_value=mock.Mock(prctl=prctl)))
         self.interrupt_with(AssertionError("ran on after its parent died"))
         os.environ["BENCH_PARENT_PID"] = str(os.getppid() + 1)  # not its parent: that one died
@@ -166,11 +168,21 @@ class AnInterruptedRun(unittest.TestCase):
         self.assertEqual(self.tidied, [], "the run never started, nor placed orders")
 
     def test_a_living_parent_lets_the_run_go_on(self):
-        self.enterContext(mock.patch.object(self.cli.ctypes, "CDLL", return_value=mock.Mock()))
+        prctl = mock.Mock(return_value=0)
+        self.enterContext(mock.patch.object(self.cli.ctypes, "CDLL", return_value=mock.Mock(prctl=prctl)))
         self.enterContext(mock.patch.multiple(self.cli, run=lambda: 0))
         os.environ["BENCH_PARENT_PID"] = str(os.getppid())
         self.assertEqual(self.cli.main(), 0)
+        prctl.assert_called_once()
         self.assertEqual(self.tidied, [])
+
+    def test_a_failed_prctl_is_said_and_the_run_goes_on(self):
+        logged = []
+        self.enterContext(mock.patch.object(self.cli.ctypes, "CDLL", return_value=mock.Mock(prctl=lambda *a: -1)))
+        self.enterContext(mock.patch.multiple(self.cli, run=lambda: 0, log=logged.append))
+        os.environ["BENCH_PARENT_PID"] = str(os.getppid() + 1)  # not checked when nothing would tell
+        self.assertEqual(self.cli.main(), 0)
+        self.assertTrue(logged and "will not interrupt" in logged[0], logged)
 
     def test_an_interrupt_during_the_runs_own_tidy_lets_it_go_on(self):
         def tidy_interrupted_once(customers):
@@ -185,6 +197,15 @@ class AnInterruptedRun(unittest.TestCase):
         self.assertEqual(self.cli.main(), 130)
         self.assertEqual(self.tidied, [["c1"], ["c1"]], "taken up again for the same customers")
         self.assertEqual(self.state.SAGA_CUSTOMERS, [])
+
+    def test_the_tidys_result_goes_in_the_json_result_once_written(self):
+        path = os.path.join(self.enterContext(tempfile.TemporaryDirectory()), "r.json")
+        self.enterContext(mock.patch.multiple(self.cli, JSON_WRITTEN=[path], RESULT={"run_id": "r"},
+                                              tidy=lambda customers: {"cancelled": len(customers)}))
+        self.state.SAGA_CUSTOMERS.append("c1")
+        self.cli.tidy_once()
+        with open(path) as f:
+            self.assertEqual(json.load(f), {"run_id": "r", "tidy": {"cancelled": 1}})
 
     def test_customers_are_tidied_once(self):
         self.state.SAGA_CUSTOMERS.append("c1")
