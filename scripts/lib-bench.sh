@@ -408,8 +408,8 @@ bench_main() {
 
   step "benchmarking ($mode) → $out"
   local rc=0
-  bench_run_harness env "${harness_env[@]}" BENCH_ROOT="$SALES_ROOT" BENCH_STATE_DIR="$STATE_DIR" BENCH_BIN_DIR="$BUILD_DIR/bin" \
-    BENCH_OUT_DIR="$out" BENCH_MODE="$mode" BENCH_ONLY="$only" BENCH_PG_DATA="$PG_DATA" \
+  bench_run_harness env "${harness_env[@]}" BENCH_ROOT="$SALES_ROOT" BENCH_STATE_DIR="$STATE_DIR" \
+    BENCH_BIN_DIR="$BUILD_DIR/bin" BENCH_OUT_DIR="$out" BENCH_MODE="$mode" BENCH_ONLY="$only" BENCH_PG_DATA="$PG_DATA" \
     BENCH_NGINX_PORT="$BENCH_NGINX_PORT_USED" BENCH_NGINX_PIDFILE="$BENCH_NGINX_DIR/master.pid" \
     BENCH_NGINX_WORKERS="$(bench_gateway_loops)" \
     BENCH_NGINX_NOTE="$BENCH_NGINX_NOTE" BENCH_PGBENCH_CMD="${BENCH_PGBENCH_CMD:-[]}" \
