@@ -11,7 +11,7 @@ import time
 from .machine import machine, service_config
 from .memory import anon_parts_table
 from .proc import UNSTABLE_SNAPSHOTS, roots, rss_sample, rss_table, settle, uptime_s
-from .report import markdown, summary_table
+from .report import foreign_note, markdown, measured_runs, summary_table
 from .scenarios import (micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga,
                         scenario_stock_copy)
 from .state import (CONNECTIONS, DISTURBED, E, MODE, NGINX_PORT, ONLY, OUT, P, PGBENCH, RESULT, RSS_MAX, RUN_ID,
@@ -178,6 +178,9 @@ def run():
         with open(os.path.join(OUT, "latest.md"), "w") as f:
             f.write(md + "\n")
     step(f"wrote {base}.json and {base}.md" + (f" (and {OUT}/latest.md)" if whole else ""))
+    disturbed = foreign_note(measured_runs())
+    if disturbed:
+        log("warning:" + disturbed.replace("**", ""))
     say("")
     say(summary_table())
     tidy_once()

@@ -1,7 +1,7 @@
 """The Markdown report: the targets table and one table per scenario."""
 
 from .memory import PARTS
-from .state import P, RESULT, SERVICES, STEAL_REDO_PCT
+from .state import FOREIGN_WARN_PCT, P, RESULT, SERVICES, STEAL_REDO_PCT
 
 
 def fmt(v, nd=1):
@@ -98,12 +98,33 @@ def up_summary(st):
     return f"{fmt(st['up_s'], 2)} s, the median of {len(runs)} tries: {tries}"
 
 
-def disturbance_note(steal_limit=STEAL_REDO_PCT):
+def disturbance_note(steal_limit=STEAL_REDO_PCT, foreign_limit=FOREIGN_WARN_PCT):
     """One line on how much of the machine was not ours during the measured runs: rounds with
-    the hypervisor's steal over `steal_limit` % are slower in every figure, targets included."""
-    runs = [(f"{name}/{variant} round {r.get('round', '?')}", r)
+    the hypervisor's steal over `steal_limit` %, or other processes' share over `foreign_limit`
+    %, are slower in every figure, targets included."""
+    runs = measured_runs()
+    return steal_note(runs, steal_limit) + foreign_note(runs, foreign_limit)
+
+
+def measured_runs():
+    """[(where, run)] of every measured run of the result so far."""
+    return [(f"{name}/{variant} round {r.get('round', '?')}", r)
             for name, scenario in RESULT["scenarios"].items() if isinstance(scenario, dict)
             for variant, rs in (scenario.get("runs") or {}).items() if isinstance(rs, list) for r in rs]
+
+
+def foreign_note(runs, limit=FOREIGN_WARN_PCT):
+    """What other processes took of the machine, when over `limit` % in any run; else ""."""
+    busy = [(where, r["foreign_cpu_pct"]) for where, r in runs if (r.get("foreign_cpu_pct") or 0) > limit]
+    if not busy:
+        return ""
+    where, most = max(busy, key=lambda x: x[1])
+    return (f" **Disturbed: other processes took over {limit:g} % of the machine in {len(busy)} of {len(runs)} "
+            f"measured runs** (most: {most} % in {where}; the JSON's `foreign_cpu_pct` per run): every figure of "
+            "those runs is theirs as much as ours, paired ratios included. Find what ran and run again.")
+
+
+def steal_note(runs, steal_limit):
     stolen = [(where, r["steal_pct"]) for where, r in runs if (r.get("steal_pct") or 0) > steal_limit]
     if not runs or not stolen:
         note = f"Hypervisor steal stayed at or below {steal_limit:g} % in all {len(runs)} measured runs."

@@ -46,6 +46,10 @@ if E.get("BENCH_STEAL_REDOS"):
 # again (whole, so pairs stay pairs) its round in which a run lost the most to steal, if more
 # than this, up to P["steal_redos"] times (stats.alternate); the report lists the tries left out.
 STEAL_REDO_PCT = float(E.get("BENCH_STEAL_REDO_PCT", "5"))
+# Other processes on this machine (and kernel threads: our network and disk work is partly
+# theirs) took 0.2-4.5 % of it per run in three clean full runs; a process left spinning took
+# 22-48 % of every run of one. Over this, the report says the run is disturbed.
+FOREIGN_WARN_PCT = float(E.get("BENCH_FOREIGN_WARN_PCT", "10"))
 CONNECTIONS = int(E.get("BENCH_CONNECTIONS", "16"))
 THREADS = int(E.get("BENCH_THREADS", "2"))
 # The saga's saturation: closed-loop worker counts tried in turn (each doubling while it still

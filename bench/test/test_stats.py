@@ -11,6 +11,7 @@ for key in ("BENCH_ROOT", "BENCH_STATE_DIR", "BENCH_BIN_DIR", "BENCH_OUT_DIR"):
 os.environ["BENCH_MODE"] = "full"
 os.environ.pop("BENCH_STEAL_REDOS", None)
 os.environ.pop("BENCH_STEAL_REDO_PCT", None)
+os.environ.pop("BENCH_FOREIGN_WARN_PCT", None)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from harnesslib import report, state, stats  # noqa: E402
@@ -120,6 +121,30 @@ class Alternate(unittest.TestCase):
         note = report.disturbance_note()
         self.assertIn("1 round(s) were run again", note)
         self.assertIn("a round 2: a 11/s (steal 20 %)", note)
+
+
+class ForeignLoad(unittest.TestCase):
+    """What other processes took of the machine: 0.2-4.5 % per run in clean full runs."""
+
+    def setUp(self):
+        self.scenarios = dict(state.RESULT["scenarios"])
+        self.addCleanup(lambda: (state.RESULT["scenarios"].clear(), state.RESULT["scenarios"].update(self.scenarios)))
+        state.RESULT["scenarios"].clear()
+
+    def result_with(self, *foreign):
+        state.RESULT["scenarios"]["saga"] = {"runs": {"half_rate": [
+            {"round": i + 1, "foreign_cpu_pct": f, "steal_pct": 0.1} for i, f in enumerate(foreign)]}}
+
+    def test_a_clean_run_says_nothing_of_it(self):
+        self.result_with(0.2, 4.5, 3.0)
+        self.assertEqual(report.foreign_note(report.measured_runs(), 10), "")
+        self.assertEqual(report.disturbance_note(), "Hypervisor steal stayed at or below 5 % in all 3 measured runs.")
+
+    def test_a_disturbed_run_says_how_many_runs_and_where_the_most(self):
+        self.result_with(26.2, 4.0, 47.9)
+        note = report.disturbance_note()
+        self.assertIn("**Disturbed: other processes took over 10 % of the machine in 2 of 3 measured runs**", note)
+        self.assertIn("most: 47.9 % in saga/half_rate round 3", note)
 
 
 class UpSummary(unittest.TestCase):
