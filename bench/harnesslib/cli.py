@@ -10,13 +10,13 @@ import time
 
 from .machine import machine, service_config
 from .memory import anon_parts_table
-from .proc import UNSTABLE_SNAPSHOTS, roots, rss_sample, rss_table, settle, uptime_s
+from .proc import UNSTABLE_SNAPSHOTS, others_busy, roots, rss_sample, rss_table, settle, uptime_s
 from .report import foreign_note, markdown, measured_runs, summary_table
 from .scenarios import (micro, scenario_get_and_pgbench, scenario_mixed, scenario_posts, scenario_saga,
                         scenario_stock_copy)
-from .state import (CONNECTIONS, DISTURBED, E, MODE, NGINX_PORT, ONLY, OUT, P, PGBENCH, RESULT, RSS_MAX, RUN_ID,
-                    SAGA_CUSTOMERS, SAGA_WORKER_STEPS, SERVICES, STEAL_REDO_PCT, THREADS, WRK, log, say, step,
-                    wanted)
+from .state import (CONNECTIONS, DISTURBED, E, FOREIGN_WARN_PCT, MODE, NGINX_PORT, ONLY, OUT, P, PGBENCH, RESULT,
+                    RSS_MAX, RUN_ID, SAGA_CUSTOMERS, SAGA_WORKER_STEPS, SERVICES, STEAL_REDO_PCT, THREADS, WRK, log,
+                    say, step, wanted)
 from .targets import targets
 from .tidy import tidy
 
@@ -107,6 +107,12 @@ def run():
     missing = [n for n in SERVICES if n not in rts]
     if missing:
         log(f"not running: {', '.join(missing)} (their numbers are missing)")
+    others, busiest = others_busy(rts)
+    RESULT["others_busy_before_pct"] = others
+    if others > FOREIGN_WARN_PCT:
+        log(f"warning: other processes use {others:g} % of the machine before the run ("
+            + ", ".join(f"{name} pid {pid}: {pct:g} %" for name, pid, pct in busiest)
+            + "); every figure will be slower than the code's")
     RESULT["machine"] = machine()
     RESULT["config"] = {"connections": CONNECTIONS, "threads": THREADS, "duration_s": P["duration"],
                         "rounds": P["rounds"], "saga_duration_s": P["saga_duration"],

@@ -171,6 +171,30 @@ def uptime_s(pid):
         return None
 
 
+def others_busy(rts, seconds=1.0, top=3):
+    """What processes outside our trees (this one and its children excluded too) took of the
+    machine over `seconds`: (% of all CPUs, [(name, pid, %)] of the `top` busiest). Kernel
+    threads count, as in a run's `foreign`."""
+    table_before, before = proc_table(), machine_ticks()
+    time.sleep(seconds)
+    table, after = proc_table(), machine_ticks()
+    total = max(1, after[1] - before[1])
+    ours = {pid for members in tree_members(table, rts).values() for pid in members}
+    ours |= {os.getpid()} | {p for p, row in table.items() if row[0] == os.getpid()}
+    used = sorted(((table[p][1] - table_before[p][1], p) for p in table
+                   if p in table_before and p not in ours and table[p][3] == table_before[p][3]), reverse=True)
+    busiest = [(process_name(p), p, round(100 * t / total, 1)) for t, p in used[:top] if t > 0]
+    return round(100 * sum(t for t, _ in used) / total, 1), busiest
+
+
+def process_name(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
 def settle(rts, timeout):
     """Waits until our processes are quiet (asynchronous work of the last run drained)."""
     deadline = time.monotonic() + timeout

@@ -114,14 +114,21 @@ def measured_runs():
 
 
 def foreign_note(runs, limit=FOREIGN_WARN_PCT):
-    """What other processes took of the machine, when over `limit` % in any run; else ""."""
+    """What other processes took of the machine, when over `limit` % in any run or in the
+    second before the first (cli.run); else ""."""
     busy = [(where, r["foreign_cpu_pct"]) for where, r in runs if (r.get("foreign_cpu_pct") or 0) > limit]
-    if not busy:
+    before = RESULT.get("others_busy_before_pct") or 0
+    if not busy and before <= limit:
         return ""
-    where, most = max(busy, key=lambda x: x[1])
-    return (f" **Disturbed: other processes took over {limit:g} % of the machine in {len(busy)} of {len(runs)} "
-            f"measured runs** (most: {most} % in {where}; the JSON's `foreign_cpu_pct` per run): every figure of "
-            "those runs is theirs as much as ours, paired ratios included. Find what ran and run again.")
+    said = []
+    if before > limit:
+        said.append(f"{before:g} % in the second before the first run")
+    if busy:
+        where, most = max(busy, key=lambda x: x[1])
+        said.append(f"more than {limit:g} % in {len(busy)} of {len(runs)} measured runs (most: {most:g} % in {where}; the "
+                    "JSON's `foreign_cpu_pct` per run)")
+    return (f" **Disturbed: other processes took {' and '.join(said)}**: every figure of those runs is slower than "
+            "the code's, paired ratios included. Find what ran and run again.")
 
 
 def steal_note(runs, steal_limit):

@@ -47,7 +47,7 @@ if E.get("BENCH_STEAL_REDOS"):
 # than this, up to P["steal_redos"] times (stats.alternate); the report lists the tries left out.
 STEAL_REDO_PCT = float(E.get("BENCH_STEAL_REDO_PCT", "5"))
 # Other processes on this machine (and kernel threads: our network and disk work is partly
-# theirs) took 0.2-4.5 % of it per run in three clean full runs; a process left spinning took
+# theirs) took 0-4.5 % of it per run in three clean full runs; a process left spinning took
 # 22-48 % of every run of one. Over this, the report says the run is disturbed.
 FOREIGN_WARN_PCT = float(E.get("BENCH_FOREIGN_WARN_PCT", "10"))
 CONNECTIONS = int(E.get("BENCH_CONNECTIONS", "16"))

@@ -4,6 +4,7 @@ report), with fake /proc listings and fake runs: no system needed."""
 import os
 import sys
 import unittest
+from unittest import mock
 
 for key in ("BENCH_ROOT", "BENCH_STATE_DIR", "BENCH_BIN_DIR", "BENCH_OUT_DIR"):
     os.environ.setdefault(key, "/nonexistent")
@@ -62,6 +63,27 @@ def fake(name, order):
         return {"throughput": 1.0, "non2xx": 0, "machine_busy_pct": 50.0, "foreign_cpu_pct": 0.0,
                 "steal_pct": 0.0, "latency_ms": {}, "requests": 1, "cpu_us_per_req": {}}
     return run
+
+
+class OthersBusy(unittest.TestCase):
+    """What other processes take of the machine in the second before a run (proc.others_busy)."""
+
+    def test_the_busiest_of_the_others_named_ours_and_the_harness_left_out(self):
+        me = os.getpid()
+        before = {10: row(1, 100), 11: row(10, 50), 20: row(1, 0), 21: row(1, 7), 22: row(1, 5, start=1),
+                  me: row(1, 0), 30: row(me, 0)}
+        after = {10: row(1, 180), 11: row(10, 90), 20: row(1, 90), 21: row(1, 9), 22: row(1, 0, start=2),
+                 me: row(1, 40), 30: row(me, 40)}
+        listings = iter([before, after])
+        ticks = iter([(0, 1000, 0), (150, 1200, 0)])  # (busy, total, steal): 200 ticks of all CPUs
+        names = {20: "sh", 21: "kworker/0:1"}
+        with mock.patch.multiple(proc, proc_table=lambda: next(listings), machine_ticks=lambda: next(ticks),
+                                 process_name=names.get), mock.patch.object(proc.time, "sleep"):
+            pct, busiest = proc.others_busy({"order": 10})
+        # 90 + 2 of 200 ticks: ours (10, 11), this process and its children (30) are not
+        # others; pid 22 is a new process under an old pid, whose ticks are not comparable.
+        self.assertEqual(pct, 46.0)
+        self.assertEqual(busiest, [("sh", 20, 45.0), ("kworker/0:1", 21, 1.0)])
 
 
 class Alternation(unittest.TestCase):

@@ -4,6 +4,7 @@ hypervisor's steal, and the pairing of what is kept. No system needed: the runs 
 import os
 import sys
 import unittest
+from unittest import mock
 
 # harnesslib.state reads its settings at import; these make it importable anywhere.
 for key in ("BENCH_ROOT", "BENCH_STATE_DIR", "BENCH_BIN_DIR", "BENCH_OUT_DIR"):
@@ -127,9 +128,10 @@ class ForeignLoad(unittest.TestCase):
     """What other processes took of the machine: 0.2-4.5 % per run in clean full runs."""
 
     def setUp(self):
-        self.scenarios = dict(state.RESULT["scenarios"])
-        self.addCleanup(lambda: (state.RESULT["scenarios"].clear(), state.RESULT["scenarios"].update(self.scenarios)))
-        state.RESULT["scenarios"].clear()
+        for key in ("scenarios", "stolen_rounds"):  # what the note reads, as other tests left it
+            saved = state.RESULT[key]
+            self.addCleanup(state.RESULT.__setitem__, key, saved)
+        state.RESULT["scenarios"], state.RESULT["stolen_rounds"] = {}, []
 
     def result_with(self, *foreign):
         state.RESULT["scenarios"]["saga"] = {"runs": {"half_rate": [
@@ -138,13 +140,20 @@ class ForeignLoad(unittest.TestCase):
     def test_a_clean_run_says_nothing_of_it(self):
         self.result_with(0.2, 4.5, 3.0)
         self.assertEqual(report.foreign_note(report.measured_runs(), 10), "")
-        self.assertEqual(report.disturbance_note(), "Hypervisor steal stayed at or below 5 % in all 3 measured runs.")
+        self.assertEqual(report.disturbance_note(5, 10),
+                         "Hypervisor steal stayed at or below 5 % in all 3 measured runs.")
 
     def test_a_disturbed_run_says_how_many_runs_and_where_the_most(self):
         self.result_with(26.2, 4.0, 47.9)
-        note = report.disturbance_note()
-        self.assertIn("**Disturbed: other processes took over 10 % of the machine in 2 of 3 measured runs**", note)
-        self.assertIn("most: 47.9 % in saga/half_rate round 3", note)
+        note = report.disturbance_note(5, 10)
+        self.assertIn("**Disturbed: other processes took more than 10 % in 2 of 3 measured runs (most: 47.9 % in "
+                      "saga/half_rate round 3; the JSON's `foreign_cpu_pct` per run)**", note)
+
+    def test_a_machine_busy_before_the_first_run_is_said_too(self):
+        self.result_with(4.0)
+        self.enterContext(mock.patch.dict(state.RESULT, others_busy_before_pct=59.2))
+        self.assertIn("**Disturbed: other processes took 59.2 % in the second before the first run**",
+                      report.disturbance_note(5, 10))
 
 
 class UpSummary(unittest.TestCase):
