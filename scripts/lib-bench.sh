@@ -301,8 +301,8 @@ bench_run_harness() {
   # signal still finds a handler).
   eval "$saved_traps"
   local sig
-  for sig in INT TERM HUP; do
-    grep -q " SIG$sig\$" <<<"$saved_traps" || trap - "$sig"
+  for sig in INT TERM HUP; do # `trap -p` ends each line with the signal's name
+    [[ $saved_traps$'\n' == *" SIG$sig"$'\n'* ]] || trap - "$sig"
   done
   return "$rc"
 }
