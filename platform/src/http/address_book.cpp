@@ -70,28 +70,34 @@ struct AddressBook::State {
   std::condition_variable resolution_ended;
   Addresses last_good;
   Clock::time_point resolved_at;
+  Clock::time_point good_started;  // when the resolution that found last_good began
   bool suspect = false;  // a connect to last_good failed since they resolved
-  bool resolving = false;
-  Clock::time_point resolving_since;
-  std::uint64_t resolutions_ended = 0;
+  int resolving = 0;     // resolutions running
+  Clock::time_point newest_started;   // when the newest of them began
+  std::uint64_t waits_ended = 0;      // times the calls waiting were answered
   std::string last_error;       // of the last resolution; empty when it succeeded
   Clock::time_point failed_at;  // when a resolution last failed
   std::vector<std::function<void()>> wakers;  // of event-loop calls waiting for the resolution
   bool book_gone = false;
 
-  // One resolution at a time: a slow resolver holds one thread per book, not one per call.
+  // One resolution at a time, and another beside it only once it is overdue: a slow
+  // resolver holds a few threads per book, not one per call.
   static void start_resolving(const std::shared_ptr<State>& self, Clock::time_point now) {
-    if (self->resolving) return;
-    self->resolving = true;
-    self->resolving_since = now;
+    auto& s = *self;
+    if (s.resolving > 0 &&
+        (s.resolving >= s.options.max_resolutions || now - s.newest_started < s.options.overdue_after)) {
+      return;
+    }
+    ++s.resolving;
+    s.newest_started = now;
     try {
-      std::thread([self] { self->resolve(); }).detach();
+      std::thread([self, now] { self->resolve(now); }).detach();
     } catch (const std::system_error& e) {
-      self->ended(std::string("cannot start a resolver thread: ") + e.what());
+      s.ended(std::string("cannot start a resolver thread: ") + e.what());
     }
   }
 
-  void resolve() {
+  void resolve(Clock::time_point started) {
     Addresses found;
     std::string error;
     try {
@@ -101,22 +107,27 @@ struct AddressBook::State {
       error = e.what();
     }
     std::lock_guard lock(mu);
-    if (error.empty()) {
+    if (!error.empty()) {
+      failed_at = Clock::now();
+    } else if (started >= good_started) {  // not an overdue one outrun by a newer answer
       last_good = std::move(found);
       resolved_at = Clock::now();
+      good_started = started;
       suspect = false;
-    } else {
-      failed_at = Clock::now();
     }
     ended(error);
   }
 
-  // With mu held. Wakers run under the lock so that none runs after the book (and the event
-  // loop they post to) is gone.
+  // With mu held. The calls waiting are answered by the first success, or by the last
+  // resolution to end when none succeeded (a failure while another still runs leaves them
+  // waiting for it). Wakers run under the lock so that none runs after the book (and the
+  // event loop they post to) is gone.
   void ended(std::string error) {
-    resolving = false;
-    ++resolutions_ended;
+    --resolving;
+    const bool answers = error.empty() || resolving == 0;
     last_error = std::move(error);
+    if (!answers) return;
+    ++waits_ended;
     resolution_ended.notify_all();
     if (!book_gone) {
       for (auto& wake : wakers) wake();
@@ -132,19 +143,19 @@ struct AddressBook::State {
       if (now - s.resolved_at >= s.options.refresh_after) start_resolving(self, now);
       return now;
     }
-    if (!s.resolving && !s.last_error.empty() && now - s.failed_at < s.options.retry_failed_after) return now;
+    if (s.resolving == 0 && !s.last_error.empty() && now - s.failed_at < s.options.retry_failed_after) return now;
     start_resolving(self, now);
-    if (!s.resolving || s.last_good.empty()) return deadline;  // nothing to fall back to
-    // Counted from when the resolution began, so calls arriving while a slow one runs do
-    // not each wait the full time again.
-    auto fallback_at = s.resolving_since + s.options.fallback_wait;
+    if (s.resolving == 0 || s.last_good.empty()) return deadline;  // nothing to fall back to
+    // Counted from when the newest resolution began, so calls arriving while a slow one
+    // runs do not each wait the full time again.
+    auto fallback_at = s.newest_started + s.options.fallback_wait;
     return std::max(now, std::min(deadline, fallback_at));
   }
 
   // With mu held: the newest addresses, else the last good ones, else why there are none.
   Addresses answer() const {
     if (!last_good.empty()) return last_good;
-    if (resolving) throw ResolveError("resolve " + host + ": no answer from the resolver before the deadline", true);
+    if (resolving > 0) throw ResolveError("resolve " + host + ": no answer from the resolver before the deadline", true);
     throw ResolveError("resolve " + host + ": " + last_error, false);
   }
 };
@@ -164,8 +175,8 @@ Addresses AddressBook::lookup(Clock::time_point deadline) {
   if (!state_->numeric.empty()) return state_->numeric;
   std::unique_lock lock(state_->mu);
   auto until = State::plan(state_, Clock::now(), deadline);
-  const auto ended_before = state_->resolutions_ended;
-  auto ended = [&] { return !state_->resolving || state_->resolutions_ended != ended_before; };
+  const auto ended_before = state_->waits_ended;
+  auto ended = [&] { return state_->resolving == 0 || state_->waits_ended != ended_before; };
   if (until == Clock::time_point::max()) {
     state_->resolution_ended.wait(lock, ended);
   } else if (until > Clock::now()) {
@@ -180,7 +191,7 @@ std::optional<AddressBook::Clock::time_point> AddressBook::begin(Clock::time_poi
   std::lock_guard lock(state_->mu);
   const auto now = Clock::now();
   auto until = State::plan(state_, now, deadline);
-  if (until <= now || !state_->resolving) return std::nullopt;
+  if (until <= now || state_->resolving == 0) return std::nullopt;
   // While a resolver hangs, every call that has to wait would add one; past the cap a call
   // just sleeps until `until` (its fallback time or deadline), as it would without a wake.
   if (state_->wakers.size() < kMaxWakers) state_->wakers.push_back(std::move(wake));

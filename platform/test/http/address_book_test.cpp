@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <functional>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -154,6 +156,77 @@ TEST(AddressBook, AnEventLoopIsWokenWhenTheResolutionEnds) {
   ASSERT_TRUE(eventually([&] { return woken.load(); }));
   EXPECT_EQ(book.answer(), Addresses{"10.0.0.7"});
   EXPECT_FALSE(book.begin(Clock::now() + 10s, [] {}).has_value()) << "resolved: nothing to wait for";
+}
+
+TEST(AddressBook, AResolutionThatHangsHoldsTheNameOnlyUntilItIsOverdue) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  dns.hold();  // a query sent before the resolver knew the name: it hangs
+  AddressBook book("order", dns.resolver(), {.overdue_after = 20ms});
+  EXPECT_THROW(book.lookup(Clock::now() + 5ms), ResolveError);
+  EXPECT_THROW(book.lookup(Clock::now() + 5ms), ResolveError) << "not overdue yet: no second resolution";
+  EXPECT_EQ(dns.calls(), 1);
+  dns.answer_new_calls();
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"}) << "a new resolution beside the hung one";
+  EXPECT_EQ(dns.calls(), 2);
+  EXPECT_EQ(dns.running(), 1) << "the first still hangs";
+  dns.release();
+  ASSERT_TRUE(dns.wait_idle());
+}
+
+TEST(AddressBook, AtMostMaxResolutionsRunAtOnce) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  dns.hold();
+  AddressBook book("order", dns.resolver(), {.overdue_after = 0s, .max_resolutions = 3});
+  for (int i = 0; i < 10; ++i) EXPECT_THROW(book.lookup(Clock::now() + 1ms), ResolveError);
+  ASSERT_TRUE(eventually([&] { return dns.running() == 3; }));
+  EXPECT_EQ(dns.calls(), 3);
+  dns.release();
+  ASSERT_TRUE(dns.wait_idle());
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+}
+
+TEST(AddressBook, AnOverdueAnswerArrivingLastDoesNotReplaceANewerOne) {
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  dns.hold();
+  AddressBook book("order", dns.resolver(), {.overdue_after = 0s});
+  EXPECT_THROW(book.lookup(Clock::now() + 1ms), ResolveError);
+  dns.answer_new_calls();
+  dns.answer({"10.0.0.9"});
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.9"});
+  dns.answer({"10.0.0.7"});  // what the hung query returns when it ends
+  dns.release();
+  ASSERT_TRUE(dns.wait_idle());
+  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.9"});
+  EXPECT_EQ(dns.calls(), 2);
+}
+
+TEST(AddressBook, AFailureWhileAnotherResolutionRunsLeavesTheCallWaitingForIt) {
+  // Two resolutions steered one by one: the first fails, then the second answers.
+  std::atomic<int> calls{0};
+  std::atomic<bool> first_may_fail{false};
+  std::atomic<bool> second_may_answer{false};
+  Resolver resolver = [&](const std::string&) -> Addresses {
+    const int call = ++calls;
+    auto& gate = call == 1 ? first_may_fail : second_may_answer;
+    eventually([&] { return gate.load(); });
+    if (call == 1) throw std::runtime_error("Temporary failure in name resolution");
+    return {"10.0.0.7"};
+  };
+  AddressBook book("order", resolver, {.overdue_after = 0s});
+  EXPECT_THROW(book.lookup(Clock::now() + 1ms), ResolveError);
+  std::atomic<bool> woken{false};
+  ASSERT_TRUE(book.begin(Clock::now() + 10s, [&] { woken = true; }).has_value());
+  ASSERT_TRUE(eventually([&] { return calls == 2; }));
+  first_may_fail = true;
+  std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(woken.load()) << "woken by a failure while the second resolution still ran";
+  second_may_answer = true;
+  ASSERT_TRUE(eventually([&] { return woken.load(); }));
+  EXPECT_EQ(book.answer(), Addresses{"10.0.0.7"});
 }
 
 TEST(AddressBook, AnIpAddressIsItsOwnAnswerWithoutEverAskingTheResolver) {

@@ -5,7 +5,10 @@
 // start), and nothing can cancel it. So a resolution runs on a thread of its own and a call
 // waits for it only until its deadline; the addresses that last resolved are kept and used
 // when the resolver fails or is slow, since a service that answered there a moment ago most
-// likely still does. A host that is an IP address (127.0.0.1, ::1) is its own answer: it is
+// likely still does. A resolution that runs overdue does not hold the name: the next call
+// starts another beside it (a few at most), since a query sent before the resolver knew the
+// name (a container just started) can hang for the resolver's whole retry schedule, tens of
+// seconds, while a new one is answered at once. A host that is an IP address (127.0.0.1, ::1) is its own answer: it is
 // never resolved, so it costs no thread and is never refreshed.
 #include <chrono>
 #include <functional>
@@ -21,7 +24,7 @@ namespace sales::http {
 using Addresses = std::vector<std::string>;
 
 // Resolves a host name to its addresses; throws (any std::exception) when it cannot. It may
-// block: an AddressBook runs it on a thread of its own, one at a time per book.
+// block: an AddressBook runs it on a thread of its own, a few at most at a time per book.
 using Resolver = std::function<Addresses(const std::string& host)>;
 
 // getaddrinfo (TCP, configured address families).
@@ -49,6 +52,10 @@ struct AddressBookOptions {
   // addresses, or the failure) without asking the resolver again: a name that does not
   // resolve would otherwise start a resolution for every call, one after another.
   std::chrono::steady_clock::duration retry_failed_after = std::chrono::seconds(1);
+  // A resolution running this long is overdue: a call then starts another beside it, up to
+  // max_resolutions at once, and the first answer serves them all.
+  std::chrono::steady_clock::duration overdue_after = std::chrono::seconds(1);
+  int max_resolutions = 4;
 };
 
 class AddressBook {
