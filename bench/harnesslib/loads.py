@@ -9,8 +9,8 @@ import signal
 import subprocess
 import time
 
-from .proc import Snapshot, roots, rss_sample, settle
-from .state import (BIN, CLK, CONNECTIONS, DISTURBED, E, GATEWAY, LUA, NCPU, P, PGBENCH, THREADS, WRK, WRK_RUNS, log,
+from .proc import Snapshot, foreign_pct, roots, rss_sample, settle
+from .state import (BIN, CLK, CONNECTIONS, DISTURBED, E, GATEWAY, LUA, P, PGBENCH, THREADS, WRK, WRK_RUNS, log,
                     service_url)
 
 
@@ -30,11 +30,6 @@ def measured(cmd, rts, timeout, env=None, tail=True):
     # A process that went away (restarted by someone) during the run counts as zero, not negative.
     groups_us = {k: max(0, after.groups.get(k, 0) - before.groups.get(k, 0)) * 1e6 / CLK for k in before.groups}
     loadgen_us = (after.loadgen - before.loadgen) * 1e6
-    ours_load = sum(max(0, end_load.groups.get(k, 0) - before.groups.get(k, 0)) for k in before.groups) / CLK
-    # Foreign: busy time that was neither ours, nor the load generator's, nor the hypervisor's
-    # steal (kernel threads doing our network and disk work are in it).
-    foreign = max(0.0, (end_load.busy - before.busy - (end_load.steal - before.steal)) / CLK - ours_load
-                  - (end_load.loadgen - before.loadgen))
     now = roots()
     restarted = sorted(k for k in set(rts) | set(now) if rts.get(k) != now.get(k))
     if restarted:
@@ -43,7 +38,7 @@ def measured(cmd, rts, timeout, env=None, tail=True):
     # A run that started before the last one's tail was quiet shares the machine with it; one
     # whose own tail was cut at the settle timeout is charged less than it caused.
     cpu = {"wall_s": round(wall, 3), "machine_busy_pct": round(machine_pct("busy"), 1),
-           "foreign_cpu_pct": round(foreign / max(wall, 1e-9) / NCPU * 100, 1),
+           "foreign_cpu_pct": foreign_pct(before, end_load),
            "steal_pct": round(machine_pct("steal"), 1),
            "quiet_before": quiet_before, "tail_quiet": quiet_after, "tail_s": round(after.t - end_load.t, 2),
            "groups_us": groups_us, "loadgen_us": loadgen_us}

@@ -119,11 +119,33 @@ def children_cpu_s():
 
 
 class Snapshot:
-    def __init__(self, rts):
+    """Our trees' ticks, the machine's, and the load generator's CPU at one moment; from one
+    given listing of /proc (a rough reading) when `table` is given."""
+    def __init__(self, rts, table=None):
         self.t = time.monotonic()
-        self.groups = group_ticks(rts)
+        if table is None:
+            self.groups = group_ticks(rts)
+        else:
+            self.groups = {name: sum(m[0] for m in members.values())
+                           for name, members in tree_members(table, rts).items()}
         self.busy, self.total, self.steal = machine_ticks()
         self.loadgen = children_cpu_s()
+
+
+def ours_ticks(before, after):
+    """Our trees' ticks between two Snapshots; a tree that went away (restarted by someone)
+    counts as zero, not negative."""
+    return sum(max(0, after.groups.get(k, 0) - before.groups.get(k, 0)) for k in before.groups)
+
+
+def foreign_pct(before, after):
+    """Of all CPUs' time between two Snapshots, the % that was busy but neither ours, nor the
+    load generator's, nor the hypervisor's steal: other processes, kernel threads and
+    interrupts (those doing our own network and disk work among them). One formula for a
+    run's `foreign_cpu_pct` and the second before the first run (others_busy)."""
+    busy = (after.busy - before.busy) - (after.steal - before.steal)
+    foreign = busy - ours_ticks(before, after) - (after.loadgen - before.loadgen) * CLK
+    return round(max(0.0, foreign) / max(1, after.total - before.total) * 100, 1)
 
 
 def rss_kb(pid, field="VmRSS"):
@@ -172,19 +194,21 @@ def uptime_s(pid):
 
 
 def others_busy(rts, seconds=1.0, top=3):
-    """What processes outside our trees (this one and its children excluded too) took of the
-    machine over `seconds`: (% of all CPUs, [(name, pid, %)] of the `top` busiest). Kernel
-    threads count, as in a run's `foreign`."""
-    table_before, before = proc_table(), machine_ticks()
+    """What was not ours of the machine over `seconds`: (foreign_pct, as for a run, and
+    [(name, pid, %)] of the `top` busiest processes outside our trees, this one and its
+    children left out too)."""
+    table_before = proc_table()
+    before = Snapshot(rts, table_before)
     time.sleep(seconds)
-    table, after = proc_table(), machine_ticks()
-    total = max(1, after[1] - before[1])
+    table = proc_table()
+    after = Snapshot(rts, table)
+    total = max(1, after.total - before.total)
     ours = {pid for members in tree_members(table, rts).values() for pid in members}
     ours |= {os.getpid()} | {p for p, row in table.items() if row[0] == os.getpid()}
     used = sorted(((table[p][1] - table_before[p][1], p) for p in table
                    if p in table_before and p not in ours and table[p][3] == table_before[p][3]), reverse=True)
     busiest = [(process_name(p), p, round(100 * t / total, 1)) for t, p in used[:top] if t > 0]
-    return round(100 * sum(t for t, _ in used) / total, 1), busiest
+    return foreign_pct(before, after), busiest
 
 
 def process_name(pid):

@@ -75,15 +75,39 @@ class OthersBusy(unittest.TestCase):
         after = {10: row(1, 180), 11: row(10, 90), 20: row(1, 90), 21: row(1, 9), 22: row(1, 0, start=2),
                  me: row(1, 40), 30: row(me, 40)}
         listings = iter([before, after])
-        ticks = iter([(0, 1000, 0), (150, 1200, 0)])  # (busy, total, steal): 200 ticks of all CPUs
+        # (busy, total, steal): 400 ticks of all CPUs, 230 of them busy and 10 of those stolen
+        ticks = iter([(0, 1000, 0), (230, 1400, 10)])
         names = {20: "sh", 21: "kworker/0:1"}
         with mock.patch.multiple(proc, proc_table=lambda: next(listings), machine_ticks=lambda: next(ticks),
-                                 process_name=names.get), mock.patch.object(proc.time, "sleep"):
+                                 process_name=names.get, children_cpu_s=lambda: 1.5), \
+                mock.patch.object(proc.time, "sleep"):
             pct, busiest = proc.others_busy({"order": 10})
-        # 90 + 2 of 200 ticks: ours (10, 11), this process and its children (30) are not
-        # others; pid 22 is a new process under an old pid, whose ticks are not comparable.
-        self.assertEqual(pct, 46.0)
-        self.assertEqual(busiest, [("sh", 20, 45.0), ("kworker/0:1", 21, 1.0)])
+        # Named: 90 and 2 of 400 ticks; ours (10, 11), this process and its children (30) are
+        # not others, and pid 22 is a new process under an old pid, whose ticks are not
+        # comparable. The share is a run's foreign_cpu_pct: 220 busy less ours (80 + 40).
+        self.assertEqual(pct, 25.0)
+        self.assertEqual(busiest, [("sh", 20, 22.5), ("kworker/0:1", 21, 0.5)])
+
+
+class ForeignPct(unittest.TestCase):
+    """A run's share of the machine that was neither ours, the load generator's nor stolen."""
+
+    def snapshot(self, groups, busy, total, steal, loadgen_s):
+        s = object.__new__(proc.Snapshot)
+        s.t, s.groups, s.busy, s.total, s.steal, s.loadgen = 0.0, groups, busy, total, steal, loadgen_s
+        return s
+
+    def test_ours_the_load_generator_and_steal_are_taken_out(self):
+        before = self.snapshot({"order": 100, "postgres": 50}, 1000, 5000, 20, 1.0)
+        after = self.snapshot({"order": 300, "postgres": 150}, 1800, 6000, 70, 2.0)
+        # 800 busy - 50 stolen - 300 ours - 1 s of load generator (CLK ticks) of 1000
+        self.assertEqual(proc.foreign_pct(before, after), round((750 - 300 - state.CLK) / 10, 1))
+
+    def test_a_tree_that_went_away_counts_as_zero_and_the_share_never_below_zero(self):
+        before = self.snapshot({"order": 500}, 0, 0, 0, 0.0)
+        after = self.snapshot({}, 10, 1000, 0, 0.0)
+        self.assertEqual(proc.foreign_pct(before, after), 1.0)
+        self.assertEqual(proc.foreign_pct(after, self.snapshot({}, 10, 2000, 0, 5.0)), 0.0)
 
 
 class Alternation(unittest.TestCase):
