@@ -88,13 +88,16 @@ struct AddressBook::State {
         (s.resolving >= s.options.max_resolutions || now - s.newest_started < s.options.overdue_after)) {
       return;
     }
-    ++s.resolving;
-    s.newest_started = now;
     try {
       std::thread([self, now] { self->resolve(now); }).detach();
     } catch (const std::system_error& e) {
-      s.ended(std::string("cannot start a resolver thread: ") + e.what());
+      s.last_error = std::string("cannot start a resolver thread: ") + e.what();
+      s.failed_at = now;
+      if (s.resolving == 0) s.answer_waiters();
+      return;
     }
+    ++s.resolving;  // the thread takes mu before it ends: counted in time
+    s.newest_started = now;
   }
 
   void resolve(Clock::time_point started) {
@@ -107,26 +110,28 @@ struct AddressBook::State {
       error = e.what();
     }
     std::lock_guard lock(mu);
-    if (!error.empty()) {
-      failed_at = Clock::now();
-    } else if (started >= good_started) {  // not an overdue one outrun by a newer answer
-      last_good = std::move(found);
-      resolved_at = Clock::now();
-      good_started = started;
-      suspect = false;
+    --resolving;
+    // An overdue resolution that a newer answer came before says nothing new, either way.
+    const bool outrun = started < good_started;
+    if (!outrun) {
+      if (error.empty()) {
+        last_good = std::move(found);
+        resolved_at = Clock::now();
+        good_started = started;
+        suspect = false;
+      } else {
+        failed_at = Clock::now();
+      }
+      last_error = std::move(error);
     }
-    ended(error);
+    // The calls waiting are answered by a new answer, or by the last resolution to end
+    // when none came (a failure while another still runs leaves them waiting for it).
+    if ((!outrun && last_error.empty()) || resolving == 0) answer_waiters();
   }
 
-  // With mu held. The calls waiting are answered by the first success, or by the last
-  // resolution to end when none succeeded (a failure while another still runs leaves them
-  // waiting for it). Wakers run under the lock so that none runs after the book (and the
-  // event loop they post to) is gone.
-  void ended(std::string error) {
-    --resolving;
-    const bool answers = error.empty() || resolving == 0;
-    last_error = std::move(error);
-    if (!answers) return;
+  // With mu held. Wakers run under the lock so that none runs after the book (and the event
+  // loop they post to) is gone.
+  void answer_waiters() {
     ++waits_ended;
     resolution_ended.notify_all();
     if (!book_gone) {
@@ -140,7 +145,8 @@ struct AddressBook::State {
   static Clock::time_point plan(const std::shared_ptr<State>& self, Clock::time_point now, Clock::time_point deadline) {
     auto& s = *self;
     if (!s.last_good.empty() && !s.suspect) {
-      if (now - s.resolved_at >= s.options.refresh_after) start_resolving(self, now);
+      // One refresh at a time: no call waits for it, so one that hangs holds nobody up.
+      if (now - s.resolved_at >= s.options.refresh_after && s.resolving == 0) start_resolving(self, now);
       return now;
     }
     if (s.resolving == 0 && !s.last_error.empty() && now - s.failed_at < s.options.retry_failed_after) return now;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -162,12 +163,17 @@ TEST(AddressBook, AResolutionThatHangsHoldsTheNameOnlyUntilItIsOverdue) {
   FakeResolver dns;
   dns.answer({"10.0.0.7"});
   dns.hold();  // a query sent before the resolver knew the name: it hangs
-  AddressBook book("order", dns.resolver(), {.overdue_after = 20ms});
-  EXPECT_THROW(book.lookup(Clock::now() + 5ms), ResolveError);
-  EXPECT_THROW(book.lookup(Clock::now() + 5ms), ResolveError) << "not overdue yet: no second resolution";
-  EXPECT_EQ(dns.calls(), 1);
+  AddressBook book("order", dns.resolver(), {.overdue_after = 1s});
+  const auto before_first = Clock::now();
+  EXPECT_THROW(book.lookup(Clock::now() + 1ms), ResolveError);
+  const auto after_first = Clock::now();
+  ASSERT_TRUE(eventually([&] { return dns.running() == 1; }));
+  if (Clock::now() - before_first < 500ms) {  // a loaded machine may take longer to get here
+    EXPECT_THROW(book.lookup(Clock::now() + 1ms), ResolveError) << "not overdue yet: no second resolution";
+    EXPECT_EQ(dns.calls(), 1);
+  }
   dns.answer_new_calls();
-  std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_until(after_first + 1s);
   EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"}) << "a new resolution beside the hung one";
   EXPECT_EQ(dns.calls(), 2);
   EXPECT_EQ(dns.running(), 1) << "the first still hangs";
@@ -188,45 +194,77 @@ TEST(AddressBook, AtMostMaxResolutionsRunAtOnce) {
   EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
 }
 
+// Resolutions that each wait for the test's word, then answer or fail; the resolver may
+// outlive the test (its threads are detached), so what they share is owned by them too.
+struct SteeredResolutions {
+  struct Shared {
+    std::atomic<int> calls{0};
+    std::atomic<int> ended{0};
+    std::atomic<bool> go[3]{false, false, false};
+  };
+  std::shared_ptr<Shared> shared = std::make_shared<Shared>();
+  // Call i (from 0) answers `answers[i]`, or fails when it is empty.
+  Resolver resolver(std::vector<Addresses> answers) const {
+    return [s = shared, answers](const std::string&) -> Addresses {
+      const int call = s->calls++;
+      eventually([&] { return s->go[call].load(); });
+      ++s->ended;
+      if (answers[call].empty()) throw std::runtime_error("Temporary failure in name resolution");
+      return answers[call];
+    };
+  }
+};
+
 TEST(AddressBook, AnOverdueAnswerArrivingLastDoesNotReplaceANewerOne) {
-  FakeResolver dns;
-  dns.answer({"10.0.0.7"});
-  dns.hold();
-  AddressBook book("order", dns.resolver(), {.overdue_after = 0s});
+  SteeredResolutions dns;
+  AddressBook book("order", dns.resolver({{"10.0.0.7"}, {"10.0.0.9"}}), {.overdue_after = 0s});
   EXPECT_THROW(book.lookup(Clock::now() + 1ms), ResolveError);
-  dns.answer_new_calls();
-  dns.answer({"10.0.0.9"});
+  ASSERT_TRUE(eventually([&] { return dns.shared->calls == 1; }));
+  dns.shared->go[1] = true;
   EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.9"});
-  dns.answer({"10.0.0.7"});  // what the hung query returns when it ends
-  dns.release();
-  ASSERT_TRUE(dns.wait_idle());
-  EXPECT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.9"});
-  EXPECT_EQ(dns.calls(), 2);
+  dns.shared->go[0] = true;  // the hung query ends, with the address it was asked for
+  ASSERT_TRUE(eventually([&] { return dns.shared->ended == 2; }));
+  for (int i = 0; i < 50; ++i) {  // the book takes its answer just after the resolver returns
+    ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.9"});
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(dns.shared->calls, 2);
 }
 
 TEST(AddressBook, AFailureWhileAnotherResolutionRunsLeavesTheCallWaitingForIt) {
-  // Two resolutions steered one by one: the first fails, then the second answers.
-  std::atomic<int> calls{0};
-  std::atomic<bool> first_may_fail{false};
-  std::atomic<bool> second_may_answer{false};
-  Resolver resolver = [&](const std::string&) -> Addresses {
-    const int call = ++calls;
-    auto& gate = call == 1 ? first_may_fail : second_may_answer;
-    eventually([&] { return gate.load(); });
-    if (call == 1) throw std::runtime_error("Temporary failure in name resolution");
-    return {"10.0.0.7"};
-  };
-  AddressBook book("order", resolver, {.overdue_after = 0s});
+  SteeredResolutions dns;
+  AddressBook book("order", dns.resolver({{}, {"10.0.0.7"}}), {.overdue_after = 0s});
   EXPECT_THROW(book.lookup(Clock::now() + 1ms), ResolveError);
   std::atomic<bool> woken{false};
   ASSERT_TRUE(book.begin(Clock::now() + 10s, [&] { woken = true; }).has_value());
-  ASSERT_TRUE(eventually([&] { return calls == 2; }));
-  first_may_fail = true;
-  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(eventually([&] { return dns.shared->calls == 2; }));
+  dns.shared->go[0] = true;  // the first fails
+  ASSERT_TRUE(eventually([&] { return dns.shared->ended == 1; }));
+  std::this_thread::sleep_for(50ms);  // the book takes the failure just after the resolver throws
   EXPECT_FALSE(woken.load()) << "woken by a failure while the second resolution still ran";
-  second_may_answer = true;
+  dns.shared->go[1] = true;
   ASSERT_TRUE(eventually([&] { return woken.load(); }));
   EXPECT_EQ(book.answer(), Addresses{"10.0.0.7"});
+}
+
+TEST(AddressBook, AnOutrunAnswerDoesNotEndTheWaitForTheResolutionAfterAFailedConnect) {
+  SteeredResolutions dns;
+  AddressBook book("order", dns.resolver({{"10.0.0.7"}, {"10.0.0.9"}, {"10.0.0.11"}}), {.overdue_after = 0s});
+  EXPECT_THROW(book.lookup(Clock::now() + 1ms), ResolveError);
+  ASSERT_TRUE(eventually([&] { return dns.shared->calls == 1; }));
+  dns.shared->go[1] = true;
+  ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.9"});
+  book.connect_failed();  // 10.0.0.9 refused: resolve again before trusting it
+  std::atomic<bool> woken{false};
+  ASSERT_TRUE(book.begin(Clock::now() + 10s, [&] { woken = true; }).has_value());
+  ASSERT_TRUE(eventually([&] { return dns.shared->calls == 3; }));
+  dns.shared->go[0] = true;  // the first, long overdue, ends with what it found then
+  ASSERT_TRUE(eventually([&] { return dns.shared->ended == 2; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(woken.load()) << "woken by an answer older than the one that failed";
+  dns.shared->go[2] = true;
+  ASSERT_TRUE(eventually([&] { return woken.load(); }));
+  EXPECT_EQ(book.answer(), Addresses{"10.0.0.11"});
 }
 
 TEST(AddressBook, AnIpAddressIsItsOwnAnswerWithoutEverAskingTheResolver) {
