@@ -110,8 +110,8 @@ def run():
     others, busiest = others_busy(rts)
     RESULT["others_busy_before_pct"] = others
     if others > FOREIGN_WARN_PCT:
-        log(f"warning: other processes use {others:g} % of the machine before the run ("
-            + ", ".join(f"{name} pid {pid}: {pct:g} %" for name, pid, pct in busiest)
+        log(f"warning: {others:g} % of the machine is busy with work not ours before the run (busiest: "
+            + (", ".join(f"{name} pid {pid}: {pct:g} %" for name, pid, pct in busiest) or "no one process")
             + "); every figure will be slower than the code's")
     RESULT["machine"] = machine()
     RESULT["config"] = {"connections": CONNECTIONS, "threads": THREADS, "duration_s": P["duration"],

@@ -68,7 +68,7 @@ def fake(name, order):
 class OthersBusy(unittest.TestCase):
     """What other processes take of the machine in the second before a run (proc.others_busy)."""
 
-    def test_the_busiest_of_the_others_named_ours_and_the_harness_left_out(self):
+    def test_the_share_as_for_a_run_and_the_busiest_others_named_without_ours_or_the_harness(self):
         me = os.getpid()
         before = {10: row(1, 100), 11: row(10, 50), 20: row(1, 0), 21: row(1, 7), 22: row(1, 5, start=1),
                   me: row(1, 0), 30: row(me, 0)}
@@ -84,7 +84,8 @@ class OthersBusy(unittest.TestCase):
             pct, busiest = proc.others_busy({"order": 10})
         # Named: 90 and 2 of 400 ticks; ours (10, 11), this process and its children (30) are
         # not others, and pid 22 is a new process under an old pid, whose ticks are not
-        # comparable. The share is a run's foreign_cpu_pct: 220 busy less ours (80 + 40).
+        # comparable. The share is a run's foreign_cpu_pct: 220 busy less ours (80 + 40), the
+        # harness's own ticks in it (a second's sleep costs it next to nothing).
         self.assertEqual(pct, 25.0)
         self.assertEqual(busiest, [("sh", 20, 22.5), ("kworker/0:1", 21, 0.5)])
 
