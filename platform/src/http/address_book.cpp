@@ -12,6 +12,8 @@
 #include <system_error>
 #include <thread>
 
+#include "sales/metrics/metrics.hpp"
+
 namespace sales::http {
 
 Resolver system_resolver() {
@@ -54,17 +56,40 @@ Addresses numeric_address(std::string_view host) {
   }
   return {};
 }
+// How a name's resolutions went, per host, in the process's registry: the books of one
+// host (a client's and the gateway's, say) count together.
+struct ResolutionCounters {
+  metrics::Counter* ok = nullptr;
+  metrics::Counter* failed = nullptr;
+  metrics::Counter* outrun = nullptr;  // ended after a newer answer: said nothing
+  metrics::Counter* overdue = nullptr;  // started beside one running past overdue_after
+
+  explicit ResolutionCounters(const std::string& host) {
+    auto& registry = metrics::global();
+    const std::string help = "Name resolutions ended: answered, failed, or outrun by a newer answer";
+    ok = &registry.counter("sales_name_resolutions_total", help, {{"host", host}, {"result", "ok"}});
+    failed = &registry.counter("sales_name_resolutions_total", help, {{"host", host}, {"result", "failed"}});
+    outrun = &registry.counter("sales_name_resolutions_total", help, {{"host", host}, {"result", "outrun"}});
+    overdue = &registry.counter("sales_name_resolutions_overdue_total",
+                                "Resolutions started beside one that ran past its overdue time (a slow or lossy "
+                                "DNS server)",
+                                {{"host", host}});
+  }
+};
 }  // namespace
 
 struct AddressBook::State {
   State(std::string h, Resolver r, Options o)
-      : host(std::move(h)), numeric(numeric_address(host)), resolver(std::move(r)), options(o) {}
+      : host(std::move(h)), numeric(numeric_address(host)), resolver(std::move(r)), options(o) {
+    if (numeric.empty()) counters.emplace(host);  // an address is never resolved: nothing to count
+  }
   const std::string host;
   // The host's own address when it is one: nothing to resolve, now or later, so calls get
   // it without the lock and no resolver thread ever starts for it.
   const Addresses numeric;
   const Resolver resolver;
   const Options options;
+  std::optional<ResolutionCounters> counters;
 
   std::mutex mu;
   std::condition_variable resolution_ended;
@@ -91,11 +116,13 @@ struct AddressBook::State {
     try {
       std::thread([self, now] { self->resolve(now); }).detach();
     } catch (const std::system_error& e) {
+      s.counters->failed->inc();
       s.last_error = std::string("cannot start a resolver thread: ") + e.what();
       s.failed_at = now;
       if (s.resolving == 0) s.answer_waiters();
       return;
     }
+    if (s.resolving > 0) s.counters->overdue->inc();
     ++s.resolving;  // the thread takes mu before it ends: counted in time
     s.newest_started = now;
   }
@@ -113,6 +140,7 @@ struct AddressBook::State {
     --resolving;
     // An overdue resolution that a newer answer came before says nothing new, either way.
     const bool outrun = started < good_started;
+    (outrun ? counters->outrun : error.empty() ? counters->ok : counters->failed)->inc();
     if (!outrun) {
       if (error.empty()) {
         last_good = std::move(found);

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "sales/metrics/metrics.hpp"
 #include "sales_test/eventually.hpp"
 #include "sales_test/fake_resolver.hpp"
 
@@ -265,6 +267,53 @@ TEST(AddressBook, AnOutrunAnswerDoesNotEndTheWaitForTheResolutionAfterAFailedCon
   dns.shared->go[2] = true;
   ASSERT_TRUE(eventually([&] { return woken.load(); }));
   EXPECT_EQ(book.answer(), Addresses{"10.0.0.11"});
+}
+
+// The process's registry, where every book counts its host's resolutions (from the start of
+// the process: the tests read what they add).
+std::uint64_t resolutions(const std::string& host, const std::string& result) {
+  return metrics::global().counter("sales_name_resolutions_total", "", {{"host", host}, {"result", result}}).value();
+}
+std::uint64_t overdue(const std::string& host) {
+  return metrics::global().counter("sales_name_resolutions_overdue_total", "", {{"host", host}}).value();
+}
+
+TEST(AddressBook, ResolutionsAreCountedByHowTheyEnded) {
+  const auto ok = resolutions("counted-order", "ok");
+  const auto failed = resolutions("counted-order", "failed");
+  const auto late = overdue("counted-order");
+  FakeResolver dns;
+  dns.answer({"10.0.0.7"});
+  AddressBook book("counted-order", dns.resolver());
+  ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  dns.fail();
+  book.connect_failed();
+  ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
+  EXPECT_EQ(resolutions("counted-order", "ok") - ok, 1u);
+  EXPECT_EQ(resolutions("counted-order", "failed") - failed, 1u);
+  EXPECT_EQ(overdue("counted-order") - late, 0u);
+}
+
+TEST(AddressBook, AnOverdueResolutionAndItsOutrunEndAreCounted) {
+  const auto ok = resolutions("counted-overdue", "ok");
+  const auto outrun = resolutions("counted-overdue", "outrun");
+  const auto late = overdue("counted-overdue");
+  SteeredResolutions dns;
+  AddressBook book("counted-overdue", dns.resolver({{"10.0.0.7"}, {"10.0.0.9"}}), {.overdue_after = 0s});
+  EXPECT_THROW(book.lookup(Clock::now() + 1ms), ResolveError);
+  ASSERT_TRUE(eventually([&] { return dns.shared->calls == 1; }));
+  dns.shared->go[1] = true;
+  ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.9"});
+  EXPECT_EQ(overdue("counted-overdue") - late, 1u);
+  dns.shared->go[0] = true;
+  EXPECT_TRUE(eventually([&] { return resolutions("counted-overdue", "outrun") - outrun == 1; }));
+  EXPECT_EQ(resolutions("counted-overdue", "ok") - ok, 1u);
+}
+
+TEST(AddressBook, AnIpAddressCountsNoResolution) {
+  AddressBook book("10.0.0.99", FakeResolver().resolver());
+  ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.99"});
+  EXPECT_EQ(metrics::global().render().find("host=\"10.0.0.99\""), std::string::npos);
 }
 
 TEST(AddressBook, AnIpAddressIsItsOwnAnswerWithoutEverAskingTheResolver) {
