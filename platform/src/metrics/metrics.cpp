@@ -197,8 +197,10 @@ std::string Registry::render() const {
 }
 
 Registry& global() {
-  static Registry r;
-  return r;
+  // Never destroyed: threads that outlive main (a name resolution still running, detached)
+  // may count in it while the process exits.
+  static auto* r = new Registry;
+  return *r;
 }
 
 }  // namespace sales::metrics

@@ -284,7 +284,8 @@ TEST(AddressBook, ResolutionsAreCountedByHowTheyEnded) {
   const auto late = overdue("counted-order");
   FakeResolver dns;
   dns.answer({"10.0.0.7"});
-  AddressBook book("counted-order", dns.resolver());
+  // The failed resolution is waited for, not fallen back from, so that it is counted by then.
+  AddressBook book("counted-order", dns.resolver(), {.fallback_wait = 10s});
   ASSERT_EQ(book.lookup(Clock::now() + 5s), Addresses{"10.0.0.7"});
   dns.fail();
   book.connect_failed();
