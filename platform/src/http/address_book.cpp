@@ -56,6 +56,7 @@ Addresses numeric_address(std::string_view host) {
   }
   return {};
 }
+
 // How a name's resolutions went, per host, in the process's registry: the books of one
 // host (a client's and the gateway's, say) count together.
 struct ResolutionCounters {
@@ -189,7 +190,9 @@ struct AddressBook::State {
   // With mu held: the newest addresses, else the last good ones, else why there are none.
   Addresses answer() const {
     if (!last_good.empty()) return last_good;
-    if (resolving > 0) throw ResolveError("resolve " + host + ": no answer from the resolver before the deadline", true);
+    if (resolving > 0) {
+      throw ResolveError("resolve " + host + ": no answer from the resolver before the deadline", true);
+    }
     throw ResolveError("resolve " + host + ": " + last_error, false);
   }
 };

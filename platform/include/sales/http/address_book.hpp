@@ -8,8 +8,8 @@
 // likely still does. A resolution that runs overdue does not hold the name: the next call
 // starts another beside it (a few at most), since a query sent before the resolver knew the
 // name (a container just started) can hang for the resolver's whole retry schedule, tens of
-// seconds, while a new one is answered at once. A host that is an IP address (127.0.0.1, ::1) is its own answer: it is
-// never resolved, so it costs no thread and is never refreshed.
+// seconds, while a new one is answered at once. A host that is an IP address (127.0.0.1,
+// ::1) is its own answer: it is never resolved, so it costs no thread and is never refreshed.
 #include <chrono>
 #include <functional>
 #include <memory>
