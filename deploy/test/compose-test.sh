@@ -429,7 +429,15 @@ done
 info "12 orders CONFIRMED, 12 shipments, stock exact, both replicas consumed"
 
 step "the operators' dead-letter tool in a service's container"
-dlq=$(pm exec "${PROJECT}_inventory_1" sales-dlq) || fail "sales-dlq in the inventory container: $dlq"
+# podman's aardvark-dns has failed to resolve a name it knew for over 10 s (sales-dlq's own
+# patience for the broker), just after the scale-out added containers to the network: the
+# tool gets three tries, each failure shown with what the container's resolver says then.
+for try in 1 2 3; do
+  dlq=$(pm exec "${PROJECT}_inventory_1" sales-dlq 2>&1) && break
+  info "sales-dlq, try $try: $dlq; getent hosts rabbitmq: $(pm exec "${PROJECT}_inventory_1" getent hosts rabbitmq 2>&1 || echo "no answer")"
+  [ "$try" = 3 ] && fail "sales-dlq in the inventory container: $dlq"
+  sleep 5
+done
 grep -qx 'inventory_queue.dlq *0' <<<"$dlq" || fail "sales-dlq did not list inventory_queue.dlq: $dlq"
 moved=$(pm exec "${PROJECT}_inventory_1" sales-dlq requeue inventory_queue) || fail "sales-dlq requeue: $moved"
 [ "$moved" = "moved 0 messages from inventory_queue.dlq to inventory_queue" ] || fail "sales-dlq requeue: $moved"
