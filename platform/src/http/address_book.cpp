@@ -114,17 +114,15 @@ struct AddressBook::State {
         (s.resolving >= s.options.max_resolutions || now - s.newest_started < s.options.overdue_after)) {
       return;
     }
+    const bool beside_another = s.resolving > 0;
+    ++s.resolving;  // before the thread: it takes mu before it ends, so it is counted in time
     try {
       std::thread([self, now] { self->resolve(now); }).detach();
     } catch (const std::system_error& e) {
-      s.counters->failed->inc();
-      s.last_error = std::string("cannot start a resolver thread: ") + e.what();
-      s.failed_at = now;
-      if (s.resolving == 0) s.answer_waiters();
+      s.ended(now, {}, std::string("cannot start a resolver thread: ") + e.what());
       return;
     }
-    if (s.resolving > 0) s.counters->overdue->inc();
-    ++s.resolving;  // the thread takes mu before it ends: counted in time
+    if (beside_another) s.counters->overdue->inc();
     s.newest_started = now;
   }
 
@@ -138,6 +136,11 @@ struct AddressBook::State {
       error = e.what();
     }
     std::lock_guard lock(mu);
+    ended(started, std::move(found), std::move(error));
+  }
+
+  // With mu held: a resolution begun at `started` ended with `found`, or `error` when not empty.
+  void ended(Clock::time_point started, Addresses found, std::string error) {
     --resolving;
     // An overdue resolution that a newer answer came before says nothing new, either way.
     const bool outrun = started < good_started;

@@ -1,11 +1,9 @@
 #pragma once
 // A name resolver a test steers, for AddressBook and the clients: it answers with the
-// addresses it was given (those set when it returns) or fails, and while held it blocks like
-// a resolver that does not answer (until released, or 10 s so a broken test ends). Copies of
-// resolver() share it.
+// addresses it was given or fails, and while held it blocks like a resolver that does not
+// answer (until released, or 10 s so a broken test ends). Copies of resolver() share it.
 #include <chrono>
 #include <condition_variable>
-#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,10 +18,10 @@ class FakeResolver {
   sales::http::Resolver resolver() const {
     return [s = state_](const std::string& host) {
       std::unique_lock lock(s->mu);
-      const int call = ++s->calls;
+      ++s->calls;
       ++s->running;
       s->changed.notify_all();
-      s->changed.wait_for(lock, std::chrono::seconds(10), [&] { return !s->held || call > s->held_through; });
+      s->changed.wait_for(lock, std::chrono::seconds(10), [&] { return !s->held; });
       --s->running;
       s->changed.notify_all();
       if (!s->answer) throw std::runtime_error("Temporary failure in name resolution (" + host + ")");
@@ -37,14 +35,7 @@ class FakeResolver {
     set([&] { state_->answer.reset(); });
   }
   void hold() {
-    set([&] {
-      state_->held = true;
-      state_->held_through = std::numeric_limits<int>::max();
-    });
-  }
-  // The calls made so far stay held; the later ones answer at once.
-  void answer_new_calls() {
-    set([&] { state_->held_through = state_->calls; });
+    set([&] { state_->held = true; });
   }
   void release() {
     set([&] { state_->held = false; });
@@ -67,7 +58,6 @@ class FakeResolver {
     std::condition_variable changed;
     std::optional<sales::http::Addresses> answer;
     bool held = false;
-    int held_through = 0;  // while held, the calls up to this one (by number, from 1) block
     int calls = 0;
     int running = 0;
   };
