@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 
-from .proc import Snapshot, foreign_pct, roots, rss_sample, settle
+from .proc import Snapshot, foreign_pct, roots, rss_sample, settle, tree_ticks
 from .state import (BIN, CLK, CONNECTIONS, DISTURBED, E, GATEWAY, LUA, P, PGBENCH, THREADS, WRK, WRK_RUNS, log,
                     service_url)
 
@@ -27,8 +27,7 @@ def measured(cmd, rts, timeout, env=None, tail=True):
     wall = end_load.t - before.t
     def machine_pct(field):  # of all CPUs' time during the load
         return (getattr(end_load, field) - getattr(before, field)) / max(1, end_load.total - before.total) * 100
-    # A process that went away (restarted by someone) during the run counts as zero, not negative.
-    groups_us = {k: max(0, after.groups.get(k, 0) - before.groups.get(k, 0)) * 1e6 / CLK for k in before.groups}
+    groups_us = {k: ticks * 1e6 / CLK for k, ticks in tree_ticks(before, after).items()}
     loadgen_us = (after.loadgen - before.loadgen) * 1e6
     now = roots()
     restarted = sorted(k for k in set(rts) | set(now) if rts.get(k) != now.get(k))

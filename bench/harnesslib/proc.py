@@ -74,6 +74,11 @@ def tree_members(table, rts):
     return out
 
 
+def tree_totals(trees):
+    """name -> CPU ticks of the tree, from tree_members."""
+    return {name: sum(m[0] for m in members.values()) for name, members in trees.items()}
+
+
 UNSTABLE_SNAPSHOTS = [0]  # snapshots taken while processes kept coming and going (counted for the report)
 
 
@@ -84,12 +89,9 @@ def group_ticks(rts, tries=20, consistent=True):
     and before its own would be in neither (pgbench's backends exit just as a run ends). So
     /proc is listed until two listings in a row show the same processes in every tree (pid
     and start time) with the same reaped-children time, and the second is used."""
-    def totals(trees):
-        return {name: sum(m[0] for m in members.values()) for name, members in trees.items()}
-
     prev = tree_members(proc_table(), rts)
     if not consistent:  # a rough reading (is the system quiet?): one listing will do
-        return totals(prev)
+        return tree_totals(prev)
     for _ in range(tries):
         cur = tree_members(proc_table(), rts)
         same = all({p: (m[1], m[2]) for p, m in cur[n].items()} == {p: (m[1], m[2]) for p, m in prev[n].items()}
@@ -99,7 +101,7 @@ def group_ticks(rts, tries=20, consistent=True):
         prev = cur
     else:
         UNSTABLE_SNAPSHOTS[0] += 1
-    return totals(cur)
+    return tree_totals(cur)
 
 
 def machine_ticks():
@@ -119,23 +121,19 @@ def children_cpu_s():
 
 
 class Snapshot:
-    """Our trees' ticks, the machine's, and the load generator's CPU at one moment; from one
-    given listing of /proc (a rough reading) when `table` is given."""
-    def __init__(self, rts, table=None):
+    """Our trees' ticks, the machine's, and the load generator's CPU at one moment; from
+    `trees` (tree_members of one listing of /proc: a rough reading) when given."""
+    def __init__(self, rts, trees=None):
         self.t = time.monotonic()
-        if table is None:
-            self.groups = group_ticks(rts)
-        else:
-            self.groups = {name: sum(m[0] for m in members.values())
-                           for name, members in tree_members(table, rts).items()}
+        self.groups = group_ticks(rts) if trees is None else tree_totals(trees)
         self.busy, self.total, self.steal = machine_ticks()
         self.loadgen = children_cpu_s()
 
 
-def ours_ticks(before, after):
-    """Our trees' ticks between two Snapshots; a tree that went away (restarted by someone)
-    counts as zero, not negative."""
-    return sum(max(0, after.groups.get(k, 0) - before.groups.get(k, 0)) for k in before.groups)
+def tree_ticks(before, after):
+    """name -> each of our trees' ticks between two Snapshots; a tree that went away
+    (restarted by someone) counts as zero, not negative."""
+    return {k: max(0, after.groups.get(k, 0) - before.groups.get(k, 0)) for k in before.groups}
 
 
 def foreign_pct(before, after):
@@ -144,7 +142,7 @@ def foreign_pct(before, after):
     interrupts (those doing our own network and disk work among them). One formula for a
     run's `foreign_cpu_pct` and the second before the first run (others_busy)."""
     busy = (after.busy - before.busy) - (after.steal - before.steal)
-    foreign = busy - ours_ticks(before, after) - (after.loadgen - before.loadgen) * CLK
+    foreign = busy - sum(tree_ticks(before, after).values()) - (after.loadgen - before.loadgen) * CLK
     return round(max(0.0, foreign) / max(1, after.total - before.total) * 100, 1)
 
 
@@ -198,12 +196,13 @@ def others_busy(rts, seconds=1.0, top=3):
     [(name, pid, %)] of the `top` busiest processes outside our trees, this one and its
     children left out too)."""
     table_before = proc_table()
-    before = Snapshot(rts, table_before)
+    before = Snapshot(rts, tree_members(table_before, rts))
     time.sleep(seconds)
     table = proc_table()
-    after = Snapshot(rts, table)
+    trees = tree_members(table, rts)
+    after = Snapshot(rts, trees)
     total = max(1, after.total - before.total)
-    ours = {pid for members in tree_members(table, rts).values() for pid in members}
+    ours = {pid for members in trees.values() for pid in members}
     ours |= {os.getpid()} | {p for p, row in table.items() if row[0] == os.getpid()}
     used = sorted(((table[p][1] - table_before[p][1], p) for p in table
                    if p in table_before and p not in ours and table[p][3] == table_before[p][3]), reverse=True)
