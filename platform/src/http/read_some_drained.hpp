@@ -1,20 +1,24 @@
 #pragma once
-// A socket read that tells the event loop when it has drained the socket, so the next read
+// A socket read that tells the event loop when it has emptied the socket, so the next read
 // waits for the socket's next readiness event instead of first trying a recv that fails.
 //
-// Why: Boost 1.81's epoll reactor tries every read at once (a "speculative" recv) and only
-// stops trying after end of stream. A proxy reads when it has just sent a request or an
-// answer, that is when nothing has come back yet: in the gateway nearly every such try failed
-// with EAGAIN, two wasted system calls per proxied request (3.7 recvs where 2 carry bytes).
-// nginx avoids them the same way: a read that returned less than it asked for means the
-// socket was empty at that moment, and the edge-triggered epoll registration reports any
-// byte that arrives afterwards.
+// Why: Boost 1.81's epoll reactor tries every read at once (a "speculative" recv) and stops
+// trying only after end of stream. A proxy reads right after it has sent a request or an
+// answer, when nothing has come back yet: in the gateway 1.7-1.9 recvs per proxied request
+// failed with EAGAIN, besides the 2 that read. nginx skips such reads: after a short read
+// it waits for epoll, unless epoll has said a close is pending (EPOLLRDHUP).
 //
-// How: the same reactor operation as socket.async_read_some, with one difference in what its
-// attempt reports: a short read is "done and exhausted" (Asio's own status for end of stream),
-// which makes the reactor skip the next attempt until epoll reports the socket readable.
-// Asio sets and clears that flag under the socket's reactor lock, and an event that arrives
-// after the short read sets it again before any queued read is tried, so no byte waits.
+// How: the same reactor operation as socket.async_read_some, except that it reads with
+// recvmsg and the kernel's TCP_INQ hint (tcp(7)): the bytes still queued after the read, and
+// 1 when a FIN is queued behind them. When nothing is left, the read reports "done and
+// exhausted" (Asio's own status for end of stream), and the reactor skips the next attempt
+// until epoll reports the socket again; edge-triggered epoll reports every byte that arrives
+// after the read. Asio sets and clears that flag under the socket's reactor lock.
+// A socket without TCP_INQ (enable_drain_hint) gets no hint and is read as Asio reads it.
+//
+// Not covered: a reset (RST) that arrives together with the last bytes gives no hint, so a
+// read after them waits for the connection's deadline instead of failing at once (a server,
+// which answers a request before it reads again, learns of the reset from its write).
 //
 // It reaches into Asio's detail namespace (the reactor and its operation type), so it is used
 // only with the Boost it was written for and the epoll reactor; elsewhere it is plain
@@ -23,6 +27,14 @@
 // Included only by read_message.hpp, in translation units that already hold Asio.
 #include <boost/asio.hpp>
 #include <boost/version.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <type_traits>
 
@@ -37,6 +49,13 @@
 
 namespace sales::http::detail {
 
+// Asks the kernel for the hint on `socket`; done once per connection. Without it (a kernel
+// before 4.18) reads work as Asio's own.
+inline void enable_drain_hint(boost::asio::ip::tcp::socket& socket) {
+  int on = 1;
+  ::setsockopt(socket.native_handle(), SOL_TCP, TCP_INQ, &on, sizeof on);
+}
+
 #ifdef SALES_READ_SOME_DRAINED
 
 namespace asio_detail = boost::asio::detail;
@@ -48,7 +67,7 @@ class DrainingRecvOp : public asio_detail::reactor_op {
 
   DrainingRecvOp(asio_detail::socket_type socket, boost::asio::mutable_buffer buffer, Handler& handler,
                  const IoExecutor& io_ex)
-      : reactor_op(boost::system::error_code(), &DrainingRecvOp::attempt, &DrainingRecvOp::complete),
+      : reactor_op(boost::system::error_code(), &DrainingRecvOp::attempt, &DrainingRecvOp::do_complete),
         socket_(socket),
         buffer_(buffer),
         handler_(std::move(handler)),
@@ -57,17 +76,37 @@ class DrainingRecvOp : public asio_detail::reactor_op {
  private:
   static status attempt(reactor_op* base) {
     auto* op = static_cast<DrainingRecvOp*>(base);
-    if (!asio_detail::socket_ops::non_blocking_recv1(op->socket_, op->buffer_.data(), op->buffer_.size(), 0, true,
-                                                     op->ec_, op->bytes_transferred_)) {
-      return not_done;  // nothing there yet: the reactor waits for readiness
+    iovec bytes{op->buffer_.data(), op->buffer_.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &bytes;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    do {
+      n = ::recvmsg(op->socket_, &msg, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;  // the reactor waits for readiness
+      op->ec_ = boost::system::error_code(errno, boost::asio::error::get_system_category());
+      return done;
     }
-    bool short_read = !op->ec_ && op->bytes_transferred_ < op->buffer_.size();
-    return short_read || op->ec_ == boost::asio::error::eof ? done_and_exhausted : done;
+    if (n == 0) {
+      op->ec_ = boost::asio::error::eof;
+      return done_and_exhausted;
+    }
+    op->bytes_transferred_ = static_cast<std::size_t>(n);
+    int queued = -1;  // unknown without the hint
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) std::memcpy(&queued, CMSG_DATA(c), sizeof queued);
+    }
+    return queued == 0 ? done_and_exhausted : done;
   }
 
   // As Asio's own operations complete: the memory is freed before the handler runs, and the
   // handler runs only when the loop runs it (owner), not when the loop is destroyed.
-  static void complete(void* owner, asio_detail::operation* base, const boost::system::error_code&, std::size_t) {
+  static void do_complete(void* owner, asio_detail::operation* base, const boost::system::error_code&, std::size_t) {
     auto* op = static_cast<DrainingRecvOp*>(base);
     ptr p = {std::addressof(op->handler_), op, op};
     asio_detail::handler_work<Handler, IoExecutor> work(std::move(op->work_));
@@ -93,21 +132,40 @@ struct SocketInternals : boost::asio::ip::tcp::socket {
   static auto& of(boost::asio::ip::tcp::socket& socket) { return socket.*(&SocketInternals::impl_); }
 };
 
-// The loop's reactor, looked up once per thread and loop (use_service takes a lock).
+// Moves on whenever a loop that was read from here ends: a new loop may take the old one's
+// address, and a reactor cached for that address must then be looked up again.
+inline std::atomic<std::uint64_t> loops_ended{0};
+
+class LoopEnd : public boost::asio::execution_context::service {
+ public:
+  inline static boost::asio::execution_context::id id;
+  explicit LoopEnd(boost::asio::execution_context& context) : service(context) {}
+  ~LoopEnd() override { loops_ended.fetch_add(1, std::memory_order_release); }
+
+ private:
+  void shutdown() override {}
+};
+
+// The loop's reactor, kept per thread (use_service takes a lock and searches a list).
 inline asio_detail::reactor& reactor_of(boost::asio::ip::tcp::socket& socket) {
+  struct Cached {
+    boost::asio::execution_context* context = nullptr;
+    std::uint64_t ended = 0;
+    asio_detail::reactor* reactor = nullptr;
+  };
+  thread_local Cached cached;
   auto& context = boost::asio::query(socket.get_executor(), boost::asio::execution::context);
-  thread_local boost::asio::execution_context* cached_context = nullptr;
-  thread_local asio_detail::reactor* cached_reactor = nullptr;
-  if (cached_context != &context) {
-    cached_reactor = &boost::asio::use_service<asio_detail::reactor>(context);
-    cached_context = &context;
+  auto ended = loops_ended.load(std::memory_order_acquire);
+  if (cached.context != &context || cached.ended != ended) {
+    boost::asio::use_service<LoopEnd>(context);
+    cached = {&context, ended, &boost::asio::use_service<asio_detail::reactor>(context)};
   }
-  return *cached_reactor;
+  return *cached.reactor;
 }
 
 #endif
 
-// socket.async_read_some(buffer, token), but a read that drains the socket makes the next
+// socket.async_read_some(buffer, token), but a read that empties the socket makes the next
 // one wait for readiness instead of trying a recv first. `buffer` must not be empty.
 template <class Token>
 auto async_read_some_drained(boost::asio::ip::tcp::socket& socket, boost::asio::mutable_buffer buffer, Token&& token) {
