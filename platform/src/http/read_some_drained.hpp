@@ -9,16 +9,20 @@
 // it waits for epoll, unless epoll has said a close is pending (EPOLLRDHUP).
 //
 // How: the same reactor operation as socket.async_read_some, except that it reads with
-// recvmsg and the kernel's TCP_INQ hint (tcp(7)): the bytes still queued after the read, and
-// 1 when a FIN is queued behind them. When nothing is left, the read reports "done and
-// exhausted" (Asio's own status for end of stream), and the reactor skips the next attempt
-// until epoll reports the socket again; edge-triggered epoll reports every byte that arrives
-// after the read. Asio sets and clears that flag under the socket's reactor lock.
-// A socket without TCP_INQ (enable_drain_hint) gets no hint and is read as Asio reads it.
+// recvmsg and the kernel's TCP_INQ hint (tcp(7)): the bytes still queued after the read, or 1
+// once the peer's FIN has come. When it says 0, the read reports "done and exhausted" (Asio's
+// own status for end of stream), and the reactor skips the next attempt until epoll reports
+// the socket again; edge-triggered epoll reports every byte that arrives after the read.
+// Asio sets and clears that flag under the socket's reactor lock (or on the loop's only
+// thread). A socket without TCP_INQ (enable_drain_hint) gets no hint, and every read tries
+// a recv first, as Asio's own does.
 //
-// Not covered: a reset (RST) that arrives together with the last bytes gives no hint, so a
-// read after them waits for the connection's deadline instead of failing at once (a server,
-// which answers a request before it reads again, learns of the reset from its write).
+// Not covered: an error that arrives together with the last bytes (a reset, RST, most
+// likely) gives no hint, so the next read waits for the connection's deadline instead of
+// failing at once: a server reading a request's body waits for its read timeout, and the
+// gateway reading an answer cut short by a reset reports a timeout at the request's
+// deadline instead of the reset. A server that answers before it reads again learns of the
+// reset from its write.
 //
 // It reaches into Asio's detail namespace (the reactor and its operation type), so it is used
 // only with the Boost it was written for and the epoll reactor; elsewhere it is plain
@@ -75,6 +79,8 @@ class DrainingRecvOp : public asio_detail::reactor_op {
 
  private:
   static status attempt(reactor_op* base) {
+    // Room for the hint only: were another control message turned on, the hint would be
+    // cut off (MSG_CTRUNC) and the read would just try again next time.
     auto* op = static_cast<DrainingRecvOp*>(base);
     iovec bytes{op->buffer_.data(), op->buffer_.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
@@ -99,7 +105,9 @@ class DrainingRecvOp : public asio_detail::reactor_op {
     op->bytes_transferred_ = static_cast<std::size_t>(n);
     int queued = -1;  // unknown without the hint
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ) std::memcpy(&queued, CMSG_DATA(c), sizeof queued);
+      if (c->cmsg_level == SOL_TCP && c->cmsg_type == TCP_CM_INQ && c->cmsg_len >= CMSG_LEN(sizeof queued)) {
+        std::memcpy(&queued, CMSG_DATA(c), sizeof queued);
+      }
     }
     return queued == 0 ? done_and_exhausted : done;
   }
@@ -166,10 +174,13 @@ inline asio_detail::reactor& reactor_of(boost::asio::ip::tcp::socket& socket) {
 #endif
 
 // socket.async_read_some(buffer, token), but a read that empties the socket makes the next
-// one wait for readiness instead of trying a recv first. `buffer` must not be empty.
+// one wait for readiness instead of trying a recv first.
 template <class Token>
 auto async_read_some_drained(boost::asio::ip::tcp::socket& socket, boost::asio::mutable_buffer buffer, Token&& token) {
 #ifdef SALES_READ_SOME_DRAINED
+  // An empty buffer completes at once with 0 bytes, as in Asio (recvmsg would say 0: an end
+  // of stream that is not there).
+  if (buffer.size() == 0) return socket.async_read_some(buffer, std::forward<Token>(token));
   return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
       [&socket, buffer](auto handler) {
         using Handler = std::decay_t<decltype(handler)>;

@@ -1,5 +1,5 @@
-// Its own test binary (platform/CMakeLists.txt): it replaces recv() to count the attempts
-// the event loop makes, which no other test should see.
+// Its own test binary (platform/CMakeLists.txt): it replaces recv() and recvmsg() to count
+// the attempts the event loop makes, which no other test should see.
 #include "../../src/http/read_some_drained.hpp"
 
 #include <gtest/gtest.h>
@@ -188,6 +188,26 @@ TEST(ReadSomeDrained, ThePeersLaterCloseEndsAWaitingReadWithEndOfStream) {
   pair.writer.close();
   ASSERT_TRUE(pair.run_until(second));
   EXPECT_EQ(*second.ec, asio::error::eof);
+}
+
+TEST(ReadSomeDrained, APeersResetEndsAWaitingReadWithConnectionReset) {
+  SocketPair pair;
+  Read read;
+  pair.read(read);
+  pair.writer.set_option(asio::socket_base::linger(true, 0));  // close sends a reset
+  pair.writer.close();
+  ASSERT_TRUE(pair.run_until(read));
+  EXPECT_EQ(*read.ec, asio::error::connection_reset);
+}
+
+TEST(ReadSomeDrained, AnEmptyBufferCompletesAtOnceWithoutClaimingAnEndOfStream) {
+  SocketPair pair;
+  ASSERT_TRUE(pair.send("q"));
+  Read read;
+  async_read_some_drained(pair.reader, asio::mutable_buffer(), read.handler());
+  ASSERT_TRUE(pair.run_until(read));
+  EXPECT_FALSE(*read.ec);
+  EXPECT_EQ(read.n, 0u);
 }
 
 TEST(ReadSomeDrained, ClosingTheSocketEndsAWaitingReadAsAborted) {
