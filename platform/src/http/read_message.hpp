@@ -9,7 +9,6 @@
 #include <boost/beast/http.hpp>
 
 #include "buffer_sizes.hpp"
-#include "read_some_drained.hpp"
 
 namespace sales::http::detail {
 
@@ -48,8 +47,8 @@ boost::asio::awaitable<boost::beast::error_code> read_message(
     if (buffer.size() >= buffer.max_size()) {
       co_return parser.is_header_done() ? bhttp::error::bad_chunk : bhttp::error::header_limit;
     }
-    auto [rec, n] = co_await async_read_some_drained(socket, buffer.prepare(boost::beast::read_size(buffer, kMaxReadBytes)),
-                                                     boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto [rec, n] = co_await socket.async_read_some(buffer.prepare(boost::beast::read_size(buffer, kMaxReadBytes)),
+                                                    boost::asio::as_tuple(boost::asio::use_awaitable));
     if (rec == boost::asio::error::eof) {
       if (!parser.got_some()) co_return bhttp::error::end_of_stream;
       parser.put_eof(ec);  // completes a message delimited by the close, else partial_message

@@ -171,7 +171,6 @@ struct Server::Impl {
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
     socket.non_blocking(true, ec);  // answers are written at once when they fit (write_now.hpp)
-    detail::enable_drain_hint(socket);  // no read tried on a socket known empty (read_some_drained.hpp)
     tcp::socket& stream = socket;
     Watchdog watchdog(stream, std::min(opts.read_timeout, opts.write_timeout));  // stops before the socket closes
     beast::flat_buffer buffer(detail::read_buffer_limit(opts.header_limit));

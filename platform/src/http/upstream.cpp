@@ -147,7 +147,6 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       if (ec) throw UpstreamError(UpstreamFailure::Connect, "connect: " + ec.message());
       conn->stream.set_option(tcp::no_delay(true), ec);
       conn->stream.non_blocking(true, ec);  // requests are written at once when they fit (write_now.hpp)
-      detail::enable_drain_hint(conn->stream);  // no read tried on a socket known empty (read_some_drained.hpp)
     }
     // The head goes into the connection's own buffer, reused by its next requests.
     wire::request_head(conn->head, req.method, req.target, impl_->host_header, req.headers, req.body.size());
