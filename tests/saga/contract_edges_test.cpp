@@ -157,6 +157,28 @@ TEST_F(EveryWriteRoute, HostileJsonBodiesAreProblemsAndChangeNothing) {
   expect_the_valid_bodies_taken();
 }
 
+// The write routes that take no body (a payment's confirm and refund): a body sent anyway
+// is refused before anything happens, so a broken script cannot refund by accident; an
+// empty JSON object, which clients that always send JSON send, is no body.
+TEST_F(EveryWriteRoute, ABodyOnARouteThatTakesNoneIsRefusedAndChangesNothing) {
+  auto ps = payments_of(paid_);
+  ASSERT_EQ(ps.size(), 1u);
+  const std::string payment = "/payments/" + std::to_string(int_of(member(ps[0], "id")));
+  for (const char* action : {"/refund", "/confirm"}) {
+    for (const char* b : {"garbage", "{not json", R"({"reason":"x"})", "null", "[]", "{}{}"}) {
+      Res r = request("PUT", payment + action, b, {{"Content-Type", "application/json"}});
+      EXPECT_TRUE(is_problem(r, 400)) << action << " " << b << ": " << r;
+    }
+    Res r = request("PUT", payment + action, "refund", {{"Content-Type", "text/plain"}});
+    EXPECT_TRUE(is_problem(r, 415)) << action << ": " << r;
+  }
+  EXPECT_EQ(str_of(member(payments_of(paid_)[0], "status")), "CONFIRMED");
+  expect_nothing_moved();
+  Res refunded = request("PUT", payment + "/refund", " { } ", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(refunded.status, 200) << refunded;
+  EXPECT_TRUE(has_status(wait_order(paid_, {"CANCELLED"}), "CANCELLED"));
+}
+
 TEST_F(ContractEdges, PaymentForAShippedDeliveredOrRefundedOrderIs409AndStoresNoPayment) {
   const std::int64_t product = create_product(640, 5);
   std::int64_t payment = 0;

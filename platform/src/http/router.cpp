@@ -28,6 +28,30 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
+bool is_empty_json_object(std::string_view body) {
+  std::string compact;
+  for (char c : body) {
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact += c;  // JSON's whitespace
+  }
+  return compact == "{}";
+}
+
+// A body sent to a route that takes none, by a method that changes something (a payment's
+// confirm, a delete), is a client's mistake: a payload meant for another call, a broken
+// script. The change must not go ahead as if the request were fine (DESIGN: bad input
+// changes nothing), so only no body or an empty JSON object, which clients that always send
+// JSON send, passes. A safe method's body (GET, HEAD, OPTIONS) has no meaning and is ignored.
+void refuse_unexpected_body(const Request& req) {
+  if (req.body.empty() || req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return;
+  auto ct = req.headers.get("Content-Type");
+  if (!ct || !is_json_content_type(*ct)) {
+    throw ProblemError(Problem::unsupported_media_type("This request takes no body; send none, or {} as JSON (Content-Type: application/json)."));
+  }
+  if (!is_empty_json_object(req.body)) {
+    throw ProblemError(Problem::bad_request("This request takes no body; send none, or an empty JSON object {}."));
+  }
+}
+
 }  // namespace
 
 std::string_view PathParams::get(std::string_view name) const {
@@ -86,6 +110,8 @@ Response Router::dispatch(Request& req) const {
       if (!req.body.empty() && (!ct || !is_json_content_type(*ct))) {
         throw ProblemError(Problem::unsupported_media_type("The request body must be JSON (Content-Type: application/json)."));
       }
+    } else {
+      refuse_unexpected_body(req);
     }
     // HEAD as GET: the body stays, for its length; the server sends the head alone.
     return r.handler(req, params);

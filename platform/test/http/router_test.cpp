@@ -101,6 +101,22 @@ TEST(Router, NonJsonBodyIs415) {
   EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/merge-patch+json")), 201);
 }
 
+TEST(Router, ABodySentToARouteThatTakesNoneStopsAChangeButNotARead) {
+  Router router = sample();
+  int deletes = 0;
+  router.del("/items/{id}", [&](Request&, const PathParams&) { return ++deletes, Response::empty(204); });
+  EXPECT_EQ(status_of(router, make("DELETE", "/items/1", "garbage", "application/json")), 400);
+  EXPECT_EQ(status_of(router, make("DELETE", "/items/1", "{not json", "application/json")), 400);
+  EXPECT_EQ(status_of(router, make("DELETE", "/items/1", R"({"x":1})", "application/json")), 400);
+  EXPECT_EQ(status_of(router, make("DELETE", "/items/1", "hello", "text/plain")), 415);
+  EXPECT_EQ(status_of(router, make("DELETE", "/items/1", "{}", "")), 415) << "no Content-Type is not JSON";
+  EXPECT_EQ(deletes, 0) << "the handler ran for a refused request";
+  EXPECT_EQ(status_of(router, make("DELETE", "/items/1")), 204);
+  EXPECT_EQ(status_of(router, make("DELETE", "/items/1", " { \r\n } ", "application/json")), 204);
+  EXPECT_EQ(deletes, 2);
+  EXPECT_EQ(status_of(router, make("GET", "/items/1", "ignored", "text/plain")), 200) << "a read's body means nothing";
+}
+
 TEST(Printable, QuotesRequestTextAsValidUtf8) {
   EXPECT_EQ(printable("caf\xC3\xA9"), "caf\xC3\xA9") << "valid UTF-8 stays";
   EXPECT_EQ(printable("a\xFF" "b"), "a%FFb");

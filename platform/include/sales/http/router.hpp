@@ -1,7 +1,9 @@
 #pragma once
 // Routes by method and path pattern ("/products/{id}"). A path that matches no pattern is
 // 404; a known path with another method is 405 with Allow. A non-JSON body on a route
-// that takes JSON is 415.
+// that takes JSON is 415. A route that takes no body (Body::None) answers a PUT, POST,
+// PATCH or DELETE carrying one with 415 (not JSON) or 400 (JSON but not {}), and its
+// handler does not run.
 #include <functional>
 #include <string>
 #include <string_view>
