@@ -57,7 +57,9 @@ ProductPatch decode_patch(std::string_view body) {
   auto obj = sales::json::parse_object(body);
   sales::json::FieldReader in(obj);
   if (in.has("stock")) in.error("stock", "is managed by the inventory service: use POST /inventory/stock/{product_id}/adjust");
-  if (in.has("id") || in.has("created_at") || in.has("updated_at")) in.error("id", "cannot be changed");
+  for (const char* fixed : {"id", "created_at", "updated_at"}) {
+    if (in.has(fixed)) in.error(fixed, "cannot be changed");
+  }
   in.allow_only({"name", "price", "description", "stock", "id", "created_at", "updated_at"});
   ProductPatch p;
   if (in.has("name") && in.is_null("name")) in.error("name", "must not be null");

@@ -41,6 +41,16 @@ TEST(DecodePatch, TakesAnyOfNameDescriptionPrice) {
   EXPECT_EQ(status_of(R"({"name":null})", true), 400);
 }
 
+TEST(DecodePatch, NamesEachFieldThatCannotBeChanged) {
+  for (const char* fixed : {"id", "created_at", "updated_at"}) {
+    auto problem = sales_test::problem_of([&] { decode_patch(std::string(R"({"price":1,")") + fixed + R"(":"x"})"); });
+    EXPECT_EQ(problem.status, 400) << fixed;
+    ASSERT_EQ(problem.errors.size(), 1u) << fixed;
+    EXPECT_EQ(problem.errors[0].field, fixed);
+    EXPECT_EQ(problem.errors[0].message, "cannot be changed");
+  }
+}
+
 TEST(Render, PrintsMoneyWithTwoDecimals) {
   Product p{7, "Lamp", std::nullopt, 1234567899, 2, "t0", "t1"};
   EXPECT_EQ(render(p), R"({"id":7,"name":"Lamp","description":null,"price":12345678.99,"stock":2,"created_at":"t0","updated_at":"t1"})");
