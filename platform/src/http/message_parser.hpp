@@ -31,6 +31,10 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   // The message read so far: the start line and the fields once the header is done.
   [[nodiscard]] Message& get() { return message_; }
 
+  // Why a request's header was refused as a bad field: not exactly one Host field in an
+  // HTTP/1.1 request, or more than one in an HTTP/1.0 one (RFC 9112 §3.2 makes both a 400).
+  [[nodiscard]] bool host_fields_wrong() const { return host_fields_wrong_; }
+
  private:
   using string_view = boost::beast::string_view;
   using error_code = boost::beast::error_code;
@@ -39,7 +43,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
                        error_code&) override {
     if constexpr (isRequest) {
       message_.method.assign(method.data(), method.size());
-      message_.target.assign(target.data(), target.size());
+      wire::assign_origin_form(message_.target, std::string_view(target.data(), target.size()));
       message_.http10 = version == 10;
     }
   }
@@ -54,6 +58,9 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
     // trailer could add fields a proxy in front never saw (an X-Forwarded-For); RFC 9110
     // §6.5.1 lets a recipient discard them.
     if (header_done_) return;
+    if constexpr (isRequest) {
+      if (field == boost::beast::http::field::host) ++host_fields_;  // counted before a proxy drops it
+    }
     if (field == boost::beast::http::field::connection) {
       connection_options_ = true;  // kept until the header is done, then applied and (proxy) dropped
     } else if (drop_hop_by_hop_ && wire::hop_by_hop(std::string_view(name.data(), name.size()))) {
@@ -65,6 +72,10 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
 
   void on_header_impl(error_code& ec) override {
     header_done_ = true;
+    if constexpr (isRequest) {
+      host_fields_wrong_ = host_fields_ > 1 || (host_fields_ == 0 && !message_.http10);
+      if (host_fields_wrong_) ec = boost::beast::http::error::bad_field;
+    }
     if (connection_options_ && !drop_connection_options()) ec = boost::beast::http::error::bad_field;
   }
 
@@ -123,6 +134,8 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   bool drop_hop_by_hop_ = false;
   bool header_done_ = false;
   bool connection_options_ = false;  // a Connection field came: its options are applied with the header
+  int host_fields_ = 0;
+  bool host_fields_wrong_ = false;
   Message message_;
 };
 

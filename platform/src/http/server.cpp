@@ -234,7 +234,9 @@ struct Server::Impl {
         bool malformed = hec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                          hec != bhttp::error::end_of_stream && hec != bhttp::error::partial_message;
         if (malformed) {
-          co_await write_problem_and_close(stream, watchdog, Problem::bad_request("The request is not valid HTTP/1.1."));
+          co_await write_problem_and_close(stream, watchdog, Problem::bad_request(
+              parser.host_fields_wrong() ? "An HTTP/1.1 request carries exactly one Host field (RFC 9112, section 3.2)."
+                                         : "The request is not valid HTTP/1.1."));
         }
         co_return;  // closed, reset or timed out: nothing to answer
       }

@@ -97,6 +97,18 @@ bool hop_by_hop(std::string_view name) {
   }
 }
 
+void assign_origin_form(std::string& out, std::string_view target) {
+  const std::size_t scheme = iequals(target.substr(0, 7), "http://") ? 7 : iequals(target.substr(0, 8), "https://") ? 8 : 0;
+  if (scheme == 0) {
+    out.assign(target);
+    return;
+  }
+  const std::size_t path = target.find_first_of("/?", scheme);  // the authority ends there
+  if (path == std::string_view::npos || target[path] == '?') out.assign("/");
+  else out.clear();
+  if (path != std::string_view::npos) out.append(target.substr(path));
+}
+
 bool bodiless_status(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
 
 void response_head(std::string& out, int status, const Headers& headers, std::optional<std::size_t> body_size,

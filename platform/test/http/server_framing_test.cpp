@@ -162,6 +162,20 @@ TEST(ServerFraming, AnHttp10ClientAskingForKeepAliveIsToldSo) {
   EXPECT_TRUE(closed);
 }
 
+// RFC 9112 §3.2: an HTTP/1.1 request names its host once; without a Host, or with two
+// (which two proxies could read differently), it is a 400. HTTP/1.0 had no such rule.
+TEST(ServerFraming, AnHttp11RequestWithoutExactlyOneHostIsRefused) {
+  EchoServer server;
+  EXPECT_TRUE(refused(server, "GET /x HTTP/1.1\r\n\r\n"));
+  EXPECT_TRUE(refused(server, "GET /x HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"));
+  EXPECT_TRUE(refused(server, "GET /x HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"));
+  bool closed = false;
+  const auto refusal = exchange_framed(server, "GET /x HTTP/1.1\r\n\r\n", closed);
+  EXPECT_NE(refusal.find("exactly one Host field"), std::string::npos) << refusal;
+  EXPECT_EQ(exchange_framed(server, "GET /x HTTP/1.0\r\n\r\n", closed).rfind("HTTP/1.1 200 ", 0), 0u);
+  EXPECT_EQ(server.handled(), 1);
+}
+
 // The fields a client's Connection names are its hop's alone (RFC 9110 §7.6.1): gone before
 // the handler (the gateway, which adds fields of its own) sees the request, wherever they
 // stand and however the names are spelt; but never X-Forwarded-For, which a proxy in front

@@ -47,6 +47,22 @@ TEST(HeadersTest, FieldsCopiedFromViewsAreStoredAndReplacedLikeOthers) {
   EXPECT_EQ(h.fields().back().second, "application/json");
 }
 
+TEST(WireTest, AnAbsoluteFormTargetBecomesThePathAndQueryTheRoutesKnow) {
+  std::string out = "left over";
+  auto origin = [&](std::string_view target) {
+    wire::assign_origin_form(out, target);
+    return out;
+  };
+  EXPECT_EQ(origin("http://shop:8080/products/1?x=1"), "/products/1?x=1");
+  EXPECT_EQ(origin("HTTPS://shop/products"), "/products");
+  EXPECT_EQ(origin("http://shop"), "/");
+  EXPECT_EQ(origin("http://shop?x=1"), "/?x=1");
+  EXPECT_EQ(origin("/products/1"), "/products/1") << "origin form stays";
+  EXPECT_EQ(origin("/http://shop/x"), "/http://shop/x");
+  EXPECT_EQ(origin("*"), "*");
+  EXPECT_EQ(origin("ftp://shop/x"), "ftp://shop/x") << "not a scheme this server speaks: left for a 404";
+}
+
 TEST(WireTest, ARequestHeadCarriesItsFieldsButNoHopByHopOnes) {
   Headers h;
   h.add_unchecked("Accept", "*/*");

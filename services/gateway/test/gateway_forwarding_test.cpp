@@ -50,6 +50,16 @@ TEST_F(GatewayForwarding, AClientsConnectionListCannotRemoveTheGatewaysOwnFields
   EXPECT_EQ(got.get("X-Forwarded-For").value_or(""), "127.0.0.1");
 }
 
+// A client may name the whole URL (RFC 9112 §3.2.2: a server must take the absolute form):
+// it is routed by its path and passed on in the form the services know.
+TEST_F(GatewayForwarding, AnAbsoluteFormTargetIsRoutedAndPassedOnByItsPath) {
+  start();
+  forwarded("GET http://shop:8080/products/1?x=1 HTTP/1.1\r\nHost: shop:8080\r\n\r\n");
+  const auto seen = product.received();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen.back().target, "/products/1?x=1");
+}
+
 TEST_F(GatewayForwarding, TrailerFieldsAreNotPassedOn) {
   start();
   const auto got = forwarded(

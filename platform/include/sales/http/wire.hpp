@@ -18,6 +18,11 @@ bool hop_by_hop(std::string_view name);
 // Whether a response with this status carries no body and no Content-Length (1xx, 204, 304).
 bool bodiless_status(int status);
 
+// Sets `out` to a request target in absolute form ("http://shop/products/1?x", which a
+// server must take, RFC 9112 §3.2.2) as the path and query the routes know
+// ("/products/1?x", "/" for an empty path), and to any other target as it is.
+void assign_origin_form(std::string& out, std::string_view target);
+
 // "HTTP/1.1 <status> <reason>" (sales::reason_phrase), the handler's fields (minus
 // hop-by-hop ones), Connection: close when the connection ends (or Connection: keep-alive
 // when it stays open for an HTTP/1.0 client, which otherwise waits for the close: RFC 9112
