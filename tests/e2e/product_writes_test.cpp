@@ -277,6 +277,18 @@ TEST(Products, DeleteIs204ThenEverythingIs404) {
   EXPECT_TRUE(is_problem(del("/products/0"), 404));
 }
 
+// A DELETE takes no body: one sent anyway (a payload meant for another call) is refused and
+// the product stays; {} is no body.
+TEST(Products, ADeleteWithABodyIsRefusedAndDeletesNothing) {
+  auto id = create_product("e2e-del-body-" + unique_suffix(), "1").id();
+  EXPECT_TRUE(is_problem(request("DELETE", product_path(id), R"({"price":1})", "application/json"), 400));
+  EXPECT_TRUE(is_problem(request("DELETE", product_path(id), "garbage", "application/json"), 400));
+  EXPECT_TRUE(is_problem(request("DELETE", product_path(id), "id=1", "application/x-www-form-urlencoded"), 415));
+  EXPECT_EQ(get(product_path(id)).status, 200) << "a refused DELETE deleted the product";
+  EXPECT_EQ(request("DELETE", product_path(id), "{}", "application/json").status, 204);
+  EXPECT_TRUE(is_problem(get(product_path(id)), 404));
+}
+
 // The gateway reuses a product for at most a second (GATEWAY_CACHE_MAX_TTL_MS caps it), and
 // forgets it on a write through the gateway: a client never reads its own write stale.
 TEST(Products, AProductReadIsReusedBrieflyAndAWriteShowsAtOnce) {

@@ -31,19 +31,24 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   // The message read so far: the start line and the fields once the header is done.
   [[nodiscard]] Message& get() { return message_; }
 
-  // Why a request's header was refused as a bad field: not exactly one Host field in an
-  // HTTP/1.1 request, or more than one in an HTTP/1.0 one (RFC 9112 §3.2 makes both a 400).
-  [[nodiscard]] bool host_fields_wrong() const { return host_fields_wrong_; }
+  // Why a request was refused: its host is not valid (RFC 9112 §3.2 makes each a 400): not
+  // exactly one Host field in an HTTP/1.1 request, more than one in an HTTP/1.0 one, a Host
+  // value no host could have, or a target in absolute form without a valid authority.
+  [[nodiscard]] bool host_wrong() const { return host_wrong_; }
 
  private:
   using string_view = boost::beast::string_view;
   using error_code = boost::beast::error_code;
 
   void on_request_impl(boost::beast::http::verb, string_view method, string_view target, int version,
-                       error_code&) override {
+                       error_code& ec) override {
     if constexpr (isRequest) {
       message_.method.assign(method.data(), method.size());
-      wire::assign_origin_form(message_.target, std::string_view(target.data(), target.size()));
+      if (!wire::assign_origin_form(message_.target, std::string_view(target.data(), target.size()))) {
+        host_wrong_ = true;
+        ec = boost::beast::http::error::bad_target;
+        return;
+      }
       message_.http10 = version == 10;
     }
   }
@@ -59,7 +64,10 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
     // §6.5.1 lets a recipient discard them.
     if (header_done_) return;
     if constexpr (isRequest) {
-      if (field == boost::beast::http::field::host) ++host_fields_;  // counted before a proxy drops it
+      if (field == boost::beast::http::field::host) {
+        ++host_fields_;
+        host_wrong_ = host_wrong_ || !wire::valid_host(std::string_view(value.data(), value.size()));
+      }
     }
     if (field == boost::beast::http::field::connection) {
       connection_options_ = true;  // kept until the header is done, then applied and (proxy) dropped
@@ -73,8 +81,8 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   void on_header_impl(error_code& ec) override {
     header_done_ = true;
     if constexpr (isRequest) {
-      host_fields_wrong_ = host_fields_ > 1 || (host_fields_ == 0 && !message_.http10);
-      if (host_fields_wrong_) ec = boost::beast::http::error::bad_field;
+      host_wrong_ = host_wrong_ || host_fields_ > 1 || (host_fields_ == 0 && !message_.http10);
+      if (host_wrong_) ec = boost::beast::http::error::bad_field;
     }
     if (connection_options_ && !drop_connection_options()) ec = boost::beast::http::error::bad_field;
   }
@@ -135,7 +143,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   bool header_done_ = false;
   bool connection_options_ = false;  // a Connection field came: its options are applied with the header
   int host_fields_ = 0;
-  bool host_fields_wrong_ = false;
+  bool host_wrong_ = false;
   Message message_;
 };
 

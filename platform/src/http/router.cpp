@@ -29,11 +29,13 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }
 
 bool is_empty_json_object(std::string_view body) {
-  std::string compact;
+  std::string_view expected = "{}";
   for (char c : body) {
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact += c;  // JSON's whitespace
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;  // JSON's whitespace
+    if (expected.empty() || c != expected.front()) return false;
+    expected.remove_prefix(1);
   }
-  return compact == "{}";
+  return expected.empty();
 }
 
 // A body sent to a route that takes none, by a method that changes something (a payment's

@@ -234,9 +234,15 @@ struct Server::Impl {
         bool malformed = hec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                          hec != bhttp::error::end_of_stream && hec != bhttp::error::partial_message;
         if (malformed) {
-          co_await write_problem_and_close(stream, watchdog, Problem::bad_request(
-              parser.host_fields_wrong() ? "An HTTP/1.1 request carries exactly one Host field (RFC 9112, section 3.2)."
-                                         : "The request is not valid HTTP/1.1."));
+          // A header read whole (a Host refused) still gives the answer the client's request id.
+          co_await write_problem_and_close(
+              stream, watchdog,
+              Problem::bad_request(parser.host_wrong()
+                                       ? "The request's host is not valid: one Host field naming a valid host (at most "
+                                         "one in HTTP/1.0), and a valid authority in a target that names the whole "
+                                         "URL (RFC 9112, section 3.2)."
+                                       : "The request is not valid HTTP/1.1."),
+              parser.is_header_done() ? &parser.get() : nullptr);
         }
         co_return;  // closed, reset or timed out: nothing to answer
       }

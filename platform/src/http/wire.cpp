@@ -1,5 +1,6 @@
 #include "sales/http/wire.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -97,16 +98,30 @@ bool hop_by_hop(std::string_view name) {
   }
 }
 
-void assign_origin_form(std::string& out, std::string_view target) {
+bool valid_host(std::string_view value) {
+  static constexpr std::string_view kAllowed = "-._~%!$&'()*+,;=:[]";  // beside letters and digits
+  return std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || kAllowed.find(c) != std::string_view::npos;
+  });
+}
+
+bool assign_origin_form(std::string& out, std::string_view target) {
+  if (target.empty() || target.front() == '/') {  // origin form: nearly every request
+    out.assign(target);
+    return true;
+  }
   const std::size_t scheme = iequals(target.substr(0, 7), "http://") ? 7 : iequals(target.substr(0, 8), "https://") ? 8 : 0;
   if (scheme == 0) {
-    out.assign(target);
-    return;
+    out.assign(target);  // "*" (OPTIONS) or anything else: no route knows it
+    return true;
   }
   const std::size_t path = target.find_first_of("/?", scheme);  // the authority ends there
+  const std::string_view authority = target.substr(scheme, path == std::string_view::npos ? path : path - scheme);
+  if (authority.empty() || !valid_host(authority) || target.find('#') != std::string_view::npos) return false;
   if (path == std::string_view::npos || target[path] == '?') out.assign("/");
   else out.clear();
   if (path != std::string_view::npos) out.append(target.substr(path));
+  return true;
 }
 
 bool bodiless_status(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }

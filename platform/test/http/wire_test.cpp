@@ -50,7 +50,7 @@ TEST(HeadersTest, FieldsCopiedFromViewsAreStoredAndReplacedLikeOthers) {
 TEST(WireTest, AnAbsoluteFormTargetBecomesThePathAndQueryTheRoutesKnow) {
   std::string out = "left over";
   auto origin = [&](std::string_view target) {
-    wire::assign_origin_form(out, target);
+    EXPECT_TRUE(wire::assign_origin_form(out, target)) << target;
     return out;
   };
   EXPECT_EQ(origin("http://shop:8080/products/1?x=1"), "/products/1?x=1");
@@ -61,6 +61,25 @@ TEST(WireTest, AnAbsoluteFormTargetBecomesThePathAndQueryTheRoutesKnow) {
   EXPECT_EQ(origin("/http://shop/x"), "/http://shop/x");
   EXPECT_EQ(origin("*"), "*");
   EXPECT_EQ(origin("ftp://shop/x"), "ftp://shop/x") << "not a scheme this server speaks: left for a 404";
+  EXPECT_EQ(origin("http://[::1]:8080/x"), "/x");
+}
+
+TEST(WireTest, AnAbsoluteFormTargetWithoutAValidAuthorityIsRefused) {
+  for (std::string_view target : {"http://", "http:///products", "http://?x=1", "http://user@shop/products",
+                                  "http://shop#/admin", "http://shop/x#frag", "http://sh op/x", "http://a,b c/x"}) {
+    std::string out = "untouched";
+    EXPECT_FALSE(wire::assign_origin_form(out, target)) << target;
+    EXPECT_EQ(out, "untouched") << target;
+  }
+}
+
+TEST(WireTest, AHostValueIsAHostAndAPortOrNothing) {
+  for (std::string_view good : {"", "shop", "shop.example:8080", "127.0.0.1", "[::1]:80", "xn--bcher-kva.example"}) {
+    EXPECT_TRUE(wire::valid_host(good)) << good;
+  }
+  for (std::string_view bad : {"a b", "a, b", "user@shop", "shop/x", "shop?x", "shop#x", "\"shop\"", "sh\top"}) {
+    EXPECT_FALSE(wire::valid_host(bad)) << bad;
+  }
 }
 
 TEST(WireTest, ARequestHeadCarriesItsFieldsButNoHopByHopOnes) {

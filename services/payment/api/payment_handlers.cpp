@@ -27,7 +27,8 @@ std::string location(const Payment& p) { return "/payments/" + std::to_string(p.
 http::RouteHandler action_route(PaymentStore& store, PaymentAction action) {
   return [&store, action](http::Request& req, const http::PathParams& params) {
     auto id = params.id("id");
-    // The body is ignored (none is expected), so it is no part of the request's identity.
+    // The router let through no body or {} alone (Body::None), so it is no part of the
+    // request's identity.
     return run_once(store.pool(), idempotent_request(req, false), [&](sales::pg::Transaction& tx) {
       try {
         auto p = apply_action(tx, id, action);

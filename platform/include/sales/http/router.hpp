@@ -32,11 +32,12 @@ enum class Body { None, Json };
 
 class Router {
  public:
-  Router& add(std::string method, std::string pattern, RouteHandler h, Body body = Body::None);
-  Router& get(std::string p, RouteHandler h) { return add("GET", std::move(p), std::move(h)); }
+  // What body the route takes is always said: Body::None refuses one on a write (above).
+  Router& add(std::string method, std::string pattern, RouteHandler h, Body body);
+  Router& get(std::string p, RouteHandler h) { return add("GET", std::move(p), std::move(h), Body::None); }
   Router& post(std::string p, RouteHandler h, Body b = Body::Json) { return add("POST", std::move(p), std::move(h), b); }
   Router& put(std::string p, RouteHandler h, Body b = Body::Json) { return add("PUT", std::move(p), std::move(h), b); }
-  Router& del(std::string p, RouteHandler h) { return add("DELETE", std::move(p), std::move(h)); }
+  Router& del(std::string p, RouteHandler h) { return add("DELETE", std::move(p), std::move(h), Body::None); }
 
   // Sets req.route to the matched pattern (a bounded metrics label).
   Response dispatch(Request& req) const;

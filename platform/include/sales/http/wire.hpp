@@ -18,10 +18,17 @@ bool hop_by_hop(std::string_view name);
 // Whether a response with this status carries no body and no Content-Length (1xx, 204, 304).
 bool bodiless_status(int status);
 
+// Whether `value` may be a Host field's value (RFC 9112 §3.2, RFC 3986 §3.2.2): empty, or a
+// host (a name, an IPv4 or a bracketed IPv6 address) and an optional port, in the
+// characters those allow; no user info, no space, no list.
+bool valid_host(std::string_view value);
+
 // Sets `out` to a request target in absolute form ("http://shop/products/1?x", which a
 // server must take, RFC 9112 §3.2.2) as the path and query the routes know
-// ("/products/1?x", "/" for an empty path), and to any other target as it is.
-void assign_origin_form(std::string& out, std::string_view target);
+// ("/products/1?x", "/" for an empty path), and to any other target as it is. False, and
+// `out` untouched, for an absolute form whose authority is empty or no valid host, or with
+// a fragment: a 400.
+bool assign_origin_form(std::string& out, std::string_view target);
 
 // "HTTP/1.1 <status> <reason>" (sales::reason_phrase), the handler's fields (minus
 // hop-by-hop ones), Connection: close when the connection ends (or Connection: keep-alive
