@@ -165,6 +165,8 @@ TEST_F(Outage, WhilePostgreSqlIsDownServicesAreNotReadyAndAnswer503) {
     }
     EXPECT_EQ(r.status, 503) << service << ": " << r;
     EXPECT_EQ(member(r.at("checks"), "database"), boost::json::value("down")) << service << ": " << r;
+    EXPECT_NE(member(r.at("checks"), "broker"), boost::json::value("down"))
+        << service << ": the broker is up, only the database is down: " << r;
     EXPECT_EQ(r.str("status"), "not ready") << service << ": " << r;
   }
   Res health = get("/health");

@@ -141,9 +141,10 @@ void App::open_connections_at_start() {
 http::Response App::ready_response(bool broker_optional) {
   json::Writer w;
   bool ok = true;
+  bool db_ok = true;  // a service without a database has none to wait for
   w.begin_object().key("checks").begin_object();
   if (pool_) {
-    bool db_ok = false;
+    db_ok = false;
     if (database_ready_) {
       try {
         database::ping(*pool_);
@@ -160,7 +161,10 @@ http::Response App::ready_response(bool broker_optional) {
       up = check();
     } catch (const std::exception&) {
     }
-    w.field(name, up ? "up" : "down");
+    // The relay and the consumer need the database as much as the broker: with the database
+    // down their state says nothing of the broker, which an operator reading "down" would
+    // go and look at.
+    w.field(name, up ? "up" : name == kBrokerCheck && !db_ok ? "unknown" : "down");
     ok = ok && (up || (broker_optional && name == kBrokerCheck));
   }
   w.end_object().field("status", ok ? "ready" : "not ready").end_object();

@@ -51,8 +51,9 @@ class App {
   [[nodiscard]] const std::string& name() const { return opts_.name; }
 
   void set_migrations(std::vector<pg::Migration> m) { migrations_ = std::move(m); }
-  // Extra readiness conditions, reported by /health/ready. The one named kBrokerCheck (the
-  // broker connection) does not count for `GET /health/ready?broker=optional`.
+  // Extra readiness conditions, reported by /health/ready ("up" or "down"). The one named
+  // kBrokerCheck (the relay's and consumer's connections) does not count for
+  // `GET /health/ready?broker=optional`, and is "unknown" while the database is down.
   void add_ready_check(std::string name, std::function<bool()> check);
   static constexpr std::string_view kBrokerCheck = "broker";
   // Runs once the database is migrated (start consumers and relays here).
