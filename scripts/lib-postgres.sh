@@ -226,6 +226,11 @@ pg_start() {
   if [ -f "$PG_LOG" ] && [ "$(stat -c %s "$PG_LOG")" -gt $((SVC_LOG_MAX_MB * 1024 * 1024)) ]; then
     as_pg mv -f "$PG_LOG" "$PG_LOG.1" || warn "could not move $PG_LOG aside"
   fi
+  # A server that did not stop cleanly leaves its pid file; pg_ctl then warns "another server
+  # might be running", which is not so (pg_running said no): say what it means.
+  if [ -f "$PG_DATA/postmaster.pid" ]; then
+    info "the last server did not stop cleanly (crash, kill -9): it recovers from its WAL now"
+  fi
   local attempt
   for attempt in 1 2 3 4 5 6; do
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 120 start >/dev/null && return 0

@@ -26,7 +26,7 @@ PER_SERVICE_VARS=" PORT DB_USER DB_PASSWORD DB_NAME "
 # would open the unauthenticated backends to the network; SALES_BIND_HOST chooses it).
 PINNED_VARS=" RABBITMQ_USER RABBITMQ_PASSWORD BIND_HOST "
 
-is_service() { [ -n "${SVC_PORT[${1:-}]:-}" ]; }
+is_service() { [ -n "${1:-}" ] && [ -n "${SVC_PORT[$1]:-}" ]; } # an empty name is no array subscript
 svc_bin() { printf '%s/bin/sales-%s' "$BUILD_DIR" "$1"; }
 svc_log() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
 # SALES_LOG_MAX_MB (default 64): each service rotates its log past this size while it runs
