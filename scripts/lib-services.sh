@@ -211,21 +211,30 @@ services_await_ready() {
 
 status_line() { printf '%-11s %-8s %-8s %-6s %s\n' "$@"; }
 
+# services_status: a line per service; false when one is not running and ready. A service
+# gone while its pid file stays was not stopped by ./sales (svc_stop removes the file): it
+# crashed or was killed, which its log tells.
 services_status() {
-  local name pid ready
+  local name pid ready all=0
   for name in "${SERVICES[@]}"; do
     pid=$(svc_pid "$name")
     if [ -n "$pid" ]; then
       ready="not ready"
-      [ "$(http_status "$(svc_url "$name")/health/ready")" = 200 ] && ready=ready
+      [ "$(http_status "$(svc_url "$name")/health/ready")" = 200 ] && ready=ready || all=1
       pid_exe_replaced "$pid" && ready+=" (binary rebuilt since start)"
       status_line "$name" running "$pid" "${SVC_PORT[$name]}" "$ready"
-    elif [ -x "$(svc_bin "$name")" ]; then
-      status_line "$name" stopped - "${SVC_PORT[$name]}" -
-    else
+      continue
+    fi
+    all=1
+    if [ ! -x "$(svc_bin "$name")" ]; then
       status_line "$name" stopped - "${SVC_PORT[$name]}" "(not built)"
+    elif [ -f "$(svc_pidfile "$name")" ]; then
+      status_line "$name" exited - "${SVC_PORT[$name]}" "not stopped by ./sales: see ./sales logs $name"
+    else
+      status_line "$name" stopped - "${SVC_PORT[$name]}" -
     fi
   done
+  return "$all"
 }
 
 # export_test_env: what the tests need to find the running system (./sales test, and
