@@ -64,7 +64,10 @@ int run(const std::vector<std::string>& args) {
     }
     return 0;
   }
-  if (command != "requeue" || args.size() < 2 || args.size() > 3) return usage(args.empty() ? "" : "unknown command");
+  if (command == "list") return usage("list takes no arguments");
+  if (command != "requeue") return usage("unknown command '" + command + "'");
+  if (args.size() < 2) return usage("requeue needs the QUEUE whose dead letters go back");
+  if (args.size() > 3) return usage("requeue takes a QUEUE and at most a count N");
   const std::string& queue = args[1];
   if (std::find(queues.begin(), queues.end(), queue) == queues.end()) return usage("no consumer queue '" + queue + "'");
   std::size_t max = SIZE_MAX;

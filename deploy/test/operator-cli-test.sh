@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The operators' commands refuse what they cannot mean, at once, with a message that says
+# why and a non-zero exit status, and do nothing: ./sales with stray or empty arguments and
+# a mistyped service name (psql would otherwise open a superuser session), and sales-dlq
+# with a wrong command line (before it looks for a broker).
+# Usage: operator-cli-test.sh SALES_DLQ_BINARY
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+sales="$(cd "$here/../.." && pwd)/sales"
+dlq=${1:?usage: $0 SALES_DLQ_BINARY}
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# refused STATUS MESSAGE COMMAND...: COMMAND exits with STATUS, saying MESSAGE on stderr,
+# within a few seconds (no build, no start, no broker wait).
+refused() {
+  local want=$1 message=$2 out rc
+  shift 2
+  out=$(timeout 20 "$@" 2>&1 >/dev/null)
+  rc=$?
+  [ "$rc" = "$want" ] || fail "$*: exit $rc, not $want ($out)"
+  grep -qF -- "$message" <<<"$out" || fail "$*: no '$message' in: $out"
+}
+
+refused 1 "up takes no arguments (got: --help)" "$sales" up --help
+refused 1 "up takes no arguments (got: product)" "$sales" up product
+refused 1 "status takes no arguments" "$sales" status --bogus
+refused 1 "build takes no arguments" "$sales" build now
+refused 1 "unknown service ''" "$sales" env
+refused 1 "unknown service ''" "$sales" down ""
+refused 1 "unknown service ''" "$sales" run
+refused 1 "unknown service 'orders'" "$sales" psql orders -c 'select 1'
+refused 1 "unknown command 'upp'" "$sales" upp
+
+refused 64 "requeue needs the QUEUE" "$dlq" requeue
+refused 64 "no consumer queue 'nosuch'" "$dlq" requeue nosuch
+refused 64 "N must be a positive integer, not '0'" "$dlq" requeue order_queue 0
+refused 64 "requeue takes a QUEUE and at most a count N" "$dlq" requeue order_queue 1 2
+refused 64 "unknown command 'purge'" "$dlq" purge
+refused 64 "list takes no arguments" "$dlq" list everything
+
+[ "$failures" = 0 ] || exit 1
+echo "operator commands: every wrong command line refused"
