@@ -229,7 +229,7 @@ pg_start() {
   # A server that did not stop cleanly leaves its pid file; pg_ctl then warns "another server
   # might be running", which is not so (pg_running said no): say what it means.
   if [ -f "$PG_DATA/postmaster.pid" ]; then
-    info "the last server did not stop cleanly (crash, kill -9): it recovers from its WAL now"
+    info "the last server did not stop cleanly (crash, kill -9, reboot): starting it recovers from its WAL"
   fi
   local attempt
   for attempt in 1 2 3 4 5 6; do

@@ -5,6 +5,8 @@
 # with a wrong command line (before it looks for a broker).
 # Usage: operator-cli-test.sh SALES_DLQ_BINARY
 set -uo pipefail
+# Should a refusal regress, nothing is built (up would still start what is built).
+export SALES_SKIP_BUILD=1
 here=$(cd "$(dirname "$0")" && pwd)
 sales="$(cd "$here/../.." && pwd)/sales"
 dlq=${1:?usage: $0 SALES_DLQ_BINARY}
