@@ -33,6 +33,13 @@ refused 1 "unknown service ''" "$sales" down ""
 refused 1 "unknown service ''" "$sales" run
 refused 1 "unknown service 'orders'" "$sales" psql orders -c 'select 1'
 refused 1 "unknown command 'upp'" "$sales" upp
+refused 1 "env takes one SERVICE (got: product extra)" "$sales" env product extra
+
+# --help after a command that takes names is the help, not a name.
+for verb in down env run logs; do
+  out=$(timeout 20 "$sales" "$verb" --help 2>&1) || fail "$verb --help: exit $? ($out)"
+  grep -q '^Usage: ./sales COMMAND' <<<"$out" || fail "$verb --help did not print the usage: $out"
+done
 
 refused 64 "requeue needs the QUEUE" "$dlq" requeue
 refused 64 "no consumer queue 'nosuch'" "$dlq" requeue nosuch
