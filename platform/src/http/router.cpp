@@ -28,6 +28,12 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
+// Whether the request says its body is JSON (Content-Type application/json or +json).
+bool says_json(const Request& req) {
+  auto ct = req.headers.get("Content-Type");
+  return ct && is_json_content_type(*ct);
+}
+
 bool is_empty_json_object(std::string_view body) {
   std::string_view expected = "{}";
   for (char c : body) {
@@ -45,8 +51,7 @@ bool is_empty_json_object(std::string_view body) {
 // JSON send, passes. A safe method's body (GET, HEAD, OPTIONS) has no meaning and is ignored.
 void refuse_unexpected_body(const Request& req) {
   if (req.body.empty() || req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return;
-  auto ct = req.headers.get("Content-Type");
-  if (!ct || !is_json_content_type(*ct)) {
+  if (!says_json(req)) {
     throw ProblemError(Problem::unsupported_media_type("This request takes no body; send none, or {} as JSON (Content-Type: application/json)."));
   }
   if (!is_empty_json_object(req.body)) {
@@ -108,8 +113,7 @@ Response Router::dispatch(Request& req) const {
     }
     req.route = r.pattern;
     if (r.body == Body::Json) {
-      auto ct = req.headers.get("Content-Type");
-      if (!req.body.empty() && (!ct || !is_json_content_type(*ct))) {
+      if (!req.body.empty() && !says_json(req)) {
         throw ProblemError(Problem::unsupported_media_type("The request body must be JSON (Content-Type: application/json)."));
       }
     } else {
