@@ -175,6 +175,30 @@ TEST_P(Conventions, NonJsonBodyIs415AndCreatesNothing) {
   EXPECT_EQ(res.count(key), 0);
 }
 
+// Framing the service cannot read as given is refused, and creates nothing: a compressed
+// body (415 with Accept-Encoding: no service decodes one), JSON declared in a charset other
+// than UTF-8 (415), two Content-Types (400, whichever comes first).
+TEST_P(Conventions, ABodyFramedAmbiguouslyIsRefusedAndCreatesNothing) {
+  const auto& res = GetParam();
+  auto key = res.new_key();
+  for (const char* coding : {"gzip", "br"}) {
+    auto r = request("POST", res.path, res.body(key), "application/json", {{"Content-Encoding", coding}});
+    EXPECT_TRUE(is_problem(r, 415)) << coding << "\n" << r;
+    EXPECT_EQ(r.header("Accept-Encoding"), "identity") << r;
+  }
+  auto latin1 = request("POST", res.path, res.body(key), "application/json; charset=latin1");
+  EXPECT_TRUE(is_problem(latin1, 415)) << latin1;
+  for (auto order : {Headers{{"Content-Type", "application/json"}, {"Content-Type", "text/plain"}},
+                     Headers{{"Content-Type", "text/plain"}, {"Content-Type", "application/json"}}}) {
+    auto twice = request("POST", res.path, res.body(key), "", order);
+    EXPECT_TRUE(is_problem(twice, 400)) << twice;
+  }
+  EXPECT_EQ(res.count(key), 0);
+  auto utf8 = request("POST", res.path, res.body(key), "application/json; charset=UTF-8", {{"Content-Encoding", "identity"}});
+  EXPECT_EQ(utf8.status, 201) << utf8;
+  EXPECT_EQ(res.count(key), 1);
+}
+
 TEST_P(Conventions, RequestIdIsEchoedWhenGiven) {
   const auto& res = GetParam();
   auto id = "e2e-" + unique_suffix();

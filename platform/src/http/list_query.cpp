@@ -76,7 +76,8 @@ void refuse_unknown_params(const Request& req, const std::vector<std::string>& f
   if (unknown.empty()) return;
   std::string detail = "This list takes only these query parameters: limit, offset";
   for (const auto& f : filters) detail.append(", ").append(f);
-  detail += "; '" + unknown.front().field + "' is not one.";  // before `unknown` is moved
+  // before `unknown` is moved
+  detail += unknown.front().field.empty() ? "; a value without a name (?=...) is not one." : "; '" + unknown.front().field + "' is not one.";
   throw ProblemError(Problem::bad_request(std::move(detail), std::move(unknown)));
 }
 }  // namespace

@@ -169,8 +169,8 @@ bool key_is(std::string_view raw, std::string_view name) {
   return decoded_key(raw) == name;
 }
 
-// Calls f(raw key, raw value) for every `key[=value]` of the query; pairs without a name
-// (a&&b, ?=5) name nothing and are skipped.
+// Calls f(raw key, raw value) for every `key[=value]` of the query; empty pairs (a&&b) are
+// skipped, and ?=5 has an empty key (a client's filter whose name came out empty).
 template <typename F>
 void for_each_pair(std::string_view q, F&& f) {
   while (!q.empty()) {
@@ -178,7 +178,7 @@ void for_each_pair(std::string_view q, F&& f) {
     std::string_view pair = q.substr(0, amp);
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
     auto eq = pair.find('=');
-    if (eq == 0 || pair.empty()) continue;
+    if (pair.empty()) continue;  // a&&b; but =5 is a parameter with an empty name, never a known one
     f(pair.substr(0, eq), eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
   }
 }

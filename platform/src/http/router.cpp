@@ -28,10 +28,39 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
+bool is_safe_method(const Request& req) { return req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS"; }
+
 // Whether the request says its body is JSON (Content-Type application/json or +json).
 bool says_json(const Request& req) {
   auto ct = req.headers.get("Content-Type");
   return ct && is_json_content_type(*ct);
+}
+
+// A body's framing is the client's to state once: two Content-Type fields (one JSON, one
+// not) left the first to decide, so the same bytes passed or were refused by field order.
+void refuse_second_content_type(const Request& req) {
+  if (req.headers.count("Content-Type") > 1) {
+    throw ProblemError(Problem::bad_request("The Content-Type header was sent more than once; send one.",
+                                            {{"Content-Type", "must be given once"}}));
+  }
+}
+
+// No service decodes a compressed body (RFC 9110 §8.4): a gzip body used to be read as
+// broken JSON (400), and a plain one labelled gzip was taken as if unlabelled. Either way
+// the client is told what it may send instead (RFC 9110 §15.5.16, Accept-Encoding).
+std::optional<Response> refuse_content_coding(const Request& req) {
+  std::optional<std::string_view> coded;  // the first coding other than identity, in any field
+  for (const auto& [name, value] : req.headers.fields()) {
+    if (coded || !iequals(name, "Content-Encoding")) continue;
+    for_each_list_element(value, [&](std::string_view coding) {
+      if (!coded && !iequals(coding, "identity")) coded = coding;
+    });
+  }
+  if (!coded) return std::nullopt;
+  Response res = to_response(Problem::unsupported_media_type(
+      "The request body must not be compressed: Content-Encoding '" + printable(*coded, 64) + "' is not accepted."));
+  res.headers.set("Accept-Encoding", "identity");
+  return res;
 }
 
 bool is_empty_json_object(std::string_view body) {
@@ -50,7 +79,7 @@ bool is_empty_json_object(std::string_view body) {
 // changes nothing), so only no body or an empty JSON object, which clients that always send
 // JSON send, passes. A safe method's body (GET, HEAD, OPTIONS) has no meaning and is ignored.
 void refuse_unexpected_body(const Request& req) {
-  if (req.body.empty() || req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return;
+  if (req.body.empty() || is_safe_method(req)) return;
   if (!says_json(req)) {
     throw ProblemError(Problem::unsupported_media_type("This request takes no body; send none, or {} as JSON (Content-Type: application/json)."));
   }
@@ -81,10 +110,28 @@ Router& Router::add(std::string method, std::string pattern, RouteHandler h, Bod
   return *this;
 }
 
+namespace {
+// JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset would be read as UTF-8
+// all the same, so it is refused as the media type it claims to be. No charset is UTF-8.
+bool charset_is_utf8(std::string_view params) {
+  while (!params.empty()) {
+    auto semi = params.find(';');
+    auto param = trim_ows(params.substr(0, semi));
+    params = semi == std::string_view::npos ? std::string_view{} : params.substr(semi + 1);
+    auto eq = param.find('=');
+    if (eq == std::string_view::npos || !iequals(trim_ows(param.substr(0, eq)), "charset")) continue;
+    auto value = trim_ows(param.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+    return iequals(value, "utf-8") || iequals(value, "utf8");
+  }
+  return true;
+}
+}  // namespace
+
 bool is_json_content_type(std::string_view ct) {
   auto semi = ct.find(';');
-  std::string_view mime = ct.substr(0, semi);
-  while (!mime.empty() && mime.back() == ' ') mime.remove_suffix(1);
+  std::string_view mime = trim_ows(ct.substr(0, semi));
+  if (semi != std::string_view::npos && !charset_is_utf8(ct.substr(semi + 1))) return false;
   if (iequals(mime, "application/json")) return true;
   return mime.size() > 5 && iequals(mime.substr(mime.size() - 5), "+json") && iequals(mime.substr(0, 12), "application/");
 }
@@ -112,9 +159,13 @@ Response Router::dispatch(Request& req) const {
       continue;
     }
     req.route = r.pattern;
+    if (!req.body.empty() && !is_safe_method(req)) {  // a safe method's body is ignored (below)
+      refuse_second_content_type(req);
+      if (auto refused = refuse_content_coding(req)) return std::move(*refused);
+    }
     if (r.body == Body::Json) {
       if (!req.body.empty() && !says_json(req)) {
-        throw ProblemError(Problem::unsupported_media_type("The request body must be JSON (Content-Type: application/json)."));
+        throw ProblemError(Problem::unsupported_media_type("The request body must be JSON, in UTF-8 (Content-Type: application/json)."));
       }
     } else {
       refuse_unexpected_body(req);

@@ -54,13 +54,16 @@ TEST(ListQueryPage, ValidatesBounds) {
 TEST(ListQueryPage, RefusesAParameterNoFilterReadNamingIt) {
   EXPECT_NO_THROW(page_of("/x?status=PAID&limit=5&&offset=0&", status_and_customer));
   EXPECT_NO_THROW(page_of("/x?customer%5Fid=7&%6Cimit=2", status_and_customer)) << "names as the client meant them";
-  for (const char* bad : {"/x?custmer_id=7", "/x?limit=5&page=2", "/x?status=PAID&x", "/x?%ZZ=1"}) {
+  for (const char* bad : {"/x?custmer_id=7", "/x?limit=5&page=2", "/x?status=PAID&x", "/x?%ZZ=1", "/x?=5"}) {
     auto p = refusal_of(bad, status_and_customer);
     EXPECT_EQ(p.status, 400) << bad;
     ASSERT_EQ(p.errors.size(), 1u) << bad;
     EXPECT_EQ(p.errors[0].message, kNotAListParameter);
     EXPECT_NE(p.detail.find("limit, offset, status, customer_id"), std::string::npos) << p.detail;
   }
+  auto nameless = refusal_of("/x?=5", status_and_customer);
+  EXPECT_EQ(nameless.errors[0].field, "") << "a value without a name is no filter either";
+  EXPECT_NE(nameless.detail.find("a value without a name"), std::string::npos) << nameless.detail;
   auto p = refusal_of("/x?a=1&b=2&a=3");
   ASSERT_EQ(p.errors.size(), 2u) << "each unknown name once";
   EXPECT_EQ(p.errors[0].field, "a");
@@ -85,7 +88,9 @@ TEST(ListQueryPage, NamesAtMostTenUnknownParametersInValidUtf8) {
   ASSERT_EQ(p.errors.size(), 2u);
   EXPECT_EQ(p.errors[0].field, "%FF%01") << "raw bytes quoted as escapes, never copied into JSON";
   EXPECT_EQ(text::utf8_length(p.errors[1].field), 65u) << "64 characters and an ellipsis";
-  EXPECT_NO_THROW(page_of("/x?=5&limit=2")) << "a pair without a name names nothing";
+  // A value without a name (?=5: a client whose filter name came out empty) is refused like
+  // a misspelt one, not read as an unfiltered list.
+  EXPECT_EQ(refusal_of("/x?=5&limit=2").errors.at(0).field, "");
 }
 
 // The directives themselves: cache_control_test.cpp.

@@ -99,6 +99,60 @@ TEST(Router, NonJsonBodyIs415) {
   EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "")), 415);
   EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/json; charset=utf-8")), 201);
   EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/merge-patch+json")), 201);
+  EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/json;charset=\"UTF-8\"")), 201);
+  EXPECT_EQ(status_of(router, make("POST", "/items", "{}", " application/json ; foo=bar")), 201);
+  // JSON is UTF-8 (RFC 8259 §8.1): a body declared in another charset is not read as if it were.
+  EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/json; charset=latin1")), 415);
+  EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/json; Charset=UTF-16")), 415);
+}
+
+// Two Content-Type fields, one JSON and one not: no longer does their order decide.
+TEST(Router, ASecondContentTypeIs400WhicheverComesFirst) {
+  auto router = sample();
+  auto twice = [](std::string first, std::string second) {
+    auto req = make("POST", "/items", "{}", first);
+    req.headers.add("Content-Type", std::move(second));
+    return req;
+  };
+  EXPECT_EQ(status_of(router, twice("application/json", "text/plain")), 400);
+  EXPECT_EQ(status_of(router, twice("text/plain", "application/json")), 400);
+  EXPECT_EQ(status_of(router, twice("application/json", "application/json")), 400);
+  EXPECT_EQ(status_of(router, make("POST", "/items", "{}", "application/json")), 201);
+}
+
+// RFC 9110 §15.5.16: a coded body is refused (415), saying which coding would do.
+TEST(Router, ACompressedBodyIs415WithAcceptEncoding) {
+  Router router = sample();
+  int posts = 0;
+  router.post("/counted", [&](Request&, const PathParams&) { return ++posts, Response::json(201, "{}"); });
+  for (const char* coding : {"gzip", "br", "deflate, gzip", "x-unknown"}) {
+    auto req = make("POST", "/counted", "{}", "application/json");
+    req.headers.set("Content-Encoding", coding);
+    auto res = router.dispatch(req);
+    EXPECT_EQ(res.status, 415) << coding;
+    EXPECT_EQ(res.headers.get("Accept-Encoding"), "identity") << coding;
+    EXPECT_NE(res.body.find("Content-Encoding"), std::string::npos) << res.body;
+    EXPECT_EQ(req.route, "/counted") << "counted under the route it was asked of";
+  }
+  EXPECT_EQ(posts, 0) << "the handler ran for a compressed body";
+  auto second_field = make("POST", "/counted", "{}", "application/json");
+  second_field.headers.add("Content-Encoding", "identity");
+  second_field.headers.add("Content-Encoding", "gzip");
+  EXPECT_EQ(status_of(router, second_field), 415) << "every field counts, not the first";
+  auto identity = make("POST", "/counted", "{}", "application/json");
+  identity.headers.set("Content-Encoding", " Identity ");
+  EXPECT_EQ(status_of(router, identity), 201);
+  auto empty = make("POST", "/counted", "{}", "application/json");
+  empty.headers.set("Content-Encoding", "");
+  EXPECT_EQ(status_of(router, empty), 201) << "an empty list names no coding";
+  auto read = make("GET", "/items/1", "ignored", "text/plain");
+  read.headers.set("Content-Encoding", "gzip");
+  read.headers.add("Content-Type", "application/json");
+  EXPECT_EQ(status_of(router, read), 200) << "a read's body means nothing, however it is framed";
+  auto no_body = make("DELETE", "/items/1");
+  no_body.headers.set("Content-Encoding", "gzip");
+  EXPECT_EQ(status_of(router, no_body), 405) << "no body, nothing coded: routed as any other";
+  EXPECT_EQ(posts, 2);
 }
 
 TEST(Router, ABodySentToARouteThatTakesNoneStopsAChangeButNotARead) {

@@ -65,7 +65,7 @@ struct Request {
   // percent-encoded UTF-8, or holds a NUL.
   [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
   // Every parameter's name in order, percent-decoded (customer%5Fid is customer_id), repeats
-  // included; empty pairs (a&&b) are skipped.
+  // included; empty pairs (a&&b) are skipped, and =5 is a parameter named "" (known to no route).
   [[nodiscard]] std::vector<std::string> query_keys() const;
   // The request id the server assigned (from X-Request-Id or generated).
   [[nodiscard]] std::string_view request_id() const;
