@@ -242,6 +242,8 @@ TEST(Customers, ValidationNamesEveryBadFieldAndCreatesNothing) {
       {"{\"name\":\"x\",\"contact\":{},\"email\":\"" + email + "\"}", {"contact"}},
       {"{\"name\":false,\"address\":[],\"email\":\"" + email + "\"}", {"name", "address"}},
       {"{\"name\":\"" + std::string(201, 'n') + "\",\"email\":\"" + email + "\"}", {"name"}},
+      {"{\"name\":\"a\\tb\",\"email\":\"" + email + "\"}", {"name"}},
+      {"{\"name\":\"x\",\"contact\":\"call\\nme\",\"email\":\"" + email + "\"}", {"contact"}},
   };
   for (const auto& c : cases) {
     auto r = post_json("/customers", c.body);
@@ -303,6 +305,7 @@ TEST(Customers, RejectedPutChangesNothing) {
       {R"({"email":5})", "email"},
       {R"({"name":"Daniel","email":"broken@"})", "email"},
       {R"({"name":"Daniel","address":[1]})", "address"},
+      {R"({"name":"Dan\niel"})", "name"},
       {R"({"name":"Daniel")", nullptr},
       {R"([])", nullptr},
       {R"(1)", nullptr},

@@ -123,6 +123,8 @@ TEST(Products, ValidationNamesEveryBadField) {
       {"{\"name\":\"" + name + "\",\"price\":1,\"stock\":99999999999999999999}", {"stock"}},
       {"{\"name\":\"" + std::string(201, 'x') + "\",\"price\":1}", {"name"}},
       {"{\"name\":\"" + name + "\\u0000\",\"price\":1}", {"name"}},
+      {"{\"name\":\"" + name + "\\nline two\",\"price\":1}", {"name"}},
+      {"{\"name\":\"" + name + "\\u0007\",\"price\":1}", {"name"}},
   };
   for (const auto& c : cases) {
     auto r = post_json("/products", c.body);

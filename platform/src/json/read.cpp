@@ -152,6 +152,25 @@ std::optional<std::string> FieldReader::string(std::string_view name, bool requi
   return std::string(s);
 }
 
+std::optional<std::string> FieldReader::line(std::string_view name, bool required, std::size_t max_len,
+                                             std::size_t min_len) {
+  auto s = string(name, required, max_len, min_len);
+  if (!s) return s;
+  auto byte = [&](std::size_t i) { return i < s->size() ? static_cast<unsigned char>((*s)[i]) : 0u; };
+  for (std::size_t i = 0; i < s->size(); ++i) {
+    auto c = byte(i);
+    // C0 and DEL; in valid UTF-8, C1 (U+0080–U+009F) is 0xC2 0x80–0x9F, and the line and
+    // paragraph separators (U+2028, U+2029) are 0xE2 0x80 0xA8–0xA9.
+    bool c1 = c == 0xC2 && byte(i + 1) <= 0x9F;
+    bool separator = c == 0xE2 && byte(i + 1) == 0x80 && (byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9);
+    if (c < 0x20 || c == 0x7F || c1 || separator) {
+      error(std::string(name), "must be one line of text, without control characters");
+      return std::nullopt;
+    }
+  }
+  return s;
+}
+
 std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool required, std::int64_t min,
                                                  std::int64_t max) {
   auto it = obj_.find(name);
@@ -242,15 +261,11 @@ void FieldReader::finish() const {
   if (errors_.empty()) return;
   // A body of 60,000 unknown fields is 1 MiB; its answer must not be five: the count is
   // whole, the list is not.
-  constexpr std::size_t kMaxInDetail = 10, kMaxListed = 100;
+  constexpr std::size_t kMaxListed = 100;
   std::string detail = "The request has " + std::to_string(errors_.size()) + " invalid field" +
-                       (errors_.size() == 1 ? "" : "s") + ": ";
-  for (std::size_t i = 0; i < std::min(errors_.size(), kMaxInDetail); ++i) {
-    if (i) detail += "; ";
-    detail += errors_[i].field + " " + errors_[i].message;
-  }
-  if (errors_.size() > kMaxInDetail) detail += "; and " + std::to_string(errors_.size() - kMaxInDetail) + " more";
-  detail += ".";
+                       (errors_.size() == 1 ? "" : "s") + ": " +
+                       join_in_detail(errors_.size(), [&](std::size_t i) { return errors_[i].field + " " + errors_[i].message; }) +
+                       ".";
   std::vector<FieldError> listed(errors_.begin(), errors_.begin() + static_cast<std::ptrdiff_t>(std::min(errors_.size(), kMaxListed)));
   throw ProblemError(Problem::bad_request(std::move(detail), std::move(listed)));
 }

@@ -1,5 +1,7 @@
 #include "sales/problem/problem.hpp"
 
+#include <algorithm>
+
 #include "sales/json/writer.hpp"
 
 namespace sales {
@@ -57,6 +59,14 @@ Problem Problem::bad_gateway(std::string d) { return make(502, std::move(d)); }
 Problem Problem::unavailable(std::string d) { return make(503, std::move(d)); }
 Problem Problem::gateway_timeout(std::string d) { return make(504, std::move(d)); }
 Problem Problem::internal() { return make(500, "The server could not complete the request; it has been logged."); }
+
+std::string join_in_detail(std::size_t count, const std::function<std::string(std::size_t)>& item) {
+  constexpr std::size_t kNamed = 10;
+  std::string out;
+  for (std::size_t i = 0; i < std::min(count, kNamed); ++i) out.append(i ? "; " : "").append(item(i));
+  if (count > kNamed) out += "; and " + std::to_string(count - kNamed) + " more";
+  return out;
+}
 
 http::Response to_response(const Problem& p, std::string_view instance) {
   json::Writer w;

@@ -136,6 +136,28 @@ TEST(FieldReader, NamesWhyANumberIsNotACount) {
   EXPECT_FALSE(in.id("big", true));
 }
 
+// A name or a contact is one line: a line break, a tab, BEL, DEL, a C1 control or a line or
+// paragraph separator is refused, as are the NUL and blanks any text refuses; other Unicode
+// passes, the characters next to the refused ranges too (U+00A0, £, U+2027, U+202A).
+TEST(FieldReader, ALineRefusesControlCharacters) {
+  auto obj = parse_object(R"({"ok": "Ünïcødé ☃ – “x”", "edges": "a\u00a0£\u2027\u202a\u007e", "nl": "a\nb", "tab": "a\tb",
+                              "bel": "a\u0007", "del": "a\u007f", "c1": "a\u0085b", "c1last": "a\u009f",
+                              "ls": "a\u2028b", "ps": "a\u2029", "blank": "  ", "nul": "a\u0000"})");
+  FieldReader in(obj);
+  EXPECT_EQ(in.line("ok", true, 100, 1), "Ünïcødé ☃ – “x”");
+  EXPECT_TRUE(in.line("edges", true, 100, 1));
+  EXPECT_TRUE(in.ok());
+  for (const char* bad : {"nl", "tab", "bel", "del", "c1", "c1last", "ls", "ps", "blank", "nul"}) {
+    EXPECT_FALSE(in.line(bad, true, 100, 1)) << bad;
+  }
+  EXPECT_EQ(in.string("nl", true, 100), "a\nb") << "a block of text (a description, an address) keeps its lines";
+  auto p = sales_test::problem_of([&] { in.finish(); });
+  ASSERT_EQ(p.errors.size(), 10u);
+  EXPECT_EQ(p.errors[0].field, "nl");
+  EXPECT_EQ(p.errors[0].message, "must be one line of text, without control characters");
+  EXPECT_EQ(p.errors[8].message, "must not be empty");
+}
+
 // A body of thousands of unknown fields gets a bounded answer that still counts them all.
 TEST(FieldReader, ListsAtMostAHundredErrorsAndCountsThemAll) {
   std::string body = "{";

@@ -42,9 +42,9 @@ NewCustomer decode_new_customer(std::string_view body) {
   sales::json::FieldReader in(obj);
   in.allow_only({"name", "address", "contact", "email"});
   NewCustomer c;
-  auto name = in.string("name", true, kMaxNameLength, 1);
+  auto name = in.line("name", true, kMaxNameLength, 1);
   c.address = in.string("address", false, kMaxAddressLength);
-  c.contact = in.string("contact", false, kMaxContactLength);
+  c.contact = in.line("contact", false, kMaxContactLength);
   c.email = read_email(in);
   in.finish();
   c.name = *name;
@@ -57,9 +57,9 @@ CustomerPatch decode_patch(std::string_view body) {
   in.allow_only({"name", "address", "contact", "email"});
   CustomerPatch p;
   if (in.is_null("name")) in.error("name", "must not be null");
-  p.name = in.string("name", false, kMaxNameLength, 1);
+  p.name = in.line("name", false, kMaxNameLength, 1);
   p.address = in.string("address", false, kMaxAddressLength);
-  p.contact = in.string("contact", false, kMaxContactLength);
+  p.contact = in.line("contact", false, kMaxContactLength);
   p.email = read_email(in);
   p.clear_address = in.is_null("address");
   p.clear_contact = in.is_null("contact");

@@ -35,12 +35,9 @@ PricedOrder checked_references(const NewOrder& wanted, Directory& directory, con
   const bool unknown = !pricing.unknown.empty();
   const auto& refused = unknown ? pricing.unknown : pricing.unusable;
   std::vector<sales::FieldError> errors;
-  std::string detail = "The order cannot be placed: ";
-  for (std::size_t i = 0; i < refused.size(); ++i) {
-    detail += (i ? "; " : "") + refused[i].message;
-    errors.push_back({refused[i].field, refused[i].message});
-  }
-  detail += ".";
+  for (const auto& r : refused) errors.push_back({r.field, r.message});
+  std::string detail =
+      "The order cannot be placed: " + sales::join_in_detail(refused.size(), [&](std::size_t i) { return refused[i].message; }) + ".";
   throw ProblemError(unknown ? Problem::unprocessable(std::move(detail), std::move(errors))
                              : Problem::conflict(std::move(detail), std::move(errors)));
 }

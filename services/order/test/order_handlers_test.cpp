@@ -107,6 +107,20 @@ TEST_F(OrderApiTest, UnknownReferencesAre422AndWriteNothing) {
   EXPECT_TRUE(take_outbox().empty());
 }
 
+// An order of a hundred unknown products names ten in its detail and counts the rest; the
+// errors name every line (at most 100), as a 400's do.
+TEST_F(OrderApiTest, ManyUnknownProductsGetAShortDetail) {
+  std::string body = R"({"customer_id":1,"items":[)";
+  for (int i = 0; i < 100; ++i) body += (i ? "," : "") + std::string(R"({"product_id":)") + std::to_string(1000 + i) + R"(,"quantity":1})";
+  body += "]}";
+  auto res = send("POST", "/orders", body);
+  ASSERT_EQ(res.status, 422) << res.body;
+  EXPECT_EQ(fields(res).size(), 100u);
+  EXPECT_NE(res.body.find("; and 90 more.\""), std::string::npos) << res.body;
+  EXPECT_LT(json(res).at("detail").as_string().size(), 600u) << "it had been 3.4 KB";
+  EXPECT_EQ(order_count(), 0);
+}
+
 // A shipment with nowhere to go would be paid for and then stuck: the address comes first
 // (409: the customer's state); an unknown product beside it is still the 422.
 TEST_F(OrderApiTest, ACustomerWithoutAnAddressIs409AndWritesNothing) {

@@ -42,7 +42,7 @@ NewProduct decode_new_product(std::string_view body) {
   sales::json::FieldReader in(obj);
   in.allow_only({"name", "price", "description", "stock"});
   NewProduct p;
-  auto name = in.string("name", true, kMaxNameLength, 1);
+  auto name = in.line("name", true, kMaxNameLength, 1);
   auto price = in.money("price", true);
   p.description = in.string("description", false, kMaxDescriptionLength);
   auto stock = in.integer("stock", false, 0, kMaxInitialStock);
@@ -64,7 +64,7 @@ ProductPatch decode_patch(std::string_view body) {
   ProductPatch p;
   if (in.has("name") && in.is_null("name")) in.error("name", "must not be null");
   if (in.has("price") && in.is_null("price")) in.error("price", "must not be null");
-  p.name = in.string("name", false, kMaxNameLength, 1);
+  p.name = in.line("name", false, kMaxNameLength, 1);
   p.price_cents = in.money("price", false);
   p.clear_description = in.is_null("description");
   p.description = in.string("description", false, kMaxDescriptionLength);

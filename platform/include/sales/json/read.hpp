@@ -26,6 +26,10 @@ class FieldReader {
   // Each returns nullopt when absent (and records an error when required) or invalid.
   std::optional<std::string> string(std::string_view name, bool required, std::size_t max_len,
                                     std::size_t min_len = 0);
+  // The same for one line of text (a name, a contact): no control characters either (no
+  // line break, tab, BEL, DEL, C1, nor U+2028/U+2029), which a list, a label or a log line
+  // would show broken.
+  std::optional<std::string> line(std::string_view name, bool required, std::size_t max_len, std::size_t min_len = 0);
   std::optional<std::int64_t> integer(std::string_view name, bool required, std::int64_t min,
                                       std::int64_t max);
   std::optional<std::int64_t> money(std::string_view name, bool required);  // cents

@@ -2,6 +2,7 @@
 // RFC 9457 Problem Details: the one way any service reports an error. Handlers throw
 // ProblemError (or return problem()); the server renders it with application/problem+json.
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -48,6 +49,11 @@ class ProblemError : public std::runtime_error {
  private:
   Problem problem_;
 };
+
+// `count` items of a detail joined with "; ", the first ten named (`item(i)`), then "; and N
+// more": a body of a hundred wrong lines gets a detail of a few lines, with the count whole
+// (the problem's errors list them).
+std::string join_in_detail(std::size_t count, const std::function<std::string(std::size_t)>& item);
 
 // Renders the problem as a response; X-Request-Id is added by the server.
 http::Response to_response(const Problem& p, std::string_view instance = {});
