@@ -24,7 +24,7 @@ constexpr pg::Statement kInsertOrder{
     "items AS (INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents) "
     "SELECT o.id, t.ord - 1, t.product_id, t.quantity, t.unit_price FROM o, "
     "unnest($4::bigint[], $5::integer[], $6::bigint[]) WITH ORDINALITY AS t(product_id, quantity, unit_price, ord)), "
-    "history AS (INSERT INTO order_history (order_id, status, reason) SELECT o.id, o.status, $7 FROM o) "
+    "history AS (INSERT INTO order_history (order_id, status, reason, at) SELECT o.id, o.status, $7, o.created_at FROM o) "
     "SELECT " ORDER_COLUMNS " FROM o"};
 #define ORDER_STATE "SELECT status, total_cents, paid_by FROM orders WHERE id = $1"
 constexpr pg::Statement kLock{"order_lock", ORDER_STATE " FOR UPDATE"};
@@ -34,13 +34,16 @@ constexpr pg::Statement kPeek{"order_peek", ORDER_STATE};
 // history row goes in with it. No row moved (impossible under the row lock, so a bug) makes
 // the history row's order_id NULL, which its NOT NULL refuses: the statement fails loudly
 // without the caller reading its result, so it can travel with the next statement or the
-// COMMIT (exec_later: one round trip less per transition).
+// COMMIT (exec_later: one round trip less per transition). The order's updated_at and its
+// history row carry one time, read from the clock (two moves in one transaction, shipped
+// then delivered, keep distinct times), as the placement's first row has its created_at.
 constexpr pg::Statement kMove{
     "order_move",
     // $5: the payment that paid, given only with the move to PAID (NULL keeps paid_by).
-    "WITH moved AS (UPDATE orders SET status = $3, paid_by = COALESCE($5, paid_by), updated_at = now() "
-    "WHERE id = $1 AND status = $2 RETURNING id) "
-    "INSERT INTO order_history (order_id, status, reason) SELECT (SELECT id FROM moved), $3, $4"};
+    "WITH moved AS (UPDATE orders SET status = $3, paid_by = COALESCE($5, paid_by), updated_at = clock_timestamp() "
+    "WHERE id = $1 AND status = $2 RETURNING id, updated_at) "
+    "INSERT INTO order_history (order_id, status, reason, at) "
+    "SELECT (SELECT id FROM moved), $3, $4, (SELECT updated_at FROM moved)"};
 constexpr pg::Statement kFind{"order_find", "SELECT " ORDER_COLUMNS " FROM orders WHERE id = $1"};
 constexpr pg::Statement kItemsOf{"order_items_of",
                                  "SELECT order_id, product_id, quantity, unit_price_cents FROM order_items "

@@ -27,6 +27,7 @@ TEST_F(OrderDbTest, InsertKeepsLinesInOrderWithTheFirstHistoryRow) {
   ASSERT_EQ(found->history.size(), 1u);
   EXPECT_EQ(found->history[0].status, Status::Pending);
   EXPECT_EQ(found->history[0].reason, "order placed");
+  EXPECT_EQ(found->history[0].at, found->created_at) << "one event, one time";
   EXPECT_EQ(found->created_at.size(), 27u);  // 2024-05-01T12:00:00.123456Z
   EXPECT_EQ(found->created_at.back(), 'Z');
   EXPECT_FALSE(store_->find(placed.id + 1000));
@@ -63,6 +64,10 @@ TEST_F(OrderDbTest, MoveWritesHistoryAndRefusesWhatTheGraphForbids) {
   EXPECT_EQ(found->history[1].reason, "stock reserved");
   EXPECT_EQ(found->history[2].status, Status::Paid);
   EXPECT_GE(found->updated_at, found->created_at);
+  // The latest move's history row and the order's updated_at are one time; two moves in one
+  // transaction still keep distinct times (read from the clock, not the transaction's start).
+  EXPECT_EQ(found->history[2].at, found->updated_at);
+  EXPECT_LT(found->history[1].at, found->history[2].at);
 }
 
 TEST_F(OrderDbTest, AMoveFromAStatusTheOrderDoesNotHaveFailsLoudlyAndChangesNothing) {
