@@ -79,6 +79,28 @@ TEST_F(Outage, OrdersPlacedWhileInventoryIsKilledAreConfirmedAfterRestart) {
   EXPECT_EQ(wait_stock(product, 40), 40);
 }
 
+// The product service down: the order service answers each placement 503, naming product as
+// the one out, and the gateway keeps the order service's breaker closed, so reading orders
+// goes on (it used to open after ~12 placements, and every /orders route answered 503).
+TEST_F(Outage, AServiceWhoseDependencyIsDownKeepsItsOwnRoutes) {
+  std::int64_t product = create_product(100, 10);
+  Res earlier = place_order(customer_, {{product, 1}});
+  ASSERT_EQ(earlier.status, 201) << earlier;
+  CommandResult down = run_sales("down product");
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  for (int i = 0; i < 25; ++i) {
+    Res refused = place_order(customer_, {{product, 1}});
+    ASSERT_TRUE(is_problem(refused, 503)) << refused;
+    EXPECT_EQ(refused.header("Sales-Dependency-Unavailable"), "product") << refused;
+  }
+  EXPECT_EQ(get("/orders/" + std::to_string(earlier.id())).status, 200) << "the order service's own routes";
+  const Res breakers = get("/gateway/circuit-breakers");
+  EXPECT_EQ(str_of(member(breakers.at("order"), "state")), "closed") << breakers;
+  CommandResult up = sales_up();
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  EXPECT_EQ(place_order(customer_, {{product, 1}}).status, 201);
+}
+
 TEST_F(Outage, RequestsTheGatewayRetriesWhileAServiceHangsApplyOnce) {
   // A hung service (SIGSTOP): the gateway's attempt times out, it retries what it may (a
   // take-out with an Idempotency-Key; one without is never repeated), and the client gets

@@ -58,6 +58,11 @@ Problem Problem::too_many_requests(std::string d) { return make(429, std::move(d
 Problem Problem::bad_gateway(std::string d) { return make(502, std::move(d)); }
 Problem Problem::unavailable(std::string d) { return make(503, std::move(d)); }
 Problem Problem::gateway_timeout(std::string d) { return make(504, std::move(d)); }
+Problem Problem::dependency_unavailable(std::string dependency, std::string d) {
+  auto p = make(503, std::move(d));
+  p.unavailable_dependency = std::move(dependency);
+  return p;
+}
 Problem Problem::internal() { return make(500, "The server could not complete the request; it has been logged."); }
 
 std::string join_in_detail(std::size_t count, const std::function<std::string(std::size_t)>& item) {
@@ -87,6 +92,7 @@ http::Response to_response(const Problem& p, std::string_view instance) {
   http::Response r;
   r.status = p.status;
   r.headers.set("Content-Type", "application/problem+json");
+  if (!p.unavailable_dependency.empty()) r.headers.set(std::string(kDependencyUnavailableHeader), p.unavailable_dependency);
   r.body = w.take();
   return r;
 }

@@ -79,6 +79,28 @@ std::string the_service(const Upstream& upstream, std::string_view what) {
   text.append(upstream.name()).append(" service").append(what);
   return text;
 }
+// A change sent to a service that then gave no answer (it timed out, or its connection
+// closed) may have been made: the problem says so, and whether a repeat is safe, instead of
+// reading as if the request never arrived. A read changes nothing; a refused connection
+// never carried the request.
+void say_it_may_be_applied(Problem& p, const http::Request& req, bool may_retry) {
+  if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return;
+  p.detail += may_retry ? " The request may have been applied; repeating it as it was (with the same Idempotency-Key, if it had one) is safe."
+                        : " The request may have been applied: check before sending it again (with an Idempotency-Key a repeat is safe).";
+}
+
+// The breaker refused an attempt. `sent_safe` / `sent_unsafe`: an earlier attempt of this
+// request went out without an answer, and repeating it is safe / not known to be.
+// Not a coroutine: GCC 12 misreads a Problem built in the coroutine's frame here
+// (-Wmismatched-new-delete).
+[[gnu::noinline]] http::Response circuit_open(const Upstream& upstream, const http::Request& req, bool sent_safe,
+                                              bool sent_unsafe, res::Duration retry_after) {
+  auto refused = Problem::unavailable(the_service(upstream, " is failing; the gateway is not sending it requests for now."));
+  if (sent_safe || sent_unsafe) say_it_may_be_applied(refused, req, sent_safe);
+  auto r = problem(refused);
+  r.headers.set("Retry-After", seconds_text(retry_after));
+  return r;
+}
 }  // namespace
 
 Gateway::Gateway(GatewayConfig config, sales::metrics::Registry& registry, http::Router& own_routes)
@@ -217,6 +239,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
 
   std::optional<http::Response> last;  // the last upstream answer, returned when retries end
   std::optional<Problem> failure;       // why the last attempt failed, when it had no answer
+  bool maybe_applied = false;           // an attempt was sent and got no answer
   res::RetryGrant retry_grant;          // the budget's grant for the retry about to go
   for (int retries = 0;; ++retries) {
     auto permit = upstream.breaker().try_acquire();
@@ -227,10 +250,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       }
       if (last) co_return std::move(*last);  // the upstream's own answer: nothing was refused
       upstream.metrics().rejected_circuit_open->inc();
-      auto r = problem(Problem::unavailable(
-          the_service(upstream, " is failing; the gateway is not sending it requests for now.")));
-      r.headers.set("Retry-After", seconds_text(permit.retry_after()));
-      co_return r;
+      co_return circuit_open(upstream, req, may_retry && maybe_applied, !may_retry && maybe_applied, permit.retry_after());
     }
     // What reaches the upstream: the retry budget's measure of demand, and the retries made.
     if (retries == 0) {
@@ -246,14 +266,22 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       http::Response r = co_await pool.send(req, attempt_deadline, may_retry, /*tell_budget=*/true);
       auto latency = Clock::now() - start;
       upstream.metrics().latency->observe(std::chrono::duration<double>(latency).count());
-      if (r.status >= 500) {
+      // The upstream answered, but a service it calls is out (the order service's product
+      // look-up): its breaker counts it as working, or one failing service would open the
+      // breakers of every service that calls it; and it is not retried, since the upstream
+      // has asked that service itself, which a retry would only load more.
+      const bool dependency_out = r.status >= 500 && r.headers.get(sales::kDependencyUnavailableHeader);
+      if (dependency_out) {
+        permit.on_success(latency);
+        upstream.metrics().dependency_unavailable->inc();
+      } else if (r.status >= 500) {
         permit.on_failure();
         upstream.metrics().failed->inc();
       } else {
         permit.on_success(latency);
         upstream.metrics().ok->inc();
       }
-      if (!may_retry || !res::retryable_status(r.status)) co_return r;
+      if (!may_retry || !res::retryable_status(r.status) || dependency_out) co_return r;
       retryable_failure = true;
       last = std::move(r);
     } catch (const http::UpstreamError& e) {
@@ -279,8 +307,11 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
         permit.on_failure();
         upstream.metrics().failed->inc();
         bool timed_out = e.kind() == http::UpstreamFailure::Timeout;
+        bool refused = e.kind() == http::UpstreamFailure::Connect;
+        maybe_applied = maybe_applied || !refused;
         failure = timed_out ? Problem::gateway_timeout(the_service(upstream, " did not answer in time."))
-                            : Problem::bad_gateway(the_service(upstream, " could not be reached."));
+                  : refused ? Problem::bad_gateway(the_service(upstream, " could not be reached."))
+                            : Problem::bad_gateway(the_service(upstream, " closed the connection without an answer."));
         retryable_failure = may_retry;
       }
     }
@@ -302,6 +333,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
   }
   if (last) co_return std::move(*last);
   if (!failure) failure = Problem::bad_gateway(the_service(upstream, " could not be reached."));
+  if (maybe_applied) say_it_may_be_applied(*failure, req, may_retry);
   if (failure->status == 504) rejected_deadline_->inc();
   co_return problem(*failure);
 }

@@ -1,5 +1,7 @@
 #include "filters/upstream.hpp"
 
+#include "sales/log/log.hpp"
+
 #include <array>
 #include <stdexcept>
 
@@ -18,6 +20,19 @@ std::size_t state_number(res::CircuitState s) {
 }
 }  // namespace
 
+// Counted, and told to the log: an operator reading it during an outage sees when the
+// gateway stopped sending a service requests and when it started again (rare: a few lines
+// an incident, never one per request).
+void Upstream::on_transition(res::CircuitState from, res::CircuitState to) {
+  transitions_[state_number(to)]->inc();
+  if (to == res::CircuitState::Open) {
+    sales::log::warn("circuit breaker for the {} service: {} -> open; its requests are refused for {} ms", name_,
+                     res::to_string(from), std::chrono::duration_cast<std::chrono::milliseconds>(breaker_.config().open_duration).count());
+  } else {
+    sales::log::info("circuit breaker for the {} service: {} -> {}", name_, res::to_string(from), res::to_string(to));
+  }
+}
+
 Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::Registry& registry,
                    sales::http::ByteBudget& answers)
     : id_(id),
@@ -26,7 +41,7 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
       endpoint_(sales::http::parse_base_url(config.upstream_urls[static_cast<std::size_t>(id)])),
       answers_(answers),
       breaker_(config.breaker, res::SteadyClock::instance(),
-               [this](res::CircuitState, res::CircuitState to) { transitions_[state_number(to)]->inc(); }),
+               [this](res::CircuitState from, res::CircuitState to) { on_transition(from, to); }),
       bulkhead_(config.bulkhead_max),
       budget_(config.budget) {
   auto counter = [&](const char* metric, const char* help, sales::metrics::Labels extra = {}) {
@@ -37,6 +52,8 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
   metrics_.latency = &registry.histogram("gateway_upstream_latency_seconds", "Upstream attempt latency", {{"upstream", name_}});
   metrics_.ok = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "ok"}});
   metrics_.failed = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "failed"}});
+  metrics_.dependency_unavailable =
+      counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "dependency_unavailable"}});
   metrics_.too_large = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "too_large"}});
   metrics_.retries = counter("gateway_retries_total", "Retries by result", {{"result", "attempted"}});
   metrics_.retries_refused_by_budget = counter("gateway_retries_total", "Retries by result", {{"result", "refused_by_budget"}});

@@ -20,6 +20,7 @@ struct UpstreamMetrics {
   sales::metrics::Histogram* latency;
   sales::metrics::Counter* ok;           // answered with < 500
   sales::metrics::Counter* failed;       // 5xx, timeout or connection error
+  sales::metrics::Counter* dependency_unavailable;  // a 503 naming a service it calls: not its own failure
   sales::metrics::Counter* too_large;    // answered past kMaxUpstreamAnswerBytes
   sales::metrics::Counter* dropped;      // answered, but past GATEWAY_ANSWERS_MAX_BYTES: dropped unread
   sales::metrics::Counter* retries;
@@ -47,6 +48,7 @@ class Upstream {
   void write_state(sales::json::Writer& w) const;  // for /gateway/circuit-breakers
 
  private:
+  void on_transition(sales::resilience::CircuitState from, sales::resilience::CircuitState to);
   UpstreamId id_;
   std::string name_;
   std::string route_label_;

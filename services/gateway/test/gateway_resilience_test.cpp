@@ -139,6 +139,28 @@ TEST_F(GatewayResilience, BreakersArePerUpstream) {
   for (const char* name : {"order", "payment", "inventory", "shipping"}) EXPECT_EQ(breaker_state(gw, name), "closed");
 }
 
+// A service answering 503 because a service it calls is down (the order service's product
+// look-up; here the fake customer service plays it) is working: its breaker stays closed, so
+// its other routes keep flowing, and the answer is not retried.
+TEST_F(GatewayResilience, AServiceReportingItsDependencyDownKeepsItsBreakerClosed) {
+  start({{"GATEWAY_CB_WINDOW", "4"}, {"GATEWAY_CB_MIN_CALLS", "4"}, {"GATEWAY_CB_OPEN_MS", "60000"}});
+  customer.fail_for_dependency("product");
+  for (int i = 0; i < 8; ++i) {
+    auto r = get(gw, "/customers/1");
+    ASSERT_EQ(r.status, 503);
+    EXPECT_EQ(header(r, "X-Fake-Upstream"), "customer") << "the service's own answer, passed on";
+    EXPECT_EQ(header(r, "Sales-Dependency-Unavailable"), "product");
+  }
+  EXPECT_EQ(customer.count(), 8) << "a GET, retried on a 503 of its own, but not on this one";
+  EXPECT_EQ(breaker_state(gw, "customer"), "closed");
+  EXPECT_EQ(metric_of({{"upstream", "customer"}, {"outcome", "dependency_unavailable"}}, "gateway_upstream_attempts_total"), 8);
+  // The same 503 without the name is the service's own failure: retried, and counted.
+  customer.reset();
+  customer.fail(503);
+  for (int i = 0; i < 4 && breaker_state(gw, "customer") == "closed"; ++i) (void)get(gw, "/customers/1");
+  EXPECT_EQ(breaker_state(gw, "customer"), "open");
+}
+
 // ----------------------------------------------------------------------- rate limiting
 
 TEST_F(GatewayResilience, OverTheRateLimitA429ProblemSaysWhenToComeBack) {

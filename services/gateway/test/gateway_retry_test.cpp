@@ -190,6 +190,9 @@ TEST_F(GatewayRetry, AnUpstreamWhereNothingListensGives502Problem) {
   EXPECT_LT(since(t0), 3000ms);
   EXPECT_NE(problem_detail(r).find("product"), std::string::npos) << r.body;
   EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 4) << "a connection error is retried (3 retries)";
+  auto post = send(gw, "POST", "/products", {}, R"({"name":"x"})");
+  EXPECT_TRUE(is_problem(post, 502)) << post.body;
+  EXPECT_EQ(problem_detail(post).find("may have been applied"), std::string::npos) << "a refused connection carried nothing";
 }
 
 TEST_F(GatewayRetry, UpstreamHostNamesAreResolvedAndAnUnknownNameGives502) {
@@ -211,6 +214,13 @@ TEST_F(GatewayRetry, AConnectionResetIsRetriedForIdempotentRequestsOnly) {
   auto p = send(gw, "POST", "/products", {}, R"({"name":"x"})");
   EXPECT_TRUE(is_problem(p, 502)) << p.status << " " << p.body;
   EXPECT_EQ(resets.connections() - before, 1) << "a POST without Idempotency-Key is sent once";
+  // Sent, and no answer: the client is told it may have been made, and how to repeat it.
+  EXPECT_NE(problem_detail(p).find("may have been applied: check before sending it again"), std::string::npos) << p.body;
+  EXPECT_EQ(problem_detail(r).find("may have been applied"), std::string::npos) << "a read changes nothing";
+  Headers key;
+  key.set("Idempotency-Key", "k-reset");
+  auto keyed = send(gw, "POST", "/products", key, R"({"name":"x"})");
+  EXPECT_NE(problem_detail(keyed).find("may have been applied; repeating it as it was"), std::string::npos) << keyed.body;
 }
 
 // An upstream that answers too much works: the answer is refused with a 502 that says so,
@@ -292,6 +302,19 @@ TEST_F(GatewayRetry, TheRequestBudgetTravelsToTheUpstream) {
 
 // A request that will not be retried has no use for half a deadline: its single attempt must
 // have the whole of it, or slow but successful POSTs (orders) are cut off at 2.5 s of 5.
+// A change that timed out may have been made (it still ran on in a stalled service): the 504
+// says so, where a read's says nothing of the kind.
+TEST_F(GatewayRetry, AChangeThatTimedOutMayHaveBeenApplied) {
+  start({{"GATEWAY_TIMEOUT_MS", "600"}, {"GATEWAY_RETRY_MAX", "0"}});
+  product.delay_ms = 2000;
+  auto post = send(gw, "POST", "/products", {}, R"({"name":"slow"})");
+  EXPECT_TRUE(is_problem(post, 504)) << post.body;
+  EXPECT_NE(problem_detail(post).find("may have been applied: check before sending it again"), std::string::npos) << post.body;
+  auto read = get(gw, "/products/1");
+  EXPECT_TRUE(is_problem(read, 504)) << read.body;
+  EXPECT_EQ(problem_detail(read).find("may have been applied"), std::string::npos) << read.body;
+}
+
 TEST_F(GatewayRetry, ARequestThatCannotBeRetriedGetsTheWholeDeadline) {
   start({{"GATEWAY_TIMEOUT_MS", "1500"}, {"GATEWAY_RETRY_MAX", "3"}});
   product.delay_ms = 1000;

@@ -53,8 +53,8 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
   } catch (const ProblemError& e) {
     failure = e.problem();
   } catch (const DirectoryUnavailable& e) {
-    failure = Problem::unavailable("The order cannot be checked right now (" + std::string(e.what()) +
-                                   "); nothing was saved. Try again shortly.");
+    failure = Problem::dependency_unavailable(e.service(), "The order cannot be checked right now (" + std::string(e.what()) +
+                                                                  "); nothing was saved. Try again shortly.");
   }
   std::optional<std::int64_t> total;
   if (!failure) {
@@ -120,8 +120,8 @@ http::Response cancel(const OrderRoutes& d, std::int64_t id, const http::Request
 // CONFIRMED or REFUNDED (a payment it does not know: a restored database, a wrong
 // PAYMENT_SERVICE_URL) is an inconsistency no retry or event will mend: logged, and a 503.
 ProblemError payment_unchecked(const DirectoryUnavailable& e) {
-  return ProblemError(Problem::unavailable("The order's payment cannot be checked right now (" + std::string(e.what()) +
-                                           "); nothing was shipped. Try again shortly."));
+  return ProblemError(Problem::dependency_unavailable(e.service(), "The order's payment cannot be checked right now (" +
+                                                                          std::string(e.what()) + "); nothing was shipped. Try again shortly."));
 }
 
 void require_payment_held(const OrderRoutes& d, std::int64_t order_id, std::int64_t payment_id,
@@ -140,7 +140,7 @@ void require_payment_held(const OrderRoutes& d, std::int64_t order_id, std::int6
   }
   sales::log::error("order {} is PAID by payment {}, which the payment service reports as {}", order_id, payment_id,
                     status.value_or("unknown (404)"));
-  throw ProblemError(Problem::unavailable("Order " + std::to_string(order_id) + "'s payment " +
+  throw ProblemError(Problem::dependency_unavailable("payment", "Order " + std::to_string(order_id) + "'s payment " +
                                           std::to_string(payment_id) +
                                           " cannot be confirmed with the payment service; nothing was shipped."));
 }
@@ -163,7 +163,7 @@ std::int64_t payment_that_paid(const OrderRoutes& d, std::int64_t order_id, cons
                                          "when that reaches it."));
   }
   sales::log::error("order {} is PAID, and the payment service holds no confirmed or refunded payment for it", order_id);
-  throw ProblemError(Problem::unavailable("Order " + std::to_string(order_id) +
+  throw ProblemError(Problem::dependency_unavailable("payment", "Order " + std::to_string(order_id) +
                                           "'s payment cannot be found at the payment service; nothing was shipped."));
 }
 

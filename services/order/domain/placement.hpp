@@ -25,7 +25,14 @@ struct ProductSnapshot {
 // The owner could not answer (unreachable, timed out, 5xx, a reply we cannot read).
 class DirectoryUnavailable : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // `service`: the owner that could not answer ("customer", "product", "payment"), named in
+  // the 503 so that the gateway does not count it against the order service.
+  DirectoryUnavailable(std::string service, const std::string& what)
+      : std::runtime_error(what), service_(std::move(service)) {}
+  [[nodiscard]] const std::string& service() const { return service_; }
+
+ private:
+  std::string service_;
 };
 
 // What the calls made for one client request carry along, so they share its trace.

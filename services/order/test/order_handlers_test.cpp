@@ -159,6 +159,8 @@ TEST_F(OrderApiTest, AnOwnerDownIs503WithRetryAfterAndWritesNothing) {
   auto res = send("POST", "/orders", kTwoLines);
   EXPECT_EQ(res.status, 503);
   EXPECT_EQ(res.headers.get("Retry-After"), "1");
+  // The owner that is out, named: the gateway keeps the order service's breaker closed.
+  EXPECT_EQ(res.headers.get("Sales-Dependency-Unavailable"), "product");
   EXPECT_EQ(order_count(), 0);
 }
 

@@ -20,7 +20,7 @@ constexpr int kAttempts = kMaxIdle / 2 + 1;
 
 ProblemError unavailable(const std::string& why) {
   sales::log::warn("order service unavailable: {}", why);
-  return ProblemError(Problem::unavailable("The order service is not available right now, so the order cannot be "
+  return ProblemError(Problem::dependency_unavailable("order", "The order service is not available right now, so the order cannot be "
                                            "checked; try again shortly."));
 }
 

@@ -12,6 +12,7 @@
 #include "sales/http/server.hpp"
 #include "sales/problem/problem.hpp"
 #include "sales/resilience/deadline.hpp"
+#include "sales_test/http.hpp"
 
 namespace payment {
 namespace {
@@ -113,6 +114,8 @@ TEST(OrderClient, FailuresOfTheOrderServiceAre503) {
     fake.reply(status, "{}");
     EXPECT_EQ(status_of(client, 7), 503) << status;
   }
+  EXPECT_EQ(sales_test::problem_of([&] { client.find(7, incoming("r")); }).unavailable_dependency, "order")
+      << "named, so that the gateway does not count it against the payment service";
 }
 
 TEST(OrderClient, UnreachableOrderServiceIs503) {

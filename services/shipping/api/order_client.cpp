@@ -18,7 +18,7 @@ constexpr const char* kDefaultOrderServiceUrl = "http://127.0.0.1:8002";
 constexpr std::chrono::milliseconds kOrderServiceTimeout{2000};
 
 ProblemError order_service_unavailable() {
-  return ProblemError(Problem::unavailable("The order service cannot be reached right now; try again shortly."));
+  return ProblemError(Problem::dependency_unavailable("order", "The order service cannot be reached right now; try again shortly."));
 }
 
 // The detail of the order service's problem answer; "" when it has none worth repeating.
@@ -90,8 +90,8 @@ void OrderClient::ship(std::int64_t order_id, std::int64_t shipment_id, const ht
   if (auto why = problem_detail(res.body); res.status == 503 && !why.empty()) {
     // The order service is up but cannot decide now (the payment service it asks is down,
     // its database, a start): its words point the client and the operator at what is out.
-    throw ProblemError(Problem::unavailable("Shipment " + std::to_string(shipment_id) +
-                                            " cannot ship now; the order service answered: " + why));
+    throw ProblemError(Problem::dependency_unavailable("order", "Shipment " + std::to_string(shipment_id) +
+                                                                 " cannot ship now; the order service answered: " + why));
   }
   throw order_service_unavailable();
 }

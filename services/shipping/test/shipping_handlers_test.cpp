@@ -268,6 +268,7 @@ TEST_F(ShippingApiTest, AnOrderServiceThatCannotDecideIsA503InItsOwnWords) {
   auto s = made_undecided(87);
   auto refused = put_status(s.id, "SHIPPED");
   EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.headers.get("Sales-Dependency-Unavailable"), "order") << "not the shipping service's own failure";
   EXPECT_NE(refused.body.find("Shipment " + std::to_string(s.id) +
                               " cannot ship now; the order service answered: The order's payment cannot be checked "
                               "right now; nothing was shipped."),

@@ -23,6 +23,9 @@ struct Problem {
   std::string detail;
   std::vector<FieldError> errors;
   std::string type;  // defaults to a URN derived from status when empty
+  // dependency_unavailable's: the peer service whose outage this 503 reports, sent as
+  // kDependencyUnavailableHeader ("" for any other problem).
+  std::string unavailable_dependency;
 
   static Problem bad_request(std::string detail, std::vector<FieldError> errors = {});
   static Problem forbidden(std::string detail);
@@ -37,9 +40,15 @@ struct Problem {
   static Problem too_many_requests(std::string detail);
   static Problem bad_gateway(std::string detail);
   static Problem unavailable(std::string detail);
+  // A 503 because a service this one calls is down or failing, not this service: the
+  // gateway's breaker for this service does not count it (one failing service never opens
+  // another's), and the answer names the peer in kDependencyUnavailableHeader.
+  static Problem dependency_unavailable(std::string dependency, std::string detail);
   static Problem gateway_timeout(std::string detail);
   static Problem internal();  // never says why: details go to the log only
 };
+
+inline constexpr std::string_view kDependencyUnavailableHeader = "Sales-Dependency-Unavailable";
 
 class ProblemError : public std::runtime_error {
  public:

@@ -13,6 +13,7 @@
 
 #include "common.hpp"
 #include "sales/http/server.hpp"
+#include "sales/problem/problem.hpp"
 #if __has_include("sales_test/sockets.hpp")
 #include "sales_test/sockets.hpp"
 #else
@@ -128,6 +129,7 @@ class FakeUpstream {
     log_.clear();
     max_in_flight_ = 0;
     cache_control_.clear();
+    dependency_.clear();
   }
   // Answers carry this Cache-Control (none when empty).
   void cache_control(std::string value) {
@@ -138,6 +140,15 @@ class FakeUpstream {
   void fail(int s, int n = -1) {
     fail_first = n;
     fail_status = s;
+  }
+  // Fails every request with a 503 that names `service` as the one out, as a service whose
+  // dependency is down answers (Problem::dependency_unavailable).
+  void fail_for_dependency(std::string service) {
+    {
+      std::lock_guard lock(mu_);
+      dependency_ = std::move(service);
+    }
+    fail(503);
   }
 
   [[nodiscard]] int count() const {
@@ -179,6 +190,8 @@ class FakeUpstream {
     if (fs != 0 && (ff < 0 || n < ff)) {
       r = Response::json(fs, R"({"type":"about:blank","status":)" + std::to_string(fs) + R"(,"detail":"injected"})");
       r.headers.set("Content-Type", "application/problem+json");
+      std::lock_guard lock(mu_);
+      if (!dependency_.empty()) r.headers.set(std::string(sales::kDependencyUnavailableHeader), dependency_);
     } else {
       r = Response::json(status.load(), R"({"upstream":")" + name_ + R"(","n":)" + std::to_string(n) +
                                             R"(,"pad":")" + std::string(pad_bytes.load(), 'x') + "\"}");
@@ -197,6 +210,7 @@ class FakeUpstream {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::vector<Received> log_;
+  std::string dependency_;  // fail_for_dependency's
   int in_flight_ = 0;
   int max_in_flight_ = 0;
   std::string cache_control_;
