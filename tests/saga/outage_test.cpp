@@ -84,6 +84,9 @@ TEST_F(Outage, OrdersPlacedWhileInventoryIsKilledAreConfirmedAfterRestart) {
 // goes on (it used to open after ~12 placements, and every /orders route answered 503).
 TEST_F(Outage, AServiceWhoseDependencyIsDownKeepsItsOwnRoutes) {
   std::int64_t product = create_product(100, 10);
+  // An earlier test's failures may still hold a breaker open: wait until calls go through.
+  std::string not_ready;
+  ASSERT_TRUE(wait_ready(60s, kAllServices, &not_ready)) << not_ready;
   Res earlier = place_order(customer_, {{product, 1}});
   ASSERT_EQ(earlier.status, 201) << earlier;
   CommandResult down = run_sales("down product");

@@ -267,12 +267,13 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       auto latency = Clock::now() - start;
       upstream.metrics().latency->observe(std::chrono::duration<double>(latency).count());
       // The upstream answered, but a service it calls is out (the order service's product
-      // look-up): its breaker counts it as working, or one failing service would open the
-      // breakers of every service that calls it; and it is not retried, since the upstream
-      // has asked that service itself, which a retry would only load more.
-      const bool dependency_out = r.status >= 500 && r.headers.get(sales::kDependencyUnavailableHeader);
+      // look-up): its breaker hears nothing of it, neither a failure (one failing service
+      // would open the breakers of every service that calls it) nor a success (which would
+      // hide the upstream's own failures in the same window, or close a half-open breaker);
+      // and it is not retried, since the upstream has asked that service itself.
+      const bool dependency_out = r.status == 503 && r.headers.get(sales::kDependencyUnavailableHeader);
       if (dependency_out) {
-        permit.on_success(latency);
+        permit.release_without_result();
         upstream.metrics().dependency_unavailable->inc();
       } else if (r.status >= 500) {
         permit.on_failure();

@@ -300,8 +300,6 @@ TEST_F(GatewayRetry, TheRequestBudgetTravelsToTheUpstream) {
   EXPECT_GE(*budget, 1500) << "with no retries the one attempt has (almost) the whole deadline";
 }
 
-// A request that will not be retried has no use for half a deadline: its single attempt must
-// have the whole of it, or slow but successful POSTs (orders) are cut off at 2.5 s of 5.
 // A change that timed out may have been made (it still ran on in a stalled service): the 504
 // says so, where a read's says nothing of the kind.
 TEST_F(GatewayRetry, AChangeThatTimedOutMayHaveBeenApplied) {
@@ -315,6 +313,8 @@ TEST_F(GatewayRetry, AChangeThatTimedOutMayHaveBeenApplied) {
   EXPECT_EQ(problem_detail(read).find("may have been applied"), std::string::npos) << read.body;
 }
 
+// A request that will not be retried has no use for half a deadline: its single attempt must
+// have the whole of it, or slow but successful POSTs (orders) are cut off at 2.5 s of 5.
 TEST_F(GatewayRetry, ARequestThatCannotBeRetriedGetsTheWholeDeadline) {
   start({{"GATEWAY_TIMEOUT_MS", "1500"}, {"GATEWAY_RETRY_MAX", "3"}});
   product.delay_ms = 1000;
