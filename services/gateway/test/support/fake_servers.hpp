@@ -43,7 +43,7 @@ class ReservedPort {
   std::uint16_t port_;
 };
 
-// Accepts every connection and closes it at once with a reset (SO_LINGER 0): the upstream
+// Accepts every connection and, once the request has arrived, closes it with a reset (SO_LINGER 0): the upstream
 // "dies" mid-exchange. Counts the connections it saw.
 class ResetServer {
  public:
@@ -69,6 +69,13 @@ class ResetServer {
       int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) continue;
       ++connections_;
+      // The reset comes after the request has arrived (or a second passed): reset at once, it
+      // could reach the gateway before its connect completed, and then nothing was sent.
+      pollfd in{c, POLLIN, 0};
+      if (::poll(&in, 1, 1000) > 0) {
+        char buf[4096];
+        (void)::recv(c, buf, sizeof buf, MSG_DONTWAIT);
+      }
       linger l{1, 0};
       ::setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
       ::close(c);
