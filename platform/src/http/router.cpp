@@ -48,7 +48,7 @@ void refuse_second_content_type(const Request& req) {
 // No service decodes a compressed body (RFC 9110 §8.4): a gzip body used to be read as
 // broken JSON (400), and a plain one labelled gzip was taken as if unlabelled. Either way
 // the client is told what it may send instead (RFC 9110 §15.5.16, Accept-Encoding).
-std::optional<Response> refuse_content_coding(const Request& req) {
+void refuse_content_coding(const Request& req) {
   std::optional<std::string_view> coded;  // the first coding other than identity, in any field
   for (const auto& [name, value] : req.headers.fields()) {
     if (coded || !iequals(name, "Content-Encoding")) continue;
@@ -56,11 +56,11 @@ std::optional<Response> refuse_content_coding(const Request& req) {
       if (!coded && !iequals(coding, "identity")) coded = coding;
     });
   }
-  if (!coded) return std::nullopt;
-  Response res = to_response(Problem::unsupported_media_type(
-      "The request body must not be compressed: Content-Encoding '" + printable(*coded, 64) + "' is not accepted."));
-  res.headers.set("Accept-Encoding", "identity");
-  return res;
+  if (!coded) return;
+  auto p = Problem::unsupported_media_type("The request body must not be compressed: Content-Encoding '" +
+                                           printable(*coded, 64) + "' is not accepted.");
+  p.headers.set("Accept-Encoding", "identity");
+  throw ProblemError(std::move(p));
 }
 
 bool is_empty_json_object(std::string_view body) {
@@ -161,7 +161,7 @@ Response Router::dispatch(Request& req) const {
     req.route = r.pattern;
     if (!req.body.empty() && !is_safe_method(req)) {  // a safe method's body is ignored (below)
       refuse_second_content_type(req);
-      if (auto refused = refuse_content_coding(req)) return std::move(*refused);
+      refuse_content_coding(req);
     }
     if (r.body == Body::Json) {
       if (!req.body.empty() && !says_json(req)) {

@@ -60,7 +60,7 @@ Problem Problem::unavailable(std::string d) { return make(503, std::move(d)); }
 Problem Problem::gateway_timeout(std::string d) { return make(504, std::move(d)); }
 Problem Problem::dependency_unavailable(std::string dependency, std::string d) {
   auto p = make(503, std::move(d));
-  p.unavailable_dependency = std::move(dependency);
+  p.headers.set(std::string(kDependencyUnavailableHeader), std::move(dependency));
   return p;
 }
 Problem Problem::internal() { return make(500, "The server could not complete the request; it has been logged."); }
@@ -91,8 +91,8 @@ http::Response to_response(const Problem& p, std::string_view instance) {
   w.end_object();
   http::Response r;
   r.status = p.status;
+  r.headers = p.headers;
   r.headers.set("Content-Type", "application/problem+json");
-  if (!p.unavailable_dependency.empty()) r.headers.set(std::string(kDependencyUnavailableHeader), p.unavailable_dependency);
   r.body = w.take();
   return r;
 }

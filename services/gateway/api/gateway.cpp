@@ -89,14 +89,13 @@ void say_it_may_be_applied(Problem& p, const http::Request& req, bool may_retry)
                         : " The request may have been applied: check before sending it again (with an Idempotency-Key a repeat is safe).";
 }
 
-// The breaker refused an attempt. `sent_safe` / `sent_unsafe`: an earlier attempt of this
-// request went out without an answer, and repeating it is safe / not known to be.
-// Not a coroutine: GCC 12 misreads a Problem built in the coroutine's frame here
-// (-Wmismatched-new-delete).
-[[gnu::noinline]] http::Response circuit_open(const Upstream& upstream, const http::Request& req, bool sent_safe,
-                                              bool sent_unsafe, res::Duration retry_after) {
+// The breaker refused an attempt; `maybe_applied`: an earlier attempt of this request went
+// out without an answer. Not a coroutine: GCC 12 misreads a Problem built in the
+// coroutine's frame here (-Wmismatched-new-delete).
+[[gnu::noinline]] http::Response circuit_open(const Upstream& upstream, const http::Request& req, bool maybe_applied,
+                                              bool may_retry, res::Duration retry_after) {
   auto refused = Problem::unavailable(the_service(upstream, " is failing; the gateway is not sending it requests for now."));
-  if (sent_safe || sent_unsafe) say_it_may_be_applied(refused, req, sent_safe);
+  if (maybe_applied) say_it_may_be_applied(refused, req, may_retry);
   auto r = problem(refused);
   r.headers.set("Retry-After", seconds_text(retry_after));
   return r;
@@ -250,7 +249,7 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       }
       if (last) co_return std::move(*last);  // the upstream's own answer: nothing was refused
       upstream.metrics().rejected_circuit_open->inc();
-      co_return circuit_open(upstream, req, may_retry && maybe_applied, !may_retry && maybe_applied, permit.retry_after());
+      co_return circuit_open(upstream, req, maybe_applied, may_retry, permit.retry_after());
     }
     // What reaches the upstream: the retry budget's measure of demand, and the retries made.
     if (retries == 0) {

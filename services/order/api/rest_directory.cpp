@@ -23,7 +23,7 @@ http::Response ask(http::Client& client, std::string_view owner, const std::stri
     return client.get(target, headers);
   } catch (const http::ClientError& e) {
     sales::log::warn("{} service unreachable: {}", owner, e.what());
-    throw DirectoryUnavailable(std::string(owner), std::string(owner) + " service unreachable");
+    throw DirectoryUnavailable(std::string(owner), "unreachable");
   }
 }
 
@@ -48,7 +48,7 @@ bool refuses_ids(std::string_view problem_body) {
 
 [[noreturn]] void unexpected(std::string_view owner, const std::string& target, int status) {
   sales::log::warn("{} service answered {} to GET {}", owner, status, target);
-  throw DirectoryUnavailable(std::string(owner), std::string(owner) + " service answered " + std::to_string(status));
+  throw DirectoryUnavailable(std::string(owner), "answered " + std::to_string(status));
 }
 
 // The owner's representation; nullopt when it says 404 (no such resource).
@@ -64,7 +64,7 @@ boost::json::object parse_representation(std::string_view body, std::string_view
   boost::system::error_code ec;
   auto v = boost::json::parse(body, ec);
   if (ec || !v.is_object()) {
-    throw DirectoryUnavailable(std::string(owner), std::string(owner) + " service sent a body that is not a JSON object");
+    throw DirectoryUnavailable(std::string(owner), "sent a body that is not a JSON object");
   }
   return std::move(v.as_object());
 }
@@ -73,7 +73,7 @@ boost::json::object parse_representation(std::string_view body, std::string_view
 boost::json::array items_of(std::string_view list_body, std::string_view owner) {
   auto list = parse_representation(list_body, owner);
   auto* items = list.if_contains("items");
-  if (!items || !items->is_array()) throw DirectoryUnavailable(std::string(owner), std::string(owner) + " service sent a list without items");
+  if (!items || !items->is_array()) throw DirectoryUnavailable(std::string(owner), "sent a list without items");
   return std::move(items->as_array());
 }
 }  // namespace
@@ -83,7 +83,7 @@ CustomerSnapshot parse_customer(std::string_view body) {
   CustomerSnapshot c;
   auto it = obj.find("address");
   if (it == obj.end() || it->value().is_null()) return c;
-  if (!it->value().is_string()) throw DirectoryUnavailable("customer", "customer service sent an address that is not a string");
+  if (!it->value().is_string()) throw DirectoryUnavailable("customer", "sent an address that is not a string");
   c.address = std::string(it->value().as_string());
   return c;
 }
@@ -92,7 +92,7 @@ namespace {
 ProductSnapshot product_of(const boost::json::object& obj) {
   sales::json::FieldReader in(obj);
   auto price = in.money("price", true);
-  if (!price) throw DirectoryUnavailable("product", "product service sent no valid price");
+  if (!price) throw DirectoryUnavailable("product", "sent no valid price");
   return {*price};
 }
 }  // namespace
@@ -103,7 +103,7 @@ std::map<std::int64_t, ProductSnapshot> parse_products(std::string_view list_bod
   std::map<std::int64_t, ProductSnapshot> out;
   for (const auto& item : items_of(list_body, "product")) {
     const auto* id = item.is_object() ? item.as_object().if_contains("id") : nullptr;
-    if (!id || !id->is_int64() || id->as_int64() < 1) throw DirectoryUnavailable("product", "product service sent an item without an id");
+    if (!id || !id->is_int64() || id->as_int64() < 1) throw DirectoryUnavailable("product", "sent an item without an id");
     out.emplace(id->as_int64(), product_of(item.as_object()));
   }
   return out;
@@ -126,7 +126,7 @@ std::optional<std::string> RestDirectory::payment_status(std::int64_t payment_id
   if (!body) return std::nullopt;
   auto obj = parse_representation(*body, "payment");
   const auto* status = obj.if_contains("status");
-  if (!status || !status->is_string()) throw DirectoryUnavailable("payment", "payment service sent a payment without a status");
+  if (!status || !status->is_string()) throw DirectoryUnavailable("payment", "sent a payment without a status");
   return std::string(status->as_string());
 }
 
@@ -145,7 +145,7 @@ PaymentsOfOrder RestDirectory::payments_of(std::int64_t order_id, const CallCont
     const auto* updated = p ? p->if_contains("updated_at") : nullptr;
     if (!id || !id->is_int64() || id->as_int64() < 1 || !status || !status->is_string() || !created ||
         !created->is_string() || !updated || !updated->is_string()) {
-      throw DirectoryUnavailable("payment", "payment service sent a payment without an id, a status, created_at or updated_at");
+      throw DirectoryUnavailable("payment", "sent a payment without an id, a status, created_at or updated_at");
     }
     if (status->as_string() == "CONFIRMED") {
       out.confirmed = id->as_int64();
@@ -178,7 +178,7 @@ std::map<std::int64_t, ProductSnapshot> RestDirectory::find_products(const std::
   // A list that ignored ?ids= would show other products and make real ones look unknown.
   for (const auto& [id, snapshot] : found) {
     if (!std::binary_search(ids.begin(), ids.end(), id)) {
-      throw DirectoryUnavailable("product", "product service answered ?ids= with product " + std::to_string(id) + ", not asked for");
+      throw DirectoryUnavailable("product", "answered ?ids= with product " + std::to_string(id) + ", not asked for");
     }
   }
   return found;

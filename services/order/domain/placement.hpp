@@ -27,8 +27,9 @@ class DirectoryUnavailable : public std::runtime_error {
  public:
   // `service`: the owner that could not answer ("customer", "product", "payment"), named in
   // the 503 so that the gateway does not count it against the order service.
-  DirectoryUnavailable(std::string service, const std::string& what)
-      : std::runtime_error(what), service_(std::move(service)) {}
+  // what(): "<service> service <why>".
+  DirectoryUnavailable(std::string service, std::string_view why)
+      : std::runtime_error(service + " service " + std::string(why)), service_(std::move(service)) {}
   [[nodiscard]] const std::string& service() const { return service_; }
 
  private:

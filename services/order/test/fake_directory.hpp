@@ -60,7 +60,7 @@ class FakeDirectory : public Directory {
     seen_request_ids.push_back(c.request_id);
     if (answers_left && *answers_left == 0) down = true;
     if (answers_left && *answers_left > 0) --*answers_left;
-    if (down) throw DirectoryUnavailable("product", "fake directory down");
+    if (down) throw DirectoryUnavailable("product", "down (a fake directory)");
     return lock;
   }
 

@@ -114,7 +114,7 @@ TEST(OrderClient, FailuresOfTheOrderServiceAre503) {
     fake.reply(status, "{}");
     EXPECT_EQ(status_of(client, 7), 503) << status;
   }
-  EXPECT_EQ(sales_test::problem_of([&] { client.find(7, incoming("r")); }).unavailable_dependency, "order")
+  EXPECT_EQ(sales_test::problem_of([&] { client.find(7, incoming("r")); }).headers.get(sales::kDependencyUnavailableHeader), "order")
       << "named, so that the gateway does not count it against the payment service";
 }
 

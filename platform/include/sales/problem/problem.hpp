@@ -23,9 +23,9 @@ struct Problem {
   std::string detail;
   std::vector<FieldError> errors;
   std::string type;  // defaults to a URN derived from status when empty
-  // dependency_unavailable's: the peer service whose outage this 503 reports, sent as
-  // kDependencyUnavailableHeader ("" for any other problem).
-  std::string unavailable_dependency;
+  // Fields sent with the answer: a 415's Accept-Encoding, dependency_unavailable's name of
+  // the peer that is out.
+  http::Headers headers;
 
   static Problem bad_request(std::string detail, std::vector<FieldError> errors = {});
   static Problem forbidden(std::string detail);
