@@ -27,6 +27,13 @@ class Outage : public SystemUpTest {
     customer_ = create_customer();
     ASSERT_GT(customer_, 0);
   }
+  // An order of one unit, placed once every service is ready (an earlier test's failures
+  // may still hold a breaker open: wait until calls go through).
+  Res order_once_ready(std::int64_t product) {
+    std::string not_ready;
+    EXPECT_TRUE(wait_ready(60s, kAllServices, &not_ready)) << not_ready;
+    return place_order(customer_, {{product, 1}});
+  }
   void TearDown() override {
     SystemUpTest::TearDown();
     EXPECT_TRUE(invariants_hold(settle_time(), &before_));
@@ -84,10 +91,7 @@ TEST_F(Outage, OrdersPlacedWhileInventoryIsKilledAreConfirmedAfterRestart) {
 // goes on (it used to open after ~12 placements, and every /orders route answered 503).
 TEST_F(Outage, AServiceWhoseDependencyIsDownKeepsItsOwnRoutes) {
   std::int64_t product = create_product(100, 10);
-  // An earlier test's failures may still hold a breaker open: wait until calls go through.
-  std::string not_ready;
-  ASSERT_TRUE(wait_ready(60s, kAllServices, &not_ready)) << not_ready;
-  Res earlier = place_order(customer_, {{product, 1}});
+  Res earlier = order_once_ready(product);
   ASSERT_EQ(earlier.status, 201) << earlier;
   CommandResult down = run_sales("down product");
   ASSERT_EQ(down.exit_code, 0) << down.output;
@@ -102,6 +106,36 @@ TEST_F(Outage, AServiceWhoseDependencyIsDownKeepsItsOwnRoutes) {
   CommandResult up = sales_up();
   ASSERT_EQ(up.exit_code, 0) << up.output;
   EXPECT_EQ(place_order(customer_, {{product, 1}}).status, 201);
+}
+
+// A service whose callee hangs (SIGSTOP) names it within the request's budget (what the
+// gateway sends as X-Request-Budget-Ms, here shorter than the service's own 2 s timeout for
+// the call, as after GATEWAY_TIMEOUT_MS is lowered): 503 with Sales-Dependency-Unavailable,
+// which the gateway counts against nobody's breaker, not its own 504, which the gateway
+// counts against it. Nothing is created.
+TEST_F(Outage, AServiceWhoseCalleeHangsNamesItWithinTheBudget) {
+  std::int64_t product = create_product(100, 10);
+  Res earlier = order_once_ready(product);
+  ASSERT_EQ(earlier.status, 201) << earlier;
+  const Headers budget = {{"X-Request-Budget-Ms", "800"}};
+
+  ASSERT_GT(pause_service("product"), 0);
+  Res placed = request_at(service_url("order"), "POST", "/orders", order_body(customer_, {{product, 1}}), budget);
+  ASSERT_GT(resume_service("product"), 0);
+  EXPECT_TRUE(is_problem(placed, 503)) << placed;
+  EXPECT_EQ(placed.header("Sales-Dependency-Unavailable"), "product") << placed;
+
+  ASSERT_GT(pause_service("order"), 0);
+  Res paid = request_at(service_url("payment"), "POST", "/payments",
+                        R"({"order_id":)" + std::to_string(earlier.id()) + R"(,"amount":1.00})", budget);
+  ASSERT_GT(resume_service("order"), 0);
+  EXPECT_TRUE(is_problem(paid, 503)) << paid;
+  EXPECT_EQ(paid.header("Sales-Dependency-Unavailable"), "order") << paid;
+
+  Res orders = get("/orders?customer_id=" + std::to_string(customer_));
+  EXPECT_EQ(int_of(orders.at("total")), 1) << orders;
+  Res payments = get("/payments?order_id=" + std::to_string(earlier.id()));
+  EXPECT_EQ(int_of(payments.at("total")), 0) << payments;
 }
 
 TEST_F(Outage, RequestsTheGatewayRetriesWhileAServiceHangsApplyOnce) {

@@ -90,8 +90,7 @@ struct Client::Impl {
     try {
       return detail::endpoints_of(book->lookup(end.at), endpoint.port, connects++);
     } catch (const ResolveError& e) {
-      if (e.timed_out() && end.cut) throw resilience::DeadlineExceeded(opts.base_url + target + ": " + e.what());
-      throw ClientError(opts.base_url + target + ": " + e.what());
+      throw ClientError(opts.base_url + target + ": " + e.what(), e.timed_out());
     }
   }
 
@@ -203,13 +202,12 @@ Response Client::send(Request req) {
       if (res.keep_alive) impl_->give_back(std::move(conn));
       return res;
     }
-    if (end.cut && failure == beast::error::timeout) {
-      throw resilience::DeadlineExceeded(impl_->opts.base_url + req.target + ": no answer before the request's deadline");
+    if (failure == beast::error::timeout) {
+      throw ClientError(impl_->opts.base_url + req.target +
+                            (end.cut ? ": no answer before the request's deadline" : ": timed out"),
+                        true);
     }
-    if (final) {
-      throw ClientError(impl_->opts.base_url + req.target + ": " +
-                        (failure == beast::error::timeout ? std::string("timed out") : failure.message()));
-    }
+    if (final) throw ClientError(impl_->opts.base_url + req.target + ": " + failure.message());
   }
   throw ClientError(impl_->opts.base_url + req.target + ": connection closed");
 }

@@ -36,7 +36,9 @@ BudgetedHandler::BudgetedHandler(Handler handler, metrics::Registry* metrics, co
 Response BudgetedHandler::operator()(Request& req) const {
   const auto budget = req.remaining_budget();
   if (!budget) return handler_(req);
-  const auto deadline = resilience::deadline_after(req.received_at, budget);
+  // The work ends a little before the caller stops waiting, so the answer (a 504 of ours,
+  // or a 503 naming a callee that hung) still reaches it (resilience::answer_reserve).
+  const auto deadline = resilience::deadline_after(req.received_at, *budget - resilience::answer_reserve(*budget));
   if (clock_->now() >= deadline) {
     return timeout(req, refused_, budget_text(*budget) + " ran out before the service could start on it; nothing was done.");
   }

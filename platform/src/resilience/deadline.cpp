@@ -25,6 +25,10 @@ TimePoint give_up_at(TimePoint now, Duration timeout, bool* cut) noexcept {
   return by_deadline ? current : own;
 }
 
+std::chrono::milliseconds answer_reserve(std::chrono::milliseconds budget) noexcept {
+  return std::clamp(budget / 10, std::chrono::milliseconds(0), std::chrono::milliseconds(100));
+}
+
 std::chrono::milliseconds budget_left(TimePoint now, TimePoint deadline) noexcept {
   if (deadline <= now) return std::chrono::milliseconds(0);
   return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);

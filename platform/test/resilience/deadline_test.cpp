@@ -23,6 +23,15 @@ TEST(Deadline, AnAbsurdBudgetMeansNoDeadlineRatherThanOneInThePast) {
   EXPECT_EQ(deadline_after(clock.now(), std::chrono::milliseconds(9'000'000'000'000'000'000)), kNoDeadline);
 }
 
+TEST(Deadline, AServiceKeepsATenthOfTheBudgetToAnswerInAtMost100Ms) {
+  EXPECT_EQ(answer_reserve(0ms), 0ms);
+  EXPECT_EQ(answer_reserve(9ms), 0ms);
+  EXPECT_EQ(answer_reserve(50ms), 5ms);
+  EXPECT_EQ(answer_reserve(800ms), 80ms);
+  EXPECT_EQ(answer_reserve(2500ms), 100ms);
+  EXPECT_EQ(answer_reserve(std::chrono::milliseconds::max()), 100ms);
+}
+
 TEST(Deadline, OutsideARequestAnOperationKeepsItsOwnTimeout) {
   FakeClock clock;
   bool cut = true;

@@ -22,8 +22,9 @@ http::Response ask(http::Client& client, std::string_view owner, const std::stri
   try {
     return client.get(target, headers);
   } catch (const http::ClientError& e) {
-    sales::log::warn("{} service unreachable: {}", owner, e.what());
-    throw DirectoryUnavailable(std::string(owner), "unreachable");
+    const char* why = e.timed_out() ? "did not answer in time" : "unreachable";
+    sales::log::warn("{} service {}: {}", owner, why, e.what());
+    throw DirectoryUnavailable(std::string(owner), why);
   }
 }
 

@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -33,6 +35,8 @@ class FakeOwner {
     std::lock_guard lock(mu_);
     by_path_[std::move(path)] = {status, std::move(body)};
   }
+  // Every answer comes this late (a service that hangs).
+  void delay(std::chrono::milliseconds d) { delay_ = d; }
   std::vector<std::string> targets() {
     std::lock_guard lock(mu_);
     return targets_;
@@ -44,6 +48,7 @@ class FakeOwner {
 
  private:
   http::Response answer(http::Request& req) {
+    std::this_thread::sleep_for(delay_.load());
     std::lock_guard lock(mu_);
     last_ = req;
     targets_.push_back(req.target);
@@ -53,6 +58,7 @@ class FakeOwner {
     return http::Response::json(status_, body_);
   }
 
+  std::atomic<std::chrono::milliseconds> delay_{std::chrono::milliseconds(0)};
   std::mutex mu_;
   int status_ = 200;
   std::string body_;
@@ -225,6 +231,23 @@ TEST(RestDirectory, TheRequestsBudgetTravelsToTheOwners) {
   auto budget = std::stoll(std::string(f.products_service.last().headers.get("X-Request-Budget-Ms").value_or("-1")));
   EXPECT_GT(budget, 0);
   EXPECT_LE(budget, 800);
+}
+
+// An owner that does not answer within the request's budget is named as out, like one that
+// is down (503 with Sales-Dependency-Unavailable), not left to look like the order service
+// timing out (a 504, which the gateway counts against the order service's breaker).
+TEST(RestDirectory, AnOwnerThatHangsPastTheRequestsDeadlineIsNamed) {
+  Fixture f;
+  f.products_service.reply(200, R"({"id":7,"name":"Lamp","price":19.99,"stock":4})");
+  f.products_service.delay(std::chrono::milliseconds(1000));
+  sales::resilience::DeadlineScope scope(std::chrono::steady_clock::now() + std::chrono::milliseconds(150));
+  try {
+    f.directory.product(7, kTracedContext);
+    ADD_FAILURE() << "the product service answered after the deadline";
+  } catch (const DirectoryUnavailable& e) {
+    EXPECT_EQ(e.service(), "product");
+    EXPECT_STREQ(e.what(), "product service did not answer in time");
+  }
 }
 
 TEST(RestDirectory, ASpentBudgetAsksNobody) {

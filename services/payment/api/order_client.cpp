@@ -14,7 +14,8 @@ constexpr std::size_t kMaxStatusLength = 64;
 // sales::http::Client retries a dead kept-alive connection once, but on another pooled one:
 // after the order service restarts, one send() can fail on two dead idle connections. So
 // few are kept, and a quick failure is tried again until a fresh connection must be used;
-// a slow one (a timeout) is not, so a hanging order service costs one timeout.
+// a slow one (a timeout: its own, or the request's deadline) is not, so a hanging order
+// service costs one timeout, and the answer naming it is sent in the time kept for it.
 constexpr std::size_t kMaxIdle = 4;
 constexpr int kAttempts = kMaxIdle / 2 + 1;
 
@@ -63,7 +64,7 @@ std::optional<OrderSnapshot> OrderClient::find(std::int64_t order_id, const http
       break;
     } catch (const http::ClientError& e) {
       bool quick = std::chrono::steady_clock::now() - started < timeout_ / 2;
-      if (attempt >= kAttempts || !quick) throw unavailable(e.what());
+      if (attempt >= kAttempts || !quick || e.timed_out()) throw unavailable(e.what());
     }
   }
   if (res.status == 404) return std::nullopt;

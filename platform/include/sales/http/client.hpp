@@ -15,9 +15,18 @@ class Env;
 
 namespace sales::http {
 
-class ClientError : public std::runtime_error {  // unresolvable host, connection refused/reset, timeout, bad reply
+// Unresolvable host, connection refused/reset, bad reply, or no answer in time: the call's
+// own timeout, or the request's deadline once the call was under way (the callee had time
+// and did not answer; a caller names it, as it would one that is down). A deadline that
+// passed before the call is resilience::DeadlineExceeded: the caller ran out of time itself.
+class ClientError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ClientError(const std::string& what, bool timed_out = false) : std::runtime_error(what), timed_out_(timed_out) {}
+  // No answer in time, rather than none at all.
+  [[nodiscard]] bool timed_out() const noexcept { return timed_out_; }
+
+ private:
+  bool timed_out_;
 };
 
 // A kept-alive connection stays with the replica it reached, so replicas added later (an

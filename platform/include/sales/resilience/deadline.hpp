@@ -26,6 +26,14 @@ TimePoint current_deadline() noexcept;
 // that and the current deadline. `cut` (when given) says whether the deadline decided.
 TimePoint give_up_at(TimePoint now, Duration timeout, bool* cut = nullptr) noexcept;
 
+// What a service keeps back of a request's budget from the work it does for it (its
+// database waits, its calls to other services): the time to answer before its caller
+// stops waiting. Without it a service whose callee hung ran out of time at the very moment
+// its caller did, so the caller saw the service time out rather than the service's answer
+// naming the callee (and the gateway counts a timeout against the service's breaker, so
+// one hung service opened the breakers of those that call it). A tenth, at most 100 ms.
+std::chrono::milliseconds answer_reserve(std::chrono::milliseconds budget) noexcept;
+
 // Whole milliseconds left until `deadline` at `now` (rounded down), at least 0: what a
 // call made on the request's behalf forwards as its X-Request-Budget-Ms.
 std::chrono::milliseconds budget_left(TimePoint now, TimePoint deadline) noexcept;
