@@ -186,11 +186,12 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       if (detail::may_send_again(!fresh && attempt == 0, timed_out, bool(wec), repeatable, parser && parser->got_some())) {
         continue;
       }
-      if (timed_out) throw UpstreamError(UpstreamFailure::Timeout, "upstream timed out");
+      const bool sent = !wec;
+      if (timed_out) throw UpstreamError(UpstreamFailure::Timeout, sent ? "upstream timed out" : "write timed out", sent);
       if (rec == bhttp::error::body_limit) {
-        throw UpstreamError(UpstreamFailure::TooLarge, "upstream: " + rec.message());
+        throw UpstreamError(UpstreamFailure::TooLarge, "upstream: " + rec.message(), sent);
       }
-      throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message());
+      throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message(), sent);
     }
     Response r = std::move(parser->get());
     r.charge = std::move(charge);

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "sales/http/server.hpp"
 #include "sales/resilience/retry.hpp"
@@ -29,6 +30,7 @@ struct Outcome {
   std::optional<std::size_t> head_length;
   Headers headers;
   std::optional<UpstreamFailure> failure;
+  bool sent = false;  // UpstreamError::sent
   std::string what;
 };
 // `kept`: where the answer goes (it holds its charge, answers_held_in, while kept).
@@ -51,6 +53,7 @@ Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration wit
           if (kept) *kept = std::move(res);
         } catch (const UpstreamError& e) {
           out.failure = e.kind();
+          out.sent = e.sent();
           out.what = e.what();
         }
         done = true;
@@ -107,6 +110,7 @@ TEST_F(UpstreamResolve, AResolverThatDoesNotAnswerEndsTheExchangeAtItsDeadline) 
   UpstreamPool pool(loop_.get_executor(), endpoint(), 4, 8 << 20, dns_.resolver());
   auto out = exchange(loop_, pool, 50ms);
   EXPECT_EQ(out.failure, UpstreamFailure::Timeout) << out.what;
+  EXPECT_FALSE(out.sent) << "nothing went out: the gateway must not say it may have been applied";
   EXPECT_EQ(dns_.running(), 1) << "the loop went on while the resolver still blocked";
   dns_.release();
   EXPECT_TRUE(dns_.wait_idle());
@@ -143,6 +147,7 @@ TEST_F(UpstreamResolve, AnExchangeWhoseDeadlinePassesWhileItAwaitsAddressesSends
   UpstreamPool pool(loop_.get_executor(), {"service.test", port}, 0, 8 << 20, dns_.resolver());
   auto refused = exchange(loop_, pool, 5s);
   ASSERT_EQ(refused.failure, UpstreamFailure::Connect) << "status " << refused.status << " " << refused.what;
+  EXPECT_FALSE(refused.sent);
   std::atomic<int> served{0};
   Server back(ServerOptions{.port = port, .threads = 1}, [&](Request&) {
     ++served;
@@ -152,6 +157,7 @@ TEST_F(UpstreamResolve, AnExchangeWhoseDeadlinePassesWhileItAwaitsAddressesSends
   dns_.hold();
   auto out = exchange(loop_, pool, 50ms);
   EXPECT_EQ(out.failure, UpstreamFailure::Timeout) << "status " << out.status << " " << out.what;
+  EXPECT_FALSE(out.sent);
   EXPECT_EQ(served.load(), 0) << "the request was sent after its deadline";
   dns_.release();
   EXPECT_TRUE(dns_.wait_idle());
@@ -199,6 +205,7 @@ TEST(UpstreamResend, APostOnAClosedKeptAliveConnectionIsSentAgainAsTheCallersKey
   ASSERT_EQ(exchange(loop, pool, 5s).status, 200);  // leaves its connection idle in the pool
   auto once = exchange(loop, pool, 5s, "POST", /*has_idempotency_key=*/false);
   EXPECT_EQ(once.failure, UpstreamFailure::Reset) << "it may have been processed: not sent again";
+  EXPECT_TRUE(once.sent) << "it was written: the gateway must say it may have been applied";
   ASSERT_EQ(exchange(loop, pool, 5s).status, 200);
   // The request carries no Idempotency-Key header: the pool goes by what the caller found.
   EXPECT_EQ(exchange(loop, pool, 5s, "POST", /*has_idempotency_key=*/true).status, 200)
@@ -208,6 +215,21 @@ TEST(UpstreamResend, APostOnAClosedKeptAliveConnectionIsSentAgainAsTheCallersKey
 
 // A connection is kept for the next request until it is kMaxConnectionAge old, so that
 // replicas added behind a name get connections too; then it is closed after its exchange.
+// A request written to an upstream that then says nothing may have been acted on.
+TEST(UpstreamTimeout, AnUnansweredRequestThatWentOutTimesOutAsSent) {
+  Server slow(ServerOptions{.threads = 1}, [](Request&) {
+    std::this_thread::sleep_for(300ms);
+    return Response::json(200, "{}");
+  });
+  slow.start();
+  asio::io_context loop;
+  UpstreamPool pool(loop.get_executor(), {"127.0.0.1", slow.port()}, 4);
+  auto out = exchange(loop, pool, 50ms, "POST");
+  EXPECT_EQ(out.failure, UpstreamFailure::Timeout) << out.status << " " << out.what;
+  EXPECT_TRUE(out.sent);
+  slow.stop();
+}
+
 TEST_F(UpstreamResolve, AConnectionPastItsAgeIsClosedInsteadOfKept) {
   dns_.answer({"127.0.0.1"});
   UpstreamPool young(loop_.get_executor(), endpoint(), 4, 8 << 20, dns_.resolver());

@@ -89,6 +89,16 @@ void say_it_may_be_applied(Problem& p, const http::Request& req, bool may_retry)
                         : " The request may have been applied: check before sending it again (with an Idempotency-Key a repeat is safe).";
 }
 
+// An attempt that failed without an answer (not Overloaded or TooLarge), as the client reads it.
+[[gnu::noinline]] Problem unanswered(const Upstream& upstream, const http::UpstreamError& e) {
+  if (e.kind() == http::UpstreamFailure::Timeout) {
+    return Problem::gateway_timeout(the_service(upstream, e.sent() ? " did not answer in time." : " could not be reached in time."));
+  }
+  if (e.kind() == http::UpstreamFailure::Connect) return Problem::bad_gateway(the_service(upstream, " could not be reached."));
+  return Problem::bad_gateway(the_service(upstream, e.sent() ? " closed the connection without an answer."
+                                                             : " closed the connection before the request was sent."));
+}
+
 // The breaker refused an attempt; `maybe_applied`: an earlier attempt of this request went
 // out without an answer. Not a coroutine: GCC 12 misreads a Problem built in the
 // coroutine's frame here (-Wmismatched-new-delete).
@@ -306,12 +316,10 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       } else {
         permit.on_failure();
         upstream.metrics().failed->inc();
-        bool timed_out = e.kind() == http::UpstreamFailure::Timeout;
-        bool refused = e.kind() == http::UpstreamFailure::Connect;
-        maybe_applied = maybe_applied || !refused;
-        failure = timed_out ? Problem::gateway_timeout(the_service(upstream, " did not answer in time."))
-                  : refused ? Problem::bad_gateway(the_service(upstream, " could not be reached."))
-                            : Problem::bad_gateway(the_service(upstream, " closed the connection without an answer."));
+        // Only a request that went out may have been applied: not one whose connect or
+        // name lookup failed or timed out, nor one whose write failed.
+        maybe_applied = maybe_applied || e.sent();
+        failure = unanswered(upstream, e);
         retryable_failure = may_retry;
       }
     }

@@ -23,11 +23,16 @@ enum class UpstreamFailure { Connect, Timeout, Reset, TooLarge, Overloaded };
 
 class UpstreamError : public std::runtime_error {
  public:
-  UpstreamError(UpstreamFailure kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  UpstreamError(UpstreamFailure kind, const std::string& what, bool sent = false)
+      : std::runtime_error(what), kind_(kind), sent_(sent) {}
   [[nodiscard]] UpstreamFailure kind() const { return kind_; }
+  // The whole request was written before it failed, so the upstream may have acted on it;
+  // false when it never went out (no address in time, no connection, the write failed).
+  [[nodiscard]] bool sent() const { return sent_; }
 
  private:
   UpstreamFailure kind_;
+  bool sent_;
 };
 
 class UpstreamPool {
