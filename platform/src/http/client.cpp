@@ -149,14 +149,21 @@ namespace {
 // The callee gets what is left of the attempt (our caller's budget, or the call's own
 // timeout if that is shorter): work it does after we stop waiting helps nobody. False when
 // nothing is left.
-bool forward_budget(bhttp::request<bhttp::string_body>& out, resilience::TimePoint now, const AttemptEnd& end) {
+bool forward_budget(bhttp::request<bhttp::string_body>& out, resilience::TimePoint now, const AttemptEnd& end,
+                    std::chrono::milliseconds& given) {
   auto left = resilience::budget_left(now, end.at);
   if (left.count() <= 0) return false;
   char digits[24];
   auto [last, ec] = std::to_chars(digits, digits + sizeof digits, left.count());
   out.set("X-Request-Budget-Ms", beast::string_view(digits, static_cast<std::size_t>(last - digits)));
+  given = left;
   return true;
 }
+
+// A callee given less than this before the request's deadline cut its call had no fair
+// chance to answer: the caller ran out of time itself (a 504 of its own), rather than the
+// callee failing to answer (which callers report as the callee out: a 503 naming it).
+constexpr std::chrono::milliseconds kLeastTimeToBlameTheCallee{10};
 }  // namespace
 
 Client::Client(ClientOptions opts) : impl_(std::make_unique<Impl>()) {
@@ -181,9 +188,10 @@ Response Client::send(Request req) {
   // the first left, so a call never outlasts its timeout, nor the request's deadline.
   AttemptEnd end;
   end.at = resilience::give_up_at(std::chrono::steady_clock::now(), impl_->opts.timeout, &end.cut);
+  std::chrono::milliseconds given{0};  // the budget the callee was given last
   for (int attempt = 0; attempt < 2; ++attempt) {
     const auto now = std::chrono::steady_clock::now();
-    if (request_deadline != resilience::kNoDeadline && !forward_budget(out, now, end)) {
+    if (request_deadline != resilience::kNoDeadline && !forward_budget(out, now, end, given)) {
       throw resilience::DeadlineExceeded(impl_->opts.base_url + req.target + ": the request's deadline passed before the call");
     }
     // The second attempt follows a stale kept-alive connection: the peer restarted, so
@@ -201,6 +209,10 @@ Response Client::send(Request req) {
     if (!failure) {
       if (res.keep_alive) impl_->give_back(std::move(conn));
       return res;
+    }
+    if (failure == beast::error::timeout && end.cut && given < kLeastTimeToBlameTheCallee) {
+      throw resilience::DeadlineExceeded(impl_->opts.base_url + req.target + ": only " + std::to_string(given.count()) +
+                                         " ms were left for the call");
     }
     if (failure == beast::error::timeout) {
       throw ClientError(impl_->opts.base_url + req.target +

@@ -40,7 +40,8 @@ Response BudgetedHandler::operator()(Request& req) const {
   // or a 503 naming a callee that hung) still reaches it (resilience::answer_reserve).
   const auto deadline = resilience::deadline_after(req.received_at, *budget - resilience::answer_reserve(*budget));
   if (clock_->now() >= deadline) {
-    return timeout(req, refused_, budget_text(*budget) + " ran out before the service could start on it; nothing was done.");
+    return timeout(req, refused_, budget_text(*budget) + " had run out, but for the time kept to answer in, before the "
+                                  "service could start on it; nothing was done.");
   }
   resilience::DeadlineScope scope(deadline);
   // The database pool and the client stop waiting at the deadline. What committed before

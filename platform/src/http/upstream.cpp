@@ -125,7 +125,8 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
   // happens before the request reached it, so one more try on a fresh connection is safe.
   // A request that may not be repeated may have been applied by an upstream that then went
   // away: it is not sent again.
-  for (int attempt = 0;; ++attempt) {
+  bool sent_before = false;  // the first try wrote the whole request: the upstream may have acted on it
+  for (int attempt = 0;; ++attempt) try {
     std::unique_ptr<Conn> conn = impl_->take_idle(repeatable);
     bool fresh = !conn;
     if (fresh) conn = std::make_unique<Conn>(impl_->executor);
@@ -184,6 +185,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       // Once (attempt 0); no parser: the write failed.
       bool timed_out = conn->watchdog.timed_out();
       if (detail::may_send_again(!fresh && attempt == 0, timed_out, bool(wec), repeatable, parser && parser->got_some())) {
+        sent_before = !wec;
         continue;
       }
       const bool sent = !wec;
@@ -204,6 +206,9 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       impl_->idle.push_back(std::move(conn));
     }
     co_return r;
+  } catch (const UpstreamError& e) {
+    if (!sent_before || e.sent()) throw;
+    throw UpstreamError(e.kind(), e.what(), true);  // the second try failed; the first may have been acted on
   }
 }
 

@@ -90,6 +90,15 @@ TEST(ClientDeadline, ASlowCalleeIsGivenUpAtTheDeadlineNotTheClientsTimeout) {
   EXPECT_LT(waited, 900ms);
 }
 
+// A call left less than 10 ms was no fair chance for the callee: the caller ran out of
+// time itself (its server answers 504), and the callee is not blamed.
+TEST(ClientDeadline, ACallLeftAlmostNoTimeIsTheCallersDeadlineNotTheCalleesFailure) {
+  BudgetEcho echo(500ms);
+  Client client({.base_url = echo.url(), .timeout = 5000ms});
+  res::DeadlineScope scope(Clock::now() + 8ms);
+  EXPECT_THROW(client.get("/"), res::DeadlineExceeded);
+}
+
 TEST(ClientDeadline, TheClientsOwnTimeoutStillAppliesWhenItComesFirst) {
   BudgetEcho echo(1000ms);
   Client client({.base_url = echo.url(), .timeout = 200ms});
@@ -189,6 +198,7 @@ TEST(ClientResolve, AnUnresolvableHostIsAClientErrorNamingIt) {
   } catch (const ClientError& e) {
     EXPECT_NE(std::string(e.what()).find("http://service.test:1/x: resolve service.test: Temporary failure"), std::string::npos)
         << e.what();
+    EXPECT_FALSE(e.timed_out()) << "it answered: no such name";
   }
 }
 

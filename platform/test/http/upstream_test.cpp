@@ -35,12 +35,13 @@ struct Outcome {
 };
 // `kept`: where the answer goes (it holds its charge, answers_held_in, while kept).
 Outcome exchange(asio::io_context& loop, UpstreamPool& pool, Clock::duration within, std::string method = "GET",
-                 bool has_idempotency_key = false, std::optional<Response>* kept = nullptr) {
+                 bool has_idempotency_key = false, std::optional<Response>* kept = nullptr, std::string body = {}) {
   Outcome out;
   bool done = false;
   Request req;
   req.method = std::move(method);
   req.target = "/";
+  req.body = std::move(body);
   asio::co_spawn(
       loop,
       [&]() -> asio::awaitable<void> {
@@ -173,6 +174,7 @@ class ClosesReusedConnections {
   }
   [[nodiscard]] std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
   [[nodiscard]] int connections() const { return connections_; }
+  void stop_accepting() { acceptor_.close(); }  // a new connection is refused from now on
 
  private:
   asio::awaitable<void> accept() {
@@ -213,8 +215,6 @@ TEST(UpstreamResend, APostOnAClosedKeptAliveConnectionIsSentAgainAsTheCallersKey
   EXPECT_EQ(upstream.connections(), 3);
 }
 
-// A connection is kept for the next request until it is kMaxConnectionAge old, so that
-// replicas added behind a name get connections too; then it is closed after its exchange.
 // A request written to an upstream that then says nothing may have been acted on.
 TEST(UpstreamTimeout, AnUnansweredRequestThatWentOutTimesOutAsSent) {
   Server slow(ServerOptions{.threads = 1}, [](Request&) {
@@ -230,6 +230,33 @@ TEST(UpstreamTimeout, AnUnansweredRequestThatWentOutTimesOutAsSent) {
   slow.stop();
 }
 
+// A request whose write never ended (the peer reads nothing: its receive buffer and ours
+// fill) did not go out whole, so it cannot have been acted on.
+TEST(UpstreamTimeout, ARequestWhoseWriteTimedOutWasNotSent) {
+  asio::io_context loop;
+  asio::ip::tcp::acceptor deaf(loop, {asio::ip::make_address("127.0.0.1"), 0});  // listens, never accepts
+  UpstreamPool pool(loop.get_executor(), {"127.0.0.1", deaf.local_endpoint().port()}, 4);
+  auto out = exchange(loop, pool, 200ms, "POST", false, nullptr, std::string(64 << 20, 'x'));
+  EXPECT_EQ(out.failure, UpstreamFailure::Timeout) << out.status << " " << out.what;
+  EXPECT_FALSE(out.sent) << out.what;
+}
+
+// A repeatable request written on a kept connection that closed unanswered is sent again;
+// when that second try fails before it goes out (here: refused), the first may still have
+// been acted on, and the failure says so.
+TEST(UpstreamResend, ASecondTryThatFailsUnsentStillCountsTheFirstAsSent) {
+  asio::io_context loop;
+  ClosesReusedConnections upstream(loop);
+  UpstreamPool pool(loop.get_executor(), {"127.0.0.1", upstream.port()}, 4);
+  ASSERT_EQ(exchange(loop, pool, 5s).status, 200);  // leaves its connection idle in the pool
+  upstream.stop_accepting();
+  auto out = exchange(loop, pool, 5s, "PUT");
+  EXPECT_EQ(out.failure, UpstreamFailure::Connect) << out.status << " " << out.what;
+  EXPECT_TRUE(out.sent);
+}
+
+// A connection is kept for the next request until it is kMaxConnectionAge old, so that
+// replicas added behind a name get connections too; then it is closed after its exchange.
 TEST_F(UpstreamResolve, AConnectionPastItsAgeIsClosedInsteadOfKept) {
   dns_.answer({"127.0.0.1"});
   UpstreamPool young(loop_.get_executor(), endpoint(), 4, 8 << 20, dns_.resolver());

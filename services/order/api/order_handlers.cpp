@@ -47,12 +47,14 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
   NewOrder wanted = decode_new_order(req.body);
   PricedOrder priced;
   std::optional<Problem> failure;
+  bool owner_out = false;
   try {
     // The owners are asked before any transaction opens: no row lock waits on the network.
     priced = checked_references(wanted, d.directory, req);
   } catch (const ProblemError& e) {
     failure = e.problem();
   } catch (const DirectoryUnavailable& e) {
+    owner_out = true;
     failure = Problem::dependency_unavailable(e.service(), "The order cannot be checked right now (" + std::string(e.what()) +
                                                                   "); nothing was saved. Try again shortly.");
   }
@@ -67,7 +69,14 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
   // A repeat of a request that was answered is answered the same, whatever the owners say
   // now (a price raised since can push its total past the limit).
   if (failure) {
-    if (auto replay = service::stored_response(d.db, kIdempotencyScope, key, {"", req.body})) return *replay;
+    try {
+      if (auto replay = service::stored_response(d.db, kIdempotencyScope, key, {"", req.body})) return *replay;
+    } catch (const pg::DeadlineExceeded&) {
+      // An owner that did not answer used the time up to the deadline: the answer is the
+      // 503 naming it (which the gateway's breaker counts against no one), not a 504 of
+      // ours. A replay, if there is one, answers the next repeat.
+      if (!owner_out) throw;
+    }
     throw ProblemError(std::move(*failure));
   }
 

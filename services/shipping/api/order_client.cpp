@@ -77,7 +77,12 @@ void OrderClient::ship(std::int64_t order_id, std::int64_t shipment_id, const ht
     res = client_.post(target, R"({"reason":"shipment )" + std::to_string(shipment_id) + R"( shipped"})", headers);
   } catch (const http::ClientError& e) {
     sales::log::warn("POST {} failed: {}", target, e.what());
-    throw order_service_unavailable();
+    if (!e.timed_out()) throw order_service_unavailable();
+    // The order service may have shipped the order and not answered in time: a repeat asks
+    // again (it answers 200 for a SHIPPED order), and otherwise its order.shipped ships this.
+    throw ProblemError(Problem::dependency_unavailable(
+        "order", "Shipment " + std::to_string(shipment_id) + " is not shipped yet: the order service did not answer in time. "
+                 "If it shipped the order, the shipment follows shortly; repeating the request is safe."));
   }
   if (res.status == 200) return;
   if (res.status == 409 || res.status == 404) {

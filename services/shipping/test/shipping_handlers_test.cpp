@@ -9,12 +9,14 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "api/order_client.hpp"
 #include "api/shipping_handlers.hpp"
 #include "sales/http/server.hpp"
+#include "sales/resilience/deadline.hpp"
 #include "sales_test/http.hpp"
 #include "test/shipment_db.hpp"
 
@@ -174,11 +176,18 @@ class ShippingApiTest : public ShipmentDbTest {
   std::mutex mu_;
   std::set<std::int64_t> unpaid_;
   std::set<std::int64_t> undecided_;
+  std::set<std::int64_t> slow_;  // answered (shipped) only after 500 ms
   std::string ship_key_;  // the last ship call's Idempotency-Key
   sales::http::Server order_service_{{.port = 0, .threads = 1}, [this](sales::http::Request& req) {
                                        if (!req.path().ends_with("/ship")) return sales::http::Response::json(200, "{}");
                                        ++ship_calls_;
                                        auto id = std::stoll(std::string(req.path().substr(17)));  // /internal/orders/
+                                       bool slow = false;
+                                       {
+                                         std::lock_guard lock(mu_);
+                                         slow = slow_.contains(id);
+                                       }
+                                       if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(500));
                                        std::lock_guard lock(mu_);
                                        ship_key_ = std::string(req.headers.get("Idempotency-Key").value_or(""));
                                        if (undecided_.contains(id)) {
@@ -276,6 +285,25 @@ TEST_F(ShippingApiTest, AnOrderServiceThatCannotDecideIsA503InItsOwnWords) {
       << refused.body;
   EXPECT_EQ(history_of(s.id), std::vector{Pending});
   EXPECT_TRUE(outbox().empty());
+}
+
+// The order service does not answer before the request's deadline: it may have shipped the
+// order, so the client is told that a repeat is safe, and the shipment is not marked shipped
+// on a guess (the order's order.shipped ships it if it did).
+TEST_F(ShippingApiTest, AnOrderServiceThatDoesNotAnswerInTimeIsA503SayingARepeatIsSafe) {
+  auto s = made_in(slow_, 88);
+  sales::http::Response refused;
+  {
+    sales::resilience::DeadlineScope scope(std::chrono::steady_clock::now() + std::chrono::milliseconds(150));
+    refused = put_status(s.id, "SHIPPED");
+  }
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.headers.get("Sales-Dependency-Unavailable"), "order");
+  EXPECT_NE(refused.body.find("did not answer in time. If it shipped the order, the shipment follows shortly; repeating "
+                              "the request is safe."),
+            std::string::npos)
+      << refused.body;
+  EXPECT_EQ(history_of(s.id), std::vector{Pending});
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 #pragma once
 // A blocking handler run within the time its caller gave it. The gateway forwards each
 // attempt's time left as X-Request-Budget-Ms; the request's deadline is its arrival (the
-// moment the server read its header) plus that budget. A request whose deadline has passed
+// moment the server read its header) plus that budget, less the time kept back to answer
+// in (resilience::answer_reserve). A request whose deadline has passed
 // when its handler would start is answered 504 and its handler is not run, so nothing
 // changes; otherwise the handler runs inside a resilience::DeadlineScope, which the
 // database pool (its wait for a connection, and statements still running, which are
