@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034  # settings used by the other scripts
 # Common helpers for ./sales: paths, output, privileges, processes, ports, secrets.
-# Sourced by ./sales after SALES_ROOT is set; defines functions and read-only settings only.
+# Sourced by ./sales after SALES_ROOT is set; defines functions and read-only settings only,
+# and stops at once when one of those settings is invalid.
 
 STATE_DIR="$SALES_ROOT/.state"
 LOG_DIR="$STATE_DIR/logs"
@@ -28,6 +29,12 @@ require_number() {
     die "$name must be a number from $min to $max (got '$value')"
   fi
 }
+
+# The infrastructure's ports, checked as the services' are (SALES_PG_PORT=abc was shown by
+# status as a port, and passed on to every service).
+require_number SALES_PG_PORT "$PG_PORT" 1 65535
+require_number SALES_AMQP_PORT "$AMQP_PORT" 1 65535
+require_number SALES_AMQP_UI_PORT "$AMQP_UI_PORT" 1 65535
 
 # show_log_tail FILE [LINES]: the end of a log file, framed, on stderr.
 show_log_tail() {

@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
@@ -106,9 +108,13 @@ Env Env::load(const std::string& dotenv_path) {
   return env;
 }
 
+// Empty is unset: Compose passes `${X}` of an unset shell variable as X=, and a variable
+// left empty is one nobody meant to set. So every setting, text or number, takes its
+// default then (DB_HOST= connected to libpq's own default socket, RABBITMQ_USER= logged in
+// as an empty user).
 std::optional<std::string> Env::get(const std::string& name) const {
   auto it = values_.find(name);
-  if (it == values_.end()) return std::nullopt;
+  if (it == values_.end() || it->second.empty()) return std::nullopt;
   return it->second;
 }
 
@@ -116,38 +122,48 @@ std::string Env::str(const std::string& name, const std::string& def) { return g
 
 std::string Env::required(const std::string& name) {
   auto v = get(name);
-  if (!v || v->empty()) {
-    errors_.push_back(name + " is required but not set");
+  if (!v) {
+    add_error(name + " is required but not set");
     return {};
   }
   return *v;
 }
 
+// Digits only (a leading - for a negative), nothing around them: " 100" passed where
+// "100 " did not, and "+200" passed too. The value is quoted in the message, so a blank
+// shows; every message gives the range.
 std::int64_t Env::integer(const std::string& name, std::int64_t def, std::int64_t min, std::int64_t max) {
   auto v = get(name);
-  if (!v || v->empty()) return def;
-  try {
-    std::size_t used = 0;
-    long long n = std::stoll(*v, &used);
-    if (used != v->size()) throw std::invalid_argument("trailing");
-    if (n < min || n > max) {
-      errors_.push_back(name + "=" + *v + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-      return def;
-    }
+  if (!v) return def;
+  const std::string range = " [" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  std::int64_t n = 0;
+  const char* end = v->data() + v->size();
+  auto [last, ec] = std::from_chars(v->data(), end, n);
+  if (ec == std::errc::result_out_of_range && last == end) {
+    add_error(name + "='" + *v + "' is out of range" + range);
+  } else if (ec != std::errc() || last != end) {
+    add_error(name + "='" + *v + "' is not a whole number in" + range);
+  } else if (n < min || n > max) {
+    add_error(name + "='" + *v + "' is out of range" + range);
+  } else {
     return n;
-  } catch (const std::exception&) {
-    errors_.push_back(name + "=" + *v + " is not an integer");
-    return def;
   }
+  return def;
 }
 
 bool Env::boolean(const std::string& name, bool def) {
   auto v = get(name);
-  if (!v || v->empty()) return def;
+  if (!v) return def;
   if (*v == "1" || *v == "true" || *v == "yes" || *v == "on") return true;
   if (*v == "0" || *v == "false" || *v == "no" || *v == "off") return false;
-  errors_.push_back(name + "=" + *v + " is not a boolean (true/false)");
+  add_error(name + "=" + *v + " is not a boolean (true/false)");
   return def;
+}
+
+// A setting read by several parts (order's UPSTREAM_TIMEOUT_MS, once per service it calls)
+// is reported once.
+void Env::add_error(std::string message) {
+  if (std::find(errors_.begin(), errors_.end(), message) == errors_.end()) errors_.push_back(std::move(message));
 }
 
 void Env::finish() const {

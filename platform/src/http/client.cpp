@@ -6,6 +6,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <mutex>
 #include <optional>
@@ -32,14 +33,17 @@ Endpoint parse_base_url(const std::string& url) {
   if (rest.find('/') != std::string::npos) throw std::invalid_argument("URL must not have a path: " + url);
   auto colon = rest.rfind(':');
   if (colon == std::string::npos || colon == 0) throw std::invalid_argument("URL must name host and port: " + url);
+  // The port is digits and nothing else: "80O1" (a letter O) was read as 80, and a service
+  // started that could never reach its peer. A user part, a query or a blank is no host.
+  const std::string host = rest.substr(0, colon), digits = rest.substr(colon + 1);
   int port = 0;
-  try {
-    port = std::stoi(rest.substr(colon + 1));
-  } catch (const std::exception&) {
-    throw std::invalid_argument("URL has an invalid port: " + url);
+  auto [last, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || last != digits.data() + digits.size() || digits.empty() || !std::isdigit(digits.front()) ||
+      port < 1 || port > 65535) {
+    throw std::invalid_argument("URL has an invalid port (1-65535): '" + url + "'");
   }
-  if (port < 1 || port > 65535) throw std::invalid_argument("URL has an invalid port: " + url);
-  return {rest.substr(0, colon), static_cast<std::uint16_t>(port)};
+  if (host.find_first_of("@?# \t") != std::string::npos) throw std::invalid_argument("URL has an invalid host: '" + url + "'");
+  return {host, static_cast<std::uint16_t>(port)};
 }
 
 namespace {

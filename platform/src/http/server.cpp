@@ -305,10 +305,25 @@ struct Server::Impl {
     }
   }
 
+  // The loops' listeners share their port (SO_REUSEPORT), and so would any other process of
+  // the same user that asks: a second gateway started by hand on a port in use started
+  // without a word and took half the connections. A listener without that option binds only
+  // to a port nobody listens on (SO_REUSEADDR still passes connections in TIME_WAIT), so one
+  // is bound first, and closed, to fail the start as every other service's does.
+  static void refuse_a_port_in_use(const tcp::endpoint& ep) {
+    asio::io_context probe_loop;
+    tcp::acceptor probe(probe_loop);
+    probe.open(ep.protocol());
+    probe.set_option(asio::socket_base::reuse_address(true));
+    probe.bind(ep);  // throws "Address already in use"
+    probe.listen(1);
+  }
+
   void start() {
     int n_loops = loop_per_thread ? opts.threads : 1;
     auto address = asio::ip::make_address(opts.host);
     std::uint16_t port = opts.port;
+    if (loop_per_thread && port != 0) refuse_a_port_in_use(tcp::endpoint(address, port));
     for (int i = 0; i < n_loops; ++i) {
       // A loop of its own per thread: every socket and timer on it is used from that thread
       // alone (stop() posts to it), so its reactor needs no per-descriptor mutex, taken

@@ -29,7 +29,6 @@ namespace sales::service {
 
 App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
   std::string level = env_.str("LOG_LEVEL", "info");
-  if (level.empty()) level = "info";  // LOG_LEVEL= : Compose passes an unset shell variable so
   if (!log::is_level(level)) env_.invalid("LOG_LEVEL must be one of " + std::string(log::kLevels) + ", not \"" + level + "\"");
   log::init(opts_.name, level);
   // LOG_MAX_MB: a log written to a file (stderr, as ./sales starts services) is rotated
@@ -38,6 +37,9 @@ App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
   server_.service = opts_.name;
   server_.port = static_cast<std::uint16_t>(env_.integer("PORT", opts_.default_port, 0, 65535));
   server_.host = env_.str("BIND_HOST", "127.0.0.1");
+  if (!net::is_ip_address(server_.host)) {
+    env_.invalid("BIND_HOST='" + server_.host + "' is not an IP address to listen on (127.0.0.1, 0.0.0.0, ::, or one of this host's)");
+  }
   server_.threads = static_cast<int>(env_.integer("HTTP_THREADS", opts_.default_threads, 1, 256));
   // Whatever set it (environment, .env or the default): operators, and the benchmark's
   // nginx, which gets as many workers as the gateway has event loops, read it here.

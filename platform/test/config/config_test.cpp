@@ -70,6 +70,46 @@ TEST(Env, DefaultsWhenUnset) {
   EXPECT_NO_THROW(env.finish());
 }
 
+// Compose passes an unset shell variable as an empty one: every kind of setting takes its
+// default then, text as numbers (DB_HOST= reached libpq's own default socket).
+TEST(Env, EmptyIsUnset) {
+  Env env({{"X", ""}, {"S", ""}, {"B", ""}, {"R", ""}});
+  EXPECT_EQ(env.integer("X", 5, 0, 10), 5);
+  EXPECT_EQ(env.str("S", "d"), "d");
+  EXPECT_FALSE(env.get("S"));
+  EXPECT_TRUE(env.boolean("B", true));
+  env.required("R");
+  EXPECT_NE(finish_error(env).find("R is required"), std::string::npos);
+}
+
+// Digits only, nothing around them; the message quotes the value (a blank shows) and gives
+// the range, and a number too large for any range says so.
+TEST(Env, ANumberIsDigitsOnlyAndItsErrorGivesTheRange) {
+  for (const char* bad : {"100 ", " 100", "+100", "1e2", "0x10", "10.0", "ten"}) {
+    Env env(std::map<std::string, std::string>{{"N", bad}});
+    EXPECT_EQ(env.integer("N", 7, 0, 1000), 7) << bad;
+    EXPECT_NE(finish_error(env).find("N='" + std::string(bad) + "' is not a whole number in [0, 1000]"), std::string::npos)
+        << bad << ": " << finish_error(env);
+  }
+  Env huge(std::map<std::string, std::string>{{"N", "99999999999999999999"}, {"M", "1001"}, {"OK", "0100"}, {"NEG", "-5"}});
+  huge.integer("N", 7, 0, 1000);
+  huge.integer("M", 7, 0, 1000);
+  EXPECT_EQ(huge.integer("OK", 7, 0, 1000), 100);
+  EXPECT_EQ(huge.integer("NEG", 7, -10, 10), -5);
+  const auto msg = finish_error(huge);
+  EXPECT_NE(msg.find("N='99999999999999999999' is out of range [0, 1000]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("M='1001' is out of range [0, 1000]"), std::string::npos) << msg;
+}
+
+// A setting read by several parts is reported once.
+TEST(Env, TheSameErrorIsReportedOnce) {
+  Env env(std::map<std::string, std::string>{{"T", "x"}});
+  env.integer("T", 1, 0, 10);
+  env.integer("T", 1, 0, 10);
+  const auto msg = finish_error(env);
+  EXPECT_EQ(msg.find("T='x'"), msg.rfind("T='x'")) << msg;
+}
+
 // SALES_ENV_FILE for one test, restored after.
 class EnvFileTest : public ::testing::Test {
  protected:

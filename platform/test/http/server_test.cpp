@@ -15,6 +15,7 @@
 #include <string_view>
 #include <thread>
 
+#include "sales/http/async_server.hpp"
 #include "sales/http/server.hpp"
 #include "sales/pg/pool.hpp"
 #include "sales/problem/problem.hpp"
@@ -45,6 +46,22 @@ std::string raw_exchange(http::Handler handler, std::string_view request) {
   RawClient c(server.port());
   c.send(request);
   return c.read_for(200ms);
+}
+
+// The gateway's loops share their port (SO_REUSEPORT), which another process could join
+// unnoticed: a port someone listens on fails the start, as for every other service.
+TEST(Server, TheGatewaysServerRefusesAPortInUse) {
+  auto answer = [](http::Request&) -> boost::asio::awaitable<http::Response> { co_return http::Response::json(200, "{}"); };
+  auto first = http::make_async_server({.port = 0, .threads = 2}, answer, nullptr, /*loop_per_thread=*/true);
+  first->start();
+  auto second = http::make_async_server({.port = first->port(), .threads = 2}, answer, nullptr, true);
+  EXPECT_THROW(second->start(), std::exception);
+  http::Server plain({.port = 0, .threads = 1}, [](http::Request&) { return http::Response::json(200, "{}"); });
+  plain.start();
+  auto third = http::make_async_server({.port = plain.port(), .threads = 2}, answer, nullptr, true);
+  EXPECT_THROW(third->start(), std::exception);
+  plain.stop();
+  first->stop();
 }
 
 TEST(Server, TheResponseHeadCarriesStatusFieldsAndLength) {

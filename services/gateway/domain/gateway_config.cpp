@@ -14,6 +14,12 @@ namespace {
 template <typename List>
 List read_list(sales::config::Env& env, const std::string& var) {
   auto list = env.str(var, "");
+  // Only commas and blanks (`${PROM_CIDR},` with the variable unset) looks set but lists
+  // nothing, which for GATEWAY_ADMIN_SOURCES means anyone: a mistake, not a choice.
+  if (!list.empty() && list.find_first_not_of(", \t") == std::string::npos) {
+    env.invalid(var + "='" + list + "' lists nothing; unset it for the default");
+    return {};
+  }
   try {
     return List::parse(list);
   } catch (const std::invalid_argument& e) {

@@ -92,15 +92,13 @@ TEST_F(GatewayAdminSources, AListedPeerReadsThemAsBefore) {
 }
 
 TEST_F(GatewayAdminSources, WithoutTheSettingAnyoneReadsThem) {
-  for (const char* list : {"", " , "}) {
-    SCOPED_TRACE(std::string("GATEWAY_ADMIN_SOURCES='") + list + "'");
-    start({{"GATEWAY_ADMIN_SOURCES", list}});
-    auto metrics = get(gw, "/metrics");
-    EXPECT_EQ(metrics.status, 200);
-    EXPECT_EQ(metric_sum(metrics.body, "gateway_rejections_total", {{"reason", "admin_source"}}), 0.0)
-        << "at 0 from the start, as every reason";
-    EXPECT_EQ(get(gw, "/gateway/circuit-breakers").status, 200);
-  }
+  // Empty is unset (" , ", which looks set, is refused at start: gateway_config_test).
+  start({{"GATEWAY_ADMIN_SOURCES", ""}});
+  auto metrics = get(gw, "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_EQ(metric_sum(metrics.body, "gateway_rejections_total", {{"reason", "admin_source"}}), 0.0)
+      << "at 0 from the start, as every reason";
+  EXPECT_EQ(get(gw, "/gateway/circuit-breakers").status, 200);
   start();  // the variable unset: today's behaviour
   EXPECT_EQ(get(gw, "/metrics").status, 200);
   EXPECT_EQ(get(gw, "/gateway/circuit-breakers").status, 200);

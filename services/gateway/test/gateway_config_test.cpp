@@ -193,22 +193,33 @@ TEST(GatewayConfig, EveryInvalidNumberIsRefusedWithTheVariableNamed) {
       {"GATEWAY_MAX_BODY_BYTES", "1MB"},     {"GATEWAY_MAX_BODY_BYTES", "999999999999"},
       {"GATEWAY_ANSWERS_MAX_BYTES", "16777215"},  // below one answer of the largest size
       {"GATEWAY_ANSWERS_MAX_BYTES", "64MiB"},
+      {"GATEWAY_TIMEOUT_MS", "100 "},        {"GATEWAY_TIMEOUT_MS", " 100"},
+      {"GATEWAY_TIMEOUT_MS", "+200"},        {"GATEWAY_TIMEOUT_MS", "0x10"},
   };
   for (const auto& c : cases) {
     auto message = error_for({{c.var, c.value}});
-    EXPECT_NE(message.find(std::string(c.var) + "=" + c.value), std::string::npos)
+    EXPECT_NE(message.find(std::string(c.var) + "='" + c.value + "'"), std::string::npos)
         << c.var << "=" << c.value << " gave: '" << message << "'";
   }
 }
 
 TEST(GatewayConfig, AnEmptyTrustedProxiesListTrustsNobody) {
   EXPECT_TRUE(read({{"GATEWAY_TRUSTED_PROXIES", ""}}).trusted_proxies.empty());
-  EXPECT_TRUE(read({{"GATEWAY_TRUSTED_PROXIES", " , "}}).trusted_proxies.empty());
 }
 
 TEST(GatewayConfig, AnEmptyAdminSourcesListLimitsNobody) {
   EXPECT_TRUE(read({{"GATEWAY_ADMIN_SOURCES", ""}}).admin_sources.empty());
-  EXPECT_TRUE(read({{"GATEWAY_ADMIN_SOURCES", " , "}}).admin_sources.empty());
+}
+
+// Commas and blanks only look set (`${PROM_CIDR},` with the variable unset) but list
+// nothing: for GATEWAY_ADMIN_SOURCES, anyone. Refused, as no one means that.
+TEST(GatewayConfig, AListOfOnlySeparatorsIsRefused) {
+  for (std::string var : {"GATEWAY_ADMIN_SOURCES", "GATEWAY_TRUSTED_PROXIES", "GATEWAY_CORS_ALLOWED_ORIGINS"}) {
+    for (std::string value : {",", " ", " , ", ",,"}) {
+      auto message = error_for({{var, value}});
+      EXPECT_NE(message.find(var + "='" + value + "' lists nothing"), std::string::npos) << var << "='" << value << "' gave: '" << message << "'";
+    }
+  }
 }
 
 // GATEWAY_TRUSTED_PROXIES and GATEWAY_ADMIN_SOURCES: one syntax, each error naming its own
@@ -233,8 +244,7 @@ TEST(GatewayConfig, EveryInvalidAddressListEntryIsRefusedWithTheVariableAndEntry
 TEST(GatewayConfig, EveryInvalidUpstreamUrlIsRefusedWithTheVariableNamed) {
   const char* vars[] = {"PRODUCT_SERVICE_URL", "ORDER_SERVICE_URL",     "CUSTOMER_SERVICE_URL",
                         "PAYMENT_SERVICE_URL", "INVENTORY_SERVICE_URL", "SHIPPING_SERVICE_URL"};
-  const char* bad[] = {"",
-                       "127.0.0.1:8001",
+  const char* bad[] = {"127.0.0.1:8001",
                        "ftp://127.0.0.1:8001",
                        "https://127.0.0.1:8001",
                        "http://127.0.0.1",
@@ -242,13 +252,24 @@ TEST(GatewayConfig, EveryInvalidUpstreamUrlIsRefusedWithTheVariableNamed) {
                        "http://127.0.0.1:0",
                        "http://127.0.0.1:65536",
                        "http://127.0.0.1:port",
-                       "http://127.0.0.1:8001/api"};
+                       "http://127.0.0.1:8001/api",
+                       "http://127.0.0.1:80O1",
+                       "http://127.0.0.1:8001junk",
+                       "http://127.0.0.1:8001 ",
+                       "http://127.0.0.1:+8001",
+                       "http://user@127.0.0.1:8001",
+                       "http://127.0.0.1:8001?x=1"};
   for (const char* var : vars) {
     for (const char* url : bad) {
       auto message = error_for({{var, url}});
       EXPECT_NE(message.find(var), std::string::npos) << var << "=" << url << " gave: '" << message << "'";
     }
   }
+}
+
+// Empty is unset (Compose writes an unset shell variable so): the default address.
+TEST(GatewayConfig, AnEmptyUpstreamUrlIsTheDefault) {
+  EXPECT_EQ(error_for({{"PRODUCT_SERVICE_URL", ""}}), "");
 }
 
 // Every error is reported at once, so one start tells the operator everything to fix.

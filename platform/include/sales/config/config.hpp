@@ -31,12 +31,13 @@ class Env {
     return std::chrono::milliseconds(integer(name, def, min, max));
   }
   bool boolean(const std::string& name, bool def);
-  void invalid(std::string message) { errors_.push_back(std::move(message)); }  // a check done by the caller
+  void invalid(std::string message) { add_error(std::move(message)); }  // a check done by the caller
   [[nodiscard]] std::optional<std::string> get(const std::string& name) const;
   // Throws ConfigError naming every bad variable, if any.
   void finish() const;
 
  private:
+  void add_error(std::string message);
   std::map<std::string, std::string> values_;
   std::vector<std::string> errors_;
 };
