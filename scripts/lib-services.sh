@@ -90,7 +90,8 @@ svc_env() {
   local i key value
   for ((i = 0; i < ${#pairs[@]}; i += 2)); do
     key=${pairs[i]} value=${pairs[i + 1]}
-    if [[ -v $key ]] && [[ "$PINNED_VARS" != *" $key "* ]] &&
+    # An empty value is an unset one, as the services read it.
+    if [[ -n ${!key:-} ]] && [[ "$PINNED_VARS" != *" $key "* ]] &&
       { [ "$mode" = single ] || [[ "$PER_SERVICE_VARS" != *" $key "* ]]; }; then
       value=${!key}
     fi

@@ -38,7 +38,7 @@ refused 1 "unknown command 'upp'" "$sales" upp
 refused 1 "env takes one SERVICE (got: product extra)" "$sales" env product extra
 
 # --help after any command is the help, not a name nor a stray argument.
-for verb in up status build down env run logs; do
+for verb in up status build down env run logs test dlq; do
   out=$(timeout 20 "$sales" "$verb" --help 2>&1) || fail "$verb --help: exit $? ($out)"
   grep -q '^Usage: ./sales COMMAND' <<<"$out" || fail "$verb --help did not print the usage: $out"
 done

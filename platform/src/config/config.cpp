@@ -85,6 +85,7 @@ std::optional<std::string> read_whole_file(const char* path) {
 Env Env::load(const std::string& dotenv_path) {
   std::map<std::string, std::string> values;
   const char* override_path = std::getenv("SALES_ENV_FILE");
+  if (override_path && !*override_path) override_path = nullptr;  // empty is unset (get())
   const std::string path = override_path ? override_path : dotenv_path;
   std::string unreadable;
   if (auto text = read_whole_file(path.c_str())) {
@@ -98,10 +99,12 @@ Env Env::load(const std::string& dotenv_path) {
     unreadable = (override_path ? "SALES_ENV_FILE=" : "") + path + " cannot be read: " +
                  (err == EFBIG ? "larger than 1 MiB" : std::strerror(err));
   }
-  for (char** e = environ; e && *e; ++e) {  // the process environment wins over the file
+  // The process environment wins over the file, but for an empty value, which is unset
+  // (get()): Compose's X= for an unset ${X} must not hide the file's X.
+  for (char** e = environ; e && *e; ++e) {
     std::string kv(*e);
     auto eq = kv.find('=');
-    if (eq != std::string::npos) values[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (eq != std::string::npos && eq + 1 < kv.size()) values[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   Env env(std::move(values));
   if (!unreadable.empty()) env.invalid(std::move(unreadable));
@@ -156,7 +159,7 @@ bool Env::boolean(const std::string& name, bool def) {
   if (!v) return def;
   if (*v == "1" || *v == "true" || *v == "yes" || *v == "on") return true;
   if (*v == "0" || *v == "false" || *v == "no" || *v == "off") return false;
-  add_error(name + "=" + *v + " is not a boolean (true/false)");
+  add_error(name + "='" + *v + "' is not a boolean (true/false)");
   return def;
 }
 

@@ -6,7 +6,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <atomic>
-#include <cctype>
 #include <charconv>
 #include <mutex>
 #include <optional>
@@ -38,8 +37,7 @@ Endpoint parse_base_url(const std::string& url) {
   const std::string host = rest.substr(0, colon), digits = rest.substr(colon + 1);
   int port = 0;
   auto [last, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (ec != std::errc() || last != digits.data() + digits.size() || digits.empty() || !std::isdigit(digits.front()) ||
-      port < 1 || port > 65535) {
+  if (ec != std::errc() || last != digits.data() + digits.size() || port < 1 || port > 65535) {
     throw std::invalid_argument("URL has an invalid port (1-65535): '" + url + "'");
   }
   if (host.find_first_of("@?# \t") != std::string::npos) throw std::invalid_argument("URL has an invalid host: '" + url + "'");

@@ -307,16 +307,17 @@ struct Server::Impl {
 
   // The loops' listeners share their port (SO_REUSEPORT), and so would any other process of
   // the same user that asks: a second gateway started by hand on a port in use started
-  // without a word and took half the connections. A listener without that option binds only
+  // without a word and took half the connections. A socket without that option binds only
   // to a port nobody listens on (SO_REUSEADDR still passes connections in TIME_WAIT), so one
-  // is bound first, and closed, to fail the start as every other service's does.
+  // is bound first, and closed, to fail the start as every other service's does. Best
+  // effort: two gateways started at the same instant can both pass it (./sales up checks
+  // the port under its lock).
   static void refuse_a_port_in_use(const tcp::endpoint& ep) {
     asio::io_context probe_loop;
     tcp::acceptor probe(probe_loop);
     probe.open(ep.protocol());
     probe.set_option(asio::socket_base::reuse_address(true));
-    probe.bind(ep);  // throws "Address already in use"
-    probe.listen(1);
+    probe.bind(ep);  // throws "Address already in use"; never listens, so no client reaches it
   }
 
   void start() {

@@ -29,7 +29,7 @@ namespace sales::service {
 
 App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
   std::string level = env_.str("LOG_LEVEL", "info");
-  if (!log::is_level(level)) env_.invalid("LOG_LEVEL must be one of " + std::string(log::kLevels) + ", not \"" + level + "\"");
+  if (!log::is_level(level)) env_.invalid("LOG_LEVEL='" + level + "' is not one of " + std::string(log::kLevels));
   log::init(opts_.name, level);
   // LOG_MAX_MB: a log written to a file (stderr, as ./sales starts services) is rotated
   // past this size while the service runs (log/rotation.hpp).

@@ -1,4 +1,5 @@
 #include "sales/config/config.hpp"
+#include "sales/net/loopback.hpp"
 
 #include <gtest/gtest.h>
 
@@ -152,6 +153,22 @@ TEST_F(EnvFileTest, AFileLongerThanOneReadIsReadWhole) {
   std::filesystem::remove(path);
 }
 
+// Compose's X= for an unset ${X} is no setting: the file's value stands, and an empty
+// SALES_ENV_FILE names no file.
+TEST_F(EnvFileTest, AnEmptyVariableInTheEnvironmentLeavesTheFilesValue) {
+  const std::string path = temp_path("sales-env-empty-");
+  std::ofstream(path) << "SALES_TEST_EMPTY_IN_ENV=42\n";
+  setenv("SALES_ENV_FILE", path.c_str(), 1);
+  setenv("SALES_TEST_EMPTY_IN_ENV", "", 1);
+  Env env = Env::load("/nonexistent/.env");
+  unsetenv("SALES_TEST_EMPTY_IN_ENV");
+  EXPECT_EQ(env.integer("SALES_TEST_EMPTY_IN_ENV", 0, 0, 100), 42);
+  EXPECT_NO_THROW(env.finish());
+  std::filesystem::remove(path);
+  setenv("SALES_ENV_FILE", "", 1);
+  EXPECT_NO_THROW(Env::load("/nonexistent/.env").finish()) << "an empty SALES_ENV_FILE named a file";
+}
+
 // A settings file of more than 1 MiB is a mistake (a wrong path, /dev/zero): not read.
 TEST_F(EnvFileTest, AFileOverOneMebibyteIsAConfigurationError) {
   const std::string path = temp_path("sales-env-huge-");
@@ -180,6 +197,16 @@ TEST_F(EnvFileTest, ADefaultFileThatCannotBeReadIsAConfigurationError) {
 TEST_F(EnvFileTest, AMissingDefaultFileIsNoError) {
   Env env = Env::load("/nonexistent/.env");
   EXPECT_NO_THROW(env.finish());
+}
+
+// BIND_HOST: an address the listener takes as it is, never a name to resolve.
+TEST(IpAddress, IsAnAddressLiteralNotAName) {
+  for (const char* ok : {"127.0.0.1", "0.0.0.0", "::", "::1", "fe80::1%eth0", "10.1.2.3"}) {
+    EXPECT_TRUE(sales::net::is_ip_address(ok)) << ok;
+  }
+  for (const char* bad : {"", "localhost", "999.1.1.1", "127.0.0.1 ", " ::1", "%eth0", "fe80::1%", "10.1.2", "[::1]"}) {
+    EXPECT_FALSE(sales::net::is_ip_address(bad)) << bad;
+  }
 }
 
 }  // namespace

@@ -23,7 +23,7 @@ List read_list(sales::config::Env& env, const std::string& var) {
   try {
     return List::parse(list);
   } catch (const std::invalid_argument& e) {
-    env.invalid(var + "=" + list + ": " + e.what());
+    env.invalid(var + "='" + list + "': " + e.what());
     return {};
   }
 }

@@ -234,7 +234,7 @@ TEST(GatewayConfig, EveryInvalidAddressListEntryIsRefusedWithTheVariableAndEntry
   for (std::string var : {"GATEWAY_TRUSTED_PROXIES", "GATEWAY_ADMIN_SOURCES"}) {
     for (const auto& [value, entry] : cases) {
       auto message = error_for({{var, value}});
-      EXPECT_NE(message.find(var + "=" + value), std::string::npos) << var << "=" << value << " gave: '" << message << "'";
+      EXPECT_NE(message.find(var + "='" + value + "'"), std::string::npos) << var << "=" << value << " gave: '" << message << "'";
       EXPECT_NE(message.find(std::string("'") + entry + "'"), std::string::npos)
           << var << "=" << value << " gave: '" << message << "'";
     }

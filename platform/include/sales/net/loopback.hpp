@@ -14,10 +14,14 @@ inline bool is_loopback_host(std::string_view host) {
   return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
-// An IPv4 or IPv6 address literal (what a listener binds to; a host name is not resolved).
+// An IPv4 or IPv6 address literal, an IPv6 one with its zone too (fe80::1%eth0), as the
+// server's listener takes it; a host name is not resolved.
 inline bool is_ip_address(const std::string& text) {
   unsigned char buf[16];
-  return ::inet_pton(AF_INET, text.c_str(), buf) == 1 || ::inet_pton(AF_INET6, text.c_str(), buf) == 1;
+  if (::inet_pton(AF_INET, text.c_str(), buf) == 1) return true;
+  const auto zone = text.find('%');
+  if (zone == 0 || zone + 1 == text.size()) return false;
+  return ::inet_pton(AF_INET6, text.substr(0, zone).c_str(), buf) == 1;
 }
 
 }  // namespace sales::net
