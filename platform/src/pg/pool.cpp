@@ -109,9 +109,17 @@ void Pool::release(std::unique_ptr<Connection> c) {
 
 std::string transport_options(std::string_view host) {
   bool loopback = net::is_loopback_host(host) || host.starts_with("/");  // "/": a unix socket's directory
+  // Empty is unset, as for every setting; libpq itself would take PGSSLMODE= as the mode ""
+  // and refuse to connect, so a value given here stands in for it (libpq's default, prefer,
+  // off loopback).
+  auto unset = [](const char* name) {
+    const char* v = std::getenv(name);
+    return !v || !*v;
+  };
   std::string out;
-  if (!std::getenv("PGGSSENCMODE")) out += " gssencmode=disable";
-  if (loopback && !std::getenv("PGSSLMODE")) out += " sslmode=disable";
+  if (unset("PGGSSENCMODE")) out += " gssencmode=disable";
+  if (unset("PGSSLMODE") && loopback) out += " sslmode=disable";
+  if (unset("PGSSLMODE") && !loopback && std::getenv("PGSSLMODE")) out += " sslmode=prefer";
   return out;
 }
 

@@ -48,4 +48,12 @@ TEST(PgTransport, EnvironmentWins) {
   EXPECT_EQ(sales::pg::transport_options("127.0.0.1"), "");
 }
 
+// Empty is unset (Compose's PGSSLMODE= for an unset ${PGSSLMODE}); libpq alone would refuse
+// the mode "".
+TEST(PgTransport, AnEmptyVariableIsUnset) {
+  EnvVar gss("PGGSSENCMODE", ""), ssl("PGSSLMODE", "");
+  EXPECT_EQ(sales::pg::transport_options("127.0.0.1"), " gssencmode=disable sslmode=disable");
+  EXPECT_EQ(sales::pg::transport_options("db.internal"), " gssencmode=disable sslmode=prefer");
+}
+
 }  // namespace
