@@ -26,12 +26,12 @@ using tcp = asio::ip::tcp;
 
 Endpoint parse_base_url(const std::string& url) {
   constexpr std::string_view kScheme = "http://";
-  if (url.rfind(kScheme, 0) != 0) throw std::invalid_argument("URL must start with http://: " + url);
+  if (url.rfind(kScheme, 0) != 0) throw std::invalid_argument("URL must start with http://: '" + url + "'");
   std::string rest = url.substr(kScheme.size());
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  if (rest.find('/') != std::string::npos) throw std::invalid_argument("URL must not have a path: " + url);
+  if (rest.find('/') != std::string::npos) throw std::invalid_argument("URL must not have a path: '" + url + "'");
   auto colon = rest.rfind(':');
-  if (colon == std::string::npos || colon == 0) throw std::invalid_argument("URL must name host and port: " + url);
+  if (colon == std::string::npos || colon == 0) throw std::invalid_argument("URL must name host and port: '" + url + "'");
   // The port is digits and nothing else: "80O1" (a letter O) was read as 80, and a service
   // started that could never reach its peer. A user part, a query or a blank is no host.
   const std::string host = rest.substr(0, colon), digits = rest.substr(colon + 1);

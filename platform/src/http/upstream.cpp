@@ -179,7 +179,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       interim = !rec && status >= 100 && status < 200 && status != 101;
     }
     if (rec == asio::error::no_buffer_space) {  // its first bytes arrived: never sent again
-      throw UpstreamError(UpstreamFailure::Overloaded, "the answers held at once would pass their budget");
+      throw UpstreamError(UpstreamFailure::Overloaded, "the answers held at once would pass their budget", true);
     }
     if (rec) {
       // Once (attempt 0); no parser: the write failed.

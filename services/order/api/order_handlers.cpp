@@ -42,21 +42,26 @@ PricedOrder checked_references(const NewOrder& wanted, Directory& directory, con
                              : Problem::conflict(std::move(detail), std::move(errors)));
 }
 
+// The 503 naming the owner that could not be asked, and what became of the order.
+Problem owner_unavailable(const DirectoryUnavailable& e, std::string_view outcome) {
+  return Problem::dependency_unavailable(e.service(),
+                                         "The order cannot be checked right now (" + std::string(e.what()) + "); " + std::string(outcome));
+}
+
 http::Response place(const OrderRoutes& d, http::Request& req) {
   auto key = service::idempotency_key(req);
   NewOrder wanted = decode_new_order(req.body);
   PricedOrder priced;
   std::optional<Problem> failure;
-  bool owner_out = false;
+  std::optional<DirectoryUnavailable> owner_out;
   try {
     // The owners are asked before any transaction opens: no row lock waits on the network.
     priced = checked_references(wanted, d.directory, req);
   } catch (const ProblemError& e) {
     failure = e.problem();
   } catch (const DirectoryUnavailable& e) {
-    owner_out = true;
-    failure = Problem::dependency_unavailable(e.service(), "The order cannot be checked right now (" + std::string(e.what()) +
-                                                                  "); nothing was saved. Try again shortly.");
+    owner_out = e;
+    failure = owner_unavailable(e, "nothing was saved. Try again shortly.");
   }
   std::optional<std::int64_t> total;
   if (!failure) {
@@ -74,8 +79,11 @@ http::Response place(const OrderRoutes& d, http::Request& req) {
     } catch (const pg::DeadlineExceeded&) {
       // An owner that did not answer used the time up to the deadline: the answer is the
       // 503 naming it (which the gateway's breaker counts against no one), not a 504 of
-      // ours. A replay, if there is one, answers the next repeat.
+      // ours. The key's earlier answer could not be looked for: an earlier request with it
+      // (one whose answer was lost) may have placed the order, and the next repeat gets it.
       if (!owner_out) throw;
+      failure = owner_unavailable(*owner_out, "an earlier request with this Idempotency-Key may have placed the order; "
+                                              "repeating this one with the same key returns that order, or places it once.");
     }
     throw ProblemError(std::move(*failure));
   }

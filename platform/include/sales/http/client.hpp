@@ -18,7 +18,8 @@ namespace sales::http {
 // Unresolvable host, connection refused/reset, bad reply, or no answer in time: the call's
 // own timeout, or the request's deadline once the call was under way (the callee had time
 // and did not answer; a caller names it, as it would one that is down). A deadline that
-// passed before the call is resilience::DeadlineExceeded: the caller ran out of time itself.
+// passed before the call, or left the callee under 10 ms, is resilience::DeadlineExceeded:
+// the caller ran out of time itself.
 class ClientError : public std::runtime_error {
  public:
   explicit ClientError(const std::string& what, bool timed_out = false) : std::runtime_error(what), timed_out_(timed_out) {}
