@@ -34,14 +34,11 @@ Endpoint parse_base_url(const std::string& url) {
   if (colon == std::string::npos || colon == 0) throw std::invalid_argument("URL must name host and port: '" + url + "'");
   // The port is digits and nothing else: "80O1" (a letter O) was read as 80, and a service
   // started that could never reach its peer. A user part, a query or a blank is no host.
-  const std::string host = rest.substr(0, colon), digits = rest.substr(colon + 1);
-  int port = 0;
-  auto [last, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-  if (ec != std::errc() || last != digits.data() + digits.size() || port < 1 || port > 65535) {
-    throw std::invalid_argument("URL has an invalid port (1-65535): '" + url + "'");
-  }
+  const std::string host = rest.substr(0, colon);
+  const auto port = parse_positive(std::string_view(rest).substr(colon + 1));
+  if (!port || *port > 65535) throw std::invalid_argument("URL has an invalid port (1-65535): '" + url + "'");
   if (host.find_first_of("@?# \t") != std::string::npos) throw std::invalid_argument("URL has an invalid host: '" + url + "'");
-  return {host, static_cast<std::uint16_t>(port)};
+  return {host, static_cast<std::uint16_t>(*port)};
 }
 
 namespace {
@@ -150,16 +147,15 @@ struct Client::Impl {
 namespace {
 // The callee gets what is left of the attempt (our caller's budget, or the call's own
 // timeout if that is shorter): work it does after we stop waiting helps nobody. False when
-// nothing is left.
-bool forward_budget(bhttp::request<bhttp::string_body>& out, resilience::TimePoint now, const AttemptEnd& end,
-                    std::chrono::milliseconds& given) {
+// nothing is left (0 ms, and no field set).
+std::chrono::milliseconds forward_budget(bhttp::request<bhttp::string_body>& out, resilience::TimePoint now,
+                                         const AttemptEnd& end) {
   auto left = resilience::budget_left(now, end.at);
-  if (left.count() <= 0) return false;
+  if (left.count() <= 0) return left;
   char digits[24];
   auto [last, ec] = std::to_chars(digits, digits + sizeof digits, left.count());
   out.set("X-Request-Budget-Ms", beast::string_view(digits, static_cast<std::size_t>(last - digits)));
-  given = left;
-  return true;
+  return left;
 }
 
 // A callee given less than this before the request's deadline cut its call had no fair
@@ -190,10 +186,12 @@ Response Client::send(Request req) {
   // the first left, so a call never outlasts its timeout, nor the request's deadline.
   AttemptEnd end;
   end.at = resilience::give_up_at(std::chrono::steady_clock::now(), impl_->opts.timeout, &end.cut);
-  std::chrono::milliseconds given{0};  // the budget the callee was given last
   for (int attempt = 0; attempt < 2; ++attempt) {
     const auto now = std::chrono::steady_clock::now();
-    if (request_deadline != resilience::kNoDeadline && !forward_budget(out, now, end, given)) {
+    // What the callee is given: the time left under a request's deadline (0 without one,
+    // where no cut by the deadline can happen).
+    const auto given = request_deadline != resilience::kNoDeadline ? forward_budget(out, now, end) : std::chrono::milliseconds(0);
+    if (request_deadline != resilience::kNoDeadline && given.count() <= 0) {
       throw resilience::DeadlineExceeded(impl_->opts.base_url + req.target + ": the request's deadline passed before the call");
     }
     // The second attempt follows a stale kept-alive connection: the peer restarted, so

@@ -112,14 +112,12 @@ std::string transport_options(std::string_view host) {
   // Empty is unset, as for every setting; libpq itself would take PGSSLMODE= as the mode ""
   // and refuse to connect, so a value given here stands in for it (libpq's default, prefer,
   // off loopback).
-  auto unset = [](const char* name) {
-    const char* v = std::getenv(name);
-    return !v || !*v;
-  };
+  const char* gss = std::getenv("PGGSSENCMODE");
+  const char* ssl = std::getenv("PGSSLMODE");
   std::string out;
-  if (unset("PGGSSENCMODE")) out += " gssencmode=disable";
-  if (unset("PGSSLMODE") && loopback) out += " sslmode=disable";
-  if (unset("PGSSLMODE") && !loopback && std::getenv("PGSSLMODE")) out += " sslmode=prefer";
+  if (!gss || !*gss) out += " gssencmode=disable";
+  if (loopback && (!ssl || !*ssl)) out += " sslmode=disable";
+  if (!loopback && ssl && !*ssl) out += " sslmode=prefer";
   return out;
 }
 
