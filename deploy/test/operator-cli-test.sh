@@ -43,6 +43,11 @@ for verb in up status build down env run logs test dlq; do
   grep -q '^Usage: ./sales COMMAND' <<<"$out" || fail "$verb --help did not print the usage: $out"
 done
 
+for flag in --help -h help; do
+  out=$(timeout 20 "$dlq" "$flag" 2>/dev/null) || fail "sales-dlq $flag: exit $?, not 0"
+  grep -q '^usage: sales-dlq \[list\]' <<<"$out" || fail "sales-dlq $flag did not print the usage on stdout: $out"
+done
+
 refused 64 "requeue needs the QUEUE" "$dlq" requeue
 refused 64 "no consumer queue 'nosuch'" "$dlq" requeue nosuch
 refused 64 "N must be a positive integer, not '0'" "$dlq" requeue order_queue 0

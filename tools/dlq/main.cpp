@@ -34,12 +34,14 @@ std::vector<std::string> consumer_queues() {
   return queues;
 }
 
+// Asked for (--help): the usage on stdout, success. After a mistake: the error and the usage
+// on stderr, EX_USAGE.
 int usage(const std::string& error) {
   if (!error.empty()) std::fprintf(stderr, "sales-dlq: %s\n", error.c_str());
   std::string queues;
   for (const auto& q : consumer_queues()) queues += (queues.empty() ? "" : ", ") + q;
-  std::fprintf(stderr, "%s%s\n", kUsage, queues.c_str());
-  return 64;  // EX_USAGE
+  std::fprintf(error.empty() ? stdout : stderr, "%s%s\n", kUsage, queues.c_str());
+  return error.empty() ? 0 : 64;  // EX_USAGE
 }
 
 sales::amqp::ConnectionParams broker_from_env() {
@@ -52,6 +54,7 @@ sales::amqp::ConnectionParams broker_from_env() {
 int run(const std::vector<std::string>& args) {
   const auto queues = consumer_queues();
   const std::string command = args.empty() ? "list" : args[0];
+  if (command == "-h" || command == "--help" || command == "help") return usage("");
   if (command == "list" && args.size() <= 1) {
     sales::amqp::Connection conn(broker_from_env());
     sales::events::connect_within(conn, kBrokerPatience);
