@@ -106,6 +106,13 @@ TEST_F(SagaRules, PendingPaymentOfACancelledOrderIsCancelledAndCannotBeConfirmed
   Res p = post("/payments", payment_body(order.id(), "3.00"));
   ASSERT_EQ(p.status, 201) << p;
   ASSERT_EQ(post("/orders/" + std::to_string(order.id()) + "/cancel", "").status, 200);
+  // At once, before the payment service can have had order.cancelled: the client was told
+  // the order is cancelled, so no payment for it may be confirmed (it asks the order).
+  Res at_once = put("/payments/" + std::to_string(p.id()) + "/confirm", "");
+  EXPECT_TRUE(is_problem(at_once, 409)) << at_once;
+  EXPECT_NE(at_once.str("detail").find("payment " + std::to_string(p.id()) + " can no longer be confirmed"),
+            std::string::npos)
+      << at_once;
   Res cancelled = wait_payment(p.id(), {"CANCELLED"});
   EXPECT_EQ(cancelled.str("status"), "CANCELLED") << "a PENDING payment of a cancelled order becomes CANCELLED";
   EXPECT_TRUE(is_problem(put("/payments/" + std::to_string(p.id()) + "/confirm", ""), 409));

@@ -23,10 +23,24 @@ Problem not_found(std::int64_t id) { return Problem::not_found("Payment", id); }
 
 std::string location(const Payment& p) { return "/payments/" + std::to_string(p.id); }
 
+// A PENDING payment is confirmed only while the order service still calls its order
+// CONFIRMED (confirm_refusal), asked before the row lock as shipping asks before it ships.
+// A cancel that lands between this question and the confirm's commit is undone by the
+// saga: payment.confirmed on a cancelled order has it refunded (docs/saga.md). Any other
+// status needs no question: a repeat changes nothing, and a wrong status is refused below.
+void require_order_still_confirmed(PaymentStore& store, OrderClient& orders, std::int64_t id,
+                                   const http::Request& req) {
+  auto p = store.find(id);
+  if (!p || p->status != PaymentStatus::Pending) return;
+  if (auto refusal = confirm_refusal(*p, orders.find(p->order_id, req))) throw ProblemError(Problem::conflict(*refusal));
+}
+
 // PUT /payments/{id}/confirm and /refund: no body, the same shape, the same key handling.
-http::RouteHandler action_route(PaymentStore& store, PaymentAction action) {
-  return [&store, action](http::Request& req, const http::PathParams& params) {
+// `orders`: whom a confirm asks first (null for a refund, which needs nobody's word).
+http::RouteHandler action_route(PaymentStore& store, PaymentAction action, OrderClient* orders) {
+  return [&store, action, orders](http::Request& req, const http::PathParams& params) {
     auto id = params.id("id");
+    if (orders) require_order_still_confirmed(store, *orders, id, req);
     // The router let through no body or {} alone (Body::None), so it is no part of the
     // request's identity.
     return run_once(store.pool(), idempotent_request(req, false), [&](sales::pg::Transaction& tx) {
@@ -108,8 +122,8 @@ void register_routes(http::Router& router, PaymentStore& store, OrderClient& ord
     if (!p) throw ProblemError(not_found(id));
     return http::ok(render(*p));
   });
-  router.put("/payments/{id}/confirm", action_route(store, PaymentAction::Confirm), http::Body::None);
-  router.put("/payments/{id}/refund", action_route(store, PaymentAction::Refund), http::Body::None);
+  router.put("/payments/{id}/confirm", action_route(store, PaymentAction::Confirm, &orders), http::Body::None);
+  router.put("/payments/{id}/refund", action_route(store, PaymentAction::Refund, nullptr), http::Body::None);
 }
 
 }  // namespace payment

@@ -101,4 +101,11 @@ Payability check_payable(const OrderSnapshot& order, std::int64_t amount_cents) 
   return Payability::Payable;
 }
 
+std::optional<std::string> confirm_refusal(const Payment& p, const std::optional<OrderSnapshot>& order) {
+  if (order && order->status == "CONFIRMED") return std::nullopt;
+  const std::string ids = "Order " + std::to_string(p.order_id);
+  const std::string tail = "; payment " + std::to_string(p.id) + " can no longer be confirmed.";
+  return order ? ids + " is " + order->status + tail : ids + " does not exist" + tail;
+}
+
 }  // namespace payment

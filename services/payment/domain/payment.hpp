@@ -81,4 +81,10 @@ enum class Payability { Payable, OrderNotConfirmed, AmountMismatch };
 // An order can be paid only once CONFIRMED (stock reserved) and only for its exact total.
 Payability check_payable(const OrderSnapshot& order, std::int64_t amount_cents);
 
+// Why a PENDING payment may not be confirmed, as its order service answered about its order
+// (nullopt: the order does not exist), or nullopt when it may: only while the order is still
+// CONFIRMED. A cancel the order service has answered is then seen before its order.cancelled
+// arrives here, so the client that cancelled is never told that a payment went through.
+std::optional<std::string> confirm_refusal(const Payment& p, const std::optional<OrderSnapshot>& order);
+
 }  // namespace payment

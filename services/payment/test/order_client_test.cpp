@@ -9,57 +9,15 @@
 #include <thread>
 #include <vector>
 
-#include "sales/http/server.hpp"
 #include "sales/problem/problem.hpp"
 #include "sales/resilience/deadline.hpp"
 #include "sales_test/http.hpp"
+#include "test/fake_order_service.hpp"
 
 namespace payment {
 namespace {
 
 namespace http = sales::http;
-
-class FakeOrderService {
- public:
-  explicit FakeOrderService(std::uint16_t port = 0)
-      : server_({.port = port, .threads = 1}, [this](http::Request& req) { return answer(req); }) {
-    server_.start();
-  }
-  ~FakeOrderService() { server_.stop(); }
-
-  [[nodiscard]] std::uint16_t port() const { return server_.port(); }
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
-  void reply(int status, std::string body, std::chrono::milliseconds delay = {}) {
-    std::lock_guard lock(mu_);
-    status_ = status;
-    body_ = std::move(body);
-    delay_ = delay;
-  }
-  http::Request last() {
-    std::lock_guard lock(mu_);
-    return last_;
-  }
-
- private:
-  http::Response answer(http::Request& req) {
-    std::chrono::milliseconds delay;
-    {
-      std::lock_guard lock(mu_);
-      last_ = req;
-      delay = delay_;
-    }
-    std::this_thread::sleep_for(delay);
-    std::lock_guard lock(mu_);
-    return http::Response::json(status_, body_);
-  }
-
-  std::mutex mu_;
-  int status_ = 200;
-  std::string body_;
-  std::chrono::milliseconds delay_{};
-  http::Request last_;
-  http::Server server_;
-};
 
 http::Request incoming(std::string request_id) {
   http::Request r;

@@ -10,6 +10,7 @@
 
 #include "sales/problem/problem.hpp"
 #include "sales_test/http.hpp"
+#include "test/fake_order_service.hpp"
 #include "test/payment_db.hpp"
 
 namespace payment {
@@ -93,6 +94,7 @@ class PaymentApiTest : public PaymentDbTest {
   void SetUp() override {
     PaymentDbTest::SetUp();
     if (HasFatalFailure()) return;
+    order_service_.reply(200, R"({"status":"CONFIRMED","total":19.99})");
     register_routes(router_, *store_, orders_);
   }
 
@@ -109,11 +111,13 @@ class PaymentApiTest : public PaymentDbTest {
     return out;
   }
 
-  OrderClient orders_{{.base_url = "http://127.0.0.1:1"}};  // confirm and refund never ask it
+  FakeOrderService order_service_;  // asked before a PENDING payment is confirmed
+  OrderClient orders_{{.base_url = order_service_.url()}};
   sales::http::Router router_;
 };
 
-// The repeat's body equals the first's, updated_at included: nothing was written.
+// The repeat's body equals the first's, updated_at included: nothing was written, and the
+// order service was asked once, before the move.
 TEST_F(PaymentApiTest, ARepeatedConfirmAnswers200WithThePaymentAndChangesNothing) {
   auto p = create(70);
   sales::http::Response first;
@@ -121,6 +125,40 @@ TEST_F(PaymentApiTest, ARepeatedConfirmAnswers200WithThePaymentAndChangesNothing
   EXPECT_NE(first.body.find(R"("status":"CONFIRMED")"), std::string::npos) << first.body;
   EXPECT_EQ(render(*store_->find(p.id)), first.body);
   EXPECT_EQ(event_types(), std::vector<std::string>{"payment.confirmed"});
+  EXPECT_EQ(order_service_.requests(), 1);
+  EXPECT_EQ(order_service_.last().path(), "/orders/70");
+}
+
+// A cancel the order service has answered wins over a confirm sent after it, though this
+// service has not had its order.cancelled yet: 409, the payment stays PENDING (the event
+// cancels it), nothing is published.
+TEST_F(PaymentApiTest, AConfirmIsRefusedOnceTheOrderServiceNoLongerCallsTheOrderConfirmed) {
+  auto p = create(76);
+  order_service_.reply(200, R"({"status":"CANCELLED","total":19.99})");
+  auto refused = put(p.id, "confirm");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("Order 76 is CANCELLED; payment " + std::to_string(p.id) + " can no longer be confirmed."),
+            std::string::npos)
+      << refused.body;
+  order_service_.reply(404, R"({"status":404})");
+  EXPECT_EQ(put(p.id, "confirm").status, 409);
+  EXPECT_EQ(store_->find(p.id)->status, PaymentStatus::Pending);
+  EXPECT_TRUE(event_types().empty());
+
+  // Without the order service's word a PENDING payment is not confirmed; a refund or a
+  // repeat of a confirm that happened needs nobody's.
+  order_service_.reply(500, "{}");
+  auto unavailable = put(p.id, "confirm");
+  EXPECT_EQ(unavailable.status, 503) << unavailable.body;
+  EXPECT_EQ(unavailable.headers.get(sales::kDependencyUnavailableHeader), "order");
+  EXPECT_EQ(store_->find(p.id)->status, PaymentStatus::Pending);
+  order_service_.reply(200, R"({"status":"CONFIRMED","total":19.99})");
+  ASSERT_EQ(put(p.id, "confirm").status, 200);
+  const int asked = order_service_.requests();
+  order_service_.reply(500, "{}");
+  EXPECT_EQ(put(p.id, "confirm").status, 200);
+  EXPECT_EQ(put(p.id, "refund").status, 200);
+  EXPECT_EQ(order_service_.requests(), asked);
 }
 
 TEST_F(PaymentApiTest, ARepeatedRefundAnswers200WithThePaymentAndChangesNothing) {

@@ -152,5 +152,16 @@ TEST(Payable, OnlyAConfirmedOrderForItsExactTotal) {
   }
 }
 
+// The order's word decides a PENDING payment's confirm: only CONFIRMED lets it through.
+TEST(ConfirmRefusal, OnlyWhileTheOrderIsStillConfirmed) {
+  const Payment p{5, 9, 1999, PaymentStatus::Pending, "t0", "t0"};
+  EXPECT_EQ(confirm_refusal(p, OrderSnapshot{9, "CONFIRMED", 1999}), std::nullopt);
+  for (const char* status : {"CANCELLED", "PAID", "REFUNDED", "PENDING", "REJECTED"}) {
+    EXPECT_EQ(confirm_refusal(p, OrderSnapshot{9, status, 1999}),
+              "Order 9 is " + std::string(status) + "; payment 5 can no longer be confirmed.");
+  }
+  EXPECT_EQ(confirm_refusal(p, std::nullopt), "Order 9 does not exist; payment 5 can no longer be confirmed.");
+}
+
 }  // namespace
 }  // namespace payment
