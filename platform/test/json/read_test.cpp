@@ -23,6 +23,20 @@ TEST(ParseObject, RejectsMalformedAndNonObjects) {
   EXPECT_EQ(status_of("{\"a\":1}"), 0);
 }
 
+std::string detail_of(std::string_view body) {
+  return sales_test::problem_of([&] { parse_object(body); }).detail;
+}
+
+// The detail says where the parser stopped (1-based), so the client can find the fault.
+TEST(ParseObject, SaysWhereTheBodyStopsBeingJson) {
+  EXPECT_EQ(detail_of(R"({"a":+1})"), "The request body is not valid JSON: syntax error at byte 6 of 8.");
+  EXPECT_EQ(detail_of(R"({"a":1} x)"), "The request body is not valid JSON: extra data at byte 9 of 9.");
+  EXPECT_EQ(detail_of("{'a':1}"), "The request body is not valid JSON: syntax error at byte 2 of 7.");
+  EXPECT_EQ(detail_of(R"({"a":[1,2)"), "The request body is not valid JSON: incomplete JSON (the body ends before the JSON does).");
+  EXPECT_EQ(detail_of("\xEF\xBB\xBF{\"a\":1}"),
+            "The request body is not valid JSON: it starts with a byte order mark (EF BB BF); send UTF-8 without one.");
+}
+
 // A name given twice in one object is a client's bug that would pass silently (the last
 // value taken): refused wherever the object is.
 TEST(ParseObject, RefusesANameGivenTwiceInOneObject) {
