@@ -335,6 +335,7 @@ for n in sales:
     if s.get("environment", {}).get("BIND_HOST") != "0.0.0.0": bad.append(f"{n}: BIND_HOST is not 0.0.0.0")
 if not c["networks"]["backend"].get("internal"): bad.append("the backend network is not internal")
 if [p for p in svcs["gateway"]["ports"] if not str(p).endswith(":8080")]: bad.append("the gateway is not published on 8080")
+if not svcs["gateway"].get("environment", {}).get("GATEWAY_ADMIN_SOURCES"): bad.append("the gateway's /metrics is open to any client")
 if "rabbitmq" not in svcs["rabbitmq"]["image"] or "management" not in svcs["rabbitmq"]["image"]: bad.append("RabbitMQ is not the official management image")
 if any(not svcs[f"{d}-db"]["image"].startswith("postgres:") for d in dbs): bad.append("a database is not the official postgres image")
 for b in bad: print("    " + b)
