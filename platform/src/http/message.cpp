@@ -6,6 +6,10 @@
 #include <cstring>
 #include <tuple>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include "sales/problem/problem.hpp"
 #include "sales/text/ascii.hpp"
 #include "sales/text/utf8.hpp"
@@ -216,6 +220,14 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
 }
 
 std::string_view Request::request_id() const { return headers.get("X-Request-Id").value_or(""); }
+
+bool client_left(const Request& req) {
+  if (req.client_socket < 0) return false;
+  char byte = 0;
+  const ssize_t n = ::recv(req.client_socket, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n >= 0) return n == 0;
+  return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
 
 std::optional<std::chrono::milliseconds> Request::remaining_budget() const {
   auto v = headers.get("X-Request-Budget-Ms");

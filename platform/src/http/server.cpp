@@ -255,6 +255,7 @@ struct Server::Impl {
       watchdog.expires_never();  // the handler's time is its own (database deadlines bound it)
       Request& req = parser.get();  // the parser lives until the answer is written: no move
       detail::complete_request(req, parser.keep_alive(), remote);
+      req.client_socket = stream.native_handle();
       Response res = co_await invoke(req);
       finalize_response(req, res);
       if (opts.decorate_answer) opts.decorate_answer(req, res);

@@ -324,20 +324,24 @@ asio::awaitable<http::Response> Gateway::proxy(http::Request& req, Upstream& ups
       }
     }
     if (!retryable_failure) break;
+    // No retry fits before the deadline (with its jitter drawn): the last attempt's own
+    // failure is the answer, a 502 for a connection closed early, not a 504 that says the
+    // deadline passed while some of it is left.
     auto decision = config_.retry.next_attempt(retries, Clock::now(), deadline, rng, kMinAttemptTime);
-    if (!decision) {
-      if (decision.verdict == res::RetryVerdict::PastDeadline && !last) {
-        failure = Problem::gateway_timeout("The request did not complete within " +
-                                           std::to_string(config_.timeout.count()) + " ms.");
-      }
-      break;
-    }
+    if (!decision) break;
     retry_grant = upstream.budget().try_acquire_retry();
     if (!retry_grant) {
       upstream.metrics().retries_refused_by_budget->inc();
       break;
     }
     co_await http::sleep_for(decision.delay);
+    // Nobody waits for a retry's answer once the client has gone: sending it would only add
+    // to the load of an upstream already failing, and hold a bulkhead slot.
+    if (http::client_left(req)) {
+      upstream.budget().give_back(retry_grant);
+      upstream.metrics().retries_client_left->inc();
+      break;
+    }
   }
   if (last) co_return std::move(*last);
   if (!failure) failure = Problem::bad_gateway(the_service(upstream, " could not be reached."));

@@ -58,6 +58,7 @@ Upstream::Upstream(UpstreamId id, const GatewayConfig& config, sales::metrics::R
   metrics_.retries = counter("gateway_retries_total", "Retries by result", {{"result", "attempted"}});
   metrics_.retries_refused_by_budget = counter("gateway_retries_total", "Retries by result", {{"result", "refused_by_budget"}});
   metrics_.retries_refused_by_breaker = counter("gateway_retries_total", "Retries by result", {{"result", "refused_by_breaker"}});
+  metrics_.retries_client_left = counter("gateway_retries_total", "Retries by result", {{"result", "client_left"}});
   metrics_.rejected_circuit_open = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "circuit_open"}});
   metrics_.rejected_bulkhead = counter("gateway_rejections_total", "Requests refused by the gateway", {{"reason", "bulkhead_full"}});
   metrics_.dropped = counter("gateway_upstream_attempts_total", "Upstream attempts by outcome", {{"outcome", "dropped"}});

@@ -26,6 +26,7 @@ struct UpstreamMetrics {
   sales::metrics::Counter* retries;
   sales::metrics::Counter* retries_refused_by_budget;
   sales::metrics::Counter* retries_refused_by_breaker;  // granted, then the breaker opened: given back
+  sales::metrics::Counter* retries_client_left;         // granted, then the client had gone: given back
   sales::metrics::Counter* rejected_circuit_open;
   sales::metrics::Counter* rejected_bulkhead;
   sales::metrics::Counter* rejected_answers_full;  // its answer would pass GATEWAY_ANSWERS_MAX_BYTES

@@ -4,6 +4,7 @@
 // bounded polls, never bare sleeps that must be "long enough".
 #include <gtest/gtest.h>
 
+#include "sales_test/raw_client.hpp"
 #include "support/harness.hpp"
 
 namespace gateway_test {
@@ -201,6 +202,37 @@ TEST_F(GatewayRetry, UpstreamHostNamesAreResolvedAndAnUnknownNameGives502) {
   EXPECT_EQ(get(gw, "/products/1").status, 200);
   auto r = get(gw, "/customers/1");
   EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
+}
+
+// A retry whose drawn delay would not leave it time before the deadline is not made; the
+// client gets the last attempt's own failure (a 502: the connection closed), not a 504 that
+// says the deadline passed while most of it is left. A 60 s base draws a delay that fits
+// 300 ms about once in 200.
+TEST_F(GatewayRetry, ARetryThatWouldNotFitLeavesTheLastAttemptsOwnFailure) {
+  ResetServer resets;
+  start({{"PRODUCT_SERVICE_URL", resets.url()}, {"GATEWAY_TIMEOUT_MS", "300"}, {"GATEWAY_RETRY_BASE_MS", "60000"},
+         {"GATEWAY_CB_WINDOW", "100"}, {"GATEWAY_CB_MIN_CALLS", "100"}});
+  for (int i = 0; i < 5; ++i) {
+    auto r = get(gw, "/products/1");
+    EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
+    EXPECT_NE(problem_detail(r).find("closed the connection without an answer"), std::string::npos) << r.body;
+  }
+}
+
+// A client that has gone by the time a retry would be sent gets none sent for it: the upstream
+// sees the one attempt, and the retry's grant goes back to the budget.
+TEST_F(GatewayRetry, NoRetryIsSentForAClientThatHasGone) {
+  start({{"GATEWAY_TIMEOUT_MS", "1000"}, {"GATEWAY_CB_WINDOW", "100"}, {"GATEWAY_CB_MIN_CALLS", "100"}});
+  product.delay_ms = 3000;  // each attempt times out, at half the deadline
+  {
+    sales_test::RawClient client(gateway.port());
+    client.send("GET /products/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_TRUE(eventually([&] { return product.count() == 1; }, 2s));
+  }  // closed while its first attempt waits
+  ASSERT_TRUE(eventually([&] { return metric_of({{"upstream", "product"}, {"result", "client_left"}}, "gateway_retries_total") == 1; }, 3s))
+      << "the retry was not given up";
+  EXPECT_EQ(product.count(), 1) << "a retry went out for nobody";
+  EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 0);
 }
 
 TEST_F(GatewayRetry, AConnectionResetIsRetriedForIdempotentRequestsOnly) {

@@ -57,6 +57,8 @@ struct Request {
   // When the server had read the request's header: where its X-Request-Budget-Ms starts.
   // Set by the blocking server only (its handlers honour the budget); the async one leaves it.
   std::chrono::steady_clock::time_point received_at{};
+  // The connection it came on (the server's, open until the answer is written): client_left().
+  int client_socket = -1;
 
   [[nodiscard]] std::string_view path() const;   // target without '?query'
   [[nodiscard]] std::string_view query() const;  // after '?', or empty
@@ -73,6 +75,12 @@ struct Request {
   // request; nullopt when absent or not a non-negative integer (then it is ignored).
   [[nodiscard]] std::optional<std::chrono::milliseconds> remaining_budget() const;
 };
+
+// Whether the client that sent `req` has gone: its connection has been closed or reset (a
+// peek at it finds the end, or fails). A pipelined next request counts as still there, and
+// so does a request read from no connection (a test's). For work nobody would wait for: the
+// gateway's retries. One system call.
+bool client_left(const Request& req);
 
 struct Response {
   int status = 200;
