@@ -78,8 +78,13 @@ ResponseCache::Lookup ResponseCache::lookup(const http::Request& req) {
   return out;
 }
 
+// An answer with Vary differs by request fields this cache does not key on (RFC 9111 §4.1):
+// not stored, so it is never served to a request it was not chosen for. No service sends one.
 void ResponseCache::store(const http::Request& req, Ticket ticket, http::Response& res) {
-  if (res.status != 200 || res.headers.get("Set-Cookie") || res.body.size() > config_.max_entry_bytes) return;
+  if (res.status != 200 || res.headers.get("Set-Cookie") || res.headers.get("Vary") ||
+      res.body.size() > config_.max_entry_bytes) {
+    return;
+  }
   auto lifetime = http::parse_cache_control(res.headers).shared_lifetime();
   if (!lifetime) return;
   auto stored = std::make_shared<Stored>();

@@ -102,8 +102,11 @@ TEST_F(ResponseCacheTest, OnlyA200ThatAllowsASharedCacheIsKept) {
   auto cookie = answer("x");
   cookie.headers.add("Set-Cookie", "a=b");
   fill("/cookie", cookie);
+  auto varies = answer("x");  // chosen by a request field the cache does not key on
+  varies.headers.add("Vary", "Accept-Language");
+  fill("/vary", varies);
   fill("/big", answer(std::string(4097, 'x')));
-  for (auto* t : {"/no-header", "/no-store", "/no-cache", "/private", "/404", "/201", "/cookie", "/big"}) {
+  for (auto* t : {"/no-header", "/no-store", "/no-cache", "/private", "/404", "/201", "/cookie", "/vary", "/big"}) {
     EXPECT_FALSE(hit(t)) << t;
   }
   EXPECT_EQ(cache->entries(), 0u);
