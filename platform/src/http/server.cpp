@@ -194,6 +194,13 @@ struct Server::Impl {
       // the answer is written.
       ByteBudget::Hold body = bodies.hold();
       if (!hec && !parser.is_done() && !body.grow(buffer.size())) hec = asio::error::no_buffer_space;
+      if (!hec && parser.unknown_transfer_coding()) {
+        auto p = Problem::bad_request("The request's Transfer-Encoding names a coding this server does not undo: only chunked.");
+        p.status = 501;
+        p.title = std::string(reason_phrase(501));
+        co_await write_problem_and_close(stream, watchdog, p, &parser.get());
+        co_return;
+      }
       if (!hec) {
         if (blocking_handlers) parser.get().received_at = std::chrono::steady_clock::now();  // the budget's start
         auto expect = parser.get().headers.get("Expect").value_or("");

@@ -70,6 +70,26 @@ std::string exchange_framed(EchoServer& server, const std::string& request, bool
   return ::testing::AssertionSuccess();
 }
 
+// A transfer coding besides chunked would reach the handler still coded (Beast undoes only
+// the chunks): 501 (RFC 9112 §6.1), closed, no handler run. Chunked alone, in any case, passes.
+TEST(ServerFraming, ATransferCodingOtherThanChunkedIs501) {
+  EchoServer server;
+  for (const char* codings : {"gzip, chunked", "Transfer-Encoding: deflate\r\nTransfer-Encoding: chunked"}) {
+    const std::string field = std::string(codings).starts_with("Transfer-Encoding") ? codings
+                                                                                      : std::string("Transfer-Encoding: ") + codings;
+    bool closed = false;
+    const auto got = exchange_framed(server, "POST /x HTTP/1.1\r\nHost: x\r\n" + field + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n", closed);
+    EXPECT_EQ(got.rfind("HTTP/1.1 501 ", 0), 0u) << got.substr(0, 300);
+    EXPECT_NE(got.find("only chunked"), std::string::npos) << got;
+    EXPECT_TRUE(closed);
+  }
+  EXPECT_EQ(server.handled(), 0);
+  bool closed = false;
+  const auto chunked = exchange_framed(
+      server, "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", closed);
+  EXPECT_NE(chunked.find("body=hello"), std::string::npos) << chunked;
+}
+
 TEST(ServerFraming, AnEndlessChunkExtensionIsRefusedWithoutWaitingForItsEnd) {
   EchoServer server;
   // 128 KiB of a chunk-size line's extension and no line end: more than a header may hold
