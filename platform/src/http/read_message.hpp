@@ -14,6 +14,14 @@ namespace sales::http::detail {
 
 enum class ReadUntil { Header, Message };
 
+// The peer sent bytes that are no HTTP message (or a head past its limit): the parser's own
+// error, not the connection closing before or in the middle of one.
+inline bool malformed(const boost::beast::error_code& ec) {
+  namespace bhttp = boost::beast::http;
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
 // Errors as beast::http::async_read gives them: end_of_stream when the peer closed before
 // a byte of the message, partial_message when it closed in the middle, the parser's own
 // (header_limit, body_limit, bad_*), or the socket's. A buffer full of what the parser cannot

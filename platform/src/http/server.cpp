@@ -238,9 +238,7 @@ struct Server::Impl {
         co_return;
       }
       if (hec) {
-        bool malformed = hec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-                         hec != bhttp::error::end_of_stream && hec != bhttp::error::partial_message;
-        if (malformed) {
+        if (detail::malformed(hec)) {
           // A header read whole (a Host refused) still gives the answer the client's request id.
           co_await write_problem_and_close(
               stream, watchdog,

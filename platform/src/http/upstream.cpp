@@ -193,6 +193,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
       if (rec == bhttp::error::body_limit) {
         throw UpstreamError(UpstreamFailure::TooLarge, "upstream: " + rec.message(), sent);
       }
+      if (detail::malformed(rec)) throw UpstreamError(UpstreamFailure::Malformed, "upstream: " + rec.message(), sent);
       throw UpstreamError(UpstreamFailure::Reset, "upstream: " + rec.message(), sent);
     }
     Response r = std::move(parser->get());

@@ -255,6 +255,17 @@ TEST_F(GatewayRetry, AConnectionResetIsRetriedForIdempotentRequestsOnly) {
   EXPECT_NE(problem_detail(keyed).find("may have been applied; repeating it as it was"), std::string::npos) << keyed.body;
 }
 
+// An upstream that answers with something that is no HTTP is a 502 that says so, not one that
+// says it closed without an answer; a broken upstream, it counts against its breaker.
+TEST_F(GatewayRetry, AnAnswerThatIsNotHttpIsA502SayingSo) {
+  ResetServer garbage("SSH-2.0-OpenSSH_9.2\r\n\r\n");
+  start({{"PRODUCT_SERVICE_URL", garbage.url()}, {"GATEWAY_RETRY_MAX", "0"}});
+  auto r = get(gw, "/products/1");
+  EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
+  EXPECT_NE(problem_detail(r).find("sent an answer the gateway cannot read"), std::string::npos) << r.body;
+  EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 1);
+}
+
 // An upstream that answers too much works: the answer is refused with a 502 that says so,
 // once, and its breaker hears nothing. The largest valid answer (a page of 500 products of
 // escaped control characters, about 12.7 MB) passes.

@@ -15,11 +15,12 @@
 namespace sales::http {
 
 // TooLarge: the upstream answered, with a body past the pool's limit. It works; the answer
-// cannot be passed on (nor would it be on a second try). A head past its limit is a Reset:
-// no service of ours sends one.
+// cannot be passed on (nor would it be on a second try).
 // Overloaded: the answer would pass the budget for answers held at once (answers_held_in):
 // it was read in part and dropped with its connection.
-enum class UpstreamFailure { Connect, Timeout, Reset, TooLarge, Overloaded };
+// Malformed: what came back is no HTTP answer, or its head is past the pool's 8 KiB (no
+// service of ours sends one): a broken upstream, counted and retried as a Reset is.
+enum class UpstreamFailure { Connect, Timeout, Reset, TooLarge, Overloaded, Malformed };
 
 class UpstreamError : public std::runtime_error {
  public:

@@ -44,10 +44,11 @@ class ReservedPort {
 };
 
 // Accepts every connection and, once the request has arrived, closes it with a reset (SO_LINGER 0): the upstream
-// "dies" mid-exchange. Counts the connections it saw.
+// "dies" mid-exchange. Given a `reply`, it writes that instead and closes in order: an upstream
+// that answers with something that is no HTTP. Counts the connections it saw.
 class ResetServer {
  public:
-  ResetServer() : fd_(bound_socket()), port_(port_of(fd_)) {
+  explicit ResetServer(std::string reply = {}) : reply_(std::move(reply)), fd_(bound_socket()), port_(port_of(fd_)) {
     if (::listen(fd_, 64) != 0) throw std::runtime_error("listen() failed");
     thread_ = std::thread([this] { loop(); });
   }
@@ -76,12 +77,17 @@ class ResetServer {
         char buf[4096];
         (void)::recv(c, buf, sizeof buf, MSG_DONTWAIT);
       }
-      linger l{1, 0};
-      ::setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      if (!reply_.empty()) {
+        (void)::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+      } else {
+        linger l{1, 0};
+        ::setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      }
       ::close(c);
     }
   }
 
+  std::string reply_;
   int fd_;
   std::uint16_t port_;
   std::atomic<bool> stopping_{false};
