@@ -1,6 +1,7 @@
 // API gateway: the one door clients use. Wiring only.
 #include "api/gateway.hpp"
 #include "sales/http/async_server.hpp"
+#include "sales/log/log.hpp"
 #include "sales/service/app.hpp"
 
 int main() {
@@ -14,6 +15,9 @@ int main() {
   auto options = app.server_options();
   options.on_quiet = nullptr;  // its malloc is mimalloc (CMakeLists.txt), which returns freed pages itself
   options.body_limit = static_cast<std::size_t>(app.env().integer("GATEWAY_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
+  for (const auto& name : app.env().unread("GATEWAY_")) {
+    sales::log::warn("{} is set but the gateway has no such setting (misspelt?): it has no effect", name);
+  }
   gateway::Gateway gw(std::move(config), app.metrics(), app.router());
   if (gw.cross_origin()) {
     options.decorate_answer = [&gw](const sales::http::Request& req, sales::http::Response& res) { gw.add_cors_fields(req, res); };

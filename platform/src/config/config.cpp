@@ -116,12 +116,21 @@ Env Env::load(const std::string& dotenv_path) {
 // default then (DB_HOST= connected to libpq's own default socket, RABBITMQ_USER= logged in
 // as an empty user).
 std::optional<std::string> Env::get(const std::string& name) const {
+  asked_.insert(name);
   auto it = values_.find(name);
   if (it == values_.end() || it->second.empty()) return std::nullopt;
   return it->second;
 }
 
 std::string Env::str(const std::string& name, const std::string& def) { return get(name).value_or(def); }
+
+std::vector<std::string> Env::unread(std::string_view prefix) const {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : values_) {
+    if (name.starts_with(prefix) && !value.empty() && !asked_.contains(name)) out.push_back(name);
+  }
+  return out;
+}
 
 std::string Env::required(const std::string& name) {
   auto v = get(name);

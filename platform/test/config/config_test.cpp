@@ -71,6 +71,18 @@ TEST(Env, DefaultsWhenUnset) {
   EXPECT_NO_THROW(env.finish());
 }
 
+// A setting under a service's own prefix that nothing read is most likely misspelt: named,
+// so the service can say so. Read ones, empty ones and other prefixes are not.
+TEST(Env, NamesTheVariablesOfAPrefixThatNothingRead) {
+  Env env({{"GATEWAY_TIMEOUT_MS", "300"}, {"GATEWAY_TIMOUT_MS", "300"}, {"GATEWAY_EMPTY", ""},
+           {"GATEWAY_NUMBER", "7"}, {"DB_HOST", "db"}});
+  env.millis("GATEWAY_TIMEOUT_MS", 5000, 10, 600'000);
+  env.integer("GATEWAY_NUMBER_OTHER", 1, 0, 10);
+  EXPECT_EQ(env.unread("GATEWAY_"), (std::vector<std::string>{"GATEWAY_NUMBER", "GATEWAY_TIMOUT_MS"}));
+  env.integer("GATEWAY_NUMBER", 1, 0, 10);
+  EXPECT_EQ(env.unread("GATEWAY_"), std::vector<std::string>{"GATEWAY_TIMOUT_MS"});
+}
+
 // Compose passes an unset shell variable as an empty one: every kind of setting takes its
 // default then, text as numbers (DB_HOST= reached libpq's own default socket).
 TEST(Env, EmptyIsUnset) {

@@ -128,6 +128,26 @@ TEST(GatewayConfig, EveryVariableIsRead) {
   EXPECT_EQ(c.upstream_urls[static_cast<std::size_t>(UpstreamId::Shipping)], "http://127.0.0.1:9106");
 }
 
+// The gateway warns at start of a GATEWAY_ variable nothing read (a misspelt setting): none
+// of its real ones may be among them.
+TEST(GatewayConfig, EverySettingIsReadSoOnlyAMisspeltOneIsLeftUnread) {
+  Vars vars;
+  for (const char* name : {"GATEWAY_TIMEOUT_MS", "GATEWAY_RETRY_MAX", "GATEWAY_RETRY_BASE_MS", "GATEWAY_RETRY_BUDGET_PERCENT",
+                           "GATEWAY_RETRY_BUDGET_MIN_PER_SECOND", "GATEWAY_CB_WINDOW", "GATEWAY_CB_MIN_CALLS",
+                           "GATEWAY_CB_FAILURE_RATE", "GATEWAY_CB_OPEN_MS", "GATEWAY_CB_HALF_OPEN_CALLS",
+                           "GATEWAY_RATE_LIMIT_MAX", "GATEWAY_RATE_LIMIT_WINDOW_MS", "GATEWAY_BULKHEAD_MAX",
+                           "GATEWAY_ANSWERS_MAX_BYTES", "GATEWAY_CACHE_MAX_ENTRIES", "GATEWAY_CACHE_MAX_BYTES",
+                           "GATEWAY_CACHE_MAX_TTL_MS", "GATEWAY_MAX_BODY_BYTES"}) {
+    vars[name] = "1000";
+  }
+  vars["GATEWAY_TRUSTED_PROXIES"] = vars["GATEWAY_ADMIN_SOURCES"] = "10.0.0.0/8";
+  vars["GATEWAY_CORS_ALLOWED_ORIGINS"] = "https://shop.example";
+  vars["GATEWAY_TIMOUT_MS"] = "300";
+  sales::config::Env env(vars);
+  read_gateway_config(env);
+  EXPECT_EQ(env.unread("GATEWAY_"), std::vector<std::string>{"GATEWAY_TIMOUT_MS"});
+}
+
 TEST(GatewayConfig, TheSeedsRateLimitPolicyIsExpressible) {
   auto c = read({{"GATEWAY_RATE_LIMIT_MAX", "100"}, {"GATEWAY_RATE_LIMIT_WINDOW_MS", "900000"}});
   EXPECT_TRUE(c.rate_limit_enabled);

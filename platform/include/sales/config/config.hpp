@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sales::config {
@@ -35,10 +37,15 @@ class Env {
   [[nodiscard]] std::optional<std::string> get(const std::string& name) const;
   // Throws ConfigError naming every bad variable, if any.
   void finish() const;
+  // The variables named `prefix`... that are set but that nothing has asked for. Asked once
+  // every setting has been read, by a service that owns the prefix (the gateway, GATEWAY_):
+  // most likely a misspelt name (GATEWAY_TIMOUT_MS), whose setting is then not in force.
+  [[nodiscard]] std::vector<std::string> unread(std::string_view prefix) const;
 
  private:
   void add_error(std::string message);
   std::map<std::string, std::string> values_;
+  mutable std::set<std::string, std::less<>> asked_;  // by get(), which every getter calls
   std::vector<std::string> errors_;
 };
 
