@@ -24,15 +24,16 @@ Problem not_found(std::int64_t id) { return Problem::not_found("Payment", id); }
 std::string location(const Payment& p) { return "/payments/" + std::to_string(p.id); }
 
 // A PENDING payment is confirmed only while the order service still calls its order
-// CONFIRMED (confirm_refusal), asked before the row lock as shipping asks before it ships.
-// A cancel that lands between this question and the confirm's commit is undone by the
-// saga: payment.confirmed on a cancelled order has it refunded (docs/saga.md). Any other
-// status needs no question: a repeat changes nothing, and a wrong status is refused below.
-void require_order_still_confirmed(PaymentStore& store, OrderClient& orders, std::int64_t id,
-                                   const http::Request& req) {
+// CONFIRMED (confirm_refusal). Asked before the transaction, so no row lock waits on another
+// service; its answer is applied under the lock (decide), where a repeat that finds the
+// payment CONFIRMED by a concurrent confirm still answers 200. A cancel that lands between
+// this question and the commit is undone by the saga: payment.confirmed on a cancelled
+// order has it refunded (docs/saga.md). A payment no longer PENDING when read asks nobody.
+std::optional<std::string> order_refusal(PaymentStore& store, OrderClient& orders, std::int64_t id,
+                                         const http::Request& req) {
   auto p = store.find(id);
-  if (!p || p->status != PaymentStatus::Pending) return;
-  if (auto refusal = confirm_refusal(*p, orders.find(p->order_id, req))) throw ProblemError(Problem::conflict(*refusal));
+  if (!p || p->status != PaymentStatus::Pending) return std::nullopt;
+  return confirm_refusal(*p, orders.find(p->order_id, req));
 }
 
 // PUT /payments/{id}/confirm and /refund: no body, the same shape, the same key handling.
@@ -40,12 +41,12 @@ void require_order_still_confirmed(PaymentStore& store, OrderClient& orders, std
 http::RouteHandler action_route(PaymentStore& store, PaymentAction action, OrderClient* orders) {
   return [&store, action, orders](http::Request& req, const http::PathParams& params) {
     auto id = params.id("id");
-    if (orders) require_order_still_confirmed(store, *orders, id, req);
+    const auto refusal = orders ? order_refusal(store, *orders, id, req) : std::nullopt;
     // The router let through no body or {} alone (Body::None), so it is no part of the
     // request's identity.
     return run_once(store.pool(), idempotent_request(req, false), [&](sales::pg::Transaction& tx) {
       try {
-        auto p = apply_action(tx, id, action);
+        auto p = apply_action(tx, id, action, refusal);
         if (!p) throw ProblemError(not_found(id));
         return http::ok(render(*p));
       } catch (const PaymentConflict& e) {

@@ -81,13 +81,17 @@ std::optional<PaymentStatus> requested_status(PaymentAction action) {
   return out;
 }
 
-Decision decide(const Payment& p, PaymentAction action, bool order_cancelled) {
+Decision decide(const Payment& p, PaymentAction action, bool order_cancelled,
+                const std::optional<std::string>& order_refusal) {
   if (requested_status(action) == p.status) return {.verdict = Verdict::AlreadyApplied};
   auto id = std::to_string(p.id);
   if (action == PaymentAction::Confirm && order_cancelled) {
     return {.verdict = Verdict::Refused,
             .refusal = "Order " + std::to_string(p.order_id) + " was cancelled; payment " + id +
                        " can no longer be confirmed (it is " + std::string(to_string(p.status)) + ")."};
+  }
+  if (action == PaymentAction::Confirm && order_refusal && p.status == PaymentStatus::Pending) {
+    return {.verdict = Verdict::Refused, .refusal = *order_refusal};
   }
   if (auto next = next_status(p.status, action)) return {.verdict = Verdict::Apply, .next = *next};
   return {.verdict = Verdict::Refused,

@@ -67,8 +67,12 @@ struct Decision {
 // A repeat of an action whose change has happened (the payment is in its requested status)
 // is AlreadyApplied: the caller changes nothing and publishes nothing. `order_cancelled`:
 // this service has seen order.cancelled for the payment's order; such a payment can no
-// longer be confirmed (the consumer refunds or cancels it).
-Decision decide(const Payment& p, PaymentAction action, bool order_cancelled);
+// longer be confirmed (the consumer refunds or cancels it). `order_refusal`: the order
+// service, asked before a confirm, no longer calls the order CONFIRMED (confirm_refusal);
+// it refuses a payment still PENDING, not a repeat that finds it CONFIRMED (a concurrent
+// confirm committed, and the order moved on to PAID because of it).
+Decision decide(const Payment& p, PaymentAction action, bool order_cancelled,
+                const std::optional<std::string>& order_refusal = std::nullopt);
 
 // What the payment service needs to know about an order to take a payment for it.
 struct OrderSnapshot {
@@ -85,6 +89,7 @@ Payability check_payable(const OrderSnapshot& order, std::int64_t amount_cents);
 // (nullopt: the order does not exist), or nullopt when it may: only while the order is still
 // CONFIRMED. A cancel the order service has answered is then seen before its order.cancelled
 // arrives here, so the client that cancelled is never told that a payment went through.
+// Given to decide(), which applies it under the payment's row lock.
 std::optional<std::string> confirm_refusal(const Payment& p, const std::optional<OrderSnapshot>& order);
 
 }  // namespace payment

@@ -118,11 +118,12 @@ Payment create_payment(pg::Transaction& tx, const NewPayment& p) {
   }
 }
 
-std::optional<Payment> apply_action(pg::Transaction& tx, std::int64_t id, PaymentAction action) {
+std::optional<Payment> apply_action(pg::Transaction& tx, std::int64_t id, PaymentAction action,
+                                    const std::optional<std::string>& order_refusal) {
   auto r = tx.exec(kLockPayment, {pg::param(id)});
   if (r.empty()) return std::nullopt;
   auto current = row(r, 0);
-  auto decision = decide(current, action, r.text(0, 6) == "t");
+  auto decision = decide(current, action, r.text(0, 6) == "t", order_refusal);
   switch (decision.verdict) {
     // Decided under the row lock: of concurrent repeats one moves, the others find it done.
     case Verdict::AlreadyApplied: return current;

@@ -53,8 +53,10 @@ Payment create_payment(sales::pg::Transaction& tx, const NewPayment& p);
 // Confirm or refund, with its event in the outbox. A payment already in the status the
 // action asks for (a repeat) is returned as it is: nothing written, nothing published.
 // nullopt for an unknown id; PaymentConflict (detail from domain::decide) when the status
-// does not allow it.
-std::optional<Payment> apply_action(sales::pg::Transaction& tx, std::int64_t id, PaymentAction action);
+// does not allow it. `order_refusal`: why the order service's word forbids confirming (see
+// decide), asked before the transaction.
+std::optional<Payment> apply_action(sales::pg::Transaction& tx, std::int64_t id, PaymentAction action,
+                                    const std::optional<std::string>& order_refusal = std::nullopt);
 
 // order.cancelled: records the order as cancelled and undoes its live payment (a CONFIRMED
 // one is refunded, with payment.refunded; a PENDING one is cancelled). Running it again

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sales/problem/problem.hpp"
+#include "sales_test/eventually.hpp"
 #include "sales_test/http.hpp"
 #include "test/fake_order_service.hpp"
 #include "test/payment_db.hpp"
@@ -159,6 +160,21 @@ TEST_F(PaymentApiTest, AConfirmIsRefusedOnceTheOrderServiceNoLongerCallsTheOrder
   EXPECT_EQ(put(p.id, "confirm").status, 200);
   EXPECT_EQ(put(p.id, "refund").status, 200);
   EXPECT_EQ(order_service_.requests(), asked);
+}
+
+// A confirm that read the payment PENDING and heard the order is PAID, because a concurrent
+// confirm of this payment committed meanwhile, is a repeat: 200, not a 409 saying the payment
+// can no longer be confirmed. The order's word is applied under the row lock.
+TEST_F(PaymentApiTest, AConfirmOvertakenByAConcurrentOneIsARepeatNotARefusal) {
+  auto p = create(77);
+  order_service_.reply(200, R"({"status":"PAID","total":19.99})", std::chrono::milliseconds(300));
+  sales::http::Response late;
+  std::jthread confirm([&] { late = put(p.id, "confirm"); });
+  ASSERT_TRUE(sales_test::eventually([&] { return order_service_.requests() == 1; }, std::chrono::seconds(5)));
+  ASSERT_EQ(apply(p.id, PaymentAction::Confirm)->status, PaymentStatus::Confirmed);  // the other confirm
+  confirm.join();
+  EXPECT_EQ(late.status, 200) << late.body;
+  EXPECT_EQ(late.body, render(*store_->find(p.id)));
 }
 
 TEST_F(PaymentApiTest, ARepeatedRefundAnswers200WithThePaymentAndChangesNothing) {

@@ -102,6 +102,19 @@ TEST(Decide, ARepeatIsAnAppliedNoOpEvenOnceTheOrderIsCancelled) {
   }
 }
 
+// The order service's word against a confirm counts only for a payment still PENDING under
+// the lock: one a concurrent confirm has CONFIRMED (its order PAID since) is a repeat, and one
+// that went on is refused for its own status.
+TEST(Decide, TheOrdersRefusalStopsOnlyAPendingPayment) {
+  const std::optional<std::string> refusal = "Order 9 is PAID; payment 5 can no longer be confirmed.";
+  auto pending = decide(payment_in(S::Pending), A::Confirm, false, refusal);
+  EXPECT_EQ(pending.verdict, Verdict::Refused);
+  EXPECT_EQ(pending.refusal, *refusal);
+  EXPECT_EQ(decide(payment_in(S::Confirmed), A::Confirm, false, refusal).verdict, Verdict::AlreadyApplied);
+  EXPECT_NE(decide(payment_in(S::Refunded), A::Confirm, false, refusal).refusal.find("is REFUNDED"), std::string::npos);
+  EXPECT_EQ(decide(payment_in(S::Confirmed), A::Refund, false, refusal).verdict, Verdict::Apply);
+}
+
 TEST(Decide, OnlyTheRequestedStatusIsARepeat) {
   // Confirm of a payment that went on (REFUNDED) or away (CANCELLED), refund of one that
   // never got there: still 409s.
