@@ -39,7 +39,9 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   // A request names a transfer coding other than chunked, which this parser does not undo
   // ("gzip, chunked": Beast takes the chunks off and hands on the gzip bytes as the body).
   // RFC 9112 §6.1: such a request is a 501. (A flag, not the name: a string member here
-  // trips GCC 12's -Wmismatched-new-delete in the coroutines that hold a parser.)
+  // trips GCC 12's -Wmismatched-new-delete in the coroutines that hold a parser.) A list of
+  // chunked alone but more than once ("chunked, chunked", which Beast frames as no body, its
+  // chunks then read as the next request) fails the header as a 400.
   [[nodiscard]] bool unknown_transfer_coding() const { return unknown_coding_; }
 
  private:
@@ -76,6 +78,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
       } else if (field == boost::beast::http::field::transfer_encoding) {
         for_each_list_element(std::string_view(value.data(), value.size()), [&](std::string_view coding) {
           unknown_coding_ = unknown_coding_ || !iequals(coding, "chunked");
+          ++transfer_codings_;
         });
       }
     }
@@ -93,6 +96,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
     if constexpr (isRequest) {
       host_wrong_ = host_wrong_ || host_fields_ > 1 || (host_fields_ == 0 && !message_.http10);
       if (host_wrong_) ec = boost::beast::http::error::bad_field;
+      if (transfer_codings_ > 1 && !unknown_coding_) ec = boost::beast::http::error::bad_transfer_encoding;
     }
     if (connection_options_ && !drop_connection_options()) ec = boost::beast::http::error::bad_field;
   }
@@ -155,6 +159,7 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   int host_fields_ = 0;
   bool host_wrong_ = false;
   bool unknown_coding_ = false;
+  int transfer_codings_ = 0;
   Message message_;
 };
 
