@@ -15,7 +15,7 @@ int main() {
   auto options = app.server_options();
   options.on_quiet = nullptr;  // its malloc is mimalloc (CMakeLists.txt), which returns freed pages itself
   options.body_limit = static_cast<std::size_t>(app.env().integer("GATEWAY_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
-  for (const auto& name : app.env().unread("GATEWAY_")) {
+  for (const auto& name : gateway::misspelt_settings(app.env())) {
     sales::log::warn("{} is set but the gateway has no such setting (misspelt?): it has no effect", name);
   }
   gateway::Gateway gw(std::move(config), app.metrics(), app.router());

@@ -83,6 +83,12 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
   return c;
 }
 
+std::vector<std::string> misspelt_settings(const sales::config::Env& env) {
+  auto names = env.unread("GATEWAY_");
+  std::erase_if(names, [](const std::string& n) { return n.starts_with("GATEWAY_SERVICE_") || n.starts_with("GATEWAY_PORT"); });
+  return names;
+}
+
 std::chrono::milliseconds attempt_timeout(const GatewayConfig& c) {
   // No retry can follow: none allowed, or a budget of nothing.
   if (c.retry.max_retries == 0 || (c.budget.budget_percent == 0 && c.budget.min_retries_per_second == 0)) return c.timeout;

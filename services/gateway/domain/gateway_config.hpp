@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "domain/cors.hpp"
 #include "domain/response_cache_config.hpp"
@@ -48,5 +49,11 @@ GatewayConfig read_gateway_config(sales::config::Env& env);
 // An attempt gets at most this share of the deadline, so that after one attempt timed out
 // there is still time for a retry (DESIGN §5: retry on "timeouts of one attempt").
 std::chrono::milliseconds attempt_timeout(const GatewayConfig& c);
+
+// The GATEWAY_ variables set that the gateway has no setting of, once every setting was
+// read: most likely misspelt (GATEWAY_TIMOUT_MS), warned of at start. Not those Kubernetes
+// service links write for a Service named gateway (GATEWAY_SERVICE_HOST, GATEWAY_PORT_...),
+// where a cluster's pods have them.
+std::vector<std::string> misspelt_settings(const sales::config::Env& env);
 
 }  // namespace gateway

@@ -142,10 +142,13 @@ TEST(GatewayConfig, EverySettingIsReadSoOnlyAMisspeltOneIsLeftUnread) {
   }
   vars["GATEWAY_TRUSTED_PROXIES"] = vars["GATEWAY_ADMIN_SOURCES"] = "10.0.0.0/8";
   vars["GATEWAY_CORS_ALLOWED_ORIGINS"] = "https://shop.example";
-  vars["GATEWAY_TIMOUT_MS"] = "300";
+  vars["GATEWAY_TIMOUT_MS_"] = "300";
+  // What Kubernetes service links write for a Service named gateway: no setting, no typo.
+  vars["GATEWAY_SERVICE_HOST"] = "10.96.0.10";
+  vars["GATEWAY_PORT_8080_TCP_ADDR"] = "10.96.0.10";
   sales::config::Env env(vars);
   read_gateway_config(env);
-  EXPECT_EQ(env.unread("GATEWAY_"), std::vector<std::string>{"GATEWAY_TIMOUT_MS"});
+  EXPECT_EQ(misspelt_settings(env), std::vector<std::string>{"GATEWAY_TIMOUT_MS_"});
 }
 
 TEST(GatewayConfig, TheSeedsRateLimitPolicyIsExpressible) {

@@ -233,6 +233,7 @@ TEST_F(GatewayRetry, NoRetryIsSentForAClientThatHasGone) {
       << "the retry was not given up";
   EXPECT_EQ(product.count(), 1) << "a retry went out for nobody";
   EXPECT_EQ(metric_of({{"upstream", "product"}, {"result", "attempted"}}, "gateway_retries_total"), 0);
+  EXPECT_EQ(breaker_field(gw, "product", "retry_budget_returned"), 1) << "its grant went back to the budget";
 }
 
 TEST_F(GatewayRetry, AConnectionResetIsRetriedForIdempotentRequestsOnly) {
@@ -259,11 +260,15 @@ TEST_F(GatewayRetry, AConnectionResetIsRetriedForIdempotentRequestsOnly) {
 // says it closed without an answer; a broken upstream, it counts against its breaker.
 TEST_F(GatewayRetry, AnAnswerThatIsNotHttpIsA502SayingSo) {
   ResetServer garbage("SSH-2.0-OpenSSH_9.2\r\n\r\n");
-  start({{"PRODUCT_SERVICE_URL", garbage.url()}, {"GATEWAY_RETRY_MAX", "0"}});
-  auto r = get(gw, "/products/1");
-  EXPECT_TRUE(is_problem(r, 502)) << r.status << " " << r.body;
-  EXPECT_NE(problem_detail(r).find("sent an answer the gateway cannot read"), std::string::npos) << r.body;
-  EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 1);
+  ResetServer big_head("HTTP/1.1 200 OK\r\nX-Pad: " + std::string(9000, 'x') + "\r\nContent-Length: 0\r\n\r\n");
+  start({{"PRODUCT_SERVICE_URL", garbage.url()}, {"CUSTOMER_SERVICE_URL", big_head.url()}, {"GATEWAY_RETRY_MAX", "1"}});
+  for (const char* path : {"/products/1", "/customers/1"}) {
+    auto r = get(gw, path);
+    EXPECT_TRUE(is_problem(r, 502)) << path << ": " << r.status << " " << r.body;
+    EXPECT_NE(problem_detail(r).find("sent an answer the gateway cannot read"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(garbage.connections(), 2) << "retried, as after a reset";
+  EXPECT_EQ(breaker_field(gw, "product", "failed_calls"), 2);
 }
 
 // An upstream that answers too much works: the answer is refused with a 502 that says so,

@@ -18,6 +18,7 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Read at start, on one thread: the getters record what was asked (unread()).
 class Env {
  public:
   // Reads the process environment; values from `dotenv_path` (if the file exists) fill in

@@ -78,8 +78,10 @@ struct Request {
 
 // Whether the client that sent `req` has gone: its connection has been closed or reset (a
 // peek at it finds the end, or fails). A pipelined next request counts as still there, and
-// so does a request read from no connection (a test's). For work nobody would wait for: the
-// gateway's retries. One system call.
+// so does a request read from no connection (a test's). A client that only half-closed after
+// sending (shutdown of its writing side) reads as gone too, as nginx takes it. For work
+// nobody would wait for: the gateway's retries. One system call. Only while the server
+// handles `req`: the socket is the session's, and a copy kept longer holds a stale number.
 bool client_left(const Request& req);
 
 struct Response {

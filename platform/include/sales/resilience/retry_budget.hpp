@@ -54,8 +54,8 @@ class RetryBudget {
   // Asks to make one retry; a granted retry counts against the budget at once.
   [[nodiscard]] RetryGrant try_acquire_retry();
 
-  // A granted retry that was never sent (the circuit breaker refused it after the backoff)
-  // stops counting, so refusals do not use up the retries of requests that could go. One
+  // A granted retry that was never sent (the circuit breaker refused it after the backoff,
+  // or the client had gone by then) stops counting, so refusals do not use up the retries of requests that could go. One
   // whose slice of time has left the window counts no more anyway.
   void give_back(RetryGrant grant);
 

@@ -78,7 +78,13 @@ class ResetServer {
         (void)::recv(c, buf, sizeof buf, MSG_DONTWAIT);
       }
       if (!reply_.empty()) {
+        // Closed in order, after what is left of the request: unread bytes at close() would
+        // send a reset, which the gateway might read before the reply.
         (void)::send(c, reply_.data(), reply_.size(), MSG_NOSIGNAL);
+        ::shutdown(c, SHUT_WR);
+        char rest[4096];
+        while (::poll(&in, 1, 1000) > 0 && ::recv(c, rest, sizeof rest, 0) > 0) {
+        }
       } else {
         linger l{1, 0};
         ::setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
