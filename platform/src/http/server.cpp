@@ -195,10 +195,10 @@ struct Server::Impl {
       ByteBudget::Hold body = bodies.hold();
       if (!hec && !parser.is_done() && !body.grow(buffer.size())) hec = asio::error::no_buffer_space;
       if (!hec && parser.unknown_transfer_coding()) {
-        auto p = Problem::bad_request("The request's Transfer-Encoding names a coding this server does not undo: only chunked.");
-        p.status = 501;
-        p.title = std::string(reason_phrase(501));
-        co_await write_problem_and_close(stream, watchdog, p, &parser.get());
+        co_await write_problem_and_close(
+            stream, watchdog,
+            Problem::not_implemented("The request's Transfer-Encoding names a coding this server does not undo: only chunked."),
+            &parser.get());
         co_return;
       }
       if (!hec) {
@@ -231,10 +231,9 @@ struct Server::Impl {
         co_return;
       }
       if (hec == bhttp::error::header_limit) {
-        auto p = Problem::bad_request("The request headers are larger than " + std::to_string(opts.header_limit) + " bytes.");
-        p.status = 431;
-        p.title = std::string(reason_phrase(431));
-        co_await write_problem_and_close(stream, watchdog, p);
+        co_await write_problem_and_close(
+            stream, watchdog,
+            Problem::headers_too_large("The request headers are larger than " + std::to_string(opts.header_limit) + " bytes."));
         co_return;
       }
       if (hec) {

@@ -53,6 +53,8 @@ Problem Problem::conflict(std::string d, std::vector<FieldError> e) { return mak
 Problem Problem::unprocessable(std::string d, std::vector<FieldError> e) { return make(422, std::move(d), std::move(e)); }
 Problem Problem::payload_too_large(std::string d) { return make(413, std::move(d)); }
 Problem Problem::unsupported_media_type(std::string d) { return make(415, std::move(d)); }
+Problem Problem::headers_too_large(std::string d) { return make(431, std::move(d)); }
+Problem Problem::not_implemented(std::string d) { return make(501, std::move(d)); }
 Problem Problem::method_not_allowed(std::string d) { return make(405, std::move(d)); }
 Problem Problem::too_many_requests(std::string d) { return make(429, std::move(d)); }
 Problem Problem::bad_gateway(std::string d) { return make(502, std::move(d)); }

@@ -36,6 +36,8 @@ struct Problem {
   static Problem unprocessable(std::string detail, std::vector<FieldError> errors = {});
   static Problem payload_too_large(std::string detail);
   static Problem unsupported_media_type(std::string detail);
+  static Problem headers_too_large(std::string detail);  // 431
+  static Problem not_implemented(std::string detail);    // 501: a transfer coding the server does not undo
   static Problem method_not_allowed(std::string detail);
   static Problem too_many_requests(std::string detail);
   static Problem bad_gateway(std::string detail);
