@@ -23,8 +23,4 @@ constexpr std::size_t kMaxReadBytes = 64 * 1024;
 // grow until the read timed out (a gigabyte in 30 s over loopback).
 constexpr std::size_t read_buffer_limit(std::size_t header_limit) { return header_limit + kMaxReadBytes; }
 
-// Beast's default header_limit for a response parser: what clients and the gateway's
-// upstream pool take from the services.
-constexpr std::size_t kResponseHeaderLimit = 8 * 1024;
-
 }  // namespace sales::http::detail

@@ -54,7 +54,7 @@ struct Conn {
   Conn() { buffer.reserve(detail::kReadBufferBytes); }  // why: buffer_sizes.hpp
   asio::io_context loop{1};
   beast::tcp_stream stream{loop};
-  beast::flat_buffer buffer{detail::read_buffer_limit(detail::kResponseHeaderLimit)};
+  beast::flat_buffer buffer{detail::read_buffer_limit(kAnswerHeadLimit)};
   std::chrono::steady_clock::time_point born = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point idle_since;
 };
@@ -101,7 +101,7 @@ struct Client::Impl {
     const bool fresh = targets != nullptr;
     beast::error_code ec;
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(detail::kResponseHeaderLimit));  // and the buffer's limit with it
+    parser.header_limit(static_cast<std::uint32_t>(kAnswerHeadLimit));  // and the buffer's limit with it
     parser.body_limit(opts.body_limit);
     parser.skip(req.method() == bhttp::verb::head);
     c.loop.restart();

@@ -47,7 +47,7 @@ struct Conn {
   explicit Conn(asio::any_io_executor ex) : stream(ex), watchdog(stream) { buffer.reserve(detail::kReadBufferBytes); }
   tcp::socket stream;
   Watchdog watchdog;  // after the socket: stops before it closes
-  beast::flat_buffer buffer{detail::read_buffer_limit(detail::kResponseHeaderLimit)};
+  beast::flat_buffer buffer{detail::read_buffer_limit(kAnswerHeadLimit)};
   std::string head;  // the request head being written
   std::chrono::steady_clock::time_point born = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point idle_since;
@@ -171,7 +171,7 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
     // Interim answers (1xx but 101) precede the real one: read past them, never return one.
     for (bool interim = true; interim && !rec;) {
       parser.emplace(true);  // the upstream's connection-level fields stay with its connection
-      parser->header_limit(static_cast<std::uint32_t>(detail::kResponseHeaderLimit));  // and the buffer's limit with it
+      parser->header_limit(static_cast<std::uint32_t>(kAnswerHeadLimit));  // and the buffer's limit with it
       parser->body_limit(impl_->body_limit);
       parser->skip(req.method == "HEAD");  // a HEAD answer has headers only
       rec = co_await detail::read_message(conn->stream, conn->buffer, *parser, detail::ReadUntil::Message, [] {}, charged);

@@ -96,7 +96,8 @@ void say_it_may_be_applied(Problem& p, const http::Request& req, bool may_retry)
   }
   if (e.kind() == http::UpstreamFailure::Connect) return Problem::bad_gateway(the_service(upstream, " could not be reached."));
   if (e.kind() == http::UpstreamFailure::Malformed) {
-    return Problem::bad_gateway(the_service(upstream, " sent an answer the gateway cannot read (not HTTP/1.1, or a head over 8 KiB)."));
+    return Problem::bad_gateway(the_service(upstream, " sent an answer the gateway cannot read (not HTTP/1.1, or a head over ") +
+                                std::to_string(http::kAnswerHeadLimit >> 10) + " KiB).");
   }
   return Problem::bad_gateway(the_service(upstream, e.sent() ? " closed the connection without an answer."
                                                              : " closed the connection before the request was sent."));

@@ -84,6 +84,10 @@ struct Request {
 // handles `req`: the socket is the session's, and a copy kept longer holds a stale number.
 bool client_left(const Request& req);
 
+// The longest head an answer may have, as clients and the gateway's upstream pool read the
+// services' answers (Beast's default header_limit for a response parser).
+inline constexpr std::size_t kAnswerHeadLimit = 8 * 1024;
+
 struct Response {
   int status = 200;
   Headers headers;

@@ -18,7 +18,7 @@ namespace sales::http {
 // cannot be passed on (nor would it be on a second try).
 // Overloaded: the answer would pass the budget for answers held at once (answers_held_in):
 // it was read in part and dropped with its connection.
-// Malformed: what came back is no HTTP answer, or its head is past the pool's 8 KiB (no
+// Malformed: what came back is no HTTP answer, or its head is past kAnswerHeadLimit (no
 // service of ours sends one): a broken upstream, counted and retried as a Reset is.
 enum class UpstreamFailure { Connect, Timeout, Reset, TooLarge, Overloaded, Malformed };
 
