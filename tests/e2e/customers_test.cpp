@@ -244,6 +244,11 @@ TEST(Customers, ValidationNamesEveryBadFieldAndCreatesNothing) {
       {"{\"name\":\"" + std::string(201, 'n') + "\",\"email\":\"" + email + "\"}", {"name"}},
       {"{\"name\":\"a\\tb\",\"email\":\"" + email + "\"}", {"name"}},
       {"{\"name\":\"x\",\"contact\":\"call\\nme\",\"email\":\"" + email + "\"}", {"contact"}},
+      // Blank to whoever reads it: white space and invisible characters only.
+      {"{\"name\":\"\\u00a0\\u200b\",\"email\":\"" + email + "\"}", {"name"}},
+      {"{\"name\":\"\\ufeff\",\"email\":\"" + email + "\"}", {"name"}},
+      {"{\"name\":\"x\",\"address\":\"\",\"email\":\"" + email + "\"}", {"address"}},
+      {"{\"name\":\"x\",\"address\":\" \\u3000 \",\"email\":\"" + email + "\"}", {"address"}},
   };
   for (const auto& c : cases) {
     auto r = post_json("/customers", c.body);
@@ -305,6 +310,8 @@ TEST(Customers, RejectedPutChangesNothing) {
       {R"({"email":5})", "email"},
       {R"({"name":"Daniel","email":"broken@"})", "email"},
       {R"({"name":"Daniel","address":[1]})", "address"},
+      {R"({"address":"  "})", "address"},
+      {R"({"name":"\u200b"})", "name"},
       {R"({"name":"Dan\niel"})", "name"},
       {R"({"name":"Daniel")", nullptr},
       {R"([])", nullptr},

@@ -111,6 +111,7 @@ TEST(Products, ValidationNamesEveryBadField) {
       {R"({"name":null,"price":1})", {"name"}},
       {R"({"name":"","price":1})", {"name"}},
       {R"({"name":"   ","price":1})", {"name"}},
+      {R"({"name":"\u00a0\u3000\u200b\ufeff","price":1})", {"name"}},  // shows nothing either
       {R"({"name":123,"price":1})", {"name"}},
       {R"({"name":["x"],"price":1})", {"name"}},
       {R"({"name":{"x":1},"price":1})", {"name"}},
@@ -217,6 +218,7 @@ TEST(Products, RejectedPutChangesNothing) {
       {R"({"price":[5]})", "price"},
       {R"({"name":null})", "name"},
       {R"({"name":""})", "name"},
+      {R"({"name":"\u2003"})", "name"},
       {R"({"name":42})", "name"},
       {R"({"description":7})", "description"},
       {R"({"name":"e2e-should-not-stick","price":-5})", "price"},

@@ -152,8 +152,7 @@ std::optional<std::string> FieldReader::string(std::string_view name, bool requi
     error(std::string(name), "must be at most " + std::to_string(max_len) + " characters");
     return std::nullopt;
   }
-  bool blank = s.find_first_not_of(" \t\r\n") == std::string_view::npos;
-  if (len < min_len || (min_len > 0 && blank)) {
+  if (len < min_len || (min_len > 0 && sales::text::looks_blank(s))) {
     error(std::string(name), min_len <= 1 ? "must not be empty" : "must be at least " + std::to_string(min_len) + " characters");
     return std::nullopt;
   }

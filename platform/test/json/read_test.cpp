@@ -172,6 +172,23 @@ TEST(FieldReader, ALineRefusesControlCharacters) {
   EXPECT_EQ(p.errors[8].message, "must not be empty");
 }
 
+// A required text that shows nothing is empty, whatever white space or invisible characters
+// make it up (a probe created products named U+00A0 and customers named U+200B).
+TEST(FieldReader, ATextOfInvisibleCharactersOnlyIsEmpty) {
+  auto obj = parse_object(R"({"nbsp": "\u00a0", "zwsp": "\u200b\u200b ", "bom": "\ufeff", "ideographic": "\u3000",
+                              "shown": "\u00a0x\u200b"})");
+  FieldReader in(obj);
+  for (const char* blank : {"nbsp", "zwsp", "bom", "ideographic"}) {
+    EXPECT_FALSE(in.line(blank, true, 100, 1)) << blank;
+    EXPECT_FALSE(in.string(blank, true, 100, 1)) << blank;
+  }
+  EXPECT_EQ(in.line("shown", true, 100, 1), "\u00a0x\u200b") << "kept as sent: only a wholly blank text is refused";
+  EXPECT_EQ(in.string("nbsp", false, 100), "\u00a0") << "an optional text without a minimum may be blank";
+  auto p = sales_test::problem_of([&] { in.finish(); });
+  ASSERT_EQ(p.errors.size(), 8u);
+  for (const auto& e : p.errors) EXPECT_EQ(e.message, "must not be empty") << e.field;
+}
+
 // A body of thousands of unknown fields gets a bounded answer that still counts them all.
 TEST(FieldReader, ListsAtMostAHundredErrorsAndCountsThemAll) {
   std::string body = "{";

@@ -39,5 +39,22 @@ TEST(Utf8, PrefixOfBytesNeverSplitsACharacter) {
   EXPECT_EQ(utf8_prefix_bytes("\xE2\x82\xAC", 2), "") << "nothing fits";
 }
 
+TEST(Utf8, BlankIsWhiteSpaceOrInvisibleCharactersOnly) {
+  for (std::string_view blank : {"", " \t\r\n", "\xC2\xA0" /* U+00A0 no-break space */, "\xE3\x80\x80" /* U+3000 */,
+                                 "\xE2\x80\x83" /* U+2003 em space */, "\xE2\x80\x8B" /* U+200B zero width */,
+                                 "\xEF\xBB\xBF" /* U+FEFF byte-order mark */, "\xC2\xAD" /* U+00AD soft hyphen */,
+                                 "\xE2\x80\x8B\xE2\x80\x8B " /* two U+200B and a space */,
+                                 "\xE2\x81\xA0\xE3\x85\xA4" /* U+2060 word joiner, U+3164 Hangul filler */,
+                                 "\xF3\xA0\x80\x81" /* U+E0001 language tag */}) {
+    EXPECT_TRUE(looks_blank(blank)) << blank;
+  }
+  for (std::string_view shown : {"a", " a ", "\xC2\xA0x", "\xE2\x80\x8B.", "\xC3\xA9", "\xE2\x80\x90" /* U+2010 hyphen */,
+                                 "\xE2\x80\xB0" /* U+2030 per mille, past the 2028-202F run */,
+                                 "\xEF\xBC\xBF" /* U+FF3F fullwidth low line */, "\xF0\x9F\x98\x80"}) {
+    EXPECT_FALSE(looks_blank(shown)) << shown;
+  }
+  EXPECT_FALSE(looks_blank("\xC2")) << "not UTF-8: nothing to call blank";
+}
+
 }  // namespace
 }  // namespace sales::text

@@ -3,6 +3,7 @@
 #include "api/customer_handlers.hpp"
 #include "domain/customer.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales_test/http.hpp"
 
 namespace customer {
 namespace {
@@ -33,6 +34,21 @@ TEST(DecodePatch, NullClearsOptionalFieldsButNotName) {
   EXPECT_FALSE(p.name);
   EXPECT_THROW(decode_patch(R"({"name":null})"), sales::ProblemError);
   EXPECT_THROW(decode_patch(R"({})"), sales::ProblemError);
+}
+
+// The order service cannot ship to a blank address, so one is refused where it is given, not
+// at the first order; null still removes an address.
+TEST(DecodeCustomer, RefusesABlankAddress) {
+  for (const char* blank : {R"("")", R"("   ")", R"("\u00a0\u200b")"}) {
+    const std::string address = std::string(R"("address":)") + blank;
+    for (auto decode : {+[](const std::string& b) { decode_new_customer(b); }, +[](const std::string& b) { decode_patch(b); }}) {
+      auto p = sales_test::problem_of([&] { decode(R"({"name":"Ann",)" + address + "}"); });
+      EXPECT_EQ(p.status, 400) << address;
+      ASSERT_EQ(p.errors.size(), 1u) << address;
+      EXPECT_EQ(p.errors[0].field, "address");
+      EXPECT_EQ(p.errors[0].message, "must not be empty");
+    }
+  }
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sales/text/utf8.hpp"
+
 namespace order {
 
 std::map<std::int64_t, ProductSnapshot> Directory::find_products(const std::vector<std::int64_t>& ids,
@@ -18,9 +20,10 @@ Pricing price_order(const NewOrder& o, Directory& directory, const CallContext& 
   auto customer = directory.customer(o.customer_id, context);
   if (!customer) {
     out.unknown.push_back({"customer_id", "customer " + std::to_string(o.customer_id) + " does not exist"});
-  } else if (!customer->address || customer->address->find_first_not_of(" \t\r\n") == std::string::npos) {
+  } else if (!customer->address || sales::text::looks_blank(*customer->address)) {
     // Every order gets a shipment, and a parcel with nowhere to go would be paid for and
-    // then stuck: the storefront asks for the address first (PUT /customers/{id}).
+    // then stuck: the storefront asks for the address first (PUT /customers/{id}). The
+    // customer service refuses a blank address, but kept those given before it did.
     out.unusable.push_back({"customer_id", "customer " + std::to_string(o.customer_id) + " has no address to ship to"});
   }
   std::vector<std::int64_t> ids;

@@ -30,8 +30,9 @@ TEST(Placement, ACustomerWithoutAnAddressCannotOrder) {
   FakeDirectory d;
   d.customers[1] = {std::nullopt};
   d.customers[2] = {std::string(" \t")};
+  d.customers[3] = {std::string("\u00a0\u200b")};  // kept from before the customer service refused it
   d.products[7] = {100};
-  for (std::int64_t customer : {1, 2}) {
+  for (std::int64_t customer : {1, 2, 3}) {
     auto p = price_order({customer, {{7, 1}}}, d, kContext);
     EXPECT_FALSE(p.order);
     EXPECT_TRUE(p.unknown.empty());

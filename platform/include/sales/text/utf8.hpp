@@ -21,4 +21,10 @@ std::string_view utf8_prefix_chars(std::string_view s, std::size_t max_chars);
 // field whose limit is in bytes (an AMQP header).
 std::string_view utf8_prefix_bytes(std::string_view s, std::size_t max_bytes);
 
+// Whether s (valid UTF-8) shows nothing: every character is white space or invisible
+// (Unicode's White_Space and Default_Ignorable_Code_Point: a no-break space, an
+// ideographic space, a zero-width space, a byte-order mark, a soft hyphen...). A name
+// made only of these is as empty as "   " to whoever reads a list of them. True for "".
+bool looks_blank(std::string_view s);
+
 }  // namespace sales::text
