@@ -33,7 +33,7 @@ require_number() {
 # The infrastructure's ports, checked as the services' are (SALES_PG_PORT=abc was shown by
 # status as a port, and passed on to every service).
 require_number SALES_PG_PORT "$PG_PORT" 1 65535
-require_number SALES_AMQP_PORT "$AMQP_PORT" 1 65535
+require_number SALES_AMQP_PORT "$AMQP_PORT" 1 $((65535 - 20000)) # the Erlang distribution listens on it + 20000 (lib-rabbitmq.sh)
 require_number SALES_AMQP_UI_PORT "$AMQP_UI_PORT" 1 65535
 
 # show_log_tail FILE [LINES]: the end of a log file, framed, on stderr.
