@@ -12,7 +12,7 @@
 #include "sales/problem/problem.hpp"
 #include "sales/resilience/deadline.hpp"
 #include "sales_test/http.hpp"
-#include "test/fake_order_service.hpp"
+#include "sales_test/fake_service.hpp"
 
 namespace payment {
 namespace {
@@ -36,7 +36,7 @@ int status_of(OrderClient& client, std::int64_t id) {
 }
 
 TEST(OrderClient, ReadsStatusAndTotalAndForwardsTheTrace) {
-  FakeOrderService fake;
+  sales_test::FakeService fake;
   fake.reply(200, R"({"id":42,"customer_id":1,"status":"CONFIRMED","items":[],"total":19.99})");
   OrderClient client({.base_url = fake.url()});
   auto order = client.find(42, incoming("req-abc"));
@@ -52,21 +52,21 @@ TEST(OrderClient, ReadsStatusAndTotalAndForwardsTheTrace) {
 }
 
 TEST(OrderClient, AWholeNumberTotalIsMoneyToo) {
-  FakeOrderService fake;
+  sales_test::FakeService fake;
   fake.reply(200, R"({"status":"PENDING","total":20})");
   OrderClient client({.base_url = fake.url()});
   EXPECT_EQ(client.find(1, incoming("r"))->total_cents, 2000);
 }
 
 TEST(OrderClient, UnknownOrderIsNoOrder) {
-  FakeOrderService fake;
+  sales_test::FakeService fake;
   fake.reply(404, R"({"status":404,"title":"Not Found"})");
   OrderClient client({.base_url = fake.url()});
   EXPECT_FALSE(client.find(7, incoming("r")));
 }
 
 TEST(OrderClient, FailuresOfTheOrderServiceAre503) {
-  FakeOrderService fake;
+  sales_test::FakeService fake;
   OrderClient client({.base_url = fake.url()});
   for (int status : {500, 502, 503, 400, 401}) {
     fake.reply(status, "{}");
@@ -79,7 +79,7 @@ TEST(OrderClient, FailuresOfTheOrderServiceAre503) {
 TEST(OrderClient, UnreachableOrderServiceIs503) {
   std::string url;
   {
-    FakeOrderService gone;
+    sales_test::FakeService gone;
     url = gone.url();
   }
   OrderClient client({.base_url = url, .timeout = std::chrono::milliseconds(500)});
@@ -87,7 +87,7 @@ TEST(OrderClient, UnreachableOrderServiceIs503) {
 }
 
 TEST(OrderClient, ASlowOrderServiceIs503AfterTheTimeout) {
-  FakeOrderService fake;
+  sales_test::FakeService fake;
   fake.reply(200, R"({"status":"CONFIRMED","total":1})", std::chrono::milliseconds(600));
   OrderClient client({.base_url = fake.url(), .timeout = std::chrono::milliseconds(150)});
   auto started = std::chrono::steady_clock::now();
@@ -99,7 +99,7 @@ TEST(OrderClient, ASlowOrderServiceIs503AfterTheTimeout) {
 // still succeed (on a new connection) rather than answer 503 until the pool has drained.
 TEST(OrderClient, SurvivesARestartOfTheOrderService) {
   constexpr const char* kOrder = R"({"status":"CONFIRMED","total":1})";
-  auto fake = std::make_unique<FakeOrderService>();
+  auto fake = std::make_unique<sales_test::FakeService>();
   auto port = fake->port();
   fake->reply(200, kOrder, std::chrono::milliseconds(50));
   OrderClient client({.base_url = fake->url()});
@@ -108,13 +108,13 @@ TEST(OrderClient, SurvivesARestartOfTheOrderService) {
     for (int i = 0; i < 6; ++i) callers.emplace_back([&] { EXPECT_TRUE(client.find(1, incoming("r"))); });
   }
   fake.reset();
-  FakeOrderService restarted(port);
+  sales_test::FakeService restarted(port);
   restarted.reply(200, kOrder);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(status_of(client, 1), 0) << "call " << i << " after the restart";
 }
 
 TEST(OrderClient, NonsenseFromTheOrderServiceIs502) {
-  FakeOrderService fake;
+  sales_test::FakeService fake;
   OrderClient client({.base_url = fake.url()});
   for (const char* body : {"not json", R"({"status":"CONFIRMED"})", R"({"total":1})", R"({"status":"X","total":-1})",
                            R"({"status":"X","total":1.234})", "[]"}) {
@@ -129,7 +129,7 @@ TEST(OrderClient, NonsenseFromTheOrderServiceIs502) {
 // Sales-Dependency-Unavailable: order): the payment service did not fail, so the gateway
 // must not count it against the payment service's breaker, as it counts a 504.
 TEST(OrderClient, TheRequestsDeadlineBoundsTheCallAndTravelsWithIt) {
-  FakeOrderService fake;
+  sales_test::FakeService fake;
   fake.reply(200, R"({"id":42,"status":"CONFIRMED","total":19.99})", std::chrono::milliseconds(1000));
   OrderClient client({.base_url = fake.url(), .timeout = std::chrono::milliseconds(3000)});
   auto start = std::chrono::steady_clock::now();

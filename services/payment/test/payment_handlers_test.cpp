@@ -11,7 +11,7 @@
 #include "sales/problem/problem.hpp"
 #include "sales_test/eventually.hpp"
 #include "sales_test/http.hpp"
-#include "test/fake_order_service.hpp"
+#include "sales_test/fake_service.hpp"
 #include "test/payment_db.hpp"
 
 namespace payment {
@@ -112,7 +112,7 @@ class PaymentApiTest : public PaymentDbTest {
     return out;
   }
 
-  FakeOrderService order_service_;  // asked before a PENDING payment is confirmed
+  sales_test::FakeService order_service_;  // asked before a PENDING payment is confirmed
   OrderClient orders_{{.base_url = order_service_.url()}};
   sales::http::Router router_;
 };

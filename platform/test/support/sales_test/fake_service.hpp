@@ -1,6 +1,7 @@
 #pragma once
-// An in-process order service for the payment service's tests: it answers every request
-// with the reply it was given last (and records the request), optionally after a delay.
+// An in-process HTTP service for tests of a service's client of another (payment's of the
+// order service, inventory's of the product service): it answers every request with the
+// reply it was given last (and records the request), optionally after a delay.
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -9,15 +10,15 @@
 
 #include "sales/http/server.hpp"
 
-namespace payment {
+namespace sales_test {
 
-class FakeOrderService {
+class FakeService {
  public:
-  explicit FakeOrderService(std::uint16_t port = 0)
+  explicit FakeService(std::uint16_t port = 0)
       : server_({.port = port, .threads = 1}, [this](sales::http::Request& req) { return answer(req); }) {
     server_.start();
   }
-  ~FakeOrderService() { server_.stop(); }
+  ~FakeService() { server_.stop(); }
 
   [[nodiscard]] std::uint16_t port() const { return server_.port(); }
   [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
@@ -59,4 +60,4 @@ class FakeOrderService {
   sales::http::Server server_;
 };
 
-}  // namespace payment
+}  // namespace sales_test
