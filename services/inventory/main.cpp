@@ -24,7 +24,9 @@ int main() {
       inventory::inventory_dispatcher());
   inventory::StockStore stock(app.db(), sales::pg::read_total_cache_config(app.env()));
   inventory::ReservationStore reservations(app.db());
-  inventory::register_routes(app.router(), app.db(), stock, reservations);
+  // Asked only about a product with no stock here: one created moments ago (product_check.hpp).
+  inventory::RestProductCheck products(inventory::product_service_url(app.env()));
+  inventory::register_routes(app.router(), app.db(), stock, reservations, products);
   inventory::InventoryMetrics metrics(app.db(), app.metrics());
   // 50 ms: a hot product's changes within it cost one stock_changed; far below the second a
   // product answer may be cached anyway (the gateway's max-age=1).

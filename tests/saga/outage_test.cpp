@@ -331,6 +331,37 @@ TEST_F(Outage, OrdersPlacedWhileRabbitMqIsDownAreConfirmedAfterRestart) {
   EXPECT_EQ(wait_stock(product, 50 - static_cast<std::int64_t>(ids.size()), 20s), 50 - static_cast<std::int64_t>(ids.size()));
 }
 
+// A product created while its product.created cannot reach inventory (RabbitMQ down: the
+// event waits in the product service's outbox; normally it is a few milliseconds) has no
+// stock there yet. Inventory asks the product service and answers the product's creator
+// 409 with Retry-After, not the 404 of an unknown product; once the event lands, the stock
+// is the initial one and a restock goes through.
+TEST_F(Outage, AProductCreatedBeforeInventoryHeardOfItIsAConflictToRetry) {
+  CommandResult down = run_sales("down rabbitmq");
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  const std::int64_t product = create_product(100, 4, /*wait_inventory=*/false);
+  ASSERT_GT(product, 0);
+  const std::string stock_path = "/inventory/stock/" + std::to_string(product);
+  Res read = get(stock_path);
+  Res adjust = post(stock_path + "/adjust", R"({"delta":2})");
+  Res take = put("/inventory/stock", R"({"product_id":)" + std::to_string(product) + R"(,"quantity":1})");
+  for (const Res* r : {&read, &adjust, &take}) {
+    EXPECT_TRUE(is_problem(*r, 409)) << *r;
+    EXPECT_NE(r->body.find("was created moments ago"), std::string::npos) << *r;
+    EXPECT_EQ(r->header("Retry-After"), "1") << *r;
+  }
+  EXPECT_TRUE(has_field_error(take, "product_id", 409)) << take;
+  EXPECT_TRUE(is_problem(get("/inventory/stock/999999999"), 404)) << "an unknown product is still unknown";
+  CommandResult up = sales_up();
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  std::string bad;
+  EXPECT_TRUE(wait_ready(60s, kAllServices, &bad)) << "not ready after the broker came back:" << bad;
+  EXPECT_EQ(wait_stock(product, 4, 30s), 4) << "the refused requests changed nothing";
+  Res again = post(stock_path + "/adjust", R"({"delta":2})");
+  EXPECT_EQ(again.status, 200) << again;
+  EXPECT_EQ(inventory_stock(product), 6);
+}
+
 // A refund made while the order cannot hear of it yet (RabbitMQ down: payment.refunded waits
 // in the payment service's outbox) still ends the order (DESIGN §4.7): the shipment asked
 // for after it is refused. When the broker is back, the order is CANCELLED, its shipment

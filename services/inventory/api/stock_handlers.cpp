@@ -24,8 +24,24 @@ void write(sales::json::Writer& w, const StockLevel& s) {
 // refers to what does not exist (422), as an unknown order is for payments and shipping.
 enum class NamedIn { Path, Body };
 
-Problem no_stock(std::int64_t product_id, NamedIn where) {
-  std::string detail = "Product " + std::to_string(product_id) + " has no stock: it is unknown or deleted.";
+// A product the product service has (`known`) but inventory has no stock for was created
+// moments ago: its stock follows by event, so the refusal is a conflict to retry (409 with
+// Retry-After; no 503, which would count against inventory's circuit breaker in the gateway).
+Problem no_stock(std::int64_t product_id, NamedIn where, ProductKnown known) {
+  const std::string product = "Product " + std::to_string(product_id);
+  if (known == ProductKnown::Yes) {
+    std::vector<sales::FieldError> errors;
+    if (where == NamedIn::Body) errors.push_back({"product_id", "has no stock yet: the product was created moments ago"});
+    auto p = Problem::conflict(product + " was created moments ago and its stock is not in inventory yet: it follows "
+                                         "the product's creation, normally within a second. Try again shortly.",
+                               std::move(errors));
+    p.headers.set("Retry-After", "1");
+    return p;
+  }
+  const std::string detail = product + (known == ProductKnown::No
+                                            ? " has no stock: it is unknown or deleted."
+                                            : " has no stock: it is unknown, deleted, or was created moments ago (the "
+                                              "product service could not be asked which).");
   if (where == NamedIn::Path) return Problem::not_found(detail);
   return Problem::unprocessable(detail, {{"product_id", "refers to no product with stock"}});
 }
@@ -36,13 +52,13 @@ Problem no_stock(std::int64_t product_id, NamedIn where) {
 // the body, with the path's product id) tells a repeat from another request, however the
 // path was spelt: /inventory/stock/7/adjust and /inventory/stock/07/adjust are one request.
 template <class Change>
-http::Response change(pg::Pool& pool, const http::Request& req, std::string_view scope, service::KeyedRequest asked,
-                      NamedIn product, Change&& apply) {
+http::Response change(pg::Pool& pool, ProductCheck& products, const http::Request& req, std::string_view scope,
+                      service::KeyedRequest asked, NamedIn product, Change&& apply) {
   try {
     return service::run_once(pool, scope, service::idempotency_key(req), asked,
                              [&](pg::Transaction& tx) { return http::ok(render(apply(tx))); });
   } catch (const UnknownProduct& e) {
-    throw ProblemError(no_stock(e.product_id, product));
+    throw ProblemError(no_stock(e.product_id, product, products.known(e.product_id, req)));
   } catch (const StockRefused& e) {
     throw ProblemError(Problem::conflict(e.what()));
   }
@@ -82,27 +98,28 @@ std::int64_t decode_adjust(std::string_view body) {
   return *delta;
 }
 
-void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, ReservationStore& reservations) {
+void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, ReservationStore& reservations,
+                     ProductCheck& products) {
   router.get("/inventory/stock", [&stock](http::Request& req, const http::PathParams&) {
     auto page = http::ListQuery(req).page();
     auto result = stock.list(page);
     return http::ok(http::list_body(result.items, result.total, page, write));
   });
-  router.get("/inventory/stock/{product_id}", [&stock](http::Request&, const http::PathParams& params) {
+  router.get("/inventory/stock/{product_id}", [&stock, &products](http::Request& req, const http::PathParams& params) {
     auto product_id = params.id("product_id");
     auto level = stock.find(product_id);
-    if (!level) throw ProblemError(no_stock(product_id, NamedIn::Path));
+    if (!level) throw ProblemError(no_stock(product_id, NamedIn::Path, products.known(product_id, req)));
     return http::ok(render(*level));
   });
   // The seed's call: takes quantity out of stock.
-  router.put("/inventory/stock", [&pool](http::Request& req, const http::PathParams&) {
+  router.put("/inventory/stock", [&pool, &products](http::Request& req, const http::PathParams&) {
     auto take = decode_take(req.body);
     // The scope a take's keys had before 7ad909e too: the route has one spelling that counts.
-    return change(pool, req, "PUT /inventory/stock", {"", req.body}, NamedIn::Body, [&](pg::Transaction& tx) {
+    return change(pool, products, req, "PUT /inventory/stock", {"", req.body}, NamedIn::Body, [&](pg::Transaction& tx) {
       return change_stock(tx, take.product_id, -take.quantity, MovementKind::Take);
     });
   });
-  router.post("/inventory/stock/{product_id}/adjust", [&pool](http::Request& req, const http::PathParams& params) {
+  router.post("/inventory/stock/{product_id}/adjust", [&pool, &products](http::Request& req, const http::PathParams& params) {
     auto product_id = params.id("product_id");
     auto delta = decode_adjust(req.body);
     const std::string route = std::to_string(product_id) + " ";
@@ -112,7 +129,7 @@ void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, Re
     if (auto stored = service::stored_response(pool, legacy_scope, service::idempotency_key(req), {"", req.body})) {
       return std::move(*stored);
     }
-    return change(pool, req, "inventory.adjust", {route, req.body}, NamedIn::Path, [&](pg::Transaction& tx) {
+    return change(pool, products, req, "inventory.adjust", {route, req.body}, NamedIn::Path, [&](pg::Transaction& tx) {
       return change_stock(tx, product_id, delta, MovementKind::Adjust);
     });
   });

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/product_check.hpp"
 #include "sales/http/router.hpp"
 #include "store/reservation_store.hpp"
 #include "store/stock_store.hpp"
@@ -19,8 +20,9 @@ std::int64_t decode_adjust(std::string_view body);  // POST /inventory/stock/{id
 std::string render(const StockLevel& s);
 std::string render(const Reservation& r);
 
-// `pool` runs the changes (with Idempotency-Key, as the payment service); the stores read.
+// `pool` runs the changes (with Idempotency-Key, as the payment service); the stores read;
+// `products` is asked about a product that has no stock here (product_check.hpp).
 void register_routes(sales::http::Router& router, sales::pg::Pool& pool, StockStore& stock,
-                     ReservationStore& reservations);
+                     ReservationStore& reservations, ProductCheck& products);
 
 }  // namespace inventory
