@@ -98,9 +98,18 @@ Page ListQuery::page() const {
   };
   read("limit", 1, 500, p.limit);
   read("offset", 0, 1'000'000'000, p.offset);
-  if (!errors.empty()) throw ProblemError(Problem::bad_request("Invalid pagination parameters.", errors));
-  if (unreadable_) throw ProblemError(*unreadable_);
-  if (!errors_.empty()) throw ProblemError(Problem::bad_request("Invalid filter.", errors_));
+  // Every bad bound and filter in one answer, as a body's invalid fields are (the page's
+  // first); a filter that could not be read (given twice, not UTF-8) is answered alone.
+  const bool bad_page = !errors.empty();
+  if (!bad_page && unreadable_) throw ProblemError(*unreadable_);
+  const bool bad_filter = !unreadable_ && !errors_.empty();
+  if (bad_filter) errors.insert(errors.end(), errors_.begin(), errors_.end());
+  if (bad_page || bad_filter) {
+    const char* detail = !bad_filter ? "Invalid pagination parameters."
+                         : bad_page  ? "Invalid pagination parameters and filters."
+                                     : "Invalid filter.";
+    throw ProblemError(Problem::bad_request(detail, std::move(errors)));
+  }
   p.fresh_total = parse_request_cache_control(req_.headers).no_cache;
   return p;
 }

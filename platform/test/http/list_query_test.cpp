@@ -70,7 +70,14 @@ TEST(ListQueryPage, RefusesAParameterNoFilterReadNamingIt) {
   EXPECT_EQ(p.errors[1].field, "b");
   EXPECT_EQ(refusal_of("/x?custmer_id=7&limit=0&status=LOST", status_and_customer).errors[0].field, "custmer_id")
       << "an unknown parameter first, then the page, then the filters";
-  EXPECT_EQ(refusal_of("/x?limit=0&status=LOST", status_and_customer).errors[0].field, "limit");
+  // A bad page and bad filters are named together (a probe got only `limit` for
+  // ?limit=0&status=bogus), the page first.
+  auto both = refusal_of("/x?limit=0&status=LOST&customer_id=0", status_and_customer);
+  ASSERT_EQ(both.errors.size(), 3u);
+  EXPECT_EQ(both.errors[0].field, "limit");
+  EXPECT_EQ(both.errors[1].field, "status");
+  EXPECT_EQ(both.errors[2].field, "customer_id");
+  EXPECT_EQ(both.detail, "Invalid pagination parameters and filters.");
   // A filter given twice (or not UTF-8) comes after the unknown parameter and the page, and
   // before the other filters, as when the filters were read after the page.
   EXPECT_EQ(refusal_of("/x?custmer_id=1&status=A&status=B", status_and_customer).errors[0].field, "custmer_id");
