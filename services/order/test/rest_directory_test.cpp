@@ -3,73 +3,20 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
 
-#include "sales/http/server.hpp"
 #include "sales/resilience/deadline.hpp"
+#include "sales_test/fake_service.hpp"
 
 namespace order {
 namespace {
 
 namespace http = sales::http;
 
-class FakeOwner {
- public:
-  FakeOwner() : server_({.port = 0, .threads = 1}, [this](http::Request& req) { return answer(req); }) { server_.start(); }
-  ~FakeOwner() { server_.stop(); }
-
-  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
-  void reply(int status, std::string body) {
-    std::lock_guard lock(mu_);
-    status_ = status;
-    body_ = std::move(body);
-  }
-  // The answer to one path (its query aside), instead of the one reply() set.
-  void reply_to(std::string path, int status, std::string body) {
-    std::lock_guard lock(mu_);
-    by_path_[std::move(path)] = {status, std::move(body)};
-  }
-  // Every answer comes this late (a service that hangs).
-  void delay(std::chrono::milliseconds d) { delay_ = d; }
-  std::vector<std::string> targets() {
-    std::lock_guard lock(mu_);
-    return targets_;
-  }
-  http::Request last() {
-    std::lock_guard lock(mu_);
-    return last_;
-  }
-
- private:
-  http::Response answer(http::Request& req) {
-    std::this_thread::sleep_for(delay_.load());
-    std::lock_guard lock(mu_);
-    last_ = req;
-    targets_.push_back(req.target);
-    if (auto it = by_path_.find(std::string(req.path())); it != by_path_.end()) {
-      return http::Response::json(it->second.first, it->second.second);
-    }
-    return http::Response::json(status_, body_);
-  }
-
-  std::atomic<std::chrono::milliseconds> delay_{std::chrono::milliseconds(0)};
-  std::mutex mu_;
-  int status_ = 200;
-  std::string body_;
-  http::Request last_;
-  std::map<std::string, std::pair<int, std::string>> by_path_;
-  std::vector<std::string> targets_;
-  http::Server server_;
-};
-
 struct Fixture {
-  FakeOwner customers_service, products_service, payments_service;
+  sales_test::FakeService customers_service, products_service, payments_service;
   http::Client customers{{.base_url = customers_service.url()}};
   http::Client products{{.base_url = products_service.url()}};
   http::Client payments{{.base_url = payments_service.url()}};
@@ -211,7 +158,7 @@ TEST(RestDirectory, ServerErrorsAndGarbageMeanUnavailable) {
 TEST(RestDirectory, UnreachableMeansUnavailable) {
   std::string url;
   {
-    FakeOwner gone;
+    sales_test::FakeService gone;
     url = gone.url();
   }  // stopped: nothing listens there any more
   http::Client dead({.base_url = url, .timeout = std::chrono::milliseconds(500)});
