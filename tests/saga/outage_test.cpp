@@ -349,6 +349,7 @@ TEST_F(Outage, AProductCreatedBeforeInventoryHeardOfItIsAConflictToRetry) {
     EXPECT_TRUE(is_problem(*r, 409)) << *r;
     EXPECT_NE(r->body.find("was created moments ago"), std::string::npos) << *r;
     EXPECT_EQ(r->header("Retry-After"), "1") << *r;
+    EXPECT_EQ(r->str("type"), "urn:sales:problem:stock-not-ready") << "not the 409 of too little stock: " << *r;
   }
   EXPECT_TRUE(has_field_error(take, "product_id", 409)) << take;
   EXPECT_TRUE(is_problem(get("/inventory/stock/999999999"), 404)) << "an unknown product is still unknown";

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "sales/log/log.hpp"
+#include "sales/resilience/deadline.hpp"
 
 namespace inventory {
 
@@ -11,14 +12,24 @@ namespace http = sales::http;
 namespace {
 // The question only chooses between two refusals, so it is kept short: a product service
 // that does not answer within it leaves the answer "cannot tell", not the request waiting.
-constexpr std::chrono::milliseconds kTimeout{1000};
+constexpr std::chrono::milliseconds kTimeout{500};
 constexpr std::size_t kMaxIdle = 2;  // asked rarely: right after a product's creation
+constexpr int kMaxAsking = 2;
 }  // namespace
 
 RestProductCheck::RestProductCheck(const std::string& base_url)
     : client_({.base_url = base_url, .max_idle = kMaxIdle, .timeout = kTimeout}) {}
 
 ProductKnown RestProductCheck::known(std::int64_t product_id, const http::Request& cause) {
+  const bool room = asking_.fetch_add(1) < kMaxAsking;
+  struct Leave {
+    std::atomic<int>& asking;
+    ~Leave() { asking.fetch_sub(1); }
+  } leave{asking_};
+  return room ? ask(product_id, cause) : ProductKnown::CannotTell;
+}
+
+ProductKnown RestProductCheck::ask(std::int64_t product_id, const http::Request& cause) {
   http::Headers headers;
   headers.set("Accept", "application/json");
   http::forward_trace(cause, headers);
@@ -31,6 +42,9 @@ ProductKnown RestProductCheck::known(std::int64_t product_id, const http::Reques
                      res.status);
   } catch (const http::ClientError& e) {
     sales::log::warn("product service not asked whether product {} exists: {}", product_id, e.what());
+  } catch (const sales::resilience::DeadlineExceeded& e) {
+    // The request's own time ran out (the refusal still fits in the time kept for answering).
+    sales::log::info("product service not asked whether product {} exists: {}", product_id, e.what());
   }
   return ProductKnown::CannotTell;
 }

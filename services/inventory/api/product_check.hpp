@@ -5,6 +5,7 @@
 // the stock of a product it has just created must hear "not yet, try again", not that the
 // product is unknown or deleted (a black-box probe got that 404 in 2 of 10 tries). Asked
 // only then, on a request that found no stock row: never on the paths that find one.
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -24,14 +25,20 @@ class ProductCheck {
   virtual ProductKnown known(std::int64_t product_id, const sales::http::Request& cause) = 0;
 };
 
-// GET PRODUCT_SERVICE_URL/products/{id}, with the cause's X-Request-Id and traceparent.
+// GET PRODUCT_SERVICE_URL/products/{id}, with the cause's X-Request-Id and traceparent, at
+// most 500 ms and never past the request's deadline. Two at a time: the handler threads
+// are shared by every route, and a product service that hangs must not hold them all (a
+// crawler asking for unknown ids): a third question meanwhile is answered CannotTell.
 class RestProductCheck final : public ProductCheck {
  public:
   explicit RestProductCheck(const std::string& base_url);
   ProductKnown known(std::int64_t product_id, const sales::http::Request& cause) override;
 
  private:
+  ProductKnown ask(std::int64_t product_id, const sales::http::Request& cause);
+
   sales::http::Client client_;
+  std::atomic<int> asking_{0};
 };
 
 // PRODUCT_SERVICE_URL (default http://127.0.0.1:8001), validated: an invalid one stops the

@@ -24,17 +24,28 @@ void write(sales::json::Writer& w, const StockLevel& s) {
 // refers to what does not exist (422), as an unknown order is for payments and shipping.
 enum class NamedIn { Path, Body };
 
-// A product the product service has (`known`) but inventory has no stock for was created
-// moments ago: its stock follows by event, so the refusal is a conflict to retry (409 with
-// Retry-After; no 503, which would count against inventory's circuit breaker in the gateway).
+// What is known of a product without live stock here: a deleted one's row says so; of any
+// other, the product service is asked (product_check.hpp).
+ProductKnown product_known(ProductCheck& products, std::int64_t product_id, bool deleted, const http::Request& req) {
+  return deleted ? ProductKnown::No : products.known(product_id, req);
+}
+
+// A product the product service has but inventory has no stock for was created moments ago:
+// its stock follows by event, so the refusal is a conflict to retry, with Retry-After and a
+// type of its own (kStockNotReady), so that a client tells it from the 409 of too little
+// stock. Not a 503: nothing is unavailable (the product service answered), and a plain 503
+// counts against inventory's circuit breaker in the gateway.
 Problem no_stock(std::int64_t product_id, NamedIn where, ProductKnown known) {
   const std::string product = "Product " + std::to_string(product_id);
   if (known == ProductKnown::Yes) {
     std::vector<sales::FieldError> errors;
     if (where == NamedIn::Body) errors.push_back({"product_id", "has no stock yet: the product was created moments ago"});
     auto p = Problem::conflict(product + " was created moments ago and its stock is not in inventory yet: it follows "
-                                         "the product's creation, normally within a second. Try again shortly.",
+                                         "the product's creation, normally within a second. Try again shortly. (Should "
+                                         "it last, the product's creation event is held up: the broker, or inventory's "
+                                         "dead-letter queue.)",
                                std::move(errors));
+    p.type = std::string(kStockNotReady);
     p.headers.set("Retry-After", "1");
     return p;
   }
@@ -58,7 +69,7 @@ http::Response change(pg::Pool& pool, ProductCheck& products, const http::Reques
     return service::run_once(pool, scope, service::idempotency_key(req), asked,
                              [&](pg::Transaction& tx) { return http::ok(render(apply(tx))); });
   } catch (const UnknownProduct& e) {
-    throw ProblemError(no_stock(e.product_id, product, products.known(e.product_id, req)));
+    throw ProblemError(no_stock(e.product_id, product, product_known(products, e.product_id, e.deleted, req)));
   } catch (const StockRefused& e) {
     throw ProblemError(Problem::conflict(e.what()));
   }
@@ -108,7 +119,10 @@ void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, Re
   router.get("/inventory/stock/{product_id}", [&stock, &products](http::Request& req, const http::PathParams& params) {
     auto product_id = params.id("product_id");
     auto level = stock.find(product_id);
-    if (!level) throw ProblemError(no_stock(product_id, NamedIn::Path, products.known(product_id, req)));
+    if (!level) {
+      const bool deleted = stock.deleted(product_id);
+      throw ProblemError(no_stock(product_id, NamedIn::Path, product_known(products, product_id, deleted, req)));
+    }
     return http::ok(render(*level));
   });
   // The seed's call: takes quantity out of stock.

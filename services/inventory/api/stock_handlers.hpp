@@ -10,6 +10,10 @@
 
 namespace inventory {
 
+// The problem type of the 409 for a product created moments ago, whose stock has not reached
+// inventory yet (a retry soon succeeds), apart from the 409 of too little stock.
+inline constexpr std::string_view kStockNotReady = "urn:sales:problem:stock-not-ready";
+
 // Decoding of untrusted bodies (400 on any invalid field).
 struct Take {
   std::int64_t product_id = 0;

@@ -13,6 +13,8 @@ namespace {
 
 constexpr pg::Statement kFind{"stock_find",
                               "SELECT " STOCK_COLUMNS " FROM stock WHERE product_id = $1 AND NOT deleted"};
+constexpr pg::Statement kDeleted{"stock_deleted",
+                                 "SELECT EXISTS (SELECT FROM stock WHERE product_id = $1 AND deleted)"};
 constexpr pg::Statement kList{"stock_list",
                               SALES_PG_PAGE(STOCK_COLUMNS, "stock", "product_id", "NOT deleted", "$1", "$2")};
 constexpr pg::Statement kCount{"stock_count", "SELECT count(*) FROM stock WHERE NOT deleted"};
@@ -77,6 +79,10 @@ std::optional<StockLevel> StockStore::find(std::int64_t product_id) {
   return level(r, 0);
 }
 
+bool StockStore::deleted(std::int64_t product_id) {
+  return pg::exec(pool_, kDeleted, {pg::param(product_id)}).text(0, 0) == "t";
+}
+
 std::map<std::int64_t, LockedStock> lock_stock(pg::Transaction& tx, const std::vector<Line>& lines) {
   return locked_stock_rows(tx.exec(kLock, {pg::param(line_arrays(lines).product_ids)}), 0);
 }
@@ -122,7 +128,7 @@ void apply_changes_later(pg::Transaction& tx, const std::vector<Line>& deltas, M
 StockLevel change_stock(pg::Transaction& tx, std::int64_t product_id, std::int64_t delta, MovementKind kind) {
   auto locked = lock_stock(tx, {{product_id, delta}});
   auto row = locked.find(product_id);
-  if (row == locked.end() || row->second.deleted) throw UnknownProduct(product_id);
+  if (row == locked.end() || row->second.deleted) throw UnknownProduct(product_id, row != locked.end());
   if (auto refusal = check_change(row->second.stock, delta)) throw StockRefused(product_id, *refusal);
   return apply_changes(tx, {{product_id, delta}}, kind, std::nullopt, product_correlation(product_id)).front();
 }

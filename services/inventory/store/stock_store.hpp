@@ -25,9 +25,12 @@ struct StockPage {
 // The product has no stock row, or it was deleted: 404 for the API.
 class UnknownProduct : public std::runtime_error {
  public:
-  explicit UnknownProduct(std::int64_t product_id)
-      : std::runtime_error("unknown product " + std::to_string(product_id)), product_id(product_id) {}
+  UnknownProduct(std::int64_t product_id, bool deleted)
+      : std::runtime_error((deleted ? "deleted product " : "unknown product ") + std::to_string(product_id)),
+        product_id(product_id),
+        deleted(deleted) {}
   std::int64_t product_id;
+  bool deleted;  // its row says so: no need to ask whether it was created moments ago
 };
 
 // The change would take stock below zero (or above the maximum): 409 for the API.
@@ -43,7 +46,8 @@ class StockStore {
   explicit StockStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
   StockPage list(const sales::http::Page& page);  // live products, by product id
-  std::optional<StockLevel> find(std::int64_t product_id);
+  std::optional<StockLevel> find(std::int64_t product_id);  // a live product's
+  bool deleted(std::int64_t product_id);                    // its row is marked deleted
 
  private:
   sales::pg::Pool& pool_;

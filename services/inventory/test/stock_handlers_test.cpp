@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "sales/resilience/deadline.hpp"
+#include "sales_test/eventually.hpp"
 #include "sales_test/fake_service.hpp"
 #include "sales_test/http.hpp"
 #include "test/store_fixture.hpp"
@@ -63,6 +66,7 @@ TEST_F(StockApiTest, AProductCreatedMomentsAgoIsAConflictToRetryAndChangesNothin
     EXPECT_EQ(res->status, 409) << res->body;
     EXPECT_EQ(res->headers.get("Retry-After").value_or(""), "1") << res->body;
     EXPECT_NE(res->body.find("Product 41 was created moments ago"), std::string::npos) << res->body;
+    EXPECT_NE(res->body.find(kStockNotReady), std::string::npos) << "told apart from too little stock: " << res->body;
   }
   EXPECT_NE(a.take.body.find(R"("field":"product_id")"), std::string::npos) << a.take.body;
   EXPECT_EQ(products_.asked, (std::vector<std::int64_t>{41, 41, 41}));
@@ -75,6 +79,35 @@ TEST_F(StockApiTest, AProductCreatedMomentsAgoIsAConflictToRetryAndChangesNothin
   EXPECT_EQ(stock_of(41), 7);
   EXPECT_EQ(products_.asked.size(), 3u) << "a product with stock asks nobody";
   EXPECT_EQ(invariant_violations(), 0);
+}
+
+// A keyed change refused for a product created moments ago does not spend its key: the same
+// request, sent again once the stock has arrived, is applied (not the 409 replayed).
+TEST_F(StockApiTest, AKeyedChangeRefusedAsTooEarlyGoesThroughWhenRetried) {
+  products_.says = ProductKnown::Yes;
+  auto keyed = [&] {
+    auto req = sales_test::request("POST", "/inventory/stock/44/adjust", R"({"delta":2})");
+    req.headers.set("Idempotency-Key", "restock-44");
+    return sales_test::answer(router_, std::move(req));
+  };
+  EXPECT_EQ(keyed().status, 409);
+  create_product(44, 1);
+  auto applied = keyed();
+  EXPECT_EQ(applied.status, 200) << applied.body;
+  EXPECT_EQ(keyed().body, applied.body) << "a repeat now replays the change";
+  EXPECT_EQ(stock_of(44), 3);
+}
+
+// A deleted product's row says what the product service would: nobody is asked.
+TEST_F(StockApiTest, ADeletedProductIsUnknownWithoutAskingTheProductService) {
+  create_product(45, 2);
+  committed([](pg::Transaction& tx) { mark_deleted(tx, 45); });
+  products_.says = ProductKnown::Yes;  // would be wrong: it is not asked
+  auto a = ask_all(45);
+  EXPECT_EQ(a.read.status, 404) << a.read.body;
+  EXPECT_EQ(a.adjust.status, 404) << a.adjust.body;
+  EXPECT_EQ(a.take.status, 422) << a.take.body;
+  EXPECT_TRUE(products_.asked.empty());
 }
 
 // The refusals of a product inventory has no stock for and the product service does not
@@ -114,8 +147,33 @@ TEST(RestProductCheck, TellsTheProductServicesAnswers) {
   EXPECT_EQ(check.known(7, cause), ProductKnown::No);
   product_service.reply(503, R"({"status":503})");
   EXPECT_EQ(check.known(7, cause), ProductKnown::CannotTell);
-  product_service.reply(200, "{}", std::chrono::milliseconds(1500));  // past its 1 s
+  product_service.reply(200, "{}", std::chrono::milliseconds(900));  // past its 500 ms
   EXPECT_EQ(check.known(7, cause), ProductKnown::CannotTell);
+}
+
+TEST(RestProductCheck, CannotTellWhenTheRequestsTimeIsSpent) {
+  sales_test::FakeService product_service;
+  product_service.reply(200, R"({"id":7})");
+  RestProductCheck check(product_service.url());
+  sales::resilience::DeadlineScope spent(std::chrono::steady_clock::now() - std::chrono::milliseconds(1));
+  EXPECT_EQ(check.known(7, sales_test::get("/inventory/stock/7")), ProductKnown::CannotTell);
+  EXPECT_EQ(product_service.requests(), 0);
+}
+
+// A product service that hangs holds at most two handler threads: a third question meanwhile
+// is not sent.
+TEST(RestProductCheck, AsksTwoAtATime) {
+  sales_test::FakeService product_service(0, /*threads=*/3);
+  product_service.reply(200, R"({"id":7})", std::chrono::milliseconds(300));
+  RestProductCheck check(product_service.url());
+  std::vector<std::jthread> slow;
+  for (int i = 0; i < 2; ++i) slow.emplace_back([&] { check.known(7, sales_test::get("/inventory/stock/7")); });
+  ASSERT_TRUE(sales_test::eventually([&] { return product_service.requests() == 2; }, std::chrono::seconds(5)));
+  EXPECT_EQ(check.known(8, sales_test::get("/inventory/stock/8")), ProductKnown::CannotTell);
+  slow.clear();
+  EXPECT_EQ(product_service.targets(), (std::vector<std::string>{"/products/7", "/products/7"}));
+  product_service.reply(200, R"({"id":8})");
+  EXPECT_EQ(check.known(8, sales_test::get("/inventory/stock/8")), ProductKnown::Yes) << "room again";
 }
 
 TEST(RestProductCheck, CannotTellWhenTheProductServiceIsDown) {

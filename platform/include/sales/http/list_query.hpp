@@ -34,9 +34,9 @@ inline constexpr std::string_view kNotAListParameter = "is not a parameter of th
 //   Filter f{.order_id = query.id("order_id"), .status = query.parsed("status", parse_status, "must be …")};
 //   auto page = query.page();
 // A filter that is absent or bad reads as nullopt; page() then answers 400 for a parameter
-// no filter read (kNotAListParameter), else for a bad limit or offset, else for every bad
-// filter at once ("Invalid filter."). A filter given twice, or not UTF-8, is refused alone,
-// after the page's checks and before the other filters' (Request::query_param's 400).
+// no filter read (kNotAListParameter), else for a bad limit or offset and every bad filter at
+// once (the page's first). A filter given twice, or not UTF-8, is refused alone, after a bad
+// page and before the other filters (Request::query_param's 400).
 class ListQuery {
  public:
   explicit ListQuery(const Request& req) : req_(req) {}
