@@ -37,7 +37,7 @@ std::string ReservationDecision::reason() const {
   const std::string product = std::to_string(line.product_id);
   switch (outcome) {
     case Outcome::Reserve: return {};
-    case Outcome::UnknownProduct: return "unknown product " + product;
+    case Outcome::UnknownProduct: return product_deleted ? "product " + product + " was deleted" : "unknown product " + product;
     case Outcome::Short: break;
   }
   return "insufficient stock for product " + product + ": requested " + std::to_string(line.quantity) +

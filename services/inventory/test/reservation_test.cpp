@@ -66,7 +66,7 @@ TEST(DecideReservation, DeletedProductDecidesBeforeAMissingOne) {
   EXPECT_EQ(d.outcome, Outcome::UnknownProduct);
   EXPECT_EQ(d.line.product_id, 4);
   EXPECT_TRUE(d.product_deleted);
-  EXPECT_EQ(d.reason(), "unknown product 4");
+  EXPECT_EQ(d.reason(), "product 4 was deleted") << "what the order's history says: not unknown, deleted";
 }
 
 // However old the order (a backlog at inventory ages every order.created), its first try
