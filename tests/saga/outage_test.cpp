@@ -363,6 +363,47 @@ TEST_F(Outage, AProductCreatedBeforeInventoryHeardOfItIsAConflictToRetry) {
   EXPECT_EQ(inventory_stock(product), 6);
 }
 
+// A payment confirmed while the order cannot hear of it yet (RabbitMQ down: payment.confirmed
+// waits in the payment service's outbox; normally it is milliseconds): a shipment asked for
+// at once is not refused as unpaid. The order asks the payment service, is PAID by that
+// payment and SHIPPED; when the event comes after all, nothing changes (one payment, no
+// refund, the order SHIPPED).
+TEST_F(Outage, AShipmentAskedForRightAfterItsPaymentWasConfirmedShips) {
+  std::int64_t product = create_product(300, 5);
+  Res order = confirmed_order(customer_, {{product, 1}});
+  ASSERT_TRUE(has_status(order, "CONFIRMED"));
+  const auto sid = int_of(member(wait_shipment(order.id(), "PENDING"), "id"));
+  Res created = post("/payments", R"({"order_id":)" + std::to_string(order.id()) + R"(,"amount":3.00})",
+                     {{"Idempotency-Key", new_key()}});
+  ASSERT_EQ(created.status, 201) << created;
+  CommandResult down = run_sales("down rabbitmq");
+  ASSERT_EQ(down.exit_code, 0) << down.output;
+  Res confirmed = put("/payments/" + std::to_string(created.id()) + "/confirm", "");
+  ASSERT_EQ(confirmed.status, 200) << confirmed;
+  EXPECT_EQ(order_status(order.id()), "CONFIRMED") << "the order cannot have heard of the payment yet";
+  Res ship = ship_status(sid, "SHIPPED");
+  EXPECT_EQ(ship.status, 200) << "the payment service's word pays the order: " << ship;
+  EXPECT_EQ(ship.str("status"), "SHIPPED") << ship;
+  Res shipped = wait_order(order.id(), {"SHIPPED"}, 5s);
+  EXPECT_EQ(history_statuses(shipped), (std::vector<std::string>{"PENDING", "CONFIRMED", "PAID", "SHIPPED"})) << shipped;
+  EXPECT_NE(history_reason(shipped, "PAID").value_or("").find("payment " + std::to_string(created.id())),
+            std::string::npos)
+      << shipped;
+  CommandResult up = sales_up();
+  ASSERT_EQ(up.exit_code, 0) << up.output;
+  std::string bad;
+  EXPECT_TRUE(wait_ready(60s, kAllServices, &bad)) << "not ready after the broker came back:" << bad;
+  // The late payment.confirmed (and order.paid, order.shipped) arrive: nothing moves back.
+  for (auto until = Clock::now() + 20s; Clock::now() < until; std::this_thread::sleep_for(100ms)) {
+    const auto paid = member(shipment_of(order.id()), "order_paid");
+    if (queue_depth("order_queue") == 0 && queue_depth("shipping_queue") == 0 && paid.is_bool() && paid.as_bool()) break;
+  }
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(order_status(order.id()), "SHIPPED");
+  EXPECT_EQ(get("/payments/" + std::to_string(created.id())).str("status"), "CONFIRMED");
+  EXPECT_EQ(str_of(member(shipment_of(order.id()), "status")), "SHIPPED");
+}
+
 // A refund made while the order cannot hear of it yet (RabbitMQ down: payment.refunded waits
 // in the payment service's outbox) still ends the order (DESIGN §4.7): the shipment asked
 // for after it is refused. When the broker is back, the order is CANCELLED, its shipment

@@ -52,6 +52,16 @@ class OrderApiTest : public OrderDbTest {
     r.headers.set("X-Request-Id", "test-request");
     return client_->send(std::move(r));
   }
+  // The saga's consumer applies event `type` about order `id` (with `payment_id` in its data).
+  void apply_event(const char* type, std::int64_t id, std::int64_t payment_id = 0) {
+    auto dispatcher = saga_dispatcher(*store_, sales::metrics::global());
+    sales::events::Envelope e{sales::events::new_uuid(), type, sales::events::now_rfc3339(), "", {}, {}};
+    e.data["order_id"] = id;
+    if (payment_id > 0) e.data["payment_id"] = payment_id;
+    pg::Transaction tx(*pool_);
+    dispatcher(tx, e);
+    tx.commit();
+  }
   static boost::json::object json(const http::Response& r) { return boost::json::parse(r.body).as_object(); }
   static std::vector<std::string> fields(const http::Response& r) {
     std::vector<std::string> out;
@@ -230,16 +240,9 @@ TEST_F(OrderApiTest, CancelIsAllowedUntilShipped) {
 // while this order has not applied payment.refunded yet (the broker down, a consumer
 // behind): DESIGN §4.7, an order refunded before it ships is cancelled, not shipped.
 TEST_F(OrderApiTest, ShippingAsksThePaymentServiceWhetherThePaymentStillHolds) {
-  auto dispatcher = saga_dispatcher(*store_, sales::metrics::global());
   auto id = json(send("POST", "/orders", kTwoLines)).at("id").as_int64();
-  for (const char* type : {"inventory.reserved", "payment.confirmed"}) {
-    sales::events::Envelope e{sales::events::new_uuid(), type, sales::events::now_rfc3339(), "", {}, {}};
-    e.data["order_id"] = id;
-    e.data["payment_id"] = 5;
-    pg::Transaction tx(*pool_);
-    dispatcher(tx, e);
-    tx.commit();
-  }
+  apply_event("inventory.reserved", id);
+  apply_event("payment.confirmed", id, 5);
   ASSERT_EQ(status_of(id), Status::Paid);
   take_outbox();
   const std::string ship = "/internal/orders/" + std::to_string(id) + "/ship";
@@ -293,6 +296,41 @@ TEST_F(OrderApiTest, ShippingAnOrderPaidBeforePaymentsWereRecordedAsksForItsConf
   EXPECT_EQ(sole_event("order.shipped").data.at("order_id").as_int64(), id);
 }
 
+// A payment confirmed moments ago, whose payment.confirmed has not reached the order yet: the
+// shipment asked for at once finds the order CONFIRMED, and the payment service's word makes
+// it PAID (by that payment, order.paid announced) and SHIPPED in the same transaction. No
+// confirmed payment there, or the payment service out of reach: the 409 of an unpaid order.
+TEST_F(OrderApiTest, ShippingAConfirmedOrderWhosePaymentWasJustConfirmedPaysAndShipsIt) {
+  auto id = json(send("POST", "/orders", kTwoLines)).at("id").as_int64();
+  apply_event("inventory.reserved", id);
+  ASSERT_EQ(status_of(id), Status::Confirmed);
+  take_outbox();
+  const std::string ship = "/internal/orders/" + std::to_string(id) + "/ship";
+
+  auto unpaid = send("POST", ship);
+  EXPECT_EQ(unpaid.status, 409) << unpaid.body;
+  EXPECT_NE(unpaid.body.find("is CONFIRMED; only a PAID order can be shipped"), std::string::npos) << unpaid.body;
+  directory_.paid_orders[id] = {21};
+  directory_.down = true;
+  EXPECT_EQ(send("POST", ship).status, 409) << "nothing ships on a guess";
+  EXPECT_EQ(status_of(id), Status::Confirmed);
+  EXPECT_TRUE(take_outbox().empty());
+
+  directory_.down = false;
+  auto shipped = send("POST", ship);
+  ASSERT_EQ(shipped.status, 200) << shipped.body;
+  EXPECT_EQ(json(shipped).at("status").as_string(), "SHIPPED");
+  auto events = take_outbox();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "order.paid");
+  EXPECT_EQ(events[0].data.at("payment_id").as_int64(), 21);
+  EXPECT_EQ(events[1].type, "order.shipped");
+  // The payment.confirmed that comes after all fits no more and changes nothing.
+  apply_event("payment.confirmed", id, 21);
+  EXPECT_EQ(status_of(id), Status::Shipped);
+  EXPECT_TRUE(take_outbox().empty());
+}
+
 TEST_F(OrderApiTest, ListsWithFiltersInTheEnvelope) {
   send("POST", "/orders", kTwoLines);
   send("POST", "/orders", R"({"customer_id":2,"product_id":8,"quantity":1})");
@@ -309,18 +347,11 @@ TEST_F(OrderApiTest, ListsWithFiltersInTheEnvelope) {
 // A client's cancel and inventory's reservation race on one order: whichever commits
 // second sees the first's outcome, and the history tells one consistent story.
 TEST_F(OrderApiTest, CancelRacingTheReservationNeverLosesAnUpdate) {
-  auto dispatcher = saga_dispatcher(*store_, sales::metrics::global());
   for (int round = 0; round < 20; ++round) {
     auto id = json(send("POST", "/orders", kTwoLines)).at("id").as_int64();
     int cancel_status = 0;
     std::thread cancel([&] { cancel_status = send("POST", "/orders/" + std::to_string(id) + "/cancel").status; });
-    std::thread reserve([&] {
-      sales::events::Envelope e{sales::events::new_uuid(), "inventory.reserved", sales::events::now_rfc3339(), "", {}, {}};
-      e.data["order_id"] = id;
-      pg::Transaction tx(*pool_);
-      dispatcher(tx, e);
-      tx.commit();
-    });
+    std::thread reserve([&] { apply_event("inventory.reserved", id); });
     cancel.join();
     reserve.join();
     auto o = store_->find(id);
