@@ -28,7 +28,7 @@ refused 1 "up takes no arguments (got: product)" "$sales" up product
 refused 1 "status takes no arguments" "$sales" status --bogus
 refused 1 "build takes no arguments" "$sales" build now
 refused 1 "env takes one SERVICE (one of: gateway" "$sales" env
-refused 1 "logs takes one SERVICE (got: order and customer)" "$sales" logs order customer
+refused 1 "logs takes one NAME (got: order and customer)" "$sales" logs order customer
 refused 1 "unknown log 'nosuch' (one of: gateway product order customer payment inventory shipping postgres rabbitmq)" "$sales" logs nosuch
 refused 1 "SALES_PG_PORT must be a number from 1 to 65535 (got 'abc')" env SALES_PG_PORT=abc "$sales" status
 refused 1 "unknown service ''" "$sales" down ""
@@ -37,10 +37,15 @@ refused 1 "unknown service 'orders'" "$sales" psql orders -c 'select 1'
 refused 1 "unknown command 'upp'" "$sales" upp
 refused 1 "env takes one SERVICE (got: product extra)" "$sales" env product extra
 
-# --help after any command is the help, not a name nor a stray argument.
-for verb in up status build down env run logs test dlq; do
+# --help after any command is the help, not a name nor a stray argument; dlq's is the
+# tool's own (its subcommands and queues), without the broker or the secrets.
+for verb in up status build down env run logs test; do
   out=$(timeout 20 "$sales" "$verb" --help 2>&1) || fail "$verb --help: exit $? ($out)"
   grep -q '^Usage: ./sales COMMAND' <<<"$out" || fail "$verb --help did not print the usage: $out"
+done
+for flag in --help -h; do
+  out=$(timeout 20 "$sales" dlq "$flag" 2>&1) || fail "dlq $flag: exit $? ($out)"
+  grep -q '^usage: sales-dlq \[list\]' <<<"$out" || fail "dlq $flag did not print the tool's usage: $out"
 done
 
 for flag in --help -h help; do
