@@ -14,19 +14,14 @@ namespace {
 // that does not answer within it leaves the answer "cannot tell", not the request waiting.
 constexpr std::chrono::milliseconds kTimeout{500};
 constexpr std::size_t kMaxIdle = 2;  // asked rarely: right after a product's creation
-constexpr int kMaxAsking = 2;
 }  // namespace
 
 RestProductCheck::RestProductCheck(const std::string& base_url)
     : client_({.base_url = base_url, .max_idle = kMaxIdle, .timeout = kTimeout}) {}
 
 ProductKnown RestProductCheck::known(std::int64_t product_id, const http::Request& cause) {
-  const bool room = asking_.fetch_add(1) < kMaxAsking;
-  struct Leave {
-    std::atomic<int>& asking;
-    ~Leave() { asking.fetch_sub(1); }
-  } leave{asking_};
-  return room ? ask(product_id, cause) : ProductKnown::CannotTell;
+  auto permit = asking_.try_enter();
+  return permit ? ask(product_id, cause) : ProductKnown::CannotTell;
 }
 
 ProductKnown RestProductCheck::ask(std::int64_t product_id, const http::Request& cause) {

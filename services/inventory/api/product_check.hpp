@@ -5,13 +5,13 @@
 // the stock of a product it has just created must hear "not yet, try again", not that the
 // product is unknown or deleted (a black-box probe got that 404 in 2 of 10 tries). Asked
 // only then, on a request that found no stock row: never on the paths that find one.
-#include <atomic>
 #include <cstdint>
 #include <string>
 
 #include "sales/config/config.hpp"
 #include "sales/http/client.hpp"
 #include "sales/http/message.hpp"
+#include "sales/resilience/bulkhead.hpp"
 
 namespace inventory {
 
@@ -38,7 +38,7 @@ class RestProductCheck final : public ProductCheck {
   ProductKnown ask(std::int64_t product_id, const sales::http::Request& cause);
 
   sales::http::Client client_;
-  std::atomic<int> asking_{0};
+  sales::resilience::Bulkhead asking_{2};
 };
 
 // PRODUCT_SERVICE_URL (default http://127.0.0.1:8001), validated: an invalid one stops the
