@@ -24,11 +24,6 @@ void write(sales::json::Writer& w, const StockLevel& s) {
 // refers to what does not exist (422), as an unknown order is for payments and shipping.
 enum class NamedIn { Path, Body };
 
-// What is known of a product without live stock here: a deleted one's row says so; of any
-// other, the product service is asked (product_check.hpp).
-ProductKnown product_known(ProductCheck& products, std::int64_t product_id, bool deleted, const http::Request& req) {
-  return deleted ? ProductKnown::No : products.known(product_id, req);
-}
 
 // A product the product service has but inventory has no stock for was created moments ago:
 // its stock follows by event, so the refusal is a conflict to retry, with Retry-After and a
@@ -57,6 +52,12 @@ Problem no_stock(std::int64_t product_id, NamedIn where, ProductKnown known) {
   return Problem::unprocessable(detail, {{"product_id", "refers to no product with stock"}});
 }
 
+// The refusal of a product without live stock here. What is known of it: a deleted one's row
+// says so; of any other, the product service is asked (product_check.hpp).
+[[noreturn]] void refuse(const UnknownProduct& e, NamedIn where, ProductCheck& products, const http::Request& req) {
+  throw ProblemError(no_stock(e.product_id, where, e.deleted ? ProductKnown::No : products.known(e.product_id, req)));
+}
+
 // A change of stock in one transaction: with an Idempotency-Key, a repeat of the same
 // request returns the first response and changes nothing again (the gateway retries PUTs).
 // A key belongs to one kind of change (`scope`), and what the request means (`asked`:
@@ -69,7 +70,7 @@ http::Response change(pg::Pool& pool, ProductCheck& products, const http::Reques
     return service::run_once(pool, scope, service::idempotency_key(req), asked,
                              [&](pg::Transaction& tx) { return http::ok(render(apply(tx))); });
   } catch (const UnknownProduct& e) {
-    throw ProblemError(no_stock(e.product_id, product, product_known(products, e.product_id, e.deleted, req)));
+    refuse(e, product, products, req);
   } catch (const StockRefused& e) {
     throw ProblemError(Problem::conflict(e.what()));
   }
@@ -117,13 +118,11 @@ void register_routes(http::Router& router, pg::Pool& pool, StockStore& stock, Re
     return http::ok(http::list_body(result.items, result.total, page, write));
   });
   router.get("/inventory/stock/{product_id}", [&stock, &products](http::Request& req, const http::PathParams& params) {
-    auto product_id = params.id("product_id");
-    auto level = stock.find(product_id);
-    if (!level) {
-      const bool deleted = stock.deleted(product_id);
-      throw ProblemError(no_stock(product_id, NamedIn::Path, product_known(products, product_id, deleted, req)));
+    try {
+      return http::ok(render(stock.level_of(params.id("product_id"))));
+    } catch (const UnknownProduct& e) {
+      refuse(e, NamedIn::Path, products, req);
     }
-    return http::ok(render(*level));
   });
   // The seed's call: takes quantity out of stock.
   router.put("/inventory/stock", [&pool, &products](http::Request& req, const http::PathParams&) {

@@ -46,8 +46,7 @@ class StockStore {
   explicit StockStore(sales::pg::Pool& pool, sales::pg::TotalCacheConfig totals = {}) : pool_(pool), totals_(totals) {}
 
   StockPage list(const sales::http::Page& page);  // live products, by product id
-  std::optional<StockLevel> find(std::int64_t product_id);  // a live product's
-  bool deleted(std::int64_t product_id);                    // its row is marked deleted
+  StockLevel level_of(std::int64_t product_id);  // a live product's; else UnknownProduct
 
  private:
   sales::pg::Pool& pool_;

@@ -21,9 +21,23 @@ TEST_F(StoreTest, DeleteBeforeCreateKeepsTheProductDeleted) {
   committed([](pg::Transaction& tx) { mark_deleted(tx, 3); });
   EXPECT_FALSE(committed([](pg::Transaction& tx) { return create_stock(tx, 3, 5); }));
   StockStore store(*pool_);
-  EXPECT_FALSE(store.find(3));
+  try {
+    store.level_of(3);
+    ADD_FAILURE() << "a deleted product has no level";
+  } catch (const UnknownProduct& e) {
+    EXPECT_TRUE(e.deleted) << "its row says so";
+  }
   EXPECT_EQ(store.list({}).total, 0);
   EXPECT_EQ(invariant_violations(), 0);
+}
+
+TEST_F(StoreTest, AProductInventoryNeverHeardOfHasNoLevelAndIsNotDeleted) {
+  try {
+    StockStore(*pool_).level_of(4);
+    ADD_FAILURE() << "an unknown product has no level";
+  } catch (const UnknownProduct& e) {
+    EXPECT_FALSE(e.deleted) << "so the product service is asked whether it was created moments ago";
+  }
 }
 
 // GET /inventory/stock's total, as the catalogue's and the customers' (sales/pg/total_cache.hpp):
