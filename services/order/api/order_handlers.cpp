@@ -203,8 +203,9 @@ std::optional<std::int64_t> payment_confirmed_unheard(const OrderRoutes& d, std:
 // Shipping asks before it ships: the order's row lock orders a shipment against a cancel
 // or the order's own view of a refund, and the payment service is asked about a refund
 // the order has not applied yet, so a cancel or refund that came first always wins (the
-// shipment gets 409); and about a payment confirmed whose event has not come yet (above). Internal: the gateway routes no /internal path. Repeating it for a
-// SHIPPED order answers 200 (a retry).
+// shipment gets 409); and about a payment confirmed whose event has not come yet (above).
+// Internal: the gateway routes no /internal path. Repeating it for a SHIPPED order answers
+// 200 (a retry).
 http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& req) {
   std::string shipment = req.body.empty() ? std::string("shipment shipped") : decode_cancel_reason(req.body);
   // The payment service is asked before the row lock is taken, so no lock (nor a database
@@ -227,7 +228,8 @@ http::Response ship(const OrderRoutes& d, std::int64_t id, const http::Request& 
       // As its payment.confirmed will: PAID by that payment (order.paid for shipping); the
       // event, when it comes, fits no more and is ignored.
       transition(d.store, tx, *locked, Status::Paid,
-                 "payment " + std::to_string(*confirmed_unheard) + " confirmed (the payment service's word, asked by the shipment)",
+                 "payment " + std::to_string(*confirmed_unheard) +
+                     " confirmed (the payment service's word, asked by the shipment)",
                  confirmed_unheard);
       asked = confirmed_unheard;
     }
