@@ -41,10 +41,12 @@ std::optional<std::string> order_refusal(PaymentStore& store, OrderClient& order
 http::RouteHandler action_route(PaymentStore& store, PaymentAction action, OrderClient* orders) {
   return [&store, action, orders](http::Request& req, const http::PathParams& params) {
     auto id = params.id("id");
-    const auto refusal = orders ? order_refusal(store, *orders, id, req) : std::nullopt;
     // The router let through no body or {} alone (Body::None), so it is no part of the
-    // request's identity.
-    return run_once(store.pool(), idempotent_request(req, false), [&](sales::pg::Transaction& tx) {
+    // request's identity. Read before the order service is asked: a malformed key is the
+    // client's 400 whether or not that service answers, never a 503 the gateway retries.
+    auto asked = idempotent_request(req, false);
+    const auto refusal = orders ? order_refusal(store, *orders, id, req) : std::nullopt;
+    return run_once(store.pool(), std::move(asked), [&](sales::pg::Transaction& tx) {
       try {
         auto p = apply_action(tx, id, action, refusal);
         if (!p) throw ProblemError(not_found(id));

@@ -162,6 +162,20 @@ TEST_F(PaymentApiTest, AConfirmIsRefusedOnceTheOrderServiceNoLongerCallsTheOrder
   EXPECT_EQ(order_service_.requests(), asked);
 }
 
+// A malformed Idempotency-Key is the client's mistake, told as such before anyone is asked:
+// 400 even while the order service fails, and the order service is not asked.
+TEST_F(PaymentApiTest, AConfirmWithAMalformedKeyIs400WhateverTheOrderServiceSays) {
+  auto p = create(78);
+  order_service_.reply(500, "{}");
+  auto req = action(p.id, "confirm");
+  req.headers.set("Idempotency-Key", std::string(300, 'k'));
+  auto refused = sales_test::answer(router_, req);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("Idempotency-Key"), std::string::npos) << refused.body;
+  EXPECT_EQ(order_service_.requests(), 0);
+  EXPECT_EQ(store_->find(p.id)->status, PaymentStatus::Pending);
+}
+
 // A confirm that read the payment PENDING and heard the order is PAID, because a concurrent
 // confirm of this payment committed meanwhile, is a repeat: 200, not a 409 saying the payment
 // can no longer be confirmed. The order's word is applied under the row lock.
