@@ -140,9 +140,7 @@ CircuitBreaker::Permit CircuitBreaker::acquire_locked() {
   {
     std::lock_guard lock(mutex_);
     const TimePoint now = clock_.now();
-    if (state_ == CircuitState::Open && now - opened_at_ >= config_.open_duration) {
-      transition = move_to(CircuitState::HalfOpen, now);
-    }
+    transition = half_open_when_due(now);
     const bool admit = state_ == CircuitState::Closed ||
                        (state_ == CircuitState::HalfOpen && trials_admitted_ < config_.half_open_calls);
     if (admit) {
@@ -281,20 +279,49 @@ void CircuitBreaker::notify(const std::optional<Transition>& transition) const {
   if (transition && listener_) listener_(transition->from, transition->to);
 }
 
-CircuitState CircuitBreaker::state() const {
-  std::lock_guard lock(mutex_);
-  return state_;
+std::optional<CircuitBreaker::Transition> CircuitBreaker::half_open_when_due(TimePoint now) {
+  if (state_ != CircuitState::Open || now - opened_at_ < config_.open_duration) return std::nullopt;
+  return move_to(CircuitState::HalfOpen, now);
 }
 
-Duration CircuitBreaker::retry_after() const {
-  std::lock_guard lock(mutex_);
-  if (state_ != CircuitState::Open) return Duration::zero();
-  return std::max(Duration::zero(), opened_at_ + config_.open_duration - clock_.now());
+CircuitState CircuitBreaker::state() {
+  std::optional<Transition> transition;
+  CircuitState state;
+  {
+    std::lock_guard lock(mutex_);
+    transition = half_open_when_due(clock_.now());
+    state = state_;
+  }
+  notify(transition);
+  return state;
 }
 
-CircuitBreakerSnapshot CircuitBreaker::snapshot() const {
-  std::lock_guard lock(mutex_);
+Duration CircuitBreaker::retry_after() {
+  std::optional<Transition> transition;
+  Duration left = Duration::zero();
+  {
+    std::lock_guard lock(mutex_);
+    const TimePoint now = clock_.now();
+    transition = half_open_when_due(now);
+    if (state_ == CircuitState::Open) left = opened_at_ + config_.open_duration - now;
+  }
+  notify(transition);
+  return left;
+}
+
+CircuitBreakerSnapshot CircuitBreaker::snapshot() {
+  std::optional<Transition> transition;
   CircuitBreakerSnapshot snapshot;
+  {
+    std::lock_guard lock(mutex_);
+    transition = half_open_when_due(clock_.now());
+    fill_snapshot(snapshot);
+  }
+  notify(transition);
+  return snapshot;
+}
+
+void CircuitBreaker::fill_snapshot(CircuitBreakerSnapshot& snapshot) const {
   snapshot.successful_calls = totals_.successful;
   snapshot.failed_calls = totals_.failed;
   snapshot.slow_calls = totals_.slow;
@@ -317,7 +344,6 @@ CircuitBreakerSnapshot CircuitBreaker::snapshot() const {
     snapshot.window_failures = trial_failures_;
     snapshot.half_open_in_flight = trials_admitted_ - trial_results_;
   }
-  return snapshot;
 }
 
 }  // namespace sales::resilience

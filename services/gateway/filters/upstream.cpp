@@ -94,7 +94,7 @@ sales::http::UpstreamPool& Upstream::pool(const boost::asio::any_io_executor& ex
   return *p;
 }
 
-void Upstream::write_state(sales::json::Writer& w) const {
+void Upstream::write_state(sales::json::Writer& w) {
   auto s = breaker_.snapshot();
   w.begin_object();
   w.field("state", res::to_string(s.state));

@@ -46,7 +46,7 @@ class Upstream {
   UpstreamMetrics& metrics() { return metrics_; }
   // The calling thread's pool (created on first use with that thread's executor).
   sales::http::UpstreamPool& pool(const boost::asio::any_io_executor& executor);
-  void write_state(sales::json::Writer& w) const;  // for /gateway/circuit-breakers
+  void write_state(sales::json::Writer& w);  // for /gateway/circuit-breakers (a look moves a due OPEN on)
 
  private:
   void on_transition(sales::resilience::CircuitState from, sales::resilience::CircuitState to);

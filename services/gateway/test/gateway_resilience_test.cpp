@@ -72,8 +72,16 @@ TEST_F(GatewayResilience, TheBreakerOpensRefusesAtOnceAndClosesAfterSuccessfulTr
   EXPECT_EQ(metric_sum(text, "gateway_circuit_transitions_total", {{"upstream", "product"}, {"to", "open"}}).value_or(-1), 1);
   EXPECT_EQ(metric_sum(text, "gateway_rejections_total", {{"upstream", "product"}, {"reason", "circuit_open"}}).value_or(-1), 3);
 
-  // The upstream recovers; after the open time, trial calls go through and close the breaker.
+  // The upstream recovers and nobody calls it: once the open time is over the breaker is
+  // shown waiting for trials, not open with no time left (an alert on the state would stay).
   product.reset();
+  ASSERT_TRUE(eventually([&] { return breaker_state(gw, "product") == "half_open"; }, 5s, 100ms));
+  EXPECT_GE(Clock::now() - opened, 1800ms) << "shown half open before the open time was over";
+  EXPECT_EQ(metric_sum(metrics_text(gw), "gateway_circuit_state", {{"upstream", "product"}}).value_or(-1), 2);
+  EXPECT_EQ(breaker(gw, "product").at("retry_after_ms").to_number<int>(), 0);
+  EXPECT_EQ(product.count(), 0) << "no call since the upstream recovered was needed to show it";
+
+  // Trial calls go through and close the breaker.
   Clock::time_point first_ok{};
   ASSERT_TRUE(eventually(
       [&] {

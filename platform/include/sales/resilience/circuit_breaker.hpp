@@ -103,13 +103,15 @@ class CircuitBreaker {
   CircuitBreaker(const CircuitBreaker&) = delete;
   CircuitBreaker& operator=(const CircuitBreaker&) = delete;
 
-  // OPEN moves to HALF_OPEN here, on the first call after open_duration (as resilience4j does
-  // without its background timer), so state() keeps reporting OPEN until traffic arrives.
   [[nodiscard]] Permit try_acquire();
 
-  CircuitState state() const;
-  Duration retry_after() const;  // remaining open time; zero unless OPEN
-  CircuitBreakerSnapshot snapshot() const;
+  // OPEN becomes HALF_OPEN once open_duration has passed, at whichever comes first: a call or
+  // a look (state, retry_after, snapshot: the gateway's metric and admin page). So a breaker
+  // whose upstream got no traffic meanwhile is not reported OPEN, with no wait left, until a
+  // request comes; resilience4j's automatic transition does the same by a timer.
+  CircuitState state();
+  Duration retry_after();  // remaining open time; zero unless OPEN
+  CircuitBreakerSnapshot snapshot();
   const CircuitBreakerConfig& config() const { return config_; }
 
  private:
@@ -127,6 +129,8 @@ class CircuitBreaker {
   bool reaches_threshold(std::uint64_t packed) const;
   bool rate_reaches_threshold(std::size_t failures, std::size_t calls) const;
   Transition move_to(CircuitState next, TimePoint now);
+  std::optional<Transition> half_open_when_due(TimePoint now);  // under the lock
+  void fill_snapshot(CircuitBreakerSnapshot& snapshot) const;    // under the lock
   void notify(const std::optional<Transition>& transition) const;
   Permit acquire_locked();
 
