@@ -73,10 +73,12 @@ class SagaHandler {
           sales::log::info("order {}: {} ({}) does not fit status {}; ignored", order_id, e.type, e.id,
                            name(order->status));
         }
-        registry_
-            .counter("sales_order_saga_events_ignored_total", "Saga events that did not fit the order's status",
-                     {{"event", e.type}, {"status", std::string(name(order->status))}})
-            .inc();
+        // Counted once it is settled: a consumer batch that rolls back runs its events again.
+        tx.after_commit([&counter = registry_.counter("sales_order_saga_events_ignored_total",
+                                                      "Saga events that did not fit the order's status",
+                                                      {{"event", e.type}, {"status", std::string(name(order->status))}})] {
+          counter.inc();
+        });
         return;
       case Reaction::Kind::RepublishCancel:
         sales::log::warn("order {}: {} while {}; announcing the cancel again so the payment is refunded", order_id,

@@ -22,12 +22,16 @@ class SagaConsumerTest : public OrderDbTest {
     dispatcher_ = saga_dispatcher(*store_, registry_);
   }
 
-  void deliver(const std::string& type, const std::string& data) {
+  static ev::Envelope envelope(const std::string& type, const std::string& data) {
     ev::Envelope e;
     e.id = ev::new_uuid();
     e.type = type;
     e.occurred_at = ev::now_rfc3339();
     e.data = boost::json::parse(data).as_object();
+    return e;
+  }
+  void deliver(const std::string& type, const std::string& data) {
+    auto e = envelope(type, data);
     pg::Transaction tx(*pool_);
     dispatcher_(tx, e);
     tx.commit();  // the consumer's job, after its inbox row
@@ -189,6 +193,22 @@ TEST_F(SagaConsumerTest, EventsThatDoNotFitAreIgnoredAndCounted) {
   EXPECT_EQ(after->history.size(), before->history.size());
   EXPECT_TRUE(take_outbox().empty());
   EXPECT_EQ(ignored("inventory.reserved", Status::Confirmed), 1);
+  EXPECT_EQ(ignored("inventory.rejected", Status::Confirmed), 1);
+}
+
+// A consumer batch that rolls back (another event's failure) runs its events again: an
+// ignored event is counted by the transaction that settles it, not by each try.
+TEST_F(SagaConsumerTest, AnIgnoredEventInARolledBackBatchIsNotCounted) {
+  auto id = order_in(Status::Confirmed);
+  auto e = envelope("inventory.rejected", R"({"order_id":)" + std::to_string(id) + "}");
+  {
+    pg::Transaction tx(*pool_);
+    dispatcher_(tx, e);
+  }  // rolled back
+  EXPECT_EQ(ignored("inventory.rejected", Status::Confirmed), 0);
+  pg::Transaction tx(*pool_);
+  dispatcher_(tx, e);
+  tx.commit();
   EXPECT_EQ(ignored("inventory.rejected", Status::Confirmed), 1);
 }
 
