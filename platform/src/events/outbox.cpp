@@ -39,8 +39,9 @@ CREATE INDEX IF NOT EXISTS inbox_handled_at ON inbox (handled_at);
 std::string headers_json(const TraceContext& trace) {
   json::Writer w;
   w.begin_object();
-  if (!trace.traceparent.empty()) w.field(kTraceparentHeader, trace.traceparent);
-  if (!trace.request_id.empty()) w.field(kRequestIdHeader, trace.request_id);
+  auto carried = [](const std::string& value) { return !value.empty() && value.size() <= kMaxTraceHeaderBytes; };
+  if (carried(trace.traceparent)) w.field(kTraceparentHeader, trace.traceparent);
+  if (carried(trace.request_id)) w.field(kRequestIdHeader, trace.request_id);
   w.end_object();
   return w.take();
 }

@@ -55,6 +55,24 @@ TEST_F(OutboxTest, EnqueueWritesTheEnvelopeInTheCallersTransaction) {
   EXPECT_EQ(headers.at("x-request-id").as_string(), "req-9");
 }
 
+// A trace header too long to travel is left off, so the event's AMQP headers, with the retry
+// and dead-letter headers added later, always fit a frame.
+TEST_F(OutboxTest, ATraceHeaderLongerThanTheBoundIsLeftOff) {
+  {
+    pg::Transaction tx(*pool_);
+    enqueue(tx, "a.happened", "{}", "", {std::string(kMaxTraceHeaderBytes + 1, 'a'), "req-1"});
+    enqueue(tx, "b.happened", "{}", "", {std::string(kMaxTraceHeaderBytes, 'b'), "req-2"});
+    tx.commit();
+  }
+  auto rows = pg::exec(*pool_, kReadOutbox);
+  ASSERT_EQ(rows.rows(), 2);
+  auto first = boost::json::parse(rows.text(0, 4)).as_object();
+  EXPECT_FALSE(first.contains("traceparent"));
+  EXPECT_EQ(first.at("x-request-id").as_string(), "req-1");
+  auto second = boost::json::parse(rows.text(1, 4)).as_object();
+  EXPECT_EQ(second.at("traceparent").as_string().size(), kMaxTraceHeaderBytes);
+}
+
 TEST_F(OutboxTest, TraceDefaultsToTheEventBeingHandledThenTheRequestScope) {
   {
     log::RequestScope request("req-from-http");

@@ -11,6 +11,7 @@
 
 #include "domain/admin_sources.hpp"
 #include "domain/client_address.hpp"
+#include "sales/events/trace_header.hpp"
 #include "sales/http/server.hpp"
 #include "sales/json/writer.hpp"
 #include "sales/problem/problem.hpp"
@@ -43,9 +44,14 @@ bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::stri
 
 // W3C trace context (traceparent): version "-" trace id (32 hex, not all zero) "-" parent
 // id (16 hex, not all zero) "-" flags. Version ff is invalid; a later version than 00 may
-// append fields. An invalid one is replaced: the trace starts here, as the spec says.
+// append fields, up to kMaxTraceHeaderBytes here: the trace rides on the saga's events, whose
+// AMQP headers must fit a frame. An invalid one is replaced: the trace starts here, as the
+// spec says.
 bool valid_traceparent(std::string_view v) {
-  if (v.size() < 55 || (v.size() > 55 && (v[55] != '-' || v.starts_with("00")))) return false;
+  if (v.size() < 55 || v.size() > sales::events::kMaxTraceHeaderBytes ||
+      (v.size() > 55 && (v[55] != '-' || v.starts_with("00")))) {
+    return false;
+  }
   auto version = v.substr(0, 2), trace = v.substr(3, 32), parent = v.substr(36, 16), flags = v.substr(53, 2);
   return lower_hex(version) && version != "ff" && v[2] == '-' && v[35] == '-' && v[52] == '-' && lower_hex(trace) &&
          !all_zero(trace) && lower_hex(parent) && !all_zero(parent) && lower_hex(flags);

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "sales/events/trace_header.hpp"
+
 namespace sales::events {
 
 // AMQP header names carried by every event we publish.
