@@ -117,9 +117,22 @@ void Connection::connect() {
   timeval rpc_tv = native::to_timeval(params_.rpc_timeout);
   amqp_set_rpc_timeout(state_, &rpc_tv);
 
-  amqp_rpc_reply_t login =
-      amqp_login(state_, params_.vhost.c_str(), 0, kFrameMax, static_cast<int>(params_.heartbeat.count()),
-                 AMQP_SASL_METHOD_PLAIN, params_.user.c_str(), params_.password.c_str());
+  // consumer_cancel_notify: without it the broker drops a consumer whose queue was deleted
+  // (or whose node was lost) without a word, and it would sit connected and idle. Told, it
+  // reconnects and declares its queue and bindings again (messaging.cpp, basic.cancel).
+  // rabbitmq-c merges this with its own capabilities.
+  amqp_table_entry_t notify{};
+  notify.key = amqp_cstring_bytes("consumer_cancel_notify");
+  notify.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+  notify.value.value.boolean = 1;
+  amqp_table_entry_t capabilities{};
+  capabilities.key = amqp_cstring_bytes("capabilities");
+  capabilities.value.kind = AMQP_FIELD_KIND_TABLE;
+  capabilities.value.value.table = amqp_table_t{1, &notify};
+  const amqp_table_t client_properties{1, &capabilities};
+  amqp_rpc_reply_t login = amqp_login_with_properties(
+      state_, params_.vhost.c_str(), 0, kFrameMax, static_cast<int>(params_.heartbeat.count()), &client_properties,
+      AMQP_SASL_METHOD_PLAIN, params_.user.c_str(), params_.password.c_str());
   if (login.reply_type != AMQP_RESPONSE_NORMAL) {
     int code = 0;
     std::string why = describe(login, code);

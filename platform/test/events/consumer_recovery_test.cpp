@@ -53,6 +53,35 @@ TEST_F(ConsumerRecoveryTest, AMessageCommittedButNotAckedIsRedeliveredAndDeduped
   EXPECT_TRUE(consumer.connected());
 }
 
+// A queue deleted under its consumer (an operator's mistake, a lost node): the broker tells
+// the consumer (consumer_cancel_notify), which reconnects and declares its queue and bindings
+// again at once, so events published from then on are applied; before, it went on waiting
+// until its lag check (every 5 s) found the queue gone, and events meanwhile found no queue.
+TEST_F(ConsumerRecoveryTest, AQueueDeletedUnderItsConsumerIsDeclaredAgainAndConsumed) {
+  auto told = options();
+  told.lag_refresh = std::chrono::minutes(10);  // its lag check would find the queue gone, later
+  Consumer consumer(*pool_, params_, told, Dispatcher{}.on("order.created", record), registry_);
+  consumer.start();
+  ASSERT_TRUE(eventually([&] { return consumer.connected(); }));
+  {
+    amqp::Connection conn(params_);
+    conn.connect();
+    conn.delete_queue(queue_);
+  }
+  auto queue_is_there = [&] {
+    try {
+      ready_in(queue_);
+      return true;
+    } catch (const amqp::AmqpError&) {
+      return false;
+    }
+  };
+  ASSERT_TRUE(eventually(queue_is_there, 15s, 100ms)) << "the consumer should declare its queue again";
+  std::string id = publish_event("order.created");
+  EXPECT_TRUE(eventually([&] { return effects(id) == 1; }, 15s));
+  EXPECT_TRUE(eventually([&] { return consumer.connected(); }));
+}
+
 TEST_F(ConsumerRecoveryTest, ADatabaseOutageSpendsNoAttemptsAndEndsWithTheEffectApplied) {
   testing::TcpProxy database(sales_test::TestSchema::server_host(), sales_test::TestSchema::server_port());
   pg::PoolOptions via_proxy;
