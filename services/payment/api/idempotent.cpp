@@ -10,10 +10,10 @@ namespace {
 constexpr std::string_view kScope = "payments";
 }  // namespace
 
-IdempotentRequest idempotent_request(const sales::http::Request& req, bool with_body) {
+IdempotentRequest idempotent_request(const sales::http::Request& req, std::string route, bool with_body) {
   IdempotentRequest out{service::idempotency_key(req), {}, {}};
   if (!out.key) return out;
-  out.route = req.method + " " + std::string(req.path());
+  out.route = std::move(route);
   if (with_body) {
     out.route += "\n";
     out.body = req.body;

@@ -18,13 +18,16 @@ namespace payment {
 
 struct IdempotentRequest {
   std::optional<std::string> key;  // nullopt: no header, every request runs
-  std::string route;               // method and path
+  std::string route;               // method and path, canonical
   std::string_view body;           // the request's (it outlives this): "" when it does not count
 };
 
-// Reads and validates the Idempotency-Key header (400 when malformed). `with_body`: the
-// body is part of the request's identity (false on routes that ignore it).
-IdempotentRequest idempotent_request(const sales::http::Request& req, bool with_body);
+// Reads and validates the Idempotency-Key header (400 when malformed). `route`: the method
+// and path the request means, however the client spelt it ("PUT /payments/7/confirm" for
+// /payments/07/confirm too), written as the plain spelling was stored before, so keys used
+// then still match. `with_body`: the body is part of the request's identity (false on
+// routes that ignore it).
+IdempotentRequest idempotent_request(const sales::http::Request& req, std::string route, bool with_body);
 
 // The stored response of an earlier request with this key, if it completed; 422 when the
 // key was used for a different request. Changes nothing: for a check before slow work

@@ -44,7 +44,8 @@ http::RouteHandler action_route(PaymentStore& store, PaymentAction action, Order
     // The router let through no body or {} alone (Body::None), so it is no part of the
     // request's identity. Read before the order service is asked: a malformed key is the
     // client's 400 whether or not that service answers, never a 503 the gateway retries.
-    auto asked = idempotent_request(req, false);
+    auto asked = idempotent_request(
+        req, "PUT /payments/" + std::to_string(id) + (action == PaymentAction::Refund ? "/refund" : "/confirm"), false);
     const auto refusal = orders ? order_refusal(store, *orders, id, req) : std::nullopt;
     return run_once(store.pool(), std::move(asked), [&](sales::pg::Transaction& tx) {
       try {
@@ -94,7 +95,7 @@ void require_payable(const OrderSnapshot& order, std::int64_t amount_cents) {
 
 void register_routes(http::Router& router, PaymentStore& store, OrderClient& orders) {
   router.post("/payments", [&store, &orders](http::Request& req, const http::PathParams&) {
-    auto idem = idempotent_request(req, true);
+    auto idem = idempotent_request(req, "POST /payments", true);
     auto wanted = decode_new_payment(req.body);
     if (auto stored = replay(store.pool(), idem)) return *stored;
     auto order = orders.find(wanted.order_id, req);

@@ -17,6 +17,8 @@ namespace {
 
 namespace http = sales::http;
 
+constexpr const char* kPost = "POST /payments";  // the route POST /payments names
+
 http::Request post(std::string key, std::string body) {
   http::Request r;
   r.method = "POST";
@@ -31,7 +33,7 @@ class IdempotentTest : public PaymentDbTest {
   // What POST /payments does once the order has been checked.
   http::Response create_once(const http::Request& req, std::atomic<int>* runs = nullptr) {
     auto wanted = decode_new_payment(req.body);
-    return run_once(*pool_, idempotent_request(req, true), [&](pg::Transaction& tx) {
+    return run_once(*pool_, idempotent_request(req, kPost, true), [&](pg::Transaction& tx) {
       if (runs) ++*runs;
       auto p = create_payment(tx, wanted);
       return http::created(render(p), "/payments/" + std::to_string(p.id));
@@ -41,11 +43,11 @@ class IdempotentTest : public PaymentDbTest {
 
 TEST_F(IdempotentTest, ARepeatGetsTheFirstResponseWithoutASecondPayment) {
   auto req = post("key-1", R"({"order_id":60,"amount":5})");
-  EXPECT_FALSE(replay(*pool_, idempotent_request(req, true)));
+  EXPECT_FALSE(replay(*pool_, idempotent_request(req, kPost, true)));
   auto first = create_once(req);
   EXPECT_EQ(first.status, 201);
 
-  auto again = replay(*pool_, idempotent_request(req, true));
+  auto again = replay(*pool_, idempotent_request(req, kPost, true));
   ASSERT_TRUE(again);
   EXPECT_EQ(again->status, 201);
   EXPECT_EQ(again->body, first.body);
@@ -61,7 +63,7 @@ TEST_F(IdempotentTest, TheSameKeyWithAnotherRequestIs422) {
   create_once(post("key-2", R"({"order_id":61,"amount":5})"));
   for (auto other : {post("key-2", R"({"order_id":61,"amount":6})"), post("key-2", R"({"order_id":62,"amount":5})")}) {
     try {
-      replay(*pool_, idempotent_request(other, true));
+      replay(*pool_, idempotent_request(other, kPost, true));
       ADD_FAILURE() << "accepted " << other.body;
     } catch (const sales::ProblemError& e) {
       EXPECT_EQ(e.problem().status, 422);
@@ -70,7 +72,7 @@ TEST_F(IdempotentTest, TheSameKeyWithAnotherRequestIs422) {
   auto confirm = post("key-2", "");
   confirm.method = "PUT";
   confirm.target = "/payments/1/confirm";
-  EXPECT_THROW(replay(*pool_, idempotent_request(confirm, false)), sales::ProblemError);
+  EXPECT_THROW(replay(*pool_, idempotent_request(confirm, "PUT /payments/1/confirm", false)), sales::ProblemError);
 }
 
 // A client's retry may serialise the body afresh: the same values in another key order,
@@ -79,11 +81,11 @@ TEST_F(IdempotentTest, ARepeatIsTheSameRequestByItsValuesNotItsBytes) {
   auto first = create_once(post("key-7", R"({"order_id":70,"amount":5.00})"));
   for (const char* body : {R"({"amount":5,"order_id":70})", R"( { "order_id" : 70 , "amount" : 5.0 } )",
                            R"({"order_id":7e1,"amount":500e-2})"}) {
-    auto again = replay(*pool_, idempotent_request(post("key-7", body), true));
+    auto again = replay(*pool_, idempotent_request(post("key-7", body), kPost, true));
     ASSERT_TRUE(again) << body;
     EXPECT_EQ(again->body, first.body) << body;
   }
-  EXPECT_THROW(replay(*pool_, idempotent_request(post("key-7", R"({"order_id":70,"amount":5.01})"), true)),
+  EXPECT_THROW(replay(*pool_, idempotent_request(post("key-7", R"({"order_id":70,"amount":5.01})"), kPost, true)),
                sales::ProblemError);
   EXPECT_EQ(store_->list({.order_id = 70}, {}).total, 1);
 }
@@ -97,15 +99,15 @@ TEST_F(IdempotentTest, AKeyStoredByTheBytesOfItsRequestStillAnswersItsRepeat) {
   const std::string body = R"({ "order_id": 71, "amount": 5 })";
   sales::pg::exec(*pool_, kStoredByBytes, {sales::pg::param("key-8"), sales::pg::param("POST /payments\n" + body),
                                            sales::pg::param(R"({"id":99})")});
-  auto again = replay(*pool_, idempotent_request(post("key-8", body), true));
+  auto again = replay(*pool_, idempotent_request(post("key-8", body), kPost, true));
   ASSERT_TRUE(again);
   EXPECT_EQ(again->body, R"({"id":99})");
-  EXPECT_THROW(replay(*pool_, idempotent_request(post("key-8", R"({"order_id":71,"amount":6})"), true)),
+  EXPECT_THROW(replay(*pool_, idempotent_request(post("key-8", R"({"order_id":71,"amount":6})"), kPost, true)),
                sales::ProblemError);
   // Images 714cbc3 to 759c3bc stored the canonical form's hash in request_hash.
   sales::pg::exec(*pool_, kStoredByBytes, {sales::pg::param("key-8b"), sales::pg::param(R"(POST /payments
 {"amount":5,"order_id":74})"), sales::pg::param(R"({"id":98})")});
-  auto canonical_then = replay(*pool_, idempotent_request(post("key-8b", R"({ "order_id": 74, "amount": 5.00 })"), true));
+  auto canonical_then = replay(*pool_, idempotent_request(post("key-8b", R"({ "order_id": 74, "amount": 5.00 })"), kPost, true));
   ASSERT_TRUE(canonical_then);
   EXPECT_EQ(canonical_then->body, R"({"id":98})");
 }
@@ -143,15 +145,15 @@ TEST_F(IdempotentTest, AFailureIsNotRememberedSoTheKeyCanBeRetried) {
   create_once(existing);
   auto req = post("key-4b", R"({"order_id":64,"amount":5})");
   EXPECT_THROW(create_once(req), PaymentConflict);  // the order already has a live payment
-  EXPECT_FALSE(replay(*pool_, idempotent_request(req, true)));
+  EXPECT_FALSE(replay(*pool_, idempotent_request(req, kPost, true)));
 }
 
 TEST_F(IdempotentTest, WithoutAKeyEveryRequestRuns) {
   http::Request req;
   req.method = "POST";
   req.body = R"({"order_id":65,"amount":5})";
-  EXPECT_FALSE(idempotent_request(req, true).key);
-  EXPECT_FALSE(replay(*pool_, idempotent_request(req, true)));
+  EXPECT_FALSE(idempotent_request(req, kPost, true).key);
+  EXPECT_FALSE(replay(*pool_, idempotent_request(req, kPost, true)));
   create_once(req);
   EXPECT_THROW(create_once(req), PaymentConflict);
 }
@@ -170,18 +172,18 @@ TEST_F(IdempotentTest, AKeyIsKeptPastADayAndPrunedOnlyAfterTwo) {
   ASSERT_EQ(sales::pg::exec(*pool_, kAge, {sales::pg::param("key-5b"), sales::pg::param(std::int64_t{49})}).affected(), 1);
   sales::service::prune_idempotency_keys(*pool_);
 
-  auto again = replay(*pool_, idempotent_request(day_old, true));
+  auto again = replay(*pool_, idempotent_request(day_old, kPost, true));
   ASSERT_TRUE(again) << "a 47-hour-old key was pruned";
   EXPECT_EQ(again->body, first.body);
   EXPECT_EQ(create_once(day_old).body, first.body);
   EXPECT_EQ(store_->list({.order_id = 66}, {}).total, 1) << "a repeat a day later made a second payment";
-  EXPECT_FALSE(replay(*pool_, idempotent_request(expired, true))) << "a 49-hour-old key is kept";
+  EXPECT_FALSE(replay(*pool_, idempotent_request(expired, kPost, true))) << "a 49-hour-old key is kept";
 }
 
 TEST_F(IdempotentTest, AMalformedKeyIs400) {
   for (std::string bad : {std::string(""), std::string(256, 'k'), std::string("tab\tkey")}) {
     try {
-      idempotent_request(post(bad, "{}"), true);
+      idempotent_request(post(bad, "{}"), kPost, true);
       ADD_FAILURE() << "accepted key '" << bad << "'";
     } catch (const sales::ProblemError& e) {
       EXPECT_EQ(e.problem().status, 400);
@@ -195,7 +197,7 @@ TEST_F(IdempotentTest, TwoKeysOnOneRequestAre400) {
   auto req = post("key-9a", R"({"order_id":72,"amount":5})");
   req.headers.add("idempotency-key", "key-9b");
   try {
-    idempotent_request(req, true);
+    idempotent_request(req, kPost, true);
     ADD_FAILURE() << "accepted two keys";
   } catch (const sales::ProblemError& e) {
     EXPECT_EQ(e.problem().status, 400);

@@ -176,6 +176,22 @@ TEST_F(PaymentApiTest, AConfirmWithAMalformedKeyIs400WhateverTheOrderServiceSays
   EXPECT_EQ(store_->find(p.id)->status, PaymentStatus::Pending);
 }
 
+// A retry may spell the path another way: /payments/07/confirm is /payments/7/confirm, so the
+// same key is a repeat (the first answer, replayed), not "a different request" (422).
+TEST_F(PaymentApiTest, ARepeatSpeltWithALeadingZeroIsTheSameRequest) {
+  auto p = create(79);
+  auto first = action(p.id, "confirm");
+  first.headers.set("Idempotency-Key", "key-79");
+  auto answered = sales_test::answer(router_, first);
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  auto again = sales_test::request("PUT", "/payments/0" + std::to_string(p.id) + "/confirm");
+  again.headers.set("Idempotency-Key", "key-79");
+  auto replayed = sales_test::answer(router_, again);
+  EXPECT_EQ(replayed.status, 200) << replayed.body;
+  EXPECT_EQ(replayed.headers.get("Idempotent-Replayed"), "true");
+  EXPECT_EQ(replayed.body, answered.body);
+}
+
 // A confirm that read the payment PENDING and heard the order is PAID, because a concurrent
 // confirm of this payment committed meanwhile, is a repeat: 200, not a 409 saying the payment
 // can no longer be confirmed. The order's word is applied under the row lock.
