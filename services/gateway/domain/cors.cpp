@@ -178,7 +178,7 @@ CorsPolicy::Preflight CorsPolicy::preflight(const http::Request& req) const {
   auto origin = allowed_origin(req);
   if (origin.empty()) {
     auto r = sales::to_response(sales::Problem::forbidden(
-        "Cross-origin requests from " + std::string(req.headers.get("Origin").value_or("")) + " are not allowed."));
+        "Cross-origin requests from " + http::printable(req.headers.get("Origin").value_or("")) + " are not allowed."));
     add_vary_origin(r.headers);
     return {std::move(r), false};
   }

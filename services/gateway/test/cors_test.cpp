@@ -134,6 +134,15 @@ TEST(CorsPolicy, APreflightFromAnotherOriginIsA403ProblemWithoutAllowFields) {
   }
 }
 
+// An origin that is not UTF-8 is named as printable text: the problem stays valid JSON.
+TEST(CorsPolicy, AnOriginThatIsNotUtf8IsNamedPercentEncoded) {
+  auto p = CorsPolicy::parse("https://shop.example");
+  auto [r, allowed] = p.preflight(request("OPTIONS", "https://\xff.example", "GET"));
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("https://%FF.example"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find('\xff'), std::string::npos) << "the raw byte made the body invalid UTF-8";
+}
+
 TEST(CorsPolicy, AnAnswerToAListedOriginMayBeReadByItsScript) {
   auto p = CorsPolicy::parse("https://shop.example");
   http::Headers upstream;
