@@ -206,7 +206,8 @@ struct Server::Impl {
         auto expect = parser.get().headers.get("Expect").value_or("");
         auto declared = parser.content_length();
         bool fits = !declared || *declared <= opts.body_limit;  // else the read below answers 413
-        if (fits && iequals(expect, "100-continue")) {
+        // Never to an HTTP/1.0 client, which would take the 100 as the answer (RFC 9110 §10.1.1).
+        if (fits && !parser.get().http10 && iequals(expect, "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
         }

@@ -185,6 +185,24 @@ TEST(ServerFraming, AnHttp10ClientAskingForKeepAliveIsToldSo) {
   EXPECT_TRUE(closed);
 }
 
+// Expect: 100-continue gets a 100 before the body from an HTTP/1.1 client; an HTTP/1.0 client
+// would take a 100 as the answer (RFC 9110 §10.1.1), so it gets only the final answer.
+TEST(ServerFraming, A100ContinueGoesToHttp11ClientsOnly) {
+  EchoServer server;
+  for (const char* version : {"HTTP/1.1", "HTTP/1.0"}) {
+    RawClient c(server.port());
+    c.send(std::string("POST /x ") + version + "\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+    bool closed = false;
+    const auto interim = c.read_for(300ms, &closed);
+    c.send("{}");
+    const auto answer = interim + c.read_for(1000ms, &closed);
+    const bool continued = answer.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0) == 0;
+    EXPECT_EQ(continued, std::string(version) == "HTTP/1.1") << version << ": " << answer;
+    EXPECT_NE(answer.find("HTTP/1.1 200 "), std::string::npos) << version << ": " << answer;
+    EXPECT_NE(answer.find("body={}"), std::string::npos) << version << ": " << answer;
+  }
+}
+
 // RFC 9112 §3.2: an HTTP/1.1 request names its host once; without a Host, or with two
 // (which two proxies could read differently), it is a 400. HTTP/1.0 had no such rule.
 TEST(ServerFraming, AnHttp11RequestWithoutExactlyOneHostIsRefused) {
