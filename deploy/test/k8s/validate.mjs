@@ -220,6 +220,10 @@ function rules(objects, overlay, problems) {
   for (const r of by("RabbitmqCluster")) {
     const conf = r.spec.rabbitmq?.additionalConfig ?? "";
     if (!/^default_queue_type\s*=\s*quorum\s*$/m.test(conf)) fail(`RabbitmqCluster/${r.metadata.name}: queues are not quorum queues by default`);
+    // A queue declared while a node was joining has fewer members; only reconciliation adds them.
+    if ((r.spec.replicas ?? 1) > 1 && !/^quorum_queue\.continuous_membership_reconciliation\.enabled\s*=\s*true\s*$/m.test(conf)) {
+      fail(`RabbitmqCluster/${r.metadata.name}: ${r.spec.replicas} nodes without quorum queue membership reconciliation`);
+    }
   }
 }
 
