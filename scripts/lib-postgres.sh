@@ -25,7 +25,9 @@ pg_bin_dir() {
     echo "$dir"
   fi
 }
-PG_BIN="$(pg_bin_dir 2>/dev/null || echo /usr/lib/postgresql/15/bin)"
+# In a subshell of its own: pg_bin_dir's die (no PostgreSQL yet, as on a fresh machine) would
+# otherwise end the whole substitution before the fallback, and with it every ./sales command.
+PG_BIN="$( (pg_bin_dir) 2>/dev/null || echo /usr/lib/postgresql/15/bin)"
 
 # The socket lives in .state/pg/run unless that path is too long for a unix socket
 # (108 bytes), then in a per-checkout directory under /tmp.
