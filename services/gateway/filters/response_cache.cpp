@@ -88,11 +88,18 @@ void ResponseCache::store(const http::Request& req, Ticket ticket, http::Respons
   auto lifetime = http::parse_cache_control(res.headers).shared_lifetime();
   if (!lifetime) return;
   auto stored = std::make_shared<Stored>();
-  std::size_t size = kEntryOverhead + 2 * req.target.size() + res.body.size();
-  for (const auto& [name, value] : res.headers.fields()) {
-    if (http::iequals(name, "X-Request-Id") || http::iequals(name, "Age")) continue;  // per answer, not per entity
+  // Per answer, not per entity: not stored.
+  auto per_answer = [](std::string_view name) { return http::iequals(name, "X-Request-Id") || http::iequals(name, "Age"); };
+  const auto& fields = res.headers.fields();
+  // Exactly the slots it needs (a message reserves a dozen), and the size counts the slots,
+  // not only their text, and both copies of the key: what GATEWAY_CACHE_MAX_BYTES bounds.
+  stored->headers.reserve(static_cast<std::size_t>(
+      std::count_if(fields.begin(), fields.end(), [&](const auto& f) { return !per_answer(f.first); })));
+  std::size_t size = kEntryOverhead + 2 * (sizeof(std::string) + req.target.size()) + res.body.size();
+  for (const auto& [name, value] : fields) {
+    if (per_answer(name)) continue;
     stored->headers.add(name, value);
-    size += name.size() + value.size();
+    size += sizeof(fields.front()) + name.size() + value.size();
   }
   if (size > config_.max_bytes) return;
   stored->body = res.body;
@@ -117,10 +124,12 @@ void ResponseCache::store(const http::Request& req, Ticket ticket, http::Respons
   res.headers.add("Cache-Status", std::string(kCacheName) + "; fwd=miss; stored");
 }
 
-// RFC 9111 §4.4 asks this for non-error answers; a 5xx or a gateway timeout invalidates as
-// well, because the write may have happened all the same. A 4xx changed nothing (DESIGN §2).
+// RFC 9111 §4.4 asks this for non-error answers; every other answer invalidates as well,
+// because the write may have happened all the same: after a 5xx or a timeout, and after a 4xx
+// too, which may answer a retry (the gateway's, or the pool's resend) of an attempt that
+// committed and whose answer was lost: a DELETE applied, then 404.
 void ResponseCache::invalidate_after(const http::Request& req, const http::Response& res) {
-  if (!enabled() || is_safe(req.method) || (res.status >= 400 && res.status < 500)) return;
+  if (!enabled() || is_safe(req.method)) return;
   // Entries are kept only under canonical targets without a query (serves()), so the
   // canonical spelling of the write's path is the one entry it can have changed.
   const std::string canonical = canonical_path(req.path());
