@@ -108,19 +108,6 @@ pid_exe() {
   printf '%s\n' "${exe% (deleted)}"
 }
 
-# pid_is PID EXE: the process runs the executable EXE. Another user's process may not show
-# its executable to root without CAP_SYS_PTRACE (as in a container, where PostgreSQL runs as
-# postgres): then its name (/proc/PID/comm, 15 characters at most) stands in.
-pid_is() {
-  local exe name
-  if exe=$(pid_exe "$1"); then
-    [ "$exe" = "$2" ]
-    return
-  fi
-  name=$(cat "/proc/$1/comm" 2>/dev/null) || return 1
-  [ "$name" = "$(basename "$2" | cut -c1-15)" ]
-}
-
 # pid_exe_replaced PID: its executable file was replaced on disk (e.g. rebuilt).
 pid_exe_replaced() { [[ "$(readlink "/proc/$1/exe" 2>/dev/null)" == *" (deleted)" ]]; }
 
