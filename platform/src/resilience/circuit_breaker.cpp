@@ -4,6 +4,7 @@
 #include <bit>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace sales::resilience {
@@ -284,41 +285,36 @@ std::optional<CircuitBreaker::Transition> CircuitBreaker::half_open_when_due(Tim
   return move_to(CircuitState::HalfOpen, now);
 }
 
-CircuitState CircuitBreaker::state() {
+template <class Read>
+auto CircuitBreaker::look(Read&& read) {
   std::optional<Transition> transition;
-  CircuitState state;
-  {
-    std::lock_guard lock(mutex_);
-    transition = half_open_when_due(clock_.now());
-    state = state_;
-  }
-  notify(transition);
-  return state;
-}
-
-Duration CircuitBreaker::retry_after() {
-  std::optional<Transition> transition;
-  Duration left = Duration::zero();
+  std::invoke_result_t<Read&, TimePoint> seen{};
   {
     std::lock_guard lock(mutex_);
     const TimePoint now = clock_.now();
     transition = half_open_when_due(now);
-    if (state_ == CircuitState::Open) left = opened_at_ + config_.open_duration - now;
+    seen = read(now);
   }
   notify(transition);
-  return left;
+  return seen;
+}
+
+CircuitState CircuitBreaker::state() {
+  return look([this](TimePoint) { return state_; });
+}
+
+Duration CircuitBreaker::retry_after() {
+  return look([this](TimePoint now) {
+    return state_ == CircuitState::Open ? opened_at_ + config_.open_duration - now : Duration::zero();
+  });
 }
 
 CircuitBreakerSnapshot CircuitBreaker::snapshot() {
-  std::optional<Transition> transition;
-  CircuitBreakerSnapshot snapshot;
-  {
-    std::lock_guard lock(mutex_);
-    transition = half_open_when_due(clock_.now());
+  return look([this](TimePoint) {
+    CircuitBreakerSnapshot snapshot;
     fill_snapshot(snapshot);
-  }
-  notify(transition);
-  return snapshot;
+    return snapshot;
+  });
 }
 
 void CircuitBreaker::fill_snapshot(CircuitBreakerSnapshot& snapshot) const {

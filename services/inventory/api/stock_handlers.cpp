@@ -24,7 +24,6 @@ void write(sales::json::Writer& w, const StockLevel& s) {
 // refers to what does not exist (422), as an unknown order is for payments and shipping.
 enum class NamedIn { Path, Body };
 
-
 // A product the product service has but inventory has no stock for was created moments ago:
 // its stock follows by event, so the refusal is a conflict to retry, with Retry-After and a
 // type of its own (kStockNotReady), so that a client tells it from the 409 of too little

@@ -131,6 +131,9 @@ class CircuitBreaker {
   Transition move_to(CircuitState next, TimePoint now);
   std::optional<Transition> half_open_when_due(TimePoint now);  // under the lock
   void fill_snapshot(CircuitBreakerSnapshot& snapshot) const;    // under the lock
+  // `read(now)` under the lock, after a due OPEN moved to HALF_OPEN; the move announced after.
+  template <class Read>
+  auto look(Read&& read);
   void notify(const std::optional<Transition>& transition) const;
   Permit acquire_locked();
 
