@@ -108,6 +108,24 @@ pid_exe() {
   printf '%s\n' "${exe% (deleted)}"
 }
 
+# pid_is PID EXE: the process runs the executable EXE. Root without CAP_SYS_PTRACE (./sales in
+# a container) may not read the exe link of another user's process, such as PostgreSQL's
+# postmaster running as postgres; then its name (/proc/PID/comm, at most 15 characters)
+# stands in, but only for another user's process that is not a zombie: a service just killed
+# is a zombie for a moment, its exe link gone and its name not, and must not pass as running.
+pid_is() {
+  local exe stat state
+  if exe=$(pid_exe "$1"); then
+    [ "$exe" = "$2" ]
+    return
+  fi
+  [ "$(stat -c %u "/proc/$1" 2>/dev/null)" != "$(id -u)" ] || return 1
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  state=${stat##*) }
+  case ${state%% *} in Z | X | x) return 1 ;; esac
+  [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$(basename "$2" | cut -c1-15)" ]
+}
+
 # pid_exe_replaced PID: its executable file was replaced on disk (e.g. rebuilt).
 pid_exe_replaced() { [[ "$(readlink "/proc/$1/exe" 2>/dev/null)" == *" (deleted)" ]]; }
 

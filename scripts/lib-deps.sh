@@ -14,11 +14,13 @@ REQUIRED_PACKAGES=(
 # What only ./sales test needs, installed before ctest starts (a sudo prompt in the middle of
 # the run would block it): iptables blackholes a port to make a database host vanish
 # (platform/test/pg/unreachable_server_test.cpp); wrk and python3 drive the bench's smoke
-# run. (The bench installs nginx itself: Debian starts its service on installation, which
-# the bench stops. The k8s test installs node and npm when no node is on the PATH at all: a
-# NodeSource nodejs carries its own npm, which Debian's npm package would conflict with.)
+# run; capsh (libcap2-bin) drops CAP_SYS_PTRACE as a container does
+# (deploy/test/process-identity-test.sh). (The bench installs nginx itself: Debian starts
+# its service on installation, which the bench stops. The k8s test installs node and npm
+# when no node is on the PATH at all: a NodeSource nodejs carries its own npm, which
+# Debian's npm package would conflict with.)
 # shellcheck disable=SC2034  # read by ./sales (cmd_build)
-TEST_PACKAGES=(iptables wrk python3)
+TEST_PACKAGES=(iptables wrk python3 libcap2-bin)
 
 # Where Debian 12's exact package does not exist (e.g. on Ubuntu), the distribution's
 # default version is used instead.

@@ -58,7 +58,7 @@ psql_super() {
 pg_pid() {
   local pid
   pid=$(read_pid "$PG_DATA/postmaster.pid")
-  if pid_alive "$pid" && [ "$(pid_exe "$pid")" = "$PG_BIN/postgres" ]; then
+  if pid_alive "$pid" && pid_is "$pid" "$PG_BIN/postgres"; then
     echo "$pid"
   fi
 }

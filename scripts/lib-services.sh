@@ -47,7 +47,7 @@ require_service() {
 svc_pid() {
   local pid
   pid=$(read_pid "$(svc_pidfile "$1")")
-  if pid_alive "$pid" && [ "$(pid_exe "$pid")" = "$(readlink -m "$(svc_bin "$1")")" ]; then
+  if pid_alive "$pid" && pid_is "$pid" "$(readlink -m "$(svc_bin "$1")")"; then
     echo "$pid"
   fi
 }
