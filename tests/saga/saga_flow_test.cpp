@@ -238,6 +238,18 @@ TEST_F(SagaFlow, RefundAfterShippingMakesTheOrderRefundedAndKeepsStockOut) {
   EXPECT_EQ(inventory_stock(product), 4) << "a refund after shipping must not return stock";
   EXPECT_EQ(str_of(member(shipment_of(order.id()), "status")), "SHIPPED");
   EXPECT_TRUE(is_problem(post(oid_path(order.id()) + "/cancel", ""), 409));
+  // The parcel is delivered after all: the shipment records the fact, the order stays
+  // REFUNDED (final), and neither stock nor money moves.
+  Res delivered = ship_status(int_of(member(s, "id")), "DELIVERED");
+  ASSERT_EQ(delivered.status, 200) << delivered;
+  EXPECT_EQ(delivered.str("status"), "DELIVERED");
+  std::this_thread::sleep_for(1s);  // give shipment.delivered time to (wrongly) move the order
+  Res last = get(oid_path(order.id()));
+  EXPECT_EQ(history_statuses(last), (Statuses{"PENDING", "CONFIRMED", "PAID", "SHIPPED", "REFUNDED"})) << last;
+  EXPECT_EQ(inventory_stock(product), 4);
+  auto ps = payments_of(order.id());
+  ASSERT_EQ(ps.size(), 1u);
+  EXPECT_EQ(str_of(member(ps[0], "status")), "REFUNDED");
 }
 
 TEST_F(SagaFlow, RefundAfterDeliveryMakesTheOrderRefunded) {

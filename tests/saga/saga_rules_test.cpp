@@ -215,9 +215,15 @@ TEST_F(SagaRules, ShipmentTransitionsFollowTheGraph) {
   EXPECT_TRUE(is_problem(ship_status(sid, "DELIVERED"), 409)) << "PENDING → DELIVERED";
   EXPECT_TRUE(is_problem(ship_status(sid, "PENDING"), 409)) << "PENDING → PENDING";
   EXPECT_TRUE(is_problem(ship_status(sid, "SHIPPED"), 409)) << "not paid yet";
+  // Only the saga cancels a shipment (it follows its order): a client cannot.
+  EXPECT_TRUE(is_problem(ship_status(sid, "CANCELLED"), 409)) << "PENDING → CANCELLED, order CONFIRMED";
   EXPECT_TRUE(has_field_error(ship_status(sid, "LOST"), "status")) << "unknown status";
   EXPECT_TRUE(has_field_error(put("/shipping/" + std::to_string(sid), "{}"), "status"));
   ASSERT_GT(pay(order.id(), 100), 0);
+  ASSERT_TRUE(has_status(wait_order(order.id(), {"PAID"}), "PAID"));
+  EXPECT_TRUE(is_problem(ship_status(sid, "CANCELLED"), 409)) << "PENDING → CANCELLED, order PAID";
+  EXPECT_EQ(str_of(member(shipment_of(order.id()), "status")), "PENDING");
+  EXPECT_TRUE(has_status(get("/orders/" + std::to_string(order.id())), "PAID"));
   Res shipped = ship_status(sid, "SHIPPED", 10s);
   ASSERT_EQ(shipped.status, 200) << shipped;
   // A repeat of the transition that happened (a retry after a lost answer): 200, unchanged.
@@ -229,6 +235,8 @@ TEST_F(SagaRules, ShipmentTransitionsFollowTheGraph) {
   Res delivered = ship_status(sid, "DELIVERED");
   ASSERT_EQ(delivered.status, 200) << delivered;
   EXPECT_TRUE(is_problem(ship_status(sid, "SHIPPED"), 409)) << "DELIVERED → SHIPPED";
+  EXPECT_TRUE(is_problem(ship_status(sid, "PENDING"), 409)) << "DELIVERED → PENDING";
+  EXPECT_TRUE(is_problem(ship_status(sid, "CANCELLED"), 409)) << "DELIVERED → CANCELLED";
   Res delivered_again = ship_status(sid, "DELIVERED");
   EXPECT_EQ(delivered_again.status, 200) << "DELIVERED → DELIVERED: " << delivered_again;
   EXPECT_EQ(delivered_again.str("updated_at"), delivered.str("updated_at")) << delivered_again;
