@@ -93,10 +93,38 @@ TEST(Customers, EmailFilterFindsExactlyThatCustomerIgnoringCase) {
   }
   EXPECT_EQ(customer_total("nobody." + sfx + "@example.org"), 0);
   EXPECT_TRUE(has_field_error(get("/customers?email="), "email")) << "an empty value matched nobody, silently";
-  // A pattern character never widens the match.
-  EXPECT_EQ(customer_total("%"), 0);
-  EXPECT_EQ(customer_total("%" + sfx + "%"), 0);
+  // A pattern character never widens the match; what is not an address matches none: a 400.
   EXPECT_EQ(customer_total("_ob." + sfx + "@example.org"), 0);
+  EXPECT_TRUE(has_field_error(get("/customers?email=%25"), "email"));
+  EXPECT_TRUE(has_field_error(get("/customers?email=%25" + sfx + "%25"), "email"));
+}
+
+TEST(Customers, AnEmailFilterWithAnUnescapedPlusIsA400NotAnEmptyList) {
+  // A query string's + is a space: a client that did not escape it searched for an address
+  // no customer can have, and used to get 200 with nobody.
+  auto sfx = unique_suffix();
+  const std::string email = "a+tag." + sfx + "@example.org";
+  auto id = create_customer({{"name", "Plus"}, {"email", email}}).id();
+  auto r = get("/customers?email=" + email);
+  EXPECT_TRUE(has_field_error(r, "email")) << r;
+  EXPECT_NE(r.body.find("written %2B"), std::string::npos) << "the answer says how to send a +: " << r;
+  auto found = get("/customers?email=" + url_encode(email));
+  ASSERT_EQ(found.status, 200) << found;
+  ASSERT_EQ(found.at("total"), json::value(1)) << found;
+  EXPECT_EQ(found.at("items").as_array()[0].as_object().at("id").as_int64(), id);
+}
+
+TEST(Customers, AnEmailThatLooksLikeAnotherIsRefused) {
+  // A zero-width space, a soft hyphen or a C1 control would make a second customer that
+  // looks the same as the first on screen, past the unique rule.
+  auto sfx = unique_suffix();
+  const std::string email = "ann." + sfx + "@example.org";
+  create_customer({{"name", "Ann"}, {"email", email}});
+  for (const std::string& twin : {email + "\u200b", "ann." + sfx + "@exam\u00adple.org", "ann\u0085." + sfx + "@example.org"}) {
+    auto r = post_json("/customers", R"({"name":"Ann Twin","email":")" + twin + R"("})");
+    EXPECT_TRUE(has_field_error(r, "email")) << twin << "\n" << r;
+  }
+  EXPECT_EQ(customer_total(email), 1);
 }
 
 TEST(Customers, ListPaginates) {

@@ -264,7 +264,9 @@ void FieldReader::allow_only(std::initializer_list<std::string_view> names) {
   for (const auto& kv : obj_) {
     bool known = false;
     for (auto n : names) known = known || kv.key() == n;
-    if (!known) error(std::string(kv.key()), "is not a known field");
+    // Named as the query's unknown parameters are: cut, so that a 1 MiB name is not echoed
+    // back twice (in errors[] and in detail).
+    if (!known) error(sales::http::printable(kv.key(), 64), "is not a known field");
   }
 }
 

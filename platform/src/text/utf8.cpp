@@ -64,6 +64,16 @@ bool looks_blank(std::string_view s) {
   return true;
 }
 
+bool has_invisible(std::string_view s) {
+  std::uint32_t cp = 0;
+  for (std::size_t i = 0, len = 0; i < s.size(); i += len) {
+    len = decode(s, i, cp);
+    if (len == 0) len = 1;  // not UTF-8: its bytes are judged by whoever checks that
+    else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || blank_code_point(cp)) return true;
+  }
+  return false;
+}
+
 std::size_t utf8_length(std::string_view s) {
   std::size_t n = 0;
   for (char c : s) n += !continuation(c);

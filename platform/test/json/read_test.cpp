@@ -208,6 +208,19 @@ TEST(FieldReader, ListsAtMostAHundredErrorsAndCountsThemAll) {
   }
 }
 
+// An unknown field's name is echoed cut, as an unknown query parameter's is: a 100,000-byte
+// name costs the client a short answer, not two copies of it.
+TEST(FieldReader, NamesAnUnknownFieldCutToSixtyFourCharacters) {
+  const std::string name(100000, 'x');
+  auto obj = parse_object(R"({"name":"a",")" + name + R"(":1})");
+  FieldReader in(obj);
+  in.allow_only({"name"});
+  auto p = sales_test::problem_of([&] { in.finish(); });
+  ASSERT_EQ(p.errors.size(), 1u);
+  EXPECT_EQ(p.errors[0].field, std::string(64, 'x') + "\u2026");
+  EXPECT_LT(p.detail.size(), 200u) << p.detail;
+}
+
 TEST(Writer, EscapesAndFormats) {
   Writer w;
   w.begin_object().field("s", "a\"b\\c\n\x01").money_field("m", 1999).field("n", 42).key("z").null();

@@ -56,5 +56,18 @@ TEST(Utf8, BlankIsWhiteSpaceOrInvisibleCharactersOnly) {
   EXPECT_FALSE(looks_blank("\xC2")) << "not UTF-8: nothing to call blank";
 }
 
+TEST(Utf8, InvisibleIsWhiteSpaceAnInvisibleCharacterOrAControl) {
+  for (std::string_view hidden : {"a b", "a\tb", "ann\xE2\x80\x8B" /* U+200B */, "\xC2\xAD" /* U+00AD */,
+                                  "x\xC2\x85y" /* U+0085, C1 */, "x\xC2\x9By" /* U+009B, C1 */, "\x1B[2J",
+                                  "\x7F", "\xEF\xBB\xBF" "a" /* U+FEFF */, "a\xF3\xA0\x80\x81" /* U+E0001 */}) {
+    EXPECT_TRUE(has_invisible(hidden)) << hidden;
+  }
+  for (std::string_view shown : {"", "ann@example.org", "j\xC3\xB6rg@b\xC3\xBC" "cher.de" /* jörg@bücher.de */,
+                                 "\xC2\xA1" /* U+00A1, just past C1 */, "\xE2\x80\x90" /* U+2010 */,
+                                 "\xF0\x9F\x98\x80"}) {
+    EXPECT_FALSE(has_invisible(shown)) << shown;
+  }
+}
+
 }  // namespace
 }  // namespace sales::text

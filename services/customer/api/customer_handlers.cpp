@@ -84,7 +84,11 @@ void register_routes(http::Router& router, CustomerStore& store) {
   });
   router.get("/customers", [&store](http::Request& req, const http::PathParams&) {
     http::ListQuery query(req);
-    auto email = query.text("email", kMaxEmailLength, http::ListQuery::Empty::Refused);
+    // Only a valid address can match one: anything else (empty; a + sent unescaped, read
+    // as a space) is a 400, not an empty list.
+    auto email = query.parsed(
+        "email", [](std::string_view v) { return valid_email(v) ? std::optional<std::string>(v) : std::nullopt; },
+        "must be a valid email address (a + written %2B)");
     auto page = query.page();
     auto result = store.list(email, page);
     return http::ok(http::list_body(result.items, result.total, page, write));

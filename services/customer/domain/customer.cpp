@@ -1,5 +1,7 @@
 #include "domain/customer.hpp"
 
+#include "sales/text/utf8.hpp"
+
 namespace customer {
 
 bool valid_email(std::string_view email) {
@@ -13,6 +15,9 @@ bool valid_email(std::string_view email) {
         c == '[' || c == ']' || c == '\\' || c == '"')
       return false;
   }
+  // A zero-width space, a soft hyphen or a C1 control would make a second address that
+  // looks like the first (and that ?email= with the visible one does not find).
+  if (sales::text::has_invisible(email)) return false;
   auto dot = domain.rfind('.');
   if (dot == std::string_view::npos || dot == 0 || dot == domain.size() - 1) return false;
   if (domain.find("..") != std::string_view::npos || local.front() == '.' || local.back() == '.') return false;

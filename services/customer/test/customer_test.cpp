@@ -9,12 +9,17 @@ namespace customer {
 namespace {
 
 TEST(Email, AcceptsOrdinaryAddresses) {
-  for (const char* ok : {"ann@example.com", "a.b+tag@mail.example.org", "x@y.co"}) EXPECT_TRUE(valid_email(ok)) << ok;
+  for (const char* ok : {"ann@example.com", "a.b+tag@mail.example.org", "x@y.co", "j\xC3\xB6rg@b\xC3\xBC" "cher.de"}) {
+    EXPECT_TRUE(valid_email(ok)) << ok;
+  }
 }
 
 TEST(Email, RejectsMalformedAddresses) {
   for (const char* bad : {"", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@@example.com",
-                          "ann@.example.com", "ann@example.com.", ".ann@example.com", "ann@exa..mple.com"}) {
+                          "ann@.example.com", "ann@example.com.", ".ann@example.com", "ann@exa..mple.com",
+                          // the same as ann@example.com to the eye: U+200B, U+00AD, U+FEFF, C1 U+0085
+                          "ann@example.com\xE2\x80\x8B", "ann@exam\xC2\xADple.com", "\xEF\xBB\xBF" "ann@example.com",
+                          "ann\xC2\x85@example.com"}) {
     EXPECT_FALSE(valid_email(bad)) << bad;
   }
 }

@@ -27,4 +27,9 @@ std::string_view utf8_prefix_bytes(std::string_view s, std::size_t max_bytes);
 // made only of these is as empty as "   " to whoever reads a list of them. True for "".
 bool looks_blank(std::string_view s);
 
+// Whether s (valid UTF-8) holds a character that does not show: white space, an invisible
+// one (as above) or a control (C0, DEL, C1). Where every character must be seen, such as an
+// email address, two values that differ only by these look the same to whoever reads them.
+bool has_invisible(std::string_view s);
+
 }  // namespace sales::text
