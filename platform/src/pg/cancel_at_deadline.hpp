@@ -20,6 +20,7 @@
 #include <map>
 #include <string_view>
 
+#include "sales/pg/pool.hpp"
 #include "sales/resilience/clock.hpp"
 #include "sales/text/ascii.hpp"
 
@@ -37,13 +38,18 @@ bool reads_only(std::string_view sql);
 // Whether a trip of these statements (SQL texts, in order), sent on a session inside a
 // transaction or not, may commit, and so is never cancelled: one that ends a transaction
 // (COMMIT, END), or, outside a transaction and not opening one (BEGIN), one that holds more
-// than reads: it is an implicit transaction that commits itself.
+// than reads: it is an implicit transaction that commits itself. The COMMIT of a trip that
+// opens a read-only transaction (kBeginReadOnlySnapshot) commits nothing.
 template <class SqlTexts>
 bool trip_may_commit(bool in_transaction, const SqlTexts& sqls) {
-  bool first = true, opens = false, writes = false;
+  bool first = true, opens = false, read_only = false, writes = false;
   for (std::string_view sql : sqls) {
-    if (text::iequals(sql.substr(0, 6), "COMMIT") || text::iequals(sql.substr(0, 3), "END")) return true;
-    if (first) opens = text::iequals(sql.substr(0, 5), "BEGIN");
+    if (first) {
+      opens = text::iequals(sql.substr(0, 5), "BEGIN");
+      read_only = sql == kBeginReadOnlySnapshot;
+    }
+    const bool ends = text::iequals(sql.substr(0, 6), "COMMIT") || text::iequals(sql.substr(0, 3), "END");
+    if (ends && !read_only) return true;
     first = false;
     writes = writes || !reads_only(sql);
   }

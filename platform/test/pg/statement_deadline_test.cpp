@@ -98,6 +98,26 @@ TEST_F(PgStatementDeadline, ATripThatCommitsIsNotCancelledAtTheDeadline) {
   EXPECT_TRUE(lease->healthy());
 }
 
+// Reads from one snapshot (kBeginReadOnlySnapshot … COMMIT) commit nothing: such a trip is
+// cancelled at the deadline like any read, and the pool never reuses its aborted session.
+TEST_F(PgStatementDeadline, AReadOnlySnapshotTripIsCancelledAtTheDeadline) {
+  auto pool = make_pool(1);
+  const auto start = Clock::now();
+  {
+    auto lease = pool->acquire();
+    res::DeadlineScope scope(start + 300ms);
+    std::vector<spg::Step> steps;
+    steps.push_back({nullptr, spg::kBeginReadOnlySnapshot, {}});
+    steps.push_back({&kSleep, {}, {spg::param("5")}});
+    steps.push_back({nullptr, "COMMIT", {}});
+    EXPECT_THROW(lease->exec_pipeline(steps), spg::DeadlineExceeded);
+  }
+  EXPECT_LT(Clock::now() - start, 3s) << "the read ran on past the deadline";
+  auto next = pool->acquire();
+  EXPECT_EQ(PQtransactionStatus(next->native()), PQTRANS_IDLE);
+  EXPECT_EQ(next->exec_raw("SELECT 3").int64(0, 0), 3);
+}
+
 TEST_F(PgStatementDeadline, WithoutADeadlineAStatementRunsToItsEnd) {
   auto pool = make_pool(1);
   auto lease = pool->acquire();

@@ -129,16 +129,23 @@ void attach_items(pg::Connection& c, std::vector<Order>& orders) {
   fill_items(c.exec(kItemsOf, {pg::param(pg::int_array(orders, [](const Order& o) { return o.id; }))}), orders);
 }
 
-// The order, its lines and its history in one round trip (and, outside a transaction, one
-// implicit transaction: one snapshot).
-std::optional<Order> load(pg::Connection& c, std::int64_t id) {
-  auto r = c.exec_pipeline({{&kFind, {}, {pg::param(id)}},
-                            {&kItemsOf, {}, {pg::param("{" + std::to_string(id) + "}")}},
-                            {&kHistoryOf, {}, {pg::param(id)}}});
-  if (r[0].empty()) return std::nullopt;
-  std::vector<Order> one{order_row(r[0], 0)};
-  fill_items(r[1], one);
-  const auto& h = r[2];
+// The order, its lines and its history in one round trip. Outside a transaction, from one
+// snapshot (a read-only REPEATABLE READ one): under READ COMMITTED a cancel committed between
+// the first read and the last gave a PAID order whose history ended CANCELLED. In the
+// caller's transaction, the caller holds the order's lock.
+std::optional<Order> load(pg::Connection& c, std::int64_t id, bool own_snapshot) {
+  std::vector<pg::Step> steps;
+  if (own_snapshot) steps.push_back({nullptr, pg::kBeginReadOnlySnapshot, {}});
+  const std::size_t at = steps.size();
+  steps.push_back({&kFind, {}, {pg::param(id)}});
+  steps.push_back({&kItemsOf, {}, {pg::param("{" + std::to_string(id) + "}")}});
+  steps.push_back({&kHistoryOf, {}, {pg::param(id)}});
+  if (own_snapshot) steps.push_back({nullptr, "COMMIT", {}});
+  auto r = c.exec_pipeline(steps);
+  if (r[at].empty()) return std::nullopt;
+  std::vector<Order> one{order_row(r[at], 0)};
+  fill_items(r[at + 1], one);
+  const auto& h = r[at + 2];
   for (int i = 0; i < h.rows(); ++i) one[0].history.push_back({status_of(h, i, 0), h.str(i, 1), h.str(i, 2)});
   return std::move(one[0]);
 }
@@ -185,10 +192,10 @@ void OrderStore::move(pg::Transaction& tx, LockedOrder& o, Status to, std::strin
 
 std::optional<Order> OrderStore::find(std::int64_t id) {
   auto lease = pool_.acquire();
-  return load(*lease, id);
+  return load(*lease, id, true);
 }
 
-std::optional<Order> OrderStore::find(pg::Transaction& tx, std::int64_t id) { return load(tx.connection(), id); }
+std::optional<Order> OrderStore::find(pg::Transaction& tx, std::int64_t id) { return load(tx.connection(), id, false); }
 
 OrderPage OrderStore::list(const OrderFilter& f, const sales::http::Page& page) {
   std::optional<std::string> status;

@@ -33,6 +33,39 @@ TEST_F(OrderDbTest, InsertKeepsLinesInOrderWithTheFirstHistoryRow) {
   EXPECT_FALSE(store_->find(placed.id + 1000));
 }
 
+// GET /orders/{id} reads the order, its lines and its history in one pipeline; a cancel that
+// commits between the first read and the last must not give a status its history contradicts.
+// Here the history read is held back by a lock until the cancel has committed.
+TEST_F(OrderDbTest, AnOrderIsReadFromOneSnapshotWithItsHistory) {
+  auto placed = place();
+  pg::Connection other(schema_->conninfo());
+  other.exec_raw("BEGIN");
+  other.exec_raw("LOCK TABLE order_history IN ACCESS EXCLUSIVE MODE");
+  other.exec_raw("UPDATE orders SET status = 'CANCELLED' WHERE id = " + std::to_string(placed.id));
+  other.exec_raw("INSERT INTO order_history (order_id, status, reason) VALUES (" + std::to_string(placed.id) +
+                 ", 'CANCELLED', 'cancelled meanwhile')");
+  std::optional<Order> found;
+  std::thread reader([&] { found = store_->find(placed.id); });
+  // The reader has read the order and waits for the history table's lock.
+  pg::Connection watcher(schema_->conninfo());
+  const bool waiting = sales_test::eventually([&] {
+    return watcher.exec_raw("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'order_history'::regclass")
+               .int64(0, 0) > 0;
+  });
+  other.exec_raw("COMMIT");
+  reader.join();
+  ASSERT_TRUE(waiting) << "the reader never waited for the history: the test shows nothing";
+  ASSERT_TRUE(found);
+  ASSERT_FALSE(found->history.empty());
+  EXPECT_EQ(found->status, found->history.back().status)
+      << "status " << name(found->status) << ", history ends " << name(found->history.back().status);
+  EXPECT_EQ(found->history.size(), 1u) << "the cancel committed after the read began";
+  auto after = store_->find(placed.id);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, Status::Cancelled);
+  EXPECT_EQ(after->history.size(), 2u);
+}
+
 // The status CHECK, an array constant since migration 0003, allows every status and no other.
 TEST_F(OrderDbTest, TheStatusCheckAllowsEveryStatusAndNothingElse) {
   auto placed = place();

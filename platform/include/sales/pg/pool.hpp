@@ -138,6 +138,11 @@ inline Param param(std::nullopt_t) { return std::nullopt; }
 template <class T>
 Param param(const std::optional<T>& v) { return v ? param(*v) : std::nullopt; }
 
+// Opens a pipeline of reads that must agree with each other (an order, its lines and its
+// history): under READ COMMITTED every statement takes a snapshot of its own, even in one
+// implicit transaction. Its COMMIT commits nothing, so such a trip stays cancellable.
+inline constexpr std::string_view kBeginReadOnlySnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
 // One statement of a pipeline: a named statement with its parameters, or, without one, a
 // parameterless command such as BEGIN or COMMIT.
 struct Step {
