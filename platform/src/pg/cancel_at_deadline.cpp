@@ -1,6 +1,7 @@
 #include "cancel_at_deadline.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -18,12 +19,22 @@ namespace sales::pg::detail {
 namespace {
 // PostgreSQL ignores a cancel that reaches a backend between commands (before the statement
 // arrived, between a pipeline's steps, after a prepare): until the statement is disarmed,
-// its cancel is sent again this often.
-constexpr auto kResendEvery = std::chrono::milliseconds(50);
+// its cancel is sent again, 50 ms after the first, then twice as long each time up to 1 s.
+// Each send is a connection the server forks a process for: a backend that cancels cannot
+// end (stopped, stuck in I/O) must not draw twenty a second per statement for as long as it lasts.
+constexpr auto kFirstResend = std::chrono::milliseconds(50);
+constexpr auto kLongestResend = std::chrono::milliseconds(1000);
+std::atomic<std::uint64_t> sent_count{0};
+
+constexpr std::chrono::milliseconds resend_after(int sends) {
+  return sends >= 5 ? kLongestResend : std::min(kLongestResend, kFirstResend * (1 << (sends - 1)));
+}
 // Cancels in flight at once. A cancel whose host has gone silent holds its sender for
 // seconds (until the connection's liveness settings give up); the others go on meanwhile.
 constexpr std::size_t kMaxSenders = 16;
 }  // namespace
+
+std::uint64_t cancels_sent() { return sent_count.load(std::memory_order_relaxed); }
 
 // The process's one watchdog, started when a statement is first armed. It only keeps time:
 // a due cancel goes to a queue that sender threads (started as needed, up to kMaxSenders)
@@ -125,11 +136,12 @@ class Watchdog {
       lock.unlock();
       char err[256] = {};
       const bool sent = PQcancel(c->cancel_, err, sizeof err) == 1;
+      sent_count.fetch_add(1, std::memory_order_relaxed);
       lock.lock();
       ++idle_senders_;
       c->sending_ = false;
       // Again, unless disarmed by then; the watchdog may be sleeping past it.
-      c->at_ = armed_.emplace(resilience::SteadyClock::instance().now() + kResendEvery, c);
+      c->at_ = armed_.emplace(resilience::SteadyClock::instance().now() + resend_after(++c->sends_), c);
       if (c->at_->first < sleeping_until_) cv_.notify_one();
       sent_.notify_all();
       if (!sent) {

@@ -17,6 +17,7 @@
 // up no other while fewer than 16 are stuck.
 #include <libpq-fe.h>
 
+#include <cstdint>
 #include <map>
 #include <string_view>
 
@@ -56,6 +57,9 @@ bool trip_may_commit(bool in_transaction, const SqlTexts& sqls) {
   return !in_transaction && !opens && writes;
 }
 
+// Cancel requests this process has sent (each one a connection to the server).
+std::uint64_t cancels_sent();
+
 class CancelAtDeadline {
  public:
   // Refuses a statement past the deadline (refuse_past_deadline). Armed while it lives if
@@ -78,6 +82,7 @@ class CancelAtDeadline {
   bool armed_ = false;
   bool fired_ = false;    // written by the watchdog under its mutex
   bool sending_ = false;  // its cancel is queued for, or being sent by, a sender thread
+  int sends_ = 0;         // cancels sent so far (each resend waits longer)
   std::multimap<resilience::TimePoint, CancelAtDeadline*>::iterator at_;
   friend class Watchdog;
 };

@@ -203,7 +203,7 @@ void Connection::fail(const std::string& what, const PGresult* r, bool cancelled
     throw DeadlineExceeded("the request's deadline passed while its SQL ran (" + what + "); cancelled", state);
   }
   const char* constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : nullptr;
-  throw Error(what + ": " + (*msg ? msg : PQerrorMessage(conn_)), state, constraint ? constraint : "");
+  throw Error(what + ": " + (*msg ? msg : PQerrorMessage(conn_)), state, constraint ? constraint : "", broken_);
 }
 
 Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
@@ -233,11 +233,7 @@ Result Connection::exec(const Statement& st, const std::vector<Param>& params) {
 Result Connection::exec_raw(std::string_view sql) {
   Result r(PQexec(conn_, std::string(sql).c_str()));
   auto status = PQresultStatus(r.res_);
-  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    std::string state = sqlstate_of(r.res_);
-    mark_if_broken(state);
-    throw Error(std::string(PQerrorMessage(conn_)), state);
-  }
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(std::string(sql.substr(0, sql.find(' '))), r.res_, false);
   return r;
 }
 

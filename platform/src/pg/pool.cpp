@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
 #include "cancel_at_deadline.hpp"
@@ -166,8 +167,16 @@ Transaction::~Transaction() {
   }
 }
 
+void Transaction::require_usable() const {
+  // Misuse of a finished transaction would run in autocommit, or send COMMIT outside one
+  // (answered "COMMIT" with a warning): its hooks would run for nothing committed.
+  if (done_) throw std::logic_error("pg::Transaction used after its commit");
+  if (!lease_) throw Error("the transaction lost its connection and got no other: nothing of it was committed", Error::kNoServer);
+}
+
 // BEGIN (on the first trip), what was queued, then `tail`, in one round trip.
 Result Transaction::send(std::vector<Step> tail, bool commits) {
+  require_usable();
   std::vector<Step> steps;
   const bool first_trip = !begun_;
   if (first_trip) steps.push_back({nullptr, begin_sql(iso_), {}});
@@ -208,12 +217,14 @@ Result Transaction::send(std::vector<Step> tail, bool commits) {
 }
 
 Result Transaction::exec(const Statement& st, const std::vector<Param>& params) {
+  require_usable();
   earlier_failed_ = false;
   if (begun_ && queued_.empty()) return lease_->exec(st, params);
   return send({{&st, {}, params}}, false);
 }
 
 void Transaction::exec_later(const Statement& st, std::vector<Param> params) {
+  require_usable();
   queued_.push_back({&st, {}, std::move(params)});
 }
 
@@ -222,6 +233,7 @@ void Transaction::flush() {
 }
 
 void Transaction::commit() {
+  require_usable();
   // A statement failed on an earlier trip and the caller went on (caught the error and did
   // not rethrow it): PostgreSQL answers this COMMIT with success and the tag ROLLBACK.
   // Counted as committed, a consumer would acknowledge events whose effects are gone.

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <libpq-fe.h>
+#include <signal.h>
 
 #include <thread>
 
+#include "../../src/pg/cancel_at_deadline.hpp"
 #include "pg_fixture.hpp"
 #include "sales/resilience/deadline.hpp"
 
@@ -96,6 +98,32 @@ TEST_F(PgStatementDeadline, ATripThatCommitsIsNotCancelledAtTheDeadline) {
   EXPECT_GE(Clock::now() - start, 1400ms);
   EXPECT_EQ(count("marks"), 3);
   EXPECT_TRUE(lease->healthy());
+}
+
+// A backend that cannot act on a cancel (stopped here; stuck in I/O in life) keeps its
+// statement, and the cancel is sent again until it ends: 50 ms after the first, then twice
+// as long each time up to 1 s, not every 50 ms (each send is a connection the server forks
+// a process for). Over the 2 s it stays stopped: about 6 sends, not about 40.
+TEST_F(PgStatementDeadline, ACancelThatCannotEndItsStatementIsResentLessAndLessOften) {
+  constexpr spg::Statement kPid{"test_backend_pid", "SELECT pg_backend_pid()"};
+  auto pool = make_pool(1);
+  auto lease = pool->acquire();
+  const auto pid = static_cast<pid_t>(lease->exec(kPid, {}).int64(0, 0));
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0) << "cannot stop the backend " << pid;
+  std::thread resume([pid] {
+    std::this_thread::sleep_for(2s);
+    ::kill(pid, SIGCONT);
+  });
+  const auto before = spg::detail::cancels_sent();
+  {
+    res::DeadlineScope scope(Clock::now() + 100ms);
+    EXPECT_THROW(lease->exec(kSleep, {spg::param("5")}), spg::DeadlineExceeded);
+  }
+  resume.join();
+  const auto sent = spg::detail::cancels_sent() - before;
+  EXPECT_GE(sent, 2u) << "the cancel was not sent again while the statement went on";
+  EXPECT_LE(sent, 12u) << "resent too often while the backend was stopped";
+  EXPECT_EQ(lease->exec_raw("SELECT 4").int64(0, 0), 4) << "the connection serves the next statement";
 }
 
 // Reads from one snapshot (kBeginReadOnlySnapshot … COMMIT) commit nothing: such a trip is

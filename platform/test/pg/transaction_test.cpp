@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "items_fixture.hpp"
+#include "sales_test/tcp_proxy.hpp"
 
 namespace sales_test::pg {
 namespace {
@@ -145,6 +146,68 @@ TEST_F(PgPool, ACommitAfterAFailedStatementWasCaughtThrowsAndRunsNoHook) {
   EXPECT_FALSE(hook_ran);
   EXPECT_EQ(count("items"), 1) << "row 2 went with the transaction";
   EXPECT_EQ(spg::exec(*pool, kCountItems).int64(0, 0), 1) << "the connection is usable again";
+}
+
+// Once committed, a transaction takes nothing more: a second commit would send COMMIT outside
+// a transaction (answered "COMMIT", with a warning) and run the hooks again; an exec would
+// run in autocommit.
+TEST_F(PgPool, ATransactionUsedAfterItsCommitThrowsAndRunsNoHookAgain) {
+  auto pool = make_pool(1);
+  int hooks = 0;
+  spg::Transaction tx(*pool);
+  tx.after_commit([&] { ++hooks; });
+  tx.exec(kInsertItem, {spg::param(std::int64_t{1}), spg::param("a"), spg::param(std::nullopt)});
+  tx.commit();
+  EXPECT_THROW(tx.commit(), std::logic_error);
+  EXPECT_THROW(tx.exec(kCountItems), std::logic_error);
+  EXPECT_THROW(tx.exec_later(kInsertItem, {spg::param(std::int64_t{2}), spg::param("b"), spg::param(std::nullopt)}),
+               std::logic_error);
+  EXPECT_EQ(hooks, 1);
+  EXPECT_EQ(count("items"), 1);
+}
+
+// The first trip found its connection dead and no new one came: what exec_later() queued is
+// gone, so a caller that caught the error and commits must not hear "committed".
+TEST_F(PgPool, ACommitAfterTheConnectionWasLostAndNotReplacedThrowsAndRunsNoHook) {
+  sales::testing::TcpProxy proxy(TestSchema::server_host(), TestSchema::server_port());
+  spg::PoolOptions opts;
+  opts.conninfo = schema_->conninfo_via(proxy.port());
+  opts.size = 1;
+  opts.acquire_timeout = 500ms;
+  opts.connect_timeout = 500ms;
+  spg::Pool pool(opts);
+  bool hook_ran = false;
+  spg::Transaction tx(pool);
+  tx.after_commit([&] { hook_ran = true; });
+  tx.exec_later(kInsertItem, {spg::param(std::int64_t{7}), spg::param("lost"), spg::param(std::nullopt)});
+  proxy.cut(/*refuse=*/true);
+  EXPECT_THROW(tx.exec(kCountItems), spg::Error) << "the connection and its replacement both failed";
+  try {
+    tx.commit();
+    ADD_FAILURE() << "a transaction without a connection counted as committed";
+  } catch (const spg::Error& e) {
+    EXPECT_TRUE(e.connection_lost()) << e.what();
+  }
+  EXPECT_FALSE(hook_ran);
+  EXPECT_EQ(count("items"), 0);
+}
+
+// A session the server ended is a lost connection whatever code comes with it: here by its
+// idle_in_transaction_session_timeout, whose FATAL carries 25P03 (not in the list of codes);
+// libpq, finding the socket closed first, reports 08000 instead. Either way: lost, transient.
+TEST_F(PgPool, ASessionTheServerEndedIsALostConnectionWhateverItsCode) {
+  auto pool = make_pool(1);
+  spg::Transaction tx(*pool);
+  tx.connection().exec_raw("SET LOCAL idle_in_transaction_session_timeout = '100ms'");
+  std::this_thread::sleep_for(400ms);
+  try {
+    tx.exec(kCountItems);
+    ADD_FAILURE() << "the session outlived its idle-in-transaction timeout";
+  } catch (const spg::Error& e) {
+    EXPECT_TRUE(e.sqlstate() == "25P03" || e.sqlstate() == spg::Error::kNoServer) << e.sqlstate() << ": " << e.what();
+    EXPECT_TRUE(e.connection_lost()) << e.sqlstate() << ": " << e.what();
+    EXPECT_TRUE(e.transient());
+  }
 }
 
 TEST_F(PgPool, TransactionUsesTheRequestedIsolationLevel) {

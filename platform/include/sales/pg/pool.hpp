@@ -46,8 +46,12 @@ struct Statement {
 // Errors: Error for anything unexpected; the sqlstate lets callers map known conflicts.
 class Error : public std::runtime_error {
  public:
-  Error(std::string msg, std::string sqlstate, std::string constraint = {})
-      : std::runtime_error(std::move(msg)), sqlstate_(std::move(sqlstate)), constraint_(std::move(constraint)) {}
+  // session_ended: the connection was found closed after the failure, whatever its code.
+  Error(std::string msg, std::string sqlstate, std::string constraint = {}, bool session_ended = false)
+      : std::runtime_error(std::move(msg)),
+        sqlstate_(std::move(sqlstate)),
+        constraint_(std::move(constraint)),
+        session_ended_(session_ended) {}
   [[nodiscard]] const std::string& sqlstate() const { return sqlstate_; }
   // The constraint a violation names (the server's report), or empty.
   [[nodiscard]] const std::string& constraint() const { return constraint_; }
@@ -58,9 +62,11 @@ class Error : public std::runtime_error {
   // The session is gone: a connection exception (08xxx, and 08000 when libpq got no answer
   // at all), or the server ended it and said why before closing: terminated by an
   // administrator or a fast shutdown (57P01), a crash of another backend (57P02), or
-  // idle_session_timeout (57P05), all FATAL.
+  // idle_session_timeout (57P05), all FATAL; or any other code after which the connection
+  // was closed (idle_in_transaction_session_timeout's 25P03, a FATAL of a newer server).
   [[nodiscard]] bool connection_lost() const {
-    return sqlstate_.starts_with("08") || sqlstate_ == "57P01" || sqlstate_ == "57P02" || sqlstate_ == "57P05";
+    return session_ended_ || sqlstate_.starts_with("08") || sqlstate_ == "57P01" || sqlstate_ == "57P02" ||
+           sqlstate_ == "57P05";
   }
   // The server gave up on the statement: a statement or lock timeout, a cancel (query_canceled),
   // a serialization failure or deadlock. Contention, not the statement's data.
@@ -86,6 +92,7 @@ class Error : public std::runtime_error {
  private:
   std::string sqlstate_;
   std::string constraint_;
+  bool session_ended_ = false;
 };
 class Unavailable : public Error {  // no connection could be had in time
  public:
@@ -215,6 +222,7 @@ class Lease {
   void reset();  // gives the connection back now
   Connection* operator->() { return conn_.get(); }
   Connection& operator*() { return *conn_; }
+  explicit operator bool() const { return conn_ != nullptr; }
 
  private:
   Pool* pool_;
@@ -280,17 +288,22 @@ class Transaction {
       after_commit_once_.push_back(fn);
     }
   }
+  // Throws, running no hook, when nothing can have been committed: the transaction lost its
+  // connection and no new one came (its queued statements are gone), or a COMMIT was answered
+  // ROLLBACK. Once committed, the transaction takes nothing more (a second commit, an exec).
   void commit();
   // After a failed exec(): the error came from a statement exec_later() queued before it
   // (or from BEGIN), not from the exec's own statement.
   [[nodiscard]] bool earlier_statement_failed() const { return earlier_failed_; }
   Connection& connection() {  // raw access: everything queued is sent first
+    require_usable();
     flush();
     return *lease_;
   }
 
  private:
   Result send(std::vector<Step> tail, bool commits);
+  void require_usable() const;
   Pool& pool_;
   Isolation iso_;
   Lease lease_;
