@@ -341,6 +341,8 @@ TEST(Customers, RejectedPutChangesNothing) {
       {R"({"address":"  "})", "address"},
       {R"({"name":"\u200b"})", "name"},
       {R"({"name":"Dan\niel"})", "name"},
+      {R"({"id":5,"name":"Daniel"})", "id"},
+      {R"({"created_at":"2000-01-01T00:00:00Z"})", "created_at"},
       {R"({"name":"Daniel")", nullptr},
       {R"([])", nullptr},
       {R"(1)", nullptr},

@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/value_stack.hpp>
+#include <algorithm>
 #include <cmath>
 
 #include "sales/http/message.hpp"
@@ -260,9 +261,17 @@ std::optional<std::int64_t> FieldReader::money(std::string_view name, bool requi
   return cents;
 }
 
+void FieldReader::refuse(std::initializer_list<std::string_view> names, std::string_view why) {
+  for (auto n : names) {
+    if (!has(n)) continue;
+    error(std::string(n), std::string(why));
+    refused_.push_back(n);
+  }
+}
+
 void FieldReader::allow_only(std::initializer_list<std::string_view> names) {
   for (const auto& kv : obj_) {
-    bool known = false;
+    bool known = std::find(refused_.begin(), refused_.end(), kv.key()) != refused_.end();
     for (auto n : names) known = known || kv.key() == n;
     // Named as the query's unknown parameters are: cut, so that a 1 MiB name is not echoed
     // back twice (in errors[] and in detail).

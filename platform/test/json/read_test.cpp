@@ -208,6 +208,23 @@ TEST(FieldReader, ListsAtMostAHundredErrorsAndCountsThemAll) {
   }
 }
 
+// A member the client may read but not send is named once, with the reason, not also as
+// unknown.
+TEST(FieldReader, RefusesFixedMembersWithTheirReasonOnly) {
+  auto obj = parse_object(R"({"name":"a","id":5,"updated_at":"x","colour":1})");
+  FieldReader in(obj);
+  in.refuse({"id", "created_at", "updated_at"}, "cannot be changed");
+  in.allow_only({"name"});
+  auto p = sales_test::problem_of([&] { in.finish(); });
+  ASSERT_EQ(p.errors.size(), 3u) << p.detail;
+  EXPECT_EQ(p.errors[0].field, "id");
+  EXPECT_EQ(p.errors[0].message, "cannot be changed");
+  EXPECT_EQ(p.errors[1].field, "updated_at");
+  EXPECT_EQ(p.errors[1].message, "cannot be changed");
+  EXPECT_EQ(p.errors[2].field, "colour");
+  EXPECT_EQ(p.errors[2].message, "is not a known field");
+}
+
 // An unknown field's name is echoed cut, as an unknown query parameter's is: a 100,000-byte
 // name costs the client a short answer, not two copies of it.
 TEST(FieldReader, NamesAnUnknownFieldCutToSixtyFourCharacters) {

@@ -5,11 +5,13 @@
 #include <string>
 #include <string_view>
 
+#include "sales/events/limits.hpp"
+
 namespace inventory {
 
 inline constexpr std::int64_t kMaxTakeQuantity = 1'000'000;         // PUT /inventory/stock
 inline constexpr std::int64_t kMaxAdjustDelta = 1'000'000'000;      // POST .../adjust, either sign
-inline constexpr std::int64_t kMaxInitialStock = 1'000'000'000;     // product.created (the product's own cap)
+using sales::events::kMaxInitialStock;                               // product.created (the product's own cap)
 // Far above any real warehouse and far below int64: sums of stock can never overflow.
 inline constexpr std::int64_t kMaxStock = 1'000'000'000'000;
 

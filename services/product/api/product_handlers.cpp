@@ -56,11 +56,9 @@ NewProduct decode_new_product(std::string_view body) {
 ProductPatch decode_patch(std::string_view body) {
   auto obj = sales::json::parse_object(body);
   sales::json::FieldReader in(obj);
-  if (in.has("stock")) in.error("stock", "is managed by the inventory service: use POST /inventory/stock/{product_id}/adjust");
-  for (const char* fixed : {"id", "created_at", "updated_at"}) {
-    if (in.has(fixed)) in.error(fixed, "cannot be changed");
-  }
-  in.allow_only({"name", "price", "description", "stock", "id", "created_at", "updated_at"});
+  in.refuse({"stock"}, "is managed by the inventory service: use POST /inventory/stock/{product_id}/adjust");
+  in.refuse({"id", "created_at", "updated_at"}, "cannot be changed");
+  in.allow_only({"name", "price", "description"});
   ProductPatch p;
   if (in.has("name") && in.is_null("name")) in.error("name", "must not be null");
   if (in.has("price") && in.is_null("price")) in.error("price", "must not be null");

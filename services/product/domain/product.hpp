@@ -4,11 +4,13 @@
 #include <optional>
 #include <string>
 
+#include "sales/events/limits.hpp"
+
 namespace product {
 
 inline constexpr std::size_t kMaxNameLength = 200;
 inline constexpr std::size_t kMaxDescriptionLength = 4000;
-inline constexpr std::int64_t kMaxInitialStock = 1'000'000'000;
+using sales::events::kMaxInitialStock;  // POST /products' stock, carried by product.created
 
 struct Product {
   std::int64_t id = 0;

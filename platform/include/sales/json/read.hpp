@@ -39,6 +39,9 @@ class FieldReader {
   [[nodiscard]] bool has(std::string_view name) const { return obj_.contains(name); }
   [[nodiscard]] bool is_null(std::string_view name) const;
   void error(std::string field, std::string message) { errors_.push_back({std::move(field), std::move(message)}); }
+  // Members a client may see but not send (id, created_at): each one given is an error that
+  // says `why` ("cannot be changed"), and allow_only() does not call it unknown as well.
+  void refuse(std::initializer_list<std::string_view> names, std::string_view why);
   // Unknown members are rejected so that a typo never silently does nothing.
   void allow_only(std::initializer_list<std::string_view> names);
   [[nodiscard]] bool ok() const { return errors_.empty(); }
@@ -48,6 +51,7 @@ class FieldReader {
  private:
   const boost::json::object& obj_;
   std::vector<FieldError> errors_;
+  std::vector<std::string_view> refused_;  // names refuse() has answered for
 };
 
 }  // namespace sales::json
