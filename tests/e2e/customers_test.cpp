@@ -114,6 +114,14 @@ TEST(Customers, AnEmailFilterWithAnUnescapedPlusIsA400NotAnEmptyList) {
   EXPECT_EQ(found.at("items").as_array()[0].as_object().at("id").as_int64(), id);
 }
 
+TEST(Customers, AnAddressKeepsItsLinesButNoOtherControlCharacter) {
+  auto r = post_json("/customers", std::string(R"({"name":"Lines","address":"1 Main St\r\nSpringfield\tUSA"})"));
+  ASSERT_EQ(r.status, 201) << r;
+  EXPECT_EQ(r.str("address"), "1 Main St\r\nSpringfield\tUSA");
+  EXPECT_TRUE(has_field_error(post_json("/customers", std::string(R"({"name":"Esc","address":"\u001b[2J1 Main St"})")),
+                              "address"));
+}
+
 TEST(Customers, AnEmailThatLooksLikeAnotherIsRefused) {
   // A zero-width space, a soft hyphen or a C1 control would make a second customer that
   // looks the same as the first on screen, past the unique rule.
@@ -342,6 +350,8 @@ TEST(Customers, RejectedPutChangesNothing) {
       {R"({"name":"\u200b"})", "name"},
       {R"({"name":"Dan\niel"})", "name"},
       {R"({"id":5,"name":"Daniel"})", "id"},
+      {R"({"address":"1 Main St\u001b[31m"})", "address"},
+      {R"({"address":"1 Main St\u0085"})", "address"},
       {R"({"created_at":"2000-01-01T00:00:00Z"})", "created_at"},
       {R"({"name":"Daniel")", nullptr},
       {R"([])", nullptr},

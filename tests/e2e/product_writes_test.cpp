@@ -222,6 +222,7 @@ TEST(Products, RejectedPutChangesNothing) {
       {R"({"name":"\u2003"})", "name"},
       {R"({"name":42})", "name"},
       {R"({"description":7})", "description"},
+      {R"({"description":"ring\u0007 the bell"})", "description"},
       {R"({"name":"e2e-should-not-stick","price":-5})", "price"},
       {R"({"name":"e2e-should-not-stick","price":"1.00"})", "price"},
       {R"({"name":"ok","price":1,"description":["x"]})", "description"},

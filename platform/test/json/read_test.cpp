@@ -172,6 +172,20 @@ TEST(FieldReader, ALineRefusesControlCharacters) {
   EXPECT_EQ(p.errors[8].message, "must not be empty");
 }
 
+// Several lines (an address, a description) keep their line breaks and tabs, but no other
+// control character: an escape sequence or a BEL would reach a label or an operator's terminal.
+TEST(FieldReader, LinesKeepBreaksAndTabsAndRefuseOtherControlCharacters) {
+  auto obj = parse_object(R"({"ok": "1 Main St\r\nSpringfield\tUSA\u2028x", "esc": "a\u001b[2J", "bel": "a\u0007",
+                              "del": "a\u007f", "c1": "a\u0085b", "vt": "a\u000bb", "nul": "a\u0000"})");
+  FieldReader in(obj);
+  EXPECT_EQ(in.lines("ok", true, 100, 1), "1 Main St\r\nSpringfield\tUSA\u2028x");
+  EXPECT_TRUE(in.ok());
+  for (const char* bad : {"esc", "bel", "del", "c1", "vt", "nul"}) EXPECT_FALSE(in.lines(bad, true, 100, 1)) << bad;
+  auto p = sales_test::problem_of([&] { in.finish(); });
+  ASSERT_EQ(p.errors.size(), 6u);
+  EXPECT_EQ(p.errors[0].message, "must be text without control characters (line breaks and tabs are allowed)");
+}
+
 // A required text that shows nothing is empty, whatever white space or invisible characters
 // make it up (a probe created products named U+00A0 and customers named U+200B).
 TEST(FieldReader, ATextOfInvisibleCharactersOnlyIsEmpty) {

@@ -43,7 +43,7 @@ NewCustomer decode_new_customer(std::string_view body) {
   in.allow_only({"name", "address", "contact", "email"});
   NewCustomer c;
   auto name = in.line("name", true, kMaxNameLength, 1);
-  c.address = in.string("address", false, kMaxAddressLength, 1);
+  c.address = in.lines("address", false, kMaxAddressLength, 1);
   c.contact = in.line("contact", false, kMaxContactLength);
   c.email = read_email(in);
   in.finish();
@@ -59,7 +59,7 @@ CustomerPatch decode_patch(std::string_view body) {
   CustomerPatch p;
   if (in.is_null("name")) in.error("name", "must not be null");
   p.name = in.line("name", false, kMaxNameLength, 1);
-  p.address = in.string("address", false, kMaxAddressLength, 1);
+  p.address = in.lines("address", false, kMaxAddressLength, 1);
   p.contact = in.line("contact", false, kMaxContactLength);
   p.email = read_email(in);
   p.clear_address = in.is_null("address");

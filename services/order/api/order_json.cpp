@@ -80,7 +80,7 @@ std::string decode_cancel_reason(std::string_view body) {
   auto obj = json::parse_object(body);
   json::FieldReader in(obj);
   in.allow_only({"reason"});
-  auto reason = in.string("reason", false, kMaxReasonLength, 1);
+  auto reason = in.lines("reason", false, kMaxReasonLength, 1);
   in.finish();
   return reason.value_or(std::string(kDefaultCancelReason));
 }

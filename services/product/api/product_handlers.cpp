@@ -44,7 +44,7 @@ NewProduct decode_new_product(std::string_view body) {
   NewProduct p;
   auto name = in.line("name", true, kMaxNameLength, 1);
   auto price = in.money("price", true);
-  p.description = in.string("description", false, kMaxDescriptionLength);
+  p.description = in.lines("description", false, kMaxDescriptionLength);
   auto stock = in.integer("stock", false, 0, kMaxInitialStock);
   in.finish();
   p.name = *name;
@@ -65,7 +65,7 @@ ProductPatch decode_patch(std::string_view body) {
   p.name = in.line("name", false, kMaxNameLength, 1);
   p.price_cents = in.money("price", false);
   p.clear_description = in.is_null("description");
-  p.description = in.string("description", false, kMaxDescriptionLength);
+  p.description = in.lines("description", false, kMaxDescriptionLength);
   if (in.ok() && p.empty()) in.error("body", "must contain at least one of name, description, price");
   in.finish();
   return p;

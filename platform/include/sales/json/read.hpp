@@ -30,6 +30,9 @@ class FieldReader {
   // line break, tab, BEL, DEL, C1, nor U+2028/U+2029), which a list, a label or a log line
   // would show broken.
   std::optional<std::string> line(std::string_view name, bool required, std::size_t max_len, std::size_t min_len = 0);
+  // Text of several lines (an address, a description): line breaks and tabs, but no other
+  // control character (an escape sequence, BEL, C1), which would reach a label or a terminal.
+  std::optional<std::string> lines(std::string_view name, bool required, std::size_t max_len, std::size_t min_len = 0);
   std::optional<std::int64_t> integer(std::string_view name, bool required, std::int64_t min,
                                       std::int64_t max);
   std::optional<std::int64_t> money(std::string_view name, bool required);  // cents
@@ -49,6 +52,9 @@ class FieldReader {
   void finish() const;
 
  private:
+  // string(), then no control character but, with `multiline`, line breaks and tabs.
+  std::optional<std::string> text_without_controls(std::string_view name, bool required, std::size_t max_len,
+                                                   std::size_t min_len, bool multiline);
   const boost::json::object& obj_;
   std::vector<FieldError> errors_;
   std::vector<std::string_view> refused_;  // names refuse() has answered for
