@@ -284,7 +284,13 @@ CheckReport InvariantChecker::check_once() const {
   rep.products = sys.stock.size();
   rep.shipments = sys.shipment_rows;
   rep.payments = sys.payment_rows;
+  auto found = check_snapshot(sys);
+  out.insert(out.end(), found.begin(), found.end());
+  return rep;
+}
 
+std::vector<Violation> check_snapshot(const SystemSnapshot& sys) {
+  std::vector<Violation> out;
   check_stock(sys, out);
   for (const auto& [oid, o] : sys.orders) {
     const std::string on = "order " + std::to_string(oid) + " (" + o.status + ")";
@@ -298,7 +304,7 @@ CheckReport InvariantChecker::check_once() const {
     check_reservation(sys, oid, on, o, out);
   }
   check_orphans(sys, out);
-  return rep;
+  return out;
 }
 
 std::set<std::string> current_violations() {

@@ -62,6 +62,12 @@ struct CheckReport {
   [[nodiscard]] std::string summary() const;  // counts, then the violations (bounded)
 };
 
+struct SystemSnapshot;  // system_snapshot.hpp
+
+// Every invariant over rows already read (what check_once() runs after reading them): no
+// database, so the checker itself can be tested on hand-made snapshots.
+std::vector<Violation> check_snapshot(const SystemSnapshot& sys);
+
 class InvariantChecker {
  public:
   // Conninfos from SALES_{ORDER,INVENTORY,SHIPPING,PAYMENT,PRODUCT}_DB_CONNINFO.
