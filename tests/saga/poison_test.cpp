@@ -1,7 +1,7 @@
 // POISON: a malformed message with routing key order.created, published straight to the
 // sales.events exchange, must end in inventory_queue.dlq and shipping_queue.dlq, be counted
 // by each service's sales_events_dead_lettered_total, and never block the queue: a good
-// order placed afterwards is still confirmed.
+// order placed right behind it is confirmed meanwhile.
 //
 // The DLQs are left as they were: the test removes exactly the messages it published
 // (recognised by a unique marker) and returns every other dead letter to its queue, so
@@ -62,6 +62,11 @@ TEST_F(Poison, MalformedOrderCreatedGoesToTheDlqsAndTheQueueKeepsFlowing) {
     poison_before[q] = metric_value(svc, "sales_events_dead_lettered_total", {{"queue", q}, {"reason", "poison"}});
   }
 
+  // The good order's product exists before the poison is published, so that its order.created
+  // queues behind the poison messages.
+  std::int64_t product = create_product(100, 3);
+  ASSERT_EQ(wait_stock(product, 3), 3);
+
   // 1. not JSON; 2. JSON but not an envelope; 3. an envelope whose data cannot be applied.
   std::vector<std::string> bodies = {
       "this is not json " + marker,
@@ -85,6 +90,13 @@ TEST_F(Poison, MalformedOrderCreatedGoesToTheDlqsAndTheQueueKeepsFlowing) {
     c.close();
   }
 
+  // The queues keep flowing while the poison is handled, not only once it rests in the DLQs:
+  // an order placed right behind it is reserved and gets its shipment.
+  Res order = confirmed_order(customer_, {{product, 1}});
+  EXPECT_TRUE(has_status(order, "CONFIRMED"));
+  EXPECT_EQ(str_of(member(wait_shipment(order.id(), "PENDING"), "status")), "PENDING");
+  EXPECT_EQ(inventory_stock(product), 2);
+
   // All three end in each DLQ: the first two at once (poison), the third at once or after
   // its bounded retries (exhausted). The wait bounds the retry schedule (0.2+0.4+0.8+1.6 s).
   const int n = static_cast<int>(bodies.size());
@@ -104,13 +116,6 @@ TEST_F(Poison, MalformedOrderCreatedGoesToTheDlqsAndTheQueueKeepsFlowing) {
               poison_before[q] + 2)
         << "the two malformed bodies count as reason=\"poison\" in " << svc;
   }
-
-  // The queues keep flowing: a good order is reserved and gets its shipment.
-  std::int64_t product = create_product(100, 3);
-  Res order = confirmed_order(customer_, {{product, 1}});
-  EXPECT_TRUE(has_status(order, "CONFIRMED"));
-  EXPECT_EQ(str_of(member(wait_shipment(order.id(), "PENDING"), "status")), "PENDING");
-  EXPECT_EQ(inventory_stock(product), 2);
 
   for (const auto& [q, svc] : queues) {
     int removed = remove_marked(q + ".dlq", marker, n);
