@@ -399,12 +399,9 @@ TEST(Customers, UnicodeAndSqlLookingTextRoundTrip) {
   EXPECT_EQ(get("/customers?limit=1").status, 200) << "the table is still there";
   // Unicode in the local part of an address is stored as given.
   auto u = post_json("/customers", json::value(json::object{{"name", "Uni"}, {"email", "j\xC3\xB6rg." + sfx + "@example.org"}}));
-  if (u.status == 201) {
-    EXPECT_EQ(u.str("email"), "j\xC3\xB6rg." + sfx + "@example.org");
-    EXPECT_EQ(customer_total("J\xC3\xB6rg." + sfx + "@example.org"), 1);
-  } else {
-    EXPECT_TRUE(has_field_error(u, "email")) << u;
-  }
+  ASSERT_EQ(u.status, 201) << u;
+  EXPECT_EQ(u.str("email"), "j\xC3\xB6rg." + sfx + "@example.org");
+  EXPECT_EQ(customer_total("J\xC3\xB6rg." + sfx + "@example.org"), 1);
 }
 
 TEST(Customers, MalformedAndNonObjectJsonIs400) {

@@ -40,6 +40,7 @@ std::string render(const Customer& c) { return http::item_body(c, write); }
 NewCustomer decode_new_customer(std::string_view body) {
   auto obj = sales::json::parse_object(body);
   sales::json::FieldReader in(obj);
+  in.refuse_server_fields();
   in.allow_only({"name", "address", "contact", "email"});
   NewCustomer c;
   auto name = in.line("name", true, kMaxNameLength, 1);
@@ -54,7 +55,7 @@ NewCustomer decode_new_customer(std::string_view body) {
 CustomerPatch decode_patch(std::string_view body) {
   auto obj = sales::json::parse_object(body);
   sales::json::FieldReader in(obj);
-  in.refuse({"id", "created_at", "updated_at"}, "cannot be changed");
+  in.refuse_server_fields();
   in.allow_only({"name", "address", "contact", "email"});
   CustomerPatch p;
   if (in.is_null("name")) in.error("name", "must not be null");

@@ -40,6 +40,7 @@ std::string render(const Product& p) { return http::item_body(p, write); }
 NewProduct decode_new_product(std::string_view body) {
   auto obj = sales::json::parse_object(body);
   sales::json::FieldReader in(obj);
+  in.refuse_server_fields();
   in.allow_only({"name", "price", "description", "stock"});
   NewProduct p;
   auto name = in.line("name", true, kMaxNameLength, 1);
@@ -57,7 +58,7 @@ ProductPatch decode_patch(std::string_view body) {
   auto obj = sales::json::parse_object(body);
   sales::json::FieldReader in(obj);
   in.refuse({"stock"}, "is managed by the inventory service: use POST /inventory/stock/{product_id}/adjust");
-  in.refuse({"id", "created_at", "updated_at"}, "cannot be changed");
+  in.refuse_server_fields();
   in.allow_only({"name", "price", "description"});
   ProductPatch p;
   if (in.has("name") && in.is_null("name")) in.error("name", "must not be null");

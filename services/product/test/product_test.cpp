@@ -41,13 +41,18 @@ TEST(DecodePatch, TakesAnyOfNameDescriptionPrice) {
   EXPECT_EQ(status_of(R"({"name":null})", true), 400);
 }
 
-TEST(DecodePatch, NamesEachFieldThatCannotBeChanged) {
+TEST(DecodePatch, NamesEachFieldTheServerSets) {
   for (const char* fixed : {"id", "created_at", "updated_at"}) {
     auto problem = sales_test::problem_of([&] { decode_patch(std::string(R"({"price":1,")") + fixed + R"(":"x"})"); });
     EXPECT_EQ(problem.status, 400) << fixed;
     ASSERT_EQ(problem.errors.size(), 1u) << fixed;
     EXPECT_EQ(problem.errors[0].field, fixed);
-    EXPECT_EQ(problem.errors[0].message, "cannot be changed");
+    EXPECT_EQ(problem.errors[0].message, "is set by the server and cannot be sent");
+    // A create says the same (it said "is not a known field").
+    auto on_create = sales_test::problem_of(
+        [&] { decode_new_product(std::string(R"({"name":"a","price":1,")") + fixed + R"(":"x"})"); });
+    ASSERT_EQ(on_create.errors.size(), 1u) << fixed;
+    EXPECT_EQ(on_create.errors[0].message, "is set by the server and cannot be sent");
   }
 }
 

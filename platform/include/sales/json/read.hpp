@@ -45,6 +45,8 @@ class FieldReader {
   // Members a client may see but not send (id, created_at): each one given is an error that
   // says `why` ("cannot be changed"), and allow_only() does not call it unknown as well.
   void refuse(std::initializer_list<std::string_view> names, std::string_view why);
+  // id, created_at, updated_at: the server's to set, on a create as on a change.
+  void refuse_server_fields() { refuse({"id", "created_at", "updated_at"}, "is set by the server and cannot be sent"); }
   // Unknown members are rejected so that a typo never silently does nothing.
   void allow_only(std::initializer_list<std::string_view> names);
   [[nodiscard]] bool ok() const { return errors_.empty(); }
