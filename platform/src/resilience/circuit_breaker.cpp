@@ -304,15 +304,18 @@ CircuitState CircuitBreaker::state() {
 }
 
 Duration CircuitBreaker::retry_after() {
-  return look([this](TimePoint now) {
-    return state_ == CircuitState::Open ? opened_at_ + config_.open_duration - now : Duration::zero();
-  });
+  return look([this](TimePoint now) { return open_left(now); });
+}
+
+Duration CircuitBreaker::open_left(TimePoint now) const {
+  return state_ == CircuitState::Open ? opened_at_ + config_.open_duration - now : Duration::zero();
 }
 
 CircuitBreakerSnapshot CircuitBreaker::snapshot() {
-  return look([this](TimePoint) {
+  return look([this](TimePoint now) {
     CircuitBreakerSnapshot snapshot;
     fill_snapshot(snapshot);
+    snapshot.retry_after = open_left(now);
     return snapshot;
   });
 }

@@ -54,6 +54,7 @@ TEST_F(CircuitBreakerTest, StartsClosedAndAdmits) {
   EXPECT_TRUE(permit);
   EXPECT_EQ(permit.retry_after(), Duration::zero());
   EXPECT_EQ(breaker.retry_after(), Duration::zero());
+  EXPECT_EQ(breaker.snapshot().retry_after, Duration::zero());
 }
 
 TEST_F(CircuitBreakerTest, NoVerdictBeforeMinimumCalls) {
@@ -108,6 +109,7 @@ TEST_F(CircuitBreakerTest, OpenRefusesWithRemainingTime) {
   EXPECT_FALSE(refused);
   EXPECT_EQ(refused.retry_after(), seconds(6));
   EXPECT_EQ(breaker.retry_after(), seconds(6));
+  EXPECT_EQ(breaker.snapshot().retry_after, seconds(6)) << "the snapshot's, read under the same lock";
   EXPECT_EQ(whole_seconds_at_least_one(refused.retry_after()), 6);
   clock.advance(seconds(6) - milliseconds(1));
   EXPECT_FALSE(breaker.try_acquire());

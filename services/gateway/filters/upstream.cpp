@@ -107,8 +107,8 @@ void Upstream::write_state(sales::json::Writer& w) {
   w.field("transitions_to_open", static_cast<std::int64_t>(s.transitions_to_open));
   w.field("transitions_to_half_open", static_cast<std::int64_t>(s.transitions_to_half_open));
   w.field("transitions_to_closed", static_cast<std::int64_t>(s.transitions_to_closed));
-  w.field("retry_after_ms", static_cast<std::int64_t>(
-                                std::chrono::duration_cast<std::chrono::milliseconds>(breaker_.retry_after()).count()));
+  w.field("retry_after_ms",
+          static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(s.retry_after).count()));
   w.field("bulkhead_in_flight", static_cast<std::int64_t>(bulkhead_.in_flight()));
   w.field("bulkhead_max", static_cast<std::int64_t>(bulkhead_.max_concurrent()));
   w.field("bulkhead_rejected", static_cast<std::int64_t>(bulkhead_.rejected()));

@@ -59,6 +59,7 @@ struct CircuitBreakerSnapshot {
   std::uint64_t transitions_to_closed = 0;
   std::uint64_t transitions_to_open = 0;
   std::uint64_t transitions_to_half_open = 0;
+  Duration retry_after{};  // while OPEN, until it lets a trial call through; else zero
 };
 
 // Called after the breaker's lock is released, so it may read the breaker; two transitions
@@ -131,6 +132,7 @@ class CircuitBreaker {
   Transition move_to(CircuitState next, TimePoint now);
   std::optional<Transition> half_open_when_due(TimePoint now);  // under the lock
   void fill_snapshot(CircuitBreakerSnapshot& snapshot) const;    // under the lock
+  Duration open_left(TimePoint now) const;                        // under the lock: retry_after
   // `read(now)` under the lock, after a due OPEN moved to HALF_OPEN; the move announced after.
   template <class Read>
   auto look(Read&& read);
