@@ -238,7 +238,7 @@ def markdown():
     rss = R.get("rss_mb", {})
     if rss:
         names = [n for n in SERVICES if n in rss.get("idle", {})]
-        out += ["## (f) RSS per service (MB)", "",
+        out += ["## (f) RSS per service (MiB, 2^20 bytes)", "",
                 f"Idle: {rss.get('idle_note', '')}", "",
                 *([f"Idle after the load: {rss['after_note']}", ""] if rss.get("after_note") else []),
                 "| | " + " | ".join(names) + " |", "|" + "---|" * (len(names) + 1)]

@@ -72,14 +72,20 @@ def targets():
     hit = (gv.get("gateway") or {}).get("cache_hit_pct")
     t["gateway_vs_pgbench_select"] = dict(verdict(g.get("ratio_gateway_vs_pgbench_select"), 0.5,
                                                   rounds=g.get("ratio_gateway_vs_pgbench_select_rounds")),
-                                          label="GET via gateway ≥ 50 % of pgbench select-only TPS "
-                                                "(as clients get it: "
+                                          label="GET via gateway ≥ 50 % of pgbench select-only TPS, with the "
+                                                "gateway's response cache (as clients get it: "
                                                 + (f"{spread} products at random" if spread else "one product")
-                                                + ", each from the response cache while fresh"
+                                                + ", each from the cache while fresh"
                                                 + (f", {fmt(hit, 1)} % of requests answered by it" if hit is not None
                                                    else "")
-                                                + "; one product proxied every time "
-                                                f"{fmt(g.get('ratio_gateway_proxy_vs_pgbench_select'), 3)})")
+                                                + ")")
+    # The same target without the cache, judged too: the cached figure says what clients get,
+    # this one what the gateway, the service and PostgreSQL do for a request they all see.
+    t["gateway_proxy_vs_pgbench_select"] = dict(
+        verdict(g.get("ratio_gateway_proxy_vs_pgbench_select"), 0.5,
+                rounds=g.get("ratio_gateway_proxy_vs_pgbench_select_rounds")),
+        label="GET via gateway ≥ 50 % of pgbench select-only TPS, proxied every time (one product, "
+              "Cache-Control: no-cache)")
     saga_sc = sc.get("saga", {})
     saga = saga_sc.get("variants", {})
     pgv = sc.get("pgbench", {}).get("variants", {})
@@ -105,12 +111,18 @@ def targets():
     # Under load: the most each process held at any time (VmHWM, the services started with the
     # run's system), or the most sampled, if more.
     load = larger_of(rss.get("under_load_max", {}), rss.get("peak_hwm", {}))
-    t["rss_idle"] = dict(verdict(max(idle.values()) if idle else None, 12, higher_is_better=False),
-                         label="every service ≤ 12 MB RSS idle (largest shown; the worse of freshly started "
-                               "and idle after the run's load)",
+    # The tables are in MiB (2^20 bytes); the targets are judged in MB of 10^6 bytes, the
+    # stricter reading of "12 MB".
+    def mb(mib):
+        return round(mib * 1.048576, 2)
+
+    t["rss_idle"] = dict(verdict(mb(max(idle.values())) if idle else None, 12, higher_is_better=False),
+                         label="every service ≤ 12 MB RSS idle (MB of 10^6 bytes, the tables' MiB × 1.048576; "
+                               "largest shown; the worse of freshly started and idle after the run's load)",
                          worst=max(idle, key=idle.get) if idle else None)
-    t["rss_load"] = dict(verdict(max(load.values()) if load else None, 64, higher_is_better=False),
-                         label="every service ≤ 64 MB RSS under load (largest shown; peak VmHWM or sampled)",
+    t["rss_load"] = dict(verdict(mb(max(load.values())) if load else None, 64, higher_is_better=False),
+                         label="every service ≤ 64 MB RSS under load (MB of 10^6 bytes; largest shown; peak "
+                               "VmHWM or sampled)",
                          worst=max(load, key=load.get) if load else None)
     st = RESULT.get("startup", {})
     t["up"] = dict(verdict(st.get("up_s"), 10, higher_is_better=False), label="./sales up from built binaries ≤ 10 s")
@@ -127,6 +139,8 @@ def targets():
         "gateway_cpu_vs_nginx": [(gv.get("gateway_proxy"), "gateway"), (gv.get("nginx"), "nginx")],
         "gateway_vs_pgbench_select": [(gv.get("gateway"), "GET via gateway"),
                                       (pgv.get("pgbench_select"), "pgbench -S")],
+        "gateway_proxy_vs_pgbench_select": [(gv.get("gateway_proxy"), "GET via gateway, proxied every time"),
+                                            (pgv.get("pgbench_select"), "pgbench -S")],
         "saga_vs_tpcb": [(saga.get("saturation"), "saga (per confirmed order)"),
                          (saga_sc.get("tpcb_paired") or pgv.get("pgbench_tpcb"), "pgbench TPC-B")],
         "saga_p99": [(half, "saga at half rate")],
@@ -135,14 +149,14 @@ def targets():
     if idle:
         w = max(idle, key=idle.get)
         fresh = rss.get("idle", {})
-        why["rss_idle"] = [f"{w} freshly started: {fresh.get(w)} MB = anonymous (heap, thread stacks) "
-                           f"{rss.get('idle_anon', {}).get(w)} MB{anon_parts_text(rss.get('idle_anon_parts', {}).get(w))}"
+        why["rss_idle"] = [f"{w} freshly started: {fresh.get(w)} MiB = anonymous (heap, thread stacks) "
+                           f"{rss.get('idle_anon', {}).get(w)} MiB{anon_parts_text(rss.get('idle_anon_parts', {}).get(w))}"
                            f" + file-backed (its binary and shared libraries, "
-                           f"counted in full by every process that maps them) {rss.get('idle_file', {}).get(w)} MB; "
-                           f"PSS {rss.get('idle_pss', {}).get(w)} MB",
-                           f"{w} idle after the load: {rss.get('after_load', {}).get(w)} MB = anonymous "
-                           f"{rss.get('after_anon', {}).get(w)} MB{anon_parts_text(rss.get('after_anon_parts', {}).get(w))}"
-                           f" + file-backed {rss.get('after_file', {}).get(w)} MB",
+                           f"counted in full by every process that maps them) {rss.get('idle_file', {}).get(w)} MiB; "
+                           f"PSS {rss.get('idle_pss', {}).get(w)} MiB",
+                           f"{w} idle after the load: {rss.get('after_load', {}).get(w)} MiB = anonymous "
+                           f"{rss.get('after_anon', {}).get(w)} MiB{anon_parts_text(rss.get('after_anon_parts', {}).get(w))}"
+                           f" + file-backed {rss.get('after_file', {}).get(w)} MiB",
                            "idle RSS of each service, freshly started / after the load: "
                            + ", ".join(f"{n} {fresh.get(n)} / {rss.get('after_load', {}).get(n)}" for n in sorted(idle))]
     for k, v in t.items():

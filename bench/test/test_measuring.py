@@ -212,8 +212,40 @@ class RssTargets(unittest.TestCase):
         state.RESULT["startup"] = {}
         targets.targets()
         t = state.RESULT["targets"]
-        self.assertEqual((t["rss_idle"]["value"], t["rss_idle"]["worst"], t["rss_idle"]["met"]), (14.2, "order", False))
-        self.assertEqual((t["rss_load"]["value"], t["rss_load"]["worst"]), (15.3, "order"))
+        # Judged in MB of 10^6 bytes: the tables' MiB × 1.048576.
+        self.assertEqual((t["rss_idle"]["value"], t["rss_idle"]["worst"], t["rss_idle"]["met"]), (14.89, "order", False))
+        self.assertEqual((t["rss_load"]["value"], t["rss_load"]["worst"]), (16.04, "order"))
+
+    def test_eleven_point_five_mib_is_more_than_twelve_mb(self):
+        # 11.5 MiB = 12.06 MB: missed, though the table shows a figure below 12.
+        state.RESULT["rss_mb"] = {"idle": {"order": 11.5}, "after_load": {"order": 11.4}}
+        state.RESULT["startup"] = {}
+        targets.targets()
+        t = state.RESULT["targets"]["rss_idle"]
+        self.assertEqual((t["value"], t["met"]), (12.06, False))
+
+
+class GetTargets(unittest.TestCase):
+    def setUp(self):
+        self.saved = {k: state.RESULT.get(k) for k in ("scenarios", "targets")}
+
+    def tearDown(self):
+        for k, v in self.saved.items():
+            if v is None:
+                state.RESULT.pop(k, None)
+            else:
+                state.RESULT[k] = v
+
+    def test_the_select_only_target_is_judged_with_the_cache_and_without_it(self):
+        state.RESULT["scenarios"] = {"get_product": {"ratio_gateway_vs_pgbench_select": 0.94,
+                                                     "ratio_gateway_proxy_vs_pgbench_select": 0.247,
+                                                     "ratio_gateway_proxy_vs_pgbench_select_rounds": [0.2, 0.27]}}
+        targets.targets()
+        t = state.RESULT["targets"]
+        self.assertTrue(t["gateway_vs_pgbench_select"]["met"])
+        proxied = t["gateway_proxy_vs_pgbench_select"]
+        self.assertEqual((proxied["value"], proxied["met"], proxied["margin_pct"]), (0.247, False, -50.6))
+        self.assertIn("proxied every time", proxied["label"])
 
 
 class AnonParts(unittest.TestCase):
