@@ -195,9 +195,12 @@ class PerRequest(unittest.TestCase):
         self.assertIn("1,234 failed requests or orders in its runs", report.verdict_text(v))
 
 
-class RssTargets(unittest.TestCase):
+class TargetsTest(unittest.TestCase):
+    """Puts back the parts of the shared RESULT a test of targets() replaces."""
+    KEYS = ()
+
     def setUp(self):
-        self.saved = {k: state.RESULT.get(k) for k in ("rss_mb", "startup", "targets")}
+        self.saved = {k: state.RESULT.get(k) for k in self.KEYS}
 
     def tearDown(self):
         for k, v in self.saved.items():
@@ -205,6 +208,10 @@ class RssTargets(unittest.TestCase):
                 state.RESULT.pop(k, None)
             else:
                 state.RESULT[k] = v
+
+
+class RssTargets(TargetsTest):
+    KEYS = ("rss_mb", "startup", "targets")
 
     def test_idle_is_the_worse_of_fresh_and_after_load_and_load_counts_the_peak(self):
         state.RESULT["rss_mb"] = {"idle": {"order": 11.8, "product": 11.0}, "after_load": {"order": 14.2, "product": 11.5},
@@ -225,16 +232,8 @@ class RssTargets(unittest.TestCase):
         self.assertEqual((t["value"], t["met"]), (12.06, False))
 
 
-class GetTargets(unittest.TestCase):
-    def setUp(self):
-        self.saved = {k: state.RESULT.get(k) for k in ("scenarios", "targets")}
-
-    def tearDown(self):
-        for k, v in self.saved.items():
-            if v is None:
-                state.RESULT.pop(k, None)
-            else:
-                state.RESULT[k] = v
+class GetTargets(TargetsTest):
+    KEYS = ("scenarios", "targets")
 
     def test_the_select_only_target_is_judged_with_the_cache_and_without_it(self):
         state.RESULT["scenarios"] = {"get_product": {"ratio_gateway_vs_pgbench_select": 0.94,
