@@ -1,5 +1,6 @@
 #include "sales/events/relay.hpp"
 
+#include <algorithm>
 #include <libpq-fe.h>
 #include <poll.h>
 
@@ -125,6 +126,12 @@ void OutboxRelay::ensure_connected() {
   }
 }
 
+bool OutboxRelay::must_reach_a_queue(const std::string& routing_key) const {
+  return std::any_of(opts_.declare.begin(), opts_.declare.end(), [&](const Subscription& s) {
+    return std::find(s.routing_keys.begin(), s.routing_keys.end(), routing_key) != s.routing_keys.end();
+  });
+}
+
 std::size_t OutboxRelay::publish_batch() {
   pg::Connection& db = *pg_;
   std::string seqs;
@@ -146,13 +153,21 @@ std::size_t OutboxRelay::publish_batch() {
       msg.routing_key = rows.str(i, 3);
       msg.body = rows.str(i, 4);
       msg.headers = parse_headers(rows.text(i, 5));
+      msg.mandatory = must_reach_a_queue(msg.routing_key);
       amqp_.publish(msg);
       if (i > 0) seqs += ',';
       seqs += rows.text(i, 0);
     }
     seqs += '}';
     // One wait for the whole batch: the broker confirms in bulk.
-    amqp_.wait_for_confirms(opts_.confirm_timeout);
+    try {
+      amqp_.wait_for_confirms(opts_.confirm_timeout);
+    } catch (const amqp::AmqpError&) {
+      // Nacked, or returned because no queue took it: the next try starts from a new
+      // connection, which declares the queues and bindings again.
+      amqp_.close();
+      throw;
+    }
     db.exec_pipeline({{&stmt::kDeletePublished, {}, {pg::param(seqs)}}, {nullptr, "COMMIT", {}}});
     published_.inc(static_cast<std::uint64_t>(rows.rows()));
     return static_cast<std::size_t>(rows.rows());

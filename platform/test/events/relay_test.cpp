@@ -84,6 +84,43 @@ TEST_F(RelayTest, PublishesExactlyTheCommittedEvents) {
   EXPECT_FALSE(relay.connected());
 }
 
+// A queue removed while the relay is connected (an operator, a broker restored from an
+// older definition): an event of a type the relay declares a queue for is published
+// mandatory, so the broker returns it instead of dropping it; the batch stays in the outbox,
+// and the relay's next connection declares the queue again and delivers it.
+TEST_F(RelayTest, AnEventNoQueueTookStaysInTheOutboxUntilItsQueueIsBack) {
+  RelayOptions o = options();
+  o.declare = {{queue_, {"order.created"}}};  // a type named exactly: published mandatory
+  OutboxRelay relay(schema_->conninfo(), params_, o, registry_);
+  relay.start();
+  ASSERT_TRUE(eventually([&] { return relay.connected(); }));
+  {
+    amqp::Connection admin(params_);
+    admin.connect();
+    admin.delete_queue(queue_);
+  }
+  auto ids = enqueue_committed(1);
+  amqp::Connection sub(params_);
+  sub.connect();
+  // The relay declares the queue again on its next connection; until then it does not exist
+  // (a passive declare of it fails on the side channel only).
+  ASSERT_TRUE(eventually([&] {
+    try {
+      return sub.queue_message_count(queue_) >= 1;
+    } catch (const amqp::AmqpError&) {
+      if (!sub.is_open()) sub.connect();
+      return false;
+    }
+  })) << "the event never reached its queue";
+  auto got = drain(sub, queue_, 1);
+  ASSERT_EQ(got.size(), 1u) << "the event was dropped as unroutable";
+  EXPECT_EQ(parse(got[0].body).id, ids[0]);
+  EXPECT_TRUE(eventually([&] { return testing::outbox_rows(*pool_) == 0; }));
+  EXPECT_EQ(counter("sales_outbox_published_total"), 1u) << "counted once, when a queue took it";
+  EXPECT_GE(counter("sales_outbox_publish_failures_total"), 1u) << "the returned try counts as a failure";
+  relay.stop();
+}
+
 TEST_F(RelayTest, ACommitWakesTheRelayWithoutWaitingForThePoll) {
   RelayOptions o = options();
   o.poll_interval = 10s;  // only the commit's wake-up can make this quick

@@ -38,6 +38,9 @@ struct RelayOptions {
   amqp::Topology topology;
   // Queues declared (with their DLQs and bindings) before publishing, so no event finds
   // its consumer's queue missing. Tests pass their own; services keep the system table.
+  // An event whose type one of them names exactly is published mandatory: should no queue
+  // take it (a queue or binding removed while the relay was connected), the broker returns
+  // it, the batch stays in the outbox, and the relay reconnects, declaring all of them again.
   std::vector<Subscription> declare = system_subscriptions();
   int batch_size = 200;
   std::chrono::milliseconds poll_interval{200};  // fallback for rows no wake-up announced
@@ -70,6 +73,7 @@ class OutboxRelay {
   void run(std::stop_token st);
   void ensure_connected();
   std::size_t publish_batch();
+  [[nodiscard]] bool must_reach_a_queue(const std::string& routing_key) const;
   // True when woken (a commit, a NOTIFY), false when the poll interval passed.
   bool wait_for_work(std::stop_token st);
   void gather(std::stop_token st);
