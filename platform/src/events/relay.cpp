@@ -28,12 +28,22 @@ amqp::Headers parse_headers(std::string_view text) {
   return out;
 }
 
+// The types a declared subscription names exactly (patterns are not checked), sorted.
+std::vector<std::string> mandatory_types(const std::vector<Subscription>& declare) {
+  std::vector<std::string> types;
+  for (const auto& s : declare) types.insert(types.end(), s.routing_keys.begin(), s.routing_keys.end());
+  std::sort(types.begin(), types.end());
+  types.erase(std::unique(types.begin(), types.end()), types.end());
+  return types;
+}
+
 }  // namespace
 
 OutboxRelay::OutboxRelay(std::string pg_conninfo, amqp::ConnectionParams broker, RelayOptions opts,
                          metrics::Registry& registry)
     : conninfo_(std::move(pg_conninfo)),
       opts_(std::move(opts)),
+      mandatory_types_(mandatory_types(opts_.declare)),
       amqp_(std::move(broker)),
       published_(registry.counter("sales_outbox_published_total", "Events published from the outbox and confirmed")),
       failures_(registry.counter("sales_outbox_publish_failures_total",
@@ -126,12 +136,6 @@ void OutboxRelay::ensure_connected() {
   }
 }
 
-bool OutboxRelay::must_reach_a_queue(const std::string& routing_key) const {
-  return std::any_of(opts_.declare.begin(), opts_.declare.end(), [&](const Subscription& s) {
-    return std::find(s.routing_keys.begin(), s.routing_keys.end(), routing_key) != s.routing_keys.end();
-  });
-}
-
 std::size_t OutboxRelay::publish_batch() {
   pg::Connection& db = *pg_;
   std::string seqs;
@@ -153,7 +157,7 @@ std::size_t OutboxRelay::publish_batch() {
       msg.routing_key = rows.str(i, 3);
       msg.body = rows.str(i, 4);
       msg.headers = parse_headers(rows.text(i, 5));
-      msg.mandatory = must_reach_a_queue(msg.routing_key);
+      msg.mandatory = std::binary_search(mandatory_types_.begin(), mandatory_types_.end(), msg.routing_key);
       amqp_.publish(msg);
       if (i > 0) seqs += ',';
       seqs += rows.text(i, 0);

@@ -27,7 +27,7 @@ constexpr auto kLongestResend = std::chrono::milliseconds(1000);
 std::atomic<std::uint64_t> sent_count{0};
 
 constexpr std::chrono::milliseconds resend_after(int sends) {
-  return sends >= 5 ? kLongestResend : std::min(kLongestResend, kFirstResend * (1 << (sends - 1)));
+  return sends >= 5 ? kLongestResend : kFirstResend * (1 << (sends - 1));
 }
 // Cancels in flight at once. A cancel whose host has gone silent holds its sender for
 // seconds (until the connection's liveness settings give up); the others go on meanwhile.

@@ -176,7 +176,6 @@ void Transaction::require_usable() const {
 
 // BEGIN (on the first trip), what was queued, then `tail`, in one round trip.
 Result Transaction::send(std::vector<Step> tail, bool commits) {
-  require_usable();
   std::vector<Step> steps;
   const bool first_trip = !begun_;
   if (first_trip) steps.push_back({nullptr, begin_sql(iso_), {}});
@@ -229,6 +228,7 @@ void Transaction::exec_later(const Statement& st, std::vector<Param> params) {
 }
 
 void Transaction::flush() {
+  require_usable();
   if (!begun_ || !queued_.empty()) send({}, false);
 }
 

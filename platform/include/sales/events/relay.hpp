@@ -73,7 +73,6 @@ class OutboxRelay {
   void run(std::stop_token st);
   void ensure_connected();
   std::size_t publish_batch();
-  [[nodiscard]] bool must_reach_a_queue(const std::string& routing_key) const;
   // True when woken (a commit, a NOTIFY), false when the poll interval passed.
   bool wait_for_work(std::stop_token st);
   void gather(std::stop_token st);
@@ -83,6 +82,8 @@ class OutboxRelay {
 
   std::string conninfo_;
   RelayOptions opts_;
+  // The event types opts_.declare names exactly, sorted once: published mandatory.
+  std::vector<std::string> mandatory_types_;
   amqp::Connection amqp_;  // used by the relay thread only
   std::unique_ptr<pg::Connection> pg_;
   std::unique_ptr<detail::RelayWakeup> wakeup_;

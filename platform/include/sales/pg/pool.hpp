@@ -296,13 +296,12 @@ class Transaction {
   // (or from BEGIN), not from the exec's own statement.
   [[nodiscard]] bool earlier_statement_failed() const { return earlier_failed_; }
   Connection& connection() {  // raw access: everything queued is sent first
-    require_usable();
     flush();
     return *lease_;
   }
 
  private:
-  Result send(std::vector<Step> tail, bool commits);
+  Result send(std::vector<Step> tail, bool commits);  // callers have checked require_usable()
   void require_usable() const;
   Pool& pool_;
   Isolation iso_;
