@@ -137,14 +137,13 @@ std::optional<std::int64_t> parse_positive(std::string_view s) {
 }
 
 std::string printable(std::string_view text, std::size_t max_chars) {
-  auto control = [](unsigned char c) { return c < 0x20 || c == 0x7F; };
   std::string out;
-  if (text::valid_utf8(text) && std::none_of(text.begin(), text.end(), control)) {
+  if (text::valid_utf8(text) && !text::has_control(text)) {
     out.assign(text);
   } else {
     static constexpr char kHex[] = "0123456789ABCDEF";
     for (unsigned char c : text) {
-      if (c < 0x80 && !control(c)) {
+      if (c >= 0x20 && c < 0x7F) {
         out.push_back(static_cast<char>(c));
       } else {
         out += {'%', kHex[c >> 4], kHex[c & 0xF]};

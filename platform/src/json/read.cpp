@@ -168,20 +168,10 @@ std::optional<std::string> FieldReader::text_without_controls(std::string_view n
                                                              std::size_t max_len, std::size_t min_len, bool multiline) {
   auto s = string(name, required, max_len, min_len);
   if (!s) return s;
-  auto byte = [&](std::size_t i) { return i < s->size() ? static_cast<unsigned char>((*s)[i]) : 0u; };
-  for (std::size_t i = 0; i < s->size(); ++i) {
-    auto c = byte(i);
-    // C0 and DEL; in valid UTF-8, C1 (U+0080–U+009F) is 0xC2 0x80–0x9F, and the line and
-    // paragraph separators (U+2028, U+2029) are 0xE2 0x80 0xA8–0xA9.
-    bool c1 = c == 0xC2 && byte(i + 1) <= 0x9F;
-    bool separator = c == 0xE2 && byte(i + 1) == 0x80 && (byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9);
-    bool line_break = c == '\n' || c == '\r' || c == '\t' || separator;
-    if (multiline && line_break) continue;
-    if (c < 0x20 || c == 0x7F || c1 || separator) {
-      error(std::string(name), multiline ? "must be text without control characters (line breaks and tabs are allowed)"
-                                         : "must be one line of text, without control characters");
-      return std::nullopt;
-    }
+  if (sales::text::has_control(*s, multiline)) {
+    error(std::string(name), multiline ? "must be text without control characters (line breaks and tabs are allowed)"
+                                       : "must be one line of text, without control characters");
+    return std::nullopt;
   }
   return s;
 }

@@ -37,6 +37,27 @@ constexpr Range kBlank[] = {
     {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
 };
 
+bool control_code_point(std::uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029;
+}
+
+bool layout_code_point(std::uint32_t cp) {
+  return cp == '\n' || cp == '\r' || cp == '\t' || cp == 0x2028 || cp == 0x2029;
+}
+
+// Whether some character of s is one that pred picks; bytes that are not UTF-8 are skipped
+// (whoever reads s judges those).
+template <typename Pred>
+bool any_code_point(std::string_view s, Pred pred) {
+  std::uint32_t cp = 0;
+  for (std::size_t i = 0, len = 0; i < s.size(); i += len) {
+    len = decode(s, i, cp);
+    if (len == 0) len = 1;
+    else if (pred(cp)) return true;
+  }
+  return false;
+}
+
 bool blank_code_point(std::uint32_t cp) {
   for (const auto& r : kBlank) {
     if (cp < r.first) return false;
@@ -64,14 +85,14 @@ bool looks_blank(std::string_view s) {
   return true;
 }
 
+bool has_control(std::string_view s, bool layout_allowed) {
+  return any_code_point(s, [&](std::uint32_t cp) {
+    return control_code_point(cp) && !(layout_allowed && layout_code_point(cp));
+  });
+}
+
 bool has_invisible(std::string_view s) {
-  std::uint32_t cp = 0;
-  for (std::size_t i = 0, len = 0; i < s.size(); i += len) {
-    len = decode(s, i, cp);
-    if (len == 0) len = 1;  // not UTF-8: its bytes are judged by whoever checks that
-    else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || blank_code_point(cp)) return true;
-  }
-  return false;
+  return any_code_point(s, [](std::uint32_t cp) { return control_code_point(cp) || blank_code_point(cp); });
 }
 
 std::size_t utf8_length(std::string_view s) {

@@ -184,6 +184,8 @@ TEST(Printable, QuotesRequestTextAsValidUtf8) {
   EXPECT_EQ(printable("caf\xC3\xA9"), "caf\xC3\xA9") << "valid UTF-8 stays";
   EXPECT_EQ(printable("a\xFF" "b"), "a%FFb");
   EXPECT_EQ(printable("tab\there"), "tab%09here");
+  EXPECT_EQ(printable("x\xC2\x85y"), "x%C2%85y") << "a C1 control is escaped like a C0 one";
+  EXPECT_EQ(printable("x\xE2\x80\xA8y"), "x%E2%80%A8y") << "so is the line separator";
   EXPECT_EQ(printable("abcdef", 3), "abc\u2026");
 }
 

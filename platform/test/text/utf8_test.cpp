@@ -56,6 +56,29 @@ TEST(Utf8, BlankIsWhiteSpaceOrInvisibleCharactersOnly) {
   EXPECT_FALSE(looks_blank("\xC2")) << "not UTF-8: nothing to call blank";
 }
 
+TEST(Utf8, ControlsAreC0DelC1AndTheSeparators) {
+  for (std::string_view control : {"a\x01", "\x1B[2J", "a\x7F", "x\xC2\x80y" /* U+0080 */, "x\xC2\x9Fy" /* U+009F */,
+                                   "a\nb", "a\rb", "a\tb", "a\xE2\x80\xA8" "b" /* U+2028 */,
+                                   "a\xE2\x80\xA9" "b" /* U+2029 */}) {
+    EXPECT_TRUE(has_control(control)) << control;
+  }
+  for (std::string_view plain : {"", "plain text", "\xC2\xA0" /* U+00A0: blank, not a control */,
+                                 "\xC2\xA1" /* U+00A1, just past C1 */, "\xE2\x80\xA7" /* U+2027 */,
+                                 "\xE2\x80\xAA" /* U+202A */, "\xF0\x9F\x98\x80", "a\xFF" /* not UTF-8 */}) {
+    EXPECT_FALSE(has_control(plain)) << plain;
+  }
+}
+
+TEST(Utf8, LayoutAllowedLetsLineBreaksAndTabsThroughButNoOtherControl) {
+  for (std::string_view laid_out : {"a\nb", "a\r\nb", "a\tb", "a\xE2\x80\xA8" "b", "a\xE2\x80\xA9" "b"}) {
+    EXPECT_FALSE(has_control(laid_out, true)) << laid_out;
+  }
+  for (std::string_view control : {"a\nb\x1B[2J", "a\x07", "a\x0B" /* vertical tab */, "a\x0C" /* form feed */,
+                                   "x\xC2\x85y" /* U+0085, NEL */, "a\x7F"}) {
+    EXPECT_TRUE(has_control(control, true)) << control;
+  }
+}
+
 TEST(Utf8, InvisibleIsWhiteSpaceAnInvisibleCharacterOrAControl) {
   for (std::string_view hidden : {"a b", "a\tb", "ann\xE2\x80\x8B" /* U+200B */, "\xC2\xAD" /* U+00AD */,
                                   "x\xC2\x85y" /* U+0085, C1 */, "x\xC2\x9By" /* U+009B, C1 */, "\x1B[2J",

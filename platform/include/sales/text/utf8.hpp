@@ -27,9 +27,17 @@ std::string_view utf8_prefix_bytes(std::string_view s, std::size_t max_bytes);
 // made only of these is as empty as "   " to whoever reads a list of them. True for "".
 bool looks_blank(std::string_view s);
 
+// Whether s holds a control character: C0, DEL, C1, or the line and paragraph separators
+// (U+2028, U+2029), which break a line as \n does. With layout_allowed, the characters that
+// lay out text (\n, \r, \t and the two separators) do not count: a description may have
+// paragraphs, a name may not. Bytes that are not UTF-8 do not count here either (whoever
+// reads s checks that). Every check that refuses or escapes controls asks this one.
+bool has_control(std::string_view s, bool layout_allowed = false);
+
 // Whether s (valid UTF-8) holds a character that does not show: white space, an invisible
-// one (as above) or a control (C0, DEL, C1). Where every character must be seen, such as an
-// email address, two values that differ only by these look the same to whoever reads them.
+// one (as above) or a control (as has_control counts them). Where every character must be
+// seen, such as an email address, two values that differ only by these look the same to
+// whoever reads them.
 bool has_invisible(std::string_view s);
 
 }  // namespace sales::text
