@@ -181,12 +181,27 @@ void Connection::service_io() {
   }
 }
 
+void Connection::keep_alive() noexcept {
+  if (!is_open()) return;
+  const auto quarter = params_.heartbeat.count() > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(params_.heartbeat) / 4
+                                                     : std::chrono::milliseconds(1000);
+  if (std::chrono::steady_clock::now() - last_read_ < quarter) return;
+  try {
+    service_io();
+  } catch (const AmqpError&) {
+    // Every path that throws it has closed the session: the next call that needs it reports.
+  } catch (...) {
+    drop();  // what was read is unknown: a fresh session is the safe one
+  }
+}
+
 bool Connection::pump(std::chrono::microseconds timeout) {
   // Frees frame memory of earlier calls; a no-op while rabbitmq-c still holds queued frames.
   amqp_maybe_release_buffers(state_);
   amqp_frame_t frame;
   timeval tv = native::to_timeval(timeout);
   int status = amqp_simple_wait_frame_noblock(state_, &frame, &tv);
+  last_read_ = std::chrono::steady_clock::now();
   if (status == AMQP_STATUS_TIMEOUT) return false;
   if (status != AMQP_STATUS_OK) fail_io("read", status);
   if (frame.frame_type != AMQP_FRAME_METHOD) return true;  // stray content of a message we skipped

@@ -174,5 +174,35 @@ TEST_F(ConsumerBatchTest, UnderSteadyTrafficDeliveriesWithinTheGatherWindowShare
   EXPECT_NE(txid_of[first], txid_of[second]);
 }
 
+// rabbitmq-c sends heartbeats only from inside its calls. A batch whose handlers each take a
+// while (a lock wait, up to the statement timeout) must still let them out between events:
+// past about two silent heartbeats the broker closes the connection and requeues the batch,
+// which then comes again after its COMMIT, as duplicates.
+TEST_F(ConsumerBatchTest, ALongBatchKeepsTheBrokerConnectionAlive) {
+  {
+    Consumer declare(*pool_, params_, options(), Dispatcher{}.on("order.created", record), registry_);
+    declare.start();
+    ASSERT_TRUE(eventually([&] { return declare.connected(); }));
+  }
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(publish_event("order.created"));  // one batch
+  Dispatcher slow;
+  slow.on("order.created", [](pg::Transaction& tx, const Envelope& e) {
+    record(tx, e);
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // under a 1 s heartbeat
+  });
+  amqp::ConnectionParams quick = params_;
+  quick.heartbeat = std::chrono::seconds(1);  // the batch lasts over 4 of them
+  Consumer consumer(*pool_, quick, options(), std::move(slow), registry_);
+  consumer.start();
+
+  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_consumed_total") == 6; }, std::chrono::seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // time for a requeued batch to come back
+  EXPECT_EQ(by_queue("sales_events_duplicates_total"), 0u)
+      << "the broker closed the silent connection and delivered the batch again";
+  for (const auto& id : ids) EXPECT_EQ(effects(id), 1) << id;
+  EXPECT_TRUE(consumer.connected());
+}
+
 }  // namespace
 }  // namespace sales::events

@@ -154,6 +154,13 @@ class Connection {
   // Reads whatever the broker sent without blocking: lets rabbitmq-c answer heartbeats on
   // a connection that is otherwise idle (an outbox relay with nothing to publish).
   void service_io();
+  // service_io() when a quarter of the heartbeat has passed since this session last read
+  // from the broker, else nothing (a clock read): for a caller busy elsewhere for long, such
+  // as a consumer whose handlers each may wait up to a statement timeout on a lock. rabbitmq-c
+  // sends heartbeats only from inside its calls, and past about two silent heartbeats the
+  // broker closes the connection and requeues what it holds. Never throws: a failure closes
+  // the session (is_open() false), which the caller's next call that must succeed reports.
+  void keep_alive() noexcept;
 
  private:
   // Handles one incoming frame, waiting at most `timeout`; false if none arrived.
@@ -181,6 +188,7 @@ class Connection {
   // this session fails for them instead of finding nothing to wait for (connect() forgets).
   std::size_t lost_unconfirmed_ = 0;
   std::deque<Delivery> buffered_;  // deliveries read while waiting for confirms
+  std::chrono::steady_clock::time_point last_read_{};  // pump()'s last look at the socket
 };
 
 }  // namespace sales::amqp
