@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "order_db.hpp"
+#include "sales_test/metrics_text.hpp"
 #include "sales/events/subscriptions.hpp"
 #include "sales/events/envelope.hpp"
 
@@ -228,6 +229,22 @@ TEST_F(SagaConsumerTest, HandlesExactlyTheOrderQueuesTypes) {
   auto table = sales::events::subscribed_types(sales::events::kOrderQueue);
   std::sort(table.begin(), table.end());
   EXPECT_EQ(types, table);
+}
+
+// Every series an ignored event can count is there before any was ignored: one born at 1
+// gives increase() nothing, and the first such event would raise no alert.
+TEST_F(SagaConsumerTest, TheIgnoredEventSeriesAreThereAtZeroFromTheStart) {
+  const auto text = registry_.render();  // the dispatcher is made, nothing delivered yet
+  for (auto [event, status] : {std::pair{"inventory.reserved", Status::Cancelled}, {"inventory.rejected", Status::Confirmed},
+                               {"payment.confirmed", Status::Paid}, {"payment.refunded", Status::Refunded},
+                               {"shipment.shipped", Status::Shipped}, {"shipment.delivered", Status::Delivered}}) {
+    EXPECT_TRUE(sales_test::metric_sum(text, "sales_order_saga_events_ignored_total",
+                                       {{"event", event}, {"status", std::string(name(status))}}))
+        << event << " " << name(status);
+  }
+  EXPECT_FALSE(sales_test::metric_sum(text, "sales_order_saga_events_ignored_total",
+                                      {{"event", "inventory.reserved"}, {"status", "PENDING"}}))
+      << "a reservation of a PENDING order is applied, never ignored: no series for it";
 }
 
 }  // namespace
