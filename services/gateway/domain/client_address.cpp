@@ -1,5 +1,7 @@
 #include "domain/client_address.hpp"
 
+#include <algorithm>
+
 #include "sales/http/header_lists.hpp"
 
 namespace gateway {
@@ -19,6 +21,15 @@ struct Walk {
   IpAddress client;
   bool malformed = false;
 };
+
+// An IPv6 address's /64 network, as its text (the header comment: the rate limiter's key);
+// empty for IPv4 and IPv4-mapped addresses.
+IpText network_of(const IpAddress& address) {
+  if (address.is_v4()) return {};
+  IpAddress network = address;
+  std::fill(network.bytes.begin() + 8, network.bytes.end(), std::uint8_t{0});
+  return IpText(network);
+}
 
 // The rightmost-untrusted walk (header comment): every X-Forwarded-For field from the last,
 // each one's entries from the right.
@@ -64,11 +75,19 @@ std::optional<IpAddress> parse_forwarded_entry(std::string_view entry) {
   return parse_ip(entry);
 }
 
+ClientAddress::ClientAddress(std::string_view peer, const std::optional<IpAddress>& address) : peer_(peer) {
+  if (address) network_ = network_of(*address);
+}
+
+ClientAddress::ClientAddress(std::string_view peer, const IpAddress& client, bool malformed_entry)
+    : peer_(peer), client_(client), network_(network_of(client)), peer_trusted_(true), malformed_entry_(malformed_entry) {}
+
 ClientAddress client_address(std::string_view peer, const sales::http::Headers& headers,
                              const IpRanges& trusted) {
-  if (trusted.empty()) return ClientAddress(peer);
+  // Most peers are IPv4 ("203.0.113.7"): without trusted proxies nothing is parsed for them.
+  if (trusted.empty()) return ClientAddress(peer, peer.find(':') == npos ? std::nullopt : parse_ip(peer));
   auto peer_address = parse_ip(peer);
-  if (!peer_address || !trusted.contains(*peer_address)) return ClientAddress(peer);
+  if (!peer_address || !trusted.contains(*peer_address)) return ClientAddress(peer, peer_address);
   auto w = walk(*peer_address, headers, trusted);
   return {peer, w.client, w.malformed};
 }

@@ -20,6 +20,11 @@
 //     can be believed; the requests keep that proxy's bucket, as without this setting.
 // An entry may carry a port, as some proxies write it: "192.0.2.1:4711", "[2001:db8::1]:443",
 // "[2001:db8::1]". Empty entries (",,") are skipped (RFC 9110 §5.6.1).
+//
+// An IPv6 client is known to the rate limiter by its /64 network. One host may use any
+// address of its /64 (SLAAC privacy addresses change daily; a router is given a /64 or
+// more), so a bucket per address would give one client 2^64 of them. IPv4 and IPv4-mapped
+// addresses stay whole.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,14 +36,18 @@ namespace gateway {
 
 class ClientAddress {
  public:
-  // The peer is the client: what the server reported, untouched.
-  explicit ClientAddress(std::string_view peer) : peer_(peer) {}
+  // The peer is the client: what the server reported, untouched; `address` is the peer
+  // parsed, when it was (an IPv6 peer, whose key is its /64).
+  explicit ClientAddress(std::string_view peer, const std::optional<IpAddress>& address = std::nullopt);
   // The peer is a trusted proxy, and `client` the address the walk found.
-  ClientAddress(std::string_view peer, const IpAddress& client, bool malformed_entry)
-      : peer_(peer), client_(client), peer_trusted_(true), malformed_entry_(malformed_entry) {}
+  ClientAddress(std::string_view peer, const IpAddress& client, bool malformed_entry);
 
-  // The rate limiter's key: the peer as the server wrote it, or the client's canonical text.
-  [[nodiscard]] std::string_view key() const { return peer_trusted_ ? client_.view() : peer_; }
+  // The rate limiter's key: an IPv6 client's /64 network, else the peer as the server wrote
+  // it or the client's canonical text.
+  [[nodiscard]] std::string_view key() const {
+    if (!network_.view().empty()) return network_.view();
+    return peer_trusted_ ? client_.view() : peer_;
+  }
   // The peer is a trusted proxy: its X-Forwarded-For was read and is to be appended to.
   [[nodiscard]] bool peer_trusted() const { return peer_trusted_; }
   // The walk stopped at an entry that is not an address.
@@ -46,7 +55,8 @@ class ClientAddress {
 
  private:
   std::string_view peer_;
-  IpText client_;  // written only when the peer is trusted
+  IpText client_;   // written only when the peer is trusted
+  IpText network_;  // written only for an IPv6 client: its /64
   bool peer_trusted_ = false;
   bool malformed_entry_ = false;
 };

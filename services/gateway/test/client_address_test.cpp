@@ -38,7 +38,7 @@ TEST(ClientAddress, WithNoTrustedProxiesThePeerIsTheClientAsTheServerWroteIt) {
 }
 
 TEST(ClientAddress, AnUntrustedPeersHeaderIsIgnored) {
-  for (const char* peer : {"203.0.113.50", "2001:db8::50", "11.0.0.1"}) {
+  for (const char* peer : {"203.0.113.50", "2001:db8:0:50::", "11.0.0.1"}) {
     auto c = client_address(peer, xff({"10.0.0.1", "198.51.100.1"}), kProxies);
     EXPECT_FALSE(c.peer_trusted()) << peer;
     EXPECT_EQ(c.key(), peer) << "a client cannot name itself";
@@ -47,12 +47,28 @@ TEST(ClientAddress, AnUntrustedPeersHeaderIsIgnored) {
   EXPECT_EQ(client("fe80::1%eth0", {"198.51.100.1"}), "fe80::1%eth0");
 }
 
+// One host may use any address of its /64: the rate limiter knows an IPv6 client by it,
+// whether the client is the peer or was found behind a trusted proxy.
+TEST(ClientAddress, AnIpv6ClientIsKnownByItsSlash64) {
+  for (const Fields& proxied : {Fields{}, Fields{"2001:db8:1:2:aaaa:bbbb:cccc:dddd"}}) {
+    const char* peer = proxied.empty() ? "2001:db8:1:2:aaaa:bbbb:cccc:dddd" : "10.0.0.5";
+    EXPECT_EQ(client(peer, proxied), "2001:db8:1:2::") << peer;
+    EXPECT_EQ(client(peer, proxied, IpRanges()), proxied.empty() ? "2001:db8:1:2::" : "10.0.0.5") << peer;
+  }
+  EXPECT_EQ(client("2001:db8:1:2::1", {}, IpRanges()), client("2001:db8:1:2:ffff::9", {}, IpRanges()))
+      << "two addresses of one /64: one bucket";
+  EXPECT_NE(client("2001:db8:1:2::1", {}, IpRanges()), client("2001:db8:1:3::1", {}, IpRanges()))
+      << "the next /64: another client";
+  EXPECT_EQ(client("::ffff:203.0.113.7", {}, IpRanges()), "::ffff:203.0.113.7") << "IPv4-mapped: the whole address";
+  EXPECT_EQ(client("203.0.113.7", {}, IpRanges()), "203.0.113.7");
+}
+
 TEST(ClientAddress, BehindOneTrustedProxyTheLastEntryIsTheClient) {
   auto c = client_address("10.0.0.5", xff({"203.0.113.7"}), kProxies);
   EXPECT_TRUE(c.peer_trusted());
   EXPECT_FALSE(c.malformed_entry());
   EXPECT_EQ(c.key(), "203.0.113.7");
-  EXPECT_EQ(client("::1", {"2001:db8::7"}), "2001:db8::7");
+  EXPECT_EQ(client("::1", {"2001:db8:0:7::1"}), "2001:db8:0:7::");
   EXPECT_EQ(client("::ffff:127.0.0.1", {"203.0.113.7"}), "203.0.113.7") << "a mapped peer is trusted like its IPv4";
 }
 
@@ -71,7 +87,7 @@ TEST(ClientAddress, SeveralTrustedHopsAreSkipped) {
 
 TEST(ClientAddress, EveryEntryTrustedGivesTheLeftmost) {
   EXPECT_EQ(client("10.0.0.5", {"10.9.9.9, 10.1.1.1"}), "10.9.9.9") << "the farthest proxy";
-  EXPECT_EQ(client("10.0.0.5", {"::1"}), "::1");
+  EXPECT_EQ(client("10.0.0.5", {"::1"}), "::") << "its /64";
 }
 
 TEST(ClientAddress, NoHeaderOrOnlyEmptyEntriesGiveThePeer) {
@@ -106,13 +122,13 @@ TEST(ClientAddress, AGarbageEntryStopsTheWalkAtTheNearestTrustedHop) {
 
 TEST(ClientAddress, PortsAndBracketsAreAccepted) {
   EXPECT_EQ(client("10.0.0.5", {"203.0.113.7:4711"}), "203.0.113.7");
-  EXPECT_EQ(client("10.0.0.5", {"[2001:db8::7]:443"}), "2001:db8::7");
-  EXPECT_EQ(client("10.0.0.5", {"[2001:db8::7]"}), "2001:db8::7");
+  EXPECT_EQ(client("10.0.0.5", {"[2001:db8:0:7::1]:443"}), "2001:db8:0:7::");
+  EXPECT_EQ(client("10.0.0.5", {"[2001:db8:0:7::1]"}), "2001:db8:0:7::");
   EXPECT_EQ(client("10.0.0.5", {"203.0.113.7, 10.1.1.1:80"}), "203.0.113.7");
 }
 
 TEST(ClientAddress, TheClientsTextIsCanonical) {
-  EXPECT_EQ(client("10.0.0.5", {"2001:DB8:0:0:0:0:0:7"}), "2001:db8::7");
+  EXPECT_EQ(client("10.0.0.5", {"2001:DB8:0:7:0:0:0:1"}), "2001:db8:0:7::");
   EXPECT_EQ(client("10.0.0.5", {"::ffff:203.0.113.7"}), "203.0.113.7") << "one bucket for both spellings";
 }
 
