@@ -17,6 +17,9 @@
 
 namespace sales::http::detail {
 
+// A body declared longer is reserved this much at its first byte, the rest as it arrives.
+inline constexpr std::size_t kBodyReservedUpFront = 64 * 1024;
+
 template <bool isRequest>
 class MessageParser : public boost::beast::http::basic_parser<isRequest> {
  public:
@@ -133,8 +136,12 @@ class MessageParser : public boost::beast::http::basic_parser<isRequest> {
   }
 
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code&) override {
-    // basic_parser has already refused a length above body_limit.
-    if (content_length) message_.body.reserve(static_cast<std::size_t>(*content_length));
+    // basic_parser has already refused a length above body_limit. Only what may be held at
+    // once is reserved up front: the budget of bodies held counts bytes as they arrive, and
+    // a reservation of the declared length at the first byte let a connection that sent one
+    // byte of a 1 MiB body take 1 MiB (thousands of them, gigabytes). Past it the body grows
+    // as bytes come, doubling.
+    if (content_length) message_.body.reserve(std::min(static_cast<std::size_t>(*content_length), kBodyReservedUpFront));
   }
 
   std::size_t on_body_impl(string_view body, error_code&) override {
