@@ -297,6 +297,14 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> listen(tcp::acceptor& acceptor) {
+    // Out of descriptors (EMFILE, ENFILE) or kernel memory, an accept fails at once, and the
+    // next one would too: retrying without a pause spun the loop's thread at 100 % while
+    // the shortage lasted, slowing every connection it serves. Pause 5 ms, doubling up to
+    // 1 s, as Go's net/http does; the connections in hand go on meanwhile.
+    constexpr auto kFirstPause = std::chrono::milliseconds(5);
+    constexpr auto kLongestPause = std::chrono::seconds(1);
+    std::chrono::milliseconds pause{0};
+    asio::steady_timer pause_timer(acceptor.get_executor());
     for (;;) {
       // A strand when several threads share the loop: a session's timer and socket must
       // not complete concurrently. (No co_await inside ?: — GCC 12 miscompiles it.)
@@ -304,7 +312,16 @@ struct Server::Impl {
                                   : asio::any_io_executor(asio::make_strand(acceptor.get_executor()));
       auto [ec, socket] = co_await acceptor.async_accept(exec, kTuple);
       if (ec == asio::error::operation_aborted) co_return;
-      if (ec) continue;  // EMFILE and friends: keep serving those we have
+      if (ec) {
+        const bool first = pause.count() == 0;
+        pause = first ? std::chrono::milliseconds(kFirstPause) : std::min<std::chrono::milliseconds>(pause * 2, kLongestPause);
+        if (first) log::warn("accepting a connection failed ({}); pausing the accepts, up to 1 s apart", ec.message());
+        pause_timer.expires_after(pause);
+        auto [timer_ec] = co_await pause_timer.async_wait(kTuple);
+        if (timer_ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        continue;
+      }
+      pause = std::chrono::milliseconds(0);
       if (connections.load() >= opts.max_connections) continue;  // the socket closes here
       ++connections;
       asio::co_spawn(exec, session(std::move(socket)), asio::detached);
