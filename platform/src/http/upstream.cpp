@@ -127,6 +127,10 @@ asio::awaitable<Response> UpstreamPool::send(const Request& req, std::chrono::st
   // away: it is not sent again.
   bool sent_before = false;  // the first try wrote the whole request: the upstream may have acted on it
   for (int attempt = 0;; ++attempt) try {
+    // The second attempt follows a stale kept-alive connection: the upstream restarted or
+    // closed its connections, so every idle one is as stale (the blocking client's rule too).
+    // They are dropped, and the request goes on a fresh connection as promised above.
+    if (attempt == 1) impl_->idle.clear();
     std::unique_ptr<Conn> conn = impl_->take_idle(repeatable);
     bool fresh = !conn;
     if (fresh) conn = std::make_unique<Conn>(impl_->executor);

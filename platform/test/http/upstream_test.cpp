@@ -215,6 +215,35 @@ TEST(UpstreamResend, APostOnAClosedKeptAliveConnectionIsSentAgainAsTheCallersKey
   EXPECT_EQ(upstream.connections(), 3);
 }
 
+// An upstream that restarted closed every kept connection: the resend after the first stale
+// one goes on a fresh connection, not on the next idle one, which is as stale.
+TEST(UpstreamResend, TheResendAfterAStaleConnectionNeverTakesAnotherIdleOne) {
+  asio::io_context loop;
+  ClosesReusedConnections upstream(loop);
+  UpstreamPool pool(loop.get_executor(), {"127.0.0.1", upstream.port()}, 4);
+  int answered = 0;
+  for (int i = 0; i < 2; ++i) {  // side by side: two connections, both left idle in the pool
+    asio::co_spawn(
+        loop,
+        [&]() -> asio::awaitable<void> {
+          Request req;
+          req.method = "GET";
+          req.target = "/";
+          answered += (co_await pool.send(req, Clock::now() + 5s, true)).status == 200;
+        },
+        asio::detached);
+  }
+  loop.restart();
+  while (answered < 2 && loop.run_one() > 0) {
+  }
+  ASSERT_EQ(answered, 2);
+  ASSERT_EQ(pool.idle(), 2u);
+  auto out = exchange(loop, pool, 5s);
+  EXPECT_EQ(out.status, 200) << out.what;
+  EXPECT_EQ(upstream.connections(), 3) << "the resend went on a fresh connection";
+  EXPECT_EQ(pool.idle(), 1u) << "the other stale one was dropped";
+}
+
 // A request written to an upstream that then says nothing may have been acted on.
 TEST(UpstreamTimeout, AnUnansweredRequestThatWentOutTimesOutAsSent) {
   Server slow(ServerOptions{.threads = 1}, [](Request&) {
