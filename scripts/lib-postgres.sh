@@ -55,12 +55,20 @@ psql_super() {
     -U "$PG_SUPERUSER" -d postgres "$@"
 }
 
+# pg_pid: the pid of this data directory's postmaster, or nothing. postmaster.pid outlives a
+# crash or a reboot, and its pid may since name another cluster's postmaster (Debian's own,
+# another checkout's: the same binary), which status would call ours and down would stop.
+# Ours works in our data directory (the postmaster chdirs there). Where that link cannot be
+# read (root without CAP_SYS_PTRACE, another user's process), the binary alone decides, as
+# in pid_is.
 pg_pid() {
-  local pid
+  local pid cwd
   pid=$(read_pid "$PG_DATA/postmaster.pid")
-  if pid_alive "$pid" && pid_is "$pid" "$PG_BIN/postgres"; then
-    echo "$pid"
+  pid_alive "$pid" && pid_is "$pid" "$PG_BIN/postgres" || return 0
+  if cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) && [ "$cwd" != "$(readlink -m "$PG_DATA")" ]; then
+    return 0
   fi
+  echo "$pid"
 }
 pg_running() { [ -n "$(pg_pid)" ]; }
 # As the superuser over the socket (peer, as ./sales psql): a probe as anyone else is refused

@@ -41,6 +41,25 @@ pid_is "$parent" /usr/bin/not-sleep && fail "a live process of ours passes for a
 pid_alive "$zombie" || fail "the zombie $zombie is not even signalable (test setup)"
 pid_is "$zombie" "$sleep_bin" && fail "a zombie of ours passes for a running $sleep_bin"
 
+# pg_pid: a postmaster.pid left by a crash may name another cluster's postmaster (the same
+# binary) by now; ours is the one working in our data directory. A copy of sleep named
+# postgres stands in for the binary.
+fake=$(mktemp -d)
+trap 'kill "${parents[@]}" 2>/dev/null; rm -rf "$fake"' EXIT
+mkdir -p "$fake/bin" "$fake/data" "$fake/elsewhere"
+cp "$sleep_bin" "$fake/bin/postgres"
+pg_pid_of() { # DIR: pg_pid when the postmaster.pid names a "postgres" working in DIR
+  (cd "$1" && exec "$fake/bin/postgres" 60) </dev/null >/dev/null 2>&1 &
+  local pid=$!
+  parents+=("$pid")
+  for _ in $(seq 100); do [ "$(readlink "/proc/$pid/exe")" = "$fake/bin/postgres" ] && break; sleep 0.02; done
+  printf '%s\n%s\n' "$pid" "$fake/data" >"$fake/data/postmaster.pid"
+  (STATE_DIR=$fake && source "$SALES_ROOT/scripts/lib-postgres.sh" &&
+    PG_BIN=$fake/bin PG_DATA=$fake/data && pg_pid)
+}
+[ -z "$(pg_pid_of "$fake/elsewhere")" ] || fail "another cluster's postmaster (another data directory) passes for ours"
+[ -n "$(pg_pid_of "$fake/data")" ] || fail "our postmaster, working in our data directory, is not found"
+
 if [ "$(id -u)" != 0 ] || ! command -v capsh >/dev/null || ! id nobody >/dev/null 2>&1; then
   echo "skipped the no-CAP_SYS_PTRACE case: needs root, capsh and the user nobody"
   [ "$failures" = 0 ] || exit 1
@@ -62,4 +81,4 @@ blind "pid_is $other_zombie '$sleep_bin'" &&
   fail "without CAP_SYS_PTRACE, another user's zombie passes for a running $sleep_bin"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
-echo "pid_is: live, zombie and unreadable processes told apart"
+echo "pid_is and pg_pid: live, zombie, unreadable and other clusters' processes told apart"
