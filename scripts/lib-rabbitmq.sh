@@ -57,8 +57,17 @@ rmq_env() {
 # rmqctl ARGS...: rabbitmqctl against our node.
 # RMQCTL_LIMIT=SECONDS rmqctl ...: given up after that long (rabbitmqctl waits for ever on
 # a node that takes its connection and never answers).
-rmqctl() {
-  (rmq_env && cd "$RMQ_DIR" && exec ${RMQCTL_LIMIT:+timeout "$RMQCTL_LIMIT"} "$RMQ_BIN/rabbitmqctl" -q -n "$RMQ_NODE" "$@" </dev/null)
+rmqctl() { rmqctl_stdin "$@" </dev/null; }
+rmqctl_stdin() {
+  (rmq_env && cd "$RMQ_DIR" && exec ${RMQCTL_LIMIT:+timeout "$RMQCTL_LIMIT"} "$RMQ_BIN/rabbitmqctl" -q -n "$RMQ_NODE" "$@")
+}
+# rmqctl_password PASSWORD ARGS...: rmqctl with the password on its standard input, where
+# add_user, change_password and authenticate_user read it when it is not an argument: ps
+# shows arguments to every local user (printf is a builtin: no process shows it either).
+rmqctl_password() {
+  local password=$1
+  shift
+  printf '%s\n' "$password" | rmqctl_stdin "$@"
 }
 
 rmq_pid() {
@@ -270,10 +279,10 @@ rmq_provision() {
   # Fast path: the API takes our password, with administrator rights (reading a user needs
   # them), and has no user guest.
   [ "$(rmq_api_status users/guest)" = 404 ] && return 0
-  if ! rmqctl authenticate_user "$AMQP_USER" "$SECRET_AMQP_PASSWORD" >/dev/null 2>&1; then
+  if ! rmqctl_password "$SECRET_AMQP_PASSWORD" authenticate_user "$AMQP_USER" >/dev/null 2>&1; then
     info "setting up RabbitMQ user $AMQP_USER"
-    rmqctl add_user "$AMQP_USER" "$SECRET_AMQP_PASSWORD" >/dev/null 2>&1 ||
-      rmqctl change_password "$AMQP_USER" "$SECRET_AMQP_PASSWORD" >/dev/null
+    rmqctl_password "$SECRET_AMQP_PASSWORD" add_user "$AMQP_USER" >/dev/null 2>&1 ||
+      rmqctl_password "$SECRET_AMQP_PASSWORD" change_password "$AMQP_USER" >/dev/null
     rmqctl set_user_tags "$AMQP_USER" administrator >/dev/null
     rmqctl set_permissions -p / "$AMQP_USER" '.*' '.*' '.*' >/dev/null
   fi
