@@ -1,13 +1,17 @@
 // The only translation unit with Beast's server templates.
 #include "sales/http/server.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "sales/http/async_server.hpp"
@@ -69,6 +73,15 @@ struct Server::Impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};  // requests read and not yet answered
   std::atomic<std::uint64_t> work_done{0};  // answers written and connections closed: the quiet watch's clock
+  // Stopping: no connection is kept after its answer, and those waiting for a next request
+  // are closed (a client's pool would otherwise send requests nobody reads into them).
+  std::atomic<bool> stopping{false};
+  struct OpenSession {
+    int fd;
+    std::atomic<bool> between_requests{true};  // waiting for a next request's first byte
+  };
+  std::mutex sessions_mu;  // a session leaves the set before its socket closes
+  std::unordered_set<OpenSession*> sessions;
   metrics::Counter* bodies_refused = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
@@ -167,6 +180,19 @@ struct Server::Impl {
         server.work_done.fetch_add(1, std::memory_order_relaxed);
       }
     } connection_end{*this};
+    OpenSession open{socket.native_handle()};
+    {
+      std::lock_guard lock(sessions_mu);
+      sessions.insert(&open);
+    }
+    struct Leave {  // before the socket (a parameter) closes: stop() never touches a reused fd
+      Impl& server;
+      OpenSession* open;
+      ~Leave() {
+        std::lock_guard lock(server.sessions_mu);
+        server.sessions.erase(open);
+      }
+    } leave{*this, &open};
     beast::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
@@ -187,9 +213,15 @@ struct Server::Impl {
       bool idle = !first && buffer.size() == 0;
       watchdog.expires_after(idle ? opts.idle_timeout : opts.read_timeout);
       first = false;
+      // Set, then stopping checked; stop() sets stopping, then closes the sessions it finds
+      // waiting: one of the two sees the other.
+      open.between_requests.store(buffer.size() == 0);
+      if (stopping.load()) break;
       auto hec = co_await detail::read_message(stream, buffer, parser, detail::ReadUntil::Header, [&] {
+        open.between_requests.store(false);
         if (idle) watchdog.expires_after(opts.read_timeout);
       });
+      open.between_requests.store(false);
       // The body's bytes, charged as they arrive (those read with the header first), until
       // the answer is written.
       ByteBudget::Hold body = bodies.hold();
@@ -266,7 +298,7 @@ struct Server::Impl {
       if (opts.decorate_answer) opts.decorate_answer(req, res);
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       metrics.record(req, res.status, seconds, metrics_cache);
-      bool keep = req.keep_alive && res.keep_alive;
+      bool keep = req.keep_alive && res.keep_alive && !stopping.load();  // stopping: Connection: close
       watchdog.expires_after(opts.write_timeout);
       auto wec = co_await write_response(stream, head, res, keep, req.method == "HEAD", req.http10);
       work_done.fetch_add(1, std::memory_order_relaxed);
@@ -386,16 +418,32 @@ struct Server::Impl {
   }
 
   void stop() {
+    if (threads.empty()) return;  // stopped already (or never started): the destructor's call
     // Stop accepting, then let the requests in hand finish and be answered (bounded): a
-    // write that committed must reach its client, or the client may send it again.
+    // write that committed must reach its client, or the client may send it again. Each is
+    // answered with Connection: close; a connection waiting for its next request is closed
+    // now (its reading side shut: the session's read ends), so a client's pool sees it gone
+    // instead of writing a request into it that nobody will read.
+    stopping.store(true);
+    {
+      std::lock_guard lock(sessions_mu);
+      for (OpenSession* open : sessions) {
+        if (open->between_requests.load()) ::shutdown(open->fd, SHUT_RD);
+      }
+    }
     for (std::size_t i = 0; i < acceptors.size(); ++i) {
       asio::post(*loops[i], [acc = acceptors[i].get()] {
         beast::error_code ec;
         acc->close(ec);
       });
     }
+    // Until every session has ended (its answer written, its socket closed), at most 5 s.
+    auto sessions_left = [this] {
+      std::lock_guard lock(sessions_mu);
+      return !sessions.empty();
+    };
     auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (in_flight.load() > 0 && std::chrono::steady_clock::now() < give_up) {
+    while ((in_flight.load() > 0 || sessions_left()) && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     for (auto& l : loops) l->stop();

@@ -1,0 +1,62 @@
+// A server that stops closes what it keeps: a kept-alive connection waiting for its next
+// request is closed at once (a client's pool would otherwise write requests into it that
+// nobody reads, until their deadline), and a request in hand is answered, with
+// Connection: close.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "sales/http/server.hpp"
+#include "sales_test/raw_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace http = sales::http;
+using sales_test::RawClient;
+
+constexpr std::string_view kGet = "GET /x HTTP/1.1\r\nHost: x\r\n\r\n";
+
+TEST(ServerStop, AKeptAliveConnectionWaitingForItsNextRequestIsClosed) {
+  http::ServerOptions o;
+  o.threads = 2;
+  http::Server server(o, [](http::Request&) { return http::Response::json(200, "{}"); });
+  server.start();
+  RawClient kept(server.port());
+  kept.send(std::string(kGet));
+  const auto first = kept.read_for(300ms);
+  ASSERT_EQ(first.rfind("HTTP/1.1 200 ", 0), 0u) << first;
+  ASSERT_EQ(first.find("Connection: close"), std::string::npos) << "kept alive before the stop";
+
+  server.stop();
+  bool closed = false;
+  kept.read_for(2s, &closed);
+  EXPECT_TRUE(closed) << "the stopped server left the kept-alive connection open";
+}
+
+TEST(ServerStop, ARequestInHandIsAnsweredWithConnectionClose) {
+  http::ServerOptions o;
+  o.threads = 2;
+  std::atomic<bool> handling{false};
+  http::Server server(o, [&](http::Request&) {
+    handling = true;
+    std::this_thread::sleep_for(300ms);
+    return http::Response::json(200, "{}");
+  });
+  server.start();
+  RawClient client(server.port());
+  client.send(std::string(kGet));
+  while (!handling) std::this_thread::sleep_for(1ms);
+  std::thread stopper([&] { server.stop(); });
+  bool closed = false;
+  const auto answer = client.read_for(2s, &closed);
+  stopper.join();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Connection: close\r\n"), std::string::npos) << answer;
+  EXPECT_TRUE(closed);
+}
+
+}  // namespace
