@@ -83,6 +83,7 @@ struct Server::Impl {
   std::mutex sessions_mu;  // a session leaves the set before its socket closes
   std::unordered_set<OpenSession*> sessions;
   metrics::Counter* bodies_refused = nullptr;
+  metrics::Counter* coroutines_failed = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
@@ -98,7 +99,27 @@ struct Server::Impl {
       bodies_refused = &m->counter("http_bodies_refused_total",
                                    "Requests refused because the server held as many request bodies as it may",
                                    {{"service", opts.service}});
+      coroutines_failed = &m->counter("http_server_errors_total",
+                                      "Connections (or the listener) ended by an error outside any handler",
+                                      {{"service", opts.service}});
     }
+  }
+
+  // A coroutine's completion: what it threw is logged and counted. With asio::detached an
+  // exception outside the handler (an allocation that failed, a hook that threw) ended the
+  // connection, or the listener, without a trace.
+  auto log_if_thrown(const char* what) {
+    return [this, what](std::exception_ptr e) {
+      if (!e) return;
+      if (coroutines_failed) coroutines_failed->inc();
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        log::error("{} ended on an error: {}", what, x.what());
+      } catch (...) {
+        log::error("{} ended on an error that is not a std::exception", what);
+      }
+    };
   }
 
   asio::awaitable<Response> invoke(Request& req) {
@@ -356,7 +377,7 @@ struct Server::Impl {
       pause = std::chrono::milliseconds(0);
       if (connections.load() >= opts.max_connections) continue;  // the socket closes here
       ++connections;
-      asio::co_spawn(exec, session(std::move(socket)), asio::detached);
+      asio::co_spawn(exec, session(std::move(socket)), log_if_thrown("a connection"));
     }
   }
 
@@ -397,11 +418,11 @@ struct Server::Impl {
       acc->bind(ep);
       acc->listen(asio::socket_base::max_listen_connections);
       port = acc->local_endpoint().port();
-      asio::co_spawn(*loops.back(), listen(*acc), asio::detached);
+      asio::co_spawn(*loops.back(), listen(*acc), log_if_thrown("the listener (no more connections are accepted)"));
       acceptors.push_back(std::move(acc));
     }
     bound_port = port;
-    if (opts.on_quiet) asio::co_spawn(*loops.front(), watch_for_quiet(*loops.front()), asio::detached);
+    if (opts.on_quiet) asio::co_spawn(*loops.front(), watch_for_quiet(*loops.front()), log_if_thrown("the quiet watch"));
     for (int i = 0; i < opts.threads; ++i) {
       auto* loop = loops[loop_per_thread ? i : 0].get();
       threads.emplace_back([loop] {

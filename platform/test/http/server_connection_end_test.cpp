@@ -1,7 +1,7 @@
-// A server that stops closes what it keeps: a kept-alive connection waiting for its next
-// request is closed at once (a client's pool would otherwise write requests into it that
-// nobody reads, until their deadline), and a request in hand is answered, with
-// Connection: close.
+// How a connection ends: a server that stops closes what it keeps (a kept-alive connection
+// waiting for its next request at once, since a client's pool would otherwise write requests
+// into it that nobody reads, until their deadline; a request in hand after its answer, sent
+// with Connection: close), and an error outside any handler is counted, not lost.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,6 +10,9 @@
 #include <thread>
 
 #include "sales/http/server.hpp"
+#include "sales/metrics/metrics.hpp"
+#include "sales_test/eventually.hpp"
+#include "sales_test/metrics_text.hpp"
 #include "sales_test/raw_client.hpp"
 
 namespace {
@@ -57,6 +60,25 @@ TEST(ServerStop, ARequestInHandIsAnsweredWithConnectionClose) {
   EXPECT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer;
   EXPECT_NE(answer.find("Connection: close\r\n"), std::string::npos) << answer;
   EXPECT_TRUE(closed);
+}
+
+// An error outside any handler (here the answer's hook throws) ends the connection; it is
+// counted (and logged), not lost without a trace.
+TEST(ServerErrors, AnErrorOutsideTheHandlerIsCounted) {
+  sales::metrics::Registry registry;
+  http::ServerOptions o;
+  o.threads = 1;
+  o.decorate_answer = [](const http::Request&, http::Response&) { throw std::runtime_error("a hook failed"); };
+  http::Server server(o, [](http::Request&) { return http::Response::json(200, "{}"); }, &registry);
+  server.start();
+  RawClient client(server.port());
+  client.send(std::string(kGet));
+  bool closed = false;
+  client.read_for(2s, &closed);
+  EXPECT_TRUE(closed);
+  // Counted as the coroutine completes, just after its socket closed.
+  EXPECT_TRUE(sales_test::eventually([&] { return sales_test::metric_sum(registry.render(), "http_server_errors_total") == 1; }));
+  server.stop();
 }
 
 }  // namespace
