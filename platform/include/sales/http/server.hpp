@@ -21,7 +21,7 @@ struct ServerOptions {
   int threads = 4;
   std::size_t body_limit = 1 << 20;
   std::size_t header_limit = 16 * 1024;
-  std::chrono::milliseconds read_timeout{30000};   // one whole request
+  std::chrono::milliseconds read_timeout{30000};   // a request's header, and then its body, each
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive between requests
   std::chrono::milliseconds write_timeout{30000};
   std::size_t max_connections = 4096;
