@@ -1,8 +1,6 @@
 // The only translation unit with Beast's server templates.
 #include "sales/http/server.hpp"
 
-#include <sys/socket.h>
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -76,12 +74,15 @@ struct Server::Impl {
   // Stopping: no connection is kept after its answer, and those waiting for a next request
   // are closed (a client's pool would otherwise send requests nobody reads into them).
   std::atomic<bool> stopping{false};
+  // A session's socket is touched only on the session's own executor (its strand or loop):
+  // its watchdog may close it at a deadline there, and the descriptor be reused at once.
   struct OpenSession {
-    int fd;
+    tcp::socket* socket;
     std::atomic<bool> between_requests{true};  // waiting for a next request's first byte
+    bool ended = false;                        // on the socket's executor only
   };
-  std::mutex sessions_mu;  // a session leaves the set before its socket closes
-  std::unordered_set<OpenSession*> sessions;
+  std::mutex sessions_mu;
+  std::unordered_set<std::shared_ptr<OpenSession>> sessions;
   metrics::Counter* bodies_refused = nullptr;
   metrics::Counter* coroutines_failed = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> loops;
@@ -100,7 +101,7 @@ struct Server::Impl {
                                    "Requests refused because the server held as many request bodies as it may",
                                    {{"service", opts.service}});
       coroutines_failed = &m->counter("http_server_errors_total",
-                                      "Connections (or the listener) ended by an error outside any handler",
+                                      "Connections, the listener or the quiet watch ended by an error outside any handler",
                                       {{"service", opts.service}});
     }
   }
@@ -201,19 +202,21 @@ struct Server::Impl {
         server.work_done.fetch_add(1, std::memory_order_relaxed);
       }
     } connection_end{*this};
-    OpenSession open{socket.native_handle()};
+    auto open_session = std::make_shared<OpenSession>(&socket);
+    OpenSession& open = *open_session;
     {
       std::lock_guard lock(sessions_mu);
-      sessions.insert(&open);
+      sessions.insert(open_session);
     }
-    struct Leave {  // before the socket (a parameter) closes: stop() never touches a reused fd
+    struct Leave {  // before the socket (a parameter) is destroyed
       Impl& server;
-      OpenSession* open;
+      std::shared_ptr<OpenSession> open;
       ~Leave() {
+        open->ended = true;
         std::lock_guard lock(server.sessions_mu);
         server.sessions.erase(open);
       }
-    } leave{*this, &open};
+    } leave{*this, open_session};
     beast::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
@@ -448,8 +451,14 @@ struct Server::Impl {
     stopping.store(true);
     {
       std::lock_guard lock(sessions_mu);
-      for (OpenSession* open : sessions) {
-        if (open->between_requests.load()) ::shutdown(open->fd, SHUT_RD);
+      for (const auto& open : sessions) {
+        if (!open->between_requests.load()) continue;
+        asio::post(open->socket->get_executor(), [open] {
+          beast::error_code ec;
+          // Checked again on its executor: a request may have begun meanwhile.
+          if (open->ended || !open->between_requests.load() || !open->socket->is_open()) return;
+          open->socket->shutdown(tcp::socket::shutdown_receive, ec);
+        });
       }
     }
     for (std::size_t i = 0; i < acceptors.size(); ++i) {

@@ -46,7 +46,7 @@ TEST(ServerStop, ARequestInHandIsAnsweredWithConnectionClose) {
   std::atomic<bool> handling{false};
   http::Server server(o, [&](http::Request&) {
     handling = true;
-    std::this_thread::sleep_for(300ms);
+    std::this_thread::sleep_for(800ms);  // time for the stop to begin while it is in hand
     return http::Response::json(200, "{}");
   });
   server.start();
@@ -55,7 +55,7 @@ TEST(ServerStop, ARequestInHandIsAnsweredWithConnectionClose) {
   while (!handling) std::this_thread::sleep_for(1ms);
   std::thread stopper([&] { server.stop(); });
   bool closed = false;
-  const auto answer = client.read_for(2s, &closed);
+  const auto answer = client.read_for(3s, &closed);
   stopper.join();
   EXPECT_EQ(answer.rfind("HTTP/1.1 200 ", 0), 0u) << answer;
   EXPECT_NE(answer.find("Connection: close\r\n"), std::string::npos) << answer;

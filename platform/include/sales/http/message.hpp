@@ -109,8 +109,7 @@ std::optional<std::string> percent_decode(std::string_view in);
 
 // Request text (a path, a query name) fit to quote in a problem: kept when it is valid UTF-8
 // without control characters (text::has_control), else every byte outside printable ASCII
-// percent-encoded; at
-// most `max_chars` characters, then "…". Valid UTF-8 either way.
+// percent-encoded; at most `max_chars` characters, then "…". Valid UTF-8 either way.
 std::string printable(std::string_view text, std::size_t max_chars = 200);
 // A decimal integer (an optional '-' and digits) and nothing else; nullopt when it is not
 // one or does not fit 64 bits.
