@@ -224,6 +224,7 @@ void Consumer::handle(const amqp::Delivery& d) {
   TraceScope trace_scope(env.trace);
   auto apply = [&](bool fast) {
     return pg::with_retry(pool_, opts_.isolation, [&](pg::Transaction& tx) {
+      amqp_.keep_alive();  // each try may follow a long wait on a lock
       if (fast) {
         tx.exec_later(stmt::kInsertInboxNew, {pg::param(opts_.queue), pg::param(env.id)});
       } else if (tx.exec(stmt::kInsertInbox, {pg::param(opts_.queue), pg::param(env.id)}).affected() == 0) {

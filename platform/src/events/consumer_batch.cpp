@@ -95,7 +95,7 @@ void Consumer::apply_batch(const std::vector<amqp::Delivery>& batch, const std::
           if (it == todo->end()) continue;  // handled before, or earlier in this batch
           todo->erase(it);
         }
-        if (i > first) amqp_.keep_alive();  // sixteen handlers may wait long on locks
+        amqp_.keep_alive();  // sixteen handlers (and tries of them) may wait long on locks
         log::RequestScope request_scope(events[i].trace.request_id);
         TraceScope trace_scope(events[i].trace);
         failed = i;

@@ -185,18 +185,18 @@ TEST_F(ConsumerBatchTest, ALongBatchKeepsTheBrokerConnectionAlive) {
     ASSERT_TRUE(eventually([&] { return declare.connected(); }));
   }
   std::vector<std::string> ids;
-  for (int i = 0; i < 6; ++i) ids.push_back(publish_event("order.created"));  // one batch
+  for (int i = 0; i < 10; ++i) ids.push_back(publish_event("order.created"));  // one batch
   Dispatcher slow;
   slow.on("order.created", [](pg::Transaction& tx, const Envelope& e) {
     record(tx, e);
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // under a 1 s heartbeat
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // well under a 1 s heartbeat
   });
   amqp::ConnectionParams quick = params_;
-  quick.heartbeat = std::chrono::seconds(1);  // the batch lasts over 4 of them
+  quick.heartbeat = std::chrono::seconds(1);  // the batch lasts 4 of them: two silent ones close it
   Consumer consumer(*pool_, quick, options(), std::move(slow), registry_);
   consumer.start();
 
-  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_consumed_total") == 6; }, std::chrono::seconds(20)));
+  ASSERT_TRUE(eventually([&] { return by_queue("sales_events_consumed_total") == 10; }, std::chrono::seconds(20)));
   std::this_thread::sleep_for(std::chrono::seconds(3));  // time for a requeued batch to come back
   EXPECT_EQ(by_queue("sales_events_duplicates_total"), 0u)
       << "the broker closed the silent connection and delivered the batch again";
