@@ -23,9 +23,11 @@ struct Walk {
 };
 
 // An IPv6 address's /64 network, as its text (the header comment: the rate limiter's key);
-// empty for IPv4 and IPv4-mapped addresses.
+// empty for IPv4 and IPv4-mapped addresses, and for the NAT64 well-known prefix
+// (64:ff9b::/96, RFC 6052), whose addresses are IPv4 clients: each its own.
 IpText network_of(const IpAddress& address) {
-  if (address.is_v4()) return {};
+  static constexpr std::array<std::uint8_t, 12> kNat64{0x00, 0x64, 0xff, 0x9b};
+  if (address.is_v4() || std::equal(kNat64.begin(), kNat64.end(), address.bytes.begin())) return {};
   IpAddress network = address;
   std::fill(network.bytes.begin() + 8, network.bytes.end(), std::uint8_t{0});
   return IpText(network);

@@ -24,7 +24,7 @@
 // An IPv6 client is known to the rate limiter by its /64 network. One host may use any
 // address of its /64 (SLAAC privacy addresses change daily; a router is given a /64 or
 // more), so a bucket per address would give one client 2^64 of them. IPv4 and IPv4-mapped
-// addresses stay whole.
+// addresses stay whole, and so do NAT64 ones (64:ff9b::/96: each an IPv4 client).
 #include <optional>
 #include <string>
 #include <string_view>

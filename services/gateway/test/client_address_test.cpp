@@ -61,6 +61,7 @@ TEST(ClientAddress, AnIpv6ClientIsKnownByItsSlash64) {
       << "the next /64: another client";
   EXPECT_EQ(client("::ffff:203.0.113.7", {}, IpRanges()), "::ffff:203.0.113.7") << "IPv4-mapped: the whole address";
   EXPECT_EQ(client("203.0.113.7", {}, IpRanges()), "203.0.113.7");
+  EXPECT_EQ(client("64:ff9b::cb00:7107", {}, IpRanges()), "64:ff9b::cb00:7107") << "NAT64: an IPv4 client, whole";
 }
 
 TEST(ClientAddress, BehindOneTrustedProxyTheLastEntryIsTheClient) {
