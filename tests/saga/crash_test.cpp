@@ -197,7 +197,6 @@ void restocker(std::uint64_t seed, const std::vector<std::int64_t>& scarce, cons
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(400, 1200)(rng)));
     bool adjust = rng() % 2 == 0;
     std::int64_t product = adjust ? scarce[rng() % scarce.size()] : plenty[rng() % plenty.size()];
-    std::string key = new_key();
     Stats::StockChange change{adjust ? "POST" : "PUT",
                               adjust ? "/inventory/stock/" + std::to_string(product) + "/adjust" : "/inventory/stock",
                               adjust ? R"({"delta":3})" : R"({"product_id":)" + std::to_string(product) + R"(,"quantity":1})",
