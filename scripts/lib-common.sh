@@ -149,7 +149,7 @@ start_detached() {
   rm -f "$pidfile"
   # shellcheck disable=SC2016  # $$ and $@ belong to the inner shell
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null &
-  local tries pid shell
+  local tries pid
   for tries in $(seq 1 500); do
     [ -s "$pidfile" ] && break
     sleep 0.01
@@ -157,11 +157,11 @@ start_detached() {
   [ -s "$pidfile" ] || die "could not start $* (no pid file $pidfile)"
   # The pid is written before the exec: until it happens the process is still the wrapping
   # bash, which a check by binary (svc_pid) would take for a service that exited during
-  # startup. Wait (up to 5 s) until it is something else, or gone (the caller finds out).
+  # startup. Wait (up to 5 s) until its command line is no longer the wrapper's (a program
+  # that is itself a bash script changes it too), or it is gone (the caller finds out).
   pid=$(read_pid "$pidfile")
-  shell=$(readlink -f "$BASH")
   for tries in $(seq 1 500); do
-    [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$shell" ] || return 0
+    [ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-13)" = "bash -c echo " ] || return 0
     sleep 0.01
   done
 }

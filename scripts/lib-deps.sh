@@ -96,6 +96,8 @@ build() {
   # passes here and fails there leaves main red (it happened: a stray namespace brace in a
   # unity batch). SALES_WERROR=ON or OFF decides it for any compiler.
   local werror="${SALES_WERROR:-AUTO}"
+  werror=${werror^^}  # CMake compares AUTO exactly: "auto" would be a true value, ON
+  case $werror in AUTO | ON | OFF) ;; *) die "SALES_WERROR=$SALES_WERROR: must be AUTO, ON or OFF" ;; esac
   [ "${CI:-}" = true ] && [ -z "${SALES_WERROR:-}" ] && werror=ON  # CI's rule, whatever its compiler
   if [ ! -f "$BUILD_DIR/build.ninja" ] ||
     ! grep -qE "^SALES_WERROR:[A-Z]+=$werror\$" "$BUILD_DIR/CMakeCache.txt"; then

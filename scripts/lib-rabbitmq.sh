@@ -12,7 +12,12 @@ RMQ_DIR="$STATE_DIR/rabbitmq"
 RMQ_BIN=/usr/lib/rabbitmq/bin
 # With a non-default port the node gets its own name, so two checkouts on different
 # ports can share one epmd. ("localhost" keeps the data valid when the hostname changes.)
-if [ "$AMQP_PORT" = 5672 ]; then RMQ_NODE=sales@localhost; else RMQ_NODE="sales-$AMQP_PORT@localhost"; fi
+rmq_node_name() { if [ "$1" = 5672 ]; then echo sales@localhost; else echo "sales-$1@localhost"; fi; }
+RMQ_NODE=$(rmq_node_name "$AMQP_PORT")
+# Checked here, when the scripts are read, as the ports are: inside rmq_env (a subshell of
+# every rabbitmqctl call) a bad value failed silently, and down then waited 30 s and killed
+# the node.
+require_number SALES_RABBITMQ_SCHEDULERS "${SALES_RABBITMQ_SCHEDULERS:-1}" 1 999
 RMQ_PIDFILE="$RUN_DIR/rabbitmq.pid"
 RMQ_LOG="$RMQ_DIR/log/rabbit.log"
 RMQ_STARTUP_LOG="$RMQ_DIR/log/startup.log"
@@ -49,7 +54,6 @@ rmq_env() {
   # ~775 µs) and the saga ran ~10 % slower (alternating quick runs, ./sales bench --only saga).
   # A broker on a host of its own wants one scheduler per core (Erlang's default).
   local schedulers=${SALES_RABBITMQ_SCHEDULERS:-1}
-  require_number SALES_RABBITMQ_SCHEDULERS "$schedulers" 1 999
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none +S $schedulers:$schedulers"
   export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
@@ -308,11 +312,16 @@ rmq_stop_epmd() {
 }
 
 rmq_down() {
-  local pid
+  local pid ports RMQ_NODE=$RMQ_NODE
   pid=$(rmq_pid)
   if [ -n "$pid" ]; then
     pid=$(proc_ref "$pid")
     step "stopping rabbitmq"
+    # The node is named after the port it was started with, which this shell's
+    # SALES_AMQP_PORT may not be: asked by the wrong name, it would not stop, and after 30 s
+    # it was killed.
+    ports=$(cat "$RMQ_PORTS_FILE" 2>/dev/null || true)
+    [ -z "$ports" ] || RMQ_NODE=$(rmq_node_name "${ports% *}")
     RMQCTL_LIMIT=40 rmqctl stop >/dev/null 2>&1 || true
     if ! wait_pid_exit "$pid" 30; then
       warn "rabbitmq did not stop in 30 s; killing it"

@@ -35,6 +35,13 @@ svc_log() { printf '%s/%s.log' "$LOG_DIR" "$1"; }
 # day; without rotation .state/logs grew until the disk was full.
 SVC_LOG_MAX_MB=${SALES_LOG_MAX_MB:-64}
 require_number SALES_LOG_MAX_MB "$SVC_LOG_MAX_MB" 1 999999
+# ./sales reaches every service (readiness, the peers' URLs) at 127.0.0.1: an address that
+# does not include it would start services nothing here can reach. Checked when the scripts
+# are read, as the ports are, not after the packages, the build and the infrastructure.
+case ${SALES_BIND_HOST:-127.0.0.1} in
+  127.0.0.1 | 0.0.0.0) ;;
+  *) die "SALES_BIND_HOST=$SALES_BIND_HOST: ./sales reaches the services at 127.0.0.1, so only 127.0.0.1 or 0.0.0.0 work" ;;
+esac
 svc_pidfile() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 svc_url() { printf 'http://127.0.0.1:%s' "${SVC_PORT[$1]}"; }
 
@@ -64,12 +71,6 @@ broker_env() {
 
 svc_env() {
   local name=$1 mode=$2 role=${SVC_ROLE[$1]:-} backend
-  # ./sales reaches every service (readiness, the peers' URLs) at 127.0.0.1: an address that
-  # does not include it would start services nothing here can reach.
-  case ${SALES_BIND_HOST:-127.0.0.1} in
-    127.0.0.1 | 0.0.0.0) ;;
-    *) die "SALES_BIND_HOST=$SALES_BIND_HOST: ./sales reaches the services at 127.0.0.1, so only 127.0.0.1 or 0.0.0.0 work" ;;
-  esac
   local -a pairs=(PORT "${SVC_PORT[$name]}")
   if [ -n "$role" ]; then
     # The cluster is on this machine: its unix socket (libpq takes a folder as the host).

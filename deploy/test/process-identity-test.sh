@@ -50,12 +50,12 @@ mkdir -p "$fake/bin" "$fake/data" "$fake/elsewhere"
 cp "$sleep_bin" "$fake/bin/postgres"
 pg_pid_of() { # DIR: pg_pid when the postmaster.pid names a "postgres" working in DIR
   (cd "$1" && exec "$fake/bin/postgres" 60) </dev/null >/dev/null 2>&1 &
-  local pid=$!
-  parents+=("$pid")
-  for _ in $(seq 100); do [ "$(readlink "/proc/$pid/exe")" = "$fake/bin/postgres" ] && break; sleep 0.02; done
-  printf '%s\n%s\n' "$pid" "$fake/data" >"$fake/data/postmaster.pid"
+  local fake_pid=$!  # called in $(...): it is killed here, not by the EXIT trap
+  for _ in $(seq 100); do [ "$(readlink "/proc/$fake_pid/exe")" = "$fake/bin/postgres" ] && break; sleep 0.02; done
+  printf '%s\n%s\n' "$fake_pid" "$fake/data" >"$fake/data/postmaster.pid"
   (STATE_DIR=$fake && source "$SALES_ROOT/scripts/lib-postgres.sh" &&
     PG_BIN=$fake/bin PG_DATA=$fake/data && pg_pid)
+  kill "$fake_pid" 2>/dev/null
 }
 [ -z "$(pg_pid_of "$fake/elsewhere")" ] || fail "another cluster's postmaster (another data directory) passes for ours"
 [ -n "$(pg_pid_of "$fake/data")" ] || fail "our postmaster, working in our data directory, is not found"
