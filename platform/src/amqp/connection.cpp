@@ -88,7 +88,11 @@ void set_liveness(int fd, std::chrono::milliseconds user_timeout) {
 }
 }  // namespace
 
-Connection::Connection(ConnectionParams params) : params_(std::move(params)) {}
+Connection::Connection(ConnectionParams params)
+    : params_(std::move(params)),
+      keep_alive_every_(params_.heartbeat.count() > 0
+                            ? std::chrono::duration_cast<std::chrono::milliseconds>(params_.heartbeat) / 4
+                            : std::chrono::milliseconds(1000)) {}
 
 int Connection::socket_fd() const { return state_ == nullptr ? -1 : amqp_get_sockfd(state_); }
 

@@ -182,10 +182,7 @@ void Connection::service_io() {
 }
 
 void Connection::keep_alive() noexcept {
-  if (!is_open()) return;
-  const auto quarter = params_.heartbeat.count() > 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(params_.heartbeat) / 4
-                                                     : std::chrono::milliseconds(1000);
-  if (std::chrono::steady_clock::now() - last_read_ < quarter) return;
+  if (!is_open() || std::chrono::steady_clock::now() - last_read_ < keep_alive_every_) return;
   try {
     service_io();
   } catch (const AmqpError&) {

@@ -198,7 +198,6 @@ Envelope Consumer::envelope_of(const amqp::Delivery& d) {
 }
 
 void Consumer::handle(const amqp::Delivery& d) {
-  amqp_.keep_alive();  // one by one, a batch's events may each have waited long on a lock
   const auto started = std::chrono::steady_clock::now();
   Envelope env;
   try {

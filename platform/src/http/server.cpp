@@ -194,29 +194,29 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
+    // The session leaves the set stop() walks and the count of connections before its socket
+    // (a parameter) is destroyed.
     struct ConnectionEnd {
       Impl& server;
+      std::shared_ptr<OpenSession> open;
       ~ConnectionEnd() {
+        open->ended = true;
+        {
+          std::lock_guard lock(server.sessions_mu);
+          server.sessions.erase(open);
+        }
         --server.connections;
         // Its buffers and frame are freed just after: the quiet watch's next round trims them.
         server.work_done.fetch_add(1, std::memory_order_relaxed);
       }
-    } connection_end{*this};
+    };
     auto open_session = std::make_shared<OpenSession>(&socket);
-    OpenSession& open = *open_session;
     {
       std::lock_guard lock(sessions_mu);
       sessions.insert(open_session);
     }
-    struct Leave {  // before the socket (a parameter) is destroyed
-      Impl& server;
-      std::shared_ptr<OpenSession> open;
-      ~Leave() {
-        open->ended = true;
-        std::lock_guard lock(server.sessions_mu);
-        server.sessions.erase(open);
-      }
-    } leave{*this, open_session};
+    const ConnectionEnd connection_end{*this, open_session};
+    OpenSession& open = *open_session;
     beast::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
@@ -245,7 +245,6 @@ struct Server::Impl {
         open.between_requests.store(false);
         if (idle) watchdog.expires_after(opts.read_timeout);
       });
-      open.between_requests.store(false);
       // The body's bytes, charged as they arrive (those read with the header first), until
       // the answer is written.
       ByteBudget::Hold body = bodies.hold();
@@ -467,13 +466,14 @@ struct Server::Impl {
         acc->close(ec);
       });
     }
-    // Until every session has ended (its answer written, its socket closed), at most 5 s.
+    // Until every session has ended (its answer written, its socket closed), at most 5 s; a
+    // request in hand holds its session.
     auto sessions_left = [this] {
       std::lock_guard lock(sessions_mu);
       return !sessions.empty();
     };
     auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while ((in_flight.load() > 0 || sessions_left()) && std::chrono::steady_clock::now() < give_up) {
+    while (sessions_left() && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     for (auto& l : loops) l->stop();

@@ -189,6 +189,7 @@ class Connection {
   std::size_t lost_unconfirmed_ = 0;
   std::deque<Delivery> buffered_;  // deliveries read while waiting for confirms
   std::chrono::steady_clock::time_point last_read_{};  // pump()'s last look at the socket
+  std::chrono::milliseconds keep_alive_every_;         // a quarter of the heartbeat (1 s without one)
 };
 
 }  // namespace sales::amqp
