@@ -69,12 +69,27 @@ as_root() {
 # pid_alive PID: the process exists (and we may signal it).
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
-# pid_started PID: when the process started (field 22 of /proc/PID/stat, after the command
-# name, which may hold spaces), or nothing when it is gone.
-pid_started() {
+# pid_stat PID: the fields of /proc/PID/stat after the command name (which may hold spaces
+# and parentheses), its state first; nothing when the process is gone.
+pid_stat() {
   local stat
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-  stat=${stat##*) }
+  printf '%s\n' "${stat##*) }"
+}
+
+# pid_running PID: the process exists and is neither a zombie nor dead (kill -0 passes for
+# a zombie until it is reaped).
+pid_running() {
+  local stat
+  stat=$(pid_stat "$1")
+  case ${stat%% *} in "" | Z | X | x) return 1 ;; esac
+}
+
+# pid_started PID: when the process started (field 22 of /proc/PID/stat), or nothing when it
+# is gone.
+pid_started() {
+  local stat
+  stat=$(pid_stat "$1")
   # shellcheck disable=SC2086  # split into fields on purpose
   set -- $stat
   echo "${20:-}"
@@ -114,15 +129,13 @@ pid_exe() {
 # stands in, but only for another user's process that is not a zombie: a service just killed
 # is a zombie for a moment, its exe link gone and its name not, and must not pass as running.
 pid_is() {
-  local exe stat state
+  local exe
   if exe=$(pid_exe "$1"); then
     [ "$exe" = "$2" ]
     return
   fi
   [ "$(stat -c %u "/proc/$1" 2>/dev/null)" != "$(id -u)" ] || return 1
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  state=${stat##*) }
-  case ${state%% *} in Z | X | x) return 1 ;; esac
+  pid_running "$1" || return 1
   [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$(basename "$2" | cut -c1-15)" ]
 }
 
@@ -161,7 +174,7 @@ start_detached() {
   # that is itself a bash script changes it too), or it is gone (the caller finds out).
   pid=$(read_pid "$pidfile")
   for tries in $(seq 1 500); do
-    [ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-13)" = "bash -c echo " ] || return 0
+    [ "$(pid_cmdline "$pid" | cut -c1-13)" = "bash -c echo " ] || return 0
     sleep 0.01
   done
 }

@@ -258,11 +258,9 @@ pg_start() {
   # cluster's user (another cluster's postmaster, say: pg_pid does not take it for ours):
   # PostgreSQL refuses to start while it lives. Only an operator can tell it is safe to
   # move the file aside.
-  local stale stat
+  local stale
   stale=$(read_pid "$PG_DATA/postmaster.pid")
-  stat=$(cat "/proc/$stale/stat" 2>/dev/null || true)
-  stat=${stat##*) }
-  if [ -n "$stale" ] && [ -n "$stat" ] && [ "${stat%% *}" != Z ] && [ -z "$(pg_pid)" ]; then
+  if [ -n "$stale" ] && pid_running "$stale" && [ -z "$(pg_pid)" ]; then
     die "postgresql did not start: $PG_DATA/postmaster.pid names pid $stale, which is not this cluster's server but $(pid_cmdline "$stale"). Make sure no PostgreSQL runs on $PG_DATA, move that file aside, and run ./sales up again"
   fi
   die "postgresql did not start; see $PG_LOG"
