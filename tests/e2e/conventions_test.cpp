@@ -2,6 +2,8 @@
 // against /products and /customers. The gateway's own rules are in gateway_rules_test.cpp.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <set>
 #include <string>
@@ -217,6 +219,25 @@ TEST_P(Conventions, RequestIdIsEchoedWhenGiven) {
   auto unsupported = request("POST", res.path, "x", "text/plain", {{"X-Request-Id", id + "-415"}});
   EXPECT_TRUE(is_problem(unsupported, 415));
   EXPECT_EQ(unsupported.header("X-Request-Id"), id + "-415");
+}
+
+// RFC 9110 §6.6.1: every answer, made by the service or by the gateway, carries one Date,
+// the time it was made (a copy from the gateway's cache keeps the origin's, beside an Age).
+TEST_P(Conventions, EveryAnswerHasOneDateOfNow) {
+  const auto& res = GetParam();
+  auto created = post_json(res.path, res.body(res.new_key()));
+  ASSERT_EQ(created.status, 201) << created;
+  const std::string item = std::string(res.path) + "/" + std::to_string(created.id());
+  for (const auto& r : {created, get(item), get(item), get(std::string(res.path) + "?limit=1"),
+                        get(std::string(res.path) + "/999999999999"), get(std::string(res.path) + "?limit=0"),
+                        request("POST", res.path, "x", "text/plain"), request("PATCH", "/no-such-resource", "")}) {
+    ASSERT_EQ(r.headers.count("Date"), 1u) << r;
+    std::tm tm{};
+    const std::string date = r.header("Date");
+    const char* end = strptime(date.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    ASSERT_TRUE(end != nullptr && *end == '\0') << "not an IMF-fixdate: '" << date << "'";
+    EXPECT_LE(std::abs(static_cast<long long>(timegm(&tm) - std::time(nullptr))), 5) << date;
+  }
 }
 
 TEST_P(Conventions, RequestIdIsGeneratedWhenAbsent) {

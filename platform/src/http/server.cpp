@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sales/http/async_server.hpp"
+#include "sales/http/http_date.hpp"
 #include "sales/http/request_budget.hpp"
 #include "sales/http/wire.hpp"
 #include "sales/http/watchdog.hpp"
@@ -42,13 +43,16 @@ namespace {
 // An answer to HEAD is the GET's head without its body: Content-Length is the GET body's
 // when the handler gave it (a service's GET route, the gateway's /health), else the one the
 // upstream declared (the gateway passing on a HEAD answer, Response::head_length), else none.
+// Every answer has a Date: this server's clock, unless the handler gave one (the gateway
+// passing on a service's answer, fresh or from its cache beside an Age, keeps the origin's).
 asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::string& head, const Response& res,
                                                   bool keep_alive, bool head_request, bool to_http10 = false) {
   bool bodiless = head_request || wire::bodiless_status(res.status);
   std::optional<std::size_t> length;
   if (!head_request || !res.body.empty()) length = res.body.size();
   else length = res.head_length;
-  wire::response_head(head, res.status, res.headers, length, keep_alive, to_http10);  // ignores the size when bodiless
+  const std::string_view date = res.headers.get("Date") ? std::string_view{} : date_field_line();
+  wire::response_head(head, res.status, res.headers, length, keep_alive, to_http10, date);  // ignores the size when bodiless
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body.data(), bodiless ? 0 : res.body.size())};
   beast::error_code ec;
   if (detail::write_now(stream, buffers, ec) || ec) co_return ec;

@@ -133,7 +133,7 @@ bool assign_origin_form(std::string& out, std::string_view target) {
 bool bodiless_status(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
 
 void response_head(std::string& out, int status, const Headers& headers, std::optional<std::size_t> body_size,
-                   bool keep_alive, bool to_http10) {
+                   bool keep_alive, bool to_http10, std::string_view date_line) {
   constexpr std::string_view kKeepAlive = "Connection: keep-alive\r\n";
   const bool announce = keep_alive && to_http10;
   const Digits code(static_cast<std::size_t>(status)), length(body_size.value_or(0));
@@ -141,12 +141,12 @@ void response_head(std::string& out, int status, const Headers& headers, std::op
   const Fields fields(headers);
   const bool has_length = body_size && !bodiless_status(status);
   // "HTTP/1.1 " code " " reason "\r\n", the fields, the blank line
-  std::size_t size = 9 + code.view().size() + 1 + reason.size() + 2 + fields.bytes() + 2;
+  std::size_t size = 9 + code.view().size() + 1 + reason.size() + 2 + date_line.size() + fields.bytes() + 2;
   if (!keep_alive) size += kClose.size();
   if (announce) size += kKeepAlive.size();
   if (has_length) size += kContentLength.size() + length.view().size() + 2;
   HeadWriter head(out, size);
-  head.put("HTTP/1.1 ").put(code.view()).put(" ").put(reason).put("\r\n");
+  head.put("HTTP/1.1 ").put(code.view()).put(" ").put(reason).put("\r\n").put(date_line);
   fields.write(head);
   if (!keep_alive) head.put(kClose);
   if (announce) head.put(kKeepAlive);

@@ -10,12 +10,14 @@
 
 #include <array>
 #include <chrono>
+#include <ctime>
 #include <set>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "sales/http/async_server.hpp"
+#include "sales/http/http_date.hpp"
 #include "sales/http/server.hpp"
 #include "sales/pg/pool.hpp"
 #include "sales/problem/problem.hpp"
@@ -78,6 +80,36 @@ TEST(Server, TheResponseHeadCarriesStatusFieldsAndLength) {
   EXPECT_EQ(got.find("Connection: close"), std::string::npos) << got;
 }
 
+// RFC 9110 §6.6.1: an origin server with a clock sends Date in every answer, once; a Date
+// the handler gave (the gateway passing on a service's answer) is the one sent.
+TEST(Server, EveryAnswerHasOneDateTheHandlersIfItGaveOne) {
+  const std::time_t before = std::time(nullptr);
+  auto got = raw_exchange([](http::Request&) { return http::Response::json(200, "{}"); },
+                          "GET /things/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::time_t after = std::time(nullptr);
+  const auto at = got.find("\r\nDate: ");
+  ASSERT_NE(at, std::string::npos) << got;
+  EXPECT_EQ(got.find("\r\nDate: ", at + 1), std::string::npos) << "one Date: " << got;
+  const std::string value = got.substr(at + 8, got.find("\r\n", at + 2) - (at + 8));
+  EXPECT_TRUE(value == http::imf_fixdate(before) || value == http::imf_fixdate(after)) << value;
+
+  auto given = raw_exchange(
+      [](http::Request&) {
+        auto r = http::Response::json(200, "{}");
+        r.headers.set("Date", "Sun, 06 Nov 1994 08:49:37 GMT");
+        return r;
+      },
+      "GET /things/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(given.find("\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), std::string::npos) << given;
+  EXPECT_EQ(given.find("Date: ", given.find("Date: ") + 1), std::string::npos) << "one Date: " << given;
+
+  // The refusals the server writes itself have one too.
+  auto refused = raw_exchange([](http::Request&) { return http::Response::json(200, "{}"); },
+                              "GET /things/1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n");
+  EXPECT_EQ(refused.rfind("HTTP/1.1 501 ", 0), 0u) << refused;
+  EXPECT_NE(refused.find("\r\nDate: "), std::string::npos) << refused;
+}
+
 TEST(Server, ANoContentAnswerHasNoBodyAndNoLength) {
   auto got = raw_exchange(
       [](http::Request&) {
@@ -119,8 +151,7 @@ TEST(Server, AnUncaughtErrorIsA500ProblemThatLeaksNothing) {
 TEST(Server, AnAnswerToHeadHasTheGetsLengthAndNoBody) {
   auto got = raw_exchange([](http::Request&) { return http::Response::json(200, R"({"ok":true})"); },
                           "HEAD /things/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /things/1 HTTP/1.1\r\nHost: x\r\n\r\n");
-  const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
-  ASSERT_EQ(got.rfind(head, 0), 0u) << got;
+  ASSERT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
   auto second = got.find("HTTP/1.1 200 OK", 1);
   ASSERT_NE(second, std::string::npos) << "the GET after the HEAD on the same connection: " << got;
   std::string first = got.substr(0, second);

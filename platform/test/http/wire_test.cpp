@@ -112,6 +112,15 @@ TEST(WireTest, AResponseHeadSaysItsLengthUnlessItHasNoBody) {
   EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n");
 }
 
+TEST(WireTest, TheDateLineFollowsTheStatusLine) {
+  Headers h;
+  h.add("Content-Type", "application/json");
+  std::string out;
+  wire::response_head(out, 200, h, 2, true, false, "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n");
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 2\r\n\r\n");
+}
+
 TEST(WireTest, AHeadOfManyFieldsDropsHopByHopOnesWhereverTheyAre) {
   // The first 64 fields' verdicts are remembered between sizing and writing; the rest are asked again.
   Headers h;

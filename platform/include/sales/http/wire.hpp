@@ -34,9 +34,11 @@ bool assign_origin_form(std::string& out, std::string_view target);
 // hop-by-hop ones), Connection: close when the connection ends (or Connection: keep-alive
 // when it stays open for an HTTP/1.0 client, which otherwise waits for the close: RFC 9112
 // §9.3), Content-Length unless bodiless_status or `body_size` is nullopt (an answer to HEAD
-// whose GET length is not known: RFC 9110 §8.6 allows none, never a wrong one). Replaces `out`.
+// whose GET length is not known: RFC 9110 §8.6 allows none, never a wrong one). A non-empty
+// `date_line` (a whole "Date: …\r\n", http::date_field_line) follows the status line.
+// Replaces `out`.
 void response_head(std::string& out, int status, const Headers& headers, std::optional<std::size_t> body_size,
-                   bool keep_alive, bool to_http10 = false);
+                   bool keep_alive, bool to_http10 = false, std::string_view date_line = {});
 
 // "<method> <target> HTTP/1.1", Host, the fields that are not hop-by-hop, and
 // Content-Length when there is a body or the method carries one. Replaces `out`.
