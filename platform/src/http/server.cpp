@@ -89,6 +89,7 @@ struct Server::Impl {
   std::unordered_set<std::shared_ptr<OpenSession>> sessions;
   metrics::Counter* bodies_refused = nullptr;
   metrics::Counter* coroutines_failed = nullptr;
+  metrics::Counter* connections_refused = nullptr;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
@@ -104,6 +105,9 @@ struct Server::Impl {
       bodies_refused = &m->counter("http_bodies_refused_total",
                                    "Requests refused because the server held as many request bodies as it may",
                                    {{"service", opts.service}});
+      connections_refused = &m->counter("http_connections_refused_total",
+                                        "Connections answered 503 and closed because the server held max_connections",
+                                        {{"service", opts.service}});
       coroutines_failed = &m->counter("http_server_errors_total",
                                       "Connections, the listener or the quiet watch ended by an error outside any handler",
                                       {{"service", opts.service}});
@@ -168,9 +172,9 @@ struct Server::Impl {
     co_return res;
   }
 
-  // `parsed`: the request's header when it was read (its id is answered, and decorate_answer sees it).
-  asio::awaitable<void> write_problem_and_close(tcp::socket& stream, Watchdog& watchdog, const Problem& p,
-                                               const Request* parsed = nullptr, bool retry_soon = false) {
+  // A refusal the server writes itself, not a handler. `parsed`: the request's header when it
+  // was read (its id is answered, and decorate_answer sees it).
+  Response refusal(const Problem& p, const Request* parsed, bool retry_soon) {
     Request about;
     if (parsed) {
       about.method = parsed->method;
@@ -183,6 +187,12 @@ struct Server::Impl {
     if (retry_soon) res.headers.set("Retry-After", "1");
     finalize_response(about, res);
     if (opts.decorate_answer) opts.decorate_answer(about, res);
+    return res;
+  }
+
+  asio::awaitable<void> write_problem_and_close(tcp::socket& stream, Watchdog& watchdog, const Problem& p,
+                                               const Request* parsed = nullptr, bool retry_soon = false) {
+    const Response res = refusal(p, parsed, retry_soon);
     std::string head;
     watchdog.expires_after(opts.write_timeout);
     co_await write_response(stream, head, res, false, false);
@@ -195,6 +205,26 @@ struct Server::Impl {
       auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
       if (rec) break;
     }
+  }
+
+  // A connection over max_connections gets no session (no coroutine, buffers or deadline:
+  // what the cap bounds), only a 503 written at once if the socket takes it, and is closed.
+  // What the client sent already is read first, so the close is a FIN after the answer, not
+  // a reset that could overtake it; a request sent later meets the reset (as every refused
+  // connection did before), and Linux still hands the client the answer it received.
+  void refuse_over_cap(tcp::socket& socket) {
+    if (connections_refused) connections_refused->inc();
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    std::array<char, 4096> sink;
+    for (int i = 0; i < 4 && !ec; ++i) socket.read_some(asio::buffer(sink), ec);
+    const Response res =
+        refusal(Problem::unavailable("The server holds as many connections as it may; retry shortly."), nullptr, true);
+    std::string head;
+    wire::response_head(head, res.status, res.headers, res.body.size(), false, false, date_field_line());
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body)};
+    socket.write_some(buffers, ec);  // a fresh socket's send buffer holds it whole
+    socket.shutdown(tcp::socket::shutdown_send, ec);
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
@@ -381,7 +411,10 @@ struct Server::Impl {
         continue;
       }
       pause = std::chrono::milliseconds(0);
-      if (connections.load() >= opts.max_connections) continue;  // the socket closes here
+      if (connections.load() >= opts.max_connections) {
+        refuse_over_cap(socket);
+        continue;  // the socket closes here
+      }
       ++connections;
       asio::co_spawn(exec, session(std::move(socket)), log_if_thrown("a connection"));
     }

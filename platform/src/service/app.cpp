@@ -19,6 +19,7 @@
 #include "sales/log/rotation.hpp"
 #include "sales/net/loopback.hpp"
 #include "sales/problem/problem.hpp"
+#include "sales/service/open_files.hpp"
 #include "sales/service/periodic.hpp"
 
 // Weak: linked only into binaries that use the database (see database.hpp).
@@ -45,6 +46,16 @@ App::App(Options opts) : opts_(std::move(opts)), env_(config::Env::load()) {
   // nginx, which gets as many workers as the gateway has event loops, read it here.
   metrics().gauge("http_server_threads", "Threads serving HTTP (the gateway: event loops)").set(server_.threads);
   server_.body_limit = static_cast<std::size_t>(env_.integer("MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
+  const auto wanted = static_cast<std::size_t>(env_.integer("HTTP_MAX_CONNECTIONS", 4096, 1, 1'000'000));
+  const std::uint64_t open_files = raise_open_files_limit();
+  server_.max_connections = connections_within(wanted, open_files);
+  if (server_.max_connections < wanted) {
+    log::warn("HTTP_MAX_CONNECTIONS={} lowered to {}: this process may open {} descriptors (ulimit -n, hard limit) and "
+              "keeps half of them for its other connections; raise the hard limit to hold more",
+              wanted, server_.max_connections, open_files);
+  }
+  metrics().gauge("http_max_connections", "Client connections the server holds at most; more are answered 503 and closed")
+      .set(static_cast<double>(server_.max_connections));
 #ifdef __GLIBC__
   // glibc keeps what a burst freed: trimmed only from the top of each arena, the rest stayed
   // resident (order: ~1 MB after a saga load). Once quiet, hand the free pages back.

@@ -24,6 +24,8 @@ struct ServerOptions {
   std::chrono::milliseconds read_timeout{30000};   // a request's header, and then its body, each
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive between requests
   std::chrono::milliseconds write_timeout{30000};
+  // Client connections held at once; one more is answered 503 (Retry-After: 1) and closed
+  // (http_connections_refused_total). Services: HTTP_MAX_CONNECTIONS.
   std::size_t max_connections = 4096;
   // Request bodies held at once, all connections together (at least body_limit), counted as
   // their bytes arrive: the read that would pass it ends its request with a 503 and
