@@ -373,6 +373,13 @@ published=$(pm ps --format '{{.Names}} {{.Ports}}' --filter "label=io.podman.com
 curl -fsS --max-time 5 -o /dev/null -u "sales:sales-dev-password" "http://127.0.0.1:$UI_PORT/api/overview" ||
   fail "the RabbitMQ management UI does not answer on 127.0.0.1:$UI_PORT"
 info "uid 10001, read-only root, HEALTHCHECK, only gateway and RabbitMQ UI published, backend internal"
+for pair in gateway:536870912 order:268435456 orders-db:1073741824 rabbitmq:1073741824; do
+  got=$(pm inspect -f '{{.HostConfig.Memory}}' "${PROJECT}_${pair%%:*}_1")
+  [ "$got" = "${pair#*:}" ] || fail "${pair%%:*}: memory limit $got, not ${pair#*:} (docker-compose.yml)"
+done
+alarm=$(pm exec "${PROJECT}_rabbitmq_1" rabbitmqctl -q eval 'vm_memory_monitor:get_memory_limit().' | tr -d '[:space:]')
+[ "$alarm" = 536870912 ] || fail "the broker's memory alarm is at '$alarm' bytes, not half its container's limit"
+info "memory limits: gateway 512 MiB, services 256 MiB, databases and broker 1 GiB; the broker's alarm at 512 MiB"
 
 step "smoke test through the gateway"
 api GET /health
@@ -403,6 +410,7 @@ for svc in order inventory shipping; do
   pm run -d --name "${PROJECT}_${svc}_2" --label "io.podman.compose.project=$PROJECT" \
     --net "${PROJECT}_backend" --network-alias "$svc" --read-only --tmpfs /tmp \
     --cap-drop ALL --security-opt no-new-privileges --env-file "$WORK/$svc.env" \
+    --memory "$(pm inspect -f '{{.HostConfig.Memory}}' "$src")" \
     --health-cmd '["/usr/local/bin/sales-healthcheck", "/health/ready"]' "$SALES_IMAGE_TAG" "$svc" >/dev/null
 done
 wait_healthy 120
