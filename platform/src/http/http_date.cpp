@@ -16,10 +16,10 @@ std::string imf_fixdate(std::time_t t) {
 
 std::string_view date_field_line() {
   // std::time reads the kernel's coarse clock without a system call (vDSO): cheap per answer.
-  thread_local std::time_t formatted_for = -1;
+  thread_local std::time_t formatted_for = 0;
   thread_local std::string line;
   const std::time_t now = std::time(nullptr);
-  if (now != formatted_for) {
+  if (line.empty() || now != formatted_for) {
     line = "Date: " + imf_fixdate(now) + "\r\n";
     formatted_for = now;
   }

@@ -18,6 +18,7 @@ std::uint64_t raise_open_files_limit() {
 }
 
 std::size_t connections_within(std::size_t configured, std::uint64_t open_files) {
+  configured = std::max<std::size_t>(configured, 1);
   if (open_files == 0) return configured;  // unknown: the accepts' own backoff (server.cpp) is what is left
   return static_cast<std::size_t>(std::clamp<std::uint64_t>(open_files / 2, 1, configured));
 }

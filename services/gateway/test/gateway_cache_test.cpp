@@ -35,6 +35,25 @@ TEST_F(GatewayCache, ACacheableAnswerIsServedAgainWithoutTheUpstream) {
   EXPECT_EQ(product.count(), 2) << "another target is another entry";
 }
 
+// RFC 9110 §6.6.1, RFC 9111 §5.1: the Date of an answer the gateway passes on is the
+// origin's, fresh or from the cache (there beside its Age), never a second one of its own.
+TEST_F(GatewayCache, AnAnswerPassedOnKeepsTheOriginsDateAlone) {
+  constexpr std::string_view kOriginDate = "Sun, 06 Nov 1994 08:49:37 GMT";
+  product.date(std::string(kOriginDate));
+  product.cache_control("max-age=60");
+  start({{"GATEWAY_CACHE_MAX_TTL_MS", "60000"}});
+  for (const auto& r : {get(gw, "/products/1"), get(gw, "/products/1"), get(gw, "/products/1?x=no-cache")}) {
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers.count("Date"), 1u);
+    EXPECT_EQ(header(r, "Date"), kOriginDate);
+  }
+  EXPECT_EQ(product.count(), 2) << "the second answer came from the cache";
+  auto own = get(gw, "/no-such-route");
+  EXPECT_EQ(own.status, 404);
+  EXPECT_EQ(own.headers.count("Date"), 1u) << "the gateway's own answers carry its clock's";
+  EXPECT_NE(header(own, "Date"), kOriginDate);
+}
+
 TEST_F(GatewayCache, AnswersNotMarkedCacheableAlwaysReachTheUpstream) {
   start({{"GATEWAY_CACHE_MAX_TTL_MS", "60000"}});
   for (int i = 0; i < 3; ++i) EXPECT_EQ(get(gw, "/products/1").status, 200);

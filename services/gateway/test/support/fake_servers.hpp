@@ -148,12 +148,18 @@ class FakeUpstream {
     log_.clear();
     max_in_flight_ = 0;
     cache_control_.clear();
+    date_.clear();
     dependency_.clear();
   }
   // Answers carry this Cache-Control (none when empty).
   void cache_control(std::string value) {
     std::lock_guard lock(mu_);
     cache_control_ = std::move(value);
+  }
+  // Answers carry this Date (the server's clock when empty).
+  void date(std::string value) {
+    std::lock_guard lock(mu_);
+    date_ = std::move(value);
   }
   // Fails every request with `s` (n < 0) or the next n requests only.
   void fail(int s, int n = -1) {
@@ -221,6 +227,7 @@ class FakeUpstream {
       std::lock_guard lock(mu_);
       --in_flight_;
       if (!cache_control_.empty()) r.headers.set("Cache-Control", cache_control_);
+      if (!date_.empty()) r.headers.set("Date", date_);
     }
     return r;
   }
@@ -233,6 +240,7 @@ class FakeUpstream {
   int in_flight_ = 0;
   int max_in_flight_ = 0;
   std::string cache_control_;
+  std::string date_;
   sales::http::Server server_;  // last: its threads call handle(), which uses the above
 };
 
