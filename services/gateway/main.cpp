@@ -1,5 +1,6 @@
 // API gateway: the one door clients use. Wiring only.
 #include "api/gateway.hpp"
+#include "domain/client_address.hpp"
 #include "sales/http/async_server.hpp"
 #include "sales/log/log.hpp"
 #include "sales/service/app.hpp"
@@ -18,6 +19,10 @@ int main() {
   for (const auto& name : gateway::misspelt_settings(app.env())) {
     sales::log::warn("{} is set but the gateway has no such setting (misspelt?): it has no effect", name);
   }
+  options.max_connections_per_client = config.max_connections_per_client;
+  options.connection_client = [trusted = config.trusted_proxies](const std::string& peer) {
+    return gateway::connection_client(peer, trusted);
+  };
   gateway::Gateway gw(std::move(config), app.metrics(), app.router());
   if (gw.cross_origin()) {
     options.decorate_answer = [&gw](const sales::http::Request& req, sales::http::Response& res) { gw.add_cors_fields(req, res); };

@@ -19,6 +19,7 @@
 #include "sales/http/watchdog.hpp"
 #include "sales/http/byte_budget.hpp"
 #include "buffer_sizes.hpp"
+#include "client_connections.hpp"
 #include "message_parser.hpp"
 #include "request_identity.hpp"
 #include "request_metrics.hpp"
@@ -89,7 +90,9 @@ struct Server::Impl {
   std::unordered_set<std::shared_ptr<OpenSession>> sessions;
   metrics::Counter* bodies_refused = nullptr;
   metrics::Counter* coroutines_failed = nullptr;
-  metrics::Counter* connections_refused = nullptr;
+  metrics::Counter* refused_server_full = nullptr;
+  metrics::Counter* refused_client_full = nullptr;
+  detail::ClientConnections per_client{1};  // used when opts.max_connections_per_client > 0
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::vector<std::thread> threads;
@@ -100,14 +103,17 @@ struct Server::Impl {
         handler(std::move(h)),
         metrics(m, opts.service),
         loop_per_thread(per_thread),
-        bodies(std::max(opts.bodies_limit, opts.body_limit)) {
+        bodies(std::max(opts.bodies_limit, opts.body_limit)),
+        per_client(std::max<std::size_t>(opts.max_connections_per_client, 1)) {
     if (m) {
       bodies_refused = &m->counter("http_bodies_refused_total",
                                    "Requests refused because the server held as many request bodies as it may",
                                    {{"service", opts.service}});
-      connections_refused = &m->counter("http_connections_refused_total",
-                                        "Connections answered 503 and closed because the server held max_connections",
-                                        {{"service", opts.service}});
+      constexpr const char* kRefused = "http_connections_refused_total";
+      constexpr const char* kRefusedHelp =
+          "Connections refused and closed: the server held as many as it may (503), or their client did (429)";
+      refused_server_full = &m->counter(kRefused, kRefusedHelp, {{"service", opts.service}, {"cap", "server"}});
+      refused_client_full = &m->counter(kRefused, kRefusedHelp, {{"service", opts.service}, {"cap", "client"}});
       coroutines_failed = &m->counter("http_server_errors_total",
                                       "Connections, the listener or the quiet watch ended by an error outside any handler",
                                       {{"service", opts.service}});
@@ -207,19 +213,21 @@ struct Server::Impl {
     }
   }
 
-  // A connection over max_connections gets no session (no coroutine, buffers or deadline:
-  // what the cap bounds), only a 503 written at once if the socket takes it, and is closed.
+  // A connection over a cap gets no session (no coroutine, buffers or deadline: what the
+  // caps bound), only its problem written at once if the socket takes it, and is closed.
   // What the client sent already is read first, so the close is a FIN after the answer, not
   // a reset that could overtake it; a request sent later meets the reset (as every refused
   // connection did before), and Linux still hands the client the answer it received.
-  void refuse_over_cap(tcp::socket& socket) {
-    if (connections_refused) connections_refused->inc();
+  void refuse_over_cap(tcp::socket& socket, bool client_full) {
+    if (auto* refused = client_full ? refused_client_full : refused_server_full) refused->inc();
     beast::error_code ec;
     socket.non_blocking(true, ec);
     std::array<char, 4096> sink;
     for (int i = 0; i < 4 && !ec; ++i) socket.read_some(asio::buffer(sink), ec);
-    const Response res =
-        refusal(Problem::unavailable("The server holds as many connections as it may; retry shortly."), nullptr, true);
+    const Response res = refusal(
+        client_full ? Problem::too_many_requests("This client holds as many connections as it may; reuse or close them.")
+                    : Problem::unavailable("The server holds as many connections as it may; retry shortly."),
+        nullptr, true);
     std::string head;
     wire::response_head(head, res.status, res.headers, res.body.size(), false, false, date_field_line());
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body)};
@@ -227,18 +235,21 @@ struct Server::Impl {
     socket.shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  asio::awaitable<void> session(tcp::socket socket) {
-    // The session leaves the set stop() walks and the count of connections before its socket
-    // (a parameter) is destroyed.
+  // `client`: whom the connection counts against (max_connections_per_client), its place taken.
+  asio::awaitable<void> session(tcp::socket socket, std::optional<std::string> client) {
+    // The session leaves the set stop() walks and the counts of connections before its
+    // socket (a parameter) is destroyed.
     struct ConnectionEnd {
       Impl& server;
       std::shared_ptr<OpenSession> open;
+      const std::optional<std::string>& client;
       ~ConnectionEnd() {
         open->ended = true;
         {
           std::lock_guard lock(server.sessions_mu);
           server.sessions.erase(open);
         }
+        if (client) server.per_client.leave(*client);
         --server.connections;
         // Its buffers and frame are freed just after: the quiet watch's next round trims them.
         server.work_done.fetch_add(1, std::memory_order_relaxed);
@@ -249,7 +260,7 @@ struct Server::Impl {
       std::lock_guard lock(sessions_mu);
       sessions.insert(open_session);
     }
-    const ConnectionEnd connection_end{*this, open_session};
+    const ConnectionEnd connection_end{*this, open_session, client};
     OpenSession& open = *open_session;
     beast::error_code ec;
     std::string remote = socket.remote_endpoint(ec).address().to_string();
@@ -412,11 +423,21 @@ struct Server::Impl {
       }
       pause = std::chrono::milliseconds(0);
       if (connections.load() >= opts.max_connections) {
-        refuse_over_cap(socket);
+        refuse_over_cap(socket, false);
         continue;  // the socket closes here
       }
+      std::optional<std::string> client;
+      if (opts.max_connections_per_client > 0 && opts.connection_client) {
+        beast::error_code peer_ec;
+        const auto peer = socket.remote_endpoint(peer_ec);
+        if (!peer_ec) client = opts.connection_client(peer.address().to_string());
+        if (client && !per_client.enter(*client)) {
+          refuse_over_cap(socket, true);
+          continue;
+        }
+      }
       ++connections;
-      asio::co_spawn(exec, session(std::move(socket)), log_if_thrown("a connection"));
+      asio::co_spawn(exec, session(std::move(socket), std::move(client)), log_if_thrown("a connection"));
     }
   }
 

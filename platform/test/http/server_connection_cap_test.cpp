@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sales/http/async_server.hpp"
 #include "sales/http/server.hpp"
@@ -78,5 +79,58 @@ TEST_P(ServerConnectionCap, OneOverTheCapIsAnswered503AndRoomComesBack) {
 
 INSTANTIATE_TEST_SUITE_P(BlockingAndAsync, ServerConnectionCap, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "async" : "blocking"; });
+
+// One client (as `connection_client` names it) holds at most its share: its next connection
+// is answered 429 and closed, while another client still gets in; a peer given no name (a
+// trusted proxy) is not counted.
+TEST(ServerConnectionCapPerClient, AClientOverItsShareIsAnswered429AndOthersStillGetIn) {
+  sales::metrics::Registry registry;
+  http::ServerOptions o;
+  o.threads = 2;
+  o.service = "capped";
+  o.max_connections_per_client = 2;
+  o.connection_client = [](const std::string& peer) -> std::optional<std::string> {
+    if (peer == "127.0.0.3") return std::nullopt;  // as a trusted proxy
+    return peer;
+  };
+  auto server = http::make_async_server(
+      o, [](http::Request&) -> boost::asio::awaitable<http::Response> { co_return http::Response::json(200, "{}"); },
+      &registry, /*loop_per_thread=*/true);
+  server->start();
+  auto served = [&](RawClient& c) {
+    c.send(kPlainGet);
+    return c.read_for(1s).rfind("HTTP/1.1 200 ", 0) == 0;
+  };
+  RawClient first(server->port());
+  std::optional<RawClient> second(std::in_place, server->port());
+  ASSERT_TRUE(served(first));
+  ASSERT_TRUE(served(*second));
+
+  RawClient third(server->port());
+  third.send(kPlainGet);
+  bool closed = false;
+  const std::string got = third.read_for(2s, &closed);
+  EXPECT_EQ(got.rfind("HTTP/1.1 429 Too Many Requests\r\n", 0), 0u) << got;
+  EXPECT_NE(got.find("\r\nRetry-After: 1\r\n"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\nContent-Type: application/problem+json\r\n"), std::string::npos) << got;
+  EXPECT_TRUE(closed) << got;
+
+  RawClient other(server->port(), 0, "127.0.0.2");
+  EXPECT_TRUE(served(other)) << "another client has its own share";
+  std::vector<std::unique_ptr<RawClient>> proxied;
+  for (int i = 0; i < 4; ++i) {
+    proxied.push_back(std::make_unique<RawClient>(server->port(), 0, "127.0.0.3"));
+    EXPECT_TRUE(served(*proxied.back())) << "a peer not counted: connection " << i;
+  }
+  EXPECT_EQ(sales_test::metric_sum(registry.render(), "http_connections_refused_total", {{"cap", "client"}}), 1);
+  EXPECT_EQ(sales_test::metric_sum(registry.render(), "http_connections_refused_total", {{"cap", "server"}}), 0);
+
+  second.reset();  // its place comes back once the server sees it closed
+  EXPECT_TRUE(sales_test::eventually([&] {
+    RawClient again(server->port());
+    return served(again);
+  })) << "no place came back after one of the client's connections closed";
+  server->stop();
+}
 
 }  // namespace

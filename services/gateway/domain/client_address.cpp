@@ -84,6 +84,12 @@ ClientAddress::ClientAddress(std::string_view peer, const std::optional<IpAddres
 ClientAddress::ClientAddress(std::string_view peer, const IpAddress& client, bool malformed_entry)
     : peer_(peer), client_(client), network_(network_of(client)), peer_trusted_(true), malformed_entry_(malformed_entry) {}
 
+std::optional<std::string> connection_client(std::string_view peer, const IpRanges& trusted) {
+  const auto address = parse_ip(peer);
+  if (address && trusted.contains(*address)) return std::nullopt;
+  return std::string(ClientAddress(peer, address).key());
+}
+
 ClientAddress client_address(std::string_view peer, const sales::http::Headers& headers,
                              const IpRanges& trusted) {
   // Most peers are IPv4 ("203.0.113.7"): without trusted proxies nothing is parsed for them.

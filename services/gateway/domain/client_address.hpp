@@ -66,6 +66,11 @@ class ClientAddress {
 ClientAddress client_address(std::string_view peer, const sales::http::Headers& headers,
                              const IpRanges& trusted);
 
+// Whom a connection from `peer` counts against (GATEWAY_MAX_CONNECTIONS_PER_CLIENT): the
+// rate limiter's key of the peer (an IPv6 peer's /64), or nobody when the peer is a trusted
+// proxy, whose connections carry many clients.
+std::optional<std::string> connection_client(std::string_view peer, const IpRanges& trusted);
+
 // One X-Forwarded-For entry: an address, with an optional port or IPv6 brackets.
 std::optional<IpAddress> parse_forwarded_entry(std::string_view entry);
 

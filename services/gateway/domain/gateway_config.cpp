@@ -60,6 +60,11 @@ GatewayConfig read_gateway_config(sales::config::Env& env) {
   c.admin_sources = read_list<IpRanges>(env, "GATEWAY_ADMIN_SOURCES");
   c.cors = read_list<CorsPolicy>(env, "GATEWAY_CORS_ALLOWED_ORIGINS");
   c.bulkhead_max = static_cast<std::size_t>(env.integer("GATEWAY_BULKHEAD_MAX", 256, 1, 100'000));
+  // A quarter of the server's 4096 places: one address (a host, an IPv6 /64) cannot take
+  // them all with idle or slow connections, which the rate limiter, counting requests, lets
+  // through. Trusted proxies are not counted.
+  c.max_connections_per_client =
+      static_cast<std::size_t>(env.integer("GATEWAY_MAX_CONNECTIONS_PER_CLIENT", 1024, 0, 1'000'000));
   // All upstreams' answers together, as their bytes arrive; at least one answer of the largest size.
   c.answers_max_bytes = static_cast<std::size_t>(env.integer(
       "GATEWAY_ANSWERS_MAX_BYTES", 64 << 20, static_cast<std::int64_t>(kMaxUpstreamAnswerBytes), std::int64_t{16} << 30));

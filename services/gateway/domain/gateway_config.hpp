@@ -37,6 +37,7 @@ struct GatewayConfig {
   IpRanges trusted_proxies;                          // GATEWAY_TRUSTED_PROXIES: empty trusts nobody
   IpRanges admin_sources;                            // GATEWAY_ADMIN_SOURCES: empty lets anyone read /metrics, /gateway/...
   std::size_t bulkhead_max = 256;                    // GATEWAY_BULKHEAD_MAX, per upstream
+  std::size_t max_connections_per_client = 1024;     // GATEWAY_MAX_CONNECTIONS_PER_CLIENT: 0 is no cap
   std::size_t answers_max_bytes = 64 << 20;          // GATEWAY_ANSWERS_MAX_BYTES: upstream answers held at once
   ResponseCacheConfig cache;                         // GATEWAY_CACHE_*
   CorsPolicy cors;                                   // GATEWAY_CORS_ALLOWED_ORIGINS: empty is off

@@ -64,6 +64,18 @@ TEST(ClientAddress, AnIpv6ClientIsKnownByItsSlash64) {
   EXPECT_EQ(client("64:ff9b::cb00:7107", {}, IpRanges()), "64:ff9b::cb00:7107") << "NAT64: an IPv4 client, whole";
 }
 
+// GATEWAY_MAX_CONNECTIONS_PER_CLIENT counts a connection against its peer, keyed as the
+// rate limiter keys it; a trusted proxy's connections carry many clients and are not counted.
+TEST(ClientAddress, AConnectionCountsAgainstItsPeerUnlessThePeerIsATrustedProxy) {
+  EXPECT_EQ(connection_client("203.0.113.7", kProxies), "203.0.113.7");
+  EXPECT_EQ(connection_client("2001:db8:1:2::1", kProxies), "2001:db8:1:2::") << "an IPv6 peer: its /64";
+  EXPECT_EQ(connection_client("2001:db8:1:2::1", kProxies), connection_client("2001:db8:1:2:ffff::9", kProxies));
+  EXPECT_EQ(connection_client("::ffff:203.0.113.7", kProxies), "::ffff:203.0.113.7");
+  EXPECT_EQ(connection_client("10.1.2.3", kProxies), std::nullopt) << "a trusted proxy";
+  EXPECT_EQ(connection_client("::1", kProxies), std::nullopt);
+  EXPECT_EQ(connection_client("10.1.2.3", IpRanges()), "10.1.2.3") << "nobody trusted: every peer counted";
+}
+
 TEST(ClientAddress, BehindOneTrustedProxyTheLastEntryIsTheClient) {
   auto c = client_address("10.0.0.5", xff({"203.0.113.7"}), kProxies);
   EXPECT_TRUE(c.peer_trusted());

@@ -4,6 +4,11 @@
 // X-Forwarded-For changes nothing and is not passed on.
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
+#include "sales_test/metrics_text.hpp"
+#include "sales_test/raw_client.hpp"
 #include "support/harness.hpp"
 
 namespace gateway_test {
@@ -91,6 +96,33 @@ TEST_F(GatewayClientAddress, AMalformedEntryFromATrustedProxyKeepsTheProxysBucke
   EXPECT_TRUE(is_problem(via("/products/3", {}), 429)) << "both went to the proxy's bucket";
   EXPECT_EQ(via("/products/4", {"203.0.113.1"}).status, 200) << "a well-formed client still has its own";
   EXPECT_EQ(metric_of({}, "gateway_forwarded_for_malformed_total"), 2);
+}
+
+// GATEWAY_MAX_CONNECTIONS_PER_CLIENT: one peer holds at most that many connections, idle
+// ones included (the rate limiter counts requests, not connections); one more is answered
+// 429 and closed. A trusted proxy's connections are not counted: they carry many clients.
+TEST_F(GatewayClientAddress, APeerHoldsAtMostItsShareOfConnectionsUnlessItIsATrustedProxy) {
+  constexpr std::string_view kGet = "GET /products/1 HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const bool trusted : {false, true}) {
+    SCOPED_TRACE(trusted ? "the test is a trusted proxy" : "the test is a client");
+    gateway.stop();
+    start({{"GATEWAY_MAX_CONNECTIONS_PER_CLIENT", "2"}, {"GATEWAY_TRUSTED_PROXIES", trusted ? "127.0.0.1" : "10.0.0.0/8"}});
+    std::vector<std::unique_ptr<sales_test::RawClient>> held;
+    for (int i = 0; i < 3; ++i) {
+      held.push_back(std::make_unique<sales_test::RawClient>(gateway.port()));
+      held.back()->send(kGet);
+      const std::string got = held.back()->read_for(std::chrono::milliseconds(2000));
+      const bool refused = i == 2 && !trusted;
+      EXPECT_EQ(got.rfind(refused ? "HTTP/1.1 429 " : "HTTP/1.1 200 ", 0), 0u) << "connection " << i << ": " << got;
+    }
+    // Scraped from another address: this client's places are all taken.
+    sales_test::RawClient scrape(gateway.port(), 0, "127.0.0.2");
+    scrape.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const std::string metrics = scrape.read_for(std::chrono::milliseconds(2000));
+    EXPECT_EQ(sales_test::metric_sum(metrics.substr(metrics.find("\r\n\r\n") + 4), "http_connections_refused_total",
+                                     {{"cap", "client"}}),
+              trusted ? 0 : 1);
+  }
 }
 
 }  // namespace

@@ -52,6 +52,7 @@ TEST(GatewayConfig, DefaultsAreTheDocumentedOnes) {
   // ... and above what one benchmark client reaches through the response cache (~130k/s).
   EXPECT_GE(c.rate_limit.max, 500'000u);
   EXPECT_GE(c.bulkhead_max, 64u);
+  EXPECT_EQ(c.max_connections_per_client, 1024u) << "a quarter of the server's 4096";
   EXPECT_TRUE(c.trusted_proxies.empty()) << "trust nobody: the peer is the client";
   EXPECT_TRUE(c.admin_sources.empty()) << "anyone may read /metrics and /gateway/..., as before the setting";
   EXPECT_FALSE(c.cors.enabled()) << "no origin but the API's own until one is listed";
@@ -213,6 +214,7 @@ TEST(GatewayConfig, EveryInvalidNumberIsRefusedWithTheVariableNamed) {
       {"GATEWAY_RATE_LIMIT_MAX", "many"},    {"GATEWAY_RATE_LIMIT_WINDOW_MS", "0"},
       {"GATEWAY_RATE_LIMIT_WINDOW_MS", "15m"}, {"GATEWAY_BULKHEAD_MAX", "0"},
       {"GATEWAY_BULKHEAD_MAX", "2.5"},       {"GATEWAY_MAX_BODY_BYTES", "1023"},
+      {"GATEWAY_MAX_CONNECTIONS_PER_CLIENT", "-1"}, {"GATEWAY_MAX_CONNECTIONS_PER_CLIENT", "1000001"},
       {"GATEWAY_MAX_BODY_BYTES", "1MB"},     {"GATEWAY_MAX_BODY_BYTES", "999999999999"},
       {"GATEWAY_ANSWERS_MAX_BYTES", "16777215"},  // below one answer of the largest size
       {"GATEWAY_ANSWERS_MAX_BYTES", "64MiB"},

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sales/http/message.hpp"
@@ -25,8 +26,15 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive between requests
   std::chrono::milliseconds write_timeout{30000};
   // Client connections held at once; one more is answered 503 (Retry-After: 1) and closed
-  // (http_connections_refused_total). Services: HTTP_MAX_CONNECTIONS.
+  // (http_connections_refused_total{cap="server"}). Services: HTTP_MAX_CONNECTIONS.
   std::size_t max_connections = 4096;
+  // Connections one client may hold at once (0: no such cap); one more is answered 429
+  // (Retry-After: 1) and closed (http_connections_refused_total{cap="client"}). The client
+  // is what `connection_client` makes of the peer's address; a peer it gives no name is not
+  // counted (a trusted proxy, whose clients only their requests tell apart). The gateway:
+  // GATEWAY_MAX_CONNECTIONS_PER_CLIENT.
+  std::size_t max_connections_per_client = 0;
+  std::function<std::optional<std::string>(const std::string& peer_ip)> connection_client;
   // Request bodies held at once, all connections together (at least body_limit), counted as
   // their bytes arrive: the read that would pass it ends its request with a 503 and
   // Retry-After (a connection that only declares a body holds nothing).
