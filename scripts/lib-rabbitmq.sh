@@ -18,6 +18,16 @@ RMQ_NODE=$(rmq_node_name "$AMQP_PORT")
 # every rabbitmqctl call) a bad value failed silently, and down then waited 30 s and killed
 # the node.
 require_number SALES_RABBITMQ_SCHEDULERS "${SALES_RABBITMQ_SCHEDULERS:-1}" 1 999
+
+# rmq_require_plain_path: the package's scripts use their paths unquoted (rabbitmq-env:
+# . ${RABBITMQ_SCRIPTS_DIR}/...), so a node under a path with a blank dies at start with the
+# cause buried in its startup log. Asked first by the commands that start it, before the
+# packages and the build.
+rmq_require_plain_path() {
+  case "$RMQ_DIR" in
+    *[[:space:]]*) die "RabbitMQ cannot run from a path with a space or tab in it ($RMQ_DIR): its own scripts split it. Clone the project to a path without one" ;;
+  esac
+}
 RMQ_PIDFILE="$RUN_DIR/rabbitmq.pid"
 RMQ_LOG="$RMQ_DIR/log/rabbit.log"
 RMQ_STARTUP_LOG="$RMQ_DIR/log/startup.log"
@@ -221,11 +231,7 @@ rmq_launch() {
     return 0
   fi
   step "starting rabbitmq (node $RMQ_NODE, port $AMQP_PORT, management $AMQP_UI_PORT)"
-  # The package's scripts use their paths unquoted (rabbitmq-env: . ${RABBITMQ_SCRIPTS_DIR}/...):
-  # the node would die at start with the cause buried in its startup log.
-  case "$RMQ_DIR" in
-    *[[:space:]]*) die "RabbitMQ cannot run from a path with a space or tab in it ($RMQ_DIR): its own scripts split it. Clone the project to a path without one" ;;
-  esac
+  rmq_require_plain_path
   rmq_write_config
   rmq_check_ports
   rmq_ensure_epmd

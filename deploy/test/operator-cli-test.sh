@@ -60,5 +60,18 @@ refused 64 "requeue takes a QUEUE and at most a count N" "$dlq" requeue order_qu
 refused 64 "unknown command 'purge'" "$dlq" purge
 refused 64 "list takes no arguments" "$dlq" list everything
 
+# A checkout under a path with a blank: RabbitMQ cannot run there, which up, test and run
+# say at once, before the lock, the packages and the build (a copy of the scripts only).
+spaced=$(mktemp -d)
+mkdir -p "$spaced/with space"
+cp -r "$here/../../sales" "$here/../../scripts" "$spaced/with space/"
+for verb in up test "run order"; do
+  # shellcheck disable=SC2086 # "run order" is two words
+  refused 1 "RabbitMQ cannot run from a path with a space or tab in it" "$spaced/with space/sales" $verb
+done
+[ ! -e "$spaced/with space/.state/run" ] && [ ! -e "$spaced/with space/build" ] ||
+  fail "a refused up, test or run left a lock or a build behind"
+rm -rf "$spaced"
+
 [ "$failures" = 0 ] || exit 1
 echo "operator commands: every wrong command line refused"
