@@ -23,6 +23,11 @@ int main() {
   options.connection_client = [trusted = config.trusted_proxies](const std::string& peer) {
     return gateway::connection_client(peer, trusted);
   };
+  if (options.max_connections_per_client >= options.max_connections) {
+    sales::log::warn("GATEWAY_MAX_CONNECTIONS_PER_CLIENT={} is not below the server's {} connections (HTTP_MAX_CONNECTIONS, "
+                     "or half the descriptors it may open): one client can still take every place",
+                     options.max_connections_per_client, options.max_connections);
+  }
   gateway::Gateway gw(std::move(config), app.metrics(), app.router());
   if (gw.cross_origin()) {
     options.decorate_answer = [&gw](const sales::http::Request& req, sales::http::Response& res) { gw.add_cors_fields(req, res); };

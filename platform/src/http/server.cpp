@@ -235,21 +235,32 @@ struct Server::Impl {
     socket.shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  // `client`: whom the connection counts against (max_connections_per_client), its place taken.
-  asio::awaitable<void> session(tcp::socket socket, std::optional<std::string> client) {
+  // `remote`: the peer's address; `place`: its client's place (max_connections_per_client),
+  // given back after the session's end (a parameter: also when the coroutine never runs).
+  // Whom a connection from `remote` counts against. What the option's function throws is
+  // counted and the connection taken uncounted: it must not end the listener.
+  std::optional<std::string> client_of(const std::string& remote) {
+    try {
+      return opts.connection_client(remote);
+    } catch (const std::exception& e) {
+      if (coroutines_failed) coroutines_failed->inc();
+      log::error("telling a connection's client from {} failed: {}", remote, e.what());
+      return std::nullopt;
+    }
+  }
+
+  asio::awaitable<void> session(tcp::socket socket, std::string remote, [[maybe_unused]] detail::ClientPlace place) {
     // The session leaves the set stop() walks and the counts of connections before its
     // socket (a parameter) is destroyed.
     struct ConnectionEnd {
       Impl& server;
       std::shared_ptr<OpenSession> open;
-      const std::optional<std::string>& client;
       ~ConnectionEnd() {
         open->ended = true;
         {
           std::lock_guard lock(server.sessions_mu);
           server.sessions.erase(open);
         }
-        if (client) server.per_client.leave(*client);
         --server.connections;
         // Its buffers and frame are freed just after: the quiet watch's next round trims them.
         server.work_done.fetch_add(1, std::memory_order_relaxed);
@@ -260,10 +271,9 @@ struct Server::Impl {
       std::lock_guard lock(sessions_mu);
       sessions.insert(open_session);
     }
-    const ConnectionEnd connection_end{*this, open_session, client};
+    const ConnectionEnd connection_end{*this, open_session};
     OpenSession& open = *open_session;
     beast::error_code ec;
-    std::string remote = socket.remote_endpoint(ec).address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
     socket.non_blocking(true, ec);  // answers are written at once when they fit (write_now.hpp)
     tcp::socket& stream = socket;
@@ -426,18 +436,21 @@ struct Server::Impl {
         refuse_over_cap(socket, false);
         continue;  // the socket closes here
       }
-      std::optional<std::string> client;
-      if (opts.max_connections_per_client > 0 && opts.connection_client) {
-        beast::error_code peer_ec;
-        const auto peer = socket.remote_endpoint(peer_ec);
-        if (!peer_ec) client = opts.connection_client(peer.address().to_string());
-        if (client && !per_client.enter(*client)) {
-          refuse_over_cap(socket, true);
-          continue;
+      beast::error_code peer_ec;
+      std::string remote = socket.remote_endpoint(peer_ec).address().to_string();
+      detail::ClientPlace place;
+      if (opts.max_connections_per_client > 0 && opts.connection_client && !peer_ec) {
+        if (auto client = client_of(remote)) {
+          auto taken = per_client.take(std::move(*client));
+          if (!taken) {
+            refuse_over_cap(socket, true);
+            continue;
+          }
+          place = std::move(*taken);
         }
       }
       ++connections;
-      asio::co_spawn(exec, session(std::move(socket), std::move(client)), log_if_thrown("a connection"));
+      asio::co_spawn(exec, session(std::move(socket), std::move(remote), std::move(place)), log_if_thrown("a connection"));
     }
   }
 

@@ -15,7 +15,8 @@ namespace gateway {
 
 // An IPv4 or IPv6 address. IPv4 is held in its IPv4-mapped IPv6 form (::ffff:a.b.c.d), so
 // 10.0.0.1 and ::ffff:10.0.0.1 (an IPv4 peer as a dual-stack socket reports it) are one
-// address, in one range and one rate-limit bucket.
+// address, in one range. (The rate limiter keys an untrusted IPv4 peer by its text as the
+// server wrote it: one listener writes every IPv4 peer one way.)
 struct IpAddress {
   std::array<std::uint8_t, 16> bytes{};
 
