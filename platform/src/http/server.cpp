@@ -46,14 +46,19 @@ namespace {
 // upstream declared (the gateway passing on a HEAD answer, Response::head_length), else none.
 // Every answer has a Date: this server's clock, unless the handler gave one (the gateway
 // passing on a service's answer, fresh or from its cache beside an Age, keeps the origin's).
+void answer_head(std::string& head, const Response& res, std::optional<std::size_t> length, bool keep_alive,
+                 bool to_http10) {
+  const std::string_view date = res.headers.get("Date") ? std::string_view{} : date_field_line();
+  wire::response_head(head, res.status, res.headers, length, keep_alive, to_http10, date);  // ignores the size when bodiless
+}
+
 asio::awaitable<beast::error_code> write_response(tcp::socket& stream, std::string& head, const Response& res,
                                                   bool keep_alive, bool head_request, bool to_http10 = false) {
   bool bodiless = head_request || wire::bodiless_status(res.status);
   std::optional<std::size_t> length;
   if (!head_request || !res.body.empty()) length = res.body.size();
   else length = res.head_length;
-  const std::string_view date = res.headers.get("Date") ? std::string_view{} : date_field_line();
-  wire::response_head(head, res.status, res.headers, length, keep_alive, to_http10, date);  // ignores the size when bodiless
+  answer_head(head, res, length, keep_alive, to_http10);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body.data(), bodiless ? 0 : res.body.size())};
   beast::error_code ec;
   if (detail::write_now(stream, buffers, ec) || ec) co_return ec;
@@ -229,7 +234,7 @@ struct Server::Impl {
                     : Problem::unavailable("The server holds as many connections as it may; retry shortly."),
         nullptr, true);
     std::string head;
-    wire::response_head(head, res.status, res.headers, res.body.size(), false, false, date_field_line());
+    answer_head(head, res, res.body.size(), false, false);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(res.body)};
     socket.write_some(buffers, ec);  // a fresh socket's send buffer holds it whole
     socket.shutdown(tcp::socket::shutdown_send, ec);
